@@ -1,0 +1,167 @@
+"""Cases (participants) and their attributes, imported from CSV or XLSX.
+
+One row per participant: a ``case`` column, an optional ``document`` column (document
+names or file names, several separated by ``|``) and any attribute columns. CSV files
+may use comma, semicolon or tab and be UTF-8 (with or without BOM) or cp1252, as French
+Excel writes them. Values that look like numbers are stored as numbers (``42``,
+``3.5``, ``3,5``).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from qualcode.errors import InputError
+from qualcode.project import Project
+from qualcode.textnorm import decode_bytes, normalize_text
+
+CASE_COLUMNS = ("case", "cas", "participant", "case_id")
+DOCUMENT_COLUMNS = ("document", "documents", "doc", "file", "fichier")
+
+_INT = re.compile(r"[+-]?\d+")
+_FLOAT = re.compile(r"[+-]?(\d+[.,]\d*|\d*[.,]\d+)")
+
+
+@dataclass
+class CasesReport:
+    cases: int = 0
+    created: int = 0
+    attributes: int = 0
+    links: int = 0
+    unknown_documents: list[tuple[int, str, str]] = field(default_factory=list)  # (line, case, doc)
+
+
+def typed(value: Any) -> Any:
+    """Cell value -> int | float | str | None (empty)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, float):
+        if value != value:  # NaN from an empty spreadsheet cell
+            return None
+        return int(value) if value.is_integer() else value
+    if isinstance(value, int):
+        return value
+    text = normalize_text(str(value)).strip()
+    if not text:
+        return None
+    if _INT.fullmatch(text) and not (len(text) > 1 and text.lstrip("+-").startswith("0")):
+        return int(text)  # "007" stays a string: an identifier, not a number
+    if _FLOAT.fullmatch(text):
+        return float(text.replace(",", "."))
+    return text
+
+
+def read_table(path: str | Path) -> tuple[list[str], list[tuple[int, list[Any]]]]:
+    """Header and (line number, cells) rows of a CSV or XLSX file."""
+    p = Path(path)
+    if not p.is_file():
+        raise InputError("no such file", path=str(p))
+    suffix = p.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        return _read_xlsx(p)
+    if suffix not in (".csv", ".tsv", ".txt"):
+        raise InputError(f"unsupported file type {suffix!r} (use .csv or .xlsx)", path=str(p))
+    decoded = decode_bytes(p.read_bytes(), str(p))
+    text = normalize_text(decoded.text)
+    if not text.strip():
+        raise InputError("empty file", path=str(p))
+    first = text.split("\n", 1)[0]
+    try:
+        dialect = csv.Sniffer().sniff(first, delimiters=",;\t")
+        delimiter = dialect.delimiter
+    except csv.Error:
+        delimiter = max(",;\t", key=first.count)
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    rows = [(i, row) for i, row in enumerate(reader, 1)]
+    header = [h.strip() for h in rows[0][1]]
+    return header, [(i, r) for i, r in rows[1:] if any(c.strip() for c in r)]
+
+
+def _read_xlsx(p: Path) -> tuple[list[str], list[tuple[int, list[Any]]]]:
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(p, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise InputError(f"not a readable XLSX file ({exc})", path=str(p)) from None
+    ws = wb.worksheets[0]
+    rows = []
+    for i, row in enumerate(ws.iter_rows(values_only=True), 1):
+        cells = list(row)
+        if any(c is not None and str(c).strip() for c in cells):
+            rows.append((i, cells))
+    wb.close()
+    if not rows:
+        raise InputError("empty spreadsheet", path=str(p))
+    header = ["" if h is None else str(h).strip() for h in rows[0][1]]
+    return header, rows[1:]
+
+
+def _find_column(header: list[str], names: tuple[str, ...]) -> int | None:
+    lowered = [h.casefold() for h in header]
+    for n in names:
+        if n in lowered:
+            return lowered.index(n)
+    return None
+
+
+def import_cases(project: Project, path: str | Path) -> CasesReport:
+    header, rows = read_table(path)
+    where = str(path)
+    case_col = _find_column(header, CASE_COLUMNS)
+    if case_col is None:
+        raise InputError(f"no 'case' column (columns: {', '.join(header) or 'none'})", path=where, line=1)
+    doc_col = _find_column(header, DOCUMENT_COLUMNS)
+    attr_cols = [(i, h) for i, h in enumerate(header) if i not in (case_col, doc_col) and h]
+    dupes = {h for _, h in attr_cols if [x for _, x in attr_cols].count(h) > 1}
+    if dupes:
+        raise InputError(f"duplicate column {sorted(dupes)[0]!r}", path=where, line=1)
+
+    seen: dict[str, int] = {}
+    store = project.store
+    report = CasesReport()
+    names = {d["name"]: d["id"] for d in store.documents()}
+    with store.transaction():
+        for line, cells in rows:
+            cells = list(cells) + [None] * (len(header) - len(cells))
+            case = typed(cells[case_col])
+            if case is None:
+                raise InputError("empty 'case' cell", path=where, line=line)
+            case = str(case)
+            if case in seen:
+                raise InputError(f"case {case!r} appears twice (also line {seen[case]})", path=where, line=line)
+            seen[case] = line
+            existed = store.case_id(case) is not None
+            case_id = store.case_id(case, create=True)
+            report.cases += 1
+            report.created += not existed
+            for i, name in attr_cols:
+                value = typed(cells[i])
+                if value is not None:
+                    store.set_case_attribute(case_id, name, value)
+                    report.attributes += 1
+            if doc_col is not None and cells[doc_col] is not None:
+                for ref in str(cells[doc_col]).split("|"):
+                    ref = ref.strip()
+                    if not ref:
+                        continue
+                    doc_id = names.get(ref) or names.get(Path(ref).stem)
+                    if doc_id is None:
+                        report.unknown_documents.append((line, case, ref))
+                    elif store.link_case_document(case_id, doc_id):
+                        report.links += 1
+        store.log(project.user, "cases import", "cases",
+                  f"{report.cases} cases from {Path(path).name}, {report.links} document links",
+                  {"file": str(path), "cases": report.cases, "created": report.created,
+                   "unknown_documents": [d for _, _, d in report.unknown_documents]})
+    return report
+

@@ -1,0 +1,118 @@
+"""Command-line interface: thin typer commands over the qualcode library.
+
+Each command module registers its commands on ``app``. Errors: a
+:class:`~qualcode.errors.QualcodeError` becomes one line on stderr and its exit code
+(1, or 2 for usage); anything unexpected becomes one line too, with the traceback only
+under ``--debug`` (or ``QUALCODE_DEBUG=1``). Ctrl-C exits with 130; the project is left
+as it was because every command writes inside one transaction.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from typer.exceptions import Abort, Exit, TyperException
+from typer.core import TyperGroup
+
+from qualcode import __version__
+from qualcode.errors import QualcodeError
+
+_state = {"debug": bool(os.environ.get("QUALCODE_DEBUG"))}
+
+
+def _err(message: str) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+
+    Console(stderr=True, highlight=False, soft_wrap=True).print(f"[bold red]error:[/] {escape(message)}")
+
+
+class QualcodeGroup(TyperGroup):
+    """Runs subcommands with qualcode's error policy (also under click's CliRunner)."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (Exit, Abort, TyperException):
+            raise
+        except QualcodeError as exc:
+            if _state["debug"]:
+                raise
+            _err(str(exc))
+            raise Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            _err("interrupted: nothing was changed")
+            raise Exit(130) from None
+        except Exception as exc:  # a bug: say so in one line
+            if _state["debug"]:
+                raise
+            _err(f"internal error: {type(exc).__name__}: {exc} (run with --debug for details)")
+            raise Exit(1) from None
+
+
+app = typer.Typer(
+    cls=QualcodeGroup,
+    name="qualcode",
+    help="Terminal-first, scriptable, lemma-aware qualitative interview coding.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+ProjectOpt = Annotated[
+    Optional[Path],
+    typer.Option("--project", "-p", help="Project folder (default: search upward from the current folder).",
+                 envvar="QUALCODE_PROJECT", show_default=False),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"qualcode {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")] = False,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """qualcode: import transcripts, code them with a codebook, export tables and excerpts."""
+    if debug:
+        _state["debug"] = True
+
+
+def open_project(path: Path | None):
+    from qualcode.project import Project
+
+    return Project.open(path)
+
+
+def console(stderr: bool = False):
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False)
+
+
+def print_json(data) -> None:
+    import json
+
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+# Register the command modules (import order = help order).
+from qualcode.cli import project_cmds as _project_cmds  # noqa: E402,F401
+from qualcode.cli import import_cmds as _import_cmds  # noqa: E402,F401
+from qualcode.cli import cases_cmds as _cases_cmds  # noqa: E402,F401
+from qualcode.cli import demo_cmds as _demo_cmds  # noqa: E402,F401
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,176 @@
+"""qualcode import, docs, show, speakers."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Optional
+
+import typer
+
+from qualcode.cli import JsonOpt, ProjectOpt, app, console, open_project, print_json, _state
+from qualcode.errors import QualcodeError, UsageError
+
+FORMAT_CHOICES = ("auto", "txt", "md", "docx", "vtt", "srt", "trs")
+
+
+@app.command("import")
+def import_cli(
+    paths: Annotated[list[str], typer.Argument(help="Files, folders (recursive) or glob patterns.",
+                                                show_default=False)],
+    format: Annotated[str, typer.Option("--format", "-f",
+                                        help="auto|txt|md|docx|vtt|srt|trs (auto: from the extension).")] = "auto",
+    interviewer: Annotated[Optional[str], typer.Option(
+        help="Comma-separated speaker labels that are interviewers (overrides the default list).")] = None,
+    case: Annotated[Optional[str], typer.Option(help="Attach the imported documents to this case.")] = None,
+    replace: Annotated[bool, typer.Option("--replace", help="Replace changed documents of the same name.")] = False,
+    project: ProjectOpt = None,
+) -> None:
+    """Import transcripts (txt, md, docx, vtt, srt, Transcriber trs) with speakers and timestamps."""
+    from qualcode.ingest import import_paths
+
+    if format not in FORMAT_CHOICES:
+        raise UsageError(f"unknown format {format!r} (choose from {', '.join(FORMAT_CHOICES)})")
+    interviewers = [x.strip() for x in interviewer.split(",") if x.strip()] if interviewer else None
+    out, err = console(), console(stderr=True)
+    with open_project(project) as proj:
+        progress = None
+        on_file = None
+        if sys.stdout.isatty() and len(paths) > 0:
+            from qualcode.ingest import expand_paths
+            from rich.progress import Progress
+
+            total = len(expand_paths(paths)[0])
+            if total > 1:
+                progress = Progress(transient=True, console=out)
+                task = progress.add_task("Importing", total=total)
+
+                def on_file(path, _p=progress, _t=task):
+                    _p.update(_t, advance=1, description=f"Importing {path.name}")
+        if progress:
+            with progress:
+                report = import_paths(proj, paths, fmt=format, interviewers=interviewers, case=case,
+                                      replace=replace, on_file=on_file, debug=_state["debug"])
+        else:
+            report = import_paths(proj, paths, fmt=format, interviewers=interviewers, case=case,
+                                  replace=replace, debug=_state["debug"])
+    for r in report.results:
+        if r.status == "skipped":
+            err.print(f"[red]skipped[/] {r.path}: {r.reason}", highlight=False)
+        elif r.status == "unchanged":
+            out.print(f"unchanged {r.path}: already imported as {r.name}")
+        else:
+            roles = ", ".join(f"{s['label']} ({s['role']})" for s in r.speakers) or "no speakers"
+            out.print(f"{r.status} {r.path} as [bold]{r.name}[/]: {r.turns} turns; {roles}")
+    summary = f"{report.imported} imported, {report.unchanged} unchanged, {report.skipped} skipped"
+    if report.ignored:
+        summary += f" ({len(report.ignored)} other files in folders ignored)"
+    out.print(summary)
+    if report.skipped:
+        raise typer.Exit(1)
+
+
+@app.command("docs")
+def docs_cli(json: JsonOpt = False, project: ProjectOpt = None) -> None:
+    """List documents: name, format, turns, words, speakers, case."""
+    with open_project(project) as proj:
+        rows = proj.store.documents()
+    if json:
+        print_json([
+            {k: r[k] for k in ("name", "format", "encoding", "turns", "words", "speakers", "cases", "codings")}
+            for r in rows
+        ])
+        return
+    if not rows:
+        console().print("No documents yet: see 'qualcode import'.")
+        return
+    from rich.table import Table
+
+    table = Table("document", "format", "turns", "words", "speakers", "case", box=None)
+    for r in rows:
+        speakers = ", ".join(f"{s['label']}{'*' if s['role'] == 'interviewer' else ''}" for s in r["speakers"])
+        table.add_row(r["name"], r["format"], str(r["turns"]), str(r["words"]), speakers, ", ".join(r["cases"]))
+    out = console()
+    out.print(table)
+    out.print(f"{len(rows)} documents, {sum(r['words'] for r in rows)} words (* = interviewer)")
+
+
+def _document(proj, name: str):
+    doc = proj.store.document_by_name(name)
+    if doc is None:
+        known = [d["name"] for d in proj.store.documents()]
+        hint = ""
+        import difflib
+
+        close = difflib.get_close_matches(name, known, n=1)
+        if close:
+            hint = f" (did you mean {close[0]!r}?)"
+        raise QualcodeError(f"no document named {name!r}{hint}")
+    return doc
+
+
+@app.command("show")
+def show_cli(
+    document: Annotated[str, typer.Argument(help="Document name (see 'qualcode docs').")],
+    json: JsonOpt = False,
+    project: ProjectOpt = None,
+) -> None:
+    """Show a document's turns, numbered from 1, with speaker, role and timestamp."""
+    from qualcode.importers.speakers import format_timestamp
+
+    with open_project(project) as proj:
+        doc = _document(proj, document)
+        turns = proj.store.turns(doc["id"])
+        text = doc["text"]
+    rows = [
+        {"index": t["idx"], "speaker": t["speaker"], "role": t["role"], "start": t["start"], "end": t["end"],
+         "time_start": t["time_start"], "time_end": t["time_end"], "text": text[t["start"]:t["end"]]}
+        for t in turns
+    ]
+    if json:
+        print_json({"document": doc["name"], "format": doc["format"], "turns": rows})
+        return
+    from rich.table import Table
+
+    table = Table("#", "time", "speaker", "text", box=None, show_lines=False, expand=True)
+    for r in rows:
+        style = "dim" if r["role"] == "interviewer" else ""
+        table.add_row(str(r["index"]), format_timestamp(r["time_start"]) or "", r["speaker"] or "",
+                      r["text"], style=style)
+    out = console()
+    out.print(f"[bold]{doc['name']}[/] ({doc['format']}, {len(rows)} turns)")
+    out.print(table)
+
+
+@app.command("speakers")
+def speakers_cli(
+    document: Annotated[str, typer.Argument(help="Document name.")],
+    set_: Annotated[Optional[list[str]], typer.Option(
+        "--set", help="LABEL=ROLE with ROLE interviewer|participant|other (repeatable).")] = None,
+    json: JsonOpt = False,
+    project: ProjectOpt = None,
+) -> None:
+    """List a document's speakers and roles, or fix roles with --set LABEL=ROLE."""
+    from qualcode.ingest import set_speaker_roles
+
+    assignments = {}
+    for item in set_ or []:
+        if "=" not in item:
+            raise UsageError(f"--set expects LABEL=ROLE, got {item!r}")
+        label, role = item.rsplit("=", 1)
+        assignments[label.strip()] = role.strip()
+    with open_project(project) as proj:
+        doc = _document(proj, document)
+        changes = set_speaker_roles(proj, document, assignments) if assignments else []
+        speakers = proj.store.speakers(doc["id"])
+    if json:
+        print_json({"document": document, "speakers": speakers, "changes": changes})
+        return
+    out = console()
+    for c in changes:
+        out.print(f"{c['speaker']}: {c['from']} -> {c['to']}")
+    from rich.table import Table
+
+    table = Table("speaker", "role", "turns", "case", box=None)
+    for s in speakers:
+        table.add_row(s["label"], s["role"], str(s["turns"]), s["case"] or "")
+    out.print(table)

@@ -1,0 +1,44 @@
+"""qualcode init, history."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from qualcode.cli import JsonOpt, ProjectOpt, app, console, open_project, print_json
+
+
+@app.command("init")
+def init_cli(
+    directory: Annotated[Path, typer.Argument(help="Folder of the new project (created if missing).")] = Path("."),
+    language: Annotated[str, typer.Option("--language", "-l", help="Language of the transcripts.")] = "fr",
+    name: Annotated[Optional[str], typer.Option(help="Project name (default: the folder name).")] = None,
+) -> None:
+    """Create a project: qualcode.toml and the database in .qualcode/."""
+    from qualcode.project import Project
+
+    project = Project.init(directory, language=language, name=name)
+    console().print(f"Created project [bold]{project.name}[/] in {project.root} (language: {project.language})")
+    project.close()
+
+
+@app.command("history")
+def history_cli(
+    operation: Annotated[Optional[str], typer.Option(help="Only this operation (import, cases, speakers, …).")] = None,
+    json: JsonOpt = False,
+    project: ProjectOpt = None,
+) -> None:
+    """Show the project's history of bulk operations (imports, case imports, role changes…)."""
+    with open_project(project) as proj:
+        rows = proj.store.history(operation)
+    if json:
+        print_json(rows)
+        return
+    from rich.table import Table
+
+    table = Table("#", "when (UTC)", "who", "operation", "summary", box=None)
+    for r in rows:
+        table.add_row(str(r["id"]), r["at"].replace("+00:00", ""), r["user"], r["operation"], r["summary"])
+    console().print(table if rows else "No history yet.")

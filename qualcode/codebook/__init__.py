@@ -1,0 +1,47 @@
+"""Codebook files: model, loading with line numbers, linting."""
+
+from qualcode.codebook.lint import (
+    CodebookError,
+    Problem,
+    lint_codebook,
+    lint_codebook_text,
+)
+from qualcode.codebook.load import (
+    canonical_content,
+    codebook_tree_json,
+    compute_content_hash,
+    load_codebook,
+    parse_codebook_text,
+    render_tree,
+)
+from qualcode.codebook.model import (
+    RULE_KINDS,
+    UNITS,
+    Code,
+    Codebook,
+    Rule,
+    Term,
+    parse_term,
+    term_error,
+)
+
+__all__ = [
+    "RULE_KINDS",
+    "UNITS",
+    "Code",
+    "Codebook",
+    "CodebookError",
+    "Problem",
+    "Rule",
+    "Term",
+    "canonical_content",
+    "codebook_tree_json",
+    "compute_content_hash",
+    "lint_codebook",
+    "lint_codebook_text",
+    "load_codebook",
+    "parse_codebook_text",
+    "parse_term",
+    "render_tree",
+    "term_error",
+]

@@ -1,0 +1,69 @@
+"""``qualcode demo``: build a project from the bundled sample and show what it holds."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from qualcode.errors import QualcodeError
+from qualcode.project import CONFIG_NAME, Project
+
+if TYPE_CHECKING:
+    from qualcode.cases import CasesReport
+    from qualcode.ingest import ImportReport
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class DemoPaths:
+    transcripts: Path
+    participants: Path
+    codebook: Path
+
+
+def sample_paths(sample_dir: Path | None = None) -> DemoPaths:
+    """The sample transcripts, participants file and codebook shipped with the repository."""
+    transcripts = Path(sample_dir) if sample_dir else REPO_ROOT / "transcripts_sample"
+    if not transcripts.is_dir():
+        raise QualcodeError(f"sample folder not found: {transcripts} (pass --sample DIR)")
+    return DemoPaths(
+        transcripts=transcripts,
+        participants=transcripts / "participants.csv",
+        codebook=REPO_ROOT / "codebooks" / "bassin_minier.yaml",
+    )
+
+
+def prepare_folder(dest: Path, force: bool) -> None:
+    if dest.exists() and any(dest.iterdir()):
+        if not (dest / CONFIG_NAME).is_file():
+            raise QualcodeError(f"{dest} exists and is not a qualcode project: choose another folder")
+        if not force:
+            raise QualcodeError(f"{dest} already holds a project (use --force to rebuild it)")
+        shutil.rmtree(dest)
+
+
+@dataclass
+class DemoResult:
+    project: Project
+    imports: "ImportReport"
+    cases: "CasesReport | None"
+
+
+def build_demo_project(dest: Path, paths: DemoPaths, force: bool = False) -> DemoResult:
+    from qualcode.cases import import_cases
+    from qualcode.ingest import import_paths, set_speaker_roles
+
+    prepare_folder(dest, force)
+    project = Project.init(dest, language="fr", name="Bassin minier (demo)")
+    imports = import_paths(project, [str(paths.transcripts)])
+    if imports.skipped:
+        bad = [r for r in imports.results if r.status == "skipped"]
+        raise QualcodeError(f"sample file could not be imported: {bad[0].path}: {bad[0].reason}")
+    # Diarization output does not say who asked the questions: fix it as a user would.
+    if project.store.document_by_name("entretien_11_petite_fille_mineur"):
+        set_speaker_roles(project, "entretien_11_petite_fille_mineur", {"SPEAKER_00": "interviewer"})
+    cases = import_cases(project, paths.participants) if paths.participants.is_file() else None
+    return DemoResult(project, imports, cases)

@@ -1,0 +1,36 @@
+"""Exceptions that the CLI turns into one-line messages and exit codes."""
+
+from __future__ import annotations
+
+
+class QualcodeError(Exception):
+    """An expected failure: bad input, bad arguments, missing project.
+
+    The CLI prints ``error: <message>`` on one line and exits with ``exit_code``.
+    """
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, path: str | None = None, line: int | None = None):
+        self.path = path
+        self.line = line
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        msg = super().__str__()
+        if self.path is None:
+            return msg
+        where = self.path if self.line is None else f"{self.path}:{self.line}"
+        return f"{where}: {msg}"
+
+
+class ProjectNotFound(QualcodeError):
+    pass
+
+
+class InputError(QualcodeError):
+    """A file that cannot be read or parsed (bad encoding, malformed XML, ...)."""
+
+
+class UsageError(QualcodeError):
+    exit_code = 2

@@ -1,0 +1,110 @@
+"""What every importer produces: one normalized text and its speaker turns.
+
+Importers are pure functions ``parse(data: bytes, path: str, options: ImportOptions)
+-> ParsedDocument``. They never touch the project store. They raise
+:class:`qualcode.errors.InputError` (one-line reason) for bad input.
+
+Invariants (checked by :meth:`ParsedDocument.validate`):
+
+* ``text`` is normalized (``\\n`` newlines, NFC), see :mod:`qualcode.textnorm`;
+* each turn's ``start``/``end`` index ``text``; turns are sorted, do not overlap, and
+  ``text[start:end]`` is the turn's utterance (no speaker label, no timestamp prefix),
+  stripped of surrounding whitespace;
+* ``speaker`` is the label as written in the source (``"Enquêtrice"``, ``"E"``,
+  ``"SPEAKER_00"``, the Transcriber speaker name…), or ``None`` when the source has none.
+
+For text formats (txt/md) ``text`` is the whole file, labels included, so that offsets
+also index the original file. For structured formats (docx tables, vtt, srt, trs) the
+importer composes a readable text, one turn per paragraph, ``"Speaker: utterance"``
+separated by blank lines, with turn offsets covering only the utterance.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+
+from qualcode.errors import InputError
+
+
+@dataclass
+class ParsedTurn:
+    speaker: str | None
+    start: int
+    end: int
+    time_start: float | None = None  # seconds from the start of the recording
+    time_end: float | None = None
+
+
+@dataclass
+class ParsedDocument:
+    text: str
+    turns: list[ParsedTurn]
+    format: str  # txt | md | docx | vtt | srt | trs
+    encoding: str | None = None
+    # Extra facts worth keeping (e.g. trs speaker metadata, audio file name, docx title).
+    meta: dict = field(default_factory=dict)
+    # Speakers the source itself declares as interviewers (rare; most come from labels).
+    interviewer_hints: set[str] = field(default_factory=set)
+
+    def speakers(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for t in self.turns:
+            if t.speaker is not None:
+                seen.setdefault(t.speaker, None)
+        return list(seen)
+
+    def validate(self, path: str | None = None) -> None:
+        """Raise InputError if the invariants above do not hold (a bug in an importer)."""
+        if "\r" in self.text or unicodedata.normalize("NFC", self.text) != self.text:
+            raise InputError("internal error: text is not normalized", path=path)
+        if not self.text.strip():
+            raise InputError("empty file", path=path)
+        if not self.turns:
+            raise InputError("no text found", path=path)
+        prev_end = 0
+        for i, t in enumerate(self.turns, 1):
+            if not (prev_end <= t.start < t.end <= len(self.text)):
+                raise InputError(
+                    f"internal error: turn {i} has bad offsets {t.start}:{t.end}", path=path
+                )
+            chunk = self.text[t.start : t.end]
+            if chunk != chunk.strip():
+                raise InputError(f"internal error: turn {i} is not stripped", path=path)
+            prev_end = t.end
+
+
+@dataclass
+class ImportOptions:
+    # Speaker labels to treat as interviewers, overriding the default list.
+    interviewers: list[str] | None = None
+
+
+def compose(turns: list[tuple[str | None, str, float | None, float | None]]) -> tuple[str, list[ParsedTurn]]:
+    """Build a readable text from (speaker, utterance, time_start, time_end) tuples.
+
+    Used by structured importers (docx tables, vtt, srt, trs). Each turn becomes one
+    paragraph ``"Speaker: utterance"`` (or just the utterance when there is no speaker),
+    separated by a blank line. Utterances are normalized and stripped; empty ones are
+    dropped. Returns the text and turns whose offsets cover only the utterances.
+    """
+    from qualcode.textnorm import normalize_text
+
+    parts: list[str] = []
+    out: list[ParsedTurn] = []
+    pos = 0
+    for speaker, utterance, t0, t1 in turns:
+        utterance = normalize_text(utterance).strip()
+        if not utterance:
+            continue
+        if parts:
+            parts.append("\n\n")
+            pos += 2
+        label = normalize_text(speaker).strip() if speaker else None
+        prefix = f"{label}: " if label else ""
+        parts.append(prefix + utterance)
+        start = pos + len(prefix)
+        end = start + len(utterance)
+        out.append(ParsedTurn(label or None, start, end, t0, t1))
+        pos = end
+    return "".join(parts), out

@@ -1,0 +1,121 @@
+"""A qualcode project: a folder with ``qualcode.toml`` and ``.qualcode/project.db``."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import tomllib
+from pathlib import Path
+
+from qualcode.errors import ProjectNotFound, QualcodeError
+from qualcode.store import Store
+
+CONFIG_NAME = "qualcode.toml"
+DB_RELATIVE = Path(".qualcode") / "project.db"
+LANGUAGES = ("fr", "en", "de", "es", "it", "nl", "pt")
+
+_CONFIG_TEMPLATE = """\
+# qualcode project settings
+[project]
+name = {name}
+language = {language}   # language of the transcripts (spaCy pipeline)
+
+[user]
+# name = "your name"  # coder name recorded on codings; default: your login name
+"""
+
+
+class Project:
+    def __init__(self, root: Path):
+        self.root = root
+        self.config_path = root / CONFIG_NAME
+        try:
+            self.config = tomllib.loads(self.config_path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise QualcodeError(f"invalid TOML: {exc}", path=str(self.config_path)) from None
+        self.store = Store(root / DB_RELATIVE)
+
+    # -- creation and discovery -------------------------------------------------
+    @classmethod
+    def init(cls, directory: str | Path = ".", language: str = "fr", name: str | None = None) -> "Project":
+        root = Path(directory).resolve()
+        if language not in LANGUAGES:
+            raise QualcodeError(f"unsupported language {language!r} (choose from {', '.join(LANGUAGES)})")
+        if (root / CONFIG_NAME).exists():
+            raise QualcodeError(f"a project already exists in {root}")
+        import json
+
+        root.mkdir(parents=True, exist_ok=True)
+        (root / DB_RELATIVE).parent.mkdir(exist_ok=True)
+        created = []
+        try:
+            db = root / DB_RELATIVE
+            created.append(db)
+            Store(db, create=True).close()
+            cfg = _CONFIG_TEMPLATE.format(
+                name=json.dumps(name or root.name, ensure_ascii=False), language=json.dumps(language)
+            )
+            _atomic_write(root / CONFIG_NAME, cfg)
+        except BaseException:
+            for p in created:
+                for suffix in ("", "-wal", "-shm"):
+                    Path(str(p) + suffix).unlink(missing_ok=True)
+            raise
+        return cls(root)
+
+    @classmethod
+    def find(cls, start: str | Path | None = None) -> Path:
+        """The project root: ``start`` itself or its nearest ancestor with qualcode.toml."""
+        here = Path(start or Path.cwd()).resolve()
+        if here.is_file():
+            here = here.parent
+        for folder in (here, *here.parents):
+            if (folder / CONFIG_NAME).is_file():
+                return folder
+        raise ProjectNotFound(
+            f"no qualcode project in {here} or its parents (run 'qualcode init' or pass --project)"
+        )
+
+    @classmethod
+    def open(cls, path: str | Path | None = None) -> "Project":
+        if path is not None and not Path(path).exists():
+            raise ProjectNotFound(f"no such project folder: {path}")
+        root = cls.find(path)
+        if not (root / DB_RELATIVE).exists():
+            raise ProjectNotFound(f"{root / DB_RELATIVE} is missing: the project is damaged")
+        return cls(root)
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> "Project":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- settings -------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return str(self.config.get("project", {}).get("name", self.root.name))
+
+    @property
+    def language(self) -> str:
+        return str(self.config.get("project", {}).get("language", "fr"))
+
+    @property
+    def user(self) -> str:
+        """Coder name: ``[user] name`` in qualcode.toml, else $QUALCODE_USER, else login."""
+        name = self.config.get("user", {}).get("name") or os.environ.get("QUALCODE_USER")
+        if name:
+            return str(name)
+        try:
+            return getpass.getuser()
+        except Exception:  # no login name (containers)
+            return "unknown"
+
+
+def _atomic_write(path: Path, content: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(content, encoding="utf-8")
+    os.replace(tmp, path)

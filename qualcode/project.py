@@ -103,6 +103,30 @@ class Project:
     def language(self) -> str:
         return str(self.config.get("project", {}).get("language", "fr"))
 
+    def codebook_path(self, override: str | Path | None = None) -> Path:
+        """The codebook to use: ``override``, else ``[project] codebook`` in qualcode.toml
+        (relative to the project), else the only ``*.yaml`` file in ``codebooks/``."""
+        if override is not None:
+            path = Path(override)
+            if not path.is_file():
+                raise QualcodeError(f"no such codebook file: {path}")
+            return path
+        configured = self.config.get("project", {}).get("codebook")
+        if configured:
+            path = self.root / configured
+            if not path.is_file():
+                raise QualcodeError(f"codebook {configured!r} named in qualcode.toml does not exist",
+                                    path=str(self.config_path))
+            return path
+        found = sorted((self.root / "codebooks").glob("*.y*ml"))
+        if len(found) == 1:
+            return found[0]
+        if not found:
+            raise QualcodeError("no codebook: pass --codebook FILE, or set codebook = \"…\" under "
+                                "[project] in qualcode.toml")
+        raise QualcodeError(f"{len(found)} codebooks in {self.root / 'codebooks'}: pass --codebook FILE "
+                            "or set codebook = \"…\" under [project] in qualcode.toml")
+
     @property
     def user(self) -> str:
         """Coder name: ``[user] name`` in qualcode.toml, else $QUALCODE_USER, else login."""

@@ -98,7 +98,8 @@ def open_project(path: Path | None):
 def console(stderr: bool = False):
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False)
+    # soft_wrap: messages stay one per line (grep-able); tables still fit the terminal.
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
 
 
 def print_json(data) -> None:
@@ -111,6 +112,7 @@ def print_json(data) -> None:
 from qualcode.cli import project_cmds as _project_cmds  # noqa: E402,F401
 from qualcode.cli import import_cmds as _import_cmds  # noqa: E402,F401
 from qualcode.cli import cases_cmds as _cases_cmds  # noqa: E402,F401
+from qualcode.cli import codebook_cmds as _codebook_cmds  # noqa: E402,F401
 from qualcode.cli import demo_cmds as _demo_cmds  # noqa: E402,F401
 
 

@@ -1,0 +1,201 @@
+"""Load a codebook YAML file into the model, and describe it (JSON tree, rich tree).
+
+:func:`load_codebook` validates with :mod:`qualcode.codebook.lint` and raises
+:class:`~qualcode.codebook.lint.CodebookError` when any problem is an error (warnings
+are tolerated). The returned :class:`Codebook` has ``source``, ``content_hash``, each
+code's ``parent`` and ``line``, each rule's ``line``.
+
+``content_hash`` is the sha256 of a canonical JSON of the semantic content (title,
+language, unit, description, authors, declared version and every code with all its
+fields and rules). Comments, key order, quoting, flow vs block style, ``example`` vs
+``examples`` and surrounding whitespace of texts do not change it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from qualcode.codebook.lint import CodebookError, check_codebook_text, read_codebook_text
+from qualcode.codebook.model import Code, Codebook, Rule
+
+
+def load_codebook(path: str | Path) -> Codebook:
+    """Read, validate and build the codebook in ``path``.
+
+    Raises :class:`CodebookError` (a :class:`~qualcode.errors.QualcodeError`) listing the
+    problems when the file is invalid, :class:`~qualcode.errors.InputError` when it
+    cannot be read.
+    """
+    source = str(path)
+    text, problems = read_codebook_text(path)
+    if text is None:
+        raise CodebookError(problems, path=source)
+    return _build(text, source, source)
+
+
+def parse_codebook_text(text: str, source: str = "<string>") -> Codebook:
+    """Like :func:`load_codebook` for a YAML string. ``source`` names it in messages;
+    ``Codebook.source`` is set to it unless it is the default ``"<string>"``."""
+    return _build(text, source, None if source == "<string>" else source)
+
+
+def _build(text: str, source: str, source_attr: str | None) -> Codebook:
+    problems, codebook = check_codebook_text(text, source)
+    if codebook is None or any(p.is_error for p in problems):
+        raise CodebookError(problems, path=source)
+    codebook.source = source_attr
+    codebook.content_hash = compute_content_hash(codebook)
+    return codebook
+
+
+# --------------------------------------------------------------------------- hashing
+
+
+def _rule_canonical(rule: Rule) -> dict[str, Any]:
+    return {"kind": rule.kind, "value": rule.value}
+
+
+def _code_canonical(code: Code) -> dict[str, Any]:
+    return {
+        "code": code.code,
+        "label": code.label,
+        "definition": code.definition,
+        "full_definition": code.full_definition,
+        "when_to_use": code.when_to_use,
+        "when_not_to_use": code.when_not_to_use,
+        "examples": list(code.examples),
+        "color": code.color,
+        "unit": code.unit,
+        "rules": [_rule_canonical(r) for r in code.rules],
+        "exclude": [_rule_canonical(r) for r in code.exclude],
+        "children": [_code_canonical(c) for c in code.children],
+    }
+
+
+def canonical_content(codebook: Codebook) -> dict[str, Any]:
+    """The semantic content hashed into ``content_hash`` (no positions, no source)."""
+    return {
+        "title": codebook.title,
+        "language": codebook.language,
+        "unit": codebook.unit,
+        "description": codebook.description,
+        "authors": list(codebook.authors),
+        "version": codebook.declared_version,
+        "codes": [_code_canonical(c) for c in codebook.codes],
+    }
+
+
+def compute_content_hash(codebook: Codebook) -> str:
+    blob = json.dumps(
+        canonical_content(codebook), sort_keys=True, ensure_ascii=False, separators=(",", ":")
+    )
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+# --------------------------------------------------------------------------- describe
+
+
+def _rule_json(rule: Rule, code_path: str, exclude: bool) -> dict[str, Any]:
+    return {
+        "id": rule.rule_id(code_path, exclude=exclude),
+        "kind": rule.kind,
+        "value": rule.value,
+        "index": rule.index,
+        "line": rule.line,
+    }
+
+
+def _code_json(codebook: Codebook, code: Code) -> dict[str, Any]:
+    return {
+        "code": code.code,
+        "path": code.path,
+        "parent": code.parent,
+        "label": code.label,
+        "definition": code.definition,
+        "full_definition": code.full_definition,
+        "when_to_use": code.when_to_use,
+        "when_not_to_use": code.when_not_to_use,
+        "examples": list(code.examples),
+        "color": code.color,
+        "unit": code.unit,
+        "effective_unit": codebook.unit_of(code),
+        "line": code.line,
+        "rules": [_rule_json(r, code.path, False) for r in code.rules],
+        "exclude": [_rule_json(r, code.path, True) for r in code.exclude],
+        "children": [_code_json(codebook, c) for c in code.children],
+    }
+
+
+def codebook_tree_json(codebook: Codebook) -> dict[str, Any]:
+    """JSON-serialisable nested description (for ``codebook show --json``).
+
+    ``version`` is the short content hash recorded on codings; ``declared_version`` is
+    the optional ``version:`` written in the file.
+    """
+    return {
+        "title": codebook.title,
+        "language": codebook.language,
+        "unit": codebook.unit,
+        "description": codebook.description,
+        "authors": list(codebook.authors),
+        "declared_version": codebook.declared_version,
+        "version": codebook.version,
+        "content_hash": codebook.content_hash,
+        "source": codebook.source,
+        "n_codes": sum(1 for _ in codebook.walk()),
+        "codes": [_code_json(codebook, c) for c in codebook.codes],
+    }
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def render_tree(codebook: Codebook, *, definitions: bool = True):
+    """A :class:`rich.tree.Tree` of the codes: slug, label, unit override, rule counts
+    and (if ``definitions``) the short definition. User text is never parsed as markup."""
+    from rich.text import Text
+    from rich.tree import Tree
+
+    head = Text(codebook.title or "(untitled codebook)", style="bold")
+    meta = [f"unit: {codebook.unit}", f"language: {codebook.language}"]
+    if codebook.declared_version:
+        meta.append(f"version {codebook.declared_version}")
+    if codebook.version:
+        meta.append(f"hash {codebook.version}")
+    head.append("  (" + ", ".join(meta) + ")", style="dim")
+    tree = Tree(head)
+
+    def add(parent, code: Code) -> None:
+        label = Text()
+        if code.color:
+            try:
+                label.append("■ ", style=code.color)
+            except Exception:  # colour rich does not know: show no swatch
+                label.append("■ ")
+        label.append(code.code, style="bold cyan")
+        if code.label and code.label != code.code:
+            label.append("  ")
+            label.append(code.label)
+        extras = []
+        if code.unit:
+            extras.append(f"unit: {code.unit}")
+        if code.rules:
+            extras.append(_plural(len(code.rules), "rule"))
+        if code.exclude:
+            extras.append(_plural(len(code.exclude), "exclusion"))
+        if extras:
+            label.append("  [" + ", ".join(extras) + "]", style="dim")
+        if definitions and code.definition:
+            label.append("\n")
+            label.append(code.definition, style="italic dim")
+        node = parent.add(label)
+        for child in code.children:
+            add(node, child)
+
+    for code in codebook.codes:
+        add(tree, code)
+    return tree

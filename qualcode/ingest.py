@@ -157,10 +157,10 @@ def _import_one(project: Project, path: Path, fmt: str, options: ImportOptions,
     if name in batch_names:
         raise InputError(f"same document name {name!r} as {batch_names[name]} in this import",
                          path=str(path))
-    batch_names[name] = str(path)
     digest = hashlib.sha256(data).hexdigest()
     existing = store.document_by_name(name)
     if existing is not None and existing["content_hash"] == digest:
+        batch_names[name] = str(path)
         return FileResult(str(path), "unchanged", name=name, reason="already imported, unchanged")
 
     parsed = parse_bytes(data, str(path), fmt_used, options)
@@ -204,6 +204,7 @@ def _import_one(project: Project, path: Path, fmt: str, options: ImportOptions,
     )
     if case:
         store.link_case_document(store.case_id(case, create=True), doc_id)
+    batch_names[name] = str(path)
     return FileResult(str(path), status, name=name, turns=len(parsed.turns), speakers=speakers)
 
 

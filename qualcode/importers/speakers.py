@@ -77,8 +77,15 @@ _base = label_key  # backwards-compatible private alias
 
 
 def is_interviewer_label(label: str) -> bool:
-    """Whether ``label`` is in the default interviewer list (see :data:`INTERVIEWER_LABELS`)."""
-    return label_key(label) in INTERVIEWER_LABELS
+    """Whether ``label`` is in the default interviewer list (see :data:`INTERVIEWER_LABELS`).
+
+    A trailing single-letter index counts like a number: ``"Enquêtrice B"``.
+    """
+    key = label_key(label)
+    if key in INTERVIEWER_LABELS:
+        return True
+    m = re.fullmatch(r"(.+?)[\s_-]+[a-z]", key)
+    return m is not None and len(m.group(1)) > 1 and m.group(1) in INTERVIEWER_LABELS
 
 
 def is_participant_label(label: str) -> bool:

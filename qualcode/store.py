@@ -129,6 +129,25 @@ MIGRATIONS: list[str] = [
         details   TEXT NOT NULL DEFAULT '{}'
     );
     """,
+    # 1 -> 2: annotation cache and recorded codebook versions (auto-coding)
+    """
+    CREATE TABLE annotations (
+        document_id INTEGER PRIMARY KEY REFERENCES documents(id) ON DELETE CASCADE,
+        cache_key   TEXT NOT NULL,            -- nlp.cache_key(text, turns, pipeline)
+        pipeline    TEXT NOT NULL,
+        data        BLOB NOT NULL,            -- nlp.AnnotatedDoc.to_bytes()
+        created_at  TEXT NOT NULL
+    );
+    CREATE TABLE codebook_versions (
+        version      TEXT PRIMARY KEY,        -- short content hash, recorded on codings
+        content_hash TEXT NOT NULL,
+        title        TEXT NOT NULL,
+        source       TEXT,
+        content      TEXT NOT NULL,           -- the YAML file as applied
+        recorded_at  TEXT NOT NULL
+    );
+    CREATE INDEX codings_coder ON codings(coder, document_id);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

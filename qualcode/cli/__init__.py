@@ -113,6 +113,7 @@ from qualcode.cli import project_cmds as _project_cmds  # noqa: E402,F401
 from qualcode.cli import import_cmds as _import_cmds  # noqa: E402,F401
 from qualcode.cli import cases_cmds as _cases_cmds  # noqa: E402,F401
 from qualcode.cli import codebook_cmds as _codebook_cmds  # noqa: E402,F401
+from qualcode.cli import coding_cmds as _coding_cmds  # noqa: E402,F401
 from qualcode.cli import demo_cmds as _demo_cmds  # noqa: E402,F401
 
 

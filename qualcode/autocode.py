@@ -1,0 +1,248 @@
+"""Auto-coding: apply a codebook's rules to the project's documents (``qualcode autocode``).
+
+Flow: load and lint the codebook → load the pipeline → annotations from the project's
+cache (the pipeline only runs on documents whose text, turns or pipeline changed) →
+:func:`qualcode.rules.apply` → compare with the stored rule codings → write the
+difference in one transaction.
+
+Rule codings have coder ``rules``, status ``proposed``, the rule that matched as origin
+and the codebook version (short content hash). Re-running with the same codebook changes
+nothing. With an edited codebook the proposals that the rules no longer make are removed
+and new ones added; codings made by people are never touched, and rule codings that a
+person already accepted or rejected are kept as they are.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from qualcode.errors import QualcodeError
+from qualcode.project import Project
+from qualcode.store import now
+
+RULES_CODER = "rules"
+
+
+@dataclass
+class CodeDiff:
+    added: int = 0
+    removed: int = 0
+    total: int = 0  # rule codings of this code after the run
+
+
+@dataclass
+class AutocodeReport:
+    codebook: str
+    version: str
+    pipeline: str
+    documents: int
+    annotated: int  # documents whose annotation was (re)computed
+    cached: int  # documents whose annotation came from the cache
+    per_code: dict[str, CodeDiff] = field(default_factory=dict)
+    dry_run: bool = False
+
+    @property
+    def added(self) -> int:
+        return sum(d.added for d in self.per_code.values())
+
+    @property
+    def removed(self) -> int:
+        return sum(d.removed for d in self.per_code.values())
+
+    def to_dict(self) -> dict:
+        return {
+            "codebook": self.codebook, "version": self.version, "pipeline": self.pipeline,
+            "documents": self.documents, "annotated": self.annotated, "cached": self.cached,
+            "dry_run": self.dry_run, "added": self.added, "removed": self.removed,
+            "codes": {p: vars(d) for p, d in self.per_code.items()},
+        }
+
+
+def select_documents(project: Project, names: list[str] | None) -> list:
+    store = project.store
+    if not names:
+        return store.execute("SELECT id, name, text FROM documents ORDER BY name").fetchall()
+    rows = []
+    for name in names:
+        row = store.execute("SELECT id, name, text FROM documents WHERE name = ?", (name,)).fetchone()
+        if row is None:
+            raise QualcodeError(f"no document named {name!r} (see 'qualcode docs')")
+        rows.append(row)
+    return rows
+
+
+def load_annotations(project: Project, docs: list, pipeline, *, write: bool = True,
+                     progress: Callable[[int], None] | None = None) -> tuple[dict, int, int]:
+    """AnnotatedDoc per document id, from the cache or computed (and cached if ``write``).
+
+    Returns (annotations, number computed, number from cache).
+    """
+    from qualcode.nlp import AnnotatedDoc, annotate, cache_key
+
+    store = project.store
+    out: dict[int, AnnotatedDoc] = {}
+    missing = []
+    for d in docs:
+        spans = [(t["start"], t["end"]) for t in store.turns(d["id"])]
+        key = cache_key(d["text"], spans, pipeline)
+        row = store.execute("SELECT cache_key, data FROM annotations WHERE document_id = ?",
+                            (d["id"],)).fetchone()
+        if row is not None and row["cache_key"] == key:
+            out[d["id"]] = AnnotatedDoc.from_bytes(row["data"], d["text"])
+        else:
+            missing.append((d, spans, key))
+    if missing:
+        annotated = annotate([(d["text"], spans) for d, spans, _ in missing], pipeline, progress=progress)
+        for (d, _spans, key), ann in zip(missing, annotated):
+            out[d["id"]] = ann
+            if write:
+                store.execute(
+                    "INSERT INTO annotations (document_id, cache_key, pipeline, data, created_at)"
+                    " VALUES (?,?,?,?,?) ON CONFLICT (document_id) DO UPDATE SET cache_key = excluded.cache_key,"
+                    " pipeline = excluded.pipeline, data = excluded.data, created_at = excluded.created_at",
+                    (d["id"], key, pipeline.name, ann.to_bytes(), now()),
+                )
+    return out, len(missing), len(docs) - len(missing)
+
+
+def sync_codes(project: Project, codebook) -> dict[str, int]:
+    """Insert or update the codebook's codes in the codes table; path -> code id.
+
+    Codes that are no longer in the codebook stay in the table (their manual codings
+    must not be lost; later revision commands retire or merge them explicitly).
+    """
+    store = project.store
+    ids: dict[str, int] = {}
+    ts = now()
+    for code in codebook.walk():
+        values = (code.label, ids.get(code.parent) if code.parent else None, code.definition,
+                  code.full_definition, code.when_to_use, code.when_not_to_use,
+                  json.dumps(code.examples, ensure_ascii=False), code.color)
+        row = store.execute(
+            "SELECT id, label, parent_id, definition, full_definition, when_to_use, when_not_to_use,"
+            " examples, color FROM codes WHERE path = ?", (code.path,)).fetchone()
+        if row is None:
+            cur = store.execute(
+                "INSERT INTO codes (path, label, parent_id, definition, full_definition, when_to_use,"
+                " when_not_to_use, examples, color, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (code.path, *values, ts, ts))
+            ids[code.path] = int(cur.lastrowid)
+        else:
+            ids[code.path] = int(row["id"])
+            if tuple(row)[1:] != values:
+                store.execute(
+                    "UPDATE codes SET label = ?, parent_id = ?, definition = ?, full_definition = ?,"
+                    " when_to_use = ?, when_not_to_use = ?, examples = ?, color = ?, updated_at = ?"
+                    " WHERE id = ?", (*values, ts, row["id"]))
+    return ids
+
+
+def _record_version(project: Project, codebook, path: Path) -> None:
+    project.store.execute(
+        "INSERT OR IGNORE INTO codebook_versions (version, content_hash, title, source, content, recorded_at)"
+        " VALUES (?,?,?,?,?,?)",
+        (codebook.version, codebook.content_hash, codebook.title, str(path),
+         path.read_text(encoding="utf-8"), now()),
+    )
+
+
+def autocode(
+    project: Project,
+    codebook_path: str | Path | None = None,
+    *,
+    documents: list[str] | None = None,
+    dry_run: bool = False,
+    include_interviewer: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> AutocodeReport:
+    from qualcode.codebook import load_codebook
+    from qualcode.nlp import load_pipeline
+    from qualcode.rules import apply, compile_codebook
+
+    path = project.codebook_path(codebook_path)
+    codebook = load_codebook(path)
+    if codebook.language != project.language:
+        raise QualcodeError(f"the codebook is for language {codebook.language!r} but the project's "
+                            f"transcripts are {project.language!r}", path=str(path))
+    pipeline = load_pipeline(project.language)
+    compiled = compile_codebook(codebook, pipeline)
+    store = project.store
+    docs = select_documents(project, documents)
+    report = AutocodeReport(codebook=str(path), version=codebook.version, pipeline=pipeline.name,
+                            documents=len(docs), annotated=0, cached=0, dry_run=dry_run)
+    with store.transaction():
+        annotations, report.annotated, report.cached = load_annotations(
+            project, docs, pipeline, write=not dry_run, progress=progress)
+        code_ids = sync_codes(project, codebook)
+        # Existing rule codings of the selected documents: (doc, code path, start, end) -> row
+        existing: dict[tuple, dict] = {}
+        for d in docs:
+            for r in store.execute(
+                'SELECT k.id, k.start, k."end", k.status, k.origin, k.codebook_version, c.path'
+                " FROM codings k JOIN codes c ON c.id = k.code_id WHERE k.coder = ? AND k.document_id = ?",
+                (RULES_CODER, d["id"]),
+            ):
+                existing[(d["id"], r["path"], r["start"], r["end"])] = dict(r)
+
+        proposals: dict[tuple, object] = {}
+        for d in docs:
+            roles = [t["role"] for t in store.turns(d["id"])]
+            for p in apply(compiled, annotations[d["id"]], roles, include_interviewer=include_interviewer):
+                proposals[(d["id"], p.code_path, p.start, p.end)] = p
+
+        added = [k for k in proposals if k not in existing]
+        # Only pending proposals go away; a person's accept/reject decision is kept.
+        removed = [k for k, row in existing.items() if k not in proposals and row["status"] == "proposed"]
+        for path_, diff in _per_code(added, removed, proposals, existing, codebook).items():
+            report.per_code[path_] = diff
+        if dry_run or not (added or removed or report.annotated or _stale(existing, proposals, codebook)):
+            return report  # nothing to write: a re-run with the same codebook changes nothing
+
+        ts = now()
+        texts = {d["id"]: d["text"] for d in docs}
+        store.conn.executemany(
+            "DELETE FROM codings WHERE id = ?", [(existing[k]["id"],) for k in removed])
+        store.conn.executemany(
+            'INSERT INTO codings (document_id, code_id, start, "end", text, unit, coder, origin, status,'
+            " codebook_version, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,'proposed',?,?,?)",
+            [(k[0], code_ids[k[1]], k[2], k[3], texts[k[0]][k[2]:k[3]], proposals[k].unit_kind, RULES_CODER,
+              proposals[k].origin, codebook.version, ts, ts) for k in added])
+        # Proposals made again by the new codebook record its version and current origin.
+        store.conn.executemany(
+            "UPDATE codings SET origin = ?, codebook_version = ?, updated_at = ? WHERE id = ?",
+            [(proposals[k].origin, codebook.version, ts, row["id"]) for k, row in existing.items()
+             if k in proposals and (row["origin"], row["codebook_version"]) != (proposals[k].origin,
+                                                                                codebook.version)])
+        _record_version(project, codebook, path)
+        changed = {p: vars(d) for p, d in report.per_code.items() if d.added or d.removed}
+        store.log(project.user, "autocode", "autocode",
+                  f"codebook {codebook.version}: +{report.added} -{report.removed} rule codings "
+                  f"in {len(docs)} documents",
+                  {"codebook": str(path), "version": codebook.version, "pipeline": pipeline.name,
+                   "documents": [d["name"] for d in docs], "include_interviewer": include_interviewer,
+                   "codes": changed})
+    return report
+
+
+def _stale(existing: dict, proposals: dict, codebook) -> bool:
+    """Some kept proposal was made by another codebook version or rule."""
+    return any(k in proposals and (row["origin"], row["codebook_version"]) != (proposals[k].origin, codebook.version)
+               for k, row in existing.items())
+
+
+def _per_code(added, removed, proposals, existing, codebook) -> dict[str, CodeDiff]:
+    add = Counter(k[1] for k in added)
+    rem = Counter(k[1] for k in removed)
+    total = Counter(k[1] for k in proposals)
+    total.update(k[1] for k, row in existing.items() if k not in proposals and row["status"] != "proposed")
+    out: dict[str, CodeDiff] = {}
+    order = [c.path for c in codebook.walk()]
+    for path in order + sorted(set(add) | set(rem) - set(order)):
+        if path in out:
+            continue
+        out[path] = CodeDiff(add[path], rem[path], total[path])
+    return out

@@ -1,0 +1,200 @@
+"""qualcode autocode, codings, explain, kwic."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from qualcode.cli import JsonOpt, ProjectOpt, app, console, open_project, print_json
+from qualcode.errors import QualcodeError
+
+CodebookOpt = Annotated[Optional[Path], typer.Option(
+    "--codebook", "-c", help="Codebook YAML (default: the project's, see README).")]
+
+
+def _progress_callback(total_chars: int):
+    """A rich progress bar over annotated characters, on a terminal only."""
+    if not sys.stdout.isatty() or total_chars <= 0:
+        return None, None
+    from rich.progress import Progress
+
+    progress = Progress(transient=True)
+    task = progress.add_task("Annotating", total=total_chars)
+    return progress, lambda n: progress.update(task, advance=n)
+
+
+@app.command("autocode")
+def autocode_cli(
+    codebook: CodebookOpt = None,
+    docs: Annotated[Optional[str], typer.Option(help="Comma-separated document names (default: all).")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the changes, write nothing.")] = False,
+    include_interviewer: Annotated[bool, typer.Option(
+        "--include-interviewer", help="Code interviewer turns too.")] = False,
+    json: JsonOpt = False,
+    project: ProjectOpt = None,
+) -> None:
+    """Apply the codebook's rules: proposals by coder 'rules', with the rule that matched."""
+    from qualcode.autocode import autocode
+
+    names = [n.strip() for n in docs.split(",") if n.strip()] if docs else None
+    with open_project(project) as proj:
+        total = sum(len(r[0]) for r in proj.store.execute("SELECT text FROM documents"))
+        progress, callback = _progress_callback(total) if not json else (None, None)
+        if progress:
+            with progress:
+                report = autocode(proj, codebook, documents=names, dry_run=dry_run,
+                                  include_interviewer=include_interviewer, progress=callback)
+        else:
+            report = autocode(proj, codebook, documents=names, dry_run=dry_run,
+                              include_interviewer=include_interviewer)
+    if json:
+        print_json(report.to_dict())
+        return
+    out = console()
+    from rich.table import Table
+
+    out.print(f"Codebook {report.codebook} (version {report.version}); pipeline {report.pipeline}")
+    out.print(f"{report.documents} documents: {report.annotated} annotated, {report.cached} from the cache")
+    table = Table("code", "added", "removed", "rule codings", box=None)
+    for path, d in report.per_code.items():
+        table.add_row(path, f"+{d.added}" if d.added else "", f"-{d.removed}" if d.removed else "", str(d.total))
+    out.print(table)
+    verb = "would change" if dry_run else "changed"
+    if report.added or report.removed:
+        out.print(f"{verb}: +{report.added} -{report.removed} rule codings"
+                  + (" (dry run: nothing written)" if dry_run else ""))
+    else:
+        out.print("no change: the rule codings are up to date")
+
+
+@app.command("codings")
+def codings_cli(
+    code: Annotated[Optional[str], typer.Option(help="Code path (its sub-codes included).")] = None,
+    doc: Annotated[Optional[str], typer.Option(help="Document name.")] = None,
+    coder: Annotated[Optional[str], typer.Option(help="Coder ('rules' or a person).")] = None,
+    status: Annotated[Optional[str], typer.Option(help="proposed | accepted | rejected.")] = None,
+    json: JsonOpt = False,
+    project: ProjectOpt = None,
+) -> None:
+    """List codings with their document, turn, code, coder, origin, status and text."""
+    from qualcode.codings import list_codings
+
+    if status and status not in ("proposed", "accepted", "rejected"):
+        from qualcode.errors import UsageError
+
+        raise UsageError(f"unknown status {status!r} (choose from proposed, accepted, rejected)")
+    with open_project(project) as proj:
+        rows = list_codings(proj, code=code, document=doc, coder=coder, status=status)
+    if json:
+        keys = ("document", "turn", "start", "end", "code", "coder", "origin", "status", "text")
+        print_json([{k: r[k] for k in keys} for r in rows])
+        return
+    from rich.table import Table
+
+    table = Table("document", "turn", "code", "coder", "status", "text", box=None)
+    for r in rows:
+        text = " ".join(r["text"].split())
+        table.add_row(r["document"], str(r["turn"] or ""), r["code"], r["coder"], r["status"],
+                      text if len(text) <= 100 else text[:99] + "…")
+    out = console()
+    out.print(table)
+    out.print(f"{len(rows)} codings")
+
+
+@app.command("explain")
+def explain_cli(
+    document: Annotated[str, typer.Argument(help="Document name.")],
+    turn: Annotated[int, typer.Argument(help="Turn number (as in 'qualcode show').")],
+    codebook: CodebookOpt = None,
+    json: JsonOpt = False,
+    project: ProjectOpt = None,
+) -> None:
+    """Show which rules fire where in one turn, with the matched words highlighted."""
+    from qualcode.autocode import load_annotations, select_documents
+    from qualcode.codebook import load_codebook
+    from qualcode.nlp import load_pipeline
+    from qualcode.rules import compile_codebook, explain
+
+    with open_project(project) as proj:
+        cb = load_codebook(proj.codebook_path(codebook))
+        pipeline = load_pipeline(proj.language)
+        compiled = compile_codebook(cb, pipeline)
+        doc = select_documents(proj, [document])[0]
+        turns = proj.store.turns(doc["id"])
+        if not 1 <= turn <= len(turns):
+            raise QualcodeError(f"{document} has turns 1 to {len(turns)}, not {turn}")
+        with proj.store.transaction():  # caching an annotation is the only possible write
+            annotations, _, _ = load_annotations(proj, [doc], pipeline)
+        ex = explain(compiled, annotations[doc["id"]], turn - 1, [t["role"] for t in turns])
+    t = turns[turn - 1]
+    if json:
+        print_json({
+            "document": document, "turn": turn, "speaker": t["speaker"], "role": t["role"],
+            "skipped": ex.skipped, "text": doc["text"][ex.start:ex.end],
+            "hits": [{"code": h.code_path, "rule": h.rule_id, "kind": h.kind, "exclude": h.exclude,
+                      "blocked": h.blocked, "unit": h.unit_kind, "unit_start": h.unit_start,
+                      "unit_end": h.unit_end,
+                      "matches": [{"start": m.start, "end": m.end, "text": m.text} for m in h.matches]}
+                     for h in ex.hits],
+            "proposals": [{"code": p.code_path, "unit": p.unit_kind, "start": p.start, "end": p.end,
+                           "origin": p.origin} for p in ex.proposals],
+        })
+        return
+    from rich.table import Table
+    from rich.text import Text
+
+    out = console()
+    out.print(f"[bold]{document}[/], turn {turn} ({t['speaker'] or 'no speaker'}, {t['role']})")
+    body = Text(doc["text"][ex.start:ex.end])
+    for h in ex.hits:
+        style = "bold red" if h.exclude else ("yellow" if h.blocked else "bold green")
+        for m in h.matches:
+            body.stylize(style, m.start - ex.start, m.end - ex.start)
+    out.print(body)
+    if ex.skipped:
+        out.print("[dim]interviewer turn: autocode skips it (use --include-interviewer)[/]")
+    table = Table("code", "rule", "matched", "unit", "effect", box=None)
+    for h in ex.hits:
+        effect = "excludes" if h.exclude else ("blocked by exclude" if h.blocked else "codes")
+        table.add_row(h.code_path, h.rule_id, ", ".join(repr(m.text) for m in h.matches), h.unit_kind, effect)
+    out.print(table if ex.hits else "No rule fires in this turn.")
+    if ex.proposals:
+        out.print("Proposed: " + ", ".join(f"{p.code_path} ({p.unit_kind})" for p in ex.proposals))
+
+
+@app.command("kwic")
+def kwic_cli(
+    term: Annotated[str, typer.Argument(help="A word, a multi-word term, or a prefix ending in *.")],
+    lemma: Annotated[bool, typer.Option("--lemma", help="Match every inflection (lemma), as codebook terms do.")] = False,
+    by: Annotated[Optional[str], typer.Option(help="Group lines by this case attribute (e.g. group).")] = None,
+    width: Annotated[int, typer.Option(help="Characters of context on each side.")] = 40,
+    include_interviewer: Annotated[bool, typer.Option("--include-interviewer")] = False,
+    json: JsonOpt = False,
+    project: ProjectOpt = None,
+) -> None:
+    """Keyword in context: every occurrence of TERM with its context, to help write rules."""
+    from qualcode.kwic import kwic
+
+    with open_project(project) as proj:
+        lines = kwic(proj, term, lemma=lemma, by=by, width=width, include_interviewer=include_interviewer)
+    if json:
+        print_json(lines)
+        return
+    from rich.markup import escape
+
+    out = console()
+    groups: dict = {}
+    for line in lines:
+        groups.setdefault(line.get("group"), []).append(line)
+    ref_width = max((len(f"{x['document']}:{x['turn']}") for x in lines), default=0)
+    for group, items in groups.items():
+        if by:
+            out.print(f"[bold]{escape(by)} = {escape(str(group))}[/] ({len(items)})")
+        for x in items:
+            ref = f"{x['document']}:{x['turn']}".ljust(ref_width)
+            out.print(f"[dim]{escape(ref)}[/] {escape(x['left'].rjust(width))} "
+                      f"[bold reverse]{escape(x['match'])}[/] {escape(x['right'])}")
+    out.print(f"{len(lines)} occurrences of {term!r}" + (" (lemma)" if lemma else ""))

@@ -1,0 +1,90 @@
+"""Keyword in context (``qualcode kwic``): a concordance to help write codebook rules.
+
+Surface mode matches word forms (case- and accent-insensitive; a final ``*`` is a
+prefix); ``lemma=True`` uses exactly the semantics of a codebook ``terms`` rule, so what
+``kwic --lemma`` shows is what such a rule would match.
+"""
+
+from __future__ import annotations
+
+from qualcode.codebook.model import Code, Codebook, Rule
+from qualcode.errors import QualcodeError
+from qualcode.project import Project
+
+
+def _surface_matches(ann, words: list[str]) -> list[tuple[int, int]]:
+    """(start token, end token) of token sequences whose folded forms equal ``words``."""
+    from qualcode.nlp import fold
+
+    forms = [fold(ann.strings[i]) for i in ann.lower]
+    n = len(words)
+    out = []
+    for i in range(len(forms) - n + 1):
+        ok = True
+        for j, w in enumerate(words):
+            f = forms[i + j]
+            if not (f.startswith(w[:-1]) if w.endswith("*") else f == w):
+                ok = False
+                break
+        if ok:
+            out.append((i, i + n - 1))
+    return out
+
+
+def kwic(project: Project, term: str, *, lemma: bool = False, by: str | None = None, width: int = 40,
+         include_interviewer: bool = False) -> list[dict]:
+    from qualcode.autocode import load_annotations, select_documents
+    from qualcode.nlp import fold, load_pipeline
+    from qualcode.rules import apply, compile_codebook
+
+    words = fold(term).split()
+    if not words:
+        raise QualcodeError("empty search term")
+    store = project.store
+    docs = select_documents(project, None)
+    pipeline = load_pipeline(project.language)
+    with store.transaction():  # only writes missing annotations to the cache
+        annotations, _, _ = load_annotations(project, docs, pipeline)
+    compiled = None
+    if lemma:
+        code = Code(code="kwic", path="kwic", label="kwic", rules=[Rule("terms", [term], 0)], unit="turn")
+        compiled = compile_codebook(Codebook(title="kwic", language=project.language, codes=[code]), pipeline)
+    groups = _document_groups(project, by) if by else {}
+    lines = []
+    for d in docs:
+        ann = annotations[d["id"]]
+        turns = store.turns(d["id"])
+        roles = [t["role"] for t in turns]
+        text = d["text"]
+        if compiled is not None:
+            spans = [(m.start, m.end) for p in apply(compiled, ann, roles, include_interviewer=include_interviewer)
+                     for m in p.matches]
+        else:
+            spans = [(int(ann.start[a]), int(ann.end[b])) for a, b in _surface_matches(ann, words)]
+        for start, end in sorted(set(spans)):
+            turn = next((i for i, t in enumerate(turns, 1) if t["start"] <= start < t["end"]), None)
+            if turn is None or (roles[turn - 1] == "interviewer" and not include_interviewer):
+                continue
+            t = turns[turn - 1]
+            left = " ".join(text[max(t["start"], start - width * 2):start].split())[-width:]
+            right = " ".join(text[end:min(t["end"], end + width * 2)].split())[:width]
+            lines.append({"document": d["name"], "turn": turn, "start": start, "end": end,
+                          "left": left, "match": text[start:end], "right": right,
+                          "group": groups.get(d["name"]) if by else None})
+    if by:
+        lines.sort(key=lambda x: (str(x["group"]), x["document"], x["start"]))
+    return lines
+
+
+def _document_groups(project: Project, attribute: str) -> dict[str, object]:
+    """Document name -> value of ``attribute`` of its case (first case if several)."""
+    out: dict[str, object] = {}
+    known = False
+    for case in project.store.cases():
+        if attribute in case["attributes"]:
+            known = True
+        for doc in case["documents"]:
+            out.setdefault(doc, case["attributes"].get(attribute))
+    if not known:
+        raise QualcodeError(f"no case has an attribute {attribute!r} (see 'qualcode cases')")
+    return out

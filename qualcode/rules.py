@@ -1,0 +1,877 @@
+"""The rule engine: a codebook's rules, compiled once, applied to annotated documents.
+
+:func:`compile_codebook` turns a :class:`~qualcode.codebook.model.Codebook` into a
+:class:`CompiledCodebook`; :func:`apply` runs it on one
+:class:`~qualcode.nlp.AnnotatedDoc` (the cached token table: the spaCy pipeline is
+never run again) and returns :class:`Proposal` objects; :func:`explain` shows which rules
+fire where in one turn.
+
+Semantics
+=========
+
+Folding. "Folded" means lower-cased with accents removed (:func:`qualcode.nlp.fold`:
+NFKD without combining marks, casefold, œ→oe, æ→ae, ’→'). Transcripts often drop accents
+and capitals, so ``enquete`` matches ``Enquête`` and ``Unesco`` matches ``UNESCO``. The
+price: words that differ only by accents are not told apart (``pêche``/``péché``).
+
+``terms`` (a list of words or multi-word terms)
+    A term is tokenized by the same pipeline as the documents. Each of its tokens gets a
+    set of accepted forms: its folded text and its folded lemma. The lemma is taken with
+    the term placed in a neutral carrier phrase (French: ``"on parle de <term>"``)
+    because ``fr_core_news_sm`` lemmatizes a word standing alone badly (``"mine"`` ->
+    ``"min"``, ``"fosse"`` -> ``"foss"``, ``"été"`` -> ``"être"``); other languages use
+    the term alone. A text token matches a term token when the token's folded lower form
+    or its folded lemma is one of the accepted forms. So ``mineurs`` (lemma ``mineur``)
+    matches ``Mineur``, ``mineur``, ``MINEURS``; ``gueule noire`` matches
+    ``gueules noires``; ``descendu`` matches every form of ``descendre``. A multi-word
+    term matches consecutive tokens (punctuation is a token: ``gueule, noire`` does not
+    match ``gueule noire``) inside one turn.
+    A word ending in ``*`` is a prefix: it matches a token whose folded lower form starts
+    with the folded prefix (``reconver*`` -> reconversion, reconvertir, Reconverti). The
+    prefix needs at least 2 characters; ``*`` elsewhere is an error.
+``pattern``
+    A spaCy ``Matcher`` token pattern, passed through unchanged (LEMMA, LOWER, POS,
+    MORPH, OP, IS_PUNCT, IS_SENT_START …). Attributes are spaCy's, not folded: LEMMA values
+    are exact lemma strings of the pipeline. The match codes the unit of its first token.
+``regex``
+    A Python ``re`` pattern searched in the text of each unit (the sentence or the turn,
+    exactly as stored). It is case-sensitive as written: put ``(?i)`` in front for
+    case-insensitive matching. ``^``/``$`` refer to the unit's start/end (add ``(?m)`` for
+    lines). Empty matches are ignored.
+``near`` (``{terms: [...], with: [...], within: N}``)
+    A match of one of ``terms`` and a match of one of ``with`` (both with the ``terms``
+    semantics above), in the same unit, not overlapping, in either order, at most N words
+    apart. Distance counts words, not punctuation: adjacent words are 1 apart, ``A x y B``
+    is 3 apart; for multi-word terms it is measured between the nearest ends.
+``exclude``
+    Rules of any kind. If one of a code's exclude rules matches in a unit, none of that
+    code's rules code the unit.
+
+Units. A match codes its whole unit: the sentence (as segmented by the pipeline, never
+across a turn or a blank line) or the speaker turn that contains the match's first token;
+the unit is ``code.unit`` or else ``codebook.unit``. A code is applied at most once per
+unit. Rules only code their own code: parents are not coded by their children's rules.
+Turns whose role is ``"interviewer"`` are skipped unless ``include_interviewer=True``.
+
+Proposals. Sentence spans are the stripped sentence (``text[start:end]`` is the sentence
+exactly); turn spans are the turn offsets given at annotation. ``origin`` is the first
+rule, in the code's rule order, that matched in the unit (its earliest match), e.g.
+``identity/mining_memory terms[0] "fosse"``. ``matches`` lists every positive match in
+the unit, ordered by position, for highlighting.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple, Sequence
+
+import numpy as np
+
+from qualcode.codebook.model import Code, Codebook, Rule
+from qualcode.errors import QualcodeError
+from qualcode.nlp import FLAG_PUNCT, FLAG_SENT_START, AnnotatedDoc, Pipeline, fold, load_pipeline
+
+#: Carrier phrase used to lemmatize terms in context, per language ("{}" = the term).
+TERM_CARRIERS = {"fr": "on parle de {}"}
+MIN_PREFIX = 2
+DEFAULT_WITHIN = 10
+
+
+class RuleError(QualcodeError):
+    """A rule that cannot be compiled (bad regex, bad pattern, bad wildcard …)."""
+
+
+# --------------------------------------------------------------------------- results
+
+
+class Match(NamedTuple):
+    rule_id: str
+    start: int  # char offsets in the full document text
+    end: int
+    text: str
+
+
+class Proposal(NamedTuple):
+    code_path: str
+    unit_kind: str  # "sentence" | "turn"
+    start: int  # char offsets of the unit in the full document text
+    end: int
+    turn_index: int
+    origin: str  # e.g. 'identity/mining_memory terms[0] "fosse"'
+    matches: tuple[Match, ...]
+
+
+class Hit(NamedTuple):
+    """One rule match in :func:`explain`."""
+
+    code_path: str
+    rule_id: str
+    kind: str  # terms | pattern | regex | near
+    exclude: bool  # the rule is an exclude rule
+    blocked: bool  # positive hit in a unit where one of the code's exclude rules fired
+    matches: tuple[Match, ...]
+    unit_kind: str
+    unit_start: int
+    unit_end: int
+
+
+@dataclass
+class Explanation:
+    turn_index: int
+    start: int
+    end: int
+    role: str | None
+    skipped: bool  # interviewer turn that apply() would skip
+    hits: list[Hit]
+    proposals: list[Proposal]
+
+
+# --------------------------------------------------------------------------- compiled form
+
+
+@dataclass(frozen=True)
+class _Pos:
+    alts: frozenset  # key ids
+    prefix: str | None
+    forms: tuple[str, ...]  # for describe()
+
+
+@dataclass
+class _Term:
+    raw: str
+    positions: tuple[_Pos, ...]
+    slots: list[tuple[int, int]] = field(default_factory=list)  # (ref index, side 0/1)
+
+
+@dataclass
+class _Ref:
+    code_index: int
+    code_path: str
+    rule: Rule
+    exclude: bool
+    rule_id: str
+    order: int  # position among the code's rules (exclude rules after)
+    within: int = 0  # near rules only (> 0)
+    regex: Any = None
+    prefilter: Any = None  # regex: relaxed regex for skipping documents/turns, or None
+    anchor: frozenset | None = None  # pattern: folded words one of which every match contains
+
+
+@dataclass
+class _CompiledCode:
+    code: Code
+    unit: str
+    refs: list[int]
+    exclude_refs: list[int]
+
+
+@dataclass(eq=False)
+class CompiledCodebook:
+    codebook: Codebook
+    pipeline: Pipeline
+    codes: list[_CompiledCode]
+    refs: list[_Ref]
+    terms: list[_Term]
+    key_ids: dict[str, int]
+    first_exact: dict[int, list[int]]  # key id -> terms whose first token accepts it
+    first_prefix: dict[str, list[int]]  # prefix -> terms whose first token is that prefix
+    prefix_lengths: tuple[int, ...]
+    matcher: Any  # spacy Matcher or None
+    pattern_refs: dict[int, int]  # matcher key hash -> ref index
+    regex_refs: list[int]
+    near_refs: list[int]
+
+    @property
+    def name(self) -> str:
+        return self.pipeline.name
+
+    def describe_terms(self) -> list[tuple[str, str, list[list[str]]]]:
+        """(rule id, term, accepted folded forms per token) — for lint/explain output."""
+        out = []
+        for term in self.terms:
+            forms = [list(p.forms) if p.prefix is None else [p.prefix + "*"] for p in term.positions]
+            for ref_i, _side in term.slots:
+                out.append((self.refs[ref_i].rule_id, term.raw, forms))
+        return out
+
+
+def _err(code: Code, rule: Rule, exclude: bool, msg: str, codebook: Codebook) -> RuleError:
+    rid = rule.rule_id(code.path, exclude)
+    return RuleError(f"{rid}: {msg}", path=codebook.source, line=rule.line)
+
+
+class _TermCompiler:
+    def __init__(self, pipeline: Pipeline):
+        self.pipeline = pipeline
+        self.nlp = pipeline.nlp
+        self.carrier = TERM_CARRIERS.get(pipeline.language)
+        self.key_ids: dict[str, int] = {}
+        self.terms: dict[tuple, _Term] = {}
+
+    def key(self, s: str) -> int:
+        got = self.key_ids.get(s)
+        if got is None:
+            got = self.key_ids[s] = len(self.key_ids)
+        return got
+
+    def _lemmatized(self, text: str) -> list[tuple[str, str]]:
+        """(token text, lemma) of text, lemmas taken in the carrier phrase when possible."""
+        alone = self.nlp(text)
+        pairs = [(t.text, t.lemma_ if self.pipeline.has_lemmas else "") for t in alone if not t.is_space]
+        if self.carrier and self.pipeline.has_lemmas:
+            prefix_len = self.carrier.index("{}")
+            ctx = self.nlp(self.carrier.format(text))
+            inner = [t for t in ctx if t.idx >= prefix_len and not t.is_space]
+            if [t.text for t in inner] == [p[0] for p in pairs]:
+                pairs = [(t.text, t.lemma_) for t in inner]
+        return pairs
+
+    def _exact(self, tok: str, lemma: str) -> _Pos:
+        forms = [fold(tok)]
+        if lemma and fold(lemma) not in forms:
+            forms.append(fold(lemma))
+        return _Pos(frozenset(self.key(f) for f in forms), None, tuple(forms))
+
+    def compile(self, raw: Any) -> _Term | str:
+        """The term, or an error message."""
+        if not isinstance(raw, str) or not raw.strip():
+            return "a term must be a non-empty string"
+        text = " ".join(raw.split())
+        positions: list[_Pos] = []
+        if "*" not in text:
+            positions = [self._exact(t, l) for t, l in self._lemmatized(text)]
+        else:
+            for word in text.split(" "):
+                if "*" in word[:-1]:
+                    return f"term {raw!r}: '*' is only allowed at the end of a word"
+                if word.endswith("*"):
+                    toks = [t.text for t in self.nlp.tokenizer(word[:-1]) if not t.is_space]
+                    if not toks:
+                        return f"term {raw!r}: '*' needs a prefix"
+                    prefix = fold(toks[-1])
+                    if len(prefix) < MIN_PREFIX:
+                        return f"term {raw!r}: the prefix before '*' needs at least {MIN_PREFIX} characters"
+                    if len(toks) > 1:
+                        positions += [self._exact(t, l) for t, l in self._lemmatized(" ".join(toks[:-1]))]
+                    positions.append(_Pos(frozenset(), prefix, (prefix + "*",)))
+                else:
+                    positions += [self._exact(t, l) for t, l in self._lemmatized(word)]
+        if not positions:
+            return f"term {raw!r} has no words"
+        sig = tuple((p.alts, p.prefix) for p in positions)
+        term = self.terms.get(sig)
+        if term is None:
+            term = self.terms[sig] = _Term(text, tuple(positions))
+        return term
+
+
+def compile_codebook(codebook: Codebook, pipeline: Pipeline | None = None) -> CompiledCodebook:
+    """Compile every code's rules. Raises RuleError (with the YAML line) on a bad rule."""
+    from spacy.matcher import Matcher
+
+    pipe = pipeline or load_pipeline(codebook.language)
+    tc = _TermCompiler(pipe)
+    refs: list[_Ref] = []
+    codes: list[_CompiledCode] = []
+    matcher = None
+    pattern_refs: dict[int, int] = {}
+    regex_refs: list[int] = []
+    near_refs: list[int] = []
+
+    def add_terms(values: Any, ref_i: int, side: int, code: Code, rule: Rule, exclude: bool) -> None:
+        if isinstance(values, str):
+            values = [values]
+        if not isinstance(values, (list, tuple)) or not values:
+            raise _err(code, rule, exclude, "expects a non-empty list of terms", codebook)
+        for v in values:
+            term = tc.compile(v)
+            if isinstance(term, str):
+                raise _err(code, rule, exclude, term, codebook)
+            if (ref_i, side) not in term.slots:
+                term.slots.append((ref_i, side))
+
+    for ci, code in enumerate(codebook.walk()):
+        cc = _CompiledCode(code, codebook.unit_of(code), [], [])
+        codes.append(cc)
+        for exclude, rules in ((False, code.rules), (True, code.exclude)):
+            for order, rule in enumerate(rules):
+                ref_i = len(refs)
+                ref = _Ref(ci, code.path, rule, exclude, rule.rule_id(code.path, exclude),
+                           order + (len(code.rules) if exclude else 0))
+                refs.append(ref)
+                (cc.exclude_refs if exclude else cc.refs).append(ref_i)
+                kind, value = rule.kind, rule.value
+                if kind == "terms":
+                    add_terms(value, ref_i, 0, code, rule, exclude)
+                elif kind == "near":
+                    if not isinstance(value, dict) or "terms" not in value or "with" not in value:
+                        raise _err(code, rule, exclude, "near needs 'terms', 'with' and 'within'", codebook)
+                    within = value.get("within", DEFAULT_WITHIN)
+                    if isinstance(within, bool) or not isinstance(within, int) or within < 1:
+                        raise _err(code, rule, exclude, "'within' must be a positive integer", codebook)
+                    ref.within = within
+                    add_terms(value["terms"], ref_i, 0, code, rule, exclude)
+                    add_terms(value["with"], ref_i, 1, code, rule, exclude)
+                    near_refs.append(ref_i)
+                elif kind == "regex":
+                    if not isinstance(value, str) or not value:
+                        raise _err(code, rule, exclude, "regex must be a non-empty string", codebook)
+                    try:
+                        ref.regex = re.compile(value)
+                    except re.error as exc:
+                        raise _err(code, rule, exclude, f"bad regex: {exc}", codebook) from None
+                    ref.prefilter = _relaxed(ref.regex)
+                    regex_refs.append(ref_i)
+                elif kind == "pattern":
+                    if not isinstance(value, list) or not value or not all(isinstance(d, dict) for d in value):
+                        raise _err(code, rule, exclude, "pattern must be a list of token dicts", codebook)
+                    if matcher is None:
+                        matcher = Matcher(pipe.nlp.vocab, validate=True)
+                    key = f"qualcode-rule-{ref_i}"
+                    try:
+                        matcher.add(key, [value])
+                    except Exception as exc:  # MatchPatternError, ValueError, KeyError
+                        msg = " ".join(str(exc).split())
+                        raise _err(code, rule, exclude, f"bad pattern: {msg}", codebook) from None
+                    pattern_refs[pipe.nlp.vocab.strings[key]] = ref_i
+                    ref.anchor = _pattern_anchor(value)
+                else:
+                    raise _err(code, rule, exclude, f"unknown rule kind {kind!r}", codebook)
+
+    terms = list(tc.terms.values())
+    first_exact: dict[int, list[int]] = {}
+    first_prefix: dict[str, list[int]] = {}
+    for ti, term in enumerate(terms):
+        p0 = term.positions[0]
+        if p0.prefix is not None:
+            first_prefix.setdefault(p0.prefix, []).append(ti)
+        for k in p0.alts:
+            first_exact.setdefault(k, []).append(ti)
+    return CompiledCodebook(
+        codebook=codebook, pipeline=pipe, codes=codes, refs=refs, terms=terms,
+        key_ids=tc.key_ids, first_exact=first_exact, first_prefix=first_prefix,
+        prefix_lengths=tuple(sorted({len(p) for p in first_prefix})),
+        matcher=matcher, pattern_refs=pattern_refs, regex_refs=regex_refs, near_refs=near_refs,
+    )
+
+
+_ANCHOR_ATTRS = ("LEMMA", "LOWER", "ORTH", "TEXT")
+
+
+def _pattern_anchor(pattern: list[dict]) -> frozenset | None:
+    """Folded strings, one of which must be the folded lemma or lower form of some token of
+    any match: from the first required token spec with a literal LEMMA/LOWER/ORTH/TEXT
+    value (or IN list). None when there is none (the pattern then runs on every turn)."""
+    for spec in pattern:
+        op = str(spec.get("OP", "1"))
+        if op not in ("1", "+") and not re.fullmatch(r"\{[1-9]\d*(,\d*)?\}", op):
+            continue
+        for attr in _ANCHOR_ATTRS:
+            v = spec.get(attr, spec.get(attr.lower()))
+            if isinstance(v, str):
+                return frozenset({fold(v)})
+            if isinstance(v, dict) and set(v) == {"IN"} and isinstance(v["IN"], list) \
+                    and v["IN"] and all(isinstance(x, str) for x in v["IN"]):
+                return frozenset(fold(x) for x in v["IN"])
+    return None
+
+
+def _relaxed(rx: re.Pattern) -> re.Pattern | None:
+    """A regex that matches wherever ``rx`` matches in a unit, also in any text containing
+    that unit: ``rx`` itself when it has no anchors or word boundaries, else ``rx`` with
+    them removed (removing a zero-width assertion only relaxes it). None for lookarounds
+    and backreferences. Used to skip documents and turns that cannot match."""
+    try:
+        import re._parser as sre_parse  # Python 3.11+
+    except ImportError:  # pragma: no cover
+        import sre_parse  # type: ignore[no-redef]
+    try:
+        parsed = sre_parse.parse(rx.pattern, rx.flags & ~re.UNICODE)
+    except Exception:
+        return None
+    refuse = {sre_parse.ASSERT, sre_parse.ASSERT_NOT, sre_parse.GROUPREF,
+              getattr(sre_parse, "GROUPREF_EXISTS", sre_parse.GROUPREF)}
+    found_at = False
+
+    def walk(items) -> bool:
+        nonlocal found_at
+        for op, av in items:
+            if op in refuse:
+                return False
+            if op == sre_parse.AT:
+                found_at = True
+            for sub in av if isinstance(av, (list, tuple)) else (av,):
+                if isinstance(sub, sre_parse.SubPattern) and not walk(sub):
+                    return False
+                if isinstance(sub, (list, tuple)):
+                    for x in sub:
+                        if isinstance(x, sre_parse.SubPattern) and not walk(x):
+                            return False
+        return True
+
+    if not walk(parsed):
+        return None
+    if not found_at:
+        return rx
+    # drop ^ $ \A \Z \b \B outside character classes
+    out, i, pat, in_class = [], 0, rx.pattern, False
+    verbose = bool(rx.flags & re.VERBOSE)
+    while i < len(pat):
+        c = pat[i]
+        if c == "\\" and i + 1 < len(pat):
+            if not in_class and pat[i + 1] in "AZbB":
+                i += 2
+                continue
+            out.append(pat[i:i + 2])
+            i += 2
+            continue
+        if in_class:
+            if c == "]" and not (out and out[-1] in ("[", "[^")):
+                in_class = False
+            out.append(c)
+        elif c == "[":
+            in_class = True
+            if pat[i + 1:i + 2] == "^":
+                out.append("[^")
+                i += 2
+                continue
+            out.append(c)
+        elif c in "^$":
+            pass
+        elif verbose and c == "#":
+            j = pat.find("\n", i)
+            j = len(pat) if j < 0 else j
+            out.append(pat[i:j])
+            i = j
+            continue
+        else:
+            out.append(c)
+        i += 1
+    try:
+        relaxed = re.compile("".join(out), rx.flags)
+    except re.error:
+        return None
+    return relaxed
+
+
+# --------------------------------------------------------------------------- engine
+#
+# A hit is a tuple (unit id, a, b, a2, b2): char span a:b of the match, and for `near`
+# the span a2:b2 of the `with` side (a2 = -1 otherwise). Unit ids: sentence k -> k,
+# turn t -> n_sentences + t.
+
+
+class _DocView:
+    """Per-(document, compiled codebook) lookups, computed with numpy once."""
+
+    def __init__(self, cb: CompiledCodebook, doc: AnnotatedDoc, included: np.ndarray):
+        self.cb = cb
+        self.doc = doc
+        self.included = included  # bool per turn
+        folded = doc._cache.get("folded")
+        if folded is None:
+            folded = doc._cache["folded"] = [fold(s) for s in doc.strings]
+        self.folded = folded
+        kid_get = cb.key_ids.get
+        self.kid = np.fromiter((kid_get(f, -1) for f in folded), dtype=np.int64, count=len(folded))
+        self.ss = doc.sentence_starts()
+        self.n_sent = len(self.ss)
+        self._sent_tables: tuple[list, list, list] | None = None
+
+    @property
+    def tok_turn(self) -> np.ndarray:
+        got = self.doc._cache.get("tok_turn")
+        if got is None:
+            n_turns = self.doc.turns.shape[0]
+            got = np.repeat(np.arange(n_turns, dtype=np.int64), np.diff(self.doc.turn_tok))
+            self.doc._cache["tok_turn"] = got
+        return got
+
+    @property
+    def tok_sent(self) -> np.ndarray:
+        got = self.doc._cache.get("tok_sent")
+        if got is None:
+            got = np.cumsum((self.doc.flags & FLAG_SENT_START) != 0).astype(np.int64) - 1
+            self.doc._cache["tok_sent"] = got
+        return got
+
+    def words(self) -> np.ndarray:
+        got = self.doc._cache.get("wi")
+        if got is None:
+            got = self.doc._cache["wi"] = np.cumsum((self.doc.flags & FLAG_PUNCT) == 0)
+        return got
+
+    def token_mask(self) -> np.ndarray:
+        return np.repeat(self.included, np.diff(self.doc.turn_tok))
+
+    def sent_tables(self) -> tuple[list, list, list]:
+        """Per sentence: turn, char start, char end (python lists)."""
+        if self._sent_tables is None:
+            doc, ss = self.doc, self.ss
+            last = np.append(ss[1:], doc.n_tokens) - 1 if len(ss) else ss
+            self._sent_tables = (self.tok_turn[ss].tolist(), doc.start[ss].tolist(),
+                                 doc.end[last].tolist())
+        return self._sent_tables
+
+    def unit_span(self, uid: int) -> tuple[str, int, int, int]:
+        """(kind, turn, start, end) of a unit id."""
+        if uid < self.n_sent:
+            turns, a, b = self.sent_tables()
+            return "sentence", turns[uid], a[uid], b[uid]
+        t = uid - self.n_sent
+        a, b = self.doc.turns[t]
+        return "turn", t, int(a), int(b)
+
+    def units(self, kind: str) -> list[tuple[int, int, int, int]]:
+        """(unit id, turn, start, end) of every non-empty unit of the included turns."""
+        out = []
+        if kind == "turn":
+            for t in np.flatnonzero(self.included).tolist():
+                a, b = self.doc.turns[t]
+                if b > a:
+                    out.append((self.n_sent + t, t, int(a), int(b)))
+            return out
+        turns, a, b = self.sent_tables()
+        inc = self.included.tolist()
+        return [(k, t, a[k], b[k]) for k, t in enumerate(turns) if inc[t]]
+
+    # ---- terms
+
+    def term_occurrences(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(term index, first token, last token) arrays of every term match in included turns."""
+        cb, doc = self.cb, self.doc
+        empty = np.zeros(0, dtype=np.int64)
+        if not cb.terms or not doc.n_tokens:
+            return empty, empty, empty
+        folded, kid = self.folded, self.kid
+        n_str = len(folded)
+        first_exact, first_prefix, plens = cb.first_exact, cb.first_prefix, cb.prefix_lengths
+        # terms whose first token accepts string s as a lower form / as a lemma
+        by_lower: dict[int, list[int]] = {}
+        by_lemma: dict[int, list[int]] = {}
+        for s in np.flatnonzero(kid >= 0).tolist():
+            got = first_exact.get(int(kid[s]))
+            if got:
+                by_lower[s] = by_lemma[s] = got
+        if plens:
+            for s, f in enumerate(folded):
+                pref = None
+                for L in plens:
+                    if L > len(f):
+                        break
+                    got = first_prefix.get(f[:L])
+                    if got:
+                        pref = (pref or []) + got
+                if pref:
+                    by_lower[s] = by_lower.get(s, []) + pref
+        if not by_lower:
+            return empty, empty, empty
+        low_hit = np.zeros(n_str, dtype=bool)
+        low_hit[list(by_lower)] = True
+        lem_hit = np.zeros(n_str, dtype=bool)
+        if by_lemma:
+            lem_hit[list(by_lemma)] = True
+        lower, lemma = doc.lower, doc.lemma
+        mask = low_hit[lower] | lem_hit[lemma]
+        if not self.included.all():
+            mask &= self.token_mask()
+        cand = np.flatnonzero(mask)
+        if not len(cand):
+            return empty, empty, empty
+        turn_end = doc.turn_tok[self.tok_turn[cand] + 1].tolist()
+        out_t: list[int] = []
+        out_s: list[int] = []
+        out_e: list[int] = []
+        terms = cb.terms
+        for i, tend, li, mi in zip(cand.tolist(), turn_end, lower[cand].tolist(), lemma[cand].tolist()):
+            cands = by_lower.get(li, ())
+            more = by_lemma.get(mi)
+            if more and more is not cands:
+                cands = sorted(set(cands).union(more))
+            for ti in cands:
+                positions = terms[ti].positions
+                n = len(positions)
+                if n == 1:
+                    out_t.append(ti)
+                    out_s.append(i)
+                    out_e.append(i)
+                    continue
+                if i + n > tend:
+                    continue
+                for k in range(1, n):
+                    j = i + k
+                    p = positions[k]
+                    lj = int(lower[j])
+                    if p.prefix is not None:
+                        if not folded[lj].startswith(p.prefix):
+                            break
+                    elif int(kid[lj]) not in p.alts and int(kid[lemma[j]]) not in p.alts:
+                        break
+                else:
+                    out_t.append(ti)
+                    out_s.append(i)
+                    out_e.append(i + n - 1)
+        return (np.asarray(out_t, dtype=np.int64), np.asarray(out_s, dtype=np.int64),
+                np.asarray(out_e, dtype=np.int64))
+
+    # ---- patterns
+
+    def pattern_occurrences(self) -> list[tuple[int, int, int]]:
+        """(ref index, first token, last token) of every pattern match in included turns."""
+        cb, doc = self.cb, self.doc
+        if cb.matcher is None or not doc.n_tokens:
+            return []
+        from spacy.attrs import LEMMA, MORPH, POS, SENT_START
+        from spacy.tokens import Doc
+
+        turns = self.included.copy()
+        anchors = [cb.refs[r].anchor for r in cb.pattern_refs.values()]
+        if all(a is not None for a in anchors):
+            # only turns holding an anchor word of some pattern can have a match
+            words = frozenset().union(*anchors)
+            hit = np.fromiter((f in words for f in self.folded), dtype=bool, count=len(self.folded))
+            tok = np.flatnonzero(hit[doc.lower] | hit[doc.lemma])
+            has = np.zeros(len(turns), dtype=bool)
+            has[self.tok_turn[tok]] = True
+            turns &= has
+        if not turns.any():
+            return []
+        sel = np.flatnonzero(np.repeat(turns, np.diff(doc.turn_tok)))
+        if not len(sel):
+            return []
+        vocab = cb.pipeline.nlp.vocab
+        text = doc.text
+        starts = doc.start[sel]
+        ends = doc.end[sel]
+        words_ = [text[a:b] for a, b in zip(starts.tolist(), ends.tolist())]
+        spaces = np.zeros(len(sel), dtype=bool)
+        spaces[:-1] = ends[:-1] < starts[1:]
+        hashes = np.fromiter((vocab.strings.add(s) for s in doc.strings), dtype=np.uint64,
+                             count=len(doc.strings))
+        sdoc = Doc(vocab, words=words_, spaces=spaces.tolist())
+        arr = np.empty((len(sel), 4), dtype=np.uint64)
+        arr[:, 0] = hashes[doc.lemma[sel]]
+        arr[:, 1] = doc.pos[sel]
+        arr[:, 2] = hashes[doc.morph[sel]]
+        # every turn starts a sentence, so turns joined in this Doc stay apart as sentences
+        ss = (doc.flags[sel] & FLAG_SENT_START) != 0
+        arr[:, 3] = np.where(ss, np.uint64(1), np.uint64(2**64 - 1))
+        sdoc.from_array([LEMMA, POS, MORPH, SENT_START], arr)
+        turn = self.tok_turn[sel]
+        out = []
+        for key, s, e in cb.matcher(sdoc):
+            ref_i = cb.pattern_refs.get(key)
+            if ref_i is None or e <= s or turn[s] != turn[e - 1]:
+                continue
+            out.append((ref_i, int(sel[s]), int(sel[e - 1])))
+        return out
+
+
+def _run(cb: CompiledCodebook, doc: AnnotatedDoc, included: np.ndarray) -> tuple[dict[int, list[tuple]], _DocView]:
+    """All rule hits, grouped by ref index, and the document view."""
+    if doc.pipeline != cb.pipeline.name:
+        raise QualcodeError(
+            f"the document was annotated with {doc.pipeline}, the codebook uses "
+            f"{cb.pipeline.name}: annotate it again"
+        )
+    view = _DocView(cb, doc, included)
+    text = doc.text
+    hits: dict[int, list[tuple]] = {}
+    refs = cb.refs
+    turn_unit = [c.unit == "turn" for c in cb.codes]
+    n_sent = view.n_sent
+
+    # terms and near: one pass over the token table for all terms
+    near_occ: dict[int, tuple[list, list]] = {}
+    ti_arr, s_arr, e_arr = view.term_occurrences()
+    if len(ti_arr):
+        a_l = doc.start[s_arr].tolist()
+        b_l = doc.end[e_arr].tolist()
+        us_l = view.tok_sent[s_arr].tolist()
+        ut_l = (view.tok_turn[s_arr] + n_sent).tolist()
+        terms = cb.terms
+        for ti, s, e, a, b, us, ut in zip(ti_arr.tolist(), s_arr.tolist(), e_arr.tolist(),
+                                          a_l, b_l, us_l, ut_l):
+            for ref_i, side in terms[ti].slots:
+                ref = refs[ref_i]
+                uid = ut if turn_unit[ref.code_index] else us
+                if ref.within:
+                    near_occ.setdefault(ref_i, ([], []))[side].append((uid, s, e, a, b))
+                else:
+                    hits.setdefault(ref_i, []).append((uid, a, b, -1, -1))
+
+    if near_occ:
+        wi = view.words()
+        for ref_i, (left, right) in near_occ.items():
+            within = refs[ref_i].within
+            by_unit: dict[int, tuple[list, list]] = {}
+            for side, occ in ((0, left), (1, right)):
+                for uid, s, e, a, b in occ:
+                    by_unit.setdefault(uid, ([], []))[side].append((s, e, a, b))
+            out = hits.setdefault(ref_i, [])
+            for uid, (ls, rs) in by_unit.items():
+                if not ls or not rs:
+                    continue
+                for s1, e1, a1, b1 in sorted(set(ls)):
+                    for s2, e2, a2, b2 in sorted(set(rs)):
+                        if e1 < s2:
+                            dist = int(wi[s2] - wi[e1])
+                        elif e2 < s1:
+                            dist = int(wi[s1] - wi[e2])
+                        else:
+                            continue  # overlapping spans
+                        if dist <= within:
+                            out.append((uid, a1, b1, a2, b2))
+            if not out:
+                del hits[ref_i]
+
+    pocc = view.pattern_occurrences()
+    if pocc:
+        for ref_i, s, e in pocc:
+            uid = int(view.tok_turn[s]) + n_sent if turn_unit[refs[ref_i].code_index] else int(view.tok_sent[s])
+            hits.setdefault(ref_i, []).append((uid, int(doc.start[s]), int(doc.end[e]), -1, -1))
+
+    if cb.regex_refs:
+        units_cache: dict[str, list] = {}
+        for ref_i in cb.regex_refs:
+            ref = refs[ref_i]
+            rx = ref.regex
+            pre = ref.prefilter
+            if pre is not None and pre.search(text) is None:
+                continue
+            kind = "turn" if turn_unit[ref.code_index] else "sentence"
+            units = units_cache.get(kind)
+            if units is None:
+                units = units_cache[kind] = view.units(kind)
+            turn_ok: dict[int, bool] = {}
+            for uid, turn, a, b in units:
+                if pre is not None and kind == "sentence":
+                    ok = turn_ok.get(turn)
+                    if ok is None:
+                        ta, tb = doc.turns[turn]
+                        ok = turn_ok[turn] = pre.search(text, int(ta), int(tb)) is not None
+                    if not ok:
+                        continue
+                for mm in rx.finditer(text[a:b]):
+                    if mm.end() > mm.start():
+                        hits.setdefault(ref_i, []).append((uid, a + mm.start(), a + mm.end(), -1, -1))
+                        break
+    for lst in hits.values():
+        lst.sort()  # by unit, then position: the first hit of a rule in a unit is its earliest
+    return hits, view
+
+
+def _included(doc: AnnotatedDoc, roles: Sequence[str | None] | None, include_interviewer: bool) -> np.ndarray:
+    n = doc.turns.shape[0]
+    if roles is not None and len(roles) != n:
+        raise ValueError(f"{len(roles)} roles for {n} turns")
+    if roles is None or include_interviewer:
+        return np.ones(n, dtype=bool)
+    return np.asarray([r != "interviewer" for r in roles], dtype=bool)
+
+
+def _hit_matches(rule_id: str, text: str, h: tuple) -> list[Match]:
+    _, a, b, a2, b2 = h
+    if a2 < 0:
+        return [Match(rule_id, a, b, text[a:b])]
+    return sorted([Match(rule_id, a, b, text[a:b]), Match(rule_id, a2, b2, text[a2:b2])],
+                  key=lambda m: (m.start, m.end))
+
+
+def _label(text: str, h: tuple) -> str:
+    _, a, b, a2, b2 = h
+    if a2 < 0:
+        return f'"{text[a:b]}"'
+    return f'"{text[a:b]}" ~ "{text[a2:b2]}"'
+
+
+def _proposals(cb: CompiledCodebook, hits: dict[int, list[tuple]], view: _DocView) -> list[Proposal]:
+    text = view.doc.text
+    refs = cb.refs
+    out: list[tuple[int, int, Proposal]] = []
+    for ci, cc in enumerate(cb.codes):
+        if not cc.refs:
+            continue
+        blocked = set()
+        for r in cc.exclude_refs:
+            blocked.update(h[0] for h in hits.get(r, ()))
+        per_unit: dict[int, list[tuple[int, tuple]]] = {}
+        for r in cc.refs:  # rule order
+            for h in hits.get(r, ()):
+                u = h[0]
+                if u in blocked:
+                    continue
+                lst = per_unit.get(u)
+                if lst is None:
+                    per_unit[u] = [(r, h)]
+                else:
+                    lst.append((r, h))
+        for u, lst in per_unit.items():
+            r0, h0 = lst[0]  # first rule (in rule order) with a hit in the unit, earliest hit
+            if len(lst) == 1:
+                matches = tuple(_hit_matches(refs[r0].rule_id, text, h0))
+            else:
+                seen: dict[tuple, Match] = {}
+                for r, h in lst:
+                    for m in _hit_matches(refs[r].rule_id, text, h):
+                        seen.setdefault((m.rule_id, m.start, m.end), m)
+                matches = tuple(sorted(seen.values(), key=lambda m: (m.start, m.end, m.rule_id)))
+            kind, turn, a, b = view.unit_span(u)
+            out.append((a, ci, Proposal(cc.code.path, kind, a, b, turn,
+                                        f"{refs[r0].rule_id} {_label(text, h0)}", matches)))
+    out.sort(key=lambda x: (x[0], x[1]))
+    return [p for _, _, p in out]
+
+
+def apply(
+    compiled: CompiledCodebook,
+    doc: AnnotatedDoc,
+    roles: Sequence[str | None] | None = None,
+    *,
+    include_interviewer: bool = False,
+) -> list[Proposal]:
+    """Code one annotated document. ``roles``: one per turn (``"interviewer"`` turns are
+    skipped unless include_interviewer); None = every turn is coded. Sorted by position."""
+    included = _included(doc, roles, include_interviewer)
+    hits, view = _run(compiled, doc, included)
+    return _proposals(compiled, hits, view) if hits else []
+
+
+def explain(
+    compiled: CompiledCodebook,
+    doc: AnnotatedDoc,
+    turn_index: int,
+    roles: Sequence[str | None] | None = None,
+    *,
+    include_interviewer: bool = False,
+) -> Explanation:
+    """Which rules fire where in one turn, including exclude hits and blocked units.
+
+    The turn is examined even if it is an interviewer turn (``skipped`` then says that
+    apply() would skip it, and ``proposals`` is empty)."""
+    n = doc.turns.shape[0]
+    if not 0 <= turn_index < n:
+        raise QualcodeError(f"turn {turn_index} does not exist (the document has {n} turns)")
+    if roles is not None and len(roles) != n:
+        raise ValueError(f"{len(roles)} roles for {n} turns")
+    role = roles[turn_index] if roles is not None else None
+    skipped = role == "interviewer" and not include_interviewer
+    only = np.zeros(n, dtype=bool)
+    only[turn_index] = True
+    hits, view = _run(compiled, doc, only)
+    text = doc.text
+    out: list[Hit] = []
+    for cc in compiled.codes:
+        blocked = {h[0] for r in cc.exclude_refs for h in hits.get(r, ())}
+        for r in cc.refs + cc.exclude_refs:
+            ref = compiled.refs[r]
+            for h in hits.get(r, ()):
+                kind, _turn, a, b = view.unit_span(h[0])
+                out.append(Hit(cc.code.path, ref.rule_id, ref.rule.kind, ref.exclude,
+                               (not ref.exclude) and h[0] in blocked,
+                               tuple(_hit_matches(ref.rule_id, text, h)), kind, a, b))
+    out.sort(key=lambda h: (h.matches[0].start, h.code_path, h.rule_id))
+    proposals = [] if skipped else _proposals(compiled, hits, view)
+    a, b = doc.turns[turn_index]
+    return Explanation(turn_index, int(a), int(b), role, skipped, out, proposals)

@@ -11,6 +11,8 @@ from qualcode.errors import QualcodeError
 from qualcode.project import CONFIG_NAME, Project
 
 if TYPE_CHECKING:
+    from qualcode.analysis.freq import FreqTable
+    from qualcode.autocode import AutocodeReport
     from qualcode.cases import CasesReport
     from qualcode.ingest import ImportReport
 
@@ -50,6 +52,8 @@ class DemoResult:
     project: Project
     imports: "ImportReport"
     cases: "CasesReport | None"
+    autocode: "AutocodeReport | None"
+    freq: "FreqTable | None"
 
 
 def build_demo_project(dest: Path, paths: DemoPaths, force: bool = False) -> DemoResult:
@@ -66,4 +70,17 @@ def build_demo_project(dest: Path, paths: DemoPaths, force: bool = False) -> Dem
     if project.store.document_by_name("entretien_11_petite_fille_mineur"):
         set_speaker_roles(project, "entretien_11_petite_fille_mineur", {"SPEAKER_00": "interviewer"})
     cases = import_cases(project, paths.participants) if paths.participants.is_file() else None
-    return DemoResult(project, imports, cases)
+    report = freq = None
+    if paths.codebook.is_file():
+        from qualcode.analysis.freq import frequencies
+        from qualcode.autocode import autocode
+        from qualcode.codebook import load_codebook
+
+        # The project keeps its own copy of the codebook, as a researcher's would.
+        target = dest / "codebooks" / paths.codebook.name
+        target.parent.mkdir(exist_ok=True)
+        shutil.copyfile(paths.codebook, target)
+        report = autocode(project, target)
+        order = [c.path for c in load_codebook(target).walk()]
+        freq = frequencies(project, "group", order=order) if cases else None
+    return DemoResult(project, imports, cases, report, freq)

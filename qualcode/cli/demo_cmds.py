@@ -39,6 +39,37 @@ def demo_cli(
         if result.cases:
             cr = result.cases
             out.print(f"2. cases: {cr.cases} participants with attributes, {cr.links} linked to documents")
+        if result.autocode:
+            ac = result.autocode
+            out.print(f"3. autocode: codebook {ac.codebook} (version {ac.version}), pipeline {ac.pipeline}: "
+                      f"{ac.added} proposals in {ac.documents} documents")
+        if result.freq:
+            out.print("4. codes by group (units coded / participants who mention the code, % of the group):")
+            out.print(freq_table(result.freq))
         total = sum(d["words"] for d in docs)
         out.print(f"Project ready: {len(docs)} documents, {total} words. Try:\n"
-                  f"  cd {directory} && qualcode docs && qualcode show {docs[0]['name'] if docs else 'DOC'}")
+                  f"  cd {directory} && qualcode docs && qualcode codings --code identity && "
+                  f"qualcode explain {docs[0]['name'] if docs else 'DOC'} 2")
+
+
+def freq_table(freq):
+    """Rich table of a FreqTable: one row per code (indented), units and participants per group."""
+    from rich.table import Table
+
+    table = Table(box=None)
+    table.add_column("code")
+    for g in freq.groups:
+        table.add_column(f"{g} (n={freq.group_sizes[g]})", justify="right")
+    table.add_column("all", justify="right")
+    for r in freq.rows:
+        cells = []
+        for g in freq.groups:
+            n = freq.group_sizes[g]
+            pct = 100 * r.participants[g] / n if n else 0
+            cells.append(f"{r.units[g]} / {r.participants[g]} ({pct:.0f}%)")
+        table.add_row("  " * r.depth + r.label, *cells, f"{r.total_units} / {r.total_participants}",
+                      style="bold" if r.depth == 0 else "")
+    statuses = "+".join(freq.statuses)
+    table.caption = (f"Counted: codings with status {statuses}, all coders; "
+                     f"{freq.unreviewed} rule proposals not reviewed yet.")
+    return table

@@ -1,0 +1,1 @@
+"""Analyses over codings: frequencies (and later co-occurrence, agreement, evaluation)."""

@@ -1,0 +1,81 @@
+"""A command that fails or is interrupted leaves the project exactly as it was."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+from conftest import INTERVIEW, write
+from test_import_cli import snapshot
+
+import qualcode.importers as importers
+
+
+def test_ctrl_c_during_import_rolls_back_the_whole_batch(cli, project, tmp_path, monkeypatch):
+    for i in range(5):
+        write(tmp_path / "batch" / f"e{i}.txt", INTERVIEW.replace("Dufour", f"Dufour{i}"))
+    assert cli("import", write(tmp_path / "before.txt", INTERVIEW)).exit_code == 0
+    before = snapshot(project)
+    real = importers.parse_bytes
+    calls = []
+
+    def interrupted(data, path, fmt, options=None):
+        calls.append(path)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(data, path, fmt, options)
+
+    monkeypatch.setattr("qualcode.ingest.parse_bytes", interrupted)
+    res = cli("import", tmp_path / "batch")
+    assert res.exit_code == 130
+    assert "interrupted: nothing was changed" in res.stderr
+    assert len(calls) == 3  # two files were already imported inside the transaction…
+    assert snapshot(project) == before  # …and rolled back
+
+
+def test_unexpected_error_is_one_line_and_debug_shows_traceback(cli, project, tmp_path, monkeypatch):
+    f = write(tmp_path / "e.txt", INTERVIEW)
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr("qualcode.ingest.import_paths", boom)
+    res = cli("import", f)
+    assert res.exit_code == 1
+    assert res.stderr.strip() == ("error: internal error: RuntimeError: disk on fire "
+                                  "(run with --debug for details)")
+    res = cli("--debug", "import", f)
+    assert isinstance(res.exception, RuntimeError)  # re-raised: Python prints the traceback
+
+
+def test_killed_import_is_all_or_nothing(project, tmp_path):
+    """kill -9 in the middle of a large import leaves no document of the batch."""
+    n = 150
+    long_text = INTERVIEW * 400
+    for i in range(n):
+        write(tmp_path / "many" / f"doc{i:03d}.txt", long_text.replace("Dufour", f"Dufour{i}"))
+    wal = project.root / ".qualcode" / "project.db-wal"
+    wal_before = wal.stat().st_size if wal.exists() else 0
+    env = dict(os.environ, QUALCODE_USER="tester")
+    proc = subprocess.Popen([sys.executable, "-m", "qualcode", "import", str(tmp_path / "many")],
+                            cwd=project.root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # Wait until the import's transaction is writing pages (the WAL grows), then kill it.
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        if wal.exists() and wal.stat().st_size > wal_before + 2_000_000:
+            break
+        time.sleep(0.01)
+    killed_midway = proc.poll() is None
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    conn = sqlite3.connect(project.root / ".qualcode" / "project.db")
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    docs = conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
+    turns = conn.execute("SELECT COUNT(*) FROM turns").fetchone()[0]
+    conn.close()
+    assert killed_midway, "the import finished before it could be killed: make the batch larger"
+    assert (docs, turns) == (0, 0)

@@ -1,0 +1,219 @@
+"""`qualcode autocode`, `codings`, `explain`, `kwic` on a real project (real spaCy pipeline)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+
+from conftest import write
+
+CODEBOOK = """\
+title: Test
+language: fr
+unit: sentence
+codes:
+  - code: identity
+    label: Identity
+    definition: Identité.
+    children:
+      - code: mining_memory   # a comment that must not matter
+        label: Mining memory
+        definition: Mémoire de la mine.
+        rules:
+          - terms: [fosse, mineur, "gueule noire"]
+        exclude:
+          - terms: ["mineur de moins de"]
+  - code: heritage
+    label: Heritage
+    definition: Patrimoine.
+    unit: turn
+    rules:
+      - terms: [unesco, patrimoine]
+"""
+
+INTERVIEW = """\
+Enquêtrice : Parlez-moi de la fosse, et du patrimoine.
+M. Caron : Mon père était mineur. Il descendait à la fosse tous les jours.
+Le classement Unesco, c'est une fierté pour nous.
+Enquêtrice : Et aujourd'hui ?
+M. Caron : Aujourd'hui on parle des gueules noires dans les musées. Un mineur de moins de seize ans ne travaillait pas.
+Les jeunes partent, voilà.
+"""
+
+
+@pytest.fixture
+def coded(cli, project, tmp_path):
+    write(project.root / "codebooks" / "test.yaml", CODEBOOK)
+    assert cli("import", write(tmp_path / "caron.txt", INTERVIEW)).exit_code == 0
+    res = cli("autocode")
+    assert res.exit_code == 0, res.output
+    return cli
+
+
+def codings(cli, *args):
+    res = cli("codings", "--json", *args)
+    assert res.exit_code == 0, res.output
+    return json.loads(res.stdout)
+
+
+def db_rows(project, sql):
+    conn = sqlite3.connect(project.root / ".qualcode" / "project.db")
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
+
+
+def assert_offsets_sacred(project):
+    """Every coding's text equals the document text between its offsets."""
+    rows = db_rows(project, 'SELECT k.text, d.text, k.start, k."end" FROM codings k JOIN documents d'
+                            " ON d.id = k.document_id")
+    for coded_text, doc_text, start, end in rows:
+        assert doc_text[start:end] == coded_text
+
+
+def test_autocode_proposes_units_with_provenance(coded, project):
+    rows = codings(coded)
+    by_code = {}
+    for r in rows:
+        by_code.setdefault(r["code"], []).append(r)
+    mm = by_code["identity/mining_memory"]
+    # sentences of participant turns: "Mon père était mineur.", "Il descendait à la fosse…",
+    # "Aujourd'hui on parle des gueules noires…"; the under-age sentence is excluded,
+    # the interviewer's question about "la fosse" is skipped.
+    assert [r["text"] for r in mm] == [
+        "Mon père était mineur.", "Il descendait à la fosse tous les jours.",
+        "Aujourd'hui on parle des gueules noires dans les musées."]
+    assert [r["turn"] for r in mm] == [2, 2, 4]
+    assert mm[0]["origin"] == 'identity/mining_memory terms[0] "mineur"'
+    assert {r["coder"] for r in rows} == {"rules"} and {r["status"] for r in rows} == {"proposed"}
+    her = by_code["heritage"]  # unit: turn
+    assert len(her) == 1 and her[0]["turn"] == 2 and her[0]["text"].startswith("Mon père était mineur.")
+    assert "identity" not in by_code  # parents are not coded by their children's rules
+    assert set(rows[0]) == {"document", "turn", "start", "end", "code", "coder", "origin", "status", "text"}
+    assert_offsets_sacred(project)
+    # --code includes sub-codes
+    assert len(codings(coded, "--code", "identity")) == 3
+
+
+def test_rerun_with_same_codebook_changes_nothing(coded, project):
+    before = db_rows(project, "SELECT * FROM codings"), db_rows(project, "SELECT * FROM history")
+    res = coded("autocode")
+    assert res.exit_code == 0 and "no change" in res.stdout
+    assert "0 annotated, 1 from the cache" in res.stdout
+    assert (db_rows(project, "SELECT * FROM codings"), db_rows(project, "SELECT * FROM history")) == before
+
+
+def test_edited_codebook_replaces_rule_codings_but_not_manual_ones(coded, project):
+    store = project.store
+    doc = store.document_by_name("caron")
+    code_id = store.execute("SELECT id FROM codes WHERE path = 'identity/mining_memory'").fetchone()[0]
+    start = doc["text"].index("Les jeunes partent")
+    with store.transaction():
+        store.execute('INSERT INTO codings (document_id, code_id, start, "end", text, coder, origin,'
+                      " status, created_at, updated_at) VALUES (?,?,?,?,?, 'camille', 'manual', 'accepted', '', '')",
+                      (doc["id"], code_id, start, start + 18, doc["text"][start:start + 18]))
+    edited = CODEBOOK.replace("terms: [fosse, mineur, \"gueule noire\"]", "terms: [fosse, \"gueule noire\"]")
+    path = write(project.root / "codebooks" / "test.yaml", edited)
+
+    dry = coded("autocode", "--dry-run", "--json")
+    assert dry.exit_code == 0, dry.output
+    diff = json.loads(dry.stdout)
+    assert diff["codes"]["identity/mining_memory"]["removed"] == 1  # "Mon père était mineur."
+    assert diff["dry_run"] is True
+    assert len(codings(coded, "--coder", "rules", "--code", "identity")) == 3  # nothing written
+
+    res = coded("autocode", "--codebook", path)
+    assert res.exit_code == 0, res.output
+    assert "-1" in res.stdout
+    texts = [r["text"] for r in codings(coded, "--code", "identity/mining_memory", "--coder", "rules")]
+    assert "Mon père était mineur." not in texts and len(texts) == 2
+    manual = codings(coded, "--coder", "camille")
+    assert len(manual) == 1 and manual[0]["text"] == "Les jeunes partent"
+    versions = {r[0] for r in db_rows(project, "SELECT codebook_version FROM codings WHERE coder = 'rules'")}
+    assert len(versions) == 1  # every kept proposal records the codebook that made it
+    assert db_rows(project, "SELECT COUNT(*) FROM codebook_versions")[0][0] == 2
+    assert_offsets_sacred(project)
+
+
+def test_include_interviewer(coded):
+    res = coded("autocode", "--include-interviewer")
+    assert res.exit_code == 0
+    turns = {r["turn"] for r in codings(coded, "--code", "identity/mining_memory")}
+    assert 1 in turns
+
+
+def test_cache_invalidated_when_text_changes(coded, project, tmp_path):
+    plain = "Enquêtrice : Bonjour.\nM. X : Il fait beau aujourd'hui.\nEnquêtrice : Merci.\nM. X : De rien.\n"
+    f = write(tmp_path / "plain.txt", plain)
+    assert coded("import", f).exit_code == 0
+    report = json.loads(coded("autocode", "--json").stdout)
+    assert (report["annotated"], report["cached"]) == (1, 1)
+    key = db_rows(project, "SELECT a.cache_key FROM annotations a JOIN documents d ON d.id = a.document_id"
+                           " WHERE d.name = 'plain'")[0][0]
+    # plain.txt has no codings, so it may be replaced; its annotation must then be recomputed
+    write(f, plain.replace("Il fait beau", "Il pleut"))
+    assert coded("import", f, "--replace").exit_code == 0
+    report = json.loads(coded("autocode", "--json").stdout)
+    assert (report["annotated"], report["cached"]) == (1, 1)
+    new_key = db_rows(project, "SELECT a.cache_key FROM annotations a JOIN documents d ON d.id = a.document_id"
+                               " WHERE d.name = 'plain'")[0][0]
+    assert new_key != key
+    report = json.loads(coded("autocode", "--json").stdout)
+    assert (report["annotated"], report["cached"]) == (0, 2)
+
+
+def test_bad_codebook_and_unknown_document(coded, project):
+    bad = write(project.root / "bad.yaml", CODEBOOK.replace("rules:", "rule:", 1))
+    before = db_rows(project, "SELECT * FROM codings")
+    res = coded("autocode", "--codebook", bad)
+    assert res.exit_code == 1
+    assert "bad.yaml:" in res.stderr and "unknown key 'rule'" in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
+    assert db_rows(project, "SELECT * FROM codings") == before
+    res = coded("autocode", "--docs", "nope")
+    assert res.exit_code == 1 and "no document named 'nope'" in res.stderr
+
+
+def test_codebook_check_and_show_cli(coded, project):
+    bad = write(project.root / "bad.yaml", CODEBOOK.replace("rules:", "rule:", 1))
+    res = coded("codebook", "check", bad)
+    assert res.exit_code == 1
+    assert f"{bad}:12:9: identity/mining_memory: unknown key 'rule' (did you mean 'rules'?)" in res.stdout
+    res = coded("codebook", "check", project.root / "codebooks" / "test.yaml")
+    assert res.exit_code == 0 and "ok" in res.stdout
+    res = coded("codebook", "show", "--json")
+    assert res.exit_code == 0
+    tree = json.loads(res.stdout)
+    assert tree["title"] == "Test"
+    res = coded("codebook", "show")
+    assert res.exit_code == 0 and "Mining memory" in res.stdout
+
+
+def test_explain_shows_rules_and_exclusions(coded):
+    res = coded("explain", "caron", "4", "--json")
+    assert res.exit_code == 0, res.output
+    ex = json.loads(res.stdout)
+    hits = {(h["code"], h["exclude"], h["blocked"], h["matches"][0]["text"]) for h in ex["hits"]}
+    assert ("identity/mining_memory", True, False, "mineur de moins de") in hits
+    assert ("identity/mining_memory", False, True, "mineur") in hits  # blocked by the exclude
+    assert ("identity/mining_memory", False, False, "gueules noires") in hits
+    res = coded("explain", "caron", "1")
+    assert res.exit_code == 0 and "interviewer turn" in res.stdout
+    res = coded("explain", "caron", "99")
+    assert res.exit_code == 1 and "turns 1 to 4" in res.stderr
+
+
+def test_kwic_surface_and_lemma(coded, project):
+    res = coded("kwic", "mineur", "--json")
+    lines = json.loads(res.stdout)
+    assert [x["match"] for x in lines] == ["mineur", "mineur"]
+    res = coded("kwic", "gueule noire", "--json")
+    assert json.loads(res.stdout) == []  # surface forms: plural does not match
+    res = coded("kwic", "gueule noire", "--lemma", "--json")
+    lines = json.loads(res.stdout)
+    assert [x["match"] for x in lines] == ["gueules noires"] and lines[0]["turn"] == 4
+    res = coded("kwic", "mine*", "--by", "group")
+    assert res.exit_code == 1 and "no case has an attribute 'group'" in res.stderr

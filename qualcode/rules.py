@@ -17,7 +17,7 @@ price: words that differ only by accents are not told apart (``pêche``/``péch�
 ``terms`` (a list of words or multi-word terms)
     A term is tokenized by the same pipeline as the documents. Each of its tokens gets a
     set of accepted forms: its folded text and its folded lemma. The lemma is taken with
-    the term placed in a neutral carrier phrase (French: ``"on parle de <term>"``)
+    the term placed in a neutral carrier phrase (French: ``"on parle de <term>."``)
     because ``fr_core_news_sm`` lemmatizes a word standing alone badly (``"mine"`` ->
     ``"min"``, ``"fosse"`` -> ``"foss"``, ``"été"`` -> ``"être"``); other languages use
     the term alone. A text token matches a term token when the token's folded lower form
@@ -56,8 +56,9 @@ Turns whose role is ``"interviewer"`` are skipped unless ``include_interviewer=T
 Proposals. Sentence spans are the stripped sentence (``text[start:end]`` is the sentence
 exactly); turn spans are the turn offsets given at annotation. ``origin`` is the first
 rule, in the code's rule order, that matched in the unit (its earliest match), e.g.
-``identity/mining_memory terms[0] "fosse"``. ``matches`` lists every positive match in
-the unit, ordered by position, for highlighting.
+``identity/mining_memory terms[0] "fosse"`` (near: ``… near[2] "mineurs" ~ "fosse"``).
+``matches`` lists every positive match in the unit (both words of a ``near``), ordered
+by position then rule order, for highlighting.
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ from qualcode.errors import QualcodeError
 from qualcode.nlp import FLAG_PUNCT, FLAG_SENT_START, AnnotatedDoc, Pipeline, fold, load_pipeline
 
 #: Carrier phrase used to lemmatize terms in context, per language ("{}" = the term).
-TERM_CARRIERS = {"fr": "on parle de {}"}
+TERM_CARRIERS = {"fr": "on parle de {}."}
 MIN_PREFIX = 2
 DEFAULT_WITHIN = 10
 
@@ -222,7 +223,7 @@ class _TermCompiler:
         if self.carrier and self.pipeline.has_lemmas:
             prefix_len = self.carrier.index("{}")
             ctx = self.nlp(self.carrier.format(text))
-            inner = [t for t in ctx if t.idx >= prefix_len and not t.is_space]
+            inner = [t for t in ctx if prefix_len <= t.idx < prefix_len + len(text) and not t.is_space]
             if [t.text for t in inner] == [p[0] for p in pairs]:
                 pairs = [(t.text, t.lemma_) for t in inner]
         return pairs
@@ -812,11 +813,11 @@ def _proposals(cb: CompiledCodebook, hits: dict[int, list[tuple]], view: _DocVie
             if len(lst) == 1:
                 matches = tuple(_hit_matches(refs[r0].rule_id, text, h0))
             else:
-                seen: dict[tuple, Match] = {}
+                seen: dict[tuple, tuple] = {}
                 for r, h in lst:
                     for m in _hit_matches(refs[r].rule_id, text, h):
-                        seen.setdefault((m.rule_id, m.start, m.end), m)
-                matches = tuple(sorted(seen.values(), key=lambda m: (m.start, m.end, m.rule_id)))
+                        seen.setdefault((m.rule_id, m.start, m.end), (m.start, m.end, refs[r].order, m))
+                matches = tuple(x[3] for x in sorted(seen.values(), key=lambda x: x[:3]))
             kind, turn, a, b = view.unit_span(u)
             out.append((a, ci, Proposal(cc.code.path, kind, a, b, turn,
                                         f"{refs[r0].rule_id} {_label(text, h0)}", matches)))

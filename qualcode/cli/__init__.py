@@ -85,8 +85,7 @@ def _root(
                                           help="Print the version and exit.")] = False,
 ) -> None:
     """qualcode: import transcripts, code them with a codebook, export tables and excerpts."""
-    if debug:
-        _state["debug"] = True
+    _state["debug"] = debug or bool(os.environ.get("QUALCODE_DEBUG"))
 
 
 def open_project(path: Path | None):

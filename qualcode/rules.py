@@ -53,6 +53,17 @@ the unit is ``code.unit`` or else ``codebook.unit``. A code is applied at most o
 unit. Rules only code their own code: parents are not coded by their children's rules.
 Turns whose role is ``"interviewer"`` are skipped unless ``include_interviewer=True``.
 
+Implementation. Terms are not matched with spaCy's PhraseMatcher: the engine works on
+the cached token table (:class:`~qualcode.nlp.AnnotatedDoc`). Each distinct lower/lemma
+string of a document is folded once and mapped to the compiled term forms; numpy picks
+the tokens that can start a term, and only those are checked in Python. ``pattern``
+rules rebuild a spaCy ``Doc`` (words, lemmas, POS, morphology, sentence starts) for the
+turns that contain a word the pattern requires (a literal LEMMA/LOWER/ORTH/TEXT of a
+required token), or for every turn when it requires none, and run one ``Matcher``.
+``regex`` rules first search a relaxed form of the regex (anchors and ``\b`` removed)
+in the whole document and then in each turn, to skip units that cannot match. Re-coding
+1M words of cached annotations takes about half a second.
+
 Proposals. Sentence spans are the stripped sentence (``text[start:end]`` is the sentence
 exactly); turn spans are the turn offsets given at annotation. ``origin`` is the first
 rule, in the code's rule order, that matched in the unit (its earliest match), e.g.
@@ -69,7 +80,7 @@ from typing import Any, NamedTuple, Sequence
 
 import numpy as np
 
-from qualcode.codebook.model import Code, Codebook, Rule
+from qualcode.codebook.model import UNITS, Code, Codebook, Rule
 from qualcode.errors import QualcodeError
 from qualcode.nlp import FLAG_PUNCT, FLAG_SENT_START, AnnotatedDoc, Pipeline, fold, load_pipeline
 
@@ -293,7 +304,11 @@ def compile_codebook(codebook: Codebook, pipeline: Pipeline | None = None) -> Co
                 term.slots.append((ref_i, side))
 
     for ci, code in enumerate(codebook.walk()):
-        cc = _CompiledCode(code, codebook.unit_of(code), [], [])
+        unit = codebook.unit_of(code)
+        if unit not in UNITS:
+            raise RuleError(f"{code.path}: unit must be one of {', '.join(UNITS)}, not {unit!r}",
+                            path=codebook.source, line=code.line)
+        cc = _CompiledCode(code, unit, [], [])
         codes.append(cc)
         for exclude, rules in ((False, code.rules), (True, code.exclude)):
             for order, rule in enumerate(rules):

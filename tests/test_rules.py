@@ -1,0 +1,374 @@
+"""The rule engine on small French texts, with the real fr_core_news_sm pipeline."""
+
+from __future__ import annotations
+
+import pytest
+
+from qualcode.codebook.model import Code, Codebook, Rule
+from qualcode.errors import QualcodeError
+from qualcode.nlp import AnnotatedDoc, annotate_one, load_pipeline
+from qualcode.rules import RuleError, apply, compile_codebook, explain
+
+
+@pytest.fixture(scope="module")
+def fr():
+    return load_pipeline("fr")
+
+
+def rules(*specs) -> list[Rule]:
+    return [Rule(kind, value, i, line=10 + i) for i, (kind, value) in enumerate(specs)]
+
+
+def code(path: str, *specs, exclude=(), unit=None, children=()) -> Code:
+    c = Code(code=path.rsplit("/", 1)[-1], path=path, label=path, unit=unit,
+             rules=rules(*specs), exclude=rules(*exclude), children=list(children),
+             parent=path.rsplit("/", 1)[0] if "/" in path else None)
+    return c
+
+
+def book(*codes, unit="sentence") -> Codebook:
+    return Codebook(title="test", language="fr", unit=unit, codes=list(codes), source="cb.yaml")
+
+
+def coded(fr, text, *codes, turns=None, roles=None, unit="sentence", include_interviewer=False):
+    """[(code path, unit text, origin)] of the proposals."""
+    cc = compile_codebook(book(*codes, unit=unit), fr)
+    doc = annotate_one(text, turns, fr)
+    props = apply(cc, doc, roles, include_interviewer=include_interviewer)
+    return [(p.code_path, text[p.start:p.end], p.origin) for p in props]
+
+
+def units(fr, text, *specs, **kw):
+    """Unit texts coded by one code with the given rules."""
+    exclude = kw.pop("exclude", ())
+    return [u for _, u, _ in coded(fr, text, code("c", *specs, exclude=exclude), **kw)]
+
+
+# --------------------------------------------------------------------------- terms
+
+
+def test_terms_match_inflections_and_case(fr):
+    text = "Mineur. Les mineurs. MINEURS en grève. Un mineur. Une famille minière."
+    assert units(fr, text, ("terms", ["mineurs"])) == [
+        "Mineur.", "Les mineurs.", "MINEURS en grève.", "Un mineur."]
+    assert units(fr, text, ("terms", ["mineur"])) == [
+        "Mineur.", "Les mineurs.", "MINEURS en grève.", "Un mineur."]
+
+
+def test_terms_ignore_accents_and_case(fr):
+    text = "L'enquete. Une Enquête. ENQUETES. Le PATRIMOINE. L'UNESCO. l’Unesco. Rien ici."
+    assert units(fr, text, ("terms", ["enquête"])) == ["L'enquete.", "Une Enquête.", "ENQUETES."]
+    assert units(fr, text, ("terms", ["patrimoine"])) == ["Le PATRIMOINE."]
+    assert units(fr, text, ("terms", ["Unesco"])) == ["L'UNESCO.", "l’Unesco."]
+
+
+def test_term_lemma_taken_in_context_not_alone(fr):
+    # alone, fr_core_news_sm lemmatizes "mine" as "min" and "été" as "être"
+    text = "Il a mis 10 min. Les mines ont fermé. Il est venu. Cet été il pleuvait."
+    assert units(fr, text, ("terms", ["mine"])) == ["Les mines ont fermé."]
+    assert units(fr, text, ("terms", ["été"])) == ["Cet été il pleuvait."]
+    # an inflected term still matches its lemma: corons -> coron
+    assert units(fr, "Un coron. Des corons.", ("terms", ["corons"])) == ["Un coron.", "Des corons."]
+
+
+def test_multi_word_terms(fr):
+    text = "Des gueules noires. La gueule noire. Une gueule, noire. Noire gueule. Ma gueule."
+    assert units(fr, text, ("terms", ["gueule noire"])) == ["Des gueules noires.", "La gueule noire."]
+    assert units(fr, text, ("terms", ["gueules noires"])) == ["Des gueules noires.", "La gueule noire."]
+    assert units(fr, "Les descendants de mineurs. Les moins de 16 ans.",
+                 ("terms", ["moins de 16 ans"])) == ["Les moins de 16 ans."]
+
+
+def test_multi_word_term_does_not_cross_turns(fr):
+    text = "A: il parlait de la gueule\nB: noire de charbon"
+    turns = [(3, 26), (30, len(text))]
+    assert units(fr, text, ("terms", ["gueule noire"]), turns=turns) == []
+
+
+def test_wildcard_prefix(fr):
+    text = "La reconversion. Se reconvertir. Il s'est Reconverti. La conversion. RECONVERSIONS."
+    assert units(fr, text, ("terms", ["reconver*"])) == [
+        "La reconversion.", "Se reconvertir.", "Il s'est Reconverti.", "RECONVERSIONS."]
+    assert units(fr, "Le patrimoine minier. Un minier.", ("terms", ["patrimoine min*"])) == [
+        "Le patrimoine minier."]
+
+
+@pytest.mark.parametrize("bad", ["re*conv", "*", "r*", "", "  "])
+def test_bad_terms_are_rule_errors_with_line(fr, bad):
+    with pytest.raises(RuleError) as exc:
+        compile_codebook(book(code("c", ("terms", ["ok", bad]))), fr)
+    assert "cb.yaml:10" in str(exc.value) and "c terms[0]" in str(exc.value)
+
+
+# --------------------------------------------------------------------------- pattern, regex
+
+
+def test_pattern_is_a_spacy_matcher_pattern(fr):
+    text = ("Il descendait à la fosse. Il descendait au fond de la fosse. "
+            "Ils sont descendus à la fosse 9. Je descends au puits. La fosse est là.")
+    strict = [{"LEMMA": "descendre"}, {"LOWER": {"IN": ["à", "au"]}}, {"LOWER": "la", "OP": "?"},
+              {"LOWER": {"IN": ["fosse", "puits"]}}]
+    assert units(fr, text, ("pattern", strict)) == [
+        "Il descendait à la fosse.", "Ils sont descendus à la fosse 9.", "Je descends au puits."]
+    loose = [{"LEMMA": "descendre"}, {"IS_PUNCT": False, "OP": "*"}, {"LOWER": "fosse"}]
+    got = coded(fr, text, code("c", ("pattern", loose)))
+    assert [u for _, u, _ in got] == [
+        "Il descendait à la fosse.", "Il descendait au fond de la fosse.", "Ils sont descendus à la fosse 9."]
+    assert got[1][2] == 'c pattern[0] "descendait au fond de la fosse"'
+
+
+def test_pattern_with_pos_and_morph(fr):
+    text = "Les mineurs chantent. Le mineur chante."
+    pat = [{"POS": "NOUN", "MORPH": {"IS_SUPERSET": ["Number=Plur"]}, "LEMMA": "mineur"}]
+    assert units(fr, text, ("pattern", pat)) == ["Les mineurs chantent."]
+
+
+def test_pattern_without_literal_runs_everywhere_and_stays_in_turn(fr):
+    text = "A: il était mineur\nB: Mineur aussi"
+    turns = [(3, 18), (22, len(text))]
+    pat = [{"LOWER": "mineur"}, {"IS_TITLE": True}]  # would join the two turns
+    assert units(fr, text, ("pattern", pat), turns=turns) == []
+    assert units(fr, text, ("pattern", [{"IS_TITLE": True}]), turns=turns) == ["Mineur aussi"]
+
+
+def test_bad_pattern_is_rule_error(fr):
+    with pytest.raises(RuleError) as exc:
+        compile_codebook(book(code("c", ("pattern", [{"LEMMMA": "x"}]))), fr)
+    assert "cb.yaml:10" in str(exc.value)
+    with pytest.raises(RuleError):
+        compile_codebook(book(code("c", ("pattern", "descendre"))), fr)
+
+
+def test_regex_is_case_sensitive_on_the_unit_text(fr):
+    text = "On voyait le 11/19. Le 211/19 n'existe pas. L'UNESCO. Une unesco."
+    assert units(fr, text, ("regex", r"\b11/19\b")) == ["On voyait le 11/19."]
+    assert units(fr, text, ("regex", r"unesco")) == ["Une unesco."]
+    assert units(fr, text, ("regex", r"(?i)unesco")) == ["L'UNESCO.", "Une unesco."]
+    # ^ and $ are the unit's start and end
+    assert units(fr, text, ("regex", r"^Le ")) == ["Le 211/19 n'existe pas."]
+    assert units(fr, text, ("regex", r"pas\.$")) == ["Le 211/19 n'existe pas."]
+    got = coded(fr, text, code("c", ("regex", r"\d+/\d+")))
+    assert got[0][2] == 'c regex[0] "11/19"'
+
+
+def test_regex_empty_matches_are_ignored_and_bad_regex_is_error(fr):
+    assert units(fr, "Bonjour.", ("regex", r"x*")) == []
+    with pytest.raises(RuleError):
+        compile_codebook(book(code("c", ("regex", "(unclosed"))), fr)
+
+
+def test_regex_lookaround_and_turn_unit(fr):
+    text = "A: Le puits 9 ferme. Rien.\nB: Le puits 10."
+    turns = [(3, 26), (30, len(text))]
+    assert units(fr, text, ("regex", r"puits (?=9)"), turns=turns, unit="turn") == [
+        "Le puits 9 ferme. Rien."]
+
+
+# --------------------------------------------------------------------------- near
+
+
+@pytest.mark.parametrize("within, expected", [(3, True), (2, False)])
+def test_near_boundary(fr, within, expected):
+    near = {"terms": ["mineur"], "with": ["fosse"], "within": within}
+    # mineur -> fosse: 3 words apart (the comma does not count); reversed order too
+    text = "Le mineur, a b fosse. La fosse x y mineur."
+    got = units(fr, text, ("near", near))
+    assert got == (["Le mineur, a b fosse.", "La fosse x y mineur."] if expected else [])
+
+
+def test_near_exactly_n_apart_with_multi_word_terms(fr):
+    near = {"terms": ["gueule noire"], "with": ["fosse"], "within": 2}
+    assert units(fr, "La gueule noire à la fosse.", ("near", near)) == []
+    near["within"] = 3
+    got = coded(fr, "La gueule noire à la fosse.", code("c", ("near", near)))
+    assert got == [("c", "La gueule noire à la fosse.", 'c near[0] "gueule noire" ~ "fosse"')]
+
+
+def test_near_needs_the_same_unit(fr):
+    near = {"terms": ["mineur"], "with": ["fosse"], "within": 5}
+    assert units(fr, "Le mineur. La fosse.", ("near", near)) == []
+    assert units(fr, "Le mineur. La fosse.", ("near", near), unit="turn") == ["Le mineur. La fosse."]
+
+
+def test_near_does_not_pair_a_token_with_itself(fr):
+    near = {"terms": ["mine*"], "with": ["mineur"], "within": 5}
+    assert units(fr, "Un mineur.", ("near", near)) == []
+    assert units(fr, "Un mineur de la mine.", ("near", near)) == ["Un mineur de la mine."]
+
+
+def test_near_validation(fr):
+    with pytest.raises(RuleError):
+        compile_codebook(book(code("c", ("near", {"terms": ["a"], "with": ["b"], "within": 0}))), fr)
+    with pytest.raises(RuleError):
+        compile_codebook(book(code("c", ("near", {"terms": ["a"]}))), fr)
+
+
+# --------------------------------------------------------------------------- exclude, units
+
+
+def test_exclude_blocks_the_unit_only(fr):
+    text = "Un mineur de moins de 16 ans descendait. Un mineur descendait."
+    assert units(fr, text, ("terms", ["mineur"]), exclude=[("terms", ["moins de 16 ans"])]) == [
+        "Un mineur descendait."]
+    # with turn units the whole turn is blocked
+    assert units(fr, text, ("terms", ["mineur"]), exclude=[("terms", ["moins de 16 ans"])],
+                 unit="turn") == []
+    # exclude rules of any kind
+    assert units(fr, text, ("terms", ["mineur"]), exclude=[("regex", r"\d+ ans")]) == [
+        "Un mineur descendait."]
+
+
+def test_exclude_of_one_code_does_not_block_another(fr):
+    text = "Un mineur de moins de 16 ans."
+    got = coded(fr, text, code("a", ("terms", ["mineur"]), exclude=[("terms", ["16 ans"])]),
+                code("b", ("terms", ["mineur"])))
+    assert [c for c, _, _ in got] == ["b"]
+
+
+DIALOGUE = ("Enquêtrice: Vous parlez de la fosse ?\n\n"
+            "M. Caron: Oui, mon père était mineur. Il descendait à la fosse.\n\n"
+            "Enquêtrice: Et la fosse 9 ?")
+DTURNS = [(DIALOGUE.index("Vous"), DIALOGUE.index(" ?\n") + 2),
+          (DIALOGUE.index("Oui"), DIALOGUE.index("fosse.\n") + 6),
+          (DIALOGUE.index("Et la"), len(DIALOGUE))]
+DROLES = ["interviewer", "participant", "interviewer"]
+
+
+def test_interviewer_turns_skipped_unless_included(fr):
+    c = code("c", ("terms", ["fosse"]))
+    got = coded(fr, DIALOGUE, c, turns=DTURNS, roles=DROLES)
+    assert [u for _, u, _ in got] == ["Il descendait à la fosse."]
+    got = coded(fr, DIALOGUE, c, turns=DTURNS, roles=DROLES, include_interviewer=True)
+    assert [u for _, u, _ in got] == ["Vous parlez de la fosse ?", "Il descendait à la fosse.", "Et la fosse 9 ?"]
+    # no roles: every turn is coded
+    assert len(coded(fr, DIALOGUE, c, turns=DTURNS)) == 3
+    # regex and pattern rules skip them too
+    assert units(fr, DIALOGUE, ("regex", "fosse"), turns=DTURNS, roles=DROLES) == ["Il descendait à la fosse."]
+    assert units(fr, DIALOGUE, ("pattern", [{"LOWER": "fosse"}]), turns=DTURNS, roles=DROLES) == [
+        "Il descendait à la fosse."]
+
+
+def test_unit_sentence_vs_turn_offsets(fr):
+    cc = compile_codebook(book(code("s", ("terms", ["mineur"])),
+                               code("t", ("terms", ["mineur"]), unit="turn")), fr)
+    doc = annotate_one(DIALOGUE, DTURNS, fr)
+    props = apply(cc, doc, DROLES)
+    by = {p.code_path: p for p in props}
+    assert DIALOGUE[by["s"].start:by["s"].end] == "Oui, mon père était mineur."
+    assert by["s"].unit_kind == "sentence" and by["s"].turn_index == 1
+    assert (by["t"].start, by["t"].end) == DTURNS[1] and by["t"].unit_kind == "turn"
+    assert by["t"].turn_index == 1
+
+
+def test_sentence_offsets_are_stripped_even_with_odd_whitespace(fr):
+    text = "  Le mineur\n  descendait.   La fosse\tfermait.  "
+    cc = compile_codebook(book(code("c", ("terms", ["mineur", "fosse"]))), fr)
+    doc = annotate_one(text, [(0, len(text))], fr)
+    assert [text[p.start:p.end] for p in apply(cc, doc)] == [
+        "Le mineur\n  descendait.", "La fosse\tfermait."]
+
+
+def test_once_per_unit_with_all_matches_and_first_rule_origin(fr):
+    text = "Le mineur et les mineurs de la fosse."
+    c = code("identity/mining_memory", ("terms", ["fosse"]), ("terms", ["mineur"]), ("regex", "mineurs"))
+    cc = compile_codebook(book(code("identity", children=[c])), fr)
+    props = apply(cc, annotate_one(text, None, fr))
+    assert len(props) == 1
+    p = props[0]
+    # origin: first rule in rule order that matched, even though "mineur" comes first in the text
+    assert p.origin == 'identity/mining_memory terms[0] "fosse"'
+    assert [(m.rule_id.split()[-1], m.text) for m in p.matches] == [
+        ("terms[1]", "mineur"), ("terms[1]", "mineurs"), ("regex[2]", "mineurs"), ("terms[0]", "fosse")]
+    for m in p.matches:
+        assert text[m.start:m.end] == m.text
+
+
+def test_parent_is_not_coded_by_child_rules(fr):
+    child = code("heritage/unesco", ("terms", ["Unesco"]))
+    parent = code("heritage", ("terms", ["patrimoine"]), children=[child])
+    got = coded(fr, "L'Unesco. Le patrimoine.", parent)
+    assert [(c, u) for c, u, _ in got] == [("heritage/unesco", "L'Unesco."), ("heritage", "Le patrimoine.")]
+
+
+def test_codes_without_rules_and_empty_documents(fr):
+    cc = compile_codebook(book(code("empty"), code("c", ("terms", ["fosse"]))), fr)
+    assert apply(cc, annotate_one("", None, fr)) == []
+    assert apply(cc, annotate_one("Rien à voir.", None, fr)) == []
+
+
+def test_roles_length_is_checked(fr):
+    cc = compile_codebook(book(code("c", ("terms", ["fosse"]))), fr)
+    doc = annotate_one(DIALOGUE, DTURNS, fr)
+    with pytest.raises(ValueError):
+        apply(cc, doc, ["participant"])
+
+
+# --------------------------------------------------------------------------- cache, explain
+
+
+def test_rules_run_on_cached_annotation(fr):
+    cc = compile_codebook(book(code("c", ("terms", ["gueule noire"]), ("pattern", [{"LEMMA": "descendre"}])),
+                               code("t", ("regex", "fosse"), unit="turn")), fr)
+    doc = annotate_one(DIALOGUE, DTURNS, fr)
+    back = AnnotatedDoc.from_bytes(doc.to_bytes(), DIALOGUE)
+    assert apply(cc, back, DROLES) == apply(cc, doc, DROLES) != []
+
+
+def test_annotation_from_another_pipeline_is_refused(fr):
+    cc = compile_codebook(book(code("c", ("terms", ["fosse"]))), fr)
+    doc = annotate_one("La fosse.", None, fr)
+    doc.pipeline = "fr_core_news_sm 0.0.1"
+    with pytest.raises(QualcodeError, match="annotate it again"):
+        apply(cc, doc)
+
+
+def test_explain_shows_hits_exclusions_and_blocked(fr):
+    text = "E: Et les enfants ?\n\nM: Un mineur de moins de 16 ans descendait. Un mineur descendait."
+    turns = [(3, text.index("?") + 1), (text.index("Un"), len(text))]
+    c = code("c", ("terms", ["mineur"]), exclude=[("terms", ["moins de 16 ans"])])
+    cc = compile_codebook(book(c), fr)
+    doc = annotate_one(text, turns, fr)
+    ex = explain(cc, doc, 1, ["interviewer", "participant"])
+    assert (ex.start, ex.end) == turns[1] and ex.role == "participant" and not ex.skipped
+    rows = [(h.rule_id, h.exclude, h.blocked, h.matches[0].text, text[h.unit_start:h.unit_end])
+            for h in ex.hits]
+    assert rows == [
+        ("c terms[0]", False, True, "mineur", "Un mineur de moins de 16 ans descendait."),
+        ("c exclude[0]", True, False, "moins de 16 ans", "Un mineur de moins de 16 ans descendait."),
+        ("c terms[0]", False, False, "mineur", "Un mineur descendait."),
+    ]
+    assert [text[p.start:p.end] for p in ex.proposals] == ["Un mineur descendait."]
+    ex0 = explain(cc, doc, 0, ["interviewer", "participant"])
+    assert ex0.skipped and ex0.hits == [] and ex0.proposals == []
+    with pytest.raises(QualcodeError):
+        explain(cc, doc, 5)
+
+
+def test_explain_interviewer_turn_still_shows_hits(fr):
+    cc = compile_codebook(book(code("c", ("terms", ["fosse"]))), fr)
+    doc = annotate_one(DIALOGUE, DTURNS, fr)
+    ex = explain(cc, doc, 0, DROLES)
+    assert ex.skipped and [h.matches[0].text for h in ex.hits] == ["fosse"] and ex.proposals == []
+
+
+def test_describe_terms(fr):
+    cc = compile_codebook(book(code("c", ("terms", ["mineurs", "reconver*", "gueule noire"]))), fr)
+    forms = {term: f for _, term, f in cc.describe_terms()}
+    assert forms["mineurs"] == [["mineurs", "mineur"]]
+    assert forms["reconver*"] == [["reconver*"]]
+    assert forms["gueule noire"][1] == ["noire", "noir"]
+
+
+def test_exclude_rules_of_kind_near_and_pattern(fr):
+    text = "Un mineur de 14 ans. Un mineur adulte. Un mineur à la fosse."
+    assert units(fr, text, ("terms", ["mineur"]),
+                 exclude=[("near", {"terms": ["mineur"], "with": ["an"], "within": 3})]) == [
+        "Un mineur adulte.", "Un mineur à la fosse."]
+    assert units(fr, text, ("terms", ["mineur"]),
+                 exclude=[("pattern", [{"LOWER": "à"}, {"LOWER": "la"}, {"LEMMA": "fosse"}])]) == [
+        "Un mineur de 14 ans.", "Un mineur adulte."]
+
+
+def test_bad_unit_is_an_error(fr):
+    with pytest.raises(RuleError, match="unit"):
+        compile_codebook(book(code("c", ("terms", ["fosse"]), unit="paragraph")), fr)

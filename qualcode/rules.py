@@ -258,14 +258,15 @@ class _TermCompiler:
                 if "*" in word[:-1]:
                     return f"term {raw!r}: '*' is only allowed at the end of a word"
                 if word.endswith("*"):
-                    toks = [t.text for t in self.nlp.tokenizer(word[:-1]) if not t.is_space]
-                    if not toks:
+                    # Tokenize the word as a whole ("d'information" -> "d'", "information"):
+                    # its last token is the prefix, the ones before it match exactly.
+                    pairs = self._lemmatized(word[:-1])
+                    if not pairs:
                         return f"term {raw!r}: '*' needs a prefix"
-                    prefix = fold(toks[-1])
+                    prefix = fold(pairs[-1][0])
                     if len(prefix) < MIN_PREFIX:
                         return f"term {raw!r}: the prefix before '*' needs at least {MIN_PREFIX} characters"
-                    if len(toks) > 1:
-                        positions += [self._exact(t, l) for t, l in self._lemmatized(" ".join(toks[:-1]))]
+                    positions += [self._exact(t, l) for t, l in pairs[:-1]]
                     positions.append(_Pos(frozenset(), prefix, (prefix + "*",)))
                 else:
                     positions += [self._exact(t, l) for t, l in self._lemmatized(word)]

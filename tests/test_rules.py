@@ -93,6 +93,13 @@ def test_wildcard_prefix(fr):
         "Le patrimoine minier."]
 
 
+def test_wildcard_after_elided_article(fr):
+    # "d'information*" is tokenized "d'" + "information*" as in running text
+    text = "Une vraie mine d'informations. Une mine d'or. Le centre d'interprétation."
+    assert units(fr, text, ("terms", ["mine d'information*"])) == ["Une vraie mine d'informations."]
+    assert units(fr, text, ("terms", ["d'interpr*"])) == ["Le centre d'interprétation."]
+
+
 @pytest.mark.parametrize("bad", ["re*conv", "*", "r*", "", "  "])
 def test_bad_terms_are_rule_errors_with_line(fr, bad):
     with pytest.raises(RuleError) as exc:

@@ -39,6 +39,7 @@ class AutocodeReport:
     codebook: str
     version: str
     pipeline: str
+    pipeline_description: str
     documents: int
     annotated: int  # documents whose annotation was (re)computed
     cached: int  # documents whose annotation came from the cache
@@ -56,6 +57,7 @@ class AutocodeReport:
     def to_dict(self) -> dict:
         return {
             "codebook": self.codebook, "version": self.version, "pipeline": self.pipeline,
+            "pipeline_description": self.pipeline_description,
             "documents": self.documents, "annotated": self.annotated, "cached": self.cached,
             "dry_run": self.dry_run, "added": self.added, "removed": self.removed,
             "codes": {p: vars(d) for p, d in self.per_code.items()},
@@ -173,6 +175,7 @@ def autocode(
     store = project.store
     docs = select_documents(project, documents)
     report = AutocodeReport(codebook=str(path), version=codebook.version, pipeline=pipeline.name,
+                            pipeline_description=pipeline.description,
                             documents=len(docs), annotated=0, cached=0, dry_run=dry_run)
     with store.transaction():
         annotations, report.annotated, report.cached = load_annotations(

@@ -107,13 +107,21 @@ def print_json(data) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
 
-# Register the command modules (import order = help order).
-from qualcode.cli import project_cmds as _project_cmds  # noqa: E402,F401
-from qualcode.cli import import_cmds as _import_cmds  # noqa: E402,F401
-from qualcode.cli import cases_cmds as _cases_cmds  # noqa: E402,F401
-from qualcode.cli import codebook_cmds as _codebook_cmds  # noqa: E402,F401
-from qualcode.cli import coding_cmds as _coding_cmds  # noqa: E402,F401
-from qualcode.cli import demo_cmds as _demo_cmds  # noqa: E402,F401
+# Register the command modules: every ``*_cmds`` module of this package, in this order
+# for the help listing, then any others alphabetically.
+_ORDER = ["project_cmds", "import_cmds", "cases_cmds", "codebook_cmds", "coding_cmds", "demo_cmds"]
+
+
+def _register() -> None:
+    import importlib
+    import pkgutil
+
+    found = {m.name for m in pkgutil.iter_modules(__path__) if m.name.endswith("_cmds")}
+    for name in [n for n in _ORDER if n in found] + sorted(found - set(_ORDER)):
+        importlib.import_module(f"{__name__}.{name}")
+
+
+_register()
 
 
 def main() -> None:

@@ -56,7 +56,8 @@ def autocode_cli(
     out = console()
     from rich.table import Table
 
-    out.print(f"Codebook {report.codebook} (version {report.version}); pipeline {report.pipeline}")
+    out.print(f"Codebook {report.codebook} (version {report.version})", markup=False)
+    out.print(f"Pipeline: {report.pipeline_description}", markup=False)
     out.print(f"{report.documents} documents: {report.annotated} annotated, {report.cached} from the cache")
     table = Table("code", "added", "removed", "rule codings", box=None)
     for path, d in report.per_code.items():

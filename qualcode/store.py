@@ -148,6 +148,29 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX codings_coder ON codings(coder, document_id);
     """,
+    # 2 -> 3: review (decision log for undo/audit) and the queue of codings to reassign
+    """
+    CREATE TABLE review_log (
+        id          INTEGER PRIMARY KEY,
+        coding_id   INTEGER REFERENCES codings(id) ON DELETE SET NULL,
+        action      TEXT NOT NULL,            -- accept | reject | recode | add | assign | undo
+        from_status TEXT,
+        to_status   TEXT,
+        from_code   TEXT,                     -- code paths, for the audit trail
+        to_code     TEXT,
+        created_coding_id INTEGER,            -- a coding this decision created (add, recode)
+        user        TEXT NOT NULL,
+        at          TEXT NOT NULL,
+        undone      INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE review_queue (
+        id         INTEGER PRIMARY KEY,
+        coding_id  INTEGER NOT NULL UNIQUE REFERENCES codings(id) ON DELETE CASCADE,
+        reason     TEXT NOT NULL,             -- e.g. 'split identity/x'
+        choices    TEXT NOT NULL,             -- JSON list of code paths to choose from
+        created_at TEXT NOT NULL
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

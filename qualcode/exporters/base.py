@@ -1,0 +1,107 @@
+"""What every export shares: table results, provenance, and safe file writing.
+
+* :class:`TableResult`: one analysis table (a pandas DataFrame) with its title and notes.
+  Analyses return them; exporters write them; the CLI renders them with rich.
+* :class:`Provenance`: what produced an export (project, codebook title + version,
+  filters, coders, date, qualcode version). Every exported file records it: a comment
+  line in CSV/Markdown/TeX, a sheet in XLSX, a paragraph in DOCX, a key in JSON.
+* :func:`atomic_write`: files are written to a temporary file in the target folder and
+  renamed into place; an existing file is never overwritten unless ``force``.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator
+
+from qualcode.errors import QualcodeError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from qualcode.project import Project
+
+
+@dataclass
+class TableResult:
+    title: str
+    df: "pd.DataFrame"
+    notes: list[str] = field(default_factory=list)  # footer lines: what was counted, how
+    meta: dict[str, Any] = field(default_factory=dict)  # e.g. {"depth": [...]} for tree indentation
+
+
+@dataclass
+class Provenance:
+    project: str
+    command: str  # e.g. "qualcode report freq --by group"
+    codebook_title: str | None = None
+    codebook_version: str | None = None
+    filters: dict[str, Any] = field(default_factory=dict)
+    coders: list[str] | None = None  # None = all coders
+    created: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    qualcode_version: str = field(default_factory=lambda: __import__("qualcode").__version__)
+
+    def items(self) -> list[tuple[str, str]]:
+        filters = ", ".join(f"{k}={v}" for k, v in self.filters.items() if v not in (None, [], ()))
+        return [
+            ("project", self.project),
+            ("command", self.command),
+            ("codebook", f"{self.codebook_title or '-'} (version {self.codebook_version or '-'})"),
+            ("filters", filters or "none"),
+            ("coders", ", ".join(self.coders) if self.coders else "all"),
+            ("created", self.created),
+            ("qualcode", self.qualcode_version),
+        ]
+
+    def line(self) -> str:
+        """One line, for a comment in CSV/Markdown/TeX or a DOCX footer."""
+        return "; ".join(f"{k}: {v}" for k, v in self.items())
+
+    def to_dict(self) -> dict[str, str]:
+        return dict(self.items())
+
+
+def provenance_for(project: "Project", command: str, *, filters: dict | None = None,
+                   coders: list[str] | None = None) -> Provenance:
+    """Provenance with the codebook last applied to the project (from codebook_versions)."""
+    row = project.store.execute(
+        "SELECT title, version FROM codebook_versions ORDER BY recorded_at DESC, rowid DESC LIMIT 1"
+    ).fetchone()
+    return Provenance(project=project.name, command=command,
+                      codebook_title=row["title"] if row else None,
+                      codebook_version=row["version"] if row else None,
+                      filters=filters or {}, coders=coders)
+
+
+def check_output(path: str | Path, force: bool) -> Path:
+    """Refuse to overwrite an existing file unless ``force``; the folder must exist."""
+    p = Path(path)
+    if p.exists() and not force:
+        raise QualcodeError(f"{p} already exists (use --force to overwrite it)")
+    if p.exists() and p.is_dir():
+        raise QualcodeError(f"{p} is a folder")
+    if not p.parent.exists():
+        raise QualcodeError(f"folder {p.parent} does not exist")
+    return p
+
+
+@contextmanager
+def atomic_write(path: str | Path, *, force: bool = False, binary: bool = True) -> Iterator[Path]:
+    """Yield a temporary path in the target folder; on success rename it to ``path``.
+
+    On any error (or Ctrl-C) the temporary file is removed and ``path`` is untouched.
+    """
+    target = check_output(path, force)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, target)
+    finally:
+        tmp_path.unlink(missing_ok=True)

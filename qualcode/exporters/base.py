@@ -91,7 +91,7 @@ def check_output(path: str | Path, force: bool) -> Path:
 
 
 @contextmanager
-def atomic_write(path: str | Path, *, force: bool = False, binary: bool = True) -> Iterator[Path]:
+def atomic_write(path: str | Path, *, force: bool = False) -> Iterator[Path]:
     """Yield a temporary path in the target folder; on success rename it to ``path``.
 
     On any error (or Ctrl-C) the temporary file is removed and ``path`` is untouched.

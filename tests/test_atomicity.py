@@ -79,3 +79,29 @@ def test_killed_import_is_all_or_nothing(project, tmp_path):
     conn.close()
     assert killed_midway, "the import finished before it could be killed: make the batch larger"
     assert (docs, turns) == (0, 0)
+
+
+def test_atomic_write_keeps_usual_permissions_and_refuses_to_overwrite(tmp_path):
+    import pytest
+
+    from qualcode.errors import QualcodeError
+    from qualcode.exporters.base import atomic_write
+
+    umask = os.umask(0o022)
+    try:
+        target = tmp_path / "out.txt"
+        with atomic_write(target) as tmp:
+            tmp.write_text("one")
+        assert target.read_text() == "one"
+        assert target.stat().st_mode & 0o777 == 0o644
+        with pytest.raises(QualcodeError, match="already exists"):
+            with atomic_write(target) as tmp:
+                tmp.write_text("two")
+        with pytest.raises(RuntimeError):
+            with atomic_write(target, force=True) as tmp:
+                tmp.write_text("half written")
+                raise RuntimeError("crash while writing")
+        assert target.read_text() == "one"
+        assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]  # no temp file left behind
+    finally:
+        os.umask(umask)

@@ -102,6 +102,15 @@ def atomic_write(path: str | Path, *, force: bool = False) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        # mkstemp creates the file readable by its owner only: give it the mode of the file
+        # it replaces, or the usual mode for new files (0666 less the umask).
+        if target.exists():
+            mode = target.stat().st_mode & 0o777
+        else:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        os.chmod(tmp_path, mode)
         os.replace(tmp_path, target)
     finally:
         tmp_path.unlink(missing_ok=True)

@@ -92,7 +92,8 @@ def test_autocode_proposes_units_with_provenance(coded, project):
     her = by_code["heritage"]  # unit: turn
     assert len(her) == 1 and her[0]["turn"] == 2 and her[0]["text"].startswith("Mon père était mineur.")
     assert "identity" not in by_code  # parents are not coded by their children's rules
-    assert set(rows[0]) == {"document", "turn", "start", "end", "code", "coder", "origin", "status", "text"}
+    assert set(rows[0]) == {"id", "document", "turn", "start", "end", "code", "coder", "origin", "status",
+                            "text"}
     assert_offsets_sacred(project)
     # --code includes sub-codes
     assert len(codings(coded, "--code", "identity")) == 3

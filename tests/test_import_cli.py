@@ -45,7 +45,8 @@ def test_import_txt_and_show_json(cli, project, tmp_path):
     # the continuation line and the back-channel stay in turn 2
     assert turns[1]["text"].startswith("Alors euh, le musée")
     assert "[Enquêtrice : mhm] ils se sentent oubliés." in turns[1]["text"]
-    assert set(turns[0]) == {"index", "speaker", "role", "start", "end", "time_start", "time_end", "text"}
+    assert set(turns[0]) == {"index", "speaker", "role", "start", "end", "time_start", "time_end", "text",
+                             "codes"}
     # offsets index the stored text
     text = project.store.document_by_name("entretien_01")["text"]
     for t in turns:

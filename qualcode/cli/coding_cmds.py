@@ -90,7 +90,7 @@ def codings_cli(
     with open_project(project) as proj:
         rows = list_codings(proj, code=code, document=doc, coder=coder, status=status)
     if json:
-        keys = ("document", "turn", "start", "end", "code", "coder", "origin", "status", "text")
+        keys = ("id", "document", "turn", "start", "end", "code", "coder", "origin", "status", "text")
         print_json([{k: r[k] for k in keys} for r in rows])
         return
     from rich.table import Table

@@ -111,34 +111,89 @@ def _document(proj, name: str):
 @app.command("show")
 def show_cli(
     document: Annotated[str, typer.Argument(help="Document name (see 'qualcode docs').")],
+    coder: Annotated[Optional[list[str]], typer.Option(
+        "--coder", help="Only the codings of this coder ('rules' or a person; repeatable).",
+        show_default=False)] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Show rejected codings too.")] = False,
     json: JsonOpt = False,
     project: ProjectOpt = None,
 ) -> None:
-    """Show a document's turns, numbered from 1, with speaker, role and timestamp."""
+    """Show a document's turns, numbered from 1, with speaker, timestamp and the codes of each
+    turn in the margin (coloured by code, like coding stripes)."""
     from qualcode.importers.speakers import format_timestamp
+    from qualcode.manual import code_colors, turn_codes
 
     with open_project(project) as proj:
         doc = _document(proj, document)
         turns = proj.store.turns(doc["id"])
         text = doc["text"]
+        margins = turn_codes(proj, doc["id"], turns, coders=coder, include_rejected=all_)
+        colors = code_colors(proj)
     rows = [
         {"index": t["idx"], "speaker": t["speaker"], "role": t["role"], "start": t["start"], "end": t["end"],
-         "time_start": t["time_start"], "time_end": t["time_end"], "text": text[t["start"]:t["end"]]}
-        for t in turns
+         "time_start": t["time_start"], "time_end": t["time_end"], "text": text[t["start"]:t["end"]],
+         "codes": codes}
+        for t, codes in zip(turns, margins)
     ]
     if json:
         print_json({"document": doc["name"], "format": doc["format"], "turns": rows})
         return
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table("#", "time", "speaker", "text", box=None, show_lines=False, expand=True)
-    for r in rows:
+    from qualcode.manual import initials
+
+    coders = sorted({c["coder"] for codes in margins for c in codes})
+    marks = initials(coders) if len(coders) > 1 else {}
+    statuses = {c["status"] for codes in margins for c in codes}
+
+    def margin(codes: list[dict]) -> Text:
+        # One line per (code, coder, status), in order of first appearance, ×N if repeated.
+        seen: dict[tuple, int] = {}
+        for c in codes:
+            key = (c["code"], c["coder"], c["status"])
+            seen[key] = seen.get(key, 0) + 1
+        out = Text()
+        for i, ((path, who, status), n) in enumerate(seen.items()):
+            color = colors.get(path, "default")
+            if i:
+                out.append("\n")
+            out.append("▌", style=color)
+            style = color + (" strike" if status == "rejected" else " italic" if status == "proposed" else "")
+            out.append(path, style=style)
+            if status == "proposed":
+                out.append("?", style=color)
+            if n > 1:
+                out.append(f" ×{n}", style="dim")
+            if marks:
+                out.append(f" {marks[who]}", style="dim")
+        return out
+
+    cells = [margin(r["codes"]) for r in rows]
+    widest = max((len(line) for cell in cells for line in cell.plain.split("\n")), default=0)
+    table = Table(box=None, show_lines=False, expand=True)
+    table.add_column("#", justify="right")
+    table.add_column("time")
+    table.add_column("speaker")
+    table.add_column("text", ratio=1)
+    if widest:  # the margin, only when some turn has codes
+        table.add_column("codes", min_width=min(widest, 45), overflow="fold")
+    for r, cell in zip(rows, cells):
         style = "dim" if r["role"] == "interviewer" else ""
         table.add_row(str(r["index"]), format_timestamp(r["time_start"]) or "", r["speaker"] or "",
-                      r["text"], style=style)
+                      Text(r["text"]), *([cell] if widest else []), style=style)
     out = console()
-    out.print(f"[bold]{doc['name']}[/] ({doc['format']}, {len(rows)} turns)")
+    out.print(Text.assemble((doc["name"], "bold"), f" ({doc['format']}, {len(rows)} turns)"))
     out.print(table)
+    notes = []
+    if "proposed" in statuses:
+        notes.append("? = proposed, not reviewed")
+    if "rejected" in statuses:
+        notes.append("struck out = rejected")
+    if marks:
+        notes.append("coders: " + ", ".join(f"{m} = {c}" for c, m in marks.items()))
+    if notes:
+        out.print("; ".join(notes), style="dim", markup=False, highlight=False)
 
 
 @app.command("speakers")

@@ -1,0 +1,291 @@
+"""qualcode codebook diff, codebook export (on the ``codebook`` group)."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+
+from qualcode.cli import JsonOpt, ProjectOpt, console, open_project, print_json
+from qualcode.cli.codebook_cmds import codebook_app
+from qualcode.errors import ProjectNotFound, UsageError
+
+if TYPE_CHECKING:
+    from qualcode.codebook.diff import CodebookDiff, CodingEffect, FieldChange
+
+
+def _optional_project(path: Path | None):
+    """The project named by --project (errors propagate), else the one around the current
+    folder, else None."""
+    if path is not None:
+        return open_project(path)
+    try:
+        return open_project(None)
+    except ProjectNotFound:
+        return None
+
+
+def _shown(path: Path) -> str:
+    """A path relative to the current folder when it is inside it."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+# --------------------------------------------------------------------------- diff
+
+
+@codebook_app.command("diff")
+def diff_cli(
+    old: Annotated[str, typer.Argument(help="Old codebook: a YAML file, or a version recorded in the project "
+                                            "(12-hex id or a unique prefix, or 'last').")],
+    new: Annotated[Optional[str], typer.Argument(
+        help="New codebook: a YAML file or a recorded version (default: the project's codebook file).")] = None,
+    show: Annotated[bool, typer.Option("--show", help="Print the excerpts gained and lost per code.")] = False,
+    effect: Annotated[bool, typer.Option(
+        "--effect/--no-effect", help="Compute the effect on coding (needs a project).")] = True,
+    docs: Annotated[Optional[str], typer.Option(help="Comma-separated document names (default: all).")] = None,
+    include_interviewer: Annotated[bool, typer.Option(
+        "--include-interviewer", help="Code interviewer turns too (as autocode --include-interviewer).")] = False,
+    json: JsonOpt = False,
+    project: ProjectOpt = None,
+) -> None:
+    """What a codebook revision changed, and what it changes in the coding.
+
+    Codes added, removed, renamed, moved; fields and rules changed; in a project, per code,
+    the units the rules gain and lose (--show prints them). Writes nothing.
+    """
+    from qualcode.codebook.diff import coding_effect, diff_codebooks, resolve_codebook
+
+    proj = _optional_project(project)
+    try:
+        if new is None and proj is None:
+            raise UsageError("NEW omitted: give two codebooks, or run inside a project (its codebook is the default)")
+        if show and (proj is None or not effect):
+            raise UsageError("--show needs the effect on coding: run inside a project or pass --project")
+        old_cb = resolve_codebook(old, proj)
+        new_cb = resolve_codebook(new if new is not None else _shown(proj.codebook_path()), proj)
+        diff = diff_codebooks(old_cb, new_cb)
+        result = None
+        if proj is not None and effect:
+            from qualcode.cli.coding_cmds import _progress_callback
+
+            names = [n.strip() for n in docs.split(",") if n.strip()] if docs else None
+            total = sum(len(r[0]) for r in proj.store.execute("SELECT text FROM documents"))
+            progress, callback = _progress_callback(total) if not json else (None, None)
+            if progress:
+                with progress:
+                    result = coding_effect(proj, diff, documents=names, include_interviewer=include_interviewer,
+                                           progress=callback)
+            else:
+                result = coding_effect(proj, diff, documents=names, include_interviewer=include_interviewer)
+    finally:
+        if proj is not None:
+            proj.close()
+    if json:
+        print_json(diff.to_dict() | {"effect": result.to_dict(excerpts=show) if result else None})
+        return
+    render_diff(diff, result, show=show, in_project=proj is not None)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def _value(v) -> str:
+    if v is None or v == "" or v == []:
+        return "(none)"
+    if isinstance(v, str):
+        return repr(" ".join(v.split()))
+    return repr(v)
+
+
+def _word_diff(before: str, after: str):
+    """Words removed as [-…-] (red), added as {+…+} (green), like git --word-diff."""
+    import difflib
+
+    from rich.text import Text
+
+    a, b = re.split(r"(\s+)", " ".join(before.split())), re.split(r"(\s+)", " ".join(after.split()))
+    out = Text()
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if op == "equal":
+            out.append("".join(a[i1:i2]))
+            continue
+        if op in ("delete", "replace"):
+            out.append("[-" + "".join(a[i1:i2]) + "-]", style="red")
+        if op in ("insert", "replace"):
+            out.append("{+" + "".join(b[j1:j2]) + "+}", style="green")
+    return out
+
+
+def _field_lines(f: "FieldChange", indent: str):
+    from rich.text import Text
+
+    lines = []
+    if f.field == "examples":
+        before, after = list(f.before or []), list(f.after or [])
+        for x in before:
+            if x not in after:
+                lines.append(Text(f"{indent}example removed: ") + Text(_value(x), style="red"))
+        for x in after:
+            if x not in before:
+                lines.append(Text(f"{indent}example added: ") + Text(_value(x), style="green"))
+        if not lines:
+            lines.append(Text(f"{indent}examples reordered"))
+        return lines
+    if isinstance(f.before, str) and isinstance(f.after, str) and max(len(f.before), len(f.after)) > 40:
+        return [Text(f"{indent}{f.field}: ") + _word_diff(f.before, f.after)]
+    return [Text(f"{indent}{f.field}: ") + Text(_value(f.before), style="red") + Text(" → ")
+            + Text(_value(f.after), style="green")]
+
+
+def render_diff(diff: "CodebookDiff", effect: "CodingEffect | None", *, show: bool = False,
+                in_project: bool = True) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    out = console()
+    o, n = diff.old, diff.new
+    def name(nc) -> str:
+        if nc.kind == "version":
+            return f"{nc.name} (applied {(nc.recorded_at or '')[:10]})"
+        return f"{nc.name} (version {nc.codebook.version})"
+
+    out.print(Text.assemble(("Codebook diff ", "bold"), f"{name(o)} → {name(n)}"))
+    out.print(diff.summary_line(), markup=False)
+    if diff.codebook_fields:
+        out.print(Text("\nCodebook", style="bold underline"))
+        for f in diff.codebook_fields:
+            for line in _field_lines(f, "  "):
+                out.print(line)
+    changes = diff.changes()
+    if changes:
+        out.print(Text("\nCodes", style="bold underline"))
+    how = {"slug": "same slug", "content": "same rules and definitions", "parent": "parent renamed"}
+    for c in changes:
+        if c.kind == "added":
+            code = next(x for x in n.codebook.walk() if x.path == c.new_path)
+            extra = f"  ({_plural(len(code.rules), 'rule')})" if code.rules else ""
+            out.print(Text(f"+ {c.path}", style="green") + Text(f"  {c.label}{extra}  added"))
+            continue
+        if c.kind == "removed":
+            out.print(Text(f"- {c.path}", style="red") + Text(f"  {c.label}  removed"))
+            continue
+        line = Text(f"~ {c.new_path}", style="yellow")
+        if c.path_changed:
+            line += Text(f" ← {c.old_path}")
+        line += Text(f"  {c.label}")
+        status = c.status if c.path_changed else ", ".join(
+            x for x in ("fields" if c.fields else "", "rules" if c.rules or c.rules_reordered else "") if x)
+        if c.path_changed:
+            why = (f"similarity {c.similarity:.2f}" if c.match == "similar" else how.get(c.match or "", ""))
+            status += f" ({why})" if why and c.match != "parent" else ""
+            if c.edited:
+                status += "; edited"
+        else:
+            status = "edited: " + status
+        out.print(line + Text(f"  {status}", style="dim"))
+        for f in c.fields:
+            for fl in _field_lines(f, "    "):
+                out.print(fl)
+    rule_codes = [c for c in changes if c.rules or c.rules_reordered]
+    if rule_codes:
+        out.print(Text("\nRules", style="bold underline"))
+    for c in rule_codes:
+        out.print(Text(c.path, style="bold"))
+        for r in c.rules:
+            if r.op == "added":
+                out.print(Text(f"  + {r.where}  {r.rule}", style="green"))
+            elif r.op == "removed":
+                out.print(Text(f"  - {r.where}  {r.rule}", style="red"))
+            else:
+                detail = " ".join([f"+{t}" for t in r.terms_added] + [f"-{t}" for t in r.terms_removed])
+                out.print(Text(f"  ~ {r.where}  {r.rule}", style="yellow")
+                          + Text(f"  ({detail or 'was ' + str(r.before)})", style="dim"))
+        if c.rules_reordered:
+            out.print(Text("  rules reordered (a coding's origin is the first rule that matches)", style="dim"))
+
+    if effect is None:
+        if not in_project:
+            out.print(Text("\nNot in a project: the effect on coding is not computed (use --project).", style="dim"))
+        return
+    scope = "all turns" if effect.include_interviewer else "participant turns"
+    out.print(Text("\nEffect on coding", style="bold underline")
+              + Text(f"  ({_plural(effect.documents, 'document')}, {scope}; {effect.pipeline}"
+                     + (f"; {effect.annotated} annotated in memory" if effect.annotated else "") + ")",
+                     style="dim"))
+    table = Table("code", "before", "after", "+gained", "-lost", box=None)
+    hidden = 0
+    for e in effect.codes:
+        if not (e.before or e.after):
+            hidden += 1
+            continue
+        name = e.code if not (e.old_path and e.new_path and e.old_path != e.new_path) else f"{e.new_path} ← {e.old_path}"
+        style = {"added": "green", "removed": "red"}.get(e.status, "" if e.changed else "dim")
+        table.add_row(Text(name, style=style), str(e.before), str(e.after),
+                      Text(f"+{len(e.gained)}", style="green") if e.gained else "",
+                      Text(f"-{len(e.lost)}", style="red") if e.lost else "",
+                      style="dim" if not e.changed else None)
+    if table.row_count:
+        out.print(table)
+    if hidden:
+        out.print(Text(f"{_plural(hidden, 'code')} with no unit in either version (not shown)", style="dim"))
+    out.print(f"units: +{effect.gained} -{effect.lost}" if (effect.gained or effect.lost)
+              else "no change in the units coded by the rules", markup=False)
+    if show:
+        for e in effect.codes:
+            if not e.changed:
+                continue
+            out.print(Text(f"\n{e.code}", style="bold"))
+            for sign, style, items in (("+", "green", e.gained), ("-", "red", e.lost)):
+                for x in items:
+                    out.print(Text(f"  {sign} {x.document}:{x.turn}  ", style=style)
+                              + Text(" ".join(x.text.split())) + Text(f"  [{x.origin}]", style="dim"))
+
+
+# --------------------------------------------------------------------------- export
+
+
+@codebook_app.command("export")
+def export_cli(
+    format: Annotated[Optional[str], typer.Option(
+        "--format", "-f", help="md | docx | csv | xlsx (default: from the --output suffix, else md).")] = None,
+    output: Annotated[Optional[Path], typer.Option(
+        "--output", "-o", help="File to write (default: Markdown or CSV to stdout).")] = None,
+    codebook: Annotated[Optional[str], typer.Option(
+        "--codebook", "-c", help="Codebook YAML file or recorded version id (default: the project's).")] = None,
+    rules: Annotated[bool, typer.Option("--rules", help="Include each code's rules.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+    project: ProjectOpt = None,
+) -> None:
+    """The codebook as a document (thesis annex): Markdown, Word, CSV or Excel.
+
+    Numbered hierarchy, labels, MacQueen fields, examples, optionally the rules, and each
+    code's coded units and participants in the project.
+    """
+    from qualcode.codebook.diff import resolve_codebook
+    from qualcode.codebook.export import build_document, export_codebook, infer_format
+
+    fmt = infer_format(format, output)
+    proj = _optional_project(project)
+    if proj is None and codebook is None:
+        open_project(None)  # raises the usual "no qualcode project" error
+    command = (f"qualcode codebook export --format {fmt}" + (f" --codebook {codebook}" if codebook else "")
+               + (" --rules" if rules else ""))
+    try:
+        named = resolve_codebook(codebook if codebook is not None else _shown(proj.codebook_path()), proj)
+        doc = build_document(named, proj, rules=rules, command=command)
+    finally:
+        if proj is not None:
+            proj.close()
+    text = export_codebook(doc, fmt, output, force=force)
+    if text is not None:
+        sys.stdout.write(text)
+        return
+    counts = "with counts from the project" if doc.counted else "without counts (no project)"
+    console().print(f"wrote {output} ({fmt}, {len(doc.entries)} codes, {counts})", markup=False)

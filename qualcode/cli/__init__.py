@@ -107,6 +107,17 @@ def print_json(data) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
 
+def progress_callback(total_chars: int):
+    """A rich progress bar over annotated characters, on a terminal only."""
+    if not sys.stdout.isatty() or total_chars <= 0:
+        return None, None
+    from rich.progress import Progress
+
+    progress = Progress(transient=True)
+    task = progress.add_task("Annotating", total=total_chars)
+    return progress, lambda n: progress.update(task, advance=n)
+
+
 # Register the command modules: every ``*_cmds`` module of this package, in this order
 # for the help listing, then any others alphabetically.
 _ORDER = ["project_cmds", "import_cmds", "cases_cmds", "codebook_cmds", "coding_cmds", "demo_cmds"]

@@ -10,7 +10,8 @@ from typer.exceptions import Exit
 
 from qualcode.cli import JsonOpt, ProjectOpt, app, console, open_project, print_json
 
-codebook_app = typer.Typer(help="Codebooks: lint, show.", no_args_is_help=True)
+codebook_app = typer.Typer(help="Codebooks: lint, show, diff, export and revise (rename, merge, move, split…).",
+                           no_args_is_help=True)
 app.add_typer(codebook_app, name="codebook")
 
 

@@ -72,11 +72,11 @@ def diff_cli(
         diff = diff_codebooks(old_cb, new_cb)
         result = None
         if proj is not None and effect:
-            from qualcode.cli.coding_cmds import _progress_callback
+            from qualcode.cli import progress_callback
 
             names = [n.strip() for n in docs.split(",") if n.strip()] if docs else None
             total = sum(len(r[0]) for r in proj.store.execute("SELECT text FROM documents"))
-            progress, callback = _progress_callback(total) if not json else (None, None)
+            progress, callback = progress_callback(total) if not json else (None, None)
             if progress:
                 with progress:
                     result = coding_effect(proj, diff, documents=names, include_interviewer=include_interviewer,

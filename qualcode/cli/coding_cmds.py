@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from qualcode.cli import JsonOpt, ProjectOpt, app, console, open_project, print_json
+from qualcode.cli import JsonOpt, ProjectOpt, app, console, open_project, print_json, progress_callback
 from qualcode.errors import QualcodeError
 
 CodebookOpt = Annotated[Optional[Path], typer.Option(
     "--codebook", "-c", help="Codebook YAML (default: the project's, see README).")]
-
-
-def _progress_callback(total_chars: int):
-    """A rich progress bar over annotated characters, on a terminal only."""
-    if not sys.stdout.isatty() or total_chars <= 0:
-        return None, None
-    from rich.progress import Progress
-
-    progress = Progress(transient=True)
-    task = progress.add_task("Annotating", total=total_chars)
-    return progress, lambda n: progress.update(task, advance=n)
 
 
 @app.command("autocode")
@@ -42,7 +30,7 @@ def autocode_cli(
     names = [n.strip() for n in docs.split(",") if n.strip()] if docs else None
     with open_project(project) as proj:
         total = sum(len(r[0]) for r in proj.store.execute("SELECT text FROM documents"))
-        progress, callback = _progress_callback(total) if not json else (None, None)
+        progress, callback = progress_callback(total) if not json else (None, None)
         if progress:
             with progress:
                 report = autocode(proj, codebook, documents=names, dry_run=dry_run,

@@ -54,6 +54,12 @@ class DemoResult:
     cases: "CasesReport | None"
     autocode: "AutocodeReport | None"
     freq: "FreqTable | None"
+    report: Path | None = None  # report.docx (tables, charts, excerpts)
+    tables: Path | None = None  # tables.xlsx (frequencies, co-occurrence, codes × cases)
+
+
+REPORT_NAME = "report.docx"
+TABLES_NAME = "tables.xlsx"
 
 
 def build_demo_project(dest: Path, paths: DemoPaths, force: bool = False) -> DemoResult:
@@ -83,4 +89,29 @@ def build_demo_project(dest: Path, paths: DemoPaths, force: bool = False) -> Dem
         report = autocode(project, target)
         order = [c.path for c in load_codebook(target).walk()]
         freq = frequencies(project, "group", order=order) if cases else None
-    return DemoResult(project, imports, cases, report, freq)
+    result = DemoResult(project, imports, cases, report, freq)
+    if freq is not None:
+        result.report, result.tables = write_demo_exports(project, dest)
+    return result
+
+
+def write_demo_exports(project: Project, dest: Path, by: str = "group", force: bool = False) -> tuple[Path, Path]:
+    """The demo's exports, in its folder: ``report.docx`` (``qualcode export report``) and
+    ``tables.xlsx`` (codes by group, co-occurrence in sentences, codes × cases)."""
+    from qualcode.analysis.cooccurrence import cooccurrence
+    from qualcode.analysis.freq import freq_report
+    from qualcode.analysis.matrix import code_matrix
+    from qualcode.exporters.base import provenance_for
+    from qualcode.exporters.report import build_report, report_command
+    from qualcode.exporters.tables import write_tables
+
+    report_path = dest / REPORT_NAME
+    tables_path = dest / TABLES_NAME
+    build_report(project, report_path, by=by, force=force,
+                 command=report_command(REPORT_NAME, by=by) + "  # run by qualcode demo")
+    tables = [freq_report(project, by), *cooccurrence(project, unit="sentence"), code_matrix(project, cols="cases")]
+    prov = provenance_for(project, f"qualcode report freq --by {by}; qualcode report cooccurrence --unit sentence; "
+                                   f"qualcode report matrix --cols cases  # run by qualcode demo",
+                          filters={"by": by})
+    write_tables(tables, "xlsx", tables_path, prov, force=force)
+    return report_path, tables_path

@@ -46,6 +46,14 @@ def demo_cli(
         if result.freq:
             out.print("4. codes by group (units coded / participants who mention the code, % of the group):")
             out.print(freq_table(result.freq))
+        if result.report or result.tables:
+            out.print("5. exports:")
+            if result.report:
+                out.print(f"   {result.report}  (report: codes by group, co-occurrence, charts, excerpts)",
+                          markup=False)
+            if result.tables:
+                out.print(f"   {result.tables}  (tables: codes by group, co-occurrence, codes × cases)",
+                          markup=False)
         total = sum(d["words"] for d in docs)
         out.print(f"Project ready: {len(docs)} documents, {total} words. Try:\n"
                   f"  cd {directory} && qualcode docs && qualcode codings --code identity && "

@@ -1,0 +1,113 @@
+"""qualcode chart freq | cooccurrence: standalone figures (PNG or SVG) for a thesis."""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+from typing import Annotated, List, Optional
+
+import typer
+
+from qualcode.cli import JsonOpt, ProjectOpt, app, console, open_project, print_json
+
+chart_app = typer.Typer(
+    help="Draw figures of the analyses as PNG (200 dpi) or SVG, chosen by the output's extension. "
+         "No display needed; files are never overwritten without --force.",
+    no_args_is_help=True,
+)
+app.add_typer(chart_app, name="chart")
+
+OutputOpt = Annotated[Path, typer.Option("--output", "-o", help="The figure to write: FILE.png or FILE.svg.",
+                                         show_default=False)]
+ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite the output file if it exists.")]
+LevelOpt = Annotated[str, typer.Option("--level", help="all (codes and sub-codes) | top (top-level codes only).")]
+StatusOpt = Annotated[Optional[List[str]], typer.Option(
+    "--status", help="Coding statuses counted (repeatable or comma-separated; default: proposed and accepted).",
+    show_default=False)]
+CoderOpt = Annotated[Optional[List[str]], typer.Option(
+    "--coder", help="Only the codings of this coder ('rules' or a person; repeatable).", show_default=False)]
+
+
+def split_values(values: list[str] | None) -> list[str]:
+    """Repeated options, each possibly comma-separated."""
+    return [v.strip() for item in values or [] for v in item.split(",") if v.strip()]
+
+
+def _command(name: str, options: list[tuple[str, object]], output: Path) -> str:
+    args = ["qualcode", "chart", name]
+    for opt, value in options:
+        if value is None or value is False or value == []:
+            continue
+        if value is True:
+            args.append(opt)
+        elif isinstance(value, list):
+            for v in value:
+                args += [opt, str(v)]
+        else:
+            args += [opt, str(value)]
+    return shlex.join([*args, "--output", str(output)])
+
+
+def _done(output: Path, prov, json: bool, what: str) -> None:
+    if json:
+        print_json({"output": str(output), "format": output.suffix.lower().lstrip("."),
+                    "bytes": output.stat().st_size, "provenance": prov.to_dict()})
+        return
+    console().print(f"wrote {what} to {output}", markup=False, highlight=False)
+
+
+@chart_app.command("freq")
+def chart_freq_cli(
+    output: OutputOpt,
+    by: Annotated[str, typer.Option("--by", help="Case attribute whose values are the groups.")] = "group",
+    measure: Annotated[str, typer.Option(
+        "--measure", help="participants (% of each group who mention the code) | units (coded passages).")]
+    = "participants",
+    level: LevelOpt = "all",
+    status: StatusOpt = None,
+    coder: CoderOpt = None,
+    force: ForceOpt = False,
+    json: JsonOpt = False,
+    project: ProjectOpt = None,
+) -> None:
+    """Grouped horizontal bars: for each code, the % of participants of each group who mention
+    it (or the coded units), in the codebook's order and colours."""
+    from qualcode.exporters.charts import chart_freq
+
+    statuses, coders = split_values(status), split_values(coder)
+    command = _command("freq", [("--by", by), ("--measure", measure), ("--level", level if level != "all" else None),
+                                ("--status", statuses), ("--coder", coders)], output)
+    with open_project(project) as proj:
+        path, prov = chart_freq(proj, output, by=by, measure=measure, level=level, statuses=statuses or None,
+                                coders=coders or None, force=force, command=command)
+    _done(path, prov, json, f"bar chart of codes by {by} ({measure})")
+
+
+@chart_app.command("cooccurrence")
+def chart_cooccurrence_cli(
+    output: OutputOpt,
+    by: Annotated[Optional[str], typer.Option(
+        "--by", help="One heat map per value of this case attribute, side by side.", show_default=False)] = None,
+    unit: Annotated[str, typer.Option(
+        "--unit", help="Where two codes co-occur: sentence | turn | doc.")] = "sentence",
+    jaccard: Annotated[bool, typer.Option("--jaccard", help="Jaccard index instead of counts.")] = False,
+    level: LevelOpt = "all",
+    status: StatusOpt = None,
+    coder: CoderOpt = None,
+    force: ForceOpt = False,
+    json: JsonOpt = False,
+    project: ProjectOpt = None,
+) -> None:
+    """Heat map of code co-occurrence: units (sentences, turns or documents) coded with both
+    codes; the diagonal (units of each code) is greyed."""
+    from qualcode.exporters.charts import chart_cooccurrence
+
+    statuses, coders = split_values(status), split_values(coder)
+    command = _command("cooccurrence", [("--by", by), ("--unit", unit), ("--jaccard", jaccard),
+                                        ("--level", level if level != "all" else None),
+                                        ("--status", statuses), ("--coder", coders)], output)
+    with open_project(project) as proj:
+        path, prov = chart_cooccurrence(proj, output, by=by, unit=unit, jaccard=jaccard, level=level,
+                                        statuses=statuses or None, coders=coders or None, force=force,
+                                        command=command)
+    _done(path, prov, json, f"co-occurrence heat map ({unit} units" + (f", by {by})" if by else ")"))

@@ -1,0 +1,312 @@
+"""qualcode report freq, report cooccurrence, report matrix, report words.
+
+Every report prints a table on the terminal (``--json``: the tables as JSON on stdout) or
+is exported with ``--format csv|xlsx|md|tex|docx|json --output FILE`` (format taken from
+the extension when ``--format`` is omitted; text formats without ``--output`` go to
+stdout). Exports record what produced them (see :mod:`qualcode.exporters.tables`).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from qualcode.cli import JsonOpt, ProjectOpt, app, console, open_project, print_json
+from qualcode.errors import UsageError
+
+report_app = typer.Typer(help="Reports: code frequencies, co-occurrence, matrices, word frequencies.",
+                         no_args_is_help=True)
+app.add_typer(report_app, name="report")
+
+ByOpt = Annotated[Optional[str], typer.Option("--by", help="Case attribute to group by (e.g. group).")]
+LevelOpt = Annotated[str, typer.Option("--level", help="all: every code; top: top-level codes only "
+                                                        "(always rolling up their sub-codes).")]
+CoderOpt = Annotated[Optional[list[str]], typer.Option(
+    "--coder", help="Count only these coders ('rules' or a person); repeat it or separate with commas.")]
+StatusOpt = Annotated[Optional[list[str]], typer.Option(
+    "--status", help="Count codings with these statuses (proposed, accepted, rejected); repeatable; "
+                     "default: proposed and accepted.")]
+FormatOpt = Annotated[Optional[str], typer.Option(
+    "--format", "-f", help="Export format: csv, xlsx, md, tex, docx, json (default: from --output).")]
+OutputOpt = Annotated[Optional[Path], typer.Option("--output", "-o", help="File to write.")]
+ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")]
+
+
+def _split(values: list[str] | None) -> list[str] | None:
+    if not values:
+        return None
+    out = [v.strip() for value in values for v in value.split(",") if v.strip()]
+    return out or None
+
+
+def _command(name: str, *args: str, **opts) -> str:
+    """The command line as a user would type it (for the provenance)."""
+    parts = ["qualcode", "report", name, *args]
+    for key, value in opts.items():
+        flag = "--" + key.replace("_", "-")
+        if value is None or value is False or value == []:
+            continue
+        if value is True:
+            parts.append(flag)
+        elif isinstance(value, (list, tuple)):
+            parts += [flag, ",".join(map(str, value))]
+        else:
+            parts += [flag, str(value)]
+    return " ".join(parts)
+
+
+def _emit(proj, tables, *, command: str, filters: dict, coders: list[str] | None, fmt: str | None,
+          output: Path | None, force: bool, json: bool) -> None:
+    from qualcode.exporters.base import provenance_for
+    from qualcode.exporters.tables import TEXT_FORMATS, format_for, render_text, to_json, write_tables
+
+    if json and (fmt or output):
+        raise UsageError("--json prints to stdout: use --format json --output FILE to write a file")
+    prov = provenance_for(proj, command, filters=filters, coders=coders)
+    if json:
+        print_json(to_json(tables, prov))
+        return
+    if fmt or output:
+        fmt = format_for(fmt, output)
+        if output is None:
+            if fmt not in TEXT_FORMATS:
+                raise UsageError(f"--format {fmt} needs --output FILE")
+            sys.stdout.write(render_text(tables, fmt, prov))
+            return
+        write_tables(tables, fmt, output, prov, force=force)
+        n = len(tables)
+        console().print(f"wrote {output} ({fmt}, {n} table{'s' * (n != 1)})", markup=False)
+        return
+    out = console()
+    for i, t in enumerate(tables):
+        if i:
+            out.print()
+        out.print(render_table(t, width=out.width))
+
+
+# --------------------------------------------------------------------------- terminal
+
+
+def render_table(t, width: int = 120):
+    """A rich renderable for a TableResult: tree indentation, right-aligned numbers, notes as caption."""
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    from qualcode.exporters.tables import _numeric, cell_text
+
+    kind = t.meta.get("kind")
+    depths = t.meta.get("depth") or [0] * len(t.df)
+    if len(depths) != len(t.df):
+        depths = [0] * len(t.df)
+    dec = t.meta.get("decimals", {})
+    table = Table(title=Text(t.title, style="bold"), box=None, caption_justify="left", title_justify="left",
+                  show_edge=False, pad_edge=False)
+    legend = None
+    totals = set(t.meta.get("total_rows") or [])
+
+    def row_style(i: int, path) -> str:
+        if path in totals:
+            return "bold"
+        return "bold" if t.meta.get("tree_column") and depths[i] == 0 else ""
+
+    if kind == "freq":
+        groups = t.meta.get("groups", [])
+        sizes = t.meta.get("group_sizes", {})
+        body = []
+        for i, rec in enumerate(t.df.to_dict("records")):
+            cells = ["  " * depths[i] + str(rec["label"])]
+            for g in [*groups, "total"]:
+                units = cell_text(rec[f"{g} units"])
+                if g == "(no case)":
+                    cells.append(units)
+                    continue
+                pct = cell_text(rec[f"{g} %"], 0)
+                cells.append(f"{units} / {cell_text(rec[f'{g} participants'])}" + (f" ({pct}%)" if pct else ""))
+            body.append((cells, row_style(i, rec["code"]), rec["code"] in totals and i > 0))
+        headers = ["code", *[g + (f" (n={sizes.get(g, 0)})" if g != "(no case)" else "") for g in groups],
+                   f"total (n={t.meta.get('total_cases', 0)})"]
+        _columns(table, headers, [False] + [True] * (len(headers) - 1), [b[0] for b in body])
+        for cells, style, section in body:
+            if section:
+                table.rows[-1].end_section = True
+            table.add_row(*[Text(c) for c in cells], style=style)
+        table.caption = Text("units / participants (% of the group's cases)\n" + "\n".join(t.notes), style="dim")
+        return table
+
+    cols = [str(c) for c in t.df.columns]
+    tree_col = t.meta.get("tree_column")
+    matrix_cols = [str(c) for c in t.meta.get("matrix_columns", [])]
+    shown = [c for c in cols if not (tree_col and c == "code")] if tree_col else cols
+    numeric = {c: _numeric(t, c) for c in cols}
+    body = []
+    for i, row in enumerate(t.df.itertuples(index=False, name=None)):
+        rec = dict(zip(cols, row))
+        cells = []
+        for c in shown:
+            text = cell_text(rec[c], dec.get(c))
+            if c == tree_col:
+                text = "  " * depths[i] + text
+            cells.append(text)
+        body.append((cells, row_style(i, rec.get("code")), rec.get("code")))
+    headers = ["code" if c == tree_col else c for c in shown]
+    natural = sum(max(len(h), *(len(b[0][j]) for b in body)) + 2 if body else len(h) + 2
+                  for j, h in enumerate(headers))
+    if matrix_cols and natural > width and max(len(c) for c in matrix_cols) > 5:
+        number = {c: k for k, c in enumerate(matrix_cols, 1)}
+        headers = [str(number[h]) if h in number else h for h in headers]
+        legend = Text("columns: " + "; ".join(f"{k} = {c}" for c, k in number.items()), style="dim")
+        if tree_col in shown:
+            j = shown.index(tree_col)
+            for cells, _, code in body:
+                if code in number:
+                    cells[j] = f"{number[code]:>2} {cells[j]}"
+    _columns(table, headers, [numeric[c] for c in shown], [b[0] for b in body])
+    for cells, style, _ in body:
+        table.add_row(*[Text(c) for c in cells], style=style)
+    table.caption = Text("\n".join(t.notes), style="dim")
+    return Group(table, legend) if legend is not None else table
+
+
+def _columns(table, headers: list[str], right: list[bool], rows: list[list[str]]) -> None:
+    """Add columns: numbers never truncated (min width = their widest cell), text may be."""
+    from rich.text import Text
+
+    for j, (h, r) in enumerate(zip(headers, right)):
+        widest = max((len(row[j]) for row in rows), default=0)
+        if r:
+            table.add_column(Text(h, no_wrap=False, overflow="fold"), justify="right", no_wrap=True,
+                             min_width=max(widest, min(len(h), 8)))
+        else:
+            table.add_column(Text(h, no_wrap=False, overflow="fold"), no_wrap=True, overflow="ellipsis",
+                             min_width=min(widest, 12))
+
+
+# --------------------------------------------------------------------------- commands
+
+
+@report_app.command("freq")
+def freq_cli(
+    by: ByOpt = None,
+    level: LevelOpt = "all",
+    coder: CoderOpt = None,
+    status: StatusOpt = None,
+    format: FormatOpt = None,
+    output: OutputOpt = None,
+    force: ForceOpt = False,
+    json: JsonOpt = False,
+    project: ProjectOpt = None,
+) -> None:
+    """Codes (as a tree, parents rolling up their sub-codes) × values of a case attribute:
+    coded units, participants who mention the code, % of the group's participants, totals."""
+    from qualcode.analysis.freq import check_level, check_statuses, freq_report
+
+    coders, statuses = _split(coder), check_statuses(_split(status))
+    check_level(level)
+    with open_project(project) as proj:
+        table = freq_report(proj, by, statuses=statuses, coders=coders, level=level)
+        _emit(proj, [table], command=_command("freq", by=by, level=None if level == "all" else level,
+                                              coder=coders, status=_split(status)),
+              filters={"by": by, "level": level, "status": "+".join(statuses)}, coders=coders,
+              fmt=format, output=output, force=force, json=json)
+
+
+@report_app.command("cooccurrence")
+def cooccurrence_cli(
+    unit: Annotated[str, typer.Option("--unit", help="sentence, turn or doc: where two codes must both "
+                                                     "occur.")] = "sentence",
+    by: ByOpt = None,
+    jaccard: Annotated[bool, typer.Option("--jaccard", help="Jaccard index |A∩B|/|A∪B| instead of counts.")] = False,
+    level: LevelOpt = "all",
+    coder: CoderOpt = None,
+    status: StatusOpt = None,
+    format: FormatOpt = None,
+    output: OutputOpt = None,
+    force: ForceOpt = False,
+    json: JsonOpt = False,
+    project: ProjectOpt = None,
+) -> None:
+    """Code × code co-occurrence: in how many sentences, turns or documents both codes occur
+    (one table per value of --by)."""
+    from qualcode.analysis.cooccurrence import UNITS, cooccurrence
+    from qualcode.analysis.freq import check_level, check_statuses
+
+    if unit not in UNITS:
+        raise UsageError(f"unknown unit {unit!r} (choose from {', '.join(UNITS)})")
+    coders, statuses = _split(coder), check_statuses(_split(status))
+    check_level(level)
+    with open_project(project) as proj:
+        tables = cooccurrence(proj, unit=unit, by=by, jaccard=jaccard, statuses=statuses, coders=coders,
+                              level=level)
+        _emit(proj, tables, command=_command("cooccurrence", unit=unit, by=by, jaccard=jaccard,
+                                             level=None if level == "all" else level, coder=coders,
+                                             status=_split(status)),
+              filters={"unit": unit, "by": by, "measure": "jaccard" if jaccard else "count", "level": level,
+                       "status": "+".join(statuses)}, coders=coders,
+              fmt=format, output=output, force=force, json=json)
+
+
+@report_app.command("matrix")
+def matrix_cli(
+    rows: Annotated[str, typer.Option("--rows", help="Rows: codes.")] = "codes",
+    cols: Annotated[str, typer.Option("--cols", help="Columns: docs, cases, or a case attribute "
+                                                     "(e.g. group).")] = "docs",
+    presence: Annotated[bool, typer.Option("--presence", help="1 if the code occurs, else 0 (instead of "
+                                                              "counts of coded units).")] = False,
+    level: LevelOpt = "all",
+    coder: CoderOpt = None,
+    status: StatusOpt = None,
+    format: FormatOpt = None,
+    output: OutputOpt = None,
+    force: ForceOpt = False,
+    json: JsonOpt = False,
+    project: ProjectOpt = None,
+) -> None:
+    """Codes × documents, cases or attribute values: coded units per cell (or 0/1 with --presence)."""
+    from qualcode.analysis.freq import check_level, check_statuses
+    from qualcode.analysis.matrix import code_matrix
+
+    if rows != "codes":
+        raise UsageError(f"--rows {rows!r}: only 'codes' is supported")
+    coders, statuses = _split(coder), check_statuses(_split(status))
+    check_level(level)
+    with open_project(project) as proj:
+        table = code_matrix(proj, cols=cols, presence=presence, statuses=statuses, coders=coders, level=level)
+        _emit(proj, [table], command=_command("matrix", rows=rows, cols=cols, presence=presence,
+                                              level=None if level == "all" else level, coder=coders,
+                                              status=_split(status)),
+              filters={"rows": rows, "cols": cols, "measure": "presence" if presence else "units",
+                       "level": level, "status": "+".join(statuses)}, coders=coders,
+              fmt=format, output=output, force=force, json=json)
+
+
+@report_app.command("words")
+def words_cli(
+    by: ByOpt = None,
+    top: Annotated[int, typer.Option("--top", help="Lemmas per group.")] = 20,
+    include_interviewer: Annotated[bool, typer.Option("--include-interviewer",
+                                                      help="Count interviewer turns too.")] = False,
+    exclude: Annotated[Optional[list[str]], typer.Option(
+        "--exclude", help="More words to leave out (lemmas or forms); repeatable or comma-separated.")] = None,
+    format: FormatOpt = None,
+    output: OutputOpt = None,
+    force: ForceOpt = False,
+    json: JsonOpt = False,
+    project: ProjectOpt = None,
+) -> None:
+    """Lemma frequencies per group, without stop words, punctuation, numbers and hesitations."""
+    from qualcode.analysis.words import word_frequencies
+
+    extra = _split(exclude)
+    if top < 1:
+        raise UsageError(f"--top must be at least 1, not {top}")
+    with open_project(project) as proj:
+        tables = word_frequencies(proj, by=by, top=top, include_interviewer=include_interviewer, exclude=extra)
+        _emit(proj, tables, command=_command("words", by=by, top=top, include_interviewer=include_interviewer,
+                                             exclude=extra),
+              filters={"by": by, "top": top, "turns": "all" if include_interviewer else "participant",
+                       "exclude": extra}, coders=None,
+              fmt=format, output=output, force=force, json=json)

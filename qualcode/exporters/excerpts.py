@@ -1,0 +1,870 @@
+"""Coded excerpts for a thesis chapter (``qualcode export excerpts``).
+
+:func:`collect_excerpts` gathers the excerpts of the selected codes, in the order of the
+code tree (a parent, then its children; siblings in the order they entered the project,
+which is the codebook's), each with its case, pseudonym, attribute value, document, turn
+and timestamp. :func:`write_excerpts` writes them as DOCX, Markdown, LaTeX, CSV or XLSX,
+with the provenance of the export, atomically.
+
+An *excerpt* is a coded span: a coding, or several codings of the same span with the
+same code by several coders (they are merged: their coders, statuses and origins are
+listed together). A code's section holds the codings of that code only; the codings of
+its sub-codes are in the sub-codes' sections.
+
+The case of an excerpt is the case of the speaker of its turn when the speaker is linked
+to a case (focus groups), else the case of its document; a document linked to several
+cases gives them all (``P01 + P02``, attribute values joined with ``/``).
+
+``max_per_code``: a random sample of at most N excerpts per code (and per attribute
+value when ``by`` is given), drawn with :class:`random.Random` seeded with
+``"{seed}|{code}|{value}"``. The same project, filters and seed give the same sample,
+and adding a code to the selection does not change the other codes' samples. Without a
+seed one is drawn and recorded (in the result, the provenance and the CLI output).
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import random
+import re
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable
+
+from qualcode.errors import QualcodeError, UsageError
+from qualcode.exporters.base import Provenance, atomic_write, check_output, provenance_for
+from qualcode.exporters.typography import (
+    NBSP,
+    collapse_whitespace,
+    en_quote,
+    fr_quote,
+    fr_typography,
+)
+
+if TYPE_CHECKING:
+    from qualcode.project import Project
+
+FORMATS = ("docx", "md", "tex", "csv", "xlsx")
+SUFFIXES = {".docx": "docx", ".md": "md", ".markdown": "md", ".tex": "tex", ".csv": "csv", ".xlsx": "xlsx"}
+STATUSES = ("proposed", "accepted", "rejected")
+DEFAULT_STATUSES = ("proposed", "accepted")
+PSEUDONYM_ATTRIBUTES = ("pseudonym", "pseudonyme")
+COLUMNS = ("code", "code_label", None, "case", "pseudonym", "speaker", "document", "turn", "time", "text",
+           "coder", "status", "origin", "start", "end")  # None: the attribute's name
+
+_LANG_TAGS = {"fr": "fr-FR", "en": "en-GB", "de": "de-DE", "es": "es-ES", "it": "it-IT", "nl": "nl-NL",
+              "pt": "pt-PT"}
+
+_TEXTS = {
+    "fr": {
+        "title": "Extraits codés – {project}",
+        "turn": "tour",
+        "table": "Nombre d'extraits par code et par {attribute}",
+        "table_plain": "Nombre d'extraits par code",
+        "code": "Code",
+        "total": "Total",
+        "none": "non renseigné",
+        "no_excerpts": "Aucun extrait.",
+        "excerpts": lambda n: f"{n} extrait" + ("s" if n > 1 else ""),
+        "shown": lambda k, n: f"{k} extrait{'s' if k > 1 else ''} sur {n}",
+        "count_note": "Les effectifs comptent tous les extraits retenus par les filtres (statuts : "
+                      "{statuses}), avant tout échantillonnage ; un code parent ne compte que ses propres "
+                      "extraits, pas ceux de ses sous-codes.",
+        "sample_note": "Échantillon aléatoire reproductible : au plus {n} extraits par code{per} "
+                       "(graine {seed}) ; {shown} extraits reproduits sur {total}.",
+        "per_value": " et par valeur de {attribute}",
+        "heading_value": "{attribute} : {value} ({count})",
+    },
+    "en": {
+        "title": "Coded excerpts – {project}",
+        "turn": "turn",
+        "table": "Number of excerpts by code and {attribute}",
+        "table_plain": "Number of excerpts by code",
+        "code": "Code",
+        "total": "Total",
+        "none": "not set",
+        "no_excerpts": "No excerpts.",
+        "excerpts": lambda n: f"{n} excerpt" + ("s" if n != 1 else ""),
+        "shown": lambda k, n: f"{k} of {n} excerpts",
+        "count_note": "Counts are of all the excerpts selected by the filters (statuses: {statuses}), "
+                      "before any sampling; a parent code counts only its own excerpts, not those of "
+                      "its sub-codes.",
+        "sample_note": "Reproducible random sample: at most {n} excerpts per code{per} (seed {seed}); "
+                       "{shown} of {total} excerpts reproduced.",
+        "per_value": " and value of {attribute}",
+        "heading_value": "{attribute}: {value} ({count})",
+    },
+}
+
+
+# --------------------------------------------------------------------------- model
+
+
+@dataclass
+class Excerpt:
+    code: str
+    document: str
+    start: int
+    end: int
+    text: str  # the coded text: exactly documents.text[start:end]
+    turn: int | None  # 1-based turn containing the start, None outside every turn
+    time: float | None  # the turn's start time in seconds, when known
+    case: str | None
+    pseudonym: str | None
+    value: str | None  # the cited attribute's value for this excerpt's case, as stored
+    coders: list[str] = field(default_factory=list)
+    statuses: list[str] = field(default_factory=list)
+    origins: list[str] = field(default_factory=list)
+    speaker: str | None = None  # the turn's speaker label
+    role: str | None = None  # interviewer | participant | other
+
+    @property
+    def display_text(self) -> str:
+        """The coded text with its whitespace collapsed (back-channels kept)."""
+        return collapse_whitespace(self.text)
+
+    @property
+    def timestamp(self) -> str | None:
+        return format_time(self.time)
+
+
+@dataclass
+class CodeExcerpts:
+    path: str
+    label: str
+    definition: str | None
+    depth: int  # 0 for the top of the selection
+    excerpts: list[Excerpt]  # those reproduced (after sampling), in document order
+    total: int  # all the excerpts selected by the filters
+    counts: dict[str | None, int] = field(default_factory=dict)  # attribute value -> total
+    has_children: bool = False  # some sub-code is in the selection
+
+    @property
+    def empty_note(self) -> bool:
+        """Say 'no excerpts' under the heading (not for a parent whose sub-codes follow)."""
+        return not self.total and not self.has_children
+
+    def groups(self, values: list[str | None]) -> list[tuple[str | None, list[Excerpt], int]]:
+        """(value, excerpts reproduced, total) for the values that have excerpts."""
+        out = []
+        for v in values:
+            if self.counts.get(v):
+                out.append((v, [e for e in self.excerpts if e.value == v], self.counts[v]))
+        return out
+
+
+@dataclass
+class ExcerptSet:
+    project: str
+    language: str
+    attribute: str | None  # the attribute cited: ``by``, else ``group`` when cases have it
+    by: str | None  # the attribute excerpts are grouped by (None: not grouped)
+    values: list[str | None]  # the attribute's values, in display order
+    codes: list[CodeExcerpts]
+    statuses: tuple[str, ...] = DEFAULT_STATUSES
+    coders: list[str] | None = None
+    code_filter: list[str] | None = None
+    max_per_code: int | None = None
+    seed: int | str | None = None
+
+    @property
+    def total(self) -> int:
+        return sum(c.total for c in self.codes)
+
+    @property
+    def shown(self) -> int:
+        return sum(len(c.excerpts) for c in self.codes)
+
+    def filters(self) -> dict[str, Any]:
+        """For the provenance: what selected these excerpts."""
+        return {
+            "codes": ",".join(self.code_filter) if self.code_filter else None,
+            "by": self.by,
+            "status": ",".join(self.statuses),
+            "max": self.max_per_code,
+            "seed": self.seed if self.max_per_code else None,
+        }
+
+    def to_dict(self) -> dict:
+        return {
+            "project": self.project, "language": self.language, "attribute": self.attribute, "by": self.by,
+            "values": self.values, "total": self.total, "shown": self.shown,
+            "statuses": list(self.statuses), "coders": self.coders, "codes_selected": self.code_filter,
+            "max_per_code": self.max_per_code, "seed": self.seed if self.max_per_code else None,
+            "codes": [{"code": c.path, "label": c.label, "depth": c.depth, "total": c.total,
+                       "shown": len(c.excerpts), "counts": {str(k): v for k, v in c.counts.items()}}
+                      for c in self.codes],
+        }
+
+
+def format_time(seconds: float | None) -> str | None:
+    """Seconds -> ``HH:MM:SS`` (truncated to the second)."""
+    if seconds is None:
+        return None
+    s = int(seconds)
+    return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+# --------------------------------------------------------------------------- collecting
+
+
+def collect_excerpts(
+    project: "Project",
+    codes: Iterable[str] | None = None,
+    by: str | None = None,
+    coders: Iterable[str] | None = None,
+    statuses: Iterable[str] = DEFAULT_STATUSES,
+    max_per_code: int | None = None,
+    seed: int | str | None = None,
+) -> ExcerptSet:
+    """The excerpts of ``codes`` (paths, each with its sub-codes; default: every active code).
+
+    ``by``: group the excerpts by this case attribute (and cite its value); ``coders``:
+    only their codings; ``statuses``: coding statuses kept (default proposed and
+    accepted); ``max_per_code``/``seed``: a reproducible random sample (see the module
+    documentation). Retired codes are left out.
+    """
+    statuses = tuple(dict.fromkeys(statuses))
+    bad = [s for s in statuses if s not in STATUSES]
+    if bad or not statuses:
+        raise UsageError(f"unknown status {bad[0]!r} (choose from {', '.join(STATUSES)})" if bad
+                         else "no status selected")
+    if max_per_code is not None and max_per_code < 1:
+        raise UsageError(f"--max must be at least 1, not {max_per_code}")
+    code_filter = [c.strip().strip("/") for c in codes or [] if c.strip().strip("/")] or None
+    coders = list(dict.fromkeys(coders)) if coders else None
+    if max_per_code and seed is None:
+        seed = random.SystemRandom().randrange(1, 1_000_000)
+
+    store = project.store
+    with store.transaction():  # one consistent snapshot of the project
+        tree = _select_codes(store, code_filter)
+        cases = store.cases()
+        attribute = by
+        if by is not None and not any(by in c["attributes"] for c in cases):
+            names = sorted({a for c in cases for a in c["attributes"]})
+            raise QualcodeError(f"no case has an attribute {by!r}"
+                                + (f" (attributes: {', '.join(names)})" if names else " (see 'qualcode cases')"))
+        if by is None and any("group" in c["attributes"] for c in cases):
+            attribute = "group"
+        case_ids = {r["id"]: r["name"] for r in store.execute("SELECT id, name FROM cases")}
+        case_info = {c["case"]: c for c in cases}
+        doc_cases: dict[str, list[str]] = {}
+        for c in cases:
+            for d in c["documents"]:
+                doc_cases.setdefault(d, []).append(c["case"])
+        turns = _turns(store)
+        rows = _codings(store, [t[0] for t in tree], statuses, coders)
+
+    merged: dict[tuple, Excerpt] = {}
+    by_code: dict[int, list[Excerpt]] = {}
+    for r in rows:
+        key = (r["document_id"], r["code_id"], r["start"], r["end"])
+        ex = merged.get(key)
+        if ex is None:
+            turn_no, time, speaker, role, speaker_case = _turn_of(turns.get(r["document_id"]), r["start"])
+            if role == "interviewer":  # not the participant's words: cite the interviewer
+                names = []
+            elif speaker_case in case_ids:  # focus groups: the speaker's own case
+                names = [case_ids[speaker_case]]
+            else:
+                names = doc_cases.get(r["document"], [])
+            case, pseudonym, value = _case_fields(names, case_info, attribute)
+            ex = Excerpt(code=r["path"], document=r["document"], start=r["start"], end=r["end"],
+                         text=r["text"], turn=turn_no, time=time, case=case, pseudonym=pseudonym, value=value,
+                         speaker=speaker, role=role)
+            merged[key] = ex
+            by_code.setdefault(r["code_id"], []).append(ex)
+        for attr, item in (("coders", r["coder"]), ("statuses", r["status"]), ("origins", r["origin"])):
+            if item not in getattr(ex, attr):
+                getattr(ex, attr).append(item)
+
+    # every value of the attribute among the cases (a column of zeros says something too),
+    # and the values only excerpts have (none, or several cases')
+    values_set = {ex.value for ex in merged.values()}
+    if attribute:
+        values_set |= {_as_str(c["attributes"][attribute]) for c in cases
+                       if c["attributes"].get(attribute) is not None}
+    values = sorted(values_set, key=_value_order)
+    sections = []
+    for code_id, path, label, definition, depth in tree:
+        excerpts = by_code.get(code_id, [])
+        counts: dict[str | None, int] = {}
+        for ex in excerpts:
+            counts[ex.value] = counts.get(ex.value, 0) + 1
+        shown = excerpts
+        if max_per_code:
+            if by is not None:
+                shown = [e for v in values
+                         for e in _sample([x for x in excerpts if x.value == v], max_per_code, seed, path, v)]
+                shown.sort(key=lambda e: (e.document, e.start, e.end))
+            else:
+                shown = _sample(excerpts, max_per_code, seed, path, None)
+        has_children = any(p.startswith(path + "/") for _, p, *_ in tree)
+        sections.append(CodeExcerpts(path, label, definition, depth, shown, len(excerpts), counts, has_children))
+    return ExcerptSet(project=project.name, language=project.language, attribute=attribute, by=by,
+                      values=values, codes=sections, statuses=statuses, coders=coders,
+                      code_filter=code_filter, max_per_code=max_per_code, seed=seed)
+
+
+def _select_codes(store, code_filter: list[str] | None) -> list[tuple[int, str, str, str | None, int]]:
+    """(id, path, label, definition, depth) of the selected active codes, in tree order."""
+    rows = store.execute("SELECT id, path, label, parent_id, definition, status FROM codes ORDER BY id").fetchall()
+    by_path = {r["path"]: r for r in rows}
+    ids = {r["id"] for r in rows}
+    children: dict[int | None, list] = {}
+    for r in rows:
+        parent = r["parent_id"] if r["parent_id"] in ids else None
+        children.setdefault(parent, []).append(r)
+    ordered: list = []
+
+    def walk(parent: int | None) -> None:
+        for r in children.get(parent, []):
+            ordered.append(r)
+            walk(r["id"])
+
+    walk(None)
+    if code_filter:
+        for path in code_filter:
+            if path not in by_path:
+                close = difflib.get_close_matches(path, list(by_path), n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else " (see 'qualcode codebook show')"
+                raise QualcodeError(f"no code {path!r} in the project{hint}")
+            if by_path[path]["status"] == "retired":
+                raise QualcodeError(f"code {path!r} is retired")
+
+        def selected(p: str) -> bool:
+            return any(p == c or p.startswith(c + "/") for c in code_filter)
+    else:
+        def selected(p: str) -> bool:
+            return True
+
+    chosen = [r for r in ordered if r["status"] == "active" and selected(r["path"])]
+    chosen_paths = {r["path"] for r in chosen}
+    out = []
+    for r in chosen:
+        parts = r["path"].split("/")
+        depth = sum("/".join(parts[:i]) in chosen_paths for i in range(1, len(parts)))
+        out.append((r["id"], r["path"], r["label"], r["definition"], depth))
+    return out
+
+
+def _turns(store) -> dict[int, tuple[list[int], list[tuple]]]:
+    """document id -> (turn starts, [(idx, end, time_start, speaker, role, speaker case id)])."""
+    out: dict[int, tuple[list[int], list[tuple]]] = {}
+    for r in store.execute('SELECT t.document_id, t.idx, t.start, t."end", t.time_start, s.label, s.role,'
+                           " s.case_id FROM turns t LEFT JOIN speakers s ON s.id = t.speaker_id"
+                           " ORDER BY t.document_id, t.start"):
+        starts, info = out.setdefault(r["document_id"], ([], []))
+        starts.append(r["start"])
+        info.append((r["idx"], r["end"], r["time_start"], r["label"], r["role"], r["case_id"]))
+    return out
+
+
+def _turn_of(turns, start: int) -> tuple:
+    """(turn number, time, speaker, role, speaker's case id) of the turn holding ``start``."""
+    if not turns:
+        return None, None, None, None, None
+    starts, info = turns
+    i = bisect_right(starts, start) - 1
+    if i < 0 or start >= info[i][1]:
+        return None, None, None, None, None
+    idx, _end, time, speaker, role, case_id = info[i]
+    return idx, time, speaker, role, case_id
+
+
+def _codings(store, code_ids: list[int], statuses: tuple[str, ...], coders: list[str] | None) -> list:
+    if not code_ids:
+        return []
+    sql = ('SELECT k.document_id, d.name AS document, k.code_id, c.path, k.start, k."end", k.text, k.coder,'
+           " k.status, k.origin FROM codings k JOIN documents d ON d.id = k.document_id"
+           " JOIN codes c ON c.id = k.code_id"
+           f" WHERE k.status IN ({','.join('?' * len(statuses))})")
+    params: list = list(statuses)
+    if coders:
+        sql += f" AND k.coder IN ({','.join('?' * len(coders))})"
+        params += coders
+    wanted = set(code_ids)
+    rows = store.execute(sql + ' ORDER BY d.name, k.start, k."end", k.coder, k.id', params).fetchall()
+    return [r for r in rows if r["code_id"] in wanted]
+
+
+def _case_fields(names: list[str], info: dict, attribute: str | None) -> tuple[str | None, str | None, str | None]:
+    if not names:
+        return None, None, None
+    names = sorted(set(names))
+    pseudonyms, values = [], []
+    for n in names:
+        attrs = info.get(n, {}).get("attributes", {})
+        p = next((attrs[a] for a in PSEUDONYM_ATTRIBUTES if attrs.get(a) not in (None, "")), None)
+        if p is not None and str(p) not in pseudonyms:
+            pseudonyms.append(str(p))
+        v = attrs.get(attribute) if attribute else None
+        if v is not None and _as_str(v) not in values:
+            values.append(_as_str(v))
+    return (" + ".join(names), " + ".join(pseudonyms) or None,
+            "/".join(sorted(values)) if values else None)
+
+
+def _as_str(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def _value_order(v: str | None) -> tuple:
+    if v is None:
+        return (2, 0.0, "")
+    try:
+        return (0, float(v), v)
+    except ValueError:
+        return (1, 0.0, v.casefold())
+
+
+def _sample(items: list[Excerpt], n: int, seed: int | str | None, code: str, value: str | None) -> list[Excerpt]:
+    """At most ``n`` of ``items`` (in document order), the same for the same seed."""
+    if len(items) <= n:
+        return list(items)
+    rng = random.Random(f"{seed}|{code}|{'' if value is None else value}")
+    keep = sorted(rng.sample(range(len(items)), n))
+    return [items[i] for i in keep]
+
+
+# --------------------------------------------------------------------------- text
+
+
+def _t(language: str) -> dict:
+    return _TEXTS["fr" if language == "fr" else "en"]
+
+
+def _ui(text: str, language: str) -> str:
+    """An interface string in the export's language (French typography in French)."""
+    return fr_typography(text) if language == "fr" else text
+
+
+def quote_text(excerpt: Excerpt, language: str) -> str:
+    """The excerpt between quotation marks: « … » in French (French typography inside)."""
+    if language == "fr":
+        return fr_quote(fr_typography(excerpt.display_text, nested=True))
+    return en_quote(excerpt.display_text)
+
+
+def citation(excerpt: Excerpt, language: str, attribute: str | None = None) -> str:
+    """``(P07, Josiane, resident, entretien_07, tour 12, 00:14:32)``: the parts known.
+
+    An interviewer's words are cited with the interviewer's label instead of the case.
+    """
+    if excerpt.role == "interviewer":
+        parts = [excerpt.speaker]
+    else:
+        parts = [excerpt.case, excerpt.pseudonym]
+    if attribute:
+        parts.append(excerpt.value)
+    parts.append(excerpt.document)
+    if excerpt.turn is not None:
+        parts.append(f"{_t(language)['turn']}{NBSP if language == 'fr' else ' '}{excerpt.turn}")
+    parts.append(excerpt.timestamp)
+    return "(" + ", ".join(p for p in parts if p) + ")"
+
+
+def excerpt_line(excerpt: Excerpt, language: str, attribute: str | None = None) -> str:
+    return f"{quote_text(excerpt, language)} {citation(excerpt, language, attribute)}"
+
+
+def _value_label(v: str | None, language: str) -> str:
+    return v if v is not None else _t(language)["none"]
+
+
+def _value_heading(data: ExcerptSet, value: str | None, shown: int, total: int) -> str:
+    t = _t(data.language)
+    count = t["excerpts"](total) if shown == total else t["shown"](shown, total)
+    return _ui(t["heading_value"].format(attribute=data.by, value=_value_label(value, data.language),
+                                         count=count), data.language)
+
+
+def _notes(data: ExcerptSet) -> list[str]:
+    t = _t(data.language)
+    notes = [t["count_note"].format(statuses=", ".join(data.statuses))]
+    if data.max_per_code:
+        per = t["per_value"].format(attribute=data.by) if data.by else ""
+        notes.append(t["sample_note"].format(n=data.max_per_code, per=per, seed=data.seed,
+                                             shown=data.shown, total=data.total))
+    return [_ui(n, data.language) for n in notes]
+
+
+def summary_rows(data: ExcerptSet) -> tuple[list[str], list[tuple[CodeExcerpts, list[int]]]]:
+    """Header (Code, values…, Total) and, per code, the counts per value and the total."""
+    t = _t(data.language)
+    values = data.values if data.attribute else []
+    header = [t["code"], *[_value_label(v, data.language) for v in values], t["total"]]
+    rows = [(c, [c.counts.get(v, 0) for v in values] + [c.total]) for c in data.codes]
+    return header, rows
+
+
+def _title(data: ExcerptSet) -> str:
+    return _t(data.language)["title"].format(project=data.project)
+
+
+def _table_title(data: ExcerptSet) -> str:
+    t = _t(data.language)
+    return t["table"].format(attribute=data.attribute) if data.attribute else t["table_plain"]
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def output_format(path: str | Path, fmt: str | None) -> str:
+    """The format: ``fmt`` if given (it must agree with a known suffix), else from the suffix."""
+    suffix = Path(path).suffix.lower()
+    guessed = SUFFIXES.get(suffix)
+    if fmt is None:
+        if guessed is None:
+            raise UsageError(f"cannot tell the format of {path} from its extension: pass --format "
+                             f"({'|'.join(FORMATS)})")
+        return guessed
+    fmt = fmt.lower()
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
+    if guessed is not None and guessed != fmt:
+        raise UsageError(f"--format {fmt} but {path} has the extension {suffix}")
+    return fmt
+
+
+def write_excerpts(data: ExcerptSet, fmt: str, path: str | Path, provenance: Provenance,
+                   force: bool = False, language: str | None = None) -> Path:
+    """Write ``data`` to ``path`` as ``fmt`` (docx|md|tex|csv|xlsx), atomically.
+
+    An existing file is refused unless ``force``. ``language``: of the headings, notes and
+    typography (default: the project's; French gets « » and French spacing).
+    """
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
+    if language is not None and language != data.language:
+        from dataclasses import replace
+
+        data = replace(data, language=language)
+    writer = {"docx": _write_docx, "md": _write_md, "tex": _write_tex, "csv": _write_csv,
+              "xlsx": _write_xlsx}[fmt]
+    with atomic_write(path, force=force) as tmp:
+        writer(data, tmp, provenance)
+    return Path(path)
+
+
+def export_excerpts(project: "Project", output: str | Path, fmt: str | None = None, *,
+                    codes: Iterable[str] | None = None, by: str | None = None,
+                    coders: Iterable[str] | None = None, statuses: Iterable[str] = DEFAULT_STATUSES,
+                    max_per_code: int | None = None, seed: int | str | None = None,
+                    force: bool = False, command: str = "qualcode export excerpts") -> tuple[ExcerptSet, Provenance]:
+    """Collect and write in one call; returns the excerpts and the provenance recorded."""
+    fmt = output_format(output, fmt)
+    check_output(output, force)  # fail before the work, not after
+    data = collect_excerpts(project, codes=codes, by=by, coders=coders, statuses=statuses,
+                            max_per_code=max_per_code, seed=seed)
+    prov = provenance_for(project, command, filters=data.filters(), coders=data.coders)
+    write_excerpts(data, fmt, output, prov, force=force)
+    return data, prov
+
+
+# -- DOCX ---------------------------------------------------------------------------
+
+
+def _write_docx(data: ExcerptSet, path: Path, prov: Provenance) -> None:
+    from docx import Document
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+    from docx.shared import Pt
+
+    lang = data.language
+    doc = Document()
+    _docx_language(doc, _LANG_TAGS.get(lang, "en-GB"))
+    doc.core_properties.title = _title(data)
+    doc.core_properties.comments = prov.line()[:255]  # Word's limit; the full line is in the text
+    doc.core_properties.author = "qualcode"
+
+    first = doc.paragraphs[0] if doc.paragraphs else doc.add_paragraph()
+    run = first.add_run(prov.line())
+    run.font.size = Pt(8)
+    footer = doc.sections[0].footer
+    fp = footer.paragraphs[0] if footer.paragraphs else footer.add_paragraph()
+    fp.text = ""
+    frun = fp.add_run(prov.line())
+    frun.font.size = Pt(7)
+
+    doc.add_paragraph(_title(data), style="Title")
+
+    header, rows = summary_rows(data)
+    doc.add_paragraph(_ui(_table_title(data), lang), style="Caption")
+    table = doc.add_table(rows=1, cols=len(header))
+    table.style = doc.styles["Table Grid"]
+    for cell, text in zip(table.rows[0].cells, header):
+        cell.paragraphs[0].add_run(text).bold = True
+    tr_pr = table.rows[0]._tr.get_or_add_trPr()  # repeat the header row on every page
+    tbl_header = OxmlElement("w:tblHeader")
+    tbl_header.set(qn("w:val"), "true")
+    tr_pr.append(tbl_header)
+    for code, counts in rows:
+        cells = table.add_row().cells
+        cells[0].text = NBSP * 4 * code.depth + code.label
+        for cell, n in zip(cells[1:], counts):
+            cell.text = str(n)
+            cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    for note in _notes(data):
+        p = doc.add_paragraph()
+        p.add_run(note).font.size = Pt(9)
+
+    append_excerpts_docx(doc, data, level=1, sample_note=False)  # the notes are under the table
+    doc.save(str(path))
+
+
+def append_excerpts_docx(doc, data: ExcerptSet, *, level: int = 1, sample_note: bool = True,
+                         language: str | None = None) -> None:
+    """Append the code sections of ``data`` to a python-docx ``doc`` (built-in styles).
+
+    ``level``: heading level of the top codes (sub-codes and attribute values go deeper,
+    up to Heading 9); ``sample_note``: start with the note on the ``--max`` sample, if
+    any. Shared by ``export excerpts`` and the report so that both look the same.
+    """
+    if language is not None and language != data.language:
+        from dataclasses import replace
+
+        data = replace(data, language=language)
+    lang = data.language
+    if sample_note and data.max_per_code:
+        from docx.shared import Pt
+
+        doc.add_paragraph().add_run(_notes(data)[-1]).font.size = Pt(9)
+    for code in data.codes:
+        doc.add_heading(code.label, level=min(code.depth + level, 9))
+        if code.definition:
+            doc.add_paragraph().add_run(_ui(code.definition, lang)).italic = True
+        if not code.total:
+            if code.empty_note:
+                doc.add_paragraph(_t(lang)["no_excerpts"])
+            continue
+        if data.by:
+            for value, excerpts, total in code.groups(data.values):
+                doc.add_heading(_value_heading(data, value, len(excerpts), total),
+                                level=min(code.depth + level + 1, 9))
+                for ex in excerpts:
+                    _docx_quote(doc, ex, data)
+        else:
+            if len(code.excerpts) != code.total:
+                doc.add_paragraph(_t(lang)["shown"](len(code.excerpts), code.total))
+            for ex in code.excerpts:
+                _docx_quote(doc, ex, data)
+
+
+def _docx_quote(doc, ex: Excerpt, data: ExcerptSet) -> None:
+    p = doc.add_paragraph(style="Quote")
+    p.add_run(quote_text(ex, data.language))
+    p.add_run(" " + citation(ex, data.language, data.attribute))
+
+
+def _docx_language(doc, tag: str) -> None:
+    """Proofing language of the document's default run properties (w:docDefaults)."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    styles = doc.styles.element
+    defaults = styles.find(qn("w:docDefaults"))
+    if defaults is None:
+        return
+    rpr_default = defaults.find(qn("w:rPrDefault"))
+    if rpr_default is None:
+        return
+    rpr = rpr_default.find(qn("w:rPr"))
+    if rpr is None:
+        rpr = OxmlElement("w:rPr")
+        rpr_default.append(rpr)
+    lang = rpr.find(qn("w:lang"))
+    if lang is None:
+        lang = OxmlElement("w:lang")
+        rpr.append(lang)
+    lang.set(qn("w:val"), tag)
+
+
+# -- Markdown -------------------------------------------------------------------------
+
+_MD_SPECIAL = re.compile(r"([\\`*<>])")
+
+
+def md_escape(text: str) -> str:
+    """Escape what Markdown would take for markup in running text (\\ ` * < >, _ at word edges)."""
+    text = _MD_SPECIAL.sub(r"\\\1", text)
+    return re.sub(r"(?<![0-9A-Za-zÀ-ÿ])_|_(?![0-9A-Za-zÀ-ÿ])", r"\\_", text)
+
+
+def _write_md(data: ExcerptSet, path: Path, prov: Provenance) -> None:
+    lang = data.language
+    lines = [f"<!-- {prov.line().replace('-->', '—>')} -->", "", f"# {md_escape(_title(data))}", ""]
+    header, rows = summary_rows(data)
+    lines.append(f"**{md_escape(_ui(_table_title(data), lang))}**")
+    lines.append("")
+    lines.append("| " + " | ".join(_md_cell(h) for h in header) + " |")
+    lines.append("|" + "---|" + "---:|" * (len(header) - 1))
+    for code, counts in rows:
+        lines.append("| " + " | ".join([NBSP * 4 * code.depth + _md_cell(code.label), *map(str, counts)]) + " |")
+    lines.append("")
+    for note in _notes(data):
+        lines += [md_escape(note), ""]
+    for code in data.codes:
+        level = min(code.depth + 2, 6)
+        lines += [f"{'#' * level} {md_escape(code.label)}", ""]
+        if code.definition:
+            lines += [f"*{md_escape(_ui(collapse_whitespace(code.definition), lang))}*", ""]
+        if not code.total:
+            lines += [_t(lang)["no_excerpts"], ""] if code.empty_note else []
+            continue
+        if data.by:
+            for value, excerpts, total in code.groups(data.values):
+                lines += [f"{'#' * min(level + 1, 6)} {md_escape(_value_heading(data, value, len(excerpts), total))}", ""]
+                for ex in excerpts:
+                    lines += [f"> {md_escape(excerpt_line(ex, lang, data.attribute))}", ""]
+        else:
+            if len(code.excerpts) != code.total:
+                lines += [_t(lang)["shown"](len(code.excerpts), code.total), ""]
+            for ex in code.excerpts:
+                lines += [f"> {md_escape(excerpt_line(ex, lang, data.attribute))}", ""]
+    path.write_text("\n".join(lines).rstrip("\n") + "\n", encoding="utf-8")
+
+
+def _md_cell(text: str) -> str:
+    return md_escape(text).replace("|", "\\|")
+
+
+# -- LaTeX --------------------------------------------------------------------------
+
+_TEX_SPECIALS = {
+    "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+    "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+    NBSP: "~", "\u202f": "~",
+}
+_TEX_RE = re.compile("|".join(re.escape(k) for k in _TEX_SPECIALS))
+_TEX_LEVELS = ("section", "subsection", "subsubsection", "paragraph", "subparagraph")
+
+
+def tex_escape(text: str) -> str:
+    """Escape LaTeX's special characters; no-break spaces become ``~``."""
+    return _TEX_RE.sub(lambda m: _TEX_SPECIALS[m.group(0)], text)
+
+
+def _write_tex(data: ExcerptSet, path: Path, prov: Provenance) -> None:
+    lang = data.language
+    out = [f"% {prov.line()}".replace("\n", " ")]
+    if lang == "fr":
+        out.append("% UTF-8; French typography: needs \\usepackage[french]{babel} (« » are literal UTF-8, "
+                   "no-break spaces are ~). \\input this file in a document.")
+    else:
+        out.append("% UTF-8; \\input this file in a document.")
+    header, rows = summary_rows(data)
+    out += ["", "\\begin{table}[htbp]", "\\centering",
+            f"\\caption{{{tex_escape(_ui(_table_title(data), lang))}}}",
+            "\\begin{tabular}{l" + "r" * (len(header) - 1) + "}", "\\hline",
+            " & ".join(tex_escape(h) for h in header) + " \\\\", "\\hline"]
+    for code, counts in rows:
+        indent = f"\\hspace{{{code.depth}em}}" if code.depth else ""
+        out.append(" & ".join([indent + tex_escape(code.label), *map(str, counts)]) + " \\\\")
+    out += ["\\hline", "\\end{tabular}", "\\end{table}", ""]
+    for note in _notes(data):
+        out += [tex_escape(note), ""]
+    for code in data.codes:
+        level = _TEX_LEVELS[min(code.depth, len(_TEX_LEVELS) - 1)]
+        out += [f"\\{level}{{{tex_escape(code.label)}}}", ""]
+        if code.definition:
+            out += [f"\\emph{{{tex_escape(_ui(collapse_whitespace(code.definition), lang))}}}", ""]
+        if not code.total:
+            out += [tex_escape(_t(lang)["no_excerpts"]), ""] if code.empty_note else []
+            continue
+        groups = code.groups(data.values) if data.by else [(None, code.excerpts, code.total)]
+        for value, excerpts, total in groups:
+            if data.by:
+                sub = _TEX_LEVELS[min(code.depth + 1, len(_TEX_LEVELS) - 1)]
+                out += [f"\\{sub}{{{tex_escape(_value_heading(data, value, len(excerpts), total))}}}", ""]
+            elif len(code.excerpts) != code.total:
+                out += [tex_escape(_t(lang)["shown"](len(code.excerpts), code.total)), ""]
+            for ex in excerpts:
+                out += ["\\begin{quote}", tex_escape(excerpt_line(ex, lang, data.attribute)), "\\end{quote}", ""]
+    path.write_text("\n".join(out).rstrip("\n") + "\n", encoding="utf-8")
+
+
+# -- CSV and XLSX -------------------------------------------------------------------
+
+
+def table_rows(data: ExcerptSet) -> tuple[list[str], list[list[Any]]]:
+    """Header and one row per excerpt reproduced (the text with whitespace collapsed)."""
+    header = [c if c is not None else (data.attribute or "attribute") for c in COLUMNS]
+    rows = []
+    for code in data.codes:
+        for ex in code.excerpts:
+            rows.append([code.path, code.label, ex.value, ex.case, ex.pseudonym, ex.speaker, ex.document, ex.turn,
+                         ex.timestamp, ex.display_text, "; ".join(ex.coders), "; ".join(ex.statuses),
+                         "; ".join(ex.origins), ex.start, ex.end])
+    return header, rows
+
+
+def _write_csv(data: ExcerptSet, path: Path, prov: Provenance) -> None:
+    header, rows = table_rows(data)
+    with open(path, "w", encoding="utf-8-sig", newline="") as f:
+        f.write(f"# {prov.line()}\r\n")
+        writer = csv.writer(f)
+        writer.writerow(header)
+        for row in rows:
+            writer.writerow(["" if v is None else v for v in row])
+
+
+def _write_xlsx(data: ExcerptSet, path: Path, prov: Provenance) -> None:
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.styles import Alignment, Font
+
+    def put(ws, row: int, col: int, value: Any):
+        if isinstance(value, str):
+            value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        cell = ws.cell(row=row, column=col, value=value)
+        if isinstance(value, str) and value.startswith("="):
+            cell.data_type = "s"  # text, never a formula
+        return cell
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "excerpts"
+    header, rows = table_rows(data)
+    for j, h in enumerate(header, 1):
+        put(ws, 1, j, h).font = Font(bold=True)
+    text_col = header.index("text") + 1
+    for i, row in enumerate(rows, 2):
+        for j, v in enumerate(row, 1):
+            cell = put(ws, i, j, v)
+            if j == text_col:
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = ws.dimensions
+    from openpyxl.utils import get_column_letter
+
+    for j, h in enumerate(header, 1):
+        ws.column_dimensions[get_column_letter(j)].width = 80 if h == "text" else max(10, len(h) + 2)
+
+    summary = wb.create_sheet("summary")
+    s_header, s_rows = summary_rows(data)
+    s_header = ["code", *s_header]
+    s_header[1] = "code_label"
+    for j, h in enumerate(s_header, 1):
+        put(summary, 1, j, h).font = Font(bold=True)
+    for i, (code, counts) in enumerate(s_rows, 2):
+        for j, v in enumerate([code.path, code.label, *counts], 1):
+            put(summary, i, j, v)
+    summary.freeze_panes = "A2"
+
+    pv = wb.create_sheet("provenance")
+    for j, h in enumerate(("key", "value"), 1):
+        put(pv, 1, j, h).font = Font(bold=True)
+    for i, (k, v) in enumerate(prov.items(), 2):
+        put(pv, i, 1, k)
+        put(pv, i, 2, v)
+    pv.column_dimensions["B"].width = 100
+    wb.save(str(path))

@@ -1,0 +1,483 @@
+"""A report document for a thesis chapter (``qualcode export report``): DOCX with tables,
+charts and excerpts.
+
+Contents, in order (Word's built-in styles only, so that the thesis template restyles it):
+
+1. ``Title``, then a small paragraph with the provenance (also in the page footer and in
+   the document properties' comments);
+2. *Codes by group* (``Heading 1``): table of the units and participants per code and
+   group (``Table Grid``, a bold header row repeated on every page, the code tree
+   indented, top-level codes bold), its notes, and the bar chart of
+   :func:`~qualcode.exporters.charts.bar_chart_codes_by_group` as an inline picture with a
+   ``Caption``;
+3. *Code co-occurrence*: the code × code table (codes numbered, the columns carry the
+   numbers; on a landscape page when it has more than 8 codes), its notes, and the heat
+   map of :func:`~qualcode.exporters.charts.heatmap_cooccurrence`;
+4. *Excerpts by code*: every code's excerpts (grouped by the same attribute) with their
+   citations, from :func:`~qualcode.exporters.excerpts.collect_excerpts`.
+
+Headings and captions are in the project's language (French or English). The file is
+written atomically and never replaces an existing file unless ``force``.
+"""
+
+from __future__ import annotations
+
+import shlex
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Sequence
+
+from qualcode.errors import UsageError
+from qualcode.exporters.base import Provenance, TableResult, atomic_write, check_output, provenance_for
+from qualcode.exporters.typography import NBSP
+
+if TYPE_CHECKING:
+    from qualcode.project import Project
+
+FORMATS = ("docx",)
+PAGE_WIDTH_CM, PAGE_HEIGHT_CM, MARGIN_CM = 21.0, 29.7, 2.5  # A4
+LANDSCAPE_ABOVE = 8  # co-occurrence tables with more codes go on a landscape page
+_LANG_TAGS = {"fr": "fr-FR", "en": "en-GB"}
+
+_TEXTS: dict[str, dict[str, Any]] = {
+    "fr": {
+        "title": "Rapport de codage – {project}",
+        "freq": "Codes par {by}",
+        "freq_table": "Tableau {n} – Unités codées et participants par code et par {by}",
+        "freq_cell_note": "Cellules : unités codées / participants qui mentionnent le code (% du groupe).",
+        "freq_fig": "Figure {n} – Participants qui mentionnent chaque code, en % de chaque valeur de {by}",
+        "code": "Code",
+        "total": "Total",
+        "cooc": "Co-occurrence des codes",
+        "cooc_table": "Tableau {n} – Co-occurrence des codes (unités : {unit})",
+        "cooc_numbers": "Les colonnes sont numérotées comme les lignes.",
+        "cooc_fig": "Figure {n} – Carte de chaleur de la co-occurrence des codes (unités : {unit}) ; "
+                    "diagonale en gris : unités codées avec le code",
+        "excerpts": "Extraits par code",
+        "no_excerpts": "Aucun extrait.",
+        "units": {"sentence": "phrases", "turn": "tours de parole", "doc": "documents"},
+        "value_heading": "{by} : {value} ({count})",
+        "count": lambda n: f"{n} extrait" + ("s" if n > 1 else ""),
+        "shown": lambda k, n: f"{k} extrait{'s' if k > 1 else ''} sur {n}",
+        "none": "non renseigné",
+        "sample": "Échantillon aléatoire reproductible : au plus {n} extraits par code (graine {seed}) ; "
+                  "{shown} extraits reproduits sur {total}.",
+    },
+    "en": {
+        "title": "Coding report – {project}",
+        "freq": "Codes by {by}",
+        "freq_table": "Table {n} – Coded units and participants by code and {by}",
+        "freq_cell_note": "Cells: coded units / participants who mention the code (% of the group).",
+        "freq_fig": "Figure {n} – Participants who mention each code, as % of each value of {by}",
+        "code": "Code",
+        "total": "Total",
+        "cooc": "Code co-occurrence",
+        "cooc_table": "Table {n} – Code co-occurrence ({unit} units)",
+        "cooc_numbers": "Columns are numbered as the rows.",
+        "cooc_fig": "Figure {n} – Heat map of code co-occurrence ({unit} units); grey diagonal: units "
+                    "coded with the code",
+        "excerpts": "Excerpts by code",
+        "no_excerpts": "No excerpts.",
+        "units": {"sentence": "sentence", "turn": "speaker turn", "doc": "document"},
+        "value_heading": "{by}: {value} ({count})",
+        "count": lambda n: f"{n} excerpt" + ("s" if n != 1 else ""),
+        "shown": lambda k, n: f"{k} of {n} excerpts",
+        "none": "not set",
+        "sample": "Reproducible random sample: at most {n} excerpts per code (seed {seed}); {shown} of "
+                  "{total} excerpts reproduced.",
+    },
+}
+
+
+def _t(language: str) -> dict[str, Any]:
+    return _TEXTS.get(language, _TEXTS["en"])
+
+
+def _ui(text: str, language: str) -> str:
+    if language == "fr":
+        from qualcode.exporters.typography import fr_typography
+
+        return fr_typography(text)
+    return text
+
+
+@dataclass
+class ReportResult:
+    path: Path
+    provenance: Provenance
+    tables: int = 0
+    figures: int = 0
+    excerpts: int = 0  # reproduced
+    excerpts_total: int = 0  # selected by the filters (before any sampling)
+    codes: int = 0
+    seed: int | str | None = None
+    sections: list[str] = field(default_factory=list)  # Heading 1 texts
+
+    def to_dict(self) -> dict:
+        return {"output": str(self.path), "format": "docx", "tables": self.tables, "figures": self.figures,
+                "codes": self.codes, "excerpts": self.excerpts, "excerpts_total": self.excerpts_total,
+                "seed": self.seed, "sections": self.sections, "provenance": self.provenance.to_dict()}
+
+
+def report_format(path: str | Path, fmt: str | None = None) -> str:
+    suffix = Path(path).suffix.lower()
+    if fmt is not None and fmt.lower() not in FORMATS:
+        raise UsageError(f"unknown report format {fmt!r} (choose from {', '.join(FORMATS)})")
+    if suffix != ".docx":
+        raise UsageError(f"{path}: a report is a .docx file" + (f", not {suffix}" if suffix else ""))
+    return "docx"
+
+
+def build_report(project: "Project", path: str | Path, by: str = "group", force: bool = False, *,
+                 unit: str = "sentence", level: str = "all", statuses: Sequence[str] | None = None,
+                 coders: Sequence[str] | None = None, max_excerpts: int | None = None,
+                 seed: int | str | None = None, excerpts: bool = True, language: str | None = None,
+                 command: str | None = None) -> ReportResult:
+    """Write the report DOCX to ``path`` (see the module documentation).
+
+    ``by``: case attribute of the groups; ``unit``: co-occurrence unit (sentence, turn,
+    doc); ``level``: ``all`` codes or ``top``-level only (tables and charts);
+    ``statuses``/``coders``: which codings count (default: not rejected, every coder);
+    ``max_excerpts``/``seed``: a reproducible sample of at most N excerpts per code and
+    value of ``by``; ``excerpts=False`` leaves the excerpts out.
+    """
+    from qualcode.analysis.cooccurrence import UNITS, cooccurrence
+    from qualcode.analysis.freq import NOT_REJECTED, check_level, check_statuses, freq_report
+    from qualcode.exporters.charts import bar_chart_codes_by_group, code_colors, heatmap_cooccurrence
+
+    report_format(path)
+    if unit not in UNITS:
+        raise UsageError(f"unknown unit {unit!r} (choose from {', '.join(UNITS)})")
+    check_level(level)
+    if max_excerpts is not None and max_excerpts < 1:
+        raise UsageError(f"--max-excerpts must be at least 1, not {max_excerpts}")
+    check_output(path, force)  # fail before the work
+    statuses = check_statuses(statuses or NOT_REJECTED)
+    coders = list(coders) if coders else None
+    language = language or project.language
+    if max_excerpts and seed is None:
+        import random
+
+        seed = random.SystemRandom().randrange(1, 1_000_000)  # drawn and recorded
+    if command is None:
+        command = report_command(path, by=by, unit=unit, level=level, statuses=statuses, coders=coders,
+                                 max_excerpts=max_excerpts, seed=seed, excerpts=excerpts)
+    store = project.store
+    # Reading only, except the NLP cache that sentence co-occurrence may fill: one transaction.
+    with store.transaction():
+        freq = freq_report(project, by, statuses=statuses, coders=coders, level=level)
+        cooc = cooccurrence(project, unit=unit, statuses=statuses, coders=coders, level=level)[0]
+        colors = code_colors(project)
+        data = None
+        if excerpts:
+            from qualcode.exporters.excerpts import collect_excerpts
+
+            data = collect_excerpts(project, by=by, coders=coders, statuses=statuses,
+                                    max_per_code=max_excerpts, seed=seed)
+    prov = provenance_for(project, command, coders=coders, filters={
+        "by": by, "unit": unit, "level": level, "status": ",".join(statuses),
+        "max_excerpts": max_excerpts, "seed": seed if max_excerpts else None,
+        "excerpts": None if excerpts else "no"})
+    result = ReportResult(Path(path), prov, seed=seed if max_excerpts else None)
+    with tempfile.TemporaryDirectory(prefix="qualcode-report-") as tmpdir:
+        bar_png = Path(tmpdir) / "codes_by_group.png"
+        heat_png = Path(tmpdir) / "cooccurrence.png"
+        # No titles in the pictures: the captions say what they show.
+        bar_chart_codes_by_group(freq, bar_png, colors=colors, provenance=prov, title="")
+        heatmap_cooccurrence(cooc, heat_png, provenance=prov, title="")
+        with atomic_write(path, force=force) as tmp:
+            _write_docx(tmp, project.name, language, by, unit, freq, cooc, bar_png, heat_png, data, prov, result)
+    return result
+
+
+def report_command(path: str | Path, *, by: str, unit: str = "sentence", level: str = "all",
+                   statuses: Sequence[str] = (), coders: Sequence[str] | None = None,
+                   max_excerpts: int | None = None, seed: int | str | None = None, excerpts: bool = True) -> str:
+    """The command line that writes this report (recorded in its provenance)."""
+    args = ["qualcode", "export", "report", "--by", by]
+    if unit != "sentence":
+        args += ["--unit", unit]
+    if level != "all":
+        args += ["--level", level]
+    if statuses and tuple(statuses) != ("proposed", "accepted"):
+        for s in statuses:
+            args += ["--status", s]
+    for c in coders or []:
+        args += ["--coder", c]
+    if max_excerpts:
+        args += ["--max-excerpts", str(max_excerpts)]
+        if seed is not None:
+            args += ["--seed", str(seed)]
+    if not excerpts:
+        args.append("--no-excerpts")
+    return shlex.join([*args, "--format", "docx", "--output", str(path)])
+
+
+# --------------------------------------------------------------------------- DOCX
+
+
+def _write_docx(path: Path, project_name: str, language: str, by: str, unit: str, freq: TableResult,
+                cooc: TableResult, bar_png: Path, heat_png: Path, data, prov: Provenance,
+                result: ReportResult) -> None:
+    from docx import Document
+    from docx.shared import Cm, Pt, RGBColor
+
+    t = _t(language)
+    doc = Document()
+    section = doc.sections[0]
+    section.page_width, section.page_height = Cm(PAGE_WIDTH_CM), Cm(PAGE_HEIGHT_CM)
+    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
+        setattr(section, side, Cm(MARGIN_CM))
+    _docx_language(doc, _LANG_TAGS.get(language, "en-GB"))
+    title = _ui(t["title"].format(project=project_name), language)
+    doc.core_properties.title = title
+    doc.core_properties.author = "qualcode"
+    doc.core_properties.comments = prov.line()[:255]
+
+    grey = RGBColor(0x59, 0x59, 0x59)
+    footer = section.footer.paragraphs[0]
+    run = footer.add_run(f"qualcode: {prov.line()}")
+    run.font.size = Pt(7)
+    run.font.color.rgb = grey
+
+    doc.add_paragraph(title, style="Title")
+    p = doc.add_paragraph()
+    run = p.add_run(f"qualcode: {prov.line()}")
+    run.font.size = Pt(8)
+    run.font.color.rgb = grey
+
+    text_width = Cm(PAGE_WIDTH_CM - 2 * MARGIN_CM)
+    n_table = n_fig = 0
+
+    # 1. frequencies
+    heading = _ui(t["freq"].format(by=by), language)
+    doc.add_heading(heading, level=1)
+    result.sections.append(heading)
+    n_table += 1
+    _caption(doc, _ui(t["freq_table"].format(n=n_table, by=by), language))
+    header, rows, depths, totals = _freq_rows(freq, t, language)
+    _table(doc, header, rows, depths=depths, bold_rows=totals, first_col_width=Cm(6.5))
+    _notes(doc, [_ui(t["freq_cell_note"], language), *freq.notes])
+    doc.add_picture(str(bar_png), width=text_width)
+    n_fig += 1
+    _caption(doc, _ui(t["freq_fig"].format(n=n_fig, by=by), language))
+
+    # 2. co-occurrence
+    heading = _ui(t["cooc"], language)
+    doc.add_heading(heading, level=1)
+    result.sections.append(heading)
+    cols = list(cooc.meta.get("matrix_columns") or [])
+    landscape = len(cols) > LANDSCAPE_ABOVE
+    if landscape:
+        _new_section(doc, landscape=True)
+    n_table += 1
+    unit_name = t["units"].get(unit, unit)
+    _caption(doc, _ui(t["cooc_table"].format(n=n_table, unit=unit_name), language))
+    header, rows, depths, diagonal = _cooc_rows(cooc, t)
+    _table(doc, header, rows, depths=depths, diagonal=diagonal, font_size=Pt(7 if len(cols) > 12 else 8),
+           first_col_width=Cm(5.5))
+    _notes(doc, [_ui(t["cooc_numbers"], language), *cooc.notes])
+    if landscape:
+        _new_section(doc, landscape=False)
+    doc.add_picture(str(heat_png), width=text_width)
+    n_fig += 1
+    _caption(doc, _ui(t["cooc_fig"].format(n=n_fig, unit=unit_name), language))
+
+    # 3. excerpts
+    if data is not None:
+        heading = _ui(t["excerpts"], language)
+        doc.add_heading(heading, level=1)
+        result.sections.append(heading)
+        _excerpts(doc, data, language)
+        result.excerpts, result.excerpts_total, result.codes = data.shown, data.total, len(data.codes)
+    result.tables, result.figures = n_table, n_fig
+    doc.save(str(path))
+
+
+def _freq_rows(table: TableResult, t: dict, language: str) -> tuple[list[str], list[list[str]], list[int], list[int]]:
+    """Header (Code, one column per group, Total) and 'units / participants (pct %)' cells."""
+    meta = table.meta or {}
+    groups = list(meta.get("groups") or [])
+    sizes = meta.get("group_sizes") or {}
+    depths_all = list(meta.get("depth") or [0] * len(table.df))
+    total_codes = set(meta.get("total_rows") or [])
+    header = [t["code"]] + [f"{g} (n={sizes[g]})" if g in sizes and sizes[g] else g for g in groups]
+    header.append(f"{t['total']} (n={meta['total_cases']})" if meta.get("total_cases") else t["total"])
+    rows, depths, totals = [], [], []
+    for i, r in enumerate(table.df.to_dict("records")):
+        cells = [str(r.get("label") or r.get("code"))]
+        for prefix in [*groups, "total"]:
+            cells.append(_count_cell(r.get(f"{prefix} units"), r.get(f"{prefix} participants"),
+                                     r.get(f"{prefix} %"), language))
+        if r.get("code") in total_codes:
+            totals.append(len(rows))
+        rows.append(cells)
+        depths.append(int(depths_all[i]) if i < len(depths_all) else 0)
+    return header, rows, depths, totals
+
+
+def _count_cell(units, participants, pct, language: str = "en") -> str:
+    """``148 / 5 (100 %)``: units / participants (% of the group; French: a no-break space
+    before %)."""
+    from qualcode.exporters.tables import py_value
+
+    units, participants, pct = py_value(units), py_value(participants), py_value(pct)
+    text = "" if units is None else str(units)
+    if participants is not None:
+        text += f" / {participants}"
+        if pct is not None:
+            text += f" ({pct:.0f}{NBSP if language == 'fr' else ''}%)"
+    return text
+
+
+def _cooc_rows(table: TableResult, t: dict) -> tuple[list[str], list[list[str]], list[int], bool]:
+    from qualcode.exporters.tables import cell_text
+
+    meta = table.meta or {}
+    cols = list(meta.get("matrix_columns") or [c for c in table.df.columns if c not in ("code", "label")])
+    decimals = meta.get("decimals") or {}
+    depths_all = list(meta.get("depth") or [0] * len(table.df))
+    header = [t["code"]] + [str(j) for j in range(1, len(cols) + 1)]
+    rows, depths = [], []
+    for i, r in enumerate(table.df.to_dict("records")):
+        rows.append([f"{i + 1}. {r.get('label') or r.get('code')}"]
+                    + [cell_text(r.get(c), decimals.get(c)) for c in cols])
+        depths.append(int(depths_all[i]) if i < len(depths_all) else 0)
+    return header, rows, depths, len(rows) == len(cols)
+
+
+def _table(doc, header: list[str], rows: list[list[str]], *, depths: list[int] | None = None,
+           bold_rows: Sequence[int] = (), diagonal: bool = False, font_size=None, first_col_width=None):
+    """A 'Table Grid' table: bold header row repeated on every page, numbers right-aligned,
+    the first column indented by depth, top-level (depth 0) and total rows bold."""
+    from docx.enum.table import WD_TABLE_ALIGNMENT
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+    from docx.shared import Pt
+
+    table = doc.add_table(rows=1 + len(rows), cols=len(header))
+    table.style = doc.styles["Table Grid"]
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    depths = depths or [0] * len(rows)
+    size = font_size or Pt(9)
+
+    def put(cell, text: str, bold: bool, right: bool, indent: int = 0):
+        para = cell.paragraphs[0]
+        run = para.add_run(text)
+        run.bold = bold
+        run.font.size = size
+        if right:
+            para.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        if indent:
+            para.paragraph_format.left_indent = Pt(10 * indent)
+
+    head_row = table.rows[0]
+    for j, (cell, text) in enumerate(zip(head_row.cells, header)):
+        put(cell, text, True, j > 0)
+    tr_pr = head_row._tr.get_or_add_trPr()
+    flag = OxmlElement("w:tblHeader")
+    flag.set(qn("w:val"), "true")
+    tr_pr.append(flag)
+    for i, (values, depth) in enumerate(zip(rows, depths)):
+        cells = table.rows[i + 1].cells
+        bold = depth == 0 or i in bold_rows
+        for j, (cell, text) in enumerate(zip(cells, values)):
+            put(cell, text, bold and j == 0 or i in bold_rows, j > 0, depth if j == 0 else 0)
+            if diagonal and j == i + 1:
+                _shade(cell, "E7E6E6")
+    if first_col_width is not None:
+        for row in table.rows:
+            row.cells[0].width = first_col_width
+    return table
+
+
+def _shade(cell, fill: str) -> None:
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    shd = OxmlElement("w:shd")
+    shd.set(qn("w:val"), "clear")
+    shd.set(qn("w:color"), "auto")
+    shd.set(qn("w:fill"), fill)
+    cell._tc.get_or_add_tcPr().append(shd)
+
+
+def _caption(doc, text: str) -> None:
+    doc.add_paragraph(text, style="Caption")
+
+
+def _notes(doc, notes: list[str]) -> None:
+    from docx.shared import Pt
+
+    for note in notes:
+        p = doc.add_paragraph()
+        run = p.add_run(note)
+        run.italic = True
+        run.font.size = Pt(8)
+
+
+def _new_section(doc, *, landscape: bool) -> None:
+    from docx.enum.section import WD_ORIENT, WD_SECTION
+    from docx.shared import Cm
+
+    section = doc.add_section(WD_SECTION.NEW_PAGE)  # the footer is linked to the previous one
+    section.orientation = WD_ORIENT.LANDSCAPE if landscape else WD_ORIENT.PORTRAIT
+    w, h = (PAGE_HEIGHT_CM, PAGE_WIDTH_CM) if landscape else (PAGE_WIDTH_CM, PAGE_HEIGHT_CM)
+    section.page_width, section.page_height = Cm(w), Cm(h)
+
+
+def _excerpts(doc, data, language: str) -> None:
+    """The excerpts of every code, headings from level 2 (the section is level 1)."""
+    from qualcode.exporters import excerpts as ex_mod
+
+    # One renderer for ``export excerpts`` and the report, when excerpts.py provides it.
+    shared = getattr(ex_mod, "append_excerpts_docx", None)
+    if shared is not None:
+        shared(doc, data, level=2)
+        return
+    t = _t(language)
+    if data.max_per_code:
+        _notes(doc, [_ui(t["sample"].format(n=data.max_per_code, seed=data.seed, shown=data.shown,
+                                            total=data.total), language)])
+    for code in data.codes:
+        level = min(code.depth + 2, 9)
+        doc.add_heading(code.label, level=level)
+        if code.definition:
+            doc.add_paragraph().add_run(_ui(code.definition, language)).italic = True
+        if not code.total:
+            if code.empty_note:
+                doc.add_paragraph(t["no_excerpts"])
+            continue
+        groups = code.groups(data.values) if data.by else [(None, code.excerpts, code.total)]
+        for value, items, total in groups:
+            if data.by:
+                count = t["count"](total) if len(items) == total else t["shown"](len(items), total)
+                value_text = value if value is not None else t["none"]
+                doc.add_heading(_ui(t["value_heading"].format(by=data.by, value=value_text, count=count),
+                                    language), level=min(level + 1, 9))
+            for ex in items:
+                p = doc.add_paragraph(style="Quote")
+                p.add_run(ex_mod.quote_text(ex, language))
+                p.add_run(" " + ex_mod.citation(ex, language, data.attribute))
+
+
+def _docx_language(doc, tag: str) -> None:
+    """Proofing language of the document's default run properties."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    defaults = doc.styles.element.find(qn("w:docDefaults"))
+    rpr_default = defaults.find(qn("w:rPrDefault")) if defaults is not None else None
+    if rpr_default is None:
+        return
+    rpr = rpr_default.find(qn("w:rPr"))
+    if rpr is None:
+        rpr = OxmlElement("w:rPr")
+        rpr_default.append(rpr)
+    lang = rpr.find(qn("w:lang"))
+    if lang is None:
+        lang = OxmlElement("w:lang")
+        rpr.append(lang)
+    lang.set(qn("w:val"), tag)

@@ -1,0 +1,378 @@
+"""Writing analysis tables (:class:`~qualcode.exporters.base.TableResult`) to files.
+
+Formats (``FORMATS``) and where each one records its provenance:
+
+* ``csv``: UTF-8 with a byte-order mark (Excel then reads the accents right), comma
+  separated. First line ``# qualcode: <provenance>``; each table starts with a line
+  ``# <title>`` and is followed by its notes as ``# note: …`` lines; tables are separated
+  by a blank line. ``pandas.read_csv(f, comment="#")`` reads a one-table file.
+* ``xlsx``: one sheet per table (bold, frozen header row, column widths, the tree
+  indented), plus a sheet ``provenance`` with the provenance, the full title of each
+  sheet and the notes. Table sheets hold only the table, so they read back as data.
+* ``md``: an HTML comment ``<!-- qualcode: <provenance> -->`` first (invisible once
+  rendered, kept by every Markdown tool), then per table a ``## title`` heading, a pipe
+  table (numbers right-aligned, ``|`` escaped) and its notes as italic paragraphs.
+* ``tex``: ``% qualcode: <provenance>`` comment lines, then per table a ``table`` float
+  with ``\\caption``, a booktabs ``tabular`` (special characters escaped, the tree
+  indented with ``\\hspace``, wide tables wrapped in ``\\resizebox``) and its notes in
+  ``\\footnotesize``. Needs ``\\usepackage{booktabs,graphicx}``.
+* ``docx``: a first small paragraph and the section footer carry the provenance; per
+  table a Heading 1, a ``Table Grid`` table with a bold header row (numbers right-aligned,
+  the tree indented, top-level rows bold) and its notes as small italic paragraphs.
+  Landscape pages when a table has more than 8 columns.
+* ``json``: ``{"provenance": {...}, "tables": [{"title", "columns", "rows" (records),
+  "notes", "meta"}]}``.
+
+Numbers are written the same way everywhere: integers as integers, decimals with the
+table's number of decimals and a point (also in French projects: one convention, that
+R, pandas and LaTeX read without locale settings); empty cells for missing values.
+Files are written atomically (:func:`~qualcode.exporters.base.atomic_write`) and an
+existing file is overwritten only with ``force``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from qualcode.errors import UsageError
+from qualcode.exporters.base import Provenance, TableResult, atomic_write
+
+FORMATS = ("csv", "xlsx", "md", "tex", "docx", "json")
+TEXT_FORMATS = ("csv", "md", "tex", "json")
+_SUFFIXES = {".csv": "csv", ".xlsx": "xlsx", ".md": "md", ".markdown": "md", ".tex": "tex",
+             ".docx": "docx", ".json": "json"}
+
+
+def format_for(fmt: str | None, path: str | Path | None) -> str:
+    """The format to write: ``fmt`` if given, else from the output file's extension."""
+    if fmt:
+        fmt = fmt.lower()
+        if fmt not in FORMATS:
+            raise UsageError(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
+        return fmt
+    if path is None:
+        raise UsageError("give --format or an --output file")
+    suffix = Path(path).suffix.lower()
+    if suffix not in _SUFFIXES:
+        raise UsageError(f"cannot tell the format of {path} from its extension: pass --format "
+                         f"({', '.join(FORMATS)})")
+    return _SUFFIXES[suffix]
+
+
+# --------------------------------------------------------------------------- values
+
+
+def py_value(v: Any) -> Any:
+    """A plain Python value (None for NaN/NA, int/float for numpy scalars)."""
+    if v is None:
+        return None
+    try:
+        import pandas as pd
+
+        if pd.isna(v):
+            return None
+    except (TypeError, ValueError):
+        pass
+    if hasattr(v, "item") and not isinstance(v, (str, bytes)):
+        v = v.item()
+    return v
+
+
+def cell_text(v: Any, decimals: int | None = None) -> str:
+    v = py_value(v)
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        if math.isinf(v):
+            return "inf" if v > 0 else "-inf"
+        if decimals is not None:
+            return f"{v:.{decimals}f}"
+        return str(int(v)) if v.is_integer() else format(v, ".6g")
+    return str(v)
+
+
+def _numeric(table: TableResult, col) -> bool:
+    from pandas.api.types import is_bool_dtype, is_numeric_dtype
+
+    s = table.df[col]
+    return is_numeric_dtype(s) and not is_bool_dtype(s)
+
+
+def _rows(table: TableResult) -> list[list[str]]:
+    dec = table.meta.get("decimals", {})
+    cols = list(table.df.columns)
+    return [[cell_text(v, dec.get(c)) for c, v in zip(cols, row)]
+            for row in table.df.itertuples(index=False, name=None)]
+
+
+def _depths(table: TableResult) -> list[int]:
+    d = table.meta.get("depth")
+    return list(d) if d and len(d) == len(table.df) else [0] * len(table.df)
+
+
+def _is_total(table: TableResult, i: int) -> bool:
+    totals = table.meta.get("total_rows") or []
+    return bool(totals) and "code" in table.df.columns and table.df["code"].iloc[i] in totals
+
+
+# --------------------------------------------------------------------------- text formats
+
+
+def to_json(tables: list[TableResult], provenance: Provenance) -> dict:
+    out = []
+    for t in tables:
+        cols = [str(c) for c in t.df.columns]
+        rows = [{c: py_value(v) for c, v in zip(cols, row)} for row in t.df.itertuples(index=False, name=None)]
+        meta = {k: v for k, v in t.meta.items() if k != "decimals"}
+        out.append({"title": t.title, "columns": cols, "rows": rows, "notes": list(t.notes), "meta": meta})
+    return {"provenance": provenance.to_dict(), "tables": out}
+
+
+def to_csv(tables: list[TableResult], provenance: Provenance) -> str:
+    buf = io.StringIO()
+    buf.write(f"# qualcode: {_one_line(provenance.line())}\n")
+    for n, t in enumerate(tables):
+        if n:
+            buf.write("\n")
+        buf.write(f"# {_one_line(t.title)}\n")
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow([str(c) for c in t.df.columns])
+        w.writerows(_rows(t))
+        for note in t.notes:
+            buf.write(f"# note: {_one_line(note)}\n")
+    return buf.getvalue()
+
+
+def _one_line(s: str) -> str:
+    return " ".join(str(s).split())
+
+
+def _md_cell(s: str) -> str:
+    return _one_line(s).replace("\\", "\\\\").replace("|", "\\|")
+
+
+def to_markdown(tables: list[TableResult], provenance: Provenance) -> str:
+    lines = [f"<!-- qualcode: {_one_line(provenance.line()).replace('-->', '- ->')} -->", ""]
+    for t in tables:
+        cols = list(t.df.columns)
+        lines.append(f"## {_one_line(t.title)}")
+        lines.append("")
+        lines.append("| " + " | ".join(_md_cell(str(c)) for c in cols) + " |")
+        lines.append("|" + "|".join("---:" if _numeric(t, c) else ":---" for c in cols) + "|")
+        for row in _rows(t):
+            lines.append("| " + " | ".join(_md_cell(v) for v in row) + " |")
+        lines.append("")
+        for note in t.notes:
+            lines.append(f"*{_one_line(note).replace('*', chr(92) + '*')}*")
+            lines.append("")
+    return "\n".join(lines)
+
+
+_TEX_SPECIAL = {
+    "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+    "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+    "…": r"\dots{}", "∩": r"$\cap$", "∪": r"$\cup$", "≤": r"$\leq$", "≥": r"$\geq$",
+    "→": r"$\rightarrow$", "×": r"$\times$", "<": r"\textless{}", ">": r"\textgreater{}",
+}
+
+
+def tex_escape(s: str) -> str:
+    return "".join(_TEX_SPECIAL.get(ch, ch) for ch in _one_line(s))
+
+
+def to_tex(tables: list[TableResult], provenance: Provenance) -> str:
+    lines = [f"% qualcode: {_one_line(provenance.line())}",
+             "% needs \\usepackage{booktabs} (and graphicx for wide tables)", ""]
+    for t in tables:
+        cols = list(t.df.columns)
+        tree_col = t.meta.get("tree_column")
+        depths = _depths(t)
+        spec = "".join("r" if _numeric(t, c) else "l" for c in cols)
+        wide = len(cols) > 8
+        lines += ["\\begin{table}[htbp]", "\\centering", f"\\caption{{{tex_escape(t.title)}}}"]
+        if wide:
+            lines.append("\\resizebox{\\linewidth}{!}{%")
+        lines += [f"\\begin{{tabular}}{{{spec}}}", "\\toprule",
+                  " & ".join(tex_escape(str(c)) for c in cols) + " \\\\", "\\midrule"]
+        for i, row in enumerate(_rows(t)):
+            cells = [tex_escape(v) for v in row]
+            if tree_col in cols and depths[i]:
+                j = cols.index(tree_col)
+                cells[j] = f"\\hspace{{{depths[i]}em}}" + cells[j]
+            if _is_total(t, i):
+                lines.append("\\midrule")
+            lines.append(" & ".join(cells) + " \\\\")
+        lines += ["\\bottomrule", "\\end{tabular}" + ("}" if wide else "")]
+        if t.notes:
+            lines.append("\\par\\smallskip")
+            lines += [f"{{\\footnotesize {tex_escape(n)}\\par}}" for n in t.notes]
+        lines += ["\\end{table}", ""]
+    return "\n".join(lines)
+
+
+def render_text(tables: list[TableResult], fmt: str, provenance: Provenance) -> str:
+    """The file content of a text format (csv, md, tex, json), without the CSV BOM."""
+    if fmt == "csv":
+        return to_csv(tables, provenance)
+    if fmt == "md":
+        return to_markdown(tables, provenance)
+    if fmt == "tex":
+        return to_tex(tables, provenance)
+    if fmt == "json":
+        return json.dumps(to_json(tables, provenance), ensure_ascii=False, indent=2) + "\n"
+    raise UsageError(f"{fmt} is not a text format: pass --output FILE")
+
+
+# --------------------------------------------------------------------------- binary formats
+
+
+def _sheet_names(tables: list[TableResult]) -> list[str]:
+    bad = set('[]:*?/\\')
+    names: list[str] = []
+    for i, t in enumerate(tables, 1):
+        title = str(t.meta.get("sheet") or t.title)
+        base = "".join("_" if c in bad else c for c in title).strip("' ")[:31] or f"table {i}"
+        if base.lower() == "provenance":
+            base = "table"
+        name, k = base, 2
+        while name.lower() in {n.lower() for n in names}:
+            suffix = f" ({k})"
+            name = base[: 31 - len(suffix)] + suffix
+            k += 1
+        names.append(name)
+    return names
+
+
+def write_xlsx(tables: list[TableResult], provenance: Provenance, path: Path) -> None:
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    names = _sheet_names(tables)
+    bold = Font(bold=True)
+    for name, t in zip(names, tables):
+        ws = wb.create_sheet(name)
+        cols = [str(c) for c in t.df.columns]
+        dec = t.meta.get("decimals", {})
+        tree_col = t.meta.get("tree_column")
+        depths = _depths(t)
+        ws.append(cols)
+        for cell in ws[1]:
+            cell.font = bold
+        widths = [len(c) for c in cols]
+        for i, row in enumerate(t.df.itertuples(index=False, name=None)):
+            values = [py_value(v) for v in row]
+            ws.append(values)
+            r = i + 2
+            for j, (c, v) in enumerate(zip(cols, values)):
+                cell = ws.cell(row=r, column=j + 1)
+                if isinstance(v, float) and c in dec:
+                    cell.number_format = "0." + "0" * dec[c] if dec[c] else "0"
+                if c == tree_col and depths[i]:
+                    cell.alignment = Alignment(indent=depths[i])
+                if (tree_col and depths[i] == 0) or _is_total(t, i):
+                    cell.font = bold
+                widths[j] = max(widths[j], len(cell_text(v, dec.get(c))) + 2 * depths[i] * (c == tree_col))
+        for j, w in enumerate(widths, 1):
+            ws.column_dimensions[get_column_letter(j)].width = min(max(w + 2, 6), 60)
+        ws.freeze_panes = "A2"
+    ws = wb.create_sheet("provenance")
+    ws.append(["provenance", ""])
+    ws["A1"].font = bold
+    for k, v in provenance.items():
+        ws.append([k, v])
+    ws.append([])
+    ws.append(["sheet", "title and notes"])
+    ws.cell(row=ws.max_row, column=1).font = bold
+    ws.cell(row=ws.max_row, column=2).font = bold
+    for name, t in zip(names, tables):
+        ws.append([name, t.title])
+        for note in t.notes:
+            ws.append(["", note])
+    ws.column_dimensions["A"].width = 32
+    ws.column_dimensions["B"].width = 120
+    wb.save(str(path))
+
+
+def write_docx(tables: list[TableResult], provenance: Provenance, path: Path) -> None:
+    from docx import Document
+    from docx.enum.section import WD_ORIENT
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Pt, RGBColor
+
+    doc = Document()
+    section = doc.sections[0]
+    if any(len(t.df.columns) > 8 for t in tables):
+        section.orientation = WD_ORIENT.LANDSCAPE
+        section.page_width, section.page_height = section.page_height, section.page_width
+    grey = RGBColor(0x59, 0x59, 0x59)
+    footer = section.footer.paragraphs[0]
+    run = footer.add_run(f"qualcode: {provenance.line()}")
+    run.font.size = Pt(7)
+    run.font.color.rgb = grey
+    p = doc.add_paragraph()
+    run = p.add_run(f"qualcode: {provenance.line()}")
+    run.font.size = Pt(8)
+    run.font.color.rgb = grey
+    for t in tables:
+        doc.add_heading(t.title, level=1)
+        cols = [str(c) for c in t.df.columns]
+        numeric = [_numeric(t, c) for c in t.df.columns]
+        tree_col = t.meta.get("tree_column")
+        depths = _depths(t)
+        rows = _rows(t)
+        table = doc.add_table(rows=1 + len(rows), cols=len(cols))
+        table.style = "Table Grid"
+        for j, (cell, c) in enumerate(zip(table.rows[0].cells, cols)):
+            para = cell.paragraphs[0]
+            para.add_run(c).bold = True
+            if numeric[j]:
+                para.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        for i, row in enumerate(rows):
+            emphasis = (tree_col is not None and depths[i] == 0) or _is_total(t, i)
+            for j, (cell, v) in enumerate(zip(table.rows[i + 1].cells, row)):
+                para = cell.paragraphs[0]
+                run = para.add_run(v)
+                if emphasis:
+                    run.bold = True
+                if numeric[j]:
+                    para.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+                if cols[j] == tree_col and depths[i]:
+                    para.paragraph_format.left_indent = Pt(10 * depths[i])
+        for note in t.notes:
+            p = doc.add_paragraph()
+            run = p.add_run(note)
+            run.italic = True
+            run.font.size = Pt(9)
+    doc.save(str(path))
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def write_tables(tables: list[TableResult], fmt: str, path: str | Path, provenance: Provenance,
+                 force: bool = False) -> Path:
+    """Write ``tables`` to ``path`` in ``fmt`` (see the module docstring), atomically; an
+    existing file is replaced only if ``force``. Returns the path written."""
+    fmt = format_for(fmt, path)
+    target = Path(path)
+    with atomic_write(target, force=force) as tmp:
+        if fmt == "xlsx":
+            write_xlsx(tables, provenance, tmp)
+        elif fmt == "docx":
+            write_docx(tables, provenance, tmp)
+        else:
+            text = render_text(tables, fmt, provenance)
+            tmp.write_text(text, encoding="utf-8-sig" if fmt == "csv" else "utf-8", newline="\n")
+    return target

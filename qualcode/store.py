@@ -171,6 +171,10 @@ MIGRATIONS: list[str] = [
         created_at TEXT NOT NULL
     );
     """,
+    # 3 -> 4: the review's "skipped items last" ordering looks decisions up by coding
+    """
+    CREATE INDEX review_log_coding ON review_log(coding_id, id);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

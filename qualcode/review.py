@@ -1,0 +1,849 @@
+"""Reviewing proposed codings (``qualcode review``): decisions, undo, context, spreadsheets.
+
+No terminal code here: the interactive session lives in :mod:`qualcode.cli.review_cmds`.
+
+What is reviewed
+================
+* **Proposals**: codings with status ``proposed`` (by default those of coder ``rules``,
+  i.e. made by ``autocode``). Decisions: ``accept``, ``reject``, ``recode`` (the proposal
+  becomes ``rejected`` and the reviewer gets an accepted coding of the chosen code on the
+  same span, origin ``review``), ``add`` (the reviewer gets an accepted coding of another
+  code on the same span; the proposal itself stays pending until it is accepted or
+  rejected), ``skip``.
+* **Queued codings**: rows of ``review_queue``, filled when a code is split (``qualcode
+  codebook split``): codings of the old code that must be assigned to one of the new
+  codes. Decision: ``assign`` (the coding's code is changed in place; its status is
+  kept: a queued proposal is then reviewed as a proposal).
+
+Every decision is its own transaction, logged in ``review_log`` (who, when, from/to
+status and code, the coding it created) and applied at once, so an interrupted session
+loses nothing. :func:`undo` reverses the last decision of a user that is not undone yet.
+
+Order and resuming. :func:`pending` returns what is still pending, by document name then
+position; an item whose last decision is a ``skip`` comes after all the others. A new
+session therefore starts with the first proposal nobody decided nor skipped.
+
+Decisions survive ``autocode``: it keeps rule codings whose status is ``accepted`` or
+``rejected`` and never re-adds a (document, code, span) that exists, so a rejected unit
+is not proposed again after the codebook is edited; the reviewer's own codings (coder =
+the reviewer) are never touched by it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from bisect import bisect_right
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from qualcode.errors import InputError, QualcodeError
+from qualcode.project import Project
+from qualcode.store import now
+
+RULES_CODER = "rules"
+DECISIONS = ("accept", "reject", "recode", "add", "assign", "skip")
+REVIEW_ORIGIN = "review"
+EXPORT_COLUMNS = ("id", "document", "turn", "speaker", "code", "label", "text", "origin", "decision", "note")
+
+
+# --------------------------------------------------------------------------- items
+
+
+@dataclass
+class ReviewItem:
+    """One thing to review: a proposal, or a coding waiting for a code after a split."""
+
+    coding_id: int
+    document: str
+    document_id: int
+    turn: int | None  # 1-based index of the turn holding the coding's start
+    start: int
+    end: int
+    unit: str
+    code: str
+    code_label: str
+    coder: str
+    origin: str
+    status: str
+    text: str
+    codebook_version: str | None
+    queue_reason: str | None = None
+    choices: list[str] | None = None  # set for queued codings: code paths to choose from
+    skipped: bool = False  # its last decision is a skip
+
+    @property
+    def queued(self) -> bool:
+        return self.choices is not None
+
+    @property
+    def pending(self) -> bool:
+        return self.queued or self.status == "proposed"
+
+    def to_dict(self) -> dict:
+        return asdict(self) | {"queued": self.queued}
+
+
+_ITEM_SQL = """
+SELECT k.id, d.name AS document, k.document_id, k.start, k."end", k.unit, c.path AS code,
+       c.label AS code_label, k.coder, k.origin, k.status, k.text, k.codebook_version,
+       q.reason AS queue_reason, q.choices AS queue_choices,
+       (SELECT l.action FROM review_log l WHERE l.coding_id = k.id AND l.undone = 0
+          AND l.action != 'undo' ORDER BY l.id DESC LIMIT 1) = 'skip' AS skipped
+FROM codings k JOIN documents d ON d.id = k.document_id JOIN codes c ON c.id = k.code_id
+LEFT JOIN review_queue q ON q.coding_id = k.id
+"""
+
+
+def _under(path: str, code: str) -> bool:
+    return path == code or path.startswith(code + "/")
+
+
+def _items(project: Project, where: str, params: list) -> list[ReviewItem]:
+    store = project.store
+    rows = store.execute(_ITEM_SQL + " WHERE " + where, params).fetchall()
+    turn_cache: dict[int, tuple[list[int], list[int]]] = {}
+    out = []
+    for r in rows:
+        if r["document_id"] not in turn_cache:
+            turns = store.turns(r["document_id"])
+            turn_cache[r["document_id"]] = ([t["start"] for t in turns], [t["end"] for t in turns])
+        starts, ends = turn_cache[r["document_id"]]
+        i = bisect_right(starts, r["start"]) - 1
+        turn = i + 1 if i >= 0 and r["start"] < ends[i] else None
+        choices = None
+        if r["queue_choices"] is not None:
+            try:
+                choices = [str(c) for c in json.loads(r["queue_choices"])]
+            except (ValueError, TypeError):
+                choices = []
+        out.append(ReviewItem(
+            coding_id=r["id"], document=r["document"], document_id=r["document_id"], turn=turn,
+            start=r["start"], end=r["end"], unit=r["unit"], code=r["code"], code_label=r["code_label"],
+            coder=r["coder"], origin=r["origin"], status=r["status"], text=r["text"],
+            codebook_version=r["codebook_version"], queue_reason=r["queue_reason"], choices=choices,
+            skipped=bool(r["skipped"])))
+    return out
+
+
+def _check_filters(project: Project, code: str | None, doc: str | None) -> None:
+    store = project.store
+    if doc is not None and store.document_by_name(doc) is None:
+        raise QualcodeError(f"no document named {doc!r} (see 'qualcode docs')")
+    if code is not None:
+        paths = [r[0] for r in store.execute("SELECT path FROM codes")]
+        if not any(_under(p, code) for p in paths):
+            from qualcode.codebook.lint import did_you_mean
+
+            raise QualcodeError(f"no code {code!r}{did_you_mean(code, paths)}")
+
+
+def pending(project: Project, code: str | None = None, doc: str | None = None,
+            coder: str | None = RULES_CODER) -> list[ReviewItem]:
+    """What is left to review, in review order.
+
+    Proposals (status ``proposed``) of ``coder`` (``None``: any coder) and every coding
+    waiting in ``review_queue`` (whatever its coder), in document name then position
+    order; items whose last decision was a skip come last. ``code`` selects the code and
+    its sub-codes (for queued codings: their code or one of their choices); ``doc`` one
+    document.
+    """
+    _check_filters(project, code, doc)
+    where = "(q.id IS NOT NULL OR (k.status = 'proposed' AND (? IS NULL OR k.coder = ?)))"
+    params: list = [coder, coder]
+    if doc is not None:
+        where += " AND d.name = ?"
+        params.append(doc)
+    items = _items(project, where, params)
+    if code is not None:
+        items = [it for it in items
+                 if _under(it.code, code) or any(_under(c, code) for c in it.choices or ())]
+    items.sort(key=lambda it: (it.skipped, it.document, it.start, it.end, it.code, it.coding_id))
+    return items
+
+
+def get_item(project: Project, coding_id: int) -> ReviewItem:
+    """The coding as a review item, whatever its status."""
+    found = _items(project, "k.id = ?", [coding_id])
+    if not found:
+        raise QualcodeError(f"no coding with id {coding_id}")
+    return found[0]
+
+
+# --------------------------------------------------------------------------- context
+
+
+@dataclass
+class TurnText:
+    index: int  # 1-based
+    speaker: str | None
+    role: str
+    start: int
+    end: int
+    text: str
+
+
+@dataclass
+class Context:
+    """What the reviewer sees: the unit in its turn, the turns around it, the code."""
+
+    item: ReviewItem
+    turn: TurnText | None
+    previous: TurnText | None
+    next: TurnText | None
+    matches: list[tuple[int, int]]  # document offsets of the matched words, inside the unit
+    code: dict  # path, label, color, definition, when_to_use, when_not_to_use
+    others: list[dict] = field(default_factory=list)  # other codings of the same span
+
+
+def code_info(project: Project, path: str) -> dict:
+    row = project.store.execute(
+        "SELECT path, label, color, definition, when_to_use, when_not_to_use, status FROM codes WHERE path = ?",
+        (path,)).fetchone()
+    return dict(row) if row else {"path": path, "label": path, "color": None, "definition": None,
+                                   "when_to_use": None, "when_not_to_use": None, "status": None}
+
+
+def origin_spans(item: ReviewItem) -> list[tuple[int, int]]:
+    """Matched words quoted in the coding's origin (``… terms[0] "fosse"``), found in the unit."""
+    spans = set()
+    for word in re.findall(r'"([^"]+)"', item.origin or ""):
+        for m in re.finditer(re.escape(word), item.text):
+            spans.add((item.start + m.start(), item.start + m.end()))
+    return sorted(spans)
+
+
+class Highlighter:
+    """Finds the words that made a rule propose a coding.
+
+    Runs :func:`qualcode.rules.explain` on the coding's turn with the project's current
+    codebook and the cached annotation, and keeps the positive, non-blocked matches of
+    the coding's code inside the unit. The codebook and pipeline are loaded on first use.
+    When that gives nothing (no codebook, the code is no longer in it, the rules changed)
+    the words quoted in the coding's origin are highlighted instead; highlighting never
+    makes the review fail.
+    """
+
+    def __init__(self, project: Project, codebook: str | Path | None = None, *, enabled: bool = True):
+        self.project = project
+        self.codebook = codebook
+        self.enabled = enabled
+        self._ready = False
+        self._compiled = None
+        self._pipeline = None
+        self._paths: set[str] = set()
+        self._annotations: dict[int, Any] = {}
+
+    def _setup(self) -> None:
+        self._ready = True
+        try:
+            from qualcode.codebook import load_codebook
+            from qualcode.nlp import load_pipeline
+            from qualcode.rules import compile_codebook
+
+            cb = load_codebook(self.project.codebook_path(self.codebook))
+            self._pipeline = load_pipeline(self.project.language)
+            self._compiled = compile_codebook(cb, self._pipeline)
+            self._paths = {c.path for c in cb.walk()}
+        except Exception:  # cosmetic feature: fall back to the origin's words
+            self._compiled = None
+
+    def spans(self, item: ReviewItem) -> list[tuple[int, int]]:
+        if not self.enabled:
+            return []
+        if item.coder == RULES_CODER and item.turn is not None:
+            if not self._ready:
+                self._setup()
+            if self._compiled is not None and item.code in self._paths:
+                try:
+                    found = self._explain(item)
+                except Exception:  # stale cache, changed turns …: fall back
+                    found = []
+                if found:
+                    return found
+        return origin_spans(item)
+
+    def _explain(self, item: ReviewItem) -> list[tuple[int, int]]:
+        from qualcode.autocode import load_annotations, select_documents
+        from qualcode.rules import explain
+
+        store = self.project.store
+        if item.document_id not in self._annotations:
+            doc = select_documents(self.project, [item.document])[0]
+            anns, _, _ = load_annotations(self.project, [doc], self._pipeline, write=False)
+            self._annotations[item.document_id] = anns[doc["id"]]
+        roles = [t["role"] for t in store.turns(item.document_id)]
+        ex = explain(self._compiled, self._annotations[item.document_id], item.turn - 1, roles,
+                     include_interviewer=True)
+        return sorted({(m.start, m.end) for h in ex.hits
+                       if h.code_path == item.code and not h.exclude and not h.blocked
+                       for m in h.matches if item.start <= m.start and m.end <= item.end})
+
+
+def context(project: Project, coding: ReviewItem | int, *, highlighter: Highlighter | None = None) -> Context:
+    """The unit, its turn, the previous and next turns, the matched words and the code."""
+    item = coding if isinstance(coding, ReviewItem) else get_item(project, coding)
+    store = project.store
+    text = store.execute("SELECT text FROM documents WHERE id = ?", (item.document_id,)).fetchone()[0]
+    turns = store.turns(item.document_id)
+
+    def turn_text(i: int) -> TurnText | None:
+        if not 0 <= i < len(turns):
+            return None
+        t = turns[i]
+        return TurnText(t["idx"], t["speaker"], t["role"], t["start"], t["end"], text[t["start"]:t["end"]])
+
+    turn = prev = nxt = None
+    if item.turn is not None:
+        turn, prev, nxt = turn_text(item.turn - 1), turn_text(item.turn - 2), turn_text(item.turn)
+    hl = highlighter if highlighter is not None else Highlighter(project)
+    others = [dict(r) for r in store.execute(
+        'SELECT c.path AS code, k.coder, k.status FROM codings k JOIN codes c ON c.id = k.code_id'
+        ' WHERE k.document_id = ? AND k.start = ? AND k."end" = ? AND k.id != ? ORDER BY c.path, k.coder',
+        (item.document_id, item.start, item.end, item.coding_id))]
+    return Context(item=item, turn=turn, previous=prev, next=nxt, matches=hl.spans(item),
+                   code=code_info(project, item.code), others=others)
+
+
+# --------------------------------------------------------------------------- codes
+
+
+def code_tree(project: Project, include_retired: bool = False) -> list[dict]:
+    """Codes in codebook (tree) order: path, label, color, depth, status."""
+    rows = [dict(r) for r in project.store.execute(
+        "SELECT id, path, label, color, parent_id, status FROM codes ORDER BY id")]
+    children: dict[int | None, list[dict]] = {}
+    ids = {r["id"] for r in rows}
+    for r in rows:
+        parent = r["parent_id"] if r["parent_id"] in ids else None
+        children.setdefault(parent, []).append(r)
+    out: list[dict] = []
+
+    def walk(parent: int | None, depth: int) -> None:
+        for r in children.get(parent, []):
+            if include_retired or r["status"] == "active":
+                out.append({"path": r["path"], "label": r["label"], "color": r["color"], "depth": depth,
+                            "status": r["status"]})
+            walk(r["id"], depth + 1)
+
+    walk(None, 0)
+    return out
+
+
+def find_codes(project: Project, query: str = "") -> list[dict]:
+    """Active codes whose path or label contains every word of ``query`` (ignoring case
+    and accents), in tree order; an empty query gives every code."""
+    from qualcode.nlp import fold
+
+    words = fold(query).split()
+    return [c for c in code_tree(project)
+            if all(w in fold(f"{c['path']} {c['label']}") for w in words)]
+
+
+def _code_id(project: Project, path: str) -> int:
+    row = project.store.execute("SELECT id, status FROM codes WHERE path = ?", (path,)).fetchone()
+    if row is None:
+        from qualcode.codebook.lint import did_you_mean
+
+        paths = [r[0] for r in project.store.execute("SELECT path FROM codes")]
+        raise QualcodeError(f"no code {path!r}{did_you_mean(path, paths)}")
+    if row["status"] != "active":
+        raise QualcodeError(f"code {path!r} is retired")
+    return int(row["id"])
+
+
+# --------------------------------------------------------------------------- decisions
+
+
+@dataclass
+class Decision:
+    log_id: int
+    action: str
+    coding_id: int | None
+    from_status: str | None
+    to_status: str | None
+    from_code: str | None
+    to_code: str | None
+    created_coding_id: int | None = None
+
+    def describe(self) -> str:
+        what = {"accept": "accepted", "reject": "rejected", "skip": "skipped",
+                "recode": f"rejected, recoded as {self.to_code}", "add": f"added {self.to_code}",
+                "assign": f"assigned to {self.to_code}"}.get(self.action, self.action)
+        return f"#{self.coding_id} {self.from_code}: {what}"
+
+
+def _log(project: Project, coding_id: int | None, action: str, from_status, to_status, from_code, to_code,
+         created: int | None, user: str) -> int:
+    cur = project.store.execute(
+        "INSERT INTO review_log (coding_id, action, from_status, to_status, from_code, to_code,"
+        " created_coding_id, user, at) VALUES (?,?,?,?,?,?,?,?,?)",
+        (coding_id, action, from_status, to_status, from_code, to_code, created, user, now()))
+    return int(cur.lastrowid)
+
+
+def decide(project: Project, coding_id: int, action: str, *, to_code: str | None = None,
+           user: str | None = None) -> Decision:
+    """Apply one review decision, in its own transaction, and log it in review_log.
+
+    action: ``accept`` | ``reject`` | ``recode`` (needs ``to_code``) | ``add`` (needs
+    ``to_code``) | ``skip`` for proposals; ``assign`` (needs ``to_code``) | ``skip`` for
+    codings waiting in the review queue.
+    """
+    if action not in DECISIONS:
+        raise QualcodeError(f"unknown decision {action!r} (choose from {', '.join(DECISIONS)})")
+    user = user or project.user
+    store = project.store
+    with store.transaction():
+        item = get_item(project, coding_id)
+        if action == "assign":
+            return _assign(project, item, to_code, user)
+        if action == "skip":
+            if not item.pending:
+                raise QualcodeError(f"coding {coding_id} is not pending any more ({item.status})")
+            log_id = _log(project, coding_id, "skip", item.status, item.status, item.code, item.code, None, user)
+            return Decision(log_id, "skip", coding_id, item.status, item.status, item.code, item.code)
+        if item.queued:
+            raise QualcodeError(f"coding {coding_id} waits for a code after a split ({item.queue_reason}):"
+                                " assign it one of " + ", ".join(item.choices or []) + " first")
+        if item.status != "proposed":
+            raise QualcodeError(f"coding {coding_id} is not pending any more ({item.status})")
+        ts = now()
+        if action in ("accept", "reject"):
+            to_status = "accepted" if action == "accept" else "rejected"
+            store.execute("UPDATE codings SET status = ?, updated_at = ? WHERE id = ?", (to_status, ts, coding_id))
+            log_id = _log(project, coding_id, action, "proposed", to_status, item.code, item.code, None, user)
+            return Decision(log_id, action, coding_id, "proposed", to_status, item.code, item.code)
+        # recode / add: a coding of another code on the same span, by the reviewer
+        if not to_code:
+            raise QualcodeError(f"{action} needs a code")
+        if to_code == item.code:
+            raise QualcodeError(f"coding {coding_id} already has code {to_code!r}"
+                                + (": accept it instead" if action == "recode" else ""))
+        code_id = _code_id(project, to_code)
+        existing = store.execute(
+            'SELECT id FROM codings WHERE document_id = ? AND code_id = ? AND coder = ? AND start = ? AND "end" = ?',
+            (item.document_id, code_id, user, item.start, item.end)).fetchone()
+        created = None
+        if existing is None:
+            doc_text = store.execute("SELECT text FROM documents WHERE id = ?", (item.document_id,)).fetchone()[0]
+            created = int(store.execute(
+                'INSERT INTO codings (document_id, code_id, start, "end", text, unit, coder, origin, status,'
+                " created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,'accepted',?,?)",
+                (item.document_id, code_id, item.start, item.end, doc_text[item.start:item.end], item.unit,
+                 user, REVIEW_ORIGIN, ts, ts)).lastrowid)
+        elif action == "add":
+            raise QualcodeError(f"{user} already coded this span with {to_code!r}")
+        to_status = "proposed"
+        if action == "recode":
+            to_status = "rejected"
+            store.execute("UPDATE codings SET status = 'rejected', updated_at = ? WHERE id = ?", (ts, coding_id))
+        log_id = _log(project, coding_id, action, "proposed", to_status, item.code, to_code, created, user)
+        return Decision(log_id, action, coding_id, "proposed", to_status, item.code, to_code, created)
+
+
+def _assign(project: Project, item: ReviewItem, to_code: str | None, user: str) -> Decision:
+    store = project.store
+    queue = store.execute("SELECT * FROM review_queue WHERE coding_id = ?", (item.coding_id,)).fetchone()
+    if queue is None:
+        raise QualcodeError(f"coding {item.coding_id} is not waiting for a code")
+    if not to_code:
+        raise QualcodeError("assign needs a code")
+    code_id = _code_id(project, to_code)
+    clash = store.execute(
+        'SELECT id FROM codings WHERE document_id = ? AND code_id = ? AND coder = ? AND start = ? AND "end" = ?'
+        " AND id != ?", (item.document_id, code_id, item.coder, item.start, item.end, item.coding_id)).fetchone()
+    if clash is not None:
+        raise QualcodeError(f"{item.coder} already has a {to_code!r} coding on this span (#{clash[0]})")
+    store.execute("UPDATE codings SET code_id = ?, updated_at = ? WHERE id = ?", (code_id, now(), item.coding_id))
+    store.execute("DELETE FROM review_queue WHERE id = ?", (queue["id"],))
+    log_id = _log(project, item.coding_id, "assign", item.status, item.status, item.code, to_code, None, user)
+    # review_log has no room for the queue entry: keep it in the history, for undo.
+    store.log(user, "review", "review-assign", f"coding {item.coding_id}: {item.code} -> {to_code}",
+              {"review_log_id": log_id, "coding_id": item.coding_id, "from_code": item.code, "to_code": to_code,
+               "reason": queue["reason"], "choices": json.loads(queue["choices"]),
+               "queued_at": queue["created_at"]})
+    return Decision(log_id, "assign", item.coding_id, item.status, item.status, item.code, to_code)
+
+
+def undo(project: Project, user: str | None = None) -> Decision | None:
+    """Reverse the last decision of ``user`` (default: the project user) not undone yet.
+
+    Restores the coding's status (and code, and queue entry, for ``assign``), deletes the
+    coding the decision created (``recode``, ``add``), marks the decision undone and logs
+    an ``undo`` row. Returns the decision undone, or None when there is nothing to undo.
+    """
+    user = user or project.user
+    store = project.store
+    with store.transaction():
+        row = store.execute(
+            "SELECT * FROM review_log WHERE user = ? AND undone = 0 AND action != 'undo' ORDER BY id DESC LIMIT 1",
+            (user,)).fetchone()
+        if row is None:
+            return None
+        action, cid, ts = row["action"], row["coding_id"], now()
+        alive = cid is not None and store.execute("SELECT 1 FROM codings WHERE id = ?", (cid,)).fetchone()
+        if alive and action in ("accept", "reject", "recode"):
+            store.execute("UPDATE codings SET status = ?, updated_at = ? WHERE id = ?", (row["from_status"], ts, cid))
+        if action in ("recode", "add") and row["created_coding_id"] is not None:
+            store.execute("DELETE FROM codings WHERE id = ?", (row["created_coding_id"],))
+        if action == "assign" and alive:
+            code_id = store.execute("SELECT id FROM codes WHERE path = ?", (row["from_code"],)).fetchone()
+            if code_id is None:
+                raise QualcodeError(f"cannot undo: code {row['from_code']!r} no longer exists")
+            store.execute("UPDATE codings SET code_id = ?, updated_at = ? WHERE id = ?", (code_id[0], ts, cid))
+            hist = store.execute(
+                "SELECT details FROM history WHERE operation = 'review-assign'"
+                " AND json_extract(details, '$.review_log_id') = ? ORDER BY id DESC LIMIT 1", (row["id"],)).fetchone()
+            details = json.loads(hist[0]) if hist else {}
+            store.execute(
+                "INSERT OR IGNORE INTO review_queue (coding_id, reason, choices, created_at) VALUES (?,?,?,?)",
+                (cid, details.get("reason", f"undo of assign to {row['to_code']}"),
+                 json.dumps(details.get("choices", [row["to_code"]]), ensure_ascii=False),
+                 details.get("queued_at", ts)))
+        store.execute("UPDATE review_log SET undone = 1 WHERE id = ?", (row["id"],))
+        _log(project, cid, "undo", row["to_status"], row["from_status"], row["to_code"], row["from_code"],
+             None, user)
+    return Decision(row["id"], action, cid, row["from_status"], row["to_status"], row["from_code"],
+                    row["to_code"], row["created_coding_id"])
+
+
+def review_log(project: Project, user: str | None = None) -> list[dict]:
+    """The decision log (oldest first), optionally for one user."""
+    sql, params = "SELECT * FROM review_log", ()
+    if user:
+        sql, params = sql + " WHERE user = ?", (user,)
+    return [dict(r) for r in project.store.execute(sql + " ORDER BY id", params)]
+
+
+# --------------------------------------------------------------------------- spreadsheets
+
+
+@dataclass
+class ExportReport:
+    path: str
+    format: str
+    rows: int
+    queued_left_out: int  # codings waiting for a code: reviewed interactively only
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _export_rows(project: Project, items: list[ReviewItem]) -> list[dict]:
+    speakers: dict[int, list] = {}
+    rows = []
+    for it in items:
+        if it.document_id not in speakers:
+            speakers[it.document_id] = project.store.turns(it.document_id)
+        turns = speakers[it.document_id]
+        speaker = turns[it.turn - 1]["speaker"] if it.turn else None
+        rows.append({"id": it.coding_id, "document": it.document, "turn": it.turn, "speaker": speaker or "",
+                     "code": it.code, "label": it.code_label, "text": it.text, "origin": it.origin,
+                     "decision": "", "note": ""})
+    return rows
+
+
+def export_review(project: Project, path: str | Path, *, code: str | None = None, doc: str | None = None,
+                  coder: str | None = RULES_CODER, force: bool = False, command: str = "qualcode review --export"
+                  ) -> ExportReport:
+    """Write the pending proposals to ``path`` (.xlsx or .csv) with empty decision/note columns."""
+    from qualcode.exporters.base import atomic_write, provenance_for
+
+    p = Path(path)
+    fmt = p.suffix.lower().lstrip(".")
+    if fmt not in ("xlsx", "csv"):
+        raise QualcodeError(f"unsupported review file type {p.suffix!r} (use .xlsx or .csv)")
+    items = pending(project, code=code, doc=doc, coder=coder)
+    proposals = [it for it in items if not it.queued]
+    rows = _export_rows(project, proposals)
+    prov = provenance_for(project, command, filters={"code": code, "doc": doc, "coder": coder},
+                          coders=[coder] if coder else None)
+    with atomic_write(p, force=force) as tmp:
+        if fmt == "csv":
+            _write_csv(tmp, rows, prov)
+        else:
+            _write_xlsx(tmp, rows, prov, [c["path"] for c in code_tree(project)])
+    return ExportReport(str(p), fmt, len(rows), len(items) - len(proposals))
+
+
+def _write_csv(path: Path, rows: list[dict], prov) -> None:
+    buf = io.StringIO()
+    # provenance as a comment line (no quotes: they would unbalance a CSV parser)
+    buf.write("# " + prov.line().replace('"', "'") + "\r\n")
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow(EXPORT_COLUMNS)
+    for r in rows:
+        w.writerow([r[c] if r[c] is not None else "" for c in EXPORT_COLUMNS])
+    path.write_text(buf.getvalue(), encoding="utf-8-sig", newline="")
+
+
+def _write_xlsx(path: Path, rows: list[dict], prov, paths: list[str]) -> None:
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    def clean(v):
+        return ILLEGAL_CHARACTERS_RE.sub("", v)[:32767] if isinstance(v, str) else v
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "review"
+    ws.append(list(EXPORT_COLUMNS))
+    for r in rows:
+        ws.append([clean(r[c]) for c in EXPORT_COLUMNS])
+    widths = {"id": 8, "document": 26, "turn": 6, "speaker": 16, "code": 30, "label": 22, "text": 80,
+              "origin": 32, "decision": 28, "note": 36}
+    fill = PatternFill("solid", fgColor="FFF2CC")
+    for i, name in enumerate(EXPORT_COLUMNS, 1):
+        letter = ws.cell(1, i).column_letter
+        ws.column_dimensions[letter].width = widths[name]
+        ws.cell(1, i).font = Font(bold=True)
+        if name in ("decision", "note"):
+            ws.cell(1, i).fill = fill
+    text_col = EXPORT_COLUMNS.index("text") + 1
+    for row in ws.iter_rows(min_row=2, min_col=text_col, max_col=text_col):
+        for cell in row:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    ws.freeze_panes = "A2"
+    if rows:
+        ws.auto_filter.ref = ws.dimensions
+    # The dropdown: accept, reject or a code path, listed on a hidden sheet (an inline list
+    # is limited to 255 characters).
+    choices = wb.create_sheet("choices")
+    for value in ["accept", "reject", *paths]:
+        choices.append([value])
+    choices.sheet_state = "hidden"
+    dcol = ws.cell(1, EXPORT_COLUMNS.index("decision") + 1).column_letter
+    dv = DataValidation(type="list", formula1=f"=choices!$A$1:$A${len(paths) + 2}", allow_blank=True,
+                        showDropDown=False, showErrorMessage=True, errorStyle="warning",
+                        errorTitle="decision", error="accept, reject, or a code path (to recode)",
+                        promptTitle="decision", prompt="accept, reject, a code path to recode, or empty")
+    dv.showInputMessage = True
+    ws.add_data_validation(dv)
+    dv.add(f"{dcol}2:{dcol}{max(len(rows) + 1, 2)}")
+    about = wb.create_sheet("about")
+    about.append(["qualcode review sheet"])
+    about.append(["Fill the 'decision' column: accept, reject, or a code path (the proposal is rejected and "
+                  "its text coded with that code); leave it empty to decide later. Then run: "
+                  "qualcode review --import FILE"])
+    about.append([])
+    for k, v in prov.items():
+        about.append([k, v])
+    about.column_dimensions["A"].width = 14
+    about.column_dimensions["B"].width = 90
+    wb.save(path)
+
+
+@dataclass
+class ImportReport:
+    path: str
+    rows: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    recoded: int = 0
+    unchanged: int = 0
+    notes: int = 0
+    dry_run: bool = False
+    changes: list[dict] = field(default_factory=list)  # id, document, code, decision, to_code
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class ReviewImportError(QualcodeError):
+    """Problems found in a review file; nothing was imported."""
+
+    def __init__(self, path: str, problems: list[str]):
+        self.problems = problems
+        super().__init__(f"{len(problems)} problem{'s' * (len(problems) != 1)} in {path}: nothing imported")
+
+
+def _read_sheet(p: Path) -> list[tuple[int, list[Any]]]:
+    """(row or line number, cells) of every non-empty row; comment rows (# …) dropped."""
+    if not p.is_file():
+        raise InputError("no such file", path=str(p))
+    suffix = p.suffix.lower()
+    rows: list[tuple[int, list[Any]]] = []
+    if suffix in (".xlsx", ".xlsm"):
+        import zipfile
+
+        from openpyxl import load_workbook
+
+        try:
+            wb = load_workbook(p, read_only=True, data_only=True)
+        except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+            raise InputError(f"not a readable XLSX file ({exc})", path=str(p)) from None
+        ws = wb["review"] if "review" in wb.sheetnames else wb.worksheets[0]
+        for i, row in enumerate(ws.iter_rows(values_only=True), 1):
+            rows.append((i, list(row)))
+        wb.close()
+    elif suffix in (".csv", ".tsv", ".txt"):
+        from qualcode.textnorm import decode_bytes, normalize_text
+
+        text = normalize_text(decode_bytes(p.read_bytes(), str(p)).text)
+        lines = [ln for ln in text.split("\n") if ln.strip() and not ln.lstrip('"').startswith("#")]
+        first = lines[0] if lines else ""
+        delimiter = max(",;\t", key=first.count) if first else ","
+        reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+        line = 1
+        for cells in reader:
+            rows.append((line, cells))
+            line = reader.line_num + 1
+    else:
+        raise InputError(f"unsupported file type {suffix!r} (use .xlsx or .csv)", path=str(p))
+    out = []
+    for i, cells in rows:
+        if not any(c is not None and str(c).strip() for c in cells):
+            continue
+        first = next((str(c).strip() for c in cells if c is not None and str(c).strip()), "")
+        if first.startswith("#"):
+            continue
+        out.append((i, cells))
+    if not out:
+        raise InputError("empty review file", path=str(p))
+    return out
+
+
+def _cell(cells: list, i: int | None) -> str:
+    if i is None or i >= len(cells) or cells[i] is None:
+        return ""
+    v = cells[i]
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    return str(v).strip()
+
+
+ACCEPT_WORDS = ("accept", "a", "accepted")
+REJECT_WORDS = ("reject", "r", "rejected")
+
+
+def import_review(project: Project, path: str | Path, *, dry_run: bool = False,
+                  command: str = "qualcode review --import") -> ImportReport:
+    """Apply the decisions of a filled review sheet (from :func:`export_review`).
+
+    Every row is checked first: unknown id, coding not pending any more, wrong document,
+    id twice, bad decision, unknown or retired code path. Any problem raises
+    :class:`ReviewImportError` with one line per problem (``FILE:ROW: message``) and
+    nothing is applied. Otherwise all decisions are applied in one transaction (each one
+    logged in review_log, so ``undo`` works on them too) and non-empty notes are saved as
+    memos on the codings.
+    """
+    p = Path(path)
+    where = str(p)
+    rows = _read_sheet(p)
+    header_line, header = rows[0]
+    names = [_cell(header, i).casefold() for i in range(len(header))]
+
+    def col(name: str) -> int | None:
+        return names.index(name) if name in names else None
+
+    id_col, dec_col, doc_col, note_col = col("id"), col("decision"), col("document"), col("note")
+    missing = [n for n, c in (("id", id_col), ("decision", dec_col)) if c is None]
+    if missing:
+        raise InputError(f"no {' and '.join(repr(m) for m in missing)} column (columns: "
+                         f"{', '.join(n for n in names if n) or 'none'})", path=where, line=header_line)
+    store = project.store
+    paths = {r["path"]: r["status"] for r in store.execute("SELECT path, status FROM codes")}
+    problems: list[str] = []
+    planned: list[tuple[int, int, str, str | None, str]] = []  # line, id, action, to_code, note
+    seen: dict[int, int] = {}
+    report = ImportReport(path=where, dry_run=dry_run)
+    for line, cells in rows[1:]:
+        raw_id, decision, note = _cell(cells, id_col), _cell(cells, dec_col), _cell(cells, note_col)
+        if not raw_id and not decision and not note:
+            continue
+        report.rows += 1
+
+        def problem(msg: str) -> None:
+            problems.append(f"{where}:{line}: {msg}")
+
+        if not raw_id.isdigit():
+            problem(f"id {raw_id!r} is not a coding id" if raw_id else "empty id")
+            continue
+        cid = int(raw_id)
+        if cid in seen:
+            problem(f"id {cid} appears twice (first on row {seen[cid]})")
+            continue
+        seen[cid] = line
+        row = store.execute(
+            "SELECT k.status, k.coder, c.path, d.name, (SELECT 1 FROM review_queue q WHERE q.coding_id = k.id)"
+            " AS queued FROM codings k JOIN codes c ON c.id = k.code_id JOIN documents d ON d.id = k.document_id"
+            " WHERE k.id = ?", (cid,)).fetchone()
+        if row is None:
+            problem(f"no coding with id {cid} (is this file from another project?)")
+            continue
+        doc_name = _cell(cells, doc_col)
+        if doc_col is not None and doc_name and doc_name != row["name"]:
+            problem(f"coding {cid} is in document {row['name']!r}, not {doc_name!r} "
+                    "(is this file from another project?)")
+            continue
+        key = decision.casefold()
+        if not key:
+            action, to_code = "", None
+        elif key in ACCEPT_WORDS:
+            action, to_code = "accept", None
+        elif key in REJECT_WORDS:
+            action, to_code = "reject", None
+        elif decision in paths:
+            if paths[decision] != "active":
+                problem(f"code {decision!r} is retired")
+                continue
+            action, to_code = ("accept", None) if decision == row["path"] else ("recode", decision)
+        else:
+            from qualcode.codebook.lint import did_you_mean
+
+            if "/" in decision or decision in {p_.split("/")[0] for p_ in paths}:
+                problem(f"unknown code path {decision!r}{did_you_mean(decision, list(paths))}")
+            else:
+                problem(f"bad decision {decision!r}: expected accept, reject or a code path"
+                        f"{did_you_mean(decision, ['accept', 'reject', *paths])}")
+            continue
+        if action and row["status"] != "proposed":
+            problem(f"coding {cid} is not pending any more ({row['status']})")
+            continue
+        if action and row["queued"]:
+            problem(f"coding {cid} waits for a code after a split: assign it in 'qualcode review'")
+            continue
+        if not action:
+            report.unchanged += 1
+        planned.append((line, cid, action, to_code, note))
+    if problems:
+        raise ReviewImportError(where, problems)
+
+    user = project.user
+    counter = {"accept": "accepted", "reject": "rejected", "recode": "recoded"}
+    try:
+        with store.transaction():
+            for _line, cid, action, to_code, note in planned:
+                if action:
+                    d = decide(project, cid, action, to_code=to_code, user=user)
+                    setattr(report, counter[action], getattr(report, counter[action]) + 1)
+                    report.changes.append({"id": cid, "decision": action, "from_code": d.from_code,
+                                           "to_code": d.to_code if action == "recode" else None})
+                if note and not store.execute(
+                        "SELECT 1 FROM memos WHERE target_type = 'coding' AND target_id = ? AND text = ?"
+                        " AND author = ?", (cid, note, user)).fetchone():
+                    ts = now()
+                    store.execute("INSERT INTO memos (target_type, target_id, text, author, created_at,"
+                                  " updated_at) VALUES ('coding', ?, ?, ?, ?, ?)", (cid, note, user, ts, ts))
+                    report.notes += 1
+            if report.accepted + report.rejected + report.recoded + report.notes:
+                store.log(user, command, "review-import",
+                          f"{where}: {report.accepted} accepted, {report.rejected} rejected, "
+                          f"{report.recoded} recoded, {report.unchanged} unchanged",
+                          {"file": where, "accepted": report.accepted, "rejected": report.rejected,
+                           "recoded": report.recoded, "unchanged": report.unchanged, "notes": report.notes})
+            if dry_run:
+                raise _DryRun  # roll back: the counts are what an import would do
+    except _DryRun:
+        pass
+    return report
+
+
+class _DryRun(Exception):
+    pass

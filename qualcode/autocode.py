@@ -126,7 +126,7 @@ def sync_codes(project: Project, codebook) -> dict[str, int]:
                   json.dumps(code.examples, ensure_ascii=False), code.color)
         row = store.execute(
             "SELECT id, label, parent_id, definition, full_definition, when_to_use, when_not_to_use,"
-            " examples, color FROM codes WHERE path = ?", (code.path,)).fetchone()
+            " examples, color, status FROM codes WHERE path = ?", (code.path,)).fetchone()
         if row is None:
             cur = store.execute(
                 "INSERT INTO codes (path, label, parent_id, definition, full_definition, when_to_use,"
@@ -135,11 +135,12 @@ def sync_codes(project: Project, codebook) -> dict[str, int]:
             ids[code.path] = int(cur.lastrowid)
         else:
             ids[code.path] = int(row["id"])
-            if tuple(row)[1:] != values:
+            if tuple(row)[1:-1] != values or row["status"] != "active":
+                # a code written in the codebook is active (retired codes are commented out)
                 store.execute(
                     "UPDATE codes SET label = ?, parent_id = ?, definition = ?, full_definition = ?,"
-                    " when_to_use = ?, when_not_to_use = ?, examples = ?, color = ?, updated_at = ?"
-                    " WHERE id = ?", (*values, ts, row["id"]))
+                    " when_to_use = ?, when_not_to_use = ?, examples = ?, color = ?, status = 'active',"
+                    " updated_at = ? WHERE id = ?", (*values, ts, row["id"]))
     return ids
 
 
@@ -160,7 +161,12 @@ def autocode(
     dry_run: bool = False,
     include_interviewer: bool = False,
     progress: Callable[[int], None] | None = None,
+    check_renames: bool = True,
 ) -> AutocodeReport:
+    """``check_renames``: refuse (:class:`qualcode.codebook.revise.RenameSuspected`) when a
+    code that people coded disappeared from the codebook while a new code looks the same
+    (a rename made by hand, which would leave its codings on a code no longer in the
+    codebook); ``qualcode codebook rename OLD NEW`` then makes the project follow."""
     from qualcode.codebook import load_codebook
     from qualcode.nlp import load_pipeline
     from qualcode.rules import apply, compile_codebook
@@ -170,6 +176,10 @@ def autocode(
     if codebook.language != project.language:
         raise QualcodeError(f"the codebook is for language {codebook.language!r} but the project's "
                             f"transcripts are {project.language!r}", path=str(path))
+    if check_renames:
+        from qualcode.codebook.revise import check_renames as _check_renames
+
+        _check_renames(project, codebook)
     pipeline = load_pipeline(project.language)
     compiled = compile_codebook(codebook, pipeline)
     store = project.store
@@ -177,10 +187,29 @@ def autocode(
     report = AutocodeReport(codebook=str(path), version=codebook.version, pipeline=pipeline.name,
                             pipeline_description=pipeline.description,
                             documents=len(docs), annotated=0, cached=0, dry_run=dry_run)
+    try:
+        _write_codings(project, codebook, path, docs, report, dry_run, include_interviewer, progress,
+                       pipeline, compiled)
+    except _DryRun:
+        pass
+    return report
+
+
+class _DryRun(Exception):
+    """Raised inside the transaction to roll it back when nothing must be written."""
+
+
+def _write_codings(project, codebook, path, docs, report, dry_run, include_interviewer, progress,
+                   pipeline, compiled) -> None:
+    from qualcode.rules import apply
+
+    store = project.store
     with store.transaction():
         annotations, report.annotated, report.cached = load_annotations(
             project, docs, pipeline, write=not dry_run, progress=progress)
+        changes_before = store.conn.total_changes
         code_ids = sync_codes(project, codebook)
+        codes_changed = store.conn.total_changes != changes_before
         # Existing rule codings of the selected documents: (doc, code path, start, end) -> row
         existing: dict[tuple, dict] = {}
         for d in docs:
@@ -202,8 +231,10 @@ def autocode(
         removed = [k for k, row in existing.items() if k not in proposals and row["status"] == "proposed"]
         for path_, diff in _per_code(added, removed, proposals, existing, codebook).items():
             report.per_code[path_] = diff
-        if dry_run or not (added or removed or report.annotated or _stale(existing, proposals, codebook)):
-            return report  # nothing to write: a re-run with the same codebook changes nothing
+        if dry_run:
+            raise _DryRun  # undo everything this transaction did (codes table sync included)
+        if not (added or removed or report.annotated or codes_changed or _stale(existing, proposals, codebook)):
+            raise _DryRun  # nothing to write: a re-run with the same codebook changes nothing
 
         ts = now()
         texts = {d["id"]: d["text"] for d in docs}
@@ -228,7 +259,6 @@ def autocode(
                   {"codebook": str(path), "version": codebook.version, "pipeline": pipeline.name,
                    "documents": [d["name"] for d in docs], "include_interviewer": include_interviewer,
                    "codes": changed})
-    return report
 
 
 def _stale(existing: dict, proposals: dict, codebook) -> bool:

@@ -218,3 +218,26 @@ def test_kwic_surface_and_lemma(coded, project):
     assert [x["match"] for x in lines] == ["gueules noires"] and lines[0]["turn"] == 4
     res = coded("kwic", "mine*", "--by", "group")
     assert res.exit_code == 1 and "no case has an attribute 'group'" in res.stderr
+
+
+def test_dry_run_writes_nothing_at_all(cli, project, tmp_path):
+    write(project.root / "codebooks" / "test.yaml", CODEBOOK)
+    assert cli("import", write(tmp_path / "caron.txt", INTERVIEW)).exit_code == 0
+    tables = ("codes", "codings", "annotations", "history", "codebook_versions")
+    before = {t: db_rows(project, f"SELECT * FROM {t}") for t in tables}
+    res = cli("autocode", "--dry-run")
+    assert res.exit_code == 0 and "dry run: nothing written" in res.stdout
+    assert {t: db_rows(project, f"SELECT * FROM {t}") for t in tables} == before
+
+
+def test_definition_edit_alone_updates_codes_and_reactivates(coded, project):
+    edited = CODEBOOK.replace("definition: Patrimoine.", "definition: Le patrimoine et ses labels.")
+    write(project.root / "codebooks" / "test.yaml", edited)
+    with project.store.transaction():
+        project.store.execute("UPDATE codes SET status = 'retired' WHERE path = 'identity'")
+    res = coded("autocode")
+    assert res.exit_code == 0, res.output
+    rows = dict(db_rows(project, "SELECT path, definition FROM codes"))
+    assert rows["heritage"] == "Le patrimoine et ses labels."
+    statuses = dict(db_rows(project, "SELECT path, status FROM codes"))
+    assert statuses["identity"] == "active"  # written in the codebook: active again

@@ -27,17 +27,31 @@ def autocode_cli(
     """Apply the codebook's rules: proposals by coder 'rules', with the rule that matched."""
     from qualcode.autocode import autocode
 
+    from qualcode.codebook.revise import RenameSuspected
+
     names = [n.strip() for n in docs.split(",") if n.strip()] if docs else None
     with open_project(project) as proj:
         total = sum(len(r[0]) for r in proj.store.execute("SELECT text FROM documents"))
         progress, callback = progress_callback(total) if not json else (None, None)
-        if progress:
-            with progress:
-                report = autocode(proj, codebook, documents=names, dry_run=dry_run,
-                                  include_interviewer=include_interviewer, progress=callback)
-        else:
-            report = autocode(proj, codebook, documents=names, dry_run=dry_run,
-                              include_interviewer=include_interviewer)
+
+        def run():
+            if progress:
+                with progress:
+                    return autocode(proj, codebook, documents=names, dry_run=dry_run,
+                                    include_interviewer=include_interviewer, progress=callback)
+            return autocode(proj, codebook, documents=names, dry_run=dry_run,
+                            include_interviewer=include_interviewer)
+
+        try:
+            report = run()
+        except RenameSuspected as exc:
+            # On a terminal, ask whether the code was renamed by hand; else refuse (the
+            # message names the 'qualcode codebook rename' command to run).
+            from qualcode.cli.revise_cmds import confirm_renames
+
+            if not confirm_renames(proj, exc):
+                raise
+            report = run()
     if json:
         print_json(report.to_dict())
         return

@@ -30,7 +30,7 @@ def history_cli(
     json: JsonOpt = False,
     project: ProjectOpt = None,
 ) -> None:
-    """Show the project's history of bulk operations (imports, case imports, role changes…)."""
+    """Show the history of bulk operations: imports, auto-coding runs, codebook revisions, reviews…"""
     with open_project(project) as proj:
         rows = proj.store.history(operation)
     if json:

@@ -1,0 +1,284 @@
+"""Backups of the project database (and codebook) before risky operations.
+
+``backup(project, reason)`` copies ``.qualcode/project.db`` with SQLite's online backup
+API (a consistent snapshot, even in WAL mode) into ``.qualcode/backups/<id>.db``, copies
+the project's codebook YAML next to it (``<id>.yaml``) and writes a small ``<id>.json``
+sidecar (time, reason, user, codebook path). Only the last :data:`KEEP` backups are kept.
+
+``restore_backup(project, id)`` checks the backup (``PRAGMA integrity_check``, schema
+version), first takes a backup of the current state, then swaps the database file and the
+codebook in with ``os.replace`` (a rename: readers see the old file or the new one, never
+half of one). The project's connection is closed during the swap and reopened after.
+
+Backup ids look like ``20240502-101530-rename`` (UTC time, reason); commands accept any
+unique prefix of an id.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from qualcode.errors import QualcodeError
+from qualcode.project import DB_RELATIVE, Project
+from qualcode.store import SCHEMA_VERSION, Store
+
+KEEP = 20
+BACKUP_DIR = Path(".qualcode") / "backups"
+
+
+@dataclass
+class BackupInfo:
+    id: str
+    created: str  # ISO 8601, UTC, microseconds (orders backups taken in the same second)
+    reason: str
+    user: str
+    size: int  # bytes of the database copy
+    codebook: str | None  # codebook path as recorded (relative to the project if inside it)
+    has_codebook: bool
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "created": self.created, "reason": self.reason, "user": self.user,
+                "size": self.size, "codebook": self.codebook, "has_codebook": self.has_codebook}
+
+
+def backup_dir(project: Project) -> Path:
+    return project.root / BACKUP_DIR
+
+
+def _slug(reason: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", reason.lower()).strip("-")[:40] or "backup"
+
+
+def _codebook_for(project: Project, codebook: str | Path | None) -> Path | None:
+    if codebook is not None:
+        path = Path(codebook)
+        return path if path.is_file() else None
+    try:
+        return project.codebook_path()
+    except QualcodeError:  # no codebook (yet), or several: back up the database only
+        return None
+
+
+def _relative(project: Project, path: Path) -> str:
+    path = path.resolve()
+    try:
+        return path.relative_to(project.root.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def backup(project: Project, reason: str, *, codebook: str | Path | None = None,
+           keep: int = KEEP, slug: str | None = None) -> str:
+    """Snapshot the project database (and codebook) now; returns the backup id
+    (``<UTC time>-<slug>``, the slug defaulting to the reason's).
+
+    Must not be called inside a transaction (the snapshot would include uncommitted
+    writes of this connection).
+    """
+    if project.store.conn.in_transaction:
+        raise RuntimeError("backup() called inside a transaction")
+    folder = backup_dir(project)
+    folder.mkdir(parents=True, exist_ok=True)
+    now = datetime.now(timezone.utc)
+    base = f"{now:%Y%m%d-%H%M%S}-{_slug(slug or reason)}"
+    ident, n = base, 1
+    while (folder / f"{ident}.json").exists() or (folder / f"{ident}.db").exists():
+        n += 1
+        ident = f"{base}-{n}"
+    tmp = folder / f".{ident}.db.tmp"
+    try:
+        dest = sqlite3.connect(str(tmp))
+        try:
+            project.store.conn.backup(dest)
+            dest.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
+        finally:
+            dest.close()
+        os.replace(tmp, folder / f"{ident}.db")
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    cb = _codebook_for(project, codebook)
+    if cb is not None:
+        shutil.copyfile(cb, folder / f"{ident}.yaml")
+    meta = {"id": ident, "created": now.isoformat(timespec="microseconds"), "reason": reason,
+            "user": project.user, "codebook": _relative(project, cb) if cb is not None else None,
+            "schema_version": project.store.schema_version}
+    meta_tmp = folder / f".{ident}.json.tmp"
+    meta_tmp.write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
+    os.replace(meta_tmp, folder / f"{ident}.json")
+    prune(project, keep)
+    return ident
+
+
+def list_backups(project: Project) -> list[BackupInfo]:
+    """The backups of the project, oldest first."""
+    folder = backup_dir(project)
+    if not folder.is_dir():
+        return []
+    out = []
+    for db in folder.glob("*.db"):
+        ident = db.stem
+        meta: dict = {}
+        sidecar = folder / f"{ident}.json"
+        if sidecar.is_file():
+            try:
+                meta = json.loads(sidecar.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                meta = {}
+        created = meta.get("created") or datetime.fromtimestamp(
+            db.stat().st_mtime, timezone.utc).isoformat(timespec="microseconds")
+        out.append(BackupInfo(
+            id=ident, created=created, reason=meta.get("reason", "?"), user=meta.get("user", "?"),
+            size=db.stat().st_size, codebook=meta.get("codebook"),
+            has_codebook=(folder / f"{ident}.yaml").is_file()))
+    out.sort(key=lambda b: (b.created, b.id))
+    return out
+
+
+def prune(project: Project, keep: int = KEEP) -> list[str]:
+    """Delete all but the newest ``keep`` backups; returns the deleted ids."""
+    backups = list_backups(project)
+    doomed = backups[:-keep] if keep > 0 else backups
+    folder = backup_dir(project)
+    for b in doomed:
+        for suffix in (".db", ".yaml", ".json"):
+            (folder / f"{b.id}{suffix}").unlink(missing_ok=True)
+    return [b.id for b in doomed]
+
+
+def find_backup(project: Project, ident: str) -> BackupInfo:
+    backups = list_backups(project)
+    exact = [b for b in backups if b.id == ident]
+    if exact:
+        return exact[0]
+    matches = [b for b in backups if b.id.startswith(ident)]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise QualcodeError(f"no backup {ident!r} (see 'qualcode backups')")
+    raise QualcodeError(f"{len(matches)} backups start with {ident!r}: "
+                        + ", ".join(b.id for b in matches[:5]))
+
+
+def check_backup(path: Path) -> None:
+    """Raise unless ``path`` is a sound qualcode database this version can open."""
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            result = conn.execute("PRAGMA integrity_check").fetchall()
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise QualcodeError(f"backup {path.name} is not a readable database: {exc}") from None
+    if [r[0] for r in result] != ["ok"]:
+        raise QualcodeError(f"backup {path.name} is damaged (integrity check: {result[0][0]})")
+    if "codings" not in tables or "documents" not in tables:
+        raise QualcodeError(f"backup {path.name} is not a qualcode project database")
+    if version > SCHEMA_VERSION:
+        raise QualcodeError(f"backup {path.name} has schema version {version}, newer than this "
+                            f"qualcode ({SCHEMA_VERSION}): upgrade qualcode")
+
+
+@dataclass
+class RestoreReport:
+    restored: str
+    saved_as: str  # backup of the state before the restore
+    codebook: str | None  # codebook file restored (None: the backup has none)
+
+    def to_dict(self) -> dict:
+        return {"restored": self.restored, "saved_as": self.saved_as, "codebook": self.codebook}
+
+
+def _replace_file(src: Path, dest: Path) -> None:
+    os.replace(src, dest)
+
+
+def _ensure_alone(project: Project, db_path: Path, *, reopen: bool) -> None:
+    """Close the project's connection (reopen it after if ``reopen``); raise (reopened) if
+    another connection is open.
+
+    The last connection to close checkpoints the write-ahead log and deletes it: if the
+    ``-wal`` file survives our close, another process has the project open.
+    """
+    project.store.close()
+    probe = sqlite3.connect(str(db_path))
+    probe.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    probe.close()
+    if Path(f"{db_path}-wal").exists():
+        project.store = Store(db_path)
+        raise QualcodeError("the project is open in another qualcode process: close it and try again")
+    if reopen:
+        project.store = Store(db_path)
+
+
+def restore_backup(project: Project, ident: str) -> RestoreReport:
+    """Put the project database (and codebook) back as they were in backup ``ident``.
+
+    The current state is backed up first (id ``…-before-restore``), so a restore can be
+    undone by restoring that backup. ``project.store`` is reopened on the restored database.
+    """
+    info = find_backup(project, ident)
+    folder = backup_dir(project)
+    src = folder / f"{info.id}.db"
+    check_backup(src)
+    db_path = project.root / DB_RELATIVE
+    # Copy the backup next to the database first: the backup itself may be pruned by the
+    # "before-restore" backup below, and os.replace needs a file on the same filesystem.
+    staged = db_path.with_name(".restore.db.tmp")
+    staged_yaml: Path | None = None
+    cb_target: Path | None = None
+    try:
+        staged.unlink(missing_ok=True)
+        src_conn = sqlite3.connect(f"file:{src}?mode=ro", uri=True)
+        dst_conn = sqlite3.connect(str(staged))
+        try:
+            src_conn.backup(dst_conn)
+            dst_conn.execute("PRAGMA journal_mode = DELETE")
+        finally:
+            dst_conn.close()
+            src_conn.close()
+        check_backup(staged)
+        if info.has_codebook and info.codebook:
+            target = Path(info.codebook)
+            cb_target = target if target.is_absolute() else project.root / target
+            cb_target = cb_target.resolve() if cb_target.exists() else cb_target
+            cb_target.parent.mkdir(parents=True, exist_ok=True)
+            staged_yaml = cb_target.with_name(f".{cb_target.name}.restore.tmp")
+            shutil.copyfile(folder / f"{info.id}.yaml", staged_yaml)
+            if cb_target.exists():
+                shutil.copymode(cb_target, staged_yaml)
+        # No other connection may be open on the database while it is swapped, or SQLite
+        # would pair the new file with the old write-ahead log: checked before the backup
+        # (no useless backup) and again just before the swap.
+        _ensure_alone(project, db_path, reopen=True)
+        saved = backup(project, f"before restoring {info.id}", slug="before-restore")
+        _ensure_alone(project, db_path, reopen=False)
+        Path(f"{db_path}-shm").unlink(missing_ok=True)
+        _replace_file(staged, db_path)
+        if staged_yaml is not None and cb_target is not None:
+            _replace_file(staged_yaml, cb_target)
+            staged_yaml = None
+    finally:
+        staged.unlink(missing_ok=True)
+        if staged_yaml is not None:
+            staged_yaml.unlink(missing_ok=True)
+        try:
+            project.store.conn.execute("SELECT 1")
+        except sqlite3.ProgrammingError:  # closed above: reopen (on the restored file if swapped)
+            project.store = Store(db_path)
+    report = RestoreReport(restored=info.id, saved_as=saved,
+                           codebook=_relative(project, cb_target) if cb_target is not None else None)
+    with project.store.transaction():
+        project.store.log(project.user, "backups restore", "backups",
+                          f"restored backup {info.id} (the previous state is backup {saved})",
+                          report.to_dict() | {"backup_reason": info.reason, "backup_created": info.created})
+    return report

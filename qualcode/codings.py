@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from bisect import bisect_right
-
 from qualcode.project import Project
+from qualcode.store import TurnIndex
 
 
 def list_codings(project: Project, *, code: str | None = None, document: str | None = None,
@@ -34,15 +33,10 @@ def list_codings(project: Project, *, code: str | None = None, document: str | N
         sql += " AND k.status = ?"
         params.append(status)
     rows = store.execute(sql + ' ORDER BY d.name, k.start, k."end", c.path, k.coder', params).fetchall()
-    turn_cache: dict[int, tuple[list[int], list[int]]] = {}
+    turns = TurnIndex(store)
     out = []
     for r in rows:
-        if r["document_id"] not in turn_cache:
-            turns = store.turns(r["document_id"])
-            turn_cache[r["document_id"]] = ([t["start"] for t in turns], [t["end"] for t in turns])
-        starts, ends = turn_cache[r["document_id"]]
-        i = bisect_right(starts, r["start"]) - 1
-        turn = i + 1 if i >= 0 and r["start"] < ends[i] else None
+        turn = turns.number(r["document_id"], r["start"])
         out.append({
             "document": r["document"], "turn": turn, "start": r["start"], "end": r["end"],
             "code": r["code"], "coder": r["coder"], "origin": r["origin"], "status": r["status"],

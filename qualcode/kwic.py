@@ -10,6 +10,7 @@ from __future__ import annotations
 from qualcode.codebook.model import Code, Codebook, Rule
 from qualcode.errors import QualcodeError
 from qualcode.project import Project
+from qualcode.store import turn_at
 
 
 def _surface_matches(ann, words: list[str]) -> list[tuple[int, int]]:
@@ -62,10 +63,10 @@ def kwic(project: Project, term: str, *, lemma: bool = False, by: str | None = N
         else:
             spans = [(int(ann.start[a]), int(ann.end[b])) for a, b in _surface_matches(ann, words)]
         for start, end in sorted(set(spans)):
-            turn = next((i for i, t in enumerate(turns, 1) if t["start"] <= start < t["end"]), None)
-            if turn is None or (roles[turn - 1] == "interviewer" and not include_interviewer):
+            t = turn_at(turns, start)
+            if t is None or (t["role"] == "interviewer" and not include_interviewer):
                 continue
-            t = turns[turn - 1]
+            turn = t["idx"]
             left = " ".join(text[max(t["start"], start - width * 2):start].split())[-width:]
             right = " ".join(text[end:min(t["end"], end + width * 2)].split())[:width]
             lines.append({"document": d["name"], "turn": turn, "start": start, "end": end,

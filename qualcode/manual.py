@@ -26,7 +26,7 @@ from typing import NamedTuple
 
 from qualcode.errors import QualcodeError, UsageError
 from qualcode.project import Project
-from qualcode.store import now
+from qualcode.store import now, turn_at
 
 MANUAL_ORIGIN = "manual"
 RULES_CODER = "rules"
@@ -281,11 +281,8 @@ def _context(text: str, a: int, b: int, width: int = 30) -> str:
 
 
 def _turn_of(turns: list[dict], offset: int) -> int | None:
-    starts = [t["start"] for t in turns]
-    i = bisect_right(starts, offset) - 1
-    if i >= 0 and offset < turns[i]["end"]:
-        return turns[i]["idx"]
-    return None
+    turn = turn_at(turns, offset)
+    return turn["idx"] if turn else None
 
 
 def _close_candidates(text: str, turns: list[dict], quote: str, n: int = 3) -> list[tuple[int, int, float]]:

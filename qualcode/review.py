@@ -35,14 +35,13 @@ import csv
 import io
 import json
 import re
-from bisect import bisect_right
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from qualcode.errors import InputError, QualcodeError
 from qualcode.project import Project
-from qualcode.store import now
+from qualcode.store import TurnIndex, now
 
 RULES_CODER = "rules"
 DECISIONS = ("accept", "reject", "recode", "add", "assign", "skip")
@@ -105,15 +104,10 @@ def _under(path: str, code: str) -> bool:
 def _items(project: Project, where: str, params: list) -> list[ReviewItem]:
     store = project.store
     rows = store.execute(_ITEM_SQL + " WHERE " + where, params).fetchall()
-    turn_cache: dict[int, tuple[list[int], list[int]]] = {}
+    turns = TurnIndex(store)
     out = []
     for r in rows:
-        if r["document_id"] not in turn_cache:
-            turns = store.turns(r["document_id"])
-            turn_cache[r["document_id"]] = ([t["start"] for t in turns], [t["end"] for t in turns])
-        starts, ends = turn_cache[r["document_id"]]
-        i = bisect_right(starts, r["start"]) - 1
-        turn = i + 1 if i >= 0 and r["start"] < ends[i] else None
+        turn = turns.number(r["document_id"], r["start"])
         choices = None
         if r["queue_choices"] is not None:
             try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from bisect import bisect_right
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -415,6 +416,36 @@ class Store:
             ]
             out.append({"case": c["name"], "attributes": attrs, "documents": docs})
         return out
+
+
+def turn_at(turns: list[dict], offset: int, starts: list[int] | None = None) -> dict | None:
+    """The turn (a row of :meth:`Store.turns`) whose [start, end) holds ``offset``, or None
+    when the offset is outside every turn (a speaker label, a header). ``starts``: the
+    turns' start offsets, when the caller already has them."""
+    if starts is None:
+        starts = [t["start"] for t in turns]
+    i = bisect_right(starts, offset) - 1
+    return turns[i] if i >= 0 and offset < turns[i]["end"] else None
+
+
+class TurnIndex:
+    """Finds the turn holding an offset, loading each document's turns once."""
+
+    def __init__(self, store: Store):
+        self.store = store
+        self._docs: dict[int, tuple[list[dict], list[int]]] = {}
+
+    def at(self, document_id: int, offset: int) -> dict | None:
+        got = self._docs.get(document_id)
+        if got is None:
+            turns = self.store.turns(document_id)
+            got = self._docs[document_id] = (turns, [t["start"] for t in turns])
+        return turn_at(got[0], offset, got[1])
+
+    def number(self, document_id: int, offset: int) -> int | None:
+        """1-based number of the turn holding ``offset`` (as in ``qualcode show``), or None."""
+        turn = self.at(document_id, offset)
+        return turn["idx"] if turn else None
 
 
 def _split_sql(script: str) -> list[str]:

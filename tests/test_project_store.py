@@ -110,3 +110,13 @@ def test_migrations_upgrade_an_old_database(tmp_path):
     store = Store(db)
     assert store.schema_version == SCHEMA_VERSION
     store.close()
+
+
+def test_turn_at_finds_the_turn_holding_an_offset():
+    from qualcode.store import turn_at
+
+    # "E: Bonjour.\nM: Oui.": turn 1 = [3, 11), label "M: " = [12, 15), turn 2 = [15, 19)
+    turns = [{"idx": 1, "start": 3, "end": 11}, {"idx": 2, "start": 15, "end": 19}]
+    assert [(o, (turn_at(turns, o) or {}).get("idx")) for o in (0, 3, 10, 11, 13, 15, 18, 19)] == [
+        (0, None), (3, 1), (10, 1), (11, None), (13, None), (15, 2), (18, 2), (19, None)]
+    assert turn_at([], 5) is None

@@ -311,7 +311,7 @@ def test_docx_styles_citations_table_and_provenance(proj, cli, out):
     doc = Document(str(out / "x.docx"))
     paras = [(p.style.name, p.text) for p in doc.paragraphs]
     provenance = paras[0][1]
-    assert provenance.startswith("project: proj; command: qualcode export excerpts --by group --format docx")
+    assert provenance.startswith("qualcode: project: proj; command: qualcode export excerpts --by group --format docx")
     assert "codebook: Test book (version " in provenance and "filters: by=group, status=proposed,accepted" in provenance
     assert doc.sections[0].footer.paragraphs[0].text == provenance
     assert paras[1] == ("Title", "Extraits codés – proj")

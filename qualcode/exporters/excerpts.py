@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 from qualcode.errors import QualcodeError, UsageError
 from qualcode.exporters.base import Provenance, atomic_write, check_output, provenance_for
+from qualcode.exporters.docx_util import provenance_paragraph, set_language, stamp_provenance
 from qualcode.exporters.typography import (
     NBSP,
     collapse_whitespace,
@@ -53,9 +54,6 @@ DEFAULT_STATUSES = ("proposed", "accepted")
 PSEUDONYM_ATTRIBUTES = ("pseudonym", "pseudonyme")
 COLUMNS = ("code", "code_label", None, "case", "pseudonym", "speaker", "document", "turn", "time", "text",
            "coder", "status", "origin", "start", "end")  # None: the attribute's name
-
-_LANG_TAGS = {"fr": "fr-FR", "en": "en-GB", "de": "de-DE", "es": "es-ES", "it": "it-IT", "nl": "nl-NL",
-              "pt": "pt-PT"}
 
 _TEXTS = {
     "fr": {
@@ -581,19 +579,9 @@ def _write_docx(data: ExcerptSet, path: Path, prov: Provenance) -> None:
 
     lang = data.language
     doc = Document()
-    _docx_language(doc, _LANG_TAGS.get(lang, "en-GB"))
-    doc.core_properties.title = _title(data)
-    doc.core_properties.comments = prov.line()[:255]  # Word's limit; the full line is in the text
-    doc.core_properties.author = "qualcode"
-
-    first = doc.paragraphs[0] if doc.paragraphs else doc.add_paragraph()
-    run = first.add_run(prov.line())
-    run.font.size = Pt(8)
-    footer = doc.sections[0].footer
-    fp = footer.paragraphs[0] if footer.paragraphs else footer.add_paragraph()
-    fp.text = ""
-    frun = fp.add_run(prov.line())
-    frun.font.size = Pt(7)
+    set_language(doc, lang)
+    stamp_provenance(doc, prov, title=_title(data))
+    provenance_paragraph(doc, prov)
 
     doc.add_paragraph(_title(data), style="Title")
 
@@ -663,29 +651,6 @@ def _docx_quote(doc, ex: Excerpt, data: ExcerptSet) -> None:
     p = doc.add_paragraph(style="Quote")
     p.add_run(quote_text(ex, data.language))
     p.add_run(" " + citation(ex, data.language, data.attribute))
-
-
-def _docx_language(doc, tag: str) -> None:
-    """Proofing language of the document's default run properties (w:docDefaults)."""
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-
-    styles = doc.styles.element
-    defaults = styles.find(qn("w:docDefaults"))
-    if defaults is None:
-        return
-    rpr_default = defaults.find(qn("w:rPrDefault"))
-    if rpr_default is None:
-        return
-    rpr = rpr_default.find(qn("w:rPr"))
-    if rpr is None:
-        rpr = OxmlElement("w:rPr")
-        rpr_default.append(rpr)
-    lang = rpr.find(qn("w:lang"))
-    if lang is None:
-        lang = OxmlElement("w:lang")
-        rpr.append(lang)
-    lang.set(qn("w:val"), tag)
 
 
 # -- Markdown -------------------------------------------------------------------------

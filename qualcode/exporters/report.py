@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from qualcode.errors import UsageError
 from qualcode.exporters.base import Provenance, TableResult, atomic_write, check_output, provenance_for
+from qualcode.exporters.docx_util import provenance_paragraph, set_language, stamp_provenance
 from qualcode.exporters.typography import NBSP
 
 if TYPE_CHECKING:
@@ -38,8 +39,6 @@ if TYPE_CHECKING:
 FORMATS = ("docx",)
 PAGE_WIDTH_CM, PAGE_HEIGHT_CM, MARGIN_CM = 21.0, 29.7, 2.5  # A4
 LANDSCAPE_ABOVE = 8  # co-occurrence tables with more codes go on a landscape page
-_LANG_TAGS = {"fr": "fr-FR", "en": "en-GB"}
-
 _TEXTS: dict[str, dict[str, Any]] = {
     "fr": {
         "title": "Rapport de codage – {project}",
@@ -221,7 +220,7 @@ def _write_docx(path: Path, project_name: str, language: str, by: str, unit: str
                 cooc: TableResult, bar_png: Path, heat_png: Path, data, prov: Provenance,
                 result: ReportResult) -> None:
     from docx import Document
-    from docx.shared import Cm, Pt, RGBColor
+    from docx.shared import Cm, Pt
 
     t = _t(language)
     doc = Document()
@@ -229,23 +228,11 @@ def _write_docx(path: Path, project_name: str, language: str, by: str, unit: str
     section.page_width, section.page_height = Cm(PAGE_WIDTH_CM), Cm(PAGE_HEIGHT_CM)
     for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
         setattr(section, side, Cm(MARGIN_CM))
-    _docx_language(doc, _LANG_TAGS.get(language, "en-GB"))
+    set_language(doc, language)
     title = _ui(t["title"].format(project=project_name), language)
-    doc.core_properties.title = title
-    doc.core_properties.author = "qualcode"
-    doc.core_properties.comments = prov.line()[:255]
-
-    grey = RGBColor(0x59, 0x59, 0x59)
-    footer = section.footer.paragraphs[0]
-    run = footer.add_run(f"qualcode: {prov.line()}")
-    run.font.size = Pt(7)
-    run.font.color.rgb = grey
-
+    stamp_provenance(doc, prov, title=title)
     doc.add_paragraph(title, style="Title")
-    p = doc.add_paragraph()
-    run = p.add_run(f"qualcode: {prov.line()}")
-    run.font.size = Pt(8)
-    run.font.color.rgb = grey
+    provenance_paragraph(doc, prov)
 
     text_width = Cm(PAGE_WIDTH_CM - 2 * MARGIN_CM)
     n_table = n_fig = 0
@@ -461,23 +448,3 @@ def _excerpts(doc, data, language: str) -> None:
                 p = doc.add_paragraph(style="Quote")
                 p.add_run(ex_mod.quote_text(ex, language))
                 p.add_run(" " + ex_mod.citation(ex, language, data.attribute))
-
-
-def _docx_language(doc, tag: str) -> None:
-    """Proofing language of the document's default run properties."""
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-
-    defaults = doc.styles.element.find(qn("w:docDefaults"))
-    rpr_default = defaults.find(qn("w:rPrDefault")) if defaults is not None else None
-    if rpr_default is None:
-        return
-    rpr = rpr_default.find(qn("w:rPr"))
-    if rpr is None:
-        rpr = OxmlElement("w:rPr")
-        rpr_default.append(rpr)
-    lang = rpr.find(qn("w:lang"))
-    if lang is None:
-        lang = OxmlElement("w:lang")
-        rpr.append(lang)
-    lang.set(qn("w:val"), tag)

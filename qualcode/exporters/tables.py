@@ -309,22 +309,17 @@ def write_docx(tables: list[TableResult], provenance: Provenance, path: Path) ->
     from docx import Document
     from docx.enum.section import WD_ORIENT
     from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.shared import Pt, RGBColor
+    from docx.shared import Pt
+
+    from qualcode.exporters.docx_util import provenance_paragraph, stamp_provenance
 
     doc = Document()
     section = doc.sections[0]
     if any(len(t.df.columns) > 8 for t in tables):
         section.orientation = WD_ORIENT.LANDSCAPE
         section.page_width, section.page_height = section.page_height, section.page_width
-    grey = RGBColor(0x59, 0x59, 0x59)
-    footer = section.footer.paragraphs[0]
-    run = footer.add_run(f"qualcode: {provenance.line()}")
-    run.font.size = Pt(7)
-    run.font.color.rgb = grey
-    p = doc.add_paragraph()
-    run = p.add_run(f"qualcode: {provenance.line()}")
-    run.font.size = Pt(8)
-    run.font.color.rgb = grey
+    stamp_provenance(doc, provenance, title=tables[0].title if tables else None)
+    provenance_paragraph(doc, provenance)
     for t in tables:
         doc.add_heading(t.title, level=1)
         cols = [str(c) for c in t.df.columns]

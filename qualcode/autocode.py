@@ -102,6 +102,7 @@ def load_annotations(project: Project, docs: list, pipeline, *, write: bool = Tr
         for (d, _spans, key), ann in zip(missing, annotated):
             out[d["id"]] = ann
             if write:
+                # to_bytes(): the worker processes' bytes as they are when annotated in parallel
                 store.execute(
                     "INSERT INTO annotations (document_id, cache_key, pipeline, data, created_at)"
                     " VALUES (?,?,?,?,?) ON CONFLICT (document_id) DO UPDATE SET cache_key = excluded.cache_key,"
@@ -169,7 +170,7 @@ def autocode(
     codebook); ``qualcode codebook rename OLD NEW`` then makes the project follow."""
     from qualcode.codebook import load_codebook
     from qualcode.nlp import load_pipeline
-    from qualcode.rules import apply, compile_codebook
+    from qualcode.rules import compile_codebook
 
     path = project.codebook_path(codebook_path)
     codebook = load_codebook(path)
@@ -182,7 +183,6 @@ def autocode(
         _check_renames(project, codebook)
     pipeline = load_pipeline(project.language)
     compiled = compile_codebook(codebook, pipeline)
-    store = project.store
     docs = select_documents(project, documents)
     report = AutocodeReport(codebook=str(path), version=codebook.version, pipeline=pipeline.name,
                             pipeline_description=pipeline.description,
@@ -245,12 +245,26 @@ def _write_codings(project, codebook, path, docs, report, dry_run, include_inter
             " codebook_version, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,'proposed',?,?,?)",
             [(k[0], code_ids[k[1]], k[2], k[3], texts[k[0]][k[2]:k[3]], proposals[k].unit_kind, RULES_CODER,
               proposals[k].origin, codebook.version, ts, ts) for k in added])
-        # Proposals made again by the new codebook record its version and current origin.
+        # Proposals made again by the new codebook record its version and current origin:
+        # one set-based UPDATE for those whose origin is unchanged (the usual case after a
+        # codebook edit), one statement per row for the others.
+        same_origin: list[int] = []
+        new_origin: list[tuple] = []
+        for k, row in existing.items():
+            p = proposals.get(k)
+            if p is None:
+                continue
+            if row["origin"] != p.origin:
+                new_origin.append((p.origin, codebook.version, ts, row["id"]))
+            elif row["codebook_version"] != codebook.version:
+                same_origin.append(row["id"])
+        if same_origin:
+            store.execute(
+                "UPDATE codings SET codebook_version = ?, updated_at = ?"
+                " WHERE id IN (SELECT value FROM json_each(?))",
+                (codebook.version, ts, json.dumps(same_origin)))
         store.conn.executemany(
-            "UPDATE codings SET origin = ?, codebook_version = ?, updated_at = ? WHERE id = ?",
-            [(proposals[k].origin, codebook.version, ts, row["id"]) for k, row in existing.items()
-             if k in proposals and (row["origin"], row["codebook_version"]) != (proposals[k].origin,
-                                                                                codebook.version)])
+            "UPDATE codings SET origin = ?, codebook_version = ?, updated_at = ? WHERE id = ?", new_origin)
         _record_version(project, codebook, path)
         changed = {p: vars(d) for p, d in report.per_code.items() if d.added or d.removed}
         store.log(project.user, "autocode", "autocode",

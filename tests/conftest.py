@@ -67,3 +67,27 @@ def write(path: Path, content: str | bytes, encoding: str = "utf-8") -> Path:
         content = content.encode(encoding)
     path.write_bytes(content)
     return path
+
+
+def db_rows(project_or_root, sql: str, params=()) -> list[tuple]:
+    """Rows of a query on the project database, through a fresh connection."""
+    import sqlite3
+
+    # a Project, or its folder (careful: pathlib.Path has a .root attribute of its own)
+    root = project_or_root if isinstance(project_or_root, (str, os.PathLike)) else project_or_root.root
+    conn = sqlite3.connect(Path(root) / ".qualcode" / "project.db")
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
+
+
+def assert_offsets_sacred(project_or_root, *, allow_empty: bool = False) -> int:
+    """Every coding's text equals the document text between its offsets; returns how many
+    codings were checked (there must be some unless ``allow_empty``)."""
+    rows = db_rows(project_or_root, 'SELECT k.text, d.text, k.start, k."end" FROM codings k'
+                                    " JOIN documents d ON d.id = k.document_id")
+    assert rows or allow_empty, "no codings to check"
+    for coded, text, start, end in rows:
+        assert text[start:end] == coded
+    return len(rows)

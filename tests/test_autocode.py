@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 
 import pytest
 
 from conftest import write
+from conftest import assert_offsets_sacred, db_rows
 
 CODEBOOK = """\
 title: Test
@@ -56,22 +56,6 @@ def codings(cli, *args):
     res = cli("codings", "--json", *args)
     assert res.exit_code == 0, res.output
     return json.loads(res.stdout)
-
-
-def db_rows(project, sql):
-    conn = sqlite3.connect(project.root / ".qualcode" / "project.db")
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
-
-
-def assert_offsets_sacred(project):
-    """Every coding's text equals the document text between its offsets."""
-    rows = db_rows(project, 'SELECT k.text, d.text, k.start, k."end" FROM codings k JOIN documents d'
-                            " ON d.id = k.document_id")
-    for coded_text, doc_text, start, end in rows:
-        assert doc_text[start:end] == coded_text
 
 
 def test_autocode_proposes_units_with_provenance(coded, project):

@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 
 from conftest import Runner, write
+from conftest import assert_offsets_sacred
 from qualcode.project import Project
 
 CODEBOOK = """\
@@ -115,14 +116,6 @@ def run(coded_root) -> Runner:
 def coded(coded_root):
     with Project.open(coded_root) as project:
         yield project
-
-
-def assert_offsets_sacred(project):
-    rows = project.store.execute('SELECT k.text, d.text, k.start, k."end" FROM codings k '
-                                 "JOIN documents d ON d.id = k.document_id").fetchall()
-    assert rows
-    for coded_text, doc_text, start, end in rows:
-        assert doc_text[start:end] == coded_text
 
 
 def png_size(data: bytes) -> tuple[int, int]:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 
 import pytest
 
 from conftest import Runner, write
+from conftest import db_rows
 from qualcode.codebook import Rule, parse_codebook_text
 from qualcode.codebook.diff import diff_codebooks, flow_yaml, pair_codes, rule_text, similarity
 
@@ -300,14 +300,6 @@ def test_cli_errors(tmp_path):
 
 
 # --------------------------------------------------------------------------- effect on coding
-
-
-def db_rows(project, sql):
-    conn = sqlite3.connect(project.root / ".qualcode" / "project.db")
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
 
 
 def snapshot(project):

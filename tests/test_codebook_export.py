@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
-import sqlite3
 
 import pytest
 
 from conftest import Runner, write
+from conftest import assert_offsets_sacred, db_rows
 from qualcode.codebook import parse_codebook_text
 
 CODEBOOK = """\
@@ -80,20 +80,6 @@ EXPECTED = {  # path: (number, depth, coded units, participants)
     "identity/pride": ("1.2", 1, 1, 1),  # B2 rejected
     "heritage": ("2", 0, 1, 1),
 }
-
-
-def db_rows(project, sql):
-    conn = sqlite3.connect(project.root / ".qualcode" / "project.db")
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
-
-
-def assert_offsets_sacred(project):
-    for coded, text, start, end in db_rows(project, 'SELECT k.text, d.text, k.start, k."end" FROM codings k'
-                                                    " JOIN documents d ON d.id = k.document_id"):
-        assert text[start:end] == coded
 
 
 def snapshot(project):

@@ -10,11 +10,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sqlite3
 
 import pytest
 
 from conftest import Runner, write
+from conftest import assert_offsets_sacred
 from qualcode.autocode import _record_version, sync_codes
 from qualcode.cases import import_cases
 from qualcode.codebook import load_codebook
@@ -99,18 +99,6 @@ def add_coding(project: Project, document: str, code: str, snippet: str, *, code
             " codebook_version, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             (doc["id"], code_id, start, end, doc["text"][start:end], unit, coder,
              "manual" if coder != "rules" else f"{code} terms[0]", status, None, ts, ts))
-
-
-def assert_offsets_sacred(project: Project) -> None:
-    conn = sqlite3.connect(project.root / ".qualcode" / "project.db")
-    try:
-        rows = conn.execute('SELECT k.text, d.text, k.start, k."end" FROM codings k'
-                            " JOIN documents d ON d.id = k.document_id").fetchall()
-    finally:
-        conn.close()
-    assert rows
-    for coded, text, start, end in rows:
-        assert text[start:end] == coded
 
 
 def build(project: Project, tmp_path) -> Project:

@@ -14,6 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import write
+from conftest import assert_offsets_sacred
 from qualcode.cli import app
 from qualcode.manual import Locus, _rich_color, code_colors, initials, locate, quote_matches
 from qualcode.project import Project
@@ -77,14 +78,6 @@ def db(project, sql, params=()):
             return conn.execute(sql, params).fetchall()
     finally:
         conn.close()
-
-
-def assert_offsets_sacred(project):
-    rows = db(project, 'SELECT k.text, d.text, k.start, k."end" FROM codings k JOIN documents d'
-                       " ON d.id = k.document_id")
-    assert rows
-    for coded_text, doc_text, start, end in rows:
-        assert doc_text[start:end] == coded_text
 
 
 def manual(project, coder=None):

@@ -44,11 +44,11 @@ Default count (not rejected, all coders, retired codes out): codings 1-4, 6-8, 1
 from __future__ import annotations
 
 import json
-import sqlite3
 
 import pytest
 
 from conftest import Runner, write
+from conftest import assert_offsets_sacred, db_rows
 from qualcode.project import Project
 
 CODEBOOK = """\
@@ -130,20 +130,6 @@ CODINGS = [  # (document, text, occurrence, code, coder, status) -- the table of
     ("alice", "Le musée a changé la ville.", "old", "camille", "accepted"),
     ("alice", "touristes", "heritage/tourism", "camille", "accepted"),
 ]
-
-
-def db_rows(root, sql):
-    conn = sqlite3.connect(root / ".qualcode" / "project.db")
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
-
-
-def assert_offsets_sacred(root):
-    for coded, text, start, end in db_rows(root, 'SELECT k.text, d.text, k.start, k."end" FROM codings k'
-                                                 " JOIN documents d ON d.id = k.document_id"):
-        assert text[start:end] == coded
 
 
 def build_fixture(root, tmp) -> Runner:

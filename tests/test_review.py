@@ -16,6 +16,7 @@ import time
 import pytest
 
 from conftest import write
+from conftest import assert_offsets_sacred
 from qualcode.errors import QualcodeError
 from qualcode.review import (
     Highlighter,
@@ -90,14 +91,6 @@ def db(project, sql, params=()):
         return conn.execute(sql, params).fetchall()
     finally:
         conn.close()
-
-
-def assert_offsets_sacred(project):
-    rows = db(project, 'SELECT k.text, d.text, k.start, k."end" FROM codings k JOIN documents d'
-                       " ON d.id = k.document_id")
-    assert rows
-    for coded_text, doc_text, start, end in rows:
-        assert doc_text[start:end] == coded_text
 
 
 def state(project):

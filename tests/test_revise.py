@@ -9,6 +9,7 @@ import sqlite3
 import pytest
 
 from conftest import write
+from conftest import assert_offsets_sacred
 
 from qualcode.codebook import load_codebook, parse_codebook_text
 
@@ -80,13 +81,6 @@ def rows(project, sql, params=()):
 def snapshot(project):
     return {t: rows(project, f"SELECT * FROM {t} ORDER BY 1") for t in
             ("codes", "codings", "history", "review_queue", "memos", "codebook_versions")}
-
-
-def assert_offsets_sacred(project):
-    bad = rows(project, 'SELECT k.id FROM codings k JOIN documents d ON d.id = k.document_id'
-                        ' WHERE substr(d.text, k.start + 1, k."end" - k.start) != k.text')
-    assert bad == []
-    assert rows(project, "SELECT COUNT(*) FROM codings")[0][0] > 0
 
 
 def per_code(project):

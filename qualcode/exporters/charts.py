@@ -21,7 +21,6 @@ used on any data.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
@@ -382,7 +381,6 @@ def freq_bar_data(table: TableResult, *, measure: str = "participants",
                 texts.append("" if _is_missing(u) else str(int(u)))
         values.append(vals)
         ann.append(texts)
-    by = meta.get("by") or ""
     group_labels = [f"{g} (n={sizes[g]})" if measure == "participants" and g in sizes else g for g in groups]
     if measure == "participants":
         xlabel = "participants who mention the code (% of the group; count in brackets)"

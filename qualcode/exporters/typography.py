@@ -74,7 +74,7 @@ def fr_typography(text: str, *, nested: bool = False) -> str:
 
 
 def _mark(m: re.Match) -> str:
-    spaces, mark = m.group(1), m.group(2)
+    mark = m.group(2)
     s = m.string
     prev = s[m.start() - 1] if m.start() > 0 else ""
     nxt = s[m.end()] if m.end() < len(s) else ""

@@ -1,0 +1,459 @@
+"""qualcode agreement, disagreements, reconcile: agreement between coders and consensus."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from qualcode.cli import JsonOpt, ProjectOpt, app, console, open_project, print_json
+from qualcode.errors import QualcodeError, UsageError
+
+CodersOpt = Annotated[str, typer.Option(
+    "--coders", help="The coders to compare, comma-separated (e.g. Camille,Lucas).", show_default=False)]
+CodeOpt = Annotated[Optional[str], typer.Option("--code", help="Only this code and its sub-codes.",
+                                                show_default=False)]
+DocsOpt = Annotated[Optional[str], typer.Option("--docs", help="Comma-separated document names (default: all).",
+                                                show_default=False)]
+StatusOpt = Annotated[Optional[list[str]], typer.Option(
+    "--status", help="Count codings with these statuses (proposed, accepted, rejected); repeatable or "
+                     "comma-separated; default: proposed and accepted.", show_default=False)]
+AllSeenOpt = Annotated[bool, typer.Option(
+    "--all-seen", help="Every coder coded every selected document (a document without any of a coder's "
+                       "codings counts as coded and found empty, not as missing).")]
+InterviewerOpt = Annotated[bool, typer.Option("--include-interviewer", help="Compare interviewer turns too.")]
+
+
+def _split(value: str | list[str] | None) -> list[str] | None:
+    if not value:
+        return None
+    values = [value] if isinstance(value, str) else value
+    out = [v.strip() for x in values for v in x.split(",") if v.strip()]
+    return out or None
+
+
+def _options(code, docs, unit, status, all_seen, include_interviewer) -> dict:
+    from qualcode.analysis.freq import check_statuses
+
+    return {"code": code, "documents": _split(docs), "unit": unit, "statuses": check_statuses(_split(status)),
+            "include_interviewer": include_interviewer, "all_seen": all_seen}
+
+
+def _command(name: str, **opts) -> str:
+    parts = ["qualcode", name]
+    for key, value in opts.items():
+        if value is None or value is False or value == []:
+            continue
+        flag = "--" + key.replace("_", "-")
+        if value is True:
+            parts.append(flag)
+        elif isinstance(value, (list, tuple)):
+            parts += [flag, ",".join(map(str, value))]
+        else:
+            parts += [flag, str(value)]
+    return " ".join(parts)
+
+
+def _clip(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+# --------------------------------------------------------------------------- agreement
+
+
+@app.command("agreement")
+def agreement_cli(
+    coders: CodersOpt,
+    code: CodeOpt = None,
+    docs: DocsOpt = None,
+    unit: Annotated[str, typer.Option(
+        "--unit", help="sentence (recommended), turn, or char (every character, as NVivo's coding "
+                       "comparison).")] = "sentence",
+    status: StatusOpt = None,
+    all_seen: AllSeenOpt = False,
+    include_interviewer: InterviewerOpt = False,
+    format: Annotated[Optional[str], typer.Option(
+        "--format", "-f", help="Export format: csv, xlsx, md, tex, docx, json (default: from --output).")] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="File to write.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")] = False,
+    json: JsonOpt = False,
+    project: ProjectOpt = None,
+) -> None:
+    """Agreement between coders per code and overall: units coded by each, by both, by neither,
+    % agreement, Cohen's kappa (two coders) and Krippendorff's alpha, with their usual readings."""
+    from qualcode.analysis.agreement import agreement
+    from qualcode.analysis.units import LEVELS, check_kind
+
+    check_kind(unit, LEVELS)
+    names = _split(coders) or []
+    opts = _options(code, docs, unit, status, all_seen, include_interviewer)
+    if json and (format or output):
+        raise UsageError("--json prints to stdout: use --format json --output FILE to write a file")
+    with open_project(project) as proj:
+        report = agreement(proj, names, code=code, documents=opts["documents"], unit=unit,
+                           statuses=opts["statuses"], include_interviewer=include_interviewer, all_seen=all_seen)
+        if json:
+            print_json(report.to_dict())
+            return
+        table = report.to_result()
+        cmd = _command("agreement", coders=report.coders, code=code, docs=opts["documents"],
+                       unit=None if unit == "sentence" else unit, status=_split(status), all_seen=all_seen,
+                       include_interviewer=include_interviewer)
+        filters = {"unit": unit, "code": code, "docs": opts["documents"], "status": "+".join(opts["statuses"]),
+                   "all_seen": all_seen or None, "include_interviewer": include_interviewer or None}
+        if format or output:
+            from qualcode.exporters.base import provenance_for
+            from qualcode.exporters.tables import (
+                TEXT_FORMATS,
+                format_for,
+                render_text,
+                write_tables,
+            )
+
+            prov = provenance_for(proj, cmd, filters=filters, coders=report.coders)
+            fmt = format_for(format, output)
+            if output is None:
+                if fmt not in TEXT_FORMATS:
+                    raise UsageError(f"--format {fmt} needs --output FILE")
+                sys.stdout.write(render_text([table], fmt, prov))
+                return
+            write_tables([table], fmt, output, prov, force=force)
+            console().print(f"wrote {output} ({fmt}, 1 table)", markup=False)
+            return
+    out = console()
+    out.print(render_agreement(report))
+
+
+def render_agreement(report):
+    """A rich table: the code tree (labels), counts, %, κ and α with their bands, notes."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from qualcode.analysis.agreement import krippendorff_band, landis_koch
+
+    two = len(report.coders) == 2
+    level = {"sentence": "sentences", "turn": "turns", "char": "characters"}[report.level]
+    title = f"Agreement between {', '.join(report.coders)} ({level})" + (f": {report.code}" if report.code else "")
+    table = Table(title=Text(title, style="bold"), box=None, title_justify="left", caption_justify="left",
+                  show_edge=False, pad_edge=False)
+    table.add_column("code", no_wrap=True, overflow="ellipsis", min_width=12)
+    for h in ["chars" if report.level == "char" else "units", *report.coders,
+              *(("both", "neither") if two else ("all", "none")), "%"]:
+        table.add_column(h, justify="right", no_wrap=True)
+    if two:
+        table.add_column("κ", justify="right", no_wrap=True)
+        table.add_column("κ band", no_wrap=True)
+    table.add_column("α", justify="right", no_wrap=True)
+    table.add_column("α band", no_wrap=True)
+    rows = [*report.rows, report.pooled, report.mean]
+    notes = any(r.note for r in rows)
+    if notes:
+        table.add_column("note", style="dim", overflow="fold")
+
+    def num(v, d):
+        return "n/a" if v is None else f"{v:.{d}f}"
+
+    for r in rows:
+        s = r.stats
+        counts = r is not report.mean
+        cells = ["  " * r.depth + r.label]
+        if counts:
+            cells += [str(s.units), *[str(s.coded.get(c, 0)) for c in report.coders], str(s.all), str(s.none)]
+        else:
+            cells += [""] * (3 + len(report.coders))
+        cells.append(num(s.percent, 1))
+        if two:
+            cells += [num(s.kappa, 3), landis_koch(s.kappa) or ""]
+        cells += [num(s.alpha, 3), krippendorff_band(s.alpha) or ""] + ([r.note] if notes else [])
+        if r is report.pooled and table.rows:
+            table.rows[-1].end_section = True
+        bold = r.depth == 0
+        table.add_row(*cells, style="bold" if bold and r in (report.pooled, report.mean) else None)
+    table.caption = Text("\n".join(report.notes), style="dim")
+    return table
+
+
+# --------------------------------------------------------------------------- disagreements
+
+
+@app.command("disagreements")
+def disagreements_cli(
+    coders: CodersOpt,
+    code: CodeOpt = None,
+    docs: DocsOpt = None,
+    unit: Annotated[str, typer.Option("--unit", help="sentence or turn.")] = "sentence",
+    status: StatusOpt = None,
+    all_seen: AllSeenOpt = False,
+    include_interviewer: InterviewerOpt = False,
+    width: Annotated[int, typer.Option("--width", help="Characters of unit text shown (0: all).")] = 160,
+    json: JsonOpt = False,
+    project: ProjectOpt = None,
+) -> None:
+    """List the units where the coders differ, code by code, with the text and each coder's codes."""
+    from qualcode.reconcile import disagreements
+
+    opts = _options(code, docs, unit, status, all_seen, include_interviewer)
+    with open_project(project) as proj:
+        items, cmp = disagreements(proj, _split(coders) or [], **opts)
+    if json:
+        print_json({"coders": cmp.coders, "unit": cmp.unit_kind, "skipped_documents": cmp.skipped,
+                    "disagreements": [it.to_dict() for it in items]})
+        return
+    from rich.markup import escape
+    from rich.text import Text
+
+    out = console()
+    by_code: dict[str, list] = {}
+    for it in items:
+        by_code.setdefault(it.code, []).append(it)
+    for path in cmp.paths:
+        group = by_code.get(path)
+        if not group:
+            continue
+        out.print(f"[bold]{escape(path)}[/] ({len(group)})")
+        for it in group:
+            line = Text(f"  {it.document}:{it.turn}", style="dim")
+            line.append(f" {it.speaker or '—'}", style="dim")
+            line.append("  coded by " + ", ".join(it.coded_by), style="green")
+            line.append(" · not by " + ", ".join(it.not_coded_by), style="red")
+            out.print(line)
+            text = " ".join(it.text.split())
+            out.print("    " + escape(_clip(text, width) if width else text))
+            for c in cmp.coders:
+                others = [x for x in it.codes.get(c, []) if x != it.code]
+                if others:
+                    out.print(f"    [dim]{escape(c)} also: {escape(', '.join(others))}[/]")
+    for doc, who in cmp.skipped.items():
+        out.print(f"[dim]skipped {escape(doc)}: not coded by {escape(', '.join(who))}[/]")
+    noun = {"sentence": "sentences", "turn": "turns"}[cmp.unit_kind]
+    out.print(f"{len(items)} disagreement{'s' * (len(items) != 1)} between {', '.join(cmp.coders)} "
+              f"({noun}, codes as applied)", markup=False)
+
+
+# --------------------------------------------------------------------------- reconcile
+
+
+KEYS_HELP = [
+    ("k", "keep: the consensus codes this unit with this code"),
+    ("d", "drop: it does not"),
+    ("s", "skip: decide later"),
+    ("q", "quit (every decision is already saved; Ctrl-C too)"),
+    ("?", "this help"),
+]
+WORDS = {"keep": "k", "drop": "d", "skip": "s", "quit": "q", "help": "?", "h": "?"}
+
+
+def render_item(out, item, position: int, total: int) -> None:
+    from rich.console import Group
+    from rich.panel import Panel
+    from rich.text import Text
+
+    head = Text()
+    head.append(f"{position}/{total}  ", style="bold")
+    head.append(item.document, style="bold")
+    head.append(f" · turn {item.turn} · {item.speaker or 'no speaker'} · {item.start}:{item.end}")
+    code = Text()
+    code.append(item.code, style="bold")
+    if item.label and item.label != item.code:
+        code.append(f" — {item.label}")
+    body = Text(item.text.strip())
+    lines = [code, Text(""), body, Text("")]
+    for c, spans in item.spans.items():
+        t = Text(f"{c}: ", style="bold green")
+        t.append("coded")
+        for s in spans:
+            if (s["start"], s["end"]) != (item.start, item.end):
+                t.append(f" «{_clip(s['text'], 120)}»", style="italic")
+        lines.append(t)
+    for c in item.not_coded_by:
+        t = Text(f"{c}: ", style="bold red")
+        others = item.codes.get(c, [])
+        t.append("not coded" + (f" (codes here: {', '.join(others)})" if others else ""))
+        lines.append(t)
+    out.print(Panel(Group(*lines), title=head, title_align="left"), soft_wrap=False)
+
+
+def reconcile_session(project, items: list, consensus: str, *, reader, out) -> dict:
+    """Step through the pending disagreements; each decision is saved at once."""
+    from rich.markup import escape
+
+    from qualcode.reconcile import decide, still_pending
+
+    counts = {"kept": 0, "dropped": 0, "skipped": 0}
+    try:
+        i = 0
+        while i < len(items):
+            item = items[i]
+            if not still_pending(project, item, consensus):
+                i += 1
+                continue
+            render_item(out, item, i + 1, len(items))
+            key = reader.key("k keep  d drop  s skip  q quit  ? help ")
+            key = WORDS.get(key, key)
+            if key == "q":
+                break
+            if key in ("", "?"):
+                for k, what in KEYS_HELP:
+                    out.print(f"  [bold]{escape(k):>2}[/]  {escape(what)}")
+                continue
+            if key == "s":
+                counts["skipped"] += 1
+            elif key in ("k", "d"):
+                decision = "keep" if key == "k" else "drop"
+                try:
+                    decide(project, item, decision, consensus)
+                except QualcodeError as exc:
+                    out.print(f"[bold red]error:[/] {escape(str(exc))}")
+                else:
+                    counts["kept" if key == "k" else "dropped"] += 1
+                    out.print(f"[dim]saved:[/] {decision} {escape(item.code)} for {escape(consensus)}")
+            else:
+                out.print(f"unknown key {escape(key)!r}: ? for help")
+                continue
+            i += 1
+        else:
+            out.print("End of the list.")
+    except EOFError:
+        out.print()
+    except KeyboardInterrupt:
+        out.print("\ninterrupted")
+    return counts
+
+
+@app.command("reconcile")
+def reconcile_cli(
+    coders: CodersOpt,
+    as_: Annotated[str, typer.Option("--as", help="Name of the consensus coder to build.")] = "consensus",
+    code: CodeOpt = None,
+    docs: DocsOpt = None,
+    unit: Annotated[str, typer.Option("--unit", help="sentence or turn.")] = "sentence",
+    status: StatusOpt = None,
+    all_seen: AllSeenOpt = False,
+    include_interviewer: InterviewerOpt = False,
+    export: Annotated[Optional[Path], typer.Option(
+        "--export", help="Write the disagreements to decide to FILE.xlsx or FILE.csv with a decision column.",
+        show_default=False)] = None,
+    import_file: Annotated[Optional[Path], typer.Option(
+        "--import", help="Apply the decisions of a filled sheet (all or nothing).", show_default=False)] = None,
+    force: Annotated[bool, typer.Option("--force", help="With --export: overwrite FILE.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="With --import: check and count, change nothing.")] = False,
+    list_: Annotated[bool, typer.Option("--list", help="List the disagreements left to decide and exit.")] = False,
+    json: JsonOpt = False,
+    project: ProjectOpt = None,
+) -> None:
+    """Build a consensus coder: units every coder coded go in automatically; disagreements are
+    decided one by one (k keep, d drop, s skip, q quit) or through a spreadsheet.
+
+    Each decision is saved at once; run it again to continue where you stopped.
+    """
+    from qualcode.reconcile import start
+
+    modes = [name for name, on in (("--export", export is not None), ("--import", import_file is not None),
+                                   ("--list", list_)) if on]
+    if len(modes) > 1:
+        raise UsageError(f"{' and '.join(modes)} cannot be combined")
+    if force and export is None:
+        raise UsageError("--force goes with --export")
+    if dry_run and import_file is None:
+        raise UsageError("--dry-run goes with --import")
+    if json and not modes:
+        raise UsageError("--json goes with --list, --export or --import (the reconciliation itself is interactive)")
+    opts = _options(code, docs, unit, status, all_seen, include_interviewer)
+    names = _split(coders) or []
+    cmd = _command("reconcile", coders=names, **{"as": as_}, code=code, docs=opts["documents"], unit=unit)
+    if export is not None and export.suffix.lower() not in (".csv", ".xlsx"):
+        raise QualcodeError(f"unsupported file type {export.suffix!r} for --export (use .xlsx or .csv)")
+    with open_project(project) as proj:
+        from qualcode.reconcile import plan
+
+        out = console(stderr=json)
+        if list_ or (import_file is not None and dry_run):
+            run, p = None, plan(proj, names, as_, **opts)  # writes nothing
+            _skipped(out, p)
+            if list_:
+                return _list(p, json, out)
+            return _import(proj, p, import_file, dry_run, json, cmd)
+        if import_file is not None or export is not None:
+            # one transaction: the agreed part and the import (or the file) or nothing
+            with proj.store.transaction():
+                run, p = start(proj, names, as_, command=cmd, **opts)
+                if import_file is not None:
+                    _import(proj, p, import_file, dry_run, json, cmd)
+                    _ran(out, run, p)
+                    return
+                _ran(out, run, p)
+                from qualcode.reconcile import export_pending
+
+                n = export_pending(proj, p, export, force=force, command=cmd + f" --export {export}")
+            if json:
+                print_json({"path": str(export), "rows": n, "run": run.to_dict()})
+                return
+            out.print(f"wrote {export}: {n} disagreement{'s' * (n != 1)} to decide. Fill the 'decision' column "
+                      f"(keep or drop), then run: {cmd} --import {export}", markup=False)
+            return
+        run, p = start(proj, names, as_, command=cmd, **opts)
+        _ran(out, run, p)
+        if not p.pending:
+            out.print(f"Nothing to decide: {p.agreed} agreed, {p.decided} disagreements decided.", markup=False)
+            return
+        from qualcode.cli.review_cmds import KeyReader
+        from qualcode.reconcile import log_session
+
+        out.print(f"{len(p.pending)} disagreements to decide ({p.decided} decided before). "
+                  "Keys: k keep · d drop · s skip · q quit · ? help", markup=False)
+        counts = reconcile_session(proj, list(p.pending), p.consensus, reader=KeyReader(out), out=out)
+        left = len(plan(proj, names, as_, **opts).pending)
+        log_session(proj, p.consensus, p.comparison.coders, counts["kept"], counts["dropped"], counts["skipped"],
+                    left, command=cmd)
+        out.print(f"This session: {counts['kept']} kept, {counts['dropped']} dropped, {counts['skipped']} skipped. "
+                  "Every decision is saved.", markup=False)
+        out.print(f"{left} left to decide: run 'qualcode reconcile' again to continue." if left
+                  else "Nothing left to decide.", markup=False)
+
+
+def _skipped(out, p) -> None:
+    for doc, who in p.comparison.skipped.items():
+        out.print(f"skipped {doc}: not coded by {', '.join(who)}", markup=False)
+
+
+def _ran(out, run, p) -> None:
+    if run.added or run.removed:
+        out.print(f"{p.consensus}: {run.added} agreed coding{'s' * (run.added != 1)} added"
+                  + (f", {run.removed} no longer agreed removed" if run.removed else ""), markup=False)
+    _skipped(out, p)
+
+
+def _list(p, json: bool, out) -> None:
+    """What is left to decide (nothing is written: the agreed part is applied by the other modes)."""
+    if json:
+        print_json({"consensus": p.consensus, "coders": p.comparison.coders, "unit": p.comparison.unit_kind,
+                    "agreed": p.agreed, "decided": p.decided, "to_add": len(p.add), "to_remove": len(p.remove),
+                    "skipped_documents": p.comparison.skipped, "pending": [it.to_dict() for it in p.pending]})
+        return
+    for it in p.pending:
+        out.print(f"{it.document}:{it.turn} {it.code}  coded by {', '.join(it.coded_by)} · not by "
+                  f"{', '.join(it.not_coded_by)}  {_clip(it.text, 100)}", markup=False)
+    out.print(f"{len(p.pending)} disagreements to decide ({p.decided} decided, {p.agreed} agreed"
+              + (f", {len(p.add)} agreed codings to add" if p.add else "") + ")", markup=False)
+
+
+def _import(proj, p, path: Path, dry_run: bool, json: bool, cmd: str) -> None:
+    from qualcode.reconcile import ReconcileImportError, import_decisions
+
+    try:
+        report = import_decisions(proj, p, path, dry_run=dry_run, command=cmd + f" --import {path}")
+    except ReconcileImportError as exc:
+        err = console(stderr=True)
+        for line in exc.problems:
+            err.print(line, markup=False)
+        raise QualcodeError(str(exc)) from None
+    if json:
+        print_json(report.to_dict())
+        return
+    verb = "would apply" if dry_run else "applied"
+    console().print(f"{path}: {report.rows} rows; {verb}: {report.kept} kept, {report.dropped} dropped; "
+                    f"{report.empty} without decision; {report.already} decided before"
+                    + (" (dry run: nothing changed)" if dry_run else ""), markup=False)

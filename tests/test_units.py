@@ -1,0 +1,161 @@
+"""qualcode.analysis.units: the units of comparison and which of them a coder coded."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import write
+
+from qualcode.analysis.units import (
+    Unit,
+    active_codes,
+    char_universe,
+    check_coders,
+    coded_spans,
+    coded_units,
+    coder_documents,
+    merge_intervals,
+    project_units,
+    unit_text,
+)
+from qualcode.errors import QualcodeError, UsageError
+from qualcode.manual import code
+
+CODEBOOK = """\
+title: Units test
+language: fr
+codes:
+  - code: mine
+    children:
+      - code: work
+      - code: family
+  - code: future
+"""
+
+DOC = """\
+Enquêtrice : Vous êtes d'ici ? Racontez-moi.
+Paul : Je suis né ici. Mon père était mineur. Il descendait à la fosse.
+Enquêtrice : Et aujourd'hui ?
+Paul : Aujourd'hui tout a changé. Les jeunes partent.
+"""
+
+
+@pytest.fixture
+def proj(project, cli, tmp_path):
+    write(project.root / "codebooks" / "units.yaml", CODEBOOK)
+    assert cli("import", write(tmp_path / "paul.txt", DOC)).exit_code == 0
+    assert cli("import", write(tmp_path / "other.txt", "Marie : Rien à dire.\nMarie : Vraiment rien.\n")).exit_code == 0
+    return project
+
+
+def text_of(project, unit: Unit) -> str:
+    return project.store.document_by_name("paul")["text"][unit.start:unit.end]
+
+
+def test_turn_units_leave_out_interviewer_turns(proj):
+    units = project_units(proj, "turn", ["paul"])
+    assert [u.turn_index for u in units] == [2, 4]
+    assert [text_of(proj, u) for u in units] == [
+        "Je suis né ici. Mon père était mineur. Il descendait à la fosse.",
+        "Aujourd'hui tout a changé. Les jeunes partent."]
+    every = project_units(proj, "turn", ["paul"], include_interviewer=True)
+    assert [u.turn_index for u in every] == [1, 2, 3, 4]
+    # every document, in name order ("other" has two turns by Marie, a participant)
+    names = {r["id"]: r["name"] for r in proj.store.documents()}
+    assert [names[u.document_id] for u in project_units(proj, "turn")] == ["other", "other", "paul", "paul"]
+
+
+def test_sentence_units_from_the_annotation(proj, monkeypatch):
+    units = project_units(proj, "sentence", ["paul"])
+    assert [(u.turn_index, text_of(proj, u)) for u in units] == [
+        (2, "Je suis né ici."), (2, "Mon père était mineur."), (2, "Il descendait à la fosse."),
+        (4, "Aujourd'hui tout a changé."), (4, "Les jeunes partent.")]
+    assert len(project_units(proj, "sentence", ["paul"], include_interviewer=True)) == 8
+
+    # The annotation is now cached: units come back without loading the spaCy pipeline.
+    import qualcode.nlp
+
+    def no_pipeline(*a, **k):
+        raise AssertionError("the pipeline should not be loaded")
+
+    monkeypatch.setattr(qualcode.nlp, "load_pipeline", no_pipeline)
+    assert project_units(proj, "sentence", ["paul"]) == units
+
+
+def test_bad_arguments(proj):
+    with pytest.raises(UsageError, match="char"):
+        project_units(proj, "char")
+    with pytest.raises(UsageError, match="unknown unit 'word'"):
+        project_units(proj, "word")
+    with pytest.raises(QualcodeError, match="no document named 'pual'.*paul"):
+        project_units(proj, "turn", ["pual"])
+
+
+def test_overlap_rule_any_character(proj):
+    units = project_units(proj, "sentence", ["paul"])
+    s1, s2 = units[:2]
+    # one character of sentence 2; a span across the end of sentence 1 and the start of 2;
+    # a quote in an interviewer turn (not a unit)
+    code(proj, "paul", "future", span=(s2.start + 1, s2.start + 2), coder="A")
+    code(proj, "paul", "mine/work", span=(s1.end - 4, s2.start + 3), coder="A")
+    code(proj, "paul", "mine", quote="Racontez-moi", coder="A")
+    got = coded_units(proj, units, "A", ["mine", "mine/work", "mine/family", "future"])
+    assert got == {"mine": {0, 1}, "mine/work": {0, 1}, "mine/family": set(), "future": {1}}
+    # without roll-up the parent has only its own coding, which is in no unit
+    exact = coded_units(proj, units, "A", ["mine", "mine/work"], rollup=False)
+    assert exact == {"mine": set(), "mine/work": {0, 1}}
+    # with interviewer turns, the parent's own quote marks the interviewer's sentence 2
+    every = project_units(proj, "sentence", ["paul"], include_interviewer=True)
+    exact = coded_units(proj, every, "A", ["mine"], rollup=False)
+    assert [text_of(proj, every[i]) for i in exact["mine"]] == ["Racontez-moi."]
+    assert coded_units(proj, units, "B", ["mine"]) == {"mine": set()}
+
+
+def test_statuses_and_retired_codes(proj):
+    units = project_units(proj, "turn", ["paul"])
+    rows = code(proj, "paul", "mine/family", turn=2, coder="A")
+    code(proj, "paul", "future", turn=4, coder="A")
+    assert coded_units(proj, units, "A", ["mine", "future"]) == {"mine": {0}, "future": {1}}
+    # test setup: a rejected coding, then a retired code
+    with proj.store.transaction():
+        proj.store.execute("UPDATE codings SET status = 'rejected' WHERE id = ?", (rows[0]["id"],))
+    assert coded_units(proj, units, "A", ["mine"]) == {"mine": set()}
+    assert coded_units(proj, units, "A", ["mine"], statuses=("accepted", "rejected")) == {"mine": {0}}
+    # a rejected coding still shows the coder saw the document
+    assert coder_documents(proj, "A") == {proj.store.document_by_name("paul")["id"]}
+    with proj.store.transaction():
+        proj.store.execute("UPDATE codes SET status = 'retired' WHERE path = 'future'")
+    assert coded_units(proj, units, "A", ["future"]) == {"future": set()}
+    with pytest.raises(QualcodeError, match="retired"):
+        active_codes(proj, "future")
+
+
+def test_active_codes_subtree_and_errors(proj, cli):
+    code(proj, "paul", "future", turn=2, coder="A")  # syncs the codebook's codes
+    assert [(c["path"], c["depth"]) for c in active_codes(proj)] == [
+        ("mine", 0), ("mine/work", 1), ("mine/family", 1), ("future", 0)]
+    assert [(c["path"], c["depth"]) for c in active_codes(proj, "mine/work")] == [("mine/work", 0)]
+    with pytest.raises(QualcodeError, match="unknown code 'mines'.*'mine'"):
+        active_codes(proj, "mines")
+    with pytest.raises(QualcodeError, match="no codings by coder 'Z'"):
+        check_coders(proj, ["A", "Z"])
+    with pytest.raises(UsageError, match="at least 2"):
+        check_coders(proj, ["A", "A "])
+
+
+def test_char_universe_and_coded_spans(proj):
+    doc = proj.store.document_by_name("paul")
+    turns = proj.store.turns(doc["id"])
+    assert char_universe(proj, ["paul"]) == {doc["id"]: [(turns[1]["start"], turns[1]["end"]),
+                                                        (turns[3]["start"], turns[3]["end"])]}
+    code(proj, "paul", "mine/work", span=(60, 70), coder="A")
+    code(proj, "paul", "mine/family", span=(65, 80), coder="A")
+    code(proj, "paul", "mine/family", span=(90, 95), coder="A")
+    spans = coded_spans(proj, "A", ["mine", "mine/family"])
+    assert spans == {"mine": {doc["id"]: [(60, 80), (90, 95)]}, "mine/family": {doc["id"]: [(65, 80), (90, 95)]}}
+    assert coded_spans(proj, "A", ["mine"], rollup=False) == {"mine": {}}
+    assert merge_intervals([(5, 8), (1, 3), (3, 4), (7, 9)]) == [(1, 4), (5, 9)]
+
+
+def test_unit_text_collapses_whitespace():
+    assert unit_text("a  b\n c d", Unit(1, 0, 9, 1)) == "a b c d"
+    assert unit_text("a  b\n c d", Unit(1, 0, 9, 1), width=4) == "a b…"

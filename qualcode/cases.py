@@ -9,8 +9,6 @@ Excel writes them. Values that look like numbers are stored as numbers (``42``,
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +16,8 @@ from typing import Any
 
 from qualcode.errors import InputError
 from qualcode.project import Project
-from qualcode.textnorm import decode_bytes, normalize_text
+from qualcode.sheets import read_rows
+from qualcode.textnorm import normalize_text
 
 CASE_COLUMNS = ("case", "cas", "participant", "case_id")
 DOCUMENT_COLUMNS = ("document", "documents", "doc", "file", "fichier")
@@ -60,49 +59,8 @@ def typed(value: Any) -> Any:
 
 def read_table(path: str | Path) -> tuple[list[str], list[tuple[int, list[Any]]]]:
     """Header and (line number, cells) rows of a CSV or XLSX file."""
-    p = Path(path)
-    if not p.is_file():
-        raise InputError("no such file", path=str(p))
-    suffix = p.suffix.lower()
-    if suffix in (".xlsx", ".xlsm"):
-        return _read_xlsx(p)
-    if suffix not in (".csv", ".tsv", ".txt"):
-        raise InputError(f"unsupported file type {suffix!r} (use .csv or .xlsx)", path=str(p))
-    decoded = decode_bytes(p.read_bytes(), str(p))
-    text = normalize_text(decoded.text)
-    if not text.strip():
-        raise InputError("empty file", path=str(p))
-    first = text.split("\n", 1)[0]
-    try:
-        dialect = csv.Sniffer().sniff(first, delimiters=",;\t")
-        delimiter = dialect.delimiter
-    except csv.Error:
-        delimiter = max(",;\t", key=first.count)
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    rows = [(i, row) for i, row in enumerate(reader, 1)]
-    header = [h.strip() for h in rows[0][1]]
-    return header, [(i, r) for i, r in rows[1:] if any(c.strip() for c in r)]
-
-
-def _read_xlsx(p: Path) -> tuple[list[str], list[tuple[int, list[Any]]]]:
-    import zipfile
-
-    from openpyxl import load_workbook
-
-    try:
-        wb = load_workbook(p, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise InputError(f"not a readable XLSX file ({exc})", path=str(p)) from None
-    ws = wb.worksheets[0]
-    rows = []
-    for i, row in enumerate(ws.iter_rows(values_only=True), 1):
-        cells = list(row)
-        if any(c is not None and str(c).strip() for c in cells):
-            rows.append((i, cells))
-    wb.close()
-    if not rows:
-        raise InputError("empty spreadsheet", path=str(p))
-    header = ["" if h is None else str(h).strip() for h in rows[0][1]]
+    rows = read_rows(path, comments=False)
+    header = ["" if h is None else normalize_text(str(h)).strip() for h in rows[0][1]]
     return header, rows[1:]
 
 

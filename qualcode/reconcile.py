@@ -58,6 +58,7 @@ from qualcode.analysis.units import (
 )
 from qualcode.errors import InputError, QualcodeError, UsageError
 from qualcode.project import Project
+from qualcode.sheets import SheetProblems, read_rows
 from qualcode.store import now
 
 DEFAULT_CONSENSUS = "consensus"
@@ -525,54 +526,8 @@ class ImportReport:
         return asdict(self)
 
 
-class ReconcileImportError(QualcodeError):
+class ReconcileImportError(SheetProblems):
     """Problems found in a reconcile sheet; nothing was imported."""
-
-    def __init__(self, path: str, problems: list[str]):
-        self.problems = problems
-        super().__init__(f"{len(problems)} problem{'s' * (len(problems) != 1)} in {path}: nothing imported")
-
-
-def _read_rows(p: Path) -> list[tuple[int, list[Any]]]:
-    """(row or line number, cells) of every non-empty, non-comment row of a CSV or XLSX
-    file (first sheet)."""
-    if not p.is_file():
-        raise InputError("no such file", path=str(p))
-    suffix = p.suffix.lower()
-    rows: list[tuple[int, list[Any]]] = []
-    if suffix in (".xlsx", ".xlsm"):
-        import zipfile
-
-        from openpyxl import load_workbook
-
-        try:
-            wb = load_workbook(p, read_only=True, data_only=True)
-        except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-            raise InputError(f"not a readable XLSX file ({exc})", path=str(p)) from None
-        ws = wb["reconcile"] if "reconcile" in wb.sheetnames else wb.worksheets[0]
-        rows = [(i, list(row)) for i, row in enumerate(ws.iter_rows(values_only=True), 1)]
-        wb.close()
-    elif suffix in (".csv", ".tsv", ".txt"):
-        from qualcode.textnorm import decode_bytes, normalize_text
-
-        text = normalize_text(decode_bytes(p.read_bytes(), str(p)).text)
-        lines = [ln for ln in text.split("\n") if ln.strip() and not ln.lstrip('"').startswith("#")]
-        delimiter = max(",;\t", key=lines[0].count) if lines else ","
-        reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-        line = 1
-        for cells in reader:
-            rows.append((line, cells))
-            line = reader.line_num + 1
-    else:
-        raise InputError(f"unsupported file type {suffix!r} (use .xlsx or .csv)", path=str(p))
-    out = []
-    for i, cells in rows:
-        filled = [str(c).strip() for c in cells if c is not None and str(c).strip()]
-        if filled and not filled[0].startswith("#"):
-            out.append((i, cells))
-    if not out:
-        raise InputError("empty file: no header row", path=str(p))
-    return out
 
 
 def _cell(cells: list, i: int | None) -> str:
@@ -594,7 +549,7 @@ def import_decisions(project: Project, p: Plan, path: str | Path, *, dry_run: bo
     problem, and nothing is applied. Rows already decided are left as they are."""
     target = Path(path)
     where = str(target)
-    rows = _read_rows(target)
+    rows = read_rows(target, sheet="reconcile")
     header_line, header = rows[0]
     names = [_cell(header, i).casefold() for i in range(len(header))]
 

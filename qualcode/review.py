@@ -41,6 +41,7 @@ from typing import Any
 
 from qualcode.errors import InputError, QualcodeError
 from qualcode.project import Project
+from qualcode.sheets import SheetProblems, read_rows
 from qualcode.store import TurnIndex, now
 
 RULES_CODER = "rules"
@@ -649,58 +650,8 @@ class ImportReport:
         return asdict(self)
 
 
-class ReviewImportError(QualcodeError):
+class ReviewImportError(SheetProblems):
     """Problems found in a review file; nothing was imported."""
-
-    def __init__(self, path: str, problems: list[str]):
-        self.problems = problems
-        super().__init__(f"{len(problems)} problem{'s' * (len(problems) != 1)} in {path}: nothing imported")
-
-
-def _read_sheet(p: Path) -> list[tuple[int, list[Any]]]:
-    """(row or line number, cells) of every non-empty row; comment rows (# …) dropped."""
-    if not p.is_file():
-        raise InputError("no such file", path=str(p))
-    suffix = p.suffix.lower()
-    rows: list[tuple[int, list[Any]]] = []
-    if suffix in (".xlsx", ".xlsm"):
-        import zipfile
-
-        from openpyxl import load_workbook
-
-        try:
-            wb = load_workbook(p, read_only=True, data_only=True)
-        except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-            raise InputError(f"not a readable XLSX file ({exc})", path=str(p)) from None
-        ws = wb["review"] if "review" in wb.sheetnames else wb.worksheets[0]
-        for i, row in enumerate(ws.iter_rows(values_only=True), 1):
-            rows.append((i, list(row)))
-        wb.close()
-    elif suffix in (".csv", ".tsv", ".txt"):
-        from qualcode.textnorm import decode_bytes, normalize_text
-
-        text = normalize_text(decode_bytes(p.read_bytes(), str(p)).text)
-        lines = [ln for ln in text.split("\n") if ln.strip() and not ln.lstrip('"').startswith("#")]
-        first = lines[0] if lines else ""
-        delimiter = max(",;\t", key=first.count) if first else ","
-        reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-        line = 1
-        for cells in reader:
-            rows.append((line, cells))
-            line = reader.line_num + 1
-    else:
-        raise InputError(f"unsupported file type {suffix!r} (use .xlsx or .csv)", path=str(p))
-    out = []
-    for i, cells in rows:
-        if not any(c is not None and str(c).strip() for c in cells):
-            continue
-        first = next((str(c).strip() for c in cells if c is not None and str(c).strip()), "")
-        if first.startswith("#"):
-            continue
-        out.append((i, cells))
-    if not out:
-        raise InputError("empty review file", path=str(p))
-    return out
 
 
 def _cell(cells: list, i: int | None) -> str:
@@ -729,7 +680,7 @@ def import_review(project: Project, path: str | Path, *, dry_run: bool = False,
     """
     p = Path(path)
     where = str(p)
-    rows = _read_sheet(p)
+    rows = read_rows(p, sheet="review")
     header_line, header = rows[0]
     names = [_cell(header, i).casefold() for i in range(len(header))]
 

@@ -1,0 +1,75 @@
+"""Reading the spreadsheets people fill in: CSV as French Excel writes it, or XLSX.
+
+Used by ``cases import``, ``review --import`` and ``reconcile --import``. CSV files may be
+comma-, semicolon- or tab-separated, UTF-8 (with or without BOM) or cp1252; rows are
+numbered by their line in the file (XLSX: by their row), so problems can name them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from typing import Any
+
+from qualcode.errors import InputError, QualcodeError
+
+
+class SheetProblems(QualcodeError):
+    """Problems found in a filled-in sheet (one ``FILE:ROW: message`` each); nothing was
+    imported."""
+
+    def __init__(self, path: str, problems: list[str]):
+        self.problems = problems
+        super().__init__(f"{len(problems)} problem{'s' * (len(problems) != 1)} in {path}: nothing imported")
+
+
+def _filled(cells: list) -> list[str]:
+    return [str(c).strip() for c in cells if c is not None and str(c).strip()]
+
+
+def read_rows(path: str | Path, *, sheet: str | None = None, comments: bool = True) -> list[tuple[int, list[Any]]]:
+    """(line or row number, cells) of every non-empty row of a CSV or XLSX file.
+
+    ``sheet``: the XLSX sheet to read when it exists (else the first). ``comments``: drop
+    rows whose first filled cell starts with ``#`` (exports put their provenance there).
+    Raises InputError for a missing, unreadable, unsupported or empty file.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise InputError("no such file", path=str(p))
+    suffix = p.suffix.lower()
+    rows: list[tuple[int, list[Any]]] = []
+    if suffix in (".xlsx", ".xlsm"):
+        import zipfile
+
+        from openpyxl import load_workbook
+
+        try:
+            wb = load_workbook(p, read_only=True, data_only=True)
+        except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+            raise InputError(f"not a readable XLSX file ({exc})", path=str(p)) from None
+        ws = wb[sheet] if sheet and sheet in wb.sheetnames else wb.worksheets[0]
+        rows = [(i, list(row)) for i, row in enumerate(ws.iter_rows(values_only=True), 1)]
+        wb.close()
+    elif suffix in (".csv", ".tsv", ".txt"):
+        from qualcode.textnorm import decode_bytes, normalize_text
+
+        text = normalize_text(decode_bytes(p.read_bytes(), str(p)).text)
+        lines = [ln for ln in text.split("\n") if ln.strip() and not (comments and ln.lstrip('"').startswith("#"))]
+        delimiter = max(",;\t", key=lines[0].count) if lines else ","
+        reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+        line = 1
+        for cells in reader:
+            rows.append((line, cells))
+            line = reader.line_num + 1
+    else:
+        raise InputError(f"unsupported file type {suffix!r} (use .csv or .xlsx)", path=str(p))
+    out = []
+    for i, cells in rows:
+        filled = _filled(cells)
+        if filled and not (comments and filled[0].startswith("#")):
+            out.append((i, cells))
+    if not out:
+        raise InputError("empty file", path=str(p))
+    return out

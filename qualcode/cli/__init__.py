@@ -118,6 +118,34 @@ def progress_callback(total_chars: int):
     return progress, lambda n: progress.update(task, advance=n)
 
 
+def emit_tables(tables, provenance, *, fmt: str | None, output: Path | None, force: bool,
+                json: bool = False) -> bool:
+    """The output options every table command shares: ``--json`` (stdout), ``--format``
+    without ``--output`` (text formats to stdout), ``--output FILE`` (any format, written
+    atomically with the provenance). Returns False when the caller should render the
+    tables on the terminal instead."""
+    from qualcode.errors import UsageError
+    from qualcode.exporters.tables import TEXT_FORMATS, format_for, render_text, to_json, write_tables
+
+    if json and (fmt or output):
+        raise UsageError("--json prints to stdout: use --format json --output FILE to write a file")
+    if json:
+        print_json(to_json(tables, provenance))
+        return True
+    if not (fmt or output):
+        return False
+    fmt = format_for(fmt, output)
+    if output is None:
+        if fmt not in TEXT_FORMATS:
+            raise UsageError(f"--format {fmt} needs --output FILE")
+        sys.stdout.write(render_text(tables, fmt, provenance))
+        return True
+    write_tables(tables, fmt, output, provenance, force=force)
+    n = len(tables)
+    console().print(f"wrote {output} ({fmt}, {n} table{'s' * (n != 1)})", markup=False)
+    return True
+
+
 # Register the command modules: every ``*_cmds`` module of this package, in this order
 # for the help listing, then any others alphabetically.
 _ORDER = ["project_cmds", "import_cmds", "cases_cmds", "codebook_cmds", "coding_cmds", "demo_cmds"]

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from qualcode.cli import JsonOpt, ProjectOpt, app, console, open_project, print_json
+from qualcode.cli import JsonOpt, ProjectOpt, app, console, emit_tables, open_project, print_json
 from qualcode.errors import QualcodeError, UsageError
 
 CodersOpt = Annotated[str, typer.Option(
@@ -106,22 +105,9 @@ def agreement_cli(
                    "all_seen": all_seen or None, "include_interviewer": include_interviewer or None}
         if format or output:
             from qualcode.exporters.base import provenance_for
-            from qualcode.exporters.tables import (
-                TEXT_FORMATS,
-                format_for,
-                render_text,
-                write_tables,
-            )
 
             prov = provenance_for(proj, cmd, filters=filters, coders=report.coders)
-            fmt = format_for(format, output)
-            if output is None:
-                if fmt not in TEXT_FORMATS:
-                    raise UsageError(f"--format {fmt} needs --output FILE")
-                sys.stdout.write(render_text([table], fmt, prov))
-                return
-            write_tables([table], fmt, output, prov, force=force)
-            console().print(f"wrote {output} ({fmt}, 1 table)", markup=False)
+            emit_tables([table], prov, fmt=format, output=output, force=force)
             return
     out = console()
     out.print(render_agreement(report))

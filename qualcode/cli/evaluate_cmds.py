@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from qualcode.cli import JsonOpt, ProjectOpt, app, console, open_project, print_json
+from qualcode.cli import JsonOpt, ProjectOpt, app, console, emit_tables, open_project
 from qualcode.errors import UsageError
 
 
@@ -106,20 +105,7 @@ def evaluate_cli(
                    "rollup": rollup or None, "include_stale": include_stale or None,
                    "all_seen": all_seen or None, "include_interviewer": include_interviewer or None}
         prov = provenance_for(proj, cmd, filters=filters, coders=[ev.gold, ev.system])
-    from qualcode.exporters.tables import TEXT_FORMATS, format_for, render_text, to_json, write_tables
-
-    if json:
-        print_json(to_json(tables, prov))
-        return
-    if format or output:
-        fmt = format_for(format, output)
-        if output is None:
-            if fmt not in TEXT_FORMATS:
-                raise UsageError(f"--format {fmt} needs --output FILE")
-            sys.stdout.write(render_text(tables, fmt, prov))
-            return
-        write_tables(tables, fmt, output, prov, force=force)
-        console().print(f"wrote {output} ({fmt}, {len(tables)} table{'s' * (len(tables) != 1)})", markup=False)
+    if emit_tables(tables, prov, fmt=format, output=output, force=force, json=json):
         return
     out = console()
     for i, t in enumerate(tables):

@@ -8,13 +8,12 @@ stdout). Exports record what produced them (see :mod:`qualcode.exporters.tables`
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from qualcode.cli import JsonOpt, ProjectOpt, app, console, open_project, print_json
+from qualcode.cli import JsonOpt, ProjectOpt, app, console, emit_tables, open_project
 from qualcode.errors import UsageError
 
 report_app = typer.Typer(help="Reports: code frequencies, co-occurrence, matrices, word frequencies.",
@@ -61,24 +60,9 @@ def _command(name: str, *args: str, **opts) -> str:
 def _emit(proj, tables, *, command: str, filters: dict, coders: list[str] | None, fmt: str | None,
           output: Path | None, force: bool, json: bool) -> None:
     from qualcode.exporters.base import provenance_for
-    from qualcode.exporters.tables import TEXT_FORMATS, format_for, render_text, to_json, write_tables
 
-    if json and (fmt or output):
-        raise UsageError("--json prints to stdout: use --format json --output FILE to write a file")
     prov = provenance_for(proj, command, filters=filters, coders=coders)
-    if json:
-        print_json(to_json(tables, prov))
-        return
-    if fmt or output:
-        fmt = format_for(fmt, output)
-        if output is None:
-            if fmt not in TEXT_FORMATS:
-                raise UsageError(f"--format {fmt} needs --output FILE")
-            sys.stdout.write(render_text(tables, fmt, prov))
-            return
-        write_tables(tables, fmt, output, prov, force=force)
-        n = len(tables)
-        console().print(f"wrote {output} ({fmt}, {n} table{'s' * (n != 1)})", markup=False)
+    if emit_tables(tables, prov, fmt=fmt, output=output, force=force, json=json):
         return
     out = console()
     for i, t in enumerate(tables):

@@ -58,7 +58,7 @@ from qualcode.errors import QualcodeError
 ANNOTATION_FORMAT = 1
 #: Inputs at least this large (in words, estimated as characters / 6) are annotated with
 #: 2 processes: forked workers start at once; spawned ones must load the model (~3 s).
-LARGE_INPUT_WORDS_FORK = 100_000
+LARGE_INPUT_WORDS_FORK = 40_000
 LARGE_INPUT_WORDS = 200_000
 #: Longer paragraphs are cut (at a sentence end or a space) before annotation.
 MAX_CHUNK_CHARS = 50_000
@@ -280,7 +280,13 @@ class AnnotatedDoc:
                ("pos", np.uint8), ("morph", np.int32), ("flags", np.uint8))
 
     def to_bytes(self) -> bytes:
-        """Compact bytes for the DB (the text is not included; pass it to from_bytes)."""
+        """Compact bytes for the DB (the text is not included; pass it to from_bytes).
+
+        A table read with from_bytes returns the bytes it was read from (its arrays are
+        read-only views of them), without compressing again."""
+        got = self._cache.get("bytes")
+        if got is not None:
+            return got
         header = {
             "format": ANNOTATION_FORMAT,
             "pipeline": self.pipeline,
@@ -323,7 +329,9 @@ class AnnotatedDoc:
             pos += nbytes
         if pos != len(raw):
             raise StaleAnnotation("corrupt annotation: size mismatch")
-        return cls(text=text, pipeline=header["pipeline"], strings=header["strings"], **arrays)
+        out = cls(text=text, pipeline=header["pipeline"], strings=header["strings"], **arrays)
+        out._cache["bytes"] = bytes(data)
+        return out
 
 
 def cache_key(text: str, turns: Sequence, pipeline: "Pipeline | str") -> str:

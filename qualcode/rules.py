@@ -55,14 +55,16 @@ Turns whose role is ``"interviewer"`` are skipped unless ``include_interviewer=T
 
 Implementation. Terms are not matched with spaCy's PhraseMatcher: the engine works on
 the cached token table (:class:`~qualcode.nlp.AnnotatedDoc`). Each distinct lower/lemma
-string of a document is folded once and mapped to the compiled term forms; numpy picks
-the tokens that can start a term, and only those are checked in Python. ``pattern``
-rules rebuild a spaCy ``Doc`` (words, lemmas, POS, morphology, sentence starts) for the
-turns that contain a word the pattern requires (a literal LEMMA/LOWER/ORTH/TEXT of a
-required token), or for every turn when it requires none, and run one ``Matcher``.
+string of a document is folded once and mapped to the compiled term forms; numpy lists
+the (token, term) pairs whose first term token matches and checks the further term tokens
+for all pairs at once. ``pattern`` rules rebuild a spaCy ``Doc`` (words, lemmas, POS,
+morphology, sentence starts, each token's own values) from selected tokens only and run
+one ``Matcher``: for a pattern of bounded length L, the L - 1 tokens around each
+occurrence of its rarest required word (a literal LEMMA/LOWER/ORTH/TEXT of a required
+token) that has the other required words nearby; for an unbounded one (OP ``*``/``+``),
+the turns holding that word; for one that requires no literal word, every turn.
 ``regex`` rules first search a relaxed form of the regex (anchors and ``\b`` removed)
-in the whole document and then in each turn, to skip units that cannot match. Re-coding
-1M words of cached annotations takes about half a second.
+in the whole document and then in each turn, to skip units that cannot match.
 
 Proposals. Sentence spans are the stripped sentence (``text[start:end]`` is the sentence
 exactly); turn spans are the turn offsets given at annotation. ``origin`` is the first
@@ -168,6 +170,8 @@ class _Ref:
     regex: Any = None
     prefilter: Any = None  # regex: relaxed regex for skipping documents/turns, or None
     anchor: frozenset | None = None  # pattern: folded words one of which every match contains
+    required: tuple = ()  # pattern: such word sets, one per required token spec with a literal
+    max_len: int | None = None  # pattern: most tokens a match can span (None: unbounded)
 
 
 @dataclass
@@ -220,6 +224,7 @@ class _TermCompiler:
         self.carrier = TERM_CARRIERS.get(pipeline.language)
         self.key_ids: dict[str, int] = {}
         self.terms: dict[tuple, _Term] = {}
+        self._docs: dict[str, Any] = {}  # text -> spaCy Doc parsed by prepare()
 
     def key(self, s: str) -> int:
         got = self.key_ids.get(s)
@@ -227,13 +232,40 @@ class _TermCompiler:
             got = self.key_ids[s] = len(self.key_ids)
         return got
 
+    def prepare(self, raws: Sequence[Any]) -> None:
+        """Run the pipeline once, batched (``nlp.pipe``), over every text that compiling
+        ``raws`` will lemmatize (each term alone and in the carrier phrase); later
+        lookups use these Docs. Same results as one ``nlp()`` call per text, ~5x faster."""
+        texts: dict[str, None] = {}
+        for raw in raws:
+            if not isinstance(raw, str) or not raw.strip():
+                continue
+            text = " ".join(raw.split())
+            if "*" not in text:
+                texts[text] = None
+            else:
+                for word in text.split(" "):
+                    w = word[:-1] if word.endswith("*") else word
+                    if w:
+                        texts[w] = None
+        todo = [t for t in texts if t not in self._docs]
+        if self.carrier and self.pipeline.has_lemmas:
+            todo += [self.carrier.format(t) for t in todo]
+        todo = [t for t in dict.fromkeys(todo) if t not in self._docs]
+        if todo:
+            self._docs.update(zip(todo, self.nlp.pipe(todo)))
+
+    def _parse(self, text: str):
+        doc = self._docs.get(text)
+        return doc if doc is not None else self.nlp(text)
+
     def _lemmatized(self, text: str) -> list[tuple[str, str]]:
         """(token text, lemma) of text, lemmas taken in the carrier phrase when possible."""
-        alone = self.nlp(text)
+        alone = self._parse(text)
         pairs = [(t.text, t.lemma_ if self.pipeline.has_lemmas else "") for t in alone if not t.is_space]
         if self.carrier and self.pipeline.has_lemmas:
             prefix_len = self.carrier.index("{}")
-            ctx = self.nlp(self.carrier.format(text))
+            ctx = self._parse(self.carrier.format(text))
             inner = [t for t in ctx if prefix_len <= t.idx < prefix_len + len(text) and not t.is_space]
             if [t.text for t in inner] == [p[0] for p in pairs]:
                 pairs = [(t.text, t.lemma_) for t in inner]
@@ -304,6 +336,7 @@ def compile_codebook(codebook: Codebook, pipeline: Pipeline | None = None) -> Co
             if (ref_i, side) not in term.slots:
                 term.slots.append((ref_i, side))
 
+    tc.prepare(_term_values(codebook))
     for ci, code in enumerate(codebook.walk()):
         unit = codebook.unit_of(code)
         if unit not in UNITS:
@@ -353,6 +386,8 @@ def compile_codebook(codebook: Codebook, pipeline: Pipeline | None = None) -> Co
                         raise _err(code, rule, exclude, f"bad pattern: {msg}", codebook) from None
                     pattern_refs[pipe.nlp.vocab.strings[key]] = ref_i
                     ref.anchor = _pattern_anchor(value)
+                    ref.required = _pattern_required(value)
+                    ref.max_len = _pattern_max_len(value)
                 else:
                     raise _err(code, rule, exclude, f"unknown rule kind {kind!r}", codebook)
 
@@ -371,6 +406,27 @@ def compile_codebook(codebook: Codebook, pipeline: Pipeline | None = None) -> Co
         prefix_lengths=tuple(sorted({len(p) for p in first_prefix})),
         matcher=matcher, pattern_refs=pattern_refs, regex_refs=regex_refs, near_refs=near_refs,
     )
+
+
+def _term_values(codebook: Codebook) -> list[Any]:
+    """Every term of the codebook's terms and near rules (invalid values included: they are
+    reported by the compiler itself)."""
+    out: list[Any] = []
+
+    def add(values: Any) -> None:
+        if isinstance(values, str):
+            out.append(values)
+        elif isinstance(values, (list, tuple)):
+            out.extend(values)
+
+    for code in codebook.walk():
+        for rule in list(code.rules) + list(code.exclude):
+            if rule.kind == "terms":
+                add(rule.value)
+            elif rule.kind == "near" and isinstance(rule.value, dict):
+                add(rule.value.get("terms"))
+                add(rule.value.get("with"))
+    return out
 
 
 _ANCHOR_ATTRS = ("LEMMA", "LOWER", "ORTH", "TEXT")
@@ -392,6 +448,50 @@ def _pattern_anchor(pattern: list[dict]) -> frozenset | None:
                     and v["IN"] and all(isinstance(x, str) for x in v["IN"]):
                 return frozenset(fold(x) for x in v["IN"])
     return None
+
+
+def _literal_set(spec: dict) -> frozenset | None:
+    for attr in _ANCHOR_ATTRS:
+        v = spec.get(attr, spec.get(attr.lower()))
+        if isinstance(v, str):
+            return frozenset({fold(v)})
+        if isinstance(v, dict) and set(v) == {"IN"} and isinstance(v["IN"], list) \
+                and v["IN"] and all(isinstance(x, str) for x in v["IN"]):
+            return frozenset(fold(x) for x in v["IN"])
+    return None
+
+
+def _pattern_required(pattern: list[dict]) -> tuple[frozenset, ...]:
+    """For each token spec that every match contains exactly once or more (OP 1, +, {n},
+    {n,m} with n >= 1) and that has a literal LEMMA/LOWER/ORTH/TEXT value: the folded
+    strings one of which that token's folded lemma or lower form is."""
+    out = []
+    for spec in pattern:
+        op = str(spec.get("OP", "1"))
+        if op not in ("1", "+") and not re.fullmatch(r"\{[1-9]\d*(,\d*)?\}", op):
+            continue
+        got = _literal_set(spec)
+        if got is not None:
+            out.append(got)
+    return tuple(out)
+
+
+def _pattern_max_len(pattern: list[dict]) -> int | None:
+    """The most tokens a match of the pattern can span; None when unbounded (OP * or +,
+    {n,}) or unknown (an OP this function does not read)."""
+    total = 0
+    for spec in pattern:
+        if any(k != "OP" and k.upper() == "OP" for k in spec):
+            return None
+        op = str(spec.get("OP", "1"))
+        if op in ("1", "?", "!"):
+            total += 1
+            continue
+        m = re.fullmatch(r"\{(\d*)(,?)(\d*)\}", op)
+        if m is None or (m.group(2) and not m.group(3)):
+            return None  # *, +, {n,} or unknown
+        total += int(m.group(3) or m.group(1) or 0)
+    return total
 
 
 def _relaxed(rx: re.Pattern) -> re.Pattern | None:
@@ -556,7 +656,11 @@ class _DocView:
     # ---- terms
 
     def term_occurrences(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(term index, first token, last token) arrays of every term match in included turns."""
+        """(term index, first token, last token) arrays of every term match in included turns.
+
+        Vectorized: the (token, term) pairs whose first term token accepts the token are
+        listed with numpy, then each further term position is checked for all pairs at once
+        (prefix positions after the first, rare, one by one)."""
         cb, doc = self.cb, self.doc
         empty = np.zeros(0, dtype=np.int64)
         if not cb.terms or not doc.n_tokens:
@@ -584,77 +688,160 @@ class _DocView:
                     by_lower[s] = by_lower.get(s, []) + pref
         if not by_lower:
             return empty, empty, empty
-        low_hit = np.zeros(n_str, dtype=bool)
-        low_hit[list(by_lower)] = True
-        lem_hit = np.zeros(n_str, dtype=bool)
-        if by_lemma:
-            lem_hit[list(by_lemma)] = True
+        tab = _term_tables(cb)
+        n_terms = len(cb.terms)
         lower, lemma = doc.lower, doc.lemma
-        mask = low_hit[lower] | lem_hit[lemma]
-        if not self.included.all():
-            mask &= self.token_mask()
-        cand = np.flatnonzero(mask)
-        if not len(cand):
+        pairs = []
+        for by, col in ((by_lower, lower), (by_lemma, lemma)):
+            if not by:
+                continue
+            keys = sorted(by)
+            cnt = np.zeros(n_str, dtype=np.int64)
+            cnt[keys] = [len(by[k]) for k in keys]
+            ptr = np.zeros(n_str + 1, dtype=np.int64)
+            np.cumsum(cnt, out=ptr[1:])
+            flat = np.fromiter((t for k in keys for t in by[k]), dtype=np.int64, count=int(ptr[-1]))
+            c = cnt[col]
+            if not self.included.all():
+                c = c * self.token_mask()
+            tok = np.flatnonzero(c)
+            if not len(tok):
+                continue
+            c = c[tok]
+            first = np.repeat(ptr[col[tok]], c)
+            within = np.arange(int(c.sum()), dtype=np.int64) - np.repeat(np.cumsum(c) - c, c)
+            pairs.append(np.repeat(tok, c) * n_terms + flat[first + within])
+        if not pairs:
             return empty, empty, empty
-        turn_end = doc.turn_tok[self.tok_turn[cand] + 1].tolist()
-        out_t: list[int] = []
-        out_s: list[int] = []
-        out_e: list[int] = []
-        terms = cb.terms
-        for i, tend, li, mi in zip(cand.tolist(), turn_end, lower[cand].tolist(), lemma[cand].tolist()):
-            cands = by_lower.get(li, ())
-            more = by_lemma.get(mi)
-            if more and more is not cands:
-                cands = sorted(set(cands).union(more))
-            for ti in cands:
-                positions = terms[ti].positions
-                n = len(positions)
-                if n == 1:
-                    out_t.append(ti)
-                    out_s.append(i)
-                    out_e.append(i)
-                    continue
-                if i + n > tend:
-                    continue
-                for k in range(1, n):
-                    j = i + k
-                    p = positions[k]
-                    lj = int(lower[j])
-                    if p.prefix is not None:
-                        if not folded[lj].startswith(p.prefix):
-                            break
-                    elif int(kid[lj]) not in p.alts and int(kid[lemma[j]]) not in p.alts:
-                        break
-                else:
-                    out_t.append(ti)
-                    out_s.append(i)
-                    out_e.append(i + n - 1)
-        return (np.asarray(out_t, dtype=np.int64), np.asarray(out_s, dtype=np.int64),
-                np.asarray(out_e, dtype=np.int64))
+        code = np.unique(np.concatenate(pairs))
+        tok, term = code // n_terms, code % n_terms
+        length = tab.length[term]
+        multi = length > 1
+        if multi.any():
+            alive = np.ones(len(code), dtype=bool)
+            turn_end = doc.turn_tok[self.tok_turn[tok] + 1]
+            alive[multi] = tok[multi] + length[multi] <= turn_end[multi]
+            for k in range(1, int(length.max())):
+                idx = np.flatnonzero(alive & (length > k))
+                if not len(idx):
+                    break
+                j = tok[idx] + k
+                pos = tab.pos_base[term[idx]] + k
+                is_pre = tab.is_prefix[pos]
+                ok = np.zeros(len(idx), dtype=bool)
+                ex = ~is_pre
+                if ex.any():
+                    pe, je = pos[ex], j[ex]
+                    okx = np.zeros(len(pe), dtype=bool)
+                    for col in (lower, lemma):
+                        kk = kid[col[je]]
+                        got = np.isin(pe * tab.n_keys + kk, tab.accept) & (kk >= 0)
+                        okx |= got
+                    ok[ex] = okx
+                for w in np.flatnonzero(is_pre).tolist():
+                    ok[w] = folded[int(lower[j[w]])].startswith(tab.prefix[int(pos[w])])
+                alive[idx[~ok]] = False
+            tok, term, length = tok[alive], term[alive], length[alive]
+        return term, tok, tok + length - 1
 
     # ---- patterns
 
     def pattern_occurrences(self) -> list[tuple[int, int, int]]:
-        """(ref index, first token, last token) of every pattern match in included turns."""
+        """(ref index, first token, last token) of every pattern match in included turns.
+
+        The Matcher does not run on the whole document: it runs on a Doc rebuilt from the
+        selected tokens only. A pattern of bounded length L with required literal words
+        selects, around each occurrence of its rarest required word, the L - 1 tokens on
+        each side (every match contains such an occurrence and lies within that window);
+        other patterns select the whole turns that contain an anchor word (every turn when
+        some pattern has no anchor). Matches that span a gap between selected stretches or
+        two turns are dropped: every remaining match is a match in the full document, with
+        each token's own attributes (sentence starts included)."""
         cb, doc = self.cb, self.doc
         if cb.matcher is None or not doc.n_tokens:
             return []
         from spacy.attrs import LEMMA, MORPH, POS, SENT_START
         from spacy.tokens import Doc
 
-        turns = self.included.copy()
-        anchors = [cb.refs[r].anchor for r in cb.pattern_refs.values()]
-        if all(a is not None for a in anchors):
-            # only turns holding an anchor word of some pattern can have a match
-            words = frozenset().union(*anchors)
-            hit = np.fromiter((f in words for f in self.folded), dtype=bool, count=len(self.folded))
-            tok = np.flatnonzero(hit[doc.lower] | hit[doc.lemma])
-            has = np.zeros(len(turns), dtype=bool)
-            has[self.tok_turn[tok]] = True
-            turns &= has
-        if not turns.any():
-            return []
-        sel = np.flatnonzero(np.repeat(turns, np.diff(doc.turn_tok)))
+        n = doc.n_tokens
+        tok_turn = self.tok_turn
+        included = self.included
+        tokmask = None if included.all() else self.token_mask()
+        index = doc._cache.get("tok_index")
+        if index is None:
+            # token positions grouped by lower / lemma string id, for lookups in O(hits)
+            n_str = len(doc.strings)
+            index = []
+            for col in (doc.lower, doc.lemma):
+                order = np.argsort(col, kind="stable")
+                off = np.zeros(n_str + 1, dtype=np.int64)
+                np.cumsum(np.bincount(col, minlength=n_str), out=off[1:])
+                index.append((order, off))
+            doc._cache["tok_index"] = index
+        (o_low, off_low), (o_lem, off_lem) = index
+        words_needed = cb.__dict__.get("_pattern_words")
+        if words_needed is None:
+            words_needed = cb.__dict__["_pattern_words"] = frozenset().union(
+                *(w for r in cb.pattern_refs.values() for w in cb.refs[r].required))
+        by_fold: dict[str, list[int]] = {}
+        for i, f in enumerate(self.folded):
+            if f in words_needed:
+                by_fold.setdefault(f, []).append(i)
+        found: dict[frozenset, np.ndarray] = {}
+
+        def tokens_of(words: frozenset) -> np.ndarray:
+            """Sorted tokens of included turns whose folded lower form or lemma is in words."""
+            got = found.get(words)
+            if got is None:
+                parts = []
+                for f in words:
+                    for i in by_fold.get(f, ()):
+                        if off_low[i + 1] > off_low[i]:
+                            parts.append(o_low[off_low[i]:off_low[i + 1]])
+                        if off_lem[i + 1] > off_lem[i]:
+                            parts.append(o_lem[off_lem[i]:off_lem[i + 1]])
+                got = np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+                if tokmask is not None and len(got):
+                    got = got[tokmask[got]]
+                found[words] = got
+            return got
+
+        diff = np.zeros(n + 1, dtype=np.int64)  # +1/-1 at window starts/ends
+        whole_turns = np.zeros(len(included), dtype=bool)
+        for ref_i in cb.pattern_refs.values():
+            ref = cb.refs[ref_i]
+            if not ref.required:
+                whole_turns |= included
+                continue
+            occ = sorted((tokens_of(w) for w in ref.required), key=len)
+            best = occ[0]
+            if not len(best):
+                continue  # a required word is missing: no match in this document
+            if ref.max_len is None:
+                whole_turns[tok_turn[best]] = True
+                continue
+            span = ref.max_len - 1
+            for other in occ[1:]:
+                # every match holds a token of each required set within span of each other
+                k = np.searchsorted(other, best)
+                near = np.zeros(len(best), dtype=bool)
+                ok = k < len(other)
+                near[ok] = other[k[ok]] - best[ok] <= span
+                ok = k > 0
+                near[ok] |= best[ok] - other[k[ok] - 1] <= span
+                best = best[near]
+                if not len(best):
+                    break
+            if not len(best):
+                continue
+            np.add.at(diff, np.maximum(best - span, 0), 1)
+            np.add.at(diff, np.minimum(best + ref.max_len, n), -1)
+        selected = np.cumsum(diff[:-1]) > 0
+        if whole_turns.any():
+            selected |= np.repeat(whole_turns, np.diff(doc.turn_tok))
+        if tokmask is not None:
+            selected &= tokmask
+        sel = np.flatnonzero(selected)
         if not len(sel):
             return []
         vocab = cb.pipeline.nlp.vocab
@@ -662,27 +849,57 @@ class _DocView:
         starts = doc.start[sel]
         ends = doc.end[sel]
         words_ = [text[a:b] for a, b in zip(starts.tolist(), ends.tolist())]
-        spaces = np.zeros(len(sel), dtype=bool)
-        spaces[:-1] = ends[:-1] < starts[1:]
-        hashes = np.fromiter((vocab.strings.add(s) for s in doc.strings), dtype=np.uint64,
-                             count=len(doc.strings))
+        # whitespace after a token: compared with the next token of the document
+        nxt = np.minimum(sel + 1, n - 1)
+        spaces = (ends < doc.start[nxt]) & (sel + 1 < n)
+        lem_sel, morph_sel = doc.lemma[sel], doc.morph[sel]
+        used, inv = np.unique(np.concatenate([lem_sel, morph_sel]), return_inverse=True)
+        strings, add = doc.strings, vocab.strings.add
+        hashes = np.fromiter((add(strings[i]) for i in used.tolist()), dtype=np.uint64, count=len(used))
         sdoc = Doc(vocab, words=words_, spaces=spaces.tolist())
         arr = np.empty((len(sel), 4), dtype=np.uint64)
-        arr[:, 0] = hashes[doc.lemma[sel]]
+        arr[:, 0] = hashes[inv[:len(sel)]]
         arr[:, 1] = doc.pos[sel]
-        arr[:, 2] = hashes[doc.morph[sel]]
-        # every turn starts a sentence, so turns joined in this Doc stay apart as sentences
+        arr[:, 2] = hashes[inv[len(sel):]]
         ss = (doc.flags[sel] & FLAG_SENT_START) != 0
         arr[:, 3] = np.where(ss, np.uint64(1), np.uint64(2**64 - 1))
         sdoc.from_array([LEMMA, POS, MORPH, SENT_START], arr)
-        turn = self.tok_turn[sel]
+        turn = tok_turn[sel]
         out = []
         for key, s, e in cb.matcher(sdoc):
             ref_i = cb.pattern_refs.get(key)
-            if ref_i is None or e <= s or turn[s] != turn[e - 1]:
-                continue
+            if ref_i is None or e <= s or turn[s] != turn[e - 1] or sel[e - 1] - sel[s] != e - 1 - s:
+                continue  # spans two turns or a gap between selected tokens
             out.append((ref_i, int(sel[s]), int(sel[e - 1])))
         return out
+
+
+class _TermTables(NamedTuple):
+    length: np.ndarray  # tokens per term
+    pos_base: np.ndarray  # global id of each term's first position
+    is_prefix: np.ndarray  # per global position id
+    prefix: list  # per global position id: the prefix or None
+    n_keys: int
+    accept: np.ndarray  # sorted position id * n_keys + key id of every exact position's forms
+
+
+def _term_tables(cb: CompiledCodebook) -> _TermTables:
+    got = cb.__dict__.get("_term_tables")
+    if got is None:
+        length, base, is_prefix, prefix, accept = [], [], [], [], []
+        n_keys = max(len(cb.key_ids), 1)
+        for term in cb.terms:
+            base.append(len(prefix))
+            length.append(len(term.positions))
+            for p in term.positions:
+                pid = len(prefix)
+                is_prefix.append(p.prefix is not None)
+                prefix.append(p.prefix)
+                accept.extend(pid * n_keys + k for k in p.alts)
+        got = cb.__dict__["_term_tables"] = _TermTables(
+            np.asarray(length, dtype=np.int64), np.asarray(base, dtype=np.int64),
+            np.asarray(is_prefix, dtype=bool), prefix, n_keys, np.unique(np.asarray(accept, dtype=np.int64)))
+    return got
 
 
 def _run(cb: CompiledCodebook, doc: AnnotatedDoc, included: np.ndarray) -> tuple[dict[int, list[tuple]], _DocView]:

@@ -225,3 +225,25 @@ def test_definition_edit_alone_updates_codes_and_reactivates(coded, project):
     assert rows["heritage"] == "Le patrimoine et ses labels."
     statuses = dict(db_rows(project, "SELECT path, status FROM codes"))
     assert statuses["identity"] == "active"  # written in the codebook: active again
+
+
+def test_kept_proposal_records_new_origin_and_version(coded, project):
+    """A unit proposed again by another rule of the edited codebook is kept (same id,
+    status) and records the rule that now fires and the new codebook version."""
+    before = {r[0]: r for r in db_rows(project, "SELECT k.id, k.origin, k.codebook_version, k.text FROM codings k"
+                                                " JOIN codes c ON c.id = k.code_id WHERE c.path = 'heritage'")}
+    assert [r[1] for r in before.values()] == ['heritage terms[0] "Unesco"']
+    edited = CODEBOOK.replace("      - terms: [unesco, patrimoine]",
+                              "      - terms: [fierté]\n      - terms: [unesco, patrimoine]")
+    write(project.root / "codebooks" / "test.yaml", edited)
+    res = coded("autocode", "--json")
+    assert res.exit_code == 0, res.output
+    after = {r[0]: r for r in db_rows(project, "SELECT k.id, k.origin, k.codebook_version, k.text FROM codings k"
+                                               " JOIN codes c ON c.id = k.code_id WHERE c.path = 'heritage'")}
+    assert list(after) == list(before)  # the same coding, not removed and re-added
+    (cid, origin, version, text), = after.values()
+    assert origin == 'heritage terms[0] "fierté"'  # the first rule in order that matches the turn
+    assert version != before[cid][2] and text == before[cid][3]
+    others = {r[0] for r in db_rows(project, "SELECT DISTINCT codebook_version FROM codings WHERE coder = 'rules'")}
+    assert others == {version}  # unchanged-origin proposals got the new version in one UPDATE
+    assert_offsets_sacred(project)

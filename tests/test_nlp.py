@@ -240,3 +240,21 @@ def test_fold():
     assert fold("Cœur") == "coeur"
     assert fold("l’école") == "l'ecole"
     assert fold("ÇA") == "ca"
+
+
+def test_tables_from_workers_keep_their_bytes_and_are_not_compressed_again(fr, monkeypatch):
+    import qualcode.nlp as nlp_mod
+
+    items = [(f"Texte {i}. Les corons du bassin {i} restent.", None) for i in range(4)]
+    serial = [d.to_bytes() for d in annotate(items, fr, n_process=1)]
+    two = annotate(items, fr, n_process=2)
+
+    def no_compress(*args, **kwargs):
+        raise AssertionError("compressed again")
+
+    monkeypatch.setattr(nlp_mod.zlib, "compress", no_compress)
+    assert [d.to_bytes() for d in two] == serial
+    back = AnnotatedDoc.from_bytes(serial[0], items[0][0])
+    assert back.to_bytes() == serial[0]
+    with pytest.raises(AssertionError, match="compressed again"):
+        annotate_one(items[0][0], None, fr).to_bytes()  # a fresh table is compressed

@@ -379,3 +379,149 @@ def test_exclude_rules_of_kind_near_and_pattern(fr):
 def test_bad_unit_is_an_error(fr):
     with pytest.raises(RuleError, match="unit"):
         compile_codebook(book(code("c", ("terms", ["fosse"]), unit="paragraph")), fr)
+
+
+# --------------------------------------------------------------------------- fast paths = reference
+
+
+def _whole_doc_pattern_matches(cc, doc, included):
+    """Reference: the Matcher run on a Doc of every token of the included turns (no windows)."""
+    import numpy as np
+    from spacy.attrs import LEMMA, MORPH, POS, SENT_START
+    from spacy.tokens import Doc
+
+    from qualcode.nlp import FLAG_SENT_START
+
+    vocab = cc.pipeline.nlp.vocab
+    turn_of = np.repeat(np.arange(len(included)), np.diff(doc.turn_tok))
+    sel = np.flatnonzero(np.repeat(included, np.diff(doc.turn_tok)))
+    words = [doc.text[doc.start[i]:doc.end[i]] for i in sel]
+    spaces = [bool(i + 1 < doc.n_tokens and doc.end[i] < doc.start[i + 1]) for i in sel]
+    sdoc = Doc(vocab, words=words, spaces=spaces)
+    arr = np.array([[vocab.strings.add(doc.strings[doc.lemma[i]]), doc.pos[i],
+                     vocab.strings.add(doc.strings[doc.morph[i]]),
+                     1 if doc.flags[i] & FLAG_SENT_START else 2**64 - 1] for i in sel], dtype=np.uint64)
+    sdoc.from_array([LEMMA, POS, MORPH, SENT_START], arr)
+    out = set()
+    for key, s, e in cc.matcher(sdoc):
+        if turn_of[sel[s]] == turn_of[sel[e - 1]]:
+            out.add((cc.pattern_refs[key], int(sel[s]), int(sel[e - 1])))
+    return sorted(out)
+
+
+WINDOW_TEXT = (
+    "Je suis d'ici. Moi je suis vraiment d'ici, tu vois. Ici, on est chez nous. "
+    "Chez nous ! C'est chez moi. Les mineurs sont partis. Mineurs, mineurs, toujours mineurs. "
+    "Ils sont fiers d'être d'ici et fiers du bassin. Fiers. Pas de travail ici. "
+    "Pas vraiment de travail ni de boulot. Sans boulot. Le travail, le boulot.\n\n"
+    "Ici. Le bassin minier, c'est une fierté. Les gens d'ici restent ici. Il faut rester ici."
+)
+
+WINDOW_PATTERNS = [
+    [{"LEMMA": "être"}, {"LOWER": "d'"}, {"LOWER": "ici"}],                      # plain, 3 anchors
+    [{"LEMMA": "être"}, {"OP": "?"}, {"LOWER": "d'"}, {"LOWER": "ici"}],         # optional token
+    [{"LOWER": "chez"}, {"LOWER": {"IN": ["moi", "nous"]}}, {"IS_PUNCT": True, "OP": "?"}],
+    [{"IS_SENT_START": True, "LOWER": "ici"}],                                   # sentence start
+    [{"IS_SENT_START": False, "LOWER": "ici"}],
+    [{"IS_SENT_START": True}, {"LEMMA": "mineur"}],                             # start + anchor
+    [{"LOWER": "pas"}, {"OP": "*"}, {"LEMMA": {"IN": ["travail", "boulot"]}}],   # unbounded *
+    [{"LEMMA": "mineur", "OP": "+"}],                                           # unbounded +
+    [{"LOWER": "fiers"}, {"OP": "{1,3}"}, {"LOWER": "ici"}],                    # {n,m}
+    [{"LEMMA": "rester"}, {"LOWER": "ici", "OP": "!"}],                         # negation
+    [{"POS": "NOUN"}, {"POS": "ADJ"}],                                          # no anchor
+    [{"LOWER": "introuvable"}, {"LOWER": "ici"}],                               # absent anchor
+]
+
+
+@pytest.mark.parametrize("selection", ["every pattern", "bounded only", "one by one"])
+def test_windowed_matcher_finds_what_the_whole_turn_matcher_finds(fr, selection):
+    import numpy as np
+
+    from qualcode.rules import _DocView
+
+    if selection == "every pattern":
+        groups = [WINDOW_PATTERNS]
+    elif selection == "bounded only":
+        groups = [[p for i, p in enumerate(WINDOW_PATTERNS) if i not in (6, 7, 10)]]
+    else:
+        groups = [[p] for p in WINDOW_PATTERNS]
+    text = WINDOW_TEXT
+    turns = [(0, 120), (120, 260), (260, len(text))]
+    doc = annotate_one(text, turns, fr)
+    total = 0
+    for group in groups:
+        cc = compile_codebook(book(code("c", *[("pattern", p) for p in group])), fr)
+        for included in ([True, True, True], [True, False, True], [False, True, False]):
+            inc = np.asarray(included)
+            got = sorted(_DocView(cc, doc, inc).pattern_occurrences())
+            assert got == _whole_doc_pattern_matches(cc, doc, inc)
+            total += len(got)
+    assert total > 20  # the patterns do match in this text
+
+
+def test_pattern_length_and_required_words():
+    from qualcode.rules import _pattern_max_len, _pattern_required
+
+    assert _pattern_max_len([{"LOWER": "a"}, {"OP": "?"}, {"LOWER": "b", "OP": "!"}]) == 3
+    assert _pattern_max_len([{"LOWER": "a", "OP": "{2,4}"}, {"OP": "{3}"}, {"OP": "{,2}"}]) == 9
+    for op in ("*", "+", "{2,}"):
+        assert _pattern_max_len([{"LOWER": "a"}, {"OP": op}]) is None
+    assert _pattern_required([{"LEMMA": "Être"}, {"LOWER": "x", "OP": "?"}, {"LOWER": {"IN": ["Ici", "là"]}},
+                              {"POS": "NOUN"}, {"ORTH": "Y", "OP": "+"}]) == (
+        frozenset({"etre"}), frozenset({"ici", "la"}), frozenset({"y"}))
+
+
+def test_batched_term_compilation_equals_one_call_per_term(fr):
+    from qualcode.rules import _TermCompiler
+
+    terms = ["mine", "fosse", "été", "gueules noires", "reconver*", "centre d'info*",
+             "d'information*", "Unesco", "terril", "on parle de mine", "  houillères  "]
+    batched, single = _TermCompiler(fr), _TermCompiler(fr)
+    batched.prepare(terms)
+    assert batched._docs  # the texts were parsed up front
+    for t in terms:
+        b, s = batched.compile(t), single.compile(t)
+        assert (b.raw, [p.forms for p in b.positions], [p.prefix for p in b.positions]) == \
+            (s.raw, [p.forms for p in s.positions], [p.prefix for p in s.positions])
+    assert single._docs == {}
+    # lemmas taken in the carrier phrase, as documented
+    assert batched.compile("mine").positions[0].forms == ("mine",)
+
+
+def test_vectorized_term_occurrences_equal_a_token_by_token_check(fr):
+    import numpy as np
+
+    from qualcode.nlp import fold
+    from qualcode.rules import _DocView
+
+    text = ("Les gueules noires descendaient. Une gueule noire ! La gueule, noire. Le centre "
+            "d'information ferme ; les centres d'informations. Reconversion du carreau de fosse. "
+            "Le carreau\n\nde fosse. Gueule noire des mineurs reconvertis, fosse 9.")
+    turns = [(0, 70), (70, 150), (150, len(text))]
+    terms = ["gueule noire", "centre d'info*", "reconver*", "carreau de fosse", "fosse", "mineur",
+             "de fosse", "noire des mine*"]
+    cc = compile_codebook(book(code("c", ("terms", terms))), fr)
+    doc = annotate_one(text, turns, fr)
+    for included in ([True, True, True], [False, True, True], [True, False, False]):
+        inc = np.asarray(included)
+        t, s, e = _DocView(cc, doc, inc).term_occurrences()
+        got = sorted(zip(t.tolist(), s.tolist(), e.tolist()))
+        expected = []
+        for turn in np.flatnonzero(inc).tolist():
+            lo, hi = int(doc.turn_tok[turn]), int(doc.turn_tok[turn + 1])
+            for i in range(lo, hi):
+                for ti, term in enumerate(cc.terms):
+                    n = len(term.positions)
+                    if i + n > hi:
+                        continue
+                    ok = True
+                    for k, p in enumerate(term.positions):
+                        low = fold(doc.strings[doc.lower[i + k]])
+                        lem = fold(doc.strings[doc.lemma[i + k]])
+                        ok = low.startswith(p.prefix) if p.prefix else (low in p.forms or lem in p.forms)
+                        if not ok:
+                            break
+                    if ok:
+                        expected.append((ti, i, i + n - 1))
+        assert got == sorted(expected)
+        assert expected  # the check is not vacuous

@@ -58,7 +58,7 @@ from qualcode.analysis.units import (
 )
 from qualcode.errors import InputError, QualcodeError, UsageError
 from qualcode.project import Project
-from qualcode.sheets import SheetProblems, read_rows
+from qualcode.sheets import SheetProblems, cell_text, read_rows
 from qualcode.store import now
 
 DEFAULT_CONSENSUS = "consensus"
@@ -530,15 +530,6 @@ class ReconcileImportError(SheetProblems):
     """Problems found in a reconcile sheet; nothing was imported."""
 
 
-def _cell(cells: list, i: int | None) -> str:
-    if i is None or i >= len(cells) or cells[i] is None:
-        return ""
-    v = cells[i]
-    if isinstance(v, float) and v.is_integer():
-        v = int(v)
-    return str(v).strip()
-
-
 def import_decisions(project: Project, p: Plan, path: str | Path, *, dry_run: bool = False,
                      command: str = "qualcode reconcile --import") -> ImportReport:
     """Apply the decisions of a filled sheet (from :func:`export_pending`), all or nothing.
@@ -551,7 +542,7 @@ def import_decisions(project: Project, p: Plan, path: str | Path, *, dry_run: bo
     where = str(target)
     rows = read_rows(target, sheet="reconcile")
     header_line, header = rows[0]
-    names = [_cell(header, i).casefold() for i in range(len(header))]
+    names = [cell_text(header, i).casefold() for i in range(len(header))]
 
     def col(name: str) -> int | None:
         return names.index(name) if name in names else None
@@ -572,7 +563,7 @@ def import_decisions(project: Project, p: Plan, path: str | Path, *, dry_run: bo
     planned: list[tuple[Disagreement, str, str]] = []
     seen: dict[tuple, int] = {}
     for line, cells in rows[1:]:
-        get = {n: _cell(cells, c) for n, c in cols.items()}
+        get = {n: cell_text(cells, c) for n, c in cols.items()}
         if not any(get.values()):
             continue
         report.rows += 1

@@ -41,7 +41,7 @@ from typing import Any
 
 from qualcode.errors import InputError, QualcodeError
 from qualcode.project import Project
-from qualcode.sheets import SheetProblems, read_rows
+from qualcode.sheets import SheetProblems, cell_text, read_rows
 from qualcode.store import TurnIndex, now
 
 RULES_CODER = "rules"
@@ -654,15 +654,6 @@ class ReviewImportError(SheetProblems):
     """Problems found in a review file; nothing was imported."""
 
 
-def _cell(cells: list, i: int | None) -> str:
-    if i is None or i >= len(cells) or cells[i] is None:
-        return ""
-    v = cells[i]
-    if isinstance(v, float) and v.is_integer():
-        v = int(v)
-    return str(v).strip()
-
-
 ACCEPT_WORDS = ("accept", "a", "accepted")
 REJECT_WORDS = ("reject", "r", "rejected")
 
@@ -682,7 +673,7 @@ def import_review(project: Project, path: str | Path, *, dry_run: bool = False,
     where = str(p)
     rows = read_rows(p, sheet="review")
     header_line, header = rows[0]
-    names = [_cell(header, i).casefold() for i in range(len(header))]
+    names = [cell_text(header, i).casefold() for i in range(len(header))]
 
     def col(name: str) -> int | None:
         return names.index(name) if name in names else None
@@ -699,7 +690,7 @@ def import_review(project: Project, path: str | Path, *, dry_run: bool = False,
     seen: dict[int, int] = {}
     report = ImportReport(path=where, dry_run=dry_run)
     for line, cells in rows[1:]:
-        raw_id, decision, note = _cell(cells, id_col), _cell(cells, dec_col), _cell(cells, note_col)
+        raw_id, decision, note = cell_text(cells, id_col), cell_text(cells, dec_col), cell_text(cells, note_col)
         if not raw_id and not decision and not note:
             continue
         report.rows += 1
@@ -722,7 +713,7 @@ def import_review(project: Project, path: str | Path, *, dry_run: bool = False,
         if row is None:
             problem(f"no coding with id {cid} (is this file from another project?)")
             continue
-        doc_name = _cell(cells, doc_col)
+        doc_name = cell_text(cells, doc_col)
         if doc_col is not None and doc_name and doc_name != row["name"]:
             problem(f"coding {cid} is in document {row['name']!r}, not {doc_name!r} "
                     "(is this file from another project?)")

@@ -28,6 +28,17 @@ def _filled(cells: list) -> list[str]:
     return [str(c).strip() for c in cells if c is not None and str(c).strip()]
 
 
+def cell_text(cells: list, i: int | None) -> str:
+    """Cell ``i`` of a row as stripped text ("" when missing); spreadsheet numbers like 12.0
+    read as "12"."""
+    if i is None or i >= len(cells) or cells[i] is None:
+        return ""
+    v = cells[i]
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    return str(v).strip()
+
+
 def read_rows(path: str | Path, *, sheet: str | None = None, comments: bool = True) -> list[tuple[int, list[Any]]]:
     """(line or row number, cells) of every non-empty row of a CSV or XLSX file.
 

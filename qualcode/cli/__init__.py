@@ -118,6 +118,24 @@ def progress_callback(total_chars: int):
     return progress, lambda n: progress.update(task, advance=n)
 
 
+def command_line(*words: str, **opts) -> str:
+    """The command line as a user would type it, for the provenance of exports:
+    ``command_line("report", "freq", by="group", force=True)`` ->
+    ``qualcode report freq --by group --force`` (None, False and [] are left out)."""
+    parts = ["qualcode", *words]
+    for key, value in opts.items():
+        if value is None or value is False or value == []:
+            continue
+        flag = "--" + key.replace("_", "-")
+        if value is True:
+            parts.append(flag)
+        elif isinstance(value, (list, tuple)):
+            parts += [flag, ",".join(map(str, value))]
+        else:
+            parts += [flag, str(value)]
+    return " ".join(parts)
+
+
 def emit_tables(tables, provenance, *, fmt: str | None, output: Path | None, force: bool,
                 json: bool = False) -> bool:
     """The output options every table command shares: ``--json`` (stdout), ``--format``

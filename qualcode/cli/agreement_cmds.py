@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from qualcode.cli import JsonOpt, ProjectOpt, app, console, emit_tables, open_project, print_json
+from qualcode.cli import JsonOpt, ProjectOpt, app, command_line, console, emit_tables, open_project, print_json
 from qualcode.errors import QualcodeError, UsageError
 
 CodersOpt = Annotated[str, typer.Option(
@@ -38,21 +38,6 @@ def _options(code, docs, unit, status, all_seen, include_interviewer) -> dict:
 
     return {"code": code, "documents": _split(docs), "unit": unit, "statuses": check_statuses(_split(status)),
             "include_interviewer": include_interviewer, "all_seen": all_seen}
-
-
-def _command(name: str, **opts) -> str:
-    parts = ["qualcode", name]
-    for key, value in opts.items():
-        if value is None or value is False or value == []:
-            continue
-        flag = "--" + key.replace("_", "-")
-        if value is True:
-            parts.append(flag)
-        elif isinstance(value, (list, tuple)):
-            parts += [flag, ",".join(map(str, value))]
-        else:
-            parts += [flag, str(value)]
-    return " ".join(parts)
 
 
 def _clip(text: str, width: int) -> str:
@@ -98,7 +83,7 @@ def agreement_cli(
             print_json(report.to_dict())
             return
         table = report.to_result()
-        cmd = _command("agreement", coders=report.coders, code=code, docs=opts["documents"],
+        cmd = command_line("agreement", coders=report.coders, code=code, docs=opts["documents"],
                        unit=None if unit == "sentence" else unit, status=_split(status), all_seen=all_seen,
                        include_interviewer=include_interviewer)
         filters = {"unit": unit, "code": code, "docs": opts["documents"], "status": "+".join(opts["statuses"]),
@@ -349,7 +334,7 @@ def reconcile_cli(
         raise UsageError("--json goes with --list, --export or --import (the reconciliation itself is interactive)")
     opts = _options(code, docs, unit, status, all_seen, include_interviewer)
     names = _split(coders) or []
-    cmd = _command("reconcile", coders=names, **{"as": as_}, code=code, docs=opts["documents"], unit=unit)
+    cmd = command_line("reconcile", coders=names, **{"as": as_}, code=code, docs=opts["documents"], unit=unit)
     if export is not None and export.suffix.lower() not in (".csv", ".xlsx"):
         raise QualcodeError(f"unsupported file type {export.suffix!r} for --export (use .xlsx or .csv)")
     with open_project(project) as proj:

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from qualcode.cli import JsonOpt, ProjectOpt, app, console, emit_tables, open_project
+from qualcode.cli import JsonOpt, ProjectOpt, app, command_line, console, emit_tables, open_project
 from qualcode.errors import UsageError
 
 
@@ -16,22 +16,6 @@ def _split(values: list[str] | None) -> list[str] | None:
         return None
     out = [v.strip() for value in values for v in value.split(",") if v.strip()]
     return out or None
-
-
-def _command(**opts) -> str:
-    """The command line as a user would type it (for the provenance)."""
-    parts = ["qualcode", "evaluate"]
-    for key, value in opts.items():
-        if value is None or value is False or value == []:
-            continue
-        flag = "--" + key.replace("_", "-")
-        if value is True:
-            parts.append(flag)
-        elif isinstance(value, (list, tuple)):
-            parts += [flag, ",".join(map(str, value))]
-        else:
-            parts += [flag, str(value)]
-    return " ".join(parts)
 
 
 @app.command("evaluate")
@@ -97,7 +81,7 @@ def evaluate_cli(
         tables = ev.tables(shown)
         from qualcode.exporters.base import provenance_for
 
-        cmd = _command(gold=ev.gold, system=None if ev.system == "rules" else ev.system,
+        cmd = command_line("evaluate", gold=ev.gold, system=None if ev.system == "rules" else ev.system,
                        unit=None if unit == "sentence" else unit, docs=documents, code=codes,
                        status=_split(status), rollup=rollup, include_stale=include_stale, all_seen=all_seen,
                        include_interviewer=include_interviewer, show=list(shown))

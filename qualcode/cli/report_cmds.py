@@ -13,7 +13,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from qualcode.cli import JsonOpt, ProjectOpt, app, console, emit_tables, open_project
+from qualcode.cli import JsonOpt, ProjectOpt, app, command_line, console, emit_tables, open_project
 from qualcode.errors import UsageError
 
 report_app = typer.Typer(help="Reports: code frequencies, co-occurrence, matrices, word frequencies.",
@@ -39,22 +39,6 @@ def _split(values: list[str] | None) -> list[str] | None:
         return None
     out = [v.strip() for value in values for v in value.split(",") if v.strip()]
     return out or None
-
-
-def _command(name: str, *args: str, **opts) -> str:
-    """The command line as a user would type it (for the provenance)."""
-    parts = ["qualcode", "report", name, *args]
-    for key, value in opts.items():
-        flag = "--" + key.replace("_", "-")
-        if value is None or value is False or value == []:
-            continue
-        if value is True:
-            parts.append(flag)
-        elif isinstance(value, (list, tuple)):
-            parts += [flag, ",".join(map(str, value))]
-        else:
-            parts += [flag, str(value)]
-    return " ".join(parts)
 
 
 def _emit(proj, tables, *, command: str, filters: dict, coders: list[str] | None, fmt: str | None,
@@ -192,7 +176,7 @@ def freq_cli(
     check_level(level)
     with open_project(project) as proj:
         table = freq_report(proj, by, statuses=statuses, coders=coders, level=level)
-        _emit(proj, [table], command=_command("freq", by=by, level=None if level == "all" else level,
+        _emit(proj, [table], command=command_line("report", "freq", by=by, level=None if level == "all" else level,
                                               coder=coders, status=_split(status)),
               filters={"by": by, "level": level, "status": "+".join(statuses)}, coders=coders,
               fmt=format, output=output, force=force, json=json)
@@ -225,7 +209,7 @@ def cooccurrence_cli(
     with open_project(project) as proj:
         tables = cooccurrence(proj, unit=unit, by=by, jaccard=jaccard, statuses=statuses, coders=coders,
                               level=level)
-        _emit(proj, tables, command=_command("cooccurrence", unit=unit, by=by, jaccard=jaccard,
+        _emit(proj, tables, command=command_line("report", "cooccurrence", unit=unit, by=by, jaccard=jaccard,
                                              level=None if level == "all" else level, coder=coders,
                                              status=_split(status)),
               filters={"unit": unit, "by": by, "measure": "jaccard" if jaccard else "count", "level": level,
@@ -259,7 +243,7 @@ def matrix_cli(
     check_level(level)
     with open_project(project) as proj:
         table = code_matrix(proj, cols=cols, presence=presence, statuses=statuses, coders=coders, level=level)
-        _emit(proj, [table], command=_command("matrix", rows=rows, cols=cols, presence=presence,
+        _emit(proj, [table], command=command_line("report", "matrix", rows=rows, cols=cols, presence=presence,
                                               level=None if level == "all" else level, coder=coders,
                                               status=_split(status)),
               filters={"rows": rows, "cols": cols, "measure": "presence" if presence else "units",
@@ -289,7 +273,7 @@ def words_cli(
         raise UsageError(f"--top must be at least 1, not {top}")
     with open_project(project) as proj:
         tables = word_frequencies(proj, by=by, top=top, include_interviewer=include_interviewer, exclude=extra)
-        _emit(proj, tables, command=_command("words", by=by, top=top, include_interviewer=include_interviewer,
+        _emit(proj, tables, command=command_line("report", "words", by=by, top=top, include_interviewer=include_interviewer,
                                              exclude=extra),
               filters={"by": by, "top": top, "turns": "all" if include_interviewer else "participant",
                        "exclude": extra}, coders=None,

@@ -118,6 +118,15 @@ def progress_callback(total_chars: int):
     return progress, lambda n: progress.update(task, advance=n)
 
 
+def split_values(value: str | list[str] | None) -> list[str] | None:
+    """Values of a repeatable option, each possibly comma-separated:
+    ``["a,b", " c"]`` -> ``["a", "b", "c"]``; None when there are none."""
+    if not value:
+        return None
+    values = [value] if isinstance(value, str) else value
+    return [v.strip() for x in values for v in x.split(",") if v.strip()] or None
+
+
 def command_line(*words: str, **opts) -> str:
     """The command line as a user would type it, for the provenance of exports:
     ``command_line("report", "freq", by="group", force=True)`` ->

@@ -7,7 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from qualcode.cli import JsonOpt, ProjectOpt, app, command_line, console, emit_tables, open_project, print_json
+from qualcode.cli import (JsonOpt, ProjectOpt, app, command_line, console, emit_tables, open_project,
+                          print_json, split_values)
 from qualcode.errors import QualcodeError, UsageError
 
 CodersOpt = Annotated[str, typer.Option(
@@ -25,18 +26,10 @@ AllSeenOpt = Annotated[bool, typer.Option(
 InterviewerOpt = Annotated[bool, typer.Option("--include-interviewer", help="Compare interviewer turns too.")]
 
 
-def _split(value: str | list[str] | None) -> list[str] | None:
-    if not value:
-        return None
-    values = [value] if isinstance(value, str) else value
-    out = [v.strip() for x in values for v in x.split(",") if v.strip()]
-    return out or None
-
-
 def _options(code, docs, unit, status, all_seen, include_interviewer) -> dict:
     from qualcode.analysis.freq import check_statuses
 
-    return {"code": code, "documents": _split(docs), "unit": unit, "statuses": check_statuses(_split(status)),
+    return {"code": code, "documents": split_values(docs), "unit": unit, "statuses": check_statuses(split_values(status)),
             "include_interviewer": include_interviewer, "all_seen": all_seen}
 
 
@@ -72,7 +65,7 @@ def agreement_cli(
     from qualcode.analysis.units import LEVELS, check_kind
 
     check_kind(unit, LEVELS)
-    names = _split(coders) or []
+    names = split_values(coders) or []
     opts = _options(code, docs, unit, status, all_seen, include_interviewer)
     if json and (format or output):
         raise UsageError("--json prints to stdout: use --format json --output FILE to write a file")
@@ -84,7 +77,7 @@ def agreement_cli(
             return
         table = report.to_result()
         cmd = command_line("agreement", coders=report.coders, code=code, docs=opts["documents"],
-                       unit=None if unit == "sentence" else unit, status=_split(status), all_seen=all_seen,
+                       unit=None if unit == "sentence" else unit, status=split_values(status), all_seen=all_seen,
                        include_interviewer=include_interviewer)
         filters = {"unit": unit, "code": code, "docs": opts["documents"], "status": "+".join(opts["statuses"]),
                    "all_seen": all_seen or None, "include_interviewer": include_interviewer or None}
@@ -168,7 +161,7 @@ def disagreements_cli(
 
     opts = _options(code, docs, unit, status, all_seen, include_interviewer)
     with open_project(project) as proj:
-        items, cmp = disagreements(proj, _split(coders) or [], **opts)
+        items, cmp = disagreements(proj, split_values(coders) or [], **opts)
     if json:
         print_json({"coders": cmp.coders, "unit": cmp.unit_kind, "skipped_documents": cmp.skipped,
                     "disagreements": [it.to_dict() for it in items]})
@@ -333,7 +326,7 @@ def reconcile_cli(
     if json and not modes:
         raise UsageError("--json goes with --list, --export or --import (the reconciliation itself is interactive)")
     opts = _options(code, docs, unit, status, all_seen, include_interviewer)
-    names = _split(coders) or []
+    names = split_values(coders) or []
     cmd = command_line("reconcile", coders=names, **{"as": as_}, code=code, docs=opts["documents"], unit=unit)
     if export is not None and export.suffix.lower() not in (".csv", ".xlsx"):
         raise QualcodeError(f"unsupported file type {export.suffix!r} for --export (use .xlsx or .csv)")

@@ -7,15 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from qualcode.cli import JsonOpt, ProjectOpt, app, command_line, console, emit_tables, open_project
+from qualcode.cli import JsonOpt, ProjectOpt, app, command_line, console, emit_tables, open_project, split_values
 from qualcode.errors import UsageError
-
-
-def _split(values: list[str] | None) -> list[str] | None:
-    if not values:
-        return None
-    out = [v.strip() for value in values for v in value.split(",") if v.strip()]
-    return out or None
 
 
 @app.command("evaluate")
@@ -66,10 +59,10 @@ def evaluate_cli(
     from qualcode.analysis.units import check_kind
 
     check_kind(unit)
-    shown = check_show(_split(show))
-    statuses = check_system_statuses(_split(status))
-    codes = _split(code)
-    documents = _split([docs]) if docs else None
+    shown = check_show(split_values(show))
+    statuses = check_system_statuses(split_values(status))
+    codes = split_values(code)
+    documents = split_values([docs]) if docs else None
     if json and (format or output):
         raise UsageError("--json prints to stdout: use --format json --output FILE to write a file")
     if width < 0:
@@ -83,7 +76,7 @@ def evaluate_cli(
 
         cmd = command_line("evaluate", gold=ev.gold, system=None if ev.system == "rules" else ev.system,
                        unit=None if unit == "sentence" else unit, docs=documents, code=codes,
-                       status=_split(status), rollup=rollup, include_stale=include_stale, all_seen=all_seen,
+                       status=split_values(status), rollup=rollup, include_stale=include_stale, all_seen=all_seen,
                        include_interviewer=include_interviewer, show=list(shown))
         filters = {"unit": unit, "docs": documents, "code": codes, "status": "+".join(statuses),
                    "rollup": rollup or None, "include_stale": include_stale or None,

@@ -16,7 +16,7 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from qualcode.cli import ProjectOpt, app, console, open_project, print_json
+from qualcode.cli import ProjectOpt, app, console, open_project, print_json, split_values
 
 export_app = typer.Typer(
     help="Write files for a thesis: coded excerpts (docx, md, tex, csv, xlsx) and more. "
@@ -26,11 +26,6 @@ export_app = typer.Typer(
 app.add_typer(export_app, name="export")
 
 ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite the output file if it exists.")]
-
-
-def _split(values: list[str] | None) -> list[str]:
-    """Repeated options, each possibly comma-separated."""
-    return [v.strip() for item in values or [] for v in item.split(",") if v.strip()]
 
 
 @export_app.command("excerpts")
@@ -78,7 +73,7 @@ def excerpts_cli(
         import random
 
         seed = random.SystemRandom().randrange(1, 1_000_000)
-    codes, coders, statuses = _split(code), _split(coder), _split(status) or list(DEFAULT_STATUSES)
+    codes, coders, statuses = (split_values(code) or []), (split_values(coder) or []), (split_values(status) or []) or list(DEFAULT_STATUSES)
     with open_project(project) as proj:
         data, prov = export_excerpts(
             proj, output, fmt, codes=codes or None, by=by, coders=coders or None, statuses=statuses,

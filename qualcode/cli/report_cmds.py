@@ -13,7 +13,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from qualcode.cli import JsonOpt, ProjectOpt, app, command_line, console, emit_tables, open_project
+from qualcode.cli import JsonOpt, ProjectOpt, app, command_line, console, emit_tables, open_project, split_values
 from qualcode.errors import UsageError
 
 report_app = typer.Typer(help="Reports: code frequencies, co-occurrence, matrices, word frequencies.",
@@ -32,13 +32,6 @@ FormatOpt = Annotated[Optional[str], typer.Option(
     "--format", "-f", help="Export format: csv, xlsx, md, tex, docx, json (default: from --output).")]
 OutputOpt = Annotated[Optional[Path], typer.Option("--output", "-o", help="File to write.")]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")]
-
-
-def _split(values: list[str] | None) -> list[str] | None:
-    if not values:
-        return None
-    out = [v.strip() for value in values for v in value.split(",") if v.strip()]
-    return out or None
 
 
 def _emit(proj, tables, *, command: str, filters: dict, coders: list[str] | None, fmt: str | None,
@@ -172,12 +165,12 @@ def freq_cli(
     coded units, participants who mention the code, % of the group's participants, totals."""
     from qualcode.analysis.freq import check_level, check_statuses, freq_report
 
-    coders, statuses = _split(coder), check_statuses(_split(status))
+    coders, statuses = split_values(coder), check_statuses(split_values(status))
     check_level(level)
     with open_project(project) as proj:
         table = freq_report(proj, by, statuses=statuses, coders=coders, level=level)
         _emit(proj, [table], command=command_line("report", "freq", by=by, level=None if level == "all" else level,
-                                              coder=coders, status=_split(status)),
+                                              coder=coders, status=split_values(status)),
               filters={"by": by, "level": level, "status": "+".join(statuses)}, coders=coders,
               fmt=format, output=output, force=force, json=json)
 
@@ -204,14 +197,14 @@ def cooccurrence_cli(
 
     if unit not in UNITS:
         raise UsageError(f"unknown unit {unit!r} (choose from {', '.join(UNITS)})")
-    coders, statuses = _split(coder), check_statuses(_split(status))
+    coders, statuses = split_values(coder), check_statuses(split_values(status))
     check_level(level)
     with open_project(project) as proj:
         tables = cooccurrence(proj, unit=unit, by=by, jaccard=jaccard, statuses=statuses, coders=coders,
                               level=level)
         _emit(proj, tables, command=command_line("report", "cooccurrence", unit=unit, by=by, jaccard=jaccard,
                                              level=None if level == "all" else level, coder=coders,
-                                             status=_split(status)),
+                                             status=split_values(status)),
               filters={"unit": unit, "by": by, "measure": "jaccard" if jaccard else "count", "level": level,
                        "status": "+".join(statuses)}, coders=coders,
               fmt=format, output=output, force=force, json=json)
@@ -239,13 +232,13 @@ def matrix_cli(
 
     if rows != "codes":
         raise UsageError(f"--rows {rows!r}: only 'codes' is supported")
-    coders, statuses = _split(coder), check_statuses(_split(status))
+    coders, statuses = split_values(coder), check_statuses(split_values(status))
     check_level(level)
     with open_project(project) as proj:
         table = code_matrix(proj, cols=cols, presence=presence, statuses=statuses, coders=coders, level=level)
         _emit(proj, [table], command=command_line("report", "matrix", rows=rows, cols=cols, presence=presence,
                                               level=None if level == "all" else level, coder=coders,
-                                              status=_split(status)),
+                                              status=split_values(status)),
               filters={"rows": rows, "cols": cols, "measure": "presence" if presence else "units",
                        "level": level, "status": "+".join(statuses)}, coders=coders,
               fmt=format, output=output, force=force, json=json)
@@ -268,7 +261,7 @@ def words_cli(
     """Lemma frequencies per group, without stop words, punctuation, numbers and hesitations."""
     from qualcode.analysis.words import word_frequencies
 
-    extra = _split(exclude)
+    extra = split_values(exclude)
     if top < 1:
         raise UsageError(f"--top must be at least 1, not {top}")
     with open_project(project) as proj:

@@ -7,12 +7,8 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from qualcode.cli import JsonOpt, ProjectOpt, console, open_project, print_json
+from qualcode.cli import JsonOpt, ProjectOpt, console, open_project, print_json, split_values
 from qualcode.cli.export_cmds import export_app
-
-
-def _split(values: list[str] | None) -> list[str]:
-    return [v.strip() for item in values or [] for v in item.split(",") if v.strip()]
 
 
 @export_app.command("report")
@@ -57,7 +53,7 @@ def report_cli(
         raise UsageError("--seed only applies with --max-excerpts N")
     with open_project(project) as proj:
         result = build_report(proj, output, by=by, force=force, unit=unit, level=level,
-                              statuses=_split(status) or None, coders=_split(coder) or None,
+                              statuses=(split_values(status) or []) or None, coders=(split_values(coder) or []) or None,
                               max_excerpts=max_excerpts, seed=seed, excerpts=excerpts)
     if json:
         print_json(result.to_dict())

@@ -508,7 +508,10 @@ def _relaxed(rx: re.Pattern) -> re.Pattern | None:
     except Exception:
         return None
     refuse = {sre_parse.ASSERT, sre_parse.ASSERT_NOT, sre_parse.GROUPREF,
-              getattr(sre_parse, "GROUPREF_EXISTS", sre_parse.GROUPREF)}
+              getattr(sre_parse, "GROUPREF_EXISTS", sre_parse.GROUPREF),
+              # atomic groups and possessive repeats: more text can make them fail
+              getattr(sre_parse, "ATOMIC_GROUP", sre_parse.GROUPREF),
+              getattr(sre_parse, "POSSESSIVE_REPEAT", sre_parse.GROUPREF)}
     found_at = False
 
     def walk(items) -> bool:
@@ -640,18 +643,74 @@ class _DocView:
         a, b = self.doc.turns[t]
         return "turn", t, int(a), int(b)
 
-    def units(self, kind: str) -> list[tuple[int, int, int, int]]:
-        """(unit id, turn, start, end) of every non-empty unit of the included turns."""
+    def units(self, kind: str, turns: Sequence[int] | None = None) -> list[tuple[int, int, int, int]]:
+        """(unit id, turn, start, end) of every non-empty unit of the included turns, or
+        of the given turns only (ascending, included ones)."""
+        if turns is None:
+            turns = np.flatnonzero(self.included).tolist()
         out = []
         if kind == "turn":
-            for t in np.flatnonzero(self.included).tolist():
+            for t in turns:
                 a, b = self.doc.turns[t]
                 if b > a:
                     out.append((self.n_sent + t, t, int(a), int(b)))
             return out
-        turns, a, b = self.sent_tables()
-        inc = self.included.tolist()
-        return [(k, t, a[k], b[k]) for k, t in enumerate(turns) if inc[t]]
+        sent_turn, a, b = self.sent_tables()
+        first = self.turn_sents()
+        for t in turns:
+            out.extend((k, t, a[k], b[k]) for k in range(first[t], first[t + 1]))
+        return out
+
+    def turn_sents(self) -> list[int]:
+        """Per turn t, the index of its first sentence; sentences of t: first[t]:first[t+1]."""
+        got = self.doc._cache.get("turn_sents")
+        if got is None:
+            n_turns = self.doc.turns.shape[0]
+            sent_turn = self.tok_turn[self.ss]
+            got = np.searchsorted(sent_turn, np.arange(n_turns + 1), side="left").tolist()
+            self.doc._cache["turn_sents"] = got
+        return got
+
+    def candidate_turns(self, pre: re.Pattern | None) -> list[int]:
+        """Included turns whose text the relaxed regex ``pre`` matches (all included turns
+        when pre is None), found by searching forward from turn to turn: a search from
+        position p returns the leftmost match after p, so the turns it jumps over contain no
+        match; the turn where the match starts is then checked on its own text (the match
+        may run past its end)."""
+        inc = np.flatnonzero(self.included).tolist()
+        if pre is None or not inc:
+            return inc
+        text = self.doc.text
+        turns = self.doc.turns
+        starts = turns[:, 0]
+        inc_set = self.included
+        n_turns = turns.shape[0]
+        out = []
+        t = inc[0]
+        while t < n_turns:
+            m = pre.search(text, int(starts[t]))
+            if m is None:
+                break
+            x = m.start()
+            # the turn holding x (or the first turn after x when x is between turns)
+            u = int(np.searchsorted(starts, x, side="right")) - 1
+            if u < t:
+                u = t
+            ta, tb = int(turns[u, 0]), int(turns[u, 1])
+            if x >= tb:
+                t = u + 1
+                continue
+            if inc_set[u] and pre.search(text, ta, tb) is not None:
+                out.append(u)
+            t = u + 1
+        return out
+
+    def folded_array(self) -> np.ndarray:
+        """The folded strings as a numpy unicode array (cached on the document)."""
+        got = self.doc._cache.get("folded_np")
+        if got is None:
+            got = self.doc._cache["folded_np"] = np.array(self.folded, dtype=str)
+        return got
 
     # ---- terms
 
@@ -676,16 +735,8 @@ class _DocView:
             if got:
                 by_lower[s] = by_lemma[s] = got
         if plens:
-            for s, f in enumerate(folded):
-                pref = None
-                for L in plens:
-                    if L > len(f):
-                        break
-                    got = first_prefix.get(f[:L])
-                    if got:
-                        pref = (pref or []) + got
-                if pref:
-                    by_lower[s] = by_lower.get(s, []) + pref
+            for s, got in _prefix_firsts(cb, self.folded_array(), folded):
+                by_lower[s] = by_lower.get(s, []) + got
         if not by_lower:
             return empty, empty, empty
         tab = _term_tables(cb)
@@ -767,43 +818,31 @@ class _DocView:
         tok_turn = self.tok_turn
         included = self.included
         tokmask = None if included.all() else self.token_mask()
-        index = doc._cache.get("tok_index")
-        if index is None:
-            # token positions grouped by lower / lemma string id, for lookups in O(hits)
-            n_str = len(doc.strings)
-            index = []
-            for col in (doc.lower, doc.lemma):
-                order = np.argsort(col, kind="stable")
-                off = np.zeros(n_str + 1, dtype=np.int64)
-                np.cumsum(np.bincount(col, minlength=n_str), out=off[1:])
-                index.append((order, off))
-            doc._cache["tok_index"] = index
-        (o_low, off_low), (o_lem, off_lem) = index
-        words_needed = cb.__dict__.get("_pattern_words")
-        if words_needed is None:
-            words_needed = cb.__dict__["_pattern_words"] = frozenset().union(
-                *(w for r in cb.pattern_refs.values() for w in cb.refs[r].required))
-        by_fold: dict[str, list[int]] = {}
-        for i, f in enumerate(self.folded):
-            if f in words_needed:
-                by_fold.setdefault(f, []).append(i)
+        word_ids = cb.__dict__.get("_pattern_word_ids")
+        if word_ids is None:
+            words_needed = sorted(frozenset().union(
+                *(w for r in cb.pattern_refs.values() for w in cb.refs[r].required)))
+            word_ids = cb.__dict__["_pattern_word_ids"] = {w: i for i, w in enumerate(words_needed)}
+        # word id of each string of the document (-1: not a required word), then of each
+        # token's lower form and lemma; cand: the tokens with either
+        wid = _string_ids(word_ids, self.folded_array(), self.folded)
+        w_low, w_lem = wid[doc.lower], wid[doc.lemma]
+        cand = np.flatnonzero((w_low >= 0) | (w_lem >= 0))
+        if tokmask is not None:
+            cand = cand[tokmask[cand]]
+        w_low, w_lem = w_low[cand] + 1, w_lem[cand] + 1  # 0: no required word
         found: dict[frozenset, np.ndarray] = {}
+        luts = cb.__dict__.setdefault("_pattern_luts", {})
 
         def tokens_of(words: frozenset) -> np.ndarray:
             """Sorted tokens of included turns whose folded lower form or lemma is in words."""
             got = found.get(words)
             if got is None:
-                parts = []
-                for f in words:
-                    for i in by_fold.get(f, ()):
-                        if off_low[i + 1] > off_low[i]:
-                            parts.append(o_low[off_low[i]:off_low[i + 1]])
-                        if off_lem[i + 1] > off_lem[i]:
-                            parts.append(o_lem[off_lem[i]:off_lem[i + 1]])
-                got = np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
-                if tokmask is not None and len(got):
-                    got = got[tokmask[got]]
-                found[words] = got
+                lut = luts.get(words)
+                if lut is None:  # lut[word id + 1]: the word is one of words
+                    lut = luts[words] = np.zeros(len(word_ids) + 1, dtype=bool)
+                    lut[[word_ids[w] + 1 for w in words]] = True
+                got = found[words] = cand[lut[w_low] | lut[w_lem]]
             return got
 
         diff = np.zeros(n + 1, dtype=np.int64)  # +1/-1 at window starts/ends
@@ -872,6 +911,50 @@ class _DocView:
                 continue  # spans two turns or a gap between selected tokens
             out.append((ref_i, int(sel[s]), int(sel[e - 1])))
         return out
+
+
+def _prefix_firsts(cb: CompiledCodebook, arr: np.ndarray, folded: Sequence[str]) -> list[tuple[int, list[int]]]:
+    """(string index, terms whose first token is a prefix of that folded string), for the
+    strings (``folded``, and the same as the numpy array ``arr``) that start with one of the
+    codebook's first-token prefixes; prefixes by increasing length, so a string appears once
+    per prefix length that fits. Vectorized: each string is cut to each prefix length
+    (``astype("<U{L}")``) and looked up in the sorted prefixes of that length."""
+    by_len = cb.__dict__.get("_prefix_by_len")
+    if by_len is None:
+        by_len = cb.__dict__["_prefix_by_len"] = {
+            L: np.array(sorted(p for p in cb.first_prefix if len(p) == L), dtype=str)
+            for L in cb.prefix_lengths}
+    out: list[tuple[int, list[int]]] = []
+    if not len(arr):
+        return out
+    first_prefix = cb.first_prefix
+    for L in cb.prefix_lengths:
+        cut = arr.astype(f"<U{L}")
+        for s in np.flatnonzero(np.isin(cut, by_len[L])).tolist():
+            got = first_prefix.get(folded[s][:L])
+            if got:
+                out.append((s, got))
+    out.sort(key=lambda x: x[0])  # stable: by string, then prefix length
+    return out
+
+
+def _string_ids(ids: dict[str, int], arr: np.ndarray, folded: Sequence[str]) -> np.ndarray:
+    """Per string of ``folded`` (and the same numpy array ``arr``): ids[string], or -1 when
+    it is not a key of ids. Vectorized with np.isin; numpy drops trailing NUL characters,
+    so keys ending with one are looked up one string at a time."""
+    out = np.full(len(folded), -1, dtype=np.int64)
+    if not ids or not len(folded):
+        return out
+    keys = list(ids)
+    if any(k.endswith("\0") for k in keys):
+        cands = range(len(folded))
+    else:
+        cands = np.flatnonzero(np.isin(arr, np.array(keys, dtype=str))).tolist()
+    for i in cands:
+        got = ids.get(folded[i])
+        if got is not None:
+            out[i] = got
+    return out
 
 
 class _TermTables(NamedTuple):
@@ -967,7 +1050,6 @@ def _run(cb: CompiledCodebook, doc: AnnotatedDoc, included: np.ndarray) -> tuple
             hits.setdefault(ref_i, []).append((uid, int(doc.start[s]), int(doc.end[e]), -1, -1))
 
     if cb.regex_refs:
-        units_cache: dict[str, list] = {}
         for ref_i in cb.regex_refs:
             ref = refs[ref_i]
             rx = ref.regex
@@ -975,18 +1057,8 @@ def _run(cb: CompiledCodebook, doc: AnnotatedDoc, included: np.ndarray) -> tuple
             if pre is not None and pre.search(text) is None:
                 continue
             kind = "turn" if turn_unit[ref.code_index] else "sentence"
-            units = units_cache.get(kind)
-            if units is None:
-                units = units_cache[kind] = view.units(kind)
-            turn_ok: dict[int, bool] = {}
-            for uid, turn, a, b in units:
-                if pre is not None and kind == "sentence":
-                    ok = turn_ok.get(turn)
-                    if ok is None:
-                        ta, tb = doc.turns[turn]
-                        ok = turn_ok[turn] = pre.search(text, int(ta), int(tb)) is not None
-                    if not ok:
-                        continue
+            turns = view.candidate_turns(pre)
+            for uid, _turn, a, b in view.units(kind, turns):
                 for mm in rx.finditer(text[a:b]):
                     if mm.end() > mm.start():
                         hits.setdefault(ref_i, []).append((uid, a + mm.start(), a + mm.end(), -1, -1))

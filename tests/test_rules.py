@@ -525,3 +525,116 @@ def test_vectorized_term_occurrences_equal_a_token_by_token_check(fr):
                         expected.append((ti, i, i + n - 1))
         assert got == sorted(expected)
         assert expected  # the check is not vacuous
+
+
+# --------------------------------------------------------------------------- fast paths vs references
+
+
+def test_prefix_firsts_equals_reference_loop():
+    """The vectorized prefix lookup (numpy cut + isin) lists the same (string, terms) pairs,
+    in the same order, as a plain loop over strings and prefix lengths."""
+    import random
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from qualcode.rules import _prefix_firsts
+
+    rnd = random.Random(7)
+    alphabet = "abcé'-e"
+    prefixes = {"ab": [0], "abc": [1, 2], "e'": [3], "abcde": [4], "éé": [5]}
+    for trial in range(30):
+        strings = ["".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 7))) for _ in range(200)]
+        strings += ["", "ab", "abc", "abcde", "abcdef", "a"]
+        cb = SimpleNamespace(first_prefix=prefixes, prefix_lengths=tuple(sorted({len(p) for p in prefixes})))
+        got = _prefix_firsts(cb, np.array(strings, dtype=str), strings)
+        want = []
+        for s, f in enumerate(strings):
+            for L in cb.prefix_lengths:
+                if L <= len(f) and f[:L] in prefixes:
+                    want.append((s, prefixes[f[:L]]))
+        assert got == want
+
+
+def test_string_ids_equals_dict_lookup():
+    import random
+
+    import numpy as np
+
+    from qualcode.rules import _string_ids
+
+    rnd = random.Random(3)
+    for ids in ({"mine": 0, "fosse": 1, "é": 2}, {}, {"a\0": 0, "b": 1}):
+        strings = [rnd.choice(["mine", "fosse", "min", "é", "e", "", "a", "b", "mines"]) for _ in range(100)]
+        got = _string_ids(ids, np.array(strings, dtype=str), strings)
+        assert got.tolist() == [ids.get(s, -1) for s in strings]
+
+
+def test_candidate_turns_equals_per_turn_search():
+    """Skipping from turn to turn with one forward search finds exactly the included turns
+    in which the relaxed regex has a match, as searching each turn on its own does."""
+    import random
+    import re
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from qualcode.rules import _DocView, _relaxed
+
+    rnd = random.Random(11)
+    words = ["mine", "fosse", "la", "charbon", "a", "b", "ab", "\n", ".", "  "]
+    regexes = [r"mine", r"\bfosse\b", r"^la", r"ab|b a", r"(?i)CHAR\w*", r"a.*b", r"x?", r"e\s+l",
+               r"(?s)mine.fosse", r"$"]
+    for trial in range(60):
+        text = " ".join(rnd.choice(words) for _ in range(rnd.randint(0, 60)))
+        # turns: sorted, non-overlapping, possibly with gaps and empty turns
+        cuts = sorted(rnd.sample(range(len(text) + 1), k=min(len(text) + 1, 2 * rnd.randint(1, 6))))
+        turns = np.array([(cuts[i], cuts[i + 1]) for i in range(0, len(cuts) - 1, 2)], dtype=np.int64)
+        if not len(turns):
+            continue
+        included = np.array([rnd.random() < 0.7 for _ in range(len(turns))], dtype=bool)
+        view = SimpleNamespace(doc=SimpleNamespace(text=text, turns=turns), included=included)
+        for rx in regexes:
+            pre = _relaxed(re.compile(rx))
+            got = _DocView.candidate_turns(view, pre)
+            want = [t for t in range(len(turns)) if included[t]
+                    and (pre is None or pre.search(text, int(turns[t, 0]), int(turns[t, 1])) is not None)]
+            assert got == want, (rx, text, turns.tolist(), included.tolist())
+
+
+def test_relaxed_refuses_atomic_and_possessive():
+    """More text can make an atomic group or a possessive repeat fail, so such regexes get
+    no prefilter (every unit is searched)."""
+    import re
+
+    from qualcode.rules import _relaxed
+
+    assert _relaxed(re.compile(r"(?>a+)b")) is None
+    assert _relaxed(re.compile(r"a++b")) is None
+    assert _relaxed(re.compile(r"\bfosse\b")).pattern == "fosse"
+    assert _relaxed(re.compile(r"fosse")).pattern == "fosse"
+
+
+def test_regex_and_pattern_fast_paths_match_on_real_text(fr):
+    """Regex rules (sentence and turn units, with anchors) and pattern rules code the same
+    units as a hand check: the regex on each unit's own text."""
+    text = ("Mon père était mineur. Il descendait à la fosse.\n\n"
+            "Moi non. La fosse a fermé en 1990.\n\n"
+            "On parlait du charbon. Fosse toujours.")
+    t1 = text.index("\n\nMoi")
+    t2 = text.index("\n\nOn")
+    doc = annotate_one(text, [(0, t1), (t1 + 2, t2), (t2 + 2, len(text))], fr)
+    cb = compile_codebook(book(
+        code("a", ("regex", r"^La fosse"), ("regex", r"\bfosse\b")),
+        code("b", ("regex", r"(?i)^fosse"), ("regex", r"(?i)^on\b"), unit="turn"),
+        code("c", ("pattern", [{"LOWER": "la"}, {"LOWER": "fosse"}])),
+    ), fr)
+    props = apply(cb, doc)
+    for p in props:
+        assert text[p.start:p.end] == text[p.start:p.end].strip()
+    a = sorted(text[p.start:p.end] for p in props if p.code_path == "a")
+    assert a == ["Il descendait à la fosse.", "La fosse a fermé en 1990."]
+    b = sorted(text[p.start:p.end] for p in props if p.code_path == "b")
+    assert b == ["On parlait du charbon. Fosse toujours."]  # no turn starts with "fosse"
+    c = sorted(text[p.start:p.end] for p in props if p.code_path == "c")
+    assert c == ["Il descendait à la fosse.", "La fosse a fermé en 1990."]

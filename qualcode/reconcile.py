@@ -37,8 +37,6 @@ transaction recorded in the history, as do spreadsheet imports and session summa
 
 from __future__ import annotations
 
-import csv
-import io
 from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
@@ -58,7 +56,7 @@ from qualcode.analysis.units import (
 )
 from qualcode.errors import InputError, QualcodeError, UsageError
 from qualcode.project import Project
-from qualcode.sheets import SheetProblems, cell_text, read_rows
+from qualcode.sheets import SheetProblems, cell_text, read_rows, write_decision_csv, write_decision_xlsx
 from qualcode.store import now
 
 DEFAULT_CONSENSUS = "consensus"
@@ -450,65 +448,20 @@ def export_pending(project: Project, p: Plan, path: str | Path, *, force: bool =
                           coders=cmp.coders)
     with atomic_write(target, force=force) as tmp:
         if fmt == "csv":
-            buf = io.StringIO()
-            buf.write("# " + prov.line().replace('"', "'") + "\r\n")
-            w = csv.writer(buf, lineterminator="\r\n")
-            w.writerow(EXPORT_COLUMNS)
-            for r in rows:
-                w.writerow([r[c] for c in EXPORT_COLUMNS])
-            tmp.write_text(buf.getvalue(), encoding="utf-8-sig", newline="")
+            write_decision_csv(tmp, EXPORT_COLUMNS, rows, prov)
         else:
-            _write_xlsx(tmp, rows, prov)
+            write_decision_xlsx(
+                tmp, sheet="reconcile", columns=EXPORT_COLUMNS, rows=rows,
+                widths={"document": 26, "turn": 6, "speaker": 16, "start": 8, "end": 8, "code": 30, "label": 22,
+                        "text": 80, "coded_by": 16, "not_coded_by": 16, "decision": 12, "note": 36},
+                choices=["keep", "drop"],
+                validation={"errorStyle": "warning", "error": "keep or drop (or empty: decide later)"},
+                about=("qualcode reconcile sheet",
+                       "Fill the 'decision' column: keep (the consensus codes the unit with the code) or drop "
+                       "(it does not); leave it empty to decide later. Then run: qualcode reconcile --import FILE "
+                       "with the same --coders, --as, --code, --docs and --unit."),
+                provenance=prov)
     return len(rows)
-
-
-def _write_xlsx(path: Path, rows: list[dict], prov) -> None:
-    from openpyxl import Workbook
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.worksheet.datavalidation import DataValidation
-
-    def clean(v):
-        return ILLEGAL_CHARACTERS_RE.sub("", v)[:32767] if isinstance(v, str) else v
-
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "reconcile"
-    ws.append(list(EXPORT_COLUMNS))
-    for r in rows:
-        ws.append([clean(r[c]) for c in EXPORT_COLUMNS])
-    widths = {"document": 26, "turn": 6, "speaker": 16, "start": 8, "end": 8, "code": 30, "label": 22,
-              "text": 80, "coded_by": 16, "not_coded_by": 16, "decision": 12, "note": 36}
-    fill = PatternFill("solid", fgColor="FFF2CC")
-    for i, name in enumerate(EXPORT_COLUMNS, 1):
-        cell = ws.cell(1, i)
-        ws.column_dimensions[cell.column_letter].width = widths[name]
-        cell.font = Font(bold=True)
-        if name in ("decision", "note"):
-            cell.fill = fill
-    text_col = EXPORT_COLUMNS.index("text") + 1
-    for row in ws.iter_rows(min_row=2, min_col=text_col, max_col=text_col):
-        for cell in row:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-    ws.freeze_panes = "A2"
-    if rows:
-        ws.auto_filter.ref = ws.dimensions
-    dcol = ws.cell(1, EXPORT_COLUMNS.index("decision") + 1).column_letter
-    dv = DataValidation(type="list", formula1='"keep,drop"', allow_blank=True, showErrorMessage=True,
-                        errorStyle="warning", error="keep or drop (or empty: decide later)")
-    ws.add_data_validation(dv)
-    dv.add(f"{dcol}2:{dcol}{max(len(rows) + 1, 2)}")
-    about = wb.create_sheet("about")
-    about.append(["qualcode reconcile sheet"])
-    about.append([("Fill the 'decision' column: keep (the consensus codes the unit with the code) or drop "
-                   "(it does not); leave it empty to decide later. Then run: qualcode reconcile --import FILE "
-                   "with the same --coders, --as, --code, --docs and --unit.")])
-    about.append([])
-    for k, v in prov.items():
-        about.append([k, v])
-    about.column_dimensions["A"].width = 14
-    about.column_dimensions["B"].width = 90
-    wb.save(path)
 
 
 @dataclass

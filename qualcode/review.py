@@ -31,8 +31,6 @@ the reviewer) are never touched by it.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 from dataclasses import asdict, dataclass, field
@@ -41,7 +39,7 @@ from typing import Any
 
 from qualcode.errors import InputError, QualcodeError
 from qualcode.project import Project
-from qualcode.sheets import SheetProblems, cell_text, read_rows
+from qualcode.sheets import SheetProblems, cell_text, read_rows, write_decision_csv, write_decision_xlsx
 from qualcode.store import TurnIndex, now
 
 RULES_CODER = "rules"
@@ -559,79 +557,23 @@ def export_review(project: Project, path: str | Path, *, code: str | None = None
                           coders=[coder] if coder else None)
     with atomic_write(p, force=force) as tmp:
         if fmt == "csv":
-            _write_csv(tmp, rows, prov)
+            write_decision_csv(tmp, EXPORT_COLUMNS, rows, prov)
         else:
-            _write_xlsx(tmp, rows, prov, [c["path"] for c in code_tree(project)])
+            write_decision_xlsx(
+                tmp, sheet="review", columns=EXPORT_COLUMNS, rows=rows,
+                widths={"id": 8, "document": 26, "turn": 6, "speaker": 16, "code": 30, "label": 22, "text": 80,
+                        "origin": 32, "decision": 28, "note": 36},
+                choices=["accept", "reject", *[c["path"] for c in code_tree(project)]], choices_sheet=True,
+                validation={"showDropDown": False, "errorStyle": "warning", "errorTitle": "decision",
+                            "error": "accept, reject, or a code path (to recode)", "promptTitle": "decision",
+                            "prompt": "accept, reject, a code path to recode, or empty",
+                            "showInputMessage": True},
+                about=("qualcode review sheet",
+                       "Fill the 'decision' column: accept, reject, or a code path (the proposal is rejected and "
+                       "its text coded with that code); leave it empty to decide later. Then run: "
+                       "qualcode review --import FILE"),
+                provenance=prov)
     return ExportReport(str(p), fmt, len(rows), len(items) - len(proposals))
-
-
-def _write_csv(path: Path, rows: list[dict], prov) -> None:
-    buf = io.StringIO()
-    # provenance as a comment line (no quotes: they would unbalance a CSV parser)
-    buf.write("# " + prov.line().replace('"', "'") + "\r\n")
-    w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow(EXPORT_COLUMNS)
-    for r in rows:
-        w.writerow([r[c] if r[c] is not None else "" for c in EXPORT_COLUMNS])
-    path.write_text(buf.getvalue(), encoding="utf-8-sig", newline="")
-
-
-def _write_xlsx(path: Path, rows: list[dict], prov, paths: list[str]) -> None:
-    from openpyxl import Workbook
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.worksheet.datavalidation import DataValidation
-
-    def clean(v):
-        return ILLEGAL_CHARACTERS_RE.sub("", v)[:32767] if isinstance(v, str) else v
-
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "review"
-    ws.append(list(EXPORT_COLUMNS))
-    for r in rows:
-        ws.append([clean(r[c]) for c in EXPORT_COLUMNS])
-    widths = {"id": 8, "document": 26, "turn": 6, "speaker": 16, "code": 30, "label": 22, "text": 80,
-              "origin": 32, "decision": 28, "note": 36}
-    fill = PatternFill("solid", fgColor="FFF2CC")
-    for i, name in enumerate(EXPORT_COLUMNS, 1):
-        letter = ws.cell(1, i).column_letter
-        ws.column_dimensions[letter].width = widths[name]
-        ws.cell(1, i).font = Font(bold=True)
-        if name in ("decision", "note"):
-            ws.cell(1, i).fill = fill
-    text_col = EXPORT_COLUMNS.index("text") + 1
-    for row in ws.iter_rows(min_row=2, min_col=text_col, max_col=text_col):
-        for cell in row:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-    ws.freeze_panes = "A2"
-    if rows:
-        ws.auto_filter.ref = ws.dimensions
-    # The dropdown: accept, reject or a code path, listed on a hidden sheet (an inline list
-    # is limited to 255 characters).
-    choices = wb.create_sheet("choices")
-    for value in ["accept", "reject", *paths]:
-        choices.append([value])
-    choices.sheet_state = "hidden"
-    dcol = ws.cell(1, EXPORT_COLUMNS.index("decision") + 1).column_letter
-    dv = DataValidation(type="list", formula1=f"=choices!$A$1:$A${len(paths) + 2}", allow_blank=True,
-                        showDropDown=False, showErrorMessage=True, errorStyle="warning",
-                        errorTitle="decision", error="accept, reject, or a code path (to recode)",
-                        promptTitle="decision", prompt="accept, reject, a code path to recode, or empty")
-    dv.showInputMessage = True
-    ws.add_data_validation(dv)
-    dv.add(f"{dcol}2:{dcol}{max(len(rows) + 1, 2)}")
-    about = wb.create_sheet("about")
-    about.append(["qualcode review sheet"])
-    about.append(["Fill the 'decision' column: accept, reject, or a code path (the proposal is rejected and "
-                  "its text coded with that code); leave it empty to decide later. Then run: "
-                  "qualcode review --import FILE"])
-    about.append([])
-    for k, v in prov.items():
-        about.append([k, v])
-    about.column_dimensions["A"].width = 14
-    about.column_dimensions["B"].width = 90
-    wb.save(path)
 
 
 @dataclass

@@ -84,3 +84,75 @@ def read_rows(path: str | Path, *, sheet: str | None = None, comments: bool = Tr
     if not out:
         raise InputError("empty file", path=str(p))
     return out
+
+
+def write_decision_csv(path: Path, columns: tuple[str, ...], rows: list[dict], provenance) -> None:
+    """A sheet to fill in, as CSV: UTF-8 with BOM and CRLF (what Excel opens), the
+    provenance as a first ``#`` comment line (which :func:`read_rows` skips)."""
+    buf = io.StringIO()
+    # no double quotes in the comment: they would unbalance a CSV parser
+    buf.write("# " + provenance.line().replace('"', "'") + "\r\n")
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow(columns)
+    for r in rows:
+        w.writerow([r[c] for c in columns])
+    path.write_text(buf.getvalue(), encoding="utf-8-sig", newline="")
+
+
+def write_decision_xlsx(path: Path, *, sheet: str, columns: tuple[str, ...], rows: list[dict],
+                        widths: dict[str, int], choices: list[str], validation: dict,
+                        about: tuple[str, str], provenance, choices_sheet: bool = False) -> None:
+    """A sheet to fill in, as XLSX: bold frozen header (the ``decision`` and ``note``
+    columns highlighted), wrapped ``text``, a filter, a dropdown of ``choices`` on the
+    ``decision`` column (``validation``: more DataValidation settings), and an ``about``
+    sheet with instructions and the provenance. ``choices_sheet``: list the choices on a
+    hidden sheet (an inline list is limited to 255 characters)."""
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    def clean(v):
+        return ILLEGAL_CHARACTERS_RE.sub("", v)[:32767] if isinstance(v, str) else v
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = sheet
+    ws.append(list(columns))
+    for r in rows:
+        ws.append([clean(r[c]) for c in columns])
+    fill = PatternFill("solid", fgColor="FFF2CC")
+    for i, name in enumerate(columns, 1):
+        cell = ws.cell(1, i)
+        ws.column_dimensions[cell.column_letter].width = widths[name]
+        cell.font = Font(bold=True)
+        if name in ("decision", "note"):
+            cell.fill = fill
+    text_col = columns.index("text") + 1
+    for row in ws.iter_rows(min_row=2, min_col=text_col, max_col=text_col):
+        for cell in row:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    ws.freeze_panes = "A2"
+    if rows:
+        ws.auto_filter.ref = ws.dimensions
+    if choices_sheet:
+        listing = wb.create_sheet("choices")
+        for value in choices:
+            listing.append([value])
+        listing.sheet_state = "hidden"
+        formula = f"=choices!$A$1:$A${len(choices)}"
+    else:
+        formula = '"' + ",".join(choices) + '"'
+    dcol = ws.cell(1, columns.index("decision") + 1).column_letter
+    dv = DataValidation(type="list", formula1=formula, allow_blank=True, showErrorMessage=True, **validation)
+    ws.add_data_validation(dv)
+    dv.add(f"{dcol}2:{dcol}{max(len(rows) + 1, 2)}")
+    info = wb.create_sheet("about")
+    info.append([about[0]])
+    info.append([about[1]])
+    info.append([])
+    for k, v in provenance.items():
+        info.append([k, v])
+    info.column_dimensions["A"].width = 14
+    info.column_dimensions["B"].width = 90
+    wb.save(path)

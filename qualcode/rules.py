@@ -726,7 +726,7 @@ class _DocView:
             return empty, empty, empty
         folded, kid = self.folded, self.kid
         n_str = len(folded)
-        first_exact, first_prefix, plens = cb.first_exact, cb.first_prefix, cb.prefix_lengths
+        first_exact, plens = cb.first_exact, cb.prefix_lengths
         # terms whose first token accepts string s as a lower form / as a lemma
         by_lower: dict[int, list[int]] = {}
         by_lemma: dict[int, list[int]] = {}

@@ -122,6 +122,8 @@ def _normalize_language(language: str) -> str:
 def _load_trained(package: str):
     import spacy
 
+    _register_components()
+
     # spacy.load(..., enable=["senter"]) fails with E1042 (the package's config disables
     # senter) and would disable every other component: enable it after loading instead.
     nlp = spacy.load(package, exclude=["parser", "ner"])
@@ -130,7 +132,118 @@ def _load_trained(package: str):
     if not any(nlp.get_pipe_meta(n).assigns and "token.is_sent_start" in nlp.get_pipe_meta(n).assigns
                for n in nlp.pipe_names):
         nlp.add_pipe("sentencizer", first=True)
+    _lighten(nlp)
     return nlp
+
+
+# Attributes nothing downstream reads: the token table keeps lower form, lemma, POS,
+# morphology and flags (not TAG or DEP), the French lemmatizer reads the form and POS only,
+# and codebook patterns on TAG/DEP are refused by the linter.
+_UNREAD_ATTRS = frozenset({"TAG", "DEP"})
+
+
+def _lighten(nlp) -> None:
+    """Make the French pipeline cheaper without changing a single lemma, POS or morph.
+
+    * lemmatizer: spaCy keeps the French ``lemma_index`` tables (28k–66k words per POS) as
+      lists and tests ``form in index`` on them, a linear scan, up to ~50 times for each new
+      (form, POS) pair: about 0.3 ms per pair, 1 s per 50k words of text at first. The lists
+      become frozensets (they are only ever used for that membership test).
+    * attribute_ruler: drop the patterns that only set TAG or DEP, which nothing downstream
+      reads (the token table keeps lower form, lemma, POS, morph and flags; the French
+      lemmatizer reads the form and POS; codebook patterns on TAG/DEP are warned about by
+      the linter and never match). In fr_core_news_sm 21 of its 23 single-token patterns
+      copy POS into TAG and so match every token; the 2 kept ones set POS/MORPH (whitespace
+      tokens, and "SPACE" mistagged on a word becomes X), and :class:`_GuardedRuler` runs
+      them only on the Docs where they can match.
+
+    tests/test_nlp.py compares every token's attributes with the untouched package on the
+    sample transcripts. Only done for French (``FrenchLemmatizer``): other lemmatizers may
+    read more of the token.
+    """
+    from spacy.lang.fr.lemmatizer import FrenchLemmatizer
+
+    if "lemmatizer" not in nlp.pipe_names or type(nlp.get_pipe("lemmatizer")) is not FrenchLemmatizer:
+        return
+    lemmatizer = nlp.get_pipe("lemmatizer")
+    if lemmatizer.mode != "rule":
+        return
+    if "lemma_index" in lemmatizer.lookups.tables:
+        index = lemmatizer.lookups.get_table("lemma_index")
+        for key in list(index.keys()):
+            index[key] = frozenset(index[key])
+    if "attribute_ruler" in nlp.pipe_names:
+        ruler = nlp.get_pipe("attribute_ruler")
+        kept = [p for p in ruler.patterns if set(p["attrs"]) - _UNREAD_ATTRS]
+        ruler.clear()
+        ruler.add_patterns(kept)
+        if _GuardedRuler.tests(kept) is not None:
+            nlp.rename_pipe("attribute_ruler", "trained_attribute_ruler")
+            nlp.add_pipe("qualcode_guarded_ruler", name="attribute_ruler", after="trained_attribute_ruler")
+            nlp.disable_pipe("trained_attribute_ruler")
+
+
+class _GuardedRuler:
+    """Pipeline component: runs the disabled ``trained_attribute_ruler`` only on the Docs
+    where one of its patterns can match. Used when every pattern is a single token tested on
+    POS and IS_SPACE only (the 2 patterns left in fr_core_news_sm), so that test is a numpy
+    comparison; whitespace is collapsed before annotation, so most Docs are skipped. The
+    Matcher costs about 5 µs a token even when nothing matches."""
+
+    _KEYS = ("POS", "IS_SPACE")
+
+    def __init__(self, nlp, name: str):
+        self.name = name
+        self.trained = nlp.get_pipe("trained_attribute_ruler")
+        self._tests = self.tests(self.trained.patterns)
+
+    @classmethod
+    def tests(cls, patterns) -> list[list[tuple[int, int]]] | None:
+        """Per pattern, (column, value) pairs over the columns POS, IS_SPACE; None when a
+        pattern has another shape."""
+        from spacy.parts_of_speech import IDS as POS_IDS
+
+        out = []
+        for p in patterns:
+            for tokens in p["patterns"]:
+                if not isinstance(tokens, list) or len(tokens) != 1 or not isinstance(tokens[0], dict):
+                    return None
+                test = []
+                for key, value in tokens[0].items():
+                    key = str(key).upper()
+                    if key == "POS" and isinstance(value, str) and value in POS_IDS:
+                        test.append((0, POS_IDS[value]))
+                    elif key == "IS_SPACE" and isinstance(value, bool):
+                        test.append((1, int(value)))
+                    else:
+                        return None
+                out.append(test)
+        return out
+
+    def __call__(self, doc):
+        from spacy.attrs import IS_SPACE, POS
+
+        if not len(doc) or not self._tests:
+            return doc
+        arr = doc.to_array([POS, IS_SPACE])
+        for test in self._tests:
+            hit = np.ones(len(arr), dtype=bool)
+            for col, value in test:
+                hit &= arr[:, col] == value
+            if hit.any():
+                return self.trained(doc)
+        return doc
+
+    def pipe(self, docs, batch_size: int = 128):
+        for doc in docs:
+            yield self(doc)
+
+
+def _register_components() -> None:
+    from spacy.language import Language
+
+    if not Language.has_factory("qualcode_guarded_ruler"):
+        Language.factory("qualcode_guarded_ruler", assigns=["token.pos", "token.morph"])(_GuardedRuler)
 
 
 def _lookups_version() -> str | None:
@@ -435,30 +548,21 @@ def _collapse(chunk: str) -> tuple[str, np.ndarray | None, np.ndarray | None]:
 
 
 class _DocBuilder:
-    """Accumulates the token arrays of one document from its chunks' spaCy Docs."""
+    """Accumulates the token arrays of one document from its chunks' spaCy Docs.
+
+    Strings stay spaCy hashes until :meth:`finish`, which maps the distinct hashes of the
+    whole document (lower forms, lemmas, morphs together) to the document's string table
+    in one go."""
 
     def __init__(self, text: str, spans: list[tuple[int, int]], pipeline: str):
         self.text = text
         self.spans = spans
         self.pipeline = pipeline
-        self.strings: list[str] = [""]
-        self.index: dict[int, int] = {0: 0}  # spaCy hash -> index in strings
+        self.store = None  # the spaCy StringStore of the Docs
         self.parts: list[tuple] = []
         self.turn_tok = [0] * (len(spans) + 1)
         self.n = 0
         self.current_turn = -1
-
-    def _ids(self, hashes: np.ndarray, strings) -> np.ndarray:
-        uniq, inv = np.unique(hashes, return_inverse=True)
-        idx = np.empty(len(uniq), dtype=np.int32)
-        for k, h in enumerate(uniq.tolist()):
-            got = self.index.get(h)
-            if got is None:
-                got = len(self.strings)
-                self.strings.append(strings[h])
-                self.index[h] = got
-            idx[k] = got
-        return idx[inv.reshape(-1)]
 
     def start_turn(self, turn: int) -> None:
         while self.current_turn < turn:
@@ -489,15 +593,13 @@ class _DocBuilder:
         if seg_starts is not None:
             idx = idx + seg_shift[np.searchsorted(seg_starts, idx, side="right") - 1]
             last = last + seg_shift[np.searchsorted(seg_starts, last, side="right") - 1]
-        strings = doc.vocab.strings
+        self.store = doc.vocab.strings
         flags = (arr[:, 6].astype(np.uint8) * FLAG_PUNCT) | (is_start.astype(np.uint8) * FLAG_SENT_START)
         self.parts.append((
             (idx + offset).astype(np.int32),
             (last + 1 + offset).astype(np.int32),
-            self._ids(arr[:, 2], strings),
-            self._ids(arr[:, 3], strings),
+            arr[:, [2, 3, 5]],
             arr[:, 4].astype(np.uint8),
-            self._ids(arr[:, 5], strings),
             flags,
         ))
         self.n += len(kept)
@@ -505,19 +607,31 @@ class _DocBuilder:
     def finish(self) -> AnnotatedDoc:
         self.start_turn(len(self.spans))
         self.turn_tok[len(self.spans)] = self.n
+        strings = [""]
         if self.parts:
-            cols = [np.concatenate(c) for c in zip(*self.parts)]
+            start, end, hashes, pos, flags = (np.concatenate(c) for c in zip(*self.parts))
+            uniq, inv = np.unique(hashes, return_inverse=True)
+            inv = inv.reshape(hashes.shape)
+            # index 0 is the empty string (hash 0): keep it first, as the format requires
+            if len(uniq) and uniq[0] == 0:
+                strings += [self.store[h] for h in uniq[1:].tolist()]
+                ids = inv.astype(np.int32)
+            else:
+                strings += [self.store[h] for h in uniq.tolist()]
+                ids = (inv + 1).astype(np.int32)
+            lower, lemma, morph = ids[:, 0], ids[:, 1], ids[:, 2]
         else:
-            cols = [np.zeros(0, dtype=d) for d in
-                    (np.int32, np.int32, np.int32, np.int32, np.uint8, np.int32, np.uint8)]
-        start, end, lower, lemma, pos, morph, flags = cols
+            start, end, lower, lemma, morph = (np.zeros(0, dtype=np.int32) for _ in range(5))
+            pos = flags = np.zeros(0, dtype=np.uint8)
         return AnnotatedDoc(
             text=self.text,
             pipeline=self.pipeline,
             turns=np.asarray(self.spans, dtype=np.int64).reshape(-1, 2),
             turn_tok=np.asarray(self.turn_tok, dtype=np.int32),
-            start=start, end=end, lower=lower, lemma=lemma, pos=pos, morph=morph, flags=flags,
-            strings=self.strings,
+            start=start, end=end,
+            lower=np.ascontiguousarray(lower), lemma=np.ascontiguousarray(lemma),
+            pos=pos, morph=np.ascontiguousarray(morph), flags=flags,
+            strings=strings,
         )
 
 
@@ -538,7 +652,23 @@ def annotate(
     progress: Callable[[int], None] | None = None,
 ) -> list[AnnotatedDoc]:
     """Annotate each ``(text, turns)``; ``turns`` are ``(start, end)`` pairs or objects with
-    ``.start``/``.end`` (None or empty: the whole text is one turn).
+    ``.start``/``.end`` (None or empty: the whole text is one turn). The list of
+    :func:`annotate_iter`."""
+    return [doc for _, doc in annotate_iter(texts_with_turns, pipeline, n_process=n_process,
+                                            batch_size=batch_size, progress=progress)]
+
+
+def annotate_iter(
+    texts_with_turns: Iterable[tuple[str, Sequence | None]],
+    pipeline: "Pipeline | str" = "fr",
+    *,
+    n_process: int | None = None,
+    batch_size: int = 128,
+    progress: Callable[[int], None] | None = None,
+) -> Iterator[tuple[int, AnnotatedDoc]]:
+    """Yield ``(index, AnnotatedDoc)`` for each input, in input order, as soon as each is
+    ready, so that the caller can work on the first documents (apply rules, write the cache)
+    while worker processes annotate the others.
 
     n_process: None chooses 2 processes (when the machine has 2 cores) for inputs of at
     least LARGE_INPUT_WORDS_FORK words (LARGE_INPUT_WORDS where processes cannot be
@@ -561,7 +691,8 @@ def annotate(
         n_process = min(2, os.cpu_count() or 1) if sum(sizes) // 6 >= threshold else 1
     n_process = max(1, int(n_process))
     if n_process == 1 or len(items) < 2:
-        return _annotate_serial(items, pipe, batch_size, progress)
+        yield from enumerate(_annotate_serial(items, pipe, batch_size, progress))
+        return
 
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
@@ -578,18 +709,18 @@ def annotate(
     ctx = mp.get_context("fork" if "fork" in methods else "spawn")
     global _WORKER_PIPELINE
     _WORKER_PIPELINE = pipe
-    results: list[AnnotatedDoc | None] = [None] * len(items)
+    pool = ProcessPoolExecutor(max_workers=n_process, mp_context=ctx)
     try:
-        with ProcessPoolExecutor(max_workers=n_process, mp_context=ctx) as pool:
-            jobs = [(pipe.language, pipe.name, batch_size, [items[i] for i in g]) for g in groups]
-            for g, blobs in zip(groups, pool.map(_annotate_worker, jobs)):
-                for i, blob in zip(g, blobs):
-                    results[i] = AnnotatedDoc.from_bytes(blob, items[i][0])
-                if progress is not None:
-                    progress(sum(sizes[i] for i in g))
+        jobs = [(pipe.language, pipe.name, batch_size, [items[i] for i in g]) for g in groups]
+        for g, blobs in zip(groups, pool.map(_annotate_worker, jobs)):
+            if progress is not None:
+                progress(sum(sizes[i] for i in g))
+            for i, blob in zip(g, blobs):
+                yield i, AnnotatedDoc.from_bytes(blob, items[i][0])
     finally:
         _WORKER_PIPELINE = None
-    return results  # type: ignore[return-value]
+        # the caller may stop early (an error, Ctrl-C): do not wait for the queued groups
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 _GROUP_CHARS = 120_000  # ~20k words per job sent to a worker process
@@ -605,7 +736,8 @@ def _annotate_worker(job) -> list[bytes]:
     return [d.to_bytes() for d in _annotate_serial(items, pipe, batch_size, None)]
 
 
-def _annotate_serial(items, pipe: Pipeline, batch_size: int, progress) -> list[AnnotatedDoc]:
+def _annotate_serial(items, pipe: Pipeline, batch_size: int, progress) -> Iterator[AnnotatedDoc]:
+    """AnnotatedDocs in input order, each yielded as soon as its last chunk is annotated."""
     builders = [_DocBuilder(text, spans, pipe.name) for text, spans in items]
     pending: list[tuple] = []  # FIFO of chunk metadata, in nlp.pipe order
 
@@ -617,13 +749,12 @@ def _annotate_serial(items, pipe: Pipeline, batch_size: int, progress) -> list[A
                     pending.append((d, t, off, seg_starts, seg_shift, len(chunk)))
                     yield ctext
 
-    results: list[AnnotatedDoc | None] = [None] * len(items)
     done_upto = 0  # builders before this index are finished
     for k, doc in enumerate(pipe.nlp.pipe(gen(), batch_size=batch_size)):
         d, t, off, seg_starts, seg_shift, nchars = pending[k]
         pending[k] = None  # type: ignore[call-overload]
         while done_upto < d:
-            results[done_upto] = builders[done_upto].finish()
+            yield builders[done_upto].finish()
             builders[done_upto] = None  # type: ignore[call-overload]
             done_upto += 1
         b = builders[d]
@@ -632,9 +763,9 @@ def _annotate_serial(items, pipe: Pipeline, batch_size: int, progress) -> list[A
         if progress is not None:
             progress(nchars)
     while done_upto < len(items):
-        results[done_upto] = builders[done_upto].finish()
+        yield builders[done_upto].finish()
+        builders[done_upto] = None  # type: ignore[call-overload]
         done_upto += 1
-    return results  # type: ignore[return-value]
 
 
 def annotate_one(text: str, turns: Sequence | None = None, pipeline: "Pipeline | str" = "fr") -> AnnotatedDoc:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -18,6 +20,9 @@ from qualcode.nlp import (
     fold,
     load_pipeline,
 )
+
+
+SAMPLE = Path(__file__).resolve().parents[1] / "transcripts_sample"
 
 
 @pytest.fixture(scope="module")
@@ -60,6 +65,80 @@ def test_other_language_falls_back_to_blank_and_says_so():
         assert "without lemmas" in de.description
     d = annotate_one("Die Bergleute fuhren ein. Es war kalt.", None, de)
     assert len(list(d.sentences())) == 2
+
+
+@pytest.fixture(scope="module")
+def untouched():
+    """fr_core_news_sm loaded the plain way, with the same components but none of the
+    shortcuts of qualcode.nlp._lighten."""
+    import spacy
+
+    nlp = spacy.load("fr_core_news_sm", exclude=["parser", "ner"])
+    nlp.enable_pipe("senter")
+    return nlp
+
+
+def _sample_turn_texts() -> list[str]:
+    from qualcode.importers import parse_file
+
+    texts = []
+    for path in sorted(SAMPLE.iterdir()):
+        if path.suffix in {".txt", ".md", ".docx", ".vtt", ".srt", ".trs"} and path.stem != "README":
+            doc = parse_file(path)
+            texts += [doc.text[t.start:t.end] for t in doc.turns]
+    return texts
+
+
+def test_lightened_pipeline_gives_the_same_tokens_as_the_untouched_package(fr, untouched):
+    """The shortcuts (attribute_ruler without its TAG/DEP-only patterns and run only where a
+    pattern can match, lemma index lists turned into sets) change no stored attribute:
+    every turn of the 11 sample interviews, raw (stray newlines, double spaces) and as
+    annotate() gives them to the model, plus odd strings."""
+    from spacy.attrs import IS_PUNCT, IS_SPACE, LEMMA, LOWER, MORPH, ORTH, POS, SENT_START
+
+    assert fr.nlp.disabled == ["trained_attribute_ruler"]
+    texts = _sample_turn_texts()
+    assert len(texts) > 400
+    texts += [nlp_mod._collapse(t)[0] for t in texts]
+    texts += ["", " ", "\n\n", "  double  espace\n\nligne\t tab ", "l’été 1960 à la fosse 9-9bis…",
+              "___ ### $$$ 42", "GUEULES NOIRES, mineurs, Mineur, minEUR", "euh… ben… [rires]"]
+    attrs = [ORTH, LOWER, LEMMA, POS, MORPH, SENT_START, IS_PUNCT, IS_SPACE]
+    fast = list(fr.nlp.pipe(texts))
+    ref = list(untouched.pipe(texts))
+    differ = [t for t, a, b in zip(texts, fast, ref) if not np.array_equal(a.to_array(attrs), b.to_array(attrs))]
+    assert differ == []
+    # the guarded ruler did run where whitespace tokens needed POS=SPACE
+    spaced = fr.nlp("mot  \n  mot")
+    assert [t.pos_ for t in spaced if t.is_space] == ["SPACE"]
+
+
+def test_annotate_tables_hold_what_the_untouched_package_says(fr, untouched):
+    """annotate() token tables, read back as strings, equal the plain package's tokens."""
+    texts = [t for t in _sample_turn_texts()[:300] if t == nlp_mod._collapse(t)[0] and "\n\n" not in t]
+    assert len(texts) > 100
+    joined = "\n".join(texts)
+    spans, pos = [], 0
+    for t in texts:
+        spans.append((pos, pos + len(t)))
+        pos += len(t) + 1
+    d = annotate_one(joined, spans, fr)
+
+    def morph(tok):  # the stored string: "_" for an empty analysis, as spaCy hashes it
+        return untouched.vocab.strings[tok.morph.key] if tok.morph.key else ""
+
+    expect = []
+    for (a, _), doc in zip(spans, untouched.pipe(texts)):
+        first = True
+        for tok in doc:
+            if tok.is_space:
+                continue
+            expect.append({"start": a + tok.idx, "end": a + tok.idx + len(tok), "lower": tok.lower_,
+                           "lemma": tok.lemma_, "pos": tok.pos_, "morph": morph(tok),
+                           "sent_start": first or bool(tok.is_sent_start)})
+            first = False
+    got = [{k: r[k] for k in ("start", "end", "lower", "lemma", "pos", "morph", "sent_start")}
+           for r in d.tokens()]
+    assert got == expect
 
 
 def test_unknown_language_is_an_error():
@@ -194,6 +273,19 @@ def test_two_processes_give_the_same_tables(fr):
     one = [d.to_bytes() for d in annotate(items, fr, n_process=1)]
     two = [d.to_bytes() for d in annotate(items, fr, n_process=2)]
     assert one == two
+
+
+def test_annotate_iter_yields_in_input_order_and_can_stop_early(fr, monkeypatch):
+    monkeypatch.setattr(nlp_mod, "_GROUP_CHARS", 60)  # one small group per document
+    items = [(f"Document {i}. Les mineurs descendaient au fond de la fosse {i}.", None) for i in range(6)]
+    whole = annotate(items, fr, n_process=1)
+    it = nlp_mod.annotate_iter(items, fr, n_process=2)
+    first = [next(it), next(it)]
+    it.close()  # the caller stopped (an error, Ctrl-C): the pool is shut down, queued groups cancelled
+    assert [i for i, _ in first] == [0, 1]
+    assert [d.to_bytes() for _, d in first] == [d.to_bytes() for d in whole[:2]]
+    serial = list(nlp_mod.annotate_iter(items, fr, n_process=1))
+    assert [i for i, _ in serial] == list(range(6))
 
 
 # --------------------------------------------------------------------------- cache format

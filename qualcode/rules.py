@@ -905,7 +905,7 @@ class _DocView:
         sdoc.from_array([LEMMA, POS, MORPH, SENT_START], arr)
         turn = tok_turn[sel]
         out = []
-        for key, s, e in cb.matcher(sdoc):
+        for key, s, e in cb.matcher(sdoc, allow_missing=True):
             ref_i = cb.pattern_refs.get(key)
             if ref_i is None or e <= s or turn[s] != turn[e - 1] or sel[e - 1] - sel[s] != e - 1 - s:
                 continue  # spans two turns or a gap between selected tokens

@@ -501,6 +501,14 @@ def test_pattern_warnings_for_attributes_never_set():
     ]
 
 
+def test_pattern_warning_for_tag():
+    line = "      - pattern: [{TAG: NOUN}]\n"
+    assert lint(RULES + line) == [
+        "cb.yaml:6:20: a: warning: rules[0]: token 1: TAG (the fine-grained tag) is not kept "
+        "in the annotation cache; use POS or MORPH; this token never matches",
+    ]
+
+
 def test_valid_patterns():
     line = '      - pattern: [{lemma: a}, {LOWER: {IN: [b, c]}, OP: "{1,3}"}, {POS: VERB}, {}]\n'
     assert lint(RULES + line) == []

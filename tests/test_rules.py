@@ -130,6 +130,14 @@ def test_pattern_with_pos_and_morph(fr):
     assert units(fr, text, ("pattern", pat)) == ["Les mineurs chantent."]
 
 
+def test_pattern_on_tag_never_matches_as_the_linter_warns(fr):
+    # TAG and DEP are not in the token table (codebook check warns); POS does the job
+    text = "Les mineurs chantent."
+    assert units(fr, text, ("pattern", [{"TAG": "NOUN"}])) == []
+    assert units(fr, text, ("pattern", [{"LOWER": "mineurs"}, {"DEP": "ROOT"}])) == []
+    assert units(fr, text, ("pattern", [{"POS": "NOUN"}])) == [text]
+
+
 def test_pattern_without_literal_runs_everywhere_and_stays_in_turn(fr):
     text = "A: il était mineur\nB: Mineur aussi"
     turns = [(3, 18), (22, len(text))]

@@ -887,7 +887,13 @@ class _Linter:
         for i, tok in enumerate(value):
             for attr in tok:
                 upper = str(attr).upper()
-                if upper in UNSET_PATTERN_ATTRS:
+                if upper == "TAG":
+                    self.warn(
+                        self.key_pos(tok, attr), path,
+                        f"{where}: token {i + 1}: TAG (the fine-grained tag) is not kept in "
+                        "the annotation cache; use POS or MORPH; this token never matches",
+                    )
+                elif upper in UNSET_PATTERN_ATTRS:
                     self.warn(
                         self.key_pos(tok, attr), path,
                         f"{where}: token {i + 1}: {upper} is set by "

@@ -78,15 +78,21 @@ def select_documents(project: Project, names: list[str] | None) -> list:
 
 
 def load_annotations(project: Project, docs: list, pipeline, *, write: bool = True,
-                     progress: Callable[[int], None] | None = None) -> tuple[dict, int, int]:
+                     progress: Callable[[int], None] | None = None,
+                     on_ready: Callable[[int, object], None] | None = None) -> tuple[dict, int, int]:
     """AnnotatedDoc per document id, from the cache or computed (and cached if ``write``).
 
-    Returns (annotations, number computed, number from cache).
+    Returns (annotations, number computed, number from cache). With ``on_ready(doc_id,
+    annotation)``, each annotation is handed over as soon as it is available (cached ones
+    first, then computed ones as the worker processes deliver them) and the returned dict
+    is empty: the caller works while the others are being annotated, and nothing holds
+    every table at once.
     """
-    from qualcode.nlp import AnnotatedDoc, annotate, cache_key
+    from qualcode.nlp import AnnotatedDoc, annotate_iter, cache_key
 
     store = project.store
     out: dict[int, AnnotatedDoc] = {}
+    ready = on_ready if on_ready is not None else out.__setitem__
     missing = []
     for d in docs:
         spans = [(t["start"], t["end"]) for t in store.turns(d["id"])]
@@ -94,13 +100,13 @@ def load_annotations(project: Project, docs: list, pipeline, *, write: bool = Tr
         row = store.execute("SELECT cache_key, data FROM annotations WHERE document_id = ?",
                             (d["id"],)).fetchone()
         if row is not None and row["cache_key"] == key:
-            out[d["id"]] = AnnotatedDoc.from_bytes(row["data"], d["text"])
+            ready(d["id"], AnnotatedDoc.from_bytes(row["data"], d["text"]))
         else:
             missing.append((d, spans, key))
     if missing:
-        annotated = annotate([(d["text"], spans) for d, spans, _ in missing], pipeline, progress=progress)
-        for (d, _spans, key), ann in zip(missing, annotated):
-            out[d["id"]] = ann
+        computed = annotate_iter([(d["text"], spans) for d, spans, _ in missing], pipeline, progress=progress)
+        for i, ann in computed:
+            d, _spans, key = missing[i]
             if write:
                 # to_bytes(): the worker processes' bytes as they are when annotated in parallel
                 store.execute(
@@ -109,6 +115,7 @@ def load_annotations(project: Project, docs: list, pipeline, *, write: bool = Tr
                     " pipeline = excluded.pipeline, data = excluded.data, created_at = excluded.created_at",
                     (d["id"], key, pipeline.name, ann.to_bytes(), now()),
                 )
+            ready(d["id"], ann)
     return out, len(missing), len(docs) - len(missing)
 
 
@@ -205,8 +212,16 @@ def _write_codings(project, codebook, path, docs, report, dry_run, include_inter
 
     store = project.store
     with store.transaction():
-        annotations, report.annotated, report.cached = load_annotations(
-            project, docs, pipeline, write=not dry_run, progress=progress)
+        # Rules are applied to each document as soon as its annotation is ready, while the
+        # worker processes annotate the next ones.
+        roles = {d["id"]: [t["role"] for t in store.turns(d["id"])] for d in docs}
+        found: dict[int, list] = {}
+
+        def code_document(doc_id: int, annotation) -> None:
+            found[doc_id] = apply(compiled, annotation, roles[doc_id], include_interviewer=include_interviewer)
+
+        _, report.annotated, report.cached = load_annotations(
+            project, docs, pipeline, write=not dry_run, progress=progress, on_ready=code_document)
         changes_before = store.conn.total_changes
         code_ids = sync_codes(project, codebook)
         codes_changed = store.conn.total_changes != changes_before
@@ -221,9 +236,8 @@ def _write_codings(project, codebook, path, docs, report, dry_run, include_inter
                 existing[(d["id"], r["path"], r["start"], r["end"])] = dict(r)
 
         proposals: dict[tuple, object] = {}
-        for d in docs:
-            roles = [t["role"] for t in store.turns(d["id"])]
-            for p in apply(compiled, annotations[d["id"]], roles, include_interviewer=include_interviewer):
+        for d in docs:  # in document order, whatever the order they were coded in
+            for p in found[d["id"]]:
                 proposals[(d["id"], p.code_path, p.start, p.end)] = p
 
         added = [k for k in proposals if k not in existing]

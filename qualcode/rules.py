@@ -217,14 +217,25 @@ def _err(code: Code, rule: Rule, exclude: bool, msg: str, codebook: Codebook) ->
     return RuleError(f"{rid}: {msg}", path=codebook.source, line=rule.line)
 
 
+def term_cache_key(pipeline: Pipeline) -> str:
+    """What a term's analysis (tokens and lemmas) depends on besides its text: cached
+    analyses (:func:`compile_codebook` ``term_cache``) are valid while this is unchanged."""
+    import spacy
+
+    return (f"qualcode-terms/1 spacy {spacy.__version__} {pipeline.name} "
+            f"carrier {TERM_CARRIERS.get(pipeline.language)!r}")
+
+
 class _TermCompiler:
-    def __init__(self, pipeline: Pipeline):
+    def __init__(self, pipeline: Pipeline, cache: dict[str, list] | None = None):
         self.pipeline = pipeline
         self.nlp = pipeline.nlp
         self.carrier = TERM_CARRIERS.get(pipeline.language)
         self.key_ids: dict[str, int] = {}
         self.terms: dict[tuple, _Term] = {}
         self._docs: dict[str, Any] = {}  # text -> spaCy Doc parsed by prepare()
+        # text -> [(token, lemma), ...]: analyses from earlier runs (read) and new ones (added)
+        self.cache = cache if cache is not None else {}
 
     def key(self, s: str) -> int:
         got = self.key_ids.get(s)
@@ -248,7 +259,7 @@ class _TermCompiler:
                     w = word[:-1] if word.endswith("*") else word
                     if w:
                         texts[w] = None
-        todo = [t for t in texts if t not in self._docs]
+        todo = [t for t in texts if t not in self._docs and t not in self.cache]
         if self.carrier and self.pipeline.has_lemmas:
             todo += [self.carrier.format(t) for t in todo]
         todo = [t for t in dict.fromkeys(todo) if t not in self._docs]
@@ -261,6 +272,12 @@ class _TermCompiler:
 
     def _lemmatized(self, text: str) -> list[tuple[str, str]]:
         """(token text, lemma) of text, lemmas taken in the carrier phrase when possible."""
+        got = self.cache.get(text)
+        if got is None:
+            got = self.cache[text] = self._analyse(text)
+        return [(t, l) for t, l in got]
+
+    def _analyse(self, text: str) -> list[tuple[str, str]]:
         alone = self._parse(text)
         pairs = [(t.text, t.lemma_ if self.pipeline.has_lemmas else "") for t in alone if not t.is_space]
         if self.carrier and self.pipeline.has_lemmas:
@@ -311,12 +328,18 @@ class _TermCompiler:
         return term
 
 
-def compile_codebook(codebook: Codebook, pipeline: Pipeline | None = None) -> CompiledCodebook:
-    """Compile every code's rules. Raises RuleError (with the YAML line) on a bad rule."""
+def compile_codebook(codebook: Codebook, pipeline: Pipeline | None = None, *,
+                     term_cache: dict[str, list] | None = None) -> CompiledCodebook:
+    """Compile every code's rules. Raises RuleError (with the YAML line) on a bad rule.
+
+    ``term_cache``: term text -> its analysis [(token, lemma), …] by this pipeline (valid
+    while :func:`term_cache_key` is unchanged). Terms found there are not run through the
+    pipeline again; the analyses of the others are added to it (autocode keeps it in the
+    project, so re-coding after a codebook edit only analyses the new terms)."""
     from spacy.matcher import Matcher
 
     pipe = pipeline or load_pipeline(codebook.language)
-    tc = _TermCompiler(pipe)
+    tc = _TermCompiler(pipe, term_cache)
     refs: list[_Ref] = []
     codes: list[_CompiledCode] = []
     matcher = None
@@ -673,37 +696,16 @@ class _DocView:
 
     def candidate_turns(self, pre: re.Pattern | None) -> list[int]:
         """Included turns whose text the relaxed regex ``pre`` matches (all included turns
-        when pre is None), found by searching forward from turn to turn: a search from
-        position p returns the leftmost match after p, so the turns it jumps over contain no
-        match; the turn where the match starts is then checked on its own text (the match
-        may run past its end)."""
-        inc = np.flatnonzero(self.included).tolist()
-        if pre is None or not inc:
-            return inc
-        text = self.doc.text
+        when pre is None)."""
         turns = self.doc.turns
-        starts = turns[:, 0]
-        inc_set = self.included
-        n_turns = turns.shape[0]
-        out = []
-        t = inc[0]
-        while t < n_turns:
-            m = pre.search(text, int(starts[t]))
-            if m is None:
-                break
-            x = m.start()
-            # the turn holding x (or the first turn after x when x is between turns)
-            u = int(np.searchsorted(starts, x, side="right")) - 1
-            if u < t:
-                u = t
-            ta, tb = int(turns[u, 0]), int(turns[u, 1])
-            if x >= tb:
-                t = u + 1
-                continue
-            if inc_set[u] and pre.search(text, ta, tb) is not None:
-                out.append(u)
-            t = u + 1
-        return out
+        return _candidate_spans(self.doc.text, pre, turns[:, 0], turns[:, 1], self.included)
+
+    def candidate_sentences(self, pre: re.Pattern | None) -> list[int]:
+        """Sentences of included turns whose text the relaxed regex ``pre`` matches."""
+        sent_turn, a, b = self.sent_tables()
+        inc = self.included[np.asarray(sent_turn, dtype=np.int64)] if sent_turn else np.zeros(0, dtype=bool)
+        return _candidate_spans(self.doc.text, pre, np.asarray(a, dtype=np.int64),
+                                np.asarray(b, dtype=np.int64), inc)
 
     def folded_array(self) -> np.ndarray:
         """The folded strings as a numpy unicode array (cached on the document)."""
@@ -755,6 +757,10 @@ class _DocView:
             c = cnt[col]
             if not self.included.all():
                 c = c * self.token_mask()
+            if col is lemma:
+                # where the lemma is the same string as the lower form, by_lemma gives
+                # a subset of by_lower's terms: those pairs are there already
+                c = c * (lemma != lower)
             tok = np.flatnonzero(c)
             if not len(tok):
                 continue
@@ -781,13 +787,15 @@ class _DocView:
                 is_pre = tab.is_prefix[pos]
                 ok = np.zeros(len(idx), dtype=bool)
                 ex = ~is_pre
-                if ex.any():
+                if ex.any() and len(tab.accept):
                     pe, je = pos[ex], j[ex]
                     okx = np.zeros(len(pe), dtype=bool)
+                    accept = tab.accept
                     for col in (lower, lemma):
                         kk = kid[col[je]]
-                        got = np.isin(pe * tab.n_keys + kk, tab.accept) & (kk >= 0)
-                        okx |= got
+                        q = pe * tab.n_keys + kk
+                        at = np.minimum(np.searchsorted(accept, q), len(accept) - 1)
+                        okx |= (accept[at] == q) & (kk >= 0)
                     ok[ex] = okx
                 for w in np.flatnonzero(is_pre).tolist():
                     ok[w] = folded[int(lower[j[w]])].startswith(tab.prefix[int(pos[w])])
@@ -825,7 +833,7 @@ class _DocView:
             word_ids = cb.__dict__["_pattern_word_ids"] = {w: i for i, w in enumerate(words_needed)}
         # word id of each string of the document (-1: not a required word), then of each
         # token's lower form and lemma; cand: the tokens with either
-        wid = _string_ids(word_ids, self.folded_array(), self.folded)
+        wid = _string_ids(word_ids, self.folded)
         w_low, w_lem = wid[doc.lower], wid[doc.lemma]
         cand = np.flatnonzero((w_low >= 0) | (w_lem >= 0))
         if tokmask is not None:
@@ -845,7 +853,8 @@ class _DocView:
                 got = found[words] = cand[lut[w_low] | lut[w_lem]]
             return got
 
-        diff = np.zeros(n + 1, dtype=np.int64)  # +1/-1 at window starts/ends
+        w_starts: list[np.ndarray] = []
+        w_ends: list[np.ndarray] = []
         whole_turns = np.zeros(len(included), dtype=bool)
         for ref_i in cb.pattern_refs.values():
             ref = cb.refs[ref_i]
@@ -873,8 +882,13 @@ class _DocView:
                     break
             if not len(best):
                 continue
-            np.add.at(diff, np.maximum(best - span, 0), 1)
-            np.add.at(diff, np.minimum(best + ref.max_len, n), -1)
+            w_starts.append(np.maximum(best - span, 0))
+            w_ends.append(np.minimum(best + ref.max_len, n))
+        if w_starts:  # +1/-1 at window starts/ends
+            diff = (np.bincount(np.concatenate(w_starts), minlength=n + 1)
+                    - np.bincount(np.concatenate(w_ends), minlength=n + 1))
+        else:
+            diff = np.zeros(n + 1, dtype=np.int64)
         selected = np.cumsum(diff[:-1]) > 0
         if whole_turns.any():
             selected |= np.repeat(whole_turns, np.diff(doc.turn_tok))
@@ -938,23 +952,43 @@ def _prefix_firsts(cb: CompiledCodebook, arr: np.ndarray, folded: Sequence[str])
     return out
 
 
-def _string_ids(ids: dict[str, int], arr: np.ndarray, folded: Sequence[str]) -> np.ndarray:
-    """Per string of ``folded`` (and the same numpy array ``arr``): ids[string], or -1 when
-    it is not a key of ids. Vectorized with np.isin; numpy drops trailing NUL characters,
-    so keys ending with one are looked up one string at a time."""
-    out = np.full(len(folded), -1, dtype=np.int64)
-    if not ids or not len(folded):
-        return out
-    keys = list(ids)
-    if any(k.endswith("\0") for k in keys):
-        cands = range(len(folded))
-    else:
-        cands = np.flatnonzero(np.isin(arr, np.array(keys, dtype=str))).tolist()
-    for i in cands:
-        got = ids.get(folded[i])
-        if got is not None:
-            out[i] = got
+def _candidate_spans(text: str, pre: re.Pattern | None, starts: np.ndarray, ends: np.ndarray,
+                     included: np.ndarray) -> list[int]:
+    """Indices of the included spans (sorted, non-overlapping ``starts``/``ends``) whose
+    text the relaxed regex ``pre`` matches (all included spans when pre is None), found by
+    searching forward from span to span: a search from position p returns the leftmost
+    match after p, so the spans it jumps over contain no match; the span where the match
+    starts is then checked on its own text (the match may run past its end)."""
+    inc = np.flatnonzero(included).tolist()
+    if pre is None or not inc:
+        return inc
+    n = len(starts)
+    out = []
+    t = inc[0]
+    while t < n:
+        m = pre.search(text, int(starts[t]))
+        if m is None:
+            break
+        x = m.start()
+        # the span holding x (or the first span after x when x is between spans)
+        u = int(np.searchsorted(starts, x, side="right")) - 1
+        if u < t:
+            u = t
+        ta, tb = int(starts[u]), int(ends[u])
+        if x >= tb:
+            t = u + 1
+            continue
+        if included[u] and pre.search(text, ta, tb) is not None:
+            out.append(u)
+        t = u + 1
     return out
+
+
+def _string_ids(ids: dict[str, int], folded: Sequence[str]) -> np.ndarray:
+    """Per string of ``folded``: ids[string], or -1 when it is not a key of ids (one dict
+    lookup per string: faster than np.isin on numpy unicode arrays, which sorts them)."""
+    get = ids.get
+    return np.fromiter((get(f, -1) for f in folded), dtype=np.int64, count=len(folded))
 
 
 class _TermTables(NamedTuple):
@@ -1054,11 +1088,12 @@ def _run(cb: CompiledCodebook, doc: AnnotatedDoc, included: np.ndarray) -> tuple
             ref = refs[ref_i]
             rx = ref.regex
             pre = ref.prefilter
-            if pre is not None and pre.search(text) is None:
-                continue
-            kind = "turn" if turn_unit[ref.code_index] else "sentence"
-            turns = view.candidate_turns(pre)
-            for uid, _turn, a, b in view.units(kind, turns):
+            if turn_unit[ref.code_index]:
+                units = view.units("turn", view.candidate_turns(pre))
+            else:  # sentence ids are unit ids
+                _, sa, sb = view.sent_tables()
+                units = [(k, None, sa[k], sb[k]) for k in view.candidate_sentences(pre)]
+            for uid, _turn, a, b in units:
                 for mm in rx.finditer(text[a:b]):
                     if mm.end() > mm.start():
                         hits.setdefault(ref_i, []).append((uid, a + mm.start(), a + mm.end(), -1, -1))
@@ -1081,8 +1116,8 @@ def _hit_matches(rule_id: str, text: str, h: tuple) -> list[Match]:
     _, a, b, a2, b2 = h
     if a2 < 0:
         return [Match(rule_id, a, b, text[a:b])]
-    return sorted([Match(rule_id, a, b, text[a:b]), Match(rule_id, a2, b2, text[a2:b2])],
-                  key=lambda m: (m.start, m.end))
+    m1, m2 = Match(rule_id, a, b, text[a:b]), Match(rule_id, a2, b2, text[a2:b2])
+    return [m1, m2] if (a, b) <= (a2, b2) else [m2, m1]
 
 
 def _label(text: str, h: tuple) -> str:
@@ -1122,7 +1157,8 @@ def _proposals(cb: CompiledCodebook, hits: dict[int, list[tuple]], view: _DocVie
                 for r, h in lst:
                     for m in _hit_matches(refs[r].rule_id, text, h):
                         seen.setdefault((m.rule_id, m.start, m.end), (m.start, m.end, refs[r].order, m))
-                matches = tuple(x[3] for x in sorted(seen.values(), key=lambda x: x[:3]))
+                # (start, end, rule order) is unique among seen: the Match never gets compared
+                matches = tuple(x[3] for x in sorted(seen.values()))
             kind, turn, a, b = view.unit_span(u)
             out.append((a, ci, Proposal(cc.code.path, kind, a, b, turn,
                                         f"{refs[r0].rule_id} {_label(text, h0)}", matches)))

@@ -564,18 +564,26 @@ def test_prefix_firsts_equals_reference_loop():
         assert got == want
 
 
-def test_string_ids_equals_dict_lookup():
-    import random
+def test_compiling_from_the_term_cache_gives_the_same_codebook_without_the_pipeline(fr):
+    """A second compile with the analyses of the first never runs the pipeline (its nlp is
+    replaced by an object that only has the vocab) and gives the same terms and matches."""
+    from types import SimpleNamespace
 
-    import numpy as np
+    from qualcode.nlp import Pipeline
 
-    from qualcode.rules import _string_ids
-
-    rnd = random.Random(3)
-    for ids in ({"mine": 0, "fosse": 1, "é": 2}, {}, {"a\0": 0, "b": 1}):
-        strings = [rnd.choice(["mine", "fosse", "min", "é", "e", "", "a", "b", "mines"]) for _ in range(100)]
-        got = _string_ids(ids, np.array(strings, dtype=str), strings)
-        assert got.tolist() == [ids.get(s, -1) for s in strings]
+    cb = book(code("a", ("terms", ["mineurs", "gueule noire", "reconver*", "d'information*", "l'été"]),
+                   ("near", {"terms": ["image"], "with": ["mauvaise"], "within": 3})),
+              code("b", ("terms", ["fosses"]), ("pattern", [{"LEMMA": "fosse"}])))
+    cache: dict = {}
+    first = compile_codebook(cb, fr, term_cache=cache)
+    assert "gueule noire" in cache and "reconver" in cache
+    blind = Pipeline(SimpleNamespace(vocab=fr.nlp.vocab), fr.name, fr.description, fr.language, fr.has_lemmas)
+    second = compile_codebook(cb, blind, term_cache=dict(cache))
+    assert second.describe_terms() == first.describe_terms()
+    assert second.key_ids == first.key_ids
+    text = "Les gueules noires. La reconversion d'informations. Une image très mauvaise. Une fosse."
+    doc = annotate_one(text, None, fr)
+    assert apply(second, doc) == apply(first, doc) and len(apply(first, doc)) == 4
 
 
 def test_candidate_turns_equals_per_turn_search():

@@ -24,7 +24,8 @@ What it does
    ``qualcode autocode --codebook EDITED`` as a separate command (cold process: Python and
    spaCy start-up and pipeline load included, annotations from the cache). Then, in this
    process, times the pieces of re-coding with the library functions: annotations from the
-   DB cache (``load_annotations``), ``compile_codebook`` and ``apply`` over every document
+   DB cache (``load_annotations``), ``compile_codebook`` (with the terms' analyses kept in
+   the project, as autocode does, the added term analysed again) and ``apply`` over every document
    (best of R repeats, fresh AnnotatedDocs each time), and one more in-process ``autocode``
    with a second edit (pipeline already loaded).
 4. Peak memory: ``ru_maxrss`` of this process (RUSAGE_SELF) and of its children
@@ -686,7 +687,8 @@ def run(args) -> dict:
         sampler.phase("recode_cli")
 
         # 3b. pieces of re-coding, in this process, with the library functions
-        from qualcode.rules import apply, compile_codebook
+        from qualcode.autocode import load_term_cache
+        from qualcode.rules import apply, compile_codebook, term_cache_key
 
         pipeline = nlp.load_pipeline(project.language)
         docs = select_documents(project, None)
@@ -706,7 +708,11 @@ def run(args) -> dict:
             cb = load_codebook(edited)
             t_parse = time.perf_counter() - t0
             t0 = time.perf_counter()
-            compiled = compile_codebook(cb, pipeline)
+            # as autocode does: the terms' analyses kept in the project; the term the edit
+            # added is analysed again, as on the first re-coding after the edit
+            term_cache = load_term_cache(project, term_cache_key(pipeline))
+            term_cache.pop(edit_term, None)
+            compiled = compile_codebook(cb, pipeline, term_cache=term_cache)
             t_compile = time.perf_counter() - t0
             t0 = time.perf_counter()
             n_props = 0
@@ -842,7 +848,7 @@ def render(res: dict) -> str:
     for key, name in (("load_cache_s", "load annotations from DB cache"),
                       ("roles_s", "turn roles (SQL)"),
                       ("parse_codebook_s", "load codebook YAML"),
-                      ("compile_s", "compile_codebook"),
+                      ("compile_s", "compile_codebook (term analyses kept in the project)"),
                       ("apply_s", f"apply x {c['documents']} docs ({rc['proposals']:,} proposals)"),
                       ("rules_s", "rule application = compile + apply")):
         add(f"  {name:<{w - 2}} {b[key]:>9.3f} {'(' + format(med[key], '.3f') + ')':>11}")

@@ -177,7 +177,7 @@ def autocode(
     codebook); ``qualcode codebook rename OLD NEW`` then makes the project follow."""
     from qualcode.codebook import load_codebook
     from qualcode.nlp import load_pipeline
-    from qualcode.rules import compile_codebook
+    from qualcode.rules import compile_codebook, term_cache_key
 
     path = project.codebook_path(codebook_path)
     codebook = load_codebook(path)
@@ -189,14 +189,18 @@ def autocode(
 
         _check_renames(project, codebook)
     pipeline = load_pipeline(project.language)
-    compiled = compile_codebook(codebook, pipeline)
+    term_key = term_cache_key(pipeline)
+    term_cache = load_term_cache(project, term_key)
+    known = set(term_cache)
+    compiled = compile_codebook(codebook, pipeline, term_cache=term_cache)
+    new_terms = {t: a for t, a in term_cache.items() if t not in known}
     docs = select_documents(project, documents)
     report = AutocodeReport(codebook=str(path), version=codebook.version, pipeline=pipeline.name,
                             pipeline_description=pipeline.description,
                             documents=len(docs), annotated=0, cached=0, dry_run=dry_run)
     try:
         _write_codings(project, codebook, path, docs, report, dry_run, include_interviewer, progress,
-                       pipeline, compiled)
+                       pipeline, compiled, (term_key, new_terms))
     except _DryRun:
         pass
     return report
@@ -206,12 +210,26 @@ class _DryRun(Exception):
     """Raised inside the transaction to roll it back when nothing must be written."""
 
 
+def load_term_cache(project: Project, key: str) -> dict[str, list]:
+    """The codebook terms' analyses kept by earlier runs with this pipeline (see
+    :func:`qualcode.rules.compile_codebook`)."""
+    rows = project.store.execute("SELECT text, tokens FROM term_analyses WHERE cache_key = ?", (key,))
+    return {r["text"]: json.loads(r["tokens"]) for r in rows}
+
+
 def _write_codings(project, codebook, path, docs, report, dry_run, include_interviewer, progress,
-                   pipeline, compiled) -> None:
+                   pipeline, compiled, new_terms) -> None:
     from qualcode.rules import apply
 
     store = project.store
     with store.transaction():
+        # kept only if this run writes anything (a re-run that changes nothing writes nothing)
+        term_key, analyses = new_terms
+        if analyses:  # analyses by another pipeline or spaCy version are stale
+            store.execute("DELETE FROM term_analyses WHERE cache_key != ?", (term_key,))
+        store.conn.executemany(
+            "INSERT OR REPLACE INTO term_analyses (cache_key, text, tokens) VALUES (?,?,?)",
+            [(term_key, t, json.dumps(a, ensure_ascii=False)) for t, a in analyses.items()])
         # Rules are applied to each document as soon as its annotation is ready, while the
         # worker processes annotate the next ones.
         roles = {d["id"]: [t["role"] for t in store.turns(d["id"])] for d in docs}

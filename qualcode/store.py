@@ -176,6 +176,16 @@ MIGRATIONS: list[str] = [
     """
     CREATE INDEX review_log_coding ON review_log(coding_id, id);
     """,
+    # 4 -> 5: the codebook terms' analyses (tokens, lemmas), so that re-coding after a
+    # codebook edit runs the pipeline on new terms only
+    """
+    CREATE TABLE term_analyses (
+        cache_key TEXT NOT NULL,              -- qualcode.rules.term_cache_key(pipeline)
+        text      TEXT NOT NULL,              -- the term (or the word before a '*')
+        tokens    TEXT NOT NULL,              -- JSON [[token, lemma], ...]
+        PRIMARY KEY (cache_key, text)
+    ) WITHOUT ROWID;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

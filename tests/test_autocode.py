@@ -123,6 +123,23 @@ def test_edited_codebook_replaces_rule_codings_but_not_manual_ones(coded, projec
     assert_offsets_sacred(project)
 
 
+def test_term_analyses_are_kept_so_an_edit_only_analyses_new_terms(coded, project, monkeypatch):
+    from qualcode.rules import _TermCompiler
+
+    kept = dict(db_rows(project, "SELECT text, tokens FROM term_analyses"))
+    assert {"fosse", "mineur", "gueule noire", "mineur de moins de", "unesco", "patrimoine"} <= set(kept)
+    assert json.loads(kept["gueule noire"]) == [["gueule", "gueule"], ["noire", "noir"]]
+    analysed = []
+    real = _TermCompiler._analyse
+    monkeypatch.setattr(_TermCompiler, "_analyse", lambda self, text: analysed.append(text) or real(self, text))
+    edited = CODEBOOK.replace("terms: [unesco, patrimoine]", "terms: [unesco, patrimoine, classement]")
+    write(project.root / "codebooks" / "test.yaml", edited)
+    res = coded("autocode")
+    assert res.exit_code == 0, res.output
+    assert analysed == ["classement"]
+    assert "classement" in dict(db_rows(project, "SELECT text, tokens FROM term_analyses"))
+
+
 def test_include_interviewer(coded):
     res = coded("autocode", "--include-interviewer")
     assert res.exit_code == 0

@@ -673,7 +673,7 @@ def annotate_iter(
     n_process: None chooses 2 processes (when the machine has 2 cores) for inputs of at
     least LARGE_INPUT_WORDS_FORK words (LARGE_INPUT_WORDS where processes cannot be
     forked), else 1. With several processes the documents are
-    shared out in groups of about 10k words; each worker builds the token tables itself
+    shared out in groups of about 20k words; each worker builds the token tables itself
     and sends back their compact bytes (spaCy's own ``nlp.pipe(n_process=…)`` ships whole
     Docs back to the parent, which then becomes the bottleneck on a 2-core machine).
     ``progress(n_chars)`` is called as work completes, with the number of characters of
@@ -723,7 +723,7 @@ def annotate_iter(
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-_GROUP_CHARS = 60_000  # ~10k words per job sent to a worker process (a short tail at the end)
+_GROUP_CHARS = 120_000  # ~20k words per job sent to a worker process
 _WORKER_PIPELINE: Pipeline | None = None
 
 

@@ -14,6 +14,7 @@ person already accepted or rejected are kept as they are.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections import Counter
 from dataclasses import dataclass, field
@@ -105,17 +106,20 @@ def load_annotations(project: Project, docs: list, pipeline, *, write: bool = Tr
             missing.append((d, spans, key))
     if missing:
         computed = annotate_iter([(d["text"], spans) for d, spans, _ in missing], pipeline, progress=progress)
-        for i, ann in computed:
-            d, _spans, key = missing[i]
-            if write:
-                # to_bytes(): the worker processes' bytes as they are when annotated in parallel
-                store.execute(
-                    "INSERT INTO annotations (document_id, cache_key, pipeline, data, created_at)"
-                    " VALUES (?,?,?,?,?) ON CONFLICT (document_id) DO UPDATE SET cache_key = excluded.cache_key,"
-                    " pipeline = excluded.pipeline, data = excluded.data, created_at = excluded.created_at",
-                    (d["id"], key, pipeline.name, ann.to_bytes(), now()),
-                )
-            ready(d["id"], ann)
+        # closing() stops the worker processes at once if on_ready or a write fails (else
+        # the generator, kept alive by the traceback, would keep them running)
+        with contextlib.closing(computed):
+            for i, ann in computed:
+                d, _spans, key = missing[i]
+                if write:
+                    # to_bytes(): the worker processes' bytes as they are when annotated in parallel
+                    store.execute(
+                        "INSERT INTO annotations (document_id, cache_key, pipeline, data, created_at)"
+                        " VALUES (?,?,?,?,?) ON CONFLICT (document_id) DO UPDATE SET cache_key = excluded.cache_key,"
+                        " pipeline = excluded.pipeline, data = excluded.data, created_at = excluded.created_at",
+                        (d["id"], key, pipeline.name, ann.to_bytes(), now()),
+                    )
+                ready(d["id"], ann)
     return out, len(missing), len(docs) - len(missing)
 
 

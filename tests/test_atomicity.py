@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 
-from conftest import INTERVIEW, write
+from conftest import INTERVIEW, db_rows, write
 from test_import_cli import snapshot
 
 import qualcode.importers as importers
@@ -35,6 +35,47 @@ def test_ctrl_c_during_import_rolls_back_the_whole_batch(cli, project, tmp_path,
     assert "interrupted: nothing was changed" in res.stderr
     assert len(calls) == 3  # two files were already imported inside the transaction…
     assert snapshot(project) == before  # …and rolled back
+
+
+def test_ctrl_c_while_workers_annotate_rolls_back_autocode(cli, project, tmp_path, monkeypatch):
+    """Rules are applied to each document while worker processes annotate the next ones:
+    an interruption then stops the workers and leaves the project as it was."""
+    import multiprocessing
+
+    import qualcode.nlp as nlp
+    import qualcode.rules as rules
+
+    for i in range(4):
+        write(tmp_path / "batch" / f"e{i}.txt", INTERVIEW.replace("Dufour", f"Dufour{i}"))
+    assert cli("import", tmp_path / "batch").exit_code == 0
+    write(project.root / "codebooks" / "cb.yaml",
+          "title: T\nlanguage: fr\ncodes:\n  - code: mine\n    label: Mine\n"
+          "    rules:\n      - terms: [fosse, mineur]\n")
+    before = snapshot(project)
+    monkeypatch.setattr(nlp, "LARGE_INPUT_WORDS_FORK", 0)  # 2 worker processes however small
+    monkeypatch.setattr(nlp, "_GROUP_CHARS", 1)  # one document per worker job
+    real, seen = rules.apply, []
+
+    def interrupted(*a, **kw):
+        seen.append(1)
+        if len(seen) == 2:
+            raise KeyboardInterrupt
+        return real(*a, **kw)
+
+    monkeypatch.setattr(rules, "apply", interrupted)
+    res = cli("autocode")
+    assert res.exit_code == 130, res.output
+    assert "interrupted: nothing was changed" in res.stderr
+    assert len(seen) == 2
+    assert snapshot(project) == before
+    assert db_rows(project, "SELECT COUNT(*) FROM annotations") == [(0,)]
+    assert db_rows(project, "SELECT COUNT(*) FROM term_analyses") == [(0,)]
+    for child in multiprocessing.active_children():  # the pool was shut down
+        child.join(timeout=10)
+        assert not child.is_alive()
+    monkeypatch.setattr(rules, "apply", real)
+    assert cli("autocode").exit_code == 0
+    assert db_rows(project, "SELECT COUNT(*) FROM annotations") == [(4,)]
 
 
 def test_unexpected_error_is_one_line_and_debug_shows_traceback(cli, project, tmp_path, monkeypatch):

@@ -29,7 +29,7 @@ INTERVIEWER_LABELS = frozenset(
         "moderateur", "moderatrice", "animateur", "animatrice",
         "facilitateur", "facilitatrice", "interrogateur", "interrogatrice",
         # English
-        "researcher", "moderator", "facilitator", "interviewer",
+        "researcher", "moderator", "facilitator",  # and "interviewer", above
     }
 )
 

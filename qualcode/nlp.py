@@ -33,8 +33,9 @@ Annotation
     arrays: char start/end in the full text, lower form, lemma, coarse POS, morphology,
     punctuation and sentence-start flags, and the first token of each turn).
     Whitespace tokens are not kept. :meth:`AnnotatedDoc.to_bytes` /
-    :meth:`AnnotatedDoc.from_bytes` serialize it (zlib, about 5 bytes a token) for the
-    project DB; :func:`cache_key` says when a cached annotation is stale.
+    :meth:`AnnotatedDoc.from_bytes` serialize it for the project DB (zlib level 1: about
+    9 bytes a token; level 6 saves 11 % for 6 times the CPU); :func:`cache_key` says when
+    a cached annotation is stale.
 
     The rule engine (:mod:`qualcode.rules`) works on these tables directly, so
     re-coding never runs the pipeline again.
@@ -415,7 +416,7 @@ class AnnotatedDoc:
         parts = [struct.pack("<I", len(hbytes)), hbytes]
         for name, dtype in self._ARRAYS:
             parts.append(np.ascontiguousarray(getattr(self, name), dtype=dtype).tobytes())
-        return _MAGIC + struct.pack("<H", ANNOTATION_FORMAT) + zlib.compress(b"".join(parts), 6)
+        return _MAGIC + struct.pack("<H", ANNOTATION_FORMAT) + zlib.compress(b"".join(parts), 1)
 
     @classmethod
     def from_bytes(cls, data: bytes, text: str) -> "AnnotatedDoc":

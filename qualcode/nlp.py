@@ -141,7 +141,7 @@ def _load_trained(package: str):
 
 # Attributes nothing downstream reads: the token table keeps lower form, lemma, POS,
 # morphology and flags (not TAG or DEP), the French lemmatizer reads the form and POS only,
-# and codebook patterns on TAG/DEP are refused by the linter.
+# and codebook patterns on TAG/DEP never match (the linter warns).
 _UNREAD_ATTRS = frozenset({"TAG", "DEP"})
 
 
@@ -192,8 +192,6 @@ class _GuardedRuler:
     POS and IS_SPACE only (the 2 patterns left in fr_core_news_sm), so that test is a numpy
     comparison; whitespace is collapsed before annotation, so most Docs are skipped. The
     Matcher costs about 5 µs a token even when nothing matches."""
-
-    _KEYS = ("POS", "IS_SPACE")
 
     def __init__(self, nlp, name: str):
         self.name = name

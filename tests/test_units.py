@@ -74,11 +74,15 @@ def test_sentence_units_from_the_annotation(proj, monkeypatch):
     # The annotation is now cached: units come back without loading the spaCy pipeline.
     import qualcode.nlp
 
-    def no_pipeline(*a, **k):
+    real = qualcode.nlp.load_pipeline("fr")
+
+    def no_loading():
         raise AssertionError("the pipeline should not be loaded")
 
-    monkeypatch.setattr(qualcode.nlp, "load_pipeline", no_pipeline)
+    unloaded = qualcode.nlp.Pipeline(None, real.name, real.description, "fr", True, loader=no_loading)
+    monkeypatch.setattr(qualcode.nlp, "load_pipeline", lambda language: unloaded)
     assert project_units(proj, "sentence", ["paul"]) == units
+    assert not unloaded.loaded
 
 
 def test_bad_arguments(proj):

@@ -109,61 +109,19 @@ def project_units(project: Project, kind: str, documents: Iterable[str | int] | 
         return out
     if not docs:
         return out
-    annotations = _cached_annotations(project, docs)
-    missing = [d for d in docs if d["id"] not in annotations]
-    if missing:
-        from qualcode.autocode import load_annotations
-        from qualcode.nlp import load_pipeline
+    from qualcode.autocode import load_annotations
+    from qualcode.nlp import load_pipeline
 
-        pipeline = load_pipeline(project.language)
-        with store.transaction():  # the only possible write: caching missing annotations
-            found, _, _ = load_annotations(project, missing, pipeline)
-        annotations.update(found)
+    # the spaCy pipeline is only loaded (seconds) if some document is not in the cache
+    pipeline = load_pipeline(project.language)
+    with store.transaction():  # the only possible write: caching missing annotations
+        annotations, _, _ = load_annotations(project, docs, pipeline)
     for d in docs:
         turns = store.turns(d["id"])
         for t0, a, b in annotations[d["id"]].sentences():
             t = turns[t0]
             if include_interviewer or t["role"] != "interviewer":
                 out.append(Unit(d["id"], a, b, t["idx"]))
-    return out
-
-
-def _cached_annotations(project: Project, docs: list[dict]) -> dict:
-    """Annotations from the cache that are valid without loading the spaCy pipeline
-    (seconds): the cache key still matches the text, the turns, spaCy's version and the
-    pipeline named in the cache, and that pipeline is a trained package installed in that
-    very version. Other documents are left to :func:`qualcode.autocode.load_annotations`."""
-    try:
-        from importlib.metadata import PackageNotFoundError, version
-
-        from qualcode.nlp import AnnotatedDoc, StaleAnnotation, cache_key
-    except ImportError:  # pragma: no cover - defensive
-        return {}
-    store = project.store
-    out = {}
-    installed: dict[str, str | None] = {}
-    for d in docs:
-        row = store.execute("SELECT cache_key, pipeline, data FROM annotations WHERE document_id = ?",
-                            (d["id"],)).fetchone()
-        if row is None:
-            continue
-        parts = str(row["pipeline"]).split(" ")
-        if len(parts) != 2 or not parts[0].startswith(f"{project.language}_core_"):
-            continue
-        if parts[0] not in installed:
-            try:
-                installed[parts[0]] = version(parts[0])
-            except PackageNotFoundError:
-                installed[parts[0]] = None
-        if installed[parts[0]] != parts[1]:
-            continue
-        spans = [(t["start"], t["end"]) for t in store.turns(d["id"])]
-        if cache_key(d["text"], spans, row["pipeline"]) != row["cache_key"]:
-            continue
-        try:
-            out[d["id"]] = AnnotatedDoc.from_bytes(row["data"], d["text"])
-        except StaleAnnotation:
-            continue
     return out
 
 

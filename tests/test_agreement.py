@@ -24,6 +24,7 @@ from qualcode.analysis.agreement import (
     alpha_from_patterns,
     alpha_nominal,
     cohen_kappa,
+    fleiss_kappa,
     krippendorff_band,
     landis_koch,
 )
@@ -118,6 +119,19 @@ def test_merging_unanimous_units_gives_the_packages_alpha():
             assert ours is None
         else:
             assert ours == pytest.approx(ref, abs=1e-12)
+
+
+def test_fleiss_kappa_textbook_example_and_degenerate_tables():
+    # The classic example (Fleiss 1971 design, as worked in Wikipedia's "Fleiss' kappa"):
+    # 10 subjects, 14 raters, 5 categories -> kappa = 0.210
+    table = [[0, 0, 0, 0, 14], [0, 2, 6, 4, 2], [0, 0, 3, 5, 6], [0, 3, 9, 2, 0], [2, 2, 8, 1, 1],
+             [7, 7, 0, 0, 0], [3, 2, 6, 3, 0], [2, 5, 3, 2, 2], [6, 5, 2, 1, 0], [0, 2, 2, 3, 7]]
+    assert fleiss_kappa(table) == pytest.approx(0.20993, abs=1e-5)
+    assert fleiss_kappa([[3, 0], [3, 0]]) is None  # one category only: expected agreement 1
+    assert fleiss_kappa([]) is None
+    # two coders: Fleiss' kappa is Scott's pi, not Cohen's kappa (so qualcode uses Cohen's)
+    assert fleiss_kappa([[0, 2]] * 2 + [[1, 1]] * 2 + [[2, 0]] * 6) == pytest.approx(
+        1 - 0.2 / (1 - (0.3 ** 2 + 0.7 ** 2)))
 
 
 def test_kappa_and_alpha_of_degenerate_tables():
@@ -261,9 +275,16 @@ def test_three_coders_and_a_document_one_did_not_code(project, cli, tmp_path):
     # u3 (0,0,0): o_00 += 3; u4 (1,1): o_11 += 2; u5 (0,0): o_00 += 2.
     # o_00 = 6, o_11 = 5, o_01 = 1: n_0 = 7, n_1 = 6, n = 13: alpha = 1 - 12*2/(2*7*6) = 5/7.
     # Counts over the units all three saw (d1): 3 units, all 1, none 1 -> 2/3 agreement.
+    # Fleiss' kappa over u1-u3, rows (not coded, coded): (0,3) (2,1) (3,0): P_i = 1, 1/3, 1,
+    # mean 7/9; category shares 5/9, 4/9: P_e = 41/81; kappa = (7/9 - 41/81) / (40/81) = 0.55.
     report = agreement(project, ["A", "B", "C"], unit="turn", code="yes")
     r = row(report, "yes")
-    assert r["alpha"] == pytest.approx(5 / 7) and r["kappa"] is None
+    assert r["alpha"] == pytest.approx(5 / 7) and r["kappa"] == pytest.approx(0.55)
+    assert r["kappa_band"] == "moderate"
+    assert any("Fleiss' kappa" in n for n in report.notes)
+    res = cli("agreement", "--coders", "A,B,C", "--unit", "turn", "--code", "yes")
+    assert res.exit_code == 0, res.output
+    assert "κ band" in res.stdout and "0.550" in res.stdout and "moderate" in res.stdout
     assert (r["units"], r["coded"], r["all"], r["none"]) == (3, {"A": 1, "B": 2, "C": 1}, 1, 1)
     assert r["percent_agreement"] == pytest.approx(200 / 3)
     assert r["pairable"] == 5
@@ -272,8 +293,10 @@ def test_three_coders_and_a_document_one_did_not_code(project, cli, tmp_path):
     # --all-seen: C coded d2 and found nothing: u4 (1,1,0): o_11 += 1, o_01 = o_10 += 1;
     # u5 (0,0,0): o_00 += 3. o_00 = 7, o_11 = 4, o_01 = 2: n_0 = 9, n_1 = 6, n = 15:
     # alpha = 1 - 14*4/(2*9*6) = 13/27; 5 units, all 1, none 2 -> 60 %.
+    # Fleiss: + u4 (1,2) P = 1/3, u5 (3,0) P = 1: mean 11/15; shares .6, .4: P_e = .52;
+    # kappa = (11/15 - .52) / .48 = 4/9.
     r = row(agreement(project, ["A", "B", "C"], unit="turn", code="yes", all_seen=True), "yes")
-    assert r["alpha"] == pytest.approx(13 / 27)
+    assert r["alpha"] == pytest.approx(13 / 27) and r["kappa"] == pytest.approx(4 / 9)
     assert (r["units"], r["all"], r["none"], r["percent_agreement"]) == (5, 1, 2, 60.0)
 
 

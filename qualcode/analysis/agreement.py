@@ -9,10 +9,11 @@ uncoded). From those decisions:
 * **counts** over the units every coder saw: units coded by each coder, by all of them
   ("both" for two coders), by none ("neither");
 * **percent agreement**: the share of those units where all coders agree;
-* **Cohen's kappa** (two coders only), from the same 2×2 table, by
-  :func:`sklearn.metrics.cohen_kappa_score`; undefined (``None``, shown ``n/a``) when the
-  expected agreement is 1, i.e. both coders made the same constant decision (a code
-  nobody used);
+* **kappa**: for two coders Cohen's, from the same 2×2 table, by
+  :func:`sklearn.metrics.cohen_kappa_score`; for three or more Fleiss' (1971), over the
+  same units, by :func:`statsmodels.stats.inter_rater.fleiss_kappa`; undefined (``None``,
+  shown ``n/a``) when the expected agreement is 1, i.e. every coder made the same
+  constant decision (a code nobody used);
 * **Krippendorff's alpha**, nominal, any number of coders, missing values allowed, by the
   ``krippendorff`` package; units seen by one coder only are not pairable and do not
   count; undefined when only one value occurs among the pairable decisions.
@@ -124,6 +125,37 @@ def cohen_kappa(both: float, a_only: float, b_only: float, neither: float) -> fl
     return None if math.isnan(k) else k
 
 
+def fleiss_kappa(table) -> float | None:
+    """Fleiss' kappa of a units × categories table of counts (row i: how many coders put
+    unit i in each category; every row has the same total, the number of coders), by
+    statsmodels; None when undefined (no units, or a single category used: expected
+    agreement 1)."""
+    import numpy as np
+
+    arr = np.asarray(table, dtype=float)
+    if arr.ndim != 2 or not len(arr) or arr.sum() <= 0:
+        return None
+    share = arr.sum(axis=0) / arr.sum()
+    if float((share ** 2).sum()) >= 1 - 1e-12:
+        return None
+    from statsmodels.stats.inter_rater import fleiss_kappa as _fleiss
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        k = float(_fleiss(arr, method="fleiss"))
+    return None if math.isnan(k) else k
+
+
+def _fleiss_from_patterns(complete: Mapping[Pattern, int], m: int) -> float | None:
+    """Fleiss' kappa of binary decisions: one row (not coded, coded) per unit."""
+    import numpy as np
+
+    if not complete:
+        return None
+    rows = np.array([[m - sum(p), sum(p)] for p in complete], dtype=float)
+    return fleiss_kappa(np.repeat(rows, list(complete.values()), axis=0))
+
+
 def alpha_from_patterns(patterns: Mapping[Pattern, int]) -> float | None:
     """Krippendorff's alpha (nominal) from decision patterns: ``{(v_coder1, v_coder2, …):
     number of units}``, a value per coder or None (missing). Computed by the
@@ -207,6 +239,8 @@ def stats_from_patterns(patterns: Mapping[Pattern, int], coders: Sequence[str]) 
     if len(coders) == 2:
         kappa = cohen_kappa(complete.get((1, 1), 0), complete.get((1, 0), 0), complete.get((0, 1), 0),
                             complete.get((0, 0), 0))
+    elif len(coders) > 2:
+        kappa = _fleiss_from_patterns(complete, len(coders))
     pairable = sum(n for p, n in patterns.items() if sum(v is not None for v in p) >= 2)
     return Stats(units, coded, all_, none, percent, kappa, alpha_from_patterns(patterns), pairable)
 
@@ -431,8 +465,8 @@ def _note(s: Stats, coders: Sequence[str]) -> str:
         return "no unit seen by two coders"
     if s.all == 0 and all(v == 0 for v in s.coded.values()) and s.units:
         return "not used by any coder"
-    if len(coders) == 2 and s.kappa is None and s.units:
-        return "κ undefined: both coders constant"
+    if s.kappa is None and s.units:
+        return "κ undefined: " + ("both coders" if len(coders) == 2 else "every coder") + " constant"
     silent = [c for c, v in s.coded.items() if v == 0]
     if silent and len(silent) < len(coders):
         return f"never used by {', '.join(silent)}"
@@ -463,9 +497,9 @@ def _notes(r: AgreementReport) -> list[str]:
             notes.append("Documents a coder did not code at all (no coding of any code) are missing values for "
                          "that coder: left out of the counts, % and κ; α uses the other coders' values. "
                          + "; ".join(missing) + ". Use --all-seen if they were coded and found empty.")
-    notes.append(f"Counts, % agreement{' and κ' if two else ''} are over the units "
-                 f"{'both coders' if two else 'every coder'} saw. "
-                 + ("κ: Cohen's kappa (scikit-learn). " if two else "κ: Cohen's kappa is for two coders only. ")
+    notes.append(f"Counts, % agreement and κ are over the units {'both coders' if two else 'every coder'} saw. "
+                 + ("κ: Cohen's kappa (scikit-learn). " if two else
+                    "κ: Fleiss' kappa (statsmodels), the usual generalization to more than two coders. ")
                  + "α: Krippendorff's alpha, nominal (krippendorff package), over the units with at least two "
                    "coders' decisions.")
     notes.append("Overall, pooled: the decisions on every code as applied (its own codings, not its "

@@ -60,7 +60,8 @@ def agreement_cli(
     project: ProjectOpt = None,
 ) -> None:
     """Agreement between coders per code and overall: units coded by each, by both, by neither,
-    % agreement, Cohen's kappa (two coders) and Krippendorff's alpha, with their usual readings."""
+    % agreement, kappa (Cohen's for two coders, Fleiss' for more) and Krippendorff's alpha, with
+    their usual readings."""
     from qualcode.analysis.agreement import agreement
     from qualcode.analysis.units import LEVELS, check_kind
 
@@ -107,9 +108,8 @@ def render_agreement(report):
     for h in ["chars" if report.level == "char" else "units", *report.coders,
               *(("both", "neither") if two else ("all", "none")), "%"]:
         table.add_column(h, justify="right", no_wrap=True)
-    if two:
-        table.add_column("κ", justify="right", no_wrap=True)
-        table.add_column("κ band", no_wrap=True)
+    table.add_column("κ", justify="right", no_wrap=True)
+    table.add_column("κ band", no_wrap=True)
     table.add_column("α", justify="right", no_wrap=True)
     table.add_column("α band", no_wrap=True)
     rows = [*report.rows, report.pooled, report.mean]
@@ -129,8 +129,7 @@ def render_agreement(report):
         else:
             cells += [""] * (3 + len(report.coders))
         cells.append(num(s.percent, 1))
-        if two:
-            cells += [num(s.kappa, 3), landis_koch(s.kappa) or ""]
+        cells += [num(s.kappa, 3), landis_koch(s.kappa) or ""]
         cells += [num(s.alpha, 3), krippendorff_band(s.alpha) or ""] + ([r.note] if notes else [])
         if r is report.pooled and table.rows:
             table.rows[-1].end_section = True

@@ -127,6 +127,26 @@ def split_values(value: str | list[str] | None) -> list[str] | None:
     return [v.strip() for x in values for v in x.split(",") if v.strip()] or None
 
 
+def check_sheet_modes(modes: dict[str, bool], *, force: bool, exporting: bool, dry_run: bool,
+                      importing: bool, json: bool, json_hint: str) -> list[str]:
+    """The options of the commands that run interactively or through a spreadsheet
+    (``review``, ``reconcile``): at most one of ``modes`` (e.g. --export, --import,
+    --list), --force only with --export, --dry-run only with --import, --json only with a
+    mode (``json_hint`` says which, and why). Returns the modes chosen."""
+    from qualcode.errors import UsageError
+
+    chosen = [name for name, on in modes.items() if on]
+    if len(chosen) > 1:
+        raise UsageError(f"{' and '.join(chosen)} cannot be combined")
+    if force and not exporting:
+        raise UsageError("--force goes with --export")
+    if dry_run and not importing:
+        raise UsageError("--dry-run goes with --import")
+    if json and not chosen:
+        raise UsageError(f"--json goes with {json_hint}")
+    return chosen
+
+
 def command_line(*words: str, **opts) -> str:
     """The command line as a user would type it, for the provenance of exports:
     ``command_line("report", "freq", by="group", force=True)`` ->

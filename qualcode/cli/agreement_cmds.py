@@ -7,8 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from qualcode.cli import (JsonOpt, ProjectOpt, app, command_line, console, emit_tables, open_project,
-                          print_json, split_values)
+from qualcode.cli import (JsonOpt, ProjectOpt, app, check_sheet_modes, command_line, console, emit_tables,
+                          open_project, print_json, split_values)
 from qualcode.errors import QualcodeError, UsageError
 
 CodersOpt = Annotated[str, typer.Option(
@@ -314,16 +314,10 @@ def reconcile_cli(
     """
     from qualcode.reconcile import start
 
-    modes = [name for name, on in (("--export", export is not None), ("--import", import_file is not None),
-                                   ("--list", list_)) if on]
-    if len(modes) > 1:
-        raise UsageError(f"{' and '.join(modes)} cannot be combined")
-    if force and export is None:
-        raise UsageError("--force goes with --export")
-    if dry_run and import_file is None:
-        raise UsageError("--dry-run goes with --import")
-    if json and not modes:
-        raise UsageError("--json goes with --list, --export or --import (the reconciliation itself is interactive)")
+    check_sheet_modes(
+        {"--export": export is not None, "--import": import_file is not None, "--list": list_},
+        force=force, exporting=export is not None, dry_run=dry_run, importing=import_file is not None, json=json,
+        json_hint="--list, --export or --import (the reconciliation itself is interactive)")
     opts = _options(code, docs, unit, status, all_seen, include_interviewer)
     names = split_values(coders) or []
     cmd = command_line("reconcile", coders=names, **{"as": as_}, code=code, docs=opts["documents"], unit=unit)

@@ -9,8 +9,8 @@ from typing import Annotated, Callable, Optional
 
 import typer
 
-from qualcode.cli import JsonOpt, ProjectOpt, app, console, open_project, print_json
-from qualcode.errors import QualcodeError, UsageError
+from qualcode.cli import JsonOpt, ProjectOpt, app, check_sheet_modes, console, open_project, print_json
+from qualcode.errors import QualcodeError
 
 CONTEXT_CHARS = 280  # characters of the previous / next turn shown around the unit
 PICK_MAX = 40  # codes listed at most by the code picker
@@ -375,16 +375,10 @@ def review_cli(
 
     With --export FILE.xlsx|csv and --import FILE the review goes through a spreadsheet.
     """
-    modes = [name for name, on in (("--export", export is not None), ("--import", import_file is not None),
-                                   ("--list", list_), ("--undo", undo_)) if on]
-    if len(modes) > 1:
-        raise UsageError(f"{' and '.join(modes)} cannot be combined")
-    if force and export is None:
-        raise UsageError("--force goes with --export")
-    if dry_run and import_file is None:
-        raise UsageError("--dry-run goes with --import")
-    if json and not modes:
-        raise UsageError("--json goes with --list, --export, --import or --undo (the review itself is interactive)")
+    check_sheet_modes(
+        {"--export": export is not None, "--import": import_file is not None, "--list": list_, "--undo": undo_},
+        force=force, exporting=export is not None, dry_run=dry_run, importing=import_file is not None, json=json,
+        json_hint="--list, --export, --import or --undo (the review itself is interactive)")
     who = None if coder == "all" else coder
     if import_file is not None:
         return _import(import_file, dry_run, json, project)

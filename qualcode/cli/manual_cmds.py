@@ -25,9 +25,7 @@ _JSON_KEYS = ("id", "document", "turn", "start", "end", "code", "coder", "origin
 
 def _where(r: dict) -> str:
     """'turn 3 (571:624)' or 'sentence 2.3 (350:416)' or '1131:1155 (turn 6)'."""
-    if r["label"].startswith("turn "):
-        return f"{r['label']} ({r['start']}:{r['end']})"
-    if r["label"].startswith("sentence "):
+    if r["label"].startswith(("turn ", "sentence ")):
         return f"{r['label']} ({r['start']}:{r['end']})"
     return f"{r['label']} (turn {r['turn'] or '-'})"
 

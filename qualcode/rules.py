@@ -615,8 +615,7 @@ class _DocView:
         if folded is None:
             folded = doc._cache["folded"] = [fold(s) for s in doc.strings]
         self.folded = folded
-        kid_get = cb.key_ids.get
-        self.kid = np.fromiter((kid_get(f, -1) for f in folded), dtype=np.int64, count=len(folded))
+        self.kid = _string_ids(cb.key_ids, folded)
         self.ss = doc.sentence_starts()
         self.n_sent = len(self.ss)
         self._sent_tables: tuple[list, list, list] | None = None

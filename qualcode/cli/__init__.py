@@ -40,6 +40,12 @@ class QualcodeGroup(TyperGroup):
         except (Exit, Abort, TyperException):
             raise
         except QualcodeError as exc:
+            from qualcode.sheets import SheetProblems
+
+            if isinstance(exc, SheetProblems):  # a filled-in sheet: each FILE:ROW: problem first
+                out = console(stderr=True)
+                for line in exc.problems:
+                    out.print(line, markup=False)
             if _state["debug"]:
                 raise
             _err(str(exc))

@@ -398,15 +398,9 @@ def _list(p, json: bool, out) -> None:
 
 
 def _import(proj, p, path: Path, dry_run: bool, json: bool, cmd: str) -> None:
-    from qualcode.reconcile import ReconcileImportError, import_decisions
+    from qualcode.reconcile import import_decisions
 
-    try:
-        report = import_decisions(proj, p, path, dry_run=dry_run, command=cmd + f" --import {path}")
-    except ReconcileImportError as exc:
-        err = console(stderr=True)
-        for line in exc.problems:
-            err.print(line, markup=False)
-        raise QualcodeError(str(exc)) from None
+    report = import_decisions(proj, p, path, dry_run=dry_run, command=cmd + f" --import {path}")
     if json:
         print_json(report.to_dict())
         return

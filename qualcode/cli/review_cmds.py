@@ -441,16 +441,10 @@ def _export(proj, path: Path, code, doc, coder, force: bool, json: bool) -> None
 
 
 def _import(path: Path, dry_run: bool, json: bool, project) -> None:
-    from qualcode.review import ReviewImportError, import_review
+    from qualcode.review import import_review
 
     with open_project(project) as proj:
-        try:
-            report = import_review(proj, path, dry_run=dry_run)
-        except ReviewImportError as exc:
-            err = console(stderr=True)
-            for line in exc.problems:
-                err.print(line, markup=False)
-            raise QualcodeError(str(exc)) from None
+        report = import_review(proj, path, dry_run=dry_run)
     if json:
         print_json(report.to_dict())
         return

@@ -726,7 +726,7 @@ def run(args) -> dict:
             if computed:
                 raise SystemExit(f"{computed} documents were not in the cache")
             t0 = time.perf_counter()
-            roles = {d["id"]: [t["role"] for t in project.store.turns(d["id"])] for d in docs}
+            roles = {d["id"]: [t["role"] for t in project.store.documents.turns(d["id"])] for d in docs}
             t_roles = time.perf_counter() - t0
             t0 = time.perf_counter()
             cb = load_codebook(edited)

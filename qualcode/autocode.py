@@ -96,7 +96,7 @@ def load_annotations(project: Project, docs: list, pipeline, *, write: bool = Tr
     ready = on_ready if on_ready is not None else out.__setitem__
     missing = []
     for d in docs:
-        spans = [(t["start"], t["end"]) for t in store.turns(d["id"])]
+        spans = [(t["start"], t["end"]) for t in store.documents.turns(d["id"])]
         key = cache_key(d["text"], spans, pipeline)
         row = store.execute("SELECT cache_key, data FROM annotations WHERE document_id = ?",
                             (d["id"],)).fetchone()
@@ -236,7 +236,7 @@ def _write_codings(project, codebook, path, docs, report, dry_run, include_inter
             [(term_key, t, json.dumps(a, ensure_ascii=False)) for t, a in analyses.items()])
         # Rules are applied to each document as soon as its annotation is ready, while the
         # worker processes annotate the next ones.
-        roles = {d["id"]: [t["role"] for t in store.turns(d["id"])] for d in docs}
+        roles = {d["id"]: [t["role"] for t in store.documents.turns(d["id"])] for d in docs}
         found: dict[int, list] = {}
 
         def code_document(doc_id: int, annotation) -> None:
@@ -303,7 +303,7 @@ def _write_codings(project, codebook, path, docs, report, dry_run, include_inter
             "UPDATE codings SET origin = ?, codebook_version = ?, updated_at = ? WHERE id = ?", new_origin)
         _record_version(project, codebook, path)
         changed = {p: vars(d) for p, d in report.per_code.items() if d.added or d.removed}
-        store.log(project.user, "autocode", "autocode",
+        store.history.log(project.user, "autocode", "autocode",
                   f"codebook {codebook.version}: +{report.added} -{report.removed} rule codings "
                   f"in {len(docs)} documents",
                   {"codebook": str(path), "version": codebook.version, "pipeline": pipeline.name,

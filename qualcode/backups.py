@@ -278,7 +278,7 @@ def restore_backup(project: Project, ident: str) -> RestoreReport:
     report = RestoreReport(restored=info.id, saved_as=saved,
                            codebook=_relative(project, cb_target) if cb_target is not None else None)
     with project.store.transaction():
-        project.store.log(project.user, "backups restore", "backups",
+        project.store.history.log(project.user, "backups restore", "backups",
                           f"restored backup {info.id} (the previous state is backup {saved})",
                           report.to_dict() | {"backup_reason": info.reason, "backup_created": info.created})
     return report

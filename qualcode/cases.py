@@ -87,7 +87,7 @@ def import_cases(project: Project, path: str | Path) -> CasesReport:
     seen: dict[str, int] = {}
     store = project.store
     report = CasesReport()
-    names = {d["name"]: d["id"] for d in store.documents()}
+    names = {d["name"]: d["id"] for d in store.documents.all()}
     with store.transaction():
         for line, cells in rows:
             cells = list(cells) + [None] * (len(header) - len(cells))
@@ -98,14 +98,14 @@ def import_cases(project: Project, path: str | Path) -> CasesReport:
             if case in seen:
                 raise InputError(f"case {case!r} appears twice (also line {seen[case]})", path=where, line=line)
             seen[case] = line
-            existed = store.case_id(case) is not None
-            case_id = store.case_id(case, create=True)
+            existed = store.cases.id(case) is not None
+            case_id = store.cases.id(case, create=True)
             report.cases += 1
             report.created += not existed
             for i, name in attr_cols:
                 value = typed(cells[i])
                 if value is not None:
-                    store.set_case_attribute(case_id, name, value)
+                    store.cases.set_attribute(case_id, name, value)
                     report.attributes += 1
             if doc_col is not None and cells[doc_col] is not None:
                 for ref in str(cells[doc_col]).split("|"):
@@ -115,9 +115,9 @@ def import_cases(project: Project, path: str | Path) -> CasesReport:
                     doc_id = names.get(ref) or names.get(Path(ref).stem)
                     if doc_id is None:
                         report.unknown_documents.append((line, case, ref))
-                    elif store.link_case_document(case_id, doc_id):
+                    elif store.cases.link_document(case_id, doc_id):
                         report.links += 1
-        store.log(project.user, "cases import", "cases",
+        store.history.log(project.user, "cases import", "cases",
                   f"{report.cases} cases from {Path(path).name}, {report.links} document links",
                   {"file": str(path), "cases": report.cases, "created": report.created,
                    "unknown_documents": [d for _, _, d in report.unknown_documents]})

@@ -73,7 +73,7 @@ def build_demo_project(dest: Path, paths: DemoPaths, force: bool = False) -> Dem
         bad = [r for r in imports.results if r.status == "skipped"]
         raise QualcodeError(f"sample file could not be imported: {bad[0].path}: {bad[0].reason}")
     # Diarization output does not say who asked the questions: fix it as a user would.
-    if project.store.document_by_name("entretien_11_petite_fille_mineur"):
+    if project.store.documents.by_name("entretien_11_petite_fille_mineur"):
         set_speaker_roles(project, "entretien_11_petite_fille_mineur", {"SPEAKER_00": "interviewer"})
     cases = import_cases(project, paths.participants) if paths.participants.is_file() else None
     report = freq = None

@@ -127,7 +127,7 @@ def import_paths(
             report.results.append(result)
         if report.imported:
             done = [r for r in report.results if r.status in ("imported", "replaced")]
-            store.log(
+            store.history.log(
                 project.user, "import", "import",
                 f"{report.imported} imported, {report.unchanged} unchanged, {report.skipped} skipped",
                 {"files": [{"path": r.path, "document": r.name, "status": r.status, "turns": r.turns}
@@ -158,7 +158,7 @@ def _import_one(project: Project, path: Path, fmt: str, options: ImportOptions,
         raise InputError(f"same document name {name!r} as {batch_names[name]} in this import",
                          path=str(path))
     digest = hashlib.sha256(data).hexdigest()
-    existing = store.document_by_name(name)
+    existing = store.documents.by_name(name)
     if existing is not None and existing["content_hash"] == digest:
         batch_names[name] = str(path)
         return FileResult(str(path), "unchanged", name=name, reason="already imported, unchanged")
@@ -172,16 +172,16 @@ def _import_one(project: Project, path: Path, fmt: str, options: ImportOptions,
             raise InputError(
                 f"a different document named {name!r} is already in the project "
                 "(use --replace to replace it)", path=str(path))
-        n = store.count_codings(existing["id"])
+        n = store.codings.count_for_document(existing["id"])
         if n:
             raise InputError(
                 f"document {name!r} has {n} codings; replacing a coded document is not supported yet",
                 path=str(path))
         version = existing["version"] + 1
-        store.delete_document(existing["id"])
+        store.documents.delete(existing["id"])
         status = "replaced"
 
-    doc_id = store.insert_document(
+    doc_id = store.documents.insert(
         name=name, source_path=str(path.resolve()), fmt=parsed.format, encoding=parsed.encoding,
         content_hash=digest, text=parsed.text, meta=parsed.meta, version=version,
     )
@@ -192,9 +192,9 @@ def _import_one(project: Project, path: Path, fmt: str, options: ImportOptions,
         role = default_role(label, options.interviewers)
         if options.interviewers is None and fold(label) in hints:
             role = "interviewer"
-        speaker_ids[label] = store.insert_speaker(doc_id, label, role)
+        speaker_ids[label] = store.documents.insert_speaker(doc_id, label, role)
         speakers.append({"label": label, "role": role})
-    store.insert_turns(
+    store.documents.insert_turns(
         doc_id,
         [
             (i, speaker_ids.get(t.speaker) if t.speaker is not None else None,
@@ -203,7 +203,7 @@ def _import_one(project: Project, path: Path, fmt: str, options: ImportOptions,
         ],
     )
     if case:
-        store.link_case_document(store.case_id(case, create=True), doc_id)
+        store.cases.link_document(store.cases.id(case, create=True), doc_id)
     batch_names[name] = str(path)
     return FileResult(str(path), status, name=name, turns=len(parsed.turns), speakers=speakers)
 
@@ -213,11 +213,11 @@ def set_speaker_roles(project: Project, document: str, assignments: dict[str, st
     from qualcode.importers.speakers import ROLES
 
     store = project.store
-    doc = store.document_by_name(document)
+    doc = store.documents.by_name(document)
     if doc is None:
         raise QualcodeError(f"no document named {document!r} (see 'qualcode docs')")
     with store.transaction():
-        speakers = store.speakers(doc["id"])
+        speakers = store.documents.speakers(doc["id"])
         by_label = {s["label"]: s for s in speakers}
         by_fold = {fold(s["label"]): s for s in speakers}
         changes = []
@@ -229,10 +229,10 @@ def set_speaker_roles(project: Project, document: str, assignments: dict[str, st
                 known = ", ".join(s["label"] for s in speakers) or "none"
                 raise QualcodeError(f"document {document!r} has no speaker {label!r} (speakers: {known})")
             if sp["role"] != role:
-                store.set_speaker_role(sp["id"], role)
+                store.documents.set_speaker_role(sp["id"], role)
                 changes.append({"speaker": sp["label"], "from": sp["role"], "to": role})
         if changes:
-            store.log(project.user, "speakers", "speakers",
+            store.history.log(project.user, "speakers", "speakers",
                       f"{document}: " + ", ".join(f"{c['speaker']} -> {c['to']}" for c in changes),
                       {"document": document, "changes": changes})
     return changes

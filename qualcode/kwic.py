@@ -56,7 +56,7 @@ def kwic(project: Project, term: str, *, lemma: bool = False, by: str | None = N
     lines = []
     for d in docs:
         ann = annotations[d["id"]]
-        turns = store.turns(d["id"])
+        turns = store.documents.turns(d["id"])
         roles = [t["role"] for t in turns]
         text = d["text"]
         if compiled is not None:
@@ -83,7 +83,7 @@ def _document_groups(project: Project, attribute: str) -> dict[str, object]:
     """Document name -> value of ``attribute`` of its case (first case if several)."""
     out: dict[str, object] = {}
     known = False
-    for case in project.store.cases():
+    for case in project.store.cases.all():
         if attribute in case["attributes"]:
             known = True
         for doc in case["documents"]:

@@ -168,13 +168,13 @@ def _locate(project: Project, doc, *, turn=None, sentence=None, quote=None, span
     text = doc["text"]
     if turn is not None:
         first, last = parse_turns(turn)
-        turns = store.turns(doc["id"])
+        turns = store.documents.turns(doc["id"])
         _check_turn(doc, turns, first)
         _check_turn(doc, turns, last)
         return [(Locus(t["start"], t["end"], "turn"), f"turn {t['idx']}") for t in turns[first - 1:last]]
     if sentence is not None:
         n, k = parse_sentence(sentence)
-        turns = store.turns(doc["id"])
+        turns = store.documents.turns(doc["id"])
         _check_turn(doc, turns, n)
         sentences = _sentences_of_turn(project, doc, n - 1)
         if not 1 <= k <= len(sentences):
@@ -331,7 +331,7 @@ def find_quote(project: Project, doc, quote: str) -> tuple[int, int]:
     found = quote_matches(text, quote)
     if len(found) == 1:
         return found[0]
-    turns = project.store.turns(doc["id"])
+    turns = project.store.documents.turns(doc["id"])
     if not found:
         close = _close_candidates(text, turns, quote)
         hint = ""
@@ -397,9 +397,9 @@ def code(project: Project, document: str, code_path: str, *, turn=None, sentence
                 (doc["id"], code_id, locus.start, locus.end, text[locus.start:locus.end], locus.unit, coder,
                  MANUAL_ORIGIN, memo, ts, ts))
             ids.append((int(cur.lastrowid), label))
-        turns = store.turns(doc["id"])
+        turns = store.documents.turns(doc["id"])
         rows = [_coding_row(store, i, turns) | {"label": label} for i, label in ids]
-        store.log(project.user, "code", "code",
+        store.history.log(project.user, "code", "code",
                   f"coded {len(rows)} span{'s' * (len(rows) != 1)} of {doc['name']} with {code_path} "
                   f"(coder {coder})",
                   {"document": doc["name"], "code": code_path, "coder": coder, "memo": memo,
@@ -423,7 +423,7 @@ def uncode(project: Project, document: str, code_path: str, *, turn=None, senten
         code_path = code_path.strip().strip("/")
         code_id = resolve_code(project, code_path, allow_retired=True, sync=False)
         loci = _locate(project, doc, turn=turn, sentence=sentence, quote=quote, span=span)
-        turns = store.turns(doc["id"])
+        turns = store.documents.turns(doc["id"])
         removed, missing, others = [], [], set()
         for locus, label in loci:
             hits = store.execute(
@@ -447,7 +447,7 @@ def uncode(project: Project, document: str, code_path: str, *, turn=None, senten
             f" AND target_id IN ({marks})", ids)]
         store.execute(f"DELETE FROM memos WHERE target_type = 'coding' AND target_id IN ({marks})", ids)
         store.execute(f"DELETE FROM codings WHERE id IN ({marks})", ids)
-        store.log(project.user, "uncode", "uncode",
+        store.history.log(project.user, "uncode", "uncode",
                   f"removed {len(removed)} coding{'s' * (len(removed) != 1)} of {code_path} by {coder} "
                   f"from {doc['name']}",
                   {"document": doc["name"], "code": code_path, "coder": coder, "not_found": missing,

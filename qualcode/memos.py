@@ -44,7 +44,7 @@ def _resolve_target(project: Project, *, code=None, document=None, coding=None, 
 
         return kind, int(get_document(project, str(value))["id"])
     if kind == "case":
-        cid = store.case_id(str(value))
+        cid = store.cases.id(str(value))
         if cid is None:
             from qualcode.manual import _suggest
 
@@ -113,7 +113,7 @@ def add_memo(project: Project, text: str, *, code: str | None = None, document: 
             "INSERT INTO memos (target_type, target_id, text, author, created_at, updated_at) VALUES (?,?,?,?,?,?)",
             (kind, target_id, text, project.user, ts, ts))
         memo = get_memo(project, int(cur.lastrowid))
-        store.log(project.user, "memo add", "memo", f"memo {memo['id']} added on {memo['target']}",
+        store.history.log(project.user, "memo add", "memo", f"memo {memo['id']} added on {memo['target']}",
                   {"memo": memo["id"], "action": "add", "target_type": kind, "target_id": target_id,
                    "target": memo["target"], "text": text})
     return memo
@@ -129,7 +129,7 @@ def edit_memo(project: Project, memo_id: int, text: str) -> dict:
             return old
         store.execute("UPDATE memos SET text = ?, updated_at = ? WHERE id = ?", (text, now(), old["id"]))
         memo = get_memo(project, memo_id)
-        store.log(project.user, "memo edit", "memo", f"memo {memo['id']} on {memo['target']} edited",
+        store.history.log(project.user, "memo edit", "memo", f"memo {memo['id']} on {memo['target']} edited",
                   {"memo": memo["id"], "action": "edit", "target_type": memo["target_type"],
                    "target_id": memo["target_id"], "target": memo["target"], "old_text": old["text"],
                    "text": text, "author": old["author"]})
@@ -142,7 +142,7 @@ def delete_memo(project: Project, memo_id: int) -> dict:
     with store.transaction():
         old = get_memo(project, memo_id)
         store.execute("DELETE FROM memos WHERE id = ?", (old["id"],))
-        store.log(project.user, "memo delete", "memo", f"memo {old['id']} on {old['target']} deleted",
+        store.history.log(project.user, "memo delete", "memo", f"memo {old['id']} on {old['target']} deleted",
                   {"memo": old["id"], "action": "delete", "target_type": old["target_type"],
                    "target_id": old["target_id"], "target": old["target"], "old_text": old["text"],
                    "author": old["author"], "created_at": old["created_at"]})
@@ -163,7 +163,7 @@ def list_memos(project: Project, *, code: str | None = None, document: str | Non
         from qualcode.manual import get_document
 
         get_document(project, document)
-    if case is not None and store.case_id(case) is None:
+    if case is not None and store.cases.id(case) is None:
         raise QualcodeError(f"no case named {case!r} (see 'qualcode cases')")
     code = code.strip().strip("/") if code else code
     if code and store.execute("SELECT 1 FROM codes WHERE path = ?", (code,)).fetchone() is None:

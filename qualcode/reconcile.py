@@ -227,7 +227,7 @@ def compare(project: Project, coders: Sequence[str], *, code: str | None = None,
                     marks[(i, k.path)][c].append(k)
     speakers = {}
     for d in compared:
-        for t in store.turns(d["id"]):
+        for t in store.documents.turns(d["id"]):
             speakers[(d["id"], t["idx"])] = t["speaker"]
     return Comparison(list(coders), unit, units, paths, {n["path"]: n["label"] for n in nodes},
                       {d["id"]: d["name"] for d in compared}, skipped,
@@ -370,7 +370,7 @@ def start(project: Project, coders: Sequence[str], consensus: str = DEFAULT_CONS
         report = RunReport(p.consensus, cmp.coders, cmp.unit_kind, len(p.add), len(p.remove), p.agreed,
                            len(p.pending), p.decided, cmp.skipped)
         if p.add or p.remove:
-            store.log(project.user, command, "reconcile",
+            store.history.log(project.user, command, "reconcile",
                       f"consensus {p.consensus} of {', '.join(cmp.coders)}: +{len(p.add)} agreed codings"
                       + (f", -{len(p.remove)} no longer agreed" if p.remove else "")
                       + f"; {len(p.pending)} disagreements to decide",
@@ -420,7 +420,7 @@ def log_session(project: Project, consensus: str, coders: Sequence[str], kept: i
     if not (kept or dropped):
         return
     with project.store.transaction():
-        project.store.log(project.user, command, "reconcile-session",
+        project.store.history.log(project.user, command, "reconcile-session",
                           f"consensus {consensus}: {kept} kept, {dropped} dropped, {skipped} skipped; {left} left",
                           {"consensus": consensus, "coders": list(coders), "kept": kept, "dropped": dropped,
                            "skipped": skipped, "left": left})
@@ -572,7 +572,7 @@ def import_decisions(project: Project, p: Plan, path: str | Path, *, dry_run: bo
                     report.dropped += 1
                 report.notes += bool(note)
             if report.kept or report.dropped:
-                store.log(project.user, command, "reconcile-import",
+                store.history.log(project.user, command, "reconcile-import",
                           f"{where}: {report.kept} kept, {report.dropped} dropped for consensus {p.consensus}",
                           {"file": where, "consensus": p.consensus, "coders": cmp.coders, "kept": report.kept,
                            "dropped": report.dropped, "empty": report.empty, "already": report.already,

@@ -124,7 +124,7 @@ def _items(project: Project, where: str, params: list) -> list[ReviewItem]:
 
 def _check_filters(project: Project, code: str | None, doc: str | None) -> None:
     store = project.store
-    if doc is not None and store.document_by_name(doc) is None:
+    if doc is not None and store.documents.by_name(doc) is None:
         raise QualcodeError(f"no document named {doc!r} (see 'qualcode docs')")
     if code is not None:
         paths = [r[0] for r in store.execute("SELECT path FROM codes")]
@@ -268,7 +268,7 @@ class Highlighter:
             doc = select_documents(self.project, [item.document])[0]
             anns, _, _ = load_annotations(self.project, [doc], self._pipeline, write=False)
             self._annotations[item.document_id] = anns[doc["id"]]
-        roles = [t["role"] for t in store.turns(item.document_id)]
+        roles = [t["role"] for t in store.documents.turns(item.document_id)]
         ex = explain(self._compiled, self._annotations[item.document_id], item.turn - 1, roles,
                      include_interviewer=True)
         return sorted({(m.start, m.end) for h in ex.hits
@@ -281,7 +281,7 @@ def context(project: Project, coding: ReviewItem | int, *, highlighter: Highligh
     item = coding if isinstance(coding, ReviewItem) else get_item(project, coding)
     store = project.store
     text = store.execute("SELECT text FROM documents WHERE id = ?", (item.document_id,)).fetchone()[0]
-    turns = store.turns(item.document_id)
+    turns = store.documents.turns(item.document_id)
 
     def turn_text(i: int) -> TurnText | None:
         if not 0 <= i < len(turns):
@@ -455,7 +455,7 @@ def _assign(project: Project, item: ReviewItem, to_code: str | None, user: str) 
     store.execute("DELETE FROM review_queue WHERE id = ?", (queue["id"],))
     log_id = _log(project, item.coding_id, "assign", item.status, item.status, item.code, to_code, None, user)
     # review_log has no room for the queue entry: keep it in the history, for undo.
-    store.log(user, "review", "review-assign", f"coding {item.coding_id}: {item.code} -> {to_code}",
+    store.history.log(user, "review", "review-assign", f"coding {item.coding_id}: {item.code} -> {to_code}",
               {"review_log_id": log_id, "coding_id": item.coding_id, "from_code": item.code, "to_code": to_code,
                "reason": queue["reason"], "choices": json.loads(queue["choices"]),
                "queued_at": queue["created_at"]})
@@ -531,7 +531,7 @@ def _export_rows(project: Project, items: list[ReviewItem]) -> list[dict]:
     rows = []
     for it in items:
         if it.document_id not in speakers:
-            speakers[it.document_id] = project.store.turns(it.document_id)
+            speakers[it.document_id] = project.store.documents.turns(it.document_id)
         turns = speakers[it.document_id]
         speaker = turns[it.turn - 1]["speaker"] if it.turn else None
         rows.append({"id": it.coding_id, "document": it.document, "turn": it.turn, "speaker": speaker or "",
@@ -711,7 +711,7 @@ def import_review(project: Project, path: str | Path, *, dry_run: bool = False,
                                   " updated_at) VALUES ('coding', ?, ?, ?, ?, ?)", (cid, note, user, ts, ts))
                     report.notes += 1
             if report.accepted + report.rejected + report.recoded + report.notes:
-                store.log(user, command, "review-import",
+                store.history.log(user, command, "review-import",
                           f"{where}: {report.accepted} accepted, {report.rejected} rejected, "
                           f"{report.recoded} recoded, {report.unchanged} unchanged",
                           {"file": where, "accepted": report.accepted, "rejected": report.rejected,

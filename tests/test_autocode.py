@@ -93,7 +93,7 @@ def test_rerun_with_same_codebook_changes_nothing(coded, project):
 
 def test_edited_codebook_replaces_rule_codings_but_not_manual_ones(coded, project):
     store = project.store
-    doc = store.document_by_name("caron")
+    doc = store.documents.by_name("caron")
     code_id = store.execute("SELECT id FROM codes WHERE path = 'identity/mining_memory'").fetchone()[0]
     start = doc["text"].index("Les jeunes partent")
     with store.transaction():

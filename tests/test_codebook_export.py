@@ -104,7 +104,7 @@ def coded(cli, project, tmp_path):
                      ("identity/pride", "C'est une fierté."), ("identity/pride", "Quelle fierté !"),
                      ("heritage", "Le classement Unesco, c'est bien.")}
     store = project.store
-    doc_a = store.document_by_name("doc_a")
+    doc_a = store.documents.by_name("doc_a")
     start = doc_a["text"].index("Mon père")
     end = start + len("Mon père était mineur.")
     with store.transaction():

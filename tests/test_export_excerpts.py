@@ -88,7 +88,7 @@ STIGMA = f"«{NB}{STIGMA_TEXT}{NB}» (P01, Mme Dufour, local_actor, entretien_01
 def add_coding(project: Project, document: str, code: str, snippet: str, *, coder: str = "rules",
                status: str = "proposed", unit: str = "sentence") -> None:
     store = project.store
-    doc = store.document_by_name(document)
+    doc = store.documents.by_name(document)
     start = doc["text"].index(snippet)
     end = start + len(snippet)
     code_id = store.execute("SELECT id FROM codes WHERE path = ?", (code,)).fetchone()[0]
@@ -170,7 +170,7 @@ def test_collect_follows_the_tree_and_merges_coders(proj):
         ("heritage", ["Le bassin minier, c'est l'Unesco maintenant."])]
     for code in data.codes:
         for ex in code.excerpts:
-            assert proj.store.document_by_name(ex.document)["text"][ex.start:ex.end] == ex.text
+            assert proj.store.documents.by_name(ex.document)["text"][ex.start:ex.end] == ex.text
     assert_offsets_sacred(proj)
 
 
@@ -198,9 +198,9 @@ def test_speaker_case_wins_over_document_case(proj):
     """In a focus group a speaker is linked to a case: the citation names that case."""
     store = proj.store
     with store.transaction():
-        p02 = store.case_id("P02", create=True)
-        store.set_case_attribute(p02, "pseudonym", "Gérard")
-        store.set_case_attribute(p02, "group", "resident")
+        p02 = store.cases.id("P02", create=True)
+        store.cases.set_attribute(p02, "pseudonym", "Gérard")
+        store.cases.set_attribute(p02, "group", "resident")
         store.execute("UPDATE speakers SET case_id = ? WHERE label = 'Mme Dufour'", (p02,))
     stigma = collect_excerpts(proj, codes=["identity/stigma"]).codes[0].excerpts[0]
     assert (stigma.case, stigma.pseudonym, stigma.value) == ("P02", "Gérard", "resident")
@@ -497,10 +497,10 @@ def test_unknown_extension_needs_format(proj, cli, out):
 
 def test_export_changes_nothing_in_the_project(proj, cli, out):
     before = [tuple(r) for r in proj.store.execute("SELECT * FROM codings ORDER BY id")]
-    history = len(proj.store.history())
+    history = len(proj.store.history.entries())
     run_ok(cli, "-o", out / "x.xlsx")
     assert [tuple(r) for r in proj.store.execute("SELECT * FROM codings ORDER BY id")] == before
-    assert len(proj.store.history()) == history
+    assert len(proj.store.history.entries()) == history
     assert_offsets_sacred(proj)
 
 

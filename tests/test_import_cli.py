@@ -48,7 +48,7 @@ def test_import_txt_and_show_json(cli, project, tmp_path):
     assert set(turns[0]) == {"index", "speaker", "role", "start", "end", "time_start", "time_end", "text",
                              "codes"}
     # offsets index the stored text
-    text = project.store.document_by_name("entretien_01")["text"]
+    text = project.store.documents.by_name("entretien_01")["text"]
     for t in turns:
         assert text[t["start"]:t["end"]] == t["text"]
 
@@ -74,7 +74,7 @@ def test_changed_file_needs_replace(cli, project, tmp_path):
     assert snapshot(project) == before
     res = cli("import", f, "--replace")
     assert res.exit_code == 0, res.output
-    doc = project.store.document_by_name("e")
+    doc = project.store.documents.by_name("e")
     assert doc["version"] == 2
     assert docs_json(cli)["e"]["turns"] == 5
 
@@ -83,7 +83,7 @@ def test_replace_refused_when_document_has_codings(cli, project, tmp_path):
     f = write(tmp_path / "e.txt", INTERVIEW)
     assert cli("import", f).exit_code == 0
     store = project.store
-    doc = store.document_by_name("e")
+    doc = store.documents.by_name("e")
     with store.transaction():
         code = store.execute("INSERT INTO codes (path, label, created_at, updated_at)"
                              " VALUES ('identity', 'Identité', '', '')").lastrowid

@@ -60,28 +60,28 @@ def test_transaction_rolls_back_everything_on_error(project):
     store = project.store
     with pytest.raises(RuntimeError):
         with store.transaction():
-            store.case_id("P01", create=True)
+            store.cases.id("P01", create=True)
             with store.transaction():  # nested: a savepoint
-                store.case_id("P02", create=True)
+                store.cases.id("P02", create=True)
             raise RuntimeError("boom")
-    assert store.cases() == []
+    assert store.cases.all() == []
 
 
 def test_savepoint_failure_keeps_outer_work(project):
     store = project.store
     with store.transaction():
-        store.case_id("P01", create=True)
+        store.cases.id("P01", create=True)
         with pytest.raises(KeyboardInterrupt):
             with store.transaction():
-                store.case_id("P02", create=True)
+                store.cases.id("P02", create=True)
                 raise KeyboardInterrupt
-    assert [c["case"] for c in store.cases()] == ["P01"]
+    assert [c["case"] for c in store.cases.all()] == ["P01"]
 
 
 def test_codings_enforce_offsets_and_foreign_keys(project):
     store = project.store
     with store.transaction():
-        doc = store.insert_document(name="d", source_path=None, fmt="txt", encoding="utf-8",
+        doc = store.documents.insert(name="d", source_path=None, fmt="txt", encoding="utf-8",
                                     content_hash="x", text="abc", meta={})
     with pytest.raises(sqlite3.IntegrityError):
         with store.transaction():

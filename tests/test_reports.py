@@ -147,7 +147,7 @@ def build_fixture(root, tmp) -> Runner:
     store = proj.store
     with store.transaction():
         for doc, passage, code, coder, status in CODINGS:
-            d = store.document_by_name(doc)
+            d = store.documents.by_name(doc)
             start = d["text"].index(passage)
             code_id = store.execute("SELECT id FROM codes WHERE path = ?", (code,)).fetchone()[0]
             store.execute(

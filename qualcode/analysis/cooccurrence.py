@@ -44,7 +44,7 @@ def unit_spans(project: Project, doc_ids: Iterable[int], unit: str) -> dict[int,
     store = project.store
     doc_ids = sorted(set(doc_ids))
     if unit == "turn":
-        return {d: [(t["start"], t["end"]) for t in store.turns(d)] for d in doc_ids}
+        return {d: [(t["start"], t["end"]) for t in store.documents.turns(d)] for d in doc_ids}
     if unit == "sentence":
         from qualcode.autocode import load_annotations
         from qualcode.nlp import load_pipeline

@@ -427,7 +427,7 @@ def _pick_codes(project: Project, codes: Sequence[str] | None) -> list[dict]:
 def _current_versions(project: Project) -> dict[str, str]:
     """Document name -> codebook version of the last autocode run on it (from the history)."""
     out: dict[str, str] = {}
-    for row in project.store.history("autocode"):
+    for row in project.store.history.entries("autocode"):
         details = row["details"]
         version = details.get("version")
         for name in details.get("documents") or []:

@@ -103,7 +103,7 @@ def project_units(project: Project, kind: str, documents: Iterable[str | int] | 
     out: list[Unit] = []
     if kind == "turn":
         for d in docs:
-            for t in store.turns(d["id"]):
+            for t in store.documents.turns(d["id"]):
                 if include_interviewer or t["role"] != "interviewer":
                     out.append(Unit(d["id"], t["start"], t["end"], t["idx"]))
         return out
@@ -117,7 +117,7 @@ def project_units(project: Project, kind: str, documents: Iterable[str | int] | 
     with store.transaction():  # the only possible write: caching missing annotations
         annotations, _, _ = load_annotations(project, docs, pipeline)
     for d in docs:
-        turns = store.turns(d["id"])
+        turns = store.documents.turns(d["id"])
         for t0, a, b in annotations[d["id"]].sentences():
             t = turns[t0]
             if include_interviewer or t["role"] != "interviewer":
@@ -132,7 +132,7 @@ def char_universe(project: Project, documents: Iterable[str | int] | None = None
     store = project.store
     out: dict[int, list[tuple[int, int]]] = {}
     for d in select_documents(project, documents):
-        out[d["id"]] = [(t["start"], t["end"]) for t in store.turns(d["id"])
+        out[d["id"]] = [(t["start"], t["end"]) for t in store.documents.turns(d["id"])
                         if include_interviewer or t["role"] != "interviewer"]
     return out
 

@@ -81,7 +81,7 @@ def word_frequencies(project: Project, *, by: str | None = None, top: int = 20, 
         ann = annotations[d["id"]]
         text = d["text"]
         doc_groups = sorted(grp.doc_groups(d["id"])) if by else ["all"]
-        turns = store.turns(d["id"])
+        turns = store.documents.turns(d["id"])
         lemma_cache: dict[int, str] = {}
         for t, turn in enumerate(turns):
             if turn["role"] == "interviewer" and not include_interviewer:

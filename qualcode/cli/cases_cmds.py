@@ -19,7 +19,7 @@ def cases_cli(ctx: typer.Context, json: JsonOpt = False, project: ProjectOpt = N
     if ctx.invoked_subcommand is not None:
         return
     with open_project(project) as proj:
-        rows = proj.store.cases()
+        rows = proj.store.cases.all()
     if json:
         print_json(rows)
         return

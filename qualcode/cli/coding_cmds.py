@@ -126,7 +126,7 @@ def explain_cli(
         pipeline = load_pipeline(proj.language)
         compiled = compile_codebook(cb, pipeline)
         doc = select_documents(proj, [document])[0]
-        turns = proj.store.turns(doc["id"])
+        turns = proj.store.documents.turns(doc["id"])
         if not 1 <= turn <= len(turns):
             raise QualcodeError(f"{document} has turns 1 to {len(turns)}, not {turn}")
         with proj.store.transaction():  # caching an annotation is the only possible write

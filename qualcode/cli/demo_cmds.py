@@ -28,8 +28,8 @@ def demo_cli(
     with result.project as project:
         rep = result.imports
         out.print(f"1. import: {rep.imported} transcripts imported")
-        docs = project.store.documents()
-        cases = {c["case"]: c for c in project.store.cases()}
+        docs = project.store.documents.all()
+        cases = {c["case"]: c for c in project.store.cases.all()}
         table = Table("document", "format", "turns", "words", "case", "group", box=None)
         for d in docs:
             case = d["cases"][0] if d["cases"] else ""

@@ -73,7 +73,7 @@ def import_cli(
 def docs_cli(json: JsonOpt = False, project: ProjectOpt = None) -> None:
     """List documents: name, format, turns, words, speakers, case."""
     with open_project(project) as proj:
-        rows = proj.store.documents()
+        rows = proj.store.documents.all()
     if json:
         print_json([
             {k: r[k] for k in ("name", "format", "encoding", "turns", "words", "speakers", "cases", "codings")}
@@ -95,9 +95,9 @@ def docs_cli(json: JsonOpt = False, project: ProjectOpt = None) -> None:
 
 
 def _document(proj, name: str):
-    doc = proj.store.document_by_name(name)
+    doc = proj.store.documents.by_name(name)
     if doc is None:
-        known = [d["name"] for d in proj.store.documents()]
+        known = [d["name"] for d in proj.store.documents.all()]
         hint = ""
         import difflib
 
@@ -125,7 +125,7 @@ def show_cli(
 
     with open_project(project) as proj:
         doc = _document(proj, document)
-        turns = proj.store.turns(doc["id"])
+        turns = proj.store.documents.turns(doc["id"])
         text = doc["text"]
         margins = turn_codes(proj, doc["id"], turns, coders=coder, include_rejected=all_)
         colors = code_colors(proj)
@@ -216,7 +216,7 @@ def speakers_cli(
     with open_project(project) as proj:
         doc = _document(proj, document)
         changes = set_speaker_roles(proj, document, assignments) if assignments else []
-        speakers = proj.store.speakers(doc["id"])
+        speakers = proj.store.documents.speakers(doc["id"])
     if json:
         print_json({"document": document, "speakers": speakers, "changes": changes})
         return

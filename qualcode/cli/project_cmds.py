@@ -32,7 +32,7 @@ def history_cli(
 ) -> None:
     """Show the history of bulk operations: imports, auto-coding runs, codebook revisions, reviews…"""
     with open_project(project) as proj:
-        rows = proj.store.history(operation)
+        rows = proj.store.history.entries(operation)
     if json:
         print_json(rows)
         return

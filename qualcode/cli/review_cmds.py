@@ -341,7 +341,7 @@ def _summary(project, stats: SessionStats, out, *, code, doc, coder) -> int:
         out.print("Nothing left to review.")
     if stats.decisions or stats.undone:
         with project.store.transaction():
-            project.store.log(project.user, "review", "review", f"review session: {stats.line()}",
+            project.store.history.log(project.user, "review", "review", f"review session: {stats.line()}",
                               {**stats.to_dict(), "left": len(left), "code": code, "doc": doc, "coder": coder})
     return len(left)
 

@@ -611,7 +611,7 @@ def _commit(ctx: _Context, op: str, new_text: str, expected: dict,
             details = {"op": op, "codebook": str(ctx.path), "backup": backup_id,
                        "version_before": ctx.codebook.version, "version_after": new_cb.version,
                        "codings_moved": moved} | details
-            store.log(project.user, f"codebook {op}", "codebook", summary, details)
+            store.history.log(project.user, f"codebook {op}", "codebook", summary, details)
             if yaml_changed:
                 if ctx.real.read_bytes() != ctx.raw:
                     raise QualcodeError(f"{ctx.path} changed while it was being revised; nothing was "
@@ -1218,7 +1218,7 @@ def _find_retired_block(y: _Yaml, code: str) -> tuple[int, int, list[str]] | Non
 
 
 def _recorded_block(ctx: _Context, code_id: int) -> dict | None:
-    for h in reversed(ctx.store.history("codebook")):
+    for h in reversed(ctx.store.history.entries("codebook")):
         d = h["details"]
         if d.get("op") == "retire" and d.get("code_id") == code_id:
             return d.get("block")
@@ -1276,7 +1276,7 @@ def add(project: Project, path: str, *, label: str, definition: str | None = Non
 def codebook_history(project: Project) -> list[dict]:
     """Codebook revisions, auto-coding runs and backup restores, oldest first."""
     out = []
-    for h in project.store.history():
+    for h in project.store.history.entries():
         if h["operation"] not in ("codebook", "autocode", "backups"):
             continue
         d = h["details"]

@@ -239,7 +239,7 @@ def collect_excerpts(
     store = project.store
     with store.transaction():  # one consistent snapshot of the project
         tree = _select_codes(store, code_filter)
-        cases = store.cases()
+        cases = store.cases.all()
         attribute = by
         if by is not None and not any(by in c["attributes"] for c in cases):
             names = sorted({a for c in cases for a in c["attributes"]})

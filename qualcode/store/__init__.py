@@ -1,0 +1,57 @@
+"""The project database: the only package of qualcode that issues SQL.
+
+:class:`Store` is one connection (:mod:`~qualcode.store.connection`: pragmas, schema
+upgrades, transactions) and one object per aggregate, each owning its tables and the
+statements about them::
+
+    store.documents   documents, turns, speakers          (documents.py)
+    store.cases       cases, attributes, case documents   (cases.py)
+    store.codes       codes                               (codes.py)
+    store.codings     codings — one add() for the offsets rule (codings.py)
+    store.versions    codebook versions                   (versions.py)
+    store.annotations annotation and term caches          (annotations.py)
+    store.memos       memos                               (memos.py)
+    store.review      review log and queue                (review.py)
+    store.history     history of bulk operations          (history.py)
+    store.backups     whole-database copies and checks    (backups.py)
+
+Aggregates return typed records (dataclasses), never ``sqlite3`` rows, so that a server
+database can be put behind the same API later. A test fails if a module outside this
+package issues SQL.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from qualcode.store.annotations import Annotations
+from qualcode.store.backups import Backups
+from qualcode.store.cases import Cases
+from qualcode.store.codes import Codes
+from qualcode.store.codings import Codings
+from qualcode.store.connection import Connection, now
+from qualcode.store.documents import Documents, TurnIndex, turn_at
+from qualcode.store.history import History
+from qualcode.store.memos import Memos
+from qualcode.store.review import Review
+from qualcode.store.schema import MIGRATIONS, SCHEMA_VERSION
+from qualcode.store.versions import CodebookVersions
+
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "Store", "TurnIndex", "now", "turn_at"]
+
+
+class Store(Connection):
+    """A project database: its connection and one object per aggregate."""
+
+    def __init__(self, path: str | Path, *, create: bool = False):
+        super().__init__(path, create=create)
+        self.documents = Documents(self)
+        self.cases = Cases(self)
+        self.codes = Codes(self)
+        self.codings = Codings(self)
+        self.versions = CodebookVersions(self)
+        self.annotations = Annotations(self)
+        self.memos = Memos(self)
+        self.review = Review(self)
+        self.history = History(self)
+        self.backups = Backups(self)

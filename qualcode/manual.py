@@ -442,10 +442,9 @@ def uncode(project: Project, document: str, code_path: str, *, turn=None, senten
             raise QualcodeError(f"no coding of {code_path} by {coder} on {where} of {doc['name']}{hint}")
         ids = [r["id"] for r in removed]
         marks = ",".join("?" * len(ids))
-        memos = [dict(m) for m in store.execute(
-            f"SELECT id, target_id, text, author, created_at FROM memos WHERE target_type = 'coding'"
-            f" AND target_id IN ({marks})", ids)]
-        store.execute(f"DELETE FROM memos WHERE target_type = 'coding' AND target_id IN ({marks})", ids)
+        memos = [{"id": m.id, "target_id": m.target_id, "text": m.text, "author": m.author,
+                  "created_at": m.created_at} for m in store.memos.select(target_type="coding", target_ids=ids)]
+        store.memos.delete_on("coding", ids)
         store.execute(f"DELETE FROM codings WHERE id IN ({marks})", ids)
         store.history.log(project.user, "uncode", "uncode",
                   f"removed {len(removed)} coding{'s' * (len(removed) != 1)} of {code_path} by {coder} "

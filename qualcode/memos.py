@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from qualcode.errors import QualcodeError, UsageError
 from qualcode.project import Project
-from qualcode.store import now
+from qualcode.store.memos import Memo
 
 TARGET_TYPES = ("project", "document", "case", "code", "coding")
 
@@ -86,15 +86,15 @@ def _describe(store, target_type: str, target_id: int | None) -> dict:
     return out
 
 
-def _row(store, r) -> dict:
-    return {"id": r["id"], "target_type": r["target_type"], "target_id": r["target_id"],
-            **_describe(store, r["target_type"], r["target_id"]),
-            "text": r["text"], "author": r["author"], "created_at": r["created_at"],
-            "updated_at": r["updated_at"]}
+def _row(store, r: Memo) -> dict:
+    return {"id": r.id, "target_type": r.target_type, "target_id": r.target_id,
+            **_describe(store, r.target_type, r.target_id),
+            "text": r.text, "author": r.author, "created_at": r.created_at,
+            "updated_at": r.updated_at}
 
 
 def get_memo(project: Project, memo_id: int) -> dict:
-    r = project.store.execute("SELECT * FROM memos WHERE id = ?", (int(memo_id),)).fetchone()
+    r = project.store.memos.get(int(memo_id))
     if r is None:
         raise QualcodeError(f"no memo with id {memo_id} (see 'qualcode memo list')")
     return _row(project.store, r)
@@ -108,11 +108,8 @@ def add_memo(project: Project, text: str, *, code: str | None = None, document: 
     with store.transaction():
         kind, target_id = _resolve_target(project, code=code, document=document, coding=coding, case=case,
                                           project_memo=project_memo)
-        ts = now()
-        cur = store.execute(
-            "INSERT INTO memos (target_type, target_id, text, author, created_at, updated_at) VALUES (?,?,?,?,?,?)",
-            (kind, target_id, text, project.user, ts, ts))
-        memo = get_memo(project, int(cur.lastrowid))
+        memo_id = store.memos.add(target_type=kind, target_id=target_id, text=text, author=project.user)
+        memo = get_memo(project, memo_id)
         store.history.log(project.user, "memo add", "memo", f"memo {memo['id']} added on {memo['target']}",
                   {"memo": memo["id"], "action": "add", "target_type": kind, "target_id": target_id,
                    "target": memo["target"], "text": text})
@@ -127,7 +124,7 @@ def edit_memo(project: Project, memo_id: int, text: str) -> dict:
         old = get_memo(project, memo_id)
         if old["text"] == text:
             return old
-        store.execute("UPDATE memos SET text = ?, updated_at = ? WHERE id = ?", (text, now(), old["id"]))
+        store.memos.edit(old["id"], text)
         memo = get_memo(project, memo_id)
         store.history.log(project.user, "memo edit", "memo", f"memo {memo['id']} on {memo['target']} edited",
                   {"memo": memo["id"], "action": "edit", "target_type": memo["target_type"],
@@ -141,7 +138,7 @@ def delete_memo(project: Project, memo_id: int) -> dict:
     store = project.store
     with store.transaction():
         old = get_memo(project, memo_id)
-        store.execute("DELETE FROM memos WHERE id = ?", (old["id"],))
+        store.memos.delete(old["id"])
         store.history.log(project.user, "memo delete", "memo", f"memo {old['id']} on {old['target']} deleted",
                   {"memo": old["id"], "action": "delete", "target_type": old["target_type"],
                    "target_id": old["target_id"], "target": old["target"], "old_text": old["text"],
@@ -172,7 +169,7 @@ def list_memos(project: Project, *, code: str | None = None, document: str | Non
         known = [r[0] for r in store.execute("SELECT path FROM codes ORDER BY path")]
         raise QualcodeError(f"unknown code {code!r}{_suggest(code, known)}")
     out = []
-    for r in store.execute("SELECT * FROM memos ORDER BY id"):
+    for r in store.memos.select():
         m = _row(store, r)
         if project_memo and m["target_type"] != "project":
             continue

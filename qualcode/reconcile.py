@@ -362,7 +362,7 @@ def start(project: Project, coders: Sequence[str], consensus: str = DEFAULT_CONS
         p = plan(project, coders, consensus, **options)
         if p.remove:
             marks = ",".join("?" * len(p.remove))
-            store.execute(f"DELETE FROM memos WHERE target_type = 'coding' AND target_id IN ({marks})", p.remove)
+            store.memos.delete_on("coding", p.remove)
             store.execute(f"DELETE FROM codings WHERE id IN ({marks})", p.remove)
         for doc_id, path, a, b, kind in p.add:
             _insert(project, doc_id, path, a, b, kind, p.consensus, ORIGIN_AGREED, "accepted")
@@ -408,9 +408,7 @@ def decide(project: Project, item: Disagreement, decision: str, consensus: str =
         cid = _insert(project, item.document_id, item.code, item.start, item.end, item.unit_kind, consensus,
                       origin, status)
         if note and note.strip():
-            ts = now()
-            store.execute("INSERT INTO memos (target_type, target_id, text, author, created_at, updated_at)"
-                          " VALUES ('coding', ?, ?, ?, ?, ?)", (cid, note.strip(), project.user, ts, ts))
+            store.memos.add(target_type="coding", target_id=cid, text=note.strip(), author=project.user)
     return cid
 
 

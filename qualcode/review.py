@@ -371,11 +371,9 @@ class Decision:
 
 def _log(project: Project, coding_id: int | None, action: str, from_status, to_status, from_code, to_code,
          created: int | None, user: str) -> int:
-    cur = project.store.execute(
-        "INSERT INTO review_log (coding_id, action, from_status, to_status, from_code, to_code,"
-        " created_coding_id, user, at) VALUES (?,?,?,?,?,?,?,?,?)",
-        (coding_id, action, from_status, to_status, from_code, to_code, created, user, now()))
-    return int(cur.lastrowid)
+    return project.store.review.log(coding_id=coding_id, action=action, from_status=from_status,
+                                    to_status=to_status, from_code=from_code, to_code=to_code, user=user,
+                                    created_coding_id=created)
 
 
 def decide(project: Project, coding_id: int, action: str, *, to_code: str | None = None,
@@ -440,7 +438,7 @@ def decide(project: Project, coding_id: int, action: str, *, to_code: str | None
 
 def _assign(project: Project, item: ReviewItem, to_code: str | None, user: str) -> Decision:
     store = project.store
-    queue = store.execute("SELECT * FROM review_queue WHERE coding_id = ?", (item.coding_id,)).fetchone()
+    queue = store.review.queued(item.coding_id)
     if queue is None:
         raise QualcodeError(f"coding {item.coding_id} is not waiting for a code")
     if not to_code:
@@ -452,13 +450,13 @@ def _assign(project: Project, item: ReviewItem, to_code: str | None, user: str) 
     if clash is not None:
         raise QualcodeError(f"{item.coder} already has a {to_code!r} coding on this span (#{clash[0]})")
     store.execute("UPDATE codings SET code_id = ?, updated_at = ? WHERE id = ?", (code_id, now(), item.coding_id))
-    store.execute("DELETE FROM review_queue WHERE id = ?", (queue["id"],))
+    store.review.dequeue(item.coding_id)
     log_id = _log(project, item.coding_id, "assign", item.status, item.status, item.code, to_code, None, user)
     # review_log has no room for the queue entry: keep it in the history, for undo.
     store.history.log(user, "review", "review-assign", f"coding {item.coding_id}: {item.code} -> {to_code}",
               {"review_log_id": log_id, "coding_id": item.coding_id, "from_code": item.code, "to_code": to_code,
-               "reason": queue["reason"], "choices": json.loads(queue["choices"]),
-               "queued_at": queue["created_at"]})
+               "reason": queue.reason, "choices": queue.choices,
+               "queued_at": queue.created_at})
     return Decision(log_id, "assign", item.coding_id, item.status, item.status, item.code, to_code)
 
 
@@ -472,44 +470,37 @@ def undo(project: Project, user: str | None = None) -> Decision | None:
     user = user or project.user
     store = project.store
     with store.transaction():
-        row = store.execute(
-            "SELECT * FROM review_log WHERE user = ? AND undone = 0 AND action != 'undo' ORDER BY id DESC LIMIT 1",
-            (user,)).fetchone()
+        row = store.review.last_undoable(user)
         if row is None:
             return None
-        action, cid, ts = row["action"], row["coding_id"], now()
+        action, cid, ts = row.action, row.coding_id, now()
         alive = cid is not None and store.execute("SELECT 1 FROM codings WHERE id = ?", (cid,)).fetchone()
         if alive and action in ("accept", "reject", "recode"):
-            store.execute("UPDATE codings SET status = ?, updated_at = ? WHERE id = ?", (row["from_status"], ts, cid))
-        if action in ("recode", "add") and row["created_coding_id"] is not None:
-            store.execute("DELETE FROM codings WHERE id = ?", (row["created_coding_id"],))
+            store.execute("UPDATE codings SET status = ?, updated_at = ? WHERE id = ?", (row.from_status, ts, cid))
+        if action in ("recode", "add") and row.created_coding_id is not None:
+            store.execute("DELETE FROM codings WHERE id = ?", (row.created_coding_id,))
         if action == "assign" and alive:
-            code_id = store.execute("SELECT id FROM codes WHERE path = ?", (row["from_code"],)).fetchone()
+            code_id = store.execute("SELECT id FROM codes WHERE path = ?", (row.from_code,)).fetchone()
             if code_id is None:
-                raise QualcodeError(f"cannot undo: code {row['from_code']!r} no longer exists")
+                raise QualcodeError(f"cannot undo: code {row.from_code!r} no longer exists")
             store.execute("UPDATE codings SET code_id = ?, updated_at = ? WHERE id = ?", (code_id[0], ts, cid))
             hist = store.execute(
                 "SELECT details FROM history WHERE operation = 'review-assign'"
-                " AND json_extract(details, '$.review_log_id') = ? ORDER BY id DESC LIMIT 1", (row["id"],)).fetchone()
+                " AND json_extract(details, '$.review_log_id') = ? ORDER BY id DESC LIMIT 1", (row.id,)).fetchone()
             details = json.loads(hist[0]) if hist else {}
-            store.execute(
-                "INSERT OR IGNORE INTO review_queue (coding_id, reason, choices, created_at) VALUES (?,?,?,?)",
-                (cid, details.get("reason", f"undo of assign to {row['to_code']}"),
-                 json.dumps(details.get("choices", [row["to_code"]]), ensure_ascii=False),
-                 details.get("queued_at", ts)))
-        store.execute("UPDATE review_log SET undone = 1 WHERE id = ?", (row["id"],))
-        _log(project, cid, "undo", row["to_status"], row["from_status"], row["to_code"], row["from_code"],
+            store.review.enqueue([cid], reason=details.get("reason", f"undo of assign to {row.to_code}"),
+                                 choices=details.get("choices", [row.to_code]),
+                                 created_at=details.get("queued_at", ts), replace=False)
+        store.review.mark_undone(row.id)
+        _log(project, cid, "undo", row.to_status, row.from_status, row.to_code, row.from_code,
              None, user)
-    return Decision(row["id"], action, cid, row["from_status"], row["to_status"], row["from_code"],
-                    row["to_code"], row["created_coding_id"])
+    return Decision(row.id, action, cid, row.from_status, row.to_status, row.from_code,
+                    row.to_code, row.created_coding_id)
 
 
 def review_log(project: Project, user: str | None = None) -> list[dict]:
     """The decision log (oldest first), optionally for one user."""
-    sql, params = "SELECT * FROM review_log", ()
-    if user:
-        sql, params = sql + " WHERE user = ?", (user,)
-    return [dict(r) for r in project.store.execute(sql + " ORDER BY id", params)]
+    return [d.to_dict() for d in project.store.review.decisions(user=user)]
 
 
 # --------------------------------------------------------------------------- spreadsheets
@@ -703,12 +694,8 @@ def import_review(project: Project, path: str | Path, *, dry_run: bool = False,
                     setattr(report, counter[action], getattr(report, counter[action]) + 1)
                     report.changes.append({"id": cid, "decision": action, "from_code": d.from_code,
                                            "to_code": d.to_code if action == "recode" else None})
-                if note and not store.execute(
-                        "SELECT 1 FROM memos WHERE target_type = 'coding' AND target_id = ? AND text = ?"
-                        " AND author = ?", (cid, note, user)).fetchone():
-                    ts = now()
-                    store.execute("INSERT INTO memos (target_type, target_id, text, author, created_at,"
-                                  " updated_at) VALUES ('coding', ?, ?, ?, ?, ?)", (cid, note, user, ts, ts))
+                if note and not store.memos.exists(target_type="coding", target_id=cid, text=note, author=user):
+                    store.memos.add(target_type="coding", target_id=cid, text=note, author=user)
                     report.notes += 1
             if report.accepted + report.rejected + report.recoded + report.notes:
                 store.history.log(user, command, "review-import",

@@ -535,9 +535,8 @@ class _Context:
         rows = self.subtree_rows(path)
         for r in rows:
             used = self.store.execute(
-                "SELECT EXISTS (SELECT 1 FROM codings WHERE code_id = ?)"
-                " OR EXISTS (SELECT 1 FROM memos WHERE target_type = 'code' AND target_id = ?)",
-                (r["id"], r["id"])).fetchone()[0]
+                "SELECT EXISTS (SELECT 1 FROM codings WHERE code_id = ?)", (r["id"],)).fetchone()[0]
+            used = used or self.store.memos.exists(target_type="code", target_id=r["id"])
             if used or r["status"] == "retired":
                 return None
         return rows
@@ -665,15 +664,13 @@ def _repath(ctx: _Context, old: str, new: str) -> list[tuple[str, str]]:
 
 
 def _rewrite_queue(ctx: _Context, mapper: Callable[[str], str]) -> None:
-    for q in ctx.store.execute("SELECT id, reason, choices FROM review_queue").fetchall():
-        choices = json.loads(q["choices"])
-        new_choices = list(dict.fromkeys(mapper(c) for c in choices))
-        reason = q["reason"]
+    for q in ctx.store.review.queue():
+        new_choices = list(dict.fromkeys(mapper(c) for c in q.choices))
+        reason = q.reason
         if reason.startswith("split "):
             reason = "split " + mapper(reason[len("split "):])
-        if new_choices != choices or reason != q["reason"]:
-            ctx.store.execute("UPDATE review_queue SET choices = ?, reason = ? WHERE id = ?",
-                              (json.dumps(new_choices, ensure_ascii=False), reason, q["id"]))
+        if new_choices != q.choices or reason != q.reason:
+            ctx.store.review.requeue(q.id, reason=reason, choices=new_choices)
 
 
 def _move_codings(ctx: _Context, src_id: int, dst_id: int) -> tuple[int, int, dict[str, int]]:
@@ -698,10 +695,8 @@ def _move_codings(ctx: _Context, src_id: int, dst_id: int) -> tuple[int, int, di
         winner, loser = (r, other) if keep_src else (other, r)
         memos = [m for m in (winner["memo"], loser["memo"]) if m]
         memo = "\n\n".join(dict.fromkeys(memos)) or None
-        store.execute("UPDATE memos SET target_id = ? WHERE target_type = 'coding' AND target_id = ?",
-                      (winner["id"], loser["id"]))
-        store.execute("UPDATE OR IGNORE review_queue SET coding_id = ? WHERE coding_id = ?",
-                      (winner["id"], loser["id"]))
+        store.memos.retarget("coding", loser["id"], winner["id"])
+        store.review.move_queued(loser["id"], winner["id"])
         store.execute("DELETE FROM codings WHERE id = ?", (loser["id"],))
         store.execute("UPDATE codings SET code_id = ?, memo = ?, updated_at = ? WHERE id = ?",
                       (dst_id, memo, ts, winner["id"]))
@@ -970,8 +965,7 @@ def merge(project: Project, sources: list[str], into: str, *, label: str | None 
             moved, collapsed = moved + m, collapsed + c
             kinds = {x: kinds[x] + k[x] for x in kinds}
             per_source[s] = m
-            ctx.store.execute("UPDATE memos SET target_id = ? WHERE target_type = 'code' AND target_id = ?",
-                              (dst, row["id"]))
+            ctx.store.memos.retarget("code", row["id"], dst)
             ctx.store.execute("DELETE FROM codes WHERE id = ?", (row["id"],))
         _rewrite_queue(ctx, lambda p: into if p in sources else p)
         dup = f", {_plural(collapsed, 'duplicate')} collapsed" if collapsed else ""
@@ -1053,6 +1047,7 @@ def split(project: Project, code: str, into: list[str], *,
         if row is not None:
             ts = now()
             ctx.store.execute("UPDATE codes SET status = 'retired', updated_at = ? WHERE id = ?", (ts, row["id"]))
+            to_queue = []
             for k in ctx.store.execute("SELECT id, coder, status FROM codings WHERE code_id = ? ORDER BY id",
                                        (row["id"],)).fetchall():
                 if k["status"] == "rejected":
@@ -1061,11 +1056,8 @@ def split(project: Project, code: str, into: list[str], *,
                     pending += 1
                 else:
                     queued += 1
-                    ctx.store.execute(
-                        "INSERT INTO review_queue (coding_id, reason, choices, created_at) VALUES (?,?,?,?)"
-                        " ON CONFLICT (coding_id) DO UPDATE SET reason = excluded.reason,"
-                        " choices = excluded.choices, created_at = excluded.created_at",
-                        (k["id"], f"split {code}", json.dumps(targets, ensure_ascii=False), ts))
+                    to_queue.append(k["id"])
+            ctx.store.review.enqueue(to_queue, reason=f"split {code}", choices=targets, created_at=ts)
         created = [t for t in new_targets if t in ids]
         return (f"split {code} into {', '.join(targets)}: {_plural(queued, 'coding')} queued for review"
                 f" ({pending} pending rule proposals left to autocode, {rejected} rejected kept on {code})",

@@ -692,7 +692,7 @@ def run(args) -> dict:
         cli = [sys.executable, "-m", "qualcode", "autocode", "--codebook", str(edited),
                "--project", str(project.root), "--json"]
         res["recode_command"] = "qualcode autocode --codebook EDITED.yaml --project PROJECT --json"
-        project.store.conn.commit()
+        assert not project.store.in_transaction  # the CLI process below must see every write
         out_path = work / "recode_cli.json"
         with out_path.open("w") as fh:
             t0 = time.perf_counter()

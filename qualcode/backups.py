@@ -20,7 +20,6 @@ import json
 import os
 import re
 import shutil
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -28,6 +27,7 @@ from pathlib import Path
 from qualcode.errors import QualcodeError
 from qualcode.project import DB_RELATIVE, Project
 from qualcode.store import SCHEMA_VERSION, Store
+from qualcode.store.backups import UnreadableDatabase, check_file, checkpoint, copy_file, swap_in
 
 KEEP = 20
 BACKUP_DIR = Path(".qualcode") / "backups"
@@ -82,7 +82,7 @@ def backup(project: Project, reason: str, *, codebook: str | Path | None = None,
     Must not be called inside a transaction (the snapshot would include uncommitted
     writes of this connection).
     """
-    if project.store.conn.in_transaction:
+    if project.store.in_transaction:
         raise RuntimeError("backup() called inside a transaction")
     folder = backup_dir(project)
     folder.mkdir(parents=True, exist_ok=True)
@@ -94,12 +94,7 @@ def backup(project: Project, reason: str, *, codebook: str | Path | None = None,
         ident = f"{base}-{n}"
     tmp = folder / f".{ident}.db.tmp"
     try:
-        dest = sqlite3.connect(str(tmp))
-        try:
-            project.store.conn.backup(dest)
-            dest.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
-        finally:
-            dest.close()
+        project.store.backups.copy_to(tmp)
         os.replace(tmp, folder / f"{ident}.db")
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -170,21 +165,15 @@ def find_backup(project: Project, ident: str) -> BackupInfo:
 def check_backup(path: Path) -> None:
     """Raise unless ``path`` is a sound qualcode database this version can open."""
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            result = conn.execute("PRAGMA integrity_check").fetchall()
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        finally:
-            conn.close()
-    except sqlite3.DatabaseError as exc:
+        found = check_file(path)
+    except UnreadableDatabase as exc:
         raise QualcodeError(f"backup {path.name} is not a readable database: {exc}") from None
-    if [r[0] for r in result] != ["ok"]:
-        raise QualcodeError(f"backup {path.name} is damaged (integrity check: {result[0][0]})")
-    if "codings" not in tables or "documents" not in tables:
+    if not found.sound:
+        raise QualcodeError(f"backup {path.name} is damaged (integrity check: {found.integrity[0]})")
+    if "codings" not in found.tables or "documents" not in found.tables:
         raise QualcodeError(f"backup {path.name} is not a qualcode project database")
-    if version > SCHEMA_VERSION:
-        raise QualcodeError(f"backup {path.name} has schema version {version}, newer than this "
+    if found.schema_version > SCHEMA_VERSION:
+        raise QualcodeError(f"backup {path.name} has schema version {found.schema_version}, newer than this "
                             f"qualcode ({SCHEMA_VERSION}): upgrade qualcode")
 
 
@@ -210,10 +199,7 @@ def _ensure_alone(project: Project, db_path: Path, *, reopen: bool) -> None:
     ``-wal`` file survives our close, another process has the project open.
     """
     project.store.close()
-    probe = sqlite3.connect(str(db_path))
-    probe.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    probe.close()
-    if Path(f"{db_path}-wal").exists():
+    if not checkpoint(db_path):
         project.store = Store(db_path)
         raise QualcodeError("the project is open in another qualcode process: close it and try again")
     if reopen:
@@ -238,14 +224,7 @@ def restore_backup(project: Project, ident: str) -> RestoreReport:
     cb_target: Path | None = None
     try:
         staged.unlink(missing_ok=True)
-        src_conn = sqlite3.connect(f"file:{src}?mode=ro", uri=True)
-        dst_conn = sqlite3.connect(str(staged))
-        try:
-            src_conn.backup(dst_conn)
-            dst_conn.execute("PRAGMA journal_mode = DELETE")
-        finally:
-            dst_conn.close()
-            src_conn.close()
+        copy_file(src, staged)
         check_backup(staged)
         if info.has_codebook and info.codebook:
             target = Path(info.codebook)
@@ -262,8 +241,7 @@ def restore_backup(project: Project, ident: str) -> RestoreReport:
         _ensure_alone(project, db_path, reopen=True)
         saved = backup(project, f"before restoring {info.id}", slug="before-restore")
         _ensure_alone(project, db_path, reopen=False)
-        Path(f"{db_path}-shm").unlink(missing_ok=True)
-        _replace_file(staged, db_path)
+        swap_in(staged, db_path)
         if staged_yaml is not None and cb_target is not None:
             _replace_file(staged_yaml, cb_target)
             staged_yaml = None
@@ -271,9 +249,7 @@ def restore_backup(project: Project, ident: str) -> RestoreReport:
         staged.unlink(missing_ok=True)
         if staged_yaml is not None:
             staged_yaml.unlink(missing_ok=True)
-        try:
-            project.store.conn.execute("SELECT 1")
-        except sqlite3.ProgrammingError:  # closed above: reopen (on the restored file if swapped)
+        if not project.store.backups.is_open():  # closed above: reopen (on the restored file if swapped)
             project.store = Store(db_path)
     report = RestoreReport(restored=info.id, saved_as=saved,
                            codebook=_relative(project, cb_target) if cb_target is not None else None)

@@ -54,7 +54,8 @@ class Memos:
 
     def select(self, *, target_type: str | None = None, target_ids: Sequence[int] | None = None) -> list[Memo]:
         """Memos in creation order: all, or those on targets of one type (and ids)."""
-        sql, params = "SELECT * FROM memos", []
+        sql = "SELECT * FROM memos"
+        params: list[str | int] = []
         if target_type is not None:
             sql += " WHERE target_type = ?"
             params.append(target_type)
@@ -66,7 +67,8 @@ class Memos:
     def exists(self, *, target_type: str, target_id: int, text: str | None = None,
                author: str | None = None) -> bool:
         """Whether the target has a memo (with that text, by that author, when given)."""
-        sql, params = "SELECT 1 FROM memos WHERE target_type = ? AND target_id = ?", [target_type, target_id]
+        sql = "SELECT 1 FROM memos WHERE target_type = ? AND target_id = ?"
+        params: list[str | int] = [target_type, target_id]
         for column, value in (("text", text), ("author", author)):
             if value is not None:
                 sql += f" AND {column} = ?"

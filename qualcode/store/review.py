@@ -104,9 +104,10 @@ class Review:
 
     def decisions(self, *, user: str | None = None) -> list[Decision]:
         """The decision log, oldest first, optionally of one user."""
-        sql, params = "SELECT * FROM review_log", ()
+        sql = "SELECT * FROM review_log"
+        params: list[str] = []
         if user:
-            sql, params = sql + " WHERE user = ?", (user,)
+            sql, params = sql + " WHERE user = ?", [user]
         return [_decision(r) for r in self.db.execute(sql + " ORDER BY id", params)]
 
     # -- the queue of codings to reassign -------------------------------------------

@@ -24,6 +24,7 @@ from typing import Callable
 from qualcode.errors import QualcodeError
 from qualcode.project import Project
 from qualcode.store import now
+from qualcode.store.codes import CodeSpec
 
 RULES_CODER = "rules"
 
@@ -98,10 +99,9 @@ def load_annotations(project: Project, docs: list, pipeline, *, write: bool = Tr
     for d in docs:
         spans = [(t["start"], t["end"]) for t in store.documents.turns(d["id"])]
         key = cache_key(d["text"], spans, pipeline)
-        row = store.execute("SELECT cache_key, data FROM annotations WHERE document_id = ?",
-                            (d["id"],)).fetchone()
-        if row is not None and row["cache_key"] == key:
-            ready(d["id"], AnnotatedDoc.from_bytes(row["data"], d["text"]))
+        data = store.annotations.get(d["id"], key)
+        if data is not None:
+            ready(d["id"], AnnotatedDoc.from_bytes(data, d["text"]))
         else:
             missing.append((d, spans, key))
     if missing:
@@ -113,14 +113,15 @@ def load_annotations(project: Project, docs: list, pipeline, *, write: bool = Tr
                 d, _spans, key = missing[i]
                 if write:
                     # to_bytes(): the worker processes' bytes as they are when annotated in parallel
-                    store.execute(
-                        "INSERT INTO annotations (document_id, cache_key, pipeline, data, created_at)"
-                        " VALUES (?,?,?,?,?) ON CONFLICT (document_id) DO UPDATE SET cache_key = excluded.cache_key,"
-                        " pipeline = excluded.pipeline, data = excluded.data, created_at = excluded.created_at",
-                        (d["id"], key, pipeline.name, ann.to_bytes(), now()),
-                    )
+                    store.annotations.put(d["id"], cache_key=key, pipeline=pipeline.name, data=ann.to_bytes())
                 ready(d["id"], ann)
     return out, len(missing), len(docs) - len(missing)
+
+
+def code_specs(codebook) -> list[CodeSpec]:
+    """The codebook's codes as the codes table mirrors them, parents first."""
+    return [CodeSpec(c.path, c.label, c.parent, c.definition, c.full_definition, c.when_to_use,
+                     c.when_not_to_use, c.examples, c.color) for c in codebook.walk()]
 
 
 def sync_codes(project: Project, codebook) -> dict[str, int]:
@@ -129,40 +130,13 @@ def sync_codes(project: Project, codebook) -> dict[str, int]:
     Codes that are no longer in the codebook stay in the table (their manual codings
     must not be lost; later revision commands retire or merge them explicitly).
     """
-    store = project.store
-    ids: dict[str, int] = {}
-    ts = now()
-    for code in codebook.walk():
-        values = (code.label, ids.get(code.parent) if code.parent else None, code.definition,
-                  code.full_definition, code.when_to_use, code.when_not_to_use,
-                  json.dumps(code.examples, ensure_ascii=False), code.color)
-        row = store.execute(
-            "SELECT id, label, parent_id, definition, full_definition, when_to_use, when_not_to_use,"
-            " examples, color, status FROM codes WHERE path = ?", (code.path,)).fetchone()
-        if row is None:
-            cur = store.execute(
-                "INSERT INTO codes (path, label, parent_id, definition, full_definition, when_to_use,"
-                " when_not_to_use, examples, color, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                (code.path, *values, ts, ts))
-            ids[code.path] = int(cur.lastrowid)
-        else:
-            ids[code.path] = int(row["id"])
-            if tuple(row)[1:-1] != values or row["status"] != "active":
-                # a code written in the codebook is active (retired codes are commented out)
-                store.execute(
-                    "UPDATE codes SET label = ?, parent_id = ?, definition = ?, full_definition = ?,"
-                    " when_to_use = ?, when_not_to_use = ?, examples = ?, color = ?, status = 'active',"
-                    " updated_at = ? WHERE id = ?", (*values, ts, row["id"]))
-    return ids
+    return project.store.codes.sync(code_specs(codebook)).ids
 
 
 def _record_version(project: Project, codebook, path: Path) -> None:
-    project.store.execute(
-        "INSERT OR IGNORE INTO codebook_versions (version, content_hash, title, source, content, recorded_at)"
-        " VALUES (?,?,?,?,?,?)",
-        (codebook.version, codebook.content_hash, codebook.title, str(path),
-         path.read_text(encoding="utf-8"), now()),
-    )
+    project.store.versions.record(version=codebook.version, content_hash=codebook.content_hash,
+                                  title=codebook.title, source=str(path),
+                                  content=path.read_text(encoding="utf-8"))
 
 
 def autocode(
@@ -217,8 +191,7 @@ class _DryRun(Exception):
 def load_term_cache(project: Project, key: str) -> dict[str, list]:
     """The codebook terms' analyses kept by earlier runs with this pipeline (see
     :func:`qualcode.rules.compile_codebook`)."""
-    rows = project.store.execute("SELECT text, tokens FROM term_analyses WHERE cache_key = ?", (key,))
-    return {r["text"]: json.loads(r["tokens"]) for r in rows}
+    return project.store.annotations.terms(key)
 
 
 def _write_codings(project, codebook, path, docs, report, dry_run, include_interviewer, progress,
@@ -229,11 +202,7 @@ def _write_codings(project, codebook, path, docs, report, dry_run, include_inter
     with store.transaction():
         # kept only if this run writes anything (a re-run that changes nothing writes nothing)
         term_key, analyses = new_terms
-        if analyses:  # analyses by another pipeline or spaCy version are stale
-            store.execute("DELETE FROM term_analyses WHERE cache_key != ?", (term_key,))
-        store.conn.executemany(
-            "INSERT OR REPLACE INTO term_analyses (cache_key, text, tokens) VALUES (?,?,?)",
-            [(term_key, t, json.dumps(a, ensure_ascii=False)) for t, a in analyses.items()])
+        store.annotations.put_terms(term_key, analyses)  # drops analyses by another pipeline
         # Rules are applied to each document as soon as its annotation is ready, while the
         # worker processes annotate the next ones.
         roles = {d["id"]: [t["role"] for t in store.documents.turns(d["id"])] for d in docs}
@@ -244,9 +213,8 @@ def _write_codings(project, codebook, path, docs, report, dry_run, include_inter
 
         _, report.annotated, report.cached = load_annotations(
             project, docs, pipeline, write=not dry_run, progress=progress, on_ready=code_document)
-        changes_before = store.conn.total_changes
-        code_ids = sync_codes(project, codebook)
-        codes_changed = store.conn.total_changes != changes_before
+        synced = store.codes.sync(code_specs(codebook))
+        code_ids, codes_changed = synced.ids, synced.changed
         # Existing rule codings of the selected documents: (doc, code path, start, end) -> row
         existing: dict[tuple, dict] = {}
         for d in docs:

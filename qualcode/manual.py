@@ -90,8 +90,8 @@ def resolve_code(project: Project, path: str, *, allow_retired: bool = False, sy
     Unknown code: error with suggestions; retired code: error unless ``allow_retired``."""
     store = project.store
     path = path.strip().strip("/")
-    row = store.execute("SELECT id, status FROM codes WHERE path = ?", (path,)).fetchone()
-    known = [r[0] for r in store.execute("SELECT path FROM codes ORDER BY path")]
+    row = store.codes.by_path(path)
+    known = store.codes.paths()
     if row is None and sync:
         codebook = _codebook(project)
         if codebook is not None:
@@ -100,14 +100,14 @@ def resolve_code(project: Project, path: str, *, allow_retired: bool = False, sy
                 from qualcode.autocode import sync_codes
 
                 sync_codes(project, codebook)
-                row = store.execute("SELECT id, status FROM codes WHERE path = ?", (path,)).fetchone()
+                row = store.codes.by_path(path)
             known = sorted(set(known) | set(paths))
     if row is None:
         where = "" if known else " (the project has no codes yet: add them to the codebook)"
         raise QualcodeError(f"unknown code {path!r}{_suggest(path, known)}{where}")
-    if row["status"] == "retired" and not allow_retired:
+    if row.status == "retired" and not allow_retired:
         raise QualcodeError(f"code {path!r} is retired: it cannot be applied any more")
-    return int(row["id"])
+    return row.id
 
 
 # --------------------------------------------------------------------------- locators
@@ -493,8 +493,7 @@ def _rich_color(color: str | None) -> str | None:
 def code_colors(project: Project) -> dict[str, str]:
     """A rich colour per code path: its own colour, else its nearest ancestor's, else a colour
     of :data:`PALETTE` chosen from the path (stable across runs)."""
-    rows = project.store.execute("SELECT path, color FROM codes").fetchall()
-    own = {r["path"]: _rich_color(r["color"]) for r in rows}
+    own = {path: _rich_color(color) for path, color in project.store.codes.colors().items()}
     out = {}
     for path in own:
         p = path

@@ -72,8 +72,8 @@ def _describe(store, target_type: str, target_id: int | None) -> dict:
         r = store.execute("SELECT name FROM cases WHERE id = ?", (target_id,)).fetchone()
         out["target"] = r[0] if r else None
     elif target_type == "code":
-        r = store.execute("SELECT path FROM codes WHERE id = ?", (target_id,)).fetchone()
-        out["target"] = out["code"] = r[0] if r else None
+        code = store.codes.get(target_id) if target_id is not None else None
+        out["target"] = out["code"] = code.path if code else None
     else:
         r = store.execute(
             'SELECT d.name, c.path, k.start, k."end" FROM codings k JOIN documents d ON d.id = k.document_id'
@@ -163,10 +163,10 @@ def list_memos(project: Project, *, code: str | None = None, document: str | Non
     if case is not None and store.cases.id(case) is None:
         raise QualcodeError(f"no case named {case!r} (see 'qualcode cases')")
     code = code.strip().strip("/") if code else code
-    if code and store.execute("SELECT 1 FROM codes WHERE path = ?", (code,)).fetchone() is None:
+    if code and store.codes.by_path(code) is None:
         from qualcode.manual import _suggest
 
-        known = [r[0] for r in store.execute("SELECT path FROM codes ORDER BY path")]
+        known = store.codes.paths()
         raise QualcodeError(f"unknown code {code!r}{_suggest(code, known)}")
     out = []
     for r in store.memos.select():

@@ -335,10 +335,10 @@ def plan(project: Project, coders: Sequence[str], consensus: str = DEFAULT_CONSE
 
 
 def _code_id(project: Project, path: str) -> int:
-    row = project.store.execute("SELECT id FROM codes WHERE path = ?", (path,)).fetchone()
-    if row is None:
+    code = project.store.codes.by_path(path)
+    if code is None:
         raise QualcodeError(f"unknown code {path!r}")
-    return int(row[0])
+    return code.id
 
 
 def _insert(project: Project, doc_id: int, path: str, start: int, end: int, unit: str, coder: str,
@@ -508,7 +508,7 @@ def import_decisions(project: Project, p: Plan, path: str | Path, *, dry_run: bo
     disagree_keys = {(cmp.names[cmp.units[i].document_id], cmp.units[i].start, cmp.units[i].end, path_)
                      for (i, path_) in cmp.marks if cmp.state((i, path_)) == "disagreement"}
     docs = {r[0] for r in project.store.execute("SELECT name FROM documents")}
-    codes = {r[0] for r in project.store.execute("SELECT path FROM codes")}
+    codes = set(project.store.codes.paths())
     report = ImportReport(where, dry_run=dry_run)
     problems: list[str] = []
     planned: list[tuple[Disagreement, str, str]] = []

@@ -41,6 +41,7 @@ from qualcode.errors import InputError, QualcodeError
 from qualcode.project import Project
 from qualcode.sheets import SheetProblems, cell_text, read_rows, write_decision_csv, write_decision_xlsx
 from qualcode.store import TurnIndex, now
+from qualcode.store.codes import Code
 
 RULES_CODER = "rules"
 DECISIONS = ("accept", "reject", "recode", "add", "assign", "skip")
@@ -127,7 +128,7 @@ def _check_filters(project: Project, code: str | None, doc: str | None) -> None:
     if doc is not None and store.documents.by_name(doc) is None:
         raise QualcodeError(f"no document named {doc!r} (see 'qualcode docs')")
     if code is not None:
-        paths = [r[0] for r in store.execute("SELECT path FROM codes")]
+        paths = store.codes.paths()
         if not any(_under(p, code) for p in paths):
             from qualcode.codebook.lint import did_you_mean
 
@@ -193,11 +194,11 @@ class Context:
 
 
 def code_info(project: Project, path: str) -> dict:
-    row = project.store.execute(
-        "SELECT path, label, color, definition, when_to_use, when_not_to_use, status FROM codes WHERE path = ?",
-        (path,)).fetchone()
-    return dict(row) if row else {"path": path, "label": path, "color": None, "definition": None,
-                                   "when_to_use": None, "when_not_to_use": None, "status": None}
+    c = project.store.codes.by_path(path)
+    return ({"path": c.path, "label": c.label, "color": c.color, "definition": c.definition,
+             "when_to_use": c.when_to_use, "when_not_to_use": c.when_not_to_use, "status": c.status} if c else
+            {"path": path, "label": path, "color": None, "definition": None,
+             "when_to_use": None, "when_not_to_use": None, "status": None})
 
 
 def origin_spans(item: ReviewItem) -> list[tuple[int, int]]:
@@ -306,21 +307,20 @@ def context(project: Project, coding: ReviewItem | int, *, highlighter: Highligh
 
 def code_tree(project: Project, include_retired: bool = False) -> list[dict]:
     """Codes in codebook (tree) order: path, label, color, depth, status."""
-    rows = [dict(r) for r in project.store.execute(
-        "SELECT id, path, label, color, parent_id, status FROM codes ORDER BY id")]
-    children: dict[int | None, list[dict]] = {}
-    ids = {r["id"] for r in rows}
+    rows = project.store.codes.all()
+    children: dict[int | None, list[Code]] = {}
+    ids = {r.id for r in rows}
     for r in rows:
-        parent = r["parent_id"] if r["parent_id"] in ids else None
+        parent = r.parent_id if r.parent_id in ids else None
         children.setdefault(parent, []).append(r)
     out: list[dict] = []
 
     def walk(parent: int | None, depth: int) -> None:
         for r in children.get(parent, []):
-            if include_retired or r["status"] == "active":
-                out.append({"path": r["path"], "label": r["label"], "color": r["color"], "depth": depth,
-                            "status": r["status"]})
-            walk(r["id"], depth + 1)
+            if include_retired or r.status == "active":
+                out.append({"path": r.path, "label": r.label, "color": r.color, "depth": depth,
+                            "status": r.status})
+            walk(r.id, depth + 1)
 
     walk(None, 0)
     return out
@@ -337,15 +337,15 @@ def find_codes(project: Project, query: str = "") -> list[dict]:
 
 
 def _code_id(project: Project, path: str) -> int:
-    row = project.store.execute("SELECT id, status FROM codes WHERE path = ?", (path,)).fetchone()
+    row = project.store.codes.by_path(path)
     if row is None:
         from qualcode.codebook.lint import did_you_mean
 
-        paths = [r[0] for r in project.store.execute("SELECT path FROM codes")]
+        paths = project.store.codes.paths()
         raise QualcodeError(f"no code {path!r}{did_you_mean(path, paths)}")
-    if row["status"] != "active":
+    if row.status != "active":
         raise QualcodeError(f"code {path!r} is retired")
-    return int(row["id"])
+    return row.id
 
 
 # --------------------------------------------------------------------------- decisions
@@ -480,10 +480,10 @@ def undo(project: Project, user: str | None = None) -> Decision | None:
         if action in ("recode", "add") and row.created_coding_id is not None:
             store.execute("DELETE FROM codings WHERE id = ?", (row.created_coding_id,))
         if action == "assign" and alive:
-            code_id = store.execute("SELECT id FROM codes WHERE path = ?", (row.from_code,)).fetchone()
-            if code_id is None:
+            code = store.codes.by_path(row.from_code)
+            if code is None:
                 raise QualcodeError(f"cannot undo: code {row.from_code!r} no longer exists")
-            store.execute("UPDATE codings SET code_id = ?, updated_at = ? WHERE id = ?", (code_id[0], ts, cid))
+            store.execute("UPDATE codings SET code_id = ?, updated_at = ? WHERE id = ?", (code.id, ts, cid))
             hist = store.execute(
                 "SELECT details FROM history WHERE operation = 'review-assign'"
                 " AND json_extract(details, '$.review_log_id') = ? ORDER BY id DESC LIMIT 1", (row.id,)).fetchone()
@@ -617,7 +617,7 @@ def import_review(project: Project, path: str | Path, *, dry_run: bool = False,
         raise InputError(f"no {' and '.join(repr(m) for m in missing)} column (columns: "
                          f"{', '.join(n for n in names if n) or 'none'})", path=where, line=header_line)
     store = project.store
-    paths = {r["path"]: r["status"] for r in store.execute("SELECT path, status FROM codes")}
+    paths = {c.path: c.status for c in store.codes.all()}
     problems: list[str] = []
     planned: list[tuple[int, int, str, str | None, str]] = []  # line, id, action, to_code, note
     seen: dict[int, int] = {}

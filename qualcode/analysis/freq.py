@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Callable, Hashable, Iterable, NamedTuple
 
 from qualcode.errors import QualcodeError, UsageError
 from qualcode.project import Project
+from qualcode.store.codes import Code
 
 if TYPE_CHECKING:
     from qualcode.exporters.base import TableResult
@@ -135,15 +136,13 @@ def check_level(level: str) -> str:
 
 def codebook_order(project: Project) -> list[str]:
     """Code paths in the order of the codebook last applied (empty if none)."""
-    row = project.store.execute(
-        "SELECT content, source FROM codebook_versions ORDER BY recorded_at DESC, rowid DESC LIMIT 1"
-    ).fetchone()
-    if row is None:
+    last = project.store.versions.last()
+    if last is None:
         return []
     try:
         from qualcode.codebook import parse_codebook_text
 
-        return [c.path for c in parse_codebook_text(row["content"]).walk()]
+        return [c.path for c in parse_codebook_text(last.content).walk()]
     except Exception:  # a recorded codebook that no longer parses: fall back to code ids
         return []
 
@@ -155,8 +154,7 @@ def select_codings(project: Project, *, statuses: Iterable[str] | None = NOT_REJ
     statuses = check_statuses(statuses)
     coders = [c for c in coders if c] if coders else None
     store = project.store
-    codes = store.execute("SELECT id, path, label, status FROM codes ORDER BY id").fetchall()
-    active = [c for c in codes if c["status"] == "active"]
+    active = [c for c in store.codes.all() if c.status == "active"]
     tree = _tree(active, order or [])
 
     sql = ('SELECT k.document_id, d.name, k.start, k."end", c.path, k.status, k.coder, c.status AS cstatus'
@@ -184,9 +182,9 @@ def select_codings(project: Project, *, statuses: Iterable[str] | None = NOT_REJ
     return Selection(statuses, coders, tree, codings, sorted(found), unreviewed, retired)
 
 
-def _tree(codes, order: list[str]) -> list[CodeNode]:
+def _tree(codes: list[Code], order: list[str]) -> list[CodeNode]:
     """Depth-first: parents before their children; siblings by ``order``, then by id."""
-    paths = {c["path"] for c in codes}
+    paths = {c.path for c in codes}
     rank = {p: i for i, p in enumerate(order)}
 
     def parent(path: str) -> str | None:
@@ -198,14 +196,13 @@ def _tree(codes, order: list[str]) -> list[CodeNode]:
 
     children: dict[str | None, list] = defaultdict(list)
     for c in codes:
-        children[parent(c["path"])].append(c)
+        children[parent(c.path)].append(c)
     out: list[CodeNode] = []
 
     def visit(key: str | None, depth: int) -> None:
-        for c in sorted(children.get(key, []), key=lambda c: (c["path"] not in rank,
-                                                               rank.get(c["path"], 0), c["id"])):
-            out.append(CodeNode(c["id"], c["path"], c["label"], depth))
-            visit(c["path"], depth + 1)
+        for c in sorted(children.get(key, []), key=lambda c: (c.path not in rank, rank.get(c.path, 0), c.id)):
+            out.append(CodeNode(c.id, c.path, c.label, depth))
+            visit(c.path, depth + 1)
 
     visit(None, 0)
     return out

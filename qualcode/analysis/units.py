@@ -151,14 +151,14 @@ def active_codes(project: Project, code: str | None = None) -> list[dict]:
     if code is None:
         return nodes
     code = code.strip().strip("/")
-    row = store.execute("SELECT status FROM codes WHERE path = ?", (code,)).fetchone()
+    row = store.codes.by_path(code)
     if row is None:
         from qualcode.manual import _suggest
 
-        known = [r[0] for r in store.execute("SELECT path FROM codes ORDER BY path")]
+        known = store.codes.paths()
         raise QualcodeError(f"unknown code {code!r}{_suggest(code, known)}"
                             + ("" if known else " (the project has no codes yet)"))
-    if row["status"] == "retired":
+    if row.status == "retired":
         raise QualcodeError(f"code {code!r} is retired: its codings are left out of every comparison")
     picked = [n for n in nodes if n["path"] == code or n["path"].startswith(code + "/")]
     base = picked[0]["depth"] if picked else 0

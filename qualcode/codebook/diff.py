@@ -47,6 +47,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from qualcode.codebook.model import Code, Codebook, Rule
 from qualcode.errors import QualcodeError
+from qualcode.store.versions import CodebookVersion
 
 if TYPE_CHECKING:
     from qualcode.project import Project
@@ -82,12 +83,9 @@ def looks_like_version(spec: str) -> bool:
     return spec == "last" or bool(_HEX.fullmatch(spec.lower()))
 
 
-def recorded_versions(project: "Project") -> list[dict]:
+def recorded_versions(project: "Project") -> list[CodebookVersion]:
     """The codebook versions applied to the project, oldest first."""
-    rows = project.store.execute(
-        "SELECT version, content_hash, title, source, recorded_at FROM codebook_versions"
-        " ORDER BY recorded_at, rowid").fetchall()
-    return [dict(r) for r in rows]
+    return project.store.versions.all()
 
 
 def resolve_codebook(spec: str | Path, project: "Project | None" = None) -> NamedCodebook:
@@ -113,18 +111,16 @@ def resolve_codebook(spec: str | Path, project: "Project | None" = None) -> Name
             raise QualcodeError("no codebook version recorded in this project yet (run 'qualcode autocode')")
         found = [versions[-1]]
     else:
-        found = [v for v in versions if v["content_hash"].startswith(spec.lower())]
+        found = [v for v in versions if v.content_hash.startswith(spec.lower())]
     if not found:
-        known = ", ".join(f"{v['version']} ({v['recorded_at'][:10]})" for v in versions[-5:]) or "none"
+        known = ", ".join(f"{v.version} ({v.recorded_at[:10]})" for v in versions[-5:]) or "none"
         raise QualcodeError(f"no such codebook file or recorded version: {spec} (recorded versions: {known})")
     if len(found) > 1:
-        raise QualcodeError(f"ambiguous version {spec!r}: " + ", ".join(v["version"] for v in found))
+        raise QualcodeError(f"ambiguous version {spec!r}: " + ", ".join(v.version for v in found))
     v = found[0]
-    content = project.store.execute("SELECT content FROM codebook_versions WHERE version = ?",
-                                    (v["version"],)).fetchone()[0]
-    cb = parse_codebook_text(content, f"codebook version {v['version']}")
-    return NamedCodebook(cb, f"version {v['version']}", "version", recorded_at=v["recorded_at"],
-                         source=v["source"])
+    cb = parse_codebook_text(v.content, f"codebook version {v.version}")
+    return NamedCodebook(cb, f"version {v.version}", "version", recorded_at=v.recorded_at,
+                         source=v.source)
 
 
 # --------------------------------------------------------------------------- rule text

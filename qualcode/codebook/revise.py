@@ -54,6 +54,7 @@ from qualcode.codebook.load import CodebookError, canonical_content, parse_codeb
 from qualcode.errors import QualcodeError, UsageError
 from qualcode.project import Project
 from qualcode.store import now
+from qualcode.store.codes import Code
 
 # A coding kept when two collapse in a merge: the most decided one. Accepted under any of
 # the merged codes means the passage belongs to the merged concept; a rejection only says
@@ -493,13 +494,11 @@ class _Context:
 
     # ---- database lookups
 
-    def row(self, path: str):
-        return self.store.execute("SELECT * FROM codes WHERE path = ?", (path,)).fetchone()
+    def row(self, path: str) -> Code | None:
+        return self.store.codes.by_path(path)
 
-    def subtree_rows(self, path: str) -> list:
-        return self.store.execute(
-            "SELECT * FROM codes WHERE path = ? OR substr(path, 1, ?) = ? ORDER BY path",
-            (path, len(path) + 1, path + "/")).fetchall()
+    def subtree_rows(self, path: str) -> list[Code]:
+        return self.store.codes.subtree(path)
 
     def counts(self, code_ids: list[int]) -> dict[str, int]:
         if not code_ids:
@@ -523,21 +522,18 @@ class _Context:
         if path in self.yaml.items:
             return self.yaml.items[path]
         row = self.row(path)
-        if row is not None and row["status"] == "retired":
+        if row is not None and row.status == "retired":
             raise QualcodeError(f"code {path} is retired: 'qualcode codebook restore {path}' brings it back")
         if row is not None:
             raise QualcodeError(f"code {path} is in the project but not in the codebook {self.path}")
         raise QualcodeError(f"no code {path} in the codebook {self.path}{_did_you_mean(path, self.by_path)}")
 
-    def empty_subtree(self, path: str) -> list | None:
+    def empty_subtree(self, path: str) -> list[Code] | None:
         """The rows of ``path`` and its descendants if none is retired or has codings or
         memos (an empty shell, e.g. synced from the codebook by a dry run), else None."""
         rows = self.subtree_rows(path)
         for r in rows:
-            used = self.store.execute(
-                "SELECT EXISTS (SELECT 1 FROM codings WHERE code_id = ?)", (r["id"],)).fetchone()[0]
-            used = used or self.store.memos.exists(target_type="code", target_id=r["id"])
-            if used or r["status"] == "retired":
+            if self.store.codes.in_use(r.id) or r.status == "retired":
                 return None
         return rows
 
@@ -546,8 +542,8 @@ class _Context:
             raise QualcodeError(f"code {path} already exists in the codebook")
         row = self.row(path)
         if row is not None and self.empty_subtree(path) is None:
-            n = self.counts([r["id"] for r in self.subtree_rows(path)])["codings"]
-            state = "a retired code" if row["status"] == "retired" else "a code absent from the codebook"
+            n = self.counts([r.id for r in self.subtree_rows(path)])["codings"]
+            state = "a retired code" if row.status == "retired" else "a code absent from the codebook"
             raise QualcodeError(f"{path} is already used in the project by {state} ({_plural(n, 'coding')}); "
                                 "choose another path")
 
@@ -564,10 +560,8 @@ def _replace_file(src: Path, dest: Path) -> None:
 
 
 def _record_version(store, codebook, text: str, path: Path) -> None:
-    store.execute(
-        "INSERT OR IGNORE INTO codebook_versions (version, content_hash, title, source, content, recorded_at)"
-        " VALUES (?,?,?,?,?,?)",
-        (codebook.version, codebook.content_hash, codebook.title, str(path), text, now()))
+    store.versions.record(version=codebook.version, content_hash=codebook.content_hash, title=codebook.title,
+                          source=str(path), content=text)
 
 
 def _commit(ctx: _Context, op: str, new_text: str, expected: dict,
@@ -641,20 +635,15 @@ def _repath(ctx: _Context, old: str, new: str) -> list[tuple[str, str]]:
         shell = ctx.empty_subtree(new)
         if shell is None:
             raise QualcodeError(f"{new} is already used in the project by another code; choose another path")
-        for r in sorted(shell, key=lambda r: -r["path"].count("/")):
-            store.execute("DELETE FROM codes WHERE id = ?", (r["id"],))
+        store.codes.delete([r.id for r in sorted(shell, key=lambda r: -r.path.count("/"))])
     rows = ctx.subtree_rows(old)
-    ids = {r["id"] for r in rows}
-    renames = [(r["path"], new + r["path"][len(old):]) for r in rows]
+    ids = {r.id for r in rows}
+    renames = [(r.path, new + r.path[len(old):]) for r in rows]
     for _, target in renames:
         taken = ctx.row(target)
-        if taken is not None and taken["id"] not in ids:
+        if taken is not None and taken.id not in ids:
             raise QualcodeError(f"{target} is already used in the project by another code; choose another path")
-    ts = now()
-    for r in rows:  # two phases: no intermediate UNIQUE clash
-        store.execute("UPDATE codes SET path = ? WHERE id = ?", (f"\x00{r['id']}", r["id"]))
-    for r, (_, target) in zip(rows, renames):
-        store.execute("UPDATE codes SET path = ?, updated_at = ? WHERE id = ?", (target, ts, r["id"]))
+    store.codes.set_paths({r.id: target for r, (_, target) in zip(rows, renames)})
 
     def mapper(path: str) -> str:
         return new + path[len(old):] if _in_subtree(path, old) else path
@@ -768,7 +757,7 @@ def rename(project: Project, old: str, new: str, *, label: str | None = None,
 
     def apply_db(new_cb):
         rows = ctx.subtree_rows(old)
-        counts = ctx.counts([r["id"] for r in rows])
+        counts = ctx.counts([r.id for r in rows])
         renamed = _repath(ctx, old, new) if new != old else []
         sync_codes(project, new_cb)
         what = f"rename {old} -> {new}" if new != old else f"relabel {old}"
@@ -811,7 +800,7 @@ def _set_label(y: _Yaml, edits: _Edits, item: _Item, label: str) -> None:
 def _adopt_rename(ctx: _Context, old: str, new: str) -> RevisionReport:
     """The codebook already says ``new``: rename ``old`` in the project only."""
     row = ctx.row(old)
-    if row["status"] == "retired":
+    if row is not None and row.status == "retired":
         raise QualcodeError(f"code {old} is retired in the project: restore it before renaming it")
     if ctx.row(new) is not None and ctx.empty_subtree(new) is None:
         raise QualcodeError(f"the codebook already has {new} and the project has both {old} and {new}: "
@@ -819,7 +808,7 @@ def _adopt_rename(ctx: _Context, old: str, new: str) -> RevisionReport:
 
     def apply_db(new_cb):
         rows = ctx.subtree_rows(old)
-        counts = ctx.counts([r["id"] for r in rows])
+        counts = ctx.counts([r.id for r in rows])
         renamed = _repath(ctx, old, new)
         sync_codes(ctx.project, new_cb)
         return (f"rename {old} -> {new} in the project (the codebook already said {new}): "
@@ -872,7 +861,7 @@ def move(project: Project, code: str, under: str | None, *,
 
     def apply_db(new_cb):
         rows = ctx.subtree_rows(code)
-        counts = ctx.counts([r["id"] for r in rows])
+        counts = ctx.counts([r.id for r in rows])
         renamed = _repath(ctx, code, new)
         sync_codes(project, new_cb)
         extra = f", {len(renamed) - 1} sub-codes follow" if len(renamed) > 1 else ""
@@ -903,9 +892,7 @@ def merge(project: Project, sources: list[str], into: str, *, label: str | None 
         if _in_subtree(into, s):
             raise QualcodeError(f"cannot merge {s} into its own sub-code {into}")
         kids = [p for p in y.items if _parent_of(p) == s]
-        row = ctx.row(s)
-        if row is not None:
-            kids += [r["path"] for r in ctx.store.execute("SELECT path FROM codes WHERE parent_id = ?", (row["id"],))]
+        kids += [r.path for r in ctx.store.codes.children(s)]
         if kids:
             raise QualcodeError(f"{s} has sub-codes ({', '.join(sorted(set(kids)))}): move or merge them first")
     create = into not in y.items
@@ -961,12 +948,12 @@ def merge(project: Project, sources: list[str], into: str, *, label: str | None 
             if row is None:
                 per_source[s] = 0
                 continue
-            m, c, k = _move_codings(ctx, row["id"], dst)
+            m, c, k = _move_codings(ctx, row.id, dst)
             moved, collapsed = moved + m, collapsed + c
             kinds = {x: kinds[x] + k[x] for x in kinds}
             per_source[s] = m
-            ctx.store.memos.retarget("code", row["id"], dst)
-            ctx.store.execute("DELETE FROM codes WHERE id = ?", (row["id"],))
+            ctx.store.memos.retarget("code", row.id, dst)
+            ctx.store.codes.delete([row.id])
         _rewrite_queue(ctx, lambda p: into if p in sources else p)
         dup = f", {_plural(collapsed, 'duplicate')} collapsed" if collapsed else ""
         return (f"merge {', '.join(sources)} into {into}{' (new)' if create else ''}: "
@@ -998,8 +985,7 @@ def split(project: Project, code: str, into: list[str], *,
     y = ctx.yaml
     item = ctx.require_in_codebook(code)
     kids = [p for p in y.items if _parent_of(p) == code]
-    kids += [r["path"] for r in ctx.store.execute(
-        "SELECT c.path FROM codes c JOIN codes p ON p.id = c.parent_id WHERE p.path = ?", (code,))]
+    kids += [r.path for r in ctx.store.codes.children(code)]
     if kids:
         raise QualcodeError(f"{code} has sub-codes ({', '.join(sorted(set(kids)))}): split applies to a "
                             "code without sub-codes (move them first)")
@@ -1046,10 +1032,10 @@ def split(project: Project, code: str, into: list[str], *,
         queued = pending = rejected = 0
         if row is not None:
             ts = now()
-            ctx.store.execute("UPDATE codes SET status = 'retired', updated_at = ? WHERE id = ?", (ts, row["id"]))
+            ctx.store.codes.set_status([row.id], "retired")
             to_queue = []
             for k in ctx.store.execute("SELECT id, coder, status FROM codings WHERE code_id = ? ORDER BY id",
-                                       (row["id"],)).fetchall():
+                                       (row.id,)).fetchall():
                 if k["status"] == "rejected":
                     rejected += 1
                 elif k["coder"] == RULES_CODER and k["status"] == "proposed":
@@ -1080,7 +1066,7 @@ def retire(project: Project, code: str, *, codebook_path: str | Path | None = No
     if code not in y.items:
         if row is None:
             raise QualcodeError(f"no code {code} in the codebook or the project{_did_you_mean(code, ctx.by_path)}")
-        if row["status"] == "retired":
+        if row.status == "retired":
             raise QualcodeError(f"code {code} is already retired")
         new_text, expected, block = ctx.text, ctx.canon, None
     else:
@@ -1099,16 +1085,14 @@ def retire(project: Project, code: str, *, codebook_path: str | Path | None = No
         rows = ctx.subtree_rows(code)
         row = ctx.row(code)
         sync_codes(project, new_cb)
-        ts = now()
-        ids = [r["id"] for r in rows if r["status"] != "retired"]
-        for i in ids:
-            ctx.store.execute("UPDATE codes SET status = 'retired', updated_at = ? WHERE id = ?", (ts, i))
-        counts = ctx.counts([r["id"] for r in rows])
+        ids = [r.id for r in rows if r.status != "retired"]
+        ctx.store.codes.set_status(ids, "retired")
+        counts = ctx.counts([r.id for r in rows])
         only = " in the project only (it is not in the codebook)" if block is None else ""
         subs = f" and {_plural(len(ids) - 1, 'sub-code')}" if len(ids) > 1 else ""
         return (f"retire {code}{subs}{only}: {_split_counts(counts)} kept, hidden from reports", 0,
-                {"code": code, "code_id": row["id"] if row is not None else None,
-                 "retired": [r["path"] for r in rows if r["id"] in ids], "block": block,
+                {"code": code, "code_id": row.id if row is not None else None,
+                 "retired": [r.path for r in rows if r.id in ids], "block": block,
                  "codings_kept": counts["codings"]})
 
     return _commit(ctx, "retire", new_text, expected, apply_db)
@@ -1122,14 +1106,14 @@ def restore(project: Project, code: str, *, codebook_path: str | Path | None = N
     ctx.guard_renames()
     y = ctx.yaml
     row = ctx.row(code)
-    if row is None or row["status"] != "retired":
+    if row is None or row.status != "retired":
         if code in y.items or row is not None:
             raise QualcodeError(f"code {code} is not retired")
         raise QualcodeError(f"no retired code {code} in the project")
     parent = _parent_of(code)
     if parent is not None and parent not in y.items:
         prow = ctx.row(parent)
-        if prow is not None and prow["status"] == "retired":
+        if prow is not None and prow.status == "retired":
             raise QualcodeError(f"its parent {parent} is retired: restore {parent} first")
     new_text, how = ctx.text, "project"
     if code not in y.items:
@@ -1140,7 +1124,7 @@ def restore(project: Project, code: str, *, codebook_path: str | Path | None = N
             edits.replace(start, end, lines)
             new_text, how = edits.apply(), "uncommented"
         else:
-            block = _recorded_block(ctx, row["id"])
+            block = _recorded_block(ctx, row.id)
             if block is not None:
                 if parent is not None and parent not in y.items:
                     raise QualcodeError(f"its parent {parent} is not in the codebook: add it back first")
@@ -1172,15 +1156,13 @@ def restore(project: Project, code: str, *, codebook_path: str | Path | None = N
         rows = ctx.subtree_rows(code)
         sync_codes(project, new_cb)
         paths = set(new_cb.by_path())
-        ts = now()
-        active = [r for r in rows if r["status"] == "retired" and (r["path"] in paths or how == "project")]
-        for r in active:
-            ctx.store.execute("UPDATE codes SET status = 'active', updated_at = ? WHERE id = ?", (ts, r["id"]))
-        counts = ctx.counts([r["id"] for r in active])
+        active = [r for r in rows if r.status == "retired" and (r.path in paths or how == "project")]
+        ctx.store.codes.set_status([r.id for r in active], "active")
+        counts = ctx.counts([r.id for r in active])
         note = {"uncommented": "", "re-inserted": " (re-inserted in the codebook from the history)",
                 "project": " in the project" + ("" if code in paths else " (it is not in the codebook)")}[how]
         return (f"restore {code}{note}: {_split_counts(counts)} visible again", 0,
-                {"code": code, "restored": [r["path"] for r in active], "how": how,
+                {"code": code, "restored": [r.path for r in active], "how": how,
                  "codings": counts["codings"]})
 
     return _commit(ctx, "restore", new_text, expected, apply_db)
@@ -1238,7 +1220,7 @@ def add(project: Project, path: str, *, label: str, definition: str | None = Non
     if path in y.items:
         raise QualcodeError(f"code {path} already exists in the codebook")
     row = ctx.row(path)
-    if row is not None and row["status"] == "retired":
+    if row is not None and row.status == "retired":
         raise QualcodeError(f"{path} is a retired code: 'qualcode codebook restore {path}' brings it back")
     fields = [("code", _slug_of(path)), ("label", yaml_scalar(label))]
     if definition:
@@ -1254,7 +1236,7 @@ def add(project: Project, path: str, *, label: str, definition: str | None = Non
 
     def apply_db(new_cb):
         sync_codes(project, new_cb)
-        back = ctx.counts([row["id"]])["codings"] if row is not None else 0
+        back = ctx.counts([row.id])["codings"] if row is not None else 0
         extra = f" ({_plural(back, 'existing coding')} of {path} in the codebook again)" if back else ""
         return (f"add {path} ({label}){extra}", 0,
                 {"code": path, "label": label, "definition": definition, "color": color, "codings": back})
@@ -1324,21 +1306,18 @@ def find_suspected_renames(project: Project, codebook) -> list[RenameCandidate]:
     new to the project (no codings yet) has the same definition fields and rules."""
     store = project.store
     in_book = codebook.by_path()
-    rows = store.execute(
-        "SELECT c.id, c.path, c.definition, c.full_definition, c.when_to_use, c.when_not_to_use, c.examples,"
-        " (SELECT COUNT(*) FROM codings k WHERE k.code_id = c.id AND (k.coder != ? OR k.status != 'proposed'))"
-        " AS people FROM codes c WHERE c.status = 'active'", (RULES_CODER,)).fetchall()
+    rows = store.codes.active_with_usage(machine_coder=RULES_CODER)
     # "new" codes: absent from the project, or present without any coding (a dry run or
     # another command may already have given them a row)
-    used = {r[0] for r in store.execute("SELECT DISTINCT c.path FROM codes c JOIN codings k ON k.code_id = c.id")}
-    vanished = [r for r in rows if r["path"] not in in_book and r["people"] > 0]
+    used = store.codes.coded_paths()
+    vanished = [r for r in rows if r.code.path not in in_book and r.people > 0]
     fresh = [c for c in codebook.walk() if c.path not in used]
     if not vanished or not fresh:
         return []
     from qualcode.codebook.load import _code_canonical
 
     fresh_canon = {c.path: _code_canonical(c) for c in fresh}
-    versions = store.execute("SELECT content FROM codebook_versions ORDER BY recorded_at DESC, rowid DESC").fetchall()
+    versions = store.versions.all()[::-1]  # newest first
     parsed: list = []
     out = []
     for r in vanished:
@@ -1346,21 +1325,21 @@ def find_suspected_renames(project: Project, codebook) -> list[RenameCandidate]:
         for i, v in enumerate(versions):
             if i >= len(parsed):
                 try:
-                    parsed.append(parse_codebook_text(v["content"]).by_path())
+                    parsed.append(parse_codebook_text(v.content).by_path())
                 except QualcodeError:
                     parsed.append({})
-            if r["path"] in parsed[i]:
-                old = _code_canonical(parsed[i][r["path"]])
+            if r.code.path in parsed[i]:
+                old = _code_canonical(parsed[i][r.code.path])
                 break
         with_rules = old is not None
         if old is None:  # never applied: compare what the codes table knows
-            old = {k: r[k] for k in _SIGNATURE_FIELDS[:4]} | {"examples": json.loads(r["examples"] or "[]")}
+            old = {k: getattr(r.code, k) for k in _SIGNATURE_FIELDS[:4]} | {"examples": r.code.examples}
         sig = _signature(old, with_rules)
         if sig is None:
             continue
         for path, canon in fresh_canon.items():
             if _signature(canon, with_rules) == sig:
-                out.append(RenameCandidate(r["path"], path, r["people"]))
+                out.append(RenameCandidate(r.code.path, path, r.people))
                 break
     return out
 

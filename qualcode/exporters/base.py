@@ -69,12 +69,10 @@ class Provenance:
 def provenance_for(project: "Project", command: str, *, filters: dict | None = None,
                    coders: list[str] | None = None) -> Provenance:
     """Provenance with the codebook last applied to the project (from codebook_versions)."""
-    row = project.store.execute(
-        "SELECT title, version FROM codebook_versions ORDER BY recorded_at DESC, rowid DESC LIMIT 1"
-    ).fetchone()
+    last = project.store.versions.last()
     return Provenance(project=project.name, command=command,
-                      codebook_title=row["title"] if row else None,
-                      codebook_version=row["version"] if row else None,
+                      codebook_title=last.title if last else None,
+                      codebook_version=last.version if last else None,
                       filters=filters or {}, coders=coders)
 
 

@@ -312,8 +312,7 @@ MEASURES = ("participants", "units")
 def code_colors(project: "Project") -> dict[str, str]:
     """Code path -> colour (the codebook's ``color``); a code without one takes its nearest
     ancestor's. Invalid colours are ignored."""
-    rows = project.store.execute("SELECT path, color FROM codes").fetchall()
-    own = {r["path"]: _valid_color(r["color"]) for r in rows}
+    own = {path: _valid_color(color) for path, color in project.store.codes.colors().items()}
     out: dict[str, str] = {}
     for path in own:
         p = path

@@ -309,19 +309,19 @@ def collect_excerpts(
 
 def _select_codes(store, code_filter: list[str] | None) -> list[tuple[int, str, str, str | None, int]]:
     """(id, path, label, definition, depth) of the selected active codes, in tree order."""
-    rows = store.execute("SELECT id, path, label, parent_id, definition, status FROM codes ORDER BY id").fetchall()
-    by_path = {r["path"]: r for r in rows}
-    ids = {r["id"] for r in rows}
+    rows = store.codes.all()
+    by_path = {r.path: r for r in rows}
+    ids = {r.id for r in rows}
     children: dict[int | None, list] = {}
     for r in rows:
-        parent = r["parent_id"] if r["parent_id"] in ids else None
+        parent = r.parent_id if r.parent_id in ids else None
         children.setdefault(parent, []).append(r)
     ordered: list = []
 
     def walk(parent: int | None) -> None:
         for r in children.get(parent, []):
             ordered.append(r)
-            walk(r["id"])
+            walk(r.id)
 
     walk(None)
     if code_filter:
@@ -330,7 +330,7 @@ def _select_codes(store, code_filter: list[str] | None) -> list[tuple[int, str, 
                 close = difflib.get_close_matches(path, list(by_path), n=1)
                 hint = f" (did you mean {close[0]!r}?)" if close else " (see 'qualcode codebook show')"
                 raise QualcodeError(f"no code {path!r} in the project{hint}")
-            if by_path[path]["status"] == "retired":
+            if by_path[path].status == "retired":
                 raise QualcodeError(f"code {path!r} is retired")
 
         def selected(p: str) -> bool:
@@ -339,13 +339,13 @@ def _select_codes(store, code_filter: list[str] | None) -> list[tuple[int, str, 
         def selected(p: str) -> bool:
             return True
 
-    chosen = [r for r in ordered if r["status"] == "active" and selected(r["path"])]
-    chosen_paths = {r["path"] for r in chosen}
+    chosen = [r for r in ordered if r.status == "active" and selected(r.path)]
+    chosen_paths = {r.path for r in chosen}
     out = []
     for r in chosen:
-        parts = r["path"].split("/")
+        parts = r.path.split("/")
         depth = sum("/".join(parts[:i]) in chosen_paths for i in range(1, len(parts)))
-        out.append((r["id"], r["path"], r["label"], r["definition"], depth))
+        out.append((r.id, r.path, r.label, r.definition, depth))
     return out
 
 

@@ -1,12 +1,60 @@
-"""The NLP caches: each document's annotation blob and the codebook terms' analyses."""
+"""The NLP caches: each document's annotation blob and the codebook terms' analyses.
+
+Both are caches: a row is valid while its key is unchanged and is recomputed otherwise.
+
+* ``annotations``: one blob per document (:meth:`qualcode.nlp.AnnotatedDoc.to_bytes`),
+  under the key :func:`qualcode.nlp.cache_key` (the text, the turns and the pipeline), so
+  the pipeline only runs on documents whose text, turns or pipeline changed.
+* ``term_analyses``: the tokens and lemmas of the codebook's terms, under
+  :func:`qualcode.rules.term_cache_key` (the pipeline), so that re-coding after a
+  codebook edit runs the pipeline on new terms only.
+"""
 
 from __future__ import annotations
 
-from qualcode.store.connection import Connection
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from qualcode.store.connection import Connection, now
 
 
 class Annotations:
-    """The ``annotations`` and ``term_analyses`` table(s)."""
+    """The ``annotations`` and ``term_analyses`` tables."""
 
     def __init__(self, db: Connection):
         self.db = db
+
+    # -- document annotations --------------------------------------------------------
+    def get(self, document_id: int, cache_key: str) -> bytes | None:
+        """The document's cached annotation blob if it was made under ``cache_key``, else
+        None (never annotated, or stale)."""
+        row = self.db.execute("SELECT data FROM annotations WHERE document_id = ? AND cache_key = ?",
+                              (document_id, cache_key)).fetchone()
+        return row[0] if row else None
+
+    def put(self, document_id: int, *, cache_key: str, pipeline: str, data: bytes) -> None:
+        """Cache the document's annotation blob (replacing the one it had)."""
+        self.db.execute(
+            "INSERT INTO annotations (document_id, cache_key, pipeline, data, created_at)"
+            " VALUES (?,?,?,?,?) ON CONFLICT (document_id) DO UPDATE SET cache_key = excluded.cache_key,"
+            " pipeline = excluded.pipeline, data = excluded.data, created_at = excluded.created_at",
+            (document_id, cache_key, pipeline, data, now()),
+        )
+
+    # -- term analyses -----------------------------------------------------------------
+    def terms(self, cache_key: str) -> dict[str, list[Any]]:
+        """Term text -> its analysis ``[[token, lemma], …]``, of the terms cached under ``cache_key``."""
+        rows = self.db.execute("SELECT text, tokens FROM term_analyses WHERE cache_key = ?", (cache_key,))
+        return {r[0]: json.loads(r[1]) for r in rows}
+
+    def put_terms(self, cache_key: str, analyses: Mapping[str, list[Any]]) -> None:
+        """Cache the analyses of new terms under ``cache_key``. Storing any drops the
+        analyses under other keys: they were made by another pipeline or spaCy version,
+        and are stale."""
+        if not analyses:
+            return
+        self.db.execute("DELETE FROM term_analyses WHERE cache_key != ?", (cache_key,))
+        self.db.executemany(
+            "INSERT OR REPLACE INTO term_analyses (cache_key, text, tokens) VALUES (?,?,?)",
+            [(cache_key, t, json.dumps(a, ensure_ascii=False)) for t, a in analyses.items()])

@@ -129,7 +129,7 @@ def _check_filters(project: Project, code: str | None, doc: str | None) -> None:
     if code is not None:
         paths = [r[0] for r in store.execute("SELECT path FROM codes")]
         if not any(_under(p, code) for p in paths):
-            from qualcode.codebook.lint import did_you_mean
+            from qualcode.codebook.parser import did_you_mean
 
             raise QualcodeError(f"no code {code!r}{did_you_mean(code, paths)}")
 
@@ -339,7 +339,7 @@ def find_codes(project: Project, query: str = "") -> list[dict]:
 def _code_id(project: Project, path: str) -> int:
     row = project.store.execute("SELECT id, status FROM codes WHERE path = ?", (path,)).fetchone()
     if row is None:
-        from qualcode.codebook.lint import did_you_mean
+        from qualcode.codebook.parser import did_you_mean
 
         paths = [r[0] for r in project.store.execute("SELECT path FROM codes")]
         raise QualcodeError(f"no code {path!r}{did_you_mean(path, paths)}")
@@ -673,7 +673,7 @@ def import_review(project: Project, path: str | Path, *, dry_run: bool = False,
                 continue
             action, to_code = ("accept", None) if decision == row["path"] else ("recode", decision)
         else:
-            from qualcode.codebook.lint import did_you_mean
+            from qualcode.codebook.parser import did_you_mean
 
             if "/" in decision or decision in {p_.split("/")[0] for p_ in paths}:
                 problem(f"unknown code path {decision!r}{did_you_mean(decision, list(paths))}")

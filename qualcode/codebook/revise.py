@@ -49,7 +49,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from qualcode.autocode import RULES_CODER, sync_codes
-from qualcode.codebook.lint import CSS_COLORS, HEX_COLOR_RE, SLUG_RE, lint_codebook, suggest_slug
+from qualcode.codebook.parser import CSS_COLORS, HEX_COLOR_RE, SLUG_RE, lint_codebook, suggest_slug
 from qualcode.codebook.load import CodebookError, canonical_content, parse_codebook_text
 from qualcode.errors import QualcodeError, UsageError
 from qualcode.project import Project

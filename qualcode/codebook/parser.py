@@ -1,4 +1,5 @@
-"""Check a codebook YAML file and build the in-memory model, reporting every problem.
+"""The codebook parser: check a codebook YAML file and build the in-memory model,
+reporting every problem.
 
 One pass over the ruamel.yaml round-trip tree both validates and builds the
 :class:`~qualcode.codebook.model.Codebook`, so that the loader and ``codebook check``

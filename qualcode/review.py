@@ -329,7 +329,7 @@ def code_tree(project: Project, include_retired: bool = False) -> list[dict]:
 def find_codes(project: Project, query: str = "") -> list[dict]:
     """Active codes whose path or label contains every word of ``query`` (ignoring case
     and accents), in tree order; an empty query gives every code."""
-    from qualcode.nlp import fold
+    from qualcode.textnorm import fold
 
     words = fold(query).split()
     return [c for c in code_tree(project)

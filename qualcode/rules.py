@@ -9,7 +9,7 @@ fire where in one turn.
 Semantics
 =========
 
-Folding. "Folded" means lower-cased with accents removed (:func:`qualcode.nlp.fold`:
+Folding. "Folded" means lower-cased with accents removed (:func:`qualcode.textnorm.fold`:
 NFKD without combining marks, casefold, œ→oe, æ→ae, ’→'). Transcripts often drop accents
 and capitals, so ``enquete`` matches ``Enquête`` and ``Unesco`` matches ``UNESCO``. The
 price: words that differ only by accents are not told apart (``pêche``/``péché``).
@@ -84,7 +84,8 @@ import numpy as np
 
 from qualcode.codebook.model import UNITS, Code, Codebook, Rule
 from qualcode.errors import QualcodeError
-from qualcode.nlp import FLAG_PUNCT, FLAG_SENT_START, AnnotatedDoc, Pipeline, fold, load_pipeline
+from qualcode.nlp import FLAG_PUNCT, FLAG_SENT_START, AnnotatedDoc, Pipeline, load_pipeline
+from qualcode.textnorm import fold
 
 #: Carrier phrase used to lemmatize terms in context, per language ("{}" = the term).
 TERM_CARRIERS = {"fr": "on parle de {}."}

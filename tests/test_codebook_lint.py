@@ -180,6 +180,8 @@ def test_exclude_without_rules_warning():
         ("mémoire", "invalid slug 'mémoire': use lowercase letters, digits and '_' (e.g. 'memoire')"),
         ("a/b", "invalid slug 'a/b': use lowercase letters, digits and '_' (e.g. 'a_b')"),
         ("'a b'", "invalid slug 'a b': use lowercase letters, digits and '_' (e.g. 'a_b')"),
+        # the suggestion folds as the engine does (textnorm.fold): œ -> oe
+        ("cœur", "invalid slug 'cœur': use lowercase letters, digits and '_' (e.g. 'coeur')"),
     ],
 )
 def test_bad_slug(slug, line):
@@ -406,6 +408,12 @@ def test_duplicate_term_warning():
     (p,) = lint_problems(RULES + line)
     assert str(p) == "cb.yaml:6:31: a: warning: rules[0]: duplicate term 'Fosse' (also item 1)"
     assert p.severity == "warning"
+
+
+def test_terms_differing_by_accents_are_not_duplicates():
+    # the engine lemmatizes each term as written: "silicosé" may add lemma forms that
+    # "silicose" has not (the sample codebook lists both)
+    assert lint_problems(RULES + "      - terms: [silicose, silicosé, diplôme, diplômé]\n") == []
 
 
 def test_wildcards_and_multiword_are_valid():

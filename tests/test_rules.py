@@ -499,8 +499,8 @@ def test_batched_term_compilation_equals_one_call_per_term(fr):
 def test_vectorized_term_occurrences_equal_a_token_by_token_check(fr):
     import numpy as np
 
-    from qualcode.nlp import fold
     from qualcode.rules import _DocView
+    from qualcode.textnorm import fold
 
     text = ("Les gueules noires descendaient. Une gueule noire ! La gueule, noire. Le centre "
             "d'information ferme ; les centres d'informations. Reconversion du carreau de fosse. "

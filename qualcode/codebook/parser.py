@@ -45,6 +45,7 @@ from typing import Any
 
 from qualcode.codebook.model import RULE_KINDS, UNITS, Code, Codebook, Rule, term_error
 from qualcode.errors import InputError, QualcodeError
+from qualcode.textnorm import fold
 
 TOP_KEYS = ("title", "language", "unit", "version", "description", "authors", "codes")
 TEXT_FIELDS = ("definition", "full_definition", "when_to_use", "when_not_to_use")
@@ -173,19 +174,13 @@ def did_you_mean(word: object, choices: tuple[str, ...] | list[str]) -> str:
     lowered = {c.lower(): c for c in choices}
     if word.lower() in lowered:
         return f" (did you mean '{lowered[word.lower()]}'?)"
-    folded = _fold(word)
+    folded = fold(word)
     matches = difflib.get_close_matches(folded, list(lowered), n=1, cutoff=0.6)
     return f" (did you mean '{lowered[matches[0]]}'?)" if matches else ""
 
 
-def _fold(text: str) -> str:
-    """Lower case without accents: 'Définition' -> 'definition'."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-
-
 def suggest_slug(text: str) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "_", _fold(text)).strip("_")
+    slug = re.sub(r"[^a-z0-9]+", "_", fold(text)).strip("_")
     return slug
 
 

@@ -21,11 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from qualcode.coders import RULES_CODER
 from qualcode.errors import QualcodeError
 from qualcode.project import Project
 from qualcode.store import now
-
-RULES_CODER = "rules"
 
 
 @dataclass

@@ -37,12 +37,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from qualcode.coders import RULES_CODER
 from qualcode.errors import InputError, QualcodeError
 from qualcode.project import Project
 from qualcode.sheets import SheetProblems, cell_text, read_rows, write_decision_csv, write_decision_xlsx
 from qualcode.store import TurnIndex, now
 
-RULES_CODER = "rules"
 DECISIONS = ("accept", "reject", "recode", "add", "assign", "skip")
 REVIEW_ORIGIN = "review"
 EXPORT_COLUMNS = ("id", "document", "turn", "speaker", "code", "label", "text", "origin", "decision", "note")

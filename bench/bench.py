@@ -373,7 +373,7 @@ def sample_utterances() -> tuple[list[str], list[str], list[int], list[int]]:
     """(interviewer sentences, participant sentences, sentences per interviewer turn,
     sentences per participant turn) from the sample transcripts."""
     from qualcode.importers import EXTENSIONS, parse_file
-    from qualcode.importers.speakers import default_role, fold
+    from qualcode.importers.speakers import default_role, label_form
 
     interviewer: list[str] = []
     participant: list[str] = []
@@ -385,11 +385,11 @@ def sample_utterances() -> tuple[list[str], list[str], list[int], list[int]]:
         raise SystemExit(f"no sample transcripts in {SAMPLE}")
     for path in files:
         doc = parse_file(path)
-        hints = {fold(h) for h in doc.interviewer_hints}
+        hints = {label_form(h) for h in doc.interviewer_hints}
         for t in doc.turns:
             label = t.speaker or ""
             role = default_role(label, None)
-            if fold(label) in hints or label == "SPEAKER_00":  # sample README: SPEAKER_00 = interviewer
+            if label_form(label) in hints or label == "SPEAKER_00":  # sample README: SPEAKER_00 = interviewer
                 role = "interviewer"
             text = _INLINE_BACKCHANNEL.sub("", doc.text[t.start:t.end])
             sents = [_WS.sub(" ", s).strip() for s in _SENT_SPLIT.split(text)]

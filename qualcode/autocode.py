@@ -21,12 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from qualcode.coders import RULES_CODER
 from qualcode.errors import QualcodeError
 from qualcode.project import Project
 from qualcode.store import now
 from qualcode.store.codes import CodeSpec
-
-RULES_CODER = "rules"
 
 
 @dataclass

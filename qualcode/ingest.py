@@ -15,7 +15,7 @@ from typing import Callable
 
 from qualcode.errors import InputError, QualcodeError
 from qualcode.importers import EXTENSIONS, ImportOptions, detect_format, parse_bytes
-from qualcode.importers.speakers import default_role, fold
+from qualcode.importers.speakers import default_role, label_form
 from qualcode.project import Project
 
 # Files a folder scan leaves alone: documentation next to transcripts.
@@ -187,10 +187,10 @@ def _import_one(project: Project, path: Path, fmt: str, options: ImportOptions,
     )
     speaker_ids: dict[str, int] = {}
     speakers = []
-    hints = {fold(h) for h in parsed.interviewer_hints}
+    hints = {label_form(h) for h in parsed.interviewer_hints}
     for label in parsed.speakers():
         role = default_role(label, options.interviewers)
-        if options.interviewers is None and fold(label) in hints:
+        if options.interviewers is None and label_form(label) in hints:
             role = "interviewer"
         speaker_ids[label] = store.documents.insert_speaker(doc_id, label, role)
         speakers.append({"label": label, "role": role})
@@ -219,12 +219,12 @@ def set_speaker_roles(project: Project, document: str, assignments: dict[str, st
     with store.transaction():
         speakers = store.documents.speakers(doc["id"])
         by_label = {s["label"]: s for s in speakers}
-        by_fold = {fold(s["label"]): s for s in speakers}
+        by_fold = {label_form(s["label"]): s for s in speakers}
         changes = []
         for label, role in assignments.items():
             if role not in ROLES:
                 raise QualcodeError(f"unknown role {role!r} (choose from {', '.join(ROLES)})")
-            sp = by_label.get(label) or by_fold.get(fold(label))
+            sp = by_label.get(label) or by_fold.get(label_form(label))
             if sp is None:
                 known = ", ".join(s["label"] for s in speakers) or "none"
                 raise QualcodeError(f"document {document!r} has no speaker {label!r} (speakers: {known})")

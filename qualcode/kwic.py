@@ -15,7 +15,7 @@ from qualcode.store import turn_at
 
 def _surface_matches(ann, words: list[str]) -> list[tuple[int, int]]:
     """(start token, end token) of token sequences whose folded forms equal ``words``."""
-    from qualcode.nlp import fold
+    from qualcode.textnorm import fold
 
     forms = [fold(ann.strings[i]) for i in ann.lower]
     n = len(words)
@@ -35,8 +35,9 @@ def _surface_matches(ann, words: list[str]) -> list[tuple[int, int]]:
 def kwic(project: Project, term: str, *, lemma: bool = False, by: str | None = None, width: int = 40,
          include_interviewer: bool = False) -> list[dict]:
     from qualcode.autocode import load_annotations, load_term_cache, select_documents
-    from qualcode.nlp import fold, load_pipeline
+    from qualcode.nlp import load_pipeline
     from qualcode.rules import apply, compile_codebook, term_cache_key
+    from qualcode.textnorm import fold
 
     words = fold(term).split()
     if not words:

@@ -24,12 +24,12 @@ import zlib
 from bisect import bisect_right
 from typing import NamedTuple
 
+from qualcode.coders import RULES_CODER
 from qualcode.errors import QualcodeError, UsageError
 from qualcode.project import Project
 from qualcode.store import now, turn_at
 
 MANUAL_ORIGIN = "manual"
-RULES_CODER = "rules"
 
 
 class Locus(NamedTuple):

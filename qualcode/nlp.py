@@ -51,7 +51,6 @@ import hashlib
 import json
 import re
 import struct
-import unicodedata
 import zlib
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Sequence
@@ -77,30 +76,6 @@ _MAGIC = b"QCAN"
 
 class StaleAnnotation(ValueError):
     """Cached annotation bytes that cannot be used (other format, other text): re-annotate."""
-
-
-# --------------------------------------------------------------------------- folding
-
-_FOLD_EXTRA = str.maketrans(
-    {
-        "œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ø": "o", "Ø": "o", "đ": "d", "ł": "l",
-        "’": "'", "‘": "'", "ʼ": "'", "`": "'", "´": "'",
-    }
-)
-
-
-@functools.lru_cache(maxsize=1 << 20)
-def fold(s: str) -> str:
-    """Case- and accent-insensitive form: ``"Enquête"`` -> ``"enquete"``, ``"Cœur"`` -> ``"coeur"``.
-
-    Unicode NFKD with combining marks removed, casefolded; œ/æ become oe/ae and typographic
-    apostrophes become ``'``.
-    """
-    if s.isascii():
-        return s.lower().replace("`", "'")
-    s = s.translate(_FOLD_EXTRA)
-    decomposed = unicodedata.normalize("NFKD", s)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
 # --------------------------------------------------------------------------- pipeline

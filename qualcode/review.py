@@ -37,13 +37,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from qualcode.coders import RULES_CODER
 from qualcode.errors import InputError, QualcodeError
 from qualcode.project import Project
 from qualcode.sheets import SheetProblems, cell_text, read_rows, write_decision_csv, write_decision_xlsx
 from qualcode.store import TurnIndex, now
 from qualcode.store.codes import Code
 
-RULES_CODER = "rules"
 DECISIONS = ("accept", "reject", "recode", "add", "assign", "skip")
 REVIEW_ORIGIN = "review"
 EXPORT_COLUMNS = ("id", "document", "turn", "speaker", "code", "label", "text", "origin", "decision", "note")
@@ -130,7 +130,7 @@ def _check_filters(project: Project, code: str | None, doc: str | None) -> None:
     if code is not None:
         paths = store.codes.paths()
         if not any(_under(p, code) for p in paths):
-            from qualcode.codebook.lint import did_you_mean
+            from qualcode.codebook.parser import did_you_mean
 
             raise QualcodeError(f"no code {code!r}{did_you_mean(code, paths)}")
 
@@ -329,7 +329,7 @@ def code_tree(project: Project, include_retired: bool = False) -> list[dict]:
 def find_codes(project: Project, query: str = "") -> list[dict]:
     """Active codes whose path or label contains every word of ``query`` (ignoring case
     and accents), in tree order; an empty query gives every code."""
-    from qualcode.nlp import fold
+    from qualcode.textnorm import fold
 
     words = fold(query).split()
     return [c for c in code_tree(project)
@@ -339,7 +339,7 @@ def find_codes(project: Project, query: str = "") -> list[dict]:
 def _code_id(project: Project, path: str) -> int:
     row = project.store.codes.by_path(path)
     if row is None:
-        from qualcode.codebook.lint import did_you_mean
+        from qualcode.codebook.parser import did_you_mean
 
         paths = project.store.codes.paths()
         raise QualcodeError(f"no code {path!r}{did_you_mean(path, paths)}")
@@ -664,7 +664,7 @@ def import_review(project: Project, path: str | Path, *, dry_run: bool = False,
                 continue
             action, to_code = ("accept", None) if decision == row["path"] else ("recode", decision)
         else:
-            from qualcode.codebook.lint import did_you_mean
+            from qualcode.codebook.parser import did_you_mean
 
             if "/" in decision or decision in {p_.split("/")[0] for p_ in paths}:
                 problem(f"unknown code path {decision!r}{did_you_mean(decision, list(paths))}")

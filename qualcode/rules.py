@@ -9,7 +9,7 @@ fire where in one turn.
 Semantics
 =========
 
-Folding. "Folded" means lower-cased with accents removed (:func:`qualcode.nlp.fold`:
+Folding. "Folded" means lower-cased with accents removed (:func:`qualcode.textnorm.fold`:
 NFKD without combining marks, casefold, œ→oe, æ→ae, ’→'). Transcripts often drop accents
 and capitals, so ``enquete`` matches ``Enquête`` and ``Unesco`` matches ``UNESCO``. The
 price: words that differ only by accents are not told apart (``pêche``/``péché``).
@@ -42,10 +42,16 @@ price: words that differ only by accents are not told apart (``pêche``/``péch�
     A match of one of ``terms`` and a match of one of ``with`` (both with the ``terms``
     semantics above), in the same unit, not overlapping, in either order, at most N words
     apart. Distance counts words, not punctuation: adjacent words are 1 apart, ``A x y B``
-    is 3 apart; for multi-word terms it is measured between the nearest ends.
+    is 3 apart; for multi-word terms it is measured between the nearest ends. ``within``
+    is required, a positive integer (there is no default).
 ``exclude``
     Rules of any kind. If one of a code's exclude rules matches in a unit, none of that
     code's rules code the unit.
+
+Validation. :mod:`qualcode.codebook.parser` is the only validator of the rule language;
+the engine reads the values it built (a codebook built in Python is checked by the
+parser first). The engine itself only refuses what depends on the pipeline: a prefix the
+tokenizer cuts below 2 characters (``d'i*``), a pattern its vocabulary rejects.
 
 Units. A match codes its whole unit: the sentence (as segmented by the pipeline, never
 across a turn or a blank line) or the speaker turn that contains the match's first token;
@@ -82,18 +88,20 @@ from typing import Any, NamedTuple, Sequence
 
 import numpy as np
 
-from qualcode.codebook.model import UNITS, Code, Codebook, Rule
+from qualcode.codebook.model import MIN_PREFIX, Code, Codebook, Rule
+from qualcode.codebook.parser import check_model
 from qualcode.errors import QualcodeError
-from qualcode.nlp import FLAG_PUNCT, FLAG_SENT_START, AnnotatedDoc, Pipeline, fold, load_pipeline
+from qualcode.nlp import FLAG_PUNCT, FLAG_SENT_START, AnnotatedDoc, Pipeline, load_pipeline
+from qualcode.textnorm import fold
 
 #: Carrier phrase used to lemmatize terms in context, per language ("{}" = the term).
 TERM_CARRIERS = {"fr": "on parle de {}."}
-MIN_PREFIX = 2
-DEFAULT_WITHIN = 10
 
 
 class RuleError(QualcodeError):
-    """A rule that cannot be compiled (bad regex, bad pattern, bad wildcard …)."""
+    """A rule that cannot be compiled: invalid in a codebook built in Python (the parser's
+    message), or refused by the pipeline (a prefix its tokenizer cuts too short, a pattern
+    its vocabulary rejects)."""
 
 
 # --------------------------------------------------------------------------- results
@@ -242,14 +250,12 @@ class _TermCompiler:
             got = self.key_ids[s] = len(self.key_ids)
         return got
 
-    def prepare(self, raws: Sequence[Any]) -> None:
+    def prepare(self, raws: Sequence[str]) -> None:
         """Run the pipeline once, batched (``nlp.pipe``), over every text that compiling
         ``raws`` will lemmatize (each term alone and in the carrier phrase); later
         lookups use these Docs. Same results as one ``nlp()`` call per text, ~5x faster."""
         texts: dict[str, None] = {}
         for raw in raws:
-            if not isinstance(raw, str) or not raw.strip():
-                continue
             text = " ".join(raw.split())
             if "*" not in text:
                 texts[text] = None
@@ -293,18 +299,14 @@ class _TermCompiler:
             forms.append(fold(lemma))
         return _Pos(frozenset(self.key(f) for f in forms), None, tuple(forms))
 
-    def compile(self, raw: Any) -> _Term | str:
-        """The term, or an error message."""
-        if not isinstance(raw, str) or not raw.strip():
-            return "a term must be a non-empty string"
+    def compile(self, raw: str) -> _Term | str:
+        """The term (checked by the parser), or why the pipeline cannot match it."""
         text = " ".join(raw.split())
         positions: list[_Pos] = []
         if "*" not in text:
             positions = [self._exact(t, l) for t, l in self._lemmatized(text)]
         else:
             for word in text.split(" "):
-                if "*" in word[:-1]:
-                    return f"term {raw!r}: '*' is only allowed at the end of a word"
                 if word.endswith("*"):
                     # Tokenize the word as a whole ("d'information" -> "d'", "information"):
                     # its last token is the prefix, the ones before it match exactly.
@@ -331,12 +333,18 @@ def compile_codebook(codebook: Codebook, pipeline: Pipeline | None = None, *,
                      term_cache: dict[str, list] | None = None) -> CompiledCodebook:
     """Compile every code's rules. Raises RuleError (with the YAML line) on a bad rule.
 
+    Rule values are read as :mod:`qualcode.codebook.parser` built them: it is the only
+    validator of the rule language. A codebook built in Python (not ``checked``) is first
+    checked by :func:`~qualcode.codebook.parser.check_model`, and its first error raised.
+
     ``term_cache``: term text -> its analysis [(token, lemma), …] by this pipeline (valid
     while :func:`term_cache_key` is unchanged). Terms found there are not run through the
     pipeline again; the analyses of the others are added to it (autocode keeps it in the
     project, so re-coding after a codebook edit only analyses the new terms)."""
     from spacy.matcher import Matcher
 
+    if not codebook.checked:
+        codebook = _checked(codebook)
     pipe = pipeline or load_pipeline(codebook.language)
     tc = _TermCompiler(pipe, term_cache)
     refs: list[_Ref] = []
@@ -346,11 +354,7 @@ def compile_codebook(codebook: Codebook, pipeline: Pipeline | None = None, *,
     regex_refs: list[int] = []
     near_refs: list[int] = []
 
-    def add_terms(values: Any, ref_i: int, side: int, code: Code, rule: Rule, exclude: bool) -> None:
-        if isinstance(values, str):
-            values = [values]
-        if not isinstance(values, (list, tuple)) or not values:
-            raise _err(code, rule, exclude, "expects a non-empty list of terms", codebook)
+    def add_terms(values: list[str], ref_i: int, side: int, code: Code, rule: Rule, exclude: bool) -> None:
         for v in values:
             term = tc.compile(v)
             if isinstance(term, str):
@@ -360,11 +364,7 @@ def compile_codebook(codebook: Codebook, pipeline: Pipeline | None = None, *,
 
     tc.prepare(_term_values(codebook))
     for ci, code in enumerate(codebook.walk()):
-        unit = codebook.unit_of(code)
-        if unit not in UNITS:
-            raise RuleError(f"{code.path}: unit must be one of {', '.join(UNITS)}, not {unit!r}",
-                            path=codebook.source, line=code.line)
-        cc = _CompiledCode(code, unit, [], [])
+        cc = _CompiledCode(code, codebook.unit_of(code), [], [])
         codes.append(cc)
         for exclude, rules in ((False, code.rules), (True, code.exclude)):
             for order, rule in enumerate(rules):
@@ -377,27 +377,15 @@ def compile_codebook(codebook: Codebook, pipeline: Pipeline | None = None, *,
                 if kind == "terms":
                     add_terms(value, ref_i, 0, code, rule, exclude)
                 elif kind == "near":
-                    if not isinstance(value, dict) or "terms" not in value or "with" not in value:
-                        raise _err(code, rule, exclude, "near needs 'terms', 'with' and 'within'", codebook)
-                    within = value.get("within", DEFAULT_WITHIN)
-                    if isinstance(within, bool) or not isinstance(within, int) or within < 1:
-                        raise _err(code, rule, exclude, "'within' must be a positive integer", codebook)
-                    ref.within = within
+                    ref.within = value["within"]
                     add_terms(value["terms"], ref_i, 0, code, rule, exclude)
                     add_terms(value["with"], ref_i, 1, code, rule, exclude)
                     near_refs.append(ref_i)
                 elif kind == "regex":
-                    if not isinstance(value, str) or not value:
-                        raise _err(code, rule, exclude, "regex must be a non-empty string", codebook)
-                    try:
-                        ref.regex = re.compile(value)
-                    except re.error as exc:
-                        raise _err(code, rule, exclude, f"bad regex: {exc}", codebook) from None
+                    ref.regex = re.compile(value)
                     ref.prefilter = _relaxed(ref.regex)
                     regex_refs.append(ref_i)
                 elif kind == "pattern":
-                    if not isinstance(value, list) or not value or not all(isinstance(d, dict) for d in value):
-                        raise _err(code, rule, exclude, "pattern must be a list of token dicts", codebook)
                     if matcher is None:
                         matcher = Matcher(pipe.nlp.vocab, validate=True)
                     key = f"qualcode-rule-{ref_i}"
@@ -410,8 +398,6 @@ def compile_codebook(codebook: Codebook, pipeline: Pipeline | None = None, *,
                     ref.anchor = _pattern_anchor(value)
                     ref.required = _pattern_required(value)
                     ref.max_len = _pattern_max_len(value)
-                else:
-                    raise _err(code, rule, exclude, f"unknown rule kind {kind!r}", codebook)
 
     terms = list(tc.terms.values())
     first_exact: dict[int, list[int]] = {}
@@ -430,24 +416,27 @@ def compile_codebook(codebook: Codebook, pipeline: Pipeline | None = None, *,
     )
 
 
-def _term_values(codebook: Codebook) -> list[Any]:
-    """Every term of the codebook's terms and near rules (invalid values included: they are
-    reported by the compiler itself)."""
-    out: list[Any] = []
+def _checked(codebook: Codebook) -> Codebook:
+    """``codebook`` (built in Python) as the parser checks and builds it; RuleError with
+    the parser's message and the rule's line on its first error."""
+    problems, checked = check_model(codebook)
+    for p in problems:
+        if p.is_error:
+            msg = f"{p.code_path}: {p.message}" if p.code_path else p.message
+            raise RuleError(msg, path=codebook.source, line=p.line)
+    return checked
 
-    def add(values: Any) -> None:
-        if isinstance(values, str):
-            out.append(values)
-        elif isinstance(values, (list, tuple)):
-            out.extend(values)
 
+def _term_values(codebook: Codebook) -> list[str]:
+    """Every term of the codebook's terms and near rules."""
+    out: list[str] = []
     for code in codebook.walk():
         for rule in list(code.rules) + list(code.exclude):
             if rule.kind == "terms":
-                add(rule.value)
-            elif rule.kind == "near" and isinstance(rule.value, dict):
-                add(rule.value.get("terms"))
-                add(rule.value.get("with"))
+                out.extend(rule.value)
+            elif rule.kind == "near":
+                out.extend(rule.value["terms"])
+                out.extend(rule.value["with"])
     return out
 
 

@@ -1,13 +1,20 @@
-"""Decoding raw transcript bytes and normalizing text.
+"""Decoding raw transcript bytes, normalizing text, and the accent fold.
 
 Every stored document text goes through :func:`normalize_text`: newlines become ``\\n``
 and the text is in Unicode NFC. All character offsets in the project index that
 normalized text (Python ``str`` indices, i.e. code points).
+
+:func:`fold` is the one case- and accent-insensitive form of words: the rule engine
+matches terms with it, ``codebook diff`` compares terms with it (so that it reports as
+changed only terms the engine folds differently), the codebook parser's suggestions and
+``kwic`` use it. It lives here, at the bottom of the package, so that every layer can
+import it.
 """
 
 from __future__ import annotations
 
 import codecs
+import functools
 import unicodedata
 from dataclasses import dataclass
 
@@ -146,3 +153,28 @@ def read_text_file(data: bytes, path: str | None = None) -> Decoded:
     if not text.strip():
         raise InputError("empty file", path=path)
     return Decoded(text, decoded.encoding)
+
+
+# --------------------------------------------------------------------------- folding
+
+_FOLD_EXTRA = str.maketrans(
+    {
+        "œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ø": "o", "Ø": "o", "đ": "d", "ł": "l",
+        "’": "'", "‘": "'", "ʼ": "'", "`": "'", "´": "'",
+    }
+)
+
+
+@functools.lru_cache(maxsize=1 << 20)
+def fold(s: str) -> str:
+    """Case- and accent-insensitive form: ``"Enquête"`` -> ``"enquete"``, ``"Cœur"`` -> ``"coeur"``.
+
+    Unicode NFKD with combining marks removed, casefolded; œ/æ become oe/ae and typographic
+    apostrophes become ``'``. Spacing is kept as it is. Cached: the engine folds every
+    distinct token string of every document.
+    """
+    if s.isascii():
+        return s.lower().replace("`", "'")
+    s = s.translate(_FOLD_EXTRA)
+    decomposed = unicodedata.normalize("NFKD", s)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()

@@ -153,6 +153,18 @@ def test_structural_diff_items():
     assert diff.codebook_fields == []
 
 
+def test_terms_compare_as_the_engine_folds_them():
+    # accents, case, typographic apostrophes, œ and spacing do not change what the engine
+    # matches: the diff does not report them as added or removed terms
+    old = cb("title: t\ncodes:\n  - code: a\n    rules:\n"
+             "      - terms: [l'image, enquête, cœur, gueule noire]\n")
+    new = cb("title: t\ncodes:\n  - code: a\n    rules:\n"
+             "      - terms: [l’image, Enquete, coeur, gueule  noire, patrimoine]\n")
+    (change,) = diff_codebooks(old, new).changes()
+    (rule,) = change.rules
+    assert (rule.op, rule.terms_added, rule.terms_removed) == ("changed", ["patrimoine"], [])
+
+
 def test_identical_and_reversed():
     assert diff_codebooks(cb(V1), cb(V1)).identical
     assert diff_codebooks(cb(V1), cb(V1)).summary_line() == "no difference"

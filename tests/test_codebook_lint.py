@@ -98,7 +98,7 @@ def test_unknown_rule_kind_and_near_key():
     )
     assert lint(body) == [
         "cb.yaml:5:9: a: rules[0]: unknown rule kind 'term' (did you mean 'terms'?)",
-        "cb.yaml:6:15: a: rules[1]: near needs 'within' (a positive number of tokens)",
+        "cb.yaml:6:15: a: rules[1]: near needs 'within' (a positive number of words)",
         "cb.yaml:6:39: a: rules[1]: unknown near key 'witin' (did you mean 'within'?)",
     ]
 
@@ -180,6 +180,8 @@ def test_exclude_without_rules_warning():
         ("mémoire", "invalid slug 'mémoire': use lowercase letters, digits and '_' (e.g. 'memoire')"),
         ("a/b", "invalid slug 'a/b': use lowercase letters, digits and '_' (e.g. 'a_b')"),
         ("'a b'", "invalid slug 'a b': use lowercase letters, digits and '_' (e.g. 'a_b')"),
+        # the suggestion folds as the engine does (textnorm.fold): œ -> oe
+        ("cœur", "invalid slug 'cœur': use lowercase letters, digits and '_' (e.g. 'coeur')"),
     ],
 )
 def test_bad_slug(slug, line):
@@ -408,6 +410,12 @@ def test_duplicate_term_warning():
     assert p.severity == "warning"
 
 
+def test_terms_differing_by_accents_are_not_duplicates():
+    # the engine lemmatizes each term as written: "silicosé" may add lemma forms that
+    # "silicose" has not (the sample codebook lists both)
+    assert lint_problems(RULES + "      - terms: [silicose, silicosé, diplôme, diplômé]\n") == []
+
+
 def test_wildcards_and_multiword_are_valid():
     assert lint(RULES + '      - terms: [reconver*, "gueule noire", gueule noi*]\n') == []
 
@@ -525,7 +533,7 @@ def test_near_within_not_positive_int(within, shown):
     line = f"      - near: {{terms: [image], with: [mauvais], within: {within}}}\n"
     # '{' col 15; "{terms: [image], with: [mauvais], within: " is 42 chars -> col 57
     assert lint(RULES + line) == [
-        f"cb.yaml:6:57: a: rules[0]: 'within' must be a positive integer (tokens), not {shown}"
+        f"cb.yaml:6:57: a: rules[0]: 'within' must be a positive integer (words), not {shown}"
     ]
 
 
@@ -537,7 +545,7 @@ def test_near_missing_and_empty_parts():
         "      - near: [image]\n"  # 9: col 15
     )
     assert lint(body) == [
-        "cb.yaml:7:11: a: rules[0]: near needs 'within' (a positive number of tokens)",
+        "cb.yaml:7:11: a: rules[0]: near needs 'within' (a positive number of words)",
         "cb.yaml:8:17: a: rules[0]: 'with' is an empty list",
         "cb.yaml:9:15: a: rules[1]: near must be a mapping {terms: […], with: […], within: N}, "
         "not a list",

@@ -17,7 +17,6 @@ from qualcode.nlp import (
     annotate,
     annotate_one,
     cache_key,
-    fold,
     load_pipeline,
 )
 
@@ -344,14 +343,6 @@ def test_cache_key_changes_with_text_turns_and_pipeline(fr):
     assert cache_key(text.replace("mineur", "Mineur"), turns, fr) != k
     assert cache_key(text, [(3, 11), (14, 25)], fr) != k
     assert cache_key(text, turns, "fr_core_news_sm 3.8.1") != k
-
-
-def test_fold():
-    assert fold("Enquête") == "enquete"
-    assert fold("UNESCO") == fold("Unesco") == "unesco"
-    assert fold("Cœur") == "coeur"
-    assert fold("l’école") == "l'ecole"
-    assert fold("ÇA") == "ca"
 
 
 def test_tables_from_workers_keep_their_bytes_and_are_not_compressed_again(fr, monkeypatch):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from qualcode.codebook import CodebookError, lint_codebook_text, parse_codebook_text
 from qualcode.codebook.model import Code, Codebook, Rule
 from qualcode.errors import QualcodeError
 from qualcode.nlp import AnnotatedDoc, annotate_one, load_pipeline
@@ -216,6 +217,62 @@ def test_near_validation(fr):
         compile_codebook(book(code("c", ("near", {"terms": ["a"], "with": ["b"], "within": 0}))), fr)
     with pytest.raises(RuleError):
         compile_codebook(book(code("c", ("near", {"terms": ["a"]}))), fr)
+
+
+NEAR_YAML = """title: t
+codes:
+  - code: c
+    rules:
+      - near: {{terms: [mineur], with: [fosse]{within}}}
+"""
+
+
+def near_units(fr, codebook, text):
+    doc = annotate_one(text, None, fr)
+    return [text[p.start:p.end] for p in apply(compile_codebook(codebook, fr), doc, None)]
+
+
+@pytest.mark.parametrize("within", ["", ", within: 0", ", within: 2.5", ", within: '3'"])
+def test_near_within_is_required_by_the_parser_and_the_engine_alike(fr, within):
+    """README, Codebook file / Rule semantics: ``within`` is a positive number of words,
+    and ``codebook check`` reports a near rule without it. The engine has no default."""
+    text = NEAR_YAML.format(within=within)
+    (problem,) = [p for p in lint_codebook_text(text, "cb.yaml") if p.is_error]
+    with pytest.raises(CodebookError):
+        parse_codebook_text(text)
+    value = {"terms": ["mineur"], "with": ["fosse"]}
+    if within:
+        value["within"] = {", within: 0": 0, ", within: 2.5": 2.5, ", within: '3'": "3"}[within]
+    with pytest.raises(RuleError) as exc:
+        compile_codebook(book(code("c", ("near", value))), fr)
+    # the same message: the engine has the parser check a codebook built in Python
+    assert str(exc.value) == f"cb.yaml:10: c near[0]: {problem.message.removeprefix('rules[0]: ')}"
+    assert "words" in problem.message
+
+
+@pytest.mark.parametrize("within, expected", [(3, ["Le mineur, a b fosse."]), (2, [])])
+def test_near_within_counts_words_through_the_parser_and_the_engine(fr, within, expected):
+    # "mineur, a b fosse": 3 words apart, the comma does not count (as documented)
+    parsed = parse_codebook_text(NEAR_YAML.format(within=f", within: {within}"))
+    (rule,) = parsed.codes[0].rules
+    assert parsed.checked and rule.value == {"terms": ["mineur"], "with": ["fosse"], "within": within}
+    built = book(code("c", ("near", {"terms": ["mineur"], "with": ["fosse"], "within": within})))
+    assert not built.checked
+    text = "Le mineur, a b fosse. Rien ici."
+    assert near_units(fr, parsed, text) == near_units(fr, built, text) == expected
+
+
+def test_the_engine_reads_parsed_codebooks_without_checking_them_again(fr, monkeypatch):
+    import qualcode.rules as rules_mod
+
+    def fail(codebook):
+        raise AssertionError("a parsed codebook is checked again")
+
+    monkeypatch.setattr(rules_mod, "check_model", fail)
+    parsed = parse_codebook_text(NEAR_YAML.format(within=", within: 5"))
+    assert near_units(fr, parsed, "Le mineur descend à la fosse.") == ["Le mineur descend à la fosse."]
+    with pytest.raises(AssertionError):
+        compile_codebook(book(code("c", ("terms", ["fosse"]))), fr)
 
 
 # --------------------------------------------------------------------------- exclude, units
@@ -499,8 +556,8 @@ def test_batched_term_compilation_equals_one_call_per_term(fr):
 def test_vectorized_term_occurrences_equal_a_token_by_token_check(fr):
     import numpy as np
 
-    from qualcode.nlp import fold
     from qualcode.rules import _DocView
+    from qualcode.textnorm import fold
 
     text = ("Les gueules noires descendaient. Une gueule noire ! La gueule, noire. Le centre "
             "d'information ferme ; les centres d'informations. Reconversion du carreau de fosse. "

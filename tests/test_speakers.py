@@ -5,10 +5,10 @@ from qualcode.importers.speakers import (
     ROLES,
     clean_label,
     default_role,
-    fold,
     format_timestamp,
     has_honorific,
     is_diarization_id,
+    label_form,
     label_key,
     looks_like_label,
     parse_timestamp,
@@ -20,10 +20,12 @@ def test_public_constants():
     assert "enquetrice" in INTERVIEWER_LABELS
 
 
-def test_fold():
-    assert fold("Enquêtrice") == "enquetrice"
-    assert fold("  MME   Dufour ") == "mme dufour"
-    assert fold("ÉLODIE") == "elodie"
+def test_label_form():
+    assert label_form("Enquêtrice") == "enquetrice"
+    assert label_form("  MME   Dufour ") == "mme dufour"
+    assert label_form("ÉLODIE") == "elodie"
+    # labels keep œ and apostrophes as written (unlike the term fold of textnorm)
+    assert label_form("Mme d’Œuilly") == "mme d’œuilly"
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ import unicodedata
 import pytest
 
 from qualcode.errors import InputError
-from qualcode.textnorm import decode_bytes, normalize_text, read_text_file
+from qualcode.textnorm import decode_bytes, fold, normalize_text, read_text_file
 
 FRENCH = "Enquêtrice : C’était « dur », l’œuvre d’une vie… Été 2024, Noël à Lœuilly."
 
@@ -89,3 +89,36 @@ def test_error_mentions_path():
     with pytest.raises(InputError) as exc:
         read_text_file(b"", "dir/x.txt")
     assert str(exc.value).startswith("dir/x.txt:")
+
+
+# --------------------------------------------------------------------------- fold
+
+
+def test_fold():
+    assert fold("Enquête") == "enquete"
+    assert fold("UNESCO") == fold("Unesco") == "unesco"
+    assert fold("Cœur") == "coeur"
+    assert fold("l’école") == "l'ecole"
+    assert fold("ÇA") == "ca"
+    assert fold("Straße") == "strasse"  # casefold, not lower
+    assert fold("  Gueule  noire ") == "  gueule  noire "  # spacing is kept
+
+
+@pytest.mark.parametrize("word", ["l`ecole", "l´école", "L’ÉCOLE", "l‘ecole"])
+def test_fold_ascii_and_unicode_paths_agree_on_apostrophes(word):
+    assert fold(word) == "l'ecole"
+
+
+def test_fold_ignores_normalization_form():
+    for word in ("Enquête", "Œuvre", "Ça"):
+        assert fold(unicodedata.normalize("NFD", word)) == fold(unicodedata.normalize("NFC", word))
+
+
+def test_one_fold_for_engine_parser_and_diff():
+    # the engine matches with it, the parser and codebook diff compare terms with it
+    import qualcode.codebook.diff as diff
+    import qualcode.codebook.parser as parser
+    import qualcode.rules as rules
+
+    assert rules.fold is fold and parser.fold is fold and diff.fold is fold
+    assert diff._term_key(" l’Enquête  de\tterrain ") == "l'enquete de terrain"

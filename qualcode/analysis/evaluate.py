@@ -73,13 +73,13 @@ from qualcode.analysis.units import (
     select_documents,
     unit_text,
 )
+from qualcode.coders import RULES_CODER
 from qualcode.errors import QualcodeError, UsageError
 from qualcode.project import Project
 
 if TYPE_CHECKING:
     from qualcode.exporters.base import TableResult
 
-RULES_CODER = "rules"
 SYSTEM_STATUSES = ALL_STATUSES
 GOLD_STATUSES = NOT_REJECTED
 SHOW = ("fp", "fn", "rules")

@@ -1,6 +1,6 @@
-"""Codebook files: model, loading with line numbers, linting."""
+"""Codebook files: model, parser (validation with line numbers, building), loading."""
 
-from qualcode.codebook.lint import (
+from qualcode.codebook.parser import (
     CodebookError,
     Problem,
     lint_codebook,

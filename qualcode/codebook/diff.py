@@ -24,9 +24,9 @@ repeated until nothing changes, so whole subtrees follow a renamed or moved pare
    both sides: *moved*;
 5. similar content: a score of at least :data:`SIMILARITY` (0.8), best pairs first. The
    score is the larger of (a) the Jaccard index of the two codes' rule "atoms" (each term
-   of a ``terms`` rule, folded; each other rule as a whole; exclude rules apart) and
-   (b) the ``difflib`` ratio of the definition + full definition texts when both have at
-   least 20 characters.
+   of a ``terms`` rule, folded as the engine folds it: :func:`_term_key`; each other
+   rule as a whole; exclude rules apart) and (b) the ``difflib`` ratio of the definition +
+   full definition texts when both have at least 20 characters.
 
 Steps 3-5 try the top-most unpaired codes first (top-level, or whose parent is paired), so
 that a renamed parent is paired before its children, which then follow it by step 2.
@@ -39,7 +39,6 @@ from __future__ import annotations
 import difflib
 import json
 import re
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,6 +47,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from qualcode.codebook.model import Code, Codebook, Rule
 from qualcode.errors import QualcodeError
 from qualcode.store.versions import CodebookVersion
+from qualcode.textnorm import fold
 
 if TYPE_CHECKING:
     from qualcode.project import Project
@@ -158,9 +158,11 @@ def _canon(rule: Rule) -> str:
     return json.dumps({"kind": rule.kind, "value": rule.value}, sort_keys=True, ensure_ascii=False)
 
 
-def _fold(s: str) -> str:
-    s = unicodedata.normalize("NFKD", str(s).strip().lower())
-    return "".join(ch for ch in s if not unicodedata.combining(ch))
+def _term_key(term: str) -> str:
+    """A term as the engine tells it apart short of its lemmas: folded with the engine's
+    :func:`qualcode.textnorm.fold` (case, accents, œ, typographic apostrophes), runs of
+    whitespace as one space. Terms with one key are not reported as added or removed."""
+    return fold(" ".join(term.split()))
 
 
 def _terms_of(rule: Rule) -> list[str]:
@@ -337,7 +339,7 @@ def _atoms(code: Code) -> Counter:
     for section, rules in (("rules", code.rules), ("exclude", code.exclude)):
         for r in rules:
             if r.kind == "terms":
-                atoms.update((section, "terms", _fold(t)) for t in _terms_of(r))
+                atoms.update((section, "terms", _term_key(t)) for t in _terms_of(r))
             else:
                 atoms[(section, r.kind, _canon(r))] += 1
     return atoms
@@ -469,7 +471,7 @@ def _rule_changes(old: list[Rule], new: list[Rule], section: str) -> tuple[list[
             b = new[j]
             if b.kind != a.kind:
                 continue
-            ta, tb = {_fold(t) for t in _terms_of(a)}, {_fold(t) for t in _terms_of(b)}
+            ta, tb = {_term_key(t) for t in _terms_of(a)}, {_term_key(t) for t in _terms_of(b)}
             if (ta & tb) or i == j:
                 best = j
                 break
@@ -477,10 +479,10 @@ def _rule_changes(old: list[Rule], new: list[Rule], section: str) -> tuple[list[
             continue
         b = new[best]
         ta_raw, tb_raw = _terms_of(a), _terms_of(b)
-        fa, fb = {_fold(t) for t in ta_raw}, {_fold(t) for t in tb_raw}
+        fa, fb = {_term_key(t) for t in ta_raw}, {_term_key(t) for t in tb_raw}
         out.append(RuleChange("changed", section, best, rule_text(b), before=rule_text(a), old_index=i,
-                              terms_added=[t for t in tb_raw if _fold(t) not in fa],
-                              terms_removed=[t for t in ta_raw if _fold(t) not in fb]))
+                              terms_added=[t for t in tb_raw if _term_key(t) not in fa],
+                              terms_removed=[t for t in ta_raw if _term_key(t) not in fb]))
         removed.remove(i)
         added.remove(best)
     out += [RuleChange("removed", section, i, rule_text(old[i])) for i in removed]

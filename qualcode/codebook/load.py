@@ -1,7 +1,7 @@
 """Load a codebook YAML file into the model, and describe it (JSON tree, rich tree).
 
-:func:`load_codebook` validates with :mod:`qualcode.codebook.lint` and raises
-:class:`~qualcode.codebook.lint.CodebookError` when any problem is an error (warnings
+:func:`load_codebook` validates with :mod:`qualcode.codebook.parser` and raises
+:class:`~qualcode.codebook.parser.CodebookError` when any problem is an error (warnings
 are tolerated). The returned :class:`Codebook` has ``source``, ``content_hash``, each
 code's ``parent`` and ``line``, each rule's ``line``.
 
@@ -18,7 +18,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from qualcode.codebook.lint import CodebookError, check_codebook_text, read_codebook_text
+from qualcode.codebook.parser import CodebookError, check_codebook_text, read_codebook_text
 from qualcode.codebook.model import Code, Codebook, Rule
 
 

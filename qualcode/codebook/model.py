@@ -9,9 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
+from qualcode.textnorm import fold
+
 RULE_KINDS = ("terms", "pattern", "regex", "near")
 UNITS = ("sentence", "turn")
 WILDCARD = "*"
+#: Fewest characters (folded) of the word before a trailing ``*``.
+MIN_PREFIX = 2
 
 
 @dataclass
@@ -74,6 +78,10 @@ class Codebook:
     description: str | None = None
     authors: list[str] = field(default_factory=list)
     declared_version: str | None = None
+    # True when :mod:`qualcode.codebook.parser` built or checked it without errors: every
+    # rule value is valid and in the parser's form. The rule engine reads such values as
+    # they are; it has any other codebook checked by the parser first (``check_model``).
+    checked: bool = field(default=False, compare=False, repr=False)
 
     def walk(self) -> Iterator[Code]:
         for c in self.codes:
@@ -124,7 +132,8 @@ def term_error(term: object) -> str | None:
     """Why ``term`` is not a valid term, or None when it is.
 
     A term is a non-empty string; ``*`` is allowed once, at the very end, right after a
-    word character (a prefix wildcard).
+    word of at least :data:`MIN_PREFIX` characters (a prefix wildcard). The rule engine
+    also refuses a prefix that the pipeline's tokenizer cuts shorter (``d'i*``: ``i``).
     """
     if not isinstance(term, str):
         kind = "null" if term is None else type(term).__name__
@@ -138,6 +147,8 @@ def term_error(term: object) -> str | None:
         return f"'*' is only allowed at the end of a term (prefix wildcard): {text!r}"
     if text.endswith(WILDCARD) and text[-2].isspace():
         return f"'*' must directly follow a word, not a space: {text!r}"
+    if text.endswith(WILDCARD) and len(fold(text[:-1].split()[-1])) < MIN_PREFIX:
+        return f"the prefix before '*' needs at least {MIN_PREFIX} characters: {text!r}"
     return None
 
 

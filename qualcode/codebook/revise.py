@@ -48,9 +48,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from qualcode.autocode import RULES_CODER, sync_codes
-from qualcode.codebook.lint import CSS_COLORS, HEX_COLOR_RE, SLUG_RE, lint_codebook, suggest_slug
+from qualcode.autocode import sync_codes
 from qualcode.codebook.load import CodebookError, canonical_content, parse_codebook_text
+from qualcode.codebook.parser import CSS_COLORS, HEX_COLOR_RE, SLUG_RE, lint_codebook, suggest_slug
+from qualcode.coders import RULES_CODER
 from qualcode.errors import QualcodeError, UsageError
 from qualcode.project import Project
 from qualcode.store import now

@@ -38,10 +38,10 @@ import zipfile
 from qualcode.errors import InputError
 from qualcode.importers.base import ImportOptions, ParsedDocument, ParsedTurn, compose
 from qualcode.importers.speakers import (
-    fold,
     is_diarization_id,
     is_interviewer_label,
     is_participant_label,
+    label_form,
     looks_like_label,
     parse_timestamp,
 )
@@ -189,7 +189,7 @@ def _blocks(doc) -> list[tuple[str, object]]:
 # Transcript tables
 
 def _header_kind(cell: str) -> str | None:
-    key = fold(re.sub(r"\(.*?\)|\[.*?\]", " ", cell))
+    key = label_form(re.sub(r"\(.*?\)|\[.*?\]", " ", cell))
     words = re.findall(r"[\w·.'-]+", key)
     if not words:
         return None
@@ -265,7 +265,7 @@ def _columns_headerless(rows: list[list[str]]) -> dict[str, int] | None:
         return None
     known = any(is_interviewer_label(x) or is_participant_label(x) or is_diarization_id(x)
                 for x in labels)
-    distinct = len({fold(x) for x in labels})
+    distinct = len({label_form(x) for x in labels})
     if not known and distinct > max(2, len(labels) // 2):  # speakers repeat; keys do not
         return None
     if not any(len(x.split()) >= 5 for x in texts):
@@ -287,10 +287,10 @@ def _transcript_rows(table: _Table) -> list[tuple[str | None, str, float | None,
         body = rows
         if cols is None:
             return None
-    header_key = [fold(c) for c in rows[0]]
+    header_key = [label_form(c) for c in rows[0]]
     out: list[list] = []
     for r in body:
-        if body is not rows and [fold(c) for c in r] == header_key:
+        if body is not rows and [label_form(c) for c in r] == header_key:
             continue  # header row repeated (table split across pages)
         speaker = _clean_label(r[cols["speaker"]]) or None
         text = r[cols["text"]].strip()
@@ -382,7 +382,7 @@ def _meta(doc, blocks) -> dict:
             if kind != "p":
                 continue
             text, style = value
-            if text.strip() and fold(style or "").startswith(("heading", "titre", "title")):
+            if text.strip() and label_form(style or "").startswith(("heading", "titre", "title")):
                 meta["title"] = normalize_text(" ".join(text.split()))
                 break
     return meta

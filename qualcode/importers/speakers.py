@@ -54,8 +54,17 @@ _DIARIZATION = re.compile(
 _INCLUSIVE = re.compile(r"(?:\s*[·.\-/(]\s*(?:e|es|ice|ices|rice|rices|trice|euse|se|ere)\)?)+$")
 
 
-def fold(label: str) -> str:
-    """Case- and accent-insensitive key of a label (``"Enquêtrice"`` -> ``"enquetrice"``)."""
+def label_form(label: str) -> str:
+    """The form under which two speaker labels are the same label: casefolded, accents
+    dropped, runs of whitespace as one space (``"  Enquêtrice "`` -> ``"enquetrice"``,
+    ``"MME   Dufour"`` -> ``"mme dufour"``). Importers also compare table headers and
+    style names with it.
+
+    Not the term fold (:func:`qualcode.textnorm.fold`, with which the engine matches
+    words): labels are compared with labels, never with lemmas, their spacing does not
+    matter, and ``œ``/``æ`` and apostrophes stay as written (changing that would change
+    which labels an import counts as one speaker).
+    """
     decomposed = unicodedata.normalize("NFKD", label)
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
     return " ".join(stripped.casefold().split())
@@ -67,7 +76,7 @@ def label_key(label: str) -> str:
     ``"Enquêtrice 2"`` -> ``"enquetrice"``, ``"Int."`` -> ``"int"``,
     ``"Enquêteur·rice"`` -> ``"enqueteur"``, ``"SPEAKER_00"`` -> ``"speaker"``.
     """
-    key = fold(label).strip().rstrip(":").strip()
+    key = label_form(label).strip().rstrip(":").strip()
     key = re.sub(r"[\s_-]*\d+$", "", key)
     key = _INCLUSIVE.sub("", key)
     return key.rstrip(".").strip()
@@ -106,8 +115,8 @@ def default_role(label: str | None, interviewers: list[str] | None = None) -> st
     if label is None:
         return "other"
     if interviewers is not None:
-        wanted = {fold(x) for x in interviewers}
-        return "interviewer" if fold(label) in wanted else "participant"
+        wanted = {label_form(x) for x in interviewers}
+        return "interviewer" if label_form(label) in wanted else "participant"
     return "interviewer" if is_interviewer_label(label) else "participant"
 
 
@@ -180,12 +189,12 @@ def looks_like_label(label: str, max_words: int = 4, max_chars: int = 30) -> boo
         return False
     if is_interviewer_label(label) or is_participant_label(label) or is_diarization_id(label):
         return True
-    if fold(label).rstrip(".") in NOT_LABELS or label_key(label) in NOT_LABELS:
+    if label_form(label).rstrip(".") in NOT_LABELS or label_key(label) in NOT_LABELS:
         return False
     if not any(c.isalpha() for c in label):
         return False
     for i, word in enumerate(words):
-        low = fold(word)
+        low = label_form(word)
         if low in _HONORIFICS:
             continue
         if i > 0 and word.isdigit():
@@ -202,7 +211,7 @@ def looks_like_label(label: str, max_words: int = 4, max_chars: int = 30) -> boo
 def has_honorific(label: str) -> bool:
     """``"Mme Dufour"``, ``"M. Caron"``, ``"Monsieur X"`` -> True."""
     words = label.split()
-    return len(words) >= 2 and fold(words[0]) in _HONORIFICS
+    return len(words) >= 2 and label_form(words[0]) in _HONORIFICS
 
 
 # ---------------------------------------------------------------------------

@@ -60,10 +60,10 @@ from dataclasses import dataclass
 from qualcode.importers.base import ImportOptions, ParsedDocument, ParsedTurn
 from qualcode.importers.speakers import (
     clean_label,
-    fold,
     has_honorific,
     is_diarization_id,
     is_interviewer_label,
+    label_form,
     looks_like_label,
     parse_timestamp,
 )
@@ -200,7 +200,7 @@ def parse_text(text: str, options: ImportOptions | None = None) -> tuple[list[Pa
     """
     options = options or ImportOptions()
     lines = _lines(text)
-    extra_interviewers = {fold(x) for x in options.interviewers or ()}
+    extra_interviewers = {label_form(x) for x in options.interviewers or ()}
 
     cands: dict[int, _Cand] = {}
     headings: set[int] = set()
@@ -215,7 +215,7 @@ def parse_text(text: str, options: ImportOptions | None = None) -> tuple[list[Pa
     counts: dict[str, int] = {}
     for c in cands.values():
         if c.label is not None:
-            counts[fold(c.label)] = counts.get(fold(c.label), 0) + 1
+            counts[label_form(c.label)] = counts.get(label_form(c.label), 0) + 1
     n_md = sum(1 for c in cands.values() if c.kind == "md")
 
     def accepted(c: _Cand) -> bool:
@@ -227,11 +227,11 @@ def parse_text(text: str, options: ImportOptions | None = None) -> tuple[list[Pa
         return (
             timestamped
             or is_interviewer_label(c.label)
-            or fold(c.label) in extra_interviewers
+            or label_form(c.label) in extra_interviewers
             or is_diarization_id(c.label)
             or has_honorific(c.label)
             or (c.kind == "md" and n_md >= 2)
-            or counts[fold(c.label)] >= 2
+            or counts[label_form(c.label)] >= 2
         )
 
     opens: dict[int, _Cand] = {}

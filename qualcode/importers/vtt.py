@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from qualcode.errors import InputError
 from qualcode.importers.base import ImportOptions, ParsedDocument, compose
-from qualcode.importers.speakers import clean_label, fold, looks_like_label, parse_timestamp
+from qualcode.importers.speakers import clean_label, label_form, looks_like_label, parse_timestamp
 from qualcode.textnorm import read_text_file
 
 # A segment of cue text: (speaker or None when the cue names nobody, text).
@@ -46,7 +46,7 @@ _BRACKET_LABEL = re.compile(
 
 # Bracketed words that describe sounds, not speakers ("[Musique]", "[Rires]").
 _SOUNDS = frozenset(
-    fold(w)
+    label_form(w)
     for w in (
         "rires", "rire", "rit", "sourire", "musique", "music", "inaudible", "incompréhensible",
         "silence", "pause", "applaudissements", "applause", "bruit", "bruits", "noise",
@@ -69,7 +69,7 @@ def split_label(line: str) -> tuple[str, str] | None:
     m = _BRACKET_LABEL.match(line)
     if m:
         label = clean_label(m.group("label"))
-        if looks_like_label(label) and fold(label) not in _SOUNDS:
+        if looks_like_label(label) and label_form(label) not in _SOUNDS:
             return label, m.group("rest").strip()
         return None
     m = _COLON_LABEL.match(line)

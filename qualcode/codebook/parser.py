@@ -1,8 +1,12 @@
-"""Check a codebook YAML file and build the in-memory model, reporting every problem.
+"""The codebook parser: check a codebook YAML file and build the in-memory model,
+reporting every problem.
 
 One pass over the ruamel.yaml round-trip tree both validates and builds the
 :class:`~qualcode.codebook.model.Codebook`, so that the loader and ``codebook check``
-can never disagree. Every problem carries a 1-based ``line:col`` taken from ruamel's
+can never disagree. It is also the only validator of the rule language: the rule engine
+(:mod:`qualcode.rules`) reads the values built here as they are (``near``'s ``within`` is
+required: there is no default) and has a codebook built in Python checked by
+:func:`check_model`, with the same messages. Every problem carries a 1-based ``line:col`` taken from ruamel's
 ``.lc`` positions and the path of the code it belongs to::
 
     codebook.yaml:12:9: identity/mining_memory: unknown key 'rule' (did you mean 'rules'?)
@@ -23,6 +27,7 @@ File format (all keys; anything else is an error)::
         color: "#1f77b4"     # #rgb, #rrggbb or a CSS colour name
         unit: turn           # overrides the codebook default
         rules:   [ {terms: […]} | {pattern: […]} | {regex: '…'} | {near: {terms, with, within}} ]
+                             # near's within: required, a positive number of words
         exclude: [ same rule kinds ]
         children: [ codes ]
 
@@ -38,12 +43,13 @@ import io
 import re
 import unicodedata
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from qualcode.codebook.model import RULE_KINDS, UNITS, Code, Codebook, Rule, term_error
 from qualcode.errors import InputError, QualcodeError
+from qualcode.textnorm import fold
 
 TOP_KEYS = ("title", "language", "unit", "version", "description", "authors", "codes")
 TEXT_FIELDS = ("definition", "full_definition", "when_to_use", "when_not_to_use")
@@ -172,19 +178,13 @@ def did_you_mean(word: object, choices: tuple[str, ...] | list[str]) -> str:
     lowered = {c.lower(): c for c in choices}
     if word.lower() in lowered:
         return f" (did you mean '{lowered[word.lower()]}'?)"
-    folded = _fold(word)
+    folded = fold(word)
     matches = difflib.get_close_matches(folded, list(lowered), n=1, cutoff=0.6)
     return f" (did you mean '{lowered[matches[0]]}'?)" if matches else ""
 
 
-def _fold(text: str) -> str:
-    """Lower case without accents: 'Définition' -> 'definition'."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-
-
 def suggest_slug(text: str) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "_", _fold(text)).strip("_")
+    slug = re.sub(r"[^a-z0-9]+", "_", fold(text)).strip("_")
     return slug
 
 
@@ -752,9 +752,9 @@ class _Linter:
                 out.append(rule)
         return out
 
-    def rule(self, seq, index, path, section) -> Rule | None:
+    def rule(self, seq, index, path, section, where: str | None = None) -> Rule | None:
         node = seq[index]
-        where = f"{section}[{index}]"
+        where = where or f"{section}[{index}]"
         if not _is_map(node):
             hint = ""
             if isinstance(node, str):
@@ -940,7 +940,7 @@ class _Linter:
         if "within" not in value:
             self.add(
                 self.node_pos(value), path,
-                f"{where}: near needs 'within' (a positive number of tokens)",
+                f"{where}: near needs 'within' (a positive number of words)",
             )
             ok = False
         else:
@@ -948,7 +948,7 @@ class _Linter:
             if isinstance(within, bool) or not isinstance(within, int) or within < 1:
                 self.add(
                     self.value_pos(value, "within"), path,
-                    f"{where}: 'within' must be a positive integer (tokens), "
+                    f"{where}: 'within' must be a positive integer (words), "
                     f"not {_plain(within)!r}",
                 )
                 ok = False
@@ -998,7 +998,53 @@ def check_codebook_text(text: str, source: str = "<string>") -> tuple[list[Probl
         text = text[1:]
     linter = _Linter(source)
     codebook = linter.run(text)
+    if codebook is not None and not any(p.is_error for p in linter.problems):
+        codebook.checked = True
     return linter.problems, codebook
+
+
+def check_model(codebook: Codebook) -> tuple[list[Problem], Codebook]:
+    """Check a codebook built in Python (not parsed from YAML) as :func:`check_codebook_text`
+    checks a file: every rule and unit, with the same messages; for the rule engine, which
+    compiles only checked codebooks.
+
+    Returns the problems (each at its rule's ``line``, or 1; its message starts with the
+    rule id, e.g. ``c near[0]: near needs 'within' …``) and a copy of the codebook whose
+    rule values are the ones the parser builds (terms NFC and stripped, ``near`` with its
+    three keys), marked ``checked`` when there is no error.
+    """
+    source = codebook.source or "<codebook>"
+    linter = _Linter(source)
+    problems: list[Problem] = []
+
+    def at(line: int | None, found: list[Problem]) -> list[Problem]:
+        return [replace(p, line=line or 1, col=1) for p in found]
+
+    def unit(value: str | None, path: str | None, line: int | None) -> None:
+        linter.problems = []
+        linter.unit_field({"unit": value}, "unit", path)
+        problems.extend(at(line, linter.problems))
+
+    def rules(code: Code, exclude: bool) -> list[Rule]:
+        out = []
+        for rule in code.exclude if exclude else code.rules:
+            linter.problems = []
+            where = rule.rule_id(code.path, exclude)
+            checked = linter.rule([{rule.kind: rule.value}], 0, None, "", where=where)
+            problems.extend(at(rule.line, linter.problems))
+            if checked is not None:
+                out.append(Rule(rule.kind, checked.value, rule.index, rule.line))
+        return out
+
+    def code_copy(code: Code) -> Code:
+        unit(code.unit, code.path, code.line)
+        return replace(code, rules=rules(code, False), exclude=rules(code, True),
+                       children=[code_copy(c) for c in code.children])
+
+    unit(codebook.unit, None, None)
+    copy = replace(codebook, codes=[code_copy(c) for c in codebook.codes])
+    copy.checked = not any(p.is_error for p in problems)
+    return problems, copy
 
 
 def lint_codebook_text(text: str, source: str = "<string>") -> list[Problem]:

@@ -488,10 +488,8 @@ def undo(project: Project, user: str | None = None) -> Decision | None:
             if code_id is None:
                 raise QualcodeError(f"cannot undo: code {row['from_code']!r} no longer exists")
             store.execute("UPDATE codings SET code_id = ?, updated_at = ? WHERE id = ?", (code_id[0], ts, cid))
-            hist = store.execute(
-                "SELECT details FROM history WHERE operation = 'review-assign'"
-                " AND json_extract(details, '$.review_log_id') = ? ORDER BY id DESC LIMIT 1", (row["id"],)).fetchone()
-            details = json.loads(hist[0]) if hist else {}
+            hist = store.history.latest("review-assign", detail="review_log_id", value=row["id"])
+            details = hist.details if hist else {}
             store.execute(
                 "INSERT OR IGNORE INTO review_queue (coding_id, reason, choices, created_at) VALUES (?,?,?,?)",
                 (cid, details.get("reason", f"undo of assign to {row['to_code']}"),

@@ -428,7 +428,7 @@ def _current_versions(project: Project) -> dict[str, str]:
     """Document name -> codebook version of the last autocode run on it (from the history)."""
     out: dict[str, str] = {}
     for row in project.store.history.entries("autocode"):
-        details = row["details"]
+        details = row.details
         version = details.get("version")
         for name in details.get("documents") or []:
             if version:

@@ -24,6 +24,7 @@ from typing import Callable
 from qualcode.errors import QualcodeError
 from qualcode.project import Project
 from qualcode.store import now
+from qualcode.store.documents import Document
 
 RULES_CODER = "rules"
 
@@ -65,17 +66,16 @@ class AutocodeReport:
         }
 
 
-def select_documents(project: Project, names: list[str] | None) -> list:
+def select_documents(project: Project, names: list[str] | None) -> list[Document]:
+    """The named documents in the order given (None or empty: all, in name order)."""
     store = project.store
     if not names:
-        return store.execute("SELECT id, name, text FROM documents ORDER BY name").fetchall()
-    rows = []
+        return store.documents.select()
+    found = {d.name: d for d in store.documents.select(names=names)}
     for name in names:
-        row = store.execute("SELECT id, name, text FROM documents WHERE name = ?", (name,)).fetchone()
-        if row is None:
+        if name not in found:
             raise QualcodeError(f"no document named {name!r} (see 'qualcode docs')")
-        rows.append(row)
-    return rows
+    return [found[name] for name in names]
 
 
 def load_annotations(project: Project, docs: list, pipeline, *, write: bool = True,
@@ -96,16 +96,16 @@ def load_annotations(project: Project, docs: list, pipeline, *, write: bool = Tr
     ready = on_ready if on_ready is not None else out.__setitem__
     missing = []
     for d in docs:
-        spans = [(t["start"], t["end"]) for t in store.documents.turns(d["id"])]
-        key = cache_key(d["text"], spans, pipeline)
+        spans = [(t.start, t.end) for t in store.documents.turns(d.id)]
+        key = cache_key(d.text, spans, pipeline)
         row = store.execute("SELECT cache_key, data FROM annotations WHERE document_id = ?",
-                            (d["id"],)).fetchone()
+                            (d.id,)).fetchone()
         if row is not None and row["cache_key"] == key:
-            ready(d["id"], AnnotatedDoc.from_bytes(row["data"], d["text"]))
+            ready(d.id, AnnotatedDoc.from_bytes(row["data"], d.text))
         else:
             missing.append((d, spans, key))
     if missing:
-        computed = annotate_iter([(d["text"], spans) for d, spans, _ in missing], pipeline, progress=progress)
+        computed = annotate_iter([(d.text, spans) for d, spans, _ in missing], pipeline, progress=progress)
         # closing() stops the worker processes at once if on_ready or a write fails (else
         # the generator, kept alive by the traceback, would keep them running)
         with contextlib.closing(computed):
@@ -117,9 +117,9 @@ def load_annotations(project: Project, docs: list, pipeline, *, write: bool = Tr
                         "INSERT INTO annotations (document_id, cache_key, pipeline, data, created_at)"
                         " VALUES (?,?,?,?,?) ON CONFLICT (document_id) DO UPDATE SET cache_key = excluded.cache_key,"
                         " pipeline = excluded.pipeline, data = excluded.data, created_at = excluded.created_at",
-                        (d["id"], key, pipeline.name, ann.to_bytes(), now()),
+                        (d.id, key, pipeline.name, ann.to_bytes(), now()),
                     )
-                ready(d["id"], ann)
+                ready(d.id, ann)
     return out, len(missing), len(docs) - len(missing)
 
 
@@ -236,7 +236,7 @@ def _write_codings(project, codebook, path, docs, report, dry_run, include_inter
             [(term_key, t, json.dumps(a, ensure_ascii=False)) for t, a in analyses.items()])
         # Rules are applied to each document as soon as its annotation is ready, while the
         # worker processes annotate the next ones.
-        roles = {d["id"]: [t["role"] for t in store.documents.turns(d["id"])] for d in docs}
+        roles = {d.id: [t.role for t in store.documents.turns(d.id)] for d in docs}
         found: dict[int, list] = {}
 
         def code_document(doc_id: int, annotation) -> None:
@@ -253,14 +253,14 @@ def _write_codings(project, codebook, path, docs, report, dry_run, include_inter
             for r in store.execute(
                 'SELECT k.id, k.start, k."end", k.status, k.origin, k.codebook_version, c.path'
                 " FROM codings k JOIN codes c ON c.id = k.code_id WHERE k.coder = ? AND k.document_id = ?",
-                (RULES_CODER, d["id"]),
+                (RULES_CODER, d.id),
             ):
-                existing[(d["id"], r["path"], r["start"], r["end"])] = dict(r)
+                existing[(d.id, r["path"], r["start"], r["end"])] = dict(r)
 
         proposals: dict[tuple, object] = {}
         for d in docs:  # in document order, whatever the order they were coded in
-            for p in found[d["id"]]:
-                proposals[(d["id"], p.code_path, p.start, p.end)] = p
+            for p in found[d.id]:
+                proposals[(d.id, p.code_path, p.start, p.end)] = p
 
         added = [k for k in proposals if k not in existing]
         # Only pending proposals go away; a person's accept/reject decision is kept.
@@ -273,7 +273,7 @@ def _write_codings(project, codebook, path, docs, report, dry_run, include_inter
             raise _DryRun  # nothing to write: a re-run with the same codebook changes nothing
 
         ts = now()
-        texts = {d["id"]: d["text"] for d in docs}
+        texts = {d.id: d.text for d in docs}
         store.conn.executemany(
             "DELETE FROM codings WHERE id = ?", [(existing[k]["id"],) for k in removed])
         store.conn.executemany(
@@ -307,7 +307,7 @@ def _write_codings(project, codebook, path, docs, report, dry_run, include_inter
                   f"codebook {codebook.version}: +{report.added} -{report.removed} rule codings "
                   f"in {len(docs)} documents",
                   {"codebook": str(path), "version": codebook.version, "pipeline": pipeline.name,
-                   "documents": [d["name"] for d in docs], "include_interviewer": include_interviewer,
+                   "documents": [d.name for d in docs], "include_interviewer": include_interviewer,
                    "codes": changed})
 
 

@@ -45,8 +45,8 @@ def consensus_codings(project, coder="consensus"):
 
 
 def answer_span(project, doc, i):
-    t = project.store.documents.turns(project.store.documents.by_name(doc)["id"])[2 * i - 1]
-    return t["start"], t["end"]
+    t = project.store.documents.turns(project.store.documents.by_name(doc).id)[2 * i - 1]
+    return t.start, t.end
 
 
 def pending_keys(p):
@@ -277,7 +277,7 @@ def test_sentence_units(project, cli, tmp_path):
     code(project, "s", "apart", sentence="4.2", coder="B")
     _, p = start(project, ["A", "B"], consensus="Consensus 1")
     rows = consensus_codings(project, "Consensus 1")
-    assert [(r["path"], project.store.documents.by_name("s")["text"][r["start"]:r["end"]], r["unit"])
+    assert [(r["path"], project.store.documents.by_name("s").text[r["start"]:r["end"]], r["unit"])
             for r in rows] == [("same", "Mon père était mineur.", "sentence")]
     assert [(it.code, it.text, it.unit_kind) for it in p.pending] == [("apart", "Les jeunes partent.", "sentence")]
     res = cli("reconcile", "--coders", "A,B", "--as", "Consensus 1", input="k\n")

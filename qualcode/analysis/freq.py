@@ -242,7 +242,7 @@ def grouping(project: Project, by: str | None) -> Grouping:
     """Cases and documents grouped by the values of case attribute ``by`` (None: no groups)."""
     store = project.store
     cases = store.cases.all()
-    docs = {r["id"]: r["name"] for r in store.execute("SELECT id, name FROM documents ORDER BY name")}
+    docs = store.documents.names()
     doc_id = {name: i for i, name in docs.items()}
     if by is not None and not any(by in c["attributes"] for c in cases):
         known = sorted({a for c in cases for a in c["attributes"]})

@@ -32,9 +32,9 @@ def demo_cli(
         cases = {c["case"]: c for c in project.store.cases.all()}
         table = Table("document", "format", "turns", "words", "case", "group", box=None)
         for d in docs:
-            case = d["cases"][0] if d["cases"] else ""
+            case = d.cases[0] if d.cases else ""
             group = str(cases.get(case, {}).get("attributes", {}).get("group", ""))
-            table.add_row(d["name"], d["format"], str(d["turns"]), str(d["words"]), case, group)
+            table.add_row(d.name, d.format, str(d.turns), str(d.words), case, group)
         out.print(table)
         if result.cases:
             cr = result.cases
@@ -54,10 +54,10 @@ def demo_cli(
             if result.tables:
                 out.print(f"   {result.tables}  (tables: codes by group, co-occurrence, codes × cases)",
                           markup=False)
-        total = sum(d["words"] for d in docs)
+        total = sum(d.words for d in docs)
         out.print(f"Project ready: {len(docs)} documents, {total} words. Try:\n"
                   f"  cd {directory} && qualcode docs && qualcode codings --code identity && "
-                  f"qualcode explain {docs[0]['name'] if docs else 'DOC'} 2")
+                  f"qualcode explain {docs[0].name if docs else 'DOC'} 2")
 
 
 def freq_table(freq):

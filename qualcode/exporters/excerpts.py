@@ -28,7 +28,6 @@ import csv
 import difflib
 import random
 import re
-from bisect import bisect_right
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
@@ -43,6 +42,7 @@ from qualcode.exporters.typography import (
     fr_quote,
     fr_typography,
 )
+from qualcode.store.documents import Turn, turn_at
 
 if TYPE_CHECKING:
     from qualcode.project import Project
@@ -349,28 +349,21 @@ def _select_codes(store, code_filter: list[str] | None) -> list[tuple[int, str, 
     return out
 
 
-def _turns(store) -> dict[int, tuple[list[int], list[tuple]]]:
-    """document id -> (turn starts, [(idx, end, time_start, speaker, role, speaker case id)])."""
-    out: dict[int, tuple[list[int], list[tuple]]] = {}
-    for r in store.execute('SELECT t.document_id, t.idx, t.start, t."end", t.time_start, s.label, s.role,'
-                           " s.case_id FROM turns t LEFT JOIN speakers s ON s.id = t.speaker_id"
-                           " ORDER BY t.document_id, t.start"):
-        starts, info = out.setdefault(r["document_id"], ([], []))
-        starts.append(r["start"])
-        info.append((r["idx"], r["end"], r["time_start"], r["label"], r["role"], r["case_id"]))
-    return out
+def _turns(store) -> dict[int, tuple[list[Turn], list[int]]]:
+    """document id -> (its turns, their starts)."""
+    return {doc_id: (turns, [t.start for t in turns])
+            for doc_id, turns in store.documents.turns_by_document().items()}
 
 
-def _turn_of(turns, start: int) -> tuple:
+def _turn_of(turns: tuple[list[Turn], list[int]] | None, start: int) -> tuple:
     """(turn number, time, speaker, role, speaker's case id) of the turn holding ``start``."""
     if not turns:
         return None, None, None, None, None
-    starts, info = turns
-    i = bisect_right(starts, start) - 1
-    if i < 0 or start >= info[i][1]:
+    t = turn_at(turns[0], start, turns[1])
+    if t is None:
         return None, None, None, None, None
-    idx, _end, time, speaker, role, case_id = info[i]
-    return idx, time, speaker, role, case_id
+    # the role of a turn without a speaker is None here, not 'other'
+    return t.idx, t.time_start, t.speaker, t.role if t.speaker is not None else None, t.case_id
 
 
 def _codings(store, code_ids: list[int], statuses: tuple[str, ...], coders: list[str] | None) -> list:

@@ -84,10 +84,10 @@ def _document_groups(project: Project, attribute: str) -> dict[str, object]:
     out: dict[str, object] = {}
     known = False
     for case in project.store.cases.all():
-        if attribute in case["attributes"]:
+        if attribute in case.attributes:
             known = True
-        for doc in case["documents"]:
-            out.setdefault(doc, case["attributes"].get(attribute))
+        for doc in case.documents:
+            out.setdefault(doc, case.attributes.get(attribute))
     if not known:
         raise QualcodeError(f"no case has an attribute {attribute!r} (see 'qualcode cases')")
     return out

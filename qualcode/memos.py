@@ -48,7 +48,7 @@ def _resolve_target(project: Project, *, code=None, document=None, coding=None, 
         if cid is None:
             from qualcode.manual import _suggest
 
-            known = [r[0] for r in store.execute("SELECT name FROM cases ORDER BY name")]
+            known = list(store.cases.names().values())
             raise QualcodeError(f"no case named {value!r}{_suggest(str(value), known)} (see 'qualcode cases')")
         return kind, cid
     try:
@@ -68,8 +68,7 @@ def _describe(store, target_type: str, target_id: int | None) -> dict:
     elif target_type == "document":
         out["target"] = out["document"] = store.documents.names().get(target_id)
     elif target_type == "case":
-        r = store.execute("SELECT name FROM cases WHERE id = ?", (target_id,)).fetchone()
-        out["target"] = r[0] if r else None
+        out["target"] = store.cases.names().get(target_id)
     elif target_type == "code":
         r = store.execute("SELECT path FROM codes WHERE id = ?", (target_id,)).fetchone()
         out["target"] = out["code"] = r[0] if r else None

@@ -75,7 +75,7 @@ def test_savepoint_failure_keeps_outer_work(project):
             with store.transaction():
                 store.cases.id("P02", create=True)
                 raise KeyboardInterrupt
-    assert [c["case"] for c in store.cases.all()] == ["P01"]
+    assert [c.name for c in store.cases.all()] == ["P01"]
 
 
 def test_codings_enforce_offsets_and_foreign_keys(project):

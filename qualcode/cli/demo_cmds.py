@@ -29,11 +29,11 @@ def demo_cli(
         rep = result.imports
         out.print(f"1. import: {rep.imported} transcripts imported")
         docs = project.store.documents.all()
-        cases = {c["case"]: c for c in project.store.cases.all()}
+        cases = {c.name: c for c in project.store.cases.all()}
         table = Table("document", "format", "turns", "words", "case", "group", box=None)
         for d in docs:
             case = d.cases[0] if d.cases else ""
-            group = str(cases.get(case, {}).get("attributes", {}).get("group", ""))
+            group = str(cases[case].attributes.get("group", "")) if case in cases else ""
             table.add_row(d.name, d.format, str(d.turns), str(d.words), case, group)
         out.print(table)
         if result.cases:

@@ -42,6 +42,7 @@ from qualcode.exporters.typography import (
     fr_quote,
     fr_typography,
 )
+from qualcode.store.cases import Case
 from qualcode.store.documents import Turn, turn_at
 
 if TYPE_CHECKING:
@@ -241,18 +242,18 @@ def collect_excerpts(
         tree = _select_codes(store, code_filter)
         cases = store.cases.all()
         attribute = by
-        if by is not None and not any(by in c["attributes"] for c in cases):
-            names = sorted({a for c in cases for a in c["attributes"]})
+        if by is not None and not any(by in c.attributes for c in cases):
+            names = sorted({a for c in cases for a in c.attributes})
             raise QualcodeError(f"no case has an attribute {by!r}"
                                 + (f" (attributes: {', '.join(names)})" if names else " (see 'qualcode cases')"))
-        if by is None and any("group" in c["attributes"] for c in cases):
+        if by is None and any("group" in c.attributes for c in cases):
             attribute = "group"
-        case_ids = {r["id"]: r["name"] for r in store.execute("SELECT id, name FROM cases")}
-        case_info = {c["case"]: c for c in cases}
+        case_ids = {c.id: c.name for c in cases}
+        case_info = {c.name: c for c in cases}
         doc_cases: dict[str, list[str]] = {}
         for c in cases:
-            for d in c["documents"]:
-                doc_cases.setdefault(d, []).append(c["case"])
+            for d in c.documents:
+                doc_cases.setdefault(d, []).append(c.name)
         turns = _turns(store)
         rows = _codings(store, [t[0] for t in tree], statuses, coders)
 
@@ -283,8 +284,8 @@ def collect_excerpts(
     # and the values only excerpts have (none, or several cases')
     values_set = {ex.value for ex in merged.values()}
     if attribute:
-        values_set |= {_as_str(c["attributes"][attribute]) for c in cases
-                       if c["attributes"].get(attribute) is not None}
+        values_set |= {_as_str(c.attributes[attribute]) for c in cases
+                       if c.attributes.get(attribute) is not None}
     values = sorted(values_set, key=_value_order)
     sections = []
     for code_id, path, label, definition, depth in tree:
@@ -382,13 +383,15 @@ def _codings(store, code_ids: list[int], statuses: tuple[str, ...], coders: list
     return [r for r in rows if r["code_id"] in wanted]
 
 
-def _case_fields(names: list[str], info: dict, attribute: str | None) -> tuple[str | None, str | None, str | None]:
+def _case_fields(names: list[str], info: dict[str, Case],
+                 attribute: str | None) -> tuple[str | None, str | None, str | None]:
     if not names:
         return None, None, None
     names = sorted(set(names))
     pseudonyms, values = [], []
     for n in names:
-        attrs = info.get(n, {}).get("attributes", {})
+        case = info.get(n)
+        attrs = case.attributes if case is not None else {}
         p = next((attrs[a] for a in PSEUDONYM_ATTRIBUTES if attrs.get(a) not in (None, "")), None)
         if p is not None and str(p) not in pseudonyms:
             pseudonyms.append(str(p))

@@ -46,7 +46,9 @@ class Cases:
             return int(row[0])
         if not create:
             return None
-        return int(self.db.execute("INSERT INTO cases (name, created_at) VALUES (?,?)", (name, now())).lastrowid)
+        rowid = self.db.execute("INSERT INTO cases (name, created_at) VALUES (?,?)", (name, now())).lastrowid
+        assert rowid is not None  # set by every INSERT
+        return rowid
 
     def names(self) -> dict[int, str]:
         """Case id -> name, in name order."""

@@ -112,6 +112,12 @@ _TURN_SQL = """
 """
 
 
+def _rowid(rowid: int | None) -> int:
+    """The id of the row an INSERT just added (always set after one)."""
+    assert rowid is not None
+    return rowid
+
+
 def _turn(r: Any) -> Turn:
     return Turn(idx=r["idx"], speaker=r["speaker"], role=r["role"], start=r["start"], end=r["end"],
                 time_start=r["time_start"], time_end=r["time_end"], case_id=r["case_id"])
@@ -148,11 +154,14 @@ class Documents:
         sql = "SELECT * FROM documents"
         where: list[str] = []
         params: list[str | int] = []
-        for column, given in (("name", names), ("id", ids)):
-            if given is not None:
-                wanted = list(dict.fromkeys(given))
-                where.append(f"{column} IN ({placeholders(len(wanted))})")
-                params += wanted
+        if names is not None:
+            wanted_names = list(dict.fromkeys(names))
+            where.append(f"name IN ({placeholders(len(wanted_names))})")
+            params += wanted_names
+        if ids is not None:
+            wanted_ids = list(dict.fromkeys(ids))
+            where.append(f"id IN ({placeholders(len(wanted_ids))})")
+            params += wanted_ids
         if where:
             sql += " WHERE " + " AND ".join(where)
         return [_document(r) for r in self.db.execute(sql + " ORDER BY name", params)]
@@ -181,7 +190,7 @@ class Documents:
             (name, source_path, fmt, encoding, content_hash, text,
              json.dumps(meta, ensure_ascii=False), version, ts, ts),
         )
-        return int(cur.lastrowid)
+        return _rowid(cur.lastrowid)
 
     def delete(self, doc_id: int) -> None:
         self.db.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
@@ -249,7 +258,7 @@ class Documents:
         cur = self.db.execute(
             "INSERT INTO speakers (document_id, label, role) VALUES (?,?,?)", (doc_id, label, role)
         )
-        return int(cur.lastrowid)
+        return _rowid(cur.lastrowid)
 
     def speakers(self, doc_id: int) -> list[Speaker]:
         """The speakers of a document, in the order they were found."""

@@ -726,7 +726,7 @@ def run(args) -> dict:
             if computed:
                 raise SystemExit(f"{computed} documents were not in the cache")
             t0 = time.perf_counter()
-            roles = {d["id"]: [t["role"] for t in project.store.documents.turns(d["id"])] for d in docs}
+            roles = {d.id: [t.role for t in project.store.documents.turns(d.id)] for d in docs}
             t_roles = time.perf_counter() - t0
             t0 = time.perf_counter()
             cb = load_codebook(edited)
@@ -741,7 +741,7 @@ def run(args) -> dict:
             t0 = time.perf_counter()
             n_props = 0
             for d in docs:
-                n_props += len(apply(compiled, annotations[d["id"]], roles[d["id"]]))
+                n_props += len(apply(compiled, annotations[d.id], roles[d.id]))
             t_apply = time.perf_counter() - t0
             runs.append({"load_cache_s": t_load, "roles_s": t_roles, "parse_codebook_s": t_parse,
                          "compile_s": t_compile, "apply_s": t_apply,

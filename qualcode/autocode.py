@@ -26,6 +26,7 @@ from qualcode.errors import QualcodeError
 from qualcode.project import Project
 from qualcode.store import now
 from qualcode.store.codes import CodeSpec
+from qualcode.store.documents import Document
 
 
 @dataclass
@@ -65,17 +66,16 @@ class AutocodeReport:
         }
 
 
-def select_documents(project: Project, names: list[str] | None) -> list:
+def select_documents(project: Project, names: list[str] | None) -> list[Document]:
+    """The named documents in the order given (None or empty: all, in name order)."""
     store = project.store
     if not names:
-        return store.execute("SELECT id, name, text FROM documents ORDER BY name").fetchall()
-    rows = []
+        return store.documents.select()
+    found = {d.name: d for d in store.documents.select(names=names)}
     for name in names:
-        row = store.execute("SELECT id, name, text FROM documents WHERE name = ?", (name,)).fetchone()
-        if row is None:
+        if name not in found:
             raise QualcodeError(f"no document named {name!r} (see 'qualcode docs')")
-        rows.append(row)
-    return rows
+    return [found[name] for name in names]
 
 
 def load_annotations(project: Project, docs: list, pipeline, *, write: bool = True,
@@ -96,15 +96,15 @@ def load_annotations(project: Project, docs: list, pipeline, *, write: bool = Tr
     ready = on_ready if on_ready is not None else out.__setitem__
     missing = []
     for d in docs:
-        spans = [(t["start"], t["end"]) for t in store.documents.turns(d["id"])]
-        key = cache_key(d["text"], spans, pipeline)
-        data = store.annotations.get(d["id"], key)
+        spans = [(t.start, t.end) for t in store.documents.turns(d.id)]
+        key = cache_key(d.text, spans, pipeline)
+        data = store.annotations.get(d.id, key)
         if data is not None:
-            ready(d["id"], AnnotatedDoc.from_bytes(data, d["text"]))
+            ready(d.id, AnnotatedDoc.from_bytes(data, d.text))
         else:
             missing.append((d, spans, key))
     if missing:
-        computed = annotate_iter([(d["text"], spans) for d, spans, _ in missing], pipeline, progress=progress)
+        computed = annotate_iter([(d.text, spans) for d, spans, _ in missing], pipeline, progress=progress)
         # closing() stops the worker processes at once if on_ready or a write fails (else
         # the generator, kept alive by the traceback, would keep them running)
         with contextlib.closing(computed):
@@ -112,8 +112,8 @@ def load_annotations(project: Project, docs: list, pipeline, *, write: bool = Tr
                 d, _spans, key = missing[i]
                 if write:
                     # to_bytes(): the worker processes' bytes as they are when annotated in parallel
-                    store.annotations.put(d["id"], cache_key=key, pipeline=pipeline.name, data=ann.to_bytes())
-                ready(d["id"], ann)
+                    store.annotations.put(d.id, cache_key=key, pipeline=pipeline.name, data=ann.to_bytes())
+                ready(d.id, ann)
     return out, len(missing), len(docs) - len(missing)
 
 
@@ -204,7 +204,7 @@ def _write_codings(project, codebook, path, docs, report, dry_run, include_inter
         store.annotations.put_terms(term_key, analyses)  # drops analyses by another pipeline
         # Rules are applied to each document as soon as its annotation is ready, while the
         # worker processes annotate the next ones.
-        roles = {d["id"]: [t["role"] for t in store.documents.turns(d["id"])] for d in docs}
+        roles = {d.id: [t.role for t in store.documents.turns(d.id)] for d in docs}
         found: dict[int, list] = {}
 
         def code_document(doc_id: int, annotation) -> None:
@@ -220,14 +220,14 @@ def _write_codings(project, codebook, path, docs, report, dry_run, include_inter
             for r in store.execute(
                 'SELECT k.id, k.start, k."end", k.status, k.origin, k.codebook_version, c.path'
                 " FROM codings k JOIN codes c ON c.id = k.code_id WHERE k.coder = ? AND k.document_id = ?",
-                (RULES_CODER, d["id"]),
+                (RULES_CODER, d.id),
             ):
-                existing[(d["id"], r["path"], r["start"], r["end"])] = dict(r)
+                existing[(d.id, r["path"], r["start"], r["end"])] = dict(r)
 
         proposals: dict[tuple, object] = {}
         for d in docs:  # in document order, whatever the order they were coded in
-            for p in found[d["id"]]:
-                proposals[(d["id"], p.code_path, p.start, p.end)] = p
+            for p in found[d.id]:
+                proposals[(d.id, p.code_path, p.start, p.end)] = p
 
         added = [k for k in proposals if k not in existing]
         # Only pending proposals go away; a person's accept/reject decision is kept.
@@ -240,7 +240,7 @@ def _write_codings(project, codebook, path, docs, report, dry_run, include_inter
             raise _DryRun  # nothing to write: a re-run with the same codebook changes nothing
 
         ts = now()
-        texts = {d["id"]: d["text"] for d in docs}
+        texts = {d.id: d.text for d in docs}
         store.conn.executemany(
             "DELETE FROM codings WHERE id = ?", [(existing[k]["id"],) for k in removed])
         store.conn.executemany(
@@ -274,7 +274,7 @@ def _write_codings(project, codebook, path, docs, report, dry_run, include_inter
                   f"codebook {codebook.version}: +{report.added} -{report.removed} rule codings "
                   f"in {len(docs)} documents",
                   {"codebook": str(path), "version": codebook.version, "pipeline": pipeline.name,
-                   "documents": [d["name"] for d in docs], "include_interviewer": include_interviewer,
+                   "documents": [d.name for d in docs], "include_interviewer": include_interviewer,
                    "codes": changed})
 
 

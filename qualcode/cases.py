@@ -87,7 +87,7 @@ def import_cases(project: Project, path: str | Path) -> CasesReport:
     seen: dict[str, int] = {}
     store = project.store
     report = CasesReport()
-    names = {d["name"]: d["id"] for d in store.documents.all()}
+    names = {name: doc_id for doc_id, name in store.documents.names().items()}
     with store.transaction():
         for line, cells in rows:
             cells = list(cells) + [None] * (len(header) - len(cells))

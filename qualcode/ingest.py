@@ -159,7 +159,7 @@ def _import_one(project: Project, path: Path, fmt: str, options: ImportOptions,
                          path=str(path))
     digest = hashlib.sha256(data).hexdigest()
     existing = store.documents.by_name(name)
-    if existing is not None and existing["content_hash"] == digest:
+    if existing is not None and existing.content_hash == digest:
         batch_names[name] = str(path)
         return FileResult(str(path), "unchanged", name=name, reason="already imported, unchanged")
 
@@ -172,13 +172,13 @@ def _import_one(project: Project, path: Path, fmt: str, options: ImportOptions,
             raise InputError(
                 f"a different document named {name!r} is already in the project "
                 "(use --replace to replace it)", path=str(path))
-        n = store.codings.count_for_document(existing["id"])
+        n = store.codings.count_for_document(existing.id)
         if n:
             raise InputError(
                 f"document {name!r} has {n} codings; replacing a coded document is not supported yet",
                 path=str(path))
-        version = existing["version"] + 1
-        store.documents.delete(existing["id"])
+        version = existing.version + 1
+        store.documents.delete(existing.id)
         status = "replaced"
 
     doc_id = store.documents.insert(
@@ -217,20 +217,20 @@ def set_speaker_roles(project: Project, document: str, assignments: dict[str, st
     if doc is None:
         raise QualcodeError(f"no document named {document!r} (see 'qualcode docs')")
     with store.transaction():
-        speakers = store.documents.speakers(doc["id"])
-        by_label = {s["label"]: s for s in speakers}
-        by_fold = {label_form(s["label"]): s for s in speakers}
+        speakers = store.documents.speakers(doc.id)
+        by_label = {s.label: s for s in speakers}
+        by_fold = {label_form(s.label): s for s in speakers}
         changes = []
         for label, role in assignments.items():
             if role not in ROLES:
                 raise QualcodeError(f"unknown role {role!r} (choose from {', '.join(ROLES)})")
             sp = by_label.get(label) or by_fold.get(label_form(label))
             if sp is None:
-                known = ", ".join(s["label"] for s in speakers) or "none"
+                known = ", ".join(s.label for s in speakers) or "none"
                 raise QualcodeError(f"document {document!r} has no speaker {label!r} (speakers: {known})")
-            if sp["role"] != role:
-                store.documents.set_speaker_role(sp["id"], role)
-                changes.append({"speaker": sp["label"], "from": sp["role"], "to": role})
+            if sp.role != role:
+                store.documents.set_speaker_role(sp.id, role)
+                changes.append({"speaker": sp.label, "from": sp.role, "to": role})
         if changes:
             store.history.log(project.user, "speakers", "speakers",
                       f"{document}: " + ", ".join(f"{c['speaker']} -> {c['to']}" for c in changes),

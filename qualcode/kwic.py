@@ -56,10 +56,10 @@ def kwic(project: Project, term: str, *, lemma: bool = False, by: str | None = N
     groups = _document_groups(project, by) if by else {}
     lines = []
     for d in docs:
-        ann = annotations[d["id"]]
-        turns = store.documents.turns(d["id"])
-        roles = [t["role"] for t in turns]
-        text = d["text"]
+        ann = annotations[d.id]
+        turns = store.documents.turns(d.id)
+        roles = [t.role for t in turns]
+        text = d.text
         if compiled is not None:
             spans = [(m.start, m.end) for p in apply(compiled, ann, roles, include_interviewer=include_interviewer)
                      for m in p.matches]
@@ -67,14 +67,14 @@ def kwic(project: Project, term: str, *, lemma: bool = False, by: str | None = N
             spans = [(int(ann.start[a]), int(ann.end[b])) for a, b in _surface_matches(ann, words)]
         for start, end in sorted(set(spans)):
             t = turn_at(turns, start)
-            if t is None or (t["role"] == "interviewer" and not include_interviewer):
+            if t is None or (t.role == "interviewer" and not include_interviewer):
                 continue
-            turn = t["idx"]
-            left = " ".join(text[max(t["start"], start - width * 2):start].split())[-width:]
-            right = " ".join(text[end:min(t["end"], end + width * 2)].split())[:width]
-            lines.append({"document": d["name"], "turn": turn, "start": start, "end": end,
+            turn = t.idx
+            left = " ".join(text[max(t.start, start - width * 2):start].split())[-width:]
+            right = " ".join(text[end:min(t.end, end + width * 2)].split())[:width]
+            lines.append({"document": d.name, "turn": turn, "start": start, "end": end,
                           "left": left, "match": text[start:end], "right": right,
-                          "group": groups.get(d["name"]) if by else None})
+                          "group": groups.get(d.name) if by else None})
     if by:
         lines.sort(key=lambda x: (str(x["group"]), x["document"], x["start"]))
     return lines
@@ -85,10 +85,10 @@ def _document_groups(project: Project, attribute: str) -> dict[str, object]:
     out: dict[str, object] = {}
     known = False
     for case in project.store.cases.all():
-        if attribute in case["attributes"]:
+        if attribute in case.attributes:
             known = True
-        for doc in case["documents"]:
-            out.setdefault(doc, case["attributes"].get(attribute))
+        for doc in case.documents:
+            out.setdefault(doc, case.attributes.get(attribute))
     if not known:
         raise QualcodeError(f"no case has an attribute {attribute!r} (see 'qualcode cases')")
     return out

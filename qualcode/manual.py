@@ -28,6 +28,7 @@ from qualcode.coders import RULES_CODER
 from qualcode.errors import QualcodeError, UsageError
 from qualcode.project import Project
 from qualcode.store import now, turn_at
+from qualcode.store.documents import Document, Turn
 
 MANUAL_ORIGIN = "manual"
 
@@ -41,13 +42,13 @@ class Locus(NamedTuple):
 # --------------------------------------------------------------------------- lookups
 
 
-def get_document(project: Project, name: str):
-    """The documents row named ``name``, or an error with a did-you-mean suggestion."""
-    row = project.store.execute("SELECT id, name, text FROM documents WHERE name = ?", (name,)).fetchone()
-    if row is None:
-        known = [r[0] for r in project.store.execute("SELECT name FROM documents ORDER BY name")]
+def get_document(project: Project, name: str) -> Document:
+    """The document named ``name``, or an error with a did-you-mean suggestion."""
+    doc = project.store.documents.by_name(name)
+    if doc is None:
+        known = list(project.store.documents.names().values())
         raise QualcodeError(f"no document named {name!r}{_suggest(name, known)} (see 'qualcode docs')")
-    return row
+    return doc
 
 
 def _suggest(word: str, choices: list[str], n: int = 3) -> str:
@@ -149,15 +150,16 @@ def parse_span(value) -> tuple[int, int]:
     return int(m.group(1)), int(m.group(2))
 
 
-def _check_turn(doc, turns: list[dict], n: int) -> dict:
+def _check_turn(doc: Document, turns: list[Turn], n: int) -> Turn:
     if not turns:
-        raise QualcodeError(f"{doc['name']} has no turns")
+        raise QualcodeError(f"{doc.name} has no turns")
     if not 1 <= n <= len(turns):
-        raise QualcodeError(f"{doc['name']} has turns 1 to {len(turns)}, not {n}")
+        raise QualcodeError(f"{doc.name} has turns 1 to {len(turns)}, not {n}")
     return turns[n - 1]
 
 
-def _locate(project: Project, doc, *, turn=None, sentence=None, quote=None, span=None) -> list[tuple[Locus, str]]:
+def _locate(project: Project, doc: Document, *, turn=None, sentence=None, quote=None,
+            span=None) -> list[tuple[Locus, str]]:
     """(locus, human label) pairs; see :func:`locate`."""
     given = [name for name, v in (("--turn", turn), ("--sentence", sentence), ("--quote", quote),
                                   ("--span", span)) if v is not None]
@@ -165,20 +167,20 @@ def _locate(project: Project, doc, *, turn=None, sentence=None, quote=None, span
         raise UsageError("give exactly one of --turn, --sentence, --quote, --span"
                          + (f" (got {', '.join(given)})" if given else ""))
     store = project.store
-    text = doc["text"]
+    text = doc.text
     if turn is not None:
         first, last = parse_turns(turn)
-        turns = store.documents.turns(doc["id"])
+        turns = store.documents.turns(doc.id)
         _check_turn(doc, turns, first)
         _check_turn(doc, turns, last)
-        return [(Locus(t["start"], t["end"], "turn"), f"turn {t['idx']}") for t in turns[first - 1:last]]
+        return [(Locus(t.start, t.end, "turn"), f"turn {t.idx}") for t in turns[first - 1:last]]
     if sentence is not None:
         n, k = parse_sentence(sentence)
-        turns = store.documents.turns(doc["id"])
+        turns = store.documents.turns(doc.id)
         _check_turn(doc, turns, n)
         sentences = _sentences_of_turn(project, doc, n - 1)
         if not 1 <= k <= len(sentences):
-            raise QualcodeError(f"turn {n} of {doc['name']} has {len(sentences)} sentence"
+            raise QualcodeError(f"turn {n} of {doc.name} has {len(sentences)} sentence"
                                 f"{'s' * (len(sentences) != 1)}, not {k}")
         a, b = sentences[k - 1]
         return [(Locus(a, b, "sentence"), f"sentence {n}.{k}")]
@@ -189,11 +191,11 @@ def _locate(project: Project, doc, *, turn=None, sentence=None, quote=None, span
     if b < a:
         raise QualcodeError(f"span {a}:{b} ends before it starts")
     if not (0 <= a <= b <= len(text)):
-        raise QualcodeError(f"span {a}:{b} is outside {doc['name']} (offsets 0 to {len(text)})")
+        raise QualcodeError(f"span {a}:{b} is outside {doc.name} (offsets 0 to {len(text)})")
     if a == b:
         raise QualcodeError(f"span {a}:{b} is empty")
     if not text[a:b].strip():
-        raise QualcodeError(f"span {a}:{b} of {doc['name']} is only whitespace")
+        raise QualcodeError(f"span {a}:{b} of {doc.name} is only whitespace")
     return [(Locus(a, b, "span"), f"{a}:{b}")]
 
 
@@ -209,7 +211,7 @@ def locate(project: Project, document: str, *, turn=None, sentence=None, quote=N
     return [locus for locus, _ in _locate(project, doc, turn=turn, sentence=sentence, quote=quote, span=span)]
 
 
-def _sentences_of_turn(project: Project, doc, turn_index0: int) -> list[tuple[int, int]]:
+def _sentences_of_turn(project: Project, doc: Document, turn_index0: int) -> list[tuple[int, int]]:
     """(start, end) of the sentences of a turn, from the annotation cache (computed and cached
     if missing or stale)."""
     from qualcode.autocode import load_annotations
@@ -218,7 +220,7 @@ def _sentences_of_turn(project: Project, doc, turn_index0: int) -> list[tuple[in
     pipeline = load_pipeline(project.language)
     with project.store.transaction():  # caching the annotation is a write: keep it atomic
         annotations, _, _ = load_annotations(project, [doc], pipeline)
-    ann = annotations[doc["id"]]
+    ann = annotations[doc.id]
     return [(a, b) for t, a, b in ann.sentences() if t == turn_index0]
 
 
@@ -280,12 +282,12 @@ def _context(text: str, a: int, b: int, width: int = 30) -> str:
         ("…" if b + width < len(text) else "")
 
 
-def _turn_of(turns: list[dict], offset: int) -> int | None:
+def _turn_of(turns: list[Turn], offset: int) -> int | None:
     turn = turn_at(turns, offset)
-    return turn["idx"] if turn else None
+    return turn.idx if turn else None
 
 
-def _close_candidates(text: str, turns: list[dict], quote: str, n: int = 3) -> list[tuple[int, int, float]]:
+def _close_candidates(text: str, turns: list[Turn], quote: str, n: int = 3) -> list[tuple[int, int, float]]:
     """Passages of the turns that look like ``quote``: (start, end, ratio), best first."""
     target = _one_line(quote).casefold()
     size = len(target.split())
@@ -296,8 +298,8 @@ def _close_candidates(text: str, turns: list[dict], quote: str, n: int = 3) -> l
     matcher.set_seq2(target)
     sizes = sorted({max(1, size - 1), size, size + 1})
     for t in turns:
-        words = [(m.start() + t["start"], m.end() + t["start"])
-                 for m in re.finditer(r"\S+", text[t["start"]:t["end"]])]
+        words = [(m.start() + t.start, m.end() + t.start)
+                 for m in re.finditer(r"\S+", text[t.start:t.end])]
         for w in sizes:
             for i in range(0, max(0, len(words) - w) + 1):
                 a, b = words[i][0], words[min(i + w, len(words)) - 1][1]
@@ -322,33 +324,33 @@ def _close_candidates(text: str, turns: list[dict], quote: str, n: int = 3) -> l
     return out
 
 
-def find_quote(project: Project, doc, quote: str) -> tuple[int, int]:
+def find_quote(project: Project, doc: Document, quote: str) -> tuple[int, int]:
     """The unique (start, end) of ``quote`` in the document, or a clear error listing the
     candidates (ambiguous) or the closest passages (missing)."""
     if not quote or not quote.strip():
         raise UsageError("--quote is empty")
-    text = doc["text"]
+    text = doc.text
     found = quote_matches(text, quote)
     if len(found) == 1:
         return found[0]
-    turns = project.store.documents.turns(doc["id"])
+    turns = project.store.documents.turns(doc.id)
     if not found:
         close = _close_candidates(text, turns, quote)
         hint = ""
         if close:
             hint = "; closest: " + "; ".join(
                 f"turn {_turn_of(turns, a)} [{a}:{b}] «{_one_line(text[a:b])}»" for a, b, _ in close)
-        raise QualcodeError(f"quote {quote!r} not found in {doc['name']}{hint}")
+        raise QualcodeError(f"quote {quote!r} not found in {doc.name}{hint}")
     listed = "; ".join(f"turn {_turn_of(turns, a) or '-'} [{a}:{b}] {_context(text, a, b)}" for a, b in found[:10])
     more = f"; and {len(found) - 10} more" if len(found) > 10 else ""
-    raise QualcodeError(f"quote {quote!r} is ambiguous: {len(found)} matches in {doc['name']}: {listed}{more}; "
+    raise QualcodeError(f"quote {quote!r} is ambiguous: {len(found)} matches in {doc.name}: {listed}{more}; "
                         f"quote more words or pass --span START:END")
 
 
 # --------------------------------------------------------------------------- code / uncode
 
 
-def _coding_row(store, coding_id: int, turns: list[dict]) -> dict:
+def _coding_row(store, coding_id: int, turns: list[Turn]) -> dict:
     r = store.execute(
         'SELECT k.id, d.name AS document, k.start, k."end", c.path AS code, k.coder, k.origin, k.status,'
         " k.text, k.unit, k.memo FROM codings k JOIN documents d ON d.id = k.document_id"
@@ -381,28 +383,28 @@ def code(project: Project, document: str, code_path: str, *, turn=None, sentence
         code_path = code_path.strip().strip("/")
         code_id = resolve_code(project, code_path)
         loci = _locate(project, doc, turn=turn, sentence=sentence, quote=quote, span=span)
-        text = doc["text"]
+        text = doc.text
         ts = now()
         ids = []
         for locus, label in loci:
             dup = store.execute(
                 'SELECT id FROM codings WHERE document_id = ? AND code_id = ? AND coder = ? AND start = ?'
-                ' AND "end" = ?', (doc["id"], code_id, coder, locus.start, locus.end)).fetchone()
+                ' AND "end" = ?', (doc.id, code_id, coder, locus.start, locus.end)).fetchone()
             if dup is not None:
-                raise QualcodeError(f"already coded: {label} of {doc['name']} is already coded {code_path} "
+                raise QualcodeError(f"already coded: {label} of {doc.name} is already coded {code_path} "
                                     f"by {coder} (coding {dup[0]}); nothing was changed")
             cur = store.execute(
                 'INSERT INTO codings (document_id, code_id, start, "end", text, unit, coder, origin, status,'
                 " codebook_version, memo, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,'accepted',NULL,?,?,?)",
-                (doc["id"], code_id, locus.start, locus.end, text[locus.start:locus.end], locus.unit, coder,
+                (doc.id, code_id, locus.start, locus.end, text[locus.start:locus.end], locus.unit, coder,
                  MANUAL_ORIGIN, memo, ts, ts))
             ids.append((int(cur.lastrowid), label))
-        turns = store.documents.turns(doc["id"])
+        turns = store.documents.turns(doc.id)
         rows = [_coding_row(store, i, turns) | {"label": label} for i, label in ids]
         store.history.log(project.user, "code", "code",
-                  f"coded {len(rows)} span{'s' * (len(rows) != 1)} of {doc['name']} with {code_path} "
+                  f"coded {len(rows)} span{'s' * (len(rows) != 1)} of {doc.name} with {code_path} "
                   f"(coder {coder})",
-                  {"document": doc["name"], "code": code_path, "coder": coder, "memo": memo,
+                  {"document": doc.name, "code": code_path, "coder": coder, "memo": memo,
                    "codings": [{"id": r["id"], "start": r["start"], "end": r["end"], "unit": r["unit"],
                                 "label": r["label"]} for r in rows]})
     return rows
@@ -423,23 +425,23 @@ def uncode(project: Project, document: str, code_path: str, *, turn=None, senten
         code_path = code_path.strip().strip("/")
         code_id = resolve_code(project, code_path, allow_retired=True, sync=False)
         loci = _locate(project, doc, turn=turn, sentence=sentence, quote=quote, span=span)
-        turns = store.documents.turns(doc["id"])
+        turns = store.documents.turns(doc.id)
         removed, missing, others = [], [], set()
         for locus, label in loci:
             hits = store.execute(
                 'SELECT id FROM codings WHERE document_id = ? AND code_id = ? AND coder = ? AND start = ?'
-                ' AND "end" = ?', (doc["id"], code_id, coder, locus.start, locus.end)).fetchall()
+                ' AND "end" = ?', (doc.id, code_id, coder, locus.start, locus.end)).fetchall()
             if not hits:
                 missing.append(label)
                 others.update(r[0] for r in store.execute(
                     'SELECT DISTINCT coder FROM codings WHERE document_id = ? AND code_id = ? AND start = ?'
-                    ' AND "end" = ?', (doc["id"], code_id, locus.start, locus.end)))
+                    ' AND "end" = ?', (doc.id, code_id, locus.start, locus.end)))
             for (cid,) in hits:
                 removed.append(_coding_row(store, cid, turns) | {"label": label})
         if not removed:
             where = ", ".join(missing)
             hint = f" (coded there by {', '.join(sorted(others))}: pass --coder NAME)" if others else ""
-            raise QualcodeError(f"no coding of {code_path} by {coder} on {where} of {doc['name']}{hint}")
+            raise QualcodeError(f"no coding of {code_path} by {coder} on {where} of {doc.name}{hint}")
         ids = [r["id"] for r in removed]
         marks = ",".join("?" * len(ids))
         memos = [{"id": m.id, "target_id": m.target_id, "text": m.text, "author": m.author,
@@ -448,8 +450,8 @@ def uncode(project: Project, document: str, code_path: str, *, turn=None, senten
         store.execute(f"DELETE FROM codings WHERE id IN ({marks})", ids)
         store.history.log(project.user, "uncode", "uncode",
                   f"removed {len(removed)} coding{'s' * (len(removed) != 1)} of {code_path} by {coder} "
-                  f"from {doc['name']}",
-                  {"document": doc["name"], "code": code_path, "coder": coder, "not_found": missing,
+                  f"from {doc.name}",
+                  {"document": doc.name, "code": code_path, "coder": coder, "not_found": missing,
                    "codings": [{k: r[k] for k in ("id", "start", "end", "unit", "origin", "status", "memo",
                                                   "label")} for r in removed],
                    "deleted_memos": memos})
@@ -505,7 +507,7 @@ def code_colors(project: Project) -> dict[str, str]:
     return out
 
 
-def turn_codes(project: Project, doc_id: int, turns: list[dict], *, coders: list[str] | None = None,
+def turn_codes(project: Project, doc_id: int, turns: list[Turn], *, coders: list[str] | None = None,
                include_rejected: bool = False) -> list[list[dict]]:
     """For each turn (in the order given), the codings overlapping it:
     ``{"id", "code", "coder", "status", "start", "end"}`` in text order. Rejected codings only
@@ -519,16 +521,16 @@ def turn_codes(project: Project, doc_id: int, turns: list[dict], *, coders: list
         sql += f" AND k.coder IN ({','.join('?' * len(coders))})"
         params += list(coders)
     rows = project.store.execute(sql + ' ORDER BY k.start, k."end", c.path, k.coder', params).fetchall()
-    order = sorted(range(len(turns)), key=lambda i: turns[i]["start"])
-    starts = [turns[i]["start"] for i in order]
+    order = sorted(range(len(turns)), key=lambda i: turns[i].start)
+    starts = [turns[i].start for i in order]
     out: list[list[dict]] = [[] for _ in turns]
     for r in rows:
         entry = {"id": r["id"], "code": r["code"], "coder": r["coder"], "status": r["status"],
                  "start": r["start"], "end": r["end"]}
         j = max(0, bisect_right(starts, r["start"]) - 1)
-        while j < len(order) and turns[order[j]]["start"] < r["end"]:
+        while j < len(order) and turns[order[j]].start < r["end"]:
             t = turns[order[j]]
-            if r["start"] < t["end"] and t["start"] < r["end"]:
+            if r["start"] < t.end and t.start < r["end"]:
                 out[order[j]].append(entry)
             j += 1
     return out

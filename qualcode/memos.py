@@ -42,13 +42,13 @@ def _resolve_target(project: Project, *, code=None, document=None, coding=None, 
     if kind == "document":
         from qualcode.manual import get_document
 
-        return kind, int(get_document(project, str(value))["id"])
+        return kind, get_document(project, str(value)).id
     if kind == "case":
         cid = store.cases.id(str(value))
         if cid is None:
             from qualcode.manual import _suggest
 
-            known = [r[0] for r in store.execute("SELECT name FROM cases ORDER BY name")]
+            known = list(store.cases.names().values())
             raise QualcodeError(f"no case named {value!r}{_suggest(str(value), known)} (see 'qualcode cases')")
         return kind, cid
     try:
@@ -66,11 +66,9 @@ def _describe(store, target_type: str, target_id: int | None) -> dict:
     if target_type == "project":
         out["target"] = "project"
     elif target_type == "document":
-        r = store.execute("SELECT name FROM documents WHERE id = ?", (target_id,)).fetchone()
-        out["target"] = out["document"] = r[0] if r else None
+        out["target"] = out["document"] = store.documents.names().get(target_id)
     elif target_type == "case":
-        r = store.execute("SELECT name FROM cases WHERE id = ?", (target_id,)).fetchone()
-        out["target"] = r[0] if r else None
+        out["target"] = store.cases.names().get(target_id)
     elif target_type == "code":
         code = store.codes.get(target_id) if target_id is not None else None
         out["target"] = out["code"] = code.path if code else None

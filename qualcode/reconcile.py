@@ -208,12 +208,12 @@ def compare(project: Project, coders: Sequence[str], *, code: str | None = None,
     nodes = active_codes(project, code)
     paths = [n["path"] for n in nodes]
     store = project.store
-    doc_ids = [d["id"] for d in docs]
+    doc_ids = [d.id for d in docs]
     seen = {c: set(doc_ids) if all_seen else coder_documents(project, c, doc_ids) for c in coders}
-    compared = [d for d in docs if all(d["id"] in seen[c] for c in coders)]
-    skipped = {d["name"]: [c for c in coders if d["id"] not in seen[c]] for d in docs
-               if not all(d["id"] in seen[c] for c in coders)}
-    ids = [d["id"] for d in compared]
+    compared = [d for d in docs if all(d.id in seen[c] for c in coders)]
+    skipped = {d.name: [c for c in coders if d.id not in seen[c]] for d in docs
+               if not all(d.id in seen[c] for c in coders)}
+    ids = [d.id for d in compared]
     units = project_units(project, unit, ids, include_interviewer) if ids else []
     index = _UnitIndex(units)
     wanted = set(paths)
@@ -227,12 +227,12 @@ def compare(project: Project, coders: Sequence[str], *, code: str | None = None,
                     marks[(i, k.path)][c].append(k)
     speakers = {}
     for d in compared:
-        for t in store.documents.turns(d["id"]):
-            speakers[(d["id"], t["idx"])] = t["speaker"]
+        for t in store.documents.turns(d.id):
+            speakers[(d.id, t.idx)] = t.speaker
     return Comparison(list(coders), unit, units, paths, {n["path"]: n["label"] for n in nodes},
-                      {d["id"]: d["name"] for d in compared}, skipped,
+                      {d.id: d.name for d in compared}, skipped,
                       {k: dict(v) for k, v in marks.items()}, {k: dict(v) for k, v in on_unit.items()},
-                      {d["id"]: d["text"] for d in compared}, speakers)
+                      {d.id: d.text for d in compared}, speakers)
 
 
 def disagreements(project: Project, coders: Sequence[str], **options: Any) -> tuple[list[Disagreement], Comparison]:
@@ -344,7 +344,7 @@ def _code_id(project: Project, path: str) -> int:
 def _insert(project: Project, doc_id: int, path: str, start: int, end: int, unit: str, coder: str,
             origin: str, status: str, memo: str | None = None) -> int:
     store = project.store
-    text = store.execute("SELECT text FROM documents WHERE id = ?", (doc_id,)).fetchone()[0]
+    text = store.documents.text(doc_id)
     ts = now()
     cur = store.execute(
         'INSERT INTO codings (document_id, code_id, start, "end", text, unit, coder, origin, status,'
@@ -507,7 +507,7 @@ def import_decisions(project: Project, p: Plan, path: str | Path, *, dry_run: bo
     cmp = p.comparison
     disagree_keys = {(cmp.names[cmp.units[i].document_id], cmp.units[i].start, cmp.units[i].end, path_)
                      for (i, path_) in cmp.marks if cmp.state((i, path_)) == "disagreement"}
-    docs = {r[0] for r in project.store.execute("SELECT name FROM documents")}
+    docs = set(project.store.documents.names().values())
     codes = set(project.store.codes.paths())
     report = ImportReport(where, dry_run=dry_run)
     problems: list[str] = []

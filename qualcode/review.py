@@ -268,8 +268,8 @@ class Highlighter:
         if item.document_id not in self._annotations:
             doc = select_documents(self.project, [item.document])[0]
             anns, _, _ = load_annotations(self.project, [doc], self._pipeline, write=False)
-            self._annotations[item.document_id] = anns[doc["id"]]
-        roles = [t["role"] for t in store.documents.turns(item.document_id)]
+            self._annotations[item.document_id] = anns[doc.id]
+        roles = [t.role for t in store.documents.turns(item.document_id)]
         ex = explain(self._compiled, self._annotations[item.document_id], item.turn - 1, roles,
                      include_interviewer=True)
         return sorted({(m.start, m.end) for h in ex.hits
@@ -281,14 +281,14 @@ def context(project: Project, coding: ReviewItem | int, *, highlighter: Highligh
     """The unit, its turn, the previous and next turns, the matched words and the code."""
     item = coding if isinstance(coding, ReviewItem) else get_item(project, coding)
     store = project.store
-    text = store.execute("SELECT text FROM documents WHERE id = ?", (item.document_id,)).fetchone()[0]
+    text = store.documents.text(item.document_id)
     turns = store.documents.turns(item.document_id)
 
     def turn_text(i: int) -> TurnText | None:
         if not 0 <= i < len(turns):
             return None
         t = turns[i]
-        return TurnText(t["idx"], t["speaker"], t["role"], t["start"], t["end"], text[t["start"]:t["end"]])
+        return TurnText(t.idx, t.speaker, t.role, t.start, t.end, text[t.start:t.end])
 
     turn = prev = nxt = None
     if item.turn is not None:
@@ -420,7 +420,7 @@ def decide(project: Project, coding_id: int, action: str, *, to_code: str | None
             (item.document_id, code_id, user, item.start, item.end)).fetchone()
         created = None
         if existing is None:
-            doc_text = store.execute("SELECT text FROM documents WHERE id = ?", (item.document_id,)).fetchone()[0]
+            doc_text = store.documents.text(item.document_id)
             created = int(store.execute(
                 'INSERT INTO codings (document_id, code_id, start, "end", text, unit, coder, origin, status,'
                 " created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,'accepted',?,?)",
@@ -484,10 +484,8 @@ def undo(project: Project, user: str | None = None) -> Decision | None:
             if code is None:
                 raise QualcodeError(f"cannot undo: code {row.from_code!r} no longer exists")
             store.execute("UPDATE codings SET code_id = ?, updated_at = ? WHERE id = ?", (code.id, ts, cid))
-            hist = store.execute(
-                "SELECT details FROM history WHERE operation = 'review-assign'"
-                " AND json_extract(details, '$.review_log_id') = ? ORDER BY id DESC LIMIT 1", (row.id,)).fetchone()
-            details = json.loads(hist[0]) if hist else {}
+            hist = store.history.latest("review-assign", detail="review_log_id", value=row.id)
+            details = hist.details if hist else {}
             store.review.enqueue([cid], reason=details.get("reason", f"undo of assign to {row.to_code}"),
                                  choices=details.get("choices", [row.to_code]),
                                  created_at=details.get("queued_at", ts), replace=False)
@@ -524,7 +522,7 @@ def _export_rows(project: Project, items: list[ReviewItem]) -> list[dict]:
         if it.document_id not in speakers:
             speakers[it.document_id] = project.store.documents.turns(it.document_id)
         turns = speakers[it.document_id]
-        speaker = turns[it.turn - 1]["speaker"] if it.turn else None
+        speaker = turns[it.turn - 1].speaker if it.turn else None
         rows.append({"id": it.coding_id, "document": it.document, "turn": it.turn, "speaker": speaker or "",
                      "code": it.code, "label": it.code_label, "text": it.text, "origin": it.origin,
                      "decision": "", "note": ""})

@@ -303,11 +303,11 @@ def test_three_coders_and_a_document_one_did_not_code(project, cli, tmp_path):
 def test_unit_level_and_character_level_differ(project, cli, tmp_path):
     setup_project(project, cli, tmp_path, {"long": interview(2, length=100)})
     doc = project.store.documents.by_name("long")
-    turns = project.store.documents.turns(doc["id"])
+    turns = project.store.documents.turns(doc.id)
     t2, t4 = turns[1], turns[3]
-    assert (t2["end"] - t2["start"], t4["end"] - t4["start"]) == (100, 100)
+    assert (t2.end - t2.start, t4.end - t4.start) == (100, 100)
     code(project, "long", "yes", turn=2, coder="A")  # all 100 characters of answer 1
-    code(project, "long", "yes", span=(t2["start"] + 20, t2["start"] + 30), coder="B")  # 10 of them
+    code(project, "long", "yes", span=(t2.start + 20, t2.start + 30), coder="B")  # 10 of them
     code(project, "long", "same", turn=4, coder="B")  # B codes something else in answer 2
     # Turn units: both coded answer 1, neither answer 2 -> perfect agreement, kappa = alpha = 1.
     unit = row(agreement(project, ["A", "B"], unit="turn", code="yes"), "yes")

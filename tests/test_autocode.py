@@ -95,11 +95,11 @@ def test_edited_codebook_replaces_rule_codings_but_not_manual_ones(coded, projec
     store = project.store
     doc = store.documents.by_name("caron")
     code_id = store.execute("SELECT id FROM codes WHERE path = 'identity/mining_memory'").fetchone()[0]
-    start = doc["text"].index("Les jeunes partent")
+    start = doc.text.index("Les jeunes partent")
     with store.transaction():
         store.execute('INSERT INTO codings (document_id, code_id, start, "end", text, coder, origin,'
                       " status, created_at, updated_at) VALUES (?,?,?,?,?, 'camille', 'manual', 'accepted', '', '')",
-                      (doc["id"], code_id, start, start + 18, doc["text"][start:start + 18]))
+                      (doc.id, code_id, start, start + 18, doc.text[start:start + 18]))
     edited = CODEBOOK.replace("terms: [fosse, mineur, \"gueule noire\"]", "terms: [fosse, \"gueule noire\"]")
     path = write(project.root / "codebooks" / "test.yaml", edited)
 

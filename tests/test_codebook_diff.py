@@ -347,7 +347,7 @@ def effect_codes(data):
 
 
 def test_effect_on_coding_by_hand(coded_v1, project):
-    text = project.store.documents.by_name("caron")["text"]
+    text = project.store.documents.by_name("caron").text
     stored_v1 = rule_units(project)
     # Clear the annotation cache: the diff must annotate in memory and cache nothing.
     with project.store.transaction():

@@ -105,14 +105,14 @@ def coded(cli, project, tmp_path):
                      ("heritage", "Le classement Unesco, c'est bien.")}
     store = project.store
     doc_a = store.documents.by_name("doc_a")
-    start = doc_a["text"].index("Mon père")
+    start = doc_a.text.index("Mon père")
     end = start + len("Mon père était mineur.")
     with store.transaction():
         store.execute("UPDATE codings SET status = 'rejected' WHERE text = 'Quelle fierté !'")
         store.execute('INSERT INTO codings (document_id, code_id, start, "end", text, coder, origin, status,'
                       " created_at, updated_at) SELECT ?, id, ?, ?, ?, 'camille', 'manual', 'accepted', '', ''"
                       " FROM codes WHERE path = 'identity/mining_memory'",
-                      (doc_a["id"], start, end, doc_a["text"][start:end]))
+                      (doc_a.id, start, end, doc_a.text[start:end]))
     assert_offsets_sacred(project)
     return cli
 

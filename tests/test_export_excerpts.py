@@ -89,7 +89,7 @@ def add_coding(project: Project, document: str, code: str, snippet: str, *, code
                status: str = "proposed", unit: str = "sentence") -> None:
     store = project.store
     doc = store.documents.by_name(document)
-    start = doc["text"].index(snippet)
+    start = doc.text.index(snippet)
     end = start + len(snippet)
     code_id = store.execute("SELECT id FROM codes WHERE path = ?", (code,)).fetchone()[0]
     ts = now()
@@ -97,7 +97,7 @@ def add_coding(project: Project, document: str, code: str, snippet: str, *, code
         store.execute(
             'INSERT INTO codings (document_id, code_id, start, "end", text, unit, coder, origin, status,'
             " codebook_version, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-            (doc["id"], code_id, start, end, doc["text"][start:end], unit, coder,
+            (doc.id, code_id, start, end, doc.text[start:end], unit, coder,
              "manual" if coder != "rules" else f"{code} terms[0]", status, None, ts, ts))
 
 
@@ -170,7 +170,7 @@ def test_collect_follows_the_tree_and_merges_coders(proj):
         ("heritage", ["Le bassin minier, c'est l'Unesco maintenant."])]
     for code in data.codes:
         for ex in code.excerpts:
-            assert proj.store.documents.by_name(ex.document)["text"][ex.start:ex.end] == ex.text
+            assert proj.store.documents.by_name(ex.document).text[ex.start:ex.end] == ex.text
     assert_offsets_sacred(proj)
 
 

@@ -48,7 +48,7 @@ def test_import_txt_and_show_json(cli, project, tmp_path):
     assert set(turns[0]) == {"index", "speaker", "role", "start", "end", "time_start", "time_end", "text",
                              "codes"}
     # offsets index the stored text
-    text = project.store.documents.by_name("entretien_01")["text"]
+    text = project.store.documents.by_name("entretien_01").text
     for t in turns:
         assert text[t["start"]:t["end"]] == t["text"]
 
@@ -75,7 +75,7 @@ def test_changed_file_needs_replace(cli, project, tmp_path):
     res = cli("import", f, "--replace")
     assert res.exit_code == 0, res.output
     doc = project.store.documents.by_name("e")
-    assert doc["version"] == 2
+    assert doc.version == 2
     assert docs_json(cli)["e"]["turns"] == 5
 
 
@@ -89,7 +89,7 @@ def test_replace_refused_when_document_has_codings(cli, project, tmp_path):
                              " VALUES ('identity', 'Identité', '', '')").lastrowid
         store.execute("INSERT INTO codings (document_id, code_id, start, \"end\", text, coder, origin,"
                       " created_at, updated_at) VALUES (?,?,0,5,?, 'me', 'manual', '', '')",
-                      (doc["id"], code, doc["text"][:5]))
+                      (doc.id, code, doc.text[:5]))
     write(f, INTERVIEW + "Enquêtrice : Merci.\n")
     before = snapshot(project)
     res = cli("import", f, "--replace")

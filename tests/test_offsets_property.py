@@ -94,7 +94,7 @@ def test_offsets_survive_every_operation(docs, unit, terms):
             cb.write_text(CODEBOOK.format(unit=unit, terms=", ".join(f'"{t}"' for t in terms)), encoding="utf-8")
             autocode(project)
             check(project)
-            labels = [s["label"] for s in project.store.documents.speakers(project.store.documents.by_name("doc0")["id"])]
+            labels = [s.label for s in project.store.documents.speakers(project.store.documents.by_name("doc0").id)]
             if "Enquêtrice" in labels:
                 set_speaker_roles(project, "doc0", {"Enquêtrice": "participant"})
             autocode(project, include_interviewer=True)

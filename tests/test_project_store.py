@@ -75,7 +75,7 @@ def test_savepoint_failure_keeps_outer_work(project):
             with store.transaction():
                 store.cases.id("P02", create=True)
                 raise KeyboardInterrupt
-    assert [c["case"] for c in store.cases.all()] == ["P01"]
+    assert [c.name for c in store.cases.all()] == ["P01"]
 
 
 def test_codings_enforce_offsets_and_foreign_keys(project):
@@ -114,9 +114,11 @@ def test_migrations_upgrade_an_old_database(tmp_path):
 
 def test_turn_at_finds_the_turn_holding_an_offset():
     from qualcode.store import turn_at
+    from qualcode.store.documents import Turn
 
     # "E: Bonjour.\nM: Oui.": turn 1 = [3, 11), label "M: " = [12, 15), turn 2 = [15, 19)
-    turns = [{"idx": 1, "start": 3, "end": 11}, {"idx": 2, "start": 15, "end": 19}]
-    assert [(o, (turn_at(turns, o) or {}).get("idx")) for o in (0, 3, 10, 11, 13, 15, 18, 19)] == [
+    turns = [Turn(idx=1, speaker="E", role="interviewer", start=3, end=11, time_start=None, time_end=None),
+             Turn(idx=2, speaker="M", role="participant", start=15, end=19, time_start=None, time_end=None)]
+    assert [(o, t.idx if (t := turn_at(turns, o)) else None) for o in (0, 3, 10, 11, 13, 15, 18, 19)] == [
         (0, None), (3, 1), (10, 1), (11, None), (13, None), (15, 2), (18, 2), (19, None)]
     assert turn_at([], 5) is None

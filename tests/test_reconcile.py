@@ -45,8 +45,8 @@ def consensus_codings(project, coder="consensus"):
 
 
 def answer_span(project, doc, i):
-    t = project.store.documents.turns(project.store.documents.by_name(doc)["id"])[2 * i - 1]
-    return t["start"], t["end"]
+    t = project.store.documents.turns(project.store.documents.by_name(doc).id)[2 * i - 1]
+    return t.start, t.end
 
 
 def pending_keys(p):
@@ -98,7 +98,7 @@ def test_agreed_units_go_in_automatically_once(pair, cli):
         ("same", answer_span(pair, "ten", i), "turn", "reconcile:agreed", "accepted") for i in (1, 5, 7)]
     assert all(r["name"] == "ten" for r in rows)  # 'other' (not coded by B) is left out
     history = pair.store.history.entries("reconcile")
-    assert len(history) == 1 and history[0]["details"]["added"] == 3
+    assert len(history) == 1 and history[0].details["added"] == 3
     assert_offsets_sacred(pair)
     # again: nothing new, no new history row
     report, p = start(pair, ["A", "B"], **OPTS)
@@ -118,7 +118,7 @@ def test_interactive_session_saves_each_decision_and_resumes(pair, cli):
     dropped = rows[("apart", answer_span(pair, "ten", 2)[0])]
     assert (kept["origin"], kept["status"], kept["unit"]) == ("reconcile:kept", "accepted", "turn")
     assert (dropped["origin"], dropped["status"]) == ("reconcile:dropped", "rejected")
-    details = pair.store.history.entries("reconcile-session")[-1]["details"]
+    details = pair.store.history.entries("reconcile-session")[-1].details
     assert {k: details[k] for k in ("kept", "dropped", "skipped", "left")} == \
         {"kept": 1, "dropped": 1, "skipped": 1, "left": 5}
     assert_offsets_sacred(pair)
@@ -175,7 +175,7 @@ def test_csv_round_trip(pair, cli, tmp_path):
     assert got[("silent", answer_span(pair, "ten", 6)[0])] == ("reconcile:dropped", "rejected")
     memo = pair.store.execute("SELECT text FROM memos WHERE target_type = 'coding'").fetchall()
     assert [m[0] for m in memo] == ["clearly about it"]
-    assert pair.store.history.entries("reconcile-import")[-1]["details"]["kept"] == 2
+    assert pair.store.history.entries("reconcile-import")[-1].details["kept"] == 2
     assert pending_keys(plan(pair, ["A", "B"], **OPTS)) == [PENDING[i] for i in (2, 4, 5)]
     # importing the same sheet again changes nothing
     res = cli("reconcile", "--coders", "A,B", "--unit", "turn", "--import", sheet)
@@ -263,7 +263,7 @@ def test_span_rule_and_stale_automatic_codings(pair, cli):
     code(pair, "ten", "same", turn=10, coder="B")
     report, p = start(pair, ["A", "B"], **OPTS)
     assert (report.added, report.removed) == (0, 0)
-    assert pair.store.history.entries("reconcile")[-1]["details"]["removed"] == 1
+    assert pair.store.history.entries("reconcile")[-1].details["removed"] == 1
     assert_offsets_sacred(pair)
 
 
@@ -277,7 +277,7 @@ def test_sentence_units(project, cli, tmp_path):
     code(project, "s", "apart", sentence="4.2", coder="B")
     _, p = start(project, ["A", "B"], consensus="Consensus 1")
     rows = consensus_codings(project, "Consensus 1")
-    assert [(r["path"], project.store.documents.by_name("s")["text"][r["start"]:r["end"]], r["unit"])
+    assert [(r["path"], project.store.documents.by_name("s").text[r["start"]:r["end"]], r["unit"])
             for r in rows] == [("same", "Mon père était mineur.", "sentence")]
     assert [(it.code, it.text, it.unit_kind) for it in p.pending] == [("apart", "Les jeunes partent.", "sentence")]
     res = cli("reconcile", "--coders", "A,B", "--as", "Consensus 1", input="k\n")

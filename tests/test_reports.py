@@ -148,12 +148,12 @@ def build_fixture(root, tmp) -> Runner:
     with store.transaction():
         for doc, passage, code, coder, status in CODINGS:
             d = store.documents.by_name(doc)
-            start = d["text"].index(passage)
+            start = d.text.index(passage)
             code_id = store.execute("SELECT id FROM codes WHERE path = ?", (code,)).fetchone()[0]
             store.execute(
                 'INSERT INTO codings (document_id, code_id, start, "end", text, coder, origin, status,'
                 " created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,'','')",
-                (d["id"], code_id, start, start + len(passage), passage, coder,
+                (d.id, code_id, start, start + len(passage), passage, coder,
                  "manual" if coder != "rules" else f"{code} terms[0]", status))
         store.execute("UPDATE codes SET status = 'retired' WHERE path = 'old'")
     proj.close()
@@ -333,7 +333,7 @@ def test_sentences_are_as_the_hand_counts_assume(fx):
     with Project.open(fx.cwd) as proj:
         docs = select_documents(proj, ["chloe", "alice"])
         anns, _, _ = load_annotations(proj, docs, load_pipeline("fr"), write=False)
-        sents = [d["text"][a:b] for d in docs for _, a, b in anns[d["id"]].sentences()]
+        sents = [d.text[a:b] for d in docs for _, a, b in anns[d.id].sentences()]
     assert sents == ["Bonjour.", "Le musée attire les touristes.", "Mon oncle était mineur.", "Merci.", "Voilà.",
                      "Parlez-moi du musée.", "Le musée a changé la ville.", "Les touristes viennent.",
                      "Et la mine ?", "Mon père était mineur.", "La fosse a fermé."]

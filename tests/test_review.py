@@ -214,7 +214,7 @@ def test_decision_errors(coded, project):
 def test_context_turns_matches_and_code(coded, project):
     items = pending(project)
     hl = Highlighter(project)
-    doc_text = project.store.documents.by_name("caron")["text"]
+    doc_text = project.store.documents.by_name("caron").text
     ctx = context(project, items[2], highlighter=hl)  # FOSSE, in turn 2
     assert ctx.turn.index == 2 and ctx.turn.speaker == "M. Caron" and ctx.turn.text == TURN2
     assert ctx.previous.text == "Parlez-moi de la fosse, et du patrimoine." and ctx.previous.role == "interviewer"
@@ -239,7 +239,7 @@ def test_context_falls_back_to_origin_words(coded, project):
           CODEBOOK.replace('terms: [fosse, mineur, "gueule noire"]', 'terms: [fosse, "gueule noire"]'))
     item = pending(project)[0]
     assert item.text == MINEUR and item.origin.endswith('"mineur"')
-    doc_text = project.store.documents.by_name("caron")["text"]
+    doc_text = project.store.documents.by_name("caron").text
     assert [doc_text[a:b] for a, b in context(project, item).matches] == ["mineur"]
     assert context(project, item, highlighter=Highlighter(project, enabled=False)).matches == []
 

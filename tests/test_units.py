@@ -48,7 +48,7 @@ def proj(project, cli, tmp_path):
 
 
 def text_of(project, unit: Unit) -> str:
-    return project.store.documents.by_name("paul")["text"][unit.start:unit.end]
+    return project.store.documents.by_name("paul").text[unit.start:unit.end]
 
 
 def test_turn_units_leave_out_interviewer_turns(proj):
@@ -60,7 +60,7 @@ def test_turn_units_leave_out_interviewer_turns(proj):
     every = project_units(proj, "turn", ["paul"], include_interviewer=True)
     assert [u.turn_index for u in every] == [1, 2, 3, 4]
     # every document, in name order ("other" has two turns by Marie, a participant)
-    names = {r["id"]: r["name"] for r in proj.store.documents.all()}
+    names = proj.store.documents.names()
     assert [names[u.document_id] for u in project_units(proj, "turn")] == ["other", "other", "paul", "paul"]
 
 
@@ -125,7 +125,7 @@ def test_statuses_and_retired_codes(proj):
     assert coded_units(proj, units, "A", ["mine"]) == {"mine": set()}
     assert coded_units(proj, units, "A", ["mine"], statuses=("accepted", "rejected")) == {"mine": {0}}
     # a rejected coding still shows the coder saw the document
-    assert coder_documents(proj, "A") == {proj.store.documents.by_name("paul")["id"]}
+    assert coder_documents(proj, "A") == {proj.store.documents.by_name("paul").id}
     with proj.store.transaction():
         proj.store.execute("UPDATE codes SET status = 'retired' WHERE path = 'future'")
     assert coded_units(proj, units, "A", ["future"]) == {"future": set()}
@@ -148,14 +148,14 @@ def test_active_codes_subtree_and_errors(proj, cli):
 
 def test_char_universe_and_coded_spans(proj):
     doc = proj.store.documents.by_name("paul")
-    turns = proj.store.documents.turns(doc["id"])
-    assert char_universe(proj, ["paul"]) == {doc["id"]: [(turns[1]["start"], turns[1]["end"]),
-                                                        (turns[3]["start"], turns[3]["end"])]}
+    turns = proj.store.documents.turns(doc.id)
+    assert char_universe(proj, ["paul"]) == {doc.id: [(turns[1].start, turns[1].end),
+                                                     (turns[3].start, turns[3].end)]}
     code(proj, "paul", "mine/work", span=(60, 70), coder="A")
     code(proj, "paul", "mine/family", span=(65, 80), coder="A")
     code(proj, "paul", "mine/family", span=(90, 95), coder="A")
     spans = coded_spans(proj, "A", ["mine", "mine/family"])
-    assert spans == {"mine": {doc["id"]: [(60, 80), (90, 95)]}, "mine/family": {doc["id"]: [(65, 80), (90, 95)]}}
+    assert spans == {"mine": {doc.id: [(60, 80), (90, 95)]}, "mine/family": {doc.id: [(65, 80), (90, 95)]}}
     assert coded_spans(proj, "A", ["mine"], rollup=False) == {"mine": {}}
     assert merge_intervals([(5, 8), (1, 3), (3, 4), (7, 9)]) == [(1, 4), (5, 9)]
 

@@ -406,7 +406,7 @@ def agreement(project: Project, coders: Sequence[str], *, code: str | None = Non
     docs = select_documents(project, documents)
     if not docs:
         raise QualcodeError("the project has no documents")
-    names = {d["id"]: d["name"] for d in docs}
+    names = {d.id: d.name for d in docs}
     nodes = active_codes(project, code)
     if not nodes:
         raise QualcodeError("the project has no active codes to compare")
@@ -420,7 +420,7 @@ def agreement(project: Project, coders: Sequence[str], *, code: str | None = Non
     def patterns_for(rollup: bool) -> dict[str, Counter]:
         if unit == "char":
             universe = char_universe(project, doc_ids, include_interviewer)
-            lengths = {d["id"]: len(d["text"]) for d in docs}
+            lengths = {d.id: len(d.text) for d in docs}
             spans = [coded_spans(project, c, paths, statuses, doc_ids, rollup=rollup) for c in coders]
             return {p: char_patterns(universe, lengths, [s[p] for s in spans], seen) for p in paths}
         if "units" not in cache:
@@ -454,7 +454,7 @@ def agreement(project: Project, coders: Sequence[str], *, code: str | None = Non
     pooled_row = CodeRow(POOLED, "Overall (pooled)", 0, pooled,
                          "" if pool_codes else "no code applied by any coder in the compared units")
     mean_row = CodeRow(MEAN, "Overall (mean of codes)", 0, mean, "")
-    report = AgreementReport(list(coders), unit, code, rows, pooled_row, mean_row, [d["name"] for d in docs],
+    report = AgreementReport(list(coders), unit, code, rows, pooled_row, mean_row, [d.name for d in docs],
                              unseen, universe_size, statuses, all_seen, include_interviewer, pool_codes)
     report.notes = _notes(report)
     return report

@@ -44,16 +44,14 @@ def unit_spans(project: Project, doc_ids: Iterable[int], unit: str) -> dict[int,
     store = project.store
     doc_ids = sorted(set(doc_ids))
     if unit == "turn":
-        return {d: [(t["start"], t["end"]) for t in store.documents.turns(d)] for d in doc_ids}
+        return {d: [(t.start, t.end) for t in store.documents.turns(d)] for d in doc_ids}
     if unit == "sentence":
         from qualcode.autocode import load_annotations
         from qualcode.nlp import load_pipeline
 
         if not doc_ids:
             return {}
-        docs = store.execute(
-            f"SELECT id, name, text FROM documents WHERE id IN ({','.join('?' * len(doc_ids))}) ORDER BY name",
-            doc_ids).fetchall()
+        docs = store.documents.select(ids=doc_ids)
         pipeline = load_pipeline(project.language)
         with store.transaction():  # the only possible write: caching missing annotations
             annotations, _, _ = load_annotations(project, docs, pipeline)

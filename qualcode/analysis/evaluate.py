@@ -428,7 +428,7 @@ def _current_versions(project: Project) -> dict[str, str]:
     """Document name -> codebook version of the last autocode run on it (from the history)."""
     out: dict[str, str] = {}
     for row in project.store.history.entries("autocode"):
-        details = row["details"]
+        details = row.details
         version = details.get("version")
         for name in details.get("documents") or []:
             if version:
@@ -505,9 +505,9 @@ def evaluate(project: Project, gold: str, *, system: str = RULES_CODER, unit: st
     with store.transaction():  # one consistent snapshot; the only write: caching annotations
         gold, system = _check_coders(project, gold, system)
         asked = select_documents(project, list(documents) if documents is not None else None)
-        seen = {d["id"] for d in asked} if all_seen else coder_documents(project, gold)
-        in_scope = [d for d in asked if d["id"] in seen]
-        left_out = [d["name"] for d in asked if d["id"] not in seen]
+        seen = {d.id for d in asked} if all_seen else coder_documents(project, gold)
+        in_scope = [d for d in asked if d.id in seen]
+        left_out = [d.name for d in asked if d.id not in seen]
         if not in_scope:
             raise QualcodeError(f"{gold} has coded none of the selected documents ({', '.join(left_out)}); "
                                 "pass --all-seen if they were read and found to need no code")
@@ -515,9 +515,9 @@ def evaluate(project: Project, gold: str, *, system: str = RULES_CODER, unit: st
         if not nodes:
             raise QualcodeError("no active codes to evaluate")
         paths = [n["path"] for n in nodes]
-        doc_ids = [d["id"] for d in in_scope]
-        names = {d["id"]: d["name"] for d in in_scope}
-        texts = {d["id"]: d["text"] for d in in_scope}
+        doc_ids = [d.id for d in in_scope]
+        names = {d.id: d.name for d in in_scope}
+        texts = {d.id: d.text for d in in_scope}
         units = project_units(project, unit, doc_ids, include_interviewer=include_interviewer)
         gold_sets = coded_units(project, units, gold, paths, GOLD_STATUSES, rollup=rollup)
         wanted = set(paths)
@@ -610,11 +610,11 @@ def evaluate(project: Project, gold: str, *, system: str = RULES_CODER, unit: st
     return Evaluation(
         gold=gold, system=system, unit=unit, rollup=rollup, statuses=statuses,
         include_interviewer=include_interviewer, include_stale=include_stale, all_seen=all_seen,
-        documents=[d["name"] for d in in_scope], left_out=left_out, units=n, codes=scores, unused=unused,
+        documents=[d.name for d in in_scope], left_out=left_out, units=n, codes=scores, unused=unused,
         micro=micro, macro=macro, false_positives=fps, false_negatives=fns, rules=rules,
         gold_codings=len(gold_spans), system_codings=len(sys_codings), stale=stale,
         outside={gold: gold_outside, system: sys_outside},
-        no_system_docs=[d["name"] for d in in_scope if d["id"] not in with_system],
+        no_system_docs=[d.name for d in in_scope if d.id not in with_system],
     )
 
 

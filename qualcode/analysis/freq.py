@@ -239,10 +239,10 @@ def grouping(project: Project, by: str | None) -> Grouping:
     """Cases and documents grouped by the values of case attribute ``by`` (None: no groups)."""
     store = project.store
     cases = store.cases.all()
-    docs = {r["id"]: r["name"] for r in store.execute("SELECT id, name FROM documents ORDER BY name")}
+    docs = store.documents.names()
     doc_id = {name: i for i, name in docs.items()}
-    if by is not None and not any(by in c["attributes"] for c in cases):
-        known = sorted({a for c in cases for a in c["attributes"]})
+    if by is not None and not any(by in c.attributes for c in cases):
+        known = sorted({a for c in cases for a in c.attributes})
         raise QualcodeError(f"no case has an attribute {by!r}"
                             + (f" (attributes: {', '.join(known)})" if known else
                                " (no case attributes yet: see 'qualcode cases import')"))
@@ -252,8 +252,8 @@ def grouping(project: Project, by: str | None) -> Grouping:
     for c in cases:
         if by is None:
             g = None
-        elif by in c["attributes"]:
-            v = c["attributes"][by]
+        elif by in c.attributes:
+            v = c.attributes[by]
             g = str(v)
             if g not in [str(x) for x in values]:
                 values.append(v)
@@ -261,8 +261,8 @@ def grouping(project: Project, by: str | None) -> Grouping:
             g = NOT_SET
         if g is not None:
             sizes[g] += 1
-        for d in c["documents"]:
-            doc_cases[doc_id[d]].append((c["case"], g))
+        for d in c.documents:
+            doc_cases[doc_id[d]].append((c.name, g))
     groups = [str(v) for v in sorted(values, key=_value_key)]
     if by is not None:
         if sizes.get(NOT_SET):
@@ -270,7 +270,7 @@ def grouping(project: Project, by: str | None) -> Grouping:
         if any(i not in doc_cases for i in docs):
             groups.append(NO_CASE)
             sizes[NO_CASE] = 0
-    return Grouping(by, groups, dict(sizes), dict(doc_cases), docs, len(cases), [c["case"] for c in cases])
+    return Grouping(by, groups, dict(sizes), dict(doc_cases), docs, len(cases), [c.name for c in cases])
 
 
 # --------------------------------------------------------------------------- frequencies

@@ -43,6 +43,7 @@ from typing import Iterable, NamedTuple, Sequence
 
 from qualcode.errors import QualcodeError, UsageError
 from qualcode.project import Project
+from qualcode.store.documents import Document
 
 UNIT_KINDS = ("sentence", "turn")
 LEVELS = ("sentence", "turn", "char")  # unit kinds, plus the character level
@@ -60,24 +61,23 @@ class Unit(NamedTuple):
 # --------------------------------------------------------------------------- documents
 
 
-def select_documents(project: Project, documents: Iterable[str | int] | None = None) -> list[dict]:
-    """``{"id", "name", "text"}`` of the named documents (names or ids; None: all), in
-    name order. Unknown names raise :class:`QualcodeError` with a suggestion."""
-    store = project.store
-    rows = store.execute("SELECT id, name, text FROM documents ORDER BY name").fetchall()
+def select_documents(project: Project, documents: Iterable[str | int] | None = None) -> list[Document]:
+    """The named documents (names or ids; None: all), in name order. Unknown names raise
+    :class:`QualcodeError` with a suggestion."""
+    rows = project.store.documents.select()
     if documents is None:
-        return [dict(r) for r in rows]
-    by_name = {r["name"]: r for r in rows}
-    by_id = {r["id"]: r for r in rows}
-    chosen: dict[int, dict] = {}
+        return rows
+    by_name = {r.name: r for r in rows}
+    by_id = {r.id: r for r in rows}
+    chosen: dict[int, Document] = {}
     for d in documents:
         row = by_id.get(d) if isinstance(d, int) else by_name.get(str(d).strip())
         if row is None:
             from qualcode.manual import _suggest
 
             raise QualcodeError(f"no document named {d!r}{_suggest(str(d), list(by_name))} (see 'qualcode docs')")
-        chosen[row["id"]] = dict(row)
-    return sorted(chosen.values(), key=lambda r: r["name"])
+        chosen[row.id] = row
+    return sorted(chosen.values(), key=lambda r: r.name)
 
 
 def check_kind(kind: str, allowed: Sequence[str] = UNIT_KINDS) -> str:
@@ -103,9 +103,9 @@ def project_units(project: Project, kind: str, documents: Iterable[str | int] | 
     out: list[Unit] = []
     if kind == "turn":
         for d in docs:
-            for t in store.documents.turns(d["id"]):
-                if include_interviewer or t["role"] != "interviewer":
-                    out.append(Unit(d["id"], t["start"], t["end"], t["idx"]))
+            for t in store.documents.turns(d.id):
+                if include_interviewer or t.role != "interviewer":
+                    out.append(Unit(d.id, t.start, t.end, t.idx))
         return out
     if not docs:
         return out
@@ -117,11 +117,11 @@ def project_units(project: Project, kind: str, documents: Iterable[str | int] | 
     with store.transaction():  # the only possible write: caching missing annotations
         annotations, _, _ = load_annotations(project, docs, pipeline)
     for d in docs:
-        turns = store.documents.turns(d["id"])
-        for t0, a, b in annotations[d["id"]].sentences():
+        turns = store.documents.turns(d.id)
+        for t0, a, b in annotations[d.id].sentences():
             t = turns[t0]
-            if include_interviewer or t["role"] != "interviewer":
-                out.append(Unit(d["id"], a, b, t["idx"]))
+            if include_interviewer or t.role != "interviewer":
+                out.append(Unit(d.id, a, b, t.idx))
     return out
 
 
@@ -132,8 +132,8 @@ def char_universe(project: Project, documents: Iterable[str | int] | None = None
     store = project.store
     out: dict[int, list[tuple[int, int]]] = {}
     for d in select_documents(project, documents):
-        out[d["id"]] = [(t["start"], t["end"]) for t in store.documents.turns(d["id"])
-                        if include_interviewer or t["role"] != "interviewer"]
+        out[d.id] = [(t.start, t.end) for t in store.documents.turns(d.id)
+                     if include_interviewer or t.role != "interviewer"]
     return out
 
 
@@ -214,7 +214,7 @@ def check_coders(project: Project, coders: Sequence[str], *, minimum: int = 2) -
 def coder_documents(project: Project, coder: str, documents: Iterable[str | int] | None = None) -> set[int]:
     """Ids of the documents (among ``documents``; None: all) in which ``coder`` has at
     least one coding, whatever its code or status: the documents the coder saw."""
-    ids = None if documents is None else {d["id"] for d in select_documents(project, documents)}
+    ids = None if documents is None else {d.id for d in select_documents(project, documents)}
     rows = project.store.execute("SELECT DISTINCT document_id FROM codings WHERE coder = ?", (coder,))
     return {r[0] for r in rows if ids is None or r[0] in ids}
 
@@ -262,7 +262,7 @@ def coded_spans(project: Project, coder: str, codes: Sequence[str], statuses: Se
     """For each code path, document id -> the characters ``coder`` coded with it (its
     own codings, and with ``rollup`` its sub-codes'), as sorted, merged (start, end)
     intervals. Documents without such codings are absent."""
-    ids = None if documents is None else [d["id"] for d in select_documents(project, documents)]
+    ids = None if documents is None else [d.id for d in select_documents(project, documents)]
     raw: dict[str, dict[int, list[tuple[int, int]]]] = {c: defaultdict(list) for c in codes}
     for doc_id, start, end, path in _codings(project, coder, ids, statuses):
         for code in codes:

@@ -78,19 +78,19 @@ def word_frequencies(project: Project, *, by: str | None = None, top: int = 20, 
     in_docs: dict[str, dict[str, set]] = defaultdict(lambda: defaultdict(set))
     ndocs: dict[str, set] = defaultdict(set)
     for d in docs:
-        ann = annotations[d["id"]]
-        text = d["text"]
-        doc_groups = sorted(grp.doc_groups(d["id"])) if by else ["all"]
-        turns = store.documents.turns(d["id"])
+        ann = annotations[d.id]
+        text = d.text
+        doc_groups = sorted(grp.doc_groups(d.id)) if by else ["all"]
+        turns = store.documents.turns(d.id)
         lemma_cache: dict[int, str] = {}
         for t, turn in enumerate(turns):
-            if turn["role"] == "interviewer" and not include_interviewer:
+            if turn.role == "interviewer" and not include_interviewer:
                 continue
             if t + 1 >= len(ann.turn_tok):
                 break
-            brackets = [(m.start(), m.end()) for m in BRACKETS.finditer(text, turn["start"], turn["end"])]
+            brackets = [(m.start(), m.end()) for m in BRACKETS.finditer(text, turn.start, turn.end)]
             for g in doc_groups:
-                ndocs[g].add(d["id"])
+                ndocs[g].add(d.id)
             for i in range(int(ann.turn_tok[t]), int(ann.turn_tok[t + 1])):
                 if ann.flags[i] & FLAG_PUNCT:
                     continue
@@ -112,7 +112,7 @@ def word_frequencies(project: Project, *, by: str | None = None, top: int = 20, 
                     continue
                 for g in doc_groups:
                     counts[g][lemma] += 1
-                    in_docs[g][lemma].add(d["id"])
+                    in_docs[g][lemma].add(d.id)
 
     tables = []
     for g in groups:

@@ -21,7 +21,7 @@ def cases_cli(ctx: typer.Context, json: JsonOpt = False, project: ProjectOpt = N
     with open_project(project) as proj:
         rows = proj.store.cases.all()
     if json:
-        print_json(rows)
+        print_json([r.to_dict() for r in rows])
         return
     if not rows:
         console().print("No cases yet: see 'qualcode cases import FILE'.")
@@ -30,10 +30,10 @@ def cases_cli(ctx: typer.Context, json: JsonOpt = False, project: ProjectOpt = N
 
     attrs: list[str] = []
     for r in rows:
-        attrs += [a for a in r["attributes"] if a not in attrs]
+        attrs += [a for a in r.attributes if a not in attrs]
     table = Table("case", *attrs, "documents", box=None)
     for r in rows:
-        table.add_row(r["case"], *[str(r["attributes"].get(a, "")) for a in attrs], ", ".join(r["documents"]))
+        table.add_row(r.name, *[str(r.attributes.get(a, "")) for a in attrs], ", ".join(r.documents))
     console().print(table)
 
 

@@ -75,7 +75,7 @@ def diff_cli(
             from qualcode.cli import progress_callback
 
             names = [n.strip() for n in docs.split(",") if n.strip()] if docs else None
-            total = sum(len(r[0]) for r in proj.store.execute("SELECT text FROM documents"))
+            total = proj.store.documents.total_characters()
             progress, callback = progress_callback(total) if not json else (None, None)
             if progress:
                 with progress:

@@ -31,7 +31,7 @@ def autocode_cli(
 
     names = [n.strip() for n in docs.split(",") if n.strip()] if docs else None
     with open_project(project) as proj:
-        total = sum(len(r[0]) for r in proj.store.execute("SELECT text FROM documents"))
+        total = proj.store.documents.total_characters()
         progress, callback = progress_callback(total) if not json else (None, None)
 
         def run():
@@ -126,17 +126,17 @@ def explain_cli(
         pipeline = load_pipeline(proj.language)
         compiled = compile_codebook(cb, pipeline)
         doc = select_documents(proj, [document])[0]
-        turns = proj.store.documents.turns(doc["id"])
+        turns = proj.store.documents.turns(doc.id)
         if not 1 <= turn <= len(turns):
             raise QualcodeError(f"{document} has turns 1 to {len(turns)}, not {turn}")
         with proj.store.transaction():  # caching an annotation is the only possible write
             annotations, _, _ = load_annotations(proj, [doc], pipeline)
-        ex = explain(compiled, annotations[doc["id"]], turn - 1, [t["role"] for t in turns])
+        ex = explain(compiled, annotations[doc.id], turn - 1, [t.role for t in turns])
     t = turns[turn - 1]
     if json:
         print_json({
-            "document": document, "turn": turn, "speaker": t["speaker"], "role": t["role"],
-            "skipped": ex.skipped, "text": doc["text"][ex.start:ex.end],
+            "document": document, "turn": turn, "speaker": t.speaker, "role": t.role,
+            "skipped": ex.skipped, "text": doc.text[ex.start:ex.end],
             "hits": [{"code": h.code_path, "rule": h.rule_id, "kind": h.kind, "exclude": h.exclude,
                       "blocked": h.blocked, "unit": h.unit_kind, "unit_start": h.unit_start,
                       "unit_end": h.unit_end,
@@ -150,8 +150,8 @@ def explain_cli(
     from rich.text import Text
 
     out = console()
-    out.print(f"[bold]{document}[/], turn {turn} ({t['speaker'] or 'no speaker'}, {t['role']})")
-    body = Text(doc["text"][ex.start:ex.end])
+    out.print(f"[bold]{document}[/], turn {turn} ({t.speaker or 'no speaker'}, {t.role})")
+    body = Text(doc.text[ex.start:ex.end])
     for h in ex.hits:
         style = "bold red" if h.exclude else ("yellow" if h.blocked else "bold green")
         for m in h.matches:

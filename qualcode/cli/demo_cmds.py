@@ -29,12 +29,12 @@ def demo_cli(
         rep = result.imports
         out.print(f"1. import: {rep.imported} transcripts imported")
         docs = project.store.documents.all()
-        cases = {c["case"]: c for c in project.store.cases.all()}
+        cases = {c.name: c for c in project.store.cases.all()}
         table = Table("document", "format", "turns", "words", "case", "group", box=None)
         for d in docs:
-            case = d["cases"][0] if d["cases"] else ""
-            group = str(cases.get(case, {}).get("attributes", {}).get("group", ""))
-            table.add_row(d["name"], d["format"], str(d["turns"]), str(d["words"]), case, group)
+            case = d.cases[0] if d.cases else ""
+            group = str(cases[case].attributes.get("group", "")) if case in cases else ""
+            table.add_row(d.name, d.format, str(d.turns), str(d.words), case, group)
         out.print(table)
         if result.cases:
             cr = result.cases
@@ -54,10 +54,10 @@ def demo_cli(
             if result.tables:
                 out.print(f"   {result.tables}  (tables: codes by group, co-occurrence, codes × cases)",
                           markup=False)
-        total = sum(d["words"] for d in docs)
+        total = sum(d.words for d in docs)
         out.print(f"Project ready: {len(docs)} documents, {total} words. Try:\n"
                   f"  cd {directory} && qualcode docs && qualcode codings --code identity && "
-                  f"qualcode explain {docs[0]['name'] if docs else 'DOC'} 2")
+                  f"qualcode explain {docs[0].name if docs else 'DOC'} 2")
 
 
 def freq_table(freq):

@@ -76,8 +76,8 @@ def docs_cli(json: JsonOpt = False, project: ProjectOpt = None) -> None:
         rows = proj.store.documents.all()
     if json:
         print_json([
-            {k: r[k] for k in ("name", "format", "encoding", "turns", "words", "speakers", "cases", "codings")}
-            for r in rows
+            {k: d[k] for k in ("name", "format", "encoding", "turns", "words", "speakers", "cases", "codings")}
+            for d in (r.to_dict() for r in rows)
         ])
         return
     if not rows:
@@ -87,17 +87,17 @@ def docs_cli(json: JsonOpt = False, project: ProjectOpt = None) -> None:
 
     table = Table("document", "format", "turns", "words", "speakers", "case", box=None)
     for r in rows:
-        speakers = ", ".join(f"{s['label']}{'*' if s['role'] == 'interviewer' else ''}" for s in r["speakers"])
-        table.add_row(r["name"], r["format"], str(r["turns"]), str(r["words"]), speakers, ", ".join(r["cases"]))
+        speakers = ", ".join(f"{label}{'*' if role == 'interviewer' else ''}" for label, role in r.speakers.items())
+        table.add_row(r.name, r.format, str(r.turns), str(r.words), speakers, ", ".join(r.cases))
     out = console()
     out.print(table)
-    out.print(f"{len(rows)} documents, {sum(r['words'] for r in rows)} words (* = interviewer)")
+    out.print(f"{len(rows)} documents, {sum(r.words for r in rows)} words (* = interviewer)")
 
 
 def _document(proj, name: str):
     doc = proj.store.documents.by_name(name)
     if doc is None:
-        known = [d["name"] for d in proj.store.documents.all()]
+        known = list(proj.store.documents.names().values())
         hint = ""
         import difflib
 
@@ -125,18 +125,18 @@ def show_cli(
 
     with open_project(project) as proj:
         doc = _document(proj, document)
-        turns = proj.store.documents.turns(doc["id"])
-        text = doc["text"]
-        margins = turn_codes(proj, doc["id"], turns, coders=coder, include_rejected=all_)
+        turns = proj.store.documents.turns(doc.id)
+        text = doc.text
+        margins = turn_codes(proj, doc.id, turns, coders=coder, include_rejected=all_)
         colors = code_colors(proj)
     rows = [
-        {"index": t["idx"], "speaker": t["speaker"], "role": t["role"], "start": t["start"], "end": t["end"],
-         "time_start": t["time_start"], "time_end": t["time_end"], "text": text[t["start"]:t["end"]],
+        {"index": t.idx, "speaker": t.speaker, "role": t.role, "start": t.start, "end": t.end,
+         "time_start": t.time_start, "time_end": t.time_end, "text": text[t.start:t.end],
          "codes": codes}
         for t, codes in zip(turns, margins)
     ]
     if json:
-        print_json({"document": doc["name"], "format": doc["format"], "turns": rows})
+        print_json({"document": doc.name, "format": doc.format, "turns": rows})
         return
     from rich.table import Table
     from rich.text import Text
@@ -183,7 +183,7 @@ def show_cli(
         table.add_row(str(r["index"]), format_timestamp(r["time_start"]) or "", r["speaker"] or "",
                       Text(r["text"]), *([cell] if widest else []), style=style)
     out = console()
-    out.print(Text.assemble((doc["name"], "bold"), f" ({doc['format']}, {len(rows)} turns)"))
+    out.print(Text.assemble((doc.name, "bold"), f" ({doc.format}, {len(rows)} turns)"))
     out.print(table)
     notes = []
     if "proposed" in statuses:
@@ -216,9 +216,9 @@ def speakers_cli(
     with open_project(project) as proj:
         doc = _document(proj, document)
         changes = set_speaker_roles(proj, document, assignments) if assignments else []
-        speakers = proj.store.documents.speakers(doc["id"])
+        speakers = proj.store.documents.speakers(doc.id)
     if json:
-        print_json({"document": document, "speakers": speakers, "changes": changes})
+        print_json({"document": document, "speakers": [s.to_dict() for s in speakers], "changes": changes})
         return
     out = console()
     for c in changes:
@@ -227,5 +227,5 @@ def speakers_cli(
 
     table = Table("speaker", "role", "turns", "case", box=None)
     for s in speakers:
-        table.add_row(s["label"], s["role"], str(s["turns"]), s["case"] or "")
+        table.add_row(s.label, s.role, str(s.turns), s.case or "")
     out.print(table)

@@ -34,11 +34,11 @@ def history_cli(
     with open_project(project) as proj:
         rows = proj.store.history.entries(operation)
     if json:
-        print_json(rows)
+        print_json([r.to_dict() for r in rows])
         return
     from rich.table import Table
 
     table = Table("#", "when (UTC)", "who", "operation", "summary", box=None)
     for r in rows:
-        table.add_row(str(r["id"]), r["at"].replace("+00:00", ""), r["user"], r["operation"], r["summary"])
+        table.add_row(str(r.id), r.at.replace("+00:00", ""), r.user, r.operation, r.summary)
     console().print(table if rows else "No history yet.")

@@ -621,12 +621,12 @@ def coding_effect(project: "Project", diff: CodebookDiff, *, documents: list[str
     before: dict[str, dict[tuple, Excerpt]] = {}
     after: dict[str, dict[tuple, Excerpt]] = {}
     for d in docs:
-        roles = [t["role"] for t in project.store.documents.turns(d["id"])]
+        roles = [t.role for t in project.store.documents.turns(d.id)]
         for compiled, target in ((compiled_old, before), (compiled_new, after)):
-            for p in apply(compiled, annotations[d["id"]], roles, include_interviewer=include_interviewer):
-                key = (d["name"], p.start, p.end)
+            for p in apply(compiled, annotations[d.id], roles, include_interviewer=include_interviewer):
+                key = (d.name, p.start, p.end)
                 target.setdefault(p.code_path, {})[key] = Excerpt(
-                    d["name"], p.turn_index + 1, p.start, p.end, d["text"][p.start:p.end], p.origin)
+                    d.name, p.turn_index + 1, p.start, p.end, d.text[p.start:p.end], p.origin)
 
     effects = []
     for c in diff.codes:

@@ -93,9 +93,7 @@ def code_counts(project: "Project", paths: list[str]) -> tuple[dict[str, tuple[i
     rows = store.execute(
         f'SELECT k.document_id, k.start, k."end", k.status, c.path FROM codings k'
         f" JOIN codes c ON c.id = k.code_id WHERE k.status IN ({marks})", COUNTED_STATUSES).fetchall()
-    doc_cases: dict[int, set[int]] = {}
-    for r in store.execute("SELECT case_id, document_id FROM case_documents"):
-        doc_cases.setdefault(r["document_id"], set()).add(r["case_id"])
+    doc_cases = store.cases.case_ids_by_document()
     units: dict[str, set] = {}
     for r in rows:
         units.setdefault(r["path"], set()).add((r["document_id"], r["start"], r["end"]))

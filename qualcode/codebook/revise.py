@@ -1194,7 +1194,7 @@ def _find_retired_block(y: _Yaml, code: str) -> tuple[int, int, list[str]] | Non
 
 def _recorded_block(ctx: _Context, code_id: int) -> dict | None:
     for h in reversed(ctx.store.history.entries("codebook")):
-        d = h["details"]
+        d = h.details
         if d.get("op") == "retire" and d.get("code_id") == code_id:
             return d.get("block")
     return None
@@ -1252,13 +1252,13 @@ def codebook_history(project: Project) -> list[dict]:
     """Codebook revisions, auto-coding runs and backup restores, oldest first."""
     out = []
     for h in project.store.history.entries():
-        if h["operation"] not in ("codebook", "autocode", "backups"):
+        if h.operation not in ("codebook", "autocode", "backups"):
             continue
-        d = h["details"]
-        op = d.get("op") or ("autocode" if h["operation"] == "autocode" else "restore backup")
-        out.append({"id": h["id"], "at": h["at"], "user": h["user"], "operation": op,
+        d = h.details
+        op = d.get("op") or ("autocode" if h.operation == "autocode" else "restore backup")
+        out.append({"id": h.id, "at": h.at, "user": h.user, "operation": op,
                     "version": d.get("version_after") or d.get("version"),
-                    "codings_moved": d.get("codings_moved"), "summary": h["summary"],
+                    "codings_moved": d.get("codings_moved"), "summary": h.summary,
                     "backup": d.get("backup") or d.get("saved_as")})
     return out
 

@@ -28,7 +28,6 @@ import csv
 import difflib
 import random
 import re
-from bisect import bisect_right
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
@@ -43,6 +42,8 @@ from qualcode.exporters.typography import (
     fr_quote,
     fr_typography,
 )
+from qualcode.store.cases import Case
+from qualcode.store.documents import Turn, turn_at
 
 if TYPE_CHECKING:
     from qualcode.project import Project
@@ -241,18 +242,18 @@ def collect_excerpts(
         tree = _select_codes(store, code_filter)
         cases = store.cases.all()
         attribute = by
-        if by is not None and not any(by in c["attributes"] for c in cases):
-            names = sorted({a for c in cases for a in c["attributes"]})
+        if by is not None and not any(by in c.attributes for c in cases):
+            names = sorted({a for c in cases for a in c.attributes})
             raise QualcodeError(f"no case has an attribute {by!r}"
                                 + (f" (attributes: {', '.join(names)})" if names else " (see 'qualcode cases')"))
-        if by is None and any("group" in c["attributes"] for c in cases):
+        if by is None and any("group" in c.attributes for c in cases):
             attribute = "group"
-        case_ids = {r["id"]: r["name"] for r in store.execute("SELECT id, name FROM cases")}
-        case_info = {c["case"]: c for c in cases}
+        case_ids = {c.id: c.name for c in cases}
+        case_info = {c.name: c for c in cases}
         doc_cases: dict[str, list[str]] = {}
         for c in cases:
-            for d in c["documents"]:
-                doc_cases.setdefault(d, []).append(c["case"])
+            for d in c.documents:
+                doc_cases.setdefault(d, []).append(c.name)
         turns = _turns(store)
         rows = _codings(store, [t[0] for t in tree], statuses, coders)
 
@@ -283,8 +284,8 @@ def collect_excerpts(
     # and the values only excerpts have (none, or several cases')
     values_set = {ex.value for ex in merged.values()}
     if attribute:
-        values_set |= {_as_str(c["attributes"][attribute]) for c in cases
-                       if c["attributes"].get(attribute) is not None}
+        values_set |= {_as_str(c.attributes[attribute]) for c in cases
+                       if c.attributes.get(attribute) is not None}
     values = sorted(values_set, key=_value_order)
     sections = []
     for code_id, path, label, definition, depth in tree:
@@ -349,28 +350,21 @@ def _select_codes(store, code_filter: list[str] | None) -> list[tuple[int, str, 
     return out
 
 
-def _turns(store) -> dict[int, tuple[list[int], list[tuple]]]:
-    """document id -> (turn starts, [(idx, end, time_start, speaker, role, speaker case id)])."""
-    out: dict[int, tuple[list[int], list[tuple]]] = {}
-    for r in store.execute('SELECT t.document_id, t.idx, t.start, t."end", t.time_start, s.label, s.role,'
-                           " s.case_id FROM turns t LEFT JOIN speakers s ON s.id = t.speaker_id"
-                           " ORDER BY t.document_id, t.start"):
-        starts, info = out.setdefault(r["document_id"], ([], []))
-        starts.append(r["start"])
-        info.append((r["idx"], r["end"], r["time_start"], r["label"], r["role"], r["case_id"]))
-    return out
+def _turns(store) -> dict[int, tuple[list[Turn], list[int]]]:
+    """document id -> (its turns, their starts)."""
+    return {doc_id: (turns, [t.start for t in turns])
+            for doc_id, turns in store.documents.turns_by_document().items()}
 
 
-def _turn_of(turns, start: int) -> tuple:
+def _turn_of(turns: tuple[list[Turn], list[int]] | None, start: int) -> tuple:
     """(turn number, time, speaker, role, speaker's case id) of the turn holding ``start``."""
     if not turns:
         return None, None, None, None, None
-    starts, info = turns
-    i = bisect_right(starts, start) - 1
-    if i < 0 or start >= info[i][1]:
+    t = turn_at(turns[0], start, turns[1])
+    if t is None:
         return None, None, None, None, None
-    idx, _end, time, speaker, role, case_id = info[i]
-    return idx, time, speaker, role, case_id
+    # the role of a turn without a speaker is None here, not 'other'
+    return t.idx, t.time_start, t.speaker, t.role if t.speaker is not None else None, t.case_id
 
 
 def _codings(store, code_ids: list[int], statuses: tuple[str, ...], coders: list[str] | None) -> list:
@@ -389,13 +383,15 @@ def _codings(store, code_ids: list[int], statuses: tuple[str, ...], coders: list
     return [r for r in rows if r["code_id"] in wanted]
 
 
-def _case_fields(names: list[str], info: dict, attribute: str | None) -> tuple[str | None, str | None, str | None]:
+def _case_fields(names: list[str], info: dict[str, Case],
+                 attribute: str | None) -> tuple[str | None, str | None, str | None]:
     if not names:
         return None, None, None
     names = sorted(set(names))
     pseudonyms, values = [], []
     for n in names:
-        attrs = info.get(n, {}).get("attributes", {})
+        case = info.get(n)
+        attrs = case.attributes if case is not None else {}
         p = next((attrs[a] for a in PSEUDONYM_ATTRIBUTES if attrs.get(a) not in (None, "")), None)
         if p is not None and str(p) not in pseudonyms:
             pseudonyms.append(str(p))

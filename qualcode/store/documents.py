@@ -1,13 +1,133 @@
-"""Documents, their speaker turns and speakers."""
+"""Documents, their speaker turns and speakers.
+
+A document is stored once, with its normalized text (NFC, ``\\n`` newlines): every offset
+in the project (turns, codings, sentences) is a Python ``str`` index into that text. Its
+turns are the speaker turns the importer found, numbered from 1 in document order (the
+numbers users see in ``qualcode show`` and cite in excerpts); its speakers are the labels
+of one document with their role (interviewer, participant, other), which decides whether
+rules look at a turn.
+
+:class:`Documents` returns records: :class:`Document` (one document, its text included),
+:class:`DocumentSummary` (the listing of ``qualcode docs``), :class:`Turn` and
+:class:`Speaker`.
+"""
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from bisect import bisect_right
-from typing import Any
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from qualcode.store.connection import Connection, now
+from qualcode.store.connection import Connection, now, placeholders
+
+if TYPE_CHECKING:
+    from qualcode.store import Store
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One document as stored: its text, where it came from and its metadata."""
+
+    id: int
+    name: str
+    source_path: str | None
+    format: str
+    encoding: str | None
+    content_hash: str  # sha256 of the raw file bytes
+    text: str  # normalized: \n newlines, NFC
+    meta: dict[str, Any]
+    version: int
+    imported_at: str
+    updated_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentSummary:
+    """A row of ``qualcode docs``: a document with its counts, speakers and cases."""
+
+    id: int
+    name: str
+    format: str
+    encoding: str | None
+    source_path: str | None
+    imported_at: str
+    turns: int
+    words: int
+    characters: int
+    speakers: dict[str, str]  # label -> role, in the order the speakers were found
+    cases: list[str]  # in name order
+    codings: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "format": self.format,
+            "encoding": self.encoding,
+            "source_path": self.source_path,
+            "imported_at": self.imported_at,
+            "turns": self.turns,
+            "words": self.words,
+            "characters": self.characters,
+            "speakers": [{"label": label, "role": role} for label, role in self.speakers.items()],
+            "cases": list(self.cases),
+            "codings": self.codings,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """A speaker turn: ``text[start:end]`` of its document, said by ``speaker``."""
+
+    idx: int  # 1-based, in document order (the number 'qualcode show' prints)
+    speaker: str | None  # the speaker's label, None when the importer found none
+    role: str  # the speaker's role; 'other' without a speaker
+    start: int
+    end: int
+    time_start: float | None  # seconds from the start of the recording
+    time_end: float | None
+    case_id: int | None = None  # the speaker's own case (focus groups), if linked
+
+
+@dataclass(frozen=True, slots=True)
+class Speaker:
+    """A speaker of one document, with its role, case and number of turns."""
+
+    id: int
+    label: str
+    role: str  # interviewer | participant | other
+    case: str | None  # the name of the speaker's case, if linked
+    turns: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "label": self.label, "role": self.role, "case": self.case, "turns": self.turns}
+
+
+_TURN_SQL = """
+    SELECT t.document_id, t.idx, s.label AS speaker, COALESCE(s.role, 'other') AS role, t.start, t."end",
+           t.time_start, t.time_end, s.case_id
+    FROM turns t LEFT JOIN speakers s ON s.id = t.speaker_id
+"""
+
+
+def _rowid(rowid: int | None) -> int:
+    """The id of the row an INSERT just added (always set after one)."""
+    assert rowid is not None
+    return rowid
+
+
+def _turn(r: Any) -> Turn:
+    return Turn(idx=r["idx"], speaker=r["speaker"], role=r["role"], start=r["start"], end=r["end"],
+                time_start=r["time_start"], time_end=r["time_end"], case_id=r["case_id"])
+
+
+def _document(r: Any) -> Document:
+    return Document(id=r["id"], name=r["name"], source_path=r["source_path"], format=r["format"],
+                    encoding=r["encoding"], content_hash=r["content_hash"], text=r["text"],
+                    meta=json.loads(r["meta"]), version=r["version"], imported_at=r["imported_at"],
+                    updated_at=r["updated_at"])
 
 
 class Documents:
@@ -16,11 +136,53 @@ class Documents:
     def __init__(self, db: Connection):
         self.db = db
 
-    def by_name(self, name: str) -> sqlite3.Row | None:
-        return self.db.execute("SELECT * FROM documents WHERE name = ?", (name,)).fetchone()
+    # -- documents ------------------------------------------------------------------
+    def get(self, doc_id: int) -> Document | None:
+        """The document with this id, or None."""
+        row = self.db.execute("SELECT * FROM documents WHERE id = ?", (doc_id,)).fetchone()
+        return _document(row) if row is not None else None
+
+    def by_name(self, name: str) -> Document | None:
+        """The document named ``name``, or None."""
+        row = self.db.execute("SELECT * FROM documents WHERE name = ?", (name,)).fetchone()
+        return _document(row) if row is not None else None
+
+    def select(self, *, names: Iterable[str] | None = None, ids: Iterable[int] | None = None) -> list[Document]:
+        """The documents (all of them, or only those with one of these ``names`` and/or
+        ``ids``), in name order. Unknown names and ids are left out: the caller, which
+        knows how to word it, says which are missing."""
+        sql = "SELECT * FROM documents"
+        where: list[str] = []
+        params: list[str | int] = []
+        if names is not None:
+            wanted_names = list(dict.fromkeys(names))
+            where.append(f"name IN ({placeholders(len(wanted_names))})")
+            params += wanted_names
+        if ids is not None:
+            wanted_ids = list(dict.fromkeys(ids))
+            where.append(f"id IN ({placeholders(len(wanted_ids))})")
+            params += wanted_ids
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        return [_document(r) for r in self.db.execute(sql + " ORDER BY name", params)]
+
+    def names(self) -> dict[int, str]:
+        """Document id -> name, in name order (without loading the texts)."""
+        return {r[0]: r[1] for r in self.db.execute("SELECT id, name FROM documents ORDER BY name")}
+
+    def text(self, doc_id: int) -> str:
+        """The text of a document (KeyError if there is none with this id)."""
+        row = self.db.execute("SELECT text FROM documents WHERE id = ?", (doc_id,)).fetchone()
+        if row is None:
+            raise KeyError(doc_id)
+        return str(row[0])
+
+    def total_characters(self) -> int:
+        """The length of all the texts together (a progress bar's total)."""
+        return sum(len(r[0]) for r in self.db.execute("SELECT text FROM documents"))
 
     def insert(self, *, name: str, source_path: str | None, fmt: str, encoding: str | None,
-                        content_hash: str, text: str, meta: dict, version: int = 1) -> int:
+               content_hash: str, text: str, meta: dict[str, Any], version: int = 1) -> int:
         ts = now()
         cur = self.db.execute(
             "INSERT INTO documents (name, source_path, format, encoding, content_hash, text, meta,"
@@ -28,27 +190,13 @@ class Documents:
             (name, source_path, fmt, encoding, content_hash, text,
              json.dumps(meta, ensure_ascii=False), version, ts, ts),
         )
-        return int(cur.lastrowid)
+        return _rowid(cur.lastrowid)
 
     def delete(self, doc_id: int) -> None:
         self.db.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
 
-    def insert_speaker(self, doc_id: int, label: str, role: str) -> int:
-        cur = self.db.execute(
-            "INSERT INTO speakers (document_id, label, role) VALUES (?,?,?)", (doc_id, label, role)
-        )
-        return int(cur.lastrowid)
-
-    def insert_turns(self, doc_id: int, rows: list[tuple]) -> None:
-        """rows: (idx, speaker_id, start, end, time_start, time_end)"""
-        self.db.executemany(
-            'INSERT INTO turns (document_id, idx, speaker_id, start, "end", time_start, time_end)'
-            " VALUES (?,?,?,?,?,?,?)",
-            [(doc_id, *r) for r in rows],
-        )
-
-    def all(self) -> list[dict]:
-        """One row per document with counts, speakers and cases, in name order."""
+    def all(self) -> list[DocumentSummary]:
+        """One summary per document with counts, speakers and cases, in name order."""
         rows = self.db.execute(
             """
             SELECT d.id, d.name, d.format, d.encoding, d.source_path, d.imported_at, d.text,
@@ -67,36 +215,53 @@ class Documents:
         for r in rows:
             speakers = [s.split("=", 1) for s in r["speakers"].split("\x1f")] if r["speakers"] else []
             out.append(
-                {
-                    "id": r["id"],
-                    "name": r["name"],
-                    "format": r["format"],
-                    "encoding": r["encoding"],
-                    "source_path": r["source_path"],
-                    "imported_at": r["imported_at"],
-                    "turns": r["turns"],
-                    "words": len(r["text"].split()),
-                    "characters": len(r["text"]),
-                    "speakers": [{"label": s, "role": role} for s, role in speakers],
-                    "cases": r["cases"].split("\x1f") if r["cases"] else [],
-                    "codings": r["codings"],
-                }
+                DocumentSummary(
+                    id=r["id"],
+                    name=r["name"],
+                    format=r["format"],
+                    encoding=r["encoding"],
+                    source_path=r["source_path"],
+                    imported_at=r["imported_at"],
+                    turns=r["turns"],
+                    words=len(r["text"].split()),
+                    characters=len(r["text"]),
+                    speakers={label: role for label, role in speakers},
+                    cases=r["cases"].split("\x1f") if r["cases"] else [],
+                    codings=r["codings"],
+                )
             )
         return out
 
-    def turns(self, doc_id: int) -> list[dict]:
-        rows = self.db.execute(
-            """
-            SELECT t.idx, s.label AS speaker, COALESCE(s.role, 'other') AS role, t.start, t."end",
-                   t.time_start, t.time_end
-            FROM turns t LEFT JOIN speakers s ON s.id = t.speaker_id
-            WHERE t.document_id = ? ORDER BY t.idx
-            """,
-            (doc_id,),
-        ).fetchall()
-        return [dict(r) for r in rows]
+    # -- turns ------------------------------------------------------------------------
+    def insert_turns(self, doc_id: int, rows: Iterable[Sequence[Any]]) -> None:
+        """rows: (idx, speaker_id, start, end, time_start, time_end)"""
+        self.db.executemany(
+            'INSERT INTO turns (document_id, idx, speaker_id, start, "end", time_start, time_end)'
+            " VALUES (?,?,?,?,?,?,?)",
+            [(doc_id, *r) for r in rows],
+        )
 
-    def speakers(self, doc_id: int) -> list[dict]:
+    def turns(self, doc_id: int) -> list[Turn]:
+        """The turns of a document, in order (``turns[i].idx == i + 1``)."""
+        rows = self.db.execute(_TURN_SQL + " WHERE t.document_id = ? ORDER BY t.idx", (doc_id,))
+        return [_turn(r) for r in rows]
+
+    def turns_by_document(self) -> dict[int, list[Turn]]:
+        """Document id -> its turns in order, for every document, in one query."""
+        out: dict[int, list[Turn]] = {}
+        for r in self.db.execute(_TURN_SQL + " ORDER BY t.document_id, t.start"):
+            out.setdefault(r["document_id"], []).append(_turn(r))
+        return out
+
+    # -- speakers ---------------------------------------------------------------------
+    def insert_speaker(self, doc_id: int, label: str, role: str) -> int:
+        cur = self.db.execute(
+            "INSERT INTO speakers (document_id, label, role) VALUES (?,?,?)", (doc_id, label, role)
+        )
+        return _rowid(cur.lastrowid)
+
+    def speakers(self, doc_id: int) -> list[Speaker]:
+        """The speakers of a document, in the order they were found."""
         rows = self.db.execute(
             """
             SELECT s.id, s.label, s.role, c.name AS "case",
@@ -105,38 +270,39 @@ class Documents:
             WHERE s.document_id = ? ORDER BY s.id
             """,
             (doc_id,),
-        ).fetchall()
-        return [dict(r) for r in rows]
+        )
+        return [Speaker(id=r["id"], label=r["label"], role=r["role"], case=r["case"], turns=r["turns"])
+                for r in rows]
 
     def set_speaker_role(self, speaker_id: int, role: str) -> None:
         self.db.execute("UPDATE speakers SET role = ? WHERE id = ?", (role, speaker_id))
 
 
-def turn_at(turns: list[dict], offset: int, starts: list[int] | None = None) -> dict | None:
-    """The turn (a row of :meth:`Store.turns`) whose [start, end) holds ``offset``, or None
+def turn_at(turns: Sequence[Turn], offset: int, starts: Sequence[int] | None = None) -> Turn | None:
+    """The turn (of :meth:`Documents.turns`) whose [start, end) holds ``offset``, or None
     when the offset is outside every turn (a speaker label, a header). ``starts``: the
     turns' start offsets, when the caller already has them."""
     if starts is None:
-        starts = [t["start"] for t in turns]
+        starts = [t.start for t in turns]
     i = bisect_right(starts, offset) - 1
-    return turns[i] if i >= 0 and offset < turns[i]["end"] else None
+    return turns[i] if i >= 0 and offset < turns[i].end else None
 
 
 class TurnIndex:
     """Finds the turn holding an offset, loading each document's turns once."""
 
-    def __init__(self, store: Any):
+    def __init__(self, store: Store):
         self.store = store
-        self._docs: dict[int, tuple[list[dict], list[int]]] = {}
+        self._docs: dict[int, tuple[list[Turn], list[int]]] = {}
 
-    def at(self, document_id: int, offset: int) -> dict | None:
+    def at(self, document_id: int, offset: int) -> Turn | None:
         got = self._docs.get(document_id)
         if got is None:
             turns = self.store.documents.turns(document_id)
-            got = self._docs[document_id] = (turns, [t["start"] for t in turns])
+            got = self._docs[document_id] = (turns, [t.start for t in turns])
         return turn_at(got[0], offset, got[1])
 
     def number(self, document_id: int, offset: int) -> int | None:
         """1-based number of the turn holding ``offset`` (as in ``qualcode show``), or None."""
         turn = self.at(document_id, offset)
-        return turn["idx"] if turn else None
+        return turn.idx if turn else None

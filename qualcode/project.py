@@ -9,6 +9,12 @@ from pathlib import Path
 
 from qualcode.errors import ProjectNotFound, QualcodeError
 from qualcode.store import Store
+from qualcode.store.cases import Cases
+from qualcode.store.codes import Codes
+from qualcode.store.codings import Codings
+from qualcode.store.documents import Documents
+from qualcode.store.history import History
+from qualcode.store.memos import Memos
 
 CONFIG_NAME = "qualcode.toml"
 DB_RELATIVE = Path(".qualcode") / "project.db"
@@ -87,6 +93,36 @@ class Project:
 
     def close(self) -> None:
         self.store.close()
+
+    # -- the data, one aggregate each (qualcode.store) ------------------------------
+    @property
+    def documents(self) -> Documents:
+        """Documents, their speaker turns and speakers."""
+        return self.store.documents
+
+    @property
+    def cases(self) -> Cases:
+        """Cases (participants), their attributes and documents."""
+        return self.store.cases
+
+    @property
+    def codes(self) -> Codes:
+        """The codes of the codebook, as mirrored in the project."""
+        return self.store.codes
+
+    @property
+    def codings(self) -> Codings:
+        """Codings, by every coder: one ``add`` that keeps text and offsets together."""
+        return self.store.codings
+
+    @property
+    def memos(self) -> Memos:
+        return self.store.memos
+
+    @property
+    def history(self) -> History:
+        """Every bulk operation: imports, auto-coding runs, revisions, reviews."""
+        return self.store.history
 
     def __enter__(self) -> "Project":
         return self

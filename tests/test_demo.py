@@ -10,7 +10,7 @@ import pytest
 from docx import Document
 from openpyxl import load_workbook
 
-from conftest import Runner
+from helpers import Runner
 from qualcode.project import Project
 
 

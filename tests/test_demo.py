@@ -13,6 +13,8 @@ from openpyxl import load_workbook
 from helpers import Runner
 from qualcode.project import Project
 
+pytestmark = pytest.mark.slow  # the whole demo: 11 transcripts imported, annotated, coded, exported
+
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):

@@ -580,6 +580,7 @@ def test_decisions_survive_autocode_with_edited_codebook(coded, project):
 # --------------------------------------------------------------------------- a real terminal
 
 
+@pytest.mark.slow  # a real qualcode process on a pseudo-terminal: starts Python and spaCy
 @pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
 def test_terminal_session_reads_single_keys(coded, project):
     """On a terminal the review reads one key press at a time (no Enter)."""

@@ -15,7 +15,8 @@ import json
 import random
 
 import pytest
-from conftest import write
+from helpers import assert_offsets_sacred
+from helpers.agreement import agreement_project, interview, mark
 
 from qualcode.analysis.agreement import (
     MEAN,
@@ -31,56 +32,9 @@ from qualcode.analysis.agreement import (
 from qualcode.errors import QualcodeError, UsageError
 from qualcode.manual import code
 
-CODEBOOK = """\
-title: Agreement test
-language: fr
-codes:
-  - code: same
-  - code: apart
-  - code: silent
-  - code: never
-  - code: kripp
-  - code: yes
-  - code: p
-    children:
-      - code: a
-      - code: b
-"""
-
-
-def interview(n: int, length: int | None = None) -> str:
-    """n interviewer questions, each followed by one participant answer (turns 2, 4, …)."""
-    lines = []
-    for i in range(1, n + 1):
-        lines.append(f"Enquêtrice : Question {i} ?")
-        answer = f"Réponse numéro {i}, voilà."
-        if length is not None:  # exactly ``length`` characters
-            answer = (f"Réponse {i} " + "x" * length)[:length - 1] + "."
-        lines.append(f"Paul : {answer}")
-    return "\n".join(lines) + "\n"
-
-
-def setup_project(project, cli, tmp_path, docs: dict[str, str]) -> None:
-    write(project.root / "codebooks" / "agreement.yaml", CODEBOOK)
-    for name, text in docs.items():
-        res = cli("import", write(tmp_path / f"{name}.txt", text))
-        assert res.exit_code == 0, res.output
-
-
-def mark(project, doc: str, code_path: str, coder: str, units) -> None:
-    """Code participant answers number ``units`` (1-based: answer i is turn 2i)."""
-    for i in units:
-        code(project, doc, code_path, turn=2 * i, coder=coder)
-
 
 def row(report, path):
     return next(r for r in report.to_dict()["codes"] if r["code"] == path)
-
-
-def assert_offsets_sacred(project):
-    for t, doc, a, b in project.store.execute(
-            'SELECT k.text, d.text, k.start, k."end" FROM codings k JOIN documents d ON d.id = k.document_id'):
-        assert doc[a:b] == t
 
 
 # --------------------------------------------------------------------------- reference values
@@ -159,7 +113,7 @@ def test_cohen_textbook_example_through_a_project(project, cli, tmp_path):
     # p_B(yes) = 0.6, p_e = 0.5*0.6 + 0.5*0.4 = 0.5; kappa = (0.7 - 0.5)/(1 - 0.5) = 0.4.
     # Alpha by hand: n = 100; o_11 = 40, o_00 = 30, o_01 = o_10 = 15; n_1 = 55, n_0 = 45;
     # alpha = 1 - 99 * 30 / (2 * 45 * 55) = 1 - 2970/4950 = 0.4.
-    setup_project(project, cli, tmp_path, {"fifty": interview(50)})
+    agreement_project(project, tmp_path, {"fifty": interview(50)})
     mark(project, "fifty", "yes", "A", range(1, 26))             # answers 1-25
     mark(project, "fifty", "yes", "B", [*range(1, 21), *range(26, 36)])  # 1-20 and 26-35
     report = agreement(project, ["A", "B"], unit="turn", code="yes")
@@ -182,7 +136,7 @@ def test_cohen_textbook_example_through_a_project(project, cli, tmp_path):
 @pytest.fixture
 def ten(project, cli, tmp_path):
     """Ten participant answers; coders A and B."""
-    setup_project(project, cli, tmp_path, {"ten": interview(10)})
+    agreement_project(project, tmp_path, {"ten": interview(10)})
     mark(project, "ten", "same", "A", [1, 5, 7])
     mark(project, "ten", "same", "B", [1, 5, 7])
     mark(project, "ten", "apart", "A", [1, 2])
@@ -244,7 +198,7 @@ def test_hand_computed_small_cases(ten):
 
 
 def test_hierarchy_rolls_up_and_pool_counts_each_decision_once(project, cli, tmp_path):
-    setup_project(project, cli, tmp_path, {"ten": interview(10)})
+    agreement_project(project, tmp_path, {"ten": interview(10)})
     mark(project, "ten", "p/a", "A", [1, 2])
     mark(project, "ten", "p/b", "B", [1])
     mark(project, "ten", "p/a", "B", [2])
@@ -264,7 +218,7 @@ def test_hierarchy_rolls_up_and_pool_counts_each_decision_once(project, cli, tmp
 
 
 def test_three_coders_and_a_document_one_did_not_code(project, cli, tmp_path):
-    setup_project(project, cli, tmp_path, {"d1": interview(3), "d2": interview(2)})
+    agreement_project(project, tmp_path, {"d1": interview(3), "d2": interview(2)})
     # d1: A 1 0 0, B 1 1 0, C 1 0 0; d2: A 1 0, B 1 0, C did not code d2 at all (missing)
     mark(project, "d1", "yes", "A", [1])
     mark(project, "d1", "yes", "B", [1, 2])
@@ -301,7 +255,7 @@ def test_three_coders_and_a_document_one_did_not_code(project, cli, tmp_path):
 
 
 def test_unit_level_and_character_level_differ(project, cli, tmp_path):
-    setup_project(project, cli, tmp_path, {"long": interview(2, length=100)})
+    agreement_project(project, tmp_path, {"long": interview(2, length=100)})
     doc = project.store.documents.by_name("long")
     turns = project.store.documents.turns(doc.id)
     t2, t4 = turns[1], turns[3]
@@ -332,10 +286,10 @@ def test_unit_level_and_character_level_differ(project, cli, tmp_path):
 
 
 def test_sentence_level_quote_and_sentence_agree(project, cli, tmp_path):
-    setup_project(project, cli, tmp_path, {"s": "Enquêtrice : Et alors ?\n"
-                                                "Paul : Je suis né ici. Mon père était mineur. Voilà tout.\n"
-                                                "Enquêtrice : Et aujourd'hui ?\n"
-                                                "Paul : Tout a changé. Les jeunes partent.\n"})
+    agreement_project(project, tmp_path, {"s": "Enquêtrice : Et alors ?\n"
+                                               "Paul : Je suis né ici. Mon père était mineur. Voilà tout.\n"
+                                               "Enquêtrice : Et aujourd'hui ?\n"
+                                               "Paul : Tout a changé. Les jeunes partent.\n"})
     code(project, "s", "yes", quote="était mineur", coder="A")  # a quote inside sentence 2.2
     code(project, "s", "yes", sentence="2.2", coder="B")
     code(project, "s", "same", sentence="4.1", coder="B")

@@ -9,8 +9,7 @@ import subprocess
 import sys
 import time
 
-from conftest import INTERVIEW, db_rows, write
-from test_import_cli import snapshot
+from helpers import INTERVIEW, db_rows, snapshot, write
 
 import qualcode.importers as importers
 

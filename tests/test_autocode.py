@@ -6,8 +6,7 @@ import json
 
 import pytest
 
-from conftest import write
-from conftest import assert_offsets_sacred, db_rows
+from helpers import assert_offsets_sacred, build_project, db_rows, write
 
 CODEBOOK = """\
 title: Test
@@ -44,12 +43,8 @@ Les jeunes partent, voilà.
 
 
 @pytest.fixture
-def coded(cli, project, tmp_path):
-    write(project.root / "codebooks" / "test.yaml", CODEBOOK)
-    assert cli("import", write(tmp_path / "caron.txt", INTERVIEW)).exit_code == 0
-    res = cli("autocode")
-    assert res.exit_code == 0, res.output
-    return cli
+def coded(project, tmp_path):
+    return build_project(project, tmp_path, codebook=CODEBOOK, documents={"caron": INTERVIEW}, autocode=True)
 
 
 def codings(cli, *args):
@@ -245,8 +240,7 @@ def test_kwic_on_a_cached_project_does_not_load_the_pipeline(coded, project, mon
 
 
 def test_dry_run_writes_nothing_at_all(cli, project, tmp_path):
-    write(project.root / "codebooks" / "test.yaml", CODEBOOK)
-    assert cli("import", write(tmp_path / "caron.txt", INTERVIEW)).exit_code == 0
+    build_project(project, tmp_path, codebook=CODEBOOK, documents={"caron": INTERVIEW})
     tables = ("codes", "codings", "annotations", "history", "codebook_versions")
     before = {t: db_rows(project, f"SELECT * FROM {t}") for t in tables}
     res = cli("autocode", "--dry-run")

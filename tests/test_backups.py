@@ -7,20 +7,17 @@ import sqlite3
 
 import pytest
 
-from conftest import write
-from test_revise import CODEBOOK, INTERVIEW, manual, per_code, rows, snapshot
+from helpers import Coding, per_code, snapshot
+from helpers import db_rows as rows
+from helpers.revision import CODEBOOK, build
 
 from qualcode import backups as bk
 
 
 @pytest.fixture
-def coded(cli, project, tmp_path):
-    write(project.root / "codebooks" / "test.yaml", CODEBOOK)
-    assert cli("import", write(tmp_path / "caron.txt", INTERVIEW)).exit_code == 0
-    assert cli("autocode").exit_code == 0
-    manual(project, "Avant c'était la misère, on avait honte.", "identity/stigma")
-    manual(project, "Mon père était mineur.", "identity/mining_memory")
-    return cli
+def coded(project, tmp_path):
+    return build(project, tmp_path, [Coding("caron", "Avant c'était la misère, on avait honte.", "identity/stigma"),
+                                     Coding("caron", "Mon père était mineur.", "identity/mining_memory")])
 
 
 def listed(cli):

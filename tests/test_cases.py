@@ -7,15 +7,13 @@ import json
 import pytest
 from openpyxl import Workbook
 
-from conftest import INTERVIEW, write
+from helpers import INTERVIEW, build_project, write
 from qualcode.cases import typed
 
 
 @pytest.fixture
-def two_docs(cli, tmp_path):
-    for name in ("entretien_01", "entretien_02"):
-        assert cli("import", write(tmp_path / f"{name}.txt", INTERVIEW)).exit_code == 0
-    return cli
+def two_docs(project, tmp_path):
+    return build_project(project, tmp_path, documents={"entretien_01": INTERVIEW, "entretien_02": INTERVIEW})
 
 
 def cases_json(cli):

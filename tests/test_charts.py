@@ -1,7 +1,8 @@
 """`qualcode chart freq|cooccurrence` and qualcode.exporters.charts, on a small coded project.
 
-The project (built once per module, read only): three interviews, coded by rules per
-speaker turn with a codebook whose labels have accents and whose codes have colours.
+The project (tests/helpers/figures.py, built once per module, read only): three interviews,
+coded by rules per speaker turn with a codebook whose labels have accents and whose codes
+have colours.
 
     P01 local_actor  a.txt: turn "fosse" (memoire), turn "fierté" (fierte)
     P02 resident     b.txt: turn "fosse" (memoire)
@@ -24,87 +25,14 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Runner, write
-from conftest import assert_offsets_sacred
+from helpers import Runner, assert_offsets_sacred
+from helpers.figures import PNG_SIGNATURE, build
 from qualcode.project import Project
-
-CODEBOOK = """\
-title: Codebook des figures
-language: fr
-unit: turn
-codes:
-  - code: identite
-    label: Identité
-    color: "#1f77b4"
-    children:
-      - code: memoire
-        label: Mémoire minière
-        color: "#08306b"
-        rules:
-          - terms: [fosse]
-      - code: fierte
-        label: Fierté et appartenance
-        rules:
-          - terms: [fierté]
-  - code: avenir
-    label: Avenir du territoire
-    color: "#2ca02c"
-    children:
-      - code: emploi
-        label: Emploi
-        color: "#bcbd22"
-        rules:
-          - terms: [emploi]
-"""
-
-INTERVIEWS = {
-    "a.txt": ("Enquêtrice : Bonjour, parlez-moi du quartier.\n"
-              "Mme Dufour : Mon grand-père travaillait à la fosse numéro neuf.\n"
-              "Enquêtrice : Et aujourd'hui ?\n"
-              "Mme Dufour : Le classement, c'est une fierté pour toute la ville.\n"),
-    "b.txt": ("Enquêteur : Vous habitez ici depuis longtemps ?\n"
-              "Marcel : Depuis toujours, la fosse était juste derrière la maison.\n"
-              "Enquêteur : Et le musée ?\n"
-              "Marcel : Je n'y suis jamais allé, voilà.\n"),
-    "c.txt": ("Enquêtrice : Qu'est-ce qui vous inquiète ?\n"
-              "Kévin : Il n'y a pas d'emploi pour les jeunes ici.\n"
-              "Enquêtrice : Vous pensez partir ?\n"
-              "Kévin : Sans doute, comme les copains.\n"),
-}
-
-PARTICIPANTS = """\
-case;pseudonym;document;group
-P01;Mme Dufour;a;local_actor
-P02;Marcel;b;resident
-P03;Kévin;c;resident
-"""
-
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-
-def build_project(root: Path) -> Path:
-    """The small coded project described in the module docstring; returns its folder."""
-    from qualcode.autocode import autocode
-    from qualcode.cases import import_cases
-    from qualcode.ingest import import_paths
-
-    src = root / "src"
-    for name, text in INTERVIEWS.items():
-        write(src / name, text)
-    write(src / "participants.csv", PARTICIPANTS)
-    os.environ.setdefault("QUALCODE_USER", "tester")
-    with Project.init(root / "proj", language="fr", name="Projet d'essai") as project:
-        write(project.root / "codebooks" / "figures.yaml", CODEBOOK)
-        report = import_paths(project, [str(src / n) for n in INTERVIEWS])
-        assert report.imported == 3
-        import_cases(project, src / "participants.csv")
-        autocode(project, project.root / "codebooks" / "figures.yaml")
-    return root / "proj"
 
 
 @pytest.fixture(scope="module")
 def coded_root(tmp_path_factory) -> Path:
-    return build_project(tmp_path_factory.mktemp("charts"))
+    return build(tmp_path_factory.mktemp("charts"))
 
 
 @pytest.fixture

@@ -6,8 +6,7 @@ import json
 
 import pytest
 
-from conftest import Runner, write
-from conftest import db_rows
+from helpers import Runner, build_project, db_rows, write
 from qualcode.codebook import Rule, parse_codebook_text
 from qualcode.codebook.diff import diff_codebooks, flow_yaml, pair_codes, rule_text, similarity
 
@@ -332,14 +331,10 @@ def rule_units(project):
 
 
 @pytest.fixture
-def coded_v1(cli, project, tmp_path):
-    write(project.root / "codebooks" / "test.yaml", V1)
+def coded_v1(project, tmp_path):
     write(project.root / "v1.yaml", V1)
     write(project.root / "v2.yaml", V2)
-    assert cli("import", write(tmp_path / "caron.txt", INTERVIEW)).exit_code == 0
-    res = cli("autocode")
-    assert res.exit_code == 0, res.output
-    return cli
+    return build_project(project, tmp_path, codebook=V1, documents={"caron": INTERVIEW}, autocode=True)
 
 
 def effect_codes(data):

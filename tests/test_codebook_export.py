@@ -7,8 +7,7 @@ import io
 
 import pytest
 
-from conftest import Runner, write
-from conftest import assert_offsets_sacred, db_rows
+from helpers import Coding, Runner, add_codings, assert_offsets_sacred, build_project, db_rows, set_status, write
 from qualcode.codebook import parse_codebook_text
 
 CODEBOOK = """\
@@ -88,13 +87,10 @@ def snapshot(project):
 
 
 @pytest.fixture
-def coded(cli, project, tmp_path):
-    write(project.root / "codebooks" / "annex.yaml", CODEBOOK)
-    for name, text in (("doc_a", DOC_A), ("doc_b", DOC_B), ("doc_c", DOC_C)):
-        assert cli("import", write(tmp_path / f"{name}.txt", text)).exit_code == 0
-    assert cli("cases", "import", write(tmp_path / "participants.csv", PARTICIPANTS)).exit_code == 0
-    res = cli("autocode")
-    assert res.exit_code == 0, res.output
+def coded(project, tmp_path):
+    cli = build_project(project, tmp_path, codebook=CODEBOOK, codebook_name="annex",
+                        documents={"doc_a": DOC_A, "doc_b": DOC_B, "doc_c": DOC_C}, participants=PARTICIPANTS,
+                        autocode=True)
     rules = {(r[0], r[1]) for r in db_rows(project, "SELECT c.path, k.text FROM codings k JOIN codes c"
                                                     " ON c.id = k.code_id")}
     assert rules == {("identity/mining_memory", "Mon père était mineur."),
@@ -103,16 +99,8 @@ def coded(cli, project, tmp_path):
                      ("identity/mining_memory/family", "Mon père était mineur."),
                      ("identity/pride", "C'est une fierté."), ("identity/pride", "Quelle fierté !"),
                      ("heritage", "Le classement Unesco, c'est bien.")}
-    store = project.store
-    doc_a = store.documents.by_name("doc_a")
-    start = doc_a.text.index("Mon père")
-    end = start + len("Mon père était mineur.")
-    with store.transaction():
-        store.execute("UPDATE codings SET status = 'rejected' WHERE text = 'Quelle fierté !'")
-        store.execute('INSERT INTO codings (document_id, code_id, start, "end", text, coder, origin, status,'
-                      " created_at, updated_at) SELECT ?, id, ?, ?, ?, 'camille', 'manual', 'accepted', '', ''"
-                      " FROM codes WHERE path = 'identity/mining_memory'",
-                      (doc_a.id, start, end, doc_a.text[start:end]))
+    set_status(project, "identity/pride", "Quelle fierté !", "rejected")
+    add_codings(project, [Coding("doc_a", "Mon père était mineur.", "identity/mining_memory")])
     assert_offsets_sacred(project)
     return cli
 

@@ -10,8 +10,10 @@ import pytest
 from docx import Document
 from openpyxl import load_workbook
 
-from conftest import Runner
+from helpers import Runner
 from qualcode.project import Project
+
+pytestmark = pytest.mark.slow  # the whole demo: 11 transcripts imported, annotated, coded, exported
 
 
 @pytest.fixture(scope="module")

@@ -30,11 +30,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sqlite3
 
 import pytest
 
-from conftest import write
+from helpers import assert_offsets_sacred, build_project, db_rows, write
 
 CODEBOOK = """\
 title: Test
@@ -84,32 +83,12 @@ Mme Roy : La fosse 9 est devenue un musée.
 MM, PRIDE, HERITAGE, FUTURE = "identity/mining_memory", "identity/pride", "heritage", "future"
 
 
-def db_rows(project, sql, params=()):
-    conn = sqlite3.connect(project.root / ".qualcode" / "project.db")
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
-
-
-def assert_offsets_sacred(project):
-    rows = db_rows(project, 'SELECT k.text, d.text, k.start, k."end" FROM codings k JOIN documents d'
-                            " ON d.id = k.document_id")
-    assert rows
-    for coded_text, doc_text, start, end in rows:
-        assert doc_text[start:end] == coded_text
-
-
 @pytest.fixture
 def gold(cli, project, tmp_path):
     """The fixture project: autocoded, then hand coded by 'gold' (CLI and library)."""
     from qualcode.manual import code
 
-    write(project.root / "codebooks" / "test.yaml", CODEBOOK)
-    for name, text in (("caron", CARON), ("roy", ROY)):
-        assert cli("import", write(tmp_path / f"{name}.txt", text)).exit_code == 0
-    res = cli("autocode")
-    assert res.exit_code == 0, res.output
+    build_project(project, tmp_path, codebook=CODEBOOK, documents={"caron": CARON, "roy": ROY}, autocode=True)
     for sentence in ("2.1", "2.2"):
         res = cli("code", "caron", MM, "--sentence", sentence, "--coder", "gold")
         assert res.exit_code == 0, res.output

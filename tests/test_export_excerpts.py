@@ -13,8 +13,7 @@ import json
 
 import pytest
 
-from conftest import Runner, write
-from conftest import assert_offsets_sacred
+from helpers import Coding, Runner, add_codings, assert_offsets_sacred, build_project, write
 from qualcode.autocode import _record_version, sync_codes
 from qualcode.cases import import_cases
 from qualcode.codebook import load_codebook
@@ -28,7 +27,6 @@ from qualcode.exporters.excerpts import (
 )
 from qualcode.ingest import import_paths
 from qualcode.project import Project
-from qualcode.store import now
 
 NB = "\u00a0"
 NN = "\u202f"
@@ -87,28 +85,14 @@ STIGMA = f"«{NB}{STIGMA_TEXT}{NB}» (P01, Mme Dufour, local_actor, entretien_01
 
 def add_coding(project: Project, document: str, code: str, snippet: str, *, coder: str = "rules",
                status: str = "proposed", unit: str = "sentence") -> None:
-    store = project.store
-    doc = store.documents.by_name(document)
-    start = doc.text.index(snippet)
-    end = start + len(snippet)
-    code_id = store.execute("SELECT id FROM codes WHERE path = ?", (code,)).fetchone()[0]
-    ts = now()
-    with store.transaction():
-        store.execute(
-            'INSERT INTO codings (document_id, code_id, start, "end", text, unit, coder, origin, status,'
-            " codebook_version, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-            (doc.id, code_id, start, end, doc.text[start:end], unit, coder,
-             "manual" if coder != "rules" else f"{code} terms[0]", status, None, ts, ts))
+    add_codings(project, [Coding(document, snippet, code, coder=coder, status=status, unit=unit)])
 
 
 def build(project: Project, tmp_path) -> Project:
-    src = tmp_path / "src"
-    write(src / "entretien_07.txt", JOSIANE)
-    write(src / "entretien_01.txt", DUFOUR)
-    report = import_paths(project, [str(src)])
-    assert report.imported == 2
-    import_cases(project, write(tmp_path / "participants.csv", PARTICIPANTS))
-    book = write(project.root / "codebooks" / "test.yaml", CODEBOOK)
+    build_project(project, tmp_path / "src", codebook=CODEBOOK,
+                  documents={"entretien_07": JOSIANE, "entretien_01": DUFOUR}, participants=PARTICIPANTS,
+                  one_import=True)
+    book = project.root / "codebooks" / "test.yaml"
     codebook = load_codebook(book)
     with project.store.transaction():
         sync_codes(project, codebook)

@@ -1,8 +1,8 @@
 """`qualcode export report` and qualcode.exporters.report: the DOCX re-opened with python-docx.
 
-The project is the small coded project of test_charts.py (see its docstring for the
-hand-computed counts): P01 local_actor (fosse, fierté), P02 resident (fosse), P03
-resident (emploi); four rule codings, one speaker turn each.
+The project is the small coded project of test_charts.py (tests/helpers/figures.py; see
+test_charts.py's docstring for the hand-computed counts): P01 local_actor (fosse, fierté),
+P02 resident (fosse), P03 resident (emploi); four rule codings, one speaker turn each.
 """
 
 from __future__ import annotations
@@ -13,14 +13,14 @@ import pytest
 from docx import Document
 from docx.oxml.ns import qn
 
-from conftest import Runner
+from helpers import Runner, assert_offsets_sacred
+from helpers.figures import PNG_SIGNATURE, build
 from qualcode.project import Project
-from test_charts import PNG_SIGNATURE, assert_offsets_sacred, build_project
 
 
 @pytest.fixture(scope="module")
 def coded_root(tmp_path_factory):
-    return build_project(tmp_path_factory.mktemp("report"))
+    return build(tmp_path_factory.mktemp("report"))
 
 
 @pytest.fixture

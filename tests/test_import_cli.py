@@ -3,22 +3,12 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 
 import pytest
 from docx import Document
 
-from conftest import INTERVIEW, write
+from helpers import INTERVIEW, Runner, snapshot, write
 from qualcode.project import Project
-
-
-def snapshot(project) -> dict:
-    """Every row of every table: to prove a failed command changed nothing."""
-    conn = sqlite3.connect(project.root / ".qualcode" / "project.db")
-    tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-    data = {t: conn.execute(f"SELECT * FROM {t}").fetchall() for t in tables}
-    conn.close()
-    return data
 
 
 def docs_json(cli):
@@ -189,8 +179,6 @@ def test_docx_import_through_cli(cli, tmp_path):
 
 
 def test_project_option_and_missing_project(tmp_path, project):
-    from conftest import Runner
-
     outside = Runner(tmp_path)
     res = outside("docs")
     assert res.exit_code == 1 and "no qualcode project" in res.stderr
@@ -199,8 +187,6 @@ def test_project_option_and_missing_project(tmp_path, project):
 
 
 def test_init_through_cli(tmp_path):
-    from conftest import Runner
-
     res = Runner(tmp_path)("init", "newproj", "--language", "fr")
     assert res.exit_code == 0, res.output
     assert Project.find(tmp_path / "newproj") == (tmp_path / "newproj").resolve()

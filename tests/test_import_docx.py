@@ -9,13 +9,14 @@ import zipfile
 from pathlib import Path
 
 import docx
+import openpyxl
 import pytest
 from docx.oxml import parse_xml
 
+from helpers import sample
 from qualcode.errors import InputError
 from qualcode.importers import parse_bytes, parse_file
 
-SAMPLE = Path(__file__).resolve().parent.parent / "transcripts_sample"
 W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
 
 
@@ -315,7 +316,6 @@ def test_corrupt_docx(make, reason):
 
 
 def test_real_xlsx_is_refused(tmp_path):
-    openpyxl = pytest.importorskip("openpyxl")
     wb = openpyxl.Workbook()
     wb.active["A1"] = "Locuteur"
     wb.save(tmp_path / "x.xlsx")
@@ -324,18 +324,11 @@ def test_real_xlsx_is_refused(tmp_path):
 
 
 # --------------------------------------------------------------------------------------
-# Sample transcripts (skipped when absent)
-
-
-def _sample(pattern):
-    found = sorted(SAMPLE.glob(pattern)) if SAMPLE.is_dir() else []
-    if not found:
-        pytest.skip(f"{pattern} not written yet")
-    return found[0]
+# Sample transcripts
 
 
 def test_sample_entretien_02_paragraphs():
-    path = _sample("entretien_02*.docx")
+    path = sample("entretien_02*.docx")
     doc = parse_file(path)
     doc.validate()
     assert doc.meta["layout"] == "paragraphs"
@@ -351,7 +344,7 @@ def test_sample_entretien_02_paragraphs():
 
 
 def test_sample_entretien_08_table():
-    path = _sample("entretien_08*.docx")
+    path = sample("entretien_08*.docx")
     doc = parse_file(path)
     rows = composed(doc)
     assert doc.meta["layout"] == "table"

@@ -4,15 +4,14 @@ cues into turns, tags removed, encodings, errors, and the sample transcripts."""
 from __future__ import annotations
 
 import codecs
-from pathlib import Path
 
 import pytest
 
+from helpers import sample, samples
 from qualcode.errors import InputError
 from qualcode.importers import parse_bytes, parse_file
 from qualcode.importers.vtt import split_label
 
-SAMPLE = Path(__file__).resolve().parent.parent / "transcripts_sample"
 
 
 def turns_of(doc):
@@ -278,13 +277,10 @@ def test_split_label(line, expected):
 
 
 # --------------------------------------------------------------------------------------
-# Sample transcripts (skipped when absent)
-
-def _samples(pattern):
-    return sorted(SAMPLE.glob(pattern)) if SAMPLE.is_dir() else []
+# Sample transcripts
 
 
-@pytest.mark.parametrize("path", _samples("*.vtt") + _samples("*.srt"), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", samples("*.vtt") + samples("*.srt"), ids=lambda p: p.name)
 def test_sample_subtitle_files(path):
     doc = parse_file(path)
     turns = turns_of(doc)
@@ -298,10 +294,7 @@ def test_sample_subtitle_files(path):
 
 
 def test_sample_entretien_03_voice_tags():
-    found = _samples("entretien_03*.vtt")
-    if not found:
-        pytest.skip("entretien_03 vtt not written yet")
-    doc = parse_file(found[0])
+    doc = parse_file(sample("entretien_03*.vtt"))
     turns = turns_of(doc)
     assert doc.speakers() == ["Enquêtrice", "Mme Benali"]
     assert turns[0][0] == "Enquêtrice"
@@ -311,11 +304,9 @@ def test_sample_entretien_03_voice_tags():
 
 @pytest.mark.parametrize("pattern", ["entretien_05*.srt", "entretien_09*.vtt"])
 def test_sample_prefixed_subtitles(pattern):
-    found = _samples(pattern)
-    if not found:
-        pytest.skip(f"{pattern} not written yet")
-    raw = found[0].read_bytes()
-    doc = parse_file(found[0])
+    path = sample(pattern)
+    raw = path.read_bytes()
+    doc = parse_file(path)
     turns_of(doc)
     for speaker in doc.speakers():
         assert speaker.encode(doc.encoding.replace("-sig", "")) in raw

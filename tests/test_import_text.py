@@ -1,19 +1,16 @@
 import codecs
 import random
 import unicodedata
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from helpers import SAMPLES, samples
 from qualcode.errors import InputError
 from qualcode.importers import ImportOptions, parse_bytes
 from qualcode.importers.speakers import default_role
 from qualcode.importers.text import parse, parse_text
-
-SAMPLES = Path(__file__).resolve().parent.parent / "transcripts_sample"
-
 
 def imp(text: str | bytes, path: str = "entretien.txt", options: ImportOptions | None = None):
     data = text.encode("utf-8") if isinstance(text, str) else text
@@ -426,13 +423,11 @@ def test_property_generated_transcripts(case):
 
 # --------------------------------------------------------------------------- sample files
 
-SAMPLE_FILES = sorted(SAMPLES.glob("*.txt")) if SAMPLES.is_dir() else []
+SAMPLE_FILES = samples("*.txt")
 
 
 def test_sample_entretien_01():
     path = SAMPLES / "entretien_01_elue_loos.txt"
-    if not path.exists():
-        pytest.skip("sample not written yet")
     doc = parse_bytes(path.read_bytes(), str(path), "txt")
     assert doc.speakers() == ["Enquêtrice", "Mme Dufour"]
     assert [default_role(s) for s in doc.speakers()] == ["interviewer", "participant"]
@@ -457,8 +452,7 @@ def test_sample_files(path):
     doc = parse_bytes(path.read_bytes(), str(path), "txt")
     speakers = doc.speakers()
     assert len(doc.turns) >= 20
-    if path.name in SAMPLE_EXPECTED:
-        assert (len(doc.turns), speakers) == SAMPLE_EXPECTED[path.name]
+    assert (len(doc.turns), speakers) == SAMPLE_EXPECTED[path.name]
     assert len(speakers) == 2, speakers
     assert all(t.speaker is not None for t in doc.turns)
     roles = [default_role(s) for s in speakers]
@@ -500,8 +494,6 @@ def test_no_utterance_is_an_input_error(text):
 
 def test_sample_entretien_06_cp1252():
     path = SAMPLES / "entretien_06_ancien_mineur.txt"
-    if not path.exists():
-        pytest.skip("sample not present")
     doc = parse_bytes(path.read_bytes(), str(path), "txt")
     assert doc.encoding == "cp1252"
     assert "\r" not in doc.text and "’" in doc.text and "«" in doc.text
@@ -512,8 +504,6 @@ def test_sample_entretien_06_cp1252():
 
 def test_sample_entretien_07_otter_hours():
     path = SAMPLES / "entretien_07_fille_de_mineur.txt"
-    if not path.exists():
-        pytest.skip("sample not present")
     doc = parse_bytes(path.read_bytes(), str(path), "txt")
     times = [t.time_start for t in doc.turns]
     assert all(x is not None for x in times) and times == sorted(times)
@@ -523,8 +513,6 @@ def test_sample_entretien_07_otter_hours():
 
 def test_sample_entretien_10_timestamps():
     path = SAMPLES / "entretien_10_commercant.txt"
-    if not path.exists():
-        pytest.skip("sample not present")
     doc = parse_bytes(path.read_bytes(), str(path), "txt")
     assert (doc.turns[0].time_start, doc.turns[0].time_end) == (4, 12)
     assert all(t.time_start is not None for t in doc.turns)

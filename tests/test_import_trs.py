@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from helpers import sample, samples
 from qualcode.errors import InputError
 from qualcode.importers import parse_bytes, parse_file
 from qualcode.importers.base import ImportOptions
@@ -15,7 +16,6 @@ from qualcode.importers.trs import parse as trs_parse
 
 DATA = Path(__file__).resolve().parent / "data" / "realworld"
 REAL = DATA / "kallaama_wol_4111.trs"
-SAMPLE = Path(__file__).resolve().parent.parent / "transcripts_sample"
 
 
 def utterances(doc):
@@ -307,11 +307,10 @@ def test_real_file_every_turn_is_its_paragraph():
 
 
 # --------------------------------------------------------------------------------------
-# Sample transcripts written by other engineers (skipped when absent)
+# Sample transcripts
 
 
-@pytest.mark.parametrize("path", sorted(SAMPLE.glob("*.trs")) if SAMPLE.is_dir() else [],
-                         ids=lambda p: p.name)
+@pytest.mark.parametrize("path", samples("*.trs"), ids=lambda p: p.name)
 def test_sample_trs_files(path):
     doc = parse_file(path)
     check_layout(doc)
@@ -319,18 +318,14 @@ def test_sample_trs_files(path):
     assert doc.meta["speakers"]
 
 
-def test_sample_entretien_04_if_present():
-    path = SAMPLE / "entretien_04"
-    found = sorted(SAMPLE.glob("entretien_04*.trs")) if SAMPLE.is_dir() else []
-    if not found:
-        pytest.skip(f"{path}*.trs not written yet")
-    data = found[0].read_bytes()
-    doc = parse_file(found[0])
+def test_sample_entretien_04():
+    path = sample("entretien_04*.trs")
+    data = path.read_bytes()
+    doc = parse_file(path)
     check_layout(doc)
-    if b"ISO-8859-1" in data[:100].upper():
-        assert doc.encoding == "iso-8859-1"
-    if b"<Who" in data:
-        assert any(d["overlap"] for d in doc.meta["turns"])
+    # declared ISO-8859-1, with overlapping speech (<Who> inside a turn)
+    assert b"ISO-8859-1" in data[:100].upper() and doc.encoding == "iso-8859-1"
+    assert b"<Who" in data and any(d["overlap"] for d in doc.meta["turns"])
 
 
 # --------------------------------------------------------------------------------------

@@ -13,8 +13,7 @@ import sqlite3
 import pytest
 from typer.testing import CliRunner
 
-from conftest import write
-from conftest import assert_offsets_sacred
+from helpers import assert_offsets_sacred, build_project, write
 from qualcode.cli import app
 from qualcode.manual import Locus, _rich_color, code_colors, initials, locate, quote_matches
 from qualcode.project import Project
@@ -63,12 +62,8 @@ def span_of(s: str) -> tuple[int, int]:
 
 
 @pytest.fixture
-def coded(cli, project, tmp_path):
-    write(project.root / "codebooks" / "test.yaml", CODEBOOK)
-    assert cli("import", write(tmp_path / "caron.txt", INTERVIEW)).exit_code == 0
-    res = cli("autocode")
-    assert res.exit_code == 0, res.output
-    return cli
+def coded(project, tmp_path):
+    return build_project(project, tmp_path, codebook=CODEBOOK, documents={"caron": INTERVIEW}, autocode=True)
 
 
 def db(project, sql, params=()):

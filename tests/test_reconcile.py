@@ -8,7 +8,8 @@ import io
 import json
 
 import pytest
-from test_agreement import assert_offsets_sacred, interview, mark, setup_project
+from helpers import assert_offsets_sacred
+from helpers.agreement import agreement_project, interview, mark
 
 from qualcode.errors import QualcodeError
 from qualcode.manual import code, uncode
@@ -19,7 +20,7 @@ from qualcode.reconcile import decide, disagreements, plan, start
 def pair(project, cli, tmp_path):
     """Ten answers (answer i = turn 2i). same: agreed on 1, 5, 7; apart: A 1, 2 / B 3, 4;
     silent: A 2, 4, 6. A document 'other' that only A coded."""
-    setup_project(project, cli, tmp_path, {"ten": interview(10), "other": interview(2)})
+    agreement_project(project, tmp_path, {"ten": interview(10), "other": interview(2)})
     mark(project, "ten", "same", "A", [1, 5, 7])
     mark(project, "ten", "same", "B", [1, 5, 7])
     mark(project, "ten", "apart", "A", [1, 2])
@@ -268,10 +269,10 @@ def test_span_rule_and_stale_automatic_codings(pair, cli):
 
 
 def test_sentence_units(project, cli, tmp_path):
-    setup_project(project, cli, tmp_path, {"s": "Enquêtrice : Et alors ?\n"
-                                                "Paul : Je suis né ici. Mon père était mineur. Voilà tout.\n"
-                                                "Enquêtrice : Et aujourd'hui ?\n"
-                                                "Paul : Tout a changé. Les jeunes partent.\n"})
+    agreement_project(project, tmp_path, {"s": "Enquêtrice : Et alors ?\n"
+                                               "Paul : Je suis né ici. Mon père était mineur. Voilà tout.\n"
+                                               "Enquêtrice : Et aujourd'hui ?\n"
+                                               "Paul : Tout a changé. Les jeunes partent.\n"})
     code(project, "s", "same", quote="était mineur", coder="A")
     code(project, "s", "same", sentence="2.2", coder="B")
     code(project, "s", "apart", sentence="4.2", coder="B")

@@ -1,5 +1,5 @@
 """`qualcode report freq|cooccurrence|matrix|words` on a small fixture project whose
-numbers are computed by hand below.
+numbers are computed by hand below (tests/helpers/reports.py builds it).
 
 The fixture project
 -------------------
@@ -47,124 +47,15 @@ import json
 
 import pytest
 
-from conftest import Runner, write
-from conftest import assert_offsets_sacred, db_rows
+from helpers import assert_offsets_sacred, db_rows
+from helpers.reports import build
 from qualcode.project import Project
-
-CODEBOOK = """\
-title: Fixture codebook
-language: fr
-unit: sentence
-codes:
-  - code: identity
-    label: Identity
-    children:
-      - code: mining_memory
-        label: Mining memory
-        rules:
-          - terms: [xylophone]
-      - code: pride
-        label: Pride
-        rules:
-          - terms: [xylophone]
-  - code: heritage
-    label: Heritage
-    children:
-      - code: museum
-        label: Museum
-        rules:
-          - terms: [xylophone]
-      - code: tourism
-        label: Tourism
-        rules:
-          - terms: [xylophone]
-  - code: future
-    label: Future
-    children:
-      - code: jobs
-        label: Jobs
-        rules:
-          - terms: [xylophone]
-  - code: old
-    label: Old code
-    rules:
-      - terms: [xylophone]
-"""
-
-TEXTS = {
-    "alice": ("Enquêtrice : Parlez-moi du musée.\n"
-              "Alice : Le musée a changé la ville. Les touristes viennent.\n"
-              "Enquêtrice : Et la mine ?\n"
-              "Alice : Mon père était mineur. La fosse a fermé.\n"),
-    "bruno": ("Enquêteur : Et vous ?\n"
-              "Bruno : La fosse, c'est notre histoire. Le musée, je n'y vais pas.\n"
-              "Enquêteur : Pourquoi ?\n"
-              "Bruno : Les jeunes partent. Il n'y a pas de travail, euh, ben voilà. [rires]\n"),
-    "chloe": ("E : Bonjour.\n"
-              "Chloé : Le musée attire les touristes. Mon oncle était mineur.\n"
-              "E : Merci.\n"
-              "Chloé : Voilà.\n"),
-    "daniel": ("Enquêtrice : Votre avis ?\n"
-               "Daniel : Le musée ouvre en 2012. La fosse 9 est classée.\n"
-               "Enquêtrice : Merci.\n"
-               "Daniel : Fin.\n"),
-}
-
-PARTICIPANTS = "case;document;group\nA;alice;local_actor\nE;;local_actor\nB;bruno;resident\nC;chloe;resident\n"
-
-CODINGS = [  # (document, text, occurrence, code, coder, status) -- the table of the module docstring
-    ("alice", "Le musée a changé la ville.", "heritage/museum", "rules", "proposed"),
-    ("alice", "Les touristes viennent.", "heritage/tourism", "rules", "accepted"),
-    ("alice", "Mon père était mineur.", "identity/mining_memory", "rules", "proposed"),
-    ("alice", "Mon père était mineur.", "identity/pride", "camille", "accepted"),
-    ("alice", "La fosse a fermé.", "identity/mining_memory", "rules", "rejected"),
-    ("bruno", "La fosse, c'est notre histoire.", "identity/mining_memory", "rules", "accepted"),
-    ("bruno", "La fosse, c'est notre histoire.", "identity", "camille", "accepted"),
-    ("bruno", "Le musée, je n'y vais pas.", "heritage/museum", "rules", "proposed"),
-    ("bruno", "Les jeunes partent.", "future/jobs", "rules", "rejected"),
-    ("bruno", "Il n'y a pas de travail, euh, ben voilà.", "future/jobs", "camille", "accepted"),
-    ("chloe", "Le musée attire les touristes.", "heritage/museum", "rules", "proposed"),
-    ("chloe", "Le musée attire les touristes.", "heritage/tourism", "rules", "proposed"),
-    ("chloe", "Mon oncle était mineur.", "identity/mining_memory", "rules", "proposed"),
-    ("daniel", "Le musée ouvre en 2012.", "heritage/museum", "camille", "accepted"),
-    ("alice", "Le musée a changé la ville.", "old", "camille", "accepted"),
-    ("alice", "touristes", "heritage/tourism", "camille", "accepted"),
-]
-
-
-def build_fixture(root, tmp) -> Runner:
-    """The project of the module docstring, in folder ``root``; returns a CLI runner."""
-    proj = Project.init(root, language="fr", name="Fixture")
-    cli = Runner(root)
-    for name, text in TEXTS.items():
-        res = cli("import", write(tmp / f"{name}.txt", text))
-        assert res.exit_code == 0, res.output
-    res = cli("cases", "import", write(tmp / "participants.csv", PARTICIPANTS))
-    assert res.exit_code == 0, res.output
-    write(root / "codebooks" / "fixture.yaml", CODEBOOK)
-    res = cli("autocode")
-    assert res.exit_code == 0, res.output
-    store = proj.store
-    with store.transaction():
-        for doc, passage, code, coder, status in CODINGS:
-            d = store.documents.by_name(doc)
-            start = d.text.index(passage)
-            code_id = store.execute("SELECT id FROM codes WHERE path = ?", (code,)).fetchone()[0]
-            store.execute(
-                'INSERT INTO codings (document_id, code_id, start, "end", text, coder, origin, status,'
-                " created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,'','')",
-                (d.id, code_id, start, start + len(passage), passage, coder,
-                 "manual" if coder != "rules" else f"{code} terms[0]", status))
-        store.execute("UPDATE codes SET status = 'retired' WHERE path = 'old'")
-    proj.close()
-    assert_offsets_sacred(root)
-    return cli
 
 
 @pytest.fixture(scope="module")
 def fx(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("reports")
-    return build_fixture(tmp / "proj", tmp)
+    return build(tmp / "proj", tmp)
 
 
 def report(cli, *args):

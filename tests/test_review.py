@@ -15,8 +15,7 @@ import time
 
 import pytest
 
-from conftest import write
-from conftest import assert_offsets_sacred
+from helpers import assert_offsets_sacred, build_project, write
 from qualcode.errors import QualcodeError
 from qualcode.review import (
     Highlighter,
@@ -76,12 +75,8 @@ TURN2 = MINEUR + " " + FOSSE + "\nLe classement Unesco, c'est une fierté pour n
 
 
 @pytest.fixture
-def coded(cli, project, tmp_path):
-    write(project.root / "codebooks" / "test.yaml", CODEBOOK)
-    assert cli("import", write(tmp_path / "caron.txt", INTERVIEW)).exit_code == 0
-    res = cli("autocode")
-    assert res.exit_code == 0, res.output
-    return cli
+def coded(project, tmp_path):
+    return build_project(project, tmp_path, codebook=CODEBOOK, documents={"caron": INTERVIEW}, autocode=True)
 
 
 def db(project, sql, params=()):
@@ -585,6 +580,7 @@ def test_decisions_survive_autocode_with_edited_codebook(coded, project):
 # --------------------------------------------------------------------------- a real terminal
 
 
+@pytest.mark.slow  # a real qualcode process on a pseudo-terminal: starts Python and spaCy
 @pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
 def test_terminal_session_reads_single_keys(coded, project):
     """On a terminal the review reads one key press at a time (no Enter)."""

@@ -8,111 +8,13 @@ import sqlite3
 
 import pytest
 
-from conftest import write
-from conftest import assert_offsets_sacred
-
+from helpers import Coding, assert_offsets_sacred, per_code, set_status, snapshot, write
+from helpers import db_rows as rows
+from helpers.revision import BOTH, CODEBOOK, INTERVIEW, build
 from qualcode.codebook import load_codebook, parse_codebook_text
-
-CODEBOOK = """\
-# Test codebook: these comments must survive every revision.
-title: Test
-language: fr
-unit: sentence
-codes:
-  # ==== IDENTITY
-  - code: identity
-    label: Identity
-    definition: Identité.
-    children:
-      - code: mining_memory   # the most frequent code
-        label: Mining memory
-        definition: Mémoire de la mine.
-        rules:
-          # wrapped by hand: must stay wrapped
-          - terms: [fosse, mineur, "gueule noire",
-                    charbon]
-        exclude:
-          - terms: ["mineur de moins de"]
-
-      - code: stigma
-        label: 'Stigma'
-        definition: Image négative.
-        rules:
-          - terms: [misère, honte]
-
-      - code: pride
-        label: Pride
-        definition: Fierté.
-        rules:
-          - terms: [fierté, fier]
-  # ==== HERITAGE
-  - code: heritage
-    label: Heritage
-    definition: Patrimoine.
-    unit: turn
-    rules:
-      - terms: [unesco, patrimoine]
-      - pattern: [{LOWER: louvre}]
-"""
-
-INTERVIEW = """\
-Enquêtrice : Parlez-moi de la fosse.
-M. Caron : Mon père était mineur. Il descendait à la fosse tous les jours.
-Le classement Unesco, c'est une fierté pour nous.
-Enquêtrice : Et l'image du bassin ?
-M. Caron : Avant c'était la misère, on avait honte. Je suis fier d'être d'ici, même si on avait honte avant.
-Aujourd'hui on parle des gueules noires dans les musées, le Louvre a changé les choses.
-"""
-
-BOTH = "Je suis fier d'être d'ici, même si on avait honte avant."  # coded stigma and pride by rules
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def rows(project, sql, params=()):
-    conn = sqlite3.connect(project.root / ".qualcode" / "project.db")
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
-
-
-def snapshot(project):
-    return {t: rows(project, f"SELECT * FROM {t} ORDER BY 1") for t in
-            ("codes", "codings", "history", "review_queue", "memos", "codebook_versions")}
-
-
-def per_code(project):
-    """code path -> (manual codings, rule codings)"""
-    out = {}
-    for path, coder, n in rows(project, "SELECT c.path, k.coder = 'rules', COUNT(*) FROM codings k"
-                                        " JOIN codes c ON c.id = k.code_id GROUP BY 1, 2"):
-        m, r = out.get(path, (0, 0))
-        out[path] = (m, r + n) if coder else (m + n, r)
-    return out
-
-
-def manual(project, fragment, code, *, coder="camille", status="accepted", memo=None):
-    """Insert a manual coding of ``fragment`` (found in the interview) with SQL."""
-    doc_id, text = rows(project, "SELECT id, text FROM documents WHERE name = 'caron'")[0]
-    start = text.index(fragment)
-    conn = sqlite3.connect(project.root / ".qualcode" / "project.db")
-    with conn:
-        code_id = conn.execute("SELECT id FROM codes WHERE path = ?", (code,)).fetchone()[0]
-        conn.execute('INSERT INTO codings (document_id, code_id, start, "end", text, coder, origin, status,'
-                     " memo, created_at, updated_at) VALUES (?,?,?,?,?,?, 'manual', ?, ?, 't', 't')",
-                     (doc_id, code_id, start, start + len(fragment), fragment, coder, status, memo))
-    conn.close()
-
-
-def set_status(project, code, fragment, status):
-    conn = sqlite3.connect(project.root / ".qualcode" / "project.db")
-    with conn:
-        cur = conn.execute("UPDATE codings SET status = ? WHERE coder = 'rules' AND text = ? AND code_id ="
-                           " (SELECT id FROM codes WHERE path = ?)", (status, fragment, code))
-        assert cur.rowcount == 1
-    conn.close()
 
 
 def last_history(project):
@@ -132,19 +34,16 @@ def book(project):
 
 
 @pytest.fixture
-def coded(cli, project, tmp_path, book):
-    write(book, CODEBOOK)
-    assert cli("import", write(tmp_path / "caron.txt", INTERVIEW)).exit_code == 0
-    res = cli("autocode")
-    assert res.exit_code == 0, res.output
-    manual(project, "Mon père était mineur.", "identity/mining_memory")
-    manual(project, "Avant c'était la misère, on avait honte.", "identity/stigma", memo="m1")
-    manual(project, "on avait honte", "identity/stigma", coder="dominique")
-    manual(project, "la misère", "identity/stigma", status="rejected")
-    manual(project, BOTH, "identity/stigma", memo="seen as shame")
-    manual(project, BOTH, "identity/pride", status="rejected", memo="not pride")
-    manual(project, "le Louvre a changé les choses", "heritage")
-    return cli
+def coded(project, tmp_path):
+    return build(project, tmp_path, [
+        Coding("caron", "Mon père était mineur.", "identity/mining_memory"),
+        Coding("caron", "Avant c'était la misère, on avait honte.", "identity/stigma", memo="m1"),
+        Coding("caron", "on avait honte", "identity/stigma", coder="dominique"),
+        Coding("caron", "la misère", "identity/stigma", status="rejected"),
+        Coding("caron", BOTH, "identity/stigma", memo="seen as shame"),
+        Coding("caron", BOTH, "identity/pride", status="rejected", memo="not pride"),
+        Coding("caron", "le Louvre a changé les choses", "heritage"),
+    ])
 
 
 def ok(res):

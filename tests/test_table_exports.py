@@ -12,15 +12,14 @@ import re
 
 import pytest
 
-from test_reports import build_fixture
-
+from helpers.reports import build
 from qualcode.exporters.base import Provenance, TableResult
 
 
 @pytest.fixture(scope="module")
 def fx(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("exports")
-    return build_fixture(tmp / "proj", tmp)
+    return build(tmp / "proj", tmp)
 
 
 @pytest.fixture

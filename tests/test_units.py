@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import write
+from helpers import build_project
 
 from qualcode.analysis.units import (
     Unit,
@@ -40,10 +40,9 @@ Paul : Aujourd'hui tout a changé. Les jeunes partent.
 
 
 @pytest.fixture
-def proj(project, cli, tmp_path):
-    write(project.root / "codebooks" / "units.yaml", CODEBOOK)
-    assert cli("import", write(tmp_path / "paul.txt", DOC)).exit_code == 0
-    assert cli("import", write(tmp_path / "other.txt", "Marie : Rien à dire.\nMarie : Vraiment rien.\n")).exit_code == 0
+def proj(project, tmp_path):
+    build_project(project, tmp_path, codebook=CODEBOOK, codebook_name="units",
+                  documents={"paul": DOC, "other": "Marie : Rien à dire.\nMarie : Vraiment rien.\n"})
     return project
 
 

@@ -24,7 +24,7 @@ from typing import Callable
 from qualcode.errors import QualcodeError
 from qualcode.project import Project
 from qualcode.store import now
-from qualcode.store.codings import Coding, NewCoding
+from qualcode.store.codings import CodedSpan, NewCoding
 
 RULES_CODER = "rules"
 
@@ -249,9 +249,9 @@ def _write_codings(project, codebook, path, docs, report, dry_run, include_inter
         code_ids = sync_codes(project, codebook)
         codes_changed = store.conn.total_changes != changes_before
         # Existing rule codings of the selected documents: (doc, code path, start, end) -> coding
-        existing: dict[tuple, Coding] = {
+        existing: dict[tuple, CodedSpan] = {
             (k.document_id, k.code, k.start, k.end): k
-            for k in store.codings.select(coders=[RULES_CODER], document_ids=[d["id"] for d in docs], order="id")}
+            for k in store.codings.spans(coders=[RULES_CODER], document_ids=[d["id"] for d in docs], order=None)}
 
         proposals: dict[tuple, object] = {}
         for d in docs:  # in document order, whatever the order they were coded in

@@ -115,7 +115,7 @@ class _Coding:
 def _coder_codings(project: Project, coder: str, doc_ids: Sequence[int], statuses: Sequence[str]) -> list[_Coding]:
     if not doc_ids:
         return []
-    rows = project.store.codings.select(coders=[coder], active_codes=True, statuses=statuses, document_ids=doc_ids,
+    rows = project.store.codings.spans(coders=[coder], active_codes=True, statuses=statuses, document_ids=doc_ids,
                                         order="id")
     rows.sort(key=lambda k: (k.document_id, k.start))
     return [_Coding(k.id, k.document_id, k.start, k.end, k.code, k.unit, k.origin, k.status) for k in rows]

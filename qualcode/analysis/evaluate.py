@@ -443,7 +443,7 @@ def _system_codings(project: Project, system: str, doc_ids: Sequence[int], names
     left out)."""
     if not doc_ids or not statuses:
         return [], 0
-    rows = project.store.codings.select(coders=[system], active_codes=True, document_ids=doc_ids,
+    rows = project.store.codings.spans(coders=[system], active_codes=True, document_ids=doc_ids,
                                         statuses=statuses, order="document")
     versions = _current_versions(project) if system == RULES_CODER and not include_stale else {}
     out, stale = [], 0
@@ -517,7 +517,7 @@ def evaluate(project: Project, gold: str, *, system: str = RULES_CODER, unit: st
         units = project_units(project, unit, doc_ids, include_interviewer=include_interviewer)
         gold_sets = coded_units(project, units, gold, paths, GOLD_STATUSES, rollup=rollup)
         wanted = set(paths)
-        gold_spans = [(k.document_id, k.start, k.end) for k in store.codings.select(
+        gold_spans = [(k.document_id, k.start, k.end) for k in store.codings.spans(
             coders=[gold], active_codes=True, statuses=("proposed", "accepted"), document_ids=doc_ids,
             order="document") if k.code in wanted]
         sys_codings, stale = _system_codings(project, system, doc_ids, names, statuses, include_stale)

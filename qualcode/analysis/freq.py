@@ -160,7 +160,7 @@ def select_codings(project: Project, *, statuses: Iterable[str] | None = NOT_REJ
     tree = _tree(active, order or [])
 
     codings, retired, unreviewed, found = [], 0, 0, set()
-    for r in store.codings.select(coders=coders):
+    for r in store.codings.spans(coders=coders):
         if r.code_status != "active":
             retired += r.status in statuses
             continue

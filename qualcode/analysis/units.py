@@ -179,7 +179,7 @@ def _codings(project: Project, coder: str, doc_ids: Iterable[int] | None,
     ids = None if doc_ids is None else sorted(set(doc_ids))
     if ids is not None and not ids:
         return []
-    return [(k.document_id, k.start, k.end, k.code) for k in project.store.codings.select(
+    return [(k.document_id, k.start, k.end, k.code) for k in project.store.codings.spans(
         coders=[coder], active_codes=True, statuses=statuses, document_ids=ids, order="document")]
 
 

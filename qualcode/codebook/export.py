@@ -89,7 +89,7 @@ def code_counts(project: "Project", paths: list[str]) -> tuple[dict[str, tuple[i
     """path -> (coded units, participants), parents rolling up their sub-codes' distinct
     units; plus facts for the notes (unreviewed proposals, codes absent from ``paths``)."""
     store = project.store
-    rows = store.codings.select(statuses=COUNTED_STATUSES, order="id")
+    rows = store.codings.spans(statuses=COUNTED_STATUSES, order=None)
     doc_cases: dict[int, set[int]] = {}
     for r in store.execute("SELECT case_id, document_id FROM case_documents"):
         doc_cases.setdefault(r["document_id"], set()).add(r["case_id"])

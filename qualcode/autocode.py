@@ -15,7 +15,6 @@ person already accepted or rejected are kept as they are.
 from __future__ import annotations
 
 import contextlib
-import json
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +26,7 @@ from qualcode.project import Project
 from qualcode.store import now
 from qualcode.store.codes import CodeSpec
 from qualcode.store.documents import Document
+from qualcode.store.codings import CodedSpan, NewCoding
 
 
 @dataclass
@@ -214,15 +214,10 @@ def _write_codings(project, codebook, path, docs, report, dry_run, include_inter
             project, docs, pipeline, write=not dry_run, progress=progress, on_ready=code_document)
         synced = store.codes.sync(code_specs(codebook))
         code_ids, codes_changed = synced.ids, synced.changed
-        # Existing rule codings of the selected documents: (doc, code path, start, end) -> row
-        existing: dict[tuple, dict] = {}
-        for d in docs:
-            for r in store.execute(
-                'SELECT k.id, k.start, k."end", k.status, k.origin, k.codebook_version, c.path'
-                " FROM codings k JOIN codes c ON c.id = k.code_id WHERE k.coder = ? AND k.document_id = ?",
-                (RULES_CODER, d.id),
-            ):
-                existing[(d.id, r["path"], r["start"], r["end"])] = dict(r)
+        # Existing rule codings of the selected documents: (doc, code path, start, end) -> coding
+        existing: dict[tuple, CodedSpan] = {
+            (k.document_id, k.code, k.start, k.end): k
+            for k in store.codings.spans(coders=[RULES_CODER], document_ids=[d.id for d in docs], order=None)}
 
         proposals: dict[tuple, object] = {}
         for d in docs:  # in document order, whatever the order they were coded in
@@ -231,7 +226,7 @@ def _write_codings(project, codebook, path, docs, report, dry_run, include_inter
 
         added = [k for k in proposals if k not in existing]
         # Only pending proposals go away; a person's accept/reject decision is kept.
-        removed = [k for k, row in existing.items() if k not in proposals and row["status"] == "proposed"]
+        removed = [k for k, row in existing.items() if k not in proposals and row.status == "proposed"]
         for path_, diff in _per_code(added, removed, proposals, existing, codebook).items():
             report.per_code[path_] = diff
         if dry_run:
@@ -240,34 +235,25 @@ def _write_codings(project, codebook, path, docs, report, dry_run, include_inter
             raise _DryRun  # nothing to write: a re-run with the same codebook changes nothing
 
         ts = now()
-        texts = {d.id: d.text for d in docs}
-        store.conn.executemany(
-            "DELETE FROM codings WHERE id = ?", [(existing[k]["id"],) for k in removed])
-        store.conn.executemany(
-            'INSERT INTO codings (document_id, code_id, start, "end", text, unit, coder, origin, status,'
-            " codebook_version, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,'proposed',?,?,?)",
-            [(k[0], code_ids[k[1]], k[2], k[3], texts[k[0]][k[2]:k[3]], proposals[k].unit_kind, RULES_CODER,
-              proposals[k].origin, codebook.version, ts, ts) for k in added])
+        store.codings.delete([existing[k].id for k in removed])
+        store.codings.add_many(
+            [NewCoding(k[0], code_ids[k[1]], k[2], k[3], RULES_CODER, proposals[k].origin, "proposed",
+                       proposals[k].unit_kind, codebook.version) for k in added], at=ts)
         # Proposals made again by the new codebook record its version and current origin:
         # one set-based UPDATE for those whose origin is unchanged (the usual case after a
         # codebook edit), one statement per row for the others.
         same_origin: list[int] = []
-        new_origin: list[tuple] = []
+        new_origin: dict[int, str] = {}
         for k, row in existing.items():
             p = proposals.get(k)
             if p is None:
                 continue
-            if row["origin"] != p.origin:
-                new_origin.append((p.origin, codebook.version, ts, row["id"]))
-            elif row["codebook_version"] != codebook.version:
-                same_origin.append(row["id"])
-        if same_origin:
-            store.execute(
-                "UPDATE codings SET codebook_version = ?, updated_at = ?"
-                " WHERE id IN (SELECT value FROM json_each(?))",
-                (codebook.version, ts, json.dumps(same_origin)))
-        store.conn.executemany(
-            "UPDATE codings SET origin = ?, codebook_version = ?, updated_at = ? WHERE id = ?", new_origin)
+            if row.origin != p.origin:
+                new_origin[row.id] = p.origin
+            elif row.codebook_version != codebook.version:
+                same_origin.append(row.id)
+        store.codings.set_version(same_origin, codebook.version, at=ts)
+        store.codings.set_origins(new_origin, codebook.version, at=ts)
         _record_version(project, codebook, path)
         changed = {p: vars(d) for p, d in report.per_code.items() if d.added or d.removed}
         store.history.log(project.user, "autocode", "autocode",
@@ -280,7 +266,7 @@ def _write_codings(project, codebook, path, docs, report, dry_run, include_inter
 
 def _stale(existing: dict, proposals: dict, codebook) -> bool:
     """Some kept proposal was made by another codebook version or rule."""
-    return any(k in proposals and (row["origin"], row["codebook_version"]) != (proposals[k].origin, codebook.version)
+    return any(k in proposals and (row.origin, row.codebook_version) != (proposals[k].origin, codebook.version)
                for k, row in existing.items())
 
 
@@ -288,7 +274,7 @@ def _per_code(added, removed, proposals, existing, codebook) -> dict[str, CodeDi
     add = Counter(k[1] for k in added)
     rem = Counter(k[1] for k in removed)
     total = Counter(k[1] for k in proposals)
-    total.update(k[1] for k, row in existing.items() if k not in proposals and row["status"] != "proposed")
+    total.update(k[1] for k, row in existing.items() if k not in proposals and row.status != "proposed")
     out: dict[str, CodeDiff] = {}
     order = [c.path for c in codebook.walk()]
     for path in order + sorted(set(add) | set(rem) - set(order)):

@@ -15,32 +15,16 @@ def list_codings(project: Project, *, code: str | None = None, document: str | N
     unit, codebook_version and memo.
     """
     store = project.store
-    sql = ('SELECT k.id, d.name AS document, k.document_id, k.start, k."end", c.path AS code, k.coder,'
-           " k.origin, k.status, k.text, k.unit, k.codebook_version, k.memo"
-           " FROM codings k JOIN documents d ON d.id = k.document_id JOIN codes c ON c.id = k.code_id"
-           " WHERE 1 = 1")
-    params: list = []
-    if code:
-        sql += " AND (c.path = ? OR c.path LIKE ? ESCAPE '\\')"
-        params += [code, code.replace("_", "\\_").replace("%", "\\%") + "/%"]
-    if document:
-        sql += " AND d.name = ?"
-        params.append(document)
-    if coder:
-        sql += " AND k.coder = ?"
-        params.append(coder)
-    if status:
-        sql += " AND k.status = ?"
-        params.append(status)
-    rows = store.execute(sql + ' ORDER BY d.name, k.start, k."end", c.path, k.coder', params).fetchall()
+    rows = store.codings.select(under=code or None, documents=[document] if document else None,
+                                coders=[coder] if coder else None, statuses=[status] if status else None)
     turns = TurnIndex(store)
     out = []
     for r in rows:
-        turn = turns.number(r["document_id"], r["start"])
+        turn = turns.number(r.document_id, r.start)
         out.append({
-            "document": r["document"], "turn": turn, "start": r["start"], "end": r["end"],
-            "code": r["code"], "coder": r["coder"], "origin": r["origin"], "status": r["status"],
-            "text": r["text"], "id": r["id"], "unit": r["unit"],
-            "codebook_version": r["codebook_version"], "memo": r["memo"],
+            "document": r.document, "turn": turn, "start": r.start, "end": r.end,
+            "code": r.code, "coder": r.coder, "origin": r.origin, "status": r.status,
+            "text": r.text, "id": r.id, "unit": r.unit,
+            "codebook_version": r.codebook_version, "memo": r.memo,
         })
     return out

@@ -351,13 +351,10 @@ def find_quote(project: Project, doc: Document, quote: str) -> tuple[int, int]:
 
 
 def _coding_row(store, coding_id: int, turns: list[Turn]) -> dict:
-    r = store.execute(
-        'SELECT k.id, d.name AS document, k.start, k."end", c.path AS code, k.coder, k.origin, k.status,'
-        " k.text, k.unit, k.memo FROM codings k JOIN documents d ON d.id = k.document_id"
-        " JOIN codes c ON c.id = k.code_id WHERE k.id = ?", (coding_id,)).fetchone()
-    row = dict(r)
-    row["turn"] = _turn_of(turns, row["start"])
-    return row
+    k = store.codings.get(coding_id)
+    return {"id": k.id, "document": k.document, "start": k.start, "end": k.end, "code": k.code, "coder": k.coder,
+            "origin": k.origin, "status": k.status, "text": k.text, "unit": k.unit, "memo": k.memo,
+            "turn": _turn_of(turns, k.start)}
 
 
 def _check_coder(coder: str | None, project: Project) -> str:
@@ -383,22 +380,18 @@ def code(project: Project, document: str, code_path: str, *, turn=None, sentence
         code_path = code_path.strip().strip("/")
         code_id = resolve_code(project, code_path)
         loci = _locate(project, doc, turn=turn, sentence=sentence, quote=quote, span=span)
-        text = doc.text
         ts = now()
         ids = []
         for locus, label in loci:
-            dup = store.execute(
-                'SELECT id FROM codings WHERE document_id = ? AND code_id = ? AND coder = ? AND start = ?'
-                ' AND "end" = ?', (doc.id, code_id, coder, locus.start, locus.end)).fetchone()
+            dup = store.codings.find(document_id=doc.id, code_id=code_id, coder=coder, start=locus.start,
+                                     end=locus.end)
             if dup is not None:
                 raise QualcodeError(f"already coded: {label} of {doc.name} is already coded {code_path} "
-                                    f"by {coder} (coding {dup[0]}); nothing was changed")
-            cur = store.execute(
-                'INSERT INTO codings (document_id, code_id, start, "end", text, unit, coder, origin, status,'
-                " codebook_version, memo, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,'accepted',NULL,?,?,?)",
-                (doc.id, code_id, locus.start, locus.end, text[locus.start:locus.end], locus.unit, coder,
-                 MANUAL_ORIGIN, memo, ts, ts))
-            ids.append((int(cur.lastrowid), label))
+                                    f"by {coder} (coding {dup.id}); nothing was changed")
+            new_id = store.codings.add(document_id=doc.id, code_id=code_id, start=locus.start, end=locus.end,
+                                       coder=coder, origin=MANUAL_ORIGIN, status="accepted", unit=locus.unit,
+                                       memo=memo, at=ts)
+            ids.append((new_id, label))
         turns = store.documents.turns(doc.id)
         rows = [_coding_row(store, i, turns) | {"label": label} for i, label in ids]
         store.history.log(project.user, "code", "code",
@@ -428,26 +421,23 @@ def uncode(project: Project, document: str, code_path: str, *, turn=None, senten
         turns = store.documents.turns(doc.id)
         removed, missing, others = [], [], set()
         for locus, label in loci:
-            hits = store.execute(
-                'SELECT id FROM codings WHERE document_id = ? AND code_id = ? AND coder = ? AND start = ?'
-                ' AND "end" = ?', (doc.id, code_id, coder, locus.start, locus.end)).fetchall()
-            if not hits:
+            hit = store.codings.find(document_id=doc.id, code_id=code_id, coder=coder, start=locus.start,
+                                     end=locus.end)
+            if hit is None:
                 missing.append(label)
-                others.update(r[0] for r in store.execute(
-                    'SELECT DISTINCT coder FROM codings WHERE document_id = ? AND code_id = ? AND start = ?'
-                    ' AND "end" = ?', (doc.id, code_id, locus.start, locus.end)))
-            for (cid,) in hits:
-                removed.append(_coding_row(store, cid, turns) | {"label": label})
+                others.update(store.codings.coders(document_ids=[doc.id], code_ids=[code_id],
+                                                   span=(locus.start, locus.end)))
+            else:
+                removed.append(_coding_row(store, hit.id, turns) | {"label": label})
         if not removed:
             where = ", ".join(missing)
             hint = f" (coded there by {', '.join(sorted(others))}: pass --coder NAME)" if others else ""
             raise QualcodeError(f"no coding of {code_path} by {coder} on {where} of {doc.name}{hint}")
         ids = [r["id"] for r in removed]
-        marks = ",".join("?" * len(ids))
         memos = [{"id": m.id, "target_id": m.target_id, "text": m.text, "author": m.author,
                   "created_at": m.created_at} for m in store.memos.select(target_type="coding", target_ids=ids)]
         store.memos.delete_on("coding", ids)
-        store.execute(f"DELETE FROM codings WHERE id IN ({marks})", ids)
+        store.codings.delete(ids)
         store.history.log(project.user, "uncode", "uncode",
                   f"removed {len(removed)} coding{'s' * (len(removed) != 1)} of {code_path} by {coder} "
                   f"from {doc.name}",
@@ -512,25 +502,17 @@ def turn_codes(project: Project, doc_id: int, turns: list[Turn], *, coders: list
     """For each turn (in the order given), the codings overlapping it:
     ``{"id", "code", "coder", "status", "start", "end"}`` in text order. Rejected codings only
     with ``include_rejected``; only the given ``coders`` if any."""
-    sql = ('SELECT k.id, c.path AS code, k.coder, k.status, k.start, k."end" FROM codings k'
-           " JOIN codes c ON c.id = k.code_id WHERE k.document_id = ?")
-    params: list = [doc_id]
-    if not include_rejected:
-        sql += " AND k.status != 'rejected'"
-    if coders:
-        sql += f" AND k.coder IN ({','.join('?' * len(coders))})"
-        params += list(coders)
-    rows = project.store.execute(sql + ' ORDER BY k.start, k."end", c.path, k.coder', params).fetchall()
+    rows = project.store.codings.select(document_ids=[doc_id], coders=list(coders) if coders else None,
+                                        statuses=None if include_rejected else ("proposed", "accepted"))
     order = sorted(range(len(turns)), key=lambda i: turns[i].start)
     starts = [turns[i].start for i in order]
     out: list[list[dict]] = [[] for _ in turns]
     for r in rows:
-        entry = {"id": r["id"], "code": r["code"], "coder": r["coder"], "status": r["status"],
-                 "start": r["start"], "end": r["end"]}
-        j = max(0, bisect_right(starts, r["start"]) - 1)
-        while j < len(order) and turns[order[j]].start < r["end"]:
+        entry = {"id": r.id, "code": r.code, "coder": r.coder, "status": r.status, "start": r.start, "end": r.end}
+        j = max(0, bisect_right(starts, r.start) - 1)
+        while j < len(order) and turns[order[j]].start < r.end:
             t = turns[order[j]]
-            if r["start"] < t.end and t.start < r["end"]:
+            if r.start < t.end and t.start < r.end:
                 out[order[j]].append(entry)
             j += 1
     return out

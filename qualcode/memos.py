@@ -55,7 +55,7 @@ def _resolve_target(project: Project, *, code=None, document=None, coding=None, 
         cid = int(value)
     except (TypeError, ValueError):
         raise UsageError(f"--coding expects a coding id (a number), got {value!r}") from None
-    if store.execute("SELECT 1 FROM codings WHERE id = ?", (cid,)).fetchone() is None:
+    if not store.codings.exists(ids=[cid]):
         raise QualcodeError(f"no coding with id {cid} (the ids are in 'qualcode show DOC --json')")
     return kind, cid
 
@@ -73,12 +73,10 @@ def _describe(store, target_type: str, target_id: int | None) -> dict:
         code = store.codes.get(target_id) if target_id is not None else None
         out["target"] = out["code"] = code.path if code else None
     else:
-        r = store.execute(
-            'SELECT d.name, c.path, k.start, k."end" FROM codings k JOIN documents d ON d.id = k.document_id'
-            " JOIN codes c ON c.id = k.code_id WHERE k.id = ?", (target_id,)).fetchone()
-        if r:
-            out["document"], out["code"] = r[0], r[1]
-            out["target"] = f"coding {target_id} ({r[1]}, {r[0]} {r[2]}:{r[3]})"
+        k = store.codings.get(target_id) if target_id is not None else None
+        if k:
+            out["document"], out["code"] = k.document, k.code
+            out["target"] = f"coding {target_id} ({k.code}, {k.document} {k.start}:{k.end})"
     if out["target"] is None:
         out["target"] = f"{target_type} {target_id} (deleted)"
     return out

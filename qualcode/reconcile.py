@@ -57,7 +57,6 @@ from qualcode.analysis.units import (
 from qualcode.errors import InputError, QualcodeError, UsageError
 from qualcode.project import Project
 from qualcode.sheets import SheetProblems, cell_text, read_rows, write_decision_csv, write_decision_xlsx
-from qualcode.store import now
 
 DEFAULT_CONSENSUS = "consensus"
 ORIGIN_AGREED = "reconcile:agreed"
@@ -115,13 +114,10 @@ class _Coding:
 def _coder_codings(project: Project, coder: str, doc_ids: Sequence[int], statuses: Sequence[str]) -> list[_Coding]:
     if not doc_ids:
         return []
-    rows = project.store.execute(
-        'SELECT k.id, k.document_id, k.start, k."end", c.path, k.unit, k.origin, k.status FROM codings k'
-        " JOIN codes c ON c.id = k.code_id WHERE k.coder = ? AND c.status = 'active'"
-        f" AND k.status IN ({','.join('?' * len(statuses))})"
-        f" AND k.document_id IN ({','.join('?' * len(doc_ids))}) ORDER BY k.document_id, k.start",
-        [coder, *statuses, *doc_ids]).fetchall()
-    return [_Coding(*r) for r in rows]
+    rows = project.store.codings.spans(coders=[coder], active_codes=True, statuses=statuses, document_ids=doc_ids,
+                                        order="id")
+    rows.sort(key=lambda k: (k.document_id, k.start))
+    return [_Coding(k.id, k.document_id, k.start, k.end, k.code, k.unit, k.origin, k.status) for k in rows]
 
 
 class _UnitIndex:
@@ -343,14 +339,8 @@ def _code_id(project: Project, path: str) -> int:
 
 def _insert(project: Project, doc_id: int, path: str, start: int, end: int, unit: str, coder: str,
             origin: str, status: str, memo: str | None = None) -> int:
-    store = project.store
-    text = store.documents.text(doc_id)
-    ts = now()
-    cur = store.execute(
-        'INSERT INTO codings (document_id, code_id, start, "end", text, unit, coder, origin, status,'
-        " codebook_version, memo, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,NULL,?,?,?)",
-        (doc_id, _code_id(project, path), start, end, text[start:end], unit, coder, origin, status, memo, ts, ts))
-    return int(cur.lastrowid)
+    return project.store.codings.add(document_id=doc_id, code_id=_code_id(project, path), start=start, end=end,
+                                     coder=coder, origin=origin, status=status, unit=unit, memo=memo)
 
 
 def start(project: Project, coders: Sequence[str], consensus: str = DEFAULT_CONSENSUS,
@@ -361,9 +351,8 @@ def start(project: Project, coders: Sequence[str], consensus: str = DEFAULT_CONS
     with store.transaction():
         p = plan(project, coders, consensus, **options)
         if p.remove:
-            marks = ",".join("?" * len(p.remove))
             store.memos.delete_on("coding", p.remove)
-            store.execute(f"DELETE FROM codings WHERE id IN ({marks})", p.remove)
+            store.codings.delete(p.remove)
         for doc_id, path, a, b, kind in p.add:
             _insert(project, doc_id, path, a, b, kind, p.consensus, ORIGIN_AGREED, "accepted")
         cmp = p.comparison
@@ -388,10 +377,8 @@ def _jsonable(options: dict) -> dict:
 
 def still_pending(project: Project, item: Disagreement, consensus: str) -> bool:
     """No coding of the code by the consensus coder overlaps the unit yet."""
-    return project.store.execute(
-        'SELECT 1 FROM codings k JOIN codes c ON c.id = k.code_id WHERE k.coder = ? AND c.path = ?'
-        ' AND k.document_id = ? AND k.start < ? AND k."end" > ? LIMIT 1',
-        (consensus, item.code, item.document_id, item.end, item.start)).fetchone() is None
+    return not project.store.codings.exists(coders=[consensus], codes=[item.code], document_ids=[item.document_id],
+                                            overlapping=(item.start, item.end))
 
 
 def decide(project: Project, item: Disagreement, decision: str, consensus: str = DEFAULT_CONSENSUS,

@@ -31,7 +31,6 @@ the reviewer) are never touched by it.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -43,6 +42,7 @@ from qualcode.project import Project
 from qualcode.sheets import SheetProblems, cell_text, read_rows, write_decision_csv, write_decision_xlsx
 from qualcode.store import TurnIndex, now
 from qualcode.store.codes import Code
+from qualcode.store.codings import ReviewRow
 
 DECISIONS = ("accept", "reject", "recode", "add", "assign", "skip")
 REVIEW_ORIGIN = "review"
@@ -86,40 +86,21 @@ class ReviewItem:
         return asdict(self) | {"queued": self.queued}
 
 
-_ITEM_SQL = """
-SELECT k.id, d.name AS document, k.document_id, k.start, k."end", k.unit, c.path AS code,
-       c.label AS code_label, k.coder, k.origin, k.status, k.text, k.codebook_version,
-       q.reason AS queue_reason, q.choices AS queue_choices,
-       (SELECT l.action FROM review_log l WHERE l.coding_id = k.id AND l.undone = 0
-          AND l.action != 'undo' ORDER BY l.id DESC LIMIT 1) = 'skip' AS skipped
-FROM codings k JOIN documents d ON d.id = k.document_id JOIN codes c ON c.id = k.code_id
-LEFT JOIN review_queue q ON q.coding_id = k.id
-"""
-
-
 def _under(path: str, code: str) -> bool:
     return path == code or path.startswith(code + "/")
 
 
-def _items(project: Project, where: str, params: list) -> list[ReviewItem]:
-    store = project.store
-    rows = store.execute(_ITEM_SQL + " WHERE " + where, params).fetchall()
-    turns = TurnIndex(store)
+def _items(project: Project, rows: list[ReviewRow]) -> list[ReviewItem]:
+    turns = TurnIndex(project.store)
     out = []
     for r in rows:
-        turn = turns.number(r["document_id"], r["start"])
-        choices = None
-        if r["queue_choices"] is not None:
-            try:
-                choices = [str(c) for c in json.loads(r["queue_choices"])]
-            except (ValueError, TypeError):
-                choices = []
+        k = r.coding
         out.append(ReviewItem(
-            coding_id=r["id"], document=r["document"], document_id=r["document_id"], turn=turn,
-            start=r["start"], end=r["end"], unit=r["unit"], code=r["code"], code_label=r["code_label"],
-            coder=r["coder"], origin=r["origin"], status=r["status"], text=r["text"],
-            codebook_version=r["codebook_version"], queue_reason=r["queue_reason"], choices=choices,
-            skipped=bool(r["skipped"])))
+            coding_id=k.id, document=k.document, document_id=k.document_id, turn=turns.number(k.document_id, k.start),
+            start=k.start, end=k.end, unit=k.unit, code=k.code, code_label=k.code_label,
+            coder=k.coder, origin=k.origin, status=k.status, text=k.text,
+            codebook_version=k.codebook_version, queue_reason=r.queue_reason, choices=r.queue_choices,
+            skipped=r.skipped))
     return out
 
 
@@ -146,12 +127,7 @@ def pending(project: Project, code: str | None = None, doc: str | None = None,
     document.
     """
     _check_filters(project, code, doc)
-    where = "(q.id IS NOT NULL OR (k.status = 'proposed' AND (? IS NULL OR k.coder = ?)))"
-    params: list = [coder, coder]
-    if doc is not None:
-        where += " AND d.name = ?"
-        params.append(doc)
-    items = _items(project, where, params)
+    items = _items(project, project.store.codings.select_for_review(pending=True, coder=coder, document=doc))
     if code is not None:
         items = [it for it in items
                  if _under(it.code, code) or any(_under(c, code) for c in it.choices or ())]
@@ -161,7 +137,7 @@ def pending(project: Project, code: str | None = None, doc: str | None = None,
 
 def get_item(project: Project, coding_id: int) -> ReviewItem:
     """The coding as a review item, whatever its status."""
-    found = _items(project, "k.id = ?", [coding_id])
+    found = _items(project, project.store.codings.select_for_review(ids=[coding_id]))
     if not found:
         raise QualcodeError(f"no coding with id {coding_id}")
     return found[0]
@@ -294,10 +270,9 @@ def context(project: Project, coding: ReviewItem | int, *, highlighter: Highligh
     if item.turn is not None:
         turn, prev, nxt = turn_text(item.turn - 1), turn_text(item.turn - 2), turn_text(item.turn)
     hl = highlighter if highlighter is not None else Highlighter(project)
-    others = [dict(r) for r in store.execute(
-        'SELECT c.path AS code, k.coder, k.status FROM codings k JOIN codes c ON c.id = k.code_id'
-        ' WHERE k.document_id = ? AND k.start = ? AND k."end" = ? AND k.id != ? ORDER BY c.path, k.coder',
-        (item.document_id, item.start, item.end, item.coding_id))]
+    others = [{"code": k.code, "coder": k.coder, "status": k.status}
+              for k in store.codings.select(document_ids=[item.document_id], span=(item.start, item.end))
+              if k.id != item.coding_id]
     return Context(item=item, turn=turn, previous=prev, next=nxt, matches=hl.spans(item),
                    code=code_info(project, item.code), others=others)
 
@@ -405,7 +380,7 @@ def decide(project: Project, coding_id: int, action: str, *, to_code: str | None
         ts = now()
         if action in ("accept", "reject"):
             to_status = "accepted" if action == "accept" else "rejected"
-            store.execute("UPDATE codings SET status = ?, updated_at = ? WHERE id = ?", (to_status, ts, coding_id))
+            store.codings.set_status([coding_id], to_status, at=ts)
             log_id = _log(project, coding_id, action, "proposed", to_status, item.code, item.code, None, user)
             return Decision(log_id, action, coding_id, "proposed", to_status, item.code, item.code)
         # recode / add: a coding of another code on the same span, by the reviewer
@@ -415,23 +390,19 @@ def decide(project: Project, coding_id: int, action: str, *, to_code: str | None
             raise QualcodeError(f"coding {coding_id} already has code {to_code!r}"
                                 + (": accept it instead" if action == "recode" else ""))
         code_id = _code_id(project, to_code)
-        existing = store.execute(
-            'SELECT id FROM codings WHERE document_id = ? AND code_id = ? AND coder = ? AND start = ? AND "end" = ?',
-            (item.document_id, code_id, user, item.start, item.end)).fetchone()
+        existing = store.codings.find(document_id=item.document_id, code_id=code_id, coder=user, start=item.start,
+                                      end=item.end)
         created = None
         if existing is None:
-            doc_text = store.documents.text(item.document_id)
-            created = int(store.execute(
-                'INSERT INTO codings (document_id, code_id, start, "end", text, unit, coder, origin, status,'
-                " created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,'accepted',?,?)",
-                (item.document_id, code_id, item.start, item.end, doc_text[item.start:item.end], item.unit,
-                 user, REVIEW_ORIGIN, ts, ts)).lastrowid)
+            created = store.codings.add(document_id=item.document_id, code_id=code_id, start=item.start,
+                                        end=item.end, coder=user, origin=REVIEW_ORIGIN, status="accepted",
+                                        unit=item.unit, at=ts)
         elif action == "add":
             raise QualcodeError(f"{user} already coded this span with {to_code!r}")
         to_status = "proposed"
         if action == "recode":
             to_status = "rejected"
-            store.execute("UPDATE codings SET status = 'rejected', updated_at = ? WHERE id = ?", (ts, coding_id))
+            store.codings.set_status([coding_id], "rejected", at=ts)
         log_id = _log(project, coding_id, action, "proposed", to_status, item.code, to_code, created, user)
         return Decision(log_id, action, coding_id, "proposed", to_status, item.code, to_code, created)
 
@@ -444,12 +415,11 @@ def _assign(project: Project, item: ReviewItem, to_code: str | None, user: str) 
     if not to_code:
         raise QualcodeError("assign needs a code")
     code_id = _code_id(project, to_code)
-    clash = store.execute(
-        'SELECT id FROM codings WHERE document_id = ? AND code_id = ? AND coder = ? AND start = ? AND "end" = ?'
-        " AND id != ?", (item.document_id, code_id, item.coder, item.start, item.end, item.coding_id)).fetchone()
-    if clash is not None:
-        raise QualcodeError(f"{item.coder} already has a {to_code!r} coding on this span (#{clash[0]})")
-    store.execute("UPDATE codings SET code_id = ?, updated_at = ? WHERE id = ?", (code_id, now(), item.coding_id))
+    clash = store.codings.find(document_id=item.document_id, code_id=code_id, coder=item.coder, start=item.start,
+                               end=item.end)
+    if clash is not None and clash.id != item.coding_id:
+        raise QualcodeError(f"{item.coder} already has a {to_code!r} coding on this span (#{clash.id})")
+    store.codings.move(item.coding_id, code_id=code_id)
     store.review.dequeue(item.coding_id)
     log_id = _log(project, item.coding_id, "assign", item.status, item.status, item.code, to_code, None, user)
     # review_log has no room for the queue entry: keep it in the history, for undo.
@@ -474,16 +444,16 @@ def undo(project: Project, user: str | None = None) -> Decision | None:
         if row is None:
             return None
         action, cid, ts = row.action, row.coding_id, now()
-        alive = cid is not None and store.execute("SELECT 1 FROM codings WHERE id = ?", (cid,)).fetchone()
+        alive = cid is not None and store.codings.exists(ids=[cid])
         if alive and action in ("accept", "reject", "recode"):
-            store.execute("UPDATE codings SET status = ?, updated_at = ? WHERE id = ?", (row.from_status, ts, cid))
+            store.codings.set_status([cid], row.from_status, at=ts)
         if action in ("recode", "add") and row.created_coding_id is not None:
-            store.execute("DELETE FROM codings WHERE id = ?", (row.created_coding_id,))
+            store.codings.delete([row.created_coding_id])
         if action == "assign" and alive:
             code = store.codes.by_path(row.from_code)
             if code is None:
                 raise QualcodeError(f"cannot undo: code {row.from_code!r} no longer exists")
-            store.execute("UPDATE codings SET code_id = ?, updated_at = ? WHERE id = ?", (code.id, ts, cid))
+            store.codings.move(cid, code_id=code.id, at=ts)
             hist = store.history.latest("review-assign", detail="review_log_id", value=row.id)
             details = hist.details if hist else {}
             store.review.enqueue([cid], reason=details.get("reason", f"undo of assign to {row.to_code}"),
@@ -637,16 +607,14 @@ def import_review(project: Project, path: str | Path, *, dry_run: bool = False,
             problem(f"id {cid} appears twice (first on row {seen[cid]})")
             continue
         seen[cid] = line
-        row = store.execute(
-            "SELECT k.status, k.coder, c.path, d.name, (SELECT 1 FROM review_queue q WHERE q.coding_id = k.id)"
-            " AS queued FROM codings k JOIN codes c ON c.id = k.code_id JOIN documents d ON d.id = k.document_id"
-            " WHERE k.id = ?", (cid,)).fetchone()
-        if row is None:
+        found = store.codings.select_for_review(ids=[cid])
+        if not found:
             problem(f"no coding with id {cid} (is this file from another project?)")
             continue
+        row, queued = found[0].coding, found[0].queue_choices is not None
         doc_name = cell_text(cells, doc_col)
-        if doc_col is not None and doc_name and doc_name != row["name"]:
-            problem(f"coding {cid} is in document {row['name']!r}, not {doc_name!r} "
+        if doc_col is not None and doc_name and doc_name != row.document:
+            problem(f"coding {cid} is in document {row.document!r}, not {doc_name!r} "
                     "(is this file from another project?)")
             continue
         key = decision.casefold()
@@ -660,7 +628,7 @@ def import_review(project: Project, path: str | Path, *, dry_run: bool = False,
             if paths[decision] != "active":
                 problem(f"code {decision!r} is retired")
                 continue
-            action, to_code = ("accept", None) if decision == row["path"] else ("recode", decision)
+            action, to_code = ("accept", None) if decision == row.code else ("recode", decision)
         else:
             from qualcode.codebook.parser import did_you_mean
 
@@ -670,10 +638,10 @@ def import_review(project: Project, path: str | Path, *, dry_run: bool = False,
                 problem(f"bad decision {decision!r}: expected accept, reject or a code path"
                         f"{did_you_mean(decision, ['accept', 'reject', *paths])}")
             continue
-        if action and row["status"] != "proposed":
-            problem(f"coding {cid} is not pending any more ({row['status']})")
+        if action and row.status != "proposed":
+            problem(f"coding {cid} is not pending any more ({row.status})")
             continue
-        if action and row["queued"]:
+        if action and queued:
             problem(f"coding {cid} waits for a code after a split: assign it in 'qualcode review'")
             continue
         if not action:

@@ -443,21 +443,17 @@ def _system_codings(project: Project, system: str, doc_ids: Sequence[int], names
     left out)."""
     if not doc_ids or not statuses:
         return [], 0
-    marks_d, marks_s = ",".join("?" * len(doc_ids)), ",".join("?" * len(statuses))
-    rows = project.store.execute(
-        'SELECT k.id, k.document_id, k.start, k."end", c.path, k.origin, k.codebook_version FROM codings k'
-        " JOIN codes c ON c.id = k.code_id WHERE k.coder = ? AND c.status = 'active'"
-        f" AND k.document_id IN ({marks_d}) AND k.status IN ({marks_s})"
-        ' ORDER BY k.document_id, k.start, k."end"', [system, *doc_ids, *statuses]).fetchall()
+    rows = project.store.codings.spans(coders=[system], active_codes=True, document_ids=doc_ids,
+                                        statuses=statuses, order="document")
     versions = _current_versions(project) if system == RULES_CODER and not include_stale else {}
     out, stale = [], 0
     for r in rows:
-        current = versions.get(names[r["document_id"]])
-        if current is not None and r["codebook_version"] is not None and r["codebook_version"] != current:
+        current = versions.get(names[r.document_id])
+        if current is not None and r.codebook_version is not None and r.codebook_version != current:
             stale += 1
             continue
-        out.append({"id": r["id"], "document_id": r["document_id"], "start": r["start"], "end": r["end"],
-                    "path": r["path"], "origin": r["origin"]})
+        out.append({"id": r.id, "document_id": r.document_id, "start": r.start, "end": r.end,
+                    "path": r.code, "origin": r.origin})
     return out, stale
 
 
@@ -521,10 +517,9 @@ def evaluate(project: Project, gold: str, *, system: str = RULES_CODER, unit: st
         units = project_units(project, unit, doc_ids, include_interviewer=include_interviewer)
         gold_sets = coded_units(project, units, gold, paths, GOLD_STATUSES, rollup=rollup)
         wanted = set(paths)
-        gold_spans = [(r[0], r[1], r[2]) for r in store.execute(
-            'SELECT k.document_id, k.start, k."end", c.path FROM codings k JOIN codes c ON c.id = k.code_id'
-            f" WHERE k.coder = ? AND c.status = 'active' AND k.status IN ('proposed','accepted')"
-            f" AND k.document_id IN ({','.join('?' * len(doc_ids))})", [gold, *doc_ids]) if r[3] in wanted]
+        gold_spans = [(k.document_id, k.start, k.end) for k in store.codings.spans(
+            coders=[gold], active_codes=True, statuses=("proposed", "accepted"), document_ids=doc_ids,
+            order="document") if k.code in wanted]
         sys_codings, stale = _system_codings(project, system, doc_ids, names, statuses, include_stale)
         sys_codings = [k for k in sys_codings if k["path"] in wanted]
 

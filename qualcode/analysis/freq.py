@@ -157,24 +157,17 @@ def select_codings(project: Project, *, statuses: Iterable[str] | None = NOT_REJ
     active = [c for c in store.codes.all() if c.status == "active"]
     tree = _tree(active, order or [])
 
-    sql = ('SELECT k.document_id, d.name, k.start, k."end", c.path, k.status, k.coder, c.status AS cstatus'
-           " FROM codings k JOIN codes c ON c.id = k.code_id JOIN documents d ON d.id = k.document_id")
-    params: list = []
-    if coders:
-        sql += f" WHERE k.coder IN ({','.join('?' * len(coders))})"
-        params += coders
-    rows = store.execute(sql + ' ORDER BY d.name, k.start, k."end", c.path, k.coder', params).fetchall()
     codings, retired, unreviewed, found = [], 0, 0, set()
-    for r in rows:
-        if r["cstatus"] != "active":
-            retired += r["status"] in statuses
+    for r in store.codings.spans(coders=coders):
+        if r.code_status != "active":
+            retired += r.status in statuses
             continue
-        unreviewed += r["status"] == "proposed"
-        if r["status"] in statuses:
-            codings.append(Coding(r[0], r[1], r[2], r[3], r[4], r[5], r[6]))
-            found.add(r["coder"])
+        unreviewed += r.status == "proposed"
+        if r.status in statuses:
+            codings.append(Coding(r.document_id, r.document, r.start, r.end, r.code, r.status, r.coder))
+            found.add(r.coder)
     if coders:
-        known = {r[0] for r in store.execute("SELECT DISTINCT coder FROM codings")}
+        known = set(store.codings.coders())
         unknown = [c for c in coders if c not in known]
         if unknown:
             raise QualcodeError(f"no codings by coder {unknown[0]!r} (coders: "

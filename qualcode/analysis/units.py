@@ -176,23 +176,18 @@ def _codings(project: Project, coder: str, doc_ids: Iterable[int] | None,
     for s in statuses:
         if s not in ALL_STATUSES:
             raise UsageError(f"unknown status {s!r} (choose from {', '.join(ALL_STATUSES)})")
-    sql = ('SELECT k.document_id, k.start, k."end", c.path FROM codings k JOIN codes c ON c.id = k.code_id'
-           f" WHERE k.coder = ? AND c.status = 'active' AND k.status IN ({','.join('?' * len(statuses))})")
-    params: list = [coder, *statuses]
-    if doc_ids is not None:
-        ids = sorted(set(doc_ids))
-        if not ids:
-            return []
-        sql += f" AND k.document_id IN ({','.join('?' * len(ids))})"
-        params += ids
-    return [tuple(r) for r in project.store.execute(sql + ' ORDER BY k.document_id, k.start, k."end"', params)]
+    ids = None if doc_ids is None else sorted(set(doc_ids))
+    if ids is not None and not ids:
+        return []
+    return [(k.document_id, k.start, k.end, k.code) for k in project.store.codings.spans(
+        coders=[coder], active_codes=True, statuses=statuses, document_ids=ids, order="document")]
 
 
 # --------------------------------------------------------------------------- coders
 
 
 def known_coders(project: Project) -> list[str]:
-    return [r[0] for r in project.store.execute("SELECT DISTINCT coder FROM codings ORDER BY coder")]
+    return project.store.codings.coders()
 
 
 def check_coders(project: Project, coders: Sequence[str], *, minimum: int = 2) -> list[str]:
@@ -215,8 +210,7 @@ def coder_documents(project: Project, coder: str, documents: Iterable[str | int]
     """Ids of the documents (among ``documents``; None: all) in which ``coder`` has at
     least one coding, whatever its code or status: the documents the coder saw."""
     ids = None if documents is None else {d.id for d in select_documents(project, documents)}
-    rows = project.store.execute("SELECT DISTINCT document_id FROM codings WHERE coder = ?", (coder,))
-    return {r[0] for r in rows if ids is None or r[0] in ids}
+    return {i for i in project.store.codings.document_ids(coders=[coder]) if ids is None or i in ids}
 
 
 # --------------------------------------------------------------------------- coded units

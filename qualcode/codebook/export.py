@@ -89,14 +89,11 @@ def code_counts(project: "Project", paths: list[str]) -> tuple[dict[str, tuple[i
     """path -> (coded units, participants), parents rolling up their sub-codes' distinct
     units; plus facts for the notes (unreviewed proposals, codes absent from ``paths``)."""
     store = project.store
-    marks = ",".join("?" * len(COUNTED_STATUSES))
-    rows = store.execute(
-        f'SELECT k.document_id, k.start, k."end", k.status, c.path FROM codings k'
-        f" JOIN codes c ON c.id = k.code_id WHERE k.status IN ({marks})", COUNTED_STATUSES).fetchall()
+    rows = store.codings.spans(statuses=COUNTED_STATUSES, order=None)
     doc_cases = store.cases.case_ids_by_document()
     units: dict[str, set] = {}
     for r in rows:
-        units.setdefault(r["path"], set()).add((r["document_id"], r["start"], r["end"]))
+        units.setdefault(r.code, set()).add((r.document_id, r.start, r.end))
     out = {}
     for p in paths:
         mine: set = set()
@@ -107,7 +104,7 @@ def code_counts(project: "Project", paths: list[str]) -> tuple[dict[str, tuple[i
         out[p] = (len(mine), len(people))
     known = set(paths)
     outside = sorted(q for q in units if q not in known and not any(q.startswith(p + "/") for p in known))
-    facts = {"proposed": sum(r["status"] == "proposed" for r in rows), "counted": len(rows),
+    facts = {"proposed": sum(r.status == "proposed" for r in rows), "counted": len(rows),
              "outside": outside}
     return out, facts
 

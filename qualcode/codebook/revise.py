@@ -504,10 +504,8 @@ class _Context:
     def counts(self, code_ids: list[int]) -> dict[str, int]:
         if not code_ids:
             return {"codings": 0, "manual": 0, "rules": 0}
-        marks = ",".join("?" * len(code_ids))
-        total, rules = self.store.execute(
-            f"SELECT COUNT(*), COALESCE(SUM(coder = ?), 0) FROM codings WHERE code_id IN ({marks})",
-            (RULES_CODER, *code_ids)).fetchone()
+        total = self.store.codings.count(code_ids=code_ids)
+        rules = self.store.codings.count(code_ids=code_ids, coders=[RULES_CODER])
         return {"codings": total, "manual": total - rules, "rules": rules}
 
     def guard_renames(self, *involved: str) -> None:
@@ -671,25 +669,24 @@ def _move_codings(ctx: _Context, src_id: int, dst_id: int) -> tuple[int, int, di
     ts = now()
     moved = collapsed = 0
     kinds = {"manual": 0, "rules": 0}
-    for r in store.execute("SELECT * FROM codings WHERE code_id = ? ORDER BY id", (src_id,)).fetchall():
+    for r in store.codings.select(code_ids=[src_id], order="id"):
         moved += 1
-        kinds["rules" if r["coder"] == RULES_CODER else "manual"] += 1
-        other = store.execute(
-            'SELECT * FROM codings WHERE code_id = ? AND document_id = ? AND coder = ? AND start = ? AND "end" = ?',
-            (dst_id, r["document_id"], r["coder"], r["start"], r["end"])).fetchone()
+        kinds["rules" if r.coder == RULES_CODER else "manual"] += 1
+        other = store.codings.find(document_id=r.document_id, code_id=dst_id, coder=r.coder, start=r.start,
+                                   end=r.end)
         if other is None:
-            store.execute("UPDATE codings SET code_id = ?, updated_at = ? WHERE id = ?", (dst_id, ts, r["id"]))
+            store.codings.move(r.id, code_id=dst_id, at=ts)
             continue
         collapsed += 1
-        keep_src = STATUS_RANK[r["status"]] > STATUS_RANK[other["status"]]
+        keep_src = STATUS_RANK[r.status] > STATUS_RANK[other.status]
         winner, loser = (r, other) if keep_src else (other, r)
-        memos = [m for m in (winner["memo"], loser["memo"]) if m]
+        memos = [m for m in (winner.memo, loser.memo) if m]
         memo = "\n\n".join(dict.fromkeys(memos)) or None
-        store.memos.retarget("coding", loser["id"], winner["id"])
-        store.review.move_queued(loser["id"], winner["id"])
-        store.execute("DELETE FROM codings WHERE id = ?", (loser["id"],))
-        store.execute("UPDATE codings SET code_id = ?, memo = ?, updated_at = ? WHERE id = ?",
-                      (dst_id, memo, ts, winner["id"]))
+        store.memos.retarget("coding", loser.id, winner.id)
+        store.review.move_queued(loser.id, winner.id)
+        store.codings.delete([loser.id])
+        store.codings.move(winner.id, code_id=dst_id, at=ts)
+        store.codings.set_memo(winner.id, memo, at=ts)
     return moved, collapsed, kinds
 
 
@@ -1035,15 +1032,14 @@ def split(project: Project, code: str, into: list[str], *,
             ts = now()
             ctx.store.codes.set_status([row.id], "retired")
             to_queue = []
-            for k in ctx.store.execute("SELECT id, coder, status FROM codings WHERE code_id = ? ORDER BY id",
-                                       (row.id,)).fetchall():
-                if k["status"] == "rejected":
+            for k in ctx.store.codings.select(code_ids=[row.id], order="id"):
+                if k.status == "rejected":
                     rejected += 1
-                elif k["coder"] == RULES_CODER and k["status"] == "proposed":
+                elif k.coder == RULES_CODER and k.status == "proposed":
                     pending += 1
                 else:
                     queued += 1
-                    to_queue.append(k["id"])
+                    to_queue.append(k.id)
             ctx.store.review.enqueue(to_queue, reason=f"split {code}", choices=targets, created_at=ts)
         created = [t for t in new_targets if t in ids]
         return (f"split {code} into {', '.join(targets)}: {_plural(queued, 'coding')} queued for review"

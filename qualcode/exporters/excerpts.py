@@ -260,23 +260,23 @@ def collect_excerpts(
     merged: dict[tuple, Excerpt] = {}
     by_code: dict[int, list[Excerpt]] = {}
     for r in rows:
-        key = (r["document_id"], r["code_id"], r["start"], r["end"])
+        key = (r.document_id, r.code_id, r.start, r.end)
         ex = merged.get(key)
         if ex is None:
-            turn_no, time, speaker, role, speaker_case = _turn_of(turns.get(r["document_id"]), r["start"])
+            turn_no, time, speaker, role, speaker_case = _turn_of(turns.get(r.document_id), r.start)
             if role == "interviewer":  # not the participant's words: cite the interviewer
                 names = []
             elif speaker_case in case_ids:  # focus groups: the speaker's own case
                 names = [case_ids[speaker_case]]
             else:
-                names = doc_cases.get(r["document"], [])
+                names = doc_cases.get(r.document, [])
             case, pseudonym, value = _case_fields(names, case_info, attribute)
-            ex = Excerpt(code=r["path"], document=r["document"], start=r["start"], end=r["end"],
-                         text=r["text"], turn=turn_no, time=time, case=case, pseudonym=pseudonym, value=value,
+            ex = Excerpt(code=r.code, document=r.document, start=r.start, end=r.end,
+                         text=r.text, turn=turn_no, time=time, case=case, pseudonym=pseudonym, value=value,
                          speaker=speaker, role=role)
             merged[key] = ex
-            by_code.setdefault(r["code_id"], []).append(ex)
-        for attr, item in (("coders", r["coder"]), ("statuses", r["status"]), ("origins", r["origin"])):
+            by_code.setdefault(r.code_id, []).append(ex)
+        for attr, item in (("coders", r.coder), ("statuses", r.status), ("origins", r.origin)):
             if item not in getattr(ex, attr):
                 getattr(ex, attr).append(item)
 
@@ -368,19 +368,10 @@ def _turn_of(turns: tuple[list[Turn], list[int]] | None, start: int) -> tuple:
 
 
 def _codings(store, code_ids: list[int], statuses: tuple[str, ...], coders: list[str] | None) -> list:
+    """The codings of these codes, in reading order (document name, offsets, code, coder)."""
     if not code_ids:
         return []
-    sql = ('SELECT k.document_id, d.name AS document, k.code_id, c.path, k.start, k."end", k.text, k.coder,'
-           " k.status, k.origin FROM codings k JOIN documents d ON d.id = k.document_id"
-           " JOIN codes c ON c.id = k.code_id"
-           f" WHERE k.status IN ({','.join('?' * len(statuses))})")
-    params: list = list(statuses)
-    if coders:
-        sql += f" AND k.coder IN ({','.join('?' * len(coders))})"
-        params += coders
-    wanted = set(code_ids)
-    rows = store.execute(sql + ' ORDER BY d.name, k.start, k."end", k.coder, k.id', params).fetchall()
-    return [r for r in rows if r["code_id"] in wanted]
+    return store.codings.select(code_ids=code_ids, statuses=statuses, coders=coders or None)
 
 
 def _case_fields(names: list[str], info: dict[str, Case],

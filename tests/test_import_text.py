@@ -337,7 +337,7 @@ LABELS = ["Enquêtrice", "E", "MARCEL", "Mme Dufour", "M. Caron", "SPEAKER_00", 
           "Speaker 1", "Interviewer1", "Q", "R", "L", "Jean-Pierre", "Élodie"]
 WORDS = ["oui", "non", "c'était", "dur", "voilà", "ben", "euh", "la", "mine", "terril", "«", "viens",
          "»", ":", "l’œuvre", "été", "10:30", "https://exemple.fr/a", "[rires]", "(rires)",
-         "[L: Oui.]", "[E : d'accord]", "…", "mhm", "à Loos-en-Gohelle", "11/19", "de Lens", "?", "!"]
+         "[L: Oui.]", "[E : d'accord]", "…", "mhm", "à Loos-en-Gohelle", "11/19", "près de Lens", "?", "!"]
 LINE_STARTS = ["", "Il m'a dit : ", "Bon, voilà : ", "Alors voilà : ", "Note : ", "[E: mhm] ",
                "(rires) ", "10:30 ", "Et ", "[rires] ", "Exemple : ", "Il 10:30 "]
 FORMATS = ["plain", "plain_nbsp", "plain_tight", "md_inside", "md_outside", "bracket_ts",
@@ -361,6 +361,11 @@ def utterance(draw):
         words = draw(st.lists(st.sampled_from(WORDS), min_size=1, max_size=8))
         start = draw(st.sampled_from(LINE_STARTS))
         line = (start + " ".join(words)).strip()
+        if line.endswith(":"):
+            # a line ending with ":" is a label on its own line (format "alone") when it
+            # looks like a name and comes back: the generator must not write one as speech.
+            # ("Et" + "de Lens" gave "Et de Lens : oui" twice, rightly read as a speaker.)
+            line += " oui"
         lines.append(line)
     seps = [draw(st.sampled_from(["\n", "\n\n"])) for _ in range(n_lines - 1)]
     out = lines[0]

@@ -1,0 +1,51 @@
+"""The shape of the house, checked: SQL only in ``qualcode/store/``.
+
+These read the source (AST), so they fail on the commit that breaks the rule, naming the
+file and line, rather than on some later behaviour."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from helpers.imports import import_graph, own_imports_in_functions, strongly_connected
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "qualcode"
+STORE = PACKAGE / "store"
+SQL_METHODS = {"execute", "executemany", "executescript"}
+
+
+def _modules() -> list[Path]:
+    return sorted(PACKAGE.rglob("*.py"))
+
+
+def test_only_the_store_issues_sql():
+    offenders = []
+    for path in _modules():
+        if STORE in path.parents:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and (node.attr in SQL_METHODS or node.attr == "conn"):
+                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}: .{node.attr}")
+            elif isinstance(node, ast.Import | ast.ImportFrom):
+                names = [a.name for a in node.names] + ([node.module] if isinstance(node, ast.ImportFrom) else [])
+                if "sqlite3" in names:
+                    offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}: imports sqlite3")
+    assert offenders == [], "SQL outside qualcode/store/:\n" + "\n".join(offenders)
+
+
+def test_the_checker_sees_a_cycle_and_sql(tmp_path):
+    """The checks above can fail: a made-up package with a cycle and a stray execute."""
+    pkg = tmp_path / "qualcode"
+    (pkg / "store").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "store" / "__init__.py").write_text("")
+    (pkg / "a.py").write_text("from qualcode import b\n")
+    (pkg / "b.py").write_text("def f():\n    from qualcode.a import x\n")
+    (pkg / "c.py").write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from qualcode import a\n")
+    graph = import_graph(tmp_path)
+    assert strongly_connected(graph) == [["qualcode.a", "qualcode.b"]]
+    assert "qualcode.a" not in graph["qualcode.c"]  # typing-only imports are no dependency
+    assert own_imports_in_functions(tmp_path) == ["qualcode/b.py:2: from qualcode.a import x"]

@@ -99,7 +99,7 @@ def import_cases(project: Project, path: str | Path) -> CasesReport:
                 raise InputError(f"case {case!r} appears twice (also line {seen[case]})", path=where, line=line)
             seen[case] = line
             existed = store.cases.id(case) is not None
-            case_id = store.cases.id(case, create=True)
+            case_id = store.cases.ensure(case)
             report.cases += 1
             report.created += not existed
             for i, name in attr_cols:

@@ -203,7 +203,7 @@ def _import_one(project: Project, path: Path, fmt: str, options: ImportOptions,
         ],
     )
     if case:
-        store.cases.link_document(store.cases.id(case, create=True), doc_id)
+        store.cases.link_document(store.cases.ensure(case), doc_id)
     batch_names[name] = str(path)
     return FileResult(str(path), status, name=name, turns=len(parsed.turns), speakers=speakers)
 

@@ -507,7 +507,7 @@ class AnnotatedDoc:
             raise StaleAnnotation("annotation was made for another text")
         pos = 4 + hlen
         n_turns, n_tok = header["n_turns"], header["n_tokens"]
-        arrays = {}
+        arrays: dict[str, Any] = {}
         for name, dtype in cls._ARRAYS:
             count = {"turns": n_turns * 2, "turn_tok": n_turns + 1}.get(name, n_tok)
             nbytes = count * np.dtype(dtype).itemsize
@@ -630,7 +630,7 @@ class _DocBuilder:
         self.text = text
         self.spans = spans
         self.pipeline = pipeline
-        self.store = None  # the spaCy StringStore of the Docs
+        self.store: Any = None  # the spaCy StringStore of the Docs
         self.parts: list[tuple] = []
         self.turn_tok = [0] * (len(spans) + 1)
         self.n = 0

@@ -510,10 +510,7 @@ def _relaxed(rx: re.Pattern) -> re.Pattern | None:
     that unit: ``rx`` itself when it has no anchors or word boundaries, else ``rx`` with
     them removed (removing a zero-width assertion only relaxes it). None for lookarounds
     and backreferences. Used to skip documents and turns that cannot match."""
-    try:
-        import re._parser as sre_parse  # Python 3.11+
-    except ImportError:  # pragma: no cover
-        import sre_parse  # type: ignore[no-redef]
+    import re._parser as sre_parse  # type: ignore[import-not-found]  # private, no stubs; Python 3.11+
     try:
         parsed = sre_parse.parse(rx.pattern, rx.flags & ~re.UNICODE)
     except Exception:
@@ -897,7 +894,7 @@ class _DocView:
         strings, add = doc.strings, vocab.strings.add
         hashes = np.fromiter((add(strings[i]) for i in used.tolist()), dtype=np.uint64, count=len(used))
         sdoc = Doc(vocab, words=words_, spaces=spaces.tolist())
-        arr = np.empty((len(sel), 4), dtype=np.uint64)
+        arr: Any = np.empty((len(sel), 4), dtype=np.uint64)  # spaCy's Ints2d, as an ndarray
         arr[:, 0] = hashes[inv[:len(sel)]]
         arr[:, 1] = doc.pos[sel]
         arr[:, 2] = hashes[inv[len(sel):]]
@@ -907,10 +904,10 @@ class _DocView:
         turn = tok_turn[sel]
         out = []
         for key, s, e in cb.matcher(sdoc, allow_missing=True):
-            ref_i = cb.pattern_refs.get(key)
-            if ref_i is None or e <= s or turn[s] != turn[e - 1] or sel[e - 1] - sel[s] != e - 1 - s:
+            pattern_ref = cb.pattern_refs.get(key)
+            if pattern_ref is None or e <= s or turn[s] != turn[e - 1] or sel[e - 1] - sel[s] != e - 1 - s:
                 continue  # spans two turns or a gap between selected tokens
-            out.append((ref_i, int(sel[s]), int(sel[e - 1])))
+            out.append((pattern_ref, int(sel[s]), int(sel[e - 1])))
         return out
 
 
@@ -990,7 +987,11 @@ class _TermTables(NamedTuple):
 def _term_tables(cb: CompiledCodebook) -> _TermTables:
     got = cb.__dict__.get("_term_tables")
     if got is None:
-        length, base, is_prefix, prefix, accept = [], [], [], [], []
+        length: list[int] = []
+        base: list[int] = []
+        is_prefix: list[bool] = []
+        prefix: list[str | None] = []
+        accept: list[int] = []
         n_keys = max(len(cb.key_ids), 1)
         for term in cb.terms:
             base.append(len(prefix))
@@ -1075,6 +1076,7 @@ def _run(cb: CompiledCodebook, doc: AnnotatedDoc, included: np.ndarray) -> tuple
             ref = refs[ref_i]
             rx = ref.regex
             pre = ref.prefilter
+            units: Sequence[tuple[int, int | None, int, int]]
             if turn_unit[ref.code_index]:
                 units = view.units("turn", view.candidate_turns(pre))
             else:  # sentence ids are unit ids
@@ -1121,7 +1123,7 @@ def _proposals(cb: CompiledCodebook, hits: dict[int, list[tuple]], view: _DocVie
     for ci, cc in enumerate(cb.codes):
         if not cc.refs:
             continue
-        blocked = set()
+        blocked: set[int] = set()
         for r in cc.exclude_refs:
             blocked.update(h[0] for h in hits.get(r, ()))
         per_unit: dict[int, list[tuple[int, tuple]]] = {}

@@ -182,7 +182,7 @@ def test_speaker_case_wins_over_document_case(proj):
     """In a focus group a speaker is linked to a case: the citation names that case."""
     store = proj.store
     with store.transaction():
-        p02 = store.cases.id("P02", create=True)
+        p02 = store.cases.ensure("P02")
         store.cases.set_attribute(p02, "pseudonym", "Gérard")
         store.cases.set_attribute(p02, "group", "resident")
         store.execute("UPDATE speakers SET case_id = ? WHERE label = 'Mme Dufour'", (p02,))

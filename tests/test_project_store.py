@@ -60,9 +60,9 @@ def test_transaction_rolls_back_everything_on_error(project):
     store = project.store
     with pytest.raises(RuntimeError):
         with store.transaction():
-            store.cases.id("P01", create=True)
+            store.cases.ensure("P01")
             with store.transaction():  # nested: a savepoint
-                store.cases.id("P02", create=True)
+                store.cases.ensure("P02")
             raise RuntimeError("boom")
     assert store.cases.all() == []
 
@@ -70,10 +70,10 @@ def test_transaction_rolls_back_everything_on_error(project):
 def test_savepoint_failure_keeps_outer_work(project):
     store = project.store
     with store.transaction():
-        store.cases.id("P01", create=True)
+        store.cases.ensure("P01")
         with pytest.raises(KeyboardInterrupt):
             with store.transaction():
-                store.cases.id("P02", create=True)
+                store.cases.ensure("P02")
                 raise KeyboardInterrupt
     assert [c.name for c in store.cases.all()] == ["P01"]
 

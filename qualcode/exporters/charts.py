@@ -78,7 +78,7 @@ class HeatmapData:
 
     rows: list[str]
     columns: list[str]
-    values: list[list[float]]
+    values: list[list[float | None]]  # None: no value (drawn blank)
     title: str = ""
     colorbar_label: str = ""
     mask_diagonal: bool = False  # grey the diagonal (e.g. a code with itself)
@@ -99,7 +99,7 @@ def _matplotlib():
     return matplotlib
 
 
-def _rc() -> dict[str, Any]:
+def _rc() -> Any:  # a matplotlib rcParams dict (its keys are typed as literals)
     return {
         "font.family": "sans-serif",
         "font.sans-serif": [FONT],
@@ -153,7 +153,10 @@ def draw_grouped_bars(data: BarData) -> "Figure":
         fig.set_layout_engine("constrained", rect=(0, 0.04 if data.note else 0, 1, 1))
         ax = fig.add_subplot()
         for j, group in enumerate(data.groups):
-            ys, widths, faces, edges = [], [], [], []
+            ys: list[float] = []
+            widths: list[float] = []
+            faces: list[Any] = []  # colours: names or RGB tuples
+            edges: list[Any] = []
             for i in range(n_codes):
                 ys.append(i + (j - (n_groups - 1) / 2) * bar_h)
                 widths.append(float(data.values[i][j] or 0))
@@ -273,6 +276,7 @@ def draw_heatmaps(panels: Sequence[HeatmapData]) -> "Figure":
             ax.tick_params(which="minor", length=0)
             if p.title:
                 ax.set_title(_wrap(p.title, 60), loc="left", fontweight="bold", fontsize=9)
+        assert im is not None  # every panel draws an image
         cbar = fig.colorbar(im, ax=list(axes), shrink=0.7, pad=0.02)
         if integers:
             from matplotlib.ticker import MaxNLocator

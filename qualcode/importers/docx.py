@@ -313,7 +313,7 @@ def _transcript_rows(table: _Table) -> list[tuple[str | None, str, float | None,
     for a, b in zip(out, out[1:]):
         if a[3] is None and a[2] is not None and b[2] is not None and b[2] >= a[2]:
             a[3] = b[2]
-    return [tuple(x) for x in out]  # type: ignore[misc]
+    return [(x[0], x[1], x[2], x[3]) for x in out]
 
 
 # ---------------------------------------------------------------------------------------
@@ -345,7 +345,7 @@ def _block_lines(kind: str, value) -> list[str]:
     # A table that is not a transcript: one line per row, cells separated by tabs.
     lines = []
     for row in value.rows:
-        cells = []
+        cells: list[str] = []
         for c in row:
             c = " ".join(c.split())
             if c and (not cells or cells[-1] != c):  # merged cells repeat
@@ -397,7 +397,7 @@ def parse(data: bytes, path: str, options: ImportOptions) -> ParsedDocument:
 
     transcripts: dict[int, list] = {}
     for i, (kind, value) in enumerate(blocks):
-        if kind == "table":
+        if kind == "table" and isinstance(value, _Table):
             rows = _transcript_rows(value)
             if rows and any(r[1].strip() for r in rows):
                 transcripts[i] = rows

@@ -209,7 +209,7 @@ def _pieces_of_turn(turn) -> list[_Piece]:
     for i in range(len(items) - 1, -1, -1):
         next_sync[i] = upcoming
         kind, value = items[i]
-        if kind == "sync" and value is not None:
+        if kind == "sync" and isinstance(value, float):
             upcoming = value
 
     pieces: list[_Piece] = []
@@ -218,10 +218,10 @@ def _pieces_of_turn(turn) -> list[_Piece]:
         cur: _Piece | None = None
         for i, (kind, value) in enumerate(items):
             if kind == "sync":
-                if value is not None:
+                if isinstance(value, float):
                     current_sync = value
                 if cur is not None:
-                    cur.add_sync(value)
+                    cur.add_sync(value if isinstance(value, float) else None)
             elif kind == "who":
                 nb = value  # 1-based index into the speaker list
                 spk = ids[nb - 1] if isinstance(nb, int) and 1 <= nb <= len(ids) else None
@@ -237,7 +237,7 @@ def _pieces_of_turn(turn) -> list[_Piece]:
         piece = _Piece(ids[0] if ids else None, False, time_start=t0, time_end=t1)
         for kind, value in items:
             if kind == "sync":
-                piece.add_sync(value)
+                piece.add_sync(value if isinstance(value, float) else None)
             elif kind == "who":
                 continue
             else:

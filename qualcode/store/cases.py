@@ -38,14 +38,16 @@ class Cases:
     def __init__(self, db: Connection):
         self.db = db
 
-    def id(self, name: str, create: bool = False) -> int | None:
-        """The id of the case named ``name``; None if there is none (or a new case's id
-        with ``create``)."""
+    def id(self, name: str) -> int | None:
+        """The id of the case named ``name``, or None if there is none."""
         row = self.db.execute("SELECT id FROM cases WHERE name = ?", (name,)).fetchone()
-        if row:
-            return int(row[0])
-        if not create:
-            return None
+        return int(row[0]) if row else None
+
+    def ensure(self, name: str) -> int:
+        """The id of the case named ``name``, created if it does not exist yet."""
+        found = self.id(name)
+        if found is not None:
+            return found
         rowid = self.db.execute("INSERT INTO cases (name, created_at) VALUES (?,?)", (name, now())).lastrowid
         assert rowid is not None  # set by every INSERT
         return rowid

@@ -26,18 +26,23 @@ from pathlib import Path
 
 from qualcode.store.annotations import Annotations
 from qualcode.store.backups import Backups
-from qualcode.store.cases import Cases
-from qualcode.store.codes import Codes
-from qualcode.store.codings import Codings
+from qualcode.store.cases import Case, Cases
+from qualcode.store.codes import Code, Codes, CodeSpec
+from qualcode.store.codings import CodedSpan, Coding, Codings, NewCoding
 from qualcode.store.connection import Connection, now
-from qualcode.store.documents import Documents, TurnIndex, turn_at
-from qualcode.store.history import History
-from qualcode.store.memos import Memos
-from qualcode.store.review import Review
+from qualcode.store.documents import Document, Documents, DocumentSummary, Speaker, Turn, TurnIndex, turn_at
+from qualcode.store.history import History, HistoryEntry
+from qualcode.store.memos import Memo, Memos
+from qualcode.store.review import Decision, QueueItem, Review
 from qualcode.store.schema import MIGRATIONS, SCHEMA_VERSION
-from qualcode.store.versions import CodebookVersions
+from qualcode.store.versions import CodebookVersion, CodebookVersions
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "Store", "TurnIndex", "now", "turn_at"]
+# The records callers meet, importable from here: ``from qualcode.store import Coding``.
+__all__ = [
+    "MIGRATIONS", "SCHEMA_VERSION", "Case", "Code", "CodeSpec", "CodebookVersion", "CodedSpan", "Coding",
+    "Decision", "Document", "DocumentSummary", "HistoryEntry", "Memo", "NewCoding", "QueueItem", "Speaker",
+    "Store", "Turn", "TurnIndex", "now", "turn_at",
+]
 
 
 class Store(Connection):

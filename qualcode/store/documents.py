@@ -225,7 +225,7 @@ class Documents:
                     turns=r["turns"],
                     words=len(r["text"].split()),
                     characters=len(r["text"]),
-                    speakers={label: role for label, role in speakers},
+                    speakers=dict(speakers),
                     cases=r["cases"].split("\x1f") if r["cases"] else [],
                     codings=r["codings"],
                 )

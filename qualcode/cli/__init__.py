@@ -199,17 +199,16 @@ def emit_tables(tables, provenance, *, fmt: str | None, output: Path | None, for
     return True
 
 
-# Register the command modules: every ``*_cmds`` module of this package, in this order
-# for the help listing, then any others alphabetically.
-_ORDER = ["project_cmds", "import_cmds", "cases_cmds", "codebook_cmds", "coding_cmds", "demo_cmds"]
+# Register the command modules, in this order for the help listing.
+_MODULES = ["project", "documents", "cases", "codebook_cmds", "coding", "demo", "reliability", "backups",
+            "chart", "codebook", "evaluate_cmds", "export", "manual_cmds", "memo", "report",
+            "report_export_cmds", "review", "revise_cmds"]
 
 
 def _register() -> None:
     import importlib
-    import pkgutil
 
-    found = {m.name for m in pkgutil.iter_modules(__path__) if m.name.endswith("_cmds")}
-    for name in [n for n in _ORDER if n in found] + sorted(found - set(_ORDER)):
+    for name in _MODULES:
         importlib.import_module(f"{__name__}.{name}")
 
 

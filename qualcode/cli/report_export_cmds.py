@@ -8,7 +8,7 @@ from typing import Annotated, List, Optional
 import typer
 
 from qualcode.cli import JsonOpt, ProjectOpt, console, open_project, print_json, split_values
-from qualcode.cli.export_cmds import export_app
+from qualcode.cli.export import export_app
 
 
 @export_app.command("report")

@@ -2,7 +2,7 @@
 
 Other command modules add their exports to the same group::
 
-    from qualcode.cli.export_cmds import export_app
+    from qualcode.cli.export import export_app
 
     @export_app.command("report")
     def report_cli(...): ...

@@ -356,7 +356,7 @@ def reconcile_cli(
         if not p.pending:
             out.print(f"Nothing to decide: {p.agreed} agreed, {p.decided} disagreements decided.", markup=False)
             return
-        from qualcode.cli.review_cmds import KeyReader
+        from qualcode.cli.review import KeyReader
         from qualcode.reconcile import log_session
 
         out.print(f"{len(p.pending)} disagreements to decide ({p.decided} decided before). "

@@ -200,9 +200,8 @@ def emit_tables(tables, provenance, *, fmt: str | None, output: Path | None, for
 
 
 # Register the command modules, in this order for the help listing.
-_MODULES = ["project", "documents", "cases", "codebook_cmds", "coding", "demo", "reliability", "backups",
-            "chart", "codebook", "evaluate_cmds", "export", "manual_cmds", "memo", "report",
-            "report_export_cmds", "review", "revise_cmds"]
+_MODULES = ["project", "documents", "cases", "codebook", "coding", "demo", "reliability", "backups", "chart",
+            "export", "memo", "report", "review"]
 
 
 def _register() -> None:

@@ -1,20 +1,83 @@
-"""qualcode codebook diff, codebook export (on the ``codebook`` group)."""
+"""qualcode codebook …: check, show, diff and export a codebook; revise it (rename, merge,
+move, split, retire, restore, add) with its codings; its history."""
 
 from __future__ import annotations
 
 import re
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, List, Optional
 
 import typer
+from typer.exceptions import Exit
 
-from qualcode.cli import JsonOpt, ProjectOpt, console, open_project, print_json
-from qualcode.cli.codebook_cmds import codebook_app
+from qualcode.cli import JsonOpt, ProjectOpt, app, console, open_project, print_json
 from qualcode.errors import ProjectNotFound, UsageError
 
 if TYPE_CHECKING:
     from qualcode.codebook.diff import CodebookDiff, CodingEffect, FieldChange
+
+
+codebook_app = typer.Typer(help="Codebooks: lint, show, diff, export and revise (rename, merge, move, split…).",
+                           no_args_is_help=True)
+app.add_typer(codebook_app, name="codebook")
+
+CodebookOpt = Annotated[Optional[Path], typer.Option(
+    "--codebook", "-c", help="Codebook YAML (default: the project's, see README).")]
+
+
+# --------------------------------------------------------------------------- check, show
+
+
+@codebook_app.command("check")
+def check_cli(
+    file: Annotated[Path, typer.Argument(help="Codebook YAML file.")],
+    json: JsonOpt = False,
+) -> None:
+    """Lint a codebook: every problem as FILE:LINE:COL: code path: message; exit 1 on errors."""
+    from qualcode.codebook import lint_codebook
+
+    problems = lint_codebook(file)
+    errors = sum(p.is_error for p in problems)
+    warnings = len(problems) - errors
+    if json:
+        print_json({"file": str(file), "errors": errors, "warnings": warnings,
+                    "problems": [p.to_dict() for p in problems]})
+    else:
+        out = console()
+        for p in problems:
+            out.print(str(p), style="red" if p.is_error else "yellow", markup=False)
+        if problems:
+            out.print(f"{file}: {errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}",
+                      markup=False)
+        else:
+            out.print(f"{file}: ok", markup=False)
+    if errors:
+        raise Exit(1)
+
+
+@codebook_app.command("show")
+def show_cli(
+    file: Annotated[Optional[Path], typer.Argument(help="Codebook YAML file (default: the project's).")] = None,
+    definitions: Annotated[bool, typer.Option(help="Show definitions under each code.")] = True,
+    json: JsonOpt = False,
+    project: ProjectOpt = None,
+) -> None:
+    """Print the codebook as a tree with labels and definitions."""
+    from qualcode.codebook import codebook_tree_json, load_codebook, render_tree
+
+    if file is None:
+        with open_project(project) as proj:
+            file = proj.codebook_path()
+    elif not file.is_file():
+        from qualcode.errors import QualcodeError
+
+        raise QualcodeError(f"no such codebook file: {file}")
+    cb = load_codebook(file)
+    if json:
+        print_json(codebook_tree_json(cb))
+    else:
+        console().print(render_tree(cb, definitions=definitions))
 
 
 def _optional_project(path: Path | None):
@@ -289,3 +352,171 @@ def export_cli(
         return
     counts = "with counts from the project" if doc.counted else "without counts (no project)"
     console().print(f"wrote {output} ({fmt}, {len(doc.entries)} codes, {counts})", markup=False)
+
+
+# --------------------------------------------------------------------------- revisions
+
+
+def _done(report, json: bool) -> None:
+    if json:
+        print_json(report.to_dict())
+        return
+    out = console()
+    out.print(report.summary, markup=False)
+    out.print(f"codebook {report.codebook}: version {report.version_before} -> {report.version_after}; "
+              f"backup {report.backup} ('qualcode backups restore {report.backup}' undoes this)",
+              style="dim", markup=False)
+
+
+@codebook_app.command("rename")
+def rename_cli(
+    old: Annotated[str, typer.Argument(help="Code path, e.g. identity/stigma.")],
+    new: Annotated[str, typer.Argument(help="New path, same parent, e.g. identity/stigma_image.")],
+    label: Annotated[Optional[str], typer.Option(help="Also set the code's label.")] = None,
+    codebook: CodebookOpt = None,
+    json: JsonOpt = False,
+    project: ProjectOpt = None,
+) -> None:
+    """Rename a code (and its sub-codes) in the codebook and the project; codings follow.
+
+    If the codebook was already renamed by hand, only the project is renamed."""
+    from qualcode.codebook.revise import rename
+
+    with open_project(project) as proj:
+        report = rename(proj, old, new, label=label, codebook_path=codebook)
+    _done(report, json)
+
+
+@codebook_app.command("merge")
+def merge_cli(
+    codes: Annotated[List[str], typer.Argument(help="Codes to merge (paths).")],
+    into: Annotated[str, typer.Option("--into", help="Target code (created if missing: give --label).")],
+    label: Annotated[Optional[str], typer.Option(help="Label of the target, when it is created.")] = None,
+    codebook: CodebookOpt = None,
+    json: JsonOpt = False,
+    project: ProjectOpt = None,
+) -> None:
+    """Merge codes into one; their codings move to it.
+
+    A duplicate (same document, span and coder) collapses, keeping the most decided status:
+    accepted > rejected > proposed. The merged codes are commented out in the codebook."""
+    from qualcode.codebook.revise import merge
+
+    with open_project(project) as proj:
+        report = merge(proj, codes, into, label=label, codebook_path=codebook)
+    _done(report, json)
+
+
+@codebook_app.command("move")
+def move_cli(
+    code: Annotated[str, typer.Argument(help="Code path to move (with its sub-codes).")],
+    under: Annotated[Optional[str], typer.Option("--under", help="New parent code path.")] = None,
+    top: Annotated[bool, typer.Option("--top", help="Move to the top level.")] = False,
+    codebook: CodebookOpt = None,
+    json: JsonOpt = False,
+    project: ProjectOpt = None,
+) -> None:
+    """Move a code under another parent (it goes last among its children); codings follow."""
+    from qualcode.codebook.revise import move
+    from qualcode.errors import UsageError
+
+    if bool(under) == top:
+        raise UsageError("give exactly one of --under PARENT and --top")
+    with open_project(project) as proj:
+        report = move(proj, code, None if top else under, codebook_path=codebook)
+    _done(report, json)
+
+
+@codebook_app.command("split")
+def split_cli(
+    code: Annotated[str, typer.Argument(help="Code path to split.")],
+    targets: Annotated[List[str], typer.Argument(
+        metavar="X Y...", help="Target codes: slugs (siblings of CODE) or paths.")],
+    into: Annotated[bool, typer.Option("--into", help="Optional, for readability: split CODE --into X Y.")] = False,
+    codebook: CodebookOpt = None,
+    json: JsonOpt = False,
+    project: ProjectOpt = None,
+) -> None:
+    """Split a code: its codings go to the review queue, to be assigned to X or Y.
+
+    New targets take the code's place in the codebook; the code is retired (kept, hidden).
+    Queued: the codings made or accepted by people; pending rule proposals are left to
+    autocode and rejected codings stay on the retired code."""
+    from qualcode.codebook.revise import split
+
+    with open_project(project) as proj:
+        report = split(proj, code, targets, codebook_path=codebook)
+    _done(report, json)
+
+
+@codebook_app.command("retire")
+def retire_cli(
+    code: Annotated[str, typer.Argument(help="Code path to retire (with its sub-codes).")],
+    codebook: CodebookOpt = None,
+    json: JsonOpt = False,
+    project: ProjectOpt = None,
+) -> None:
+    """Retire a code (and its sub-codes): hidden from reports, codings kept.
+
+    Its entry is commented out in the codebook, so its rules no longer apply;
+    'qualcode codebook restore CODE' brings it back."""
+    from qualcode.codebook.revise import retire
+
+    with open_project(project) as proj:
+        report = retire(proj, code, codebook_path=codebook)
+    _done(report, json)
+
+
+@codebook_app.command("restore")
+def restore_cli(
+    code: Annotated[str, typer.Argument(help="Retired code path.")],
+    codebook: CodebookOpt = None,
+    json: JsonOpt = False,
+    project: ProjectOpt = None,
+) -> None:
+    """Bring a retired code back into the codebook and the reports."""
+    from qualcode.codebook.revise import restore
+
+    with open_project(project) as proj:
+        report = restore(proj, code, codebook_path=codebook)
+    _done(report, json)
+
+
+@codebook_app.command("add")
+def add_cli(
+    path: Annotated[str, typer.Argument(help="Path of the new code, e.g. identity/nostalgia.")],
+    label: Annotated[str, typer.Option(help="Label of the code.")],
+    definition: Annotated[Optional[str], typer.Option(help="Short definition.")] = None,
+    color: Annotated[Optional[str], typer.Option(help="#rgb, #rrggbb or a CSS colour name.")] = None,
+    codebook: CodebookOpt = None,
+    json: JsonOpt = False,
+    project: ProjectOpt = None,
+) -> None:
+    """Add a code to the codebook (last among its parent's children)."""
+    from qualcode.codebook.revise import add
+
+    with open_project(project) as proj:
+        report = add(proj, path, label=label, definition=definition, color=color, codebook_path=codebook)
+    _done(report, json)
+
+
+@codebook_app.command("history")
+def history_cli(
+    json: JsonOpt = False,
+    project: ProjectOpt = None,
+) -> None:
+    """Codebook revisions and auto-coding runs: when, who, what, codebook version, codings moved."""
+    from qualcode.codebook.revise import codebook_history
+
+    with open_project(project) as proj:
+        rows = codebook_history(proj)
+    if json:
+        print_json(rows)
+        return
+    from rich.table import Table
+
+    table = Table("#", "when (UTC)", "who", "operation", "version", "summary", box=None)
+    for r in rows:
+        table.add_row(str(r["id"]), r["at"].replace("+00:00", ""), r["user"], r["operation"],
+                      r["version"] or "", r["summary"])
+    console().print(table if rows else "No codebook history yet.")

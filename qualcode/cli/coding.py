@@ -1,7 +1,8 @@
-"""qualcode autocode, codings, explain, kwic."""
+"""qualcode autocode, codings, explain, kwic; code, uncode: coding by rules and by hand."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -47,8 +48,6 @@ def autocode_cli(
         except RenameSuspected as exc:
             # On a terminal, ask whether the code was renamed by hand; else refuse (the
             # message names the 'qualcode codebook rename' command to run).
-            from qualcode.cli.revise_cmds import confirm_renames
-
             if not confirm_renames(proj, exc):
                 raise
             report = run()
@@ -201,3 +200,116 @@ def kwic_cli(
             out.print(f"[dim]{escape(ref)}[/] {escape(x['left'].rjust(width))} "
                       f"[bold reverse]{escape(x['match'])}[/] {escape(x['right'])}")
     out.print(f"{len(lines)} occurrences of {term!r}" + (" (lemma)" if lemma else ""))
+
+
+def confirm_renames(project, error) -> bool:
+    """For ``qualcode autocode`` on a terminal: ask whether each suspected hand-made rename
+    (:class:`~qualcode.codebook.revise.RenameSuspected`) is one, and rename in the project
+    those confirmed. Returns True when all were confirmed (autocode can run again)."""
+    from qualcode.codebook.revise import accept_rename
+
+    if not sys.stdin.isatty():
+        return False
+    out = console(stderr=True)
+    confirmed = True
+    for c in error.candidates:
+        out.print(f"{c.old} ({c.codings} codings by people) disappeared from the codebook and {c.new} "
+                  "looks the same.", markup=False)
+        if typer.confirm(f"Did you rename {c.old} to {c.new}?", default=False):
+            report = accept_rename(project, c.old, c.new)
+            out.print(report.summary, markup=False)
+        else:
+            confirmed = False
+    return confirmed
+
+
+# --------------------------------------------------------------------------- coding by hand
+
+
+TurnOpt = Annotated[Optional[str], typer.Option(
+    "--turn", "-t", help="Turn N, or turns N-M (each turn its own coding), numbered as in 'qualcode show'.",
+    show_default=False)]
+SentenceOpt = Annotated[Optional[str], typer.Option(
+    "--sentence", "-s", help="N.K: the K-th sentence of turn N (both from 1).", show_default=False)]
+QuoteOpt = Annotated[Optional[str], typer.Option(
+    "--quote", "-q", help="The exact words, found in the document (must occur once).", show_default=False)]
+SpanOpt = Annotated[Optional[str], typer.Option(
+    "--span", help="START:END character offsets into the stored text.", show_default=False)]
+DocArg = Annotated[str, typer.Argument(help="Document name (see 'qualcode docs').", show_default=False)]
+CodeArg = Annotated[str, typer.Argument(help="Code path, e.g. identity/mining_memory.", show_default=False)]
+
+_JSON_KEYS = ("id", "document", "turn", "start", "end", "code", "coder", "origin", "status", "unit", "memo", "text")
+
+
+def _where(r: dict) -> str:
+    """'turn 3 (571:624)' or 'sentence 2.3 (350:416)' or '1131:1155 (turn 6)'."""
+    if r["label"].startswith(("turn ", "sentence ")):
+        return f"{r['label']} ({r['start']}:{r['end']})"
+    return f"{r['label']} (turn {r['turn'] or '-'})"
+
+
+def _excerpt(text: str, width: int = 90) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+@app.command("code")
+def code_cli(
+    document: DocArg,
+    code: CodeArg,
+    turn: TurnOpt = None,
+    sentence: SentenceOpt = None,
+    quote: QuoteOpt = None,
+    span: SpanOpt = None,
+    coder: Annotated[Optional[str], typer.Option(
+        help="Coder name (default: \\[user] name in qualcode.toml, else your login).", show_default=False)] = None,
+    memo: Annotated[Optional[str], typer.Option(help="A memo recorded on the coding.", show_default=False)] = None,
+    json: JsonOpt = False,
+    project: ProjectOpt = None,
+) -> None:
+    """Code a turn, a sentence, a quote or a span of a document by hand (status accepted)."""
+    from qualcode.manual import code as do_code
+
+    with open_project(project) as proj:
+        rows = do_code(proj, document, code, turn=turn, sentence=sentence, quote=quote, span=span,
+                       coder=coder, memo=memo)
+    if json:
+        print_json([{k: r[k] for k in _JSON_KEYS} for r in rows])
+        return
+    out = console()
+    for r in rows:
+        out.print(f"coded {r['document']} {_where(r)} with {r['code']} by {r['coder']}: «{_excerpt(r['text'])}»", markup=False)
+
+
+@app.command("uncode")
+def uncode_cli(
+    document: DocArg,
+    code: CodeArg,
+    turn: TurnOpt = None,
+    sentence: SentenceOpt = None,
+    quote: QuoteOpt = None,
+    span: SpanOpt = None,
+    coder: Annotated[Optional[str], typer.Option(
+        help="Whose codings to remove (default: yours; 'rules' for rule proposals).", show_default=False)] = None,
+    json: JsonOpt = False,
+    project: ProjectOpt = None,
+) -> None:
+    """Remove your coding(s) of CODE on exactly the given turn(s), sentence, quote or span."""
+    from qualcode.manual import uncode as do_uncode
+
+    with open_project(project) as proj:
+        result = do_uncode(proj, document, code, turn=turn, sentence=sentence, quote=quote, span=span,
+                           coder=coder)
+    rows = result["removed"]
+    if json:
+        print_json({"removed": [{k: r[k] for k in _JSON_KEYS} | {"deleted_memos": r["deleted_memos"]}
+                                for r in rows],
+                    "not_found": result["not_found"]})
+        return
+    out = console()
+    if result["not_found"]:
+        out.print(f"not coded with {code} by {rows[0]['coder']}, left alone: {', '.join(result['not_found'])}",
+                  markup=False)
+    for r in rows:
+        extra = f" (and its {r['deleted_memos']} memo{'s' * (r['deleted_memos'] != 1)})" if r["deleted_memos"] else ""
+        out.print(f"uncoded {r['document']} {_where(r)}: {r['code']} by {r['coder']}{extra}", markup=False)

@@ -6,7 +6,8 @@ from typing import Annotated
 
 import typer
 
-from qualcode.cli import JsonOpt, ProjectOpt, app, console, open_project, print_json
+from qualcode.cli import app
+from qualcode.cli._util import JsonOpt, ProjectOpt, console, open_project, print_json
 
 backups_app = typer.Typer(help="Backups of the project taken before codebook revisions and restores.",
                           invoke_without_command=True)

@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from qualcode.cli import JsonOpt, ProjectOpt, app, console, open_project, print_json
+from qualcode.cli import app
+from qualcode.cli._util import JsonOpt, ProjectOpt, console, open_project, print_json
 
 cases_app = typer.Typer(help="Cases (participants) and their attributes.", invoke_without_command=True)
 app.add_typer(cases_app, name="cases")

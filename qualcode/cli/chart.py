@@ -8,7 +8,8 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from qualcode.cli import JsonOpt, ProjectOpt, app, console, open_project, print_json
+from qualcode.cli import app
+from qualcode.cli._util import JsonOpt, ProjectOpt, console, open_project, print_json
 
 chart_app = typer.Typer(
     help="Draw figures of the analyses as PNG (200 dpi) or SVG, chosen by the output's extension. "

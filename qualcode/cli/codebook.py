@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Annotated, List, Optional
 import typer
 from typer.exceptions import Exit
 
-from qualcode.cli import JsonOpt, ProjectOpt, app, console, open_project, print_json
+from qualcode.cli import app
+from qualcode.cli._util import CodebookOpt, JsonOpt, ProjectOpt, console, open_project, print_json, progress_callback
 from qualcode.errors import ProjectNotFound, UsageError
 
 if TYPE_CHECKING:
@@ -21,10 +22,6 @@ if TYPE_CHECKING:
 codebook_app = typer.Typer(help="Codebooks: lint, show, diff, export and revise (rename, merge, move, split…).",
                            no_args_is_help=True)
 app.add_typer(codebook_app, name="codebook")
-
-CodebookOpt = Annotated[Optional[Path], typer.Option(
-    "--codebook", "-c", help="Codebook YAML (default: the project's, see README).")]
-
 
 # --------------------------------------------------------------------------- check, show
 
@@ -135,8 +132,6 @@ def diff_cli(
         diff = diff_codebooks(old_cb, new_cb)
         result = None
         if proj is not None and effect:
-            from qualcode.cli import progress_callback
-
             names = [n.strip() for n in docs.split(",") if n.strip()] if docs else None
             total = proj.store.documents.total_characters()
             progress, callback = progress_callback(total) if not json else (None, None)

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from qualcode.cli import JsonOpt, ProjectOpt, app, console, open_project, print_json, progress_callback
+from qualcode.cli import app
+from qualcode.cli._util import CodebookOpt, JsonOpt, ProjectOpt, console, open_project, print_json, progress_callback
 from qualcode.errors import QualcodeError
-
-CodebookOpt = Annotated[Optional[Path], typer.Option(
-    "--codebook", "-c", help="Codebook YAML (default: the project's, see README).")]
 
 
 @app.command("autocode")

@@ -7,7 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from qualcode.cli import app, console
+from qualcode.cli import app
+from qualcode.cli._util import console
 
 
 @app.command("demo")

@@ -7,7 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from qualcode.cli import JsonOpt, ProjectOpt, app, console, open_project, print_json, _state
+from qualcode.cli import _state, app
+from qualcode.cli._util import JsonOpt, ProjectOpt, console, open_project, print_json
 from qualcode.errors import QualcodeError, UsageError
 
 FORMAT_CHOICES = ("auto", "txt", "md", "docx", "vtt", "srt", "trs")

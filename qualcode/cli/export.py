@@ -12,7 +12,8 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from qualcode.cli import JsonOpt, ProjectOpt, app, console, open_project, print_json, split_values
+from qualcode.cli import app
+from qualcode.cli._util import JsonOpt, ProjectOpt, console, open_project, print_json, split_values
 
 export_app = typer.Typer(
     help="Write files for a thesis: coded excerpts (docx, md, tex, csv, xlsx) and more. "

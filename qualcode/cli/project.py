@@ -7,7 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from qualcode.cli import JsonOpt, ProjectOpt, app, console, open_project, print_json
+from qualcode.cli import app
+from qualcode.cli._util import JsonOpt, ProjectOpt, console, open_project, print_json
 
 
 @app.command("init")

@@ -8,8 +8,18 @@ from typing import Annotated, Optional
 
 import typer
 
-from qualcode.cli import (JsonOpt, ProjectOpt, app, check_sheet_modes, command_line, console, emit_tables,
-                          open_project, print_json, split_values)
+from qualcode.cli import app
+from qualcode.cli._util import (
+    JsonOpt,
+    ProjectOpt,
+    check_sheet_modes,
+    command_line,
+    console,
+    emit_tables,
+    open_project,
+    print_json,
+    split_values,
+)
 from qualcode.errors import QualcodeError, UsageError
 
 CodersOpt = Annotated[str, typer.Option(

@@ -13,7 +13,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from qualcode.cli import JsonOpt, ProjectOpt, app, command_line, console, emit_tables, open_project, split_values
+from qualcode.cli import app
+from qualcode.cli._util import JsonOpt, ProjectOpt, command_line, console, emit_tables, open_project, split_values
 from qualcode.errors import UsageError
 
 report_app = typer.Typer(help="Reports: code frequencies, co-occurrence, matrices, word frequencies.",

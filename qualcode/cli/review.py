@@ -9,7 +9,8 @@ from typing import Annotated, Callable, Optional
 
 import typer
 
-from qualcode.cli import JsonOpt, ProjectOpt, app, check_sheet_modes, console, open_project, print_json
+from qualcode.cli import app
+from qualcode.cli._util import JsonOpt, ProjectOpt, check_sheet_modes, console, open_project, print_json
 from qualcode.errors import QualcodeError
 
 CONTEXT_CHARS = 280  # characters of the previous / next turn shown around the unit

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import typer
+from helpers.imports import own_imports_in_functions
 from typer.testing import CliRunner
 
 from qualcode.cli import COMMANDS, app
@@ -72,3 +73,7 @@ def test_a_mistyped_command_gets_a_suggestion():
     assert res.exit_code == 2
     assert "No such command 'imprt'. Did you mean 'import'?" in res.output
 
+
+
+def test_command_modules_import_qualcode_at_their_top():
+    assert [x for x in own_imports_in_functions(ROOT) if x.startswith("qualcode/cli/")] == []

@@ -3,17 +3,23 @@ move, split, retire, restore, add) with its codings; its history."""
 
 from __future__ import annotations
 
+import difflib
 import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, List, Optional
 
 import typer
+from rich.table import Table
+from rich.text import Text
 from typer.exceptions import Exit
 
 from qualcode.cli import app
 from qualcode.cli._util import CodebookOpt, JsonOpt, ProjectOpt, console, open_project, print_json, progress_callback
-from qualcode.errors import ProjectNotFound, UsageError
+from qualcode.codebook import codebook_tree_json, lint_codebook, load_codebook, render_tree, revise
+from qualcode.codebook.diff import coding_effect, diff_codebooks, resolve_codebook
+from qualcode.codebook.export import build_document, export_codebook, infer_format
+from qualcode.errors import ProjectNotFound, QualcodeError, UsageError
 
 if TYPE_CHECKING:
     from qualcode.codebook.diff import CodebookDiff, CodingEffect, FieldChange
@@ -32,8 +38,6 @@ def check_cli(
     json: JsonOpt = False,
 ) -> None:
     """Lint a codebook: every problem as FILE:LINE:COL: code path: message; exit 1 on errors."""
-    from qualcode.codebook import lint_codebook
-
     problems = lint_codebook(file)
     errors = sum(p.is_error for p in problems)
     warnings = len(problems) - errors
@@ -61,14 +65,10 @@ def show_cli(
     project: ProjectOpt = None,
 ) -> None:
     """Print the codebook as a tree with labels and definitions."""
-    from qualcode.codebook import codebook_tree_json, load_codebook, render_tree
-
     if file is None:
         with open_project(project) as proj:
             file = proj.codebook_path()
     elif not file.is_file():
-        from qualcode.errors import QualcodeError
-
         raise QualcodeError(f"no such codebook file: {file}")
     cb = load_codebook(file)
     if json:
@@ -119,8 +119,6 @@ def diff_cli(
     Codes added, removed, renamed, moved; fields and rules changed; in a project, per code,
     the units the rules gain and lose (--show prints them). Writes nothing.
     """
-    from qualcode.codebook.diff import coding_effect, diff_codebooks, resolve_codebook
-
     proj = _optional_project(project)
     try:
         if new is None and proj is None:
@@ -164,10 +162,6 @@ def _value(v) -> str:
 
 def _word_diff(before: str, after: str):
     """Words removed as [-…-] (red), added as {+…+} (green), like git --word-diff."""
-    import difflib
-
-    from rich.text import Text
-
     a, b = re.split(r"(\s+)", " ".join(before.split())), re.split(r"(\s+)", " ".join(after.split()))
     out = Text()
     for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
@@ -182,8 +176,6 @@ def _word_diff(before: str, after: str):
 
 
 def _field_lines(f: "FieldChange", indent: str):
-    from rich.text import Text
-
     lines = []
     if f.field == "examples":
         before, after = list(f.before or []), list(f.after or [])
@@ -204,9 +196,6 @@ def _field_lines(f: "FieldChange", indent: str):
 
 def render_diff(diff: "CodebookDiff", effect: "CodingEffect | None", *, show: bool = False,
                 in_project: bool = True) -> None:
-    from rich.table import Table
-    from rich.text import Text
-
     out = console()
     o, n = diff.old, diff.new
     def name(nc) -> str:
@@ -326,9 +315,6 @@ def export_cli(
     Numbered hierarchy, labels, MacQueen fields, examples, optionally the rules, and each
     code's coded units and participants in the project.
     """
-    from qualcode.codebook.diff import resolve_codebook
-    from qualcode.codebook.export import build_document, export_codebook, infer_format
-
     fmt = infer_format(format, output)
     proj = _optional_project(project)
     if proj is None and codebook is None:
@@ -375,10 +361,8 @@ def rename_cli(
     """Rename a code (and its sub-codes) in the codebook and the project; codings follow.
 
     If the codebook was already renamed by hand, only the project is renamed."""
-    from qualcode.codebook.revise import rename
-
     with open_project(project) as proj:
-        report = rename(proj, old, new, label=label, codebook_path=codebook)
+        report = revise.rename(proj, old, new, label=label, codebook_path=codebook)
     _done(report, json)
 
 
@@ -395,10 +379,8 @@ def merge_cli(
 
     A duplicate (same document, span and coder) collapses, keeping the most decided status:
     accepted > rejected > proposed. The merged codes are commented out in the codebook."""
-    from qualcode.codebook.revise import merge
-
     with open_project(project) as proj:
-        report = merge(proj, codes, into, label=label, codebook_path=codebook)
+        report = revise.merge(proj, codes, into, label=label, codebook_path=codebook)
     _done(report, json)
 
 
@@ -412,13 +394,10 @@ def move_cli(
     project: ProjectOpt = None,
 ) -> None:
     """Move a code under another parent (it goes last among its children); codings follow."""
-    from qualcode.codebook.revise import move
-    from qualcode.errors import UsageError
-
     if bool(under) == top:
         raise UsageError("give exactly one of --under PARENT and --top")
     with open_project(project) as proj:
-        report = move(proj, code, None if top else under, codebook_path=codebook)
+        report = revise.move(proj, code, None if top else under, codebook_path=codebook)
     _done(report, json)
 
 
@@ -437,10 +416,8 @@ def split_cli(
     New targets take the code's place in the codebook; the code is retired (kept, hidden).
     Queued: the codings made or accepted by people; pending rule proposals are left to
     autocode and rejected codings stay on the retired code."""
-    from qualcode.codebook.revise import split
-
     with open_project(project) as proj:
-        report = split(proj, code, targets, codebook_path=codebook)
+        report = revise.split(proj, code, targets, codebook_path=codebook)
     _done(report, json)
 
 
@@ -455,10 +432,8 @@ def retire_cli(
 
     Its entry is commented out in the codebook, so its rules no longer apply;
     'qualcode codebook restore CODE' brings it back."""
-    from qualcode.codebook.revise import retire
-
     with open_project(project) as proj:
-        report = retire(proj, code, codebook_path=codebook)
+        report = revise.retire(proj, code, codebook_path=codebook)
     _done(report, json)
 
 
@@ -470,10 +445,8 @@ def restore_cli(
     project: ProjectOpt = None,
 ) -> None:
     """Bring a retired code back into the codebook and the reports."""
-    from qualcode.codebook.revise import restore
-
     with open_project(project) as proj:
-        report = restore(proj, code, codebook_path=codebook)
+        report = revise.restore(proj, code, codebook_path=codebook)
     _done(report, json)
 
 
@@ -488,10 +461,8 @@ def add_cli(
     project: ProjectOpt = None,
 ) -> None:
     """Add a code to the codebook (last among its parent's children)."""
-    from qualcode.codebook.revise import add
-
     with open_project(project) as proj:
-        report = add(proj, path, label=label, definition=definition, color=color, codebook_path=codebook)
+        report = revise.add(proj, path, label=label, definition=definition, color=color, codebook_path=codebook)
     _done(report, json)
 
 
@@ -501,14 +472,11 @@ def history_cli(
     project: ProjectOpt = None,
 ) -> None:
     """Codebook revisions and auto-coding runs: when, who, what, codebook version, codings moved."""
-    from qualcode.codebook.revise import codebook_history
-
     with open_project(project) as proj:
-        rows = codebook_history(proj)
+        rows = revise.codebook_history(proj)
     if json:
         print_json(rows)
         return
-    from rich.table import Table
 
     table = Table("#", "when (UTC)", "who", "operation", "version", "summary", box=None)
     for r in rows:

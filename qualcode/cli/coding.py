@@ -6,10 +6,21 @@ import sys
 from typing import Annotated, Optional
 
 import typer
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
 
+from qualcode import manual
+from qualcode.autocode import autocode, load_annotations, select_documents
 from qualcode.cli import app
 from qualcode.cli._util import CodebookOpt, JsonOpt, ProjectOpt, console, open_project, print_json, progress_callback
-from qualcode.errors import QualcodeError
+from qualcode.codebook import load_codebook
+from qualcode.codebook.revise import RenameSuspected, accept_rename
+from qualcode.codings import list_codings
+from qualcode.errors import QualcodeError, UsageError
+from qualcode.kwic import kwic
+from qualcode.nlp import load_pipeline
+from qualcode.rules import compile_codebook, explain
 
 
 @app.command("autocode")
@@ -23,10 +34,6 @@ def autocode_cli(
     project: ProjectOpt = None,
 ) -> None:
     """Apply the codebook's rules: proposals by coder 'rules', with the rule that matched."""
-    from qualcode.autocode import autocode
-
-    from qualcode.codebook.revise import RenameSuspected
-
     names = [n.strip() for n in docs.split(",") if n.strip()] if docs else None
     with open_project(project) as proj:
         total = proj.store.documents.total_characters()
@@ -52,7 +59,6 @@ def autocode_cli(
         print_json(report.to_dict())
         return
     out = console()
-    from rich.table import Table
 
     out.print(f"Codebook {report.codebook} (version {report.version})", markup=False)
     out.print(f"Pipeline: {report.pipeline_description}", markup=False)
@@ -79,11 +85,7 @@ def codings_cli(
     project: ProjectOpt = None,
 ) -> None:
     """List codings with their document, turn, code, coder, origin, status and text."""
-    from qualcode.codings import list_codings
-
     if status and status not in ("proposed", "accepted", "rejected"):
-        from qualcode.errors import UsageError
-
         raise UsageError(f"unknown status {status!r} (choose from proposed, accepted, rejected)")
     with open_project(project) as proj:
         rows = list_codings(proj, code=code, document=doc, coder=coder, status=status)
@@ -91,7 +93,6 @@ def codings_cli(
         keys = ("id", "document", "turn", "start", "end", "code", "coder", "origin", "status", "text")
         print_json([{k: r[k] for k in keys} for r in rows])
         return
-    from rich.table import Table
 
     table = Table("document", "turn", "code", "coder", "status", "text", box=None)
     for r in rows:
@@ -112,11 +113,6 @@ def explain_cli(
     project: ProjectOpt = None,
 ) -> None:
     """Show which rules fire where in one turn, with the matched words highlighted."""
-    from qualcode.autocode import load_annotations, select_documents
-    from qualcode.codebook import load_codebook
-    from qualcode.nlp import load_pipeline
-    from qualcode.rules import compile_codebook, explain
-
     with open_project(project) as proj:
         cb = load_codebook(proj.codebook_path(codebook))
         pipeline = load_pipeline(proj.language)
@@ -142,8 +138,6 @@ def explain_cli(
                            "origin": p.origin} for p in ex.proposals],
         })
         return
-    from rich.table import Table
-    from rich.text import Text
 
     out = console()
     out.print(f"[bold]{document}[/], turn {turn} ({t.speaker or 'no speaker'}, {t.role})")
@@ -175,14 +169,11 @@ def kwic_cli(
     project: ProjectOpt = None,
 ) -> None:
     """Keyword in context: every occurrence of TERM with its context, to help write rules."""
-    from qualcode.kwic import kwic
-
     with open_project(project) as proj:
         lines = kwic(proj, term, lemma=lemma, by=by, width=width, include_interviewer=include_interviewer)
     if json:
         print_json(lines)
         return
-    from rich.markup import escape
 
     out = console()
     groups: dict = {}
@@ -203,8 +194,6 @@ def confirm_renames(project, error) -> bool:
     """For ``qualcode autocode`` on a terminal: ask whether each suspected hand-made rename
     (:class:`~qualcode.codebook.revise.RenameSuspected`) is one, and rename in the project
     those confirmed. Returns True when all were confirmed (autocode can run again)."""
-    from qualcode.codebook.revise import accept_rename
-
     if not sys.stdin.isatty():
         return False
     out = console(stderr=True)
@@ -265,10 +254,8 @@ def code_cli(
     project: ProjectOpt = None,
 ) -> None:
     """Code a turn, a sentence, a quote or a span of a document by hand (status accepted)."""
-    from qualcode.manual import code as do_code
-
     with open_project(project) as proj:
-        rows = do_code(proj, document, code, turn=turn, sentence=sentence, quote=quote, span=span,
+        rows = manual.code(proj, document, code, turn=turn, sentence=sentence, quote=quote, span=span,
                        coder=coder, memo=memo)
     if json:
         print_json([{k: r[k] for k in _JSON_KEYS} for r in rows])
@@ -292,10 +279,8 @@ def uncode_cli(
     project: ProjectOpt = None,
 ) -> None:
     """Remove your coding(s) of CODE on exactly the given turn(s), sentence, quote or span."""
-    from qualcode.manual import uncode as do_uncode
-
     with open_project(project) as proj:
-        result = do_uncode(proj, document, code, turn=turn, sentence=sentence, quote=quote, span=span,
+        result = manual.uncode(proj, document, code, turn=turn, sentence=sentence, quote=quote, span=span,
                            coder=coder)
     rows = result["removed"]
     if json:

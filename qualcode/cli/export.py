@@ -6,6 +6,7 @@ records what produced it and never overwrites a file without --force.
 
 from __future__ import annotations
 
+import random
 import shlex
 from pathlib import Path
 from typing import Annotated, List, Optional
@@ -14,6 +15,9 @@ import typer
 
 from qualcode.cli import app
 from qualcode.cli._util import JsonOpt, ProjectOpt, console, open_project, print_json, split_values
+from qualcode.errors import UsageError
+from qualcode.exporters.excerpts import DEFAULT_STATUSES, export_excerpts, output_format
+from qualcode.exporters.report import build_report, report_format
 
 export_app = typer.Typer(
     help="Write files for a thesis: coded excerpts (docx, md, tex, csv, xlsx) and more. "
@@ -60,15 +64,10 @@ def excerpts_cli(
     « … » (P07, Josiane, resident, entretien_07, tour 12, 00:14:32).
     DOCX uses Word's built-in styles (Heading 1-3, Quote, Table Grid).
     """
-    from qualcode.errors import UsageError
-    from qualcode.exporters.excerpts import DEFAULT_STATUSES, export_excerpts, output_format
-
     if seed is not None and max_ is None:
         raise UsageError("--seed only applies with --max N")
     fmt = output_format(output, fmt)
     if max_ is not None and seed is None:  # drawn here so that the recorded command holds it
-        import random
-
         seed = random.SystemRandom().randrange(1, 1_000_000)
     codes, coders, statuses = (split_values(code) or []), (split_values(coder) or []), (split_values(status) or []) or list(DEFAULT_STATUSES)
     with open_project(project) as proj:
@@ -147,9 +146,6 @@ def report_cli(
     Word's built-in styles (Title, Heading 1/2, Table Grid, Caption, Quote); what produced it
     is recorded in its first paragraph and page footer.
     """
-    from qualcode.errors import UsageError
-    from qualcode.exporters.report import build_report, report_format
-
     report_format(output, fmt)
     if seed is not None and max_excerpts is None:
         raise UsageError("--seed only applies with --max-excerpts N")

@@ -7,7 +7,16 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from rich.console import Group
+from rich.markup import escape
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
 
+from qualcode.analysis.agreement import agreement, krippendorff_band, landis_koch
+from qualcode.analysis.evaluate import check_show, check_system_statuses, evaluate
+from qualcode.analysis.freq import check_statuses
+from qualcode.analysis.units import LEVELS, check_kind
 from qualcode.cli import app
 from qualcode.cli._util import (
     JsonOpt,
@@ -20,7 +29,20 @@ from qualcode.cli._util import (
     print_json,
     split_values,
 )
+from qualcode.cli.review import KeyReader
 from qualcode.errors import QualcodeError, UsageError
+from qualcode.exporters.base import provenance_for
+from qualcode.exporters.tables import cell_text, py_value
+from qualcode.reconcile import (
+    decide,
+    disagreements,
+    export_pending,
+    import_decisions,
+    log_session,
+    plan,
+    start,
+    still_pending,
+)
 
 CodersOpt = Annotated[str, typer.Option(
     "--coders", help="The coders to compare, comma-separated (e.g. Camille,Lucas).", show_default=False)]
@@ -38,8 +60,6 @@ InterviewerOpt = Annotated[bool, typer.Option("--include-interviewer", help="Com
 
 
 def _options(code, docs, unit, status, all_seen, include_interviewer) -> dict:
-    from qualcode.analysis.freq import check_statuses
-
     return {"code": code, "documents": split_values(docs), "unit": unit, "statuses": check_statuses(split_values(status)),
             "include_interviewer": include_interviewer, "all_seen": all_seen}
 
@@ -73,9 +93,6 @@ def agreement_cli(
     """Agreement between coders per code and overall: units coded by each, by both, by neither,
     % agreement, kappa (Cohen's for two coders, Fleiss' for more) and Krippendorff's alpha, with
     their usual readings."""
-    from qualcode.analysis.agreement import agreement
-    from qualcode.analysis.units import LEVELS, check_kind
-
     check_kind(unit, LEVELS)
     names = split_values(coders) or []
     opts = _options(code, docs, unit, status, all_seen, include_interviewer)
@@ -94,8 +111,6 @@ def agreement_cli(
         filters = {"unit": unit, "code": code, "docs": opts["documents"], "status": "+".join(opts["statuses"]),
                    "all_seen": all_seen or None, "include_interviewer": include_interviewer or None}
         if format or output:
-            from qualcode.exporters.base import provenance_for
-
             prov = provenance_for(proj, cmd, filters=filters, coders=report.coders)
             emit_tables([table], prov, fmt=format, output=output, force=force)
             return
@@ -105,11 +120,6 @@ def agreement_cli(
 
 def render_agreement(report):
     """A rich table: the code tree (labels), counts, %, κ and α with their bands, notes."""
-    from rich.table import Table
-    from rich.text import Text
-
-    from qualcode.analysis.agreement import krippendorff_band, landis_koch
-
     two = len(report.coders) == 2
     level = {"sentence": "sentences", "turn": "turns", "char": "characters"}[report.level]
     title = f"Agreement between {', '.join(report.coders)} ({level})" + (f": {report.code}" if report.code else "")
@@ -167,8 +177,6 @@ def disagreements_cli(
     project: ProjectOpt = None,
 ) -> None:
     """List the units where the coders differ, code by code, with the text and each coder's codes."""
-    from qualcode.reconcile import disagreements
-
     opts = _options(code, docs, unit, status, all_seen, include_interviewer)
     with open_project(project) as proj:
         items, cmp = disagreements(proj, split_values(coders) or [], **opts)
@@ -176,8 +184,6 @@ def disagreements_cli(
         print_json({"coders": cmp.coders, "unit": cmp.unit_kind, "skipped_documents": cmp.skipped,
                     "disagreements": [it.to_dict() for it in items]})
         return
-    from rich.markup import escape
-    from rich.text import Text
 
     out = console()
     by_code: dict[str, list] = {}
@@ -221,10 +227,6 @@ WORDS = {"keep": "k", "drop": "d", "skip": "s", "quit": "q", "help": "?", "h": "
 
 
 def render_item(out, item, position: int, total: int) -> None:
-    from rich.console import Group
-    from rich.panel import Panel
-    from rich.text import Text
-
     head = Text()
     head.append(f"{position}/{total}  ", style="bold")
     head.append(item.document, style="bold")
@@ -252,10 +254,6 @@ def render_item(out, item, position: int, total: int) -> None:
 
 def reconcile_session(project, items: list, consensus: str, *, reader, out) -> dict:
     """Step through the pending disagreements; each decision is saved at once."""
-    from rich.markup import escape
-
-    from qualcode.reconcile import decide, still_pending
-
     counts = {"kept": 0, "dropped": 0, "skipped": 0}
     try:
         i = 0
@@ -323,8 +321,6 @@ def reconcile_cli(
 
     Each decision is saved at once; run it again to continue where you stopped.
     """
-    from qualcode.reconcile import start
-
     check_sheet_modes(
         {"--export": export is not None, "--import": import_file is not None, "--list": list_},
         force=force, exporting=export is not None, dry_run=dry_run, importing=import_file is not None, json=json,
@@ -335,8 +331,6 @@ def reconcile_cli(
     if export is not None and export.suffix.lower() not in (".csv", ".xlsx"):
         raise QualcodeError(f"unsupported file type {export.suffix!r} for --export (use .xlsx or .csv)")
     with open_project(project) as proj:
-        from qualcode.reconcile import plan
-
         out = console(stderr=json)
         if list_ or (import_file is not None and dry_run):
             run, p = None, plan(proj, names, as_, **opts)  # writes nothing
@@ -353,7 +347,6 @@ def reconcile_cli(
                     _ran(out, run, p)
                     return
                 _ran(out, run, p)
-                from qualcode.reconcile import export_pending
 
                 n = export_pending(proj, p, export, force=force, command=cmd + f" --export {export}")
             if json:
@@ -367,8 +360,6 @@ def reconcile_cli(
         if not p.pending:
             out.print(f"Nothing to decide: {p.agreed} agreed, {p.decided} disagreements decided.", markup=False)
             return
-        from qualcode.cli.review import KeyReader
-        from qualcode.reconcile import log_session
 
         out.print(f"{len(p.pending)} disagreements to decide ({p.decided} decided before). "
                   "Keys: k keep · d drop · s skip · q quit · ? help", markup=False)
@@ -409,8 +400,6 @@ def _list(p, json: bool, out) -> None:
 
 
 def _import(proj, p, path: Path, dry_run: bool, json: bool, cmd: str) -> None:
-    from qualcode.reconcile import import_decisions
-
     report = import_decisions(proj, p, path, dry_run=dry_run, command=cmd + f" --import {path}")
     if json:
         print_json(report.to_dict())
@@ -468,9 +457,6 @@ def evaluate_cli(
     """Evaluate the rules against a gold coder: precision, recall, F1 and support per code, micro
     and macro averages; with --show fp the false positives and the rule that fired, with --show fn
     what the rules missed. Only documents the gold coder coded are compared."""
-    from qualcode.analysis.evaluate import check_show, check_system_statuses, evaluate
-    from qualcode.analysis.units import check_kind
-
     check_kind(unit)
     shown = check_show(split_values(show))
     statuses = check_system_statuses(split_values(status))
@@ -485,7 +471,6 @@ def evaluate_cli(
                       statuses=statuses, rollup=rollup, include_interviewer=include_interviewer,
                       include_stale=include_stale, all_seen=all_seen)
         tables = ev.tables(shown)
-        from qualcode.exporters.base import provenance_for
 
         cmd = command_line("evaluate", gold=ev.gold, system=None if ev.system == "rules" else ev.system,
                        unit=None if unit == "sentence" else unit, docs=documents, code=codes,
@@ -513,11 +498,6 @@ def evaluate_cli(
 def render_scores(t):
     """The per-code table: code paths (what --code and the rules name), counts, P/R/F1 with three
     decimals, n/a where undefined; the averages in bold."""
-    from rich.table import Table
-    from rich.text import Text
-
-    from qualcode.exporters.tables import cell_text, py_value
-
     table = Table(title=Text(t.title, style="bold"), box=None, title_justify="left", caption_justify="left",
                   show_edge=False, pad_edge=False)
     table.add_column("code", no_wrap=True, overflow="ellipsis")
@@ -538,11 +518,6 @@ def render_scores(t):
 
 def render_rules(t):
     """The per-rule table: rule, units, TP, FP, precision, matched words of the false positives."""
-    from rich.table import Table
-    from rich.text import Text
-
-    from qualcode.exporters.tables import cell_text
-
     table = Table(title=Text(t.title, style="bold"), box=None, title_justify="left", caption_justify="left",
                   show_edge=False, pad_edge=False)
     table.add_column("rule", no_wrap=True)
@@ -560,9 +535,6 @@ def render_rules(t):
 def render_errors(t, width: int):
     """False positives or negatives grouped by code: ``document:turn`` and the rule(s), then the
     unit's text (cut to ``width`` characters unless 0)."""
-    from rich.console import Group
-    from rich.text import Text
-
     lines = [Text(t.title, style="bold")]
     current = None
     for rec in t.df.to_dict("records"):

@@ -3,10 +3,11 @@
 One module per command group or stage, named after what it holds (as spaCy's
 ``spacy/cli/``): ``project`` (init, history), ``documents`` (import, docs, show,
 speakers), ``cases``, ``backups``, ``demo``, ``codebook`` (every ``codebook …``),
-``rules`` (autocode, codings, explain, kwic, code, uncode), ``review``, ``memo``,
-``reliability`` (agreement, disagreements, reconcile, evaluate), ``report``, ``export``,
-``chart``; what they share (``--project``, ``--json``, the console…) is in ``_util``.
-Each module registers its commands on ``app`` and imports the library at its top.
+``rules`` (autocode, explain, kwic), ``coding`` (codings, code, uncode), ``review``,
+``memo``, ``reliability`` (agreement, disagreements, reconcile, evaluate), ``report``,
+``export``, ``chart``; what they share (``--project``, ``--json``, the console…) is in
+``_util``. Each module registers its commands on ``app`` and imports the library at its
+top.
 
 The modules are loaded lazily: :data:`COMMANDS` names each command's module and the
 first paragraph of its help, so that ``qualcode --help`` lists every command without
@@ -55,11 +56,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("demo", "Build a project from the bundled sample (transcripts_sample/) and print what it holds."),
     "codebook": ("codebook", "Codebooks: lint, show, diff, export and revise (rename, merge, move, split…)."),
     "autocode": ("rules", "Apply the codebook's rules: proposals by coder 'rules', with the rule that matched."),
-    "codings": ("rules", "List codings with their document, turn, code, coder, origin, status and text."),
+    "codings": ("coding", "List codings with their document, turn, code, coder, origin, status and text."),
     "explain": ("rules", "Show which rules fire where in one turn, with the matched words highlighted."),
     "kwic": ("rules", "Keyword in context: every occurrence of TERM with its context, to help write rules."),
-    "code": ("rules", "Code a turn, a sentence, a quote or a span of a document by hand (status accepted)."),
-    "uncode": ("rules", "Remove your coding(s) of CODE on exactly the given turn(s), sentence, quote or span."),
+    "code": ("coding", "Code a turn, a sentence, a quote or a span of a document by hand (status accepted)."),
+    "uncode": ("coding", "Remove your coding(s) of CODE on exactly the given turn(s), sentence, quote or span."),
     "review": ("review", "Review proposed codings one by one: accept, reject, change or add a code, skip, undo."),
     "memo": ("memo", "Memos on the project, a document, a case, a code or a coding."),
     "agreement": ("reliability", "Agreement between coders per code and overall: units coded by each, by both, "

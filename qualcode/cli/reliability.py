@@ -30,6 +30,7 @@ from qualcode.cli._util import (
     split_values,
 )
 from qualcode.cli.review import KeyReader
+from qualcode.coders import RULES_CODER
 from qualcode.errors import QualcodeError, UsageError
 from qualcode.exporters.base import provenance_for
 from qualcode.exporters.tables import cell_text, py_value
@@ -417,7 +418,7 @@ def _import(proj, p, path: Path, dry_run: bool, json: bool, cmd: str) -> None:
 def evaluate_cli(
     gold: Annotated[str, typer.Option("--gold", help="The coder whose hand coding is the reference.",
                                       show_default=False)],
-    system: Annotated[str, typer.Option("--system", help="The coder evaluated.")] = "rules",
+    system: Annotated[str, typer.Option("--system", help="The coder evaluated.")] = RULES_CODER,
     unit: Annotated[str, typer.Option("--unit", help="sentence or turn: what is compared.")] = "sentence",
     docs: Annotated[Optional[str], typer.Option(
         "--docs", help="Comma-separated document names (default: every document the gold coder coded).",
@@ -472,7 +473,7 @@ def evaluate_cli(
                       include_stale=include_stale, all_seen=all_seen)
         tables = ev.tables(shown)
 
-        cmd = command_line("evaluate", gold=ev.gold, system=None if ev.system == "rules" else ev.system,
+        cmd = command_line("evaluate", gold=ev.gold, system=None if ev.system == RULES_CODER else ev.system,
                        unit=None if unit == "sentence" else unit, docs=documents, code=codes,
                        status=split_values(status), rollup=rollup, include_stale=include_stale, all_seen=all_seen,
                        include_interviewer=include_interviewer, show=list(shown))

@@ -19,6 +19,7 @@ from typer.exceptions import Abort
 
 from qualcode.cli import app
 from qualcode.cli._util import JsonOpt, ProjectOpt, check_sheet_modes, console, open_project, print_json
+from qualcode.coders import RULES_CODER
 from qualcode.errors import QualcodeError
 from qualcode.review import (
     Highlighter,
@@ -352,7 +353,7 @@ def _summary(project, stats: SessionStats, out, *, code, doc, coder) -> int:
 def review_cli(
     code: Annotated[Optional[str], typer.Option(help="Only this code and its sub-codes.")] = None,
     doc: Annotated[Optional[str], typer.Option(help="Only this document.")] = None,
-    coder: Annotated[str, typer.Option(help="Whose proposals ('rules': autocode's; 'all': anyone's).")] = "rules",
+    coder: Annotated[str, typer.Option(help="Whose proposals ('rules': autocode's; 'all': anyone's).")] = RULES_CODER,
     export: Annotated[Optional[Path], typer.Option(
         "--export", help="Write the pending proposals to FILE.xlsx or FILE.csv with a decision column.")] = None,
     import_file: Annotated[Optional[Path], typer.Option(

@@ -28,7 +28,7 @@ ProjectOpt = Annotated[
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 CodebookOpt = Annotated[Path | None, typer.Option(
-    "--codebook", "-c", help="Codebook YAML (default: the project's, see README).")]
+    "--codebook", "-c", help="Codebook YAML (default: the project's, see docs/reference/codebook-file.md).")]
 
 
 def open_project(path: Path | None):

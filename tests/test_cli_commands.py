@@ -53,7 +53,7 @@ def _listing_in_a_fresh_process() -> tuple[str, list[str]]:
 
 def test_help_loads_no_command_module():
     listing, loaded = _listing_in_a_fresh_process()
-    assert loaded == ["qualcode", "qualcode.cli", "qualcode.errors", "qualcode.sheets"]
+    assert [m for m in loaded if m.startswith("qualcode.cli.")] == []  # today: qualcode, .cli, .errors, .sheets
     names = [line.split()[1] for line in listing.splitlines()
              if line.startswith("│ ") and line[2] not in " -"]
     assert names == list(COMMANDS)
@@ -72,7 +72,6 @@ def test_a_mistyped_command_gets_a_suggestion():
     res = CliRunner().invoke(app, ["imprt"], env={"COLUMNS": "120"})
     assert res.exit_code == 2
     assert "No such command 'imprt'. Did you mean 'import'?" in res.output
-
 
 
 def test_command_modules_import_qualcode_at_their_top():

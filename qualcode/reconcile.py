@@ -1,7 +1,7 @@
 """Disagreements between coders and their reconciliation into a consensus coder
 (``qualcode disagreements``, ``qualcode reconcile``).
 
-No terminal code here: the interactive session lives in :mod:`qualcode.cli.agreement_cmds`.
+No terminal code here: the interactive session lives in :mod:`qualcode.cli.reliability`.
 
 Both work on units (sentences or turns, see :mod:`qualcode.analysis.units`: a coding
 marks every unit it overlaps) and on codes **as applied** — a code's own codings, not its

@@ -1,6 +1,6 @@
 """Reviewing proposed codings (``qualcode review``): decisions, undo, context, spreadsheets.
 
-No terminal code here: the interactive session lives in :mod:`qualcode.cli.review_cmds`.
+No terminal code here: the interactive session lives in :mod:`qualcode.cli.review`.
 
 What is reviewed
 ================

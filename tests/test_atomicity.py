@@ -83,7 +83,7 @@ def test_unexpected_error_is_one_line_and_debug_shows_traceback(cli, project, tm
     def boom(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr("qualcode.ingest.import_paths", boom)
+    monkeypatch.setattr("qualcode.cli.documents.import_paths", boom)  # the name the command calls
     res = cli("import", f)
     assert res.exit_code == 1
     assert res.stderr.strip() == ("error: internal error: RuntimeError: disk on fire "

@@ -313,7 +313,7 @@ def test_interrupted_session_loses_nothing_and_resumes(coded, project):
 def test_crash_and_ctrl_c_keep_saved_decisions(coded, project):
     from rich.console import Console
 
-    from qualcode.cli.review_cmds import SessionStats, review_session
+    from qualcode.cli.review import SessionStats, review_session
 
     class Scripted:
         """An injected reader: keys from a list, then an exception."""

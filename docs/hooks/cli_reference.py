@@ -25,6 +25,8 @@ After the build, the hook warns about any command that no page documents (so
 from __future__ import annotations
 
 import logging
+import posixpath
+import re
 import sys
 from pathlib import PurePath
 from typing import Any
@@ -35,6 +37,7 @@ log = logging.getLogger("mkdocs.hooks.cli_reference")
 PROG = "qualcode"
 _PIPE = "&#x7C;"  # a | would end a Markdown table cell
 _rendered: set[str] = set()
+_page = {"uri": ""}  # the page being rendered (docs-relative), for the links in help texts
 _cache: dict[str, Any] = {}
 
 # mkdocs registered this file under its path; give it an importable name for mkdocs-click.
@@ -96,8 +99,17 @@ def _type_name(param) -> click.ParamType:
     return _Named(name)
 
 
+def _linked(text: str) -> str:
+    """A help text names a documentation page by its path in the repository
+    (``see docs/reference/codebook-file.md``, readable in a terminal); on the site it is a
+    link to that page, relative to the page being built (so the strict build checks it)."""
+    here = posixpath.dirname(_page["uri"])
+    return re.sub(r"\bdocs/([\w/.-]+?\.md)\b",
+                  lambda m: f"[{m.group(0)}]({posixpath.relpath(m.group(1), here or '.')})", text)
+
+
 def _cell(text: str | None) -> str | None:
-    return None if text is None else " ".join(text.split()).replace("|", _PIPE)
+    return None if text is None else _linked(" ".join(text.split())).replace("|", _PIPE)
 
 
 def _option(param) -> click.Option:
@@ -174,6 +186,11 @@ def __getattr__(path: str) -> click.Command:
         cmd = subs[word]
     _rendered.add(path)
     return _convert(cmd, " ".join([PROG, *words]), recurse=False)
+
+
+def on_page_markdown(markdown: str, page, **kwargs) -> str:
+    _page["uri"] = page.file.src_uri
+    return markdown
 
 
 def on_post_build(config, **kwargs) -> None:

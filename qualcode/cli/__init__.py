@@ -1,38 +1,136 @@
 """Command-line interface: thin typer commands over the qualcode library.
 
-Each command module registers its commands on ``app``. Errors: a
-:class:`~qualcode.errors.QualcodeError` becomes one line on stderr and its exit code
-(1, or 2 for usage); anything unexpected becomes one line too, with the traceback only
-under ``--debug`` (or ``QUALCODE_DEBUG=1``). Ctrl-C exits with 130; the project is left
-as it was because every command writes inside one transaction.
+One module per command group or stage, named after what it holds (as spaCy's
+``spacy/cli/``): ``project`` (init, history), ``documents`` (import, docs, show,
+speakers), ``cases``, ``backups``, ``demo``, ``codebook`` (every ``codebook …``),
+``rules`` (autocode, explain, kwic), ``coding`` (codings, code, uncode), ``review``,
+``memo``, ``reliability`` (agreement, disagreements, reconcile, evaluate), ``report``,
+``export``, ``chart``; what they share (``--project``, ``--json``, the console…) is in
+``_util``. Each module registers its commands on ``app`` and imports the library at its
+top.
+
+The modules are loaded lazily: :data:`COMMANDS` names each command's module and the
+first paragraph of its help, so that ``qualcode --help`` lists every command without
+importing any of them, and ``qualcode docs`` imports only ``documents`` (and what it
+uses). A test checks :data:`COMMANDS` against the modules.
+
+Errors: a :class:`~qualcode.errors.QualcodeError` becomes one line on stderr and its
+exit code (1, or 2 for usage); anything unexpected becomes one line too, with the
+traceback only under ``--debug`` (or ``QUALCODE_DEBUG=1``). Ctrl-C exits with 130; the
+project is left as it was because every command writes inside one transaction.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
-import sys
-from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any
 
 import typer
+from rich.console import Console
+from rich.markup import escape
+from typer.core import TyperCommand, TyperGroup
 from typer.exceptions import Abort, Exit, TyperException
-from typer.core import TyperGroup
 
 from qualcode import __version__
 from qualcode.errors import QualcodeError
+from qualcode.sheets import SheetProblems
 
 _state = {"debug": bool(os.environ.get("QUALCODE_DEBUG"))}
 
+# Every command of ``qualcode --help``, in this order (the stages of a study, as in the
+# reference): name -> (module of qualcode.cli that defines it, the first paragraph of its
+# help, as the listing shows it).
+COMMANDS: dict[str, tuple[str, str]] = {
+    "init": ("project", "Create a project: qualcode.toml and the database in .qualcode/."),
+    "import": ("documents", "Import transcripts (txt, md, docx, vtt, srt, Transcriber trs) with speakers and "
+                            "timestamps."),
+    "docs": ("documents", "List documents: name, format, turns, words, speakers, case."),
+    "show": ("documents", "Show a document's turns, numbered from 1, with speaker, timestamp and the codes of "
+                          "each\nturn in the margin (coloured by code, like coding stripes)."),
+    "speakers": ("documents", "List a document's speakers and roles, or fix roles with --set LABEL=ROLE."),
+    "cases": ("cases", "Cases (participants) and their attributes."),
+    "history": ("project", "Show the history of bulk operations: imports, auto-coding runs, codebook revisions, "
+                           "reviews…"),
+    "backups": ("backups", "Backups of the project taken before codebook revisions and restores."),
+    "demo": ("demo", "Build a project from the bundled sample (transcripts_sample/) and print what it holds."),
+    "codebook": ("codebook", "Codebooks: lint, show, diff, export and revise (rename, merge, move, split…)."),
+    "autocode": ("rules", "Apply the codebook's rules: proposals by coder 'rules', with the rule that matched."),
+    "codings": ("coding", "List codings with their document, turn, code, coder, origin, status and text."),
+    "explain": ("rules", "Show which rules fire where in one turn, with the matched words highlighted."),
+    "kwic": ("rules", "Keyword in context: every occurrence of TERM with its context, to help write rules."),
+    "code": ("coding", "Code a turn, a sentence, a quote or a span of a document by hand (status accepted)."),
+    "uncode": ("coding", "Remove your coding(s) of CODE on exactly the given turn(s), sentence, quote or span."),
+    "review": ("review", "Review proposed codings one by one: accept, reject, change or add a code, skip, undo."),
+    "memo": ("memo", "Memos on the project, a document, a case, a code or a coding."),
+    "agreement": ("reliability", "Agreement between coders per code and overall: units coded by each, by both, "
+                                 "by neither,\n% agreement, kappa (Cohen's for two coders, Fleiss' for more) and "
+                                 "Krippendorff's alpha, with\ntheir usual readings."),
+    "disagreements": ("reliability", "List the units where the coders differ, code by code, with the text and "
+                                     "each coder's codes."),
+    "reconcile": ("reliability", "Build a consensus coder: units every coder coded go in automatically; "
+                                 "disagreements are\ndecided one by one (k keep, d drop, s skip, q quit) or through "
+                                 "a spreadsheet."),
+    "evaluate": ("reliability", "Evaluate the rules against a gold coder: precision, recall, F1 and support per "
+                                "code, micro\nand macro averages; with --show fp the false positives and the rule "
+                                "that fired, with --show fn\nwhat the rules missed. Only documents the gold coder "
+                                "coded are compared."),
+    "report": ("report", "Reports: code frequencies, co-occurrence, matrices, word frequencies."),
+    "export": ("export", "Write files for a thesis: coded excerpts (docx, md, tex, csv, xlsx) and more. Every "
+                         "file records what produced it and is never overwritten without --force."),
+    "chart": ("chart", "Draw figures of the analyses as PNG (200 dpi) or SVG, chosen by the output's extension. "
+                       "No display needed; files are never overwritten without --force."),
+}
+
+_LISTING = "qualcode.listing"  # set in ctx.meta while the help lists the commands
+
+
+def _stderr() -> Console:
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
 
 def _err(message: str) -> None:
-    from rich.console import Console
-    from rich.markup import escape
-
-    Console(stderr=True, highlight=False, soft_wrap=True).print(f"[bold red]error:[/] {escape(message)}")
+    _stderr().print(f"[bold red]error:[/] {escape(message)}")
 
 
 class QualcodeGroup(TyperGroup):
-    """Runs subcommands with qualcode's error policy (also under click's CliRunner)."""
+    """The root command: loads each command's module when the command runs (or shows its
+    own help), lists them all from :data:`COMMANDS` without loading any (click's
+    "LazyGroup" pattern), and runs them with qualcode's error policy (also under click's
+    CliRunner)."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [*COMMANDS, *(name for name in self.commands if name not in COMMANDS)]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            module, short_help = COMMANDS[cmd_name]
+            if ctx.meta.get(_LISTING):  # only its name and help are needed
+                return TyperCommand(name=cmd_name, help=short_help)
+            self.commands[cmd_name] = _load(cmd_name, module)
+        return self.commands.get(cmd_name)
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        if args and args[0] not in self.commands and args[0] not in COMMANDS:
+            # Not a command: typer suggests the close names among self.commands, so let
+            # it see them all (as names only: the error follows).
+            for name, (_, short_help) in COMMANDS.items():
+                self.commands.setdefault(name, TyperCommand(name=name, help=short_help))
+        return super().resolve_command(ctx, args)
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        ctx.meta[_LISTING] = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            del ctx.meta[_LISTING]
+
+    def shell_complete(self, ctx: Any, incomplete: str) -> Any:
+        ctx.meta[_LISTING] = True
+        try:
+            return super().shell_complete(ctx, incomplete)
+        finally:
+            del ctx.meta[_LISTING]
 
     def invoke(self, ctx):
         try:
@@ -40,10 +138,8 @@ class QualcodeGroup(TyperGroup):
         except (Exit, Abort, TyperException):
             raise
         except QualcodeError as exc:
-            from qualcode.sheets import SheetProblems
-
             if isinstance(exc, SheetProblems):  # a filled-in sheet: each FILE:ROW: problem first
-                out = console(stderr=True)
+                out = _stderr()
                 for line in exc.problems:
                     out.print(line, markup=False)
             if _state["debug"]:
@@ -70,12 +166,21 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-ProjectOpt = Annotated[
-    Optional[Path],
-    typer.Option("--project", "-p", help="Project folder (default: search upward from the current folder).",
-                 envvar="QUALCODE_PROJECT", show_default=False),
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+def _load(name: str, module: str) -> Any:
+    """Import ``qualcode.cli.<module>`` and build the click command it registered as
+    ``name``, as typer builds the commands registered before ``app()`` runs."""
+    importlib.import_module(f"{__name__}.{module}")
+    for command in app.registered_commands:
+        if command.name == name:
+            return typer.main.get_command_from_info(
+                command, pretty_exceptions_short=app.pretty_exceptions_short, rich_markup_mode=app.rich_markup_mode)
+    for group in app.registered_groups:
+        if group.name == name:
+            return typer.main.get_group_from_info(
+                group, pretty_exceptions_short=app.pretty_exceptions_short, rich_markup_mode=app.rich_markup_mode,
+                suggest_commands=app.suggest_commands)
+    raise RuntimeError(f"qualcode.cli.{module} defines no command {name!r}")
 
 
 def _version(value: bool) -> None:
@@ -92,128 +197,6 @@ def _root(
 ) -> None:
     """qualcode: import transcripts, code them with a codebook, export tables and excerpts."""
     _state["debug"] = debug or bool(os.environ.get("QUALCODE_DEBUG"))
-
-
-def open_project(path: Path | None):
-    from qualcode.project import Project
-
-    return Project.open(path)
-
-
-def console(stderr: bool = False):
-    from rich.console import Console
-
-    # soft_wrap: messages stay one per line (grep-able); tables still fit the terminal.
-    return Console(stderr=stderr, highlight=False, soft_wrap=True)
-
-
-def print_json(data) -> None:
-    import json
-
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
-
-
-def progress_callback(total_chars: int):
-    """A rich progress bar over annotated characters, on a terminal only."""
-    if not sys.stdout.isatty() or total_chars <= 0:
-        return None, None
-    from rich.progress import Progress
-
-    progress = Progress(transient=True)
-    task = progress.add_task("Annotating", total=total_chars)
-    return progress, lambda n: progress.update(task, advance=n)
-
-
-def split_values(value: str | list[str] | None) -> list[str] | None:
-    """Values of a repeatable option, each possibly comma-separated:
-    ``["a,b", " c"]`` -> ``["a", "b", "c"]``; None when there are none."""
-    if not value:
-        return None
-    values = [value] if isinstance(value, str) else value
-    return [v.strip() for x in values for v in x.split(",") if v.strip()] or None
-
-
-def check_sheet_modes(modes: dict[str, bool], *, force: bool, exporting: bool, dry_run: bool,
-                      importing: bool, json: bool, json_hint: str) -> list[str]:
-    """The options of the commands that run interactively or through a spreadsheet
-    (``review``, ``reconcile``): at most one of ``modes`` (e.g. --export, --import,
-    --list), --force only with --export, --dry-run only with --import, --json only with a
-    mode (``json_hint`` says which, and why). Returns the modes chosen."""
-    from qualcode.errors import UsageError
-
-    chosen = [name for name, on in modes.items() if on]
-    if len(chosen) > 1:
-        raise UsageError(f"{' and '.join(chosen)} cannot be combined")
-    if force and not exporting:
-        raise UsageError("--force goes with --export")
-    if dry_run and not importing:
-        raise UsageError("--dry-run goes with --import")
-    if json and not chosen:
-        raise UsageError(f"--json goes with {json_hint}")
-    return chosen
-
-
-def command_line(*words: str, **opts) -> str:
-    """The command line as a user would type it, for the provenance of exports:
-    ``command_line("report", "freq", by="group", force=True)`` ->
-    ``qualcode report freq --by group --force`` (None, False and [] are left out)."""
-    parts = ["qualcode", *words]
-    for key, value in opts.items():
-        if value is None or value is False or value == []:
-            continue
-        flag = "--" + key.replace("_", "-")
-        if value is True:
-            parts.append(flag)
-        elif isinstance(value, (list, tuple)):
-            parts += [flag, ",".join(map(str, value))]
-        else:
-            parts += [flag, str(value)]
-    return " ".join(parts)
-
-
-def emit_tables(tables, provenance, *, fmt: str | None, output: Path | None, force: bool,
-                json: bool = False) -> bool:
-    """The output options every table command shares: ``--json`` (stdout), ``--format``
-    without ``--output`` (text formats to stdout), ``--output FILE`` (any format, written
-    atomically with the provenance). Returns False when the caller should render the
-    tables on the terminal instead."""
-    from qualcode.errors import UsageError
-    from qualcode.exporters.tables import TEXT_FORMATS, format_for, render_text, to_json, write_tables
-
-    if json and (fmt or output):
-        raise UsageError("--json prints to stdout: use --format json --output FILE to write a file")
-    if json:
-        print_json(to_json(tables, provenance))
-        return True
-    if not (fmt or output):
-        return False
-    fmt = format_for(fmt, output)
-    if output is None:
-        if fmt not in TEXT_FORMATS:
-            raise UsageError(f"--format {fmt} needs --output FILE")
-        sys.stdout.write(render_text(tables, fmt, provenance))
-        return True
-    write_tables(tables, fmt, output, provenance, force=force)
-    n = len(tables)
-    console().print(f"wrote {output} ({fmt}, {n} table{'s' * (n != 1)})", markup=False)
-    return True
-
-
-# Register the command modules: every ``*_cmds`` module of this package, in this order
-# for the help listing, then any others alphabetically.
-_ORDER = ["project_cmds", "import_cmds", "cases_cmds", "codebook_cmds", "coding_cmds", "demo_cmds"]
-
-
-def _register() -> None:
-    import importlib
-    import pkgutil
-
-    found = {m.name for m in pkgutil.iter_modules(__path__) if m.name.endswith("_cmds")}
-    for name in [n for n in _ORDER if n in found] + sorted(found - set(_ORDER)):
-        importlib.import_module(f"{__name__}.{name}")
-
-
-_register()
 
 
 def main() -> None:

@@ -6,8 +6,12 @@ import sys
 from typing import Annotated, Optional
 
 import typer
+from rich.table import Table
+from rich.text import Text
 
-from qualcode.cli import JsonOpt, ProjectOpt, app, console, open_project, print_json
+from qualcode.cli import app
+from qualcode.cli._util import JsonOpt, ProjectOpt, console, open_project, print_json
+from qualcode.memos import add_memo, delete_memo, edit_memo, list_memos
 
 memo_app = typer.Typer(help="Memos on the project, a document, a case, a code or a coding.",
                        no_args_is_help=True)
@@ -47,8 +51,6 @@ def add_cli(
     project: ProjectOpt = None,
 ) -> None:
     """Write a memo on exactly one target: --code, --doc, --coding, --case or --project-memo."""
-    from qualcode.memos import add_memo
-
     with open_project(project) as proj:
         memo = add_memo(proj, _read(text), code=code, document=doc, coding=coding, case=case,
                         project_memo=project_memo)
@@ -69,8 +71,6 @@ def list_cli(
     project: ProjectOpt = None,
 ) -> None:
     """List memos; --code and --doc include the memos on their codings (sub-codes included)."""
-    from qualcode.memos import list_memos
-
     with open_project(project) as proj:
         memos = list_memos(proj, code=code, document=doc, coding=coding, case=case, project_memo=project_memo)
     if json:
@@ -80,8 +80,6 @@ def list_cli(
     if not memos:
         out.print("No memos.")
         return
-    from rich.table import Table
-    from rich.text import Text
 
     table = Table("id", "on", "author", "date", "text", box=None)
     table.columns[-1].ratio = 1
@@ -105,8 +103,6 @@ def edit_cli(
     project: ProjectOpt = None,
 ) -> None:
     """Replace a memo's text (the old text stays in 'qualcode history')."""
-    from qualcode.memos import edit_memo
-
     with open_project(project) as proj:
         memo = edit_memo(proj, memo_id, _read(text))
     if json:
@@ -122,8 +118,6 @@ def delete_cli(
     project: ProjectOpt = None,
 ) -> None:
     """Delete a memo (its text stays in 'qualcode history')."""
-    from qualcode.memos import delete_memo
-
     with open_project(project) as proj:
         memo = delete_memo(proj, memo_id)
     if json:

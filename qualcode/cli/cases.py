@@ -6,8 +6,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.table import Table
 
-from qualcode.cli import JsonOpt, ProjectOpt, app, console, open_project, print_json
+from qualcode.cases import import_cases
+from qualcode.cli import app
+from qualcode.cli._util import JsonOpt, ProjectOpt, console, open_project, print_json
 
 cases_app = typer.Typer(help="Cases (participants) and their attributes.", invoke_without_command=True)
 app.add_typer(cases_app, name="cases")
@@ -26,7 +29,6 @@ def cases_cli(ctx: typer.Context, json: JsonOpt = False, project: ProjectOpt = N
     if not rows:
         console().print("No cases yet: see 'qualcode cases import FILE'.")
         return
-    from rich.table import Table
 
     attrs: list[str] = []
     for r in rows:
@@ -43,8 +45,6 @@ def cases_import_cli(
     project: ProjectOpt = None,
 ) -> None:
     """Import participants: a 'case' column, a 'document' column (names separated by |), attributes."""
-    from qualcode.cases import import_cases
-
     with open_project(project) as proj:
         report = import_cases(proj, file)
     out = console()

@@ -1,12 +1,50 @@
-"""qualcode code, uncode: coding by hand."""
+"""qualcode codings, code, uncode: list the codings, and code by hand."""
 
 from __future__ import annotations
 
 from typing import Annotated, Optional
 
 import typer
+from rich.table import Table
 
-from qualcode.cli import JsonOpt, ProjectOpt, app, console, open_project, print_json
+from qualcode import manual
+from qualcode.cli import app
+from qualcode.cli._util import JsonOpt, ProjectOpt, console, open_project, print_json
+from qualcode.codings import list_codings
+from qualcode.errors import UsageError
+
+
+@app.command("codings")
+def codings_cli(
+    code: Annotated[Optional[str], typer.Option(help="Code path (its sub-codes included).")] = None,
+    doc: Annotated[Optional[str], typer.Option(help="Document name.")] = None,
+    coder: Annotated[Optional[str], typer.Option(help="Coder ('rules' or a person).")] = None,
+    status: Annotated[Optional[str], typer.Option(help="proposed | accepted | rejected.")] = None,
+    json: JsonOpt = False,
+    project: ProjectOpt = None,
+) -> None:
+    """List codings with their document, turn, code, coder, origin, status and text."""
+    if status and status not in ("proposed", "accepted", "rejected"):
+        raise UsageError(f"unknown status {status!r} (choose from proposed, accepted, rejected)")
+    with open_project(project) as proj:
+        rows = list_codings(proj, code=code, document=doc, coder=coder, status=status)
+    if json:
+        keys = ("id", "document", "turn", "start", "end", "code", "coder", "origin", "status", "text")
+        print_json([{k: r[k] for k in keys} for r in rows])
+        return
+
+    table = Table("document", "turn", "code", "coder", "status", "text", box=None)
+    for r in rows:
+        text = " ".join(r["text"].split())
+        table.add_row(r["document"], str(r["turn"] or ""), r["code"], r["coder"], r["status"],
+                      text if len(text) <= 100 else text[:99] + "…")
+    out = console()
+    out.print(table)
+    out.print(f"{len(rows)} codings")
+
+
+# --------------------------------------------------------------------------- coding by hand
+
 
 TurnOpt = Annotated[Optional[str], typer.Option(
     "--turn", "-t", help="Turn N, or turns N-M (each turn its own coding), numbered as in 'qualcode show'.",
@@ -50,10 +88,8 @@ def code_cli(
     project: ProjectOpt = None,
 ) -> None:
     """Code a turn, a sentence, a quote or a span of a document by hand (status accepted)."""
-    from qualcode.manual import code as do_code
-
     with open_project(project) as proj:
-        rows = do_code(proj, document, code, turn=turn, sentence=sentence, quote=quote, span=span,
+        rows = manual.code(proj, document, code, turn=turn, sentence=sentence, quote=quote, span=span,
                        coder=coder, memo=memo)
     if json:
         print_json([{k: r[k] for k in _JSON_KEYS} for r in rows])
@@ -77,10 +113,8 @@ def uncode_cli(
     project: ProjectOpt = None,
 ) -> None:
     """Remove your coding(s) of CODE on exactly the given turn(s), sentence, quote or span."""
-    from qualcode.manual import uncode as do_uncode
-
     with open_project(project) as proj:
-        result = do_uncode(proj, document, code, turn=turn, sentence=sentence, quote=quote, span=span,
+        result = manual.uncode(proj, document, code, turn=turn, sentence=sentence, quote=quote, span=span,
                            coder=coder)
     rows = result["removed"]
     if json:

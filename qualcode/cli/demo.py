@@ -6,8 +6,11 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from rich.table import Table
 
-from qualcode.cli import app, console
+from qualcode.cli import app
+from qualcode.cli._util import console
+from qualcode.demo import build_demo_project, sample_paths
 
 
 @app.command("demo")
@@ -17,10 +20,6 @@ def demo_cli(
     force: Annotated[bool, typer.Option("--force", help="Rebuild the demo project if it exists.")] = False,
 ) -> None:
     """Build a project from the bundled sample (transcripts_sample/) and print what it holds."""
-    from rich.table import Table
-
-    from qualcode.demo import build_demo_project, sample_paths
-
     out = console()
     paths = sample_paths(sample)
     out.print(f"Building a demo project in [bold]{directory}[/] from {paths.transcripts}")
@@ -62,8 +61,6 @@ def demo_cli(
 
 def freq_table(freq):
     """Rich table of a FreqTable: one row per code (indented), units and participants per group."""
-    from rich.table import Table
-
     table = Table(box=None)
     table.add_column("code")
     for g in freq.groups:

@@ -1,17 +1,25 @@
-"""qualcode autocode, codings, explain, kwic."""
+"""qualcode autocode, explain, kwic: the codebook's rules on the transcripts (apply them, see why
+they fire in a turn, search the words to write them)."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import sys
 from typing import Annotated, Optional
 
 import typer
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
 
-from qualcode.cli import JsonOpt, ProjectOpt, app, console, open_project, print_json, progress_callback
+from qualcode.autocode import autocode, load_annotations, select_documents
+from qualcode.cli import app
+from qualcode.cli._util import CodebookOpt, JsonOpt, ProjectOpt, console, open_project, print_json, progress_callback
+from qualcode.codebook import load_codebook
+from qualcode.codebook.revise import RenameSuspected, accept_rename
 from qualcode.errors import QualcodeError
-
-CodebookOpt = Annotated[Optional[Path], typer.Option(
-    "--codebook", "-c", help="Codebook YAML (default: the project's, see README).")]
+from qualcode.kwic import kwic
+from qualcode.nlp import load_pipeline
+from qualcode.rules import compile_codebook, explain
 
 
 @app.command("autocode")
@@ -25,10 +33,6 @@ def autocode_cli(
     project: ProjectOpt = None,
 ) -> None:
     """Apply the codebook's rules: proposals by coder 'rules', with the rule that matched."""
-    from qualcode.autocode import autocode
-
-    from qualcode.codebook.revise import RenameSuspected
-
     names = [n.strip() for n in docs.split(",") if n.strip()] if docs else None
     with open_project(project) as proj:
         total = proj.store.documents.total_characters()
@@ -47,8 +51,6 @@ def autocode_cli(
         except RenameSuspected as exc:
             # On a terminal, ask whether the code was renamed by hand; else refuse (the
             # message names the 'qualcode codebook rename' command to run).
-            from qualcode.cli.revise_cmds import confirm_renames
-
             if not confirm_renames(proj, exc):
                 raise
             report = run()
@@ -56,7 +58,6 @@ def autocode_cli(
         print_json(report.to_dict())
         return
     out = console()
-    from rich.table import Table
 
     out.print(f"Codebook {report.codebook} (version {report.version})", markup=False)
     out.print(f"Pipeline: {report.pipeline_description}", markup=False)
@@ -73,40 +74,6 @@ def autocode_cli(
         out.print("no change: the rule codings are up to date")
 
 
-@app.command("codings")
-def codings_cli(
-    code: Annotated[Optional[str], typer.Option(help="Code path (its sub-codes included).")] = None,
-    doc: Annotated[Optional[str], typer.Option(help="Document name.")] = None,
-    coder: Annotated[Optional[str], typer.Option(help="Coder ('rules' or a person).")] = None,
-    status: Annotated[Optional[str], typer.Option(help="proposed | accepted | rejected.")] = None,
-    json: JsonOpt = False,
-    project: ProjectOpt = None,
-) -> None:
-    """List codings with their document, turn, code, coder, origin, status and text."""
-    from qualcode.codings import list_codings
-
-    if status and status not in ("proposed", "accepted", "rejected"):
-        from qualcode.errors import UsageError
-
-        raise UsageError(f"unknown status {status!r} (choose from proposed, accepted, rejected)")
-    with open_project(project) as proj:
-        rows = list_codings(proj, code=code, document=doc, coder=coder, status=status)
-    if json:
-        keys = ("id", "document", "turn", "start", "end", "code", "coder", "origin", "status", "text")
-        print_json([{k: r[k] for k in keys} for r in rows])
-        return
-    from rich.table import Table
-
-    table = Table("document", "turn", "code", "coder", "status", "text", box=None)
-    for r in rows:
-        text = " ".join(r["text"].split())
-        table.add_row(r["document"], str(r["turn"] or ""), r["code"], r["coder"], r["status"],
-                      text if len(text) <= 100 else text[:99] + "…")
-    out = console()
-    out.print(table)
-    out.print(f"{len(rows)} codings")
-
-
 @app.command("explain")
 def explain_cli(
     document: Annotated[str, typer.Argument(help="Document name.")],
@@ -116,11 +83,6 @@ def explain_cli(
     project: ProjectOpt = None,
 ) -> None:
     """Show which rules fire where in one turn, with the matched words highlighted."""
-    from qualcode.autocode import load_annotations, select_documents
-    from qualcode.codebook import load_codebook
-    from qualcode.nlp import load_pipeline
-    from qualcode.rules import compile_codebook, explain
-
     with open_project(project) as proj:
         cb = load_codebook(proj.codebook_path(codebook))
         pipeline = load_pipeline(proj.language)
@@ -146,8 +108,6 @@ def explain_cli(
                            "origin": p.origin} for p in ex.proposals],
         })
         return
-    from rich.table import Table
-    from rich.text import Text
 
     out = console()
     out.print(f"[bold]{document}[/], turn {turn} ({t.speaker or 'no speaker'}, {t.role})")
@@ -179,14 +139,11 @@ def kwic_cli(
     project: ProjectOpt = None,
 ) -> None:
     """Keyword in context: every occurrence of TERM with its context, to help write rules."""
-    from qualcode.kwic import kwic
-
     with open_project(project) as proj:
         lines = kwic(proj, term, lemma=lemma, by=by, width=width, include_interviewer=include_interviewer)
     if json:
         print_json(lines)
         return
-    from rich.markup import escape
 
     out = console()
     groups: dict = {}
@@ -201,3 +158,22 @@ def kwic_cli(
             out.print(f"[dim]{escape(ref)}[/] {escape(x['left'].rjust(width))} "
                       f"[bold reverse]{escape(x['match'])}[/] {escape(x['right'])}")
     out.print(f"{len(lines)} occurrences of {term!r}" + (" (lemma)" if lemma else ""))
+
+
+def confirm_renames(project, error) -> bool:
+    """For ``qualcode autocode`` on a terminal: ask whether each suspected hand-made rename
+    (:class:`~qualcode.codebook.revise.RenameSuspected`) is one, and rename in the project
+    those confirmed. Returns True when all were confirmed (autocode can run again)."""
+    if not sys.stdin.isatty():
+        return False
+    out = console(stderr=True)
+    confirmed = True
+    for c in error.candidates:
+        out.print(f"{c.old} ({c.codings} codings by people) disappeared from the codebook and {c.new} "
+                  "looks the same.", markup=False)
+        if typer.confirm(f"Did you rename {c.old} to {c.new}?", default=False):
+            report = accept_rename(project, c.old, c.new)
+            out.print(report.summary, markup=False)
+        else:
+            confirmed = False
+    return confirmed

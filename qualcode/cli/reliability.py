@@ -1,4 +1,5 @@
-"""qualcode agreement, disagreements, reconcile: agreement between coders and consensus."""
+"""qualcode agreement, disagreements, reconcile, evaluate: agreement between coders, consensus,
+and the rules against a gold coder."""
 
 from __future__ import annotations
 
@@ -6,10 +7,43 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from rich.console import Group
+from rich.markup import escape
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
 
-from qualcode.cli import (JsonOpt, ProjectOpt, app, check_sheet_modes, command_line, console, emit_tables,
-                          open_project, print_json, split_values)
+from qualcode.analysis.agreement import agreement, krippendorff_band, landis_koch
+from qualcode.analysis.evaluate import check_show, check_system_statuses, evaluate
+from qualcode.analysis.freq import check_statuses
+from qualcode.analysis.units import LEVELS, check_kind
+from qualcode.cli import app
+from qualcode.cli._util import (
+    JsonOpt,
+    ProjectOpt,
+    check_sheet_modes,
+    command_line,
+    console,
+    emit_tables,
+    open_project,
+    print_json,
+    split_values,
+)
+from qualcode.cli.review import KeyReader
+from qualcode.coders import RULES_CODER
 from qualcode.errors import QualcodeError, UsageError
+from qualcode.exporters.base import provenance_for
+from qualcode.exporters.tables import cell_text, py_value
+from qualcode.reconcile import (
+    decide,
+    disagreements,
+    export_pending,
+    import_decisions,
+    log_session,
+    plan,
+    start,
+    still_pending,
+)
 
 CodersOpt = Annotated[str, typer.Option(
     "--coders", help="The coders to compare, comma-separated (e.g. Camille,Lucas).", show_default=False)]
@@ -27,8 +61,6 @@ InterviewerOpt = Annotated[bool, typer.Option("--include-interviewer", help="Com
 
 
 def _options(code, docs, unit, status, all_seen, include_interviewer) -> dict:
-    from qualcode.analysis.freq import check_statuses
-
     return {"code": code, "documents": split_values(docs), "unit": unit, "statuses": check_statuses(split_values(status)),
             "include_interviewer": include_interviewer, "all_seen": all_seen}
 
@@ -62,9 +94,6 @@ def agreement_cli(
     """Agreement between coders per code and overall: units coded by each, by both, by neither,
     % agreement, kappa (Cohen's for two coders, Fleiss' for more) and Krippendorff's alpha, with
     their usual readings."""
-    from qualcode.analysis.agreement import agreement
-    from qualcode.analysis.units import LEVELS, check_kind
-
     check_kind(unit, LEVELS)
     names = split_values(coders) or []
     opts = _options(code, docs, unit, status, all_seen, include_interviewer)
@@ -83,8 +112,6 @@ def agreement_cli(
         filters = {"unit": unit, "code": code, "docs": opts["documents"], "status": "+".join(opts["statuses"]),
                    "all_seen": all_seen or None, "include_interviewer": include_interviewer or None}
         if format or output:
-            from qualcode.exporters.base import provenance_for
-
             prov = provenance_for(proj, cmd, filters=filters, coders=report.coders)
             emit_tables([table], prov, fmt=format, output=output, force=force)
             return
@@ -94,11 +121,6 @@ def agreement_cli(
 
 def render_agreement(report):
     """A rich table: the code tree (labels), counts, %, κ and α with their bands, notes."""
-    from rich.table import Table
-    from rich.text import Text
-
-    from qualcode.analysis.agreement import krippendorff_band, landis_koch
-
     two = len(report.coders) == 2
     level = {"sentence": "sentences", "turn": "turns", "char": "characters"}[report.level]
     title = f"Agreement between {', '.join(report.coders)} ({level})" + (f": {report.code}" if report.code else "")
@@ -156,8 +178,6 @@ def disagreements_cli(
     project: ProjectOpt = None,
 ) -> None:
     """List the units where the coders differ, code by code, with the text and each coder's codes."""
-    from qualcode.reconcile import disagreements
-
     opts = _options(code, docs, unit, status, all_seen, include_interviewer)
     with open_project(project) as proj:
         items, cmp = disagreements(proj, split_values(coders) or [], **opts)
@@ -165,8 +185,6 @@ def disagreements_cli(
         print_json({"coders": cmp.coders, "unit": cmp.unit_kind, "skipped_documents": cmp.skipped,
                     "disagreements": [it.to_dict() for it in items]})
         return
-    from rich.markup import escape
-    from rich.text import Text
 
     out = console()
     by_code: dict[str, list] = {}
@@ -210,10 +228,6 @@ WORDS = {"keep": "k", "drop": "d", "skip": "s", "quit": "q", "help": "?", "h": "
 
 
 def render_item(out, item, position: int, total: int) -> None:
-    from rich.console import Group
-    from rich.panel import Panel
-    from rich.text import Text
-
     head = Text()
     head.append(f"{position}/{total}  ", style="bold")
     head.append(item.document, style="bold")
@@ -241,10 +255,6 @@ def render_item(out, item, position: int, total: int) -> None:
 
 def reconcile_session(project, items: list, consensus: str, *, reader, out) -> dict:
     """Step through the pending disagreements; each decision is saved at once."""
-    from rich.markup import escape
-
-    from qualcode.reconcile import decide, still_pending
-
     counts = {"kept": 0, "dropped": 0, "skipped": 0}
     try:
         i = 0
@@ -312,8 +322,6 @@ def reconcile_cli(
 
     Each decision is saved at once; run it again to continue where you stopped.
     """
-    from qualcode.reconcile import start
-
     check_sheet_modes(
         {"--export": export is not None, "--import": import_file is not None, "--list": list_},
         force=force, exporting=export is not None, dry_run=dry_run, importing=import_file is not None, json=json,
@@ -324,8 +332,6 @@ def reconcile_cli(
     if export is not None and export.suffix.lower() not in (".csv", ".xlsx"):
         raise QualcodeError(f"unsupported file type {export.suffix!r} for --export (use .xlsx or .csv)")
     with open_project(project) as proj:
-        from qualcode.reconcile import plan
-
         out = console(stderr=json)
         if list_ or (import_file is not None and dry_run):
             run, p = None, plan(proj, names, as_, **opts)  # writes nothing
@@ -342,7 +348,6 @@ def reconcile_cli(
                     _ran(out, run, p)
                     return
                 _ran(out, run, p)
-                from qualcode.reconcile import export_pending
 
                 n = export_pending(proj, p, export, force=force, command=cmd + f" --export {export}")
             if json:
@@ -356,8 +361,6 @@ def reconcile_cli(
         if not p.pending:
             out.print(f"Nothing to decide: {p.agreed} agreed, {p.decided} disagreements decided.", markup=False)
             return
-        from qualcode.cli.review_cmds import KeyReader
-        from qualcode.reconcile import log_session
 
         out.print(f"{len(p.pending)} disagreements to decide ({p.decided} decided before). "
                   "Keys: k keep · d drop · s skip · q quit · ? help", markup=False)
@@ -398,8 +401,6 @@ def _list(p, json: bool, out) -> None:
 
 
 def _import(proj, p, path: Path, dry_run: bool, json: bool, cmd: str) -> None:
-    from qualcode.reconcile import import_decisions
-
     report = import_decisions(proj, p, path, dry_run=dry_run, command=cmd + f" --import {path}")
     if json:
         print_json(report.to_dict())
@@ -408,3 +409,147 @@ def _import(proj, p, path: Path, dry_run: bool, json: bool, cmd: str) -> None:
     console().print(f"{path}: {report.rows} rows; {verb}: {report.kept} kept, {report.dropped} dropped; "
                     f"{report.empty} without decision; {report.already} decided before"
                     + (" (dry run: nothing changed)" if dry_run else ""), markup=False)
+
+
+# --------------------------------------------------------------------------- evaluate
+
+
+@app.command("evaluate")
+def evaluate_cli(
+    gold: Annotated[str, typer.Option("--gold", help="The coder whose hand coding is the reference.",
+                                      show_default=False)],
+    system: Annotated[str, typer.Option("--system", help="The coder evaluated.")] = RULES_CODER,
+    unit: Annotated[str, typer.Option("--unit", help="sentence or turn: what is compared.")] = "sentence",
+    docs: Annotated[Optional[str], typer.Option(
+        "--docs", help="Comma-separated document names (default: every document the gold coder coded).",
+        show_default=False)] = None,
+    code: Annotated[Optional[list[str]], typer.Option(
+        "--code", help="Only these codes and their sub-codes; repeatable or comma-separated.",
+        show_default=False)] = None,
+    status: Annotated[Optional[list[str]], typer.Option(
+        "--status", help="System codings with these statuses (proposed, accepted, rejected); repeatable or "
+                         "comma-separated; default: all three (everything the rules proposed).",
+        show_default=False)] = None,
+    rollup: Annotated[bool, typer.Option(
+        "--rollup", help="A code also counts its sub-codes' codings (default: codes as applied).")] = False,
+    include_stale: Annotated[bool, typer.Option(
+        "--include-stale", help="Count reviewed rule codings that the last autocode run no longer "
+                                "proposes.")] = False,
+    all_seen: Annotated[bool, typer.Option(
+        "--all-seen", help="The gold coder read every selected document (one without gold codings "
+                           "needs no code), instead of only the documents they coded.")] = False,
+    include_interviewer: Annotated[bool, typer.Option(
+        "--include-interviewer", help="Compare interviewer turns too.")] = False,
+    show: Annotated[Optional[list[str]], typer.Option(
+        "--show", help="Also list: fp (false positives with the rule that fired, and the table per rule), "
+                       "fn (false negatives), rules (the table per rule only); repeatable or "
+                       "comma-separated.", show_default=False)] = None,
+    width: Annotated[int, typer.Option("--width", help="Characters of unit text shown on the terminal "
+                                                       "(0: all; files always have the whole text).")] = 120,
+    format: Annotated[Optional[str], typer.Option(
+        "--format", "-f", help="Export format: csv, xlsx, md, tex, docx, json (default: from --output).",
+        show_default=False)] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="File to write.",
+                                                   show_default=False)] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")] = False,
+    json: JsonOpt = False,
+    project: ProjectOpt = None,
+) -> None:
+    """Evaluate the rules against a gold coder: precision, recall, F1 and support per code, micro
+    and macro averages; with --show fp the false positives and the rule that fired, with --show fn
+    what the rules missed. Only documents the gold coder coded are compared."""
+    check_kind(unit)
+    shown = check_show(split_values(show))
+    statuses = check_system_statuses(split_values(status))
+    codes = split_values(code)
+    documents = split_values([docs]) if docs else None
+    if json and (format or output):
+        raise UsageError("--json prints to stdout: use --format json --output FILE to write a file")
+    if width < 0:
+        raise UsageError(f"--width must be 0 or more, not {width}")
+    with open_project(project) as proj:
+        ev = evaluate(proj, gold, system=system, unit=unit, documents=documents, codes=codes,
+                      statuses=statuses, rollup=rollup, include_interviewer=include_interviewer,
+                      include_stale=include_stale, all_seen=all_seen)
+        tables = ev.tables(shown)
+
+        cmd = command_line("evaluate", gold=ev.gold, system=None if ev.system == RULES_CODER else ev.system,
+                       unit=None if unit == "sentence" else unit, docs=documents, code=codes,
+                       status=split_values(status), rollup=rollup, include_stale=include_stale, all_seen=all_seen,
+                       include_interviewer=include_interviewer, show=list(shown))
+        filters = {"unit": unit, "docs": documents, "code": codes, "status": "+".join(statuses),
+                   "rollup": rollup or None, "include_stale": include_stale or None,
+                   "all_seen": all_seen or None, "include_interviewer": include_interviewer or None}
+        prov = provenance_for(proj, cmd, filters=filters, coders=[ev.gold, ev.system])
+    if emit_tables(tables, prov, fmt=format, output=output, force=force, json=json):
+        return
+    out = console()
+    for i, t in enumerate(tables):
+        if i:
+            out.print()
+        kind = t.meta.get("kind")
+        if kind == "evaluate_rules":
+            out.print(render_rules(t))
+        elif kind in ("evaluate_fp", "evaluate_fn"):
+            out.print(render_errors(t, width))
+        else:
+            out.print(render_scores(t))
+
+
+def render_scores(t):
+    """The per-code table: code paths (what --code and the rules name), counts, P/R/F1 with three
+    decimals, n/a where undefined; the averages in bold."""
+    table = Table(title=Text(t.title, style="bold"), box=None, title_justify="left", caption_justify="left",
+                  show_edge=False, pad_edge=False)
+    table.add_column("code", no_wrap=True, overflow="ellipsis")
+    for c in ("gold", "system", "TP", "FP", "FN", "precision", "recall", "F1"):
+        table.add_column(c, justify="right", no_wrap=True)
+    for rec in t.df.to_dict("records"):
+        total = rec["code"] in t.meta.get("total_rows", [])
+        cells = [str(rec["label"]) if total else str(rec["code"])]
+        cells += [cell_text(rec[c]) for c in ("gold", "system", "TP", "FP", "FN")]
+        cells += ["n/a" if py_value(rec[c]) is None else f"{py_value(rec[c]):.3f}"
+                  for c in ("precision", "recall", "F1")]
+        if total and rec["code"] == t.meta["total_rows"][0] and table.rows:
+            table.rows[-1].end_section = True
+        table.add_row(*[Text(c) for c in cells], style="bold" if total else "")
+    table.caption = Text("\n".join(t.notes), style="dim")
+    return table
+
+
+def render_rules(t):
+    """The per-rule table: rule, units, TP, FP, precision, matched words of the false positives."""
+    table = Table(title=Text(t.title, style="bold"), box=None, title_justify="left", caption_justify="left",
+                  show_edge=False, pad_edge=False)
+    table.add_column("rule", no_wrap=True)
+    for c in ("units", "TP", "FP", "precision"):
+        table.add_column(c, justify="right", no_wrap=True)
+    table.add_column("FP matches", overflow="fold", ratio=1)
+    for rec in t.df.to_dict("records"):
+        table.add_row(*[Text(x) for x in (str(rec["rule"]), cell_text(rec["units"]), cell_text(rec["TP"]),
+                                          cell_text(rec["FP"]), cell_text(rec["precision"], 3),
+                                          str(rec["FP matches"]))])
+    table.caption = Text("\n".join(t.notes), style="dim")
+    return table
+
+
+def render_errors(t, width: int):
+    """False positives or negatives grouped by code: ``document:turn`` and the rule(s), then the
+    unit's text (cut to ``width`` characters unless 0)."""
+    lines = [Text(t.title, style="bold")]
+    current = None
+    for rec in t.df.to_dict("records"):
+        if rec["code"] != current:
+            current = rec["code"]
+            lines.append(Text(current, style="bold"))
+        head = Text(f"  {rec['document']}:{rec['turn']}", style="dim")
+        if rec.get("rule"):
+            head.append("  " + rec["rule"], style="yellow")
+        lines.append(head)
+        text = str(rec["text"])
+        if width and len(text) > width:
+            text = text[:width - 1] + "…"
+        lines.append(Text("    " + text))
+    if len(lines) == 1:
+        lines.append(Text("none", style="dim"))
+    return Group(*lines)

@@ -5,8 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.table import Table
 
-from qualcode.cli import JsonOpt, ProjectOpt, app, console, open_project, print_json
+from qualcode.backups import list_backups, restore_backup
+from qualcode.cli import app
+from qualcode.cli._util import JsonOpt, ProjectOpt, console, open_project, print_json
 
 backups_app = typer.Typer(help="Backups of the project taken before codebook revisions and restores.",
                           invoke_without_command=True)
@@ -30,14 +33,12 @@ def backups_cli(
     """List the backups (the last 20 are kept): id, time, reason, size."""
     if ctx.invoked_subcommand is not None:
         return
-    from qualcode.backups import list_backups
 
     with open_project(project) as proj:
         rows = list_backups(proj)
     if json:
         print_json([b.to_dict() for b in rows])
         return
-    from rich.table import Table
 
     table = Table("id", "when (UTC)", "reason", "who", "size", "codebook", box=None)
     for b in rows:
@@ -55,8 +56,6 @@ def restore_cli(
     """Put the project database and codebook back as they were in a backup.
 
     The current state is backed up first, so a restore can be undone."""
-    from qualcode.backups import restore_backup
-
     with open_project(project) as proj:
         report = restore_backup(proj, backup_id)
     if json:

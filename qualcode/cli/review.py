@@ -7,10 +7,31 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Callable, Optional
 
+import click
 import typer
+from rich.console import Group
+from rich.markup import escape
+from rich.panel import Panel
+from rich.style import Style
+from rich.table import Table
+from rich.text import Text
+from typer.exceptions import Abort
 
-from qualcode.cli import JsonOpt, ProjectOpt, app, check_sheet_modes, console, open_project, print_json
+from qualcode.cli import app
+from qualcode.cli._util import JsonOpt, ProjectOpt, check_sheet_modes, console, open_project, print_json
+from qualcode.coders import RULES_CODER
 from qualcode.errors import QualcodeError
+from qualcode.review import (
+    Highlighter,
+    context,
+    decide,
+    export_review,
+    find_codes,
+    get_item,
+    import_review,
+    pending,
+    undo,
+)
 
 CONTEXT_CHARS = 280  # characters of the previous / next turn shown around the unit
 PICK_MAX = 40  # codes listed at most by the code picker
@@ -57,9 +78,6 @@ class KeyReader:
         return ch.strip().lower()  # Enter or space: "" (shows the help)
 
     def line(self, prompt: str) -> str:
-        import click
-        from typer.exceptions import Abort
-
         try:
             return str(typer.prompt(prompt, default="", show_default=False, prompt_suffix="> ")).strip()
         except (click.exceptions.Abort, Abort):  # end of input or Ctrl-C at a prompt
@@ -105,13 +123,9 @@ class SessionStats:
 
 
 def _swatch(color: str | None):
-    from rich.text import Text
-
     if not color:
         return Text("")
     try:
-        from rich.style import Style
-
         return Text("■ ", style=Style.parse(color))
     except Exception:  # a CSS name rich does not know
         return Text("■ ")
@@ -126,10 +140,6 @@ def _clip(text: str, keep: str) -> str:
 
 def render(out, ctx, position: int, total: int) -> None:
     """One item: header, previous turn (dim), the unit in its turn, next turn (dim), the code."""
-    from rich.console import Group
-    from rich.panel import Panel
-    from rich.text import Text
-
     it = ctx.item
     head = Text()
     head.append(f"{position}/{total}  ", style="bold")
@@ -203,10 +213,6 @@ def pick_code(project, reader: KeyReader, out, *, exclude: str | None = None) ->
 
     Always asks for the number (even for one match), so that what a script types is
     interpreted the same way whatever the codebook holds."""
-    from rich.markup import escape
-
-    from qualcode.review import find_codes
-
     while True:
         query = reader.line("search codes (words of the path or label; empty: all; q: cancel) ")
         if query.lower() == "q":
@@ -244,10 +250,6 @@ def review_session(project, items: list, *, reader: KeyReader, out, highlighter=
 
     Ends at the end of the list, on ``q``, at the end of input or on Ctrl-C.
     """
-    from rich.markup import escape
-
-    from qualcode.review import Highlighter, context, decide, get_item, undo
-
     hl = highlighter if highlighter is not None else Highlighter(project)
     stats = SessionStats()
     err = on_error or (lambda msg: out.print(f"[bold red]error:[/] {escape(msg)}"))
@@ -329,8 +331,6 @@ def review_session(project, items: list, *, reader: KeyReader, out, highlighter=
 
 
 def _summary(project, stats: SessionStats, out, *, code, doc, coder) -> int:
-    from qualcode.review import pending
-
     left = pending(project, code=code, doc=doc, coder=coder)
     skipped = sum(1 for it in left if it.skipped)
     out.print(f"This session: {stats.line()}. Every decision is saved.")
@@ -353,7 +353,7 @@ def _summary(project, stats: SessionStats, out, *, code, doc, coder) -> int:
 def review_cli(
     code: Annotated[Optional[str], typer.Option(help="Only this code and its sub-codes.")] = None,
     doc: Annotated[Optional[str], typer.Option(help="Only this document.")] = None,
-    coder: Annotated[str, typer.Option(help="Whose proposals ('rules': autocode's; 'all': anyone's).")] = "rules",
+    coder: Annotated[str, typer.Option(help="Whose proposals ('rules': autocode's; 'all': anyone's).")] = RULES_CODER,
     export: Annotated[Optional[Path], typer.Option(
         "--export", help="Write the pending proposals to FILE.xlsx or FILE.csv with a decision column.")] = None,
     import_file: Annotated[Optional[Path], typer.Option(
@@ -387,7 +387,6 @@ def review_cli(
             return _export(proj, export, code, doc, who, force, json)
         if undo_:
             return _undo(proj, json)
-        from qualcode.review import Highlighter, pending
 
         items = pending(proj, code=code, doc=doc, coder=who)
         if list_:
@@ -410,7 +409,6 @@ def _list(items, json: bool) -> None:
     if json:
         print_json([it.to_dict() for it in items])
         return
-    from rich.table import Table
 
     table = Table("id", "document", "turn", "code", "state", "text", box=None)
     for it in items:
@@ -424,8 +422,6 @@ def _list(items, json: bool) -> None:
 
 
 def _export(proj, path: Path, code, doc, coder, force: bool, json: bool) -> None:
-    from qualcode.review import export_review
-
     cmd = "qualcode review --export " + str(path) + "".join(
         f" --{k} {v}" for k, v in (("code", code), ("doc", doc), ("coder", coder or "all")) if v)
     report = export_review(proj, path, code=code, doc=doc, coder=coder, force=force, command=cmd)
@@ -441,8 +437,6 @@ def _export(proj, path: Path, code, doc, coder, force: bool, json: bool) -> None
 
 
 def _import(path: Path, dry_run: bool, json: bool, project) -> None:
-    from qualcode.review import import_review
-
     with open_project(project) as proj:
         report = import_review(proj, path, dry_run=dry_run)
     if json:
@@ -460,8 +454,6 @@ def _import(path: Path, dry_run: bool, json: bool, project) -> None:
 
 
 def _undo(proj, json: bool) -> None:
-    from qualcode.review import get_item, undo
-
     done = undo(proj)
     if json:
         print_json(None if done is None else {

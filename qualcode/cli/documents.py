@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import difflib
 import sys
 from typing import Annotated, Optional
 
 import typer
+from rich.progress import Progress
+from rich.table import Table
+from rich.text import Text
 
-from qualcode.cli import JsonOpt, ProjectOpt, app, console, open_project, print_json, _state
+from qualcode.cli import _state, app
+from qualcode.cli._util import JsonOpt, ProjectOpt, console, open_project, print_json
 from qualcode.errors import QualcodeError, UsageError
+from qualcode.importers.speakers import format_timestamp
+from qualcode.ingest import expand_paths, import_paths, set_speaker_roles
+from qualcode.manual import code_colors, initials, turn_codes
 
 FORMAT_CHOICES = ("auto", "txt", "md", "docx", "vtt", "srt", "trs")
 
@@ -26,8 +34,6 @@ def import_cli(
     project: ProjectOpt = None,
 ) -> None:
     """Import transcripts (txt, md, docx, vtt, srt, Transcriber trs) with speakers and timestamps."""
-    from qualcode.ingest import import_paths
-
     if format not in FORMAT_CHOICES:
         raise UsageError(f"unknown format {format!r} (choose from {', '.join(FORMAT_CHOICES)})")
     interviewers = [x.strip() for x in interviewer.split(",") if x.strip()] if interviewer else None
@@ -36,9 +42,6 @@ def import_cli(
         progress = None
         on_file = None
         if sys.stdout.isatty() and len(paths) > 0:
-            from qualcode.ingest import expand_paths
-            from rich.progress import Progress
-
             total = len(expand_paths(paths)[0])
             if total > 1:
                 progress = Progress(transient=True, console=out)
@@ -83,7 +86,6 @@ def docs_cli(json: JsonOpt = False, project: ProjectOpt = None) -> None:
     if not rows:
         console().print("No documents yet: see 'qualcode import'.")
         return
-    from rich.table import Table
 
     table = Table("document", "format", "turns", "words", "speakers", "case", box=None)
     for r in rows:
@@ -99,8 +101,6 @@ def _document(proj, name: str):
     if doc is None:
         known = list(proj.store.documents.names().values())
         hint = ""
-        import difflib
-
         close = difflib.get_close_matches(name, known, n=1)
         if close:
             hint = f" (did you mean {close[0]!r}?)"
@@ -120,9 +120,6 @@ def show_cli(
 ) -> None:
     """Show a document's turns, numbered from 1, with speaker, timestamp and the codes of each
     turn in the margin (coloured by code, like coding stripes)."""
-    from qualcode.importers.speakers import format_timestamp
-    from qualcode.manual import code_colors, turn_codes
-
     with open_project(project) as proj:
         doc = _document(proj, document)
         turns = proj.store.documents.turns(doc.id)
@@ -138,10 +135,6 @@ def show_cli(
     if json:
         print_json({"document": doc.name, "format": doc.format, "turns": rows})
         return
-    from rich.table import Table
-    from rich.text import Text
-
-    from qualcode.manual import initials
 
     coders = sorted({c["coder"] for codes in margins for c in codes})
     marks = initials(coders) if len(coders) > 1 else {}
@@ -205,8 +198,6 @@ def speakers_cli(
     project: ProjectOpt = None,
 ) -> None:
     """List a document's speakers and roles, or fix roles with --set LABEL=ROLE."""
-    from qualcode.ingest import set_speaker_roles
-
     assignments = {}
     for item in set_ or []:
         if "=" not in item:
@@ -223,7 +214,6 @@ def speakers_cli(
     out = console()
     for c in changes:
         out.print(f"{c['speaker']}: {c['from']} -> {c['to']}")
-    from rich.table import Table
 
     table = Table("speaker", "role", "turns", "case", box=None)
     for s in speakers:

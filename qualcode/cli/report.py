@@ -12,9 +12,19 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
 
-from qualcode.cli import JsonOpt, ProjectOpt, app, command_line, console, emit_tables, open_project, split_values
+from qualcode.analysis.cooccurrence import UNITS, cooccurrence
+from qualcode.analysis.freq import check_level, check_statuses, freq_report
+from qualcode.analysis.matrix import code_matrix
+from qualcode.analysis.words import word_frequencies
+from qualcode.cli import app
+from qualcode.cli._util import JsonOpt, ProjectOpt, command_line, console, emit_tables, open_project, split_values
 from qualcode.errors import UsageError
+from qualcode.exporters.base import provenance_for
+from qualcode.exporters.tables import _numeric, cell_text
 
 report_app = typer.Typer(help="Reports: code frequencies, co-occurrence, matrices, word frequencies.",
                          no_args_is_help=True)
@@ -36,8 +46,6 @@ ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite an existing o
 
 def _emit(proj, tables, *, command: str, filters: dict, coders: list[str] | None, fmt: str | None,
           output: Path | None, force: bool, json: bool) -> None:
-    from qualcode.exporters.base import provenance_for
-
     prov = provenance_for(proj, command, filters=filters, coders=coders)
     if emit_tables(tables, prov, fmt=fmt, output=output, force=force, json=json):
         return
@@ -53,12 +61,6 @@ def _emit(proj, tables, *, command: str, filters: dict, coders: list[str] | None
 
 def render_table(t, width: int = 120):
     """A rich renderable for a TableResult: tree indentation, right-aligned numbers, notes as caption."""
-    from rich.console import Group
-    from rich.table import Table
-    from rich.text import Text
-
-    from qualcode.exporters.tables import _numeric, cell_text
-
     kind = t.meta.get("kind")
     depths = t.meta.get("depth") or [0] * len(t.df)
     if len(depths) != len(t.df):
@@ -134,8 +136,6 @@ def render_table(t, width: int = 120):
 
 def _columns(table, headers: list[str], right: list[bool], rows: list[list[str]]) -> None:
     """Add columns: numbers never truncated (min width = their widest cell), text may be."""
-    from rich.text import Text
-
     for j, (h, r) in enumerate(zip(headers, right)):
         widest = max((len(row[j]) for row in rows), default=0)
         if r:
@@ -163,8 +163,6 @@ def freq_cli(
 ) -> None:
     """Codes (as a tree, parents rolling up their sub-codes) × values of a case attribute:
     coded units, participants who mention the code, % of the group's participants, totals."""
-    from qualcode.analysis.freq import check_level, check_statuses, freq_report
-
     coders, statuses = split_values(coder), check_statuses(split_values(status))
     check_level(level)
     with open_project(project) as proj:
@@ -192,9 +190,6 @@ def cooccurrence_cli(
 ) -> None:
     """Code × code co-occurrence: in how many sentences, turns or documents both codes occur
     (one table per value of --by)."""
-    from qualcode.analysis.cooccurrence import UNITS, cooccurrence
-    from qualcode.analysis.freq import check_level, check_statuses
-
     if unit not in UNITS:
         raise UsageError(f"unknown unit {unit!r} (choose from {', '.join(UNITS)})")
     coders, statuses = split_values(coder), check_statuses(split_values(status))
@@ -227,9 +222,6 @@ def matrix_cli(
     project: ProjectOpt = None,
 ) -> None:
     """Codes × documents, cases or attribute values: coded units per cell (or 0/1 with --presence)."""
-    from qualcode.analysis.freq import check_level, check_statuses
-    from qualcode.analysis.matrix import code_matrix
-
     if rows != "codes":
         raise UsageError(f"--rows {rows!r}: only 'codes' is supported")
     coders, statuses = split_values(coder), check_statuses(split_values(status))
@@ -259,8 +251,6 @@ def words_cli(
     project: ProjectOpt = None,
 ) -> None:
     """Lemma frequencies per group, without stop words, punctuation, numbers and hesitations."""
-    from qualcode.analysis.words import word_frequencies
-
     extra = split_values(exclude)
     if top < 1:
         raise UsageError(f"--top must be at least 1, not {top}")

@@ -6,8 +6,11 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from rich.table import Table
 
-from qualcode.cli import JsonOpt, ProjectOpt, app, console, open_project, print_json
+from qualcode.cli import app
+from qualcode.cli._util import JsonOpt, ProjectOpt, console, open_project, print_json
+from qualcode.project import Project
 
 
 @app.command("init")
@@ -17,8 +20,6 @@ def init_cli(
     name: Annotated[Optional[str], typer.Option(help="Project name (default: the folder name).")] = None,
 ) -> None:
     """Create a project: qualcode.toml and the database in .qualcode/."""
-    from qualcode.project import Project
-
     project = Project.init(directory, language=language, name=name)
     console().print(f"Created project [bold]{project.name}[/] in {project.root} (language: {project.language})")
     project.close()
@@ -36,7 +37,6 @@ def history_cli(
     if json:
         print_json([r.to_dict() for r in rows])
         return
-    from rich.table import Table
 
     table = Table("#", "when (UTC)", "who", "operation", "summary", box=None)
     for r in rows:

@@ -8,7 +8,9 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from qualcode.cli import JsonOpt, ProjectOpt, app, console, open_project, print_json
+from qualcode.cli import app
+from qualcode.cli._util import JsonOpt, ProjectOpt, console, open_project, print_json
+from qualcode.exporters.charts import chart_cooccurrence, chart_freq
 
 chart_app = typer.Typer(
     help="Draw figures of the analyses as PNG (200 dpi) or SVG, chosen by the output's extension. "
@@ -72,8 +74,6 @@ def chart_freq_cli(
 ) -> None:
     """Grouped horizontal bars: for each code, the % of participants of each group who mention
     it (or the coded units), in the codebook's order and colours."""
-    from qualcode.exporters.charts import chart_freq
-
     statuses, coders = split_values(status), split_values(coder)
     command = _command("freq", [("--by", by), ("--measure", measure), ("--level", level if level != "all" else None),
                                 ("--status", statuses), ("--coder", coders)], output)
@@ -100,8 +100,6 @@ def chart_cooccurrence_cli(
 ) -> None:
     """Heat map of code co-occurrence: units (sentences, turns or documents) coded with both
     codes; the diagonal (units of each code) is greyed."""
-    from qualcode.exporters.charts import chart_cooccurrence
-
     statuses, coders = split_values(status), split_values(coder)
     command = _command("cooccurrence", [("--by", by), ("--unit", unit), ("--jaccard", jaccard),
                                         ("--level", level if level != "all" else None),

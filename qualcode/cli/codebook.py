@@ -1,20 +1,80 @@
-"""qualcode codebook diff, codebook export (on the ``codebook`` group)."""
+"""qualcode codebook …: check, show, diff and export a codebook; revise it (rename, merge,
+move, split, retire, restore, add) with its codings; its history."""
 
 from __future__ import annotations
 
+import difflib
 import re
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, List, Optional
 
 import typer
+from rich.table import Table
+from rich.text import Text
+from typer.exceptions import Exit
 
-from qualcode.cli import JsonOpt, ProjectOpt, console, open_project, print_json
-from qualcode.cli.codebook_cmds import codebook_app
-from qualcode.errors import ProjectNotFound, UsageError
+from qualcode.cli import app
+from qualcode.cli._util import CodebookOpt, JsonOpt, ProjectOpt, console, open_project, print_json, progress_callback
+from qualcode.codebook import codebook_tree_json, lint_codebook, load_codebook, render_tree, revise
+from qualcode.codebook.diff import coding_effect, diff_codebooks, resolve_codebook
+from qualcode.codebook.export import build_document, export_codebook, infer_format
+from qualcode.errors import ProjectNotFound, QualcodeError, UsageError
 
 if TYPE_CHECKING:
     from qualcode.codebook.diff import CodebookDiff, CodingEffect, FieldChange
+
+
+codebook_app = typer.Typer(help="Codebooks: lint, show, diff, export and revise (rename, merge, move, split…).",
+                           no_args_is_help=True)
+app.add_typer(codebook_app, name="codebook")
+
+# --------------------------------------------------------------------------- check, show
+
+
+@codebook_app.command("check")
+def check_cli(
+    file: Annotated[Path, typer.Argument(help="Codebook YAML file.")],
+    json: JsonOpt = False,
+) -> None:
+    """Lint a codebook: every problem as FILE:LINE:COL: code path: message; exit 1 on errors."""
+    problems = lint_codebook(file)
+    errors = sum(p.is_error for p in problems)
+    warnings = len(problems) - errors
+    if json:
+        print_json({"file": str(file), "errors": errors, "warnings": warnings,
+                    "problems": [p.to_dict() for p in problems]})
+    else:
+        out = console()
+        for p in problems:
+            out.print(str(p), style="red" if p.is_error else "yellow", markup=False)
+        if problems:
+            out.print(f"{file}: {errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}",
+                      markup=False)
+        else:
+            out.print(f"{file}: ok", markup=False)
+    if errors:
+        raise Exit(1)
+
+
+@codebook_app.command("show")
+def show_cli(
+    file: Annotated[Optional[Path], typer.Argument(help="Codebook YAML file (default: the project's).")] = None,
+    definitions: Annotated[bool, typer.Option(help="Show definitions under each code.")] = True,
+    json: JsonOpt = False,
+    project: ProjectOpt = None,
+) -> None:
+    """Print the codebook as a tree with labels and definitions."""
+    if file is None:
+        with open_project(project) as proj:
+            file = proj.codebook_path()
+    elif not file.is_file():
+        raise QualcodeError(f"no such codebook file: {file}")
+    cb = load_codebook(file)
+    if json:
+        print_json(codebook_tree_json(cb))
+    else:
+        console().print(render_tree(cb, definitions=definitions))
 
 
 def _optional_project(path: Path | None):
@@ -59,8 +119,6 @@ def diff_cli(
     Codes added, removed, renamed, moved; fields and rules changed; in a project, per code,
     the units the rules gain and lose (--show prints them). Writes nothing.
     """
-    from qualcode.codebook.diff import coding_effect, diff_codebooks, resolve_codebook
-
     proj = _optional_project(project)
     try:
         if new is None and proj is None:
@@ -72,8 +130,6 @@ def diff_cli(
         diff = diff_codebooks(old_cb, new_cb)
         result = None
         if proj is not None and effect:
-            from qualcode.cli import progress_callback
-
             names = [n.strip() for n in docs.split(",") if n.strip()] if docs else None
             total = proj.store.documents.total_characters()
             progress, callback = progress_callback(total) if not json else (None, None)
@@ -106,10 +162,6 @@ def _value(v) -> str:
 
 def _word_diff(before: str, after: str):
     """Words removed as [-…-] (red), added as {+…+} (green), like git --word-diff."""
-    import difflib
-
-    from rich.text import Text
-
     a, b = re.split(r"(\s+)", " ".join(before.split())), re.split(r"(\s+)", " ".join(after.split()))
     out = Text()
     for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
@@ -124,8 +176,6 @@ def _word_diff(before: str, after: str):
 
 
 def _field_lines(f: "FieldChange", indent: str):
-    from rich.text import Text
-
     lines = []
     if f.field == "examples":
         before, after = list(f.before or []), list(f.after or [])
@@ -146,9 +196,6 @@ def _field_lines(f: "FieldChange", indent: str):
 
 def render_diff(diff: "CodebookDiff", effect: "CodingEffect | None", *, show: bool = False,
                 in_project: bool = True) -> None:
-    from rich.table import Table
-    from rich.text import Text
-
     out = console()
     o, n = diff.old, diff.new
     def name(nc) -> str:
@@ -268,9 +315,6 @@ def export_cli(
     Numbered hierarchy, labels, MacQueen fields, examples, optionally the rules, and each
     code's coded units and participants in the project.
     """
-    from qualcode.codebook.diff import resolve_codebook
-    from qualcode.codebook.export import build_document, export_codebook, infer_format
-
     fmt = infer_format(format, output)
     proj = _optional_project(project)
     if proj is None and codebook is None:
@@ -289,3 +333,153 @@ def export_cli(
         return
     counts = "with counts from the project" if doc.counted else "without counts (no project)"
     console().print(f"wrote {output} ({fmt}, {len(doc.entries)} codes, {counts})", markup=False)
+
+
+# --------------------------------------------------------------------------- revisions
+
+
+def _done(report, json: bool) -> None:
+    if json:
+        print_json(report.to_dict())
+        return
+    out = console()
+    out.print(report.summary, markup=False)
+    out.print(f"codebook {report.codebook}: version {report.version_before} -> {report.version_after}; "
+              f"backup {report.backup} ('qualcode backups restore {report.backup}' undoes this)",
+              style="dim", markup=False)
+
+
+@codebook_app.command("rename")
+def rename_cli(
+    old: Annotated[str, typer.Argument(help="Code path, e.g. identity/stigma.")],
+    new: Annotated[str, typer.Argument(help="New path, same parent, e.g. identity/stigma_image.")],
+    label: Annotated[Optional[str], typer.Option(help="Also set the code's label.")] = None,
+    codebook: CodebookOpt = None,
+    json: JsonOpt = False,
+    project: ProjectOpt = None,
+) -> None:
+    """Rename a code (and its sub-codes) in the codebook and the project; codings follow.
+
+    If the codebook was already renamed by hand, only the project is renamed."""
+    with open_project(project) as proj:
+        report = revise.rename(proj, old, new, label=label, codebook_path=codebook)
+    _done(report, json)
+
+
+@codebook_app.command("merge")
+def merge_cli(
+    codes: Annotated[List[str], typer.Argument(help="Codes to merge (paths).")],
+    into: Annotated[str, typer.Option("--into", help="Target code (created if missing: give --label).")],
+    label: Annotated[Optional[str], typer.Option(help="Label of the target, when it is created.")] = None,
+    codebook: CodebookOpt = None,
+    json: JsonOpt = False,
+    project: ProjectOpt = None,
+) -> None:
+    """Merge codes into one; their codings move to it.
+
+    A duplicate (same document, span and coder) collapses, keeping the most decided status:
+    accepted > rejected > proposed. The merged codes are commented out in the codebook."""
+    with open_project(project) as proj:
+        report = revise.merge(proj, codes, into, label=label, codebook_path=codebook)
+    _done(report, json)
+
+
+@codebook_app.command("move")
+def move_cli(
+    code: Annotated[str, typer.Argument(help="Code path to move (with its sub-codes).")],
+    under: Annotated[Optional[str], typer.Option("--under", help="New parent code path.")] = None,
+    top: Annotated[bool, typer.Option("--top", help="Move to the top level.")] = False,
+    codebook: CodebookOpt = None,
+    json: JsonOpt = False,
+    project: ProjectOpt = None,
+) -> None:
+    """Move a code under another parent (it goes last among its children); codings follow."""
+    if bool(under) == top:
+        raise UsageError("give exactly one of --under PARENT and --top")
+    with open_project(project) as proj:
+        report = revise.move(proj, code, None if top else under, codebook_path=codebook)
+    _done(report, json)
+
+
+@codebook_app.command("split")
+def split_cli(
+    code: Annotated[str, typer.Argument(help="Code path to split.")],
+    targets: Annotated[List[str], typer.Argument(
+        metavar="X Y...", help="Target codes: slugs (siblings of CODE) or paths.")],
+    into: Annotated[bool, typer.Option("--into", help="Optional, for readability: split CODE --into X Y.")] = False,
+    codebook: CodebookOpt = None,
+    json: JsonOpt = False,
+    project: ProjectOpt = None,
+) -> None:
+    """Split a code: its codings go to the review queue, to be assigned to X or Y.
+
+    New targets take the code's place in the codebook; the code is retired (kept, hidden).
+    Queued: the codings made or accepted by people; pending rule proposals are left to
+    autocode and rejected codings stay on the retired code."""
+    with open_project(project) as proj:
+        report = revise.split(proj, code, targets, codebook_path=codebook)
+    _done(report, json)
+
+
+@codebook_app.command("retire")
+def retire_cli(
+    code: Annotated[str, typer.Argument(help="Code path to retire (with its sub-codes).")],
+    codebook: CodebookOpt = None,
+    json: JsonOpt = False,
+    project: ProjectOpt = None,
+) -> None:
+    """Retire a code (and its sub-codes): hidden from reports, codings kept.
+
+    Its entry is commented out in the codebook, so its rules no longer apply;
+    'qualcode codebook restore CODE' brings it back."""
+    with open_project(project) as proj:
+        report = revise.retire(proj, code, codebook_path=codebook)
+    _done(report, json)
+
+
+@codebook_app.command("restore")
+def restore_cli(
+    code: Annotated[str, typer.Argument(help="Retired code path.")],
+    codebook: CodebookOpt = None,
+    json: JsonOpt = False,
+    project: ProjectOpt = None,
+) -> None:
+    """Bring a retired code back into the codebook and the reports."""
+    with open_project(project) as proj:
+        report = revise.restore(proj, code, codebook_path=codebook)
+    _done(report, json)
+
+
+@codebook_app.command("add")
+def add_cli(
+    path: Annotated[str, typer.Argument(help="Path of the new code, e.g. identity/nostalgia.")],
+    label: Annotated[str, typer.Option(help="Label of the code.")],
+    definition: Annotated[Optional[str], typer.Option(help="Short definition.")] = None,
+    color: Annotated[Optional[str], typer.Option(help="#rgb, #rrggbb or a CSS colour name.")] = None,
+    codebook: CodebookOpt = None,
+    json: JsonOpt = False,
+    project: ProjectOpt = None,
+) -> None:
+    """Add a code to the codebook (last among its parent's children)."""
+    with open_project(project) as proj:
+        report = revise.add(proj, path, label=label, definition=definition, color=color, codebook_path=codebook)
+    _done(report, json)
+
+
+@codebook_app.command("history")
+def history_cli(
+    json: JsonOpt = False,
+    project: ProjectOpt = None,
+) -> None:
+    """Codebook revisions and auto-coding runs: when, who, what, codebook version, codings moved."""
+    with open_project(project) as proj:
+        rows = revise.codebook_history(proj)
+    if json:
+        print_json(rows)
+        return
+
+    table = Table("#", "when (UTC)", "who", "operation", "version", "summary", box=None)
+    for r in rows:
+        table.add_row(str(r["id"]), r["at"].replace("+00:00", ""), r["user"], r["operation"],
+                      r["version"] or "", r["summary"])
+    console().print(table if rows else "No codebook history yet.")

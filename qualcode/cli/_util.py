@@ -1,0 +1,125 @@
+"""What the command modules share: the options every command takes (``--project``,
+``--json``, ``--codebook``), opening the project, the console, JSON output, progress bars,
+and the output options of the table commands.
+
+The root command and its error policy are in :mod:`qualcode.cli`; this module is loaded
+with the first command module, not for ``qualcode --help``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+
+from qualcode.errors import UsageError
+from qualcode.exporters.tables import TEXT_FORMATS, format_for, render_text, to_json, write_tables
+from qualcode.project import Project
+
+ProjectOpt = Annotated[
+    Path | None,
+    typer.Option("--project", "-p", help="Project folder (default: search upward from the current folder).",
+                 envvar="QUALCODE_PROJECT", show_default=False),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+CodebookOpt = Annotated[Path | None, typer.Option(
+    "--codebook", "-c", help="Codebook YAML (default: the project's, see docs/reference/codebook-file.md).")]
+
+
+def open_project(path: Path | None):
+    """The project at ``--project`` or, without it, the one around the current folder."""
+    return Project.open(path)
+
+
+def console(stderr: bool = False):
+    # soft_wrap: messages stay one per line (grep-able); tables still fit the terminal.
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+
+def print_json(data) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+def progress_callback(total_chars: int):
+    """A rich progress bar over annotated characters, on a terminal only."""
+    if not sys.stdout.isatty() or total_chars <= 0:
+        return None, None
+    progress = Progress(transient=True)
+    task = progress.add_task("Annotating", total=total_chars)
+    return progress, lambda n: progress.update(task, advance=n)
+
+
+def split_values(value: str | list[str] | None) -> list[str] | None:
+    """Values of a repeatable option, each possibly comma-separated:
+    ``["a,b", " c"]`` -> ``["a", "b", "c"]``; None when there are none."""
+    if not value:
+        return None
+    values = [value] if isinstance(value, str) else value
+    return [v.strip() for x in values for v in x.split(",") if v.strip()] or None
+
+
+def check_sheet_modes(modes: dict[str, bool], *, force: bool, exporting: bool, dry_run: bool,
+                      importing: bool, json: bool, json_hint: str) -> list[str]:
+    """The options of the commands that run interactively or through a spreadsheet
+    (``review``, ``reconcile``): at most one of ``modes`` (e.g. --export, --import,
+    --list), --force only with --export, --dry-run only with --import, --json only with a
+    mode (``json_hint`` says which, and why). Returns the modes chosen."""
+    chosen = [name for name, on in modes.items() if on]
+    if len(chosen) > 1:
+        raise UsageError(f"{' and '.join(chosen)} cannot be combined")
+    if force and not exporting:
+        raise UsageError("--force goes with --export")
+    if dry_run and not importing:
+        raise UsageError("--dry-run goes with --import")
+    if json and not chosen:
+        raise UsageError(f"--json goes with {json_hint}")
+    return chosen
+
+
+def command_line(*words: str, **opts) -> str:
+    """The command line as a user would type it, for the provenance of exports:
+    ``command_line("report", "freq", by="group", force=True)`` ->
+    ``qualcode report freq --by group --force`` (None, False and [] are left out)."""
+    parts = ["qualcode", *words]
+    for key, value in opts.items():
+        if value is None or value is False or value == []:
+            continue
+        flag = "--" + key.replace("_", "-")
+        if value is True:
+            parts.append(flag)
+        elif isinstance(value, (list, tuple)):
+            parts += [flag, ",".join(map(str, value))]
+        else:
+            parts += [flag, str(value)]
+    return " ".join(parts)
+
+
+def emit_tables(tables, provenance, *, fmt: str | None, output: Path | None, force: bool,
+                json: bool = False) -> bool:
+    """The output options every table command shares: ``--json`` (stdout), ``--format``
+    without ``--output`` (text formats to stdout), ``--output FILE`` (any format, written
+    atomically with the provenance). Returns False when the caller should render the
+    tables on the terminal instead."""
+    if json and (fmt or output):
+        raise UsageError("--json prints to stdout: use --format json --output FILE to write a file")
+    if json:
+        print_json(to_json(tables, provenance))
+        return True
+    if not (fmt or output):
+        return False
+    fmt = format_for(fmt, output)
+    if output is None:
+        if fmt not in TEXT_FORMATS:
+            raise UsageError(f"--format {fmt} needs --output FILE")
+        sys.stdout.write(render_text(tables, fmt, provenance))
+        return True
+    write_tables(tables, fmt, output, provenance, force=force)
+    n = len(tables)
+    console().print(f"wrote {output} ({fmt}, {n} table{'s' * (n != 1)})", markup=False)
+    return True
+

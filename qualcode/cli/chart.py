@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shlex
 from pathlib import Path
-from typing import Annotated, List, Optional
+from typing import Annotated
 
 import typer
 
@@ -23,10 +23,10 @@ OutputOpt = Annotated[Path, typer.Option("--output", "-o", help="The figure to w
                                          show_default=False)]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite the output file if it exists.")]
 LevelOpt = Annotated[str, typer.Option("--level", help="all (codes and sub-codes) | top (top-level codes only).")]
-StatusOpt = Annotated[Optional[List[str]], typer.Option(
+StatusOpt = Annotated[list[str] | None, typer.Option(
     "--status", help="Coding statuses counted (repeatable or comma-separated; default: proposed and accepted).",
     show_default=False)]
-CoderOpt = Annotated[Optional[List[str]], typer.Option(
+CoderOpt = Annotated[list[str] | None, typer.Option(
     "--coder", help="Only the codings of this coder ('rules' or a person; repeatable).", show_default=False)]
 
 
@@ -86,7 +86,7 @@ def chart_freq_cli(
 @chart_app.command("cooccurrence")
 def chart_cooccurrence_cli(
     output: OutputOpt,
-    by: Annotated[Optional[str], typer.Option(
+    by: Annotated[str | None, typer.Option(
         "--by", help="One heat map per value of this case attribute, side by side.", show_default=False)] = None,
     unit: Annotated[str, typer.Option(
         "--unit", help="Where two codes co-occur: sentence | turn | doc.")] = "sentence",

@@ -7,7 +7,7 @@ import difflib
 import re
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, List, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -59,7 +59,7 @@ def check_cli(
 
 @codebook_app.command("show")
 def show_cli(
-    file: Annotated[Optional[Path], typer.Argument(help="Codebook YAML file (default: the project's).")] = None,
+    file: Annotated[Path | None, typer.Argument(help="Codebook YAML file (default: the project's).")] = None,
     definitions: Annotated[bool, typer.Option(help="Show definitions under each code.")] = True,
     json: JsonOpt = False,
     project: ProjectOpt = None,
@@ -103,12 +103,12 @@ def _shown(path: Path) -> str:
 def diff_cli(
     old: Annotated[str, typer.Argument(help="Old codebook: a YAML file, or a version recorded in the project "
                                             "(12-hex id or a unique prefix, or 'last').")],
-    new: Annotated[Optional[str], typer.Argument(
+    new: Annotated[str | None, typer.Argument(
         help="New codebook: a YAML file or a recorded version (default: the project's codebook file).")] = None,
     show: Annotated[bool, typer.Option("--show", help="Print the excerpts gained and lost per code.")] = False,
     effect: Annotated[bool, typer.Option(
         "--effect/--no-effect", help="Compute the effect on coding (needs a project).")] = True,
-    docs: Annotated[Optional[str], typer.Option(help="Comma-separated document names (default: all).")] = None,
+    docs: Annotated[str | None, typer.Option(help="Comma-separated document names (default: all).")] = None,
     include_interviewer: Annotated[bool, typer.Option(
         "--include-interviewer", help="Code interviewer turns too (as autocode --include-interviewer).")] = False,
     json: JsonOpt = False,
@@ -175,7 +175,7 @@ def _word_diff(before: str, after: str):
     return out
 
 
-def _field_lines(f: "FieldChange", indent: str):
+def _field_lines(f: FieldChange, indent: str):
     lines = []
     if f.field == "examples":
         before, after = list(f.before or []), list(f.after or [])
@@ -194,7 +194,7 @@ def _field_lines(f: "FieldChange", indent: str):
             + Text(_value(f.after), style="green")]
 
 
-def render_diff(diff: "CodebookDiff", effect: "CodingEffect | None", *, show: bool = False,
+def render_diff(diff: CodebookDiff, effect: CodingEffect | None, *, show: bool = False,
                 in_project: bool = True) -> None:
     out = console()
     o, n = diff.old, diff.new
@@ -300,11 +300,11 @@ def render_diff(diff: "CodebookDiff", effect: "CodingEffect | None", *, show: bo
 
 @codebook_app.command("export")
 def export_cli(
-    format: Annotated[Optional[str], typer.Option(
+    format: Annotated[str | None, typer.Option(
         "--format", "-f", help="md | docx | csv | xlsx (default: from the --output suffix, else md).")] = None,
-    output: Annotated[Optional[Path], typer.Option(
+    output: Annotated[Path | None, typer.Option(
         "--output", "-o", help="File to write (default: Markdown or CSV to stdout).")] = None,
-    codebook: Annotated[Optional[str], typer.Option(
+    codebook: Annotated[str | None, typer.Option(
         "--codebook", "-c", help="Codebook YAML file or recorded version id (default: the project's).")] = None,
     rules: Annotated[bool, typer.Option("--rules", help="Include each code's rules.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
@@ -353,7 +353,7 @@ def _done(report, json: bool) -> None:
 def rename_cli(
     old: Annotated[str, typer.Argument(help="Code path, e.g. identity/stigma.")],
     new: Annotated[str, typer.Argument(help="New path, same parent, e.g. identity/stigma_image.")],
-    label: Annotated[Optional[str], typer.Option(help="Also set the code's label.")] = None,
+    label: Annotated[str | None, typer.Option(help="Also set the code's label.")] = None,
     codebook: CodebookOpt = None,
     json: JsonOpt = False,
     project: ProjectOpt = None,
@@ -368,9 +368,9 @@ def rename_cli(
 
 @codebook_app.command("merge")
 def merge_cli(
-    codes: Annotated[List[str], typer.Argument(help="Codes to merge (paths).")],
+    codes: Annotated[list[str], typer.Argument(help="Codes to merge (paths).")],
     into: Annotated[str, typer.Option("--into", help="Target code (created if missing: give --label).")],
-    label: Annotated[Optional[str], typer.Option(help="Label of the target, when it is created.")] = None,
+    label: Annotated[str | None, typer.Option(help="Label of the target, when it is created.")] = None,
     codebook: CodebookOpt = None,
     json: JsonOpt = False,
     project: ProjectOpt = None,
@@ -387,7 +387,7 @@ def merge_cli(
 @codebook_app.command("move")
 def move_cli(
     code: Annotated[str, typer.Argument(help="Code path to move (with its sub-codes).")],
-    under: Annotated[Optional[str], typer.Option("--under", help="New parent code path.")] = None,
+    under: Annotated[str | None, typer.Option("--under", help="New parent code path.")] = None,
     top: Annotated[bool, typer.Option("--top", help="Move to the top level.")] = False,
     codebook: CodebookOpt = None,
     json: JsonOpt = False,
@@ -404,7 +404,7 @@ def move_cli(
 @codebook_app.command("split")
 def split_cli(
     code: Annotated[str, typer.Argument(help="Code path to split.")],
-    targets: Annotated[List[str], typer.Argument(
+    targets: Annotated[list[str], typer.Argument(
         metavar="X Y...", help="Target codes: slugs (siblings of CODE) or paths.")],
     into: Annotated[bool, typer.Option("--into", help="Optional, for readability: split CODE --into X Y.")] = False,
     codebook: CodebookOpt = None,
@@ -454,8 +454,8 @@ def restore_cli(
 def add_cli(
     path: Annotated[str, typer.Argument(help="Path of the new code, e.g. identity/nostalgia.")],
     label: Annotated[str, typer.Option(help="Label of the code.")],
-    definition: Annotated[Optional[str], typer.Option(help="Short definition.")] = None,
-    color: Annotated[Optional[str], typer.Option(help="#rgb, #rrggbb or a CSS colour name.")] = None,
+    definition: Annotated[str | None, typer.Option(help="Short definition.")] = None,
+    color: Annotated[str | None, typer.Option(help="#rgb, #rrggbb or a CSS colour name.")] = None,
     codebook: CodebookOpt = None,
     json: JsonOpt = False,
     project: ProjectOpt = None,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -16,10 +16,10 @@ from qualcode.errors import UsageError
 
 @app.command("codings")
 def codings_cli(
-    code: Annotated[Optional[str], typer.Option(help="Code path (its sub-codes included).")] = None,
-    doc: Annotated[Optional[str], typer.Option(help="Document name.")] = None,
-    coder: Annotated[Optional[str], typer.Option(help="Coder ('rules' or a person).")] = None,
-    status: Annotated[Optional[str], typer.Option(help="proposed | accepted | rejected.")] = None,
+    code: Annotated[str | None, typer.Option(help="Code path (its sub-codes included).")] = None,
+    doc: Annotated[str | None, typer.Option(help="Document name.")] = None,
+    coder: Annotated[str | None, typer.Option(help="Coder ('rules' or a person).")] = None,
+    status: Annotated[str | None, typer.Option(help="proposed | accepted | rejected.")] = None,
     json: JsonOpt = False,
     project: ProjectOpt = None,
 ) -> None:
@@ -46,14 +46,14 @@ def codings_cli(
 # --------------------------------------------------------------------------- coding by hand
 
 
-TurnOpt = Annotated[Optional[str], typer.Option(
+TurnOpt = Annotated[str | None, typer.Option(
     "--turn", "-t", help="Turn N, or turns N-M (each turn its own coding), numbered as in 'qualcode show'.",
     show_default=False)]
-SentenceOpt = Annotated[Optional[str], typer.Option(
+SentenceOpt = Annotated[str | None, typer.Option(
     "--sentence", "-s", help="N.K: the K-th sentence of turn N (both from 1).", show_default=False)]
-QuoteOpt = Annotated[Optional[str], typer.Option(
+QuoteOpt = Annotated[str | None, typer.Option(
     "--quote", "-q", help="The exact words, found in the document (must occur once).", show_default=False)]
-SpanOpt = Annotated[Optional[str], typer.Option(
+SpanOpt = Annotated[str | None, typer.Option(
     "--span", help="START:END character offsets into the stored text.", show_default=False)]
 DocArg = Annotated[str, typer.Argument(help="Document name (see 'qualcode docs').", show_default=False)]
 CodeArg = Annotated[str, typer.Argument(help="Code path, e.g. identity/mining_memory.", show_default=False)]
@@ -81,9 +81,9 @@ def code_cli(
     sentence: SentenceOpt = None,
     quote: QuoteOpt = None,
     span: SpanOpt = None,
-    coder: Annotated[Optional[str], typer.Option(
+    coder: Annotated[str | None, typer.Option(
         help="Coder name (default: \\[user] name in qualcode.toml, else your login).", show_default=False)] = None,
-    memo: Annotated[Optional[str], typer.Option(help="A memo recorded on the coding.", show_default=False)] = None,
+    memo: Annotated[str | None, typer.Option(help="A memo recorded on the coding.", show_default=False)] = None,
     json: JsonOpt = False,
     project: ProjectOpt = None,
 ) -> None:
@@ -107,7 +107,7 @@ def uncode_cli(
     sentence: SentenceOpt = None,
     quote: QuoteOpt = None,
     span: SpanOpt = None,
-    coder: Annotated[Optional[str], typer.Option(
+    coder: Annotated[str | None, typer.Option(
         help="Whose codings to remove (default: yours; 'rules' for rule proposals).", show_default=False)] = None,
     json: JsonOpt = False,
     project: ProjectOpt = None,

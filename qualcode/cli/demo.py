@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -16,7 +16,7 @@ from qualcode.demo import build_demo_project, sample_paths
 @app.command("demo")
 def demo_cli(
     directory: Annotated[Path, typer.Argument(help="Folder for the demo project.")] = Path("qualcode-demo"),
-    sample: Annotated[Optional[Path], typer.Option(help="Folder of transcripts (default: the bundled sample).")] = None,
+    sample: Annotated[Path | None, typer.Option(help="Folder of transcripts (default: the bundled sample).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Rebuild the demo project if it exists.")] = False,
 ) -> None:
     """Build a project from the bundled sample (transcripts_sample/) and print what it holds."""

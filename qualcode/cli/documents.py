@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import sys
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.progress import Progress
@@ -27,9 +27,9 @@ def import_cli(
                                                 show_default=False)],
     format: Annotated[str, typer.Option("--format", "-f",
                                         help="auto|txt|md|docx|vtt|srt|trs (auto: from the extension).")] = "auto",
-    interviewer: Annotated[Optional[str], typer.Option(
+    interviewer: Annotated[str | None, typer.Option(
         help="Comma-separated speaker labels that are interviewers (overrides the default list).")] = None,
-    case: Annotated[Optional[str], typer.Option(help="Attach the imported documents to this case.")] = None,
+    case: Annotated[str | None, typer.Option(help="Attach the imported documents to this case.")] = None,
     replace: Annotated[bool, typer.Option("--replace", help="Replace changed documents of the same name.")] = False,
     project: ProjectOpt = None,
 ) -> None:
@@ -111,7 +111,7 @@ def _document(proj, name: str):
 @app.command("show")
 def show_cli(
     document: Annotated[str, typer.Argument(help="Document name (see 'qualcode docs').")],
-    coder: Annotated[Optional[list[str]], typer.Option(
+    coder: Annotated[list[str] | None, typer.Option(
         "--coder", help="Only the codings of this coder ('rules' or a person; repeatable).",
         show_default=False)] = None,
     all_: Annotated[bool, typer.Option("--all", help="Show rejected codings too.")] = False,
@@ -192,7 +192,7 @@ def show_cli(
 @app.command("speakers")
 def speakers_cli(
     document: Annotated[str, typer.Argument(help="Document name.")],
-    set_: Annotated[Optional[list[str]], typer.Option(
+    set_: Annotated[list[str] | None, typer.Option(
         "--set", help="LABEL=ROLE with ROLE interviewer|participant|other (repeatable).")] = None,
     json: JsonOpt = False,
     project: ProjectOpt = None,

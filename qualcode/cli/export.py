@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 import shlex
 from pathlib import Path
-from typing import Annotated, List, Optional
+from typing import Annotated
 
 import typer
 
@@ -32,25 +32,25 @@ ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite the output fi
 @export_app.command("excerpts")
 def excerpts_cli(
     output: Annotated[Path, typer.Option("--output", "-o", help="The file to write.", show_default=False)],
-    fmt: Annotated[Optional[str], typer.Option(
+    fmt: Annotated[str | None, typer.Option(
         "--format", "-f", help="docx | md | tex | csv | xlsx (default: from the output's extension).",
         show_default=False)] = None,
-    code: Annotated[Optional[List[str]], typer.Option(
+    code: Annotated[list[str] | None, typer.Option(
         "--code", help="Code path, its sub-codes included (repeatable; default: every active code).",
         show_default=False)] = None,
-    by: Annotated[Optional[str], typer.Option(
+    by: Annotated[str | None, typer.Option(
         "--by", help="Group the excerpts of each code by this case attribute (e.g. group).",
         show_default=False)] = None,
-    coder: Annotated[Optional[List[str]], typer.Option(
+    coder: Annotated[list[str] | None, typer.Option(
         "--coder", help="Only the codings of this coder ('rules' or a person; repeatable).",
         show_default=False)] = None,
-    status: Annotated[Optional[List[str]], typer.Option(
+    status: Annotated[list[str] | None, typer.Option(
         "--status", help="Coding statuses to export (repeatable; default: proposed and accepted).",
         show_default=False)] = None,
-    max_: Annotated[Optional[int], typer.Option(
+    max_: Annotated[int | None, typer.Option(
         "--max", help="A random sample of at most N excerpts per code (and per value of --by).",
         show_default=False)] = None,
-    seed: Annotated[Optional[int], typer.Option(
+    seed: Annotated[int | None, typer.Option(
         "--seed", help="Seed of the --max sample: the same seed gives the same excerpts (default: drawn "
                        "and recorded).", show_default=False)] = None,
     force: ForceOpt = False,
@@ -115,7 +115,7 @@ def _command(output, fmt, codes, by, coders, statuses, max_, seed) -> str:
 @export_app.command("report")
 def report_cli(
     output: Annotated[Path, typer.Option("--output", "-o", help="The .docx file to write.", show_default=False)],
-    fmt: Annotated[Optional[str], typer.Option(
+    fmt: Annotated[str | None, typer.Option(
         "--format", "-f", help="docx (the only report format; default: from the output's extension).",
         show_default=False)] = None,
     by: Annotated[str, typer.Option("--by", help="Case attribute whose values are the groups.")] = "group",
@@ -123,16 +123,16 @@ def report_cli(
         "--unit", help="Co-occurrence unit: sentence | turn | doc.")] = "sentence",
     level: Annotated[str, typer.Option(
         "--level", help="Tables and charts: all (codes and sub-codes) | top (top-level codes only).")] = "all",
-    status: Annotated[Optional[List[str]], typer.Option(
+    status: Annotated[list[str] | None, typer.Option(
         "--status", help="Coding statuses counted (repeatable; default: proposed and accepted).",
         show_default=False)] = None,
-    coder: Annotated[Optional[List[str]], typer.Option(
+    coder: Annotated[list[str] | None, typer.Option(
         "--coder", help="Only the codings of this coder ('rules' or a person; repeatable).",
         show_default=False)] = None,
-    max_excerpts: Annotated[Optional[int], typer.Option(
+    max_excerpts: Annotated[int | None, typer.Option(
         "--max-excerpts", help="A random sample of at most N excerpts per code and group.",
         show_default=False)] = None,
-    seed: Annotated[Optional[int], typer.Option(
+    seed: Annotated[int | None, typer.Option(
         "--seed", help="Seed of the --max-excerpts sample (default: drawn and recorded).",
         show_default=False)] = None,
     excerpts: Annotated[bool, typer.Option("--excerpts/--no-excerpts", help="Include the excerpts by code.")]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -17,11 +17,11 @@ memo_app = typer.Typer(help="Memos on the project, a document, a case, a code or
                        no_args_is_help=True)
 app.add_typer(memo_app, name="memo")
 
-CodeOpt = Annotated[Optional[str], typer.Option("--code", help="A code path.", show_default=False)]
-DocOpt = Annotated[Optional[str], typer.Option("--doc", help="A document name.", show_default=False)]
-CodingOpt = Annotated[Optional[int], typer.Option(
+CodeOpt = Annotated[str | None, typer.Option("--code", help="A code path.", show_default=False)]
+DocOpt = Annotated[str | None, typer.Option("--doc", help="A document name.", show_default=False)]
+CodingOpt = Annotated[int | None, typer.Option(
     "--coding", help="A coding id (see 'qualcode show DOC --json').", show_default=False)]
-CaseOpt = Annotated[Optional[str], typer.Option("--case", help="A case (participant).", show_default=False)]
+CaseOpt = Annotated[str | None, typer.Option("--case", help="A case (participant).", show_default=False)]
 ProjectMemoOpt = Annotated[bool, typer.Option(
     "--project-memo", help="The project as a whole (--project is the project folder).")]
 TextArg = Annotated[str, typer.Argument(help="The memo text ('-' reads it from standard input).",

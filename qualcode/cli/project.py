@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -17,7 +17,7 @@ from qualcode.project import Project
 def init_cli(
     directory: Annotated[Path, typer.Argument(help="Folder of the new project (created if missing).")] = Path("."),
     language: Annotated[str, typer.Option("--language", "-l", help="Language of the transcripts.")] = "fr",
-    name: Annotated[Optional[str], typer.Option(help="Project name (default: the folder name).")] = None,
+    name: Annotated[str | None, typer.Option(help="Project name (default: the folder name).")] = None,
 ) -> None:
     """Create a project: qualcode.toml and the database in .qualcode/."""
     project = Project.init(directory, language=language, name=name)
@@ -27,7 +27,7 @@ def init_cli(
 
 @app.command("history")
 def history_cli(
-    operation: Annotated[Optional[str], typer.Option(help="Only this operation (import, cases, speakers, …).")] = None,
+    operation: Annotated[str | None, typer.Option(help="Only this operation (import, cases, speakers, …).")] = None,
     json: JsonOpt = False,
     project: ProjectOpt = None,
 ) -> None:

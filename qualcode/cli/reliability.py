@@ -4,7 +4,7 @@ and the rules against a gold coder."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Group
@@ -47,11 +47,11 @@ from qualcode.reconcile import (
 
 CodersOpt = Annotated[str, typer.Option(
     "--coders", help="The coders to compare, comma-separated (e.g. Camille,Lucas).", show_default=False)]
-CodeOpt = Annotated[Optional[str], typer.Option("--code", help="Only this code and its sub-codes.",
+CodeOpt = Annotated[str | None, typer.Option("--code", help="Only this code and its sub-codes.",
                                                 show_default=False)]
-DocsOpt = Annotated[Optional[str], typer.Option("--docs", help="Comma-separated document names (default: all).",
+DocsOpt = Annotated[str | None, typer.Option("--docs", help="Comma-separated document names (default: all).",
                                                 show_default=False)]
-StatusOpt = Annotated[Optional[list[str]], typer.Option(
+StatusOpt = Annotated[list[str] | None, typer.Option(
     "--status", help="Count codings with these statuses (proposed, accepted, rejected); repeatable or "
                      "comma-separated; default: proposed and accepted.", show_default=False)]
 AllSeenOpt = Annotated[bool, typer.Option(
@@ -84,9 +84,9 @@ def agreement_cli(
     status: StatusOpt = None,
     all_seen: AllSeenOpt = False,
     include_interviewer: InterviewerOpt = False,
-    format: Annotated[Optional[str], typer.Option(
+    format: Annotated[str | None, typer.Option(
         "--format", "-f", help="Export format: csv, xlsx, md, tex, docx, json (default: from --output).")] = None,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="File to write.")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")] = False,
     json: JsonOpt = False,
     project: ProjectOpt = None,
@@ -306,10 +306,10 @@ def reconcile_cli(
     status: StatusOpt = None,
     all_seen: AllSeenOpt = False,
     include_interviewer: InterviewerOpt = False,
-    export: Annotated[Optional[Path], typer.Option(
+    export: Annotated[Path | None, typer.Option(
         "--export", help="Write the disagreements to decide to FILE.xlsx or FILE.csv with a decision column.",
         show_default=False)] = None,
-    import_file: Annotated[Optional[Path], typer.Option(
+    import_file: Annotated[Path | None, typer.Option(
         "--import", help="Apply the decisions of a filled sheet (all or nothing).", show_default=False)] = None,
     force: Annotated[bool, typer.Option("--force", help="With --export: overwrite FILE.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="With --import: check and count, change nothing.")] = False,
@@ -420,13 +420,13 @@ def evaluate_cli(
                                       show_default=False)],
     system: Annotated[str, typer.Option("--system", help="The coder evaluated.")] = RULES_CODER,
     unit: Annotated[str, typer.Option("--unit", help="sentence or turn: what is compared.")] = "sentence",
-    docs: Annotated[Optional[str], typer.Option(
+    docs: Annotated[str | None, typer.Option(
         "--docs", help="Comma-separated document names (default: every document the gold coder coded).",
         show_default=False)] = None,
-    code: Annotated[Optional[list[str]], typer.Option(
+    code: Annotated[list[str] | None, typer.Option(
         "--code", help="Only these codes and their sub-codes; repeatable or comma-separated.",
         show_default=False)] = None,
-    status: Annotated[Optional[list[str]], typer.Option(
+    status: Annotated[list[str] | None, typer.Option(
         "--status", help="System codings with these statuses (proposed, accepted, rejected); repeatable or "
                          "comma-separated; default: all three (everything the rules proposed).",
         show_default=False)] = None,
@@ -440,16 +440,16 @@ def evaluate_cli(
                            "needs no code), instead of only the documents they coded.")] = False,
     include_interviewer: Annotated[bool, typer.Option(
         "--include-interviewer", help="Compare interviewer turns too.")] = False,
-    show: Annotated[Optional[list[str]], typer.Option(
+    show: Annotated[list[str] | None, typer.Option(
         "--show", help="Also list: fp (false positives with the rule that fired, and the table per rule), "
                        "fn (false negatives), rules (the table per rule only); repeatable or "
                        "comma-separated.", show_default=False)] = None,
     width: Annotated[int, typer.Option("--width", help="Characters of unit text shown on the terminal "
                                                        "(0: all; files always have the whole text).")] = 120,
-    format: Annotated[Optional[str], typer.Option(
+    format: Annotated[str | None, typer.Option(
         "--format", "-f", help="Export format: csv, xlsx, md, tex, docx, json (default: from --output).",
         show_default=False)] = None,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="File to write.",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write.",
                                                    show_default=False)] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")] = False,
     json: JsonOpt = False,

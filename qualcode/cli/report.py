@@ -9,7 +9,7 @@ stdout). Exports record what produced them (see :mod:`qualcode.exporters.tables`
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Group
@@ -30,17 +30,17 @@ report_app = typer.Typer(help="Reports: code frequencies, co-occurrence, matrice
                          no_args_is_help=True)
 app.add_typer(report_app, name="report")
 
-ByOpt = Annotated[Optional[str], typer.Option("--by", help="Case attribute to group by (e.g. group).")]
+ByOpt = Annotated[str | None, typer.Option("--by", help="Case attribute to group by (e.g. group).")]
 LevelOpt = Annotated[str, typer.Option("--level", help="all: every code; top: top-level codes only "
                                                         "(always rolling up their sub-codes).")]
-CoderOpt = Annotated[Optional[list[str]], typer.Option(
+CoderOpt = Annotated[list[str] | None, typer.Option(
     "--coder", help="Count only these coders ('rules' or a person); repeat it or separate with commas.")]
-StatusOpt = Annotated[Optional[list[str]], typer.Option(
+StatusOpt = Annotated[list[str] | None, typer.Option(
     "--status", help="Count codings with these statuses (proposed, accepted, rejected); repeatable; "
                      "default: proposed and accepted.")]
-FormatOpt = Annotated[Optional[str], typer.Option(
+FormatOpt = Annotated[str | None, typer.Option(
     "--format", "-f", help="Export format: csv, xlsx, md, tex, docx, json (default: from --output).")]
-OutputOpt = Annotated[Optional[Path], typer.Option("--output", "-o", help="File to write.")]
+OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="File to write.")]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")]
 
 
@@ -242,7 +242,7 @@ def words_cli(
     top: Annotated[int, typer.Option("--top", help="Lemmas per group.")] = 20,
     include_interviewer: Annotated[bool, typer.Option("--include-interviewer",
                                                       help="Count interviewer turns too.")] = False,
-    exclude: Annotated[Optional[list[str]], typer.Option(
+    exclude: Annotated[list[str] | None, typer.Option(
         "--exclude", help="More words to leave out (lemmas or forms); repeatable or comma-separated.")] = None,
     format: FormatOpt = None,
     output: OutputOpt = None,

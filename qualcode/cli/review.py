@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Callable, Optional
+from typing import Annotated
 
 import click
 import typer
@@ -351,18 +352,18 @@ def _summary(project, stats: SessionStats, out, *, code, doc, coder) -> int:
 
 @app.command("review")
 def review_cli(
-    code: Annotated[Optional[str], typer.Option(help="Only this code and its sub-codes.")] = None,
-    doc: Annotated[Optional[str], typer.Option(help="Only this document.")] = None,
+    code: Annotated[str | None, typer.Option(help="Only this code and its sub-codes.")] = None,
+    doc: Annotated[str | None, typer.Option(help="Only this document.")] = None,
     coder: Annotated[str, typer.Option(help="Whose proposals ('rules': autocode's; 'all': anyone's).")] = RULES_CODER,
-    export: Annotated[Optional[Path], typer.Option(
+    export: Annotated[Path | None, typer.Option(
         "--export", help="Write the pending proposals to FILE.xlsx or FILE.csv with a decision column.")] = None,
-    import_file: Annotated[Optional[Path], typer.Option(
+    import_file: Annotated[Path | None, typer.Option(
         "--import", help="Apply the decisions of a filled review sheet (all or nothing).")] = None,
     force: Annotated[bool, typer.Option("--force", help="With --export: overwrite FILE.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="With --import: check and count, change nothing.")] = False,
     list_: Annotated[bool, typer.Option("--list", help="List what is left to review and exit.")] = False,
     undo_: Annotated[bool, typer.Option("--undo", help="Undo your last review decision and exit.")] = False,
-    codebook: Annotated[Optional[Path], typer.Option(
+    codebook: Annotated[Path | None, typer.Option(
         "--codebook", help="Codebook used to highlight matched words (default: the project's).")] = None,
     json: JsonOpt = False,
     project: ProjectOpt = None,

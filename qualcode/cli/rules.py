@@ -4,7 +4,7 @@ they fire in a turn, search the words to write them)."""
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.markup import escape
@@ -25,7 +25,7 @@ from qualcode.rules import compile_codebook, explain
 @app.command("autocode")
 def autocode_cli(
     codebook: CodebookOpt = None,
-    docs: Annotated[Optional[str], typer.Option(help="Comma-separated document names (default: all).")] = None,
+    docs: Annotated[str | None, typer.Option(help="Comma-separated document names (default: all).")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the changes, write nothing.")] = False,
     include_interviewer: Annotated[bool, typer.Option(
         "--include-interviewer", help="Code interviewer turns too.")] = False,
@@ -132,7 +132,7 @@ def explain_cli(
 def kwic_cli(
     term: Annotated[str, typer.Argument(help="A word, a multi-word term, or a prefix ending in *.")],
     lemma: Annotated[bool, typer.Option("--lemma", help="Match every inflection (lemma), as codebook terms do.")] = False,
-    by: Annotated[Optional[str], typer.Option(help="Group lines by this case attribute (e.g. group).")] = None,
+    by: Annotated[str | None, typer.Option(help="Group lines by this case attribute (e.g. group).")] = None,
     width: Annotated[int, typer.Option(help="Characters of context on each side.")] = 40,
     include_interviewer: Annotated[bool, typer.Option("--include-interviewer")] = False,
     json: JsonOpt = False,

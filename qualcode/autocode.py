@@ -20,11 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from qualcode.codebook import renames
+from qualcode.codebook.sync import code_specs
 from qualcode.coders import RULES_CODER
 from qualcode.errors import QualcodeError
 from qualcode.project import Project
 from qualcode.store import now
-from qualcode.store.codes import CodeSpec
 from qualcode.store.documents import Document
 from qualcode.store.codings import CodedSpan, NewCoding
 
@@ -117,21 +118,6 @@ def load_annotations(project: Project, docs: list, pipeline, *, write: bool = Tr
     return out, len(missing), len(docs) - len(missing)
 
 
-def code_specs(codebook) -> list[CodeSpec]:
-    """The codebook's codes as the codes table mirrors them, parents first."""
-    return [CodeSpec(c.path, c.label, c.parent, c.definition, c.full_definition, c.when_to_use,
-                     c.when_not_to_use, c.examples, c.color) for c in codebook.walk()]
-
-
-def sync_codes(project: Project, codebook) -> dict[str, int]:
-    """Insert or update the codebook's codes in the codes table; path -> code id.
-
-    Codes that are no longer in the codebook stay in the table (their manual codings
-    must not be lost; later revision commands retire or merge them explicitly).
-    """
-    return project.store.codes.sync(code_specs(codebook)).ids
-
-
 def _record_version(project: Project, codebook, path: Path) -> None:
     project.store.versions.record(version=codebook.version, content_hash=codebook.content_hash,
                                   title=codebook.title, source=str(path),
@@ -148,7 +134,7 @@ def autocode(
     progress: Callable[[int], None] | None = None,
     check_renames: bool = True,
 ) -> AutocodeReport:
-    """``check_renames``: refuse (:class:`qualcode.codebook.revise.RenameSuspected`) when a
+    """``check_renames``: refuse (:class:`qualcode.codebook.renames.RenameSuspected`) when a
     code that people coded disappeared from the codebook while a new code looks the same
     (a rename made by hand, which would leave its codings on a code no longer in the
     codebook); ``qualcode codebook rename OLD NEW`` then makes the project follow."""
@@ -162,9 +148,7 @@ def autocode(
         raise QualcodeError(f"the codebook is for language {codebook.language!r} but the project's "
                             f"transcripts are {project.language!r}", path=str(path))
     if check_renames:
-        from qualcode.codebook.revise import check_renames as _check_renames
-
-        _check_renames(project, codebook)
+        renames.check_renames(project, codebook)
     pipeline = load_pipeline(project.language)
     term_key = term_cache_key(pipeline)
     term_cache = load_term_cache(project, term_key)

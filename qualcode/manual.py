@@ -24,6 +24,7 @@ import zlib
 from bisect import bisect_right
 from typing import NamedTuple
 
+from qualcode.codebook.sync import sync_codes
 from qualcode.coders import RULES_CODER
 from qualcode.errors import QualcodeError, UsageError
 from qualcode.project import Project
@@ -98,8 +99,6 @@ def resolve_code(project: Project, path: str, *, allow_retired: bool = False, sy
         if codebook is not None:
             paths = [c.path for c in codebook.walk()]
             if path in paths:
-                from qualcode.autocode import sync_codes
-
                 sync_codes(project, codebook)
                 row = store.codes.by_path(path)
             known = sorted(set(known) | set(paths))

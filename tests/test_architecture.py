@@ -1,4 +1,5 @@
-"""The shape of the house, checked: SQL only in ``qualcode/store/``.
+"""The shape of the house, checked: SQL only in ``qualcode/store/``, no import cycle
+among qualcode's modules.
 
 These read the source (AST), so they fail on the commit that breaks the rule, naming the
 file and line, rather than on some later behaviour."""
@@ -34,6 +35,12 @@ def test_only_the_store_issues_sql():
                 if "sqlite3" in names:
                     offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}: imports sqlite3")
     assert offenders == [], "SQL outside qualcode/store/:\n" + "\n".join(offenders)
+
+
+def test_no_import_cycle_between_qualcode_modules():
+    graph = import_graph(ROOT)
+    cycles = strongly_connected(graph)
+    assert cycles == [], "import cycles: " + "; ".join(" <-> ".join(c) for c in cycles)
 
 
 def test_the_checker_sees_a_cycle_and_sql(tmp_path):

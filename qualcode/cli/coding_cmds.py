@@ -27,7 +27,7 @@ def autocode_cli(
     """Apply the codebook's rules: proposals by coder 'rules', with the rule that matched."""
     from qualcode.autocode import autocode
 
-    from qualcode.codebook.revise import RenameSuspected
+    from qualcode.codebook.renames import RenameSuspected
 
     names = [n.strip() for n in docs.split(",") if n.strip()] if docs else None
     with open_project(project) as proj:

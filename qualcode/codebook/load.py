@@ -58,7 +58,8 @@ def _rule_canonical(rule: Rule) -> dict[str, Any]:
     return {"kind": rule.kind, "value": rule.value}
 
 
-def _code_canonical(code: Code) -> dict[str, Any]:
+def code_canonical(code: Code) -> dict[str, Any]:
+    """One code's semantic content (fields, rules, children), as hashed and compared."""
     return {
         "code": code.code,
         "label": code.label,
@@ -71,7 +72,7 @@ def _code_canonical(code: Code) -> dict[str, Any]:
         "unit": code.unit,
         "rules": [_rule_canonical(r) for r in code.rules],
         "exclude": [_rule_canonical(r) for r in code.exclude],
-        "children": [_code_canonical(c) for c in code.children],
+        "children": [code_canonical(c) for c in code.children],
     }
 
 
@@ -84,7 +85,7 @@ def canonical_content(codebook: Codebook) -> dict[str, Any]:
         "description": codebook.description,
         "authors": list(codebook.authors),
         "version": codebook.declared_version,
-        "codes": [_code_canonical(c) for c in codebook.codes],
+        "codes": [code_canonical(c) for c in codebook.codes],
     }
 
 

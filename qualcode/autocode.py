@@ -14,19 +14,19 @@ person already accepted or rejected are kept as they are.
 
 from __future__ import annotations
 
-import contextlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from qualcode.annotations import load_annotations, load_term_cache
 from qualcode.codebook import renames
 from qualcode.codebook.sync import code_specs
 from qualcode.coders import RULES_CODER
 from qualcode.errors import QualcodeError
+from qualcode.lookup import select_documents
 from qualcode.project import Project
 from qualcode.store import now
-from qualcode.store.documents import Document
 from qualcode.store.codings import CodedSpan, NewCoding
 
 
@@ -67,57 +67,6 @@ class AutocodeReport:
         }
 
 
-def select_documents(project: Project, names: list[str] | None) -> list[Document]:
-    """The named documents in the order given (None or empty: all, in name order)."""
-    store = project.store
-    if not names:
-        return store.documents.select()
-    found = {d.name: d for d in store.documents.select(names=names)}
-    for name in names:
-        if name not in found:
-            raise QualcodeError(f"no document named {name!r} (see 'qualcode docs')")
-    return [found[name] for name in names]
-
-
-def load_annotations(project: Project, docs: list, pipeline, *, write: bool = True,
-                     progress: Callable[[int], None] | None = None,
-                     on_ready: Callable[[int, object], None] | None = None) -> tuple[dict, int, int]:
-    """AnnotatedDoc per document id, from the cache or computed (and cached if ``write``).
-
-    Returns (annotations, number computed, number from cache). With ``on_ready(doc_id,
-    annotation)``, each annotation is handed over as soon as it is available (cached ones
-    first, then computed ones as the worker processes deliver them) and the returned dict
-    is empty: the caller works while the others are being annotated, and nothing holds
-    every table at once.
-    """
-    from qualcode.nlp import AnnotatedDoc, annotate_iter, cache_key
-
-    store = project.store
-    out: dict[int, AnnotatedDoc] = {}
-    ready = on_ready if on_ready is not None else out.__setitem__
-    missing = []
-    for d in docs:
-        spans = [(t.start, t.end) for t in store.documents.turns(d.id)]
-        key = cache_key(d.text, spans, pipeline)
-        data = store.annotations.get(d.id, key)
-        if data is not None:
-            ready(d.id, AnnotatedDoc.from_bytes(data, d.text))
-        else:
-            missing.append((d, spans, key))
-    if missing:
-        computed = annotate_iter([(d.text, spans) for d, spans, _ in missing], pipeline, progress=progress)
-        # closing() stops the worker processes at once if on_ready or a write fails (else
-        # the generator, kept alive by the traceback, would keep them running)
-        with contextlib.closing(computed):
-            for i, ann in computed:
-                d, _spans, key = missing[i]
-                if write:
-                    # to_bytes(): the worker processes' bytes as they are when annotated in parallel
-                    store.annotations.put(d.id, cache_key=key, pipeline=pipeline.name, data=ann.to_bytes())
-                ready(d.id, ann)
-    return out, len(missing), len(docs) - len(missing)
-
-
 def _record_version(project: Project, codebook, path: Path) -> None:
     project.store.versions.record(version=codebook.version, content_hash=codebook.content_hash,
                                   title=codebook.title, source=str(path),
@@ -155,7 +104,7 @@ def autocode(
     known = set(term_cache)
     compiled = compile_codebook(codebook, pipeline, term_cache=term_cache)
     new_terms = {t: a for t, a in term_cache.items() if t not in known}
-    docs = select_documents(project, documents)
+    docs = select_documents(project, documents or None, order="given", suggest_names=False)
     report = AutocodeReport(codebook=str(path), version=codebook.version, pipeline=pipeline.name,
                             pipeline_description=pipeline.description,
                             documents=len(docs), annotated=0, cached=0, dry_run=dry_run)
@@ -169,12 +118,6 @@ def autocode(
 
 class _DryRun(Exception):
     """Raised inside the transaction to roll it back when nothing must be written."""
-
-
-def load_term_cache(project: Project, key: str) -> dict[str, list]:
-    """The codebook terms' analyses kept by earlier runs with this pipeline (see
-    :func:`qualcode.rules.compile_codebook`)."""
-    return project.store.annotations.terms(key)
 
 
 def _write_codings(project, codebook, path, docs, report, dry_run, include_interviewer, progress,

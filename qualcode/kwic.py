@@ -7,8 +7,10 @@ prefix); ``lemma=True`` uses exactly the semantics of a codebook ``terms`` rule,
 
 from __future__ import annotations
 
+from qualcode.annotations import load_annotations, load_term_cache
 from qualcode.codebook.model import Code, Codebook, Rule
 from qualcode.errors import QualcodeError
+from qualcode.lookup import select_documents
 from qualcode.project import Project
 from qualcode.store import turn_at
 
@@ -34,7 +36,6 @@ def _surface_matches(ann, words: list[str]) -> list[tuple[int, int]]:
 
 def kwic(project: Project, term: str, *, lemma: bool = False, by: str | None = None, width: int = 40,
          include_interviewer: bool = False) -> list[dict]:
-    from qualcode.autocode import load_annotations, load_term_cache, select_documents
     from qualcode.nlp import load_pipeline
     from qualcode.rules import apply, compile_codebook, term_cache_key
     from qualcode.textnorm import fold

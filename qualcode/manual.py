@@ -24,9 +24,11 @@ import zlib
 from bisect import bisect_right
 from typing import NamedTuple
 
+from qualcode.annotations import load_annotations
 from qualcode.codebook.sync import sync_codes
 from qualcode.coders import RULES_CODER
 from qualcode.errors import QualcodeError, UsageError
+from qualcode.lookup import suggest
 from qualcode.project import Project
 from qualcode.store import now, turn_at
 from qualcode.store.documents import Document, Turn
@@ -48,30 +50,8 @@ def get_document(project: Project, name: str) -> Document:
     doc = project.store.documents.by_name(name)
     if doc is None:
         known = list(project.store.documents.names().values())
-        raise QualcodeError(f"no document named {name!r}{_suggest(name, known)} (see 'qualcode docs')")
+        raise QualcodeError(f"no document named {name!r}{suggest(name, known)} (see 'qualcode docs')")
     return doc
-
-
-def _suggest(word: str, choices: list[str], n: int = 3) -> str:
-    """`` (did you mean 'a' or 'b'?)`` from close matches and matching last path segments."""
-    found: list[str] = []
-    low = word.lower().strip("/")
-    tail = low.rsplit("/", 1)[-1]
-    for c in choices:  # 'mining_memory' -> 'identity/mining_memory'; 'pride' -> '…/pride_belonging'
-        last = c.lower().rsplit("/", 1)[-1]
-        if c.lower() == low or last == tail or (len(tail) >= 3 and last.startswith(tail)):
-            found.append(c)
-    lowered = {c.lower(): c for c in choices}
-    for m in difflib.get_close_matches(low, list(lowered), n=n, cutoff=0.75):
-        if lowered[m] not in found:
-            found.append(lowered[m])
-    last = {c.lower().rsplit("/", 1)[-1]: c for c in choices}
-    for m in difflib.get_close_matches(low.rsplit("/", 1)[-1], list(last), n=n, cutoff=0.7):
-        if last[m] not in found:
-            found.append(last[m])
-    if not found:
-        return ""
-    return " (did you mean " + " or ".join(repr(f) for f in found[:n]) + "?)"
 
 
 def _codebook(project: Project):
@@ -104,7 +84,7 @@ def resolve_code(project: Project, path: str, *, allow_retired: bool = False, sy
             known = sorted(set(known) | set(paths))
     if row is None:
         where = "" if known else " (the project has no codes yet: add them to the codebook)"
-        raise QualcodeError(f"unknown code {path!r}{_suggest(path, known)}{where}")
+        raise QualcodeError(f"unknown code {path!r}{suggest(path, known)}{where}")
     if row.status == "retired" and not allow_retired:
         raise QualcodeError(f"code {path!r} is retired: it cannot be applied any more")
     return row.id
@@ -213,7 +193,6 @@ def locate(project: Project, document: str, *, turn=None, sentence=None, quote=N
 def _sentences_of_turn(project: Project, doc: Document, turn_index0: int) -> list[tuple[int, int]]:
     """(start, end) of the sentences of a turn, from the annotation cache (computed and cached
     if missing or stale)."""
-    from qualcode.autocode import load_annotations
     from qualcode.nlp import load_pipeline
 
     pipeline = load_pipeline(project.language)

@@ -10,6 +10,7 @@ details, so nothing written is ever lost.
 from __future__ import annotations
 
 from qualcode.errors import QualcodeError, UsageError
+from qualcode.lookup import suggest
 from qualcode.project import Project
 from qualcode.store.memos import Memo
 
@@ -46,10 +47,8 @@ def _resolve_target(project: Project, *, code=None, document=None, coding=None, 
     if kind == "case":
         cid = store.cases.id(str(value))
         if cid is None:
-            from qualcode.manual import _suggest
-
             known = list(store.cases.names().values())
-            raise QualcodeError(f"no case named {value!r}{_suggest(str(value), known)} (see 'qualcode cases')")
+            raise QualcodeError(f"no case named {value!r}{suggest(str(value), known)} (see 'qualcode cases')")
         return kind, cid
     try:
         cid = int(value)
@@ -160,10 +159,8 @@ def list_memos(project: Project, *, code: str | None = None, document: str | Non
         raise QualcodeError(f"no case named {case!r} (see 'qualcode cases')")
     code = code.strip().strip("/") if code else code
     if code and store.codes.by_path(code) is None:
-        from qualcode.manual import _suggest
-
         known = store.codes.paths()
-        raise QualcodeError(f"unknown code {code!r}{_suggest(code, known)}")
+        raise QualcodeError(f"unknown code {code!r}{suggest(code, known)}")
     out = []
     for r in store.memos.select():
         m = _row(store, r)

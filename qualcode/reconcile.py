@@ -52,9 +52,9 @@ from qualcode.analysis.units import (
     check_kind,
     coder_documents,
     project_units,
-    select_documents,
 )
 from qualcode.errors import InputError, QualcodeError, UsageError
+from qualcode.lookup import select_documents
 from qualcode.project import Project
 from qualcode.sheets import SheetProblems, cell_text, read_rows, write_decision_csv, write_decision_xlsx
 

@@ -36,8 +36,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from qualcode.annotations import load_annotations
 from qualcode.coders import RULES_CODER
 from qualcode.errors import InputError, QualcodeError
+from qualcode.lookup import select_documents
 from qualcode.project import Project
 from qualcode.sheets import SheetProblems, cell_text, read_rows, write_decision_csv, write_decision_xlsx
 from qualcode.store import TurnIndex, now
@@ -237,12 +239,11 @@ class Highlighter:
         return origin_spans(item)
 
     def _explain(self, item: ReviewItem) -> list[tuple[int, int]]:
-        from qualcode.autocode import load_annotations, select_documents
         from qualcode.rules import explain
 
         store = self.project.store
         if item.document_id not in self._annotations:
-            doc = select_documents(self.project, [item.document])[0]
+            doc = select_documents(self.project, [item.document], suggest_names=False)[0]
             anns, _, _ = load_annotations(self.project, [doc], self._pipeline, write=False)
             self._annotations[item.document_id] = anns[doc.id]
         roles = [t.role for t in store.documents.turns(item.document_id)]

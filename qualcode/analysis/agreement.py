@@ -60,9 +60,9 @@ from qualcode.analysis.units import (
     coded_units,
     coder_documents,
     project_units,
-    select_documents,
 )
 from qualcode.errors import QualcodeError
+from qualcode.lookup import select_documents
 from qualcode.project import Project
 
 if TYPE_CHECKING:

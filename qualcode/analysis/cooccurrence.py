@@ -29,6 +29,7 @@ from qualcode.analysis.freq import (
     grouping,
     select_codings,
 )
+from qualcode.annotations import load_annotations
 from qualcode.errors import UsageError
 from qualcode.project import Project
 
@@ -46,7 +47,6 @@ def unit_spans(project: Project, doc_ids: Iterable[int], unit: str) -> dict[int,
     if unit == "turn":
         return {d: [(t.start, t.end) for t in store.documents.turns(d)] for d in doc_ids}
     if unit == "sentence":
-        from qualcode.autocode import load_annotations
         from qualcode.nlp import load_pipeline
 
         if not doc_ids:

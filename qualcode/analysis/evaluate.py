@@ -70,11 +70,11 @@ from qualcode.analysis.units import (
     coder_documents,
     known_coders,
     project_units,
-    select_documents,
     unit_text,
 )
 from qualcode.coders import RULES_CODER
 from qualcode.errors import QualcodeError, UsageError
+from qualcode.lookup import select_documents
 from qualcode.project import Project
 
 if TYPE_CHECKING:

@@ -26,7 +26,9 @@ from collections import Counter, defaultdict
 from typing import TYPE_CHECKING, Iterable
 
 from qualcode.analysis.freq import NO_CASE, grouping
+from qualcode.annotations import load_annotations
 from qualcode.errors import UsageError
+from qualcode.lookup import select_documents
 from qualcode.project import Project
 
 if TYPE_CHECKING:
@@ -57,7 +59,6 @@ def word_frequencies(project: Project, *, by: str | None = None, top: int = 20, 
     import pandas as pd
     from spacy.parts_of_speech import NUM
 
-    from qualcode.autocode import load_annotations, select_documents
     from qualcode.exporters.base import TableResult
     from qualcode.nlp import FLAG_PUNCT, load_pipeline
 

@@ -116,8 +116,9 @@ def explain_cli(
     project: ProjectOpt = None,
 ) -> None:
     """Show which rules fire where in one turn, with the matched words highlighted."""
-    from qualcode.autocode import load_annotations, select_documents
+    from qualcode.annotations import load_annotations
     from qualcode.codebook import load_codebook
+    from qualcode.lookup import select_documents
     from qualcode.nlp import load_pipeline
     from qualcode.rules import compile_codebook, explain
 
@@ -125,7 +126,7 @@ def explain_cli(
         cb = load_codebook(proj.codebook_path(codebook))
         pipeline = load_pipeline(proj.language)
         compiled = compile_codebook(cb, pipeline)
-        doc = select_documents(proj, [document])[0]
+        doc = select_documents(proj, [document], suggest_names=False)[0]
         turns = proj.store.documents.turns(doc.id)
         if not 1 <= turn <= len(turns):
             raise QualcodeError(f"{document} has turns 1 to {len(turns)}, not {turn}")

@@ -44,8 +44,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
+from qualcode.annotations import load_annotations
 from qualcode.codebook.model import Code, Codebook, Rule
 from qualcode.errors import QualcodeError
+from qualcode.lookup import select_documents
 from qualcode.store.versions import CodebookVersion
 from qualcode.textnorm import fold
 
@@ -603,7 +605,6 @@ def coding_effect(project: "Project", diff: CodebookDiff, *, documents: list[str
     """Apply both codebooks' rules to the project's documents and compare, per code
     (a kept code under its pairing), the coded units. Read-only: missing annotations
     are computed in memory and not cached."""
-    from qualcode.autocode import load_annotations, select_documents
     from qualcode.nlp import load_pipeline
     from qualcode.rules import apply, compile_codebook
 
@@ -615,7 +616,7 @@ def coding_effect(project: "Project", diff: CodebookDiff, *, documents: list[str
     pipeline = load_pipeline(project.language)
     compiled_old = compile_codebook(diff.old.codebook, pipeline)
     compiled_new = compile_codebook(diff.new.codebook, pipeline)
-    docs = select_documents(project, documents)
+    docs = select_documents(project, documents or None, order="given", suggest_names=False)
     annotations, computed, _cached = load_annotations(project, docs, pipeline, write=False, progress=progress)
 
     before: dict[str, dict[tuple, Excerpt]] = {}

@@ -46,8 +46,9 @@ import math
 import warnings
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
+from typing import Iterable, Mapping, Sequence
 
+from qualcode.analysis.table import TableResult
 from qualcode.analysis.units import (
     LEVELS,
     NOT_REJECTED,
@@ -64,9 +65,6 @@ from qualcode.analysis.units import (
 from qualcode.errors import QualcodeError
 from qualcode.lookup import select_documents
 from qualcode.project import Project
-
-if TYPE_CHECKING:
-    from qualcode.exporters.base import TableResult
 
 POOLED = "(overall, pooled)"
 MEAN = "(overall, mean)"
@@ -286,12 +284,10 @@ class AgreementReport:
                 "codes": [row(r) for r in self.rows], "pooled": row(self.pooled), "mean": row(self.mean),
                 "pool_codes": self.pool_codes, "notes": self.notes}
 
-    def to_result(self) -> "TableResult":
+    def to_result(self) -> TableResult:
         """A TableResult: code, label, units, coded by each coder, both/all, neither/none,
         % agreement, kappa, kappa band, alpha, alpha band, note."""
         import pandas as pd
-
-        from qualcode.exporters.base import TableResult
 
         two = len(self.coders) == 2
         unit_col = "characters" if self.level == "char" else "units"

@@ -19,7 +19,7 @@ speaker label, outside every turn) are left out and counted in the notes.
 from __future__ import annotations
 
 from bisect import bisect_right
-from typing import TYPE_CHECKING, Iterable
+from typing import Iterable
 
 from qualcode.analysis.freq import (
     NO_CASE,
@@ -29,12 +29,10 @@ from qualcode.analysis.freq import (
     grouping,
     select_codings,
 )
+from qualcode.analysis.table import TableResult
 from qualcode.annotations import load_annotations
 from qualcode.errors import UsageError
 from qualcode.project import Project
-
-if TYPE_CHECKING:
-    from qualcode.exporters.base import TableResult
 
 UNITS = ("sentence", "turn", "doc")
 UNIT_NAMES = {"sentence": "sentences", "turn": "speaker turns", "doc": "documents"}
@@ -72,12 +70,10 @@ def overlapping(spans: list[tuple[int, int]], starts: list[int], start: int, end
 
 def cooccurrence(project: Project, *, unit: str = "sentence", by: str | None = None, jaccard: bool = False,
                  statuses: Iterable[str] | None = NOT_REJECTED, coders: list[str] | None = None,
-                 level: str = "all", order: list[str] | None = None) -> list["TableResult"]:
+                 level: str = "all", order: list[str] | None = None) -> list[TableResult]:
     """Code × code co-occurrence tables: one, or one per value of case attribute ``by``
     (a document belongs to the groups of its cases; ``(no case)`` for documents without)."""
     import pandas as pd
-
-    from qualcode.exporters.base import TableResult
 
     if unit not in UNITS:
         raise UsageError(f"unknown unit {unit!r} (choose from {', '.join(UNITS)})")

@@ -13,7 +13,7 @@ number of columns where it is present (presence: e.g. how many documents mention
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterable
+from typing import Iterable
 
 from qualcode.analysis.freq import (
     NO_CASE,
@@ -23,19 +23,15 @@ from qualcode.analysis.freq import (
     grouping,
     select_codings,
 )
+from qualcode.analysis.table import TableResult
 from qualcode.errors import UsageError
 from qualcode.project import Project
-
-if TYPE_CHECKING:
-    from qualcode.exporters.base import TableResult
 
 
 def code_matrix(project: Project, *, cols: str = "docs", presence: bool = False,
                 statuses: Iterable[str] | None = NOT_REJECTED, coders: list[str] | None = None,
-                level: str = "all", order: list[str] | None = None) -> "TableResult":
+                level: str = "all", order: list[str] | None = None) -> TableResult:
     import pandas as pd
-
-    from qualcode.exporters.base import TableResult
 
     check_level(level)
     if not cols:

@@ -13,7 +13,7 @@ process.
 * Files are written with :func:`~qualcode.exporters.base.atomic_write` (temp file + rename,
   no overwrite without ``force``).
 
-Each chart function takes a :class:`~qualcode.exporters.base.TableResult` produced by the
+Each chart function takes a :class:`~qualcode.analysis.table.TableResult` produced by the
 analyses (see ``_freq_data`` and ``_cooc_data`` for the shapes read) and a path; the plain
 drawing functions (:func:`draw_grouped_bars`, :func:`draw_heatmap`) take lists and can be
 used on any data.
@@ -25,8 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
+from qualcode.analysis.table import TableResult
 from qualcode.errors import QualcodeError, UsageError
-from qualcode.exporters.base import Provenance, TableResult, atomic_write
+from qualcode.exporters.base import Provenance, atomic_write
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

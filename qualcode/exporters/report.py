@@ -28,8 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
+from qualcode.analysis.table import TableResult
 from qualcode.errors import UsageError
-from qualcode.exporters.base import Provenance, TableResult, atomic_write, check_output, provenance_for
+from qualcode.exporters.base import Provenance, atomic_write, check_output, provenance_for
 from qualcode.exporters.docx_util import provenance_paragraph, set_language, stamp_provenance
 from qualcode.exporters.typography import NBSP
 

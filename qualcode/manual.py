@@ -20,7 +20,6 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
-import zlib
 from bisect import bisect_right
 from typing import NamedTuple
 
@@ -430,51 +429,6 @@ def uncode(project: Project, document: str, code_path: str, *, turn=None, senten
 
 # --------------------------------------------------------------------------- show: margins
 
-# Colours for codes that have none (nor an ancestor with one): matplotlib's tab10.
-PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
-           "#7f7f7f", "#bcbd22", "#17becf")
-
-
-def _rich_color(color: str | None) -> str | None:
-    """A colour rich can draw for a codebook colour (#rgb, #rrggbb or a CSS name): ``#rrggbb``,
-    or a colour name rich knows (drawn in the terminal's own shade); None if unusable."""
-    if not color:
-        return None
-    c = color.strip()
-    if re.fullmatch(r"#[0-9a-fA-F]{6}", c):
-        return c.lower()
-    if re.fullmatch(r"#[0-9a-fA-F]{3}", c):
-        return "#" + "".join(ch * 2 for ch in c[1:]).lower()
-    from rich.color import Color, ColorParseError
-
-    try:  # red, blue, teal, …
-        Color.parse(c.lower())
-        return c.lower()
-    except ColorParseError:
-        pass
-    try:  # other CSS names (darkorange, …), if matplotlib is installed
-        from matplotlib.colors import CSS4_COLORS
-    except ImportError:
-        return None
-    value = CSS4_COLORS.get(c.lower())
-    return value.lower() if value else None
-
-
-def code_colors(project: Project) -> dict[str, str]:
-    """A rich colour per code path: its own colour, else its nearest ancestor's, else a colour
-    of :data:`PALETTE` chosen from the path (stable across runs)."""
-    own = {path: _rich_color(color) for path, color in project.store.codes.colors().items()}
-    out = {}
-    for path in own:
-        p = path
-        color = own.get(p)
-        while color is None and "/" in p:
-            p = p.rsplit("/", 1)[0]
-            color = own.get(p)
-        out[path] = color or PALETTE[zlib.crc32(path.encode("utf-8")) % len(PALETTE)]
-    return out
-
-
 def turn_codes(project: Project, doc_id: int, turns: list[Turn], *, coders: list[str] | None = None,
                include_rejected: bool = False) -> list[list[dict]]:
     """For each turn (in the order given), the codings overlapping it:
@@ -494,17 +448,3 @@ def turn_codes(project: Project, doc_id: int, turns: list[Turn], *, coders: list
                 out[order[j]].append(entry)
             j += 1
     return out
-
-
-def initials(coders: list[str]) -> dict[str, str]:
-    """Short marks for coders: initials (``Camille Dupont`` -> ``CD``), the full name when two
-    coders would share initials."""
-    def mark(name: str) -> str:
-        words = [w for w in re.split(r"[\s._\-]+", name) if w]
-        return "".join(w[0] for w in words).upper() or name
-
-    marks = {c: mark(c) for c in coders}
-    counts: dict[str, int] = {}
-    for m in marks.values():
-        counts[m] = counts.get(m, 0) + 1
-    return {c: (m if counts[m] == 1 else c) for c, m in marks.items()}

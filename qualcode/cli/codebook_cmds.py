@@ -50,7 +50,8 @@ def show_cli(
     project: ProjectOpt = None,
 ) -> None:
     """Print the codebook as a tree with labels and definitions."""
-    from qualcode.codebook import codebook_tree_json, load_codebook, render_tree
+    from qualcode.cli.render import codebook_tree
+    from qualcode.codebook import codebook_tree_json, load_codebook
 
     if file is None:
         with open_project(project) as proj:
@@ -63,4 +64,4 @@ def show_cli(
     if json:
         print_json(codebook_tree_json(cb))
     else:
-        console().print(render_tree(cb, definitions=definitions))
+        console().print(codebook_tree(cb, definitions=definitions))

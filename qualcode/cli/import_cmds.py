@@ -120,8 +120,9 @@ def show_cli(
 ) -> None:
     """Show a document's turns, numbered from 1, with speaker, timestamp and the codes of each
     turn in the margin (coloured by code, like coding stripes)."""
+    from qualcode.cli.render import code_colors
     from qualcode.importers.speakers import format_timestamp
-    from qualcode.manual import code_colors, turn_codes
+    from qualcode.manual import turn_codes
 
     with open_project(project) as proj:
         doc = _document(proj, document)
@@ -141,7 +142,7 @@ def show_cli(
     from rich.table import Table
     from rich.text import Text
 
-    from qualcode.manual import initials
+    from qualcode.cli.render import initials
 
     coders = sorted({c["coder"] for codes in margins for c in codes})
     marks = initials(coders) if len(coders) > 1 else {}

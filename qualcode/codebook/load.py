@@ -1,4 +1,4 @@
-"""Load a codebook YAML file into the model, and describe it (JSON tree, rich tree).
+"""Load a codebook YAML file into the model, and describe it (JSON tree).
 
 :func:`load_codebook` validates with :mod:`qualcode.codebook.parser` and raises
 :class:`~qualcode.codebook.parser.CodebookError` when any problem is an error (warnings
@@ -149,54 +149,3 @@ def codebook_tree_json(codebook: Codebook) -> dict[str, Any]:
         "n_codes": sum(1 for _ in codebook.walk()),
         "codes": [_code_json(codebook, c) for c in codebook.codes],
     }
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" + ("" if n == 1 else "s")
-
-
-def render_tree(codebook: Codebook, *, definitions: bool = True):
-    """A :class:`rich.tree.Tree` of the codes: slug, label, unit override, rule counts
-    and (if ``definitions``) the short definition. User text is never parsed as markup."""
-    from rich.text import Text
-    from rich.tree import Tree
-
-    head = Text(codebook.title or "(untitled codebook)", style="bold")
-    meta = [f"unit: {codebook.unit}", f"language: {codebook.language}"]
-    if codebook.declared_version:
-        meta.append(f"version {codebook.declared_version}")
-    if codebook.version:
-        meta.append(f"hash {codebook.version}")
-    head.append("  (" + ", ".join(meta) + ")", style="dim")
-    tree = Tree(head)
-
-    def add(parent, code: Code) -> None:
-        label = Text()
-        if code.color:
-            try:
-                label.append("■ ", style=code.color)
-            except Exception:  # colour rich does not know: show no swatch
-                label.append("■ ")
-        label.append(code.code, style="bold cyan")
-        if code.label and code.label != code.code:
-            label.append("  ")
-            label.append(code.label)
-        extras = []
-        if code.unit:
-            extras.append(f"unit: {code.unit}")
-        if code.rules:
-            extras.append(_plural(len(code.rules), "rule"))
-        if code.exclude:
-            extras.append(_plural(len(code.exclude), "exclusion"))
-        if extras:
-            label.append("  [" + ", ".join(extras) + "]", style="dim")
-        if definitions and code.definition:
-            label.append("\n")
-            label.append(code.definition, style="italic dim")
-        node = parent.add(label)
-        for child in code.children:
-            add(node, child)
-
-    for code in codebook.codes:
-        add(tree, code)
-    return tree

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from qualcode.annotations import load_annotations, load_term_cache
 from qualcode.codebook import renames
@@ -25,9 +25,11 @@ from qualcode.codebook.sync import code_specs
 from qualcode.coders import RULES_CODER
 from qualcode.errors import QualcodeError
 from qualcode.lookup import select_documents
-from qualcode.project import Project
 from qualcode.store import now
 from qualcode.store.codings import CodedSpan, NewCoding
+
+if TYPE_CHECKING:
+    from qualcode.project import Project
 
 
 @dataclass

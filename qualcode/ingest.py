@@ -11,13 +11,15 @@ import glob
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from qualcode.errors import InputError, QualcodeError
 from qualcode.importers import EXTENSIONS, ImportOptions, detect_format, parse_bytes
 from qualcode.importers.speakers import default_role, label_form
-from qualcode.project import Project
 
+
+if TYPE_CHECKING:
+    from qualcode.project import Project
 # Files a folder scan leaves alone: documentation next to transcripts.
 _IGNORED_STEMS = {"readme", "licence", "license", "changelog", "notes"}
 

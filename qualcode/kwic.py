@@ -7,12 +7,16 @@ prefix); ``lemma=True`` uses exactly the semantics of a codebook ``terms`` rule,
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from qualcode.annotations import load_annotations, load_term_cache
 from qualcode.codebook.model import Code, Codebook, Rule
 from qualcode.errors import QualcodeError
 from qualcode.lookup import select_documents
-from qualcode.project import Project
 from qualcode.store import turn_at
+
+if TYPE_CHECKING:
+    from qualcode.project import Project
 
 
 def _surface_matches(ann, words: list[str]) -> list[tuple[int, int]]:

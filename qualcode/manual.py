@@ -21,16 +21,18 @@ import difflib
 import re
 import unicodedata
 from bisect import bisect_right
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from qualcode.annotations import load_annotations
 from qualcode.codebook.sync import sync_codes
 from qualcode.coders import RULES_CODER
 from qualcode.errors import QualcodeError, UsageError
 from qualcode.lookup import suggest
-from qualcode.project import Project
 from qualcode.store import now, turn_at
 from qualcode.store.documents import Document, Turn
+
+if TYPE_CHECKING:
+    from qualcode.project import Project
 
 MANUAL_ORIGIN = "manual"
 

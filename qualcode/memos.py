@@ -9,10 +9,14 @@ details, so nothing written is ever lost.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from qualcode.errors import QualcodeError, UsageError
 from qualcode.lookup import suggest
-from qualcode.project import Project
 from qualcode.store.memos import Memo
+
+if TYPE_CHECKING:
+    from qualcode.project import Project
 
 TARGET_TYPES = ("project", "document", "case", "code", "coding")
 

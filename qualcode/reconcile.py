@@ -41,7 +41,7 @@ from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from qualcode.analysis.units import (
     ALL_STATUSES,
@@ -55,8 +55,10 @@ from qualcode.analysis.units import (
 )
 from qualcode.errors import InputError, QualcodeError, UsageError
 from qualcode.lookup import select_documents
-from qualcode.project import Project
 from qualcode.sheets import SheetProblems, cell_text, read_rows, write_decision_csv, write_decision_xlsx
+
+if TYPE_CHECKING:
+    from qualcode.project import Project
 
 DEFAULT_CONSENSUS = "consensus"
 ORIGIN_AGREED = "reconcile:agreed"

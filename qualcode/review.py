@@ -34,17 +34,19 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qualcode.annotations import load_annotations
 from qualcode.coders import RULES_CODER
 from qualcode.errors import InputError, QualcodeError
 from qualcode.lookup import select_documents
-from qualcode.project import Project
 from qualcode.sheets import SheetProblems, cell_text, read_rows, write_decision_csv, write_decision_xlsx
 from qualcode.store import TurnIndex, now
 from qualcode.store.codes import Code
 from qualcode.store.codings import ReviewRow
+
+if TYPE_CHECKING:
+    from qualcode.project import Project
 
 DECISIONS = ("accept", "reject", "recode", "add", "assign", "skip")
 REVIEW_ORIGIN = "review"

@@ -46,7 +46,7 @@ import math
 import warnings
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
 
 from qualcode.analysis.table import TableResult
 from qualcode.analysis.units import (
@@ -64,8 +64,10 @@ from qualcode.analysis.units import (
 )
 from qualcode.errors import QualcodeError
 from qualcode.lookup import select_documents
-from qualcode.project import Project
 
+
+if TYPE_CHECKING:
+    from qualcode.project import Project
 POOLED = "(overall, pooled)"
 MEAN = "(overall, mean)"
 

@@ -19,7 +19,7 @@ speaker label, outside every turn) are left out and counted in the notes.
 from __future__ import annotations
 
 from bisect import bisect_right
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from qualcode.analysis.freq import (
     NO_CASE,
@@ -32,8 +32,10 @@ from qualcode.analysis.freq import (
 from qualcode.analysis.table import TableResult
 from qualcode.annotations import load_annotations
 from qualcode.errors import UsageError
-from qualcode.project import Project
 
+
+if TYPE_CHECKING:
+    from qualcode.project import Project
 UNITS = ("sentence", "turn", "doc")
 UNIT_NAMES = {"sentence": "sentences", "turn": "speaker turns", "doc": "documents"}
 

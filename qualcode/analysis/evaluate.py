@@ -58,7 +58,7 @@ import math
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 from qualcode.analysis.table import TableResult
 from qualcode.analysis.units import (
@@ -76,8 +76,10 @@ from qualcode.analysis.units import (
 from qualcode.coders import RULES_CODER
 from qualcode.errors import QualcodeError, UsageError
 from qualcode.lookup import select_documents
-from qualcode.project import Project
 
+
+if TYPE_CHECKING:
+    from qualcode.project import Project
 SYSTEM_STATUSES = ALL_STATUSES
 GOLD_STATUSES = NOT_REJECTED
 SHOW = ("fp", "fn", "rules")

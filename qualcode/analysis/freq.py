@@ -21,12 +21,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Callable, Hashable, Iterable, NamedTuple
+from typing import TYPE_CHECKING, Callable, Hashable, Iterable, NamedTuple
 
 from qualcode.analysis.table import TableResult
 from qualcode.errors import QualcodeError, UsageError
-from qualcode.project import Project
 from qualcode.store.codes import Code
+
+if TYPE_CHECKING:
+    from qualcode.project import Project
 
 STATUSES = ("proposed", "accepted", "rejected")
 NOT_REJECTED = ("proposed", "accepted")

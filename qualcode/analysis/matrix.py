@@ -13,7 +13,7 @@ number of columns where it is present (presence: e.g. how many documents mention
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from qualcode.analysis.freq import (
     NO_CASE,
@@ -25,8 +25,10 @@ from qualcode.analysis.freq import (
 )
 from qualcode.analysis.table import TableResult
 from qualcode.errors import UsageError
-from qualcode.project import Project
 
+
+if TYPE_CHECKING:
+    from qualcode.project import Project
 
 def code_matrix(project: Project, *, cols: str = "docs", presence: bool = False,
                 statuses: Iterable[str] | None = NOT_REJECTED, coders: list[str] | None = None,

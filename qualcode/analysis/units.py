@@ -39,13 +39,15 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import defaultdict
-from typing import Iterable, NamedTuple, Sequence
+from typing import TYPE_CHECKING, Iterable, NamedTuple, Sequence
 
 from qualcode.annotations import load_annotations
 from qualcode.errors import QualcodeError, UsageError
 from qualcode.lookup import select_documents, suggest
-from qualcode.project import Project
 from qualcode.store.documents import Document
+
+if TYPE_CHECKING:
+    from qualcode.project import Project
 
 UNIT_KINDS = ("sentence", "turn")
 LEVELS = ("sentence", "turn", "char")  # unit kinds, plus the character level

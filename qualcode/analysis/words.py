@@ -23,15 +23,17 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from qualcode.analysis.freq import NO_CASE, grouping
 from qualcode.analysis.table import TableResult
 from qualcode.annotations import load_annotations
 from qualcode.errors import UsageError
 from qualcode.lookup import select_documents
-from qualcode.project import Project
 
+
+if TYPE_CHECKING:
+    from qualcode.project import Project
 #: Hesitations, fillers and back-channels of spoken French (compared lowercased).
 HESITATIONS = frozenset({
     "euh", "euhm", "heu", "hum", "hmm", "hm", "mh", "mhm", "mmh", "mm", "mmm", "hmhm",

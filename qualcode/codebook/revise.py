@@ -46,7 +46,7 @@ import shutil
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from qualcode.codebook.load import CodebookError, canonical_content, parse_codebook_text
 from qualcode.codebook.parser import CSS_COLORS, HEX_COLOR_RE, SLUG_RE, lint_codebook, suggest_slug
@@ -54,9 +54,11 @@ from qualcode.codebook.renames import RenameSuspected, find_suspected_renames
 from qualcode.codebook.sync import sync_codes
 from qualcode.coders import RULES_CODER
 from qualcode.errors import QualcodeError, UsageError
-from qualcode.project import Project
 from qualcode.store import now
 from qualcode.store.codes import Code
+
+if TYPE_CHECKING:
+    from qualcode.project import Project
 
 # A coding kept when two collapse in a merge: the most decided one. Accepted under any of
 # the merged codes means the passage belongs to the merged concept; a rejection only says

@@ -20,11 +20,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from qualcode.annotations import load_annotations, load_term_cache
-from qualcode.codebook import renames
+from qualcode.codebook import load_codebook, renames
 from qualcode.codebook.sync import code_specs
 from qualcode.coders import RULES_CODER
 from qualcode.errors import QualcodeError
 from qualcode.lookup import select_documents
+from qualcode.nlp import load_pipeline
+from qualcode.rules import apply, compile_codebook, term_cache_key
 from qualcode.store import now
 from qualcode.store.codings import CodedSpan, NewCoding
 
@@ -89,10 +91,6 @@ def autocode(
     code that people coded disappeared from the codebook while a new code looks the same
     (a rename made by hand, which would leave its codings on a code no longer in the
     codebook); ``qualcode codebook rename OLD NEW`` then makes the project follow."""
-    from qualcode.codebook import load_codebook
-    from qualcode.nlp import load_pipeline
-    from qualcode.rules import compile_codebook, term_cache_key
-
     path = project.codebook_path(codebook_path)
     codebook = load_codebook(path)
     if codebook.language != project.language:
@@ -124,8 +122,6 @@ class _DryRun(Exception):
 
 def _write_codings(project, codebook, path, docs, report, dry_run, include_interviewer, progress,
                    pipeline, compiled, new_terms) -> None:
-    from qualcode.rules import apply
-
     store = project.store
     with store.transaction():
         # kept only if this run writes anything (a re-run that changes nothing writes nothing)

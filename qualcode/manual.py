@@ -24,10 +24,12 @@ from bisect import bisect_right
 from typing import TYPE_CHECKING, NamedTuple
 
 from qualcode.annotations import load_annotations
+from qualcode.codebook import load_codebook
 from qualcode.codebook.sync import sync_codes
 from qualcode.coders import RULES_CODER
 from qualcode.errors import QualcodeError, UsageError
 from qualcode.lookup import suggest
+from qualcode.nlp import load_pipeline
 from qualcode.store import now, turn_at
 from qualcode.store.documents import Document, Turn
 
@@ -58,8 +60,6 @@ def get_document(project: Project, name: str) -> Document:
 def _codebook(project: Project):
     """The project's codebook, or None when there is no single one to use (no codebook, or
     several without a choice in qualcode.toml: then only the codes table counts)."""
-    from qualcode.codebook import load_codebook
-
     try:
         path = project.codebook_path()
     except QualcodeError:
@@ -194,8 +194,6 @@ def locate(project: Project, document: str, *, turn=None, sentence=None, quote=N
 def _sentences_of_turn(project: Project, doc: Document, turn_index0: int) -> list[tuple[int, int]]:
     """(start, end) of the sentences of a turn, from the annotation cache (computed and cached
     if missing or stale)."""
-    from qualcode.nlp import load_pipeline
-
     pipeline = load_pipeline(project.language)
     with project.store.transaction():  # caching the annotation is a write: keep it atomic
         annotations, _, _ = load_annotations(project, [doc], pipeline)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from qualcode.errors import QualcodeError, UsageError
 from qualcode.lookup import suggest
+from qualcode.manual import get_document, resolve_code
 from qualcode.store.memos import Memo
 
 if TYPE_CHECKING:
@@ -41,12 +42,8 @@ def _resolve_target(project: Project, *, code=None, document=None, coding=None, 
     if kind == "project":
         return kind, None
     if kind == "code":
-        from qualcode.manual import resolve_code
-
         return kind, resolve_code(project, str(value), allow_retired=True)
     if kind == "document":
-        from qualcode.manual import get_document
-
         return kind, get_document(project, str(value)).id
     if kind == "case":
         cid = store.cases.id(str(value))
@@ -156,8 +153,6 @@ def list_memos(project: Project, *, code: str | None = None, document: str | Non
     """
     store = project.store
     if document is not None:
-        from qualcode.manual import get_document
-
         get_document(project, document)
     if case is not None and store.cases.id(case) is None:
         raise QualcodeError(f"no case named {case!r} (see 'qualcode cases')")

@@ -54,6 +54,7 @@ from qualcode.analysis.units import (
     project_units,
 )
 from qualcode.errors import InputError, QualcodeError, UsageError
+from qualcode.exporters.base import atomic_write, provenance_for
 from qualcode.lookup import select_documents
 from qualcode.sheets import SheetProblems, cell_text, read_rows, write_decision_csv, write_decision_xlsx
 
@@ -420,8 +421,6 @@ def export_pending(project: Project, p: Plan, path: str | Path, *, force: bool =
                    command: str = "qualcode reconcile --export") -> int:
     """Write the pending disagreements to ``path`` (.csv or .xlsx) with empty decision and
     note columns. Returns the number of rows."""
-    from qualcode.exporters.base import atomic_write, provenance_for
-
     target = Path(path)
     fmt = target.suffix.lower().lstrip(".")
     if fmt not in ("csv", "xlsx"):

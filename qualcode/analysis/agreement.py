@@ -65,9 +65,9 @@ from qualcode.analysis.units import (
 from qualcode.errors import QualcodeError
 from qualcode.lookup import select_documents
 
-
 if TYPE_CHECKING:
     from qualcode.project import Project
+
 POOLED = "(overall, pooled)"
 MEAN = "(overall, mean)"
 

@@ -32,10 +32,11 @@ from qualcode.analysis.freq import (
 from qualcode.analysis.table import TableResult
 from qualcode.annotations import load_annotations
 from qualcode.errors import UsageError
-
+from qualcode.nlp import load_pipeline
 
 if TYPE_CHECKING:
     from qualcode.project import Project
+
 UNITS = ("sentence", "turn", "doc")
 UNIT_NAMES = {"sentence": "sentences", "turn": "speaker turns", "doc": "documents"}
 
@@ -47,8 +48,6 @@ def unit_spans(project: Project, doc_ids: Iterable[int], unit: str) -> dict[int,
     if unit == "turn":
         return {d: [(t.start, t.end) for t in store.documents.turns(d)] for d in doc_ids}
     if unit == "sentence":
-        from qualcode.nlp import load_pipeline
-
         if not doc_ids:
             return {}
         docs = store.documents.select(ids=doc_ids)

@@ -77,9 +77,9 @@ from qualcode.coders import RULES_CODER
 from qualcode.errors import QualcodeError, UsageError
 from qualcode.lookup import select_documents
 
-
 if TYPE_CHECKING:
     from qualcode.project import Project
+
 SYSTEM_STATUSES = ALL_STATUSES
 GOLD_STATUSES = NOT_REJECTED
 SHOW = ("fp", "fn", "rules")

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Hashable, Iterable, NamedTuple
 
 from qualcode.analysis.table import TableResult
+from qualcode.codebook import parse_codebook_text
 from qualcode.errors import QualcodeError, UsageError
 from qualcode.store.codes import Code
 
@@ -140,8 +141,6 @@ def codebook_order(project: Project) -> list[str]:
     if last is None:
         return []
     try:
-        from qualcode.codebook import parse_codebook_text
-
         return [c.path for c in parse_codebook_text(last.content).walk()]
     except Exception:  # a recorded codebook that no longer parses: fall back to code ids
         return []

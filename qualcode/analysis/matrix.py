@@ -26,7 +26,6 @@ from qualcode.analysis.freq import (
 from qualcode.analysis.table import TableResult
 from qualcode.errors import UsageError
 
-
 if TYPE_CHECKING:
     from qualcode.project import Project
 

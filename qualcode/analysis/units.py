@@ -41,10 +41,11 @@ from bisect import bisect_right
 from collections import defaultdict
 from typing import TYPE_CHECKING, Iterable, NamedTuple, Sequence
 
+from qualcode.analysis.freq import codebook_order, select_codings
 from qualcode.annotations import load_annotations
 from qualcode.errors import QualcodeError, UsageError
 from qualcode.lookup import select_documents, suggest
-from qualcode.store.documents import Document
+from qualcode.nlp import load_pipeline
 
 if TYPE_CHECKING:
     from qualcode.project import Project
@@ -94,7 +95,6 @@ def project_units(project: Project, kind: str, documents: Iterable[str | int] | 
         return out
     if not docs:
         return out
-    from qualcode.nlp import load_pipeline
 
     # the spaCy pipeline is only loaded (seconds) if some document is not in the cache
     pipeline = load_pipeline(project.language)
@@ -127,8 +127,6 @@ def char_universe(project: Project, documents: Iterable[str | int] | None = None
 def active_codes(project: Project, code: str | None = None) -> list[dict]:
     """Active codes ``{"path", "label", "depth"}`` in codebook (tree) order; with ``code``,
     that code and its sub-codes. Unknown code: error with a suggestion; retired: error."""
-    from qualcode.analysis.freq import codebook_order, select_codings
-
     store = project.store
     sel = select_codings(project, statuses=None, order=codebook_order(project))
     nodes = [{"path": c.path, "label": c.label, "depth": c.depth} for c in sel.codes]

@@ -30,10 +30,11 @@ from qualcode.analysis.table import TableResult
 from qualcode.annotations import load_annotations
 from qualcode.errors import UsageError
 from qualcode.lookup import select_documents
-
+from qualcode.nlp import FLAG_PUNCT, load_pipeline
 
 if TYPE_CHECKING:
     from qualcode.project import Project
+
 #: Hesitations, fillers and back-channels of spoken French (compared lowercased).
 HESITATIONS = frozenset({
     "euh", "euhm", "heu", "hum", "hmm", "hm", "mh", "mhm", "mmh", "mm", "mmm", "hmhm",
@@ -58,8 +59,6 @@ def word_frequencies(project: Project, *, by: str | None = None, top: int = 20, 
                      exclude: Iterable[str] | None = None) -> list[TableResult]:
     import pandas as pd
     from spacy.parts_of_speech import NUM
-
-    from qualcode.nlp import FLAG_PUNCT, load_pipeline
 
     if top < 1:
         raise UsageError(f"--top must be at least 1, not {top}")

@@ -48,6 +48,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
+from qualcode.backups import backup
 from qualcode.codebook.load import CodebookError, canonical_content, parse_codebook_text
 from qualcode.codebook.parser import CSS_COLORS, HEX_COLOR_RE, SLUG_RE, lint_codebook, suggest_slug
 from qualcode.codebook.renames import RenameSuspected, find_suspected_renames
@@ -575,8 +576,6 @@ def _commit(ctx: _Context, op: str, new_text: str, expected: dict,
     brought up to date with the codebook as it was (codes added by hand since the last
     ``autocode`` get their row), so that the operation finds every code it concerns.
     """
-    from qualcode.backups import backup
-
     store, project = ctx.store, ctx.project
     try:
         new_cb = parse_codebook_text(new_text, str(ctx.path))

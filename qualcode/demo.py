@@ -5,26 +5,19 @@ from __future__ import annotations
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from qualcode.analysis.cooccurrence import cooccurrence
-from qualcode.analysis.freq import freq_report, frequencies
+from qualcode.analysis.freq import FreqTable, freq_report, frequencies
 from qualcode.analysis.matrix import code_matrix
-from qualcode.autocode import autocode
-from qualcode.cases import import_cases
+from qualcode.autocode import AutocodeReport, autocode
+from qualcode.cases import CasesReport, import_cases
 from qualcode.codebook import load_codebook
 from qualcode.errors import QualcodeError
 from qualcode.exporters.base import provenance_for
 from qualcode.exporters.report import build_report, report_command
 from qualcode.exporters.tables import write_tables
-from qualcode.ingest import import_paths, set_speaker_roles
+from qualcode.ingest import ImportReport, import_paths, set_speaker_roles
 from qualcode.project import CONFIG_NAME, Project
-
-if TYPE_CHECKING:
-    from qualcode.analysis.freq import FreqTable
-    from qualcode.autocode import AutocodeReport
-    from qualcode.cases import CasesReport
-    from qualcode.ingest import ImportReport
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -60,10 +53,10 @@ def prepare_folder(dest: Path, force: bool) -> None:
 @dataclass
 class DemoResult:
     project: Project
-    imports: "ImportReport"
-    cases: "CasesReport | None"
-    autocode: "AutocodeReport | None"
-    freq: "FreqTable | None"
+    imports: ImportReport
+    cases: CasesReport | None
+    autocode: AutocodeReport | None
+    freq: FreqTable | None
     report: Path | None = None  # report.docx (tables, charts, excerpts)
     tables: Path | None = None  # tables.xlsx (frequencies, co-occurrence, codes × cases)
 

@@ -12,7 +12,8 @@ projects (its worker processes import it alone).
 from __future__ import annotations
 
 import contextlib
-from typing import TYPE_CHECKING, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from qualcode.nlp import AnnotatedDoc, Pipeline, annotate_iter, cache_key
 from qualcode.store.documents import Document

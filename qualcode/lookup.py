@@ -9,7 +9,8 @@ gives the same error everywhere: ``no document named 'x' (did you mean 'y'?) (se
 from __future__ import annotations
 
 import difflib
-from typing import TYPE_CHECKING, Iterable, Literal
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Literal
 
 from qualcode.errors import QualcodeError
 from qualcode.store.documents import Document

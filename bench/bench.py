@@ -612,7 +612,9 @@ def run(args) -> dict:
 
         import qualcode
         from qualcode import nlp, rules
-        from qualcode.autocode import autocode, load_annotations, select_documents
+        from qualcode.annotations import load_annotations
+        from qualcode.autocode import autocode
+        from qualcode.lookup import select_documents
         from qualcode.codebook.load import load_codebook
         from qualcode.ingest import import_paths
         from qualcode.project import Project
@@ -711,7 +713,7 @@ def run(args) -> dict:
         sampler.phase("recode_cli")
 
         # 3b. pieces of re-coding, in this process, with the library functions
-        from qualcode.autocode import load_term_cache
+        from qualcode.annotations import load_term_cache
         from qualcode.rules import apply, compile_codebook, term_cache_key
 
         pipeline = nlp.load_pipeline(project.language)

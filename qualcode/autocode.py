@@ -14,19 +14,24 @@ person already accepted or rejected are kept as they are.
 
 from __future__ import annotations
 
-import contextlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
+from qualcode.annotations import load_annotations, load_term_cache
+from qualcode.codebook import load_codebook, renames
+from qualcode.codebook.sync import code_specs
 from qualcode.coders import RULES_CODER
 from qualcode.errors import QualcodeError
-from qualcode.project import Project
+from qualcode.lookup import select_documents
+from qualcode.nlp import load_pipeline
+from qualcode.rules import apply, compile_codebook, term_cache_key
 from qualcode.store import now
-from qualcode.store.codes import CodeSpec
-from qualcode.store.documents import Document
 from qualcode.store.codings import CodedSpan, NewCoding
+
+if TYPE_CHECKING:
+    from qualcode.project import Project
 
 
 @dataclass
@@ -66,72 +71,6 @@ class AutocodeReport:
         }
 
 
-def select_documents(project: Project, names: list[str] | None) -> list[Document]:
-    """The named documents in the order given (None or empty: all, in name order)."""
-    store = project.store
-    if not names:
-        return store.documents.select()
-    found = {d.name: d for d in store.documents.select(names=names)}
-    for name in names:
-        if name not in found:
-            raise QualcodeError(f"no document named {name!r} (see 'qualcode docs')")
-    return [found[name] for name in names]
-
-
-def load_annotations(project: Project, docs: list, pipeline, *, write: bool = True,
-                     progress: Callable[[int], None] | None = None,
-                     on_ready: Callable[[int, object], None] | None = None) -> tuple[dict, int, int]:
-    """AnnotatedDoc per document id, from the cache or computed (and cached if ``write``).
-
-    Returns (annotations, number computed, number from cache). With ``on_ready(doc_id,
-    annotation)``, each annotation is handed over as soon as it is available (cached ones
-    first, then computed ones as the worker processes deliver them) and the returned dict
-    is empty: the caller works while the others are being annotated, and nothing holds
-    every table at once.
-    """
-    from qualcode.nlp import AnnotatedDoc, annotate_iter, cache_key
-
-    store = project.store
-    out: dict[int, AnnotatedDoc] = {}
-    ready = on_ready if on_ready is not None else out.__setitem__
-    missing = []
-    for d in docs:
-        spans = [(t.start, t.end) for t in store.documents.turns(d.id)]
-        key = cache_key(d.text, spans, pipeline)
-        data = store.annotations.get(d.id, key)
-        if data is not None:
-            ready(d.id, AnnotatedDoc.from_bytes(data, d.text))
-        else:
-            missing.append((d, spans, key))
-    if missing:
-        computed = annotate_iter([(d.text, spans) for d, spans, _ in missing], pipeline, progress=progress)
-        # closing() stops the worker processes at once if on_ready or a write fails (else
-        # the generator, kept alive by the traceback, would keep them running)
-        with contextlib.closing(computed):
-            for i, ann in computed:
-                d, _spans, key = missing[i]
-                if write:
-                    # to_bytes(): the worker processes' bytes as they are when annotated in parallel
-                    store.annotations.put(d.id, cache_key=key, pipeline=pipeline.name, data=ann.to_bytes())
-                ready(d.id, ann)
-    return out, len(missing), len(docs) - len(missing)
-
-
-def code_specs(codebook) -> list[CodeSpec]:
-    """The codebook's codes as the codes table mirrors them, parents first."""
-    return [CodeSpec(c.path, c.label, c.parent, c.definition, c.full_definition, c.when_to_use,
-                     c.when_not_to_use, c.examples, c.color) for c in codebook.walk()]
-
-
-def sync_codes(project: Project, codebook) -> dict[str, int]:
-    """Insert or update the codebook's codes in the codes table; path -> code id.
-
-    Codes that are no longer in the codebook stay in the table (their manual codings
-    must not be lost; later revision commands retire or merge them explicitly).
-    """
-    return project.store.codes.sync(code_specs(codebook)).ids
-
-
 def _record_version(project: Project, codebook, path: Path) -> None:
     project.store.versions.record(version=codebook.version, content_hash=codebook.content_hash,
                                   title=codebook.title, source=str(path),
@@ -148,30 +87,24 @@ def autocode(
     progress: Callable[[int], None] | None = None,
     check_renames: bool = True,
 ) -> AutocodeReport:
-    """``check_renames``: refuse (:class:`qualcode.codebook.revise.RenameSuspected`) when a
+    """``check_renames``: refuse (:class:`qualcode.codebook.renames.RenameSuspected`) when a
     code that people coded disappeared from the codebook while a new code looks the same
     (a rename made by hand, which would leave its codings on a code no longer in the
     codebook); ``qualcode codebook rename OLD NEW`` then makes the project follow."""
-    from qualcode.codebook import load_codebook
-    from qualcode.nlp import load_pipeline
-    from qualcode.rules import compile_codebook, term_cache_key
-
     path = project.codebook_path(codebook_path)
     codebook = load_codebook(path)
     if codebook.language != project.language:
         raise QualcodeError(f"the codebook is for language {codebook.language!r} but the project's "
                             f"transcripts are {project.language!r}", path=str(path))
     if check_renames:
-        from qualcode.codebook.revise import check_renames as _check_renames
-
-        _check_renames(project, codebook)
+        renames.check_renames(project, codebook)
     pipeline = load_pipeline(project.language)
     term_key = term_cache_key(pipeline)
     term_cache = load_term_cache(project, term_key)
     known = set(term_cache)
     compiled = compile_codebook(codebook, pipeline, term_cache=term_cache)
     new_terms = {t: a for t, a in term_cache.items() if t not in known}
-    docs = select_documents(project, documents)
+    docs = select_documents(project, documents or None, order="given", suggest_names=False)
     report = AutocodeReport(codebook=str(path), version=codebook.version, pipeline=pipeline.name,
                             pipeline_description=pipeline.description,
                             documents=len(docs), annotated=0, cached=0, dry_run=dry_run)
@@ -187,16 +120,8 @@ class _DryRun(Exception):
     """Raised inside the transaction to roll it back when nothing must be written."""
 
 
-def load_term_cache(project: Project, key: str) -> dict[str, list]:
-    """The codebook terms' analyses kept by earlier runs with this pipeline (see
-    :func:`qualcode.rules.compile_codebook`)."""
-    return project.store.annotations.terms(key)
-
-
 def _write_codings(project, codebook, path, docs, report, dry_run, include_interviewer, progress,
                    pipeline, compiled, new_terms) -> None:
-    from qualcode.rules import apply
-
     store = project.store
     with store.transaction():
         # kept only if this run writes anything (a re-run that changes nothing writes nothing)

@@ -23,11 +23,14 @@ import shutil
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from qualcode.errors import QualcodeError
-from qualcode.project import DB_RELATIVE, Project
 from qualcode.store import SCHEMA_VERSION, Store
 from qualcode.store.backups import UnreadableDatabase, check_file, checkpoint, copy_file, swap_in
+
+if TYPE_CHECKING:
+    from qualcode.project import Project
 
 KEEP = 20
 BACKUP_DIR = Path(".qualcode") / "backups"
@@ -216,7 +219,7 @@ def restore_backup(project: Project, ident: str) -> RestoreReport:
     folder = backup_dir(project)
     src = folder / f"{info.id}.db"
     check_backup(src)
-    db_path = project.root / DB_RELATIVE
+    db_path = project.store.path  # the project database, .qualcode/project.db
     # Copy the backup next to the database first: the backup itself may be pruned by the
     # "before-restore" backup below, and os.replace needs a file on the same filesystem.
     staged = db_path.with_name(".restore.db.tmp")

@@ -12,12 +12,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qualcode.errors import InputError
-from qualcode.project import Project
 from qualcode.sheets import read_rows
 from qualcode.textnorm import normalize_text
+
+if TYPE_CHECKING:
+    from qualcode.project import Project
 
 CASE_COLUMNS = ("case", "cas", "participant", "case_id")
 DOCUMENT_COLUMNS = ("document", "documents", "doc", "file", "fichier")

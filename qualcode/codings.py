@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from qualcode.project import Project
+from typing import TYPE_CHECKING
+
 from qualcode.store import TurnIndex
+
+if TYPE_CHECKING:
+    from qualcode.project import Project
 
 
 def list_codings(project: Project, *, code: str | None = None, document: str | None = None,

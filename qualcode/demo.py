@@ -5,16 +5,19 @@ from __future__ import annotations
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from qualcode.analysis.cooccurrence import cooccurrence
+from qualcode.analysis.freq import FreqTable, freq_report, frequencies
+from qualcode.analysis.matrix import code_matrix
+from qualcode.autocode import AutocodeReport, autocode
+from qualcode.cases import CasesReport, import_cases
+from qualcode.codebook import load_codebook
 from qualcode.errors import QualcodeError
+from qualcode.exporters.base import provenance_for
+from qualcode.exporters.report import build_report, report_command
+from qualcode.exporters.tables import write_tables
+from qualcode.ingest import ImportReport, import_paths, set_speaker_roles
 from qualcode.project import CONFIG_NAME, Project
-
-if TYPE_CHECKING:
-    from qualcode.analysis.freq import FreqTable
-    from qualcode.autocode import AutocodeReport
-    from qualcode.cases import CasesReport
-    from qualcode.ingest import ImportReport
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -50,10 +53,10 @@ def prepare_folder(dest: Path, force: bool) -> None:
 @dataclass
 class DemoResult:
     project: Project
-    imports: "ImportReport"
-    cases: "CasesReport | None"
-    autocode: "AutocodeReport | None"
-    freq: "FreqTable | None"
+    imports: ImportReport
+    cases: CasesReport | None
+    autocode: AutocodeReport | None
+    freq: FreqTable | None
     report: Path | None = None  # report.docx (tables, charts, excerpts)
     tables: Path | None = None  # tables.xlsx (frequencies, co-occurrence, codes × cases)
 
@@ -63,9 +66,6 @@ TABLES_NAME = "tables.xlsx"
 
 
 def build_demo_project(dest: Path, paths: DemoPaths, force: bool = False) -> DemoResult:
-    from qualcode.cases import import_cases
-    from qualcode.ingest import import_paths, set_speaker_roles
-
     prepare_folder(dest, force)
     project = Project.init(dest, language="fr", name="Bassin minier (demo)")
     imports = import_paths(project, [str(paths.transcripts)])
@@ -78,10 +78,6 @@ def build_demo_project(dest: Path, paths: DemoPaths, force: bool = False) -> Dem
     cases = import_cases(project, paths.participants) if paths.participants.is_file() else None
     report = freq = None
     if paths.codebook.is_file():
-        from qualcode.analysis.freq import frequencies
-        from qualcode.autocode import autocode
-        from qualcode.codebook import load_codebook
-
         # The project keeps its own copy of the codebook, as a researcher's would.
         target = dest / "codebooks" / paths.codebook.name
         target.parent.mkdir(exist_ok=True)
@@ -98,13 +94,6 @@ def build_demo_project(dest: Path, paths: DemoPaths, force: bool = False) -> Dem
 def write_demo_exports(project: Project, dest: Path, by: str = "group", force: bool = False) -> tuple[Path, Path]:
     """The demo's exports, in its folder: ``report.docx`` (``qualcode export report``) and
     ``tables.xlsx`` (codes by group, co-occurrence in sentences, codes × cases)."""
-    from qualcode.analysis.cooccurrence import cooccurrence
-    from qualcode.analysis.freq import freq_report
-    from qualcode.analysis.matrix import code_matrix
-    from qualcode.exporters.base import provenance_for
-    from qualcode.exporters.report import build_report, report_command
-    from qualcode.exporters.tables import write_tables
-
     report_path = dest / REPORT_NAME
     tables_path = dest / TABLES_NAME
     build_report(project, report_path, by=by, force=force,

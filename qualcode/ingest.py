@@ -11,12 +11,14 @@ import glob
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from qualcode.errors import InputError, QualcodeError
 from qualcode.importers import EXTENSIONS, ImportOptions, detect_format, parse_bytes
-from qualcode.importers.speakers import default_role, label_form
-from qualcode.project import Project
+from qualcode.importers.speakers import ROLES, default_role, label_form
+
+if TYPE_CHECKING:
+    from qualcode.project import Project
 
 # Files a folder scan leaves alone: documentation next to transcripts.
 _IGNORED_STEMS = {"readme", "licence", "license", "changelog", "notes"}
@@ -210,8 +212,6 @@ def _import_one(project: Project, path: Path, fmt: str, options: ImportOptions,
 
 def set_speaker_roles(project: Project, document: str, assignments: dict[str, str]) -> list[dict]:
     """Change speaker roles of one document (``qualcode speakers DOC --set L=role``)."""
-    from qualcode.importers.speakers import ROLES
-
     store = project.store
     doc = store.documents.by_name(document)
     if doc is None:

@@ -7,16 +7,23 @@ prefix); ``lemma=True`` uses exactly the semantics of a codebook ``terms`` rule,
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from qualcode.annotations import load_annotations, load_term_cache
 from qualcode.codebook.model import Code, Codebook, Rule
 from qualcode.errors import QualcodeError
-from qualcode.project import Project
+from qualcode.lookup import select_documents
+from qualcode.nlp import load_pipeline
+from qualcode.rules import apply, compile_codebook, term_cache_key
 from qualcode.store import turn_at
+from qualcode.textnorm import fold
+
+if TYPE_CHECKING:
+    from qualcode.project import Project
 
 
 def _surface_matches(ann, words: list[str]) -> list[tuple[int, int]]:
     """(start token, end token) of token sequences whose folded forms equal ``words``."""
-    from qualcode.textnorm import fold
-
     forms = [fold(ann.strings[i]) for i in ann.lower]
     n = len(words)
     out = []
@@ -34,11 +41,6 @@ def _surface_matches(ann, words: list[str]) -> list[tuple[int, int]]:
 
 def kwic(project: Project, term: str, *, lemma: bool = False, by: str | None = None, width: int = 40,
          include_interviewer: bool = False) -> list[dict]:
-    from qualcode.autocode import load_annotations, load_term_cache, select_documents
-    from qualcode.nlp import load_pipeline
-    from qualcode.rules import apply, compile_codebook, term_cache_key
-    from qualcode.textnorm import fold
-
     words = fold(term).split()
     if not words:
         raise QualcodeError("empty search term")

@@ -20,15 +20,21 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
-import zlib
 from bisect import bisect_right
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
+from qualcode.annotations import load_annotations
+from qualcode.codebook import load_codebook
+from qualcode.codebook.sync import sync_codes
 from qualcode.coders import RULES_CODER
 from qualcode.errors import QualcodeError, UsageError
-from qualcode.project import Project
+from qualcode.lookup import suggest
+from qualcode.nlp import load_pipeline
 from qualcode.store import now, turn_at
 from qualcode.store.documents import Document, Turn
+
+if TYPE_CHECKING:
+    from qualcode.project import Project
 
 MANUAL_ORIGIN = "manual"
 
@@ -47,37 +53,13 @@ def get_document(project: Project, name: str) -> Document:
     doc = project.store.documents.by_name(name)
     if doc is None:
         known = list(project.store.documents.names().values())
-        raise QualcodeError(f"no document named {name!r}{_suggest(name, known)} (see 'qualcode docs')")
+        raise QualcodeError(f"no document named {name!r}{suggest(name, known)} (see 'qualcode docs')")
     return doc
-
-
-def _suggest(word: str, choices: list[str], n: int = 3) -> str:
-    """`` (did you mean 'a' or 'b'?)`` from close matches and matching last path segments."""
-    found: list[str] = []
-    low = word.lower().strip("/")
-    tail = low.rsplit("/", 1)[-1]
-    for c in choices:  # 'mining_memory' -> 'identity/mining_memory'; 'pride' -> '…/pride_belonging'
-        last = c.lower().rsplit("/", 1)[-1]
-        if c.lower() == low or last == tail or (len(tail) >= 3 and last.startswith(tail)):
-            found.append(c)
-    lowered = {c.lower(): c for c in choices}
-    for m in difflib.get_close_matches(low, list(lowered), n=n, cutoff=0.75):
-        if lowered[m] not in found:
-            found.append(lowered[m])
-    last = {c.lower().rsplit("/", 1)[-1]: c for c in choices}
-    for m in difflib.get_close_matches(low.rsplit("/", 1)[-1], list(last), n=n, cutoff=0.7):
-        if last[m] not in found:
-            found.append(last[m])
-    if not found:
-        return ""
-    return " (did you mean " + " or ".join(repr(f) for f in found[:n]) + "?)"
 
 
 def _codebook(project: Project):
     """The project's codebook, or None when there is no single one to use (no codebook, or
     several without a choice in qualcode.toml: then only the codes table counts)."""
-    from qualcode.codebook import load_codebook
-
     try:
         path = project.codebook_path()
     except QualcodeError:
@@ -98,14 +80,12 @@ def resolve_code(project: Project, path: str, *, allow_retired: bool = False, sy
         if codebook is not None:
             paths = [c.path for c in codebook.walk()]
             if path in paths:
-                from qualcode.autocode import sync_codes
-
                 sync_codes(project, codebook)
                 row = store.codes.by_path(path)
             known = sorted(set(known) | set(paths))
     if row is None:
         where = "" if known else " (the project has no codes yet: add them to the codebook)"
-        raise QualcodeError(f"unknown code {path!r}{_suggest(path, known)}{where}")
+        raise QualcodeError(f"unknown code {path!r}{suggest(path, known)}{where}")
     if row.status == "retired" and not allow_retired:
         raise QualcodeError(f"code {path!r} is retired: it cannot be applied any more")
     return row.id
@@ -214,9 +194,6 @@ def locate(project: Project, document: str, *, turn=None, sentence=None, quote=N
 def _sentences_of_turn(project: Project, doc: Document, turn_index0: int) -> list[tuple[int, int]]:
     """(start, end) of the sentences of a turn, from the annotation cache (computed and cached
     if missing or stale)."""
-    from qualcode.autocode import load_annotations
-    from qualcode.nlp import load_pipeline
-
     pipeline = load_pipeline(project.language)
     with project.store.transaction():  # caching the annotation is a write: keep it atomic
         annotations, _, _ = load_annotations(project, [doc], pipeline)
@@ -452,51 +429,6 @@ def uncode(project: Project, document: str, code_path: str, *, turn=None, senten
 
 # --------------------------------------------------------------------------- show: margins
 
-# Colours for codes that have none (nor an ancestor with one): matplotlib's tab10.
-PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
-           "#7f7f7f", "#bcbd22", "#17becf")
-
-
-def _rich_color(color: str | None) -> str | None:
-    """A colour rich can draw for a codebook colour (#rgb, #rrggbb or a CSS name): ``#rrggbb``,
-    or a colour name rich knows (drawn in the terminal's own shade); None if unusable."""
-    if not color:
-        return None
-    c = color.strip()
-    if re.fullmatch(r"#[0-9a-fA-F]{6}", c):
-        return c.lower()
-    if re.fullmatch(r"#[0-9a-fA-F]{3}", c):
-        return "#" + "".join(ch * 2 for ch in c[1:]).lower()
-    from rich.color import Color, ColorParseError
-
-    try:  # red, blue, teal, …
-        Color.parse(c.lower())
-        return c.lower()
-    except ColorParseError:
-        pass
-    try:  # other CSS names (darkorange, …), if matplotlib is installed
-        from matplotlib.colors import CSS4_COLORS
-    except ImportError:
-        return None
-    value = CSS4_COLORS.get(c.lower())
-    return value.lower() if value else None
-
-
-def code_colors(project: Project) -> dict[str, str]:
-    """A rich colour per code path: its own colour, else its nearest ancestor's, else a colour
-    of :data:`PALETTE` chosen from the path (stable across runs)."""
-    own = {path: _rich_color(color) for path, color in project.store.codes.colors().items()}
-    out = {}
-    for path in own:
-        p = path
-        color = own.get(p)
-        while color is None and "/" in p:
-            p = p.rsplit("/", 1)[0]
-            color = own.get(p)
-        out[path] = color or PALETTE[zlib.crc32(path.encode("utf-8")) % len(PALETTE)]
-    return out
-
-
 def turn_codes(project: Project, doc_id: int, turns: list[Turn], *, coders: list[str] | None = None,
                include_rejected: bool = False) -> list[list[dict]]:
     """For each turn (in the order given), the codings overlapping it:
@@ -516,17 +448,3 @@ def turn_codes(project: Project, doc_id: int, turns: list[Turn], *, coders: list
                 out[order[j]].append(entry)
             j += 1
     return out
-
-
-def initials(coders: list[str]) -> dict[str, str]:
-    """Short marks for coders: initials (``Camille Dupont`` -> ``CD``), the full name when two
-    coders would share initials."""
-    def mark(name: str) -> str:
-        words = [w for w in re.split(r"[\s._\-]+", name) if w]
-        return "".join(w[0] for w in words).upper() or name
-
-    marks = {c: mark(c) for c in coders}
-    counts: dict[str, int] = {}
-    for m in marks.values():
-        counts[m] = counts.get(m, 0) + 1
-    return {c: (m if counts[m] == 1 else c) for c, m in marks.items()}

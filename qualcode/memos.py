@@ -9,9 +9,15 @@ details, so nothing written is ever lost.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from qualcode.errors import QualcodeError, UsageError
-from qualcode.project import Project
+from qualcode.lookup import suggest
+from qualcode.manual import get_document, resolve_code
 from qualcode.store.memos import Memo
+
+if TYPE_CHECKING:
+    from qualcode.project import Project
 
 TARGET_TYPES = ("project", "document", "case", "code", "coding")
 
@@ -36,20 +42,14 @@ def _resolve_target(project: Project, *, code=None, document=None, coding=None, 
     if kind == "project":
         return kind, None
     if kind == "code":
-        from qualcode.manual import resolve_code
-
         return kind, resolve_code(project, str(value), allow_retired=True)
     if kind == "document":
-        from qualcode.manual import get_document
-
         return kind, get_document(project, str(value)).id
     if kind == "case":
         cid = store.cases.id(str(value))
         if cid is None:
-            from qualcode.manual import _suggest
-
             known = list(store.cases.names().values())
-            raise QualcodeError(f"no case named {value!r}{_suggest(str(value), known)} (see 'qualcode cases')")
+            raise QualcodeError(f"no case named {value!r}{suggest(str(value), known)} (see 'qualcode cases')")
         return kind, cid
     try:
         cid = int(value)
@@ -153,17 +153,13 @@ def list_memos(project: Project, *, code: str | None = None, document: str | Non
     """
     store = project.store
     if document is not None:
-        from qualcode.manual import get_document
-
         get_document(project, document)
     if case is not None and store.cases.id(case) is None:
         raise QualcodeError(f"no case named {case!r} (see 'qualcode cases')")
     code = code.strip().strip("/") if code else code
     if code and store.codes.by_path(code) is None:
-        from qualcode.manual import _suggest
-
         known = store.codes.paths()
-        raise QualcodeError(f"unknown code {code!r}{_suggest(code, known)}")
+        raise QualcodeError(f"unknown code {code!r}{suggest(code, known)}")
     out = []
     for r in store.memos.select():
         m = _row(store, r)

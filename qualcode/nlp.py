@@ -53,11 +53,12 @@ import re
 import struct
 import zlib
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator, Sequence
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 
 from qualcode.errors import QualcodeError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 #: Bump when the token table changes meaning or layout: cached annotations become stale.
 ANNOTATION_FORMAT = 1
@@ -227,6 +228,7 @@ class _GuardedRuler:
         return out
 
     def __call__(self, doc):
+        import numpy as np
         from spacy.attrs import IS_SPACE, POS
 
         if not len(doc) or not self._tests:
@@ -419,10 +421,14 @@ class AnnotatedDoc:
 
     @property
     def n_words(self) -> int:
+        import numpy as np
+
         return int(np.count_nonzero((self.flags & FLAG_PUNCT) == 0))
 
     def sentence_starts(self) -> np.ndarray:
         """Token index of the first token of each sentence (sorted)."""
+        import numpy as np
+
         got = self._cache.get("sent")
         if got is None:
             got = np.flatnonzero(self.flags & FLAG_SENT_START).astype(np.int64)
@@ -431,6 +437,8 @@ class AnnotatedDoc:
 
     def sentences(self) -> Iterator[tuple[int, int, int]]:
         """``(turn_index, start, end)`` of every sentence; ``text[start:end]`` is the stripped sentence."""
+        import numpy as np
+
         ss = self.sentence_starts()
         if not len(ss):
             return
@@ -462,15 +470,17 @@ class AnnotatedDoc:
 
     # ---- serialization
 
-    _ARRAYS = (("turns", np.int64), ("turn_tok", np.int32), ("start", np.int32),
-               ("end", np.int32), ("lower", np.int32), ("lemma", np.int32),
-               ("pos", np.uint8), ("morph", np.int32), ("flags", np.uint8))
+    _ARRAYS = (("turns", "int64"), ("turn_tok", "int32"), ("start", "int32"),
+               ("end", "int32"), ("lower", "int32"), ("lemma", "int32"),
+               ("pos", "uint8"), ("morph", "int32"), ("flags", "uint8"))
 
     def to_bytes(self) -> bytes:
         """Compact bytes for the DB (the text is not included; pass it to from_bytes).
 
         A table read with from_bytes returns the bytes it was read from (its arrays are
         read-only views of them), without compressing again."""
+        import numpy as np
+
         got = self._cache.get("bytes")
         if got is not None:
             return got
@@ -492,6 +502,8 @@ class AnnotatedDoc:
     @classmethod
     def from_bytes(cls, data: bytes, text: str) -> "AnnotatedDoc":
         """Inverse of to_bytes. Raises StaleAnnotation if the format or the text differ."""
+        import numpy as np
+
         if data[:4] != _MAGIC or len(data) < 6:
             raise StaleAnnotation("not a qualcode annotation")
         (fmt,) = struct.unpack("<H", data[4:6])
@@ -526,6 +538,8 @@ def cache_key(text: str, turns: Sequence, pipeline: "Pipeline | str") -> str:
 
     A cached annotation is valid only while this key is unchanged.
     """
+    import numpy as np
+
     name = pipeline.name if isinstance(pipeline, Pipeline) else str(pipeline)
     h = hashlib.sha256()
     h.update(f"qualcode-annotation/{ANNOTATION_FORMAT}\0spacy {spacy_version()}\0{name}\0".encode())
@@ -593,6 +607,8 @@ def _chunks(text: str, a: int, b: int) -> Iterator[tuple[int, str]]:
 def _collapse(chunk: str) -> tuple[str, np.ndarray | None, np.ndarray | None]:
     """Collapse whitespace runs to one space. Returns (text, seg_starts, seg_shift) so that an
     index p of the new text is p + seg_shift[k] in the chunk, k = last seg_start <= p."""
+    import numpy as np
+
     # same-length substitutions first: the model knows "l'" better than "l’"
     if "’" in chunk:
         chunk = chunk.replace("’", "'")
@@ -642,6 +658,7 @@ class _DocBuilder:
             self.turn_tok[self.current_turn] = self.n
 
     def add(self, doc, offset: int, seg_starts, seg_shift) -> None:
+        import numpy as np
         from spacy.attrs import IDX, IS_PUNCT, IS_SPACE, LEMMA, LENGTH, LOWER, MORPH, POS, SENT_START
 
         if not len(doc):
@@ -677,6 +694,8 @@ class _DocBuilder:
         self.n += len(kept)
 
     def finish(self) -> AnnotatedDoc:
+        import numpy as np
+
         self.start_turn(len(self.spans))
         self.turn_tok[len(self.spans)] = self.n
         strings = [""]

@@ -41,7 +41,7 @@ from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from qualcode.analysis.units import (
     ALL_STATUSES,
@@ -52,11 +52,14 @@ from qualcode.analysis.units import (
     check_kind,
     coder_documents,
     project_units,
-    select_documents,
 )
 from qualcode.errors import InputError, QualcodeError, UsageError
-from qualcode.project import Project
+from qualcode.exporters.base import atomic_write, provenance_for
+from qualcode.lookup import select_documents
 from qualcode.sheets import SheetProblems, cell_text, read_rows, write_decision_csv, write_decision_xlsx
+
+if TYPE_CHECKING:
+    from qualcode.project import Project
 
 DEFAULT_CONSENSUS = "consensus"
 ORIGIN_AGREED = "reconcile:agreed"
@@ -418,8 +421,6 @@ def export_pending(project: Project, p: Plan, path: str | Path, *, force: bool =
                    command: str = "qualcode reconcile --export") -> int:
     """Write the pending disagreements to ``path`` (.csv or .xlsx) with empty decision and
     note columns. Returns the number of rows."""
-    from qualcode.exporters.base import atomic_write, provenance_for
-
     target = Path(path)
     fmt = target.suffix.lower().lstrip(".")
     if fmt not in ("csv", "xlsx"):

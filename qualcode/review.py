@@ -34,15 +34,25 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from qualcode.annotations import load_annotations
+from qualcode.codebook import load_codebook
+from qualcode.codebook.parser import did_you_mean
 from qualcode.coders import RULES_CODER
 from qualcode.errors import InputError, QualcodeError
-from qualcode.project import Project
+from qualcode.exporters.base import atomic_write, provenance_for
+from qualcode.lookup import select_documents
+from qualcode.nlp import load_pipeline
+from qualcode.rules import compile_codebook, explain
 from qualcode.sheets import SheetProblems, cell_text, read_rows, write_decision_csv, write_decision_xlsx
 from qualcode.store import TurnIndex, now
 from qualcode.store.codes import Code
 from qualcode.store.codings import ReviewRow
+from qualcode.textnorm import fold
+
+if TYPE_CHECKING:
+    from qualcode.project import Project
 
 DECISIONS = ("accept", "reject", "recode", "add", "assign", "skip")
 REVIEW_ORIGIN = "review"
@@ -111,8 +121,6 @@ def _check_filters(project: Project, code: str | None, doc: str | None) -> None:
     if code is not None:
         paths = store.codes.paths()
         if not any(_under(p, code) for p in paths):
-            from qualcode.codebook.parser import did_you_mean
-
             raise QualcodeError(f"no code {code!r}{did_you_mean(code, paths)}")
 
 
@@ -210,10 +218,6 @@ class Highlighter:
     def _setup(self) -> None:
         self._ready = True
         try:
-            from qualcode.codebook import load_codebook
-            from qualcode.nlp import load_pipeline
-            from qualcode.rules import compile_codebook
-
             cb = load_codebook(self.project.codebook_path(self.codebook))
             self._pipeline = load_pipeline(self.project.language)
             self._compiled = compile_codebook(cb, self._pipeline)
@@ -237,12 +241,9 @@ class Highlighter:
         return origin_spans(item)
 
     def _explain(self, item: ReviewItem) -> list[tuple[int, int]]:
-        from qualcode.autocode import load_annotations, select_documents
-        from qualcode.rules import explain
-
         store = self.project.store
         if item.document_id not in self._annotations:
-            doc = select_documents(self.project, [item.document])[0]
+            doc = select_documents(self.project, [item.document], suggest_names=False)[0]
             anns, _, _ = load_annotations(self.project, [doc], self._pipeline, write=False)
             self._annotations[item.document_id] = anns[doc.id]
         roles = [t.role for t in store.documents.turns(item.document_id)]
@@ -304,8 +305,6 @@ def code_tree(project: Project, include_retired: bool = False) -> list[dict]:
 def find_codes(project: Project, query: str = "") -> list[dict]:
     """Active codes whose path or label contains every word of ``query`` (ignoring case
     and accents), in tree order; an empty query gives every code."""
-    from qualcode.textnorm import fold
-
     words = fold(query).split()
     return [c for c in code_tree(project)
             if all(w in fold(f"{c['path']} {c['label']}") for w in words)]
@@ -314,8 +313,6 @@ def find_codes(project: Project, query: str = "") -> list[dict]:
 def _code_id(project: Project, path: str) -> int:
     row = project.store.codes.by_path(path)
     if row is None:
-        from qualcode.codebook.parser import did_you_mean
-
         paths = project.store.codes.paths()
         raise QualcodeError(f"no code {path!r}{did_you_mean(path, paths)}")
     if row.status != "active":
@@ -503,8 +500,6 @@ def export_review(project: Project, path: str | Path, *, code: str | None = None
                   coder: str | None = RULES_CODER, force: bool = False, command: str = "qualcode review --export"
                   ) -> ExportReport:
     """Write the pending proposals to ``path`` (.xlsx or .csv) with empty decision/note columns."""
-    from qualcode.exporters.base import atomic_write, provenance_for
-
     p = Path(path)
     fmt = p.suffix.lower().lstrip(".")
     if fmt not in ("xlsx", "csv"):
@@ -630,8 +625,6 @@ def import_review(project: Project, path: str | Path, *, dry_run: bool = False,
                 continue
             action, to_code = ("accept", None) if decision == row.code else ("recode", decision)
         else:
-            from qualcode.codebook.parser import did_you_mean
-
             if "/" in decision or decision in {p_.split("/")[0] for p_ in paths}:
                 problem(f"unknown code path {decision!r}{did_you_mean(decision, list(paths))}")
             else:

@@ -84,15 +84,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple, Sequence
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, NamedTuple, Sequence
 
 from qualcode.codebook.model import MIN_PREFIX, Code, Codebook, Rule
 from qualcode.codebook.parser import check_model
 from qualcode.errors import QualcodeError
 from qualcode.nlp import FLAG_PUNCT, FLAG_SENT_START, AnnotatedDoc, Pipeline, load_pipeline
 from qualcode.textnorm import fold
+
+if TYPE_CHECKING:
+    import numpy as np
 
 #: Carrier phrase used to lemmatize terms in context, per language ("{}" = the term).
 TERM_CARRIERS = {"fr": "on parle de {}."}
@@ -608,6 +609,8 @@ class _DocView:
 
     @property
     def tok_turn(self) -> np.ndarray:
+        import numpy as np
+
         got = self.doc._cache.get("tok_turn")
         if got is None:
             n_turns = self.doc.turns.shape[0]
@@ -617,6 +620,8 @@ class _DocView:
 
     @property
     def tok_sent(self) -> np.ndarray:
+        import numpy as np
+
         got = self.doc._cache.get("tok_sent")
         if got is None:
             got = np.cumsum((self.doc.flags & FLAG_SENT_START) != 0).astype(np.int64) - 1
@@ -624,16 +629,22 @@ class _DocView:
         return got
 
     def words(self) -> np.ndarray:
+        import numpy as np
+
         got = self.doc._cache.get("wi")
         if got is None:
             got = self.doc._cache["wi"] = np.cumsum((self.doc.flags & FLAG_PUNCT) == 0)
         return got
 
     def token_mask(self) -> np.ndarray:
+        import numpy as np
+
         return np.repeat(self.included, np.diff(self.doc.turn_tok))
 
     def sent_tables(self) -> tuple[list, list, list]:
         """Per sentence: turn, char start, char end (python lists)."""
+        import numpy as np
+
         if self._sent_tables is None:
             doc, ss = self.doc, self.ss
             last = np.append(ss[1:], doc.n_tokens) - 1 if len(ss) else ss
@@ -653,6 +664,8 @@ class _DocView:
     def units(self, kind: str, turns: Sequence[int] | None = None) -> list[tuple[int, int, int, int]]:
         """(unit id, turn, start, end) of every non-empty unit of the included turns, or
         of the given turns only (ascending, included ones)."""
+        import numpy as np
+
         if turns is None:
             turns = np.flatnonzero(self.included).tolist()
         out = []
@@ -670,6 +683,8 @@ class _DocView:
 
     def turn_sents(self) -> list[int]:
         """Per turn t, the index of its first sentence; sentences of t: first[t]:first[t+1]."""
+        import numpy as np
+
         got = self.doc._cache.get("turn_sents")
         if got is None:
             n_turns = self.doc.turns.shape[0]
@@ -686,6 +701,8 @@ class _DocView:
 
     def candidate_sentences(self, pre: re.Pattern | None) -> list[int]:
         """Sentences of included turns whose text the relaxed regex ``pre`` matches."""
+        import numpy as np
+
         sent_turn, a, b = self.sent_tables()
         inc = self.included[np.asarray(sent_turn, dtype=np.int64)] if sent_turn else np.zeros(0, dtype=bool)
         return _candidate_spans(self.doc.text, pre, np.asarray(a, dtype=np.int64),
@@ -693,6 +710,8 @@ class _DocView:
 
     def folded_array(self) -> np.ndarray:
         """The folded strings as a numpy unicode array (cached on the document)."""
+        import numpy as np
+
         got = self.doc._cache.get("folded_np")
         if got is None:
             got = self.doc._cache["folded_np"] = np.array(self.folded, dtype=str)
@@ -706,6 +725,8 @@ class _DocView:
         Vectorized: the (token, term) pairs whose first term token accepts the token are
         listed with numpy, then each further term position is checked for all pairs at once
         (prefix positions after the first, rare, one by one)."""
+        import numpy as np
+
         cb, doc = self.cb, self.doc
         empty = np.zeros(0, dtype=np.int64)
         if not cb.terms or not doc.n_tokens:
@@ -800,6 +821,8 @@ class _DocView:
         some pattern has no anchor). Matches that span a gap between selected stretches or
         two turns are dropped: every remaining match is a match in the full document, with
         each token's own attributes (sentence starts included)."""
+        import numpy as np
+
         cb, doc = self.cb, self.doc
         if cb.matcher is None or not doc.n_tokens:
             return []
@@ -917,6 +940,8 @@ def _prefix_firsts(cb: CompiledCodebook, arr: np.ndarray, folded: Sequence[str])
     codebook's first-token prefixes; prefixes by increasing length, so a string appears once
     per prefix length that fits. Vectorized: each string is cut to each prefix length
     (``astype("<U{L}")``) and looked up in the sorted prefixes of that length."""
+    import numpy as np
+
     by_len = cb.__dict__.get("_prefix_by_len")
     if by_len is None:
         by_len = cb.__dict__["_prefix_by_len"] = {
@@ -943,6 +968,8 @@ def _candidate_spans(text: str, pre: re.Pattern | None, starts: np.ndarray, ends
     searching forward from span to span: a search from position p returns the leftmost
     match after p, so the spans it jumps over contain no match; the span where the match
     starts is then checked on its own text (the match may run past its end)."""
+    import numpy as np
+
     inc = np.flatnonzero(included).tolist()
     if pre is None or not inc:
         return inc
@@ -971,6 +998,8 @@ def _candidate_spans(text: str, pre: re.Pattern | None, starts: np.ndarray, ends
 def _string_ids(ids: dict[str, int], folded: Sequence[str]) -> np.ndarray:
     """Per string of ``folded``: ids[string], or -1 when it is not a key of ids (one dict
     lookup per string: faster than np.isin on numpy unicode arrays, which sorts them)."""
+    import numpy as np
+
     get = ids.get
     return np.fromiter((get(f, -1) for f in folded), dtype=np.int64, count=len(folded))
 
@@ -985,6 +1014,8 @@ class _TermTables(NamedTuple):
 
 
 def _term_tables(cb: CompiledCodebook) -> _TermTables:
+    import numpy as np
+
     got = cb.__dict__.get("_term_tables")
     if got is None:
         length: list[int] = []
@@ -1093,6 +1124,8 @@ def _run(cb: CompiledCodebook, doc: AnnotatedDoc, included: np.ndarray) -> tuple
 
 
 def _included(doc: AnnotatedDoc, roles: Sequence[str | None] | None, include_interviewer: bool) -> np.ndarray:
+    import numpy as np
+
     n = doc.turns.shape[0]
     if roles is not None and len(roles) != n:
         raise ValueError(f"{len(roles)} roles for {n} turns")
@@ -1181,6 +1214,8 @@ def explain(
 
     The turn is examined even if it is an interviewer turn (``skipped`` then says that
     apply() would skip it, and ``proposals`` is empty)."""
+    import numpy as np
+
     n = doc.turns.shape[0]
     if not 0 <= turn_index < n:
         raise QualcodeError(f"turn {turn_index} does not exist (the document has {n} turns)")

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from qualcode.errors import InputError, QualcodeError
+from qualcode.textnorm import decode_bytes, normalize_text
 
 
 class SheetProblems(QualcodeError):
@@ -64,8 +65,6 @@ def read_rows(path: str | Path, *, sheet: str | None = None, comments: bool = Tr
         rows = [(i, list(row)) for i, row in enumerate(ws.iter_rows(values_only=True), 1)]
         wb.close()
     elif suffix in (".csv", ".tsv", ".txt"):
-        from qualcode.textnorm import decode_bytes, normalize_text
-
         text = normalize_text(decode_bytes(p.read_bytes(), str(p)).text)
         lines = [ln for ln in text.split("\n") if ln.strip() and not (comments and ln.lstrip('"').startswith("#"))]
         delimiter = max(",;\t", key=lines[0].count) if lines else ","

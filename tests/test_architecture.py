@@ -1,4 +1,5 @@
-"""The shape of the house, checked: SQL only in ``qualcode/store/``.
+"""The shape of the house, checked: SQL only in ``qualcode/store/``, no import cycle
+among qualcode's modules, own imports at module tops (heavy libraries deferred).
 
 These read the source (AST), so they fail on the commit that breaks the rule, naming the
 file and line, rather than on some later behaviour."""
@@ -6,6 +7,8 @@ file and line, rather than on some later behaviour."""
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 from helpers.imports import import_graph, own_imports_in_functions, strongly_connected
@@ -34,6 +37,40 @@ def test_only_the_store_issues_sql():
                 if "sqlite3" in names:
                     offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}: imports sqlite3")
     assert offenders == [], "SQL outside qualcode/store/:\n" + "\n".join(offenders)
+
+
+def test_no_import_cycle_between_qualcode_modules():
+    graph = import_graph(ROOT)
+    cycles = strongly_connected(graph)
+    assert cycles == [], "import cycles: " + "; ".join(" <-> ".join(c) for c in cycles)
+
+
+def test_own_imports_at_module_top():
+    """Imports of qualcode's own modules sit at module tops, so that a module's header
+    says what it depends on (heavy third-party imports may stay in functions: see below)."""
+    found = own_imports_in_functions(ROOT)
+    assert found == [], "qualcode imports inside functions:\n" + "\n".join(found)
+
+
+# Imported inside the functions that need them, so that start-up stays fast (numpy: about
+# 50 ms, more than all of qualcode.store; spaCy: seconds).
+HEAVY = ("spacy", "pandas", "numpy", "matplotlib", "docx", "openpyxl", "sklearn", "statsmodels",
+         "krippendorff", "scipy")
+
+
+def test_importing_the_library_loads_no_heavy_library():
+    """With own imports at module tops, importing any library module imports a large part
+    of the library: none of it may import a heavy library at its top."""
+    names = []
+    for path in _modules():
+        if path.name == "__main__.py":
+            continue
+        names.append(".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__"))
+    code = ("import importlib, sys\n"
+            f"for name in {names!r}:\n    importlib.import_module(name)\n"
+            f"print(' '.join(sorted(m for m in {HEAVY!r} if m in sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert out.stdout.split() == []
 
 
 def test_the_checker_sees_a_cycle_and_sql(tmp_path):

@@ -41,8 +41,8 @@ def test_ctrl_c_while_workers_annotate_rolls_back_autocode(cli, project, tmp_pat
     an interruption then stops the workers and leaves the project as it was."""
     import multiprocessing
 
+    import qualcode.autocode as autocode_mod
     import qualcode.nlp as nlp
-    import qualcode.rules as rules
 
     for i in range(4):
         write(tmp_path / "batch" / f"e{i}.txt", INTERVIEW.replace("Dufour", f"Dufour{i}"))
@@ -53,7 +53,7 @@ def test_ctrl_c_while_workers_annotate_rolls_back_autocode(cli, project, tmp_pat
     before = snapshot(project)
     monkeypatch.setattr(nlp, "LARGE_INPUT_WORDS_FORK", 0)  # 2 worker processes however small
     monkeypatch.setattr(nlp, "_GROUP_CHARS", 1)  # one document per worker job
-    real, seen = rules.apply, []
+    real, seen = autocode_mod.apply, []  # the rules engine, as autocode calls it
 
     def interrupted(*a, **kw):
         seen.append(1)
@@ -61,7 +61,7 @@ def test_ctrl_c_while_workers_annotate_rolls_back_autocode(cli, project, tmp_pat
             raise KeyboardInterrupt
         return real(*a, **kw)
 
-    monkeypatch.setattr(rules, "apply", interrupted)
+    monkeypatch.setattr(autocode_mod, "apply", interrupted)
     res = cli("autocode")
     assert res.exit_code == 130, res.output
     assert "interrupted: nothing was changed" in res.stderr
@@ -72,7 +72,7 @@ def test_ctrl_c_while_workers_annotate_rolls_back_autocode(cli, project, tmp_pat
     for child in multiprocessing.active_children():  # the pool was shut down
         child.join(timeout=10)
         assert not child.is_alive()
-    monkeypatch.setattr(rules, "apply", real)
+    monkeypatch.setattr(autocode_mod, "apply", real)
     assert cli("autocode").exit_code == 0
     assert db_rows(project, "SELECT COUNT(*) FROM annotations") == [(4,)]
 

@@ -219,6 +219,7 @@ def test_kwic_surface_and_lemma(coded, project):
 def test_kwic_on_a_cached_project_does_not_load_the_pipeline(coded, project, monkeypatch):
     """Loading fr_core_news_sm takes seconds: kwic only needs the annotation cache, and
     for --lemma the term's analysis kept by autocode."""
+    import qualcode.kwic
     import qualcode.nlp
 
     real = qualcode.nlp.load_pipeline("fr")
@@ -227,7 +228,7 @@ def test_kwic_on_a_cached_project_does_not_load_the_pipeline(coded, project, mon
         raise AssertionError("the pipeline should not be loaded")
 
     unloaded = qualcode.nlp.Pipeline(None, real.name, real.description, "fr", True, loader=no_loading)
-    monkeypatch.setattr(qualcode.nlp, "load_pipeline", lambda language: unloaded)
+    monkeypatch.setattr(qualcode.kwic, "load_pipeline", lambda language: unloaded)
     res = coded("kwic", "mineur", "--json")
     assert res.exit_code == 0, res.output
     assert [x["match"] for x in json.loads(res.stdout)] == ["mineur", "mineur"]

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from qualcode.cli.render import codebook_tree
 from qualcode.codebook import (
     Code,
     Codebook,
@@ -19,7 +20,6 @@ from qualcode.codebook import (
     load_codebook,
     parse_codebook_text,
     parse_term,
-    render_tree,
     term_error,
 )
 from qualcode.errors import InputError, QualcodeError
@@ -392,7 +392,7 @@ def test_render_tree(cb):
     from rich.console import Console
 
     console = Console(record=True, width=200, color_system=None)
-    console.print(render_tree(cb))
+    console.print(codebook_tree(cb))
     out = console.export_text()
     assert "Bassin minier" in out
     assert "mining_memory  Mémoire minière" in out
@@ -405,7 +405,7 @@ def test_render_tree_does_not_interpret_markup():
 
     cb = parse_codebook_text("title: '[bold]x[/bold]'\ncodes:\n  - code: a\n    definition: '[red]d'\n")
     console = Console(record=True, width=100, color_system=None)
-    console.print(render_tree(cb))
+    console.print(codebook_tree(cb))
     out = console.export_text()
     assert "[bold]x[/bold]" in out and "[red]d" in out
 

@@ -14,9 +14,10 @@ import json
 import pytest
 
 from helpers import Coding, Runner, add_codings, assert_offsets_sacred, build_project, write
-from qualcode.autocode import _record_version, sync_codes
+from qualcode.autocode import _record_version
 from qualcode.cases import import_cases
 from qualcode.codebook import load_codebook
+from qualcode.codebook.sync import sync_codes
 from qualcode.exporters.base import provenance_for
 from qualcode.exporters.excerpts import (
     collect_excerpts,

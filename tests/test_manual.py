@@ -15,7 +15,8 @@ from typer.testing import CliRunner
 
 from helpers import assert_offsets_sacred, build_project, write
 from qualcode.cli import app
-from qualcode.manual import Locus, _rich_color, code_colors, initials, locate, quote_matches
+from qualcode.cli.render import code_colors, initials, rich_color
+from qualcode.manual import Locus, locate, quote_matches
 from qualcode.project import Project
 
 CODEBOOK = """\
@@ -467,8 +468,8 @@ def test_code_colors_and_initials(coded, project):
     assert colors["identity"] == "#d62728"
     assert colors["identity/mining_memory"] == "#d62728"  # inherited
     assert colors["future"].startswith("#") and colors["future"] == code_colors(project)["future"]
-    assert _rich_color("#AbC") == "#aabbcc" and _rich_color("#1F77B4") == "#1f77b4"
-    assert _rich_color(None) is None and _rich_color("Red") == "red" and _rich_color("notacolour") is None and _rich_color("#12") is None
+    assert rich_color("#AbC") == "#aabbcc" and rich_color("#1F77B4") == "#1f77b4"
+    assert rich_color(None) is None and rich_color("Red") == "red" and rich_color("notacolour") is None and rich_color("#12") is None
     assert initials(["Camille Dupont", "rules", "Léa"]) == {"Camille Dupont": "CD", "rules": "R", "Léa": "L"}
     assert initials(["rules", "root"]) == {"rules": "rules", "root": "root"}  # clash: full names
 

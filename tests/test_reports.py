@@ -218,11 +218,12 @@ def matrix(table):
 
 
 def test_sentences_are_as_the_hand_counts_assume(fx):
-    from qualcode.autocode import load_annotations, select_documents
+    from qualcode.annotations import load_annotations
+    from qualcode.lookup import select_documents
     from qualcode.nlp import load_pipeline
 
     with Project.open(fx.cwd) as proj:
-        docs = select_documents(proj, ["chloe", "alice"])
+        docs = select_documents(proj, ["chloe", "alice"], order="given")
         anns, _, _ = load_annotations(proj, docs, load_pipeline("fr"), write=False)
         sents = [d.text[a:b] for d in docs for _, a, b in anns[d.id].sentences()]
     assert sents == ["Bonjour.", "Le musée attire les touristes.", "Mon oncle était mineur.", "Merci.", "Voilà.",

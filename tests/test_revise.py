@@ -468,7 +468,7 @@ def test_no_rename_alarm_when_the_new_code_differs_or_the_old_is_retired(coded, 
 
 def test_interactive_confirmation_renames(coded, project, book, monkeypatch):
     from qualcode.cli.rules import confirm_renames
-    from qualcode.codebook.revise import RenameSuspected, check_renames
+    from qualcode.codebook.renames import RenameSuspected, check_renames
 
     write(book, CODEBOOK.replace("      - code: pride\n", "      - code: pride_belonging\n"))
     with pytest.raises(RenameSuspected) as exc:

@@ -13,7 +13,8 @@ import re
 import pytest
 
 from helpers.reports import build
-from qualcode.exporters.base import Provenance, TableResult
+from qualcode.analysis.table import TableResult
+from qualcode.exporters.base import Provenance
 
 
 @pytest.fixture(scope="module")

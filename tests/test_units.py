@@ -71,6 +71,7 @@ def test_sentence_units_from_the_annotation(proj, monkeypatch):
     assert len(project_units(proj, "sentence", ["paul"], include_interviewer=True)) == 8
 
     # The annotation is now cached: units come back without loading the spaCy pipeline.
+    import qualcode.analysis.units
     import qualcode.nlp
 
     real = qualcode.nlp.load_pipeline("fr")
@@ -79,7 +80,7 @@ def test_sentence_units_from_the_annotation(proj, monkeypatch):
         raise AssertionError("the pipeline should not be loaded")
 
     unloaded = qualcode.nlp.Pipeline(None, real.name, real.description, "fr", True, loader=no_loading)
-    monkeypatch.setattr(qualcode.nlp, "load_pipeline", lambda language: unloaded)
+    monkeypatch.setattr(qualcode.analysis.units, "load_pipeline", lambda language: unloaded)
     assert project_units(proj, "sentence", ["paul"]) == units
     assert not unloaded.loaded
 

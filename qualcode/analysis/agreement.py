@@ -48,6 +48,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
 
+from qualcode.analysis.table import TableResult
 from qualcode.analysis.units import (
     LEVELS,
     NOT_REJECTED,
@@ -60,13 +61,12 @@ from qualcode.analysis.units import (
     coded_units,
     coder_documents,
     project_units,
-    select_documents,
 )
 from qualcode.errors import QualcodeError
-from qualcode.project import Project
+from qualcode.lookup import select_documents
 
 if TYPE_CHECKING:
-    from qualcode.exporters.base import TableResult
+    from qualcode.project import Project
 
 POOLED = "(overall, pooled)"
 MEAN = "(overall, mean)"
@@ -286,12 +286,10 @@ class AgreementReport:
                 "codes": [row(r) for r in self.rows], "pooled": row(self.pooled), "mean": row(self.mean),
                 "pool_codes": self.pool_codes, "notes": self.notes}
 
-    def to_result(self) -> "TableResult":
+    def to_result(self) -> TableResult:
         """A TableResult: code, label, units, coded by each coder, both/all, neither/none,
         % agreement, kappa, kappa band, alpha, alpha band, note."""
         import pandas as pd
-
-        from qualcode.exporters.base import TableResult
 
         two = len(self.coders) == 2
         unit_col = "characters" if self.level == "char" else "units"

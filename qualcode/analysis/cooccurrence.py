@@ -29,11 +29,13 @@ from qualcode.analysis.freq import (
     grouping,
     select_codings,
 )
+from qualcode.analysis.table import TableResult
+from qualcode.annotations import load_annotations
 from qualcode.errors import UsageError
-from qualcode.project import Project
+from qualcode.nlp import load_pipeline
 
 if TYPE_CHECKING:
-    from qualcode.exporters.base import TableResult
+    from qualcode.project import Project
 
 UNITS = ("sentence", "turn", "doc")
 UNIT_NAMES = {"sentence": "sentences", "turn": "speaker turns", "doc": "documents"}
@@ -46,9 +48,6 @@ def unit_spans(project: Project, doc_ids: Iterable[int], unit: str) -> dict[int,
     if unit == "turn":
         return {d: [(t.start, t.end) for t in store.documents.turns(d)] for d in doc_ids}
     if unit == "sentence":
-        from qualcode.autocode import load_annotations
-        from qualcode.nlp import load_pipeline
-
         if not doc_ids:
             return {}
         docs = store.documents.select(ids=doc_ids)
@@ -72,12 +71,10 @@ def overlapping(spans: list[tuple[int, int]], starts: list[int], start: int, end
 
 def cooccurrence(project: Project, *, unit: str = "sentence", by: str | None = None, jaccard: bool = False,
                  statuses: Iterable[str] | None = NOT_REJECTED, coders: list[str] | None = None,
-                 level: str = "all", order: list[str] | None = None) -> list["TableResult"]:
+                 level: str = "all", order: list[str] | None = None) -> list[TableResult]:
     """Code × code co-occurrence tables: one, or one per value of case attribute ``by``
     (a document belongs to the groups of its cases; ``(no case)`` for documents without)."""
     import pandas as pd
-
-    from qualcode.exporters.base import TableResult
 
     if unit not in UNITS:
         raise UsageError(f"unknown unit {unit!r} (choose from {', '.join(UNITS)})")

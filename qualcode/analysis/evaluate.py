@@ -60,6 +60,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterable, Sequence
 
+from qualcode.analysis.table import TableResult
 from qualcode.analysis.units import (
     ALL_STATUSES,
     NOT_REJECTED,
@@ -70,15 +71,14 @@ from qualcode.analysis.units import (
     coder_documents,
     known_coders,
     project_units,
-    select_documents,
     unit_text,
 )
 from qualcode.coders import RULES_CODER
 from qualcode.errors import QualcodeError, UsageError
-from qualcode.project import Project
+from qualcode.lookup import select_documents
 
 if TYPE_CHECKING:
-    from qualcode.exporters.base import TableResult
+    from qualcode.project import Project
 
 SYSTEM_STATUSES = ALL_STATUSES
 GOLD_STATUSES = NOT_REJECTED
@@ -248,10 +248,8 @@ class Evaluation:
                          + (" (was autocode run on them?)" if self.system == RULES_CODER else "") + ".")
         return lines
 
-    def scores_table(self) -> "TableResult":
+    def scores_table(self) -> TableResult:
         import pandas as pd
-
-        from qualcode.exporters.base import TableResult
 
         cols = ["code", "label", "gold", "system", "TP", "FP", "FN", "precision", "recall", "F1"]
         records = [{"code": c.path, "label": c.label, "gold": c.support, "system": c.proposed, "TP": c.tp,
@@ -280,10 +278,8 @@ class Evaluation:
                   "micro": self.micro.to_dict(), "macro": self.macro.to_dict()},
         )
 
-    def rules_table(self) -> "TableResult":
+    def rules_table(self) -> TableResult:
         import pandas as pd
-
-        from qualcode.exporters.base import TableResult
 
         cols = ["rule", "units", "TP", "FP", "precision", "FP matches"]
         df = pd.DataFrame.from_records(
@@ -300,10 +296,8 @@ class Evaluation:
             meta={"kind": "evaluate_rules", "sheet": "rules", "decimals": {"precision": 3}},
         )
 
-    def errors_table(self, kind: str) -> "TableResult":
+    def errors_table(self, kind: str) -> TableResult:
         import pandas as pd
-
-        from qualcode.exporters.base import TableResult
 
         fp = kind == "fp"
         items = self.false_positives if fp else self.false_negatives
@@ -328,7 +322,7 @@ class Evaluation:
         return TableResult(title=f"{title} ({len(items)})", df=df, notes=[note],
                            meta={"kind": f"evaluate_{kind}", "sheet": "false positives" if fp else "false negatives"})
 
-    def tables(self, show: Iterable[str] = ()) -> list["TableResult"]:
+    def tables(self, show: Iterable[str] = ()) -> list[TableResult]:
         """The scores table, then per ``show``: ``rules`` (false positives per rule),
         ``fp`` (the per-rule table and every false positive), ``fn`` (every false negative)."""
         show = check_show(show)

@@ -23,12 +23,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Hashable, Iterable, NamedTuple
 
+from qualcode.analysis.table import TableResult
+from qualcode.codebook import parse_codebook_text
 from qualcode.errors import QualcodeError, UsageError
-from qualcode.project import Project
 from qualcode.store.codes import Code
 
 if TYPE_CHECKING:
-    from qualcode.exporters.base import TableResult
+    from qualcode.project import Project
 
 STATUSES = ("proposed", "accepted", "rejected")
 NOT_REJECTED = ("proposed", "accepted")
@@ -140,8 +141,6 @@ def codebook_order(project: Project) -> list[str]:
     if last is None:
         return []
     try:
-        from qualcode.codebook import parse_codebook_text
-
         return [c.path for c in parse_codebook_text(last.content).walk()]
     except Exception:  # a recorded codebook that no longer parses: fall back to code ids
         return []
@@ -297,13 +296,11 @@ class FreqTable:
         n = self.total_cases if group is None else self.group_sizes.get(group, 0)
         return round(100 * count / n, 1) if n else None
 
-    def to_result(self) -> "TableResult":
+    def to_result(self) -> TableResult:
         """A TableResult: columns ``code``, ``label``, then ``GROUP units``, ``GROUP
         participants``, ``GROUP %`` per group, then ``total units``, ``total participants``,
         ``total %``. Percentages have one decimal; empty (None) where there are no cases."""
         import pandas as pd
-
-        from qualcode.exporters.base import TableResult
 
         records = []
         for r in self.rows:
@@ -389,6 +386,6 @@ def frequencies(project: Project, by: str | None = "group", *, statuses: Iterabl
 
 def freq_report(project: Project, by: str | None = None, *, statuses: Iterable[str] | None = NOT_REJECTED,
                 coders: list[str] | None = None, level: str = "all",
-                order: list[str] | None = None) -> "TableResult":
+                order: list[str] | None = None) -> TableResult:
     """:func:`frequencies` as a TableResult (what ``qualcode report freq`` prints and exports)."""
     return frequencies(project, by, statuses=statuses, coders=coders, order=order, level=level).to_result()

@@ -23,19 +23,16 @@ from qualcode.analysis.freq import (
     grouping,
     select_codings,
 )
+from qualcode.analysis.table import TableResult
 from qualcode.errors import UsageError
-from qualcode.project import Project
 
 if TYPE_CHECKING:
-    from qualcode.exporters.base import TableResult
-
+    from qualcode.project import Project
 
 def code_matrix(project: Project, *, cols: str = "docs", presence: bool = False,
                 statuses: Iterable[str] | None = NOT_REJECTED, coders: list[str] | None = None,
-                level: str = "all", order: list[str] | None = None) -> "TableResult":
+                level: str = "all", order: list[str] | None = None) -> TableResult:
     import pandas as pd
-
-    from qualcode.exporters.base import TableResult
 
     check_level(level)
     if not cols:

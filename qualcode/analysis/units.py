@@ -39,11 +39,16 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import defaultdict
-from typing import Iterable, NamedTuple, Sequence
+from typing import TYPE_CHECKING, Iterable, NamedTuple, Sequence
 
+from qualcode.analysis.freq import codebook_order, select_codings
+from qualcode.annotations import load_annotations
 from qualcode.errors import QualcodeError, UsageError
-from qualcode.project import Project
-from qualcode.store.documents import Document
+from qualcode.lookup import select_documents, suggest
+from qualcode.nlp import load_pipeline
+
+if TYPE_CHECKING:
+    from qualcode.project import Project
 
 UNIT_KINDS = ("sentence", "turn")
 LEVELS = ("sentence", "turn", "char")  # unit kinds, plus the character level
@@ -59,25 +64,6 @@ class Unit(NamedTuple):
 
 
 # --------------------------------------------------------------------------- documents
-
-
-def select_documents(project: Project, documents: Iterable[str | int] | None = None) -> list[Document]:
-    """The named documents (names or ids; None: all), in name order. Unknown names raise
-    :class:`QualcodeError` with a suggestion."""
-    rows = project.store.documents.select()
-    if documents is None:
-        return rows
-    by_name = {r.name: r for r in rows}
-    by_id = {r.id: r for r in rows}
-    chosen: dict[int, Document] = {}
-    for d in documents:
-        row = by_id.get(d) if isinstance(d, int) else by_name.get(str(d).strip())
-        if row is None:
-            from qualcode.manual import _suggest
-
-            raise QualcodeError(f"no document named {d!r}{_suggest(str(d), list(by_name))} (see 'qualcode docs')")
-        chosen[row.id] = row
-    return sorted(chosen.values(), key=lambda r: r.name)
 
 
 def check_kind(kind: str, allowed: Sequence[str] = UNIT_KINDS) -> str:
@@ -109,8 +95,6 @@ def project_units(project: Project, kind: str, documents: Iterable[str | int] | 
         return out
     if not docs:
         return out
-    from qualcode.autocode import load_annotations
-    from qualcode.nlp import load_pipeline
 
     # the spaCy pipeline is only loaded (seconds) if some document is not in the cache
     pipeline = load_pipeline(project.language)
@@ -143,8 +127,6 @@ def char_universe(project: Project, documents: Iterable[str | int] | None = None
 def active_codes(project: Project, code: str | None = None) -> list[dict]:
     """Active codes ``{"path", "label", "depth"}`` in codebook (tree) order; with ``code``,
     that code and its sub-codes. Unknown code: error with a suggestion; retired: error."""
-    from qualcode.analysis.freq import codebook_order, select_codings
-
     store = project.store
     sel = select_codings(project, statuses=None, order=codebook_order(project))
     nodes = [{"path": c.path, "label": c.label, "depth": c.depth} for c in sel.codes]
@@ -153,10 +135,8 @@ def active_codes(project: Project, code: str | None = None) -> list[dict]:
     code = code.strip().strip("/")
     row = store.codes.by_path(code)
     if row is None:
-        from qualcode.manual import _suggest
-
         known = store.codes.paths()
-        raise QualcodeError(f"unknown code {code!r}{_suggest(code, known)}"
+        raise QualcodeError(f"unknown code {code!r}{suggest(code, known)}"
                             + ("" if known else " (the project has no codes yet)"))
     if row.status == "retired":
         raise QualcodeError(f"code {code!r} is retired: its codings are left out of every comparison")

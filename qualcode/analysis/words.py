@@ -26,11 +26,14 @@ from collections import Counter, defaultdict
 from typing import TYPE_CHECKING, Iterable
 
 from qualcode.analysis.freq import NO_CASE, grouping
+from qualcode.analysis.table import TableResult
+from qualcode.annotations import load_annotations
 from qualcode.errors import UsageError
-from qualcode.project import Project
+from qualcode.lookup import select_documents
+from qualcode.nlp import FLAG_PUNCT, load_pipeline
 
 if TYPE_CHECKING:
-    from qualcode.exporters.base import TableResult
+    from qualcode.project import Project
 
 #: Hesitations, fillers and back-channels of spoken French (compared lowercased).
 HESITATIONS = frozenset({
@@ -53,13 +56,9 @@ def _language_lists(language: str):
 
 
 def word_frequencies(project: Project, *, by: str | None = None, top: int = 20, include_interviewer: bool = False,
-                     exclude: Iterable[str] | None = None) -> list["TableResult"]:
+                     exclude: Iterable[str] | None = None) -> list[TableResult]:
     import pandas as pd
     from spacy.parts_of_speech import NUM
-
-    from qualcode.autocode import load_annotations, select_documents
-    from qualcode.exporters.base import TableResult
-    from qualcode.nlp import FLAG_PUNCT, load_pipeline
 
     if top < 1:
         raise UsageError(f"--top must be at least 1, not {top}")

@@ -16,7 +16,8 @@ from typer.exceptions import Exit
 
 from qualcode.cli import app
 from qualcode.cli._util import CodebookOpt, JsonOpt, ProjectOpt, console, open_project, print_json, progress_callback
-from qualcode.codebook import codebook_tree_json, lint_codebook, load_codebook, render_tree, revise
+from qualcode.cli.render import codebook_tree
+from qualcode.codebook import codebook_tree_json, lint_codebook, load_codebook, revise
 from qualcode.codebook.diff import coding_effect, diff_codebooks, resolve_codebook
 from qualcode.codebook.export import build_document, export_codebook, infer_format
 from qualcode.errors import ProjectNotFound, QualcodeError, UsageError
@@ -74,7 +75,7 @@ def show_cli(
     if json:
         print_json(codebook_tree_json(cb))
     else:
-        console().print(render_tree(cb, definitions=definitions))
+        console().print(codebook_tree(cb, definitions=definitions))
 
 
 def _optional_project(path: Path | None):

@@ -13,10 +13,11 @@ from rich.text import Text
 
 from qualcode.cli import _state, app
 from qualcode.cli._util import JsonOpt, ProjectOpt, console, open_project, print_json
+from qualcode.cli.render import code_colors, initials
 from qualcode.errors import QualcodeError, UsageError
 from qualcode.importers.speakers import format_timestamp
 from qualcode.ingest import expand_paths, import_paths, set_speaker_roles
-from qualcode.manual import code_colors, initials, turn_codes
+from qualcode.manual import turn_codes
 
 FORMAT_CHOICES = ("auto", "txt", "md", "docx", "vtt", "srt", "trs")
 

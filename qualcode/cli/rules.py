@@ -11,13 +11,16 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from qualcode.autocode import autocode, load_annotations, select_documents
+from qualcode.annotations import load_annotations
+from qualcode.autocode import autocode
 from qualcode.cli import app
 from qualcode.cli._util import CodebookOpt, JsonOpt, ProjectOpt, console, open_project, print_json, progress_callback
 from qualcode.codebook import load_codebook
-from qualcode.codebook.revise import RenameSuspected, accept_rename
+from qualcode.codebook.renames import RenameSuspected
+from qualcode.codebook.revise import accept_rename
 from qualcode.errors import QualcodeError
 from qualcode.kwic import kwic
+from qualcode.lookup import select_documents
 from qualcode.nlp import load_pipeline
 from qualcode.rules import compile_codebook, explain
 
@@ -87,7 +90,7 @@ def explain_cli(
         cb = load_codebook(proj.codebook_path(codebook))
         pipeline = load_pipeline(proj.language)
         compiled = compile_codebook(cb, pipeline)
-        doc = select_documents(proj, [document])[0]
+        doc = select_documents(proj, [document], suggest_names=False)[0]
         turns = proj.store.documents.turns(doc.id)
         if not 1 <= turn <= len(turns):
             raise QualcodeError(f"{document} has turns 1 to {len(turns)}, not {turn}")

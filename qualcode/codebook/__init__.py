@@ -12,7 +12,6 @@ from qualcode.codebook.load import (
     compute_content_hash,
     load_codebook,
     parse_codebook_text,
-    render_tree,
 )
 from qualcode.codebook.model import (
     RULE_KINDS,
@@ -42,6 +41,5 @@ __all__ = [
     "load_codebook",
     "parse_codebook_text",
     "parse_term",
-    "render_tree",
     "term_error",
 ]

@@ -44,8 +44,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
+from qualcode.annotations import load_annotations
+from qualcode.codebook.load import load_codebook, parse_codebook_text
 from qualcode.codebook.model import Code, Codebook, Rule
 from qualcode.errors import QualcodeError
+from qualcode.lookup import select_documents
+from qualcode.nlp import load_pipeline
+from qualcode.rules import apply, compile_codebook
 from qualcode.store.versions import CodebookVersion
 from qualcode.textnorm import fold
 
@@ -92,8 +97,6 @@ def resolve_codebook(spec: str | Path, project: "Project | None" = None) -> Name
     """``spec`` is a codebook file, or a version recorded in the project's
     ``codebook_versions`` (its 12-hex id, any unique prefix of at least 4 hex digits, or
     ``last`` for the last one applied). An existing file wins over a version id."""
-    from qualcode.codebook.load import load_codebook, parse_codebook_text
-
     spec = str(spec)
     path = Path(spec)
     if path.is_file():
@@ -603,10 +606,6 @@ def coding_effect(project: "Project", diff: CodebookDiff, *, documents: list[str
     """Apply both codebooks' rules to the project's documents and compare, per code
     (a kept code under its pairing), the coded units. Read-only: missing annotations
     are computed in memory and not cached."""
-    from qualcode.autocode import load_annotations, select_documents
-    from qualcode.nlp import load_pipeline
-    from qualcode.rules import apply, compile_codebook
-
     for nc in (diff.old, diff.new):
         if nc.codebook.language != project.language:
             raise QualcodeError(f"{nc.name}: the codebook is for language {nc.codebook.language!r} but the "
@@ -615,7 +614,7 @@ def coding_effect(project: "Project", diff: CodebookDiff, *, documents: list[str
     pipeline = load_pipeline(project.language)
     compiled_old = compile_codebook(diff.old.codebook, pipeline)
     compiled_new = compile_codebook(diff.new.codebook, pipeline)
-    docs = select_documents(project, documents)
+    docs = select_documents(project, documents or None, order="given", suggest_names=False)
     annotations, computed, _cached = load_annotations(project, docs, pipeline, write=False, progress=progress)
 
     before: dict[str, dict[tuple, Excerpt]] = {}

@@ -1,4 +1,4 @@
-"""Load a codebook YAML file into the model, and describe it (JSON tree, rich tree).
+"""Load a codebook YAML file into the model, and describe it (JSON tree).
 
 :func:`load_codebook` validates with :mod:`qualcode.codebook.parser` and raises
 :class:`~qualcode.codebook.parser.CodebookError` when any problem is an error (warnings
@@ -58,7 +58,8 @@ def _rule_canonical(rule: Rule) -> dict[str, Any]:
     return {"kind": rule.kind, "value": rule.value}
 
 
-def _code_canonical(code: Code) -> dict[str, Any]:
+def code_canonical(code: Code) -> dict[str, Any]:
+    """One code's semantic content (fields, rules, children), as hashed and compared."""
     return {
         "code": code.code,
         "label": code.label,
@@ -71,7 +72,7 @@ def _code_canonical(code: Code) -> dict[str, Any]:
         "unit": code.unit,
         "rules": [_rule_canonical(r) for r in code.rules],
         "exclude": [_rule_canonical(r) for r in code.exclude],
-        "children": [_code_canonical(c) for c in code.children],
+        "children": [code_canonical(c) for c in code.children],
     }
 
 
@@ -84,7 +85,7 @@ def canonical_content(codebook: Codebook) -> dict[str, Any]:
         "description": codebook.description,
         "authors": list(codebook.authors),
         "version": codebook.declared_version,
-        "codes": [_code_canonical(c) for c in codebook.codes],
+        "codes": [code_canonical(c) for c in codebook.codes],
     }
 
 
@@ -148,54 +149,3 @@ def codebook_tree_json(codebook: Codebook) -> dict[str, Any]:
         "n_codes": sum(1 for _ in codebook.walk()),
         "codes": [_code_json(codebook, c) for c in codebook.codes],
     }
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" + ("" if n == 1 else "s")
-
-
-def render_tree(codebook: Codebook, *, definitions: bool = True):
-    """A :class:`rich.tree.Tree` of the codes: slug, label, unit override, rule counts
-    and (if ``definitions``) the short definition. User text is never parsed as markup."""
-    from rich.text import Text
-    from rich.tree import Tree
-
-    head = Text(codebook.title or "(untitled codebook)", style="bold")
-    meta = [f"unit: {codebook.unit}", f"language: {codebook.language}"]
-    if codebook.declared_version:
-        meta.append(f"version {codebook.declared_version}")
-    if codebook.version:
-        meta.append(f"hash {codebook.version}")
-    head.append("  (" + ", ".join(meta) + ")", style="dim")
-    tree = Tree(head)
-
-    def add(parent, code: Code) -> None:
-        label = Text()
-        if code.color:
-            try:
-                label.append("■ ", style=code.color)
-            except Exception:  # colour rich does not know: show no swatch
-                label.append("■ ")
-        label.append(code.code, style="bold cyan")
-        if code.label and code.label != code.code:
-            label.append("  ")
-            label.append(code.label)
-        extras = []
-        if code.unit:
-            extras.append(f"unit: {code.unit}")
-        if code.rules:
-            extras.append(_plural(len(code.rules), "rule"))
-        if code.exclude:
-            extras.append(_plural(len(code.exclude), "exclusion"))
-        if extras:
-            label.append("  [" + ", ".join(extras) + "]", style="dim")
-        if definitions and code.definition:
-            label.append("\n")
-            label.append(code.definition, style="italic dim")
-        node = parent.add(label)
-        for child in code.children:
-            add(node, child)
-
-    for code in codebook.codes:
-        add(tree, code)
-    return tree

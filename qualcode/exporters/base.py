@@ -1,7 +1,8 @@
-"""What every export shares: table results, provenance, and safe file writing.
+"""What every export shares: provenance and safe file writing.
 
-* :class:`TableResult`: one analysis table (a pandas DataFrame) with its title and notes.
-  Analyses return them; exporters write them; the CLI renders them with rich.
+(The tables that analyses return and exporters write are
+:class:`~qualcode.analysis.table.TableResult`.)
+
 * :class:`Provenance`: what produced an export (project, codebook title + version,
   filters, coders, date, qualcode version). Every exported file records it: a comment
   line in CSV/Markdown/TeX, a sheet in XLSX, a paragraph in DOCX, a key in JSON.
@@ -22,17 +23,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 from qualcode.errors import QualcodeError
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from qualcode.project import Project
-
-
-@dataclass
-class TableResult:
-    title: str
-    df: "pd.DataFrame"
-    notes: list[str] = field(default_factory=list)  # footer lines: what was counted, how
-    meta: dict[str, Any] = field(default_factory=dict)  # e.g. {"depth": [...]} for tree indentation
 
 
 @dataclass

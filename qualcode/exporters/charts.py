@@ -13,7 +13,7 @@ process.
 * Files are written with :func:`~qualcode.exporters.base.atomic_write` (temp file + rename,
   no overwrite without ``force``).
 
-Each chart function takes a :class:`~qualcode.exporters.base.TableResult` produced by the
+Each chart function takes a :class:`~qualcode.analysis.table.TableResult` produced by the
 analyses (see ``_freq_data`` and ``_cooc_data`` for the shapes read) and a path; the plain
 drawing functions (:func:`draw_grouped_bars`, :func:`draw_heatmap`) take lists and can be
 used on any data.
@@ -25,8 +25,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
+from qualcode.analysis.cooccurrence import cooccurrence
+from qualcode.analysis.freq import NOT_REJECTED, check_statuses, freq_report
+from qualcode.analysis.table import TableResult
 from qualcode.errors import QualcodeError, UsageError
-from qualcode.exporters.base import Provenance, TableResult, atomic_write
+from qualcode.exporters.base import Provenance, atomic_write, check_output, provenance_for
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -449,9 +452,6 @@ def chart_freq(project: "Project", output: str | Path, *, by: str = "group", mea
                level: str = "all", statuses: Sequence[str] | None = None, coders: Sequence[str] | None = None,
                force: bool = False, command: str = "qualcode chart freq") -> tuple[Path, Provenance]:
     """Bar chart of the codes by ``by`` (case attribute) to ``output`` (.png or .svg)."""
-    from qualcode.analysis.freq import NOT_REJECTED, check_statuses, freq_report
-    from qualcode.exporters.base import check_output, provenance_for
-
     chart_format(output)
     if measure not in MEASURES:
         raise UsageError(f"unknown measure {measure!r} (choose from {', '.join(MEASURES)})")
@@ -470,10 +470,6 @@ def chart_cooccurrence(project: "Project", output: str | Path, *, by: str | None
                        coders: Sequence[str] | None = None, force: bool = False,
                        command: str = "qualcode chart cooccurrence") -> tuple[Path, Provenance]:
     """Co-occurrence heat map (one panel per value of ``by`` if given) to ``output``."""
-    from qualcode.analysis.cooccurrence import cooccurrence
-    from qualcode.analysis.freq import NOT_REJECTED, check_statuses
-    from qualcode.exporters.base import check_output, provenance_for
-
     chart_format(output)
     check_output(output, force)
     statuses = check_statuses(statuses or NOT_REJECTED)

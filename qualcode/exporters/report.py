@@ -28,10 +28,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
+from qualcode.analysis.cooccurrence import UNITS, cooccurrence
+from qualcode.analysis.freq import NOT_REJECTED, check_level, check_statuses, freq_report
+from qualcode.analysis.table import TableResult
 from qualcode.errors import UsageError
-from qualcode.exporters.base import Provenance, TableResult, atomic_write, check_output, provenance_for
+from qualcode.exporters import excerpts as ex_mod
+from qualcode.exporters.base import Provenance, atomic_write, check_output, provenance_for
+from qualcode.exporters.charts import bar_chart_codes_by_group, code_colors, heatmap_cooccurrence
 from qualcode.exporters.docx_util import provenance_paragraph, set_language, stamp_provenance
-from qualcode.exporters.typography import NBSP
+from qualcode.exporters.excerpts import collect_excerpts
+from qualcode.exporters.tables import cell_text, py_value
+from qualcode.exporters.typography import NBSP, fr_typography
 
 if TYPE_CHECKING:
     from qualcode.project import Project
@@ -95,8 +102,6 @@ def _t(language: str) -> dict[str, Any]:
 
 def _ui(text: str, language: str) -> str:
     if language == "fr":
-        from qualcode.exporters.typography import fr_typography
-
         return fr_typography(text)
     return text
 
@@ -141,10 +146,6 @@ def build_report(project: "Project", path: str | Path, by: str = "group", force:
     ``max_excerpts``/``seed``: a reproducible sample of at most N excerpts per code and
     value of ``by``; ``excerpts=False`` leaves the excerpts out.
     """
-    from qualcode.analysis.cooccurrence import UNITS, cooccurrence
-    from qualcode.analysis.freq import NOT_REJECTED, check_level, check_statuses, freq_report
-    from qualcode.exporters.charts import bar_chart_codes_by_group, code_colors, heatmap_cooccurrence
-
     report_format(path)
     if unit not in UNITS:
         raise UsageError(f"unknown unit {unit!r} (choose from {', '.join(UNITS)})")
@@ -170,8 +171,6 @@ def build_report(project: "Project", path: str | Path, by: str = "group", force:
         colors = code_colors(project)
         data = None
         if excerpts:
-            from qualcode.exporters.excerpts import collect_excerpts
-
             data = collect_excerpts(project, by=by, coders=coders, statuses=statuses,
                                     max_per_code=max_excerpts, seed=seed)
     prov = provenance_for(project, command, coders=coders, filters={
@@ -307,8 +306,6 @@ def _freq_rows(table: TableResult, t: dict, language: str) -> tuple[list[str], l
 def _count_cell(units, participants, pct, language: str = "en") -> str:
     """``148 / 5 (100 %)``: units / participants (% of the group; French: a no-break space
     before %)."""
-    from qualcode.exporters.tables import py_value
-
     units, participants, pct = py_value(units), py_value(participants), py_value(pct)
     text = "" if units is None else str(units)
     if participants is not None:
@@ -319,8 +316,6 @@ def _count_cell(units, participants, pct, language: str = "en") -> str:
 
 
 def _cooc_rows(table: TableResult, t: dict) -> tuple[list[str], list[list[str]], list[int], bool]:
-    from qualcode.exporters.tables import cell_text
-
     meta = table.meta or {}
     cols = list(meta.get("matrix_columns") or [c for c in table.df.columns if c not in ("code", "label")])
     decimals = meta.get("decimals") or {}
@@ -417,8 +412,6 @@ def _new_section(doc, *, landscape: bool) -> None:
 
 def _excerpts(doc, data, language: str) -> None:
     """The excerpts of every code, headings from level 2 (the section is level 1)."""
-    from qualcode.exporters import excerpts as ex_mod
-
     # One renderer for ``export excerpts`` and the report, when excerpts.py provides it.
     shared = getattr(ex_mod, "append_excerpts_docx", None)
     if shared is not None:

@@ -1,4 +1,4 @@
-"""Writing analysis tables (:class:`~qualcode.exporters.base.TableResult`) to files.
+"""Writing analysis tables (:class:`~qualcode.analysis.table.TableResult`) to files.
 
 Formats (``FORMATS``) and where each one records its provenance:
 
@@ -39,8 +39,10 @@ import math
 from pathlib import Path
 from typing import Any
 
+from qualcode.analysis.table import TableResult
 from qualcode.errors import UsageError
-from qualcode.exporters.base import Provenance, TableResult, atomic_write
+from qualcode.exporters.base import Provenance, atomic_write
+from qualcode.exporters.docx_util import provenance_paragraph, stamp_provenance
 
 FORMATS = ("csv", "xlsx", "md", "tex", "docx", "json")
 TEXT_FORMATS = ("csv", "md", "tex", "json")
@@ -310,8 +312,6 @@ def write_docx(tables: list[TableResult], provenance: Provenance, path: Path) ->
     from docx.enum.section import WD_ORIENT
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Pt
-
-    from qualcode.exporters.docx_util import provenance_paragraph, stamp_provenance
 
     doc = Document()
     section = doc.sections[0]

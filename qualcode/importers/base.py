@@ -25,6 +25,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from qualcode.errors import InputError
+from qualcode.textnorm import normalize_text
 
 
 @dataclass
@@ -88,8 +89,6 @@ def compose(turns: list[tuple[str | None, str, float | None, float | None]]) -> 
     separated by a blank line. Utterances are normalized and stripped; empty ones are
     dropped. Returns the text and turns whose offsets cover only the utterances.
     """
-    from qualcode.textnorm import normalize_text
-
     parts: list[str] = []
     out: list[ParsedTurn] = []
     pos = 0

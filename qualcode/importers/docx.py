@@ -45,6 +45,7 @@ from qualcode.importers.speakers import (
     looks_like_label,
     parse_timestamp,
 )
+from qualcode.importers.text import parse_text
 from qualcode.textnorm import normalize_text
 
 _MAX_UNCOMPRESSED = 512 * 1024 * 1024  # refuse zip bombs
@@ -324,8 +325,6 @@ def _detect_turns(text: str, options: ImportOptions) -> tuple[list[ParsedTurn], 
     Without any speaker label the text importer splits at blank lines; in a Word
     document each non-empty paragraph (line) is a paragraph, so it becomes one turn.
     """
-    from qualcode.importers.text import parse_text
-
     turns, meta = parse_text(text, options)
     if meta.get("conventions") == ["paragraphs"]:
         turns = []

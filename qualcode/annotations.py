@@ -1,0 +1,66 @@
+"""The project's annotation cache: what the NLP pipeline made of each document, and
+of each codebook term, kept in the project so that re-coding never runs it again.
+
+:mod:`qualcode.nlp` annotates texts and defines the cached format (``AnnotatedDoc``
+bytes, :func:`~qualcode.nlp.cache_key`); this module reads the cache through the store
+and fills what is missing or stale. Auto-coding, the reports that count sentences or
+words, manual coding by sentence, review, kwic and ``codebook diff`` all read
+annotations here. It stays apart from :mod:`qualcode.nlp`, which knows nothing of
+projects (its worker processes import it alone).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from qualcode.nlp import AnnotatedDoc, Pipeline, annotate_iter, cache_key
+from qualcode.store.documents import Document
+
+if TYPE_CHECKING:
+    from qualcode.project import Project
+
+
+def load_annotations(project: Project, docs: Sequence[Document], pipeline: Pipeline, *, write: bool = True,
+                     progress: Callable[[int], None] | None = None,
+                     on_ready: Callable[[int, AnnotatedDoc], None] | None = None,
+                     ) -> tuple[dict[int, AnnotatedDoc], int, int]:
+    """AnnotatedDoc per document id, from the cache or computed (and cached if ``write``).
+
+    Returns (annotations, number computed, number from cache). With ``on_ready(doc_id,
+    annotation)``, each annotation is handed over as soon as it is available (cached ones
+    first, then computed ones as the worker processes deliver them) and the returned dict
+    is empty: the caller works while the others are being annotated, and nothing holds
+    every table at once.
+    """
+    store = project.store
+    out: dict[int, AnnotatedDoc] = {}
+    ready = on_ready if on_ready is not None else out.__setitem__
+    missing = []
+    for d in docs:
+        spans = [(t.start, t.end) for t in store.documents.turns(d.id)]
+        key = cache_key(d.text, spans, pipeline)
+        data = store.annotations.get(d.id, key)
+        if data is not None:
+            ready(d.id, AnnotatedDoc.from_bytes(data, d.text))
+        else:
+            missing.append((d, spans, key))
+    if missing:
+        computed = annotate_iter([(d.text, spans) for d, spans, _ in missing], pipeline, progress=progress)
+        # closing() stops the worker processes at once if on_ready or a write fails (else
+        # the generator, kept alive by the traceback, would keep them running)
+        with contextlib.closing(computed):
+            for i, ann in computed:
+                d, _spans, key = missing[i]
+                if write:
+                    # to_bytes(): the worker processes' bytes as they are when annotated in parallel
+                    store.annotations.put(d.id, cache_key=key, pipeline=pipeline.name, data=ann.to_bytes())
+                ready(d.id, ann)
+    return out, len(missing), len(docs) - len(missing)
+
+
+def load_term_cache(project: Project, key: str) -> dict[str, list]:
+    """The codebook terms' analyses kept by earlier runs with this pipeline (see
+    :func:`qualcode.rules.compile_codebook`)."""
+    return project.store.annotations.terms(key)

@@ -614,9 +614,9 @@ def run(args) -> dict:
         from qualcode import nlp, rules
         from qualcode.annotations import load_annotations
         from qualcode.autocode import autocode
-        from qualcode.lookup import select_documents
         from qualcode.codebook.load import load_codebook
         from qualcode.ingest import import_paths
+        from qualcode.lookup import select_documents
         from qualcode.project import Project
 
         src = hashlib.sha256()

@@ -15,9 +15,10 @@ person already accepted or rejected are kept as they are.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from qualcode.annotations import load_annotations, load_term_cache
 from qualcode.codebook import load_codebook, renames

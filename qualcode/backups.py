@@ -21,7 +21,7 @@ import os
 import re
 import shutil
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -89,7 +89,7 @@ def backup(project: Project, reason: str, *, codebook: str | Path | None = None,
         raise RuntimeError("backup() called inside a transaction")
     folder = backup_dir(project)
     folder.mkdir(parents=True, exist_ok=True)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     base = f"{now:%Y%m%d-%H%M%S}-{_slug(slug or reason)}"
     ident, n = base, 1
     while (folder / f"{ident}.json").exists() or (folder / f"{ident}.db").exists():
@@ -131,7 +131,7 @@ def list_backups(project: Project) -> list[BackupInfo]:
             except (OSError, ValueError):
                 meta = {}
         created = meta.get("created") or datetime.fromtimestamp(
-            db.stat().st_mtime, timezone.utc).isoformat(timespec="microseconds")
+            db.stat().st_mtime, UTC).isoformat(timespec="microseconds")
         out.append(BackupInfo(
             id=ident, created=created, reason=meta.get("reason", "?"), user=meta.get("user", "?"),
             size=db.stat().st_size, codebook=meta.get("codebook"),

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import glob
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from qualcode.errors import InputError, QualcodeError
 from qualcode.importers import EXTENSIONS, ImportOptions, detect_format, parse_bytes

@@ -278,7 +278,7 @@ def _close_candidates(text: str, turns: list[Turn], quote: str, n: int = 3) -> l
         words = [(m.start() + t.start, m.end() + t.start)
                  for m in re.finditer(r"\S+", text[t.start:t.end])]
         for w in sizes:
-            for i in range(0, max(0, len(words) - w) + 1):
+            for i in range(max(0, len(words) - w) + 1):
                 a, b = words[i][0], words[min(i + w, len(words)) - 1][1]
                 while b - a > 1 and text[b - 1] in _TRIM:  # 'fosse,' -> 'fosse'
                     b -= 1

@@ -52,8 +52,9 @@ import json
 import re
 import struct
 import zlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 from qualcode.errors import QualcodeError
 
@@ -324,7 +325,7 @@ def _lazy_trained(package: str, lang: str) -> Pipeline | None:
 _EXCLUDED = ("parser", "ner")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_pipeline(language: str = "fr") -> Pipeline:
     """The pipeline for ``language`` (an ISO 639-1 code such as ``"fr"``), cached per process.
 
@@ -500,7 +501,7 @@ class AnnotatedDoc:
         return _MAGIC + struct.pack("<H", ANNOTATION_FORMAT) + zlib.compress(b"".join(parts), 1)
 
     @classmethod
-    def from_bytes(cls, data: bytes, text: str) -> "AnnotatedDoc":
+    def from_bytes(cls, data: bytes, text: str) -> AnnotatedDoc:
         """Inverse of to_bytes. Raises StaleAnnotation if the format or the text differ."""
         import numpy as np
 
@@ -533,7 +534,7 @@ class AnnotatedDoc:
         return out
 
 
-def cache_key(text: str, turns: Sequence, pipeline: "Pipeline | str") -> str:
+def cache_key(text: str, turns: Sequence, pipeline: Pipeline | str) -> str:
     """sha256 hex of (annotation format, spaCy version, pipeline name, turns, text).
 
     A cached annotation is valid only while this key is unchanged.
@@ -736,7 +737,7 @@ def estimate_words(texts_with_turns: Sequence[tuple[str, Sequence | None]]) -> i
 
 def annotate(
     texts_with_turns: Iterable[tuple[str, Sequence | None]],
-    pipeline: "Pipeline | str" = "fr",
+    pipeline: Pipeline | str = "fr",
     *,
     n_process: int | None = None,
     batch_size: int = 128,
@@ -751,7 +752,7 @@ def annotate(
 
 def annotate_iter(
     texts_with_turns: Iterable[tuple[str, Sequence | None]],
-    pipeline: "Pipeline | str" = "fr",
+    pipeline: Pipeline | str = "fr",
     *,
     n_process: int | None = None,
     batch_size: int = 128,
@@ -860,6 +861,6 @@ def _annotate_serial(items, pipe: Pipeline, batch_size: int, progress) -> Iterat
         done_upto += 1
 
 
-def annotate_one(text: str, turns: Sequence | None = None, pipeline: "Pipeline | str" = "fr") -> AnnotatedDoc:
+def annotate_one(text: str, turns: Sequence | None = None, pipeline: Pipeline | str = "fr") -> AnnotatedDoc:
     """Convenience: annotate a single text."""
     return annotate([(text, turns)], pipeline, n_process=1)[0]

@@ -43,7 +43,7 @@ class Project:
 
     # -- creation and discovery -------------------------------------------------
     @classmethod
-    def init(cls, directory: str | Path = ".", language: str = "fr", name: str | None = None) -> "Project":
+    def init(cls, directory: str | Path = ".", language: str = "fr", name: str | None = None) -> Project:
         root = Path(directory).resolve()
         if language not in LANGUAGES:
             raise QualcodeError(f"unsupported language {language!r} (choose from {', '.join(LANGUAGES)})")
@@ -83,7 +83,7 @@ class Project:
         )
 
     @classmethod
-    def open(cls, path: str | Path | None = None) -> "Project":
+    def open(cls, path: str | Path | None = None) -> Project:
         if path is not None and not Path(path).exists():
             raise ProjectNotFound(f"no such project folder: {path}")
         root = cls.find(path)
@@ -124,7 +124,7 @@ class Project:
         """Every bulk operation: imports, auto-coding runs, revisions, reviews."""
         return self.store.history
 
-    def __enter__(self) -> "Project":
+    def __enter__(self) -> Project:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -83,8 +83,9 @@ by position then rule order, for highlighting.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NamedTuple, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from qualcode.codebook.model import MIN_PREFIX, Code, Codebook, Rule
 from qualcode.codebook.parser import check_model

@@ -6,8 +6,8 @@ this file only declares fixtures."""
 from __future__ import annotations
 
 import pytest
-
 from helpers import Runner
+
 from qualcode.project import Project
 
 

@@ -134,13 +134,11 @@ def test_atomic_write_keeps_usual_permissions_and_refuses_to_overwrite(tmp_path)
             tmp.write_text("one")
         assert target.read_text() == "one"
         assert target.stat().st_mode & 0o777 == 0o644
-        with pytest.raises(QualcodeError, match="already exists"):
-            with atomic_write(target) as tmp:
-                tmp.write_text("two")
-        with pytest.raises(RuntimeError):
-            with atomic_write(target, force=True) as tmp:
-                tmp.write_text("half written")
-                raise RuntimeError("crash while writing")
+        with pytest.raises(QualcodeError, match="already exists"), atomic_write(target) as tmp:
+            tmp.write_text("two")
+        with pytest.raises(RuntimeError), atomic_write(target, force=True) as tmp:
+            tmp.write_text("half written")
+            raise RuntimeError("crash while writing")
         assert target.read_text() == "one"
         assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]  # no temp file left behind
     finally:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from helpers import assert_offsets_sacred, build_project, db_rows, write
 
 CODEBOOK = """\

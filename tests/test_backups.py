@@ -6,7 +6,6 @@ import json
 import sqlite3
 
 import pytest
-
 from helpers import Coding, per_code, snapshot
 from helpers import db_rows as rows
 from helpers.revision import CODEBOOK, build
@@ -121,9 +120,8 @@ def test_only_the_last_20_are_kept(project):
 
 
 def test_backup_inside_a_transaction_is_a_bug(project):
-    with pytest.raises(RuntimeError):
-        with project.store.transaction():
-            bk.backup(project, "inside")
+    with pytest.raises(RuntimeError), project.store.transaction():
+        bk.backup(project, "inside")
 
 
 def test_library_restore_reopens_the_store(coded, project):

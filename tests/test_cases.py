@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from helpers import INTERVIEW, build_project, write
 from openpyxl import Workbook
 
-from helpers import INTERVIEW, build_project, write
 from qualcode.cases import typed
 
 

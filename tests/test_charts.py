@@ -24,9 +24,9 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-
 from helpers import Runner, assert_offsets_sacred
 from helpers.figures import PNG_SIGNATURE, build
+
 from qualcode.project import Project
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from helpers import Runner, build_project, db_rows, write
+
 from qualcode.codebook import Rule, parse_codebook_text
 from qualcode.codebook.diff import diff_codebooks, flow_yaml, pair_codes, rule_text, similarity
 

@@ -6,8 +6,8 @@ import csv
 import io
 
 import pytest
-
 from helpers import Coding, Runner, add_codings, assert_offsets_sacred, build_project, db_rows, set_status, write
+
 from qualcode.codebook import parse_codebook_text
 
 CODEBOOK = """\

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from qualcode.codebook import CodebookError, Problem, lint_codebook, lint_codebook_text
-from qualcode.codebook import parse_codebook_text
+from qualcode.codebook import CodebookError, Problem, lint_codebook, lint_codebook_text, parse_codebook_text
 
 HEAD = "title: T\ncodes:\n"  # lines 1-2; the first code starts on line 3
 

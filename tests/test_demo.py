@@ -8,9 +8,9 @@ import re
 
 import pytest
 from docx import Document
+from helpers import Runner
 from openpyxl import load_workbook
 
-from helpers import Runner
 from qualcode.project import Project
 
 pytestmark = pytest.mark.slow  # the whole demo: 11 transcripts imported, annotated, coded, exported

@@ -32,7 +32,6 @@ import io
 import json
 
 import pytest
-
 from helpers import assert_offsets_sacred, build_project, db_rows, write
 
 CODEBOOK = """\

@@ -12,8 +12,8 @@ import io
 import json
 
 import pytest
-
 from helpers import Coding, Runner, add_codings, assert_offsets_sacred, build_project, write
+
 from qualcode.autocode import _record_version
 from qualcode.cases import import_cases
 from qualcode.codebook import load_codebook

@@ -12,9 +12,9 @@ import json
 import pytest
 from docx import Document
 from docx.oxml.ns import qn
-
 from helpers import Runner, assert_offsets_sacred
 from helpers.figures import PNG_SIGNATURE, build
+
 from qualcode.project import Project
 
 

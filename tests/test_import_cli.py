@@ -6,8 +6,8 @@ import json
 
 import pytest
 from docx import Document
-
 from helpers import INTERVIEW, Runner, snapshot, write
+
 from qualcode.project import Project
 
 

@@ -12,8 +12,8 @@ import docx
 import openpyxl
 import pytest
 from docx.oxml import parse_xml
-
 from helpers import sample
+
 from qualcode.errors import InputError
 from qualcode.importers import parse_bytes, parse_file
 

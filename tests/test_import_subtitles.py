@@ -6,12 +6,11 @@ from __future__ import annotations
 import codecs
 
 import pytest
-
 from helpers import sample, samples
+
 from qualcode.errors import InputError
 from qualcode.importers import parse_bytes, parse_file
 from qualcode.importers.vtt import split_label
-
 
 
 def turns_of(doc):

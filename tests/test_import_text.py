@@ -3,14 +3,15 @@ import random
 import unicodedata
 
 import pytest
+from helpers import SAMPLES, samples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from helpers import SAMPLES, samples
 from qualcode.errors import InputError
 from qualcode.importers import ImportOptions, parse_bytes
 from qualcode.importers.speakers import default_role
 from qualcode.importers.text import parse, parse_text
+
 
 def imp(text: str | bytes, path: str = "entretien.txt", options: ImportOptions | None = None):
     data = text.encode("utf-8") if isinstance(text, str) else text

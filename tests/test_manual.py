@@ -11,9 +11,9 @@ import os
 import sqlite3
 
 import pytest
+from helpers import assert_offsets_sacred, build_project, write
 from typer.testing import CliRunner
 
-from helpers import assert_offsets_sacred, build_project, write
 from qualcode.cli import app
 from qualcode.cli.render import code_colors, initials, rich_color
 from qualcode.manual import Locus, locate, quote_matches

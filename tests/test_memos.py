@@ -6,8 +6,8 @@ import json
 import sqlite3
 
 import pytest
-
 from helpers import build_project
+
 from qualcode.memos import add_memo, list_memos
 from qualcode.project import Project
 

@@ -20,7 +20,6 @@ from qualcode.nlp import (
     load_pipeline,
 )
 
-
 SAMPLE = Path(__file__).resolve().parents[1] / "transcripts_sample"
 
 

@@ -58,12 +58,11 @@ def test_user_from_config_then_env(project, monkeypatch):
 
 def test_transaction_rolls_back_everything_on_error(project):
     store = project.store
-    with pytest.raises(RuntimeError):
-        with store.transaction():
-            store.cases.ensure("P01")
-            with store.transaction():  # nested: a savepoint
-                store.cases.ensure("P02")
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), store.transaction():
+        store.cases.ensure("P01")
+        with store.transaction():  # nested: a savepoint
+            store.cases.ensure("P02")
+        raise RuntimeError("boom")
     assert store.cases.all() == []
 
 
@@ -71,10 +70,9 @@ def test_savepoint_failure_keeps_outer_work(project):
     store = project.store
     with store.transaction():
         store.cases.ensure("P01")
-        with pytest.raises(KeyboardInterrupt):
-            with store.transaction():
-                store.cases.ensure("P02")
-                raise KeyboardInterrupt
+        with pytest.raises(KeyboardInterrupt), store.transaction():
+            store.cases.ensure("P02")
+            raise KeyboardInterrupt
     assert [c.name for c in store.cases.all()] == ["P01"]
 
 
@@ -83,14 +81,12 @@ def test_codings_enforce_offsets_and_foreign_keys(project):
     with store.transaction():
         doc = store.documents.insert(name="d", source_path=None, fmt="txt", encoding="utf-8",
                                     content_hash="x", text="abc", meta={})
-    with pytest.raises(sqlite3.IntegrityError):
-        with store.transaction():
-            store.execute(
-                "INSERT INTO codings (document_id, code_id, start, \"end\", text, coder, origin,"
-                " created_at, updated_at) VALUES (?, 999, 0, 1, 'a', 'me', 'manual', '', '')", (doc,))
-    with pytest.raises(sqlite3.IntegrityError):
-        with store.transaction():
-            store.execute("INSERT INTO turns (document_id, idx, start, \"end\") VALUES (?, 1, 2, 1)", (doc,))
+    with pytest.raises(sqlite3.IntegrityError), store.transaction():
+        store.execute(
+            "INSERT INTO codings (document_id, code_id, start, \"end\", text, coder, origin,"
+            " created_at, updated_at) VALUES (?, 999, 0, 1, 'a', 'me', 'manual', '', '')", (doc,))
+    with pytest.raises(sqlite3.IntegrityError), store.transaction():
+        store.execute("INSERT INTO turns (document_id, idx, start, \"end\") VALUES (?, 1, 2, 1)", (doc,))
 
 
 def test_newer_schema_is_refused(tmp_path):

@@ -46,9 +46,9 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from helpers import assert_offsets_sacred, db_rows
 from helpers.reports import build
+
 from qualcode.project import Project
 
 

@@ -14,8 +14,8 @@ import sys
 import time
 
 import pytest
-
 from helpers import assert_offsets_sacred, build_project, write
+
 from qualcode.errors import QualcodeError
 from qualcode.review import (
     Highlighter,

@@ -7,12 +7,11 @@ import json
 import sqlite3
 
 import pytest
-
 from helpers import Coding, assert_offsets_sacred, per_code, set_status, snapshot, write
 from helpers import db_rows as rows
 from helpers.revision import BOTH, CODEBOOK, INTERVIEW, build
-from qualcode.codebook import load_codebook, parse_codebook_text
 
+from qualcode.codebook import load_codebook, parse_codebook_text
 
 # --------------------------------------------------------------------------- helpers
 

@@ -616,7 +616,7 @@ def test_prefix_firsts_equals_reference_loop():
         want = []
         for s, f in enumerate(strings):
             for L in cb.prefix_lengths:
-                if L <= len(f) and f[:L] in prefixes:
+                if len(f) >= L and f[:L] in prefixes:
                     want.append((s, prefixes[f[:L]]))
         assert got == want
 

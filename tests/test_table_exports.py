@@ -11,8 +11,8 @@ import os
 import re
 
 import pytest
-
 from helpers.reports import build
+
 from qualcode.analysis.table import TableResult
 from qualcode.exporters.base import Provenance
 

@@ -19,7 +19,8 @@ speaker label, outside every turn) are left out and counted in the notes.
 from __future__ import annotations
 
 from bisect import bisect_right
-from typing import TYPE_CHECKING, Iterable
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from qualcode.analysis.freq import (
     NO_CASE,

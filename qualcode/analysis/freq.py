@@ -20,8 +20,9 @@ Definitions (the same in every report):
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Hashable, Iterable, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from qualcode.analysis.table import TableResult
 from qualcode.codebook import parse_codebook_text

@@ -13,7 +13,8 @@ number of columns where it is present (presence: e.g. how many documents mention
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterable
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from qualcode.analysis.freq import (
     NO_CASE,
@@ -64,7 +65,7 @@ def code_matrix(project: Project, *, cols: str = "docs", presence: bool = False,
         raise UsageError("a column would be named 'total', 'code' or 'label': rename that document or case")
     records = []
     for code in codes:
-        per_col: dict[str, int] = {c: 0 for c in columns}
+        per_col: dict[str, int] = dict.fromkeys(columns, 0)
         for u in units[code.path]:
             for c in col_of(u[0]):
                 per_col[c] += 1

@@ -39,7 +39,8 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import defaultdict
-from typing import TYPE_CHECKING, Iterable, NamedTuple, Sequence
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, NamedTuple
 
 from qualcode.analysis.freq import codebook_order, select_codings
 from qualcode.annotations import load_annotations

@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from typing import TYPE_CHECKING, Iterable
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from qualcode.analysis.freq import NO_CASE, grouping
 from qualcode.analysis.table import TableResult

@@ -1,11 +1,5 @@
 """Codebook files: model, parser (validation with line numbers, building), loading."""
 
-from qualcode.codebook.parser import (
-    CodebookError,
-    Problem,
-    lint_codebook,
-    lint_codebook_text,
-)
 from qualcode.codebook.load import (
     canonical_content,
     codebook_tree_json,
@@ -22,6 +16,12 @@ from qualcode.codebook.model import (
     Term,
     parse_term,
     term_error,
+)
+from qualcode.codebook.parser import (
+    CodebookError,
+    Problem,
+    lint_codebook,
+    lint_codebook_text,
 )
 
 __all__ = [

@@ -40,9 +40,10 @@ import difflib
 import json
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from qualcode.annotations import load_annotations
 from qualcode.codebook.load import load_codebook, parse_codebook_text
@@ -88,12 +89,12 @@ def looks_like_version(spec: str) -> bool:
     return spec == "last" or bool(_HEX.fullmatch(spec.lower()))
 
 
-def recorded_versions(project: "Project") -> list[CodebookVersion]:
+def recorded_versions(project: Project) -> list[CodebookVersion]:
     """The codebook versions applied to the project, oldest first."""
     return project.store.versions.all()
 
 
-def resolve_codebook(spec: str | Path, project: "Project | None" = None) -> NamedCodebook:
+def resolve_codebook(spec: str | Path, project: Project | None = None) -> NamedCodebook:
     """``spec`` is a codebook file, or a version recorded in the project's
     ``codebook_versions`` (its 12-hex id, any unique prefix of at least 4 hex digits, or
     ``last`` for the last one applied). An existing file wins over a version id."""
@@ -600,7 +601,7 @@ class CodingEffect:
                 "codes": [c.to_dict(excerpts) for c in self.codes]}
 
 
-def coding_effect(project: "Project", diff: CodebookDiff, *, documents: list[str] | None = None,
+def coding_effect(project: Project, diff: CodebookDiff, *, documents: list[str] | None = None,
                   include_interviewer: bool = False,
                   progress: Callable[[int], None] | None = None) -> CodingEffect:
     """Apply both codebooks' rules to the project's documents and compare, per code

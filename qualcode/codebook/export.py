@@ -85,7 +85,7 @@ def infer_format(fmt: str | None, output: str | Path | None) -> str:
 # --------------------------------------------------------------------------- building
 
 
-def code_counts(project: "Project", paths: list[str]) -> tuple[dict[str, tuple[int, int]], dict[str, Any]]:
+def code_counts(project: Project, paths: list[str]) -> tuple[dict[str, tuple[int, int]], dict[str, Any]]:
     """path -> (coded units, participants), parents rolling up their sub-codes' distinct
     units; plus facts for the notes (unreviewed proposals, codes absent from ``paths``)."""
     store = project.store
@@ -109,7 +109,7 @@ def code_counts(project: "Project", paths: list[str]) -> tuple[dict[str, tuple[i
     return out, facts
 
 
-def build_document(named: NamedCodebook, project: "Project | None" = None, *, rules: bool = False,
+def build_document(named: NamedCodebook, project: Project | None = None, *, rules: bool = False,
                    command: str = "qualcode codebook export") -> CodebookDocument:
     cb = named.codebook
     entries: list[CodeEntry] = []

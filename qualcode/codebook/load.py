@@ -18,8 +18,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from qualcode.codebook.parser import CodebookError, check_codebook_text, read_codebook_text
 from qualcode.codebook.model import Code, Codebook, Rule
+from qualcode.codebook.parser import CodebookError, check_codebook_text, read_codebook_text
 
 
 def load_codebook(path: str | Path) -> Codebook:

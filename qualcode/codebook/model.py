@@ -6,8 +6,9 @@ engine (:mod:`qualcode.rules`), the store (codes table) and the reports.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 from qualcode.textnorm import fold
 
@@ -54,11 +55,11 @@ class Code:
     unit: str | None = None  # None: inherit the codebook default
     rules: list[Rule] = field(default_factory=list)
     exclude: list[Rule] = field(default_factory=list)
-    children: list["Code"] = field(default_factory=list)
+    children: list[Code] = field(default_factory=list)
     line: int | None = None
     parent: str | None = None  # parent path
 
-    def walk(self) -> Iterator["Code"]:
+    def walk(self) -> Iterator[Code]:
         yield self
         for child in self.children:
             yield from child.walk()

@@ -44,9 +44,10 @@ import os
 import re
 import shutil
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from qualcode.backups import backup
 from qualcode.codebook.load import CodebookError, canonical_content, parse_codebook_text

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any
 
 from qualcode.errors import QualcodeError
 
@@ -34,7 +35,7 @@ class Provenance:
     codebook_version: str | None = None
     filters: dict[str, Any] = field(default_factory=dict)
     coders: list[str] | None = None  # None = all coders
-    created: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     qualcode_version: str = field(default_factory=lambda: __import__("qualcode").__version__)
 
     def items(self) -> list[tuple[str, str]]:
@@ -57,7 +58,7 @@ class Provenance:
         return dict(self.items())
 
 
-def provenance_for(project: "Project", command: str, *, filters: dict | None = None,
+def provenance_for(project: Project, command: str, *, filters: dict | None = None,
                    coders: list[str] | None = None) -> Provenance:
     """Provenance with the codebook last applied to the project (from codebook_versions)."""
     last = project.store.versions.last()

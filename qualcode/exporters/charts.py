@@ -21,9 +21,10 @@ used on any data.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 from qualcode.analysis.cooccurrence import cooccurrence
 from qualcode.analysis.freq import NOT_REJECTED, check_statuses, freq_report
@@ -91,11 +92,11 @@ class HeatmapData:
 
 # -- drawing ---------------------------------------------------------------------------------
 def _matplotlib():
-    import matplotlib
-
     # Explicit non-interactive backend: charts must work without a display. Only switch if
     # pyplot has not been imported with another backend by the caller (e.g. Jupyter).
     import sys
+
+    import matplotlib
 
     if "matplotlib.pyplot" not in sys.modules:
         matplotlib.use("Agg", force=True)
@@ -135,7 +136,7 @@ def _wrap(text: str, width: int) -> str:
     return "\n".join(textwrap.wrap(text, width=width, break_long_words=False)) or text
 
 
-def draw_grouped_bars(data: BarData) -> "Figure":
+def draw_grouped_bars(data: BarData) -> Figure:
     """A figure of horizontal bars: one block per code (top to bottom), one bar per group."""
     _matplotlib()
     import matplotlib
@@ -213,12 +214,12 @@ def draw_grouped_bars(data: BarData) -> "Figure":
     return fig
 
 
-def draw_heatmap(data: HeatmapData) -> "Figure":
+def draw_heatmap(data: HeatmapData) -> Figure:
     """A heat map with the value written in every cell."""
     return draw_heatmaps([data])
 
 
-def draw_heatmaps(panels: Sequence[HeatmapData]) -> "Figure":
+def draw_heatmaps(panels: Sequence[HeatmapData]) -> Figure:
     """Heat maps side by side (e.g. one per group) on one colour scale; row labels on the
     first panel only (the panels must have the same rows)."""
     _matplotlib()
@@ -293,7 +294,7 @@ def draw_heatmaps(panels: Sequence[HeatmapData]) -> "Figure":
     return fig
 
 
-def save_figure(fig: "Figure", path: str | Path, *, force: bool = False,
+def save_figure(fig: Figure, path: str | Path, *, force: bool = False,
                 provenance: Provenance | None = None) -> Path:
     """Write ``fig`` as PNG (200 dpi) or SVG, atomically, deterministically."""
     fmt = chart_format(path)
@@ -316,7 +317,7 @@ def save_figure(fig: "Figure", path: str | Path, *, force: bool = False,
 MEASURES = ("participants", "units")
 
 
-def code_colors(project: "Project") -> dict[str, str]:
+def code_colors(project: Project) -> dict[str, str]:
     """Code path -> colour (the codebook's ``color``); a code without one takes its nearest
     ancestor's. Invalid colours are ignored."""
     own = {path: _valid_color(color) for path, color in project.store.codes.colors().items()}
@@ -410,7 +411,7 @@ def cooc_heatmap_data(table: TableResult) -> HeatmapData:
     for i, r in enumerate(df.to_dict("records")):
         rows.append(label_of[str(r["code"])])
         values.append([None if _is_missing(r.get(c)) else float(r[c]) for c in cols])
-    jaccard = bool((meta.get("decimals") or {}))
+    jaccard = bool(meta.get("decimals") or {})
     return HeatmapData(rows=rows, columns=[label_of.get(c, c) for c in cols], values=values,
                        title=table.title, mask_diagonal=True,
                        depths=[int(d) for d in depths] if len(depths) == len(rows) == len(cols) else [],
@@ -448,7 +449,7 @@ def heatmap_cooccurrence(table: TableResult | Sequence[TableResult], path: str |
 
 
 # -- one call from a project (what ``qualcode chart`` runs) -----------------------------------
-def chart_freq(project: "Project", output: str | Path, *, by: str = "group", measure: str = "participants",
+def chart_freq(project: Project, output: str | Path, *, by: str = "group", measure: str = "participants",
                level: str = "all", statuses: Sequence[str] | None = None, coders: Sequence[str] | None = None,
                force: bool = False, command: str = "qualcode chart freq") -> tuple[Path, Provenance]:
     """Bar chart of the codes by ``by`` (case attribute) to ``output`` (.png or .svg)."""
@@ -465,7 +466,7 @@ def chart_freq(project: "Project", output: str | Path, *, by: str = "group", mea
     return Path(output), prov
 
 
-def chart_cooccurrence(project: "Project", output: str | Path, *, by: str | None = None, unit: str = "sentence",
+def chart_cooccurrence(project: Project, output: str | Path, *, by: str | None = None, unit: str = "sentence",
                        jaccard: bool = False, level: str = "all", statuses: Sequence[str] | None = None,
                        coders: Sequence[str] | None = None, force: bool = False,
                        command: str = "qualcode chart cooccurrence") -> tuple[Path, Provenance]:

@@ -31,11 +31,11 @@ def set_language(doc, language: str) -> None:
     lang.set(qn("w:val"), LANG_TAGS.get(language, language if "-" in language else "en-GB"))
 
 
-def provenance_text(provenance: "Provenance") -> str:
+def provenance_text(provenance: Provenance) -> str:
     return f"qualcode: {provenance.line()}"
 
 
-def stamp_provenance(doc, provenance: "Provenance", *, title: str | None = None) -> None:
+def stamp_provenance(doc, provenance: Provenance, *, title: str | None = None) -> None:
     """Record what produced the document: core properties (title, author, comments —
     Word keeps 255 characters there) and the page footer (sections added later inherit
     it)."""
@@ -53,7 +53,7 @@ def stamp_provenance(doc, provenance: "Provenance", *, title: str | None = None)
     run.font.color.rgb = RGBColor(0x59, 0x59, 0x59)
 
 
-def provenance_paragraph(doc, provenance: "Provenance"):
+def provenance_paragraph(doc, provenance: Provenance):
     """A small grey paragraph with the provenance, where the document is at."""
     from docx.shared import Pt, RGBColor
 

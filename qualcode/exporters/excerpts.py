@@ -28,9 +28,10 @@ import csv
 import difflib
 import random
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
 
 from qualcode.errors import QualcodeError, UsageError
 from qualcode.exporters.base import Provenance, atomic_write, check_output, provenance_for
@@ -210,7 +211,7 @@ def format_time(seconds: float | None) -> str | None:
 
 
 def collect_excerpts(
-    project: "Project",
+    project: Project,
     codes: Iterable[str] | None = None,
     by: str | None = None,
     coders: Iterable[str] | None = None,
@@ -539,7 +540,7 @@ def write_excerpts(data: ExcerptSet, fmt: str, path: str | Path, provenance: Pro
     return Path(path)
 
 
-def export_excerpts(project: "Project", output: str | Path, fmt: str | None = None, *,
+def export_excerpts(project: Project, output: str | Path, fmt: str | None = None, *,
                     codes: Iterable[str] | None = None, by: str | None = None,
                     coders: Iterable[str] | None = None, statuses: Iterable[str] = DEFAULT_STATUSES,
                     max_per_code: int | None = None, seed: int | str | None = None,

@@ -24,9 +24,10 @@ from __future__ import annotations
 
 import shlex
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 from qualcode.analysis.cooccurrence import UNITS, cooccurrence
 from qualcode.analysis.freq import NOT_REJECTED, check_level, check_statuses, freq_report
@@ -133,7 +134,7 @@ def report_format(path: str | Path, fmt: str | None = None) -> str:
     return "docx"
 
 
-def build_report(project: "Project", path: str | Path, by: str = "group", force: bool = False, *,
+def build_report(project: Project, path: str | Path, by: str = "group", force: bool = False, *,
                  unit: str = "sentence", level: str = "all", statuses: Sequence[str] | None = None,
                  coders: Sequence[str] | None = None, max_excerpts: int | None = None,
                  seed: int | str | None = None, excerpts: bool = True, language: str | None = None,
@@ -288,7 +289,7 @@ def _freq_rows(table: TableResult, t: dict, language: str) -> tuple[list[str], l
     sizes = meta.get("group_sizes") or {}
     depths_all = list(meta.get("depth") or [0] * len(table.df))
     total_codes = set(meta.get("total_rows") or [])
-    header = [t["code"]] + [f"{g} (n={sizes[g]})" if g in sizes and sizes[g] else g for g in groups]
+    header = [t["code"]] + [f"{g} (n={sizes[g]})" if sizes.get(g) else g for g in groups]
     header.append(f"{t['total']} (n={meta['total_cases']})" if meta.get("total_cases") else t["total"])
     rows, depths, totals = [], [], []
     for i, r in enumerate(table.df.to_dict("records")):
@@ -366,7 +367,7 @@ def _table(doc, header: list[str], rows: list[list[str]], *, depths: list[int] |
         cells = table.rows[i + 1].cells
         bold = depth == 0 or i in bold_rows
         for j, (cell, text) in enumerate(zip(cells, values)):
-            put(cell, text, bold and j == 0 or i in bold_rows, j > 0, depth if j == 0 else 0)
+            put(cell, text, (bold and j == 0) or i in bold_rows, j > 0, depth if j == 0 else 0)
             if diagonal and j == i + 1:
                 _shade(cell, "E7E6E6")
     if first_col_width is not None:

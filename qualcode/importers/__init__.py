@@ -12,8 +12,16 @@ from pathlib import Path
 from qualcode.errors import InputError
 from qualcode.importers.base import ImportOptions, ParsedDocument, ParsedTurn
 
-__all__ = ["FORMATS", "EXTENSIONS", "ImportOptions", "ParsedDocument", "ParsedTurn",
-           "detect_format", "parse_file", "parse_bytes"]
+__all__ = [
+    "EXTENSIONS",
+    "FORMATS",
+    "ImportOptions",
+    "ParsedDocument",
+    "ParsedTurn",
+    "detect_format",
+    "parse_bytes",
+    "parse_file",
+]
 
 # format name -> module (relative to this package)
 FORMATS = {

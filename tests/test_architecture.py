@@ -45,10 +45,16 @@ def test_no_import_cycle_between_qualcode_modules():
     assert cycles == [], "import cycles: " + "; ".join(" <-> ".join(c) for c in cycles)
 
 
+# The one own import kept inside a function, on purpose: ``from qualcode import Project``
+# loads the facade (and with it the whole library) only when asked, so that the command
+# line's --help and the NLP worker processes stay light.
+DELIBERATELY_LAZY = {"qualcode/__init__.py:21: from qualcode.project import Project"}
+
+
 def test_own_imports_at_module_top():
     """Imports of qualcode's own modules sit at module tops, so that a module's header
     says what it depends on (heavy third-party imports may stay in functions: see below)."""
-    found = own_imports_in_functions(ROOT)
+    found = [f for f in own_imports_in_functions(ROOT) if f not in DELIBERATELY_LAZY]
     assert found == [], "qualcode imports inside functions:\n" + "\n".join(found)
 
 

@@ -59,4 +59,6 @@ def test_python_guide_runs(tmp_path, monkeypatch):
     # what the guide says it made is there
     for name in ("codes.svg", "rapport.docx", "tableaux.xlsx", "ch4.docx"):
         assert (tmp_path / name).stat().st_size > 0, name
-    assert ns["project"].documents.all(), "the guide's project holds the sample interviews"
+    with ns["Project"].open(tmp_path / "these") as project:
+        assert len(project.documents.all()) == 11, "the guide's project holds the sample interviews"
+        assert project.codings.count(coders=["camille"]) == 1  # the one coded by hand

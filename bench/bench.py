@@ -58,6 +58,7 @@ import sys
 import tempfile
 import threading
 import time
+from contextlib import suppress
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -221,10 +222,8 @@ class MemSampler(threading.Thread):
     def _children(self) -> list[int]:
         out = []
         for task in Path(f"/proc/{self.pid}/task").iterdir():
-            try:
+            with suppress(OSError):
                 out += [int(x) for x in (task / "children").read_text().split()]
-            except OSError:
-                pass
         return out
 
     @staticmethod
@@ -249,7 +248,7 @@ class MemSampler(threading.Thread):
     def sample(self) -> None:
         self._n += 1
         with_pss = self._n % self.pss_every == 1
-        pids = [self.pid] + self._children()
+        pids = [self.pid, *self._children()]
         rss = pss = 0
         child_rss = 0
         for p in pids:
@@ -490,7 +489,7 @@ def choose_codebook(explicit: str | None, work: Path) -> tuple[Path, str]:
         load_codebook(path)
     except Exception as exc:
         if explicit:
-            raise SystemExit(f"{path} does not load: {exc}")
+            raise SystemExit(f"{path} does not load: {exc}") from exc
         log(f"{path} does not load ({str(exc).splitlines()[0]}) -> built-in codebook")
         return builtin_codebook(work), "built-in (bench/bench.py)"
     # a snapshot: the file may be edited while the benchmark runs
@@ -723,7 +722,7 @@ def run(args) -> dict:
         n_tokens = n_spacy_words = 0
         for r in range(args.repeat):
             t0 = time.perf_counter()
-            annotations, computed, cached = load_annotations(project, docs, pipeline, write=False)
+            annotations, computed, _cached = load_annotations(project, docs, pipeline, write=False)
             t_load = time.perf_counter() - t0
             if computed:
                 raise SystemExit(f"{computed} documents were not in the cache")
@@ -857,7 +856,8 @@ def render(res: dict) -> str:
     bd = a["breakdown_s"]
     row("  load pipeline", bd.get("load_pipeline", 0), False)
     nw = m["sampled_by_phase"].get("annotation", {}).get("children", 0)
-    row(f"  annotate ({f'{nw} worker processes' if nw else 'serial, in-process'}) + rules meanwhile", bd.get("annotate", 0))
+    workers = f"{nw} worker processes" if nw else "serial, in-process"
+    row(f"  annotate ({workers}) + rules meanwhile", bd.get("annotate", 0))
     row("  compile codebook", bd.get("compile_codebook", 0), False)
     if bd.get("apply_during"):
         row("  … of which rules applied meanwhile (main process)", bd["apply_during"], False)

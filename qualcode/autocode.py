@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -109,11 +110,9 @@ def autocode(
     report = AutocodeReport(codebook=str(path), version=codebook.version, pipeline=pipeline.name,
                             pipeline_description=pipeline.description,
                             documents=len(docs), annotated=0, cached=0, dry_run=dry_run)
-    try:
+    with suppress(_DryRun):
         _write_codings(project, codebook, path, docs, report, dry_run, include_interviewer, progress,
                        pipeline, compiled, (term_key, new_terms))
-    except _DryRun:
-        pass
     return report
 
 

@@ -256,11 +256,11 @@ def _register_components() -> None:
 
 
 def _lookups_version() -> str | None:
-    try:
-        from importlib.metadata import version
+    from importlib.metadata import PackageNotFoundError, version
 
+    try:
         return version("spacy-lookups-data")
-    except Exception:
+    except PackageNotFoundError:
         return None
 
 
@@ -341,16 +341,16 @@ def load_pipeline(language: str = "fr") -> Pipeline:
     candidates: list[str] = []
     try:
         installed = spacy.util.get_installed_models()
-    except Exception:  # pragma: no cover - defensive
+    except Exception:  # noqa: BLE001 - imports every model package (entry points)  # pragma: no cover
         installed = []
     preferred = f"{lang}_core_news_sm"
-    for pkg in [preferred] + sorted(installed):
+    for pkg in [preferred, *sorted(installed)]:
         if pkg not in candidates and re.fullmatch(rf"{lang}_core_[a-z]+_sm", pkg) and pkg in installed:
             candidates.append(pkg)
     for pkg in candidates:
         try:
             nlp = _load_trained(pkg)
-        except Exception:
+        except Exception:  # noqa: BLE001 - a broken or incompatible model package fails in its own ways: try the next
             continue
         name = f"{pkg} {nlp.meta.get('version', '?')}"
         comps = ", ".join(nlp.pipe_names)
@@ -361,7 +361,7 @@ def load_pipeline(language: str = "fr") -> Pipeline:
 
     try:
         nlp = spacy.blank(lang)
-    except Exception:
+    except Exception:  # noqa: BLE001 - ImportError, or a third-party segmenter's own error (ja, ko, th, vi)
         raise QualcodeError(f"spaCy has no support for language {language!r}") from None
     nlp.add_pipe("sentencizer")
     lookups = _lookups_version()
@@ -369,7 +369,7 @@ def load_pipeline(language: str = "fr") -> Pipeline:
         try:
             nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
             nlp.initialize()
-        except Exception:
+        except Exception:  # noqa: BLE001 - each language's lemmatizer and tables fail in their own ways: no lemmas
             if "lemmatizer" in nlp.pipe_names:
                 nlp.remove_pipe("lemmatizer")
             lookups = None
@@ -445,8 +445,7 @@ class AnnotatedDoc:
             return
         ends = np.append(ss[1:], self.n_tokens) - 1
         turn_of = np.searchsorted(self.turn_tok, ss, side="right") - 1
-        for t, a, b in zip(turn_of.tolist(), self.start[ss].tolist(), self.end[ends].tolist()):
-            yield t, a, b
+        yield from zip(turn_of.tolist(), self.start[ss].tolist(), self.end[ends].tolist())
 
     def tokens(self, turn_index: int | None = None) -> list[dict]:
         """Readable rows (for debugging and ``explain``): text, lower, lemma, pos, sent_start."""
@@ -580,7 +579,7 @@ def _chunks(text: str, a: int, b: int) -> Iterator[tuple[int, str]]:
     """(absolute start, chunk text) of the paragraphs of text[a:b], stripped, cut if too long."""
     pos = a
     seg = text[a:b]
-    for m in list(_PARA_RE.finditer(seg)) + [None]:
+    for m in [*_PARA_RE.finditer(seg), None]:
         stop = a + (m.start() if m else len(seg))
         para = text[pos:stop]
         lead = len(para) - len(para.lstrip())

@@ -233,7 +233,7 @@ class Project:
             return str(name)
         try:
             return getpass.getuser()
-        except Exception:  # no login name (containers)
+        except (ImportError, KeyError, OSError):  # no login name (containers): no pwd, no entry, 3.13's OSError
             return "unknown"
 
 

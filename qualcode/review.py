@@ -222,7 +222,7 @@ class Highlighter:
             self._pipeline = load_pipeline(self.project.language)
             self._compiled = compile_codebook(cb, self._pipeline)
             self._paths = {c.path for c in cb.walk()}
-        except Exception:  # cosmetic feature: fall back to the origin's words
+        except Exception:  # noqa: BLE001 - cosmetic feature (codebook, spaCy, cache may fail): fall back to the origin's words
             self._compiled = None
 
     def spans(self, item: ReviewItem) -> list[tuple[int, int]]:
@@ -234,7 +234,7 @@ class Highlighter:
             if self._compiled is not None and item.code in self._paths:
                 try:
                     found = self._explain(item)
-                except Exception:  # stale cache, changed turns …: fall back
+                except Exception:  # noqa: BLE001 - stale cache, changed turns …: cosmetic, fall back
                     found = []
                 if found:
                     return found
@@ -591,7 +591,7 @@ def import_review(project: Project, path: str | Path, *, dry_run: bool = False,
             continue
         report.rows += 1
 
-        def problem(msg: str) -> None:
+        def problem(msg: str, line: int = line) -> None:
             problems.append(f"{where}:{line}: {msg}")
 
         if not raw_id.isdigit():

@@ -282,7 +282,7 @@ class _TermCompiler:
         got = self.cache.get(text)
         if got is None:
             got = self.cache[text] = self._analyse(text)
-        return [(t, l) for t, l in got]
+        return [(t, lem) for t, lem in got]
 
     def _analyse(self, text: str) -> list[tuple[str, str]]:
         alone = self._parse(text)
@@ -306,7 +306,7 @@ class _TermCompiler:
         text = " ".join(raw.split())
         positions: list[_Pos] = []
         if "*" not in text:
-            positions = [self._exact(t, l) for t, l in self._lemmatized(text)]
+            positions = [self._exact(t, lem) for t, lem in self._lemmatized(text)]
         else:
             for word in text.split(" "):
                 if word.endswith("*"):
@@ -318,10 +318,10 @@ class _TermCompiler:
                     prefix = fold(pairs[-1][0])
                     if len(prefix) < MIN_PREFIX:
                         return f"term {raw!r}: the prefix before '*' needs at least {MIN_PREFIX} characters"
-                    positions += [self._exact(t, l) for t, l in pairs[:-1]]
+                    positions += [self._exact(t, lem) for t, lem in pairs[:-1]]
                     positions.append(_Pos(frozenset(), prefix, (prefix + "*",)))
                 else:
-                    positions += [self._exact(t, l) for t, l in self._lemmatized(word)]
+                    positions += [self._exact(t, lem) for t, lem in self._lemmatized(word)]
         if not positions:
             return f"term {raw!r} has no words"
         sig = tuple((p.alts, p.prefix) for p in positions)
@@ -393,7 +393,8 @@ def compile_codebook(codebook: Codebook, pipeline: Pipeline | None = None, *,
                     key = f"qualcode-rule-{ref_i}"
                     try:
                         matcher.add(key, [value])
-                    except Exception as exc:  # MatchPatternError, ValueError, KeyError
+                    except Exception as exc:  # noqa: BLE001 - MatchPatternError, ValueError, KeyError...
+                        # from spaCy on a user's pattern: reported as a codebook error, never a traceback
                         msg = " ".join(str(exc).split())
                         raise _err(code, rule, exclude, f"bad pattern: {msg}", codebook) from None
                     pattern_refs[pipe.nlp.vocab.strings[key]] = ref_i
@@ -515,7 +516,7 @@ def _relaxed(rx: re.Pattern) -> re.Pattern | None:
     import re._parser as sre_parse  # type: ignore[import-not-found]  # private, no stubs; Python 3.11+
     try:
         parsed = sre_parse.parse(rx.pattern, rx.flags & ~re.UNICODE)
-    except Exception:
+    except Exception:  # noqa: BLE001 - private module: any failure only loses this optimisation
         return None
     refuse = {sre_parse.ASSERT, sre_parse.ASSERT_NOT, sre_parse.GROUPREF,
               getattr(sre_parse, "GROUPREF_EXISTS", sre_parse.GROUPREF),
@@ -676,7 +677,7 @@ class _DocView:
                 if b > a:
                     out.append((self.n_sent + t, t, int(a), int(b)))
             return out
-        sent_turn, a, b = self.sent_tables()
+        _sent_turn, a, b = self.sent_tables()
         first = self.turn_sents()
         for t in turns:
             out.extend((k, t, a[k], b[k]) for k in range(first[t], first[t + 1]))

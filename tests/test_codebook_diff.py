@@ -176,7 +176,8 @@ def test_identical_and_reversed():
 
 def test_codebook_level_fields_and_other_code_fields():
     v2 = (V1.replace("title: Test", "title: Test 2\nversion: \"2\"").replace("unit: sentence", "unit: turn", 1)
-          .replace("    label: Heritage\n", "    label: Heritage sites\n    color: red\n    examples: [\"Le Louvre.\"]\n"))
+          .replace("    label: Heritage\n",
+                   "    label: Heritage sites\n    color: red\n    examples: [\"Le Louvre.\"]\n"))
     diff = diff_codebooks(cb(V1), cb(v2))
     assert [f.to_dict() for f in diff.codebook_fields] == [
         {"field": "title", "before": "Test", "after": "Test 2"},

@@ -113,9 +113,9 @@ def test_markdown_to_stdout_with_counts(coded, project):
     assert snapshot(project) == before  # an export writes nothing to the project
     lines = md.splitlines()
     assert lines[0] == "# Annex test"
-    assert "- Version: 1.0 (content hash %s)" % parse_codebook_text(CODEBOOK).version in lines
+    assert f"- Version: 1.0 (content hash {parse_codebook_text(CODEBOOK).version})" in lines
     assert "- Authors: Camille" in lines and "- Codes: 5" in lines
-    for path, (number, depth, units, people) in EXPECTED.items():
+    for path, (number, _depth, units, people) in EXPECTED.items():
         label = {"identity": "Identity", "identity/mining_memory": "Mining memory",
                  "identity/mining_memory/family": "Family", "identity/pride": "Pride",
                  "heritage": "Heritage \\| sites"}[path]

@@ -382,7 +382,7 @@ def test_tree_json(cb):
     assert ident["path"] == "identity" and ident["label"] == "Identité"
     mm = ident["children"][0]
     assert mm["effective_unit"] == "turn" and mm["parent"] == "identity"
-    assert [r["id"] for r in mm["rules"]][0] == "identity/mining_memory terms[0]"
+    assert mm["rules"][0]["id"] == "identity/mining_memory terms[0]"
     assert mm["exclude"][0]["id"] == "identity/mining_memory exclude[0]"
     assert mm["rules"][3]["line"] == 20
     assert ident["children"][1]["effective_unit"] == "sentence"

@@ -26,7 +26,7 @@ def demo(tmp_path_factory):
 
 def printed_row(stdout: str, label: str) -> list[int]:
     """Numbers of a row of the printed table: units/participants per group, then all."""
-    line = next(l for l in stdout.splitlines() if l.strip().startswith(label + " ") and "/" in l)
+    line = next(ln for ln in stdout.splitlines() if ln.strip().startswith(label + " ") and "/" in ln)
     return [int(n) for n in re.findall(r"(\d+) / (\d+)", line) for n in n]
 
 
@@ -36,7 +36,7 @@ def test_demo_prints_steps_table_and_export_paths(demo):
                  "3. autocode: codebook", "4. codes by group", "5. exports:"):
         assert step in out
     assert "local_actor (n=5)" in out and "resident (n=6)" in out
-    lines = [l.strip() for l in out.splitlines()]
+    lines = [line.strip() for line in out.splitlines()]
     assert "bassin/report.docx  (report: codes by group, co-occurrence, charts, excerpts)" in lines
     assert "bassin/tables.xlsx  (tables: codes by group, co-occurrence, codes × cases)" in lines
     assert (root / "report.docx").is_file() and (root / "tables.xlsx").is_file()

@@ -71,7 +71,8 @@ CARON = """\
 Enquêtrice : Parlez-moi de votre famille.
 M. Caron : Mon père était mineur. Il descendait à la fosse tous les jours. J'ai mangé un bonbon au charbon hier.
 Enquêtrice : Et aujourd'hui ?
-M. Caron : Le classement Unesco, c'est une fierté pour nous. Le musée est loin. Les terrils sont beaux. Les jeunes partent.
+M. Caron : Le classement Unesco, c'est une fierté pour nous. Le musée est loin. \
+Les terrils sont beaux. Les jeunes partent.
 """
 
 ROY = """\

@@ -52,7 +52,7 @@ def test_report_prints_a_summary(report_doc):
 
 
 def test_report_title_provenance_and_footer(report_doc, coded_root):
-    out, doc, _ = report_doc
+    _, doc, _ = report_doc
     paras = doc.paragraphs
     assert paras[0].style.name == "Title"
     assert paras[0].text == "Rapport de codage – Projet d'essai"

@@ -132,7 +132,9 @@ def test_tracked_changes_hyperlinks_textboxes(tmp_path):
       <w:ins w:id="2" w:author="x"><w:r><w:t xml:space="preserve">vraiment </w:t></w:r></w:ins>
       <w:hyperlink w:anchor="a"><w:r><w:t xml:space="preserve">au Louvre-Lens</w:t></w:r></w:hyperlink>
       <w:r><w:tab/><w:t>depuis 2012.</w:t></w:r>
-      <w:r><w:pict><v:shape><v:textbox><w:txbxContent><w:p><w:r><w:t>ZONE DE TEXTE</w:t></w:r></w:p></w:txbxContent></v:textbox></v:shape></w:pict></w:r>
+      <w:r><w:pict><v:shape><v:textbox>
+        <w:txbxContent><w:p><w:r><w:t>ZONE DE TEXTE</w:t></w:r></w:p></w:txbxContent>
+      </v:textbox></v:shape></w:pict></w:r>
     </w:p>""")
     d.add_paragraph("Q : Et avant ?")
     d.add_paragraph("R : Avant, à Lille.")

@@ -4,6 +4,7 @@ cues into turns, tags removed, encodings, errors, and the sample transcripts."""
 from __future__ import annotations
 
 import codecs
+from itertools import pairwise
 
 import pytest
 from helpers import sample, samples
@@ -243,7 +244,8 @@ def test_srt_missing_final_blank_line_and_no_speakers():
     [
         ("bonjour, ceci n'est pas un srt\n", r"malformed SubRip block at line 1: \"bonjour, ceci n'est pas un srt\""),
         ("\n\n1\n00:00:01,000 --> 00:00:02,000\nok\n\n2\n00:00:03,000 --> 00:00:04,000\nok\n\n"
-         "3\n00:00:05,000 -> 00:00:06,000\nnon\n", r"malformed SubRip block at line 11: \"3 \| 00:00:05,000 -> 00:00:06,000\""),
+         "3\n00:00:05,000 -> 00:00:06,000\nnon\n",
+         r"malformed SubRip block at line 11: \"3 \| 00:00:05,000 -> 00:00:06,000\""),
         ("1\n00:00:01,000 --> 00:00:02,000\nok\n\nabc\n2\n00:00:xx,000 --> 00:00:03,000\nko\n",
          r"malformed SubRip timing at line 7: \"00:00:xx,000 --> 00:00:03,000\""),
         ("WEBVTT\n\n00:01.000 --> 00:02.000\nbonjour\n", "WebVTT file, not SubRip"),
@@ -289,7 +291,7 @@ def test_sample_subtitle_files(path):
     assert starts == sorted(starts)
     assert "<v" not in doc.text and "-->" not in doc.text
     # consecutive turns have different speakers (same-speaker cues were merged)
-    assert all(a[0] != b[0] for a, b in zip(turns, turns[1:]))
+    assert all(a[0] != b[0] for a, b in pairwise(turns))
 
 
 def test_sample_entretien_03_voice_tags():

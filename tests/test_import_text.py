@@ -358,7 +358,7 @@ def otter_time(t: int) -> str:
 def utterance(draw):
     n_lines = draw(st.integers(1, 3))
     lines = []
-    for i in range(n_lines):
+    for _ in range(n_lines):
         words = draw(st.lists(st.sampled_from(WORDS), min_size=1, max_size=8))
         start = draw(st.sampled_from(LINE_STARTS))
         line = (start + " ".join(words)).strip()
@@ -469,7 +469,7 @@ def test_sample_files(path):
     # no turn should contain a line that starts with another speaker's label
     for t in doc.turns:
         for line in doc.text[t.start:t.end].split("\n")[1:]:
-            assert not any(line.startswith(f"{s} :") or line.startswith(f"{s}:") for s in speakers)
+            assert not any(line.startswith((f"{s} :", f"{s}:")) for s in speakers)
 
 
 @settings(max_examples=300, deadline=None)

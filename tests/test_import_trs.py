@@ -184,7 +184,8 @@ def test_overlap_with_several_syncs_uses_sync_intervals():
          r"no transcribed speech found"),
         ("<Transcript><Turn>oui</Turn></Transcript>", r"not a Transcriber file \(root element <Transcript>"),
         ("just some text, not XML", r"malformed XML at line 1: syntax error"),
-        ('<?xml version="1.0" encoding="ISO-8859-1"?>\n<Trans><Turn>caf\xe9', r"malformed XML at line 2: no element found"),
+        ('<?xml version="1.0" encoding="ISO-8859-1"?>\n<Trans><Turn>caf\xe9',
+         r"malformed XML at line 2: no element found"),
     ],
 )
 def test_malformed_input_raises_input_error(src, reason):

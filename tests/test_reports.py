@@ -178,7 +178,7 @@ def test_freq_terminal_output(fx):
     assert res.exit_code == 0, res.output
     out = res.stdout
     assert "local_actor (n=2)" in out and "resident (n=2)" in out and "total (n=4)" in out
-    line = next(l for l in out.splitlines() if l.strip().startswith("Heritage"))
+    line = next(ln for ln in out.splitlines() if ln.strip().startswith("Heritage"))
     assert "3 / 1 (50%)" in line and "2 / 2 (100%)" in line and "6 / 3 (75%)" in line
     assert "\n  Museum" in out  # sub-codes indented
     assert "Unreviewed: 6" in out
@@ -239,7 +239,8 @@ def test_cooccurrence_sentence(fx):
     assert m["identity/mining_memory"]["identity/pride"] == 1
     assert m["heritage/museum"]["heritage/tourism"] == m["heritage/tourism"]["heritage/museum"] == 1
     assert m["identity"]["heritage"] == 0
-    assert m["identity"]["identity"] == 3 and m["heritage"]["heritage"] == 5 and m["heritage/tourism"]["heritage/tourism"] == 2
+    assert m["identity"]["identity"] == 3 and m["heritage"]["heritage"] == 5
+    assert m["heritage/tourism"]["heritage/tourism"] == 2
     assert m["identity/mining_memory"]["identity/mining_memory"] == 3  # the rejected #5 (alice s4) is left out
     # a code and its own sub-code are not compared
     assert m["identity"]["identity/pride"] is None and m["heritage/museum"]["heritage"] is None

@@ -4,6 +4,7 @@ spreadsheet export/import, and decisions surviving a re-run of autocode."""
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import re
@@ -121,7 +122,7 @@ def test_pending_order_and_filters(coded, project):
     assert len(pending(project, doc="caron")) == 4
     assert pending(project, coder="camille") == []
     assert len(pending(project, coder=None)) == 4
-    with pytest.raises(QualcodeError, match="no code 'identiti'.*did you mean 'identity'"):
+    with pytest.raises(QualcodeError, match=r"no code 'identiti'.*did you mean 'identity'"):
         pending(project, code="identiti")
     with pytest.raises(QualcodeError, match="no document named 'nope'"):
         pending(project, doc="nope")
@@ -189,9 +190,9 @@ def test_decision_errors(coded, project):
     mineur = k[("identity/mining_memory", MINEUR)]
     with pytest.raises(QualcodeError, match="unknown decision"):
         decide(project, mineur, "maybe")
-    with pytest.raises(QualcodeError, match="no code 'identity/stigm'.*did you mean 'identity/stigma'"):
+    with pytest.raises(QualcodeError, match=r"no code 'identity/stigm'.*did you mean 'identity/stigma'"):
         decide(project, mineur, "recode", to_code="identity/stigm")
-    with pytest.raises(QualcodeError, match="already has code.*accept it instead"):
+    with pytest.raises(QualcodeError, match=r"already has code.*accept it instead"):
         decide(project, mineur, "recode", to_code="identity/mining_memory")
     with pytest.raises(QualcodeError, match="not waiting for a code"):
         decide(project, mineur, "assign", to_code="identity/stigma")
@@ -290,7 +291,7 @@ def test_interactive_add_skip_help_and_unknown_key(coded, project):
     assert [it.text for it in pending(project)] == [FOSSE, GUEULES, TURN2]
     res = coded("review", input="q\n")
     assert "3 to review, 1 skipped earlier (at the end)" in res.stdout
-    assert "1/3  caron · turn 2" in res.stdout and "#%d" % k[("identity/mining_memory", FOSSE)] in res.stdout
+    assert "1/3  caron · turn 2" in res.stdout and f"#{k[('identity/mining_memory', FOSSE)]}" in res.stdout
     assert_offsets_sacred(project)
 
 
@@ -307,7 +308,7 @@ def test_interrupted_session_loses_nothing_and_resumes(coded, project):
     res = coded("review", input="q\n")
     assert "2 to review" in res.stdout
     first = res.stdout.index("1/2")
-    assert "#%d" % k[("identity/mining_memory", FOSSE)] in res.stdout[first:first + 200]
+    assert f"#{k[('identity/mining_memory', FOSSE)]}" in res.stdout[first:first + 200]
 
 
 def test_crash_and_ctrl_c_keep_saved_decisions(coded, project):
@@ -328,7 +329,7 @@ def test_crash_and_ctrl_c_keep_saved_decisions(coded, project):
 
         line = key
 
-    out = Console(file=open(os.devnull, "w"), width=120)
+    out = Console(file=io.StringIO(), width=120)
     k = ids(project)
     with pytest.raises(RuntimeError):  # a crash in the middle of the session
         review_session(project, pending(project), reader=Scripted(["a", "r"], RuntimeError("boom")), out=out,
@@ -368,7 +369,7 @@ def test_queued_coding_after_split(coded, project, cli):
     assert db(project, "SELECT operation FROM history WHERE operation = 'review-assign'") == [("review-assign",)]
     assert_offsets_sacred(project)
     # undo both: the accept, then the assignment (code and queue entry restored)
-    assert "undone: #%d identity/stigma: accepted" % gueules in cli("review", "--undo").stdout
+    assert f"undone: #{gueules} identity/stigma: accepted" in cli("review", "--undo").stdout
     res = cli("review", "--undo", "--json")
     assert json.loads(res.stdout)["action"] == "assign"
     assert db(project, "SELECT c.path, k.status FROM codings k JOIN codes c ON c.id = k.code_id WHERE k.id = ?",
@@ -627,7 +628,7 @@ def test_terminal_session_reads_single_keys(coded, project):
         expect("? help >")
         press(b"a")  # no Enter
         expect("2/4  caron")
-        expect("saved: #%d identity/mining_memory: accepted" % k[("identity/mining_memory", MINEUR)])
+        expect(f"saved: #{k[('identity/mining_memory', MINEUR)]} identity/mining_memory: accepted")
         press(b"s")
         expect("3/4  caron")
         press(b"q")

@@ -158,7 +158,7 @@ def test_merge_into_a_new_code_collapses_duplicates(coded, project, book):
     # the YAML: the new code where stigma was (the first of the two in the file), both blocks
     # commented out between markers, the rest byte for byte
     text = book.read_text(encoding="utf-8")
-    head, tail = CODEBOOK.split("      - code: stigma\n")
+    head, _tail = CODEBOOK.split("      - code: stigma\n")
     assert text.startswith(head + "      - code: self_image\n        label: Self-image\n\n"
                                   "      # qualcode: merged identity/stigma into identity/self_image on ")
     assert "      #   label: 'Stigma'\n" in text and "      # qualcode: end of identity/pride\n" in text
@@ -283,7 +283,8 @@ def test_retire_and_restore(coded, project, book):
     assert per_code(project) == before
     text = book.read_text(encoding="utf-8")
     assert ("      # - code: stigma\n      #   label: 'Stigma'\n      #   definition: Image négative.\n"
-            "      #   rules:\n      #     - terms: [misère, honte]\n      # qualcode: end of identity/stigma\n") in text
+            "      #   rules:\n      #     - terms: [misère, honte]\n"
+            "      # qualcode: end of identity/stigma\n") in text
     assert ok(coded("codebook", "check", str(book))).exit_code == 0
     # autocode: no rename alarm for a retired code; its pending proposals go, decisions stay
     ok(coded("autocode"))
@@ -337,7 +338,8 @@ def test_add(coded, project, book):
         "          - terms: [fierté, fier]\n\n      - code: nostalgia\n        label: Nostalgia\n"
         "        definition: \"Nostalgie : regret du passé.\"\n        color: \"#abc\"\n")
     assert rows(project, "SELECT label, definition, color, parent_id IS NOT NULL FROM codes"
-                         " WHERE path = 'identity/nostalgia'") == [("Nostalgia", "Nostalgie : regret du passé.", "#abc", 1)]
+                         " WHERE path = 'identity/nostalgia'") == [
+        ("Nostalgia", "Nostalgie : regret du passé.", "#abc", 1)]
     ok(coded("codebook", "add", "heritage/louvre", "--label", "Louvre-Lens"))
     assert book.read_text(encoding="utf-8").endswith(
         "      - pattern: [{LOWER: louvre}]\n    children:\n      - code: louvre\n        label: Louvre-Lens\n")
@@ -497,7 +499,7 @@ def test_text_edits_on_unusual_but_valid_layouts(project):
     ext = y.extent(y.items["a/b"])
     assert (ext.start, ext.end, ext.dash) == (5, 10, 2)  # the blank line after the block scalar is not in it
     assert y.offsets() == (0, 2)
-    at, dash, header, blank = y.insertion("c")
+    at, dash, header, _blank = y.insertion("c")
     assert (at, dash, header) == (13, 2, ["  children:\r\n"])
     edits = _Edits(y)
     edits.insert(at, header + y.new_code_lines([("code", "d"), ("label", yaml_scalar("D: x"))], dash))
@@ -517,7 +519,8 @@ def test_crlf_codebook_stays_crlf(cli, project, tmp_path, book):
     assert b"\n" not in data.replace(b"\r\n", b"")
     assert data.decode("utf-8") == CODEBOOK.replace(
         "          - terms: [fierté, fier]\n",
-        "          - terms: [fierté, fier]\n\n      - code: nostalgia\n        label: Nostalgia\n").replace("\n", "\r\n")
+        "          - terms: [fierté, fier]\n\n      - code: nostalgia\n        label: Nostalgia\n",
+    ).replace("\n", "\r\n")
 
 
 def test_empty_code_rows_give_way(coded, project, book):

@@ -608,7 +608,7 @@ def test_prefix_firsts_equals_reference_loop():
     rnd = random.Random(7)
     alphabet = "abcé'-e"
     prefixes = {"ab": [0], "abc": [1, 2], "e'": [3], "abcde": [4], "éé": [5]}
-    for trial in range(30):
+    for _trial in range(30):
         strings = ["".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 7))) for _ in range(200)]
         strings += ["", "ab", "abc", "abcde", "abcdef", "a"]
         cb = SimpleNamespace(first_prefix=prefixes, prefix_lengths=tuple(sorted({len(p) for p in prefixes})))
@@ -658,7 +658,7 @@ def test_candidate_turns_equals_per_turn_search():
     words = ["mine", "fosse", "la", "charbon", "a", "b", "ab", "\n", ".", "  "]
     regexes = [r"mine", r"\bfosse\b", r"^la", r"ab|b a", r"(?i)CHAR\w*", r"a.*b", r"x?", r"e\s+l",
                r"(?s)mine.fosse", r"$"]
-    for trial in range(60):
+    for _trial in range(60):
         text = " ".join(rnd.choice(words) for _ in range(rnd.randint(0, 60)))
         # turns: sorted, non-overlapping, possibly with gaps and empty turns
         cuts = sorted(rnd.sample(range(len(text) + 1), k=min(len(text) + 1, 2 * rnd.randint(1, 6))))

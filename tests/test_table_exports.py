@@ -66,7 +66,7 @@ def test_csv(fx, out):
     assert m["command"] == "qualcode report freq --by group" and m["coders"] == "all"
     assert m["filters"] == "by=group, level=all, status=proposed+accepted"
     assert lines[1] == "# Codes by group"
-    rows = list(csv.reader(io.StringIO("\n".join(l for l in lines if not l.startswith("#")))))
+    rows = list(csv.reader(io.StringIO("\n".join(line for line in lines if not line.startswith("#")))))
     assert rows[0] == FREQ_COLUMNS
     assert next(r for r in rows if r[0] == "heritage") == HERITAGE
     assert "# note: Counted: 13 codings with status proposed and accepted (rejected left out), by all coders " \
@@ -95,7 +95,7 @@ def test_csv_several_tables_and_filters_in_provenance(fx, out):
         "# Code co-occurrence (turn units): group = local_actor",
         "# Code co-occurrence (turn units): group = resident",
         "# Code co-occurrence (turn units): group = (no case)"]
-    tables = [list(csv.reader(io.StringIO("\n".join(l for l in b.splitlines() if not l.startswith("#")))))
+    tables = [list(csv.reader(io.StringIO("\n".join(line for line in b.splitlines() if not line.startswith("#")))))
               for b in blocks]
     resident = {r[0]: r for r in tables[1][1:]}
     assert tables[1][0] == ["code", "label", "identity", "heritage", "future"]

@@ -90,7 +90,7 @@ def test_bad_arguments(proj):
         project_units(proj, "char")
     with pytest.raises(UsageError, match="unknown unit 'word'"):
         project_units(proj, "word")
-    with pytest.raises(QualcodeError, match="no document named 'pual'.*paul"):
+    with pytest.raises(QualcodeError, match=r"no document named 'pual'.*paul"):
         project_units(proj, "turn", ["pual"])
 
 
@@ -138,7 +138,7 @@ def test_active_codes_subtree_and_errors(proj, cli):
     assert [(c["path"], c["depth"]) for c in active_codes(proj)] == [
         ("mine", 0), ("mine/work", 1), ("mine/family", 1), ("future", 0)]
     assert [(c["path"], c["depth"]) for c in active_codes(proj, "mine/work")] == [("mine/work", 0)]
-    with pytest.raises(QualcodeError, match="unknown code 'mines'.*'mine'"):
+    with pytest.raises(QualcodeError, match=r"unknown code 'mines'.*'mine'"):
         active_codes(proj, "mines")
     with pytest.raises(QualcodeError, match="no codings by coder 'Z'"):
         check_coders(proj, ["A", "Z"])

@@ -138,7 +138,7 @@ class Average:
     fn: int | None = None
 
     def to_dict(self) -> dict:
-        return {k: v for k, v in vars(self).items()}
+        return dict(vars(self))
 
 
 @dataclass

@@ -143,7 +143,7 @@ def codebook_order(project: Project) -> list[str]:
         return []
     try:
         return [c.path for c in parse_codebook_text(last.content).walk()]
-    except Exception:  # a recorded codebook that no longer parses: fall back to code ids
+    except QualcodeError:  # a recorded codebook that no longer parses (CodebookError): fall back to code ids
         return []
 
 
@@ -322,7 +322,8 @@ class FreqTable:
         title = "Codes" + (f" by {self.by}" if self.by else "") + (" (top-level codes)" if self.level == "top" else "")
         return TableResult(
             title=title, df=df, notes=list(self.notes),
-            meta={"kind": "freq", "sheet": "freq", "by": self.by, "level": self.level, "depth": [r.depth for r in self.rows], "tree_column": "label",
+            meta={"kind": "freq", "sheet": "freq", "by": self.by, "level": self.level,
+                  "depth": [r.depth for r in self.rows], "tree_column": "label",
                   "total_rows": [ALL_CODES], "groups": list(self.groups), "group_sizes": dict(self.group_sizes),
                   "total_cases": self.total_cases, "decimals": {c: 1 for c in columns if c.endswith("%")}},
         )

@@ -91,5 +91,6 @@ def code_matrix(project: Project, *, cols: str = "docs", presence: bool = False,
     if NO_CASE in columns:
         notes.append(f"{NO_CASE}: documents linked to no case.")
     return TableResult(title=title, df=df, notes=notes,
-                       meta={"kind": "matrix", "sheet": "matrix", "depth": [c.depth for c in codes], "tree_column": "label",
+                       meta={"kind": "matrix", "sheet": "matrix", "depth": [c.depth for c in codes],
+                             "tree_column": "label",
                              "matrix_columns": list(columns), "cols": cols, "presence": presence})

@@ -51,7 +51,7 @@ def _language_lists(language: str):
 
     try:
         cls = spacy.util.get_lang_class(language)
-    except Exception:
+    except ImportError:  # spaCy has no such language (its only error here)
         return frozenset(), (lambda s: False)
     return frozenset(cls.Defaults.stop_words), cls.Defaults.lex_attr_getters.get(LIKE_NUM, lambda s: False)
 

@@ -273,7 +273,8 @@ def render_diff(diff: CodebookDiff, effect: CodingEffect | None, *, show: bool =
         if not (e.before or e.after):
             hidden += 1
             continue
-        name = e.code if not (e.old_path and e.new_path and e.old_path != e.new_path) else f"{e.new_path} ← {e.old_path}"
+        moved = e.old_path and e.new_path and e.old_path != e.new_path
+        name = f"{e.new_path} ← {e.old_path}" if moved else e.code
         style = {"added": "green", "removed": "red"}.get(e.status, "" if e.changed else "dim")
         table.add_row(Text(name, style=style), str(e.before), str(e.after),
                       Text(f"+{len(e.gained)}", style="green") if e.gained else "",

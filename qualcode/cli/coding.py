@@ -96,7 +96,8 @@ def code_cli(
         return
     out = console()
     for r in rows:
-        out.print(f"coded {r['document']} {_where(r)} with {r['code']} by {r['coder']}: «{_excerpt(r['text'])}»", markup=False)
+        out.print(f"coded {r['document']} {_where(r)} with {r['code']} by {r['coder']}: «{_excerpt(r['text'])}»",
+                  markup=False)
 
 
 @app.command("uncode")

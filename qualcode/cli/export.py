@@ -69,7 +69,8 @@ def excerpts_cli(
     fmt = output_format(output, fmt)
     if max_ is not None and seed is None:  # drawn here so that the recorded command holds it
         seed = random.SystemRandom().randrange(1, 1_000_000)
-    codes, coders, statuses = (split_values(code) or []), (split_values(coder) or []), (split_values(status) or []) or list(DEFAULT_STATUSES)
+    codes, coders = (split_values(code) or []), (split_values(coder) or [])
+    statuses = (split_values(status) or []) or list(DEFAULT_STATUSES)
     with open_project(project) as proj:
         data, prov = export_excerpts(
             proj, output, fmt, codes=codes or None, by=by, coders=coders or None, statuses=statuses,

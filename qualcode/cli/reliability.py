@@ -61,7 +61,8 @@ InterviewerOpt = Annotated[bool, typer.Option("--include-interviewer", help="Com
 
 
 def _options(code, docs, unit, status, all_seen, include_interviewer) -> dict:
-    return {"code": code, "documents": split_values(docs), "unit": unit, "statuses": check_statuses(split_values(status)),
+    return {"code": code, "documents": split_values(docs), "unit": unit,
+            "statuses": check_statuses(split_values(status)),
             "include_interviewer": include_interviewer, "all_seen": all_seen}
 
 

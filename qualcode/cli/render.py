@@ -46,10 +46,8 @@ def codebook_tree(codebook: Codebook, *, definitions: bool = True) -> Tree:
     def add(parent, code: Code) -> None:
         label = Text()
         if code.color:
-            try:
-                label.append("■ ", style=code.color)
-            except Exception:  # colour rich does not know: show no swatch
-                label.append("■ ")
+            # a colour rich does not know: rich renders the swatch without style
+            label.append("■ ", style=code.color)
         label.append(code.code, style="bold cyan")
         if code.label and code.label != code.code:
             label.append("  ")

@@ -256,8 +256,8 @@ def words_cli(
         raise UsageError(f"--top must be at least 1, not {top}")
     with open_project(project) as proj:
         tables = word_frequencies(proj, by=by, top=top, include_interviewer=include_interviewer, exclude=extra)
-        _emit(proj, tables, command=command_line("report", "words", by=by, top=top, include_interviewer=include_interviewer,
-                                             exclude=extra),
+        _emit(proj, tables, command=command_line("report", "words", by=by, top=top,
+                                                 include_interviewer=include_interviewer, exclude=extra),
               filters={"by": by, "top": top, "turns": "all" if include_interviewer else "participant",
                        "exclude": extra}, coders=None,
               fmt=format, output=output, force=force, json=json)

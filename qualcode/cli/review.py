@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
@@ -11,6 +12,7 @@ from typing import Annotated
 import click
 import typer
 from rich.console import Group
+from rich.errors import StyleSyntaxError
 from rich.markup import escape
 from rich.panel import Panel
 from rich.style import Style
@@ -128,7 +130,7 @@ def _swatch(color: str | None):
         return Text("")
     try:
         return Text("■ ", style=Style.parse(color))
-    except Exception:  # a CSS name rich does not know
+    except StyleSyntaxError:  # a CSS name rich does not know
         return Text("■ ")
 
 
@@ -450,7 +452,8 @@ def _import(path: Path, dry_run: bool, json: bool, project) -> None:
     verb = "would apply" if dry_run else "applied"
     out.print(f"{path}: {report.rows} rows; {verb}: {report.accepted} accepted, {report.rejected} rejected, "
               f"{report.recoded} recoded; {report.unchanged} unchanged"
-              + (f"; {report.notes} note{'s' * (report.notes != 1)} saved as memos" if report.notes and not dry_run else "")
+              + (f"; {report.notes} note{'s' * (report.notes != 1)} saved as memos"
+                 if report.notes and not dry_run else "")
               + (" (dry run: nothing changed)" if dry_run else ""), markup=False)
 
 
@@ -468,8 +471,6 @@ def _undo(proj, json: bool) -> None:
         return
     status = ""
     if done.coding_id is not None:
-        try:
+        with suppress(QualcodeError):
             status = f" (now {get_item(proj, done.coding_id).status})"
-        except QualcodeError:
-            pass
     out.print(f"undone: {done.describe()}{status}", markup=False)

@@ -134,7 +134,8 @@ def explain_cli(
 @app.command("kwic")
 def kwic_cli(
     term: Annotated[str, typer.Argument(help="A word, a multi-word term, or a prefix ending in *.")],
-    lemma: Annotated[bool, typer.Option("--lemma", help="Match every inflection (lemma), as codebook terms do.")] = False,
+    lemma: Annotated[bool, typer.Option("--lemma",
+                                        help="Match every inflection (lemma), as codebook terms do.")] = False,
     by: Annotated[str | None, typer.Option(help="Group lines by this case attribute (e.g. group).")] = None,
     width: Annotated[int, typer.Option(help="Characters of context on each side.")] = 40,
     include_interviewer: Annotated[bool, typer.Option("--include-interviewer")] = False,

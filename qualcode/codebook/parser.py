@@ -73,7 +73,28 @@ LANGUAGE_RE = re.compile(r"^[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})?$")
 
 # CSS Color Module Level 4 named colours.
 CSS_COLORS = frozenset(
-    ["aliceblue", "antiquewhite", "aqua", "aquamarine", "azure", "beige", "bisque", "black", "blanchedalmond", "blue", "blueviolet", "brown", "burlywood", "cadetblue", "chartreuse", "chocolate", "coral", "cornflowerblue", "cornsilk", "crimson", "cyan", "darkblue", "darkcyan", "darkgoldenrod", "darkgray", "darkgreen", "darkgrey", "darkkhaki", "darkmagenta", "darkolivegreen", "darkorange", "darkorchid", "darkred", "darksalmon", "darkseagreen", "darkslateblue", "darkslategray", "darkslategrey", "darkturquoise", "darkviolet", "deeppink", "deepskyblue", "dimgray", "dimgrey", "dodgerblue", "firebrick", "floralwhite", "forestgreen", "fuchsia", "gainsboro", "ghostwhite", "gold", "goldenrod", "gray", "green", "greenyellow", "grey", "honeydew", "hotpink", "indianred", "indigo", "ivory", "khaki", "lavender", "lavenderblush", "lawngreen", "lemonchiffon", "lightblue", "lightcoral", "lightcyan", "lightgoldenrodyellow", "lightgray", "lightgreen", "lightgrey", "lightpink", "lightsalmon", "lightseagreen", "lightskyblue", "lightslategray", "lightslategrey", "lightsteelblue", "lightyellow", "lime", "limegreen", "linen", "magenta", "maroon", "mediumaquamarine", "mediumblue", "mediumorchid", "mediumpurple", "mediumseagreen", "mediumslateblue", "mediumspringgreen", "mediumturquoise", "mediumvioletred", "midnightblue", "mintcream", "mistyrose", "moccasin", "navajowhite", "navy", "oldlace", "olive", "olivedrab", "orange", "orangered", "orchid", "palegoldenrod", "palegreen", "paleturquoise", "palevioletred", "papayawhip", "peachpuff", "peru", "pink", "plum", "powderblue", "purple", "rebeccapurple", "red", "rosybrown", "royalblue", "saddlebrown", "salmon", "sandybrown", "seagreen", "seashell", "sienna", "silver", "skyblue", "slateblue", "slategray", "slategrey", "snow", "springgreen", "steelblue", "tan", "teal", "thistle", "tomato", "turquoise", "violet", "wheat", "white", "whitesmoke", "yellow", "yellowgreen"]
+    ["aliceblue", "antiquewhite", "aqua", "aquamarine", "azure", "beige", "bisque", "black",
+     "blanchedalmond", "blue", "blueviolet", "brown", "burlywood", "cadetblue", "chartreuse",
+     "chocolate", "coral", "cornflowerblue", "cornsilk", "crimson", "cyan", "darkblue", "darkcyan",
+     "darkgoldenrod", "darkgray", "darkgreen", "darkgrey", "darkkhaki", "darkmagenta",
+     "darkolivegreen", "darkorange", "darkorchid", "darkred", "darksalmon", "darkseagreen",
+     "darkslateblue", "darkslategray", "darkslategrey", "darkturquoise", "darkviolet", "deeppink",
+     "deepskyblue", "dimgray", "dimgrey", "dodgerblue", "firebrick", "floralwhite", "forestgreen",
+     "fuchsia", "gainsboro", "ghostwhite", "gold", "goldenrod", "gray", "green", "greenyellow",
+     "grey", "honeydew", "hotpink", "indianred", "indigo", "ivory", "khaki", "lavender",
+     "lavenderblush", "lawngreen", "lemonchiffon", "lightblue", "lightcoral", "lightcyan",
+     "lightgoldenrodyellow", "lightgray", "lightgreen", "lightgrey", "lightpink", "lightsalmon",
+     "lightseagreen", "lightskyblue", "lightslategray", "lightslategrey", "lightsteelblue",
+     "lightyellow", "lime", "limegreen", "linen", "magenta", "maroon", "mediumaquamarine",
+     "mediumblue", "mediumorchid", "mediumpurple", "mediumseagreen", "mediumslateblue",
+     "mediumspringgreen", "mediumturquoise", "mediumvioletred", "midnightblue", "mintcream",
+     "mistyrose", "moccasin", "navajowhite", "navy", "oldlace", "olive", "olivedrab", "orange",
+     "orangered", "orchid", "palegoldenrod", "palegreen", "paleturquoise", "palevioletred",
+     "papayawhip", "peachpuff", "peru", "pink", "plum", "powderblue", "purple", "rebeccapurple",
+     "red", "rosybrown", "royalblue", "saddlebrown", "salmon", "sandybrown", "seagreen", "seashell",
+     "sienna", "silver", "skyblue", "slateblue", "slategray", "slategrey", "snow", "springgreen",
+     "steelblue", "tan", "teal", "thistle", "tomato", "turquoise", "violet", "wheat", "white",
+     "whitesmoke", "yellow", "yellowgreen"]
 )
 
 # Token attributes the French pipeline (morphologizer, attribute_ruler, lemmatizer,
@@ -86,7 +107,8 @@ UNSET_PATTERN_ATTRS = {
     "ENT_KB_ID": "the entity linker",
 }
 UPOS_TAGS = frozenset(
-    ["ADJ", "ADP", "ADV", "AUX", "CCONJ", "DET", "INTJ", "NOUN", "NUM", "PART", "PRON", "PROPN", "PUNCT", "SCONJ", "SYM", "VERB", "X", "SPACE"]
+    ["ADJ", "ADP", "ADV", "AUX", "CCONJ", "DET", "INTJ", "NOUN", "NUM", "PART", "PRON", "PROPN",
+     "PUNCT", "SCONJ", "SYM", "VERB", "X", "SPACE"]
 )
 
 
@@ -258,7 +280,8 @@ def pattern_errors(pattern: list) -> list[tuple[int | None, str | None, str]]:
     matcher = _spacy_matcher()
     try:
         matcher.add("qualcode_check", [pattern])
-    except Exception as exc:  # spaCy raises ValueError, re.error, KeyError...
+    except Exception as exc:  # noqa: BLE001 - spaCy raises ValueError, re.error, KeyError... on a user's pattern
+        # the linter reports every one as a problem: none may escape as a traceback
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         first = re.sub(r"^\[E\d+\]\s*", "", first)
         return [(None, None, f"invalid pattern: {first}")]
@@ -340,7 +363,7 @@ class _Linter:
         try:
             line, col = mapping.lc.key(key)
             return (line + 1, col + 1)
-        except Exception:
+        except (AttributeError, KeyError, TypeError):  # not a ruamel node / no position recorded
             return self.node_pos(mapping)
 
     def value_pos(self, mapping, key) -> tuple[int, int]:
@@ -350,14 +373,14 @@ class _Linter:
         try:
             line, col = mapping.lc.value(key)
             return (line + 1, col + 1)
-        except Exception:
+        except (AttributeError, KeyError, TypeError):  # not a ruamel node / no position recorded
             return self.key_pos(mapping, key)
 
     def item_pos(self, seq, index) -> tuple[int, int]:
         try:
             line, col = seq.lc.item(index)
             return (line + 1, col + 1)
-        except Exception:
+        except (AttributeError, KeyError, TypeError):  # not a ruamel node / no position recorded
             return self.node_pos(seq)
 
     # ---- YAML
@@ -377,7 +400,8 @@ class _Linter:
             self.add(*self._yaml_error(exc))
         except YAMLError as exc:
             self.add((1, 1), None, f"YAML error: {str(exc).strip().splitlines()[0]}")
-        except Exception as exc:  # e.g. ValueError from a bad explicit tag (!!int x)
+        except Exception as exc:  # noqa: BLE001 - e.g. ValueError from a bad explicit tag (!!int x)
+            # ruamel's constructors raise what they like on user text: report it, never crash
             self.add((1, 1), None, f"YAML error: {exc}")
         return None, False
 
@@ -590,7 +614,7 @@ class _Linter:
             )
             return []
         out = []
-        for i, item in enumerate(value):
+        for i in range(len(value)):
             code = self.code(value, i, parent)
             if code is not None:
                 out.append(code)

@@ -46,6 +46,7 @@ import shutil
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -139,7 +140,7 @@ def yaml_scalar(value: str) -> str:
                 back = YAML(typ="safe", pure=True).load(f"k: {value}\n")
             if isinstance(back, dict) and list(back) == ["k"] and back["k"] == value:
                 return value
-        except Exception:
+        except Exception:  # noqa: BLE001, S110 - a probe: any error reading it back means "quote it"
             pass
     return json.dumps(value, ensure_ascii=False)
 
@@ -391,7 +392,7 @@ class _Edits:
         if not self.items:
             return self.y.text
         ranges = sorted((s, e) for s, e, _, _ in self.items if e > s)
-        for (s1, e1), (s2, _e2) in zip(ranges, ranges[1:]):
+        for (_s1, e1), (s2, _e2) in pairwise(ranges):
             if s2 < e1:
                 raise AssertionError("overlapping codebook edits")
         for s, e, _, _ in self.items:

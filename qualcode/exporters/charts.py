@@ -156,7 +156,7 @@ def draw_grouped_bars(data: BarData) -> Figure:
         fig = Figure(figsize=(8.0, height))
         fig.set_layout_engine("constrained", rect=(0, 0.04 if data.note else 0, 1, 1))
         ax = fig.add_subplot()
-        for j, group in enumerate(data.groups):
+        for j in range(n_groups):
             ys: list[float] = []
             widths: list[float] = []
             faces: list[Any] = []  # colours: names or RGB tuples
@@ -408,7 +408,7 @@ def cooc_heatmap_data(table: TableResult) -> HeatmapData:
     label_of = {str(r["code"]): str(r.get("label") or r["code"]) for r in df.to_dict("records")}
     depths = list(meta.get("depth") or [0] * len(df))
     rows, values = [], []
-    for i, r in enumerate(df.to_dict("records")):
+    for r in df.to_dict("records"):
         rows.append(label_of[str(r["code"])])
         values.append([None if _is_missing(r.get(c)) else float(r[c]) for c in cols])
     jaccard = bool(meta.get("decimals") or {})

@@ -675,7 +675,8 @@ def _write_md(data: ExcerptSet, path: Path, prov: Provenance) -> None:
             continue
         if data.by:
             for value, excerpts, total in code.groups(data.values):
-                lines += [f"{'#' * min(level + 1, 6)} {md_escape(_value_heading(data, value, len(excerpts), total))}", ""]
+                heading = md_escape(_value_heading(data, value, len(excerpts), total))
+                lines += [f"{'#' * min(level + 1, 6)} {heading}", ""]
                 for ex in excerpts:
                     lines += [f"> {md_escape(excerpt_line(ex, lang, data.attribute))}", ""]
         else:

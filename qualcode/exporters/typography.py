@@ -21,8 +21,9 @@ It leaves alone:
 Pairs of straight double quotes become guillemets (``"le Nord"`` → ``« le Nord »``)
 when every straight double quote of the text belongs to a pair (an opening one after a
 space or an opening bracket, a closing one before a space or punctuation); otherwise
-(``un écran 15"``, an unclosed quote) they all stay as they are. ``nested=True`` gives second-level quotes “ ” instead, for text that is
-itself quoted between « ». The function is idempotent.
+(``un écran 15"``, an unclosed quote) they all stay as they are. ``nested=True`` gives
+second-level quotes “ ” instead, for text that is itself quoted between « ». The function
+is idempotent.
 """
 
 from __future__ import annotations

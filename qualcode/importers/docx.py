@@ -34,6 +34,8 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from contextlib import suppress
+from itertools import pairwise
 
 from qualcode.errors import InputError
 from qualcode.importers.base import ImportOptions, ParsedDocument, ParsedTurn, compose
@@ -117,7 +119,7 @@ def _open(data: bytes, path: str):
         raise InputError(f"corrupt docx (missing part: {what})", path=path) from None
     except zipfile.BadZipFile as exc:
         raise InputError(f"corrupt docx ({exc})", path=path) from None
-    except Exception as exc:  # lxml XMLSyntaxError, zlib.error, ...
+    except Exception as exc:  # noqa: BLE001 - lxml XMLSyntaxError, zlib.error, ...: never leak one
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InputError(f"corrupt docx ({type(exc).__name__}: {first})", path=path) from None
 
@@ -145,16 +147,14 @@ def _table_rows(tbl) -> list[list[str]]:
     for tr in tbl.xpath("./w:tr | ./w:sdt/w:sdtContent/w:tr"):
         row: list[str] = [""] * int(getattr(tr, "grid_before", 0) or 0)
         for tc in tr.xpath("./w:tc | ./w:sdt/w:sdtContent/w:tc"):
+            # python-docx converts attributes when read and raises on malformed ones (ValueError,
+            # InvalidXmlError, ...): a malformed attribute keeps its default, the import goes on
             span = 1
-            try:
+            with suppress(Exception):
                 span = max(1, int(tc.grid_span))
-            except Exception:
-                pass
             merged = False
-            try:
+            with suppress(Exception):
                 merged = tc.vMerge == "continue"
-            except Exception:
-                pass
             row.append("" if merged else _cell_text(tc))
             row.extend([""] * (span - 1))
         rows.append(row)
@@ -167,21 +167,19 @@ def _blocks(doc) -> list[tuple[str, object]]:
     body = doc.element.body
     out: list[tuple[str, object]] = []
     style_names: dict[str, str] = {}
-    try:
+    # malformed styles or paragraph properties (python-docx raises ValueError, InvalidXmlError,
+    # AttributeError on a part of the wrong type, ...) only lose the style names, not the text
+    with suppress(Exception):
         for s in doc.styles:
             if s.style_id:
                 style_names[s.style_id] = s.name or s.style_id
-    except Exception:
-        pass
     for el in body.xpath("./w:p | ./w:tbl | ./w:sdt/w:sdtContent/w:p | ./w:sdt/w:sdtContent/w:tbl"):
         if el.tag.endswith("}tbl"):
             out.append(("table", _Table(_table_rows(el))))
         else:
             sid = None
-            try:
+            with suppress(Exception):
                 sid = el.style
-            except Exception:
-                pass
             out.append(("p", (_p_text(el), style_names.get(sid or "", sid or ""))))
     return out
 
@@ -311,7 +309,7 @@ def _transcript_rows(table: _Table) -> list[tuple[str | None, str, float | None,
             continue
         out.append([speaker, text, t0, t1])
     # As in the text importer: a row's end is the next row's start when not given.
-    for a, b in zip(out, out[1:]):
+    for a, b in pairwise(out):
         if a[3] is None and a[2] is not None and b[2] is not None and b[2] >= a[2]:
             a[3] = b[2]
     return [(x[0], x[1], x[2], x[3]) for x in out]
@@ -363,7 +361,9 @@ def _meta(doc, blocks) -> dict:
     except KeyError:
         has_core = False
     if has_core:
-        try:
+        # metadata is optional: malformed core properties (errors of any type from python-docx)
+        # are left out rather than failing the import
+        with suppress(Exception):
             cp = doc.core_properties
             if cp.title and cp.title.strip():
                 meta["title"] = normalize_text(" ".join(cp.title.split()))
@@ -374,8 +374,6 @@ def _meta(doc, blocks) -> dict:
                 meta["author"] = normalize_text(cp.author.strip())
             if cp.created and not (template and cp.created.year == 2013):
                 meta["created"] = cp.created.isoformat()
-        except Exception:
-            pass
     if "title" not in meta:
         for kind, value in blocks:
             if kind != "p":
@@ -391,7 +389,7 @@ def parse(data: bytes, path: str, options: ImportOptions) -> ParsedDocument:
     doc = _open(data, path)
     try:
         blocks = _blocks(doc)
-    except Exception as exc:  # malformed document.xml content python-docx chokes on
+    except Exception as exc:  # noqa: BLE001 - malformed document.xml content python-docx chokes on
         raise InputError(f"corrupt docx ({type(exc).__name__}: {exc})", path=path) from None
 
     transcripts: dict[int, list] = {}

@@ -201,7 +201,7 @@ def looks_like_label(label: str, max_words: int = 4, max_chars: int = 30) -> boo
             continue
         if 0 < i < len(words) - 1 and low in _PARTICLES:
             continue
-        if i > 0 and (low.startswith("d'") or low.startswith("d’")) and _name_word(word[2:]):
+        if i > 0 and low.startswith(("d'", "d’")) and _name_word(word[2:]):
             continue  # "Mme d'Argent"
         if not _name_word(word):
             return False
@@ -238,5 +238,5 @@ def parse_timestamp(value: str) -> float | None:
 def format_timestamp(seconds: float | None) -> str | None:
     if seconds is None:
         return None
-    total = int(round(seconds))
+    total = round(seconds)
     return f"{total // 3600:02d}:{total % 3600 // 60:02d}:{total % 60:02d}"

@@ -52,7 +52,7 @@ def parse(data: bytes, path: str, options: ImportOptions) -> ParsedDocument:
         raise InputError(f'malformed SubRip block at line {line}: "{bad}"', path=path) from None
     except ValueError as exc:  # srt.TimestampParseError and friends
         raise InputError(f"malformed SubRip timestamp: {exc}", path=path) from None
-    except Exception as exc:  # never leak a library exception
+    except Exception as exc:  # noqa: BLE001 - never leak a library exception: the file is reported as unreadable
         raise InputError(f"cannot read SubRip: {exc}", path=path) from None
 
     if not subs:

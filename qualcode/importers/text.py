@@ -56,6 +56,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import pairwise
 
 from qualcode.importers.base import ImportOptions, ParsedDocument, ParsedTurn
 from qualcode.importers.speakers import (
@@ -276,13 +277,12 @@ def parse_text(text: str, options: ImportOptions | None = None) -> tuple[list[Pa
             time = c.time if c.time is not None else pending_time
             pending_time = None
             current = (c.label, c.content_start, time)
-        elif i in headings:
-            if current is not None:
-                close(start)
-                current = (None, start + len(line), None)
+        elif i in headings and current is not None:
+            close(start)
+            current = (None, start + len(line), None)
     close(len(text))
 
-    for a, b in zip(turns, turns[1:]):
+    for a, b in pairwise(turns):
         if a.time_start is not None and b.time_start is not None and b.time_start >= a.time_start:
             a.time_end = b.time_start
     return turns, meta

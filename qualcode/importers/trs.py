@@ -109,7 +109,7 @@ def _parse_xml(data: bytes, path: str):
     except DefusedXmlException as exc:
         raise InputError(f"refused XML: {type(exc).__name__} (entities/external references "
                          "are not allowed)", path=path) from None
-    except Exception as exc:  # never leak a parser exception (e.g. LookupError)
+    except Exception as exc:  # noqa: BLE001 - never leak a parser exception (e.g. LookupError)
         raise InputError(f"malformed XML: {exc}", path=path) from None
     enc = "utf-8" if encoding == "utf8" else encoding
     return root, enc, fallback

@@ -200,7 +200,7 @@ def parse(data: bytes, path: str, options: ImportOptions) -> ParsedDocument:
         raise InputError("not a WebVTT file (missing WEBVTT header)", path=path) from None
     except MalformedCaptionError as exc:
         raise InputError(f"malformed cue: {exc}", path=path) from None
-    except Exception as exc:  # webvtt-py has no other documented error; never leak one
+    except Exception as exc:  # noqa: BLE001 - webvtt-py has no other documented error; never leak one
         raise InputError(f"cannot read WebVTT: {exc}", path=path) from None
 
     if not cues_raw:

@@ -28,7 +28,7 @@ from qualcode.coders import RULES_CODER
 from qualcode.errors import QualcodeError
 from qualcode.lookup import select_documents
 from qualcode.nlp import load_pipeline
-from qualcode.rules import apply, compile_codebook, term_cache_key
+from qualcode.rules import Proposal, apply, compile_codebook, term_cache_key
 from qualcode.store import now
 from qualcode.store.codings import CodedSpan, NewCoding
 
@@ -46,7 +46,7 @@ class CodeDiff:
 @dataclass
 class AutocodeReport:
     codebook: str
-    version: str
+    version: str | None  # the codebook's version (None: a codebook without a content hash)
     pipeline: str
     pipeline_description: str
     documents: int
@@ -144,7 +144,7 @@ def _write_codings(project, codebook, path, docs, report, dry_run, include_inter
             (k.document_id, k.code, k.start, k.end): k
             for k in store.codings.spans(coders=[RULES_CODER], document_ids=[d.id for d in docs], order=None)}
 
-        proposals: dict[tuple, object] = {}
+        proposals: dict[tuple, Proposal] = {}
         for d in docs:  # in document order, whatever the order they were coded in
             for p in found[d.id]:
                 proposals[(d.id, p.code_path, p.start, p.end)] = p

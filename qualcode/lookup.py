@@ -32,10 +32,10 @@ def suggest(word: str, choices: list[str], n: int = 3) -> str:
     for m in difflib.get_close_matches(low, list(lowered), n=n, cutoff=0.75):
         if lowered[m] not in found:
             found.append(lowered[m])
-    last = {c.lower().rsplit("/", 1)[-1]: c for c in choices}
-    for m in difflib.get_close_matches(low.rsplit("/", 1)[-1], list(last), n=n, cutoff=0.7):
-        if last[m] not in found:
-            found.append(last[m])
+    by_last = {c.lower().rsplit("/", 1)[-1]: c for c in choices}
+    for m in difflib.get_close_matches(low.rsplit("/", 1)[-1], list(by_last), n=n, cutoff=0.7):
+        if by_last[m] not in found:
+            found.append(by_last[m])
     if not found:
         return ""
     return " (did you mean " + " or ".join(repr(f) for f in found[:n]) + "?)"

@@ -52,7 +52,8 @@ import json
 import re
 import struct
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections import deque
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -107,7 +108,8 @@ class Pipeline:
     @property
     def nlp(self) -> Any:
         if self._nlp is None:
-            self._nlp = self._loader()  # type: ignore[misc]
+            assert self._loader is not None  # __init__ requires nlp or a loader
+            self._nlp = self._loader()
         return self._nlp
 
     def load(self) -> Any:
@@ -756,7 +758,7 @@ def annotate_iter(
     n_process: int | None = None,
     batch_size: int = 128,
     progress: Callable[[int], None] | None = None,
-) -> Iterator[tuple[int, AnnotatedDoc]]:
+) -> Generator[tuple[int, AnnotatedDoc], None, None]:
     """Yield ``(index, AnnotatedDoc)`` for each input, in input order, as soon as each is
     ready, so that the caller can work on the first documents (apply rules, write the cache)
     while worker processes annotate the others.
@@ -830,8 +832,9 @@ def _annotate_worker(job) -> list[bytes]:
 
 def _annotate_serial(items, pipe: Pipeline, batch_size: int, progress) -> Iterator[AnnotatedDoc]:
     """AnnotatedDocs in input order, each yielded as soon as its last chunk is annotated."""
-    builders = [_DocBuilder(text, spans, pipe.name) for text, spans in items]
-    pending: list[tuple] = []  # FIFO of chunk metadata, in nlp.pipe order
+    # a builder is popped when its document is finished, chunk metadata when used: memory goes as work is done
+    builders = {d: _DocBuilder(text, spans, pipe.name) for d, (text, spans) in enumerate(items)}
+    pending: deque[tuple] = deque()  # FIFO of chunk metadata, in nlp.pipe order
 
     def gen() -> Iterator[str]:
         for d, (text, spans) in enumerate(items):
@@ -842,12 +845,10 @@ def _annotate_serial(items, pipe: Pipeline, batch_size: int, progress) -> Iterat
                     yield ctext
 
     done_upto = 0  # builders before this index are finished
-    for k, doc in enumerate(pipe.nlp.pipe(gen(), batch_size=batch_size)):
-        d, t, off, seg_starts, seg_shift, nchars = pending[k]
-        pending[k] = None  # type: ignore[call-overload]
+    for doc in pipe.nlp.pipe(gen(), batch_size=batch_size):
+        d, t, off, seg_starts, seg_shift, nchars = pending.popleft()
         while done_upto < d:
-            yield builders[done_upto].finish()
-            builders[done_upto] = None  # type: ignore[call-overload]
+            yield builders.pop(done_upto).finish()
             done_upto += 1
         b = builders[d]
         b.start_turn(t)
@@ -855,8 +856,7 @@ def _annotate_serial(items, pipe: Pipeline, batch_size: int, progress) -> Iterat
         if progress is not None:
             progress(nchars)
     while done_upto < len(items):
-        yield builders[done_upto].finish()
-        builders[done_upto] = None  # type: ignore[call-overload]
+        yield builders.pop(done_upto).finish()
         done_upto += 1
 
 

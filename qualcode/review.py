@@ -43,8 +43,8 @@ from qualcode.coders import RULES_CODER
 from qualcode.errors import InputError, QualcodeError
 from qualcode.exporters.base import atomic_write, provenance_for
 from qualcode.lookup import select_documents
-from qualcode.nlp import load_pipeline
-from qualcode.rules import compile_codebook, explain
+from qualcode.nlp import Pipeline, load_pipeline
+from qualcode.rules import CompiledCodebook, compile_codebook, explain
 from qualcode.sheets import SheetProblems, cell_text, read_rows, write_decision_csv, write_decision_xlsx
 from qualcode.store import TurnIndex, now
 from qualcode.store.codes import Code
@@ -210,8 +210,8 @@ class Highlighter:
         self.codebook = codebook
         self.enabled = enabled
         self._ready = False
-        self._compiled = None
-        self._pipeline = None
+        self._compiled: CompiledCodebook | None = None
+        self._pipeline: Pipeline | None = None
         self._paths: set[str] = set()
         self._annotations: dict[int, Any] = {}
 
@@ -241,6 +241,8 @@ class Highlighter:
         return origin_spans(item)
 
     def _explain(self, item: ReviewItem) -> list[tuple[int, int]]:
+        # spans() calls this for a rules coding in a turn, once the codebook is compiled
+        assert self._compiled is not None and self._pipeline is not None and item.turn is not None
         store = self.project.store
         if item.document_id not in self._annotations:
             doc = select_documents(self.project, [item.document], suggest_names=False)[0]
@@ -441,19 +443,20 @@ def undo(project: Project, user: str | None = None) -> Decision | None:
         if row is None:
             return None
         action, cid, ts = row.action, row.coding_id, now()
-        alive = cid is not None and store.codings.exists(ids=[cid])
-        if alive and action in ("accept", "reject", "recode"):
-            store.codings.set_status([cid], row.from_status, at=ts)
+        alive = cid if cid is not None and store.codings.exists(ids=[cid]) else None  # the coding, if not deleted
+        if alive is not None and action in ("accept", "reject", "recode"):
+            assert row.from_status is not None  # these decisions log the status they changed
+            store.codings.set_status([alive], row.from_status, at=ts)
         if action in ("recode", "add") and row.created_coding_id is not None:
             store.codings.delete([row.created_coding_id])
-        if action == "assign" and alive:
-            code = store.codes.by_path(row.from_code)
+        if action == "assign" and alive is not None:
+            code = store.codes.by_path(row.from_code) if row.from_code is not None else None
             if code is None:
                 raise QualcodeError(f"cannot undo: code {row.from_code!r} no longer exists")
-            store.codings.move(cid, code_id=code.id, at=ts)
+            store.codings.move(alive, code_id=code.id, at=ts)
             hist = store.history.latest("review-assign", detail="review_log_id", value=row.id)
             details = hist.details if hist else {}
-            store.review.enqueue([cid], reason=details.get("reason", f"undo of assign to {row.to_code}"),
+            store.review.enqueue([alive], reason=details.get("reason", f"undo of assign to {row.to_code}"),
                                  choices=details.get("choices", [row.to_code]),
                                  created_at=details.get("queued_at", ts), replace=False)
         store.review.mark_undone(row.id)

@@ -326,6 +326,23 @@ def test_restore_after_the_block_was_deleted_by_hand(coded, project, book):
     assert cb.by_path()["identity/pride"].rules[0].value == ["fierté", "fier"]
 
 
+@pytest.mark.parametrize("edit", [
+    ("      #     - terms: [misère, honte]\n",  # un-commented, it would bring another code back too
+     "      #     - terms: [misère, honte]\n      # - code: extra\n      #   label: Extra\n"),
+    ("# - code: stigma", "# - code: stigmate"),  # un-commented, it would not give the code back
+])
+def test_restore_refuses_a_retired_block_edited_by_hand(coded, project, book, edit):
+    ok(coded("codebook", "retire", "identity/stigma"))
+    text = book.read_text(encoding="utf-8")
+    assert edit[0] in text
+    write(book, text.replace(edit[0], edit[1]))
+    res = coded("codebook", "restore", "identity/stigma")
+    assert res.exit_code == 1 and "the retired block of identity/stigma" in res.stderr
+    assert "was edited: restore it by hand" in res.stderr
+    assert book.read_text(encoding="utf-8") == text.replace(edit[0], edit[1])
+    assert rows(project, "SELECT status FROM codes WHERE path = 'identity/stigma'") == [("retired",)]
+
+
 # --------------------------------------------------------------------------- add
 
 

@@ -302,7 +302,8 @@ class AgreementReport:
         for r in rows:
             s = r.stats
             counts = r is not self.mean
-            rec = {"code": r.path, "label": r.label, unit_col: s.units if counts else None}
+            rec: dict[str, str | int | float | None] = {"code": r.path, "label": r.label,
+                                                        unit_col: s.units if counts else None}
             for c in self.coders:
                 rec[f"coded by {c}"] = s.coded.get(c) if counts else None
             rec[all_col] = s.all if counts else None

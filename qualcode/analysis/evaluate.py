@@ -65,6 +65,7 @@ from qualcode.analysis.table import TableResult
 from qualcode.analysis.units import (
     ALL_STATUSES,
     NOT_REJECTED,
+    CodeEntry,
     Unit,
     active_codes,
     check_kind,
@@ -257,6 +258,7 @@ class Evaluation:
                     "FP": c.fp, "FN": c.fn, "precision": c.precision, "recall": c.recall, "F1": c.f1}
                    for c in self.codes]
         m, a = self.micro, self.macro
+        assert m.tp is not None and m.fp is not None and m.fn is not None  # the micro average pools counts
         records.append({"code": MICRO, "label": "Micro average", "gold": m.tp + m.fn, "system": m.tp + m.fp,
                         "TP": m.tp, "FP": m.fp, "FN": m.fn, "precision": m.precision, "recall": m.recall,
                         "F1": m.f1})
@@ -401,13 +403,13 @@ def _check_coders(project: Project, gold: str, system: str) -> tuple[str, str]:
     return gold, system
 
 
-def _pick_codes(project: Project, codes: Sequence[str] | None) -> list[dict]:
+def _pick_codes(project: Project, codes: Sequence[str] | None) -> list[CodeEntry]:
     """Active codes in tree order: all, or the given codes with their sub-codes."""
     if not codes:
         return active_codes(project)
     every = active_codes(project)
     rank = {n["path"]: i for i, n in enumerate(every)}
-    picked: dict[str, dict] = {}
+    picked: dict[str, CodeEntry] = {}
     for code in codes:
         sub = active_codes(project, code)  # unknown or retired code: an error
         for n in sub:
@@ -591,8 +593,8 @@ def evaluate(project: Project, gold: str, *, system: str = RULES_CODER, unit: st
                     fp_words[key][i].add(words.lower())
     rules = []
     for key in set(tp_units) | set(fp_units):
-        words = Counter(w for ws in fp_words[key].values() for w in ws)
-        rules.append(RuleScore(key[0], key[1], len(tp_units[key]), len(fp_units[key]), words))
+        fp_counts = Counter(w for ws in fp_words[key].values() for w in ws)
+        rules.append(RuleScore(key[0], key[1], len(tp_units[key]), len(fp_units[key]), fp_counts))
     rules.sort(key=lambda r: (-r.fp, r.precision if r.precision is not None else 2.0, r.rule))
 
     with_system = {k["document_id"] for k in sys_codings}

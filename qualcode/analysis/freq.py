@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from qualcode.analysis.table import TableResult
 from qualcode.codebook import parse_codebook_text
 from qualcode.errors import QualcodeError, UsageError
+from qualcode.store.cases import AttributeValue
 from qualcode.store.codes import Code
 
 if TYPE_CHECKING:
@@ -211,13 +212,16 @@ class Grouping:
     by: str | None
     groups: list[str]  # attribute values in order, then NOT_SET, then NO_CASE (if present)
     sizes: dict[str, int]  # cases per group (NO_CASE: 0)
-    doc_cases: dict[int, list[tuple[str | None, str | None]]]  # doc id -> [(case, group)]
+    doc_cases: dict[int, list[tuple[str, str | None]]]  # doc id -> [(case, group)] (group: None if by is None)
     doc_names: dict[int, str]
     total_cases: int
     case_names: list[str] = field(default_factory=list)
 
-    def doc_groups(self, doc_id: int) -> set[str | None]:
-        return {g for _, g in self.doc_cases.get(doc_id, [(None, NO_CASE if self.by else None)])}
+    def doc_groups(self, doc_id: int) -> set[str]:
+        """The groups of the document's cases (NO_CASE: it has none); empty when not grouped."""
+        if not self.by:
+            return set()
+        return {g for _, g in self.doc_cases.get(doc_id, [("", NO_CASE)]) if g is not None}
 
     def sizes_note(self) -> str:
         parts = [f"{g} n={self.sizes[g]}" for g in self.groups if g != NO_CASE]
@@ -239,7 +243,7 @@ def grouping(project: Project, by: str | None) -> Grouping:
         raise QualcodeError(f"no case has an attribute {by!r}"
                             + (f" (attributes: {', '.join(known)})" if known else
                                " (no case attributes yet: see 'qualcode cases import')"))
-    values = []
+    values: list[AttributeValue] = []
     sizes: dict[str, int] = defaultdict(int)
     doc_cases: dict[int, list] = defaultdict(list)
     for c in cases:
@@ -361,7 +365,7 @@ def frequencies(project: Project, by: str | None = "group", *, statuses: Iterabl
                 continue
             for case, g in pairs:
                 cases_all.add(case)
-                if by is not None:
+                if g is not None:  # None only when not grouped (by is None)
                     per_group_units[g].add(unit)
                     per_group_cases[g].add(case)
         for g in grp.groups:

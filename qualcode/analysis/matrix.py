@@ -44,7 +44,7 @@ def code_matrix(project: Project, *, cols: str = "docs", presence: bool = False,
     units = sel.code_sets(lambda k: [(k.doc_id, k.start, k.end)], level)
     if cols == "docs":
         grp = grouping(project, None)
-        columns = [grp.doc_names[d] for d in sorted(grp.doc_names, key=grp.doc_names.get)]
+        columns = [grp.doc_names[d] for d in sorted(grp.doc_names, key=grp.doc_names.__getitem__)]
         name_of = grp.doc_names
         col_of = lambda d: [name_of[d]]  # noqa: E731
         what = "documents"

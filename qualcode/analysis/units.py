@@ -40,7 +40,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, TypedDict
 
 from qualcode.analysis.freq import codebook_order, select_codings
 from qualcode.annotations import load_annotations
@@ -125,12 +125,20 @@ def char_universe(project: Project, documents: Iterable[str | int] | None = None
 # --------------------------------------------------------------------------- codes
 
 
-def active_codes(project: Project, code: str | None = None) -> list[dict]:
+class CodeEntry(TypedDict):
+    """An active code as :func:`active_codes` lists it."""
+
+    path: str
+    label: str
+    depth: int
+
+
+def active_codes(project: Project, code: str | None = None) -> list[CodeEntry]:
     """Active codes ``{"path", "label", "depth"}`` in codebook (tree) order; with ``code``,
     that code and its sub-codes. Unknown code: error with a suggestion; retired: error."""
     store = project.store
     sel = select_codings(project, statuses=None, order=codebook_order(project))
-    nodes = [{"path": c.path, "label": c.label, "depth": c.depth} for c in sel.codes]
+    nodes: list[CodeEntry] = [{"path": c.path, "label": c.label, "depth": c.depth} for c in sel.codes]
     if code is None:
         return nodes
     code = code.strip().strip("/")
@@ -143,7 +151,7 @@ def active_codes(project: Project, code: str | None = None) -> list[dict]:
         raise QualcodeError(f"code {code!r} is retired: its codings are left out of every comparison")
     picked = [n for n in nodes if n["path"] == code or n["path"].startswith(code + "/")]
     base = picked[0]["depth"] if picked else 0
-    return [dict(n, depth=n["depth"] - base) for n in picked]
+    return [{**n, "depth": n["depth"] - base} for n in picked]
 
 
 def _in_code(path: str, code: str, rollup: bool) -> bool:

@@ -16,7 +16,7 @@ backups_app = typer.Typer(help="Backups of the project taken before codebook rev
 app.add_typer(backups_app, name="backups")
 
 
-def _size(n: int) -> str:
+def _size(n: float) -> str:
     for unit in ("B", "KB", "MB", "GB"):
         if n < 1024 or unit == "GB":
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"

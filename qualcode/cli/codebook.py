@@ -199,12 +199,12 @@ def render_diff(diff: CodebookDiff, effect: CodingEffect | None, *, show: bool =
                 in_project: bool = True) -> None:
     out = console()
     o, n = diff.old, diff.new
-    def name(nc) -> str:
+    def side_name(nc) -> str:
         if nc.kind == "version":
             return f"{nc.name} (applied {(nc.recorded_at or '')[:10]})"
         return f"{nc.name} (version {nc.codebook.version})"
 
-    out.print(Text.assemble(("Codebook diff ", "bold"), f"{name(o)} → {name(n)}"))
+    out.print(Text.assemble(("Codebook diff ", "bold"), f"{side_name(o)} → {side_name(n)}"))
     out.print(diff.summary_line(), markup=False)
     if diff.codebook_fields:
         out.print(Text("\nCodebook", style="bold underline"))

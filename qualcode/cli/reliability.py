@@ -339,6 +339,7 @@ def reconcile_cli(
             _skipped(out, p)
             if list_:
                 return _list(p, json, out)
+            assert import_file is not None  # not --list: --import with --dry-run
             return _import(proj, p, import_file, dry_run, json, cmd)
         if import_file is not None or export is not None:
             # one transaction: the agreed part and the import (or the file) or nothing
@@ -350,6 +351,7 @@ def reconcile_cli(
                     return
                 _ran(out, run, p)
 
+                assert export is not None  # not --import: --export
                 n = export_pending(proj, p, export, force=force, command=cmd + f" --export {export}")
             if json:
                 print_json({"path": str(export), "rows": n, "run": run.to_dict()})

@@ -101,8 +101,8 @@ def rich_color(color: str | None) -> str | None:
         from matplotlib.colors import CSS4_COLORS
     except ImportError:
         return None
-    value = CSS4_COLORS.get(c.lower())
-    return value.lower() if value else None
+    value = CSS4_COLORS.get(c.lower())  # typed as any colour; the CSS names map to '#rrggbb' strings
+    return value.lower() if isinstance(value, str) and value else None
 
 
 def code_colors(project: Project) -> dict[str, str]:

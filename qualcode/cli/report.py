@@ -79,7 +79,7 @@ def render_table(t, width: int = 120):
     if kind == "freq":
         groups = t.meta.get("groups", [])
         sizes = t.meta.get("group_sizes", {})
-        body = []
+        freq_rows: list[tuple[list[str], str, bool]] = []  # cells, style, starts a section
         for i, rec in enumerate(t.df.to_dict("records")):
             cells = ["  " * depths[i] + str(rec["label"])]
             for g in [*groups, "total"]:
@@ -89,11 +89,11 @@ def render_table(t, width: int = 120):
                     continue
                 pct = cell_text(rec[f"{g} %"], 0)
                 cells.append(f"{units} / {cell_text(rec[f'{g} participants'])}" + (f" ({pct}%)" if pct else ""))
-            body.append((cells, row_style(i, rec["code"]), rec["code"] in totals and i > 0))
+            freq_rows.append((cells, row_style(i, rec["code"]), rec["code"] in totals and i > 0))
         headers = ["code", *[g + (f" (n={sizes.get(g, 0)})" if g != "(no case)" else "") for g in groups],
                    f"total (n={t.meta.get('total_cases', 0)})"]
-        _columns(table, headers, [False] + [True] * (len(headers) - 1), [b[0] for b in body])
-        for cells, style, section in body:
+        _columns(table, headers, [False] + [True] * (len(headers) - 1), [b[0] for b in freq_rows])
+        for cells, style, section in freq_rows:
             if section:
                 table.rows[-1].end_section = True
             table.add_row(*[Text(c) for c in cells], style=style)

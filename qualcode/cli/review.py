@@ -294,7 +294,7 @@ def review_session(project, items: list, *, reader: KeyReader, out, highlighter=
                 decision = None
                 if key == "s":
                     decision = decide(project, item.coding_id, "skip")
-                elif item.queued and key.isdigit() and 1 <= int(key) <= len(item.choices or []):
+                elif item.queued and item.choices and key.isdigit() and 1 <= int(key) <= len(item.choices):
                     decision = decide(project, item.coding_id, "assign", to_code=item.choices[int(key) - 1])
                 elif item.queued and key == "c":
                     path = pick_code(project, reader, out)

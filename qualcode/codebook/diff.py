@@ -286,7 +286,8 @@ class CodebookDiff:
     @property
     def pairs(self) -> dict[str, str]:
         """old path -> new path of every kept code."""
-        return {c.old_path: c.new_path for c in self.codes if c.kind == "kept"}  # type: ignore[misc]
+        return {c.old_path: c.new_path for c in self.codes
+                if c.kind == "kept" and c.old_path is not None and c.new_path is not None}  # kept: both set
 
     def summary(self) -> dict[str, int]:
         rules = [r for c in self.codes for r in c.rules]

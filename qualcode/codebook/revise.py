@@ -61,6 +61,8 @@ from qualcode.store import now
 from qualcode.store.codes import Code
 
 if TYPE_CHECKING:
+    from ruamel.yaml.nodes import Node
+
     from qualcode.project import Project
 
 # A coding kept when two collapse in a merge: the most decided one. Accepted under any of
@@ -178,7 +180,8 @@ class _Yaml:
             warnings.simplefilter("ignore")
             self.root = YAML(typ="rt").compose(io.StringIO(text))
         kv = _get(self.root, "codes")
-        self.codes_key, self.codes_seq = kv if kv else (None, None)
+        self.codes_key: Node | None = kv[0] if kv else None
+        self.codes_seq: Node | None = kv[1] if kv else None
         self.items: dict[str, _Item] = {}
         if type(self.codes_seq).__name__ == "SequenceNode":
             self._walk(self.codes_seq, None)
@@ -289,6 +292,8 @@ class _Yaml:
     def insertion(self, parent: str | None) -> tuple[int, int, list[str], bool]:
         """Where a new code goes at the end of ``parent``'s children (None: top level):
         (line index, dash column, header lines to insert first, blank line before)."""
+        from ruamel.yaml.nodes import SequenceNode
+
         seq_off, _ = self.offsets()
         if parent is None:
             key, seq = self.codes_key, self.codes_seq
@@ -305,7 +310,7 @@ class _Yaml:
             key, seq = kv
         if key is None:
             raise self.unsupported(0, "the codebook has no 'codes' list")
-        if type(seq).__name__ == "SequenceNode" and not seq.flow_style and seq.value:
+        if isinstance(seq, SequenceNode) and not seq.flow_style and seq.value:
             last = next(i for i in self.items.values() if i.node is seq.value[-1])
             ext = self.extent(last)
             return ext.end, ext.dash, [], self.blank_separated(seq)
@@ -913,6 +918,7 @@ def merge(project: Project, sources: list[str], into: str, *, label: str | None 
     date, user = now()[:10], project.user
     in_yaml = [s for s in sources if s in y.items]
     if create:
+        assert label is not None  # required above to create ``into``
         parent = _parent_of(into)
         fields = [("code", _slug_of(into)), ("label", yaml_scalar(label.strip()))]
         siblings = sorted((s for s in in_yaml if _parent_of(s) == parent),
@@ -998,8 +1004,9 @@ def split(project: Project, code: str, into: list[str], *,
         if t in y.items:
             continue
         ctx.require_free(t)
-        if _parent_of(t) is not None and _parent_of(t) not in y.items:
-            ctx.require_in_codebook(_parent_of(t))
+        t_parent = _parent_of(t)
+        if t_parent is not None and t_parent not in y.items:
+            ctx.require_in_codebook(t_parent)
         new_targets.append(t)
     edits = _Edits(y)
     expected = copy.deepcopy(ctx.canon)
@@ -1145,9 +1152,10 @@ def restore(project: Project, code: str, *, codebook_path: str | Path | None = N
         check = copy.deepcopy(expected)
         try:
             _tree_remove(check, code)
+            edited = check != ctx.canon
         except KeyError:
-            check = None
-        if check != ctx.canon:
+            edited = True
+        if edited:
             raise QualcodeError(f"the retired block of {code} in {ctx.path} was edited: restore it by hand "
                                 f"(un-comment it), then run 'qualcode codebook restore {code}' again")
     else:
@@ -1177,7 +1185,7 @@ def _find_retired_block(y: _Yaml, code: str) -> tuple[int, int, list[str]] | Non
             continue
         ind = m.group(1)
         end_re = re.compile("^" + ind + r"# qualcode: end of " + re.escape(code) + r"\s*$")
-        out = []
+        out: list[str] = []
         for j in range(i + 1, len(y.lines)):
             b = y.body(j)
             if end_re.match(b):

@@ -325,8 +325,9 @@ def code_colors(project: Project) -> dict[str, str]:
     for path in own:
         p = path
         while True:
-            if own.get(p):
-                out[path] = own[p]  # type: ignore[assignment]
+            color = own.get(p)
+            if color:
+                out[path] = color
                 break
             if "/" not in p:
                 break

@@ -291,7 +291,9 @@ def _freq_rows(table: TableResult, t: dict, language: str) -> tuple[list[str], l
     total_codes = set(meta.get("total_rows") or [])
     header = [t["code"]] + [f"{g} (n={sizes[g]})" if sizes.get(g) else g for g in groups]
     header.append(f"{t['total']} (n={meta['total_cases']})" if meta.get("total_cases") else t["total"])
-    rows, depths, totals = [], [], []
+    rows: list[list[str]] = []
+    depths: list[int] = []
+    totals: list[int] = []
     for i, r in enumerate(table.df.to_dict("records")):
         cells = [str(r.get("label") or r.get("code"))]
         for prefix in [*groups, "total"]:

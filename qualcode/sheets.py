@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from qualcode.errors import InputError, QualcodeError
+from qualcode.formulas import SafeWriter, append_row, restore
 from qualcode.textnorm import decode_bytes, normalize_text
 
 
@@ -31,13 +32,14 @@ def _filled(cells: list) -> list[str]:
 
 def cell_text(cells: list, i: int | None) -> str:
     """Cell ``i`` of a row as stripped text ("" when missing); spreadsheet numbers like 12.0
-    read as "12"."""
+    read as "12"; the quote that qualcode puts before a text that could start a formula
+    (:func:`qualcode.formulas.neutralize`) is taken off again."""
     if i is None or i >= len(cells) or cells[i] is None:
         return ""
     v = cells[i]
     if isinstance(v, float) and v.is_integer():
         v = int(v)
-    return str(v).strip()
+    return str(restore(v)).strip()
 
 
 def read_rows(path: str | Path, *, sheet: str | None = None, comments: bool = True) -> list[tuple[int, list[Any]]]:
@@ -91,7 +93,7 @@ def write_decision_csv(path: Path, columns: tuple[str, ...], rows: list[dict], p
     buf = io.StringIO()
     # no double quotes in the comment: they would unbalance a CSV parser
     buf.write("# " + provenance.line().replace('"', "'") + "\r\n")
-    w = csv.writer(buf, lineterminator="\r\n")
+    w = SafeWriter(buf, lineterminator="\r\n")
     w.writerow(columns)
     for r in rows:
         w.writerow([r[c] for c in columns])
@@ -117,9 +119,9 @@ def write_decision_xlsx(path: Path, *, sheet: str, columns: tuple[str, ...], row
     wb = Workbook()
     ws = wb.active
     ws.title = sheet
-    ws.append(list(columns))
+    append_row(ws, columns)
     for r in rows:
-        ws.append([clean(r[c]) for c in columns])
+        append_row(ws, [clean(r[c]) for c in columns])
     fill = PatternFill("solid", fgColor="FFF2CC")
     for i, name in enumerate(columns, 1):
         cell = ws.cell(1, i)
@@ -137,7 +139,7 @@ def write_decision_xlsx(path: Path, *, sheet: str, columns: tuple[str, ...], row
     if choices_sheet:
         listing = wb.create_sheet("choices")
         for value in choices:
-            listing.append([value])
+            append_row(listing, [value])
         listing.sheet_state = "hidden"
         formula = f"=choices!$A$1:$A${len(choices)}"
     else:
@@ -147,11 +149,11 @@ def write_decision_xlsx(path: Path, *, sheet: str, columns: tuple[str, ...], row
     ws.add_data_validation(dv)
     dv.add(f"{dcol}2:{dcol}{max(len(rows) + 1, 2)}")
     info = wb.create_sheet("about")
-    info.append([about[0]])
-    info.append([about[1]])
-    info.append([])
+    append_row(info, [about[0]])
+    append_row(info, [about[1]])
+    append_row(info, [])
     for k, v in provenance.items():
-        info.append([k, v])
+        append_row(info, [k, v])
     info.column_dimensions["A"].width = 14
     info.column_dimensions["B"].width = 90
     wb.save(path)

@@ -27,6 +27,7 @@ from qualcode.codebook.diff import NamedCodebook, rule_text
 from qualcode.codebook.model import Code
 from qualcode.errors import UsageError
 from qualcode.exporters.base import Provenance, atomic_write, provenance_for
+from qualcode.formulas import SafeWriter, append_row
 
 if TYPE_CHECKING:
     from qualcode.project import Project
@@ -318,14 +319,13 @@ def table_rows(doc: CodebookDocument) -> list[dict[str, Any]]:
 
 
 def render_csv(doc: CodebookDocument) -> str:
-    import csv
     import io
 
     buf = io.StringIO()
     buf.write(f"# {doc.provenance.line()}\n")
-    writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(table_rows(doc))
+    writer = SafeWriter(buf, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    writer.writerows([r[k] for k in CSV_COLUMNS] for r in table_rows(doc))
     return buf.getvalue()
 
 
@@ -336,11 +336,11 @@ def write_xlsx(doc: CodebookDocument, path: Path) -> None:
     wb = Workbook()
     ws = wb.active
     ws.title = "Codebook"
-    ws.append(list(CSV_COLUMNS))
+    append_row(ws, CSV_COLUMNS)
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for r in table_rows(doc):
-        ws.append([r[k] for k in CSV_COLUMNS])
+        append_row(ws, [r[k] for k in CSV_COLUMNS])
     ws.freeze_panes = "A2"
     widths = {"number": 8, "path": 34, "code": 20, "parent": 20, "depth": 6, "label": 28, "definition": 50,
               "full_definition": 60, "when_to_use": 45, "when_not_to_use": 45, "examples": 60, "color": 10,
@@ -356,9 +356,9 @@ def write_xlsx(doc: CodebookDocument, path: Path) -> None:
         ws.cell(row_i, label_col).alignment = Alignment(wrap_text=True, vertical="top", indent=e.depth)
     info = wb.create_sheet("Provenance")
     for k, v in doc.provenance.items():
-        info.append([k, v])
+        append_row(info, [k, v])
     for n in doc.notes:
-        info.append(["note", n])
+        append_row(info, ["note", n])
     info.column_dimensions["A"].width = 12
     info.column_dimensions["B"].width = 100
     wb.save(str(path))

@@ -24,7 +24,6 @@ seed one is drawn and recorded (in the result, the provenance and the CLI output
 
 from __future__ import annotations
 
-import csv
 import difflib
 import random
 import re
@@ -43,6 +42,7 @@ from qualcode.exporters.typography import (
     fr_quote,
     fr_typography,
 )
+from qualcode.formulas import SafeWriter, set_cell
 from qualcode.store.cases import Case
 from qualcode.store.documents import Turn, turn_at
 
@@ -765,7 +765,7 @@ def _write_csv(data: ExcerptSet, path: Path, prov: Provenance) -> None:
     header, rows = table_rows(data)
     with open(path, "w", encoding="utf-8-sig", newline="") as f:
         f.write(f"# {prov.line()}\r\n")
-        writer = csv.writer(f)
+        writer = SafeWriter(f)
         writer.writerow(header)
         for row in rows:
             writer.writerow(["" if v is None else v for v in row])
@@ -779,10 +779,7 @@ def _write_xlsx(data: ExcerptSet, path: Path, prov: Provenance) -> None:
     def put(ws, row: int, col: int, value: Any):
         if isinstance(value, str):
             value = ILLEGAL_CHARACTERS_RE.sub("", value)
-        cell = ws.cell(row=row, column=col, value=value)
-        if isinstance(value, str) and value.startswith("="):
-            cell.data_type = "s"  # text, never a formula
-        return cell
+        return set_cell(ws, row, col, value)
 
     wb = Workbook()
     ws = wb.active

@@ -32,7 +32,6 @@ existing file is overwritten only with ``force``.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import math
@@ -43,6 +42,7 @@ from qualcode.analysis.table import TableResult
 from qualcode.errors import UsageError
 from qualcode.exporters.base import Provenance, atomic_write
 from qualcode.exporters.docx_util import provenance_paragraph, stamp_provenance
+from qualcode.formulas import SafeWriter, append_row
 
 FORMATS = ("csv", "xlsx", "md", "tex", "docx", "json")
 TEXT_FORMATS = ("csv", "md", "tex", "json")
@@ -146,7 +146,7 @@ def to_csv(tables: list[TableResult], provenance: Provenance) -> str:
         if n:
             buf.write("\n")
         buf.write(f"# {_one_line(t.title)}\n")
-        w = csv.writer(buf, lineterminator="\n")
+        w = SafeWriter(buf, lineterminator="\n")
         w.writerow([str(c) for c in t.df.columns])
         w.writerows(_rows(t))
         for note in t.notes:
@@ -269,13 +269,13 @@ def write_xlsx(tables: list[TableResult], provenance: Provenance, path: Path) ->
         dec = t.meta.get("decimals", {})
         tree_col = t.meta.get("tree_column")
         depths = _depths(t)
-        ws.append(cols)
+        append_row(ws, cols)
         for cell in ws[1]:
             cell.font = bold
         widths = [len(c) for c in cols]
         for i, row in enumerate(t.df.itertuples(index=False, name=None)):
             values = [py_value(v) for v in row]
-            ws.append(values)
+            append_row(ws, values)
             r = i + 2
             for j, (c, v) in enumerate(zip(cols, values)):
                 cell = ws.cell(row=r, column=j + 1)
@@ -290,18 +290,18 @@ def write_xlsx(tables: list[TableResult], provenance: Provenance, path: Path) ->
             ws.column_dimensions[get_column_letter(j)].width = min(max(w + 2, 6), 60)
         ws.freeze_panes = "A2"
     ws = wb.create_sheet("provenance")
-    ws.append(["provenance", ""])
+    append_row(ws, ["provenance", ""])
     ws["A1"].font = bold
     for k, v in provenance.items():
-        ws.append([k, v])
-    ws.append([])
-    ws.append(["sheet", "title and notes"])
+        append_row(ws, [k, v])
+    append_row(ws, [])
+    append_row(ws, ["sheet", "title and notes"])
     ws.cell(row=ws.max_row, column=1).font = bold
     ws.cell(row=ws.max_row, column=2).font = bold
     for name, t in zip(names, tables):
-        ws.append([name, t.title])
+        append_row(ws, [name, t.title])
         for note in t.notes:
-            ws.append(["", note])
+            append_row(ws, ["", note])
     ws.column_dimensions["A"].width = 32
     ws.column_dimensions["B"].width = 120
     wb.save(str(path))

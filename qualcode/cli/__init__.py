@@ -27,12 +27,12 @@ import os
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.markup import escape
+from rich.text import Text
 from typer.core import TyperCommand, TyperGroup
 from typer.exceptions import Abort, Exit, TyperException
 
 from qualcode import __version__
+from qualcode.cli._terminal import SafeConsole
 from qualcode.errors import QualcodeError
 from qualcode.sheets import SheetProblems
 
@@ -85,12 +85,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
 _LISTING = "qualcode.listing"  # set in ctx.meta while the help lists the commands
 
 
-def _stderr() -> Console:
-    return Console(stderr=True, highlight=False, soft_wrap=True)
+def _stderr() -> SafeConsole:
+    return SafeConsole(stderr=True)
 
 
 def _err(message: str) -> None:
-    _stderr().print(f"[bold red]error:[/] {escape(message)}")
+    """One error line; the message (file names, labels, quotes) printed as it is, made
+    safe for the terminal by the console."""
+    _stderr().print(Text.assemble(("error:", "bold red"), " ", message))
 
 
 class QualcodeGroup(TyperGroup):

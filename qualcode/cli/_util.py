@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import Progress
 
+from qualcode.cli._terminal import SafeConsole, json_safe, terminal_safe
 from qualcode.errors import UsageError
 from qualcode.exporters.tables import TEXT_FORMATS, format_for, render_text, to_json, write_tables
 from qualcode.project import Project
@@ -36,20 +36,32 @@ def open_project(path: Path | None):
     return Project.open(path)
 
 
-def console(stderr: bool = False):
-    # soft_wrap: messages stay one per line (grep-able); tables still fit the terminal.
-    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+def console(stderr: bool = False) -> SafeConsole:
+    """The console of every command's output: user data in it cannot act on the terminal
+    (see :mod:`qualcode.cli._terminal`); no markup unless a call passes ``markup=True``."""
+    return SafeConsole(stderr=stderr)
 
 
 def print_json(data) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    write_stdout(json.dumps(data, ensure_ascii=False, indent=2) + "\n", "json")
+
+
+def write_stdout(text: str, fmt: str) -> None:
+    """A file format printed on stdout (``--json``, ``--format csv`` without ``--output``):
+    JSON with its DEL, C1 and bidi characters as ``\\u`` escapes (the same value); the other
+    formats as they are into a pipe or file, made safe (``terminal_safe``) on a terminal."""
+    if fmt == "json":
+        text = json_safe(text)
+    elif sys.stdout.isatty():
+        text = terminal_safe(text)
+    sys.stdout.write(text)
 
 
 def progress_callback(total_chars: int):
     """A rich progress bar over annotated characters, on a terminal only."""
     if not sys.stdout.isatty() or total_chars <= 0:
         return None, None
-    progress = Progress(transient=True)
+    progress = Progress(transient=True, console=console())
     task = progress.add_task("Annotating", total=total_chars)
     return progress, lambda n: progress.update(task, advance=n)
 
@@ -116,7 +128,7 @@ def emit_tables(tables, provenance, *, fmt: str | None, output: Path | None, for
     if output is None:
         if fmt not in TEXT_FORMATS:
             raise UsageError(f"--format {fmt} needs --output FILE")
-        sys.stdout.write(render_text(tables, fmt, provenance))
+        write_stdout(render_text(tables, fmt, provenance), fmt)
         return True
     write_tables(tables, fmt, output, provenance, force=force)
     n = len(tables)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import difflib
 import re
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -15,7 +14,16 @@ from rich.text import Text
 from typer.exceptions import Exit
 
 from qualcode.cli import app
-from qualcode.cli._util import CodebookOpt, JsonOpt, ProjectOpt, console, open_project, print_json, progress_callback
+from qualcode.cli._util import (
+    CodebookOpt,
+    JsonOpt,
+    ProjectOpt,
+    console,
+    open_project,
+    print_json,
+    progress_callback,
+    write_stdout,
+)
 from qualcode.cli.render import codebook_tree
 from qualcode.codebook import codebook_tree_json, lint_codebook, load_codebook, revise
 from qualcode.codebook.diff import coding_effect, diff_codebooks, resolve_codebook
@@ -331,7 +339,7 @@ def export_cli(
             proj.close()
     text = export_codebook(doc, fmt, output, force=force)
     if text is not None:
-        sys.stdout.write(text)
+        write_stdout(text, fmt)
         return
     counts = "with counts from the project" if doc.counted else "without counts (no project)"
     console().print(f"wrote {output} ({fmt}, {len(doc.entries)} codes, {counts})", markup=False)

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from qualcode.cli import app
@@ -22,7 +23,8 @@ def demo_cli(
     """Build a project from the bundled sample (transcripts_sample/) and print what it holds."""
     out = console()
     paths = sample_paths(sample)
-    out.print(f"Building a demo project in [bold]{directory}[/] from {paths.transcripts}")
+    out.print(f"Building a demo project in [bold]{escape(str(directory))}[/] from {escape(str(paths.transcripts))}",
+              markup=True)
     result = build_demo_project(directory, paths, force=force)
     with result.project as project:
         rep = result.imports

@@ -7,6 +7,7 @@ import sys
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 from rich.text import Text
@@ -59,12 +60,13 @@ def import_cli(
                                   replace=replace, debug=_state["debug"])
     for r in report.results:
         if r.status == "skipped":
-            err.print(f"[red]skipped[/] {r.path}: {r.reason}", highlight=False)
+            err.print(f"[red]skipped[/] {escape(str(r.path))}: {escape(str(r.reason))}", markup=True)
         elif r.status == "unchanged":
             out.print(f"unchanged {r.path}: already imported as {r.name}")
         else:
             roles = ", ".join(f"{s['label']} ({s['role']})" for s in r.speakers) or "no speakers"
-            out.print(f"{r.status} {r.path} as [bold]{r.name}[/]: {r.turns} turns; {roles}")
+            out.print(f"{r.status} {escape(str(r.path))} as [bold]{escape(str(r.name))}[/]: {r.turns} turns; "
+                      f"{escape(roles)}", markup=True)
     summary = f"{report.imported} imported, {report.unchanged} unchanged, {report.skipped} skipped"
     if report.ignored:
         summary += f" ({len(report.ignored)} other files in folders ignored)"

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from qualcode.cli import app
@@ -21,7 +22,8 @@ def init_cli(
 ) -> None:
     """Create a project: qualcode.toml and the database in .qualcode/."""
     project = Project.init(directory, language=language, name=name)
-    console().print(f"Created project [bold]{project.name}[/] in {project.root} (language: {project.language})")
+    console().print(f"Created project [bold]{escape(project.name)}[/] in {escape(str(project.root))} "
+                    f"(language: {escape(project.language)})", markup=True)
     project.close()
 
 

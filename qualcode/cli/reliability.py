@@ -195,7 +195,7 @@ def disagreements_cli(
         group = by_code.get(path)
         if not group:
             continue
-        out.print(f"[bold]{escape(path)}[/] ({len(group)})")
+        out.print(f"[bold]{escape(path)}[/] ({len(group)})", markup=True)
         for it in group:
             line = Text(f"  {it.document}:{it.turn}", style="dim")
             line.append(f" {it.speaker or '—'}", style="dim")
@@ -203,13 +203,13 @@ def disagreements_cli(
             line.append(" · not by " + ", ".join(it.not_coded_by), style="red")
             out.print(line)
             text = " ".join(it.text.split())
-            out.print("    " + escape(_clip(text, width) if width else text))
+            out.print("    " + (_clip(text, width) if width else text))
             for c in cmp.coders:
                 others = [x for x in it.codes.get(c, []) if x != it.code]
                 if others:
-                    out.print(f"    [dim]{escape(c)} also: {escape(', '.join(others))}[/]")
+                    out.print(f"    [dim]{escape(c)} also: {escape(', '.join(others))}[/]", markup=True)
     for doc, who in cmp.skipped.items():
-        out.print(f"[dim]skipped {escape(doc)}: not coded by {escape(', '.join(who))}[/]")
+        out.print(f"[dim]skipped {escape(doc)}: not coded by {escape(', '.join(who))}[/]", markup=True)
     noun = {"sentence": "sentences", "turn": "turns"}[cmp.unit_kind]
     out.print(f"{len(items)} disagreement{'s' * (len(items) != 1)} between {', '.join(cmp.coders)} "
               f"({noun}, codes as applied)", markup=False)
@@ -271,7 +271,7 @@ def reconcile_session(project, items: list, consensus: str, *, reader, out) -> d
                 break
             if key in ("", "?"):
                 for k, what in KEYS_HELP:
-                    out.print(f"  [bold]{escape(k):>2}[/]  {escape(what)}")
+                    out.print(f"  [bold]{escape(k):>2}[/]  {escape(what)}", markup=True)
                 continue
             if key == "s":
                 counts["skipped"] += 1
@@ -280,12 +280,12 @@ def reconcile_session(project, items: list, consensus: str, *, reader, out) -> d
                 try:
                     decide(project, item, decision, consensus)
                 except QualcodeError as exc:
-                    out.print(f"[bold red]error:[/] {escape(str(exc))}")
+                    out.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True)
                 else:
                     counts["kept" if key == "k" else "dropped"] += 1
-                    out.print(f"[dim]saved:[/] {decision} {escape(item.code)} for {escape(consensus)}")
+                    out.print(f"[dim]saved:[/] {decision} {escape(item.code)} for {escape(consensus)}", markup=True)
             else:
-                out.print(f"unknown key {escape(key)!r}: ? for help")
+                out.print(f"unknown key {key!r}: ? for help")
                 continue
             i += 1
         else:

@@ -224,7 +224,7 @@ def pick_code(project, reader: KeyReader, out, *, exclude: str | None = None) ->
         # a path typed in full comes first; the choice is always confirmed by its number
         found.sort(key=lambda c: c["path"] != query)
         if not found:
-            out.print(f"no code matches {escape(query)!r}")
+            out.print(f"no code matches {query!r}")
             continue
         for i, c in enumerate(found[:PICK_MAX], 1):
             line = _swatch(c["color"])
@@ -241,7 +241,7 @@ def pick_code(project, reader: KeyReader, out, *, exclude: str | None = None) ->
         if answer.isdigit() and 1 <= int(answer) <= min(len(found), PICK_MAX):
             return found[int(answer) - 1]["path"]
         if answer:
-            out.print(f"not a number from the list: {escape(answer)!r}")
+            out.print(f"not a number from the list: {answer!r}")
 
 
 # --------------------------------------------------------------------------- session
@@ -255,7 +255,7 @@ def review_session(project, items: list, *, reader: KeyReader, out, highlighter=
     """
     hl = highlighter if highlighter is not None else Highlighter(project)
     stats = SessionStats()
-    err = on_error or (lambda msg: out.print(f"[bold red]error:[/] {escape(msg)}"))
+    err = on_error or (lambda msg: out.print(f"[bold red]error:[/] {escape(msg)}", markup=True))
     i = 0
     try:
         while i < len(items):
@@ -275,7 +275,7 @@ def review_session(project, items: list, *, reader: KeyReader, out, highlighter=
                     break
                 if key in ("", "?"):
                     for k, what in KEYS_HELP:
-                        out.print(f"  [bold]{escape(k):>4}[/]  {escape(what)}")
+                        out.print(f"  [bold]{escape(k):>4}[/]  {escape(what)}", markup=True)
                     continue
                 if key == "u":
                     done = undo(project)
@@ -283,7 +283,7 @@ def review_session(project, items: list, *, reader: KeyReader, out, highlighter=
                         out.print("nothing to undo")
                         continue
                     stats.uncount(done)
-                    out.print(f"undone: {escape(done.describe())}")
+                    out.print(f"undone: {done.describe()}")
                     if done.coding_id is not None:
                         j = next((n for n, x in enumerate(items) if x.coding_id == done.coding_id), None)
                         if j is None:
@@ -301,7 +301,7 @@ def review_session(project, items: list, *, reader: KeyReader, out, highlighter=
                     if path:
                         decision = decide(project, item.coding_id, "assign", to_code=path)
                 elif item.queued:
-                    out.print(f"unknown key {escape(key)!r}: ? for help")
+                    out.print(f"unknown key {key!r}: ? for help")
                     continue
                 elif key == "a":
                     decision = decide(project, item.coding_id, "accept")
@@ -312,13 +312,13 @@ def review_session(project, items: list, *, reader: KeyReader, out, highlighter=
                     if path:
                         decision = decide(project, item.coding_id, "recode" if key == "c" else "add", to_code=path)
                 else:
-                    out.print(f"unknown key {escape(key)!r}: ? for help")
+                    out.print(f"unknown key {key!r}: ? for help")
                     continue
                 if decision is None:
                     out.print("cancelled")
                     continue
                 stats.count(decision)
-                out.print(f"[dim]saved:[/] {escape(decision.describe())}")
+                out.print(f"[dim]saved:[/] {escape(decision.describe())}", markup=True)
                 if decision.action in ("add", "assign"):
                     continue  # same item again: still to accept or reject
                 i += 1

@@ -113,7 +113,8 @@ def explain_cli(
         return
 
     out = console()
-    out.print(f"[bold]{document}[/], turn {turn} ({t.speaker or 'no speaker'}, {t.role})")
+    out.print(f"[bold]{escape(document)}[/], turn {turn} ({escape(t.speaker or 'no speaker')}, {t.role})",
+              markup=True)
     body = Text(doc.text[ex.start:ex.end])
     for h in ex.hits:
         style = "bold red" if h.exclude else ("yellow" if h.blocked else "bold green")
@@ -121,7 +122,7 @@ def explain_cli(
             body.stylize(style, m.start - ex.start, m.end - ex.start)
     out.print(body)
     if ex.skipped:
-        out.print("[dim]interviewer turn: autocode skips it (use --include-interviewer)[/]")
+        out.print("[dim]interviewer turn: autocode skips it (use --include-interviewer)[/]", markup=True)
     table = Table("code", "rule", "matched", "unit", "effect", box=None)
     for h in ex.hits:
         effect = "excludes" if h.exclude else ("blocked by exclude" if h.blocked else "codes")
@@ -156,11 +157,11 @@ def kwic_cli(
     ref_width = max((len(f"{x['document']}:{x['turn']}") for x in lines), default=0)
     for group, items in groups.items():
         if by:
-            out.print(f"[bold]{escape(by)} = {escape(str(group))}[/] ({len(items)})")
+            out.print(f"[bold]{escape(by)} = {escape(str(group))}[/] ({len(items)})", markup=True)
         for x in items:
             ref = f"{x['document']}:{x['turn']}".ljust(ref_width)
             out.print(f"[dim]{escape(ref)}[/] {escape(x['left'].rjust(width))} "
-                      f"[bold reverse]{escape(x['match'])}[/] {escape(x['right'])}")
+                      f"[bold reverse]{escape(x['match'])}[/] {escape(x['right'])}", markup=True)
     out.print(f"{len(lines)} occurrences of {term!r}" + (" (lemma)" if lemma else ""))
 
 

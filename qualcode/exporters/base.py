@@ -87,8 +87,9 @@ def check_output(path: str | Path, force: bool) -> Path:
 
 
 def _process_gone(pid: int) -> bool:
-    """Whether no process has this id (a process of another user is not gone)."""
-    if pid <= 0:
+    """Whether no process has this id (a process of another user is not gone). On Windows
+    ``os.kill(pid, 0)`` would end the process: there, nothing is taken as gone."""
+    if pid <= 0 or os.name == "nt":
         return False
     try:
         os.kill(pid, 0)

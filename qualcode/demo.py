@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,13 +42,82 @@ def sample_paths(sample_dir: Path | None = None) -> DemoPaths:
     )
 
 
-def prepare_folder(dest: Path, force: bool) -> None:
+MARKER_NAME = ".qualcode-demo"
+MARKER_TEXT = ("This folder was made by `qualcode demo`. `qualcode demo --force` deletes and rebuilds it,\n"
+               "as long as it holds only what the demo wrote.\n")
+DEMO_PROJECT_NAME = "Bassin minier (demo)"
+REPORT_NAME = "report.docx"
+TABLES_NAME = "tables.xlsx"
+
+
+def _demo_entries(codebook: str) -> dict[str, frozenset[str] | None]:
+    """What the demo writes in its folder: top-level name -> the names inside it (for a
+    folder whose content is checked) or None (a file, or qualcode's own ``.qualcode/``)."""
+    return {MARKER_NAME: None, CONFIG_NAME: None, ".qualcode": None, REPORT_NAME: None, TABLES_NAME: None,
+            "codebooks": frozenset({codebook})}
+
+
+def _is_write_leftover(name: str) -> bool:
+    """A temporary file of an interrupted write of one of the demo's outputs
+    (see :func:`qualcode.exporters.base.atomic_write`)."""
+    return any(name.startswith(f".{out}.") and name.endswith(".tmp") for out in (REPORT_NAME, TABLES_NAME))
+
+
+def _made_by_demo(dest: Path) -> bool:
+    """The marker, or (a folder of a qualcode older than the marker) a qualcode.toml naming
+    the demo project."""
+    if (dest / MARKER_NAME).is_file():
+        return True
+    try:
+        config = tomllib.loads((dest / CONFIG_NAME).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False
+    project = config.get("project")
+    return isinstance(project, dict) and project.get("name") == DEMO_PROJECT_NAME
+
+
+def _foreign_entry(dest: Path, codebook: str) -> Path | None:
+    """The first file or folder in ``dest`` that the demo did not write, if any."""
+    allowed = _demo_entries(codebook)
+    for entry in sorted(dest.iterdir()):
+        if entry.name not in allowed:
+            if _is_write_leftover(entry.name) and not entry.is_symlink() and entry.is_file():
+                continue
+            return entry
+        inside = allowed[entry.name]
+        if entry.is_symlink():
+            return entry
+        if inside is None:
+            continue
+        if not entry.is_dir():
+            return entry
+        for sub in sorted(entry.iterdir()):
+            if sub.name not in inside or sub.is_symlink() or not sub.is_file():
+                return sub
+    return None
+
+
+def prepare_folder(dest: Path, force: bool, codebook: str = "bassin_minier.yaml") -> None:
+    """Make ``dest`` ready for a new demo project: create it, use it if it is empty, or,
+    with ``force``, delete it if the demo made it and it holds only what the demo writes.
+    Anything else is refused and left untouched. Then writes the demo's marker file.
+
+    ``codebook`` is the name of the codebook file the demo copies into ``codebooks/``."""
+    if dest.is_symlink() or (dest.exists() and not dest.is_dir()):
+        raise QualcodeError(f"{dest} exists and is not a folder: choose another folder")
     if dest.exists() and any(dest.iterdir()):
-        if not (dest / CONFIG_NAME).is_file():
-            raise QualcodeError(f"{dest} exists and is not a qualcode project: choose another folder")
+        if not _made_by_demo(dest):
+            raise QualcodeError(f"{dest} is not empty and was not made by qualcode demo (no {MARKER_NAME} "
+                                f"file): it is left untouched, choose another folder")
         if not force:
             raise QualcodeError(f"{dest} already holds a project (use --force to rebuild it)")
+        foreign = _foreign_entry(dest, codebook)
+        if foreign is not None:
+            raise QualcodeError(f"{dest} holds {foreign.relative_to(dest)}, which qualcode demo did not write: "
+                                f"it is left untouched (move that out, or choose another folder)")
         shutil.rmtree(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    (dest / MARKER_NAME).write_text(MARKER_TEXT, encoding="utf-8")
 
 
 @dataclass
@@ -61,13 +131,10 @@ class DemoResult:
     tables: Path | None = None  # tables.xlsx (frequencies, co-occurrence, codes × cases)
 
 
-REPORT_NAME = "report.docx"
-TABLES_NAME = "tables.xlsx"
-
 
 def build_demo_project(dest: Path, paths: DemoPaths, force: bool = False) -> DemoResult:
-    prepare_folder(dest, force)
-    project = Project.init(dest, language="fr", name="Bassin minier (demo)")
+    prepare_folder(dest, force, paths.codebook.name)
+    project = Project.init(dest, language="fr", name=DEMO_PROJECT_NAME)
     imports = import_paths(project, [str(paths.transcripts)])
     if imports.skipped:
         bad = [r for r in imports.results if r.status == "skipped"]

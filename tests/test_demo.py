@@ -101,3 +101,18 @@ def test_demo_refuses_to_overwrite_without_force(demo):
     assert sorted(p.name for p in root.iterdir() if p.name.startswith(".report") or p.name.startswith(".tables")) \
         == []
 
+
+
+def test_demo_force_rebuilds_its_own_folder(demo, tmp_path):
+    """The README's `qualcode demo --force`, run again on a demo folder (a copy of the
+    module's): rebuilt, marker kept; the demo refuses other folders (test_demo_folder.py)."""
+    import shutil
+
+    root, _ = demo
+    assert (root / ".qualcode-demo").is_file()
+    copy = shutil.copytree(root, tmp_path / "bassin")
+    (copy / "report.docx").write_bytes(b"stale")
+    res = Runner(tmp_path)("demo", "bassin", "--force")
+    assert res.exit_code == 0, res.output
+    assert sorted(p.name for p in copy.iterdir()) == sorted(p.name for p in root.iterdir())
+    assert Document(str(copy / "report.docx")).paragraphs[0].style.name == "Title"

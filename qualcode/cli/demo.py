@@ -18,7 +18,9 @@ from qualcode.demo import build_demo_project, sample_paths
 def demo_cli(
     directory: Annotated[Path, typer.Argument(help="Folder for the demo project.")] = Path("qualcode-demo"),
     sample: Annotated[Path | None, typer.Option(help="Folder of transcripts (default: the bundled sample).")] = None,
-    force: Annotated[bool, typer.Option("--force", help="Rebuild the demo project if it exists.")] = False,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Rebuild the demo project if it exists (only a folder the demo made, "
+                        "holding nothing else than what it writes).")] = False,
 ) -> None:
     """Build a project from the bundled sample (transcripts_sample/) and print what it holds."""
     out = console()

@@ -8,11 +8,17 @@
   line in CSV/Markdown/TeX, a sheet in XLSX, a paragraph in DOCX, a key in JSON.
 * :func:`atomic_write`: files are written to a temporary file in the target folder and
   renamed into place; an existing file is never overwritten unless ``force``.
+* :func:`temp_folder`: a scratch folder in the system's temporary folder (``TMPDIR``).
+
+Both name what they create with the writer's process id (``.<name>.qualcode-<pid>-….tmp``,
+``qualcode-<purpose>-<pid>-…``) and remove them when done; what a killed process left
+behind (its process is gone) is removed by the next run of the same writer.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -80,14 +86,87 @@ def check_output(path: str | Path, force: bool) -> Path:
     return p
 
 
+def _process_gone(pid: int) -> bool:
+    """Whether no process has this id (a process of another user is not gone). On Windows
+    ``os.kill(pid, 0)`` would end the process: there, nothing is taken as gone."""
+    if pid <= 0 or os.name == "nt":
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, OSError):
+        return False
+    return False
+
+
+def _leftover(entry: Path, prefix: str) -> bool:
+    """Whether ``entry`` is named ``<prefix><pid>-…`` by a process that is gone."""
+    if not entry.name.startswith(prefix):
+        return False
+    pid, sep, _ = entry.name[len(prefix):].partition("-")
+    return bool(sep) and pid.isdigit() and pid == str(int(pid)) and _process_gone(int(pid))
+
+
+def remove_leftovers(folder: Path, prefix: str, *, folders: bool = False) -> list[Path]:
+    """Remove what killed writers left in ``folder``: the files (or, with ``folders``, the
+    folders of the current user) named ``<prefix><pid>-…`` whose process is gone. Never
+    follows a symbolic link; errors (a read-only folder) leave the entry in place."""
+    removed: list[Path] = []
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return removed
+    for entry in entries:
+        if not _leftover(entry, prefix):
+            continue
+        try:
+            st = entry.lstat()
+            if entry.is_symlink():
+                continue
+            if folders:
+                if not entry.is_dir() or (hasattr(os, "getuid") and st.st_uid != os.getuid()):
+                    continue
+                shutil.rmtree(entry)
+            elif entry.is_file() and entry.name.endswith(".tmp"):
+                entry.unlink()
+            else:
+                continue
+        except OSError:
+            continue
+        removed.append(entry)
+    return removed
+
+
+def _temp_file_prefix(target: Path) -> str:
+    return f".{target.name}.qualcode-"
+
+
+@contextmanager
+def temp_folder(purpose: str) -> Iterator[Path]:
+    """A scratch folder ``qualcode-<purpose>-<pid>-…`` in the system's temporary folder,
+    removed on exit; first removes those of the same purpose left by killed processes."""
+    prefix = f"qualcode-{purpose}-"
+    remove_leftovers(Path(tempfile.gettempdir()), prefix, folders=True)
+    folder = Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-"))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 @contextmanager
 def atomic_write(path: str | Path, *, force: bool = False) -> Iterator[Path]:
     """Yield a temporary path in the target folder; on success rename it to ``path``.
 
-    On any error (or Ctrl-C) the temporary file is removed and ``path`` is untouched.
+    On any error (or Ctrl-C) the temporary file is removed and ``path`` is untouched. The
+    temporary file is ``.<name>.qualcode-<pid>-….tmp``: those that killed writes of the
+    same file left behind are removed first.
     """
     target = check_output(path, force)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    prefix = _temp_file_prefix(target)
+    remove_leftovers(target.parent, prefix)
+    fd, tmp = tempfile.mkstemp(prefix=f"{prefix}{os.getpid()}-", suffix=".tmp", dir=target.parent)
     os.close(fd)
     tmp_path = Path(tmp)
     try:

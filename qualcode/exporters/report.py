@@ -23,7 +23,6 @@ written atomically and never replaces an existing file unless ``force``.
 from __future__ import annotations
 
 import shlex
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,7 +33,7 @@ from qualcode.analysis.freq import NOT_REJECTED, check_level, check_statuses, fr
 from qualcode.analysis.table import TableResult
 from qualcode.errors import UsageError
 from qualcode.exporters import excerpts as ex_mod
-from qualcode.exporters.base import Provenance, atomic_write, check_output, provenance_for
+from qualcode.exporters.base import Provenance, atomic_write, check_output, provenance_for, temp_folder
 from qualcode.exporters.charts import bar_chart_codes_by_group, code_colors, heatmap_cooccurrence
 from qualcode.exporters.docx_util import provenance_paragraph, set_language, stamp_provenance
 from qualcode.exporters.excerpts import collect_excerpts
@@ -179,9 +178,9 @@ def build_report(project: Project, path: str | Path, by: str = "group", force: b
         "max_excerpts": max_excerpts, "seed": seed if max_excerpts else None,
         "excerpts": None if excerpts else "no"})
     result = ReportResult(Path(path), prov, seed=seed if max_excerpts else None)
-    with tempfile.TemporaryDirectory(prefix="qualcode-report-") as tmpdir:
-        bar_png = Path(tmpdir) / "codes_by_group.png"
-        heat_png = Path(tmpdir) / "cooccurrence.png"
+    with temp_folder("report") as tmpdir:
+        bar_png = tmpdir / "codes_by_group.png"
+        heat_png = tmpdir / "cooccurrence.png"
         # No titles in the pictures: the captions say what they show.
         bar_chart_codes_by_group(freq, bar_png, colors=colors, provenance=prov, title="")
         heatmap_cooccurrence(cooc, heat_png, provenance=prov, title="")

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from qualcode.errors import InputError, QualcodeError
-from qualcode.textnorm import decode_bytes, normalize_text
+from qualcode.textnorm import decode_bytes, normalize_text, xml_safe
 
 
 class SheetProblems(QualcodeError):
@@ -107,12 +107,11 @@ def write_decision_xlsx(path: Path, *, sheet: str, columns: tuple[str, ...], row
     sheet with instructions and the provenance. ``choices_sheet``: list the choices on a
     hidden sheet (an inline list is limited to 255 characters)."""
     from openpyxl import Workbook
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.worksheet.datavalidation import DataValidation
 
     def clean(v):
-        return ILLEGAL_CHARACTERS_RE.sub("", v)[:32767] if isinstance(v, str) else v
+        return xml_safe(v)[:32767] if isinstance(v, str) else v
 
     wb = Workbook()
     ws = wb.active
@@ -137,7 +136,7 @@ def write_decision_xlsx(path: Path, *, sheet: str, columns: tuple[str, ...], row
     if choices_sheet:
         listing = wb.create_sheet("choices")
         for value in choices:
-            listing.append([value])
+            listing.append([clean(value)])
         listing.sheet_state = "hidden"
         formula = f"=choices!$A$1:$A${len(choices)}"
     else:
@@ -151,7 +150,7 @@ def write_decision_xlsx(path: Path, *, sheet: str, columns: tuple[str, ...], row
     info.append([about[1]])
     info.append([])
     for k, v in provenance.items():
-        info.append([k, v])
+        info.append([k, clean(v)])
     info.column_dimensions["A"].width = 14
     info.column_dimensions["B"].width = 90
     wb.save(path)

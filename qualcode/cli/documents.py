@@ -7,6 +7,7 @@ import sys
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 from rich.text import Text
@@ -65,6 +66,8 @@ def import_cli(
         else:
             roles = ", ".join(f"{s['label']} ({s['role']})" for s in r.speakers) or "no speakers"
             out.print(f"{r.status} {r.path} as [bold]{r.name}[/]: {r.turns} turns; {roles}")
+        for warning in r.warnings:
+            err.print(f"[yellow]warning[/] {escape(warning)}", highlight=False)
     summary = f"{report.imported} imported, {report.unchanged} unchanged, {report.skipped} skipped"
     if report.ignored:
         summary += f" ({len(report.ignored)} other files in folders ignored)"

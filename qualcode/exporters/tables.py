@@ -43,6 +43,7 @@ from qualcode.analysis.table import TableResult
 from qualcode.errors import UsageError
 from qualcode.exporters.base import Provenance, atomic_write
 from qualcode.exporters.docx_util import provenance_paragraph, stamp_provenance
+from qualcode.textnorm import xml_safe
 
 FORMATS = ("csv", "xlsx", "md", "tex", "docx", "json")
 TEXT_FORMATS = ("csv", "md", "tex", "json")
@@ -242,7 +243,7 @@ def _sheet_names(tables: list[TableResult]) -> list[str]:
     names: list[str] = []
     for i, t in enumerate(tables, 1):
         title = str(t.meta.get("sheet") or t.title)
-        base = "".join("_" if c in bad else c for c in title).strip("' ")[:31] or f"table {i}"
+        base = "".join("_" if c in bad else c for c in xml_safe(title)).strip("' ")[:31] or f"table {i}"
         if base.lower() == "provenance":
             base = "table"
         name, k = base, 2
@@ -269,12 +270,12 @@ def write_xlsx(tables: list[TableResult], provenance: Provenance, path: Path) ->
         dec = t.meta.get("decimals", {})
         tree_col = t.meta.get("tree_column")
         depths = _depths(t)
-        ws.append(cols)
+        ws.append([xml_safe(c) for c in cols])
         for cell in ws[1]:
             cell.font = bold
         widths = [len(c) for c in cols]
         for i, row in enumerate(t.df.itertuples(index=False, name=None)):
-            values = [py_value(v) for v in row]
+            values = [xml_safe(py_value(v)) for v in row]
             ws.append(values)
             r = i + 2
             for j, (c, v) in enumerate(zip(cols, values)):
@@ -293,15 +294,15 @@ def write_xlsx(tables: list[TableResult], provenance: Provenance, path: Path) ->
     ws.append(["provenance", ""])
     ws["A1"].font = bold
     for k, v in provenance.items():
-        ws.append([k, v])
+        ws.append([k, xml_safe(v)])
     ws.append([])
     ws.append(["sheet", "title and notes"])
     ws.cell(row=ws.max_row, column=1).font = bold
     ws.cell(row=ws.max_row, column=2).font = bold
     for name, t in zip(names, tables):
-        ws.append([name, t.title])
+        ws.append([name, xml_safe(t.title)])
         for note in t.notes:
-            ws.append(["", note])
+            ws.append(["", xml_safe(note)])
     ws.column_dimensions["A"].width = 32
     ws.column_dimensions["B"].width = 120
     wb.save(str(path))
@@ -321,7 +322,7 @@ def write_docx(tables: list[TableResult], provenance: Provenance, path: Path) ->
     stamp_provenance(doc, provenance, title=tables[0].title if tables else None)
     provenance_paragraph(doc, provenance)
     for t in tables:
-        doc.add_heading(t.title, level=1)
+        doc.add_heading(xml_safe(t.title), level=1)
         cols = [str(c) for c in t.df.columns]
         numeric = [_numeric(t, c) for c in t.df.columns]
         tree_col = t.meta.get("tree_column")
@@ -331,14 +332,14 @@ def write_docx(tables: list[TableResult], provenance: Provenance, path: Path) ->
         table.style = "Table Grid"
         for j, (cell, c) in enumerate(zip(table.rows[0].cells, cols)):
             para = cell.paragraphs[0]
-            para.add_run(c).bold = True
+            para.add_run(xml_safe(c)).bold = True
             if numeric[j]:
                 para.alignment = WD_ALIGN_PARAGRAPH.RIGHT
         for i, row in enumerate(rows):
             emphasis = (tree_col is not None and depths[i] == 0) or _is_total(t, i)
             for j, (cell, v) in enumerate(zip(table.rows[i + 1].cells, row)):
                 para = cell.paragraphs[0]
-                run = para.add_run(v)
+                run = para.add_run(xml_safe(v))
                 if emphasis:
                     run.bold = True
                 if numeric[j]:
@@ -347,7 +348,7 @@ def write_docx(tables: list[TableResult], provenance: Provenance, path: Path) ->
                     para.paragraph_format.left_indent = Pt(10 * depths[i])
         for note in t.notes:
             p = doc.add_paragraph()
-            run = p.add_run(note)
+            run = p.add_run(xml_safe(note))
             run.italic = True
             run.font.size = Pt(9)
     doc.save(str(path))

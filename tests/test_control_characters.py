@@ -14,6 +14,7 @@ import io
 import sqlite3
 import zipfile
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 from docx import Document
@@ -194,6 +195,8 @@ EXPORTS = [
     ("freq.xlsx", ("report", "freq", "--by", "group", "-o")),
     ("freq.docx", ("report", "freq", "--by", "group", "-o")),
     ("review.xlsx", ("review", "--export")),
+    ("freq.svg", ("chart", "freq", "--by", "group", "-o")),
+    ("cooc.svg", ("chart", "cooccurrence", "-o")),
 ]
 
 
@@ -202,6 +205,10 @@ def test_every_export_succeeds_on_stored_control_characters(old_project, tmp_pat
     out = tmp_path / name
     res = Runner(old_project)(*command, out)
     assert res.exit_code == 0, res.output
+    if name.endswith(".svg"):  # an SVG is XML: it must parse, and the label shows U+FFFD
+        text = "".join(ElementTree.parse(out).getroot().itertext())
+        assert "Emp\ufffdloi" in out.read_text(encoding="utf-8") or "Emp\ufffdloi" in text
+        return
     text = _docx_text(out) if name.endswith(".docx") else _xlsx_text(out)
     _no_xml_invalid(text)
     if not name.startswith(("freq", "report")):  # tables have no excerpt text

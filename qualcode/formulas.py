@@ -29,6 +29,8 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from qualcode.textnorm import xml_safe
+
 # The first characters that make a spreadsheet cell a formula (OWASP, CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -73,18 +75,20 @@ class SafeWriter:
 
 
 def set_cell(ws: Any, row: int, column: int, value: Any) -> Any:
-    """Write ``value`` (neutralized) to the openpyxl cell at ``row``, ``column``; a string
-    is stored as a string. Returns the cell."""
-    cell = ws.cell(row=row, column=column, value=neutralize(value))
+    """Write ``value`` (neutralized, and XML-safe: see :func:`qualcode.textnorm.xml_safe`)
+    to the openpyxl cell at ``row``, ``column``; a string is stored as a string. Returns
+    the cell."""
+    cell = ws.cell(row=row, column=column, value=neutralize(xml_safe(value)))
     if isinstance(value, str):
         cell.data_type = "s"
     return cell
 
 
 def append_row(ws: Any, values: Iterable[Any]) -> None:
-    """``ws.append(values)`` with every value neutralized and strings stored as strings."""
+    """``ws.append(values)`` with every value XML-safe and neutralized, and strings stored
+    as strings."""
     values = list(values)
-    ws.append([neutralize(v) for v in values])
+    ws.append([neutralize(xml_safe(v)) for v in values])
     for j, v in enumerate(values, 1):
         if isinstance(v, str):
             ws.cell(row=ws.max_row, column=j).data_type = "s"

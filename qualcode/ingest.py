@@ -33,6 +33,7 @@ class FileResult:
     reason: str | None = None
     turns: int = 0
     speakers: list[dict] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # FILE:LINE: message
 
 
 @dataclass
@@ -133,7 +134,8 @@ def import_paths(
             store.history.log(
                 project.user, "import", "import",
                 f"{report.imported} imported, {report.unchanged} unchanged, {report.skipped} skipped",
-                {"files": [{"path": r.path, "document": r.name, "status": r.status, "turns": r.turns}
+                {"files": [{"path": r.path, "document": r.name, "status": r.status, "turns": r.turns,
+                            **({"warnings": r.warnings} if r.warnings else {})}
                            for r in done],
                  "skipped": [{"path": r.path, "reason": r.reason} for r in report.results
                              if r.status == "skipped"]},
@@ -208,7 +210,8 @@ def _import_one(project: Project, path: Path, fmt: str, options: ImportOptions,
     if case:
         store.cases.link_document(store.cases.ensure(case), doc_id)
     batch_names[name] = str(path)
-    return FileResult(str(path), status, name=name, turns=len(parsed.turns), speakers=speakers)
+    return FileResult(str(path), status, name=name, turns=len(parsed.turns), speakers=speakers,
+                      warnings=parsed.warnings)
 
 
 def set_speaker_roles(project: Project, document: str, assignments: dict[str, str]) -> list[dict]:

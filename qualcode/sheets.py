@@ -14,7 +14,7 @@ from typing import Any
 
 from qualcode.errors import InputError, QualcodeError
 from qualcode.formulas import SafeWriter, append_row, restore
-from qualcode.textnorm import decode_bytes, normalize_text
+from qualcode.textnorm import decode_bytes, normalize_text, xml_safe
 
 
 class SheetProblems(QualcodeError):
@@ -109,12 +109,11 @@ def write_decision_xlsx(path: Path, *, sheet: str, columns: tuple[str, ...], row
     sheet with instructions and the provenance. ``choices_sheet``: list the choices on a
     hidden sheet (an inline list is limited to 255 characters)."""
     from openpyxl import Workbook
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.worksheet.datavalidation import DataValidation
 
     def clean(v):
-        return ILLEGAL_CHARACTERS_RE.sub("", v)[:32767] if isinstance(v, str) else v
+        return xml_safe(v)[:32767] if isinstance(v, str) else v
 
     wb = Workbook()
     ws = wb.active

@@ -1,8 +1,18 @@
 """Decoding raw transcript bytes, normalizing text, and the accent fold.
 
-Every stored document text goes through :func:`normalize_text`: newlines become ``\\n``
-and the text is in Unicode NFC. All character offsets in the project index that
-normalized text (Python ``str`` indices, i.e. code points).
+Every stored document text goes through :func:`normalize_text`: newlines become ``\\n``,
+the text is in Unicode NFC, and control characters are replaced (see below). All
+character offsets in the project index that normalized text (Python ``str`` indices,
+i.e. code points).
+
+Control characters: every character of Unicode category Cc other than tab and newline
+(U+0000–U+0008, U+000B, U+000C, U+000E–U+001F, U+007F–U+009F), lone surrogates and the
+noncharacters U+FFFE/U+FFFF become U+FFFD (the replacement character, shown as �): one
+character for one, so offsets and line numbers are those of the file, and the place
+stays visible. :func:`control_lines` says where they were, for the import's warning.
+:func:`xml_safe` is the exporters' side: DOCX and XLSX (XML 1.0) cannot hold U+0000–U+0008,
+U+000B, U+000C, U+000E–U+001F, surrogates, U+FFFE or U+FFFF, which a project imported
+before this rule or text given through the Python API may still contain.
 
 :func:`fold` is the one case- and accent-insensitive form of words: the rule engine
 matches terms with it, ``codebook diff`` compares terms with it (so that it reports as
@@ -15,6 +25,7 @@ from __future__ import annotations
 
 import codecs
 import functools
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -37,6 +48,13 @@ _WESTERN = ("cp1252", "windows-1252", "latin_1", "latin-1", "iso8859_1", "iso885
 class Decoded:
     text: str
     encoding: str
+    # Lines (1-based) of the text where control characters were replaced, with their count.
+    controls: tuple[tuple[int, int], ...] = ()
+
+    def warnings(self, path: str | None) -> list[str]:
+        """The import's warnings about this text (control characters replaced)."""
+        warning = control_warning(self.controls, path)
+        return [warning] if warning else []
 
 
 def _looks_binary(data: bytes) -> bool:
@@ -138,21 +156,81 @@ def _looks_binary_text(text: str) -> bool:
     return ctrl > max(4, len(sample) // 50)
 
 
-def normalize_text(text: str) -> str:
-    """Normalize newlines to ``\\n`` and Unicode to NFC; drop a leading BOM."""
+# What the import replaces: category Cc except tab and newline (CR is a newline by then),
+# lone surrogates, U+FFFE and U+FFFF.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+# What XML 1.0 (DOCX, XLSX) cannot hold; CR is allowed.
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+REPLACEMENT = "\ufffd"
+
+
+def _newlines(text: str) -> str:
     if text.startswith("\ufeff"):
         text = text[1:]
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def normalize_text(text: str) -> str:
+    """Normalize newlines to ``\\n`` and Unicode to NFC; drop a leading BOM; replace
+    control characters other than tab and newline, lone surrogates, U+FFFE and U+FFFF
+    by U+FFFD (one for one)."""
+    text = _CONTROL.sub(REPLACEMENT, _newlines(text))
     return unicodedata.normalize("NFC", text)
 
 
+def control_lines(text: str) -> list[tuple[int, int]]:
+    """(line, count) of the control characters :func:`normalize_text` replaces in ``text``,
+    lines counted after newline normalization (1-based), in order."""
+    text = _newlines(text)
+    found: dict[int, int] = {}
+    line, pos = 1, 0
+    for m in _CONTROL.finditer(text):
+        line += text.count("\n", pos, m.start())
+        pos = m.start()
+        found[line] = found.get(line, 0) + 1
+    return list(found.items())
+
+
+def count_controls(text: str) -> int:
+    """How many characters :func:`normalize_text` replaces by U+FFFD in ``text``."""
+    return len(_CONTROL.findall(text))
+
+
+def control_warning(controls: list[tuple[int, int]] | tuple[tuple[int, int], ...],
+                    path: str | None, unit: str = "line") -> str | None:
+    """The import's one warning for a document: ``FILE:LINE: N control characters
+    replaced by U+FFFD (lines …)`` (``FILE: paragraph N: …`` for another ``unit``), or
+    None when there were none. ``controls``: (line or paragraph, count), in order."""
+    if not controls:
+        return None
+    n = sum(c for _, c in controls)
+    places = [str(place) for place, _ in controls]
+    shown = ", ".join(places[:10]) + (f" and {len(places) - 10} more" if len(places) > 10 else "")
+    first = controls[0][0]
+    where = f"{unit} {first}" if unit != "line" or not path else str(first)
+    where = f"{path}:{where}" if path and unit == "line" else f"{path}: {where}" if path else where
+    return (f"{where}: {n} control character{'s' if n > 1 else ''} replaced by U+FFFD "
+            f"({unit}{'s' if len(places) > 1 else ''} {shown})")
+
+
+def xml_safe(value):
+    """``value`` with the characters XML 1.0 cannot hold replaced by U+FFFD, for DOCX and
+    XLSX writers (python-docx raises ValueError on them, openpyxl IllegalCharacterError);
+    anything other than a ``str`` is returned as it is."""
+    if isinstance(value, str):
+        return _XML_INVALID.sub(REPLACEMENT, value)
+    return value
+
+
 def read_text_file(data: bytes, path: str | None = None) -> Decoded:
-    """Decode and normalize; refuses empty or whitespace-only content."""
+    """Decode and normalize; refuses empty or whitespace-only content. ``controls`` says
+    where control characters were replaced."""
     decoded = decode_bytes(data, path)
+    controls = tuple(control_lines(decoded.text))
     text = normalize_text(decoded.text)
     if not text.strip():
         raise InputError("empty file", path=path)
-    return Decoded(text, decoded.encoding)
+    return Decoded(text, decoded.encoding, controls)
 
 
 # --------------------------------------------------------------------------- folding

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 
 import pytest
 from helpers import Runner, write
@@ -66,6 +67,14 @@ def hostile(tmp_path_factory):
     src = write(root / "src" / f"{NAME}.vtt", VTT)
     run = Runner(root / "proj", env={**TERMINAL, "QUALCODE_USER": USER})
     imported = run("import", src)
+    # The import replaces C0 and C1 controls by U+FFFD, one for one (D2); a project
+    # imported before that, or text written through the Python API, may still hold them:
+    # put them back, so that what is tested here is the terminal layer.
+    with sqlite3.connect(root / "proj" / ".qualcode" / "project.db") as db:
+        for raw in (OSC, CLEAR, C1_CSI):
+            replaced = "".join("\ufffd" if UNSAFE.match(ch) and ch not in RLO + LRI + PDI else ch for ch in raw)
+            db.execute("UPDATE documents SET text = replace(text, ?, ?)", (replaced, raw))
+            db.execute("UPDATE speakers SET label = replace(label, ?, ?)", (replaced, raw))
     coded = Runner(root / "proj", env={**TERMINAL, "QUALCODE_USER": CODER})("code", NAME, "identity", "--turn", "1")
     memo = run("memo", "add", "--doc", NAME, f"à relire {CLEAR}{RLO}")
     for res in (imported, coded, memo):
@@ -77,7 +86,8 @@ def hostile(tmp_path_factory):
 
 def test_messages_of_the_commands_that_store_it(hostile):
     imported, coded, memo = hostile.setup
-    assert ":smile:" in imported.output and "Marie\\x1b]0;pwned\\x07\\u202e" in imported.output
+    # the import's own message shows the label as stored by the import (controls replaced)
+    assert ":smile:" in imported.output and "Marie\ufffd]0;pwned\ufffd\\u202e" in imported.output
     for res in (imported, coded, memo):
         assert_safe(res.output)
 

@@ -67,6 +67,8 @@ def import_cli(
             roles = ", ".join(f"{s['label']} ({s['role']})" for s in r.speakers) or "no speakers"
             out.print(f"{r.status} {escape(str(r.path))} as [bold]{escape(str(r.name))}[/]: {r.turns} turns; "
                       f"{escape(roles)}", markup=True)
+        for warning in r.warnings:
+            err.print(f"[yellow]warning[/] {escape(warning)}", markup=True)
     summary = f"{report.imported} imported, {report.unchanged} unchanged, {report.skipped} skipped"
     if report.ignored:
         summary += f" ({len(report.ignored)} other files in folders ignored)"

@@ -28,6 +28,7 @@ from qualcode.codebook.model import Code
 from qualcode.errors import UsageError
 from qualcode.exporters.base import Provenance, atomic_write, provenance_for
 from qualcode.formulas import SafeWriter, append_row
+from qualcode.textnorm import xml_safe
 
 if TYPE_CHECKING:
     from qualcode.project import Project
@@ -234,15 +235,15 @@ def write_docx(doc: CodebookDocument, path: Path) -> None:
 
     cb = doc.codebook
     d = docx.Document()
-    d.core_properties.title = cb.title
-    d.core_properties.comments = doc.provenance.line()[:255]  # a core property holds 255 characters
-    d.add_paragraph(cb.title, style="Title")
+    d.core_properties.title = xml_safe(cb.title)
+    d.core_properties.comments = xml_safe(doc.provenance.line()[:255])  # a core property holds 255 characters
+    d.add_paragraph(xml_safe(cb.title), style="Title")
     if cb.description:
-        d.add_paragraph(cb.description.strip())
+        d.add_paragraph(xml_safe(cb.description.strip()))
     for k, v in _meta_lines(doc):
         p = d.add_paragraph()
-        p.add_run(f"{k}: ").bold = True
-        p.add_run(v)
+        p.add_run(xml_safe(f"{k}: ")).bold = True
+        p.add_run(xml_safe(v))
 
     head = ["No.", "Code", "Label"] + (["Coded units", "Participants"] if doc.counted else [])
     d.add_paragraph("Codes" + (", coded units and participants" if doc.counted else ""), style="Caption")
@@ -260,38 +261,38 @@ def write_docx(doc: CodebookDocument, path: Path) -> None:
         if doc.counted:
             values += [str(e.units), str(e.participants)]
         for cell, text in zip(row, values):
-            cell.text = text
+            cell.text = xml_safe(text)
 
     for e in doc.entries:
         c = e.code
-        d.add_heading(f"{e.number} {c.label}", level=min(9, e.depth + 1))
+        d.add_heading(xml_safe(f"{e.number} {c.label}"), level=min(9, e.depth + 1))
         facts = [c.path, f"unit: {e.unit}"] + ([f"colour: {c.color}"] if c.color else [])
         p = d.add_paragraph()
-        p.add_run("  ·  ".join(facts)).italic = True
+        p.add_run(xml_safe("  ·  ".join(facts))).italic = True
         for key, title in MACQUEEN:
             value = getattr(c, key)
             if value:
                 p = d.add_paragraph()
                 p.add_run(f"{title}. ").bold = True
-                p.add_run(value.strip())
+                p.add_run(xml_safe(value.strip()))
         examples = _examples(c)
         if examples:
             d.add_paragraph().add_run("Examples.").bold = True
             for x in examples:
-                d.add_paragraph(x.strip(), style="Quote")
+                d.add_paragraph(xml_safe(x.strip()), style="Quote")
         if doc.counted:
             p = d.add_paragraph()
             p.add_run("In the project. ").bold = True
-            p.add_run(_count_text(e) + ".")
+            p.add_run(xml_safe(_count_text(e) + "."))
         if doc.with_rules and (c.rules or c.exclude):
             d.add_paragraph().add_run("Rules.").bold = True
             for x in _rule_lines(c):
-                run = d.add_paragraph(style="List Bullet").add_run(x)
+                run = d.add_paragraph(style="List Bullet").add_run(xml_safe(x))
                 run.font.name = "Consolas"
     for n in doc.notes:
-        d.add_paragraph().add_run(n).italic = True
+        d.add_paragraph().add_run(xml_safe(n)).italic = True
     p = d.add_paragraph()
-    run = p.add_run(doc.provenance.line())
+    run = p.add_run(xml_safe(doc.provenance.line()))
     run.italic = True
     run.font.size = Pt(8)
     d.save(str(path))

@@ -22,7 +22,7 @@ used on any data.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +31,7 @@ from qualcode.analysis.freq import NOT_REJECTED, check_statuses, freq_report
 from qualcode.analysis.table import TableResult
 from qualcode.errors import QualcodeError, UsageError
 from qualcode.exporters.base import Provenance, atomic_write, check_output, provenance_for
+from qualcode.textnorm import xml_safe
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -90,6 +91,17 @@ class HeatmapData:
     note: str = ""
 
 
+def _xml_safe_texts(data):
+    """A copy of chart data whose texts hold nothing an SVG (XML) cannot: see
+    :func:`qualcode.textnorm.xml_safe` (labels come from stored text and codebooks)."""
+    def clean(v):
+        if isinstance(v, list):
+            return [clean(x) for x in v]
+        return xml_safe(v)
+
+    return replace(data, **{f.name: clean(getattr(data, f.name)) for f in fields(data)})
+
+
 # -- drawing ---------------------------------------------------------------------------------
 def _matplotlib():
     # Explicit non-interactive backend: charts must work without a display. Only switch if
@@ -143,6 +155,7 @@ def draw_grouped_bars(data: BarData) -> Figure:
     from matplotlib.figure import Figure
     from matplotlib.patches import Patch
 
+    data = _xml_safe_texts(data)
     n_codes, n_groups = len(data.labels), len(data.groups)
     if n_codes == 0 or n_groups == 0:
         raise QualcodeError("nothing to chart: the table has no codes or no groups")
@@ -229,6 +242,7 @@ def draw_heatmaps(panels: Sequence[HeatmapData]) -> Figure:
 
     if not panels or any(not p.rows or not p.columns for p in panels):
         raise QualcodeError("nothing to chart: the co-occurrence table is empty")
+    panels = [_xml_safe_texts(p) for p in panels]
     arrays, shown_all = [], []
     for p in panels:
         values = np.array([[float(v) if v is not None else np.nan for v in row] for row in p.values],
@@ -303,11 +317,11 @@ def save_figure(fig: Figure, path: str | Path, *, force: bool = False,
     if fmt == "png":
         metadata: dict[str, Any] = {"Software": None}
         if provenance:
-            metadata["Description"] = provenance.line()
+            metadata["Description"] = xml_safe(provenance.line())
     else:
         metadata = {"Date": None, "Creator": None}
         if provenance:
-            metadata["Description"] = provenance.line()
+            metadata["Description"] = xml_safe(provenance.line())
     with matplotlib.rc_context(_rc()), atomic_write(path, force=force) as tmp:
         fig.savefig(tmp, format=fmt, dpi=DPI, metadata=metadata)
     return Path(path)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from qualcode.textnorm import xml_safe
+
 if TYPE_CHECKING:
     from qualcode.exporters.base import Provenance
 
@@ -32,7 +34,7 @@ def set_language(doc, language: str) -> None:
 
 
 def provenance_text(provenance: Provenance) -> str:
-    return f"qualcode: {provenance.line()}"
+    return xml_safe(f"qualcode: {provenance.line()}")
 
 
 def stamp_provenance(doc, provenance: Provenance, *, title: str | None = None) -> None:
@@ -42,9 +44,9 @@ def stamp_provenance(doc, provenance: Provenance, *, title: str | None = None) -
     from docx.shared import Pt, RGBColor
 
     if title:
-        doc.core_properties.title = title
+        doc.core_properties.title = xml_safe(title)
     doc.core_properties.author = "qualcode"
-    doc.core_properties.comments = provenance.line()[:255]
+    doc.core_properties.comments = xml_safe(provenance.line()[:255])
     footer = doc.sections[0].footer
     para = footer.paragraphs[0] if footer.paragraphs else footer.add_paragraph()
     para.text = ""

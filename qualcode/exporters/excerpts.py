@@ -45,6 +45,7 @@ from qualcode.exporters.typography import (
 from qualcode.formulas import SafeWriter, set_cell
 from qualcode.store.cases import Case
 from qualcode.store.documents import Turn, turn_at
+from qualcode.textnorm import xml_safe
 
 if TYPE_CHECKING:
     from qualcode.project import Project
@@ -571,27 +572,27 @@ def _write_docx(data: ExcerptSet, path: Path, prov: Provenance) -> None:
     stamp_provenance(doc, prov, title=_title(data))
     provenance_paragraph(doc, prov)
 
-    doc.add_paragraph(_title(data), style="Title")
+    doc.add_paragraph(xml_safe(_title(data)), style="Title")
 
     header, rows = summary_rows(data)
-    doc.add_paragraph(_ui(_table_title(data), lang), style="Caption")
+    doc.add_paragraph(xml_safe(_ui(_table_title(data), lang)), style="Caption")
     table = doc.add_table(rows=1, cols=len(header))
     table.style = doc.styles["Table Grid"]
     for cell, text in zip(table.rows[0].cells, header):
-        cell.paragraphs[0].add_run(text).bold = True
+        cell.paragraphs[0].add_run(xml_safe(text)).bold = True
     tr_pr = table.rows[0]._tr.get_or_add_trPr()  # repeat the header row on every page
     tbl_header = OxmlElement("w:tblHeader")
     tbl_header.set(qn("w:val"), "true")
     tr_pr.append(tbl_header)
     for code, counts in rows:
         cells = table.add_row().cells
-        cells[0].text = NBSP * 4 * code.depth + code.label
+        cells[0].text = xml_safe(NBSP * 4 * code.depth + code.label)
         for cell, n in zip(cells[1:], counts):
             cell.text = str(n)
             cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
     for note in _notes(data):
         p = doc.add_paragraph()
-        p.add_run(note).font.size = Pt(9)
+        p.add_run(xml_safe(note)).font.size = Pt(9)
 
     append_excerpts_docx(doc, data, level=1, sample_note=False)  # the notes are under the table
     doc.save(str(path))
@@ -613,18 +614,18 @@ def append_excerpts_docx(doc, data: ExcerptSet, *, level: int = 1, sample_note: 
     if sample_note and data.max_per_code:
         from docx.shared import Pt
 
-        doc.add_paragraph().add_run(_notes(data)[-1]).font.size = Pt(9)
+        doc.add_paragraph().add_run(xml_safe(_notes(data)[-1])).font.size = Pt(9)
     for code in data.codes:
-        doc.add_heading(code.label, level=min(code.depth + level, 9))
+        doc.add_heading(xml_safe(code.label), level=min(code.depth + level, 9))
         if code.definition:
-            doc.add_paragraph().add_run(_ui(code.definition, lang)).italic = True
+            doc.add_paragraph().add_run(xml_safe(_ui(code.definition, lang))).italic = True
         if not code.total:
             if code.empty_note:
                 doc.add_paragraph(_t(lang)["no_excerpts"])
             continue
         if data.by:
             for value, excerpts, total in code.groups(data.values):
-                doc.add_heading(_value_heading(data, value, len(excerpts), total),
+                doc.add_heading(xml_safe(_value_heading(data, value, len(excerpts), total)),
                                 level=min(code.depth + level + 1, 9))
                 for ex in excerpts:
                     _docx_quote(doc, ex, data)
@@ -637,8 +638,8 @@ def append_excerpts_docx(doc, data: ExcerptSet, *, level: int = 1, sample_note: 
 
 def _docx_quote(doc, ex: Excerpt, data: ExcerptSet) -> None:
     p = doc.add_paragraph(style="Quote")
-    p.add_run(quote_text(ex, data.language))
-    p.add_run(" " + citation(ex, data.language, data.attribute))
+    p.add_run(xml_safe(quote_text(ex, data.language)))
+    p.add_run(xml_safe(" " + citation(ex, data.language, data.attribute)))
 
 
 # -- Markdown -------------------------------------------------------------------------
@@ -773,12 +774,9 @@ def _write_csv(data: ExcerptSet, path: Path, prov: Provenance) -> None:
 
 def _write_xlsx(data: ExcerptSet, path: Path, prov: Provenance) -> None:
     from openpyxl import Workbook
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.styles import Alignment, Font
 
     def put(ws, row: int, col: int, value: Any):
-        if isinstance(value, str):
-            value = ILLEGAL_CHARACTERS_RE.sub("", value)
         return set_cell(ws, row, col, value)
 
     wb = Workbook()

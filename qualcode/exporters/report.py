@@ -39,6 +39,7 @@ from qualcode.exporters.docx_util import provenance_paragraph, set_language, sta
 from qualcode.exporters.excerpts import collect_excerpts
 from qualcode.exporters.tables import cell_text, py_value
 from qualcode.exporters.typography import NBSP, fr_typography
+from qualcode.textnorm import xml_safe
 
 if TYPE_CHECKING:
     from qualcode.project import Project
@@ -230,7 +231,7 @@ def _write_docx(path: Path, project_name: str, language: str, by: str, unit: str
     set_language(doc, language)
     title = _ui(t["title"].format(project=project_name), language)
     stamp_provenance(doc, prov, title=title)
-    doc.add_paragraph(title, style="Title")
+    doc.add_paragraph(xml_safe(title), style="Title")
     provenance_paragraph(doc, prov)
 
     text_width = Cm(PAGE_WIDTH_CM - 2 * MARGIN_CM)
@@ -238,7 +239,7 @@ def _write_docx(path: Path, project_name: str, language: str, by: str, unit: str
 
     # 1. frequencies
     heading = _ui(t["freq"].format(by=by), language)
-    doc.add_heading(heading, level=1)
+    doc.add_heading(xml_safe(heading), level=1)
     result.sections.append(heading)
     n_table += 1
     _caption(doc, _ui(t["freq_table"].format(n=n_table, by=by), language))
@@ -251,7 +252,7 @@ def _write_docx(path: Path, project_name: str, language: str, by: str, unit: str
 
     # 2. co-occurrence
     heading = _ui(t["cooc"], language)
-    doc.add_heading(heading, level=1)
+    doc.add_heading(xml_safe(heading), level=1)
     result.sections.append(heading)
     cols = list(cooc.meta.get("matrix_columns") or [])
     landscape = len(cols) > LANDSCAPE_ABOVE
@@ -273,7 +274,7 @@ def _write_docx(path: Path, project_name: str, language: str, by: str, unit: str
     # 3. excerpts
     if data is not None:
         heading = _ui(t["excerpts"], language)
-        doc.add_heading(heading, level=1)
+        doc.add_heading(xml_safe(heading), level=1)
         result.sections.append(heading)
         _excerpts(doc, data, language)
         result.excerpts, result.excerpts_total, result.codes = data.shown, data.total, len(data.codes)
@@ -349,7 +350,7 @@ def _table(doc, header: list[str], rows: list[list[str]], *, depths: list[int] |
 
     def put(cell, text: str, bold: bool, right: bool, indent: int = 0):
         para = cell.paragraphs[0]
-        run = para.add_run(text)
+        run = para.add_run(xml_safe(text))
         run.bold = bold
         run.font.size = size
         if right:
@@ -389,7 +390,7 @@ def _shade(cell, fill: str) -> None:
 
 
 def _caption(doc, text: str) -> None:
-    doc.add_paragraph(text, style="Caption")
+    doc.add_paragraph(xml_safe(text), style="Caption")
 
 
 def _notes(doc, notes: list[str]) -> None:
@@ -397,7 +398,7 @@ def _notes(doc, notes: list[str]) -> None:
 
     for note in notes:
         p = doc.add_paragraph()
-        run = p.add_run(note)
+        run = p.add_run(xml_safe(note))
         run.italic = True
         run.font.size = Pt(8)
 
@@ -425,9 +426,9 @@ def _excerpts(doc, data, language: str) -> None:
                                             total=data.total), language)])
     for code in data.codes:
         level = min(code.depth + 2, 9)
-        doc.add_heading(code.label, level=level)
+        doc.add_heading(xml_safe(code.label), level=level)
         if code.definition:
-            doc.add_paragraph().add_run(_ui(code.definition, language)).italic = True
+            doc.add_paragraph().add_run(xml_safe(_ui(code.definition, language))).italic = True
         if not code.total:
             if code.empty_note:
                 doc.add_paragraph(t["no_excerpts"])
@@ -437,9 +438,9 @@ def _excerpts(doc, data, language: str) -> None:
             if data.by:
                 count = t["count"](total) if len(items) == total else t["shown"](len(items), total)
                 value_text = value if value is not None else t["none"]
-                doc.add_heading(_ui(t["value_heading"].format(by=data.by, value=value_text, count=count),
-                                    language), level=min(level + 1, 9))
+                doc.add_heading(xml_safe(_ui(t["value_heading"].format(by=data.by, value=value_text, count=count),
+                                             language)), level=min(level + 1, 9))
             for ex in items:
                 p = doc.add_paragraph(style="Quote")
-                p.add_run(ex_mod.quote_text(ex, language))
-                p.add_run(" " + ex_mod.citation(ex, language, data.attribute))
+                p.add_run(xml_safe(ex_mod.quote_text(ex, language)))
+                p.add_run(xml_safe(" " + ex_mod.citation(ex, language, data.attribute)))

@@ -43,6 +43,7 @@ from qualcode.errors import UsageError
 from qualcode.exporters.base import Provenance, atomic_write
 from qualcode.exporters.docx_util import provenance_paragraph, stamp_provenance
 from qualcode.formulas import SafeWriter, append_row
+from qualcode.textnorm import xml_safe
 
 FORMATS = ("csv", "xlsx", "md", "tex", "docx", "json")
 TEXT_FORMATS = ("csv", "md", "tex", "json")
@@ -242,7 +243,7 @@ def _sheet_names(tables: list[TableResult]) -> list[str]:
     names: list[str] = []
     for i, t in enumerate(tables, 1):
         title = str(t.meta.get("sheet") or t.title)
-        base = "".join("_" if c in bad else c for c in title).strip("' ")[:31] or f"table {i}"
+        base = "".join("_" if c in bad else c for c in xml_safe(title)).strip("' ")[:31] or f"table {i}"
         if base.lower() == "provenance":
             base = "table"
         name, k = base, 2
@@ -321,7 +322,7 @@ def write_docx(tables: list[TableResult], provenance: Provenance, path: Path) ->
     stamp_provenance(doc, provenance, title=tables[0].title if tables else None)
     provenance_paragraph(doc, provenance)
     for t in tables:
-        doc.add_heading(t.title, level=1)
+        doc.add_heading(xml_safe(t.title), level=1)
         cols = [str(c) for c in t.df.columns]
         numeric = [_numeric(t, c) for c in t.df.columns]
         tree_col = t.meta.get("tree_column")
@@ -331,14 +332,14 @@ def write_docx(tables: list[TableResult], provenance: Provenance, path: Path) ->
         table.style = "Table Grid"
         for j, (cell, c) in enumerate(zip(table.rows[0].cells, cols)):
             para = cell.paragraphs[0]
-            para.add_run(c).bold = True
+            para.add_run(xml_safe(c)).bold = True
             if numeric[j]:
                 para.alignment = WD_ALIGN_PARAGRAPH.RIGHT
         for i, row in enumerate(rows):
             emphasis = (tree_col is not None and depths[i] == 0) or _is_total(t, i)
             for j, (cell, v) in enumerate(zip(table.rows[i + 1].cells, row)):
                 para = cell.paragraphs[0]
-                run = para.add_run(v)
+                run = para.add_run(xml_safe(v))
                 if emphasis:
                     run.bold = True
                 if numeric[j]:
@@ -347,7 +348,7 @@ def write_docx(tables: list[TableResult], provenance: Provenance, path: Path) ->
                     para.paragraph_format.left_indent = Pt(10 * depths[i])
         for note in t.notes:
             p = doc.add_paragraph()
-            run = p.add_run(note)
+            run = p.add_run(xml_safe(note))
             run.italic = True
             run.font.size = Pt(9)
     doc.save(str(path))

@@ -6,7 +6,8 @@ Importers are pure functions ``parse(data: bytes, path: str, options: ImportOpti
 
 Invariants (checked by :meth:`ParsedDocument.validate`):
 
-* ``text`` is normalized (``\\n`` newlines, NFC), see :mod:`qualcode.textnorm`;
+* ``text`` is normalized (``\\n`` newlines, NFC, no control characters other than tab
+  and newline), see :mod:`qualcode.textnorm`;
 * each turn's ``start``/``end`` index ``text``; turns are sorted, do not overlap, and
   ``text[start:end]`` is the turn's utterance (no speaker label, no timestamp prefix),
   stripped of surrounding whitespace;
@@ -21,7 +22,6 @@ separated by blank lines, with turn offsets covering only the utterance.
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass, field
 
 from qualcode.errors import InputError
@@ -47,6 +47,9 @@ class ParsedDocument:
     meta: dict = field(default_factory=dict)
     # Speakers the source itself declares as interviewers (rare; most come from labels).
     interviewer_hints: set[str] = field(default_factory=set)
+    # What the user should know about the import (e.g. control characters replaced),
+    # each ``FILE:LINE: message``.
+    warnings: list[str] = field(default_factory=list)
 
     def speakers(self) -> list[str]:
         seen: dict[str, None] = {}
@@ -57,7 +60,7 @@ class ParsedDocument:
 
     def validate(self, path: str | None = None) -> None:
         """Raise InputError if the invariants above do not hold (a bug in an importer)."""
-        if "\r" in self.text or unicodedata.normalize("NFC", self.text) != self.text:
+        if normalize_text(self.text) != self.text:
             raise InputError("internal error: text is not normalized", path=path)
         if not self.text.strip():
             raise InputError("empty file", path=path)

@@ -48,7 +48,7 @@ from qualcode.importers.speakers import (
     parse_timestamp,
 )
 from qualcode.importers.text import parse_text
-from qualcode.textnorm import normalize_text
+from qualcode.textnorm import control_warning, count_controls, normalize_text
 
 _MAX_UNCOMPRESSED = 512 * 1024 * 1024  # refuse zip bombs
 
@@ -351,6 +351,13 @@ def _block_lines(kind: str, value) -> list[str]:
     return lines
 
 
+def _raw_text(value: object) -> str:
+    """The text of a block as python-docx read it: a paragraph's, or a table's cells."""
+    if isinstance(value, _Table):
+        return "\n".join(c for r in value.rows for c in r)
+    return value[0] if isinstance(value, tuple) else ""
+
+
 def _meta(doc, blocks) -> dict:
     from docx.opc.constants import RELATIONSHIP_TYPE as RT
 
@@ -400,6 +407,11 @@ def parse(data: bytes, path: str, options: ImportOptions) -> ParsedDocument:
                 transcripts[i] = rows
 
     meta = _meta(doc, blocks)
+    # Control characters XML allows (U+007F–U+009F; XML 1.0 refuses the others, see _open)
+    # are replaced by normalize_text; say where: paragraphs and tables counted in order.
+    controls = [(i, n) for i, (_, value) in enumerate(blocks, 1) if (n := count_controls(_raw_text(value)))]
+    warning = control_warning(controls, path, unit="paragraph")
+    warnings = [warning] if warning else []
     if not transcripts:
         lines: list[str] = []
         for kind, value in blocks:
@@ -410,7 +422,8 @@ def parse(data: bytes, path: str, options: ImportOptions) -> ParsedDocument:
         turns, text_meta = _detect_turns(text, options)
         meta.update(text_meta)
         meta["layout"] = "paragraphs"
-        return ParsedDocument(text=text, turns=turns, format="docx", encoding=None, meta=meta)
+        return ParsedDocument(text=text, turns=turns, format="docx", encoding=None, meta=meta,
+                              warnings=warnings)
 
     # Table layout: chunks of plain paragraphs and composed transcript tables.
     chunks: list[tuple[str, list[ParsedTurn]]] = []
@@ -445,4 +458,5 @@ def parse(data: bytes, path: str, options: ImportOptions) -> ParsedDocument:
         pos += len(chunk)
     meta["layout"] = "table"
     meta["tables"] = len(transcripts)
-    return ParsedDocument(text="".join(parts), turns=all_turns, format="docx", encoding=None, meta=meta)
+    return ParsedDocument(text="".join(parts), turns=all_turns, format="docx", encoding=None, meta=meta,
+                          warnings=warnings)

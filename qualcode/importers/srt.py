@@ -73,4 +73,5 @@ def parse(data: bytes, path: str, options: ImportOptions) -> ParsedDocument:
         raise InputError("no text in cues", path=path)
     out_text, turns = compose(rows)
     return ParsedDocument(text=out_text, turns=turns, format="srt", encoding=decoded.encoding,
+                          warnings=decoded.warnings(path),
                           meta={"cues": len(subs)})

@@ -293,4 +293,5 @@ def parse(data: bytes, path: str, options: ImportOptions) -> ParsedDocument:
     text = decoded.text
     turns, meta = parse_text(text, options)
     fmt = "md" if path.lower().endswith((".md", ".markdown")) else "txt"
-    return ParsedDocument(text=text, turns=turns, format=fmt, encoding=decoded.encoding, meta=meta)
+    return ParsedDocument(text=text, turns=turns, format=fmt, encoding=decoded.encoding,
+                          warnings=decoded.warnings(path), meta=meta)

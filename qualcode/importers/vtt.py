@@ -219,4 +219,5 @@ def parse(data: bytes, path: str, options: ImportOptions) -> ParsedDocument:
     if notes:
         meta["notes"] = notes
     return ParsedDocument(text=out_text, turns=turns, format="vtt", encoding=decoded.encoding,
+                          warnings=decoded.warnings(path),
                           meta=meta)

@@ -138,7 +138,7 @@ class Connection:
                 self.conn.execute(f"RELEASE {name}")
             except BaseException as exc:
                 failure = self._failure(exc)
-                if self._broken is None:  # the transaction is still ours: undo this step only
+                if self._broken is None and self.conn.in_transaction:  # still ours: undo this step only
                     try:
                         self.conn.execute(f"ROLLBACK TO {name}")
                         self.conn.execute(f"RELEASE {name}")

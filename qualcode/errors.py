@@ -34,3 +34,13 @@ class InputError(QualcodeError):
 
 class UsageError(QualcodeError):
     exit_code = 2
+
+
+class StorageError(QualcodeError):
+    """The project database could not be written (disk full, file size limit, I/O error),
+    or SQLite ended the command's transaction itself: the whole command fails and the
+    project is left exactly as before. Never a reason to skip one file and go on."""
+
+    def __init__(self, cause: str):
+        self.cause = cause
+        super().__init__(f"{cause}: nothing was changed")

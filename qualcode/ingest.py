@@ -2,7 +2,10 @@
 
 The whole batch runs in one transaction and each file in a savepoint inside it: a file
 that fails leaves nothing behind, the others are imported, and an interruption (Ctrl-C,
-kill) leaves the project as it was before the command.
+kill) leaves the project as it was before the command. Only a bad file is skipped: a
+failure of the database itself (:class:`~qualcode.errors.StorageError`: disk full, I/O
+error…) or an unexpected error of qualcode's own ends the whole import, with nothing of
+it saved.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from qualcode.errors import InputError, QualcodeError
+from qualcode.errors import InputError, QualcodeError, StorageError
 from qualcode.importers import EXTENSIONS, ImportOptions, detect_format, parse_bytes
 from qualcode.importers.speakers import ROLES, default_role, label_form
 
@@ -120,14 +123,11 @@ def import_paths(
                 on_file(path)
             try:
                 with store.transaction():  # savepoint: a failing file leaves no trace
-                    result = _import_one(project, path, fmt, options, case, replace, batch_names)
-            except QualcodeError as exc:
+                    result = _import_one(project, path, fmt, options, case, replace, batch_names, debug)
+            except StorageError:  # the database failed, not the file: the whole import fails
+                raise
+            except QualcodeError as exc:  # a bad file: skipped with its reason, the others go on
                 result = FileResult(str(path), "skipped", reason=_reason(exc, path))
-            except Exception as exc:  # a library raising something unexpected on odd input
-                if debug:
-                    raise
-                result = FileResult(str(path), "skipped",
-                                    reason=f"could not be read ({type(exc).__name__}: {exc})")
             report.results.append(result)
         if report.imported:
             done = [r for r in report.results if r.status in ("imported", "replaced")]
@@ -151,7 +151,8 @@ def _reason(exc: QualcodeError, path: Path) -> str:
 
 
 def _import_one(project: Project, path: Path, fmt: str, options: ImportOptions,
-                case: str | None, replace: bool, batch_names: dict[str, str]) -> FileResult:
+                case: str | None, replace: bool, batch_names: dict[str, str],
+                debug: bool = False) -> FileResult:
     store = project.store
     fmt_used = detect_format(path) if fmt == "auto" else fmt
     try:
@@ -168,7 +169,14 @@ def _import_one(project: Project, path: Path, fmt: str, options: ImportOptions,
         batch_names[name] = str(path)
         return FileResult(str(path), "unchanged", name=name, reason="already imported, unchanged")
 
-    parsed = parse_bytes(data, str(path), fmt_used, options)
+    try:
+        parsed = parse_bytes(data, str(path), fmt_used, options)
+    except QualcodeError:
+        raise
+    except Exception as exc:  # a library raising something unexpected on odd input: a bad file
+        if debug:
+            raise
+        raise InputError(f"could not be read ({type(exc).__name__}: {exc})", path=str(path)) from exc
 
     version = 1
     status = "imported"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import resource
 import signal
 import sqlite3
 import subprocess
@@ -143,3 +144,82 @@ def test_atomic_write_keeps_usual_permissions_and_refuses_to_overwrite(tmp_path)
         assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]  # no temp file left behind
     finally:
         os.umask(umask)
+
+
+def _limit_file_size(limit: int):
+    """A preexec_fn: the child may not write any file beyond ``limit`` bytes (``ulimit -f``),
+    so that writing the database fails the way a full disk makes it fail."""
+    def apply() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    return apply
+
+
+def test_write_failure_mid_import_fails_the_command_and_changes_nothing(project, tmp_path):
+    """Issue 16 D0: an I/O error while the database is written (here a file size limit, as
+    with a full disk) makes SQLite roll the transaction back by itself. The import must
+    then stop with one line naming the cause and leave the project exactly as before — not
+    skip the file, go on in autocommit mode and save part of the batch."""
+    env = dict(os.environ, QUALCODE_USER="tester")
+    env.pop("QUALCODE_DEBUG", None)
+    first = subprocess.run([sys.executable, "-m", "qualcode", "import",
+                            str(write(tmp_path / "before.txt", INTERVIEW))],
+                           cwd=project.root, env=env, capture_output=True, text=True)
+    assert first.returncode == 0, first.stderr
+    n = 62
+    for i in range(n):  # ~2 MB of text, stored with its turns: far beyond the limit below
+        write(tmp_path / "many" / f"doc{i:03d}.txt", (INTERVIEW * 60).replace("Dufour", f"Dufour{i}"))
+    before = snapshot(project)
+    assert len(before["documents"]) == 1 and len(before["history"]) == 1
+    files = [project.root / ".qualcode" / f"project.db{s}" for s in ("", "-wal")]
+    limit = max(f.stat().st_size for f in files if f.exists()) + 100_000
+    res = subprocess.run([sys.executable, "-m", "qualcode", "import", str(tmp_path / "many")],
+                         cwd=project.root, env=env, capture_output=True, text=True,
+                         preexec_fn=_limit_file_size(limit))
+    assert res.returncode == 1, res.stderr
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1, res.stderr  # one line, no traceback, no list of "skipped" files
+    assert lines[0].startswith("error: disk full")
+    assert "file too large" in lines[0] and "while writing the project" in lines[0]
+    assert lines[0].endswith(": nothing was changed")
+    assert "internal error" not in res.stderr
+    assert snapshot(project) == before  # no document, turn, speaker or history row of the batch
+    assert db_rows(project, "PRAGMA integrity_check") == [("ok",)]
+    # The files were fine and the project is intact: without the limit the same import works.
+    again = subprocess.run([sys.executable, "-m", "qualcode", "import", str(tmp_path / "many")],
+                           cwd=project.root, env=env, capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr
+    assert db_rows(project, "SELECT COUNT(*) FROM documents") == [(n + 1,)]
+
+
+def test_an_error_that_ends_the_transaction_ends_the_command(project):
+    """The same failure through the library, with SQLite ending the transaction on its own
+    (a trigger's RAISE(ROLLBACK), as a full disk or an I/O error does): a caller that
+    swallows the error (as ``import_paths`` did) can neither go on writing in autocommit
+    mode nor commit; the command fails with a StorageError and nothing is saved."""
+    import pytest
+
+    from qualcode.errors import StorageError
+
+    store = project.store
+    store.execute("CREATE TEMP TRIGGER abort_on_history BEFORE INSERT ON history"
+                  " WHEN NEW.summary = 'abort' BEGIN SELECT RAISE(ROLLBACK, 'aborted by SQLite'); END")
+    store.history.log("tester", "init", "init", "kept")
+    before = snapshot(project)
+    with pytest.raises(StorageError, match=r"ended the transaction .*aborted by SQLite") as failed, \
+            store.transaction():
+        store.history.log("tester", "x", "x", "first step")
+        try:
+            with store.transaction():  # a savepoint, as each file of an import
+                store.history.log("tester", "x", "x", "abort")
+        except Exception as exc:  # the old import_paths swallowed it and went on
+            assert isinstance(exc, StorageError)  # not the failed ROLLBACK TO's error
+        with pytest.raises(StorageError):  # would have been committed on its own
+            store.history.log("tester", "x", "x", "after the failure")
+        with pytest.raises(StorageError), store.transaction():  # would have begun a new one
+            pass
+    assert str(failed.value).endswith(": nothing was changed")
+    assert snapshot(project) == before
+    assert not store.in_transaction
+    with store.transaction():  # the next command works as usual
+        store.history.log("tester", "x", "x", "next")
+    assert len(snapshot(project)["history"]) == len(before["history"]) + 1

@@ -6,7 +6,11 @@ gives :meth:`Connection.transaction`, the one unit of atomic work: every command
 its writes inside one, so either all of them are committed or none (an exception,
 Ctrl-C or a killed process leaves the database exactly as before; SQLite guarantees the
 last case). Nested calls become savepoints, so a library function can open its own
-transaction and still be part of a larger command.
+transaction and still be part of a larger command. A failure of the database itself (a
+full disk, a file size limit, an I/O error), or any error after which SQLite has ended
+the transaction on its own, is a :class:`~qualcode.errors.StorageError` that ends the
+whole command: nothing of it is committed, and no statement ever runs in autocommit mode
+inside :meth:`Connection.transaction`.
 
 Only the modules of :mod:`qualcode.store` call :meth:`Connection.execute`; the rest of
 qualcode speaks to the aggregates (``store.documents``, ``store.codings``…), which
@@ -17,12 +21,12 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from qualcode.errors import QualcodeError
+from qualcode.errors import QualcodeError, StorageError
 from qualcode.store.schema import MIGRATIONS, SCHEMA_VERSION, split_sql
 
 Params = Sequence[Any] | dict[str, Any]
@@ -52,6 +56,7 @@ class Connection:
         self.conn.execute("PRAGMA journal_mode = WAL")
         self.conn.execute("PRAGMA synchronous = NORMAL")
         self._depth = 0
+        self._broken: StorageError | None = None  # set when the current transaction is lost
         self.migrate()
 
     # -- schema -----------------------------------------------------------------
@@ -85,39 +90,121 @@ class Connection:
         """Rows changed since the connection opened (to tell whether a step wrote)."""
         return self.conn.total_changes
 
+    def _failure(self, exc: BaseException) -> BaseException:
+        """What to raise for ``exc``, raised inside a transaction: a :class:`StorageError`
+        when the database itself failed (disk full, I/O error…) or SQLite ended the
+        transaction on its own, else ``exc`` itself. An interruption stays one."""
+        if isinstance(exc, StorageError) or not isinstance(exc, Exception):
+            return exc
+        cause = _storage_cause(exc)
+        if cause is None and self.conn.in_transaction and self._broken is None:
+            return exc
+        if cause is not None:
+            failure = StorageError(cause)
+        elif self._broken is not None:
+            failure = self._broken
+        else:
+            failure = StorageError(f"the database ended the transaction after an error ({_describe(exc)})")
+        self._broken = self._broken or failure
+        return failure
+
+    def _ensure_active(self) -> None:
+        """Refuse to go on once the command's transaction is lost: SQLite rolls a
+        transaction back by itself on some errors (a full disk, an I/O error), and every
+        statement after that would be committed on its own (autocommit)."""
+        if self._depth and (self._broken is not None or not self.conn.in_transaction):
+            if self._broken is None:
+                self._broken = StorageError("the database ended the transaction after an earlier error")
+            raise self._broken
+
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """One atomic unit of work; nested calls become savepoints."""
+        """One atomic unit of work; nested calls become savepoints.
+
+        A failure that ends the transaction (SQLite rolled it back, or the database could
+        not be written) ends the whole command with a :class:`StorageError`: it is raised
+        at the savepoint where it happened, again by any later statement or savepoint
+        (should a caller swallow it), and in place of the final commit; the project is
+        left exactly as before. A failing rollback never hides the error that caused it.
+        """
         if self._depth:
+            self._ensure_active()
             name = f"sp{self._depth}"
             self.conn.execute(f"SAVEPOINT {name}")
             self._depth += 1
             try:
                 yield
-            except BaseException:
-                self.conn.execute(f"ROLLBACK TO {name}")
+                self._ensure_active()
                 self.conn.execute(f"RELEASE {name}")
-                raise
-            else:
-                self.conn.execute(f"RELEASE {name}")
+            except BaseException as exc:
+                failure = self._failure(exc)
+                if self._broken is None and self.conn.in_transaction:  # still ours: undo this step only
+                    try:
+                        self.conn.execute(f"ROLLBACK TO {name}")
+                        self.conn.execute(f"RELEASE {name}")
+                    except sqlite3.Error as undo:
+                        self._broken = StorageError(
+                            f"{_storage_cause(undo) or 'the database could not undo a failed step'}"
+                            f" ({_describe(undo)}, after: {_describe(exc)})")
+                        raise self._broken from exc
+                if failure is exc:
+                    raise
+                raise failure from exc
             finally:
                 self._depth -= 1
             return
         self.conn.execute("BEGIN IMMEDIATE")
         self._depth = 1
+        self._broken = None
         try:
             yield
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        else:
+            self._ensure_active()
             self.conn.execute("COMMIT")
+        except BaseException as exc:
+            failure = self._failure(exc)
+            if self.conn.in_transaction:
+                # A failing ROLLBACK must not hide the error that got here: closing the
+                # connection (the command ends) discards whatever is left of the transaction.
+                with suppress(sqlite3.Error):
+                    self.conn.execute("ROLLBACK")
+            if failure is exc:
+                raise
+            raise failure from exc
         finally:
             self._depth = 0
+            self._broken = None
 
     # -- statements (for the modules of qualcode.store only) ---------------------
     def execute(self, sql: str, params: Params = ()) -> sqlite3.Cursor:
+        self._ensure_active()
         return self.conn.execute(sql, params)
 
     def executemany(self, sql: str, rows: Iterable[Params]) -> sqlite3.Cursor:
+        self._ensure_active()
         return self.conn.executemany(sql, rows)
+
+
+def _describe(exc: BaseException) -> str:
+    """An error in a few words: SQLite's name for it when it has one."""
+    name = getattr(exc, "sqlite_errorname", None) or type(exc).__name__
+    return f"{name}: {exc}"
+
+
+def _storage_cause(exc: BaseException) -> str | None:
+    """What went wrong, in words, when ``exc`` is a failure of the database itself
+    (nothing to do with the data being written); None otherwise."""
+    if not isinstance(exc, sqlite3.Error):
+        return None
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is None:
+        return None
+    primary = code & 0xFF
+    if primary == sqlite3.SQLITE_FULL:
+        return "disk full or file too large while writing the project"
+    if primary == sqlite3.SQLITE_IOERR:
+        # EFBIG (a file size limit), EDQUOT, EIO… all come as an I/O error
+        return (f"disk full, file too large or disk error while writing the project"
+                f" ({getattr(exc, 'sqlite_errorname', code)})")
+    if primary == sqlite3.SQLITE_NOMEM:
+        return "out of memory while writing the project"
+    return None

@@ -12,13 +12,21 @@ from __future__ import annotations
 
 import glob
 import hashlib
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from qualcode.errors import InputError, QualcodeError, StorageError
-from qualcode.importers import EXTENSIONS, ImportOptions, detect_format, parse_bytes
+from qualcode.importers import (
+    EXTENSIONS,
+    ImportOptions,
+    detect_format,
+    parse_bytes,
+    read_transcript_bytes,
+    special_kind,
+)
 from qualcode.importers.speakers import ROLES, default_role, label_form
 
 if TYPE_CHECKING:
@@ -63,7 +71,11 @@ class ImportReport:
 def expand_paths(paths: list[str]) -> tuple[list[Path], list[FileResult], list[str]]:
     """Files to import from files, folders (recursive) and glob patterns.
 
-    Returns (files, failures for missing paths, ignored files found in folders).
+    Returns (files, failures for missing paths and refused files, ignored files found in
+    folders). A path named explicitly is followed if it is a symlink; symlinks found while
+    walking a folder or matched by a pattern are never followed (skipped with a reason),
+    and neither are FIFOs, devices or sockets found there. Whether a file is a regular file
+    is checked again when it is read (:func:`~qualcode.importers.read_transcript_bytes`).
     """
     files: list[Path] = []
     failures: list[FileResult] = []
@@ -76,29 +88,57 @@ def expand_paths(paths: list[str]) -> tuple[list[Path], list[FileResult], list[s
             seen.add(key)
             files.append(p)
 
+    def found(p: Path) -> bool:
+        """A file found by a walk or a pattern: True if it is a regular file, not a symlink."""
+        try:
+            st = p.lstat()
+        except OSError as exc:
+            failures.append(FileResult(str(p), "skipped", reason=f"cannot read ({exc.strerror})"))
+            return False
+        if p.is_symlink():
+            failures.append(FileResult(str(p), "skipped", reason=(
+                "symbolic link: not followed inside a folder or a pattern "
+                "(name it on the command line to import it)")))
+            return False
+        kind = special_kind(st.st_mode)
+        if kind == "a folder":
+            return False
+        if kind:
+            failures.append(FileResult(str(p), "skipped", reason=f"not a regular file ({kind}): not imported"))
+            return False
+        return True
+
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
-            for child in sorted(p.rglob("*")):
+            for child in _walk(p):
                 rel = child.relative_to(p)
-                if not child.is_file() or any(part.startswith((".", "_")) for part in rel.parts):
+                if any(part.startswith((".", "_")) for part in rel.parts) or not found(child):
                     continue
                 if child.suffix.lower() in EXTENSIONS and child.stem.lower() not in _IGNORED_STEMS:
                     add(child)
                 else:
                     ignored.append(str(child))
-        elif p.exists():
+        elif p.exists() or p.is_symlink():
             add(p)
         elif any(ch in raw for ch in "*?["):
             matches = sorted(glob.glob(raw, recursive=True))
             if not matches:
                 failures.append(FileResult(raw, "skipped", reason="no file matches this pattern"))
             for m in matches:
-                if Path(m).is_file():
+                if found(Path(m)):
                     add(Path(m))
         else:
             failures.append(FileResult(raw, "skipped", reason="no such file or folder"))
     return files, failures, ignored
+
+
+def _walk(root: Path) -> list[Path]:
+    """Every entry under ``root``, sorted, without descending into symlinked folders."""
+    entries: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        entries.extend(Path(dirpath, name) for name in dirnames + filenames)
+    return sorted(entries)
 
 
 def import_paths(
@@ -155,10 +195,7 @@ def _import_one(project: Project, path: Path, fmt: str, options: ImportOptions,
                 debug: bool = False) -> FileResult:
     store = project.store
     fmt_used = detect_format(path) if fmt == "auto" else fmt
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read ({exc.strerror})", path=str(path)) from None
+    data = read_transcript_bytes(path)
     name = path.stem
     if name in batch_names:
         raise InputError(f"same document name {name!r} as {batch_names[name]} in this import",

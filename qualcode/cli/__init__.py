@@ -34,8 +34,8 @@ from typer.exceptions import Abort, Exit, TyperException
 from qualcode import __version__
 from qualcode.cli._terminal import SafeConsole
 from qualcode.errors import QualcodeError
-from qualcode.store.connection import damaged
 from qualcode.sheets import SheetProblems
+from qualcode.store.connection import damaged
 
 _state = {"debug": bool(os.environ.get("QUALCODE_DEBUG"))}
 

@@ -44,3 +44,12 @@ class StorageError(QualcodeError):
     def __init__(self, cause: str):
         self.cause = cause
         super().__init__(f"{cause}: nothing was changed")
+
+
+class DamagedProject(QualcodeError):
+    """The project database is empty, not a database or corrupt: refused, left untouched."""
+
+    def __init__(self, what: str, path: str | None = None):
+        where = path or "the project database"
+        super().__init__(f"{where} is {what}: restore a backup with 'qualcode backups restore ID'"
+                         " (see 'qualcode backups')")

@@ -100,9 +100,12 @@ def test_newer_schema_is_refused(tmp_path):
 
 
 def test_migrations_upgrade_an_old_database(tmp_path):
-    """A database at version 0 (empty) is brought to the current version."""
+    """A database at version 0 (no tables) is brought to the current version. (A 0-byte
+    file is refused as damaged: tests/test_damaged_project.py.)"""
     db = tmp_path / "old.db"
-    sqlite3.connect(db).close()
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA journal_mode = WAL")  # writes the header: a real, empty database
+    conn.close()
     store = Store(db)
     assert store.schema_version == SCHEMA_VERSION
     store.close()

@@ -35,6 +35,7 @@ from qualcode import __version__
 from qualcode.cli._terminal import SafeConsole
 from qualcode.errors import QualcodeError
 from qualcode.sheets import SheetProblems
+from qualcode.store.connection import damaged
 
 _state = {"debug": bool(os.environ.get("QUALCODE_DEBUG"))}
 
@@ -154,6 +155,10 @@ class QualcodeGroup(TyperGroup):
         except Exception as exc:  # a bug: say so in one line
             if _state["debug"]:
                 raise
+            damage = damaged(exc)  # unless SQLite found the project database corrupt
+            if damage is not None:
+                _err(str(damage))
+                raise Exit(damage.exit_code) from None
             _err(f"internal error: {type(exc).__name__}: {exc} (run with --debug for details)")
             raise Exit(1) from None
 

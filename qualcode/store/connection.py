@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from qualcode.errors import QualcodeError, StorageError
+from qualcode.errors import DamagedProject, QualcodeError, StorageError
 from qualcode.store.schema import MIGRATIONS, SCHEMA_VERSION, split_sql
 
 Params = Sequence[Any] | dict[str, Any]
@@ -49,15 +49,26 @@ class Connection:
         self.path = Path(path)
         if not create and not self.path.exists():
             raise QualcodeError(f"project database missing: {self.path}")
+        if not create:
+            # SQLite would take an empty file for a new database and a short one for a
+            # sound one: refuse them before connecting, from the header alone (cheap).
+            _check_header(self.path)
         # isolation_level=None: we issue BEGIN/COMMIT ourselves.
         self.conn = sqlite3.connect(str(self.path), isolation_level=None, timeout=10)
-        self.conn.row_factory = sqlite3.Row
-        self.conn.execute("PRAGMA foreign_keys = ON")
-        self.conn.execute("PRAGMA journal_mode = WAL")
-        self.conn.execute("PRAGMA synchronous = NORMAL")
-        self._depth = 0
-        self._broken: StorageError | None = None  # set when the current transaction is lost
-        self.migrate()
+        try:
+            self.conn.row_factory = sqlite3.Row
+            self.conn.execute("PRAGMA foreign_keys = ON")
+            self.conn.execute("PRAGMA journal_mode = WAL")
+            self.conn.execute("PRAGMA synchronous = NORMAL")
+            self._depth = 0
+            self._broken: StorageError | None = None  # set when the current transaction is lost
+            self.migrate()
+        except BaseException as exc:
+            self.conn.close()
+            damage = damaged(exc, self.path)
+            if damage is not None:
+                raise damage from None
+            raise
 
     # -- schema -----------------------------------------------------------------
     @property
@@ -182,6 +193,42 @@ class Connection:
     def executemany(self, sql: str, rows: Iterable[Params]) -> sqlite3.Cursor:
         self._ensure_active()
         return self.conn.executemany(sql, rows)
+
+
+_HEADER = b"SQLite format 3\x00"
+
+
+def _check_header(path: Path) -> None:
+    """Raise :class:`DamagedProject` if ``path`` is empty, not an SQLite database, or
+    shorter than its header says (cut off), with no write-ahead log that could hold the
+    rest. Reads the first 100 bytes only."""
+    with path.open("rb") as f:
+        head = f.read(100)
+    size = path.stat().st_size
+    if size == 0:
+        raise DamagedProject("empty (0 bytes)", str(path))
+    if len(head) < 100 or not head.startswith(_HEADER):
+        raise DamagedProject("damaged (not an SQLite database)", str(path))
+    page_size = int.from_bytes(head[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(head[28:32], "big")
+    counted = head[24:28] == head[92:96]  # SQLite trusts the page count only then
+    wal = Path(f"{path}-wal")
+    if counted and pages * page_size > size and not (wal.exists() and wal.stat().st_size > 0):
+        raise DamagedProject(f"damaged (cut off: {size} bytes of {pages * page_size})", str(path))
+
+
+def damaged(exc: BaseException, path: str | Path | None = None) -> DamagedProject | None:
+    """The :class:`DamagedProject` error for ``exc`` when SQLite found the database file
+    corrupt or not a database; None for any other error."""
+    if isinstance(exc, DamagedProject):
+        return exc
+    code = getattr(exc, "sqlite_errorcode", None)
+    if not isinstance(exc, sqlite3.DatabaseError) or code is None:
+        return None
+    if code & 0xFF not in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
+        return None
+    return DamagedProject(f"damaged ({_describe(exc)})", None if path is None else str(path))
 
 
 def _describe(exc: BaseException) -> str:

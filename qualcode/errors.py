@@ -51,5 +51,7 @@ class DamagedProject(QualcodeError):
 
     def __init__(self, what: str, path: str | None = None):
         where = path or "the project database"
-        super().__init__(f"{where} is {what}: restore a backup with 'qualcode backups restore ID'"
-                         " (see 'qualcode backups')")
+        # 'qualcode backups restore' opens the project first, so it cannot help here yet:
+        # the backups are plain database files, copied over the damaged one by hand.
+        super().__init__(f"{where} is {what}: to restore a backup, copy one of the"
+                         " .qualcode/backups/*.db files of the project (named by date) over it")

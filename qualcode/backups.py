@@ -29,6 +29,7 @@ from qualcode import journal
 from qualcode.errors import QualcodeError
 from qualcode.store import SCHEMA_VERSION, Store
 from qualcode.store.backups import UnreadableDatabase, check_file, checkpoint, copy_file, swap_in
+from qualcode.testhooks import kill_point
 
 if TYPE_CHECKING:
     from qualcode.project import Project
@@ -280,14 +281,14 @@ def _put_in_place(root: Path, db_path: Path, info: BackupInfo, staged: Path, sta
         journal.begin(root, journal.Journal(id=jid, pid=os.getpid(), command="backups restore",
                                             operation="backups", codebook=cb_target, before=before,
                                             after=staged_yaml.read_bytes()))
-    journal.kill_point("restore-journaled")
+    kill_point("restore-journaled")
     swap_in(staged, db_path)
     journal.fsync_dir(db_path.parent)
-    journal.kill_point("restore-db-swapped")
+    kill_point("restore-db-swapped")
     if staged_yaml is not None and cb_target is not None:
         _replace_file(staged_yaml, cb_target)
         journal.fsync_dir(cb_target.parent)
-        journal.kill_point("restore-yaml-replaced")
+        kill_point("restore-yaml-replaced")
         journal.end(root)
 
 

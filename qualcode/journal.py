@@ -20,8 +20,8 @@ again. A codebook that matches neither (edited by hand since) is left alone.
 to the project's own files (``.<name>.qualcode-<pid>-….tmp``) and qualcode's scratch
 folders in ``TMPDIR`` (``qualcode-<purpose>-<pid>-…``), those of processes that are gone.
 
-:func:`kill_point` is for tests only: ``QUALCODE_TEST_KILL_AT=<name>`` makes the process
-kill itself (SIGKILL) when it reaches the point of that name.
+The named points of :func:`qualcode.testhooks.kill_point` let tests kill a real process
+inside each step.
 """
 
 from __future__ import annotations
@@ -32,28 +32,18 @@ import json
 import os
 import re
 import shutil
-import signal
 import tempfile
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from qualcode.exporters.base import process_gone
+from qualcode.store.connection import process_gone
 
 if TYPE_CHECKING:
     from qualcode.project import Project
 
 JOURNAL_NAME = "journal.json"
-KILL_ENV = "QUALCODE_TEST_KILL_AT"
-
-
-def kill_point(name: str) -> None:
-    """For tests: SIGKILL this process here if ``$QUALCODE_TEST_KILL_AT`` names this point."""
-    if os.environ.get(KILL_ENV) == name:
-        if hasattr(signal, "SIGKILL"):
-            os.kill(os.getpid(), signal.SIGKILL)
-        os._exit(137)
 
 
 def temp_name(target: Path, purpose: str) -> Path:

@@ -60,6 +60,7 @@ from qualcode.coders import RULES_CODER
 from qualcode.errors import QualcodeError, UsageError
 from qualcode.store import now
 from qualcode.store.codes import Code
+from qualcode.testhooks import kill_point
 
 if TYPE_CHECKING:
     from ruamel.yaml.nodes import Node
@@ -638,12 +639,12 @@ def _commit(ctx: _Context, op: str, new_text: str, expected: dict,
                     id=jid, pid=os.getpid(), command=f"codebook {op}", operation="codebook",
                     codebook=ctx.real, before=ctx.raw, after=data))
                 journaled = True
-                journal.kill_point("revision-journaled")
+                kill_point("revision-journaled")
                 _replace_file(tmp, ctx.real)
                 replaced = True
                 journal.fsync_dir(ctx.real.parent)
-                journal.kill_point("revision-yaml-replaced")
-        journal.kill_point("revision-committed")
+                kill_point("revision-yaml-replaced")
+        kill_point("revision-committed")
     except BaseException:
         if replaced:  # the commit itself failed after the swap: put the old text back
             journal.write_durably(ctx.real, ctx.raw, mode_of=ctx.real)

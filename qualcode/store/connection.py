@@ -69,7 +69,7 @@ def command_line() -> str:
     argv = sys.argv
     if argv and Path(argv[0]).name in ("qualcode", "__main__.py"):
         return " ".join(["qualcode", *argv[1:]])
-    return " ".join(argv) or "python"
+    return " ".join(["python", *argv])
 
 
 def writable(path: Path) -> bool:

@@ -111,7 +111,7 @@ def test_a_rename_made_while_autocode_reads_the_codebook_is_not_undone(root, tmp
     try:
         renamed = run(root, "codebook", "rename", OLD, NEW)
     finally:
-        rc, out, err = resume(auto, base)
+        rc, _out, err = resume(auto, base)
     assert renamed.returncode == 0, renamed.stderr
     assert rc == 0, err
     book = (root / "codebooks" / "test.yaml").read_text(encoding="utf-8")

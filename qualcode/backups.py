@@ -111,6 +111,7 @@ def backup(project: Project, reason: str, *, codebook: str | Path | None = None,
     tmp = journal.temp_name(folder / f"{ident}.db", "backup")
     try:
         project.store.backups.copy_to(tmp)
+        kill_point("backup-copied")
         os.replace(tmp, folder / f"{ident}.db")
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -301,6 +302,7 @@ def restore_backup(project: Project, ident: str) -> RestoreReport:
     info = find_backup(project, ident)
     db_path = project.store.path  # the project database, .qualcode/project.db
     staged, staged_yaml, cb_target = _stage(project.root, info, db_path)
+    kill_point("restore-staged")
     try:
         # No other connection may be open on the database while it is swapped, or SQLite
         # would pair the new file with the old write-ahead log: checked before the backup

@@ -27,8 +27,8 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSI
 OLD, NEW = "identity/stigma", "identity/shame"
 
 
-def run(root: Path, *args: str, kill_at: str | None = None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(Path(qualcode.__file__).parents[1]), "QUALCODE_USER": "tester"}
+def run(root: Path, *args: str, kill_at: str | None = None, **extra: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(Path(qualcode.__file__).parents[1]), "QUALCODE_USER": "tester", **extra}
     env.pop("QUALCODE_TEST_KILL_AT", None)
     if kill_at:
         env["QUALCODE_TEST_KILL_AT"] = kill_at
@@ -158,3 +158,42 @@ def test_a_live_writers_journal_is_not_touched(root):
         assert (root / ".qualcode" / "journal.json").exists()
     finally:
         project.close()
+
+
+def dead_pid() -> int:
+    proc = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    return int(proc.stdout)
+
+
+@pytest.mark.parametrize(("restore", "point"), [
+    (False, "backup-copied"),
+    (False, "revision-tmp-written"),
+    (True, "restore-staged"),
+    (True, "backup-copied"),
+])
+def test_the_temporary_files_of_a_killed_command_are_removed_by_the_next(root, tmp_path, restore, point):
+    tmpdir = tmp_path / "tmp"
+    tmpdir.mkdir()
+    args: tuple[str, ...] = ("codebook", "rename", OLD, NEW)
+    if restore:
+        assert run(root, *args).returncode == 0
+        args = ("backups", "restore", next(p.stem for p in (root / ".qualcode" / "backups").glob("*-rename.db")))
+    before = state(root)
+    killed = run(root, *args, kill_at=point, TMPDIR=str(tmpdir))
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    left = leftovers(root)
+    assert left and all(".qualcode-" in name and name.endswith(".tmp") for name in left), left
+    # qualcode's scratch folders in TMPDIR: a killed one goes, a live one stays; others' files stay
+    gone = tmpdir / f"qualcode-report-{dead_pid()}-abcd"
+    alive = tmpdir / f"qualcode-report-{os.getpid()}-abcd"
+    for d in (gone, alive):
+        d.mkdir()
+        (d / "chart.png").write_bytes(b"PNG")
+    mine = root / ".qualcode" / ".notes.tmp"
+    mine.write_text("not qualcode's")
+    nxt = run(root, "docs", TMPDIR=str(tmpdir))
+    assert nxt.returncode == 0, nxt.stderr
+    assert leftovers(root) == [mine.name]
+    assert not gone.exists() and alive.exists()
+    assert state(root) == before
+    assert run(root, *args).returncode == 0  # and the command can be run again

@@ -616,6 +616,7 @@ def _commit(ctx: _Context, op: str, new_text: str, expected: dict,
             fh.flush()
             os.fsync(fh.fileno())
         shutil.copymode(ctx.real, tmp)
+        kill_point("revision-tmp-written")
     # The YAML and the database change together: the journal written before the YAML is
     # replaced lets the next command finish or undo a revision killed between the two
     # (qualcode.journal); the history row carries its id into the database.

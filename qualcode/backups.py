@@ -8,7 +8,10 @@ sidecar (time, reason, user, codebook path). Only the last :data:`KEEP` backups 
 ``restore_backup(project, id)`` checks the backup (``PRAGMA integrity_check``, schema
 version), first takes a backup of the current state, then swaps the database file and the
 codebook in with ``os.replace`` (a rename: readers see the old file or the new one, never
-half of one). The project's connection is closed during the swap and reopened after.
+half of one), under a journal (:mod:`qualcode.journal`) that lets the next command finish
+a restore killed between the two renames. The project's connection is closed during the
+swap and reopened after. ``restore_damaged`` does the same for a database that cannot be
+opened, keeping the damaged file among the backups.
 
 Backup ids look like ``20240502-101530-rename`` (UTC time, reason); commands accept any
 unique prefix of an id.

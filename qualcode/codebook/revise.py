@@ -14,7 +14,9 @@
 5. write the new YAML to a temporary file, apply the database changes and the history
    row in one transaction, and rename the temporary file over the codebook as the last
    step of the transaction (if the commit then fails, the old text is written back).
-   A failure at any point leaves the database and the codebook as they were.
+   A failure at any point leaves the database and the codebook as they were; a kill
+   between the rename and the commit is completed or undone by the next command, from
+   the journal written just before the rename (:mod:`qualcode.journal`).
 
 Codes are identified by their path (``identity/stigma``). Paths are materialized in the
 ``codes`` table, so renaming or moving a code renames its descendants too; codings keep

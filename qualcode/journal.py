@@ -200,7 +200,7 @@ def recover(project: Project) -> Recovery | None:
 
 # --------------------------------------------------------------------------- leftovers
 
-_TEMP_FILE = re.compile(r"^\..+\.qualcode-(\d+)-[^/]*\.tmp(-wal|-shm|-journal)?$")
+_TEMP_FILE = re.compile(r"^\..+\.qualcode-(\d+)-[^/]*\.tmp(-wal|-shm|-journal|\.writer)?$")
 _TEMP_FOLDER = re.compile(r"^qualcode-[a-z0-9_]+-(\d+)-")
 
 

@@ -125,6 +125,9 @@ class Connection:
             damage = damaged(exc, self.path)
             if damage is not None:
                 raise damage from None
+            if self.read_only and isinstance(exc, sqlite3.OperationalError):
+                raise ReadOnlyProject(self.path, "its unfinished write-ahead log cannot be read without "
+                                      f"writing ({_describe(exc)}); open it once where it can be written") from None
             raise
 
     # -- schema -----------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Kill campaign: random ``kill -9`` during codebook revisions and ``backups restore``.
 
-Usage: python tools/kill_campaign.py CODE_DIR WORK_DIR [TRIALS] [SEED]
+Usage: python tools/kill_campaign.py CODE_DIR WORK_DIR [TRIALS] [SEED] [--watch]
 
 ``CODE_DIR`` is the checkout whose qualcode runs (put first on PYTHONPATH), so that two
 versions can be compared. Each trial copies a coded project, starts a command, kills it
@@ -8,6 +8,11 @@ versions can be compared. Each trial copies a coded project, starts a command, k
 file and the database are written), runs the next command (``qualcode docs``), and
 classifies the project: in the state before the command, after it, or neither (codebook
 and database disagree); then runs the command again. Prints the counts as JSON.
+
+Random delays rarely land in the few milliseconds between the codebook file and the
+database. With ``--watch`` the kill is aimed there instead, without any hook in the
+program: the campaign polls the file that the command replaces first (the codebook for a
+revision, the database for a restore) and kills the command as soon as it changed.
 """
 
 from __future__ import annotations
@@ -110,7 +115,8 @@ def build(code: Path, base: Path) -> Path:
 def main() -> None:
     code, work = Path(sys.argv[1]).resolve(), Path(sys.argv[2]).resolve()
     trials = int(sys.argv[3]) if len(sys.argv) > 3 else 100
-    rnd = random.Random(int(sys.argv[4]) if len(sys.argv) > 4 else 16)
+    watch = "--watch" in sys.argv
+    rnd = random.Random(int(sys.argv[4]) if len(sys.argv) > 4 and sys.argv[4] != "--watch" else 16)
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     template = build(code, work)
@@ -133,9 +139,19 @@ def main() -> None:
         op = rnd.choice(list(OPS))
         root = work / f"t{i}"
         shutil.copytree(template, root)
+        watched = root / ("codebooks/c.yaml" if op != "restore" else ".qualcode/project.db")
+        inode = watched.stat().st_ino
         proc = subprocess.Popen([sys.executable, "-m", "qualcode", *_args(root, op)], cwd=root, env=_env(code),
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rnd.uniform(0.6, 1.02) * duration[op])
+        if watch:
+            while proc.poll() is None:
+                try:
+                    if watched.stat().st_ino != inode:
+                        break
+                except FileNotFoundError:
+                    break
+        else:
+            time.sleep(rnd.uniform(0.6, 1.02) * duration[op])
         counts["trials"] += 1
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
@@ -164,7 +180,7 @@ def main() -> None:
             failures.append({"trial": i, "op": op, "state": kind, "next": nxt.stderr.strip()[:200],
                              "rerun": again.stderr.strip()[:200], "leftovers": hidden})
         shutil.rmtree(root, ignore_errors=True)
-    print(json.dumps({"code": str(code), "counts": counts, "durations": duration, "failures": failures[:10]},
+    print(json.dumps({"code": str(code), "watch": watch, "counts": counts, "durations": duration, "failures": failures[:10]},
                      indent=1, ensure_ascii=False))
 
 

@@ -90,7 +90,8 @@ def state(code: Path, root: Path) -> tuple[str, tuple]:
     import sqlite3
 
     book = (root / "codebooks" / "c.yaml").read_text(encoding="utf-8")
-    conn = sqlite3.connect(f"file:{root / '.qualcode' / 'project.db'}?mode=ro", uri=True)
+    # not read-only: after a kill, SQLite may have to recover the write-ahead log first
+    conn = sqlite3.connect(root / ".qualcode" / "project.db")
     try:
         rows = conn.execute("SELECT c.path, c.status, count(k.id) FROM codes c LEFT JOIN codings k ON k.code_id = c.id"
                             " GROUP BY c.id HAVING count(k.id) > 0 ORDER BY 1").fetchall()

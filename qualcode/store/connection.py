@@ -12,6 +12,14 @@ the transaction on its own, is a :class:`~qualcode.errors.StorageError` that end
 whole command: nothing of it is committed, and no statement ever runs in autocommit mode
 inside :meth:`Connection.transaction`.
 
+A transaction takes the write lock at once (``BEGIN IMMEDIATE``), waiting up to
+:func:`busy_timeout` seconds for another command that holds it; while it holds it, the
+file ``project.db.writer`` names the command (pid, command line), so that a command that
+waits too long can say which one holds the project (:class:`~qualcode.errors.ProjectBusy`).
+A database whose file or folder cannot be written is opened read-only (immutable when
+no write-ahead log is pending: nothing is created next to it); a transaction on it is a
+:class:`~qualcode.errors.ReadOnlyProject` error.
+
 Only the modules of :mod:`qualcode.store` call :meth:`Connection.execute`; the rest of
 qualcode speaks to the aggregates (``store.documents``, ``store.codings``…), which
 return typed records, so that another database can sit behind the same API later.

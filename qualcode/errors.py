@@ -64,9 +64,12 @@ class ProjectBusy(QualcodeError):
                          "try again when it has finished")
 
 
-class ReadOnlyProject(QualcodeError):
-    """A command that writes, on a project whose folder or database cannot be written."""
+class ReadOnlyProject(StorageError):
+    """A command that writes, on a project whose folder or database cannot be written: the
+    whole command fails (never a reason to skip one file), nothing is changed."""
 
     def __init__(self, db_path: object, why: str | None = None):
-        super().__init__(f"the project is read-only ({db_path} or its folder cannot be written): "
-                         f"{why or 'this command changes the project'}; commands that only read still work")
+        self.cause = "read-only"
+        QualcodeError.__init__(self, f"the project is read-only ({db_path} or its folder cannot be written): "
+                               f"{why or 'this command changes the project; nothing was changed'}; "
+                               "commands that only read still work")

@@ -69,7 +69,7 @@ def test_read_commands_work_and_writes_are_refused_in_one_line(read_only_root):
     docs = run(prefix, root, "docs", "--json")
     assert docs.returncode == 0, docs.stderr
     assert [d["name"] for d in json.loads(docs.stdout)] == ["caron"]
-    for read in (["show", "caron"], ["history"], ["codings"], ["backups"]):
+    for read in (["show", "caron"], ["history"], ["codings"], ["backups"], ["kwic", "mineur"]):
         res = run(prefix, root, *read)
         assert res.returncode == 0, (read, res.stderr)
     res = run(prefix, root, "import", str(write(root.parent / "in2" / "b.txt", INTERVIEW.replace("Caron", "B"))))

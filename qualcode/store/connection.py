@@ -17,8 +17,9 @@ A transaction takes the write lock at once (``BEGIN IMMEDIATE``), waiting up to
 file ``project.db.writer`` names the command (pid, command line), so that a command that
 waits too long can say which one holds the project (:class:`~qualcode.errors.ProjectBusy`).
 A database whose file or folder cannot be written is opened read-only (immutable when
-no write-ahead log is pending: nothing is created next to it); a transaction on it is a
-:class:`~qualcode.errors.ReadOnlyProject` error.
+no write-ahead log is pending: nothing is created next to it); its transactions read a
+snapshot, and the first statement that writes is a
+:class:`~qualcode.errors.ReadOnlyProject` error, which ends the command.
 
 Only the modules of :mod:`qualcode.store` call :meth:`Connection.execute`; the rest of
 qualcode speaks to the aggregates (``store.documents``, ``store.codings``…), which
@@ -177,6 +178,10 @@ class Connection:
         transaction on its own, else ``exc`` itself. An interruption stays one."""
         if isinstance(exc, StorageError) or not isinstance(exc, Exception):
             return exc
+        if isinstance(exc, sqlite3.Error) and (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF == \
+                sqlite3.SQLITE_READONLY:
+            self._broken = self._broken or ReadOnlyProject(self.path)
+            return self._broken
         cause = _storage_cause(exc)
         if cause is None and self.conn.in_transaction and self._broken is None:
             return exc
@@ -259,8 +264,9 @@ class Connection:
     def _begin(self) -> None:
         """Take the write lock (``BEGIN IMMEDIATE``), waiting up to :func:`busy_timeout`
         for another command that holds it; then say who holds it (:meth:`holder`)."""
-        if self.read_only:
-            raise ReadOnlyProject(self.path)
+        if self.read_only:  # a snapshot to read; the first write is refused (see _failure)
+            self.conn.execute("BEGIN")
+            return
         try:
             self.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:

@@ -30,6 +30,7 @@ from qualcode import autocode as _autocode
 from qualcode import cases as _cases
 from qualcode import codings as _codings
 from qualcode import ingest as _ingest
+from qualcode import journal as _journal
 from qualcode import kwic as _kwic
 from qualcode import manual as _manual
 from qualcode import memos as _memos
@@ -68,14 +69,28 @@ language = {language}   # language of the transcripts (spaCy pipeline)
 class Project:
     """An open project: settings, the store's aggregates, and the library's operations."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, *, open_store: bool = True):
+        """``open_store=False``: the settings only, without the database (to restore a
+        backup over a damaged one); ``store`` is then missing."""
         self.root = root
         self.config_path = root / CONFIG_NAME
         try:
             self.config = tomllib.loads(self.config_path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
             raise QualcodeError(f"invalid TOML: {exc}", path=str(self.config_path)) from None
+        self.recovered: _journal.Recovery | None = None
+        if not open_store:
+            return
         self.store = Store(root / DB_RELATIVE)
+        # what opening the project did with a command interrupted by a kill (see
+        # qualcode.journal): None when there was nothing to do
+        if not self.store.read_only:
+            try:
+                self.recovered = _journal.recover(self)
+            except BaseException:
+                self.store.close()
+                raise
+            _journal.clean_leftovers(self._own_folders())
 
     # -- creation and discovery -------------------------------------------------
     @classmethod
@@ -129,6 +144,15 @@ class Project:
 
     def close(self) -> None:
         self.store.close()
+
+    def _own_folders(self) -> list[Path]:
+        """The folders where qualcode writes next to the project's own files (temporary
+        files of killed commands are looked for there)."""
+        folders = [self.root / ".qualcode", self.root / ".qualcode" / "backups", self.root / "codebooks"]
+        configured = self.config.get("project", {}).get("codebook")
+        if isinstance(configured, str) and configured:
+            folders.append((self.root / configured).parent)
+        return folders
 
     # -- the data, one aggregate each (qualcode.store) ------------------------------
     @property

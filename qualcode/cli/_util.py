@@ -33,7 +33,10 @@ CodebookOpt = Annotated[Path | None, typer.Option(
 
 def open_project(path: Path | None):
     """The project at ``--project`` or, without it, the one around the current folder."""
-    return Project.open(path)
+    project = Project.open(path)
+    if project.recovered is not None:
+        console(stderr=True).print(f"note: {project.recovered.message()}", markup=False)
+    return project
 
 
 def console(stderr: bool = False) -> SafeConsole:

@@ -53,11 +53,15 @@ def edits(draw, text, spans, inside: bool):
                 kind = "substitute"
         out.append((pos, kind, draw(st.text(EDIT_CHARS[:4], min_size=1, max_size=3))))
         return out
+    touched: set[int] = set()  # a character is deleted or substituted once
     for _ in range(draw(st.integers(1, 8))):
         kind = draw(st.sampled_from(["insert", "delete", "substitute"]))
         pos = draw(st.integers(0, len(text) if kind == "insert" else len(text) - 1))
-        if (kind == "insert" and _strictly_inside(spans, pos)) or (kind != "insert" and _covered(spans, pos)):
+        if (kind == "insert" and _strictly_inside(spans, pos)) or (kind != "insert" and _covered(spans, pos)) \
+                or (kind != "insert" and pos in touched):
             continue
+        if kind != "insert":
+            touched.add(pos)
         out.append((pos, kind, draw(st.text(EDIT_CHARS, min_size=1, max_size=5))))
     return out
 

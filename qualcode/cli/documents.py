@@ -190,7 +190,7 @@ def docs_remove_cli(
     with open_project(project) as proj:
         counts = removal_counts(proj, name)
         if not yes:
-            if not sys.stdin.isatty():
+            if not _on_terminal():
                 raise UsageError(f"removing {counts['document']} deletes its {counts['codings']} codings and "
                                  f"{counts['memos']} memos: add --yes to confirm (not on a terminal)")
             if not typer.confirm(f"Remove document {counts['document']} with its {counts['codings']} codings, "
@@ -231,6 +231,11 @@ def docs_orphans_cli(
     out.print(table)
     out.print(f"{len(rows)} orphaned codings (offsets and text are those of the version they were coded on)",
               markup=False)
+
+
+def _on_terminal() -> bool:
+    """Whether a person can answer a question (stdin is a terminal)."""
+    return sys.stdin.isatty()
 
 
 def _document(proj, name: str):

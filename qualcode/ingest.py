@@ -41,7 +41,7 @@ from qualcode.importers import (
     special_kind,
 )
 from qualcode.importers.speakers import ROLES, default_role, label_form
-from qualcode.reanchor import Placement, reanchor
+from qualcode.reanchor import Placement, reanchor, similarity
 from qualcode.store.documents import Document
 
 if TYPE_CHECKING:
@@ -412,7 +412,7 @@ class _Texts:
     Cheap filters first: the raw file's hash, then the exact text, then the lengths (two
     texts ``SIMILAR_MIN`` % alike by rapidfuzz's ratio cannot differ in length beyond
     what that allows), then shared words (a third at least); only the texts left are compared with
-    :func:`rapidfuzz.fuzz.ratio`."""
+    :func:`qualcode.reanchor.similarity`."""
 
     def __init__(self, store):
         self.store = store
@@ -430,8 +430,6 @@ class _Texts:
         docs.append((doc_id, name, text, digest, _shingles(text)))
 
     def similar(self, text: str, digest: str, exclude: int | None) -> list[str]:
-        from rapidfuzz import fuzz
-
         out = []
         shingles: set[int] | None = None
         for doc_id, name, other, other_hash, other_shingles in self._load():
@@ -447,8 +445,8 @@ class _Texts:
             union = len(shingles | other_shingles)
             if union and len(shingles & other_shingles) / union < 0.3:
                 continue
-            score = fuzz.ratio(text, other, score_cutoff=SIMILAR_MIN)
-            if score:
+            score = similarity(text, other)
+            if score >= SIMILAR_MIN:
                 out.append(f"the text is {int(score)} % identical to document {name!r}, already in the project")
         return out
 

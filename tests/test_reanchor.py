@@ -4,10 +4,21 @@ deleted spans are reported, never lost."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from unittest import mock
+
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from qualcode.reanchor import counts, reanchor
+import qualcode.reanchor as reanchor_module
+from qualcode.reanchor import counts, opcodes, reanchor, similarity
+
+
+@contextmanager
+def diff_by(lines: bool):
+    """The character diff (short texts), or the line diff first (long texts) on any text."""
+    with mock.patch.object(reanchor_module, "LINE_DIFF_ABOVE", 0 if lines else 10**9):
+        yield
 
 # Words of lowercase letters; the edits insert or substitute characters from another
 # alphabet (upper case, digits, punctuation), so that an edit can never slide, through a
@@ -19,7 +30,7 @@ EDIT_CHARS = "XYZQ0123456789 .,;!?'\n"
 @st.composite
 def text_and_spans(draw):
     words = draw(st.lists(WORD, min_size=8, max_size=60))
-    text = " ".join(words)
+    text = "".join(w + draw(st.sampled_from([" ", " ", " ", "\n"])) for w in words).rstrip()
     n = draw(st.integers(1, 6))
     spans = []
     for i in range(n):
@@ -83,7 +94,8 @@ def apply(text: str, edits) -> str:
 def test_edits_outside_spans_leave_every_span_byte_identical(data):
     text, spans = data.draw(text_and_spans())
     new = apply(text, data.draw(edits(text, spans, inside=False)))
-    placed = reanchor(text, new, spans)
+    with diff_by(data.draw(st.booleans(), label="line diff")):
+        placed = reanchor(text, new, spans)
     assert [p.key for p in placed] == [k for k, _, _ in spans]  # one per span, none lost
     for p, (_, a, b) in zip(placed, spans):
         assert p.status in ("kept", "moved"), (p, new)
@@ -96,7 +108,8 @@ def test_edits_outside_spans_leave_every_span_byte_identical(data):
 def test_an_edit_inside_a_span_flags_it(data):
     text, spans = data.draw(text_and_spans())
     new = apply(text, data.draw(edits(text, spans, inside=True)))
-    placed = reanchor(text, new, spans)
+    with diff_by(data.draw(st.booleans(), label="line diff")):
+        placed = reanchor(text, new, spans)
     for p, (_, a, b) in zip(placed, spans):
         assert p.old_text == text[a:b]
         if text[a:b] not in new:  # its text is gone: never reported kept or moved
@@ -115,7 +128,8 @@ def test_deleted_spans_are_reported_never_lost(data):
     key, a, b = data.draw(st.sampled_from(spans))
     new = text[:a] + text[b:]
     assume(text[a:b].strip() and text[a:b] not in new)
-    placed = reanchor(text, new, spans)
+    with diff_by(data.draw(st.booleans(), label="line diff")):
+        placed = reanchor(text, new, spans)
     assert len(placed) == len(spans)
     gone = next(p for p in placed if p.key == key)
     assert gone.old_text == text[a:b]
@@ -159,3 +173,23 @@ def test_identical_texts_keep_everything_and_bad_spans_are_refused():
     assert [p.status for p in reanchor("abc def", "abc def", [(1, 0, 3), (2, 4, 7)])] == ["kept", "kept"]
     with pytest.raises(ValueError):
         reanchor("abc", "abd", [(1, 2, 9)])
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.data())
+def test_the_line_diff_covers_both_texts_as_the_character_diff_does(data):
+    text, _ = data.draw(text_and_spans())
+    spans = [(0, 0, 1)]
+    new = apply(text, data.draw(edits(text, spans, inside=False)))
+    with diff_by(lines=True):
+        ops = opcodes(text, new)
+    assert ops[0][1] == 0 and ops[0][3] == 0 and ops[-1][2] == len(text) and ops[-1][4] == len(new)
+    for (tag, i1, i2, j1, j2), nxt in zip(ops, [*ops[1:], None]):
+        if tag == "equal":
+            assert text[i1:i2] == new[j1:j2]
+        if nxt is not None:
+            assert (nxt[1], nxt[3]) == (i2, j2)  # contiguous, in order
+    with diff_by(lines=False):
+        exact = similarity(text, new)
+    with diff_by(lines=True):
+        assert similarity(text, new) <= exact + 1e-9  # a lower bound

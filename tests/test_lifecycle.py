@@ -332,3 +332,14 @@ def test_import_warns_about_identical_and_nearly_identical_texts(cli, project, t
     write(tmp_path / "autre.txt", "E : Tout autre chose encore.\nM : Oui, rien à voir ici.\n")
     res = cli("import", tmp_path / "autre.txt", "--replace")
     assert res.exit_code == 0 and "warning" not in res.stderr
+
+
+def test_near_duplicates_within_one_import_and_long_texts(cli, project, tmp_path):
+    long_text = INTERVIEW * 150  # ~45,000 characters each: compared through the line diff
+    write(tmp_path / "lot" / "a.txt", long_text)
+    write(tmp_path / "lot" / "b.txt", long_text.replace("musée", "musee", 40))
+    write(tmp_path / "lot" / "c.txt", long_text[: len(long_text) // 2])  # half of it: not a near-duplicate
+    res = cli("import", tmp_path / "lot")
+    assert res.exit_code == 0, res.output
+    warnings = [line for line in res.stderr.splitlines() if line.startswith("warning")]
+    assert len(warnings) == 1 and "b.txt" in warnings[0] and "identical to document 'a'" in warnings[0]

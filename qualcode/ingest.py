@@ -13,8 +13,8 @@ old text and memos. The turns and speakers are rebuilt (a speaker still there ke
 role and case it had), the annotation cache of the document is dropped (rebuilt by the
 next command that needs it), and a backup of the project is taken first.
 
-A text identical, or at least :data:`SIMILAR_MIN` % alike, to another document of the
-project is imported with a warning naming that document. Only a bad file is skipped: a
+A text identical, or at least :data:`~qualcode.lifecycle.SIMILAR_MIN` % alike, to another
+document of the project is imported with a warning naming that document. Only a bad file is skipped: a
 failure of the database itself (:class:`~qualcode.errors.StorageError`: disk full, I/O
 error…) or an unexpected error of qualcode's own ends the whole import, with nothing of
 it saved.
@@ -27,10 +27,10 @@ import hashlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from qualcode.backups import backup
 from qualcode.errors import InputError, QualcodeError, StorageError
 from qualcode.importers import (
     EXTENSIONS,
@@ -41,8 +41,13 @@ from qualcode.importers import (
     special_kind,
 )
 from qualcode.importers.speakers import ROLES, default_role, label_form
-from qualcode.reanchor import Placement, reanchor, similarity
-from qualcode.store.documents import Document
+from qualcode.lifecycle import (
+    SimilarTexts,
+    backup_before_replacing,
+    reanchor_codings,
+    replaced_details,
+    replaced_summary,
+)
 
 if TYPE_CHECKING:
     from qualcode.project import Project
@@ -50,7 +55,6 @@ if TYPE_CHECKING:
 # Files a folder scan leaves alone: documentation next to transcripts.
 _IGNORED_STEMS = {"readme", "licence", "license", "changelog", "notes"}
 
-SIMILAR_MIN = 95.0  # % (rapidfuzz ratio) from which an imported text is reported as a near-duplicate
 
 
 @dataclass
@@ -181,50 +185,67 @@ def import_paths(
     dry_run: bool = False,
 ) -> ImportReport:
     """Import files, folders and patterns (see the module). ``dry_run``: do it all, report
-    it, and roll it back."""
+    it, and roll it back (no backup is taken)."""
+    run = partial(_import_paths, project, paths, fmt=fmt, interviewers=interviewers, case=case, replace=replace,
+                  on_file=on_file, debug=debug)
+    if not dry_run:
+        return run(backup_first=replace)
+    done: list[ImportReport] = []
+    try:
+        with project.store.transaction():  # the import's own becomes a savepoint of this one
+            done.append(run(backup_first=False))
+            raise _DryRun
+    except _DryRun:
+        pass
+    done[0].dry_run = True
+    return done[0]
+
+
+def _import_paths(
+    project: Project,
+    paths: list[str],
+    *,
+    fmt: str = "auto",
+    interviewers: list[str] | None = None,
+    case: str | None = None,
+    replace: bool = False,
+    on_file: Callable[[Path], None] | None = None,
+    debug: bool = False,
+    backup_first: bool = False,
+) -> ImportReport:
     files, failures, ignored = expand_paths(paths)
-    report = ImportReport(results=list(failures), ignored=ignored, dry_run=dry_run)
+    report = ImportReport(results=list(failures), ignored=ignored)
     options = ImportOptions(interviewers=interviewers)
     store = project.store
     batch_names: dict[str, str] = {}
-    if replace and not dry_run and any(
-            (d := store.documents.by_name(f.stem)) is not None and store.codings.count_for_document(d.id)
-            for f in files):
-        report.backup = backup(project, "import --replace")
-    texts = _Texts(store)
-    try:
-        with store.transaction():
-            for path in files:
-                if on_file:
-                    on_file(path)
-                try:
-                    with store.transaction():  # savepoint: a failing file leaves no trace
-                        result = _import_one(project, path, fmt, options, case, replace, batch_names, debug,
-                                             texts)
-                except StorageError:  # the database failed, not the file: the whole import fails
-                    raise
-                except QualcodeError as exc:  # a bad file: skipped with its reason, the others go on
-                    result = FileResult(str(path), "skipped", reason=_reason(exc, path))
-                report.results.append(result)
-            if report.imported:
-                done = [r for r in report.results if r.status in ("imported", "replaced")]
-                store.history.log(
-                    project.user, "import", "import",
-                    f"{report.imported} imported, {report.unchanged} unchanged, {report.skipped} skipped"
-                    + "".join(f"; {r.name}: " + ", ".join(f"{n} {k}" for k, n in r.codings.items())
-                              for r in done if r.codings),
-                    {"files": [{"path": r.path, "document": r.name, "status": r.status, "turns": r.turns,
-                                **({"warnings": r.warnings} if r.warnings else {}),
-                                **({"version": r.version, "codings": r.codings, "placements": r.placements,
-                                    "backup": report.backup} if r.codings is not None else {})}
-                               for r in done],
-                     "skipped": [{"path": r.path, "reason": r.reason} for r in report.results
-                                 if r.status == "skipped"]},
-                )
-            if dry_run:
-                raise _DryRun
-    except _DryRun:
-        pass
+    if backup_first:
+        report.backup = backup_before_replacing(project, files)
+    texts = SimilarTexts(store)
+    with store.transaction():
+        for path in files:
+            if on_file:
+                on_file(path)
+            try:
+                with store.transaction():  # savepoint: a failing file leaves no trace
+                    result = _import_one(project, path, fmt, options, case, replace, batch_names, debug, texts)
+            except StorageError:  # the database failed, not the file: the whole import fails
+                raise
+            except QualcodeError as exc:  # a bad file: skipped with its reason, the others go on
+                result = FileResult(str(path), "skipped", reason=_reason(exc, path))
+            report.results.append(result)
+        if report.imported:
+            done = [r for r in report.results if r.status in ("imported", "replaced")]
+            store.history.log(
+                project.user, "import", "import",
+                f"{report.imported} imported, {report.unchanged} unchanged, {report.skipped} skipped"
+                + replaced_summary(done),
+                {"files": [{"path": r.path, "document": r.name, "status": r.status, "turns": r.turns,
+                            **({"warnings": r.warnings} if r.warnings else {}),
+                            **replaced_details(r, report.backup)}
+                           for r in done],
+                 "skipped": [{"path": r.path, "reason": r.reason} for r in report.results
+                             if r.status == "skipped"]},
+            )
     return report
 
 
@@ -241,7 +262,7 @@ def _reason(exc: QualcodeError, path: Path) -> str:
 
 def _import_one(project: Project, path: Path, fmt: str, options: ImportOptions,
                 case: str | None, replace: bool, batch_names: dict[str, str],
-                debug: bool = False, texts: _Texts | None = None) -> FileResult:
+                debug: bool = False, texts: SimilarTexts | None = None) -> FileResult:
     store = project.store
     fmt_used = detect_format(path) if fmt == "auto" else fmt
     data = read_transcript_bytes(path)
@@ -283,7 +304,7 @@ def _import_one(project: Project, path: Path, fmt: str, options: ImportOptions,
         store.documents.replace_text(
             doc_id, source_path=str(path.resolve()), fmt=parsed.format, encoding=parsed.encoding,
             content_hash=digest, text=parsed.text, meta=parsed.meta, version=version)
-        placements = _reanchor_codings(project, existing, parsed.text)
+        placements = reanchor_codings(project, existing, parsed.text)
         store.annotations.drop(doc_id)
     else:
         version, status = 1, "imported"
@@ -323,138 +344,6 @@ def _import_one(project: Project, path: Path, fmt: str, options: ImportOptions,
         for p in placements:
             result.codings[p["placement"]] += 1
     return result
-
-
-def _reanchor_codings(project: Project, old: Document, new_text: str) -> list[dict]:
-    """Re-anchor the codings of ``old`` (whose text in the store is already ``new_text``)
-    and return one report row per coding (see :func:`_row`)."""
-    store = project.store
-    codings = store.codings.select(document_ids=[old.id], order="id")
-    if not codings:
-        return []
-    placed = reanchor(old.text, new_text, [(k.id, k.start, k.end) for k in codings])
-    by_id = {k.id: k for k in codings}
-    # Two codings of one code and coder may land on the same span (an edit merged them):
-    # the one already there (kept) or the first keeps it, the other is put aside.
-    taken: dict[tuple, int] = {}
-    duplicate: dict[int, int] = {}
-    order = sorted(placed, key=lambda p: (p.status != "kept", p.status != "moved", p.key))
-    for p in order:
-        if p.start is None:
-            continue
-        k = by_id[p.key]  # type: ignore[index]
-        key = (k.code_id, k.coder, p.start, p.end)
-        if key in taken:
-            duplicate[k.id] = taken[key]
-        else:
-            taken[key] = k.id
-    rows: list[dict] = []
-    orphans: list[dict] = []
-    moves: dict[int, tuple[int, int]] = {}
-    review: list[int] = []
-    for p in placed:
-        k = by_id[p.key]  # type: ignore[index]
-        status = p.status
-        reason = None
-        if k.id in duplicate:
-            status, reason = "orphaned", f"lands on the span of coding {duplicate[k.id]} (same code and coder)"
-        elif status == "orphaned":
-            reason = "its text is no longer in the document"
-        row = _row(k, p, status)
-        if status == "orphaned":
-            row["reason"] = reason
-            orphans.append({
-                "document_id": old.id, "document_version": old.version, "coding_id": k.id, "code": k.code,
-                "start": k.start, "end": k.end, "text": k.text,
-                "context_before": old.text[max(0, k.start - 80):k.start], "context_after": old.text[k.end:k.end + 80],
-                "unit": k.unit, "coder": k.coder, "origin": k.origin, "status": k.status,
-                "codebook_version": k.codebook_version, "memo": k.memo, "reason": reason,
-                "created_at": k.created_at})
-        else:
-            assert p.start is not None and p.end is not None
-            if (p.start, p.end) != (k.start, k.end):
-                moves[k.id] = (p.start, p.end)
-            if status == "changed" and k.status == "accepted":
-                review.append(k.id)
-                row["new_status"] = "proposed"
-        rows.append(row)
-    if orphans:
-        ids = [o["coding_id"] for o in orphans]
-        memos: dict[int, list[dict]] = {}
-        for m in store.memos.select(target_type="coding", target_ids=ids):
-            memos.setdefault(m.target_id or 0, []).append(
-                {"text": m.text, "author": m.author, "created_at": m.created_at})
-        for o in orphans:
-            o["memos"] = memos.get(o["coding_id"], [])
-        store.memos.delete_on("coding", ids)
-        store.orphans.add(orphans)
-        store.codings.delete(ids)
-    store.codings.relocate(moves)
-    if review:
-        store.codings.set_status(review, "proposed")
-    return rows
-
-
-def _row(k, p: Placement, placement: str) -> dict:
-    """The report of one coding re-anchored: its id, code, coder and status, where it was
-    and where it is now, its old and new text, and how it was placed."""
-    return {"id": k.id, "code": k.code, "coder": k.coder, "status": k.status, "placement": placement,
-            "old_start": k.start, "old_end": k.end, "start": p.start if placement != "orphaned" else None,
-            "end": p.end if placement != "orphaned" else None, "old_text": k.text,
-            "new_text": p.new_text if placement != "orphaned" else None, "method": p.method,
-            "similarity": round(p.similarity, 1)}
-
-
-class _Texts:
-    """The texts of the project's documents (loaded on first use), to warn when an
-    imported text is the same as, or nearly the same as, one already there.
-
-    Cheap filters first: the raw file's hash, then the exact text, then the lengths (two
-    texts ``SIMILAR_MIN`` % alike by rapidfuzz's ratio cannot differ in length beyond
-    what that allows), then shared words (a third at least); only the texts left are compared with
-    :func:`qualcode.reanchor.similarity`."""
-
-    def __init__(self, store):
-        self.store = store
-        self.docs: list[tuple[int, str, str, str, set[int]]] | None = None  # id, name, text, hash, shingles
-
-    def _load(self) -> list[tuple[int, str, str, str, set[int]]]:
-        if self.docs is None:
-            self.docs = [(d.id, d.name, d.text, d.content_hash, _shingles(d.text))
-                         for d in self.store.documents.select()]
-        return self.docs
-
-    def add(self, doc_id: int, name: str, text: str, digest: str) -> None:
-        docs = self._load()
-        docs[:] = [d for d in docs if d[0] != doc_id]
-        docs.append((doc_id, name, text, digest, _shingles(text)))
-
-    def similar(self, text: str, digest: str, exclude: int | None) -> list[str]:
-        out = []
-        shingles: set[int] | None = None
-        for doc_id, name, other, other_hash, other_shingles in self._load():
-            if doc_id == exclude:
-                continue
-            if other_hash == digest or other == text:
-                out.append(f"the text is identical to document {name!r}, already in the project")
-                continue
-            short, long_ = sorted((len(text), len(other)))
-            if not long_ or 200 * short / (short + long_) < SIMILAR_MIN:  # ratio <= 2·short/(short+long)
-                continue
-            shingles = _shingles(text) if shingles is None else shingles
-            union = len(shingles | other_shingles)
-            if union and len(shingles & other_shingles) / union < 0.3:
-                continue
-            score = similarity(text, other)
-            if score >= SIMILAR_MIN:
-                out.append(f"the text is {int(score)} % identical to document {name!r}, already in the project")
-        return out
-
-
-def _shingles(text: str) -> set[int]:
-    """Hashes of the text's distinct words (texts 95 % alike share most of them: a
-    conservative filter, where word n-grams would drop texts with scattered typos)."""
-    return {hash(w) for w in text.split()}
 
 
 def set_speaker_roles(project: Project, document: str, assignments: dict[str, str]) -> list[dict]:

@@ -10,17 +10,25 @@ Replacing a document by a corrected text is :func:`qualcode.ingest.import_paths`
 
 from __future__ import annotations
 
+import hashlib
 from typing import TYPE_CHECKING
 
 from qualcode.backups import backup
 from qualcode.errors import QualcodeError, UsageError
 from qualcode.importers.speakers import label_form
 from qualcode.lookup import select_documents
+from qualcode.reanchor import Placement, reanchor, similarity
+from qualcode.store.codings import Coding
 from qualcode.store.documents import Document, Speaker
 from qualcode.store.orphans import OrphanedCoding
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from pathlib import Path
+
     from qualcode.project import Project
+
+SIMILAR_MIN = 95.0  # % (rapidfuzz ratio) from which an imported text is reported as a near-duplicate
 
 
 def _one(project: Project, name: str) -> Document:
@@ -162,3 +170,174 @@ def list_orphans(project: Project, document: str | None = None) -> list[Orphaned
     store = project.store
     ids = None if document is None else [_one(project, document).id]
     return store.orphans.select(document_ids=ids)
+
+
+# --------------------------------------------------------------------------- corrected transcripts
+
+
+def backup_before_replacing(project: Project, files: Iterable[Path]) -> str | None:
+    """A backup of the project (its id) when one of ``files`` would replace a coded
+    document by a different text; None (no backup) otherwise."""
+    store = project.store
+    for f in files:
+        doc = store.documents.by_name(f.stem)
+        if doc is None or not store.codings.count_for_document(doc.id):
+            continue
+        try:
+            digest = hashlib.sha256(f.read_bytes()).hexdigest()
+        except OSError:  # the import says why it cannot read it
+            continue
+        if digest != doc.content_hash:
+            return backup(project, "import --replace")
+    return None
+
+
+def replaced_summary(results: Iterable) -> str:
+    """``; e01: 3 kept, 2 moved, 1 changed, 0 orphaned`` for each replaced coded document
+    (:class:`~qualcode.ingest.FileResult`), for the history's summary line."""
+    return "".join(f"; {r.name}: " + ", ".join(f"{n} {k}" for k, n in r.codings.items())
+                   for r in results if r.codings)
+
+
+def replaced_details(result, backup_id: str | None) -> dict:
+    """The history details of a replaced document: its version, the counts and every
+    coding's placement, and the backup taken first."""
+    if result.codings is None:
+        return {}
+    return {"version": result.version, "codings": result.codings, "placements": result.placements,
+            "backup": backup_id}
+
+
+def reanchor_codings(project: Project, old: Document, new_text: str) -> list[dict]:
+    """Re-anchor the codings of ``old`` (whose text in the store is already ``new_text``)
+    and return one report row per coding (see :func:`_row`). Codings kept or moved keep
+    everything; changed ones go back to proposed if they were accepted; those that cannot
+    be placed (or would land on the span of another coding of the same code and coder)
+    move to ``orphaned_codings`` with the memos that were on them.."""
+    store = project.store
+    codings = store.codings.select(document_ids=[old.id], order="id")
+    if not codings:
+        return []
+    placed = reanchor(old.text, new_text, [(k.id, k.start, k.end) for k in codings])
+    by_id = {k.id: k for k in codings}
+    # Two codings of one code and coder may land on the same span (an edit merged them):
+    # the one already there (kept) or the first keeps it, the other is put aside.
+    taken: dict[tuple, int] = {}
+    duplicate: dict[int, int] = {}
+    order = sorted(placed, key=lambda p: (p.status != "kept", p.status != "moved", p.key))
+    for p in order:
+        if p.start is None:
+            continue
+        k = by_id[p.key]  # type: ignore[index]
+        key = (k.code_id, k.coder, p.start, p.end)
+        if key in taken:
+            duplicate[k.id] = taken[key]
+        else:
+            taken[key] = k.id
+    rows: list[dict] = []
+    orphans: list[dict] = []
+    moves: dict[int, tuple[int, int]] = {}
+    review: list[int] = []
+    for p in placed:
+        k = by_id[p.key]  # type: ignore[index]
+        status = p.status
+        reason = None
+        if k.id in duplicate:
+            status, reason = "orphaned", f"lands on the span of coding {duplicate[k.id]} (same code and coder)"
+        elif status == "orphaned":
+            reason = "its text is no longer in the document"
+        row = _row(k, p, status)
+        if status == "orphaned":
+            row["reason"] = reason
+            orphans.append({
+                "document_id": old.id, "document_version": old.version, "coding_id": k.id, "code": k.code,
+                "start": k.start, "end": k.end, "text": k.text,
+                "context_before": old.text[max(0, k.start - 80):k.start], "context_after": old.text[k.end:k.end + 80],
+                "unit": k.unit, "coder": k.coder, "origin": k.origin, "status": k.status,
+                "codebook_version": k.codebook_version, "memo": k.memo, "reason": reason,
+                "created_at": k.created_at})
+        else:
+            assert p.start is not None and p.end is not None
+            if (p.start, p.end) != (k.start, k.end):
+                moves[k.id] = (p.start, p.end)
+            if status == "changed" and k.status == "accepted":
+                review.append(k.id)
+                row["new_status"] = "proposed"
+        rows.append(row)
+    if orphans:
+        ids = [o["coding_id"] for o in orphans]
+        memos: dict[int, list[dict]] = {}
+        for m in store.memos.select(target_type="coding", target_ids=ids):
+            memos.setdefault(m.target_id or 0, []).append(
+                {"text": m.text, "author": m.author, "created_at": m.created_at})
+        for o in orphans:
+            o["memos"] = memos.get(o["coding_id"], [])
+        store.memos.delete_on("coding", ids)
+        store.orphans.add(orphans)
+        store.codings.delete(ids)
+    store.codings.relocate(moves)
+    if review:
+        store.codings.set_status(review, "proposed")
+    return rows
+
+
+def _row(k: Coding, p: Placement, placement: str) -> dict:
+    """The report of one coding re-anchored: its id, code, coder and status, where it was
+    and where it is now, its old and new text, and how it was placed."""
+    return {"id": k.id, "code": k.code, "coder": k.coder, "status": k.status, "placement": placement,
+            "old_start": k.start, "old_end": k.end, "start": p.start if placement != "orphaned" else None,
+            "end": p.end if placement != "orphaned" else None, "old_text": k.text,
+            "new_text": p.new_text if placement != "orphaned" else None, "method": p.method,
+            "similarity": round(p.similarity, 1)}
+
+
+class SimilarTexts:
+    """The texts of the project's documents (loaded on first use), to warn when an
+    imported text is the same as, or nearly the same as, one already there.
+
+    Cheap filters first: the raw file's hash, then the exact text, then the lengths (two
+    texts ``SIMILAR_MIN`` % alike by rapidfuzz's ratio cannot differ in length beyond
+    what that allows), then shared words (a third at least); only the texts left are compared with
+    :func:`qualcode.reanchor.similarity`."""
+
+    def __init__(self, store):
+        self.store = store
+        self.docs: list[tuple[int, str, str, str, set[int]]] | None = None  # id, name, text, hash, shingles
+
+    def _load(self) -> list[tuple[int, str, str, str, set[int]]]:
+        if self.docs is None:
+            self.docs = [(d.id, d.name, d.text, d.content_hash, _shingles(d.text))
+                         for d in self.store.documents.select()]
+        return self.docs
+
+    def add(self, doc_id: int, name: str, text: str, digest: str) -> None:
+        docs = self._load()
+        docs[:] = [d for d in docs if d[0] != doc_id]
+        docs.append((doc_id, name, text, digest, _shingles(text)))
+
+    def similar(self, text: str, digest: str, exclude: int | None) -> list[str]:
+        out = []
+        shingles: set[int] | None = None
+        for doc_id, name, other, other_hash, other_shingles in self._load():
+            if doc_id == exclude:
+                continue
+            if other_hash == digest or other == text:
+                out.append(f"the text is identical to document {name!r}, already in the project")
+                continue
+            short, long_ = sorted((len(text), len(other)))
+            if not long_ or 200 * short / (short + long_) < SIMILAR_MIN:  # ratio <= 2·short/(short+long)
+                continue
+            shingles = _shingles(text) if shingles is None else shingles
+            union = len(shingles | other_shingles)
+            if union and len(shingles & other_shingles) / union < 0.3:
+                continue
+            score = similarity(text, other)
+            if score >= SIMILAR_MIN:
+                out.append(f"the text is {int(score)} % identical to document {name!r}, already in the project")
+        return out
+
+
+def _shingles(text: str) -> set[int]:
+    """Hashes of the text's distinct words (texts 95 % alike share most of them: a
+    conservative filter, where word n-grams would drop texts with scattered typos)."""
+    return {hash(w) for w in text.split()}

@@ -34,7 +34,7 @@ from qualcode.store.connection import Connection, now
 from qualcode.store.documents import Document, Documents, DocumentSummary, Speaker, Turn, TurnIndex, turn_at
 from qualcode.store.history import History, HistoryEntry
 from qualcode.store.memos import Memo, Memos
-from qualcode.store.orphans import OrphanedCoding, Orphans
+from qualcode.store.orphans import Orphans
 from qualcode.store.review import Decision, QueueItem, Review
 from qualcode.store.schema import MIGRATIONS, SCHEMA_VERSION
 from qualcode.store.versions import CodebookVersion, CodebookVersions
@@ -42,8 +42,8 @@ from qualcode.store.versions import CodebookVersion, CodebookVersions
 # The records callers meet, importable from here: ``from qualcode.store import Coding``.
 __all__ = [
     "MIGRATIONS", "SCHEMA_VERSION", "Case", "Code", "CodeSpec", "CodebookVersion", "CodedSpan", "Coding",
-    "Decision", "Document", "DocumentSummary", "HistoryEntry", "Memo", "NewCoding", "OrphanedCoding", "QueueItem",
-    "Speaker", "Store", "Turn", "TurnIndex", "now", "turn_at",
+    "Decision", "Document", "DocumentSummary", "HistoryEntry", "Memo", "NewCoding", "QueueItem", "Speaker",
+    "Store", "Turn", "TurnIndex", "now", "turn_at",
 ]
 
 

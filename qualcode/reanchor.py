@@ -162,10 +162,9 @@ def _cleanup(ops: list[Op], short: int = 3) -> list[Op]:
     for op in ops:
         if out and op[0] != "equal" and len(out) >= 2 and out[-1][0] == "equal" \
                 and out[-1][2] - out[-1][1] < short and out[-2][0] != "equal":
-            eq = out.pop()
+            out.pop()  # the short equality
             prev = out.pop()
             out.append(("replace", prev[1], op[2], prev[3], op[4]))
-            del eq
         elif out and op[0] != "equal" and out[-1][0] != "equal":
             prev = out.pop()
             out.append(("replace", prev[1], op[2], prev[3], op[4]))

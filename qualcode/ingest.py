@@ -2,7 +2,19 @@
 
 The whole batch runs in one transaction and each file in a savepoint inside it: a file
 that fails leaves nothing behind, the others are imported, and an interruption (Ctrl-C,
-kill) leaves the project as it was before the command. Only a bad file is skipped: a
+kill) leaves the project as it was before the command. ``dry_run`` does it all and rolls
+it back: the report says what would happen.
+
+Replacing a document (``replace``) keeps its id, cases, memos and codings: the codings
+are re-anchored on the corrected text (:mod:`qualcode.reanchor`): kept, moved, changed
+(placed on the new words and flagged for review: an accepted coding goes back to
+proposed) or, when they cannot be placed, kept aside in ``orphaned_codings`` with their
+old text and memos. The turns and speakers are rebuilt (a speaker still there keeps the
+role and case it had), the annotation cache of the document is dropped (rebuilt by the
+next command that needs it), and a backup of the project is taken first.
+
+A text identical, or at least :data:`~qualcode.lifecycle.SIMILAR_MIN` % alike, to another
+document of the project is imported with a warning naming that document. Only a bad file is skipped: a
 failure of the database itself (:class:`~qualcode.errors.StorageError`: disk full, I/O
 error…) or an unexpected error of qualcode's own ends the whole import, with nothing of
 it saved.
@@ -15,6 +27,7 @@ import hashlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,12 +41,20 @@ from qualcode.importers import (
     special_kind,
 )
 from qualcode.importers.speakers import ROLES, default_role, label_form
+from qualcode.lifecycle import (
+    SimilarTexts,
+    backup_before_replacing,
+    reanchor_codings,
+    replaced_details,
+    replaced_summary,
+)
 
 if TYPE_CHECKING:
     from qualcode.project import Project
 
 # Files a folder scan leaves alone: documentation next to transcripts.
 _IGNORED_STEMS = {"readme", "licence", "license", "changelog", "notes"}
+
 
 
 @dataclass
@@ -45,12 +66,22 @@ class FileResult:
     turns: int = 0
     speakers: list[dict] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # FILE:LINE: message
+    version: int = 1  # the document's version (2, 3… after replacements)
+    codings: dict[str, int] | None = None  # replaced: codings kept, moved, changed, orphaned
+    placements: list[dict] = field(default_factory=list)  # replaced: one per coding (see _placement)
+
+    def to_dict(self) -> dict:
+        return {"path": self.path, "status": self.status, "document": self.name, "reason": self.reason,
+                "turns": self.turns, "speakers": self.speakers, "warnings": self.warnings,
+                "version": self.version, "codings": self.codings, "placements": self.placements}
 
 
 @dataclass
 class ImportReport:
     results: list[FileResult] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)  # files in folders with other extensions
+    dry_run: bool = False
+    backup: str | None = None  # the backup taken before replacing coded documents
 
     def count(self, *statuses: str) -> int:
         return sum(1 for r in self.results if r.status in statuses)
@@ -151,19 +182,52 @@ def import_paths(
     replace: bool = False,
     on_file: Callable[[Path], None] | None = None,
     debug: bool = False,
+    dry_run: bool = False,
+) -> ImportReport:
+    """Import files, folders and patterns (see the module). ``dry_run``: do it all, report
+    it, and roll it back (no backup is taken)."""
+    run = partial(_import_paths, project, paths, fmt=fmt, interviewers=interviewers, case=case, replace=replace,
+                  on_file=on_file, debug=debug)
+    if not dry_run:
+        return run(backup_first=replace)
+    done: list[ImportReport] = []
+    try:
+        with project.store.transaction():  # the import's own becomes a savepoint of this one
+            done.append(run(backup_first=False))
+            raise _DryRun
+    except _DryRun:
+        pass
+    done[0].dry_run = True
+    return done[0]
+
+
+def _import_paths(
+    project: Project,
+    paths: list[str],
+    *,
+    fmt: str = "auto",
+    interviewers: list[str] | None = None,
+    case: str | None = None,
+    replace: bool = False,
+    on_file: Callable[[Path], None] | None = None,
+    debug: bool = False,
+    backup_first: bool = False,
 ) -> ImportReport:
     files, failures, ignored = expand_paths(paths)
     report = ImportReport(results=list(failures), ignored=ignored)
     options = ImportOptions(interviewers=interviewers)
     store = project.store
     batch_names: dict[str, str] = {}
+    if backup_first:
+        report.backup = backup_before_replacing(project, files)
+    texts = SimilarTexts(store)
     with store.transaction():
         for path in files:
             if on_file:
                 on_file(path)
             try:
                 with store.transaction():  # savepoint: a failing file leaves no trace
-                    result = _import_one(project, path, fmt, options, case, replace, batch_names, debug)
+                    result = _import_one(project, path, fmt, options, case, replace, batch_names, debug, texts)
             except StorageError:  # the database failed, not the file: the whole import fails
                 raise
             except QualcodeError as exc:  # a bad file: skipped with its reason, the others go on
@@ -173,14 +237,20 @@ def import_paths(
             done = [r for r in report.results if r.status in ("imported", "replaced")]
             store.history.log(
                 project.user, "import", "import",
-                f"{report.imported} imported, {report.unchanged} unchanged, {report.skipped} skipped",
+                f"{report.imported} imported, {report.unchanged} unchanged, {report.skipped} skipped"
+                + replaced_summary(done),
                 {"files": [{"path": r.path, "document": r.name, "status": r.status, "turns": r.turns,
-                            **({"warnings": r.warnings} if r.warnings else {})}
+                            **({"warnings": r.warnings} if r.warnings else {}),
+                            **replaced_details(r, report.backup)}
                            for r in done],
                  "skipped": [{"path": r.path, "reason": r.reason} for r in report.results
                              if r.status == "skipped"]},
             )
     return report
+
+
+class _DryRun(Exception):
+    """Raised at the end of a dry run, to roll the import back."""
 
 
 def _reason(exc: QualcodeError, path: Path) -> str:
@@ -192,7 +262,7 @@ def _reason(exc: QualcodeError, path: Path) -> str:
 
 def _import_one(project: Project, path: Path, fmt: str, options: ImportOptions,
                 case: str | None, replace: bool, batch_names: dict[str, str],
-                debug: bool = False) -> FileResult:
+                debug: bool = False, texts: SimilarTexts | None = None) -> FileResult:
     store = project.store
     fmt_used = detect_format(path) if fmt == "auto" else fmt
     data = read_transcript_bytes(path)
@@ -215,26 +285,33 @@ def _import_one(project: Project, path: Path, fmt: str, options: ImportOptions,
             raise
         raise InputError(f"could not be read ({type(exc).__name__}: {exc})", path=str(path)) from exc
 
-    version = 1
-    status = "imported"
+    if existing is not None and not replace:
+        raise InputError(
+            f"a different document named {name!r} is already in the project "
+            "(use --replace to replace it)", path=str(path))
+    warnings = list(parsed.warnings)
+    if texts is not None:
+        warnings += [f"{path}: {w}" for w in texts.similar(parsed.text, digest,
+                                                           None if existing is None else existing.id)]
+    kept_roles: dict[str, str] = {}
+    speaker_cases: dict[str, int] = {}
+    placements: list[dict] | None = None
     if existing is not None:
-        if not replace:
-            raise InputError(
-                f"a different document named {name!r} is already in the project "
-                "(use --replace to replace it)", path=str(path))
-        n = store.codings.count_for_document(existing.id)
-        if n:
-            raise InputError(
-                f"document {name!r} has {n} codings; replacing a coded document is not supported yet",
-                path=str(path))
-        version = existing.version + 1
-        store.documents.delete(existing.id)
-        status = "replaced"
-
-    doc_id = store.documents.insert(
-        name=name, source_path=str(path.resolve()), fmt=parsed.format, encoding=parsed.encoding,
-        content_hash=digest, text=parsed.text, meta=parsed.meta, version=version,
-    )
+        doc_id, version, status = existing.id, existing.version + 1, "replaced"
+        kept_roles = {s.label: s.role for s in store.documents.speakers(doc_id)}
+        speaker_cases = store.documents.speaker_cases(doc_id)
+        store.documents.clear_turns(doc_id)
+        store.documents.replace_text(
+            doc_id, source_path=str(path.resolve()), fmt=parsed.format, encoding=parsed.encoding,
+            content_hash=digest, text=parsed.text, meta=parsed.meta, version=version)
+        placements = reanchor_codings(project, existing, parsed.text)
+        store.annotations.drop(doc_id)
+    else:
+        version, status = 1, "imported"
+        doc_id = store.documents.insert(
+            name=name, source_path=str(path.resolve()), fmt=parsed.format, encoding=parsed.encoding,
+            content_hash=digest, text=parsed.text, meta=parsed.meta, version=version,
+        )
     speaker_ids: dict[str, int] = {}
     speakers = []
     hints = {label_form(h) for h in parsed.interviewer_hints}
@@ -242,7 +319,9 @@ def _import_one(project: Project, path: Path, fmt: str, options: ImportOptions,
         role = default_role(label, options.interviewers)
         if options.interviewers is None and label_form(label) in hints:
             role = "interviewer"
-        speaker_ids[label] = store.documents.insert_speaker(doc_id, label, role)
+        if options.interviewers is None and label in kept_roles:  # the role it had (perhaps set by hand)
+            role = kept_roles[label]
+        speaker_ids[label] = store.documents.insert_speaker(doc_id, label, role, speaker_cases.get(label))
         speakers.append({"label": label, "role": role})
     store.documents.insert_turns(
         doc_id,
@@ -255,8 +334,16 @@ def _import_one(project: Project, path: Path, fmt: str, options: ImportOptions,
     if case:
         store.cases.link_document(store.cases.ensure(case), doc_id)
     batch_names[name] = str(path)
-    return FileResult(str(path), status, name=name, turns=len(parsed.turns), speakers=speakers,
-                      warnings=parsed.warnings)
+    if texts is not None:
+        texts.add(doc_id, name, parsed.text, digest)
+    result = FileResult(str(path), status, name=name, turns=len(parsed.turns), speakers=speakers,
+                        warnings=warnings, version=version)
+    if placements is not None:
+        result.placements = placements
+        result.codings = dict.fromkeys(("kept", "moved", "changed", "orphaned"), 0)
+        for p in placements:
+            result.codings[p["placement"]] += 1
+    return result
 
 
 def set_speaker_roles(project: Project, document: str, assignments: dict[str, str]) -> list[dict]:

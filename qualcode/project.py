@@ -32,6 +32,7 @@ from qualcode import codings as _codings
 from qualcode import ingest as _ingest
 from qualcode import journal as _journal
 from qualcode import kwic as _kwic
+from qualcode import lifecycle as _lifecycle
 from qualcode import manual as _manual
 from qualcode import memos as _memos
 from qualcode.analysis import agreement as _agreement
@@ -188,6 +189,11 @@ class Project:
     # transcripts and participants
     import_paths = _ingest.import_paths
     set_speaker_roles = _ingest.set_speaker_roles
+    rename_speaker = _lifecycle.rename_speaker
+    merge_speakers = _lifecycle.merge_speakers
+    rename_document = _lifecycle.rename_document
+    remove_document = _lifecycle.remove_document
+    list_orphans = _lifecycle.list_orphans
     import_cases = _cases.import_cases
     # coding
     autocode = _autocode.autocode

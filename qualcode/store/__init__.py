@@ -13,6 +13,7 @@ statements about them::
     store.memos       memos                               (memos.py)
     store.review      review log and queue                (review.py)
     store.history     history of bulk operations          (history.py)
+    store.orphans     codings a corrected text could not place (orphans.py)
     store.backups     whole-database copies and checks    (backups.py)
 
 Aggregates return typed records (dataclasses), never ``sqlite3`` rows, so that a server
@@ -33,6 +34,7 @@ from qualcode.store.connection import Connection, now
 from qualcode.store.documents import Document, Documents, DocumentSummary, Speaker, Turn, TurnIndex, turn_at
 from qualcode.store.history import History, HistoryEntry
 from qualcode.store.memos import Memo, Memos
+from qualcode.store.orphans import Orphans
 from qualcode.store.review import Decision, QueueItem, Review
 from qualcode.store.schema import MIGRATIONS, SCHEMA_VERSION
 from qualcode.store.versions import CodebookVersion, CodebookVersions
@@ -59,4 +61,5 @@ class Store(Connection):
         self.memos = Memos(self)
         self.review = Review(self)
         self.history = History(self)
+        self.orphans = Orphans(self)
         self.backups = Backups(self)

@@ -174,6 +174,33 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (cache_key, text)
     ) WITHOUT ROWID;
     """,
+    # 5 -> 6: codings that a corrected transcript (import --replace) could not place,
+    # kept aside with their old text (qualcode codings --orphans)
+    """
+    CREATE TABLE orphaned_codings (
+        id               INTEGER PRIMARY KEY,
+        document_id      INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+        document_version INTEGER NOT NULL,    -- the version of the text it was coded on
+        coding_id        INTEGER NOT NULL,    -- the id it had in codings
+        code             TEXT NOT NULL,       -- code path at the time
+        start            INTEGER NOT NULL,    -- offsets into that older text
+        "end"            INTEGER NOT NULL,
+        text             TEXT NOT NULL,       -- the coded text, as it was
+        context_before   TEXT NOT NULL,
+        context_after    TEXT NOT NULL,
+        unit             TEXT NOT NULL,
+        coder            TEXT NOT NULL,
+        origin           TEXT NOT NULL,
+        status           TEXT NOT NULL,
+        codebook_version TEXT,
+        memo             TEXT,
+        memos            TEXT NOT NULL DEFAULT '[]',  -- JSON: the memos that were on the coding
+        reason           TEXT NOT NULL,
+        created_at       TEXT NOT NULL,       -- when the coding was made
+        orphaned_at      TEXT NOT NULL
+    );
+    CREATE INDEX orphaned_codings_doc ON orphaned_codings(document_id);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -211,9 +211,9 @@ def test_srt_prefixes_dash_upper_brackets_tags():
         ("Enquêtrice", "Vous êtes arrivée quand ?", 1.0, 4.0),
         ("JOSIANE", "En 1975. Mon mari était porion. Il est mort en 1990.", 4.2, 10.0),
         ("Enquêtrice", "Je suis désolée.", 10.5, 12.0),
-        ("JOSIANE", "Merci.", 10.5, 12.0),
-        # "[Josiane]" is another spelling: a new turn; "[rires]"/"[Musique]" are text
-        ("Josiane", "[rires] Bon, voilà. [Musique]", 12.0, 15.0),
+        # "[Josiane]" is the same label in another case: the same speaker, whose turn
+        # goes on; "[rires]"/"[Musique]" are text
+        ("JOSIANE", "Merci. [rires] Bon, voilà. [Musique]", 10.5, 15.0),
     ]
     assert doc.meta["cues"] == 6
     assert "<" not in doc.text and "{\\" not in doc.text

@@ -82,6 +82,10 @@ class ParsedDocument:
 class ImportOptions:
     # Speaker labels to treat as interviewers, overriding the default list.
     interviewers: list[str] | None = None
+    # ``--label-pattern``: a regex matched at the start of each line (txt/md/docx) or
+    # cue line (vtt/srt) whose named group ``label`` is a speaker label (and ``time``, if
+    # present, a timestamp); lines it matches always open a turn.
+    label_pattern: str | None = None
 
 
 def compose(turns: list[tuple[str | None, str, float | None, float | None]]) -> tuple[str, list[ParsedTurn]]:

@@ -33,6 +33,15 @@ def import_cli(
         help="Comma-separated speaker labels that are interviewers (overrides the default list).")] = None,
     case: Annotated[str | None, typer.Option(help="Attach the imported documents to this case.")] = None,
     replace: Annotated[bool, typer.Option("--replace", help="Replace changed documents of the same name.")] = False,
+    label_pattern: Annotated[str | None, typer.Option(
+        "--label-pattern", metavar="REGEX",
+        help="Lines (or cue lines) starting with a match of REGEX open a turn; its named group "
+             "(?P<label>...) is the speaker, an optional (?P<time>...) the timestamp.")] = None,
+    split_on: Annotated[str | None, typer.Option(
+        "--split-on", metavar="REGEX",
+        help="Split txt/md files into one document per part at lines matching REGEX (removed); "
+             "the first capture group names the part, consecutive parts with the same name "
+             "form one document, named STEM-NAME.")] = None,
     project: ProjectOpt = None,
 ) -> None:
     """Import transcripts (txt, md, docx, vtt, srt, Transcriber trs) with speakers and timestamps."""
@@ -54,10 +63,12 @@ def import_cli(
         if progress:
             with progress:
                 report = import_paths(proj, paths, fmt=format, interviewers=interviewers, case=case,
-                                      replace=replace, on_file=on_file, debug=_state["debug"])
+                                      replace=replace, on_file=on_file, debug=_state["debug"],
+                                      label_pattern=label_pattern, split_on=split_on)
         else:
             report = import_paths(proj, paths, fmt=format, interviewers=interviewers, case=case,
-                                  replace=replace, debug=_state["debug"])
+                                  replace=replace, debug=_state["debug"],
+                                  label_pattern=label_pattern, split_on=split_on)
     for r in report.results:
         if r.status == "skipped":
             err.print(f"[red]skipped[/] {escape(str(r.path))}: {escape(str(r.reason))}", markup=True)

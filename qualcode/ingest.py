@@ -50,6 +50,7 @@ class FileResult:
     turns: int = 0
     speakers: list[dict] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # FILE:LINE: message
+    interjections: int = 0  # another speaker's bracketed words inside turns ("[E: Hum hum.]")
 
 
 @dataclass
@@ -324,6 +325,13 @@ def _import_one(project: Project, path: Path, fmt: str, options: ImportOptions,
             role = "interviewer"
         speaker_ids[label] = store.documents.insert_speaker(doc_id, label, role)
         speakers.append({"label": label, "role": role})
+    interjection_rows = []
+    for x in parsed.interjections:
+        if x.speaker not in speaker_ids:  # a voice heard only in brackets ("[Enquêtrice : …]")
+            role = default_role(x.speaker, options.interviewers)
+            speaker_ids[x.speaker] = store.documents.insert_speaker(doc_id, x.speaker, role)
+        interjection_rows.append((speaker_ids[x.speaker], x.start, x.end))
+    store.interjections.add(doc_id, interjection_rows)
     store.documents.insert_turns(
         doc_id,
         [
@@ -336,7 +344,7 @@ def _import_one(project: Project, path: Path, fmt: str, options: ImportOptions,
         store.cases.link_document(store.cases.ensure(case), doc_id)
     batch_names[name] = str(path)
     return FileResult(str(path), status, name=name, turns=len(parsed.turns), speakers=speakers,
-                      warnings=parsed.warnings)
+                      warnings=parsed.warnings, interjections=len(interjection_rows))
 
 
 def set_speaker_roles(project: Project, document: str, assignments: dict[str, str]) -> list[dict]:

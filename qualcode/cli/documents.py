@@ -76,6 +76,8 @@ def import_cli(
             out.print(f"unchanged {r.path}: already imported as {r.name}")
         else:
             roles = ", ".join(f"{s['label']} ({s['role']})" for s in r.speakers) or "no speakers"
+            if r.interjections:
+                roles += f"; {r.interjections} interjections in brackets"
             out.print(f"{r.status} {escape(str(r.path))} as [bold]{escape(str(r.name))}[/]: {r.turns} turns; "
                       f"{escape(roles)}", markup=True)
         for warning in r.warnings:
@@ -142,6 +144,7 @@ def show_cli(
         text = doc.text
         margins = turn_codes(proj, doc.id, turns, coders=coder, include_rejected=all_)
         colors = code_colors(proj)
+        interjections = proj.store.interjections.of_document(doc.id)
     rows = [
         {"index": t.idx, "speaker": t.speaker, "role": t.role, "start": t.start, "end": t.end,
          "time_start": t.time_start, "time_end": t.time_end, "text": text[t.start:t.end],
@@ -149,7 +152,8 @@ def show_cli(
         for t, codes in zip(turns, margins)
     ]
     if json:
-        print_json({"document": doc.name, "format": doc.format, "turns": rows})
+        print_json({"document": doc.name, "format": doc.format, "turns": rows,
+                    "interjections": [x.to_dict() for x in interjections]})
         return
 
     coders = sorted({c["coder"] for codes in margins for c in codes})
@@ -189,8 +193,13 @@ def show_cli(
         table.add_column("codes", min_width=min(widest, 45), overflow="fold")
     for r, cell in zip(rows, cells):
         style = "dim" if r["role"] == "interviewer" else ""
+        body = Text(r["text"])
+        for x in interjections:  # another speaker's bracketed words inside the turn
+            if r["start"] <= x.start and x.end <= r["end"]:
+                body.stylize("italic dim" if x.role == "interviewer" else "italic", x.start - r["start"],
+                             x.end - r["start"])
         table.add_row(str(r["index"]), format_timestamp(r["time_start"]) or "", r["speaker"] or "",
-                      Text(r["text"]), *([cell] if widest else []), style=style)
+                      body, *([cell] if widest else []), style=style)
     out = console()
     out.print(Text.assemble((doc.name, "bold"), f" ({doc.format}, {len(rows)} turns)"))
     out.print(table)
@@ -199,6 +208,9 @@ def show_cli(
         notes.append("? = proposed, not reviewed")
     if "rejected" in statuses:
         notes.append("struck out = rejected")
+    if interjections:
+        notes.append(f"{len(interjections)} interjections of another speaker in italics "
+                     f"({', '.join(sorted({x.speaker for x in interjections}))})")
     if marks:
         notes.append("coders: " + ", ".join(f"{m} = {c}" for c, m in marks.items()))
     if notes:

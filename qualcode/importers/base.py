@@ -25,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from qualcode.errors import InputError
+from qualcode.importers.interjections import ParsedInterjection
 from qualcode.textnorm import normalize_text
 
 
@@ -50,6 +51,9 @@ class ParsedDocument:
     # What the user should know about the import (e.g. control characters replaced),
     # each ``FILE:LINE: message``.
     warnings: list[str] = field(default_factory=list)
+    # Bracketed words of another speaker inside a turn ("[E: Hum hum.]"), found by
+    # parse_bytes for every format (see qualcode.importers.interjections).
+    interjections: list[ParsedInterjection] = field(default_factory=list)
 
     def speakers(self) -> list[str]:
         seen: dict[str, None] = {}

@@ -116,6 +116,14 @@ def test_near_duplicate_speaker_used_twice_is_imported_and_warned():
                for w in doc.warnings)
 
 
+def test_interviewer_and_interviewee_are_not_misspellings_of_each_other():
+    doc = imp("Interviewer1: a\nInterviewee: b\nInterviewer1: c\nInterviewee: d\nInterviewer 1: e\n")
+    assert doc.warnings == []
+    # "Interviewer 1" is "Interviewer1" written with a space: the same speaker
+    assert [s for s, _ in utterances(doc)] == ["Interviewer1", "Interviewee", "Interviewer1", "Interviewee",
+                                               "Interviewer1"]
+
+
 def test_numbered_labels_are_not_misspellings():
     doc = imp("P1: Bonjour.\nP2: Oui ?\nP3: Je disais bonjour.\nP1: D'accord.\nP2: Bien.\n"
               "Speaker 1: a\nSpeaker 2: b\n")

@@ -331,7 +331,19 @@ _CUES = st.lists(
 
 
 def _expected_merge(cues):
+    """Cues 1 s apart, each 0.9 s long (a 0.1 s gap): with a speaker somewhere, consecutive
+    cues of one speaker (or of none) form a turn; with none at all, a cue is its own turn
+    unless it does not end a sentence, then the next one continues it (the documented
+    rule for subtitles without speakers; blocks stay far under 30 s here)."""
     out: list[list] = []
+    if all(speaker is None for speaker, _ in cues):
+        for _, words in cues:
+            text = " ".join(words)
+            if out and not out[-1][1][-1].rstrip().endswith((".", "!", "?", "…", "»", '"', "”", ")", "]")):
+                out[-1][1].append(text)
+            else:
+                out.append([None, [text]])
+        return [(s, " ".join(t)) for s, t in out]
     for speaker, words in cues:
         text = " ".join(words)
         if out and (speaker is None or speaker == out[-1][0]):

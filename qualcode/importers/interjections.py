@@ -25,7 +25,7 @@ from qualcode.importers.speakers import (
     is_diarization_id,
     is_interviewer_label,
     is_participant_label,
-    label_form,
+    speaker_key,
 )
 
 # "[E: Hum hum.]", "[Enquêtrice : d'accord]": a label of at most 30 characters, a colon,
@@ -43,19 +43,19 @@ class ParsedInterjection:
 
 def find_interjections(text: str, turns, speakers: list[str]) -> list[ParsedInterjection]:
     """Interjections inside ``turns`` (objects with ``start``/``end``) of ``text``."""
-    spelling = {label_form(s): s for s in speakers}
+    spelling = {speaker_key(s): s for s in speakers}
     out: list[ParsedInterjection] = []
     for i, turn in enumerate(turns):
         for m in _INTERJECTION.finditer(text, turn.start, turn.end):
             if m.end() > turn.end or not m.group("body").strip():
                 continue
             label = clean_label(m.group("label"))
-            form = label_form(label)
+            form = speaker_key(label)
             if form in spelling:
                 label = spelling[form]
             elif not (is_interviewer_label(label) or is_participant_label(label) or is_diarization_id(label)):
                 continue
-            if turn.speaker is not None and label_form(turn.speaker) == label_form(label):
+            if turn.speaker is not None and speaker_key(turn.speaker) == speaker_key(label):
                 continue  # the turn's own speaker: not another voice
             out.append(ParsedInterjection(i, label, m.start(), m.end()))
     return out

@@ -70,6 +70,13 @@ def label_form(label: str) -> str:
     return " ".join(stripped.casefold().split())
 
 
+def speaker_key(label: str) -> str:
+    """The form under which two labels of one file name the same speaker: the
+    :func:`label_form` without spaces, dots, hyphens and underscores (``"Interviewer 1"``
+    and ``"Interviewer1"``, ``"l"`` and ``"L"``, ``"Jean Luc"`` and ``"Jean-Luc"``)."""
+    return re.sub(r"[\s._\-]", "", label_form(label))
+
+
 def label_key(label: str) -> str:
     """The folded base of a label used for role lookup.
 

@@ -65,9 +65,11 @@ from qualcode.importers.speakers import (
     has_honorific,
     is_diarization_id,
     is_interviewer_label,
+    is_participant_label,
     label_form,
     looks_like_label,
     parse_timestamp,
+    speaker_key,
 )
 from qualcode.textnorm import read_text_file
 
@@ -203,6 +205,13 @@ def _index_base(label: str) -> str | None:
     return m.group(1) if m else None
 
 
+def _known_role(label: str) -> str | None:
+    """"interviewer" / "participant" for a label of the default lists, else None."""
+    if is_interviewer_label(label):
+        return "interviewer"
+    return "participant" if is_participant_label(label) else None
+
+
 def _close_to(label: str, known: list[str]) -> str | None:
     """A known label that ``label`` is probably a misspelling of (``"Interviewer2 2"`` ->
     ``"Interviewer2"``, ``"Enquetrce"`` -> ``"Enquêtrice"``), None if none is close.
@@ -217,6 +226,8 @@ def _close_to(label: str, known: list[str]) -> str | None:
             continue
         if base is not None and base == _index_base(other):
             continue
+        if _known_role(label) and _known_role(other) and _known_role(label) != _known_role(other):
+            continue  # "Interviewer" and "Interviewee": two roles, not a misspelling
         ratio = difflib.SequenceMatcher(None, form, oform).ratio()
         if ratio >= 0.8 and (best is None or ratio > best[0]):
             best = (ratio, other)
@@ -287,7 +298,7 @@ def parse_text(text: str, options: ImportOptions | None = None) -> tuple[list[Pa
     counts: dict[str, int] = {}
     for c in cands.values():
         if c.label is not None:  # "l :" and "L :" count as two uses of one label
-            counts[label_form(c.label)] = counts.get(label_form(c.label), 0) + 1
+            counts[speaker_key(c.label)] = counts.get(speaker_key(c.label), 0) + 1
     n_md = sum(1 for c in cands.values() if c.kind == "md")
 
     def accepted(c: _Cand) -> bool:
@@ -305,7 +316,7 @@ def parse_text(text: str, options: ImportOptions | None = None) -> tuple[list[Pa
             or is_diarization_id(c.label)
             or has_honorific(c.label)
             or (c.kind == "md" and n_md >= 2)
-            or counts[label_form(c.label)] >= 2
+            or counts[speaker_key(c.label)] >= 2
         )
 
     opens: dict[int, _Cand] = {}
@@ -321,7 +332,7 @@ def parse_text(text: str, options: ImportOptions | None = None) -> tuple[list[Pa
     for i in sorted(opens):
         label = opens[i].label
         if label is not None:
-            spelling.setdefault(label_form(label), label)
+            spelling.setdefault(speaker_key(label), label)
     # "P3 :" once among "P1 :" / "P2 :" lines: another index of a known label.
     bases = {_index_base(x) for x in spelling.values()} - {None}
     warnings: list[tuple[int, str]] = []
@@ -329,7 +340,7 @@ def parse_text(text: str, options: ImportOptions | None = None) -> tuple[list[Pa
         c = cands[i]
         if i in opens or c.label is None:
             continue
-        form = label_form(c.label)
+        form = speaker_key(c.label)
         if form in spelling or (not c.weak and _index_base(c.label) in bases):
             opens[i] = c  # "l :" among "L :" lines
             continue
@@ -340,7 +351,7 @@ def parse_text(text: str, options: ImportOptions | None = None) -> tuple[list[Pa
     for i in sorted(opens):
         c = opens[i]
         if c.label is not None:
-            c.label = spelling.setdefault(label_form(c.label), c.label)
+            c.label = spelling.setdefault(speaker_key(c.label), c.label)
     # Two speakers whose labels are almost the same ("Interviewer2" and
     # "Interviewer2 2"): imported as two speakers, but said.
     firsts: dict[str, int] = {}

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from qualcode.errors import InputError
 from qualcode.importers.base import ImportOptions, ParsedDocument, compose
-from qualcode.importers.speakers import clean_label, label_form, looks_like_label, parse_timestamp
+from qualcode.importers.speakers import clean_label, label_form, looks_like_label, parse_timestamp, speaker_key
 from qualcode.importers.text import compile_label_pattern
 from qualcode.textnorm import read_text_file
 
@@ -85,7 +85,7 @@ def split_label(line: str, pattern: re.Pattern[str] | None = None,
     m = _COLON_LABEL.match(line)
     if m:
         label = clean_label(m.group("label"))
-        if looks_like_label(label) or (known is not None and label_form(label) in known):
+        if looks_like_label(label) or (known is not None and speaker_key(label) in known):
             return label, m.group("rest").strip()
     return None
 
@@ -148,8 +148,9 @@ def _anchor_blocks(cues: list[tuple[float | None, float | None, list[Segment]]]
 
 
 def known_labels(cues: list[tuple[float | None, float | None, list[Segment]]]) -> set[str]:
-    """Label forms of the speakers named in ``cues``."""
-    return {label_form(s) for _, _, segments in cues for s, _ in segments if s is not None}
+    """Speaker keys (:func:`~qualcode.importers.speakers.speaker_key`) of the speakers
+    named in ``cues``."""
+    return {speaker_key(s) for _, _, segments in cues for s, _ in segments if s is not None}
 
 
 def merge_cues(cues: list[tuple[float | None, float | None, list[Segment]]]
@@ -168,7 +169,7 @@ def merge_cues(cues: list[tuple[float | None, float | None, list[Segment]]]
     for t0, t1, segments in cues:
         for speaker, text in segments:
             if speaker is not None:
-                speaker = spelling.setdefault(label_form(speaker), speaker)
+                speaker = spelling.setdefault(speaker_key(speaker), speaker)
             if turns and (speaker is None or speaker == turns[-1].speaker):
                 cur = turns[-1]
                 if text:

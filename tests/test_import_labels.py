@@ -342,3 +342,20 @@ def test_transcriber_overlap_segments_keep_their_sync_times():
         ("Marie", "trois", 14.0, 20.0), ("Paul", "quatre", 14.0, 20.0),
         ("Paul", "cinq", 20.0, 30.0),
     ]
+
+
+def test_excerpt_of_an_unlabelled_subtitle_is_cited_at_its_own_time(cli, project, tmp_path):
+    write(project.root / "codebooks" / "test.yaml",
+          "title: T\nlanguage: fr\nunit: sentence\ncodes:\n  - code: mine\n    label: Mine\n"
+          "    definition: La mine.\n    rules:\n      - terms: [chevalement]\n")
+    f = write(tmp_path / "whisper.vtt", vtt(
+        ("00:00:01.000", "00:00:30.000", "Bonjour, on commence."),
+        ("00:00:30.000", "00:01:40.000", "Je suis née à Loos en 1950."),
+        ("00:01:46.000", "00:01:50.000", "Le chevalement est toujours là.")))
+    assert cli("import", f).exit_code == 0
+    res = cli("autocode")
+    assert res.exit_code == 0, res.output
+    res = cli("export", "excerpts", "-o", "-", "--format", "md")
+    assert res.exit_code == 0, res.output
+    assert "Le chevalement est toujours là." in res.stdout
+    assert "00:01:46" in res.stdout and "00:00:01" not in res.stdout

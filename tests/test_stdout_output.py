@@ -83,6 +83,7 @@ def test_codebook_export_to_stdout(coded):
     (("report", "matrix", "-o", "-", "-f", "xlsx"), "binary format"),
     (("report", "matrix", "-o", "-"), "needs --format"),
     (("codebook", "export", "-o", "-", "-f", "docx"), "binary format"),
+    (("export", "excerpts", "-o", "-", "-f", "md", "--json"), "cannot go with --output -"),
 ])
 def test_binary_formats_refuse_stdout(coded, args, said):
     res = coded(*args)

@@ -79,6 +79,8 @@ def excerpts_cli(
     if seed is not None and max_ is None:
         raise UsageError("--seed only applies with --max N")
     to_stdout = is_stdout(output)
+    if to_stdout and json:
+        raise UsageError("--json prints a summary to stdout: it cannot go with --output -")
     if to_stdout:
         check_stdout_format(fmt, frozenset({"md", "tex", "csv"}))
     fmt = output_format(f"excerpts.{fmt}" if to_stdout else output, fmt)

@@ -359,3 +359,15 @@ def test_excerpt_of_an_unlabelled_subtitle_is_cited_at_its_own_time(cli, project
     assert res.exit_code == 0, res.output
     assert "Le chevalement est toujours là." in res.stdout
     assert "00:01:46" in res.stdout and "00:00:01" not in res.stdout
+
+
+def test_near_duplicate_speaker_in_a_vtt_is_warned_with_its_line():
+    doc = imp(vtt(("00:00:01.000", "00:00:02.000", "Interviewer2: Bonjour."),
+                  ("00:00:02.000", "00:00:03.000", "Marie Curie: Oui."),
+                  ("00:00:03.000", "00:00:04.000", "Interviewer2 2: Et alors ?"),
+                  ("00:00:04.000", "00:00:05.000", "Marie Curie: Voilà."),
+                  ("00:00:05.000", "00:00:06.000", "Interviewer2: Merci.")), "vtt")
+    assert [t.speaker for t in doc.turns] == ["Interviewer2", "Marie Curie", "Interviewer2 2", "Marie Curie",
+                                              "Interviewer2"]
+    assert doc.warnings == ["entretien.vtt:13: speaker 'Interviewer2 2' (1 turns) looks like 'Interviewer2' "
+                            "(2 turns): did you mean 'Interviewer2'? (imported as two speakers)"]

@@ -19,7 +19,7 @@ import re
 from qualcode.errors import InputError
 from qualcode.importers.base import ImportOptions, ParsedDocument, compose
 from qualcode.importers.text import compile_label_pattern
-from qualcode.importers.vtt import clean_cue_text, known_labels, merge_cues, split_lines_by_label
+from qualcode.importers.vtt import clean_cue_text, known_labels, merge_cues, speaker_warnings, split_lines_by_label
 from qualcode.textnorm import read_text_file
 
 _ASS_OVERRIDE = re.compile(r"\{\\[^{}]*\}")
@@ -79,5 +79,5 @@ def parse(data: bytes, path: str, options: ImportOptions) -> ParsedDocument:
         raise InputError("no text in cues", path=path)
     out_text, turns = compose(rows)
     return ParsedDocument(text=out_text, turns=turns, format="srt", encoding=decoded.encoding,
-                          warnings=decoded.warnings(path),
+                          warnings=decoded.warnings(path) + speaker_warnings(rows, text, path),
                           meta={"cues": len(subs)})

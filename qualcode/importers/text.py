@@ -205,6 +205,21 @@ def _index_base(label: str) -> str | None:
     return m.group(1) if m else None
 
 
+def near_duplicate_speakers(uses: dict[str, int], firsts: dict[str, int]) -> list[tuple[int, str]]:
+    """``(line, message)`` for each speaker whose label is almost that of a speaker with
+    at least as many turns (``"Interviewer2 2"`` and ``"Interviewer2"``). ``uses``: turns
+    per label; ``firsts``: the line of each label's first turn."""
+    out = []
+    for label in sorted(uses, key=lambda x: (uses[x], firsts[x])):
+        others = [x for x in uses if x != label and uses[x] >= uses[label]]
+        near = _close_to(label, others)
+        if near is not None and not (uses[near] == uses[label] and firsts[near] > firsts[label]):
+            out.append((firsts[label], f"speaker {label!r} ({uses[label]} turns) looks like "
+                                       f"{near!r} ({uses[near]} turns): did you mean {near!r}? "
+                                       "(imported as two speakers)"))
+    return out
+
+
 def _known_role(label: str) -> str | None:
     """"interviewer" / "participant" for a label of the default lists, else None."""
     if is_interviewer_label(label):
@@ -361,13 +376,7 @@ def parse_text(text: str, options: ImportOptions | None = None) -> tuple[list[Pa
         if label is not None:
             firsts.setdefault(label, i + 1)
             uses[label] = uses.get(label, 0) + 1
-    for label in sorted(uses, key=lambda x: (uses[x], firsts[x])):
-        others = [x for x in uses if x != label and uses[x] >= uses[label]]
-        near = _close_to(label, others)
-        if near is not None and not (uses[near] == uses[label] and firsts[near] > firsts[label]):
-            warnings.append((firsts[label], f"speaker {label!r} ({uses[label]} turns) looks like "
-                                            f"{near!r} ({uses[near]} turns): did you mean {near!r}? "
-                                            "(imported as two speakers)"))
+    warnings += near_duplicate_speakers(uses, firsts)
 
     meta: dict = {}
     if warnings:

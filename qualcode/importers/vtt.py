@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from qualcode.errors import InputError
 from qualcode.importers.base import ImportOptions, ParsedDocument, compose
 from qualcode.importers.speakers import clean_label, label_form, looks_like_label, parse_timestamp, speaker_key
-from qualcode.importers.text import compile_label_pattern
+from qualcode.importers.text import compile_label_pattern, near_duplicate_speakers
 from qualcode.textnorm import read_text_file
 
 # A segment of cue text: (speaker or None when the cue names nobody, text).
@@ -153,6 +153,22 @@ def known_labels(cues: list[tuple[float | None, float | None, list[Segment]]]) -
     return {speaker_key(s) for _, _, segments in cues for s, _ in segments if s is not None}
 
 
+def speaker_warnings(rows: list[tuple[str | None, str, float | None, float | None]], text: str,
+                     path: str) -> list[str]:
+    """``PATH:LINE: …`` for speakers whose labels are almost another's (see
+    :func:`~qualcode.importers.text.near_duplicate_speakers`); LINE is where the label is
+    first written in the file."""
+    uses: dict[str, int] = {}
+    for speaker, *_ in rows:
+        if speaker is not None:
+            uses[speaker] = uses.get(speaker, 0) + 1
+    firsts = {}
+    for label in uses:
+        at = text.find(label)
+        firsts[label] = text.count("\n", 0, at) + 1 if at >= 0 else 1
+    return [f"{path}:{line}: {msg}" for line, msg in near_duplicate_speakers(uses, firsts)]
+
+
 def merge_cues(cues: list[tuple[float | None, float | None, list[Segment]]]
                ) -> list[tuple[str | None, str, float | None, float | None]]:
     """Merge cue segments into turns for :func:`~qualcode.importers.base.compose`.
@@ -278,5 +294,5 @@ def parse(data: bytes, path: str, options: ImportOptions) -> ParsedDocument:
     if notes:
         meta["notes"] = notes
     return ParsedDocument(text=out_text, turns=turns, format="vtt", encoding=decoded.encoding,
-                          warnings=decoded.warnings(path),
+                          warnings=decoded.warnings(path) + speaker_warnings(rows, text, path),
                           meta=meta)

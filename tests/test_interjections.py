@@ -106,3 +106,11 @@ def test_import_counts_and_show_marks_interjections(coded, project):
     speakers = {s.label: (s.role, s.turns)
                 for s in project.store.documents.speakers(project.store.documents.by_name("e").id)}
     assert speakers == {"Enquêtrice": ("interviewer", 2), "L": ("participant", 2), "E": ("interviewer", 0)}
+
+
+def test_kwic_leaves_the_interviewer_interjection_out(coded):
+    res = coded("kwic", "fosse", "--json")
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout) == []  # only said by the interviewer, in brackets
+    res = coded("kwic", "fosse", "--json", "--include-interviewer")
+    assert [x["match"] for x in json.loads(res.stdout)] == ["fosse"]

@@ -45,7 +45,8 @@ def test_label_shapes_accepted(label):
 
 @pytest.mark.parametrize("label", [
     "Il dit - bon", "Alors (bon)", "Note (importante)", "Bon, voilà", "Il m'a dit",
-    "Jane Doe (she said, laughing, that it was fine)", "Marie (1)",
+    "Jane Doe (she said, laughing, that it was fine)", "Marie (1)", "Marie (rires)", "Paul (inaudible)",
+    "Marie - en riant",
 ])
 def test_label_shapes_refused(label):
     assert not looks_like_label(label)

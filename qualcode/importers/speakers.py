@@ -200,11 +200,21 @@ def split_qualifier(label: str) -> tuple[str, str | None]:
     return m.group("name").strip(), (m.group("paren") or m.group("dash") or "").strip()
 
 
+# Stage directions that may follow a name but are not a role ("Marie (rires) : …").
+_NOT_QUALIFIERS = frozenset({
+    "rires", "rire", "riant", "en riant", "sourire", "souriant", "inaudible", "incomprehensible",
+    "silence", "pause", "toux", "tousse", "soupir", "soupire", "hesitation", "hesitant", "bas",
+    "a voix basse", "ironique", "laughs", "laughing", "laughter", "sighs", "coughs", "crosstalk",
+    "overlap", "chevauchement", "xxx", "off",
+})
+
+
 def _qualifier_ok(qualifier: str) -> bool:
     """A role or initials after a name: at most 3 words of letters (``SL``, ``maire``,
-    ``adjoint au maire``, ``interviewer``), no sentence punctuation."""
+    ``adjoint au maire``, ``interviewer``), no sentence punctuation, not a stage direction
+    (``rires``, ``inaudible``: see :data:`_NOT_QUALIFIERS`)."""
     words = qualifier.split()
-    if not words or len(words) > 3:
+    if not words or len(words) > 3 or label_form(qualifier) in _NOT_QUALIFIERS:
         return False
     return all(all(c.isalnum() or c in "-.'’/" for c in w) and any(c.isalpha() for c in w)
                for w in words)

@@ -136,6 +136,23 @@ class _CodebookChanged(Exception):
     """Raised inside the transaction when the codebook file no longer says what was read."""
 
 
+def without_interjections(proposals: list[Proposal], spans: list[tuple[int, int]]) -> list[Proposal]:
+    """``proposals`` without the rule matches that lie inside one of ``spans`` (an
+    interviewer's interjection): a proposal left without matches is dropped."""
+    if not spans:
+        return proposals
+
+    def inside(m) -> bool:
+        return any(a <= m.start and m.end <= b for a, b in spans)
+
+    out = []
+    for p in proposals:
+        kept = tuple(m for m in p.matches if not inside(m))
+        if kept:
+            out.append(p if len(kept) == len(p.matches) else p._replace(matches=kept))
+    return out
+
+
 class _DryRun(Exception):
     """Raised inside the transaction to roll it back when nothing must be written."""
 
@@ -153,10 +170,17 @@ def _write_codings(project, codebook, path, docs, report, dry_run, include_inter
         # Rules are applied to each document as soon as its annotation is ready, while the
         # worker processes annotate the next ones.
         roles = {d.id: [t.role for t in store.documents.turns(d.id)] for d in docs}
+        # Interviewer interjections inside participants' turns ("[E: Hum hum.]"): not the
+        # participant's words, left out like interviewer turns unless include_interviewer.
+        quiet = {} if include_interviewer else {
+            doc_id: [(x.start, x.end) for x in xs if x.role == "interviewer"]
+            for doc_id, xs in store.interjections.of_documents([d.id for d in docs]).items()}
         found: dict[int, list] = {}
 
         def code_document(doc_id: int, annotation) -> None:
-            found[doc_id] = apply(compiled, annotation, roles[doc_id], include_interviewer=include_interviewer)
+            found[doc_id] = without_interjections(
+                apply(compiled, annotation, roles[doc_id], include_interviewer=include_interviewer),
+                quiet.get(doc_id, []))
 
         _, report.annotated, report.cached = load_annotations(
             project, docs, pipeline, write=not dry_run, progress=progress, on_ready=code_document)

@@ -25,13 +25,15 @@ from __future__ import annotations
 import glob
 import hashlib
 import os
+import re
+import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from qualcode.errors import InputError, QualcodeError, StorageError
+from qualcode.errors import InputError, QualcodeError, StorageError, UsageError
 from qualcode.importers import (
     EXTENSIONS,
     ImportOptions,
@@ -41,6 +43,8 @@ from qualcode.importers import (
     special_kind,
 )
 from qualcode.importers.speakers import ROLES, default_role, label_form
+from qualcode.importers.split import compile_split_pattern, split_text
+from qualcode.importers.text import compile_label_pattern
 from qualcode.lifecycle import (
     SimilarTexts,
     backup_before_replacing,
@@ -48,6 +52,7 @@ from qualcode.lifecycle import (
     replaced_details,
     replaced_summary,
 )
+from qualcode.textnorm import read_text_file
 
 if TYPE_CHECKING:
     from qualcode.project import Project
@@ -67,13 +72,15 @@ class FileResult:
     speakers: list[dict] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # FILE:LINE: message
     version: int = 1  # the document's version (2, 3… after replacements)
+    interjections: int = 0  # another speaker's bracketed words inside turns ("[E: Hum hum.]")
     codings: dict[str, int] | None = None  # replaced: codings kept, moved, changed, orphaned
     placements: list[dict] = field(default_factory=list)  # replaced: one per coding (see _placement)
 
     def to_dict(self) -> dict:
         return {"path": self.path, "status": self.status, "document": self.name, "reason": self.reason,
                 "turns": self.turns, "speakers": self.speakers, "warnings": self.warnings,
-                "version": self.version, "codings": self.codings, "placements": self.placements}
+                "version": self.version, "codings": self.codings, "placements": self.placements,
+                "interjections": self.interjections}
 
 
 @dataclass
@@ -183,11 +190,13 @@ def import_paths(
     on_file: Callable[[Path], None] | None = None,
     debug: bool = False,
     dry_run: bool = False,
+    label_pattern: str | None = None,
+    split_on: str | None = None,
 ) -> ImportReport:
     """Import files, folders and patterns (see the module). ``dry_run``: do it all, report
     it, and roll it back (no backup is taken)."""
     run = partial(_import_paths, project, paths, fmt=fmt, interviewers=interviewers, case=case, replace=replace,
-                  on_file=on_file, debug=debug)
+                  on_file=on_file, debug=debug, label_pattern=label_pattern, split_on=split_on)
     if not dry_run:
         return run(backup_first=replace)
     done: list[ImportReport] = []
@@ -212,10 +221,24 @@ def _import_paths(
     on_file: Callable[[Path], None] | None = None,
     debug: bool = False,
     backup_first: bool = False,
+    label_pattern: str | None = None,
+    split_on: str | None = None,
 ) -> ImportReport:
+    """Import ``paths`` (see :func:`expand_paths`). ``label_pattern`` is
+    ``--label-pattern`` (:class:`~qualcode.importers.ImportOptions`), ``split_on`` is
+    ``--split-on`` (:mod:`qualcode.importers.split`); both raise
+    :class:`~qualcode.errors.UsageError` naming the option when they are not valid."""
+    try:
+        compile_label_pattern(label_pattern)
+    except ValueError as exc:
+        raise UsageError(f"--label-pattern: {exc}") from None
+    try:
+        split_rx = compile_split_pattern(split_on) if split_on else None
+    except ValueError as exc:
+        raise UsageError(f"--split-on: {exc}") from None
     files, failures, ignored = expand_paths(paths)
     report = ImportReport(results=list(failures), ignored=ignored)
-    options = ImportOptions(interviewers=interviewers)
+    options = ImportOptions(interviewers=interviewers, label_pattern=label_pattern)
     store = project.store
     batch_names: dict[str, str] = {}
     if backup_first:
@@ -226,13 +249,26 @@ def _import_paths(
             if on_file:
                 on_file(path)
             try:
-                with store.transaction():  # savepoint: a failing file leaves no trace
-                    result = _import_one(project, path, fmt, options, case, replace, batch_names, debug, texts)
-            except StorageError:  # the database failed, not the file: the whole import fails
-                raise
-            except QualcodeError as exc:  # a bad file: skipped with its reason, the others go on
-                result = FileResult(str(path), "skipped", reason=_reason(exc, path))
-            report.results.append(result)
+                pieces = _pieces(path, fmt, split_rx)
+            except QualcodeError as exc:
+                report.results.append(FileResult(str(path), "skipped", reason=_reason(exc, path)))
+                continue
+            for data, name, line_map in pieces:
+                try:
+                    with store.transaction():  # savepoint: a failing file leaves no trace
+                        result = _import_one(project, path, fmt, options, case, replace, batch_names, debug,
+                                             texts, data=data, name=name)
+                except StorageError:  # the database failed, not the file: the whole import fails
+                    raise
+                except QualcodeError as exc:  # a bad file: skipped with its reason, the others go on
+                    result = FileResult(str(path), "skipped", name=name if line_map else None,
+                                        reason=_reason(exc, path))
+                if line_map:
+                    result.warnings = [_file_line(w, str(path), line_map) for w in result.warnings]
+                    if result.reason:
+                        result.reason = _file_line(result.reason, "", line_map)
+                _role_warning(result)
+                report.results.append(result)
         if report.imported:
             done = [r for r in report.results if r.status in ("imported", "replaced")]
             store.history.log(
@@ -253,6 +289,53 @@ class _DryRun(Exception):
     """Raised at the end of a dry run, to roll the import back."""
 
 
+def _pieces(path: Path, fmt: str, split_rx) -> list[tuple[bytes | None, str | None, list[int] | None]]:
+    """What to import from ``path``: the whole file ``[(None, None, None)]``, or with
+    ``--split-on`` one ``(bytes, document name, file line of each line)`` per part."""
+    fmt_used = detect_format(path) if fmt == "auto" else fmt
+    if split_rx is None:
+        return [(None, None, None)]
+    if fmt_used not in ("txt", "md"):
+        return [(None, None, None)]
+    decoded = read_text_file(read_transcript_bytes(path), str(path))
+    parts = split_text(decoded.text, split_rx, path.stem)
+    if len(parts) == 1 and parts[0].name == path.stem:
+        return [(None, None, None)]
+    if not parts:
+        raise InputError("--split-on: every part is empty", path=str(path))
+    return [(p.text.encode("utf-8"), p.name, p.lines) for p in parts]
+
+
+def _file_line(message: str, path: str, line_map: list[int]) -> str:
+    """``PATH:N: …`` about line N of a part -> the same about its line in the file."""
+    prefix = f"{path}:" if path else ""
+    m = re.match(re.escape(prefix) + r"(\d+):", message)
+    if not m:
+        return message
+    n = int(m.group(1))
+    line = line_map[n - 1] if 0 < n <= len(line_map) else n
+    return f"{prefix}{line}:{message[m.end():]}"
+
+
+def _role_warning(result: FileResult) -> None:
+    """Say when an imported document has no interviewer, and how to name one."""
+    if result.status not in ("imported", "replaced"):
+        return
+    labels = [s["label"] for s in result.speakers]
+    if not labels:
+        result.warnings.append(f"{result.path}: document {result.name!r}: no speaker labels recognised; "
+                               "every turn has no speaker (see --label-pattern in 'qualcode import --help')")
+    elif not any(s["role"] == "interviewer" for s in result.speakers):
+        example = labels[0]
+        result.warnings.append(
+            f"{result.path}: document {result.name!r}: no interviewer found among {', '.join(labels)}; "
+            f"if one is, run: qualcode speakers {_quote(result.name or '')} --set {_quote(example + '=interviewer')}")
+
+
+def _quote(value: str) -> str:
+    return shlex.quote(value)
+
+
 def _reason(exc: QualcodeError, path: Path) -> str:
     """The error message without the file name (the caller prints it first)."""
     msg = str(exc)
@@ -262,11 +345,13 @@ def _reason(exc: QualcodeError, path: Path) -> str:
 
 def _import_one(project: Project, path: Path, fmt: str, options: ImportOptions,
                 case: str | None, replace: bool, batch_names: dict[str, str],
-                debug: bool = False, texts: SimilarTexts | None = None) -> FileResult:
+                debug: bool = False, texts: SimilarTexts | None = None,
+                data: bytes | None = None, name: str | None = None) -> FileResult:
+    """Import ``path`` (or ``data``, one part of it, as document ``name``)."""
     store = project.store
     fmt_used = detect_format(path) if fmt == "auto" else fmt
-    data = read_transcript_bytes(path)
-    name = path.stem
+    data = read_transcript_bytes(path) if data is None else data
+    name = path.stem if name is None else name
     if name in batch_names:
         raise InputError(f"same document name {name!r} as {batch_names[name]} in this import",
                          path=str(path))
@@ -323,6 +408,13 @@ def _import_one(project: Project, path: Path, fmt: str, options: ImportOptions,
             role = kept_roles[label]
         speaker_ids[label] = store.documents.insert_speaker(doc_id, label, role, speaker_cases.get(label))
         speakers.append({"label": label, "role": role})
+    interjection_rows = []
+    for x in parsed.interjections:
+        if x.speaker not in speaker_ids:  # a voice heard only in brackets ("[Enquêtrice : …]")
+            role = default_role(x.speaker, options.interviewers)
+            speaker_ids[x.speaker] = store.documents.insert_speaker(doc_id, x.speaker, role)
+        interjection_rows.append((speaker_ids[x.speaker], x.start, x.end))
+    store.interjections.add(doc_id, interjection_rows)
     store.documents.insert_turns(
         doc_id,
         [
@@ -337,7 +429,8 @@ def _import_one(project: Project, path: Path, fmt: str, options: ImportOptions,
     if texts is not None:
         texts.add(doc_id, name, parsed.text, digest)
     result = FileResult(str(path), status, name=name, turns=len(parsed.turns), speakers=speakers,
-                        warnings=warnings, version=version)
+                        warnings=warnings, version=version,
+                        interjections=len(interjection_rows))
     if placements is not None:
         result.placements = placements
         result.codings = dict.fromkeys(("kept", "moved", "changed", "orphaned"), 0)

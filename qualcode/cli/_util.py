@@ -60,6 +60,26 @@ def write_stdout(text: str, fmt: str) -> None:
     sys.stdout.write(text)
 
 
+# Formats that ``--output -`` may print on standard output (the others are binary files).
+STDOUT_FORMATS = frozenset({"md", "csv", "tex", "json", "yaml", "txt"})
+
+
+def is_stdout(output: str | Path | None) -> bool:
+    """Whether ``--output`` is ``-``: standard output."""
+    return output is not None and str(output) == "-"
+
+
+def check_stdout_format(fmt: str | None, formats=STDOUT_FORMATS) -> str:
+    """The format to print with ``--output -``: a text format, given with ``--format``."""
+    if fmt is None:
+        raise UsageError("--output - (standard output) needs --format "
+                         f"({', '.join(sorted(formats))})")
+    if fmt.lower() not in formats:
+        raise UsageError(f"--output -: {fmt} is a binary format and cannot be written to standard "
+                         "output; give a file name")
+    return fmt.lower()
+
+
 def progress_callback(total_chars: int):
     """A rich progress bar over annotated characters, on a terminal only."""
     if not sys.stdout.isatty() or total_chars <= 0:
@@ -127,6 +147,8 @@ def emit_tables(tables, provenance, *, fmt: str | None, output: Path | None, for
         return True
     if not (fmt or output):
         return False
+    if is_stdout(output):  # "--output -": the text formats, on standard output
+        fmt, output = check_stdout_format(fmt, TEXT_FORMATS), None
     fmt = format_for(fmt, output)
     if output is None:
         if fmt not in TEXT_FORMATS:

@@ -9,7 +9,8 @@ from typing import Annotated
 import typer
 
 from qualcode.cli import app
-from qualcode.cli._util import JsonOpt, ProjectOpt, console, open_project, print_json
+from qualcode.cli._util import JsonOpt, ProjectOpt, console, is_stdout, open_project, print_json
+from qualcode.errors import UsageError
 from qualcode.exporters.charts import chart_cooccurrence, chart_freq
 
 chart_app = typer.Typer(
@@ -36,6 +37,10 @@ def split_values(values: list[str] | None) -> list[str]:
 
 
 def _command(name: str, options: list[tuple[str, object]], output: Path) -> str:
+    """The command line recorded in the figure's provenance (first, refuses ``-o -``)."""
+    if is_stdout(output):
+        raise UsageError("--output -: a figure is a PNG or SVG file and cannot be written to standard "
+                         "output; give a file name")
     args = ["qualcode", "chart", name]
     for opt, value in options:
         if value is None or value is False or value == []:

@@ -18,7 +18,9 @@ from qualcode.cli._util import (
     CodebookOpt,
     JsonOpt,
     ProjectOpt,
+    check_stdout_format,
     console,
+    is_stdout,
     open_project,
     print_json,
     progress_callback,
@@ -313,7 +315,7 @@ def export_cli(
     format: Annotated[str | None, typer.Option(
         "--format", "-f", help="md | docx | csv | xlsx (default: from the --output suffix, else md).")] = None,
     output: Annotated[Path | None, typer.Option(
-        "--output", "-o", help="File to write (default: Markdown or CSV to stdout).")] = None,
+        "--output", "-o", help="File to write (default or '-': Markdown or CSV to stdout).")] = None,
     codebook: Annotated[str | None, typer.Option(
         "--codebook", "-c", help="Codebook YAML file or recorded version id (default: the project's).")] = None,
     rules: Annotated[bool, typer.Option("--rules", help="Include each code's rules.")] = False,
@@ -325,6 +327,9 @@ def export_cli(
     Numbered hierarchy, labels, MacQueen fields, examples, optionally the rules, and each
     code's coded units and participants in the project.
     """
+    if is_stdout(output):  # "-o -": what no --output does
+        check_stdout_format(format or "md", frozenset({"md", "csv"}))
+        output = None
     fmt = infer_format(format, output)
     proj = _optional_project(project)
     if proj is None and codebook is None:

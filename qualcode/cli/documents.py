@@ -45,6 +45,15 @@ def import_cli(
                           "text.")] = False,
     dry_run: Annotated[bool, typer.Option(
         "--dry-run", help="Report what the import would do (re-anchored codings included); change nothing.")] = False,
+    label_pattern: Annotated[str | None, typer.Option(
+        "--label-pattern", metavar="REGEX",
+        help="Lines (or cue lines) starting with a match of REGEX open a turn; its named group "
+             "(?P<label>...) is the speaker, an optional (?P<time>...) the timestamp.")] = None,
+    split_on: Annotated[str | None, typer.Option(
+        "--split-on", metavar="REGEX",
+        help="Split txt/md files into one document per part at lines matching REGEX (removed); "
+             "the first capture group names the part, consecutive parts with the same name "
+             "form one document, named STEM-NAME.")] = None,
     json: JsonOpt = False,
     project: ProjectOpt = None,
 ) -> None:
@@ -67,10 +76,12 @@ def import_cli(
         if progress:
             with progress:
                 report = import_paths(proj, paths, fmt=format, interviewers=interviewers, case=case,
-                                      replace=replace, on_file=on_file, debug=_state["debug"], dry_run=dry_run)
+                                      replace=replace, on_file=on_file, debug=_state["debug"], dry_run=dry_run,
+                                      label_pattern=label_pattern, split_on=split_on)
         else:
             report = import_paths(proj, paths, fmt=format, interviewers=interviewers, case=case,
-                                  replace=replace, debug=_state["debug"], dry_run=dry_run)
+                                  replace=replace, debug=_state["debug"], dry_run=dry_run,
+                                  label_pattern=label_pattern, split_on=split_on)
     if json:
         print_json({"dry_run": report.dry_run, "backup": report.backup,
                     "files": [r.to_dict() for r in report.results], "ignored": report.ignored})
@@ -85,6 +96,8 @@ def import_cli(
             out.print(f"unchanged {r.path}: already imported as {r.name}")
         else:
             roles = ", ".join(f"{s['label']} ({s['role']})" for s in r.speakers) or "no speakers"
+            if r.interjections:
+                roles += f"; {r.interjections} interjections in brackets"
             out.print(f"{would}{r.status} {escape(str(r.path))} as [bold]{escape(str(r.name))}[/]: {r.turns} turns; "
                       f"{escape(roles)}", markup=True)
         for warning in r.warnings:
@@ -268,6 +281,7 @@ def show_cli(
         text = doc.text
         margins = turn_codes(proj, doc.id, turns, coders=coder, include_rejected=all_)
         colors = code_colors(proj)
+        interjections = proj.store.interjections.of_document(doc.id)
     rows = [
         {"index": t.idx, "speaker": t.speaker, "role": t.role, "start": t.start, "end": t.end,
          "time_start": t.time_start, "time_end": t.time_end, "text": text[t.start:t.end],
@@ -275,7 +289,8 @@ def show_cli(
         for t, codes in zip(turns, margins)
     ]
     if json:
-        print_json({"document": doc.name, "format": doc.format, "turns": rows})
+        print_json({"document": doc.name, "format": doc.format, "turns": rows,
+                    "interjections": [x.to_dict() for x in interjections]})
         return
 
     coders = sorted({c["coder"] for codes in margins for c in codes})
@@ -315,8 +330,13 @@ def show_cli(
         table.add_column("codes", min_width=min(widest, 45), overflow="fold")
     for r, cell in zip(rows, cells):
         style = "dim" if r["role"] == "interviewer" else ""
+        body = Text(r["text"])
+        for x in interjections:  # another speaker's bracketed words inside the turn
+            if r["start"] <= x.start and x.end <= r["end"]:
+                body.stylize("italic dim" if x.role == "interviewer" else "italic", x.start - r["start"],
+                             x.end - r["start"])
         table.add_row(str(r["index"]), format_timestamp(r["time_start"]) or "", r["speaker"] or "",
-                      Text(r["text"]), *([cell] if widest else []), style=style)
+                      body, *([cell] if widest else []), style=style)
     out = console()
     out.print(Text.assemble((doc.name, "bold"), f" ({doc.format}, {len(rows)} turns)"))
     out.print(table)
@@ -325,6 +345,9 @@ def show_cli(
         notes.append("? = proposed, not reviewed")
     if "rejected" in statuses:
         notes.append("struck out = rejected")
+    if interjections:
+        notes.append(f"{len(interjections)} interjections of another speaker in italics "
+                     f"({', '.join(sorted({x.speaker for x in interjections}))})")
     if marks:
         notes.append("coders: " + ", ".join(f"{m} = {c}" for c, m in marks.items()))
     if notes:

@@ -14,8 +14,19 @@ from typing import Annotated
 import typer
 
 from qualcode.cli import app
-from qualcode.cli._util import JsonOpt, ProjectOpt, console, open_project, print_json, split_values
+from qualcode.cli._util import (
+    JsonOpt,
+    ProjectOpt,
+    check_stdout_format,
+    console,
+    is_stdout,
+    open_project,
+    print_json,
+    split_values,
+    write_stdout,
+)
 from qualcode.errors import UsageError
+from qualcode.exporters.base import temp_folder
 from qualcode.exporters.excerpts import DEFAULT_STATUSES, export_excerpts, output_format
 from qualcode.exporters.report import build_report, report_format
 
@@ -31,7 +42,8 @@ ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite the output fi
 
 @export_app.command("excerpts")
 def excerpts_cli(
-    output: Annotated[Path, typer.Option("--output", "-o", help="The file to write.", show_default=False)],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The file to write ('-': standard output, "
+                                         "with --format md, tex or csv).", show_default=False)],
     fmt: Annotated[str | None, typer.Option(
         "--format", "-f", help="docx | md | tex | csv | xlsx (default: from the output's extension).",
         show_default=False)] = None,
@@ -66,16 +78,29 @@ def excerpts_cli(
     """
     if seed is not None and max_ is None:
         raise UsageError("--seed only applies with --max N")
-    fmt = output_format(output, fmt)
+    to_stdout = is_stdout(output)
+    if to_stdout and json:
+        raise UsageError("--json prints a summary to stdout: it cannot go with --output -")
+    if to_stdout:
+        check_stdout_format(fmt, frozenset({"md", "tex", "csv"}))
+    fmt = output_format(f"excerpts.{fmt}" if to_stdout else output, fmt)
     if max_ is not None and seed is None:  # drawn here so that the recorded command holds it
         seed = random.SystemRandom().randrange(1, 1_000_000)
     codes, coders = (split_values(code) or []), (split_values(coder) or [])
     statuses = (split_values(status) or []) or list(DEFAULT_STATUSES)
-    with open_project(project) as proj:
+    with open_project(project) as proj, temp_folder("stdout") as scratch:
+        target = scratch / f"excerpts.{fmt}" if to_stdout else output
         data, prov = export_excerpts(
-            proj, output, fmt, codes=codes or None, by=by, coders=coders or None, statuses=statuses,
+            proj, target, fmt, codes=codes or None, by=by, coders=coders or None, statuses=statuses,
             max_per_code=max_, seed=seed, force=force,
             command=_command(output, fmt, codes, by, coders, status and statuses, max_, seed))
+        if to_stdout:
+            write_stdout(target.read_text(encoding="utf-8-sig"), fmt)  # no BOM in a pipe
+    if to_stdout:  # the file was the output: the summary goes to the error output
+        if not data.total:
+            console(stderr=True).print("warning: no coding matches the filters: the output lists the codes only",
+                                       markup=False)
+        return
     if json:
         print_json({"output": str(output), "format": fmt, **data.to_dict(), "provenance": prov.to_dict()})
         return
@@ -147,6 +172,9 @@ def report_cli(
     Word's built-in styles (Title, Heading 1/2, Table Grid, Caption, Quote); what produced it
     is recorded in its first paragraph and page footer.
     """
+    if is_stdout(output):
+        raise UsageError("--output -: a report is a .docx file and cannot be written to standard output; "
+                         "give a file name")
     report_format(output, fmt)
     if seed is not None and max_excerpts is None:
         raise UsageError("--seed only applies with --max-excerpts N")

@@ -420,6 +420,7 @@ def parse(data: bytes, path: str, options: ImportOptions) -> ParsedDocument:
         if not text.strip():
             raise InputError("empty document (no text in paragraphs or tables)", path=path)
         turns, text_meta = _detect_turns(text, options)
+        warnings += [f"{path}: paragraph {line}: {msg}" for line, msg in text_meta.pop("label_warnings", [])]
         meta.update(text_meta)
         meta["layout"] = "paragraphs"
         return ParsedDocument(text=text, turns=turns, format="docx", encoding=None, meta=meta,

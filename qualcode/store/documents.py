@@ -293,13 +293,15 @@ class Documents:
         self.db.execute("UPDATE speakers SET label = ? WHERE id = ?", (label, speaker_id))
 
     def merge_speakers(self, sources: Sequence[int], target: int) -> int:
-        """Give the turns of the ``sources`` speakers to ``target`` and delete the sources;
-        returns how many turns changed speaker."""
+        """Give the turns (and bracketed interjections) of the ``sources`` speakers to
+        ``target`` and delete the sources; returns how many turns changed speaker."""
         ids = [s for s in sources if s != target]
         if not ids:
             return 0
         moved = self.db.execute(f"UPDATE turns SET speaker_id = ? WHERE speaker_id IN ({placeholders(len(ids))})",
                                 (target, *ids)).rowcount
+        self.db.execute(f"UPDATE interjections SET speaker_id = ? WHERE speaker_id IN ({placeholders(len(ids))})",
+                        (target, *ids))
         self.db.execute(f"DELETE FROM speakers WHERE id IN ({placeholders(len(ids))})", ids)
         return int(moved)
 

@@ -201,6 +201,18 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX orphaned_codings_doc ON orphaned_codings(document_id);
     """,
+    # 5 -> 6: inline interjections, another speaker's bracketed words inside a turn
+    # ("[E: Hum hum.]"), see qualcode.importers.interjections
+    """
+    CREATE TABLE interjections (
+        id          INTEGER PRIMARY KEY,
+        document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+        speaker_id  INTEGER NOT NULL REFERENCES speakers(id) ON DELETE CASCADE,
+        start       INTEGER NOT NULL,         -- the whole bracket, inside one turn
+        "end"       INTEGER NOT NULL
+    );
+    CREATE INDEX interjections_document ON interjections(document_id, start);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

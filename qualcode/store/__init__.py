@@ -13,6 +13,7 @@ statements about them::
     store.memos       memos                               (memos.py)
     store.review      review log and queue                (review.py)
     store.history     history of bulk operations          (history.py)
+    store.meta        facts about the project (its uid)   (meta.py)
     store.backups     whole-database copies and checks    (backups.py)
 
 Aggregates return typed records (dataclasses), never ``sqlite3`` rows, so that a server
@@ -33,6 +34,7 @@ from qualcode.store.connection import Connection, now
 from qualcode.store.documents import Document, Documents, DocumentSummary, Speaker, Turn, TurnIndex, turn_at
 from qualcode.store.history import History, HistoryEntry
 from qualcode.store.memos import Memo, Memos
+from qualcode.store.meta import ProjectMeta
 from qualcode.store.review import Decision, QueueItem, Review
 from qualcode.store.schema import MIGRATIONS, SCHEMA_VERSION
 from qualcode.store.versions import CodebookVersion, CodebookVersions
@@ -60,3 +62,4 @@ class Store(Connection):
         self.review = Review(self)
         self.history = History(self)
         self.backups = Backups(self)
+        self.meta = ProjectMeta(self)

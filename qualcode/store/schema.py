@@ -174,6 +174,14 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (cache_key, text)
     ) WITHOUT ROWID;
     """,
+    # 5 -> 6: facts about the project itself (key -> value); 'uid' is the random id that
+    # the GUIDs of its REFI-QDA exports derive from, so that two exports name alike
+    """
+    CREATE TABLE project_meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    ) WITHOUT ROWID;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,170 @@
+"""``qualcode codebook import FILE.qdc``: a REFI-QDA codebook as a qualcode YAML codebook.
+
+What a ``.qdc`` carries comes back: code names (as labels, with slugs made from them),
+the hierarchy, the MacQueen fields from ``Description`` (:func:`qualcode.refi.writer.parse_description`:
+qualcode's own layout is recognised, any other description becomes the definition) and
+colours. What REFI-QDA cannot carry is said, one line per kind (:data:`NOT_CARRIED`):
+coding rules, exclusions, the coding unit, codebook metadata. The file written passes
+``qualcode codebook check``.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from qualcode.codebook.parser import suggest_slug
+from qualcode.errors import InputError
+from qualcode.exporters.base import atomic_write
+from qualcode.refi import CODEBOOK_NS, PROJECT_NS
+from qualcode.refi.writer import hex_color, parse_description
+
+#: What a REFI-QDA codebook has no place for, one line each (printed by ``codebook import``).
+NOT_CARRIED = (
+    "rules: REFI-QDA codebooks carry no coding rules; add 'rules:' to the codes to auto-code",
+    "exclude: no exclusion rules either",
+    "unit: no coding unit; the codebook's default (sentence) applies",
+    "metadata: no title, language, version or authors; the title is made from the file name",
+)
+
+
+@dataclass
+class QdcCode:
+    """A code read from a ``.qdc`` (or the ``CodeBook`` of a ``project.qde``)."""
+
+    name: str
+    guid: str
+    codable: bool
+    color: str | None
+    description: str | None
+    children: list[QdcCode] = field(default_factory=list)
+
+
+@dataclass
+class ImportedCodebook:
+    """The YAML text and what it holds."""
+
+    yaml: str
+    codes: int
+    categories: int  # codes that were not codable (isCodable="false") in the file
+    origin: str | None
+    notes: list[str]
+
+
+def read_qdc(path: str | Path) -> tuple[list[QdcCode], str | None]:
+    """The code tree of a ``.qdc`` file (or a ``project.qde``) and its ``origin``.
+    Refuses entities (defusedxml) and what is not a REFI-QDA codebook, in one line."""
+    from defusedxml import ElementTree as SafeET
+    from defusedxml.common import DefusedXmlException
+
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", path=str(p)) from None
+    try:
+        root = SafeET.fromstring(data)
+    except DefusedXmlException as exc:
+        raise InputError(f"refused: {exc}", path=str(p)) from None
+    except SafeET.ParseError as exc:
+        raise InputError(f"not well-formed XML: {exc}", path=str(p)) from None
+    ns, _, local = root.tag[1:].partition("}") if root.tag.startswith("{") else ("", "", root.tag)
+    if ns not in (CODEBOOK_NS, PROJECT_NS) or local not in ("CodeBook", "Project"):
+        raise InputError(f"not a REFI-QDA codebook (expected a CodeBook element in {CODEBOOK_NS})",
+                         path=str(p))
+    path_ = "Codes" if local == "CodeBook" else "CodeBook/Codes"
+    codes_el = root.find("/".join(f"{{{ns}}}{part}" for part in path_.split("/")))
+    if codes_el is None:
+        raise InputError("the file holds no Codes element", path=str(p))
+
+    def read(el) -> QdcCode:
+        desc = el.find(f"{{{ns}}}Description")
+        return QdcCode(name=(el.get("name") or "").strip(), guid=el.get("guid") or "",
+                       codable=(el.get("isCodable") or "true").strip().lower() not in ("false", "0"),
+                       color=el.get("color"), description=desc.text if desc is not None else None,
+                       children=[read(c) for c in el.findall(f"{{{ns}}}Code")])
+
+    return [read(c) for c in codes_el.findall(f"{{{ns}}}Code")], root.get("origin")
+
+
+def _slug(name: str, taken: set[str], index: int) -> str:
+    base = suggest_slug(name) or f"code_{index}"
+    if base[0].isdigit():
+        base = f"code_{base}"
+    slug, n = base, 2
+    while slug in taken:
+        slug, n = f"{base}_{n}", n + 1
+    taken.add(slug)
+    return slug
+
+
+def codebook_from_qdc(path: str | Path, *, title: str | None = None) -> ImportedCodebook:
+    """The qualcode YAML codebook made from the ``.qdc`` at ``path``."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.comments import CommentedMap
+    from ruamel.yaml.scalarstring import LiteralScalarString
+
+    codes, origin = read_qdc(path)
+    count = {"codes": 0, "categories": 0}
+
+    def text(value: str) -> str:
+        return LiteralScalarString(value) if "\n" in value else value
+
+    def convert(items: Iterable[QdcCode]) -> list[CommentedMap]:
+        taken: set[str] = set()
+        out = []
+        for i, c in enumerate(items, start=1):
+            count["codes"] += 1
+            count["categories"] += not c.codable
+            m = CommentedMap()
+            m["code"] = _slug(c.name, taken, i)
+            m["label"] = c.name or m["code"]
+            fields = parse_description(c.description)
+            for key in ("definition", "full_definition", "when_to_use", "when_not_to_use"):
+                if key in fields:
+                    m[key] = text(fields[key])
+            if fields.get("examples"):
+                m["examples"] = [text(e) for e in fields["examples"]]
+            color = hex_color(c.color)
+            if color:
+                m["color"] = color
+            if c.children:
+                m["children"] = convert(c.children)
+            out.append(m)
+        return out
+
+    doc = CommentedMap()
+    doc["title"] = title or f"Imported from {Path(path).name}"
+    if origin:
+        doc["description"] = f"REFI-QDA codebook written by {origin}"
+    doc["codes"] = convert(codes)
+    if not codes:
+        raise InputError("the codebook holds no codes", path=str(path))
+    header = [f"Codebook imported from {Path(path).name} (REFI-QDA) by 'qualcode codebook import'.",
+              "What REFI-QDA cannot carry:", *(f"- {line}" for line in NOT_CARRIED)]
+    doc.yaml_set_start_comment("\n".join(header))
+    yaml = YAML(typ="rt")
+    yaml.width = 100
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml.allow_unicode = True
+    buf = io.StringIO()
+    yaml.dump(doc, buf)
+    notes = list(NOT_CARRIED)
+    if count["categories"]:
+        notes.append(f"categories: {count['categories']} non-codable code(s) (isCodable=\"false\") became "
+                     "ordinary codes")
+    return ImportedCodebook(yaml=buf.getvalue(), codes=count["codes"], categories=count["categories"],
+                            origin=origin, notes=notes)
+
+
+def import_codebook(path: str | Path, output: str | Path | None = None, *, force: bool = False,
+                    title: str | None = None) -> ImportedCodebook:
+    """Read a ``.qdc`` and, with ``output``, write the YAML codebook there (atomically,
+    never over a file without ``force``)."""
+    result = codebook_from_qdc(path, title=title)
+    if output is not None:
+        with atomic_write(output, force=force) as tmp:
+            tmp.write_text(result.yaml, encoding="utf-8")
+    return result

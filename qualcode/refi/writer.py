@@ -440,9 +440,9 @@ def build_package(project: Project, *, coders: Sequence[str] | None = None,
                     _el(case_el, "SourceRef", {"targetGUID": doc_guid[doc_by_name[doc_name].id]})
 
     # selections: one per (document, coder, start, end), in reading order
-    groups: dict[tuple[int, str, int, int], list[Coding]] = {}
+    groups: dict[int, dict[tuple[str, int, int], list[Coding]]] = {}
     for k in codings:
-        groups.setdefault((k.document_id, k.coder, k.start, k.end), []).append(k)
+        groups.setdefault(k.document_id, {}).setdefault((k.coder, k.start, k.end), []).append(k)
     coding_notes: dict[int, list[Memo]] = {}
     for m in noted:
         if m.target_type == "coding" and m.target_id is not None:
@@ -460,9 +460,7 @@ def build_package(project: Project, *, coders: Sequence[str] | None = None,
             doc_memos = by_target.get(("document", d.id), [])
             if doc_memos:
                 _el(src, "Description", text=_memo_text(doc_memos))
-            for (doc_id, coder, start, end), group in groups.items():
-                if doc_id != d.id:
-                    continue
+            for (coder, start, end), group in groups.get(d.id, {}).items():
                 sel = _el(src, "PlainTextSelection", {
                     "guid": guids("selection", f"{d.id}/{coder}/{start}/{end}"),
                     "name": group[0].text, "startPosition": str(start), "endPosition": str(end),

@@ -537,3 +537,61 @@ def test_project_uid_is_kept(tmp_path):
         uid = proj.store.meta.uid()
     with Project.open(root) as proj:
         assert proj.store.meta.uid() == uid
+
+
+SMALL_BOOK = """\
+title: Petit
+codes:
+  - code: memoire
+    label: Mémoire
+    children:
+      - code: ancien
+        label: Ancien
+  - code: avenir
+    label: Avenir
+"""
+
+
+def identified(q: Qdpx) -> dict[tuple, str]:
+    """(tag, name, start) -> guid of every element that has a guid."""
+    return {(e.tag, e.get("name"), e.get("startPosition")): e.get("guid") for e in q.root.iter() if e.get("guid")}
+
+
+def test_guids_survive_edits_and_retired_codes_with_codings_are_kept(tmp_path):
+    root = tmp_path / "p"
+    Project.init(root).close()
+    build_project(root, tmp_path / "src", codebook=SMALL_BOOK, documents={"d1": "Mon père était mineur.\n",
+                                                                           "d2": "Le Louvre est à nous.\n"})
+    with Project.open(root) as proj, proj.store.transaction():
+        sync_codes(proj, load_codebook(root / "codebooks" / "test.yaml"))
+    add_codings(root, [Coding("d1", "père", "memoire/ancien"), Coding("d2", "Louvre", "avenir")])
+    run = Runner(root)
+    ok(run("export", "qdpx", tmp_path / "a.qdpx"))
+    before = Qdpx(tmp_path / "a.qdpx")
+    guids_a = identified(before)
+    # more work, a code retired: what was there keeps its identifier
+    add_codings(root, [Coding("d1", "mineur", "avenir", coder="dominique")])
+    ok(run("memo", "add", "--doc", "d2", "à relire"))
+    conn = sqlite3.connect(db_path(root))
+    with conn:
+        conn.execute("UPDATE codes SET status = 'retired' WHERE path IN ('memoire', 'memoire/ancien')")
+    conn.close()
+    ok(run("export", "qdpx", tmp_path / "b.qdpx"))
+    after = Qdpx(tmp_path / "b.qdpx")
+    guids_b = identified(after)
+    assert {k: guids_b.get(k) for k in guids_a} == guids_a
+    assert len(guids_b) > len(guids_a)
+    # the retired code still carries its coding, under its retired parent; the codebook alone leaves them out
+    ancien = next(g for g, c in after.codes.items() if c.get("name") == "Ancien")
+    assert after.code_path(ancien) == ["Mémoire", "Ancien"]
+    ok(run("export", "qdc", tmp_path / "b.qdc"))
+    codes, _ = read_qdc(tmp_path / "b.qdc")
+    assert [c.name for c in codes] == ["Avenir"]
+
+
+def test_export_qdc_without_codes_is_one_line_error(tmp_path):
+    root = tmp_path / "p"
+    Project.init(root).close()
+    res = Runner(root)("export", "qdc", tmp_path / "x.qdc")
+    assert res.exit_code == 1 and "no codes" in res.output and len(res.output.strip().splitlines()) == 1
+    assert not (tmp_path / "x.qdc").exists()

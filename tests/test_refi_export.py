@@ -209,6 +209,9 @@ def test_demo_cases_and_typed_variables(demo):
     assert values["age"] == ("IntegerValue", "54")
     assert values["commune"] == ("TextValue", "Loos-en-Gohelle")
     assert [sources[r.get("targetGUID")] for r in p01.findall(P + "SourceRef")] == ["entretien_01_elue_loos"]
+    speakers = {s.get("name"): s.find(P + "VariableValue") for s in q.root.iter(P + "TextSource")}
+    vv = speakers["entretien_06_ancien_mineur"]
+    assert by_guid[vv[0].get("targetGUID")] == "speakers" and vv[1].text == "E (interviewer); MARCEL (participant)"
     for case in cases.values():  # at most one value per variable per case (QualCoder crashes on two)
         refs = [vv.find(P + "VariableRef").get("targetGUID") for vv in case.findall(P + "VariableValue")]
         assert len(refs) == len(set(refs))
@@ -416,9 +419,15 @@ def test_edge_duplicate_labels_made_unique_colours_hex(edge):
 def test_edge_typed_variables(edge):
     _, q = edge
     types = {v.get("name"): v.get("typeOfVariable") for v in q.root.iter(P + "Variable")}
-    assert types == {"age": "Integer", "taille": "Float", "commune": "Text", "ancien_mineur": "Boolean"}
-    values = {vv[1].tag.removeprefix(P): vv[1].text for vv in q.root.iter(P + "VariableValue")}
+    assert types == {"age": "Integer", "taille": "Float", "commune": "Text", "ancien_mineur": "Boolean",
+                     "speakers": "Text"}
+    case = next(q.root.iter(P + "Case"))
+    values = {vv[1].tag.removeprefix(P): vv[1].text for vv in case.findall(P + "VariableValue")}
     assert values == {"IntegerValue": "67", "FloatValue": "1.62", "TextValue": "Liévin", "BooleanValue": "true"}
+    # the document's speakers and roles: a text variable of its source
+    source = next(q.root.iter(P + "TextSource"))
+    [vv] = source.findall(P + "VariableValue")
+    assert vv[1].text == "Enquêtrice (interviewer); Mme Dufour (participant)"
 
 
 def test_edge_memos_as_notes_with_dates_and_links(edge):

@@ -19,6 +19,8 @@ What is written, and why (see ``docs/reference/refi-qda.md`` for the user's view
   ``Description`` (QualCoder's coding memo);
 * users: every coder and memo author; cases with their attributes as typed
   ``Variables`` and ``VariableValue`` elements and ``SourceRef`` to their documents;
+  each document's speakers with their roles as a text variable ``speakers`` of its
+  ``TextSource`` (the only place REFI-QDA 1.0 has for them);
 * memos: project, document, code and coding memos as ``Notes`` (a text file each, with
   author and dates) linked by ``NoteRef`` from their target; document and case memos
   also in the target's ``Description`` (QualCoder ignores those links; a case cannot
@@ -29,10 +31,10 @@ What is written, and why (see ``docs/reference/refi-qda.md`` for the user's view
   timestamps, sorted entries, fixed permissions).
 
 Not carried (REFI-QDA 1.0 has no place for them): coding statuses, origins and units,
-rules and ``exclude`` lists, code status (retired), speakers and turns (their labels
-remain in the text where the transcript had them), timestamps of turns, codebook
-metadata. Everything written is validated against the schemas shipped in
-``qualcode/refi/schemas/`` before the file is put in place.
+rules and ``exclude`` lists, code status (retired), turns and their timestamps (the
+speaker labels remain in the text where the transcript had them), codebook metadata.
+Everything written is validated against the schemas shipped in ``qualcode/refi/schemas/``
+before the file is put in place.
 """
 
 from __future__ import annotations
@@ -70,6 +72,8 @@ DEFAULT_STATUSES = ("proposed", "accepted")
 #: Zip entries' timestamp (the earliest a zip can hold): two exports are byte-identical.
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 SCHEMAS = Path(__file__).resolve().parent / "schemas"
+#: The name of the documents' speakers variable (the second if a case attribute has the first).
+SPEAKERS_VARIABLES = ("speakers", "document speakers", "qualcode document speakers")
 
 # The MacQueen fields in a Description: the definition first, unlabelled, then one
 # labelled paragraph per field. Read back in English or French.
@@ -416,11 +420,20 @@ def build_package(project: Project, *, coders: Sequence[str] | None = None,
         _code_tree(_el(_el(root, "CodeBook"), "Codes"), codes, guids, code_notes)
 
     types = _variable_types(cases)
-    if types:
+    # a document's speakers and their roles, as a text variable of the source (REFI-QDA has
+    # no speakers; QualCoder shows it as a file attribute)
+    speakers = {d.id: "; ".join(f"{s.label} ({s.role})" for s in store.documents.speakers(d.id)) for d in docs}
+    speakers = {i: v for i, v in speakers.items() if v}
+    speakers_name = next(n for n in SPEAKERS_VARIABLES if n not in types)
+    speakers_guid = guids("document-variable", speakers_name)
+    if types or speakers:
         variables_el = _el(root, "Variables")
         for name in sorted(types):
             _el(variables_el, "Variable", {"guid": guids("variable", name), "name": name,
                                            "typeOfVariable": types[name]})
+        if speakers:
+            v = _el(variables_el, "Variable", {"guid": speakers_guid, "name": speakers_name, "typeOfVariable": "Text"})
+            _el(v, "Description", text="The speakers of the document and their roles (qualcode), label (role); …")
     doc_guid = {d.id: guids("document", d.id) for d in docs}
     doc_by_name = {d.name: d for d in docs}
     if cases:
@@ -487,6 +500,10 @@ def build_package(project: Project, *, coders: Sequence[str] | None = None,
                 summary.selections += 1
             for m in doc_memos:
                 _el(src, "NoteRef", {"targetGUID": note_guid[m.id]})
+            if d.id in speakers:
+                vv = _el(src, "VariableValue")
+                _el(vv, "VariableRef", {"targetGUID": speakers_guid})
+                _el(vv, "TextValue", text=speakers[d.id])
 
     if noted:
         notes_el = _el(root, "Notes")
@@ -517,7 +534,7 @@ def build_package(project: Project, *, coders: Sequence[str] | None = None,
     summary.codings = len(codings)
     summary.users = len(users)
     summary.cases = len(cases)
-    summary.variables = len(types)
+    summary.variables = len(types) + bool(speakers)
     summary.notes = len(noted)
     summary.coders = sorted({k.coder for k in codings})
     return _Package(_xml_bytes(root), files, summary)

@@ -279,14 +279,15 @@ def test_demo_filters_coder_status_document(demo, tmp_path):
     res = ok(run("export", "qdpx", out, "--coder", "camille", "--status", "accepted", "--status", "rejected",
                  "--json"))
     summary = json.loads(res.stdout)
-    assert summary["coders"] == ["camille"] and summary["codings"] == 2
+    assert summary["coders"] == ["camille"] and summary["codings"] == 2 and summary["left_out"] == {}
     q = Qdpx(out)
     assert sorted((w[0], w[1], w[5]) for w in q.codings()) == [
         ("entretien_01_elue_loos", "camille", "Mon père était mineur, mon grand-père était mineur"),
         ("entretien_07_fille_de_mineur", "camille", "mineur")]
     assert set(q.users.values()) == {"camille"}
     one = tmp_path / "one.qdpx"
-    ok(run("export", "qdpx", one, "--document", "entretien_07_fille_de_mineur"))
+    res = ok(run("export", "qdpx", one, "--document", "entretien_07_fille_de_mineur"))
+    assert "note: 1 rejected coding left out" in res.output
     q1 = Qdpx(one)
     assert [s.get("name") for s in q1.root.iter(P + "TextSource")] == ["entretien_07_fille_de_mineur"]
     assert [c.get("name") for c in q1.root.iter(P + "Case")] == ["P07"]

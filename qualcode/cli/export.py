@@ -205,6 +205,9 @@ def qdpx_cli(
     console().print(f"wrote {output}: {s.documents} documents, {s.codes} codes, {s.codings} codings in "
                     f"{s.selections} selections by {len(s.coders)} coder{'s' * (len(s.coders) != 1)}, "
                     f"{s.cases} cases, {s.variables} variables, {s.notes} notes", markup=False, highlight=False)
+    for left, n in s.left_out.items():
+        console(stderr=True).print(f"note: {n} {left} coding{'s' * (n != 1)} left out (REFI-QDA has no status; "
+                                   f"--status {left} adds them as ordinary codings)", markup=False, highlight=False)
 
 
 @export_app.command("qdc")

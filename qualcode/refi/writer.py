@@ -302,12 +302,13 @@ class ExportSummary:
     notes: int = 0
     statuses: list[str] = field(default_factory=list)
     coders: list[str] = field(default_factory=list)
+    left_out: dict[str, int] = field(default_factory=dict)  # status -> codings not exported
 
     def to_dict(self) -> dict[str, Any]:
         return {"output": self.output, "documents": self.documents, "codes": self.codes,
                 "codings": self.codings, "selections": self.selections, "users": self.users,
                 "cases": self.cases, "variables": self.variables, "notes": self.notes,
-                "statuses": list(self.statuses), "coders": list(self.coders)}
+                "statuses": list(self.statuses), "coders": list(self.coders), "left_out": dict(self.left_out)}
 
 
 def _memo_text(memos: Sequence[Memo]) -> str:
@@ -537,6 +538,11 @@ def build_package(project: Project, *, coders: Sequence[str] | None = None,
     summary.variables = len(types) + bool(speakers)
     summary.notes = len(noted)
     summary.coders = sorted({k.coder for k in codings})
+    for status in STATUSES:
+        if status not in statuses:
+            n = store.codings.count(document_ids=doc_ids, coders=list(coders) if coders else None, statuses=[status])
+            if n:
+                summary.left_out[status] = n
     return _Package(_xml_bytes(root), files, summary)
 
 

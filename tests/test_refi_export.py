@@ -605,3 +605,43 @@ def test_export_qdc_without_codes_is_one_line_error(tmp_path):
     res = Runner(root)("export", "qdc", tmp_path / "x.qdc")
     assert res.exit_code == 1 and "no codes" in res.output and len(res.output.strip().splitlines()) == 1
     assert not (tmp_path / "x.qdc").exists()
+
+
+def test_demo_qdc_back_with_like_is_the_same_codebook_version(demo, tmp_path):
+    root, base = demo
+    original = root / "codebooks" / "bassin_minier.yaml"
+    out = tmp_path / "back.yaml"
+    res = ok(Runner(tmp_path)("codebook", "import", base / "demo.qdc", "--like", original, "-o", out))
+    assert "kept from bassin_minier.yaml for the 18 code(s) found there by name (15 with rules)" in res.output
+    # the same content hash: labels, tree, MacQueen fields, colours, rules, units, metadata
+    assert load_codebook(out).version == load_codebook(original).version
+
+
+def test_like_keeps_slugs_and_rules_of_codes_found_by_name_only(demo, tmp_path):
+    root, base = demo
+    original = root / "codebooks" / "bassin_minier.yaml"
+    # the codebook as a supervisor sends it back: one definition edited, one code renamed, one added
+    tree = ET.parse(base / "demo.qdc")
+    codes = {c.get("name"): c for c in tree.getroot().iter(C + "Code")}
+    codes["Mining memory"].find(C + "Description").text = "Mémoire de la mine, revue."
+    codes["Stigma and image of the area"].set("name", "Stigmate")
+    new = ET.SubElement(codes["Identity"], C + "Code", {"guid": "0f5c8a52-8a47-4f5e-9b0c-2e7a1d9c4b83",
+                                                        "name": "Nostalgie", "isCodable": "true"})
+    ET.SubElement(new, C + "Description").text = "Regret du temps des mines."
+    edited = tmp_path / "retour.qdc"
+    tree.write(edited, encoding="utf-8", xml_declaration=True, default_namespace=None)
+    out = tmp_path / "retour.yaml"
+    res = ok(Runner(tmp_path)("codebook", "import", edited, "--like", original, "-o", out))
+    assert "for the 17 code(s) found there by name (14 with rules); the 2 other(s) have none" in res.output
+    before, after = load_codebook(original).by_path(), load_codebook(out).by_path()
+    assert after["identity/mining_memory"].definition == "Mémoire de la mine, revue."
+    def rules(code):
+        return [(r.kind, r.value) for r in code.rules], [(r.kind, r.value) for r in code.exclude]
+
+    assert rules(after["identity/mining_memory"]) == rules(before["identity/mining_memory"]) != ([], [])
+    assert "identity/stigma_image" not in after and not after["identity/stigmate"].rules
+    assert after["identity/nostalgie"].definition == "Regret du temps des mines."
+    assert [c.code for c in load_codebook(out).codes[0].children][-1] == "nostalgie"
+    unchanged = set(before) - {"identity/mining_memory", "identity/stigma_image"}
+    for path in unchanged:
+        assert (rules(after[path]), after[path].definition) == (rules(before[path]), before[path].definition), path

@@ -353,15 +353,19 @@ def import_cli(
         "--output", "-o", help="YAML codebook to write (default: printed on stdout).")] = None,
     title: Annotated[str | None, typer.Option(
         "--title", help="The codebook's title (default: 'Imported from FILE').")] = None,
+    like: Annotated[Path | None, typer.Option(
+        "--like", help="A qualcode codebook (e.g. the one exported): codes found there by name keep its slugs, "
+                       "rules, exclusions and unit.", show_default=False)] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
     """A qualcode YAML codebook from a REFI-QDA codebook (.qdc): names, tree, definitions, colours.
 
     Descriptions go back into the MacQueen fields when they follow qualcode's layout
     (else into the definition); each code gets a slug made from its name. What REFI-QDA
-    cannot carry (rules, exclusions, unit) is said on stderr, one line per kind.
+    cannot carry (rules, exclusions, unit) is said on stderr, one line per kind; with
+    --like CODEBOOK, the codes found there by name keep its slugs, rules and unit.
     """
-    result = import_codebook(file, output, force=force, title=title)
+    result = import_codebook(file, output, force=force, title=title, like=like)
     err = console(stderr=True)
     for line in result.notes:
         err.print(f"not in REFI-QDA: {line}", markup=False, highlight=False)

@@ -4,8 +4,9 @@ What a ``.qdc`` carries comes back: code names (as labels, with slugs made from 
 the hierarchy, the MacQueen fields from ``Description`` (:func:`qualcode.refi.writer.parse_description`:
 qualcode's own layout is recognised, any other description becomes the definition) and
 colours. What REFI-QDA cannot carry is said, one line per kind (:data:`NOT_CARRIED`):
-coding rules, exclusions, the coding unit, codebook metadata. The file written passes
-``qualcode codebook check``.
+coding rules, exclusions, the coding unit, codebook metadata — unless a qualcode codebook
+is given as ``like`` (the one the ``.qdc`` came from): codes found in it by name keep
+their slug, rules, exclusions and unit. The file written passes ``qualcode codebook check``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from qualcode.codebook.load import load_codebook
+from qualcode.codebook.model import Code, Codebook
 from qualcode.codebook.parser import suggest_slug
 from qualcode.errors import InputError
 from qualcode.exporters.base import atomic_write
@@ -51,6 +54,7 @@ class ImportedCodebook:
     categories: int  # codes that were not codable (isCodable="false") in the file
     origin: str | None
     notes: list[str]
+    matched: int = 0  # codes found by name in the ``like`` codebook
 
 
 def read_qdc(path: str | Path) -> tuple[list[QdcCode], str | None]:
@@ -100,27 +104,59 @@ def _slug(name: str, taken: set[str], index: int) -> str:
     return slug
 
 
-def codebook_from_qdc(path: str | Path, *, title: str | None = None) -> ImportedCodebook:
-    """The qualcode YAML codebook made from the ``.qdc`` at ``path``."""
+def _match(name: str, candidates: Iterable[Code], by_path: dict[str, Code]) -> Code | None:
+    """The code of the reference codebook that ``name`` is: one of ``candidates`` (the
+    reference parent's children) with that label, or any code written ``label (path)``
+    (the form ``export qdc`` gives codes that share a label)."""
+    for c in candidates:
+        if name == c.label:
+            return c
+    if name.endswith(")") and " (" in name:
+        label, _, rest = name.rpartition(" (")
+        code = by_path.get(rest[:-1])
+        if code is not None and code.label == label:
+            return code
+    return None
+
+
+def codebook_from_qdc(path: str | Path, *, title: str | None = None, like: Codebook | None = None) -> ImportedCodebook:
+    """The qualcode YAML codebook made from the ``.qdc`` at ``path``.
+
+    ``like``: a qualcode codebook (the one the ``.qdc`` was exported from, typically):
+    a code whose name is the label of one of its codes under the same parent keeps that
+    code's slug, rules, exclusions and unit, and the codebook its title, language, unit,
+    version, authors and description, so that ``codebook diff`` compares them code by code and only the
+    changes made elsewhere show."""
     from ruamel.yaml import YAML
     from ruamel.yaml.comments import CommentedMap
     from ruamel.yaml.scalarstring import LiteralScalarString
 
     codes, origin = read_qdc(path)
-    count = {"codes": 0, "categories": 0}
+    if not codes:
+        raise InputError("the codebook holds no codes", path=str(path))
+    count = {"codes": 0, "categories": 0, "matched": 0, "with_rules": 0}
+    by_path = like.by_path() if like is not None else {}
 
     def text(value: str) -> str:
         return LiteralScalarString(value) if "\n" in value else value
 
-    def convert(items: Iterable[QdcCode]) -> list[CommentedMap]:
+    def convert(items: Iterable[QdcCode], reference: Iterable[Code]) -> list[CommentedMap]:
         taken: set[str] = set()
         out = []
+        reference = list(reference)
         for i, c in enumerate(items, start=1):
             count["codes"] += 1
             count["categories"] += not c.codable
+            ref = _match(c.name, reference, by_path) if like is not None else None
             m = CommentedMap()
-            m["code"] = _slug(c.name, taken, i)
-            m["label"] = c.name or m["code"]
+            if ref is not None and ref.code not in taken:
+                count["matched"] += 1
+                taken.add(ref.code)
+                m["code"], m["label"] = ref.code, ref.label
+            else:
+                ref = None
+                m["code"] = _slug(c.name, taken, i)
+                m["label"] = c.name or m["code"]
             fields = parse_description(c.description)
             for key in ("definition", "full_definition", "when_to_use", "when_not_to_use"):
                 if key in fields:
@@ -130,20 +166,45 @@ def codebook_from_qdc(path: str | Path, *, title: str | None = None) -> Imported
             color = hex_color(c.color)
             if color:
                 m["color"] = color
+            if ref is not None:
+                if ref.unit:
+                    m["unit"] = ref.unit
+                if ref.rules:
+                    count["with_rules"] += 1
+                    m["rules"] = [{r.kind: r.value} for r in ref.rules]
+                if ref.exclude:
+                    m["exclude"] = [{r.kind: r.value} for r in ref.exclude]
             if c.children:
-                m["children"] = convert(c.children)
+                m["children"] = convert(c.children, ref.children if ref is not None else [])
             out.append(m)
         return out
 
+    converted = convert(codes, like.codes if like is not None else [])
     doc = CommentedMap()
-    doc["title"] = title or f"Imported from {Path(path).name}"
-    if origin:
-        doc["description"] = f"REFI-QDA codebook written by {origin}"
-    doc["codes"] = convert(codes)
-    if not codes:
-        raise InputError("the codebook holds no codes", path=str(path))
+    doc["title"] = title or (like.title if like is not None else f"Imported from {Path(path).name}")
+    if like is not None:
+        doc["language"] = like.language
+        doc["unit"] = like.unit
+        if like.declared_version:
+            doc["version"] = like.declared_version
+        if like.authors:
+            doc["authors"] = list(like.authors)
+    description = like.description if like is not None else None
+    if description or origin:
+        doc["description"] = description or f"REFI-QDA codebook written by {origin}"
+    doc["codes"] = converted
+    notes = list(NOT_CARRIED)
+    if like is not None:
+        source = Path(like.source).name if like.source else "the reference codebook"
+        unmatched = count["codes"] - count["matched"]
+        notes = [f"rules, exclude, unit: kept from {source} for the {count['matched']} code(s) found there by name "
+                 f"({count['with_rules']} with rules); the {unmatched} other(s) have none",
+                 f"metadata: title, language, unit, version, authors and description from {source}"]
+    if count["categories"]:
+        notes.append(f"categories: {count['categories']} non-codable code(s) (isCodable=\"false\") became "
+                     "ordinary codes")
     header = [f"Codebook imported from {Path(path).name} (REFI-QDA) by 'qualcode codebook import'.",
-              "What REFI-QDA cannot carry:", *(f"- {line}" for line in NOT_CARRIED)]
+              "What REFI-QDA cannot carry:", *(f"- {line}" for line in notes)]
     doc.yaml_set_start_comment("\n".join(header))
     yaml = YAML(typ="rt")
     yaml.width = 100
@@ -151,19 +212,16 @@ def codebook_from_qdc(path: str | Path, *, title: str | None = None) -> Imported
     yaml.allow_unicode = True
     buf = io.StringIO()
     yaml.dump(doc, buf)
-    notes = list(NOT_CARRIED)
-    if count["categories"]:
-        notes.append(f"categories: {count['categories']} non-codable code(s) (isCodable=\"false\") became "
-                     "ordinary codes")
     return ImportedCodebook(yaml=buf.getvalue(), codes=count["codes"], categories=count["categories"],
-                            origin=origin, notes=notes)
+                            origin=origin, notes=notes, matched=count["matched"])
 
 
 def import_codebook(path: str | Path, output: str | Path | None = None, *, force: bool = False,
-                    title: str | None = None) -> ImportedCodebook:
+                    title: str | None = None, like: str | Path | None = None) -> ImportedCodebook:
     """Read a ``.qdc`` and, with ``output``, write the YAML codebook there (atomically,
-    never over a file without ``force``)."""
-    result = codebook_from_qdc(path, title=title)
+    never over a file without ``force``); ``like``: a qualcode codebook file whose slugs,
+    rules and settings codes found there by name keep (see :func:`codebook_from_qdc`)."""
+    result = codebook_from_qdc(path, title=title, like=load_codebook(like) if like is not None else None)
     if output is not None:
         with atomic_write(output, force=force) as tmp:
             tmp.write_text(result.yaml, encoding="utf-8")

@@ -39,6 +39,7 @@ before the file is put in place.
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 import re
@@ -50,7 +51,6 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from xml.etree import ElementTree as ET
 
 from qualcode import __version__
 from qualcode.errors import QualcodeError
@@ -71,6 +71,8 @@ NAMESPACE = uuid.UUID("6f1d3c52-8a47-4f5e-9b0c-2e7a1d9c4b83")
 DEFAULT_STATUSES = ("proposed", "accepted")
 #: Zip entries' timestamp (the earliest a zip can hold): two exports are byte-identical.
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+#: The date of a note whose memo has no readable date (QualCoder needs one).
+EPOCH = "1970-01-01T00:00:00Z"
 SCHEMAS = Path(__file__).resolve().parent / "schemas"
 #: The name of the documents' speakers variable (the second if a case attribute has the first).
 SPEAKERS_VARIABLES = ("speakers", "document speakers", "qualcode document speakers")
@@ -185,6 +187,7 @@ class Guids:
         return str(uuid.uuid5(NAMESPACE, f"{self.uid}/{kind}/{key}"))
 
 
+@functools.lru_cache(maxsize=4096)  # codings made together share their timestamps
 def _datetime(stamp: str | None) -> str | None:
     """A stored timestamp as xsd:dateTime in UTC (``2024-03-12T10:05:00Z``)."""
     if not stamp:
@@ -198,20 +201,30 @@ def _datetime(stamp: str | None) -> str | None:
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _el(parent: ET.Element | None, tag: str, attrs: dict[str, str | None] | None = None,
-        text: str | None = None) -> ET.Element:
-    """An element (a child of ``parent`` when given) with the attributes that are set."""
-    clean = {k: xml_safe(v) for k, v in (attrs or {}).items() if v is not None}
-    el = ET.Element(tag, clean) if parent is None else ET.SubElement(parent, tag, clean)
+def _root(namespace: str, tag: str, attrs: dict[str, str | None]) -> Any:
+    """The root element ``tag`` in ``namespace`` (the default namespace of the file)."""
+    from lxml import etree  # fast C serialisation, and the schema validator below
+
+    return etree.Element(f"{{{namespace}}}{tag}", _attrs(attrs), nsmap={None: namespace})
+
+
+def _attrs(attrs: dict[str, str | None] | None) -> dict[str, str]:
+    return {k: xml_safe(v) for k, v in (attrs or {}).items() if v is not None}
+
+
+def _el(parent: Any, tag: str, attrs: dict[str, str | None] | None = None, text: str | None = None) -> Any:
+    """A child ``tag`` of ``parent``, in its namespace, with the attributes that are set."""
+    el = parent.makeelement(parent.tag[:parent.tag.index("}") + 1] + tag, _attrs(attrs))
+    parent.append(el)
     if text is not None:
         el.text = xml_safe(text)
     return el
 
 
-def _xml_bytes(root: ET.Element) -> bytes:
-    ET.indent(root, space="  ")
-    return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="utf-8",
-                                                                    xml_declaration=False) + b"\n"
+def _xml_bytes(root: Any) -> bytes:
+    from lxml import etree
+
+    return bytes(etree.tostring(root, encoding="utf-8", xml_declaration=True, pretty_print=True))
 
 
 # --------------------------------------------------------------------------- the codebook
@@ -236,7 +249,7 @@ def _unique_names(codes: Sequence[Code]) -> dict[int, str]:
     return names
 
 
-def _code_tree(parent: ET.Element, codes: Sequence[Code], guids: Guids,
+def _code_tree(parent: Any, codes: Sequence[Code], guids: Guids,
                note_refs: dict[int, list[str]] | None = None) -> None:
     """``Code`` elements, nested as the codes are, under ``parent`` (a ``Codes`` element)."""
     names = _unique_names(codes)
@@ -245,7 +258,7 @@ def _code_tree(parent: ET.Element, codes: Sequence[Code], guids: Guids,
     for c in codes:
         children.setdefault(c.parent_id if c.parent_id in kept else None, []).append(c)
 
-    def add(container: ET.Element, code: Code) -> None:
+    def add(container: Any, code: Code) -> None:
         el = _el(container, "Code", {"guid": guids("code", code.id), "name": names[code.id],
                                      "isCodable": "true", "color": hex_color(code.color)})
         description = code_description(code)
@@ -279,7 +292,7 @@ def build_codebook(project: Project) -> tuple[bytes, int]:
         raise QualcodeError("the project has no codes yet (run 'qualcode autocode' or 'qualcode code' "
                             "with a codebook first)")
     guids = Guids(store.meta.uid())
-    root = _el(None, "CodeBook", {"xmlns": CODEBOOK_NS, "origin": f"qualcode {__version__}"})
+    root = _root(CODEBOOK_NS, "CodeBook", {"origin": f"qualcode {__version__}"})
     _code_tree(_el(root, "Codes"), codes, guids)
     return _xml_bytes(root), len(codes)
 
@@ -406,7 +419,7 @@ def build_package(project: Project, *, coders: Sequence[str] | None = None,
     users = sorted({k.coder for k in codings} | {m.author for m in kept_memos})
     user_guid = {u: guids("user", u) for u in users}
 
-    root = _el(None, "Project", {"xmlns": PROJECT_NS, "name": project.name, "origin": f"qualcode {__version__}"})
+    root = _root(PROJECT_NS, "Project", {"name": project.name, "origin": f"qualcode {__version__}"})
     if users:
         users_el = _el(root, "Users")
         for u in users:
@@ -524,7 +537,9 @@ def build_package(project: Project, *, coders: Sequence[str] | None = None,
             _el(notes_el, "Note", {
                 "guid": g, "name": f"memo {m.id} on {target_name(m)}",
                 "plainTextPath": f"internal://{g}.txt", "creatingUser": user_guid[m.author],
-                "creationDateTime": _datetime(m.created_at), "modifyingUser": user_guid[m.author],
+                # a Note without a date crashes QualCoder: never leave it out
+                "creationDateTime": _datetime(m.created_at) or _datetime(m.updated_at) or EPOCH,
+                "modifyingUser": user_guid[m.author],
                 "modifiedDateTime": _datetime(m.updated_at)})
     for m in noted:
         if m.target_type == "project":

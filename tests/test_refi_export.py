@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import tempfile
 import zipfile
 from pathlib import Path
 from types import SimpleNamespace
@@ -20,13 +21,16 @@ from xml.etree import ElementTree as ET
 
 import pytest
 from helpers import Coding, Runner, add_codings, build_project, db_path, write
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from qualcode.codebook import load_codebook
 from qualcode.codebook.sync import sync_codes
 from qualcode.project import Project
 from qualcode.refi import CODEBOOK_NS, PROJECT_NS
 from qualcode.refi.codebook import read_qdc
-from qualcode.refi.writer import SCHEMAS, code_description, parse_description
+from qualcode.refi.writer import SCHEMAS, code_description, export_qdpx, parse_description
+from qualcode.store.codes import CodeSpec
 
 P = f"{{{PROJECT_NS}}}"
 C = f"{{{CODEBOOK_NS}}}"
@@ -645,3 +649,51 @@ def test_like_keeps_slugs_and_rules_of_codes_found_by_name_only(demo, tmp_path):
     unchanged = set(before) - {"identity/mining_memory", "identity/stigma_image"}
     for path in unchanged:
         assert (rules(after[path]), after[path].definition) == (rules(before[path]), before[path].definition), path
+
+
+# ------------------------------------------------------------------ offsets, as a property
+
+# What transcripts hold: ASCII, accents (precomposed and combining), typographic spaces and
+# quotes, CJK, emoji outside the BMP, ZWJ sequences and flags, newlines.
+PIECES = ["a", "Z", " ", "\n", "é", "ç", "e\u0301", "\u00a0", "«", "’", "中", "😀", "👷🏻\u200d♂️", "🇫🇷", "𝄞", "\t"]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(texts=st.lists(st.lists(st.sampled_from(PIECES), min_size=1, max_size=60).map("".join), min_size=1,
+                      max_size=3),
+       spans=st.lists(st.tuples(st.integers(0, 2), st.integers(0, 400), st.integers(1, 40),
+                                st.sampled_from(["anna", "bruno", "rules"]), st.sampled_from(["a", "a/b"])),
+                      max_size=12))
+def test_every_selection_is_the_coded_text_in_code_points(texts, spans):
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "p"
+        proj = Project.init(root)
+        try:
+            store = proj.store
+            with store.transaction():
+                ids = store.codes.sync([CodeSpec("a", "A"), CodeSpec("a/b", "B", parent="a")]).ids
+                docs = [store.documents.insert(name=f"d{i}", source_path=None, fmt="txt", encoding="utf-8",
+                                               content_hash=str(i), text=t, meta={}) for i, t in enumerate(texts)]
+                stored = set()
+                for d, start, length, coder, code in spans:
+                    d %= len(texts)
+                    start %= len(texts[d])
+                    end = min(start + length, len(texts[d]))
+                    key = (f"d{d}", coder, code, start, end)
+                    if key not in stored:
+                        store.codings.add(document_id=docs[d], code_id=ids[code], start=start, end=end,
+                                          coder=coder, origin="manual", status="accepted")
+                        stored.add(key)
+            export_qdpx(proj, Path(tmp) / "x.qdpx")
+        finally:
+            proj.close()
+        q = Qdpx(Path(tmp) / "x.qdpx")
+        written = q.codings()
+        names = {"A": "a", "B": "a/b"}
+        assert {(src, coder, names[code], start, end) for src, coder, code, start, end, _, _ in written} == stored
+        for src, _, _, start, end, at_offsets, name in written:
+            assert at_offsets == name == texts[int(src[1:])][start:end]
+        for n in q.names:
+            if n.startswith("sources/"):
+                assert not q.entries[n].startswith(b"\xef\xbb\xbf")
+        assert xsd_valid(q.qde, "Project.xsd") == []

@@ -52,7 +52,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from qualcode import __version__
 from qualcode.errors import QualcodeError
 from qualcode.exporters.base import atomic_write
 from qualcode.lookup import select_documents
@@ -93,6 +92,12 @@ _HEADER_RE = re.compile(r"^\s*(" + "|".join(re.escape(h) for h in sorted(_HEADER
                         + r")\s*:\s?(.*)$", re.IGNORECASE)
 _HEX6 = re.compile(r"#[0-9a-fA-F]{6}")
 _HEX3 = re.compile(r"#[0-9a-fA-F]{3}")
+
+
+def _origin() -> str:
+    """``Project@origin``: ``qualcode <version>`` (read when writing: ``qualcode`` imports
+    the project facade, which binds this module's exports)."""
+    return f"qualcode {__import__('qualcode').__version__}"
 
 
 # --------------------------------------------------------------------------- descriptions
@@ -292,7 +297,7 @@ def build_codebook(project: Project) -> tuple[bytes, int]:
         raise QualcodeError("the project has no codes yet (run 'qualcode autocode' or 'qualcode code' "
                             "with a codebook first)")
     guids = Guids(store.meta.uid())
-    root = _root(CODEBOOK_NS, "CodeBook", {"origin": f"qualcode {__version__}"})
+    root = _root(CODEBOOK_NS, "CodeBook", {"origin": _origin()})
     _code_tree(_el(root, "Codes"), codes, guids)
     return _xml_bytes(root), len(codes)
 
@@ -419,7 +424,7 @@ def build_package(project: Project, *, coders: Sequence[str] | None = None,
     users = sorted({k.coder for k in codings} | {m.author for m in kept_memos})
     user_guid = {u: guids("user", u) for u in users}
 
-    root = _root(PROJECT_NS, "Project", {"name": project.name, "origin": f"qualcode {__version__}"})
+    root = _root(PROJECT_NS, "Project", {"name": project.name, "origin": _origin()})
     if users:
         users_el = _el(root, "Users")
         for u in users:

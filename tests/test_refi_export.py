@@ -313,7 +313,9 @@ def test_cli_refuses_to_overwrite_and_unknown_coder(demo, tmp_path):
     res = run("export", "qdpx", tmp_path / "x.qdpx", "--coder", "nobody")
     assert res.exit_code == 1 and "nobody" in res.output and not (tmp_path / "x.qdpx").exists()
     res = run("export", "qdpx", tmp_path / "x.qdpx", "--status", "done")
-    assert res.exit_code == 1 and not (tmp_path / "x.qdpx").exists()
+    assert res.exit_code == 2 and "unknown status 'done'" in res.output and not (tmp_path / "x.qdpx").exists()
+    res = run("export", "qdpx", tmp_path / "x.qdpx", "--coder", "camile")
+    assert res.exit_code == 1 and "did you mean 'camille'" in res.output
 
 
 # ------------------------------------------------------------------ the edge cases

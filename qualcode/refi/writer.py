@@ -52,9 +52,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from qualcode.analysis.freq import check_statuses
 from qualcode.errors import QualcodeError
 from qualcode.exporters.base import atomic_write
-from qualcode.lookup import select_documents
+from qualcode.lookup import select_documents, suggest
 from qualcode.refi import CODEBOOK_NS, PROJECT_NS
 from qualcode.store.codes import Code
 from qualcode.store.codings import STATUSES, Coding
@@ -384,15 +385,13 @@ def build_package(project: Project, *, coders: Sequence[str] | None = None,
     """``project.qde`` and the files of ``sources/`` for the project (or the chosen coders,
     statuses and documents)."""
     store = project.store
-    statuses = list(statuses) if statuses else list(DEFAULT_STATUSES)
-    unknown = [s for s in statuses if s not in STATUSES]
-    if unknown:
-        raise QualcodeError(f"unknown status {unknown[0]!r} (choose from {', '.join(STATUSES)})")
+    statuses = list(check_statuses(statuses))  # default: proposed and accepted
     if coders:
         known = store.codings.coders()
         for c in coders:
             if c not in known:
-                raise QualcodeError(f"no coding by coder {c!r} (coders: {', '.join(known) or 'none'})")
+                raise QualcodeError(f"no coding by coder {c!r}{suggest(c, known)} "
+                                    f"(coders: {', '.join(known) or 'none'})")
     docs = select_documents(project, documents)
     doc_ids = [d.id for d in docs]
     codings = store.codings.select(document_ids=doc_ids, coders=list(coders) if coders else None,
@@ -443,7 +442,7 @@ def build_package(project: Project, *, coders: Sequence[str] | None = None,
     # no speakers; QualCoder shows it as a file attribute)
     speakers = {d.id: "; ".join(f"{s.label} ({s.role})" for s in store.documents.speakers(d.id)) for d in docs}
     speakers = {i: v for i, v in speakers.items() if v}
-    speakers_name = next(n for n in SPEAKERS_VARIABLES if n not in types)
+    speakers_name = next((n for n in SPEAKERS_VARIABLES if n not in types), f"speakers ({len(types)})")
     speakers_guid = guids("document-variable", speakers_name)
     if types or speakers:
         variables_el = _el(root, "Variables")

@@ -446,6 +446,10 @@ def test_edge_memos_as_notes_with_dates_and_links(edge):
         assert n.get("name") and n.get("creationDateTime").endswith("Z")
         assert q.users[n.get("creatingUser")] == "camille"
     assert len({n.get("name") for n in notes.values()}) == 4
+    start = EMOJI_DOC.index("« notre » fierté")
+    assert notes["Sur le codage"].get("name").endswith(
+        f"on dominique's coding of Fierté (patrimoine/fierte) in entretien_é ({start}-{start + 16})")
+    assert notes["Sur le code"].get("name").endswith("on code Identité")
     linked = {parent.tag.removeprefix(P): ref.get("targetGUID") for parent in q.root.iter()
               for ref in parent.findall(P + "NoteRef")}
     assert linked == {"Project": notes["Mémo du projet ✨"].get("guid"),

@@ -526,14 +526,16 @@ def build_package(project: Project, *, coders: Sequence[str] | None = None,
     if noted:
         notes_el = _el(root, "Notes")
         doc_names = {d.id: d.name for d in docs}
+        coding_by_id = {k.id: k for k in codings}
 
         def target_name(m: Memo) -> str:
             if m.target_type == "document" and m.target_id is not None:
                 return f"document {doc_names[m.target_id]}"
             if m.target_type == "code" and m.target_id is not None:
                 return f"code {code_names[m.target_id]}"
-            if m.target_type == "coding":
-                return f"coding {m.target_id}"
+            if m.target_type == "coding" and m.target_id in coding_by_id:
+                k = coding_by_id[m.target_id]
+                return f"{k.coder}'s coding of {code_names[k.code_id]} in {k.document} ({k.start}-{k.end})"
             return "the project"
         for m in noted:
             g = note_guid[m.id]

@@ -29,7 +29,7 @@ from qualcode.codebook.sync import sync_codes
 from qualcode.project import Project
 from qualcode.refi import CODEBOOK_NS, PROJECT_NS
 from qualcode.refi.codebook import read_qdc
-from qualcode.refi.writer import SCHEMAS, code_description, export_qdpx, parse_description
+from qualcode.refi.writer import SCHEMAS, Guids, code_description, export_qdpx, parse_description
 from qualcode.store.codes import CodeSpec
 
 P = f"{{{PROJECT_NS}}}"
@@ -703,3 +703,18 @@ def test_every_selection_is_the_coded_text_in_code_points(texts, spans):
             if n.startswith("sources/"):
                 assert not q.entries[n].startswith(b"\xef\xbb\xbf")
         assert xsd_valid(q.qde, "Project.xsd") == []
+
+
+def test_guids_imported_ones_first_never_twice():
+    imported = {("code", "identity"): "{8C030B1F-3EFF-4679-A46C-36E43DEC3598}",
+                ("note", "7"): "3c35e650-0e75-4ad1-9736-2b680ab2916f",
+                ("document", "d1"): "dc22fa37-ad38-444a-bac4-73ceb7eb7efe",
+                ("document", "d2"): "dc22fa37-ad38-444a-bac4-73ceb7eb7efe"}  # a file that reused one
+    g = Guids("uid-1", imported)
+    assert g("code", 1, "identity") == g("code", 1, "identity") == "8c030b1f-3eff-4679-a46c-36e43dec3598"
+    assert g("memo", 7, "7") == "3c35e650-0e75-4ad1-9736-2b680ab2916f"
+    assert g("document", 1, "d1") == "dc22fa37-ad38-444a-bac4-73ceb7eb7efe"
+    other = g("document", 2, "d2")
+    assert other != "dc22fa37-ad38-444a-bac4-73ceb7eb7efe" and re.fullmatch(GUID_RE, other)
+    # without an imported one: UUID 5 of the project's uid, kind and key, stable
+    assert g("code", 2, "heritage") == Guids("uid-1")("code", 2) != Guids("uid-2")("code", 2)

@@ -45,7 +45,7 @@ import math
 import re
 import uuid
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -71,6 +71,8 @@ NAMESPACE = uuid.UUID("6f1d3c52-8a47-4f5e-9b0c-2e7a1d9c4b83")
 DEFAULT_STATUSES = ("proposed", "accepted")
 #: Zip entries' timestamp (the earliest a zip can hold): two exports are byte-identical.
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+#: The kinds of :class:`Guids` under their names in ``refi_ids`` (where they differ).
+_REFI_KINDS = {"memo": "note"}
 #: The date of a note whose memo has no readable date (QualCoder needs one).
 EPOCH = "1970-01-01T00:00:00Z"
 SCHEMAS = Path(__file__).resolve().parent / "schemas"
@@ -184,12 +186,27 @@ def hex_color(color: str | None) -> str | None:
 
 class Guids:
     """The GUIDs of one project: UUID 5 of ``<project uid>/<kind>/<key>`` under
-    :data:`NAMESPACE`, lower case (QualCoder compares them as strings)."""
+    :data:`NAMESPACE`, lower case (QualCoder compares them as strings).
 
-    def __init__(self, project_uid: str):
+    ``imported``: GUIDs a thing already had in a file it was imported from, by (kind,
+    local key) — a code's path, a document's, case's, coder's or attribute's name, a
+    note's or coding's id as text (the kinds and keys of ``refi_ids``) — written again
+    instead of a new one, so that a project that came from another tool goes back to it
+    with its own identifiers. One GUID is never given to two things: a second claim on an
+    imported GUID gets a UUID 5."""
+
+    def __init__(self, project_uid: str, imported: Mapping[tuple[str, str], str] | None = None):
         self.uid = project_uid
+        self.imported = dict(imported or {})
+        self._owner: dict[str, tuple[str, str]] = {}
 
-    def __call__(self, kind: str, key: object) -> str:
+    def __call__(self, kind: str, key: object, local_key: str | None = None) -> str:
+        if local_key is not None:
+            found = self.imported.get((_REFI_KINDS.get(kind, kind), local_key))
+            if found is not None:
+                found = found.strip("{}").lower()
+                if self._owner.setdefault(found, (kind, local_key)) == (kind, local_key):
+                    return found
         return str(uuid.uuid5(NAMESPACE, f"{self.uid}/{kind}/{key}"))
 
 
@@ -265,7 +282,7 @@ def _code_tree(parent: Any, codes: Sequence[Code], guids: Guids,
         children.setdefault(c.parent_id if c.parent_id in kept else None, []).append(c)
 
     def add(container: Any, code: Code) -> None:
-        el = _el(container, "Code", {"guid": guids("code", code.id), "name": names[code.id],
+        el = _el(container, "Code", {"guid": guids("code", code.id, code.path), "name": names[code.id],
                                      "isCodable": "true", "color": hex_color(code.color)})
         description = code_description(code)
         if description:
@@ -421,7 +438,7 @@ def build_package(project: Project, *, coders: Sequence[str] | None = None,
     noted = [m for m in kept_memos if m.target_type != "case"]  # a Case cannot refer to a Note
 
     users = sorted({k.coder for k in codings} | {m.author for m in kept_memos})
-    user_guid = {u: guids("user", u) for u in users}
+    user_guid = {u: guids("user", u, u) for u in users}
 
     root = _root(PROJECT_NS, "Project", {"name": project.name, "origin": _origin()})
     if users:
@@ -429,7 +446,7 @@ def build_package(project: Project, *, coders: Sequence[str] | None = None,
         for u in users:
             _el(users_el, "User", {"guid": user_guid[u], "name": u})
 
-    note_guid = {m.id: guids("memo", m.id) for m in noted}
+    note_guid = {m.id: guids("memo", m.id, str(m.id)) for m in noted}
     code_notes: dict[int, list[str]] = {}
     for m in noted:
         if m.target_type == "code" and m.target_id is not None:
@@ -447,23 +464,23 @@ def build_package(project: Project, *, coders: Sequence[str] | None = None,
     if types or speakers:
         variables_el = _el(root, "Variables")
         for name in sorted(types):
-            _el(variables_el, "Variable", {"guid": guids("variable", name), "name": name,
+            _el(variables_el, "Variable", {"guid": guids("variable", name, name), "name": name,
                                            "typeOfVariable": types[name]})
         if speakers:
             v = _el(variables_el, "Variable", {"guid": speakers_guid, "name": speakers_name, "typeOfVariable": "Text"})
             _el(v, "Description", text="The speakers of the document and their roles (qualcode), label (role); …")
-    doc_guid = {d.id: guids("document", d.id) for d in docs}
+    doc_guid = {d.id: guids("document", d.id, d.name) for d in docs}
     doc_by_name = {d.name: d for d in docs}
     if cases:
         cases_el = _el(root, "Cases")
         for case in cases:
-            case_el = _el(cases_el, "Case", {"guid": guids("case", case.id), "name": case.name})
+            case_el = _el(cases_el, "Case", {"guid": guids("case", case.id, case.name), "name": case.name})
             case_memos = by_target.get(("case", case.id), [])
             if case_memos:
                 _el(case_el, "Description", text=_memo_text(case_memos))
             for name, value in case.attributes.items():
                 vv = _el(case_el, "VariableValue")
-                _el(vv, "VariableRef", {"targetGUID": guids("variable", name)})
+                _el(vv, "VariableRef", {"targetGUID": guids("variable", name, name)})
                 tag, text = _value(types[name], value)
                 _el(vv, tag, text=text)
             for doc_name in case.documents:
@@ -510,9 +527,10 @@ def build_package(project: Project, *, coders: Sequence[str] | None = None,
                                                   for k, texts in described)
                     _el(sel, "Description", text=description)
                 for k in group:
-                    coding_el = _el(sel, "Coding", {"guid": guids("coding", k.id), "creatingUser": user_guid[coder],
+                    coding_el = _el(sel, "Coding", {"guid": guids("coding", k.id, str(k.id)),
+                                                    "creatingUser": user_guid[coder],
                                                     "creationDateTime": _datetime(k.created_at)})
-                    _el(coding_el, "CodeRef", {"targetGUID": guids("code", k.code_id)})
+                    _el(coding_el, "CodeRef", {"targetGUID": guids("code", k.code_id, code_by_id[k.code_id].path)})
                     for m in coding_notes.get(k.id, []):
                         _el(coding_el, "NoteRef", {"targetGUID": note_guid[m.id]})
                 summary.selections += 1

@@ -225,7 +225,7 @@ def test_demo_codebook_import_gives_back_names_tree_and_definitions(demo, tmp_pa
     root, base = demo
     out = tmp_path / "back.yaml"
     res = ok(Runner(tmp_path)("codebook", "import", base / "demo.qdc", "-o", out))
-    assert "not in REFI-QDA: rules" in res.output
+    assert "note: rules: none in REFI-QDA" in res.output
     ok(Runner(tmp_path)("codebook", "check", out))
     original = load_codebook(root / "codebooks" / "bassin_minier.yaml")
     back = load_codebook(out)

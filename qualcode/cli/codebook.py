@@ -368,7 +368,7 @@ def import_cli(
     result = import_codebook(file, output, force=force, title=title, like=like)
     err = console(stderr=True)
     for line in result.notes:
-        err.print(f"not in REFI-QDA: {line}", markup=False, highlight=False)
+        err.print(f"note: {line}", markup=False, highlight=False)
     if output is None:
         write_stdout(result.yaml, "yaml")
         return

@@ -26,10 +26,10 @@ from qualcode.refi.writer import hex_color, parse_description
 
 #: What a REFI-QDA codebook has no place for, one line each (printed by ``codebook import``).
 NOT_CARRIED = (
-    "rules: REFI-QDA codebooks carry no coding rules; add 'rules:' to the codes to auto-code",
-    "exclude: no exclusion rules either",
-    "unit: no coding unit; the codebook's default (sentence) applies",
-    "metadata: no title, language, version or authors; the title is made from the file name",
+    "rules: none in REFI-QDA; add 'rules:' to the codes to auto-code (or import with --like CODEBOOK)",
+    "exclude: none in REFI-QDA",
+    "unit: none in REFI-QDA; the codebook's default (sentence) applies",
+    "metadata: none in REFI-QDA (title, language, version, authors); the title is made from the file name",
 )
 
 
@@ -197,9 +197,9 @@ def codebook_from_qdc(path: str | Path, *, title: str | None = None, like: Codeb
     if like is not None:
         source = Path(like.source).name if like.source else "the reference codebook"
         unmatched = count["codes"] - count["matched"]
-        notes = [f"rules, exclude, unit: kept from {source} for the {count['matched']} code(s) found there by name "
-                 f"({count['with_rules']} with rules); the {unmatched} other(s) have none",
-                 f"metadata: title, language, unit, version, authors and description from {source}"]
+        notes = [f"rules, exclude, unit: none in REFI-QDA; kept from {source} for the {count['matched']} code(s) "
+                 f"found there by name ({count['with_rules']} with rules); the {unmatched} other(s) have none",
+                 f"metadata: none in REFI-QDA; title, language, unit, version, authors and description from {source}"]
     if count["categories"]:
         notes.append(f"categories: {count['categories']} non-codable code(s) (isCodable=\"false\") became "
                      "ordinary codes")

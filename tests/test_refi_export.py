@@ -257,6 +257,10 @@ def test_demo_interop_constraints_of_qualcoder(demo):
     q = Qdpx(base / "demo.qdpx")
     origin = q.root.get("origin")
     assert origin and origin.startswith("qualcode ") and "ATLAS" not in origin.upper()  # 2
+    # what produced it, as the project's description (QualCoder's project memo), without a date
+    description = q.root.find(P + "Description").text
+    assert "qualcode export qdpx --status proposed --status accepted" in description
+    assert "codebook 'Bassin minier – reconversion des sites miniers par la culture', version" in description
     names = [s.get("name") for s in q.root.iter(P + "TextSource")]
     assert all(names) and len(names) == len(set(names))  # 3
     for s in q.root.iter(P + "TextSource"):

@@ -43,6 +43,7 @@ import functools
 import io
 import math
 import re
+import shlex
 import uuid
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
@@ -390,6 +391,25 @@ def _value(kind: str, value: Any) -> tuple[str, str]:
     return "TextValue", str(value)
 
 
+def _provenance(project: Project, coders: Sequence[str] | None, statuses: Sequence[str],
+                documents: Sequence[str] | None) -> str:
+    """What produced the file, for ``Project/Description`` (QualCoder's project memo): the
+    command without its output file, and the codebook last applied — no date, so that the
+    same project gives the same file."""
+    args = ["qualcode", "export", "qdpx"]
+    for c in coders or []:
+        args += ["--coder", c]
+    for st in statuses:
+        args += ["--status", st]
+    for d in documents or []:
+        args += ["--document", d]
+    last = project.store.versions.last()
+    codebook = f"codebook '{last.title}', version {last.version}" if last else "no codebook applied yet"
+    return (f"Exported from the qualcode project '{project.name}' by {_origin()} "
+            f"({shlex.join(args)}); {codebook}. Coding statuses, rules and speaker turns are not carried "
+            "by REFI-QDA.")
+
+
 @dataclass
 class _Package:
     qde: bytes
@@ -565,6 +585,7 @@ def build_package(project: Project, *, coders: Sequence[str] | None = None,
                 "creationDateTime": _datetime(m.created_at) or _datetime(m.updated_at) or EPOCH,
                 "modifyingUser": user_guid[m.author],
                 "modifiedDateTime": _datetime(m.updated_at)})
+    _el(root, "Description", text=_provenance(project, coders, statuses, documents))
     for m in noted:
         if m.target_type == "project":
             _el(root, "NoteRef", {"targetGUID": note_guid[m.id]})

@@ -44,6 +44,7 @@ from qualcode.analysis import words as _words
 from qualcode.errors import ProjectNotFound, QualcodeError
 from qualcode.exporters import excerpts as _excerpts
 from qualcode.exporters import report as _report
+from qualcode.refi import writer as _refi
 from qualcode.store import Store
 from qualcode.store.cases import Cases
 from qualcode.store.codes import Codes
@@ -215,6 +216,9 @@ class Project:
     collect_excerpts = _excerpts.collect_excerpts
     export_excerpts = _excerpts.export_excerpts
     build_report = _report.build_report
+    # exchange with other CAQDAS tools (REFI-QDA)
+    export_qdpx = _refi.export_qdpx
+    export_qdc = _refi.export_qdc
 
     def __enter__(self) -> Project:
         return self

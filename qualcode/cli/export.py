@@ -1,7 +1,8 @@
-"""qualcode export excerpts, export report: files for a thesis.
+"""qualcode export excerpts, export report: files for a thesis; export qdpx, export qdc:
+the project and its codebook in the REFI-QDA exchange standard.
 
-A later export joins the same group (``@export_app.command("refi-qda")``); every export
-records what produced it and never overwrites a file without --force.
+Every export never overwrites a file without --force; the thesis files record what
+produced them.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from qualcode.errors import UsageError
 from qualcode.exporters.base import temp_folder
 from qualcode.exporters.excerpts import DEFAULT_STATUSES, export_excerpts, output_format
 from qualcode.exporters.report import build_report, report_format
+from qualcode.refi.writer import export_qdc, export_qdpx
 
 export_app = typer.Typer(
     help="Write files for a thesis: coded excerpts (docx, md, tex, csv, xlsx) and more. "
@@ -193,3 +195,60 @@ def report_cli(
         if result.seed is not None:
             parts[-1] += f" (sample seed {result.seed})"
     console().print(f"wrote report to {output}: " + ", ".join(parts), markup=False, highlight=False)
+
+
+# --------------------------------------------------------------------------- REFI-QDA
+
+
+@export_app.command("qdpx")
+def qdpx_cli(
+    output: Annotated[Path, typer.Argument(help="The .qdpx file to write.", show_default=False)],
+    coder: Annotated[list[str] | None, typer.Option(
+        "--coder", help="Only the codings of this coder ('rules' or a person; repeatable; default: every coder).",
+        show_default=False)] = None,
+    status: Annotated[list[str] | None, typer.Option(
+        "--status", help="Coding statuses to export (repeatable; default: proposed and accepted).",
+        show_default=False)] = None,
+    document: Annotated[list[str] | None, typer.Option(
+        "--document", "--doc", help="Only this document, its cases and codings (repeatable; default: all).",
+        show_default=False)] = None,
+    force: ForceOpt = False,
+    json: Annotated[bool, typer.Option("--json", help="Print a JSON summary of what was written.")] = False,
+    project: ProjectOpt = None,
+) -> None:
+    """The whole project as a REFI-QDA package (.qdpx) for NVivo, ATLAS.ti, MAXQDA, QualCoder.
+
+    Documents as UTF-8 texts, the code tree with definitions and colours, every coding of
+    every coder (one selection per coder and span), users, cases with their attributes as
+    typed variables, memos as notes. The same project exported twice gives the same file.
+    """
+    coders, statuses = split_values(coder), split_values(status)
+    with open_project(project) as proj:
+        summary = export_qdpx(proj, output, coders=coders or None, statuses=statuses or None,
+                              documents=split_values(document) or None, force=force)
+    if json:
+        print_json(summary.to_dict())
+        return
+    s = summary
+    console().print(f"wrote {output}: {s.documents} documents, {s.codes} codes, {s.codings} codings in "
+                    f"{s.selections} selections by {len(s.coders)} coder{'s' * (len(s.coders) != 1)}, "
+                    f"{s.cases} cases, {s.variables} variables, {s.notes} notes", markup=False, highlight=False)
+    for left, n in s.left_out.items():
+        console(stderr=True).print(f"note: {n} {left} coding{'s' * (n != 1)} left out (REFI-QDA has no status; "
+                                   f"--status {left} adds them as ordinary codings)", markup=False, highlight=False)
+
+
+@export_app.command("qdc")
+def qdc_cli(
+    output: Annotated[Path, typer.Argument(help="The .qdc file to write.", show_default=False)],
+    force: ForceOpt = False,
+    json: Annotated[bool, typer.Option("--json", help="Print a JSON summary of what was written.")] = False,
+    project: ProjectOpt = None,
+) -> None:
+    """The project's codebook alone as a REFI-QDA codebook (.qdc): names, tree, definitions, colours."""
+    with open_project(project) as proj:
+        summary = export_qdc(proj, output, force=force)
+    if json:
+        print_json({"output": str(output), "codes": summary.codes})
+        return
+    console().print(f"wrote {output}: {summary.codes} codes", markup=False, highlight=False)

@@ -14,6 +14,7 @@ statements about them::
     store.review      review log and queue                (review.py)
     store.history     history of bulk operations          (history.py)
     store.orphans     codings a corrected text could not place (orphans.py)
+    store.meta        facts about the project (its uid)   (meta.py)
     store.backups     whole-database copies and checks    (backups.py)
     store.interjections  another speaker's words inside a turn  (interjections.py)
 
@@ -36,6 +37,7 @@ from qualcode.store.documents import Document, Documents, DocumentSummary, Speak
 from qualcode.store.history import History, HistoryEntry
 from qualcode.store.interjections import Interjection, Interjections
 from qualcode.store.memos import Memo, Memos
+from qualcode.store.meta import ProjectMeta
 from qualcode.store.orphans import Orphans
 from qualcode.store.review import Decision, QueueItem, Review
 from qualcode.store.schema import MIGRATIONS, SCHEMA_VERSION
@@ -66,3 +68,4 @@ class Store(Connection):
         self.orphans = Orphans(self)
         self.backups = Backups(self)
         self.interjections = Interjections(self)
+        self.meta = ProjectMeta(self)

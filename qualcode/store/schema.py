@@ -201,7 +201,7 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX orphaned_codings_doc ON orphaned_codings(document_id);
     """,
-    # 5 -> 6: inline interjections, another speaker's bracketed words inside a turn
+    # 6 -> 7: inline interjections, another speaker's bracketed words inside a turn
     # ("[E: Hum hum.]"), see qualcode.importers.interjections
     """
     CREATE TABLE interjections (
@@ -212,6 +212,14 @@ MIGRATIONS: list[str] = [
         "end"       INTEGER NOT NULL
     );
     CREATE INDEX interjections_document ON interjections(document_id, start);
+    """,
+    # 7 -> 8: facts about the project itself (key -> value); 'uid' is the random id that
+    # the GUIDs of its REFI-QDA exports derive from, so that two exports name alike
+    """
+    CREATE TABLE project_meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    ) WITHOUT ROWID;
     """,
 ]
 

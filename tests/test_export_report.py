@@ -142,10 +142,10 @@ def test_report_excerpts_with_citations(report_doc):
     assert len(quotes) == 4  # one per coding
     # the turn's text without the speaker label, in French quotes, then the citation
     assert quotes[0] == ("«\u00a0Mon grand-père travaillait à la fosse numéro neuf.\u00a0» "
-                         "(P01, Mme Dufour, local_actor, a, tour\u00a02)")
-    assert any("Kévin" in q and "(P03, Kévin, resident, c, tour\u00a02)" in q for q in quotes)
+                         "(P01, Mme Dufour, local_actor, tour\u00a02)")
+    assert any("Kévin" in q and "(P03, Kévin, resident, tour\u00a02)" in q for q in quotes)
     h4 = [p.text for p in doc.paragraphs if p.style.name == "Heading 4"]
-    assert "group\u00a0: local_actor (1 extrait)" in h4 and "group\u00a0: resident (1 extrait)" in h4
+    assert "groupe\u00a0: local_actor (1 extrait)" in h4 and "groupe\u00a0: resident (1 extrait)" in h4
 
 
 def test_report_landscape_section_for_wide_cooccurrence(coded_root, tmp_path, monkeypatch):

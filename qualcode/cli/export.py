@@ -27,6 +27,13 @@ export_app = typer.Typer(
 app.add_typer(export_app, name="export")
 
 ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite the output file if it exists.")]
+CiteOpt = Annotated[str | None, typer.Option(
+    "--cite", help="Citation template, e.g. '{pseudonym}, {role}, {age} ans': any case attribute, "
+                   "{case}, {pseudonym}, {turn}, {time}, {speaker}, {document} (default: [export] cite of "
+                   "qualcode.toml, else case, pseudonym, group, turn and time).", show_default=False)]
+LangOpt = Annotated[str | None, typer.Option(
+    "--lang", help="Language of the exported words and numbers: fr | en (default: [export] language, "
+                   "else the project's language).", show_default=False)]
 
 
 @export_app.command("excerpts")
@@ -53,6 +60,8 @@ def excerpts_cli(
     seed: Annotated[int | None, typer.Option(
         "--seed", help="Seed of the --max sample: the same seed gives the same excerpts (default: drawn "
                        "and recorded).", show_default=False)] = None,
+    cite: CiteOpt = None,
+    lang: LangOpt = None,
     force: ForceOpt = False,
     json: Annotated[bool, typer.Option("--json", help="Print a JSON summary of what was written.")] = False,
     project: ProjectOpt = None,
@@ -61,8 +70,9 @@ def excerpts_cli(
 
     One section per code, following the code tree, with its label and definition, then its
     excerpts (grouped by the value of --by) as block quotes with a citation:
-    « … » (P07, Josiane, resident, entretien_07, tour 12, 00:14:32).
-    DOCX uses Word's built-in styles (Heading 1-3, Quote, Table Grid).
+    « … » (P07, Josiane, habitants, tour 12, 00:14:32) — the document's name only if
+    --cite asks for {document}. DOCX uses Word's built-in styles (Heading 1-3, Quote,
+    Table Grid) and the character style 'Excerpt Citation' for citations.
     """
     if seed is not None and max_ is None:
         raise UsageError("--seed only applies with --max N")
@@ -74,8 +84,8 @@ def excerpts_cli(
     with open_project(project) as proj:
         data, prov = export_excerpts(
             proj, output, fmt, codes=codes or None, by=by, coders=coders or None, statuses=statuses,
-            max_per_code=max_, seed=seed, force=force,
-            command=_command(output, fmt, codes, by, coders, status and statuses, max_, seed))
+            max_per_code=max_, seed=seed, force=force, cite=cite, language=lang,
+            command=_command(output, fmt, codes, by, coders, status and statuses, max_, seed, cite, lang))
     if json:
         print_json({"output": str(output), "format": fmt, **data.to_dict(), "provenance": prov.to_dict()})
         return
@@ -92,7 +102,7 @@ def excerpts_cli(
                                    markup=False)
 
 
-def _command(output, fmt, codes, by, coders, statuses, max_, seed) -> str:
+def _command(output, fmt, codes, by, coders, statuses, max_, seed, cite=None, lang=None) -> str:
     args = ["qualcode", "export", "excerpts"]
     for c in codes:
         args += ["--code", c]
@@ -106,6 +116,10 @@ def _command(output, fmt, codes, by, coders, statuses, max_, seed) -> str:
         args += ["--max", str(max_)]
     if seed is not None:
         args += ["--seed", str(seed)]
+    if cite is not None:
+        args += ["--cite", cite]
+    if lang is not None:
+        args += ["--lang", lang]
     args += ["--format", fmt, "--output", str(output)]
     return shlex.join(args)
 
@@ -138,6 +152,8 @@ def report_cli(
         show_default=False)] = None,
     excerpts: Annotated[bool, typer.Option("--excerpts/--no-excerpts", help="Include the excerpts by code.")]
     = True,
+    cite: CiteOpt = None,
+    lang: LangOpt = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite the output file if it exists.")] = False,
     json: JsonOpt = False,
     project: ProjectOpt = None,
@@ -153,7 +169,8 @@ def report_cli(
     with open_project(project) as proj:
         result = build_report(proj, output, by=by, force=force, unit=unit, level=level,
                               statuses=(split_values(status) or []) or None, coders=(split_values(coder) or []) or None,
-                              max_excerpts=max_excerpts, seed=seed, excerpts=excerpts)
+                              max_excerpts=max_excerpts, seed=seed, excerpts=excerpts, cite=cite,
+                              language=lang)
     if json:
         print_json(result.to_dict())
         return

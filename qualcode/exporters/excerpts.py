@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qualcode.errors import QualcodeError, UsageError
+from qualcode.exporters import citations as _citations
 from qualcode.exporters.base import Provenance, atomic_write, check_output, provenance_for
 from qualcode.exporters.docx_util import provenance_paragraph, set_language, stamp_provenance
 from qualcode.exporters.typography import (
@@ -43,6 +44,7 @@ from qualcode.exporters.typography import (
     fr_typography,
 )
 from qualcode.formulas import SafeWriter, set_cell
+from qualcode.i18n import Labels, export_language
 from qualcode.store.cases import Case
 from qualcode.store.documents import Turn, turn_at
 from qualcode.textnorm import xml_safe
@@ -120,6 +122,7 @@ class Excerpt:
     origins: list[str] = field(default_factory=list)
     speaker: str | None = None  # the turn's speaker label
     role: str | None = None  # interviewer | participant | other
+    attributes: dict[str, Any] = field(default_factory=dict)  # the case's (several cases': joined with /)
 
     @property
     def display_text(self) -> str:
@@ -169,6 +172,17 @@ class ExcerptSet:
     code_filter: list[str] | None = None
     max_per_code: int | None = None
     seed: int | str | None = None
+    cite: str | None = None  # the citation template (None: the default for the language)
+    label_table: dict[str, Any] = field(default_factory=dict)  # [labels] of qualcode.toml
+
+    @property
+    def labels(self) -> Labels:
+        return Labels.from_config({"labels": self.label_table}, self.language)
+
+    @property
+    def template(self) -> str:
+        """The citation template: ``cite``, else the default for the language."""
+        return self.cite or _citations.default_template(self.language, self.attribute)
 
     @property
     def total(self) -> int:
@@ -186,6 +200,7 @@ class ExcerptSet:
             "status": ",".join(self.statuses),
             "max": self.max_per_code,
             "seed": self.seed if self.max_per_code else None,
+            "cite": self.cite,
         }
 
     def to_dict(self) -> dict:
@@ -219,13 +234,18 @@ def collect_excerpts(
     statuses: Iterable[str] = DEFAULT_STATUSES,
     max_per_code: int | None = None,
     seed: int | str | None = None,
+    cite: str | None = None,
+    language: str | None = None,
 ) -> ExcerptSet:
     """The excerpts of ``codes`` (paths, each with its sub-codes; default: every active code).
 
     ``by``: group the excerpts by this case attribute (and cite its value); ``coders``:
     only their codings; ``statuses``: coding statuses kept (default proposed and
     accepted); ``max_per_code``/``seed``: a reproducible random sample (see the module
-    documentation). Retired codes are left out.
+    documentation); ``cite``: the citation template (default: ``[export] cite`` of
+    qualcode.toml, else :func:`~qualcode.exporters.citations.default_template`; see
+    :mod:`qualcode.exporters.citations`); ``language``: of the exported words (default:
+    the project's export language). Retired codes are left out.
     """
     statuses = tuple(dict.fromkeys(statuses))
     bad = [s for s in statuses if s not in STATUSES]
@@ -238,6 +258,11 @@ def collect_excerpts(
     coders = list(dict.fromkeys(coders)) if coders else None
     if max_per_code and seed is None:
         seed = random.SystemRandom().randrange(1, 1_000_000)
+    language = export_language(project.config, language)
+    label_table = dict(project.config.get("labels") or {})
+    Labels.from_config({"labels": label_table}, language)  # a malformed [labels] fails here
+    configured = (project.config.get("export") or {}).get("cite")
+    cite = cite or (str(configured) if configured else None)
 
     store = project.store
     with store.transaction():  # one consistent snapshot of the project
@@ -250,6 +275,8 @@ def collect_excerpts(
                                 + (f" (attributes: {', '.join(names)})" if names else " (see 'qualcode cases')"))
         if by is None and any("group" in c.attributes for c in cases):
             attribute = "group"
+        if cite is not None:
+            _citations.check_template(cite, [a for c in cases for a in c.attributes])
         case_ids = {c.id: c.name for c in cases}
         case_info = {c.name: c for c in cases}
         doc_cases: dict[str, list[str]] = {}
@@ -272,10 +299,10 @@ def collect_excerpts(
                 names = [case_ids[speaker_case]]
             else:
                 names = doc_cases.get(r.document, [])
-            case, pseudonym, value = _case_fields(names, case_info, attribute)
+            case, pseudonym, value, attrs = _case_fields(names, case_info, attribute)
             ex = Excerpt(code=r.code, document=r.document, start=r.start, end=r.end,
                          text=r.text, turn=turn_no, time=time, case=case, pseudonym=pseudonym, value=value,
-                         speaker=speaker, role=role)
+                         speaker=speaker, role=role, attributes=attrs)
             merged[key] = ex
             by_code.setdefault(r.code_id, []).append(ex)
         for attr, item in (("coders", r.coder), ("statuses", r.status), ("origins", r.origin)):
@@ -305,9 +332,10 @@ def collect_excerpts(
                 shown = _sample(excerpts, max_per_code, seed, path, None)
         has_children = any(p.startswith(path + "/") for _, p, *_ in tree)
         sections.append(CodeExcerpts(path, label, definition, depth, shown, len(excerpts), counts, has_children))
-    return ExcerptSet(project=project.name, language=project.language, attribute=attribute, by=by,
+    return ExcerptSet(project=project.name, language=language, attribute=attribute, by=by,
                       values=values, codes=sections, statuses=statuses, coders=coders,
-                      code_filter=code_filter, max_per_code=max_per_code, seed=seed)
+                      code_filter=code_filter, max_per_code=max_per_code, seed=seed, cite=cite,
+                      label_table=label_table)
 
 
 def _select_codes(store, code_filter: list[str] | None) -> list[tuple[int, str, str, str | None, int]]:
@@ -377,22 +405,30 @@ def _codings(store, code_ids: list[int], statuses: tuple[str, ...], coders: list
 
 
 def _case_fields(names: list[str], info: dict[str, Case],
-                 attribute: str | None) -> tuple[str | None, str | None, str | None]:
+                 attribute: str | None) -> tuple[str | None, str | None, str | None, dict[str, Any]]:
+    """(case names, pseudonyms, the cited attribute's value, every attribute) of the cases
+    ``names`` (several cases: joined with `` + `` and ``/``)."""
     if not names:
-        return None, None, None
+        return None, None, None, {}
     names = sorted(set(names))
     pseudonyms, values = [], []
+    merged: dict[str, list[Any]] = {}
     for n in names:
         case = info.get(n)
         attrs = case.attributes if case is not None else {}
+        for k, item in attrs.items():
+            if item is not None and item != "" and item not in merged.setdefault(k, []):
+                merged[k].append(item)
         p = next((attrs[a] for a in PSEUDONYM_ATTRIBUTES if attrs.get(a) not in (None, "")), None)
         if p is not None and str(p) not in pseudonyms:
             pseudonyms.append(str(p))
         v = attrs.get(attribute) if attribute else None
         if v is not None and _as_str(v) not in values:
             values.append(_as_str(v))
+    joined = {k: (vs[0] if len(vs) == 1 else "/".join(sorted(_as_str(v) for v in vs)))
+              for k, vs in merged.items() if vs}
     return (" + ".join(names), " + ".join(pseudonyms) or None,
-            "/".join(sorted(values)) if values else None)
+            "/".join(sorted(values)) if values else None, joined)
 
 
 def _as_str(v: Any) -> str:
@@ -440,44 +476,53 @@ def quote_text(excerpt: Excerpt, language: str) -> str:
     return en_quote(excerpt.display_text)
 
 
-def citation(excerpt: Excerpt, language: str, attribute: str | None = None) -> str:
-    """``(P07, Josiane, resident, entretien_07, tour 12, 00:14:32)``: the parts known.
+def citation(excerpt: Excerpt, language: str, attribute: str | None = None, *,
+             template: str | None = None, labels: Labels | None = None) -> str:
+    """``(P07, Josiane, habitants, tour 12, 00:14:32)`` by ``template`` (default:
+    case, pseudonym, the ``attribute``'s value, turn and time — no document name; see
+    :mod:`qualcode.exporters.citations`).
 
     An interviewer's words are cited with the interviewer's label instead of the case.
     """
-    if excerpt.role == "interviewer":
-        parts = [excerpt.speaker]
-    else:
-        parts = [excerpt.case, excerpt.pseudonym]
-    if attribute:
-        parts.append(excerpt.value)
-    parts.append(excerpt.document)
-    if excerpt.turn is not None:
-        parts.append(f"{_t(language)['turn']}{NBSP if language == 'fr' else ' '}{excerpt.turn}")
-    parts.append(excerpt.timestamp)
-    return "(" + ", ".join(p for p in parts if p) + ")"
+    template = template or _citations.default_template(language, attribute)
+    return _citations.cite(excerpt, template, labels or Labels(language))
 
 
-def excerpt_line(excerpt: Excerpt, language: str, attribute: str | None = None) -> str:
-    return f"{quote_text(excerpt, language)} {citation(excerpt, language, attribute)}"
+def excerpt_line(excerpt: Excerpt, language: str, attribute: str | None = None, *,
+                 template: str | None = None, labels: Labels | None = None) -> str:
+    cited = citation(excerpt, language, attribute, template=template, labels=labels)
+    return f"{quote_text(excerpt, language)} {cited}".rstrip()
 
 
-def _value_label(v: str | None, language: str) -> str:
-    return v if v is not None else _t(language)["none"]
+def data_citation(excerpt: Excerpt, data: ExcerptSet) -> str:
+    """The citation of ``excerpt`` by the template and labels of ``data``."""
+    return citation(excerpt, data.language, data.attribute, template=data.template, labels=data.labels)
+
+
+def data_line(excerpt: Excerpt, data: ExcerptSet) -> str:
+    return excerpt_line(excerpt, data.language, data.attribute, template=data.template, labels=data.labels)
+
+
+def _value_label(v: str | None, data: ExcerptSet) -> str:
+    if v is None:
+        return _t(data.language)["none"]
+    return data.labels.value(data.attribute, v)
 
 
 def _value_heading(data: ExcerptSet, value: str | None, shown: int, total: int) -> str:
     t = _t(data.language)
     count = t["excerpts"](total) if shown == total else t["shown"](shown, total)
-    return _ui(t["heading_value"].format(attribute=data.by, value=_value_label(value, data.language),
+    attribute = data.labels.attribute(data.by) if data.by else ""
+    return _ui(t["heading_value"].format(attribute=attribute, value=_value_label(value, data),
                                          count=count), data.language)
 
 
 def _notes(data: ExcerptSet) -> list[str]:
     t = _t(data.language)
-    notes = [t["count_note"].format(statuses=", ".join(data.statuses))]
+    labels = data.labels
+    notes = [t["count_note"].format(statuses=", ".join(labels.status(s) for s in data.statuses))]
     if data.max_per_code:
-        per = t["per_value"].format(attribute=data.by) if data.by else ""
+        per = t["per_value"].format(attribute=labels.attribute(data.by)) if data.by else ""
         notes.append(t["sample_note"].format(n=data.max_per_code, per=per, seed=data.seed,
                                              shown=data.shown, total=data.total))
     return [_ui(n, data.language) for n in notes]
@@ -487,7 +532,7 @@ def summary_rows(data: ExcerptSet) -> tuple[list[str], list[tuple[CodeExcerpts, 
     """Header (Code, values…, Total) and, per code, the counts per value and the total."""
     t = _t(data.language)
     values = data.values if data.attribute else []
-    header = [t["code"], *[_value_label(v, data.language) for v in values], t["total"]]
+    header = [t["code"], *[_value_label(v, data) for v in values], t["total"]]
     rows = [(c, [c.counts.get(v, 0) for v in values] + [c.total]) for c in data.codes]
     return header, rows
 
@@ -498,7 +543,7 @@ def _title(data: ExcerptSet) -> str:
 
 def _table_title(data: ExcerptSet) -> str:
     t = _t(data.language)
-    return t["table"].format(attribute=data.attribute) if data.attribute else t["table_plain"]
+    return t["table"].format(attribute=data.labels.attribute(data.attribute)) if data.attribute else t["table_plain"]
 
 
 # --------------------------------------------------------------------------- writing
@@ -545,12 +590,13 @@ def export_excerpts(project: Project, output: str | Path, fmt: str | None = None
                     codes: Iterable[str] | None = None, by: str | None = None,
                     coders: Iterable[str] | None = None, statuses: Iterable[str] = DEFAULT_STATUSES,
                     max_per_code: int | None = None, seed: int | str | None = None,
-                    force: bool = False, command: str = "qualcode export excerpts") -> tuple[ExcerptSet, Provenance]:
+                    force: bool = False, command: str = "qualcode export excerpts",
+                    cite: str | None = None, language: str | None = None) -> tuple[ExcerptSet, Provenance]:
     """Collect and write in one call; returns the excerpts and the provenance recorded."""
     fmt = output_format(output, fmt)
     check_output(output, force)  # fail before the work, not after
     data = collect_excerpts(project, codes=codes, by=by, coders=coders, statuses=statuses,
-                            max_per_code=max_per_code, seed=seed)
+                            max_per_code=max_per_code, seed=seed, cite=cite, language=language)
     prov = provenance_for(project, command, filters=data.filters(), coders=data.coders)
     write_excerpts(data, fmt, output, prov, force=force)
     return data, prov
@@ -636,10 +682,32 @@ def append_excerpts_docx(doc, data: ExcerptSet, *, level: int = 1, sample_note: 
                 _docx_quote(doc, ex, data)
 
 
+CITATION_STYLE = "Excerpt Citation"
+
+
+def citation_style(doc):
+    """The character style of citations in DOCX (created once per document: small
+    capitals off, 9 pt, dark grey), so that a thesis template can restyle them all."""
+    from docx.enum.style import WD_STYLE_TYPE
+    from docx.shared import Pt, RGBColor
+
+    styles = doc.styles
+    if CITATION_STYLE in [s.name for s in styles]:
+        return styles[CITATION_STYLE]
+    style = styles.add_style(CITATION_STYLE, WD_STYLE_TYPE.CHARACTER)
+    style.font.size = Pt(9)
+    style.font.italic = False
+    style.font.color.rgb = RGBColor(0x40, 0x40, 0x40)
+    return style
+
+
 def _docx_quote(doc, ex: Excerpt, data: ExcerptSet) -> None:
     p = doc.add_paragraph(style="Quote")
     p.add_run(xml_safe(quote_text(ex, data.language)))
-    p.add_run(xml_safe(" " + citation(ex, data.language, data.attribute)))
+    cited = data_citation(ex, data)
+    if cited:
+        p.add_run(" ")
+        p.add_run(xml_safe(cited), style=citation_style(doc))
 
 
 # -- Markdown -------------------------------------------------------------------------
@@ -679,12 +747,12 @@ def _write_md(data: ExcerptSet, path: Path, prov: Provenance) -> None:
                 heading = md_escape(_value_heading(data, value, len(excerpts), total))
                 lines += [f"{'#' * min(level + 1, 6)} {heading}", ""]
                 for ex in excerpts:
-                    lines += [f"> {md_escape(excerpt_line(ex, lang, data.attribute))}", ""]
+                    lines += [f"> {md_escape(data_line(ex, data))}", ""]
         else:
             if len(code.excerpts) != code.total:
                 lines += [_t(lang)["shown"](len(code.excerpts), code.total), ""]
             for ex in code.excerpts:
-                lines += [f"> {md_escape(excerpt_line(ex, lang, data.attribute))}", ""]
+                lines += [f"> {md_escape(data_line(ex, data))}", ""]
     path.write_text("\n".join(lines).rstrip("\n") + "\n", encoding="utf-8")
 
 
@@ -743,7 +811,7 @@ def _write_tex(data: ExcerptSet, path: Path, prov: Provenance) -> None:
             elif len(code.excerpts) != code.total:
                 out += [tex_escape(_t(lang)["shown"](len(code.excerpts), code.total)), ""]
             for ex in excerpts:
-                out += ["\\begin{quote}", tex_escape(excerpt_line(ex, lang, data.attribute)), "\\end{quote}", ""]
+                out += ["\\begin{quote}", tex_escape(data_line(ex, data)), "\\end{quote}", ""]
     path.write_text("\n".join(out).rstrip("\n") + "\n", encoding="utf-8")
 
 

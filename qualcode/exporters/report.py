@@ -39,6 +39,7 @@ from qualcode.exporters.docx_util import provenance_paragraph, set_language, sta
 from qualcode.exporters.excerpts import collect_excerpts
 from qualcode.exporters.tables import cell_text, py_value
 from qualcode.exporters.typography import NBSP, fr_typography
+from qualcode.i18n import export_language
 from qualcode.textnorm import xml_safe
 
 if TYPE_CHECKING:
@@ -138,14 +139,16 @@ def build_report(project: Project, path: str | Path, by: str = "group", force: b
                  unit: str = "sentence", level: str = "all", statuses: Sequence[str] | None = None,
                  coders: Sequence[str] | None = None, max_excerpts: int | None = None,
                  seed: int | str | None = None, excerpts: bool = True, language: str | None = None,
-                 command: str | None = None) -> ReportResult:
+                 command: str | None = None, cite: str | None = None) -> ReportResult:
     """Write the report DOCX to ``path`` (see the module documentation).
 
     ``by``: case attribute of the groups; ``unit``: co-occurrence unit (sentence, turn,
     doc); ``level``: ``all`` codes or ``top``-level only (tables and charts);
     ``statuses``/``coders``: which codings count (default: not rejected, every coder);
     ``max_excerpts``/``seed``: a reproducible sample of at most N excerpts per code and
-    value of ``by``; ``excerpts=False`` leaves the excerpts out.
+    value of ``by``; ``excerpts=False`` leaves the excerpts out; ``cite``: the citation
+    template of the excerpts (see :mod:`qualcode.exporters.citations`); ``language``: of
+    the words and numbers (default: the project's export language, see :mod:`qualcode.i18n`).
     """
     report_format(path)
     if unit not in UNITS:
@@ -156,14 +159,15 @@ def build_report(project: Project, path: str | Path, by: str = "group", force: b
     check_output(path, force)  # fail before the work
     statuses = check_statuses(statuses or NOT_REJECTED)
     coders = list(coders) if coders else None
-    language = language or project.language
+    language = export_language(project.config, language)
     if max_excerpts and seed is None:
         import random
 
         seed = random.SystemRandom().randrange(1, 1_000_000)  # drawn and recorded
     if command is None:
         command = report_command(path, by=by, unit=unit, level=level, statuses=statuses, coders=coders,
-                                 max_excerpts=max_excerpts, seed=seed, excerpts=excerpts)
+                                 max_excerpts=max_excerpts, seed=seed, excerpts=excerpts, cite=cite,
+                                 language=language if language != project.language else None)
     store = project.store
     # Reading only, except the NLP cache that sentence co-occurrence may fill: one transaction.
     with store.transaction():
@@ -173,7 +177,7 @@ def build_report(project: Project, path: str | Path, by: str = "group", force: b
         data = None
         if excerpts:
             data = collect_excerpts(project, by=by, coders=coders, statuses=statuses,
-                                    max_per_code=max_excerpts, seed=seed)
+                                    max_per_code=max_excerpts, seed=seed, cite=cite, language=language)
     prov = provenance_for(project, command, coders=coders, filters={
         "by": by, "unit": unit, "level": level, "status": ",".join(statuses),
         "max_excerpts": max_excerpts, "seed": seed if max_excerpts else None,
@@ -192,7 +196,8 @@ def build_report(project: Project, path: str | Path, by: str = "group", force: b
 
 def report_command(path: str | Path, *, by: str, unit: str = "sentence", level: str = "all",
                    statuses: Sequence[str] = (), coders: Sequence[str] | None = None,
-                   max_excerpts: int | None = None, seed: int | str | None = None, excerpts: bool = True) -> str:
+                   max_excerpts: int | None = None, seed: int | str | None = None, excerpts: bool = True,
+                   cite: str | None = None, language: str | None = None) -> str:
     """The command line that writes this report (recorded in its provenance)."""
     args = ["qualcode", "export", "report", "--by", by]
     if unit != "sentence":
@@ -210,6 +215,10 @@ def report_command(path: str | Path, *, by: str, unit: str = "sentence", level: 
             args += ["--seed", str(seed)]
     if not excerpts:
         args.append("--no-excerpts")
+    if cite is not None:
+        args += ["--cite", cite]
+    if language is not None:
+        args += ["--lang", language]
     return shlex.join([*args, "--format", "docx", "--output", str(path)])
 
 
@@ -414,33 +423,6 @@ def _new_section(doc, *, landscape: bool) -> None:
 
 
 def _excerpts(doc, data, language: str) -> None:
-    """The excerpts of every code, headings from level 2 (the section is level 1)."""
-    # One renderer for ``export excerpts`` and the report, when excerpts.py provides it.
-    shared = getattr(ex_mod, "append_excerpts_docx", None)
-    if shared is not None:
-        shared(doc, data, level=2)
-        return
-    t = _t(language)
-    if data.max_per_code:
-        _notes(doc, [_ui(t["sample"].format(n=data.max_per_code, seed=data.seed, shown=data.shown,
-                                            total=data.total), language)])
-    for code in data.codes:
-        level = min(code.depth + 2, 9)
-        doc.add_heading(xml_safe(code.label), level=level)
-        if code.definition:
-            doc.add_paragraph().add_run(xml_safe(_ui(code.definition, language))).italic = True
-        if not code.total:
-            if code.empty_note:
-                doc.add_paragraph(t["no_excerpts"])
-            continue
-        groups = code.groups(data.values) if data.by else [(None, code.excerpts, code.total)]
-        for value, items, total in groups:
-            if data.by:
-                count = t["count"](total) if len(items) == total else t["shown"](len(items), total)
-                value_text = value if value is not None else t["none"]
-                doc.add_heading(xml_safe(_ui(t["value_heading"].format(by=data.by, value=value_text, count=count),
-                                             language)), level=min(level + 1, 9))
-            for ex in items:
-                p = doc.add_paragraph(style="Quote")
-                p.add_run(xml_safe(ex_mod.quote_text(ex, language)))
-                p.add_run(xml_safe(" " + ex_mod.citation(ex, language, data.attribute)))
+    """The excerpts of every code, headings from level 2 (the section is level 1): the
+    renderer of ``export excerpts``, so that both look the same."""
+    ex_mod.append_excerpts_docx(doc, data, level=2, language=language)

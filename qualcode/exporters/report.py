@@ -37,9 +37,10 @@ from qualcode.exporters.base import Provenance, atomic_write, check_output, prov
 from qualcode.exporters.charts import bar_chart_codes_by_group, code_colors, heatmap_cooccurrence
 from qualcode.exporters.docx_util import provenance_paragraph, set_language, stamp_provenance
 from qualcode.exporters.excerpts import collect_excerpts
+from qualcode.exporters.localize import group_label, localize
 from qualcode.exporters.tables import cell_text, py_value
-from qualcode.exporters.typography import NBSP, fr_typography
-from qualcode.i18n import export_language
+from qualcode.exporters.typography import fr_typography
+from qualcode.i18n import Labels, export_language, labels_for, n_equals, number, percent
 from qualcode.textnorm import xml_safe
 
 if TYPE_CHECKING:
@@ -183,14 +184,16 @@ def build_report(project: Project, path: str | Path, by: str = "group", force: b
         "max_excerpts": max_excerpts, "seed": seed if max_excerpts else None,
         "excerpts": None if excerpts else "no"})
     result = ReportResult(Path(path), prov, seed=seed if max_excerpts else None)
+    labels = labels_for(project.config, language)
+    freq, cooc = localize(freq, labels), localize(cooc, labels)
     with temp_folder("report") as tmpdir:
         bar_png = tmpdir / "codes_by_group.png"
         heat_png = tmpdir / "cooccurrence.png"
         # No titles in the pictures: the captions say what they show.
-        bar_chart_codes_by_group(freq, bar_png, colors=colors, provenance=prov, title="")
-        heatmap_cooccurrence(cooc, heat_png, provenance=prov, title="")
+        bar_chart_codes_by_group(freq, bar_png, colors=colors, provenance=prov, title="", labels=labels)
+        heatmap_cooccurrence(cooc, heat_png, provenance=prov, title="", labels=labels)
         with atomic_write(path, force=force) as tmp:
-            _write_docx(tmp, project.name, language, by, unit, freq, cooc, bar_png, heat_png, data, prov, result)
+            _write_docx(tmp, project.name, labels, by, unit, freq, cooc, bar_png, heat_png, data, prov, result)
     return result
 
 
@@ -225,13 +228,15 @@ def report_command(path: str | Path, *, by: str, unit: str = "sentence", level: 
 # --------------------------------------------------------------------------- DOCX
 
 
-def _write_docx(path: Path, project_name: str, language: str, by: str, unit: str, freq: TableResult,
+def _write_docx(path: Path, project_name: str, labels: Labels, by: str, unit: str, freq: TableResult,
                 cooc: TableResult, bar_png: Path, heat_png: Path, data, prov: Provenance,
                 result: ReportResult) -> None:
     from docx import Document
     from docx.shared import Cm, Pt
 
+    language = labels.language
     t = _t(language)
+    by_name = labels.attribute(by)
     doc = Document()
     section = doc.sections[0]
     section.page_width, section.page_height = Cm(PAGE_WIDTH_CM), Cm(PAGE_HEIGHT_CM)
@@ -247,17 +252,17 @@ def _write_docx(path: Path, project_name: str, language: str, by: str, unit: str
     n_table = n_fig = 0
 
     # 1. frequencies
-    heading = _ui(t["freq"].format(by=by), language)
+    heading = _ui(t["freq"].format(by=by_name), language)
     doc.add_heading(xml_safe(heading), level=1)
     result.sections.append(heading)
     n_table += 1
-    _caption(doc, _ui(t["freq_table"].format(n=n_table, by=by), language))
-    header, rows, depths, totals = _freq_rows(freq, t, language)
+    _caption(doc, _ui(t["freq_table"].format(n=n_table, by=by_name), language))
+    header, rows, depths, totals = _freq_rows(freq, t, labels)
     _table(doc, header, rows, depths=depths, bold_rows=totals, first_col_width=Cm(6.5))
     _notes(doc, [_ui(t["freq_cell_note"], language), *freq.notes])
     doc.add_picture(str(bar_png), width=text_width)
     n_fig += 1
-    _caption(doc, _ui(t["freq_fig"].format(n=n_fig, by=by), language))
+    _caption(doc, _ui(t["freq_fig"].format(n=n_fig, by=by_name), language))
 
     # 2. co-occurrence
     heading = _ui(t["cooc"], language)
@@ -270,7 +275,7 @@ def _write_docx(path: Path, project_name: str, language: str, by: str, unit: str
     n_table += 1
     unit_name = t["units"].get(unit, unit)
     _caption(doc, _ui(t["cooc_table"].format(n=n_table, unit=unit_name), language))
-    header, rows, depths, diagonal = _cooc_rows(cooc, t)
+    header, rows, depths, diagonal = _cooc_rows(cooc, t, language)
     _table(doc, header, rows, depths=depths, diagonal=diagonal, font_size=Pt(7 if len(cols) > 12 else 8),
            first_col_width=Cm(5.5))
     _notes(doc, [_ui(t["cooc_numbers"], language), *cooc.notes])
@@ -291,15 +296,19 @@ def _write_docx(path: Path, project_name: str, language: str, by: str, unit: str
     doc.save(str(path))
 
 
-def _freq_rows(table: TableResult, t: dict, language: str) -> tuple[list[str], list[list[str]], list[int], list[int]]:
+def _freq_rows(table: TableResult, t: dict, labels: Labels) -> tuple[list[str], list[list[str]], list[int], list[int]]:
     """Header (Code, one column per group, Total) and 'units / participants (pct %)' cells."""
+    language = labels.language
+    by = (table.meta or {}).get("by")
     meta = table.meta or {}
     groups = list(meta.get("groups") or [])
     sizes = meta.get("group_sizes") or {}
     depths_all = list(meta.get("depth") or [0] * len(table.df))
     total_codes = set(meta.get("total_rows") or [])
-    header = [t["code"]] + [f"{g} (n={sizes[g]})" if sizes.get(g) else g for g in groups]
-    header.append(f"{t['total']} (n={meta['total_cases']})" if meta.get("total_cases") else t["total"])
+    header = [t["code"]] + [f"{group_label(g, by, labels)} ({n_equals(sizes[g], language)})" if sizes.get(g)
+                            else group_label(g, by, labels) for g in groups]
+    header.append(f"{t['total']} ({n_equals(meta['total_cases'], language)})" if meta.get("total_cases")
+                  else t["total"])
     rows: list[list[str]] = []
     depths: list[int] = []
     totals: list[int] = []
@@ -317,17 +326,17 @@ def _freq_rows(table: TableResult, t: dict, language: str) -> tuple[list[str], l
 
 def _count_cell(units, participants, pct, language: str = "en") -> str:
     """``148 / 5 (100 %)``: units / participants (% of the group; French: a no-break space
-    before %)."""
+    before %, decimal comma)."""
     units, participants, pct = py_value(units), py_value(participants), py_value(pct)
-    text = "" if units is None else str(units)
+    text = "" if units is None else number(units, language)
     if participants is not None:
-        text += f" / {participants}"
+        text += f" / {number(participants, language)}"
         if pct is not None:
-            text += f" ({pct:.0f}{NBSP if language == 'fr' else ''}%)"
+            text += f" ({percent(pct, language)})"
     return text
 
 
-def _cooc_rows(table: TableResult, t: dict) -> tuple[list[str], list[list[str]], list[int], bool]:
+def _cooc_rows(table: TableResult, t: dict, language: str = "en") -> tuple[list[str], list[list[str]], list[int], bool]:
     meta = table.meta or {}
     cols = list(meta.get("matrix_columns") or [c for c in table.df.columns if c not in ("code", "label")])
     decimals = meta.get("decimals") or {}
@@ -336,9 +345,17 @@ def _cooc_rows(table: TableResult, t: dict) -> tuple[list[str], list[list[str]],
     rows, depths = [], []
     for i, r in enumerate(table.df.to_dict("records")):
         rows.append([f"{i + 1}. {r.get('label') or r.get('code')}"]
-                    + [cell_text(r.get(c), decimals.get(c)) for c in cols])
+                    + [_number_cell(r.get(c), decimals.get(c), language) for c in cols])
         depths.append(int(depths_all[i]) if i < len(depths_all) else 0)
     return header, rows, depths, len(rows) == len(cols)
+
+
+def _number_cell(value, decimals: int | None, language: str) -> str:
+    """A table number in the export language (``0,049`` in French); empty when missing."""
+    value = py_value(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return number(value, language, decimals)
+    return cell_text(value, decimals)
 
 
 def _table(doc, header: list[str], rows: list[list[str]], *, depths: list[int] | None = None,

@@ -62,6 +62,12 @@ def excerpts_cli(
                        "and recorded).", show_default=False)] = None,
     cite: CiteOpt = None,
     lang: LangOpt = None,
+    context: Annotated[int, typer.Option(
+        "--context", help="Sentences of the same turn shown before and after each excerpt (in italics, "
+                          "outside the quotation).")] = 0,
+    min_words: Annotated[int | None, typer.Option(
+        "--min-words", help="Reproduce (and sample) only excerpts of at least N words; the counts still "
+                            "count every excerpt.", show_default=False)] = None,
     force: ForceOpt = False,
     json: Annotated[bool, typer.Option("--json", help="Print a JSON summary of what was written.")] = False,
     project: ProjectOpt = None,
@@ -84,8 +90,10 @@ def excerpts_cli(
     with open_project(project) as proj:
         data, prov = export_excerpts(
             proj, output, fmt, codes=codes or None, by=by, coders=coders or None, statuses=statuses,
-            max_per_code=max_, seed=seed, force=force, cite=cite, language=lang,
-            command=_command(output, fmt, codes, by, coders, status and statuses, max_, seed, cite, lang))
+            max_per_code=max_, seed=seed, force=force, cite=cite, language=lang, context=context,
+            min_words=min_words,
+            command=_command(output, fmt, codes, by, coders, status and statuses, max_, seed, cite, lang,
+                             context, min_words))
     if json:
         print_json({"output": str(output), "format": fmt, **data.to_dict(), "provenance": prov.to_dict()})
         return
@@ -97,12 +105,26 @@ def excerpts_cli(
     n = len(data.codes)
     out.print(f"wrote {data.shown} of {data.total} excerpts of {n} code{'s' if n != 1 else ''} to {output}{sample}",
               markup=False, highlight=False)
+    err = console(stderr=True)
     if not data.total:
-        console(stderr=True).print("warning: no coding matches the filters: the file lists the codes only",
-                                   markup=False)
+        err.print("warning: no coding matches the filters: the file lists the codes only", markup=False)
+    _warn_unbalanced(err, data)
 
 
-def _command(output, fmt, codes, by, coders, statuses, max_, seed, cite=None, lang=None) -> str:
+def _warn_unbalanced(err, data) -> None:
+    """Report the excerpts whose quotation marks the transcript itself leaves unpaired."""
+    bad = data.unbalanced
+    if not bad:
+        return
+    where = ", ".join(f"{e.document}" + (f" turn {e.turn}" if e.turn is not None else f" {e.start}:{e.end}")
+                      for e in bad[:5])
+    more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
+    err.print(f"warning: {len(bad)} excerpt{'s' * (len(bad) != 1)} with unpaired quotation marks or brackets "
+              f"in the transcript: {where}{more} (check the transcript)", markup=False, highlight=False)
+
+
+def _command(output, fmt, codes, by, coders, statuses, max_, seed, cite=None, lang=None, context=0,
+             min_words=None) -> str:
     args = ["qualcode", "export", "excerpts"]
     for c in codes:
         args += ["--code", c]
@@ -120,6 +142,10 @@ def _command(output, fmt, codes, by, coders, statuses, max_, seed, cite=None, la
         args += ["--cite", cite]
     if lang is not None:
         args += ["--lang", lang]
+    if context:
+        args += ["--context", str(context)]
+    if min_words is not None:
+        args += ["--min-words", str(min_words)]
     args += ["--format", fmt, "--output", str(output)]
     return shlex.join(args)
 
@@ -154,6 +180,11 @@ def report_cli(
     = True,
     cite: CiteOpt = None,
     lang: LangOpt = None,
+    context: Annotated[int, typer.Option(
+        "--context", help="Sentences of the same turn shown before and after each excerpt.")] = 0,
+    min_words: Annotated[int | None, typer.Option(
+        "--min-words", help="Reproduce (and sample) only excerpts of at least N words.",
+        show_default=False)] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite the output file if it exists.")] = False,
     json: JsonOpt = False,
     project: ProjectOpt = None,
@@ -170,7 +201,7 @@ def report_cli(
         result = build_report(proj, output, by=by, force=force, unit=unit, level=level,
                               statuses=(split_values(status) or []) or None, coders=(split_values(coder) or []) or None,
                               max_excerpts=max_excerpts, seed=seed, excerpts=excerpts, cite=cite,
-                              language=lang)
+                              language=lang, context=context, min_words=min_words)
     if json:
         print_json(result.to_dict())
         return

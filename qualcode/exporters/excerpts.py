@@ -36,6 +36,7 @@ from qualcode.errors import QualcodeError, UsageError
 from qualcode.exporters import citations as _citations
 from qualcode.exporters.base import Provenance, atomic_write, check_output, provenance_for
 from qualcode.exporters.docx_util import provenance_paragraph, set_language, stamp_provenance
+from qualcode.exporters.passages import passage, word_count
 from qualcode.exporters.typography import (
     NBSP,
     collapse_whitespace,
@@ -123,11 +124,19 @@ class Excerpt:
     speaker: str | None = None  # the turn's speaker label
     role: str | None = None  # interviewer | participant | other
     attributes: dict[str, Any] = field(default_factory=dict)  # the case's (several cases': joined with /)
+    # what is shown (see qualcode.exporters.passages): the coded text, or wider when it
+    # would cut a quotation; [...] marks; context sentences; unpaired marks left
+    shown: str | None = None
+    lead: bool = False
+    trail: bool = False
+    before: str = ""
+    after: str = ""
+    balanced: bool = True
 
     @property
     def display_text(self) -> str:
-        """The coded text with its whitespace collapsed (back-channels kept)."""
-        return collapse_whitespace(self.text)
+        """The shown text with its whitespace collapsed (back-channels kept)."""
+        return collapse_whitespace(self.text if self.shown is None else self.shown)
 
     @property
     def timestamp(self) -> str | None:
@@ -173,6 +182,8 @@ class ExcerptSet:
     max_per_code: int | None = None
     seed: int | str | None = None
     cite: str | None = None  # the citation template (None: the default for the language)
+    context: int = 0  # sentences shown before and after each excerpt
+    min_words: int | None = None
     label_table: dict[str, Any] = field(default_factory=dict)  # [labels] of qualcode.toml
 
     @property
@@ -201,7 +212,14 @@ class ExcerptSet:
             "max": self.max_per_code,
             "seed": self.seed if self.max_per_code else None,
             "cite": self.cite,
+            "context": self.context or None,
+            "min_words": self.min_words,
         }
+
+    @property
+    def unbalanced(self) -> list[Excerpt]:
+        """Excerpts reproduced whose quotation marks stay unpaired (the transcript's own)."""
+        return [e for c in self.codes for e in c.excerpts if not e.balanced]
 
     def to_dict(self) -> dict:
         return {
@@ -209,6 +227,8 @@ class ExcerptSet:
             "values": self.values, "total": self.total, "shown": self.shown,
             "statuses": list(self.statuses), "coders": self.coders, "codes_selected": self.code_filter,
             "max_per_code": self.max_per_code, "seed": self.seed if self.max_per_code else None,
+            "unbalanced": [{"document": e.document, "turn": e.turn, "start": e.start, "end": e.end}
+                           for e in self.unbalanced],
             "codes": [{"code": c.path, "label": c.label, "depth": c.depth, "total": c.total,
                        "shown": len(c.excerpts), "counts": {str(k): v for k, v in c.counts.items()}}
                       for c in self.codes],
@@ -236,6 +256,8 @@ def collect_excerpts(
     seed: int | str | None = None,
     cite: str | None = None,
     language: str | None = None,
+    context: int = 0,
+    min_words: int | None = None,
 ) -> ExcerptSet:
     """The excerpts of ``codes`` (paths, each with its sub-codes; default: every active code).
 
@@ -245,7 +267,10 @@ def collect_excerpts(
     documentation); ``cite``: the citation template (default: ``[export] cite`` of
     qualcode.toml, else :func:`~qualcode.exporters.citations.default_template`; see
     :mod:`qualcode.exporters.citations`); ``language``: of the exported words (default:
-    the project's export language). Retired codes are left out.
+    the project's export language); ``context``: sentences of the turn shown before and
+    after each excerpt; ``min_words``: excerpts reproduced have at least that many words
+    (the counts still count every excerpt). Excerpts never start or end inside a
+    quotation (see :mod:`qualcode.exporters.passages`). Retired codes are left out.
     """
     statuses = tuple(dict.fromkeys(statuses))
     bad = [s for s in statuses if s not in STATUSES]
@@ -254,6 +279,10 @@ def collect_excerpts(
                          else "no status selected")
     if max_per_code is not None and max_per_code < 1:
         raise UsageError(f"--max must be at least 1, not {max_per_code}")
+    if context < 0:
+        raise UsageError(f"--context must be 0 or more, not {context}")
+    if min_words is not None and min_words < 1:
+        raise UsageError(f"--min-words must be at least 1, not {min_words}")
     code_filter = [c.strip().strip("/") for c in codes or [] if c.strip().strip("/")] or None
     coders = list(dict.fromkeys(coders)) if coders else None
     if max_per_code and seed is None:
@@ -285,6 +314,7 @@ def collect_excerpts(
                 doc_cases.setdefault(d, []).append(c.name)
         turns = _turns(store)
         rows = _codings(store, [t[0] for t in tree], statuses, coders)
+        texts = {doc_id: store.documents.text(doc_id) for doc_id in {r.document_id for r in rows}}
 
     merged: dict[tuple, Excerpt] = {}
     by_code: dict[int, list[Excerpt]] = {}
@@ -303,6 +333,7 @@ def collect_excerpts(
             ex = Excerpt(code=r.code, document=r.document, start=r.start, end=r.end,
                          text=r.text, turn=turn_no, time=time, case=case, pseudonym=pseudonym, value=value,
                          speaker=speaker, role=role, attributes=attrs)
+            _frame(ex, texts[r.document_id], turns.get(r.document_id), context)
             merged[key] = ex
             by_code.setdefault(r.code_id, []).append(ex)
         for attr, item in (("coders", r.coder), ("statuses", r.status), ("origins", r.origin)):
@@ -323,19 +354,22 @@ def collect_excerpts(
         for ex in excerpts:
             counts[ex.value] = counts.get(ex.value, 0) + 1
         shown = excerpts
+        if min_words:
+            shown = [e for e in excerpts if word_count(e.text) >= min_words]
         if max_per_code:
+            pool = shown
             if by is not None:
                 shown = [e for v in values
-                         for e in _sample([x for x in excerpts if x.value == v], max_per_code, seed, path, v)]
+                         for e in _sample([x for x in pool if x.value == v], max_per_code, seed, path, v)]
                 shown.sort(key=lambda e: (e.document, e.start, e.end))
             else:
-                shown = _sample(excerpts, max_per_code, seed, path, None)
+                shown = _sample(pool, max_per_code, seed, path, None)
         has_children = any(p.startswith(path + "/") for _, p, *_ in tree)
         sections.append(CodeExcerpts(path, label, definition, depth, shown, len(excerpts), counts, has_children))
     return ExcerptSet(project=project.name, language=language, attribute=attribute, by=by,
                       values=values, codes=sections, statuses=statuses, coders=coders,
                       code_filter=code_filter, max_per_code=max_per_code, seed=seed, cite=cite,
-                      label_table=label_table)
+                      context=context, min_words=min_words, label_table=label_table)
 
 
 def _select_codes(store, code_filter: list[str] | None) -> list[tuple[int, str, str, str | None, int]]:
@@ -378,6 +412,23 @@ def _select_codes(store, code_filter: list[str] | None) -> list[tuple[int, str, 
         depth = sum("/".join(parts[:i]) in chosen_paths for i in range(1, len(parts)))
         out.append((r.id, r.path, r.label, r.definition, depth))
     return out
+
+
+def _frame(ex: Excerpt, text: str, turns: tuple[list[Turn], list[int]] | None, context: int) -> None:
+    """Set what ``ex`` shows: never a cut quotation, ``[…]`` marks, context sentences."""
+    turn = turn_at(turns[0], ex.start, turns[1]) if turns else None
+    lo, hi = (turn.start, turn.end) if turn is not None else _line_bounds(text, ex.start, ex.end)
+    p = passage(text, ex.start, ex.end, lo, hi, context)
+    if (p.start, p.end) != (ex.start, ex.end):
+        ex.shown = text[p.start:p.end]
+    ex.lead, ex.trail, ex.before, ex.after, ex.balanced = p.lead, p.trail, p.before, p.after, p.balanced
+
+
+def _line_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    """The lines holding ``start:end`` (outside every turn)."""
+    lo = text.rfind("\n", 0, start) + 1
+    hi = text.find("\n", end)
+    return lo, len(text) if hi < 0 else hi
 
 
 def _turns(store) -> dict[int, tuple[list[Turn], list[int]]]:
@@ -469,11 +520,29 @@ def _ui(text: str, language: str) -> str:
     return fr_typography(text) if language == "fr" else text
 
 
+ELLIPSIS = "[…]"
+
+
 def quote_text(excerpt: Excerpt, language: str) -> str:
-    """The excerpt between quotation marks: « … » in French (French typography inside)."""
+    """The excerpt between quotation marks: « … » in French (French typography inside),
+    ``[…]`` where it starts or ends in the middle of a sentence."""
+    text = excerpt.display_text
+    if excerpt.lead:
+        text = f"{ELLIPSIS} {text}"
+    if excerpt.trail:
+        text = f"{text} {ELLIPSIS}"
     if language == "fr":
-        return fr_quote(fr_typography(excerpt.display_text, nested=True))
-    return en_quote(excerpt.display_text)
+        return fr_quote(fr_typography(text, nested=True))
+    return en_quote(text)
+
+
+def context_texts(excerpt: Excerpt, language: str) -> tuple[str, str]:
+    """The context sentences before and after, whitespace collapsed (French typography)."""
+    out = []
+    for part in (excerpt.before, excerpt.after):
+        part = collapse_whitespace(part).strip()
+        out.append(_ui(part, language) if part else "")
+    return out[0], out[1]
 
 
 def citation(excerpt: Excerpt, language: str, attribute: str | None = None, *,
@@ -491,7 +560,8 @@ def citation(excerpt: Excerpt, language: str, attribute: str | None = None, *,
 def excerpt_line(excerpt: Excerpt, language: str, attribute: str | None = None, *,
                  template: str | None = None, labels: Labels | None = None) -> str:
     cited = citation(excerpt, language, attribute, template=template, labels=labels)
-    return f"{quote_text(excerpt, language)} {cited}".rstrip()
+    before, after = context_texts(excerpt, language)
+    return " ".join(p for p in (before, quote_text(excerpt, language), after, cited) if p)
 
 
 def data_citation(excerpt: Excerpt, data: ExcerptSet) -> str:
@@ -591,12 +661,14 @@ def export_excerpts(project: Project, output: str | Path, fmt: str | None = None
                     coders: Iterable[str] | None = None, statuses: Iterable[str] = DEFAULT_STATUSES,
                     max_per_code: int | None = None, seed: int | str | None = None,
                     force: bool = False, command: str = "qualcode export excerpts",
-                    cite: str | None = None, language: str | None = None) -> tuple[ExcerptSet, Provenance]:
+                    cite: str | None = None, language: str | None = None, context: int = 0,
+                    min_words: int | None = None) -> tuple[ExcerptSet, Provenance]:
     """Collect and write in one call; returns the excerpts and the provenance recorded."""
     fmt = output_format(output, fmt)
     check_output(output, force)  # fail before the work, not after
     data = collect_excerpts(project, codes=codes, by=by, coders=coders, statuses=statuses,
-                            max_per_code=max_per_code, seed=seed, cite=cite, language=language)
+                            max_per_code=max_per_code, seed=seed, cite=cite, language=language,
+                            context=context, min_words=min_words)
     prov = provenance_for(project, command, filters=data.filters(), coders=data.coders)
     write_excerpts(data, fmt, output, prov, force=force)
     return data, prov
@@ -701,9 +773,32 @@ def citation_style(doc):
     return style
 
 
+CONTEXT_STYLE = "Excerpt Context"
+
+
+def context_style(doc):
+    """The character style of context sentences in DOCX: grey, not part of the quotation."""
+    from docx.enum.style import WD_STYLE_TYPE
+    from docx.shared import RGBColor
+
+    styles = doc.styles
+    if CONTEXT_STYLE in [s.name for s in styles]:
+        return styles[CONTEXT_STYLE]
+    style = styles.add_style(CONTEXT_STYLE, WD_STYLE_TYPE.CHARACTER)
+    style.font.color.rgb = RGBColor(0x70, 0x70, 0x70)
+    return style
+
+
 def _docx_quote(doc, ex: Excerpt, data: ExcerptSet) -> None:
     p = doc.add_paragraph(style="Quote")
+    before, after = context_texts(ex, data.language)
+    if before:
+        p.add_run(xml_safe(before), style=context_style(doc))
+        p.add_run(" ")
     p.add_run(xml_safe(quote_text(ex, data.language)))
+    if after:
+        p.add_run(" ")
+        p.add_run(xml_safe(after), style=context_style(doc))
     cited = data_citation(ex, data)
     if cited:
         p.add_run(" ")
@@ -747,13 +842,21 @@ def _write_md(data: ExcerptSet, path: Path, prov: Provenance) -> None:
                 heading = md_escape(_value_heading(data, value, len(excerpts), total))
                 lines += [f"{'#' * min(level + 1, 6)} {heading}", ""]
                 for ex in excerpts:
-                    lines += [f"> {md_escape(data_line(ex, data))}", ""]
+                    lines += [f"> {_md_line(ex, data)}", ""]
         else:
             if len(code.excerpts) != code.total:
                 lines += [_t(lang)["shown"](len(code.excerpts), code.total), ""]
             for ex in code.excerpts:
-                lines += [f"> {md_escape(data_line(ex, data))}", ""]
+                lines += [f"> {_md_line(ex, data)}", ""]
     path.write_text("\n".join(lines).rstrip("\n") + "\n", encoding="utf-8")
+
+
+def _md_line(ex: Excerpt, data: ExcerptSet) -> str:
+    """The quotation and its citation; context sentences in italics, outside the quotation."""
+    before, after = context_texts(ex, data.language)
+    parts = [f"*{md_escape(before)}*" if before else "", md_escape(quote_text(ex, data.language)),
+             f"*{md_escape(after)}*" if after else "", md_escape(data_citation(ex, data))]
+    return " ".join(p for p in parts if p)
 
 
 def _md_cell(text: str) -> str:
@@ -774,6 +877,13 @@ _TEX_LEVELS = ("section", "subsection", "subsubsection", "paragraph", "subparagr
 def tex_escape(text: str) -> str:
     """Escape LaTeX's special characters; no-break spaces become ``~``."""
     return _TEX_RE.sub(lambda m: _TEX_SPECIALS[m.group(0)], text)
+
+
+def _tex_line(ex: Excerpt, data: ExcerptSet) -> str:
+    before, after = context_texts(ex, data.language)
+    parts = [f"\\textit{{{tex_escape(before)}}}" if before else "", tex_escape(quote_text(ex, data.language)),
+             f"\\textit{{{tex_escape(after)}}}" if after else "", tex_escape(data_citation(ex, data))]
+    return " ".join(p for p in parts if p)
 
 
 def _write_tex(data: ExcerptSet, path: Path, prov: Provenance) -> None:
@@ -811,7 +921,7 @@ def _write_tex(data: ExcerptSet, path: Path, prov: Provenance) -> None:
             elif len(code.excerpts) != code.total:
                 out += [tex_escape(_t(lang)["shown"](len(code.excerpts), code.total)), ""]
             for ex in excerpts:
-                out += ["\\begin{quote}", tex_escape(data_line(ex, data)), "\\end{quote}", ""]
+                out += ["\\begin{quote}", _tex_line(ex, data), "\\end{quote}", ""]
     path.write_text("\n".join(out).rstrip("\n") + "\n", encoding="utf-8")
 
 
@@ -819,14 +929,20 @@ def _write_tex(data: ExcerptSet, path: Path, prov: Provenance) -> None:
 
 
 def table_rows(data: ExcerptSet) -> tuple[list[str], list[list[Any]]]:
-    """Header and one row per excerpt reproduced (the text with whitespace collapsed)."""
+    """Header and one row per excerpt reproduced (the coded text with whitespace
+    collapsed; with ``context``, the context sentences in two more columns)."""
     header = [c if c is not None else (data.attribute or "attribute") for c in COLUMNS]
+    if data.context:
+        header += ["context_before", "context_after"]
     rows = []
     for code in data.codes:
         for ex in code.excerpts:
-            rows.append([code.path, code.label, ex.value, ex.case, ex.pseudonym, ex.speaker, ex.document, ex.turn,
-                         ex.timestamp, ex.display_text, "; ".join(ex.coders), "; ".join(ex.statuses),
-                         "; ".join(ex.origins), ex.start, ex.end])
+            row = [code.path, code.label, ex.value, ex.case, ex.pseudonym, ex.speaker, ex.document, ex.turn,
+                   ex.timestamp, collapse_whitespace(ex.text), "; ".join(ex.coders), "; ".join(ex.statuses),
+                   "; ".join(ex.origins), ex.start, ex.end]
+            if data.context:
+                row += [collapse_whitespace(ex.before).strip(), collapse_whitespace(ex.after).strip()]
+            rows.append(row)
     return header, rows
 
 

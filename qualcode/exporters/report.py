@@ -140,7 +140,8 @@ def build_report(project: Project, path: str | Path, by: str = "group", force: b
                  unit: str = "sentence", level: str = "all", statuses: Sequence[str] | None = None,
                  coders: Sequence[str] | None = None, max_excerpts: int | None = None,
                  seed: int | str | None = None, excerpts: bool = True, language: str | None = None,
-                 command: str | None = None, cite: str | None = None) -> ReportResult:
+                 command: str | None = None, cite: str | None = None, context: int = 0,
+                 min_words: int | None = None) -> ReportResult:
     """Write the report DOCX to ``path`` (see the module documentation).
 
     ``by``: case attribute of the groups; ``unit``: co-occurrence unit (sentence, turn,
@@ -148,7 +149,8 @@ def build_report(project: Project, path: str | Path, by: str = "group", force: b
     ``statuses``/``coders``: which codings count (default: not rejected, every coder);
     ``max_excerpts``/``seed``: a reproducible sample of at most N excerpts per code and
     value of ``by``; ``excerpts=False`` leaves the excerpts out; ``cite``: the citation
-    template of the excerpts (see :mod:`qualcode.exporters.citations`); ``language``: of
+    template of the excerpts (see :mod:`qualcode.exporters.citations`); ``context``,
+    ``min_words``: as for ``export excerpts``; ``language``: of
     the words and numbers (default: the project's export language, see :mod:`qualcode.i18n`).
     """
     report_format(path)
@@ -168,7 +170,8 @@ def build_report(project: Project, path: str | Path, by: str = "group", force: b
     if command is None:
         command = report_command(path, by=by, unit=unit, level=level, statuses=statuses, coders=coders,
                                  max_excerpts=max_excerpts, seed=seed, excerpts=excerpts, cite=cite,
-                                 language=language if language != project.language else None)
+                                 language=language if language != project.language else None,
+                                 context=context, min_words=min_words)
     store = project.store
     # Reading only, except the NLP cache that sentence co-occurrence may fill: one transaction.
     with store.transaction():
@@ -178,7 +181,8 @@ def build_report(project: Project, path: str | Path, by: str = "group", force: b
         data = None
         if excerpts:
             data = collect_excerpts(project, by=by, coders=coders, statuses=statuses,
-                                    max_per_code=max_excerpts, seed=seed, cite=cite, language=language)
+                                    max_per_code=max_excerpts, seed=seed, cite=cite, language=language,
+                                    context=context, min_words=min_words)
     prov = provenance_for(project, command, coders=coders, filters={
         "by": by, "unit": unit, "level": level, "status": ",".join(statuses),
         "max_excerpts": max_excerpts, "seed": seed if max_excerpts else None,
@@ -200,7 +204,8 @@ def build_report(project: Project, path: str | Path, by: str = "group", force: b
 def report_command(path: str | Path, *, by: str, unit: str = "sentence", level: str = "all",
                    statuses: Sequence[str] = (), coders: Sequence[str] | None = None,
                    max_excerpts: int | None = None, seed: int | str | None = None, excerpts: bool = True,
-                   cite: str | None = None, language: str | None = None) -> str:
+                   cite: str | None = None, language: str | None = None, context: int = 0,
+                   min_words: int | None = None) -> str:
     """The command line that writes this report (recorded in its provenance)."""
     args = ["qualcode", "export", "report", "--by", by]
     if unit != "sentence":
@@ -222,6 +227,10 @@ def report_command(path: str | Path, *, by: str, unit: str = "sentence", level: 
         args += ["--cite", cite]
     if language is not None:
         args += ["--lang", language]
+    if context:
+        args += ["--context", str(context)]
+    if min_words is not None:
+        args += ["--min-words", str(min_words)]
     return shlex.join([*args, "--format", "docx", "--output", str(path)])
 
 

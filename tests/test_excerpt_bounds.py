@@ -54,6 +54,17 @@ def test_passage_widens_marks_and_context():
     assert not p.lead and not p.trail
 
 
+def test_no_mark_after_an_annotation_or_inside_quotes():
+    """A sentence after [rires], or quoted without its « », starts a sentence: no [...]."""
+    text = "Ils savent pas. [rires] On leur explique le terril. Ils disent « Toi tu iras pas. » Voilà."
+    s = text.index("On leur")
+    p = passage(text, s, text.index("terril.") + 7, 0, len(text))
+    assert (p.lead, p.trail) == (False, False)
+    s = text.index("Toi")
+    p = passage(text, s, text.index("pas. »") + 4, 0, len(text))
+    assert (p.lead, p.trail) == (False, False)
+
+
 def test_every_excerpt_balanced_and_cuts_marked(fr, tmp_path, project):
     add_codings(project, [Coding("entretien_01_elue_loos", "c'est l'Unesco", "heritage", coder="camille")])
     out = tmp_path / "x.md"

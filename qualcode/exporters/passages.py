@@ -33,6 +33,7 @@ _CLOSE = {c: i for i, (_, c) in enumerate(PAIRS)}
 _TERMINAL = ".?!…"
 _TRAILERS = "»”)\"'"
 _WORD = re.compile(r"\w+")
+_OPENERS = " \t\n«“\"'(\u00a0\u202f"
 
 
 def word_count(text: str) -> int:
@@ -72,6 +73,12 @@ def sentence_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
             if ch.isspace():
                 i += 1
                 continue
+            if ch == "[":  # an annotation between sentences ([rires], [E : mhm]) stands alone
+                close = text.find("]", i, end)
+                if close > 0 and (close + 1 >= end or text[close + 1].isspace()):
+                    spans.append((i, close + 1))
+                    i = close + 1
+                    continue
             begin = i
         if ch in _OPEN:
             depth += 1
@@ -141,9 +148,12 @@ def passage(text: str, start: int, end: int, turn_start: int, turn_end: int, con
         return Passage(s, e, balanced=balanced, widened=widened)
     first, last = _index_at(spans, s), _index_at(spans, max(e - 1, s))
     core = text[s:e].strip()
-    lead = bool(core) and s > spans[first][0] and text[spans[first][0]:s].strip() != ""
+    head = text[spans[first][0]:s]
+    # a quotation starts a sentence of its own: « Toi tu iras pas. » is not cut
+    lead = bool(core) and head.strip(_OPENERS) != "" and not head.rstrip(" \u00a0\u202f").endswith(("«", "“"))
     tail = text[e:spans[last][1]]
-    trail = bool(core) and e < spans[last][1] and tail.strip() != "" and not _only_closers(tail)
+    trail = (bool(core) and tail.strip() != "" and not _only_closers(tail)
+             and not (core[-1] in _TERMINAL and tail.lstrip(" \u00a0\u202f").startswith(("»", "”"))))
     before = after = ""
     if context > 0:
         b0 = spans[max(first - context, 0)][0]

@@ -14,6 +14,7 @@ from typing import Any
 
 from qualcode.analysis.freq import ALL_CODES, NO_CASE
 from qualcode.analysis.table import TableResult
+from qualcode.exporters.typography import fr_typography
 from qualcode.i18n import Labels, n_equals, number
 
 _FR_UNITS = {"sentence": "phrases", "turn": "tours de parole", "doc": "documents"}
@@ -38,6 +39,7 @@ def localize(table: TableResult, labels: Labels) -> TableResult:
         title, notes = _cooc_fr(meta, labels)
     else:
         return table
+    notes = [fr_typography(n) for n in notes]
     df = table.df
     if "code" in df.columns and "label" in df.columns and (df["code"] == ALL_CODES).any():
         df = df.copy()

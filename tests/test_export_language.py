@@ -136,3 +136,11 @@ def test_excerpts_in_french_with_labels(fr, tmp_path):
     for phrase in ("local_actor", "resident", "proposed", "entretien_01_elue_loos"):
         assert phrase not in text.split("\n", 1)[1], phrase
     assert docx_lang(out) == "fr-FR"
+
+
+def test_matrix_title_and_notes_in_french(fr, tmp_path):
+    res = fr("report", "matrix", "--cols", "group", "-o", tmp_path / "m.md")
+    assert res.exit_code == 0, res.output
+    md = (tmp_path / "m.md").read_text(encoding="utf-8")
+    assert "## Codes × valeurs de groupe (unités codées)" in md
+    assert "Cellules" in md and "Cells:" not in md and "Counted:" not in md

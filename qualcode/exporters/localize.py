@@ -37,6 +37,10 @@ def localize(table: TableResult, labels: Labels) -> TableResult:
         title, notes = _freq_fr(meta, labels)
     elif meta.get("unit") and counted is not None:
         title, notes = _cooc_fr(meta, labels)
+    elif meta.get("kind") == "matrix" and meta.get("cols") and counted is not None:
+        title, notes = _matrix_fr(meta, labels)
+    elif meta.get("kind") == "words" and meta.get("top"):
+        title, notes = _words_fr(meta, labels)
     else:
         return table
     notes = [fr_typography(n) for n in notes]
@@ -128,4 +132,45 @@ def _cooc_fr(meta: dict, labels: Labels) -> tuple[str, list[str]]:
     outside = meta.get("outside") or 0
     if outside:
         notes.append(f"{_plural(outside, 'codage', 'codages')} hors de toute unité ({unit}), non compté(s).")
+    return title, notes
+
+
+def _matrix_fr(meta: dict, labels: Labels) -> tuple[str, list[str]]:
+    cols = meta["cols"]
+    what = {"docs": "documents", "cases": "cas"}.get(cols) or f"valeurs de {labels.attribute(cols)}"
+    presence = meta.get("presence")
+    title = f"Codes × {what} ({'présence' if presence else 'unités codées'})"
+    notes = counted_fr(meta["counted"], labels)
+    if presence:
+        notes.append("Cellules : 1 si le code (ou un sous-code) a une unité codée dans les documents de la "
+                     f"colonne, sinon 0 ; total : nombre de {what} où le code est présent.")
+    else:
+        notes.append("Cellules : unités codées distinctes (document, début, fin) du code et de ses sous-codes ; "
+                     "total : unités distinctes du code.")
+    if meta.get("several_cases"):
+        notes.append("Un document lié à plusieurs cas compte pour chacun d'eux.")
+    if NO_CASE in (meta.get("matrix_columns") or []):
+        notes.append("(sans cas) : documents liés à aucun cas.")
+    return title, notes
+
+
+def _words_fr(meta: dict, labels: Labels) -> tuple[str, list[str]]:
+    by, group = meta.get("by"), meta.get("group")
+    title = f"Lemmes les plus fréquents (top {meta['top']})"
+    who = ""
+    if group is not None:
+        title += f" – {labels.attribute(str(by))} : {group_label(group, by, labels)}"
+        who = (" des documents liés à aucun cas" if group == NO_CASE
+               else f" des documents des {number(meta.get('group_size') or 0, 'fr')} cas dont "
+                    f"{labels.attribute(str(by))} = {group_label(group, by, labels)}")
+    turns = ("tous les tours de parole" if meta.get("include_interviewer")
+             else "les tours des participants (sans ceux de l'enquêteur)")
+    docs = meta.get("documents") or 0
+    notes = [f"Mots : {number(meta.get('words') or 0, 'fr')} mots dans {turns}{who} "
+             f"({_plural(docs, 'document', 'documents')}) ; ponctuation et texte entre [crochets] exclus.",
+             f"Décompte : lemmes en minuscules ({meta.get('pipeline')}), sans mots vides (spaCy, "
+             f"{number(meta.get('stop_words') or 0, 'fr')} mots), nombres, hésitations "
+             f"({', '.join(meta.get('hesitations') or [])}…)"
+             + (f" et {', '.join(meta['exclude'])}" if meta.get("exclude") else "")
+             + " ; pour 1 000 mots = effectif / mots × 1 000."]
     return title, notes

@@ -136,3 +136,6 @@ def test_unpaired_marks_of_the_transcript_are_reported(fr, tmp_path, project):
     assert res.exit_code == 0, res.output
     assert "warning: 1 excerpt with unpaired quotation marks or brackets in the transcript: entretien_12 turn 2" \
         in res.stderr
+    res = fr("export", "report", "-o", tmp_path / "r.docx")
+    assert res.exit_code == 0, res.output
+    assert "warning: 1 excerpt with unpaired quotation marks" in res.stderr and "entretien_12 turn 2" in res.stderr

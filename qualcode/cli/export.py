@@ -213,3 +213,9 @@ def report_cli(
         if result.seed is not None:
             parts[-1] += f" (sample seed {result.seed})"
     console().print(f"wrote report to {output}: " + ", ".join(parts), markup=False, highlight=False)
+    if result.unbalanced:
+        more = f" and {len(result.unbalanced) - 5} more" if len(result.unbalanced) > 5 else ""
+        console(stderr=True).print(
+            f"warning: {len(result.unbalanced)} excerpt{'s' * (len(result.unbalanced) != 1)} with unpaired "
+            f"quotation marks or brackets in the transcript: {', '.join(result.unbalanced[:5])}{more} "
+            "(check the transcript)", markup=False, highlight=False)

@@ -120,11 +120,13 @@ class ReportResult:
     codes: int = 0
     seed: int | str | None = None
     sections: list[str] = field(default_factory=list)  # Heading 1 texts
+    unbalanced: list[str] = field(default_factory=list)  # "document turn N" of excerpts with unpaired marks
 
     def to_dict(self) -> dict:
         return {"output": str(self.path), "format": "docx", "tables": self.tables, "figures": self.figures,
                 "codes": self.codes, "excerpts": self.excerpts, "excerpts_total": self.excerpts_total,
-                "seed": self.seed, "sections": self.sections, "provenance": self.provenance.to_dict()}
+                "seed": self.seed, "sections": self.sections, "unbalanced": self.unbalanced,
+                "provenance": self.provenance.to_dict()}
 
 
 def report_format(path: str | Path, fmt: str | None = None) -> str:
@@ -301,6 +303,8 @@ def _write_docx(path: Path, project_name: str, labels: Labels, by: str, unit: st
         result.sections.append(heading)
         _excerpts(doc, data, language)
         result.excerpts, result.excerpts_total, result.codes = data.shown, data.total, len(data.codes)
+        result.unbalanced = [f"{e.document} turn {e.turn}" if e.turn is not None else f"{e.document} {e.start}:{e.end}"
+                             for e in data.unbalanced]
     result.tables, result.figures = n_table, n_fig
     doc.save(str(path))
 

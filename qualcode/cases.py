@@ -178,14 +178,17 @@ def cases_table(project: Project, attributes: list[str] | None = None, *, labels
                 row.append(", ".join(c.documents) if c.documents else None)
                 continue
             value = c.attributes.get(a)
-            row.append(labels.value(a, value) if display and value is not None else value)
+            numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
+            # numbers stay numbers (right-aligned, formatted for the language by the writer)
+            row.append(labels.value(a, value) if display and value is not None and not numeric else value)
         records.append(row)
-    df = pd.DataFrame.from_records(records, columns=headers)
-    if not display:  # typed columns: integers stay integers with gaps
-        for h in headers[1:]:
-            values = [v for v in df[h] if v is not None]
-            if values and all(isinstance(v, int) and not isinstance(v, bool) for v in values):
-                df[h] = df[h].astype("Int64")
+    df = pd.DataFrame(records, columns=headers, dtype=object)  # None stays None, 52 stays an int
+    for h in headers[1:]:  # typed columns: integers stay integers with gaps, decimals floats
+        values = [v for v in df[h] if v is not None]
+        if values and all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+            df[h] = df[h].astype("Int64")
+        elif values and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+            df[h] = df[h].astype("float64")
     n = len(cases)
     note = tr(lang, "cases.count", n=n) if n != 1 else tr(lang, "cases.count", n=n).rstrip("s")
     return TableResult(title=tr(lang, "cases.title"), df=df, notes=[note],

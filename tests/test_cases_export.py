@@ -93,6 +93,19 @@ def test_documents_formats_use_labels_in_french(fr, tmp_path):
     assert "## Interviewees" in (tmp_path / "en.md").read_text(encoding="utf-8")
 
 
+def test_missing_numbers_stay_numbers(fr, tmp_path):
+    src = tmp_path / "more.csv"
+    src.write_text("case;age;score\nP09;;2,5\nP01;52;3\n", encoding="utf-8")
+    assert fr("cases", "import", src).exit_code == 0
+    res = fr("cases", "export", tmp_path / "n.json", "-a", "age,score")
+    assert res.exit_code == 0, res.output
+    rows = json.loads((tmp_path / "n.json").read_text(encoding="utf-8"))["tables"][0]["rows"]
+    assert [r["age"] for r in rows] == [52, 71, 24] and [r["score"] for r in rows] == [3.0, None, 2.5]
+    res = fr("cases", "export", tmp_path / "n.md", "-a", "score")
+    md = (tmp_path / "n.md").read_text(encoding="utf-8")
+    assert "| Enquêté | Score |" in md and "|:---|---:|" in md and "| P09 | 2,5 |" in md
+
+
 def test_errors(fr, tmp_path):
     res = fr("cases", "export", tmp_path / "e.csv", "-a", "agee")
     assert res.exit_code == 2 and "no case attribute 'agee'" in res.output and "age" in res.output

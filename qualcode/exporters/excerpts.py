@@ -777,7 +777,8 @@ CONTEXT_STYLE = "Excerpt Context"
 
 
 def context_style(doc):
-    """The character style of context sentences in DOCX: grey, not part of the quotation."""
+    """The character style of context sentences in DOCX: grey and upright, apart from the
+    quotation."""
     from docx.enum.style import WD_STYLE_TYPE
     from docx.shared import RGBColor
 
@@ -786,6 +787,7 @@ def context_style(doc):
         return styles[CONTEXT_STYLE]
     style = styles.add_style(CONTEXT_STYLE, WD_STYLE_TYPE.CHARACTER)
     style.font.color.rgb = RGBColor(0x70, 0x70, 0x70)
+    style.font.italic = False  # upright and grey next to the quotation (italic in the Quote style)
     return style
 
 

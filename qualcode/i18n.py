@@ -1,7 +1,9 @@
 """The words and number formats of exported files, per language, and display labels.
 
-Every word a qualcode export writes for a reader (titles, headers, notes, chart axes,
-statuses) comes from :data:`CATALOGUES` through :func:`tr`, in the *export language*:
+The words a qualcode export writes for a reader (titles, headers, chart axes, statuses,
+attribute names) come from :data:`CATALOGUES` through :func:`tr` — the notes of the
+analysis tables from :mod:`qualcode.exporters.localize`, the excerpts' and the report's
+from their modules' tables — in the *export language*:
 ``--lang`` if given, else ``[export] language`` in ``qualcode.toml``, else the project's
 ``[project] language`` (:func:`export_language`). French and English are written out;
 any other project language gets the English words.
@@ -52,30 +54,12 @@ CATALOGUES: dict[str, dict[str, str]] = {
         "cases.case": "Enquêté",
         "cases.documents": "Entretiens",
         "cases.count": "{n} enquêtés",
-        # reports
-        "report.all_codes": "Tous les codes",
-        "report.no_case": "(sans cas)",
-        "report.units_participants": "unités / participants (% du groupe)",
-        "report.counted": "Décompte : {codings} avec le statut {statuses}{coders}.",
-        "report.units_note": "Unités : passages codés distincts (document, début, fin) ; un code compte les "
-                             "passages codés avec lui ou l'un de ses sous-codes.",
-        "report.participants_note": "Participants : cas dont au moins un document contient une unité codée "
-                                    "avec le code ; % du nombre de cas de chaque {by}.",
-        "report.cooc_cells": "Cellules : nombre de {what} où les deux codes apparaissent.",
-        "report.cooc_jaccard": "Cellules : indice de Jaccard |A∩B| / |A∪B| sur les {what} codées avec chaque code.",
-        "report.cooc_empty": "Cellules vides : un code et l'un de ses sous-codes (un parent contient ses "
-                             "sous-codes).",
-        "n_codings": "{n} codages",
-        "n_coding": "{n} codage",
         # charts
         "chart.participants_axis": "participants qui mentionnent le code (% du groupe ; effectif entre "
                                    "parenthèses)",
         "chart.units_axis": "unités codées (passages distincts)",
         "chart.jaccard": "indice de Jaccard",
         "chart.cooc_units": "unités où les deux codes apparaissent",
-        "chart.freq_title": "Codes par {by}",
-        "chart.cooc_title": "Co-occurrence des codes (unités : {unit})",
-        "units.sentence": "phrases", "units.turn": "tours de parole", "units.doc": "documents",
     },
     "en": {
         "turn": "turn",
@@ -83,26 +67,10 @@ CATALOGUES: dict[str, dict[str, str]] = {
         "cases.case": "Interviewee",
         "cases.documents": "Interviews",
         "cases.count": "{n} interviewees",
-        "report.all_codes": "All codes",
-        "report.no_case": "(no case)",
-        "report.units_participants": "units / participants (% of the group)",
-        "report.counted": "Counted: {codings} with status {statuses}{coders}.",
-        "report.units_note": "Units: distinct coded passages (document, start, end); a code counts the "
-                            "passages coded with it or one of its sub-codes.",
-        "report.participants_note": "Participants: cases with at least one document holding a unit coded "
-                                    "with the code; % of the number of cases of each {by}.",
-        "report.cooc_cells": "Cells: number of {what} where both codes occur.",
-        "report.cooc_jaccard": "Cells: Jaccard index |A∩B| / |A∪B| over the {what} coded with each code.",
-        "report.cooc_empty": "Empty cells: a code and its own sub-code (a parent contains its sub-codes).",
-        "n_codings": "{n} codings",
-        "n_coding": "{n} coding",
         "chart.participants_axis": "participants who mention the code (% of the group; count in brackets)",
         "chart.units_axis": "coded units (distinct passages)",
         "chart.jaccard": "Jaccard index",
         "chart.cooc_units": "units where both codes occur",
-        "chart.freq_title": "Codes by {by}",
-        "chart.cooc_title": "Code co-occurrence ({unit} units)",
-        "units.sentence": "sentences", "units.turn": "speaker turns", "units.doc": "documents",
     },
 }
 

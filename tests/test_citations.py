@@ -107,6 +107,13 @@ def test_project_default_in_qualcode_toml(project, tmp_path, out):
     assert any(q.endswith("(P07)") for q in md_quotes(out / "y.md"))
 
 
+def test_unknown_field_in_qualcode_toml_names_the_file(project, tmp_path, out):
+    cli = build_outputs_project(project, tmp_path, export='[export]\ncite = "{pseudo}"')
+    res = cli("export", "excerpts", "-o", out / "x.md")
+    assert res.exit_code == 2
+    assert "qualcode.toml: [export] cite: unknown citation field {pseudo}" in res.output
+
+
 def test_docx_citation_in_its_own_character_style(project, tmp_path, out):
     from docx import Document
 

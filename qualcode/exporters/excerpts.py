@@ -291,6 +291,7 @@ def collect_excerpts(
     label_table = dict(project.config.get("labels") or {})
     Labels.from_config({"labels": label_table}, language)  # a malformed [labels] fails here
     configured = (project.config.get("export") or {}).get("cite")
+    from_config = cite is None and bool(configured)
     cite = cite or (str(configured) if configured else None)
 
     store = project.store
@@ -305,7 +306,12 @@ def collect_excerpts(
         if by is None and any("group" in c.attributes for c in cases):
             attribute = "group"
         if cite is not None:
-            _citations.check_template(cite, [a for c in cases for a in c.attributes])
+            try:
+                _citations.check_template(cite, [a for c in cases for a in c.attributes])
+            except UsageError as exc:
+                if not from_config:
+                    raise
+                raise UsageError(f"[export] cite: {exc}", path=str(project.config_path)) from None
         case_ids = {c.id: c.name for c in cases}
         case_info = {c.name: c for c in cases}
         doc_cases: dict[str, list[str]] = {}

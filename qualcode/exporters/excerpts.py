@@ -761,56 +761,69 @@ def append_excerpts_docx(doc, data: ExcerptSet, *, level: int = 1, sample_note: 
 
 
 CITATION_STYLE = "Excerpt Citation"
-
-
-def citation_style(doc):
-    """The character style of citations in DOCX (created once per document: small
-    capitals off, 9 pt, dark grey), so that a thesis template can restyle them all."""
-    from docx.enum.style import WD_STYLE_TYPE
-    from docx.shared import Pt, RGBColor
-
-    styles = doc.styles
-    if CITATION_STYLE in [s.name for s in styles]:
-        return styles[CITATION_STYLE]
-    style = styles.add_style(CITATION_STYLE, WD_STYLE_TYPE.CHARACTER)
-    style.font.size = Pt(9)
-    style.font.italic = False
-    style.font.color.rgb = RGBColor(0x40, 0x40, 0x40)
-    return style
-
-
 CONTEXT_STYLE = "Excerpt Context"
 
 
-def context_style(doc):
-    """The character style of context sentences in DOCX: grey and upright, apart from the
-    quotation."""
+def _char_style(doc, name: str, setup) -> str:
+    """The style id of the character style ``name`` of ``doc``, created once with
+    ``setup(style)`` (cached on the document: looking styles up per run is slow)."""
     from docx.enum.style import WD_STYLE_TYPE
+
+    cache = doc.__dict__.setdefault("_qualcode_char_styles", {})
+    if name not in cache:
+        styles = doc.styles
+        found = next((s for s in styles if s.name == name), None)
+        if found is None:
+            found = styles.add_style(name, WD_STYLE_TYPE.CHARACTER)
+            setup(found)
+        cache[name] = found.style_id
+    return cache[name]
+
+
+def citation_style(doc) -> str:
+    """The character style of citations in DOCX (9 pt, dark grey, upright), so that a
+    thesis template can restyle them all; returns its style id."""
+    from docx.shared import Pt, RGBColor
+
+    def setup(style) -> None:
+        style.font.size = Pt(9)
+        style.font.italic = False
+        style.font.color.rgb = RGBColor(0x40, 0x40, 0x40)
+
+    return _char_style(doc, CITATION_STYLE, setup)
+
+
+def context_style(doc) -> str:
+    """The character style of context sentences in DOCX: grey and upright, apart from the
+    quotation (italic in the Quote style); returns its style id."""
     from docx.shared import RGBColor
 
-    styles = doc.styles
-    if CONTEXT_STYLE in [s.name for s in styles]:
-        return styles[CONTEXT_STYLE]
-    style = styles.add_style(CONTEXT_STYLE, WD_STYLE_TYPE.CHARACTER)
-    style.font.color.rgb = RGBColor(0x70, 0x70, 0x70)
-    style.font.italic = False  # upright and grey next to the quotation (italic in the Quote style)
-    return style
+    def setup(style) -> None:
+        style.font.color.rgb = RGBColor(0x70, 0x70, 0x70)
+        style.font.italic = False
+
+    return _char_style(doc, CONTEXT_STYLE, setup)
+
+
+def _styled_run(paragraph, text: str, style_id: str) -> None:
+    run = paragraph.add_run(text)
+    run._r.style = style_id  # the id directly: python-docx's lookup by name is slow
 
 
 def _docx_quote(doc, ex: Excerpt, data: ExcerptSet) -> None:
     p = doc.add_paragraph(style="Quote")
     before, after = context_texts(ex, data.language)
     if before:
-        p.add_run(xml_safe(before), style=context_style(doc))
+        _styled_run(p, xml_safe(before), context_style(doc))
         p.add_run(" ")
     p.add_run(xml_safe(quote_text(ex, data.language)))
     if after:
         p.add_run(" ")
-        p.add_run(xml_safe(after), style=context_style(doc))
+        _styled_run(p, xml_safe(after), context_style(doc))
     cited = data_citation(ex, data)
     if cited:
         p.add_run(" ")
-        p.add_run(xml_safe(cited), style=citation_style(doc))
+        _styled_run(p, xml_safe(cited), citation_style(doc))
 
 
 # -- Markdown -------------------------------------------------------------------------

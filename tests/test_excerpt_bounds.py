@@ -120,6 +120,7 @@ def test_min_words_leaves_short_excerpts_out_of_the_sample(fr, tmp_path):
     texts = [quotation(q) for q in md_quotes(tmp_path / "m.md")]
     assert "Oui." not in texts and "La solidarité." not in texts
     assert "Mon père était mineur." in texts
+    assert "Seuls les extraits d'au moins 3 mots sont reproduits." in (tmp_path / "m.md").read_text(encoding="utf-8")
     import json
 
     info = json.loads(res.stdout)

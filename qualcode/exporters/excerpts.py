@@ -76,6 +76,7 @@ _TEXTS = {
         "count_note": "Les effectifs comptent tous les extraits retenus par les filtres (statuts : "
                       "{statuses}), avant tout échantillonnage ; un code parent ne compte que ses propres "
                       "extraits, pas ceux de ses sous-codes.",
+        "min_words_note": "Seuls les extraits d'au moins {n} mots sont reproduits.",
         "sample_note": "Échantillon aléatoire reproductible : au plus {n} extraits par code{per} "
                        "(graine {seed}) ; {shown} extraits reproduits sur {total}.",
         "per_value": " et par valeur de {attribute}",
@@ -95,6 +96,7 @@ _TEXTS = {
         "count_note": "Counts are of all the excerpts selected by the filters (statuses: {statuses}), "
                       "before any sampling; a parent code counts only its own excerpts, not those of "
                       "its sub-codes.",
+        "min_words_note": "Only excerpts of at least {n} words are reproduced.",
         "sample_note": "Reproducible random sample: at most {n} excerpts per code{per} (seed {seed}); "
                        "{shown} of {total} excerpts reproduced.",
         "per_value": " and value of {attribute}",
@@ -597,7 +599,9 @@ def _notes(data: ExcerptSet) -> list[str]:
     t = _t(data.language)
     labels = data.labels
     notes = [t["count_note"].format(statuses=", ".join(labels.status(s) for s in data.statuses))]
-    if data.max_per_code:
+    if data.min_words:
+        notes.append(t["min_words_note"].format(n=data.min_words))
+    if data.max_per_code:  # last: the report repeats it above the excerpts
         per = t["per_value"].format(attribute=labels.attribute(data.by)) if data.by else ""
         notes.append(t["sample_note"].format(n=data.max_per_code, per=per, seed=data.seed,
                                              shown=data.shown, total=data.total))

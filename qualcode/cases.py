@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from qualcode.errors import InputError
+from qualcode.analysis.table import TableResult
+from qualcode.errors import InputError, UsageError
+from qualcode.i18n import Labels, tr
 from qualcode.sheets import read_rows
 from qualcode.textnorm import normalize_text
 
@@ -125,3 +127,69 @@ def import_cases(project: Project, path: str | Path) -> CasesReport:
                    "unknown_documents": [d for _, _, d in report.unknown_documents]})
     return report
 
+
+
+# --------------------------------------------------------------------------- the table of interviewees
+
+DOCUMENTS_COLUMN = "documents"
+
+
+def cases_table(project: Project, attributes: list[str] | None = None, *, labels: Labels | None = None,
+                display: bool = False) -> TableResult:
+    """The table of interviewees (« tableau des enquêtés »): one row per case, its id, then
+    ``attributes`` in that order (default: every attribute, in the order they were
+    first set; ``documents`` is a column too, left out by default because file names
+    can identify a participant).
+
+    ``display``: a table for a document (DOCX, Markdown, LaTeX): headers and values by
+    their display labels (``labels``), numbers in the export language; otherwise the
+    identifiers and the typed values (CSV, XLSX, JSON).
+    """
+    import pandas as pd
+
+    labels = labels or Labels("en")
+    cases = project.store.cases.all()
+    known: list[str] = []
+    for c in cases:
+        known += [a for a in c.attributes if a not in known]
+    if attributes:
+        chosen = list(dict.fromkeys(a.strip() for a in attributes if a.strip()))
+        for a in chosen:
+            if a not in known and a != DOCUMENTS_COLUMN:
+                raise UsageError(f"no case attribute {a!r} (attributes: {', '.join([*known, DOCUMENTS_COLUMN])})")
+    else:
+        chosen = known
+    lang = labels.language
+    case_header = tr(lang, "cases.case") if display else "case"
+    headers = [case_header]
+    for a in chosen:
+        if not display:
+            headers.append(a)
+        elif a == DOCUMENTS_COLUMN:
+            headers.append(tr(lang, "cases.documents"))
+        else:
+            name = labels.attribute(a)
+            headers.append(name[:1].upper() + name[1:])
+    records = []
+    for c in cases:
+        row: list[Any] = [c.name]
+        for a in chosen:
+            if a == DOCUMENTS_COLUMN:
+                row.append(", ".join(c.documents) if c.documents else None)
+                continue
+            value = c.attributes.get(a)
+            numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
+            # numbers stay numbers (right-aligned, formatted for the language by the writer)
+            row.append(labels.value(a, value) if display and value is not None and not numeric else value)
+        records.append(row)
+    df = pd.DataFrame(records, columns=headers, dtype=object)  # None stays None, 52 stays an int
+    for h in headers[1:]:  # typed columns: integers stay integers with gaps, decimals floats
+        values = [v for v in df[h] if v is not None]
+        if values and all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+            df[h] = df[h].astype("Int64")
+        elif values and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+            df[h] = df[h].astype("float64")
+    n = len(cases)
+    note = tr(lang, "cases.count", n=n) if n != 1 else tr(lang, "cases.count", n=n).rstrip("s")
+    return TableResult(title=tr(lang, "cases.title"), df=df, notes=[note],
+                       meta={"kind": "cases", "sheet": "cases", "attributes": chosen})

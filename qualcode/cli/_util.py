@@ -135,11 +135,12 @@ def command_line(*words: str, **opts) -> str:
 
 
 def emit_tables(tables, provenance, *, fmt: str | None, output: Path | None, force: bool,
-                json: bool = False) -> bool:
+                json: bool = False, language: str = "en") -> bool:
     """The output options every table command shares: ``--json`` (stdout), ``--format``
     without ``--output`` (text formats to stdout), ``--output FILE`` (any format, written
     atomically with the provenance). Returns False when the caller should render the
-    tables on the terminal instead."""
+    tables on the terminal instead. ``language``: of the numbers in DOCX, Markdown and
+    LaTeX files (decimal commas in French) and of the DOCX proofing language."""
     if json and (fmt or output):
         raise UsageError("--json prints to stdout: use --format json --output FILE to write a file")
     if json:
@@ -153,9 +154,9 @@ def emit_tables(tables, provenance, *, fmt: str | None, output: Path | None, for
     if output is None:
         if fmt not in TEXT_FORMATS:
             raise UsageError(f"--format {fmt} needs --output FILE")
-        write_stdout(render_text(tables, fmt, provenance), fmt)
+        write_stdout(render_text(tables, fmt, provenance, language=language), fmt)
         return True
-    write_tables(tables, fmt, output, provenance, force=force)
+    write_tables(tables, fmt, output, provenance, force=force, language=language)
     n = len(tables)
     console().print(f"wrote {output} ({fmt}, {n} table{'s' * (n != 1)})", markup=False)
     return True

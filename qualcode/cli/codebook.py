@@ -320,6 +320,9 @@ def export_cli(
     codebook: Annotated[str | None, typer.Option(
         "--codebook", "-c", help="Codebook YAML file or recorded version id (default: the project's).")] = None,
     rules: Annotated[bool, typer.Option("--rules", help="Include each code's rules.")] = False,
+    lang: Annotated[str | None, typer.Option(
+        "--lang", help="Language of the document's words: fr | en (default: [export] language, else the "
+                       "project's language; without a project, the codebook's).", show_default=False)] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
     project: ProjectOpt = None,
 ) -> None:
@@ -336,10 +339,10 @@ def export_cli(
     if proj is None and codebook is None:
         open_project(None)  # raises the usual "no qualcode project" error
     command = (f"qualcode codebook export --format {fmt}" + (f" --codebook {codebook}" if codebook else "")
-               + (" --rules" if rules else ""))
+               + (" --rules" if rules else "") + (f" --lang {lang}" if lang else ""))
     try:
         named = resolve_codebook(codebook if codebook is not None else _shown(proj.codebook_path()), proj)
-        doc = build_document(named, proj, rules=rules, command=command)
+        doc = build_document(named, proj, rules=rules, command=command, language=lang)
     finally:
         if proj is not None:
             proj.close()

@@ -40,6 +40,13 @@ export_app = typer.Typer(
 app.add_typer(export_app, name="export")
 
 ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite the output file if it exists.")]
+CiteOpt = Annotated[str | None, typer.Option(
+    "--cite", help="Citation template, e.g. '{pseudonym}, {role}, {age} ans': any case attribute, "
+                   "{case}, {pseudonym}, {turn}, {time}, {speaker}, {document} (default: [export] cite of "
+                   "qualcode.toml, else case, pseudonym, group, turn and time).", show_default=False)]
+LangOpt = Annotated[str | None, typer.Option(
+    "--lang", help="Language of the exported words and numbers: fr | en (default: [export] language, "
+                   "else the project's language).", show_default=False)]
 
 
 @export_app.command("excerpts")
@@ -67,6 +74,14 @@ def excerpts_cli(
     seed: Annotated[int | None, typer.Option(
         "--seed", help="Seed of the --max sample: the same seed gives the same excerpts (default: drawn "
                        "and recorded).", show_default=False)] = None,
+    cite: CiteOpt = None,
+    lang: LangOpt = None,
+    context: Annotated[int, typer.Option(
+        "--context", help="Sentences of the same turn shown before and after each excerpt (in italics, "
+                          "outside the quotation).")] = 0,
+    min_words: Annotated[int | None, typer.Option(
+        "--min-words", help="Reproduce (and sample) only excerpts of at least N words; the counts still "
+                            "count every excerpt.", show_default=False)] = None,
     force: ForceOpt = False,
     json: Annotated[bool, typer.Option("--json", help="Print a JSON summary of what was written.")] = False,
     project: ProjectOpt = None,
@@ -75,8 +90,9 @@ def excerpts_cli(
 
     One section per code, following the code tree, with its label and definition, then its
     excerpts (grouped by the value of --by) as block quotes with a citation:
-    « … » (P07, Josiane, resident, entretien_07, tour 12, 00:14:32).
-    DOCX uses Word's built-in styles (Heading 1-3, Quote, Table Grid).
+    « … » (P07, Josiane, habitants, tour 12, 00:14:32) — the document's name only if
+    --cite asks for {document}. DOCX uses Word's built-in styles (Heading 1-3, Quote,
+    Table Grid) and the character style 'Excerpt Citation' for citations.
     """
     if seed is not None and max_ is None:
         raise UsageError("--seed only applies with --max N")
@@ -94,14 +110,17 @@ def excerpts_cli(
         target = scratch / f"excerpts.{fmt}" if to_stdout else output
         data, prov = export_excerpts(
             proj, target, fmt, codes=codes or None, by=by, coders=coders or None, statuses=statuses,
-            max_per_code=max_, seed=seed, force=force,
-            command=_command(output, fmt, codes, by, coders, status and statuses, max_, seed))
+            max_per_code=max_, seed=seed, force=force, cite=cite, language=lang, context=context,
+            min_words=min_words,
+            command=_command(output, fmt, codes, by, coders, status and statuses, max_, seed, cite, lang,
+                             context, min_words))
         if to_stdout:
             write_stdout(target.read_text(encoding="utf-8-sig"), fmt)  # no BOM in a pipe
     if to_stdout:  # the file was the output: the summary goes to the error output
         if not data.total:
             console(stderr=True).print("warning: no coding matches the filters: the output lists the codes only",
                                        markup=False)
+        _warn_unbalanced(console(stderr=True), data)
         return
     if json:
         print_json({"output": str(output), "format": fmt, **data.to_dict(), "provenance": prov.to_dict()})
@@ -114,12 +133,26 @@ def excerpts_cli(
     n = len(data.codes)
     out.print(f"wrote {data.shown} of {data.total} excerpts of {n} code{'s' if n != 1 else ''} to {output}{sample}",
               markup=False, highlight=False)
+    err = console(stderr=True)
     if not data.total:
-        console(stderr=True).print("warning: no coding matches the filters: the file lists the codes only",
-                                   markup=False)
+        err.print("warning: no coding matches the filters: the file lists the codes only", markup=False)
+    _warn_unbalanced(err, data)
 
 
-def _command(output, fmt, codes, by, coders, statuses, max_, seed) -> str:
+def _warn_unbalanced(err, data) -> None:
+    """Report the excerpts whose quotation marks the transcript itself leaves unpaired."""
+    bad = data.unbalanced
+    if not bad:
+        return
+    where = ", ".join(f"{e.document}" + (f" turn {e.turn}" if e.turn is not None else f" {e.start}:{e.end}")
+                      for e in bad[:5])
+    more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
+    err.print(f"warning: {len(bad)} excerpt{'s' * (len(bad) != 1)} with unpaired quotation marks or brackets "
+              f"in the transcript: {where}{more} (check the transcript)", markup=False, highlight=False)
+
+
+def _command(output, fmt, codes, by, coders, statuses, max_, seed, cite=None, lang=None, context=0,
+             min_words=None) -> str:
     args = ["qualcode", "export", "excerpts"]
     for c in codes:
         args += ["--code", c]
@@ -133,6 +166,14 @@ def _command(output, fmt, codes, by, coders, statuses, max_, seed) -> str:
         args += ["--max", str(max_)]
     if seed is not None:
         args += ["--seed", str(seed)]
+    if cite is not None:
+        args += ["--cite", cite]
+    if lang is not None:
+        args += ["--lang", lang]
+    if context:
+        args += ["--context", str(context)]
+    if min_words is not None:
+        args += ["--min-words", str(min_words)]
     args += ["--format", fmt, "--output", str(output)]
     return shlex.join(args)
 
@@ -165,6 +206,13 @@ def report_cli(
         show_default=False)] = None,
     excerpts: Annotated[bool, typer.Option("--excerpts/--no-excerpts", help="Include the excerpts by code.")]
     = True,
+    cite: CiteOpt = None,
+    lang: LangOpt = None,
+    context: Annotated[int, typer.Option(
+        "--context", help="Sentences of the same turn shown before and after each excerpt.")] = 0,
+    min_words: Annotated[int | None, typer.Option(
+        "--min-words", help="Reproduce (and sample) only excerpts of at least N words.",
+        show_default=False)] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite the output file if it exists.")] = False,
     json: JsonOpt = False,
     project: ProjectOpt = None,
@@ -183,7 +231,8 @@ def report_cli(
     with open_project(project) as proj:
         result = build_report(proj, output, by=by, force=force, unit=unit, level=level,
                               statuses=(split_values(status) or []) or None, coders=(split_values(coder) or []) or None,
-                              max_excerpts=max_excerpts, seed=seed, excerpts=excerpts)
+                              max_excerpts=max_excerpts, seed=seed, excerpts=excerpts, cite=cite,
+                              language=lang, context=context, min_words=min_words)
     if json:
         print_json(result.to_dict())
         return
@@ -195,6 +244,12 @@ def report_cli(
         if result.seed is not None:
             parts[-1] += f" (sample seed {result.seed})"
     console().print(f"wrote report to {output}: " + ", ".join(parts), markup=False, highlight=False)
+    if result.unbalanced:
+        more = f" and {len(result.unbalanced) - 5} more" if len(result.unbalanced) > 5 else ""
+        console(stderr=True).print(
+            f"warning: {len(result.unbalanced)} excerpt{'s' * (len(result.unbalanced) != 1)} with unpaired "
+            f"quotation marks or brackets in the transcript: {', '.join(result.unbalanced[:5])}{more} "
+            "(check the transcript)", markup=False, highlight=False)
 
 
 # --------------------------------------------------------------------------- REFI-QDA

@@ -80,7 +80,7 @@ def _xlsx_errors() -> tuple[type[BaseException], ...]:
     import zlib
     from xml.etree.ElementTree import ParseError
 
-    from lxml.etree import LxmlError
+    from lxml.etree import LxmlError  # type: ignore[import-untyped]
     from openpyxl.utils.exceptions import InvalidFileException
 
     return (LxmlError, zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError, KeyError, ValueError,

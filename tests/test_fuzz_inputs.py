@@ -107,7 +107,7 @@ def _check(target: str, path: Path, project: Project, run) -> None:
         assert "\n" not in message.split(": nothing imported")[0], message
         assert snapshot(project.root) == before
         return
-    except Exception as exc:  # noqa: BLE001 - the point of the test
+    except Exception as exc:
         if LOG:
             _record(target, str(path), "unexpected", exc)
             return

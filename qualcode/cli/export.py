@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from qualcode.cli import app
-from qualcode.cli._util import JsonOpt, ProjectOpt, console, open_project, print_json, split_values
+from qualcode.cli._util import MAX_COUNT, MAX_ID, JsonOpt, ProjectOpt, console, open_project, print_json, split_values
 from qualcode.errors import UsageError
 from qualcode.exporters.excerpts import DEFAULT_STATUSES, export_excerpts, output_format
 from qualcode.exporters.report import build_report, report_format
@@ -49,10 +49,10 @@ def excerpts_cli(
         show_default=False)] = None,
     max_: Annotated[int | None, typer.Option(
         "--max", help="A random sample of at most N excerpts per code (and per value of --by).",
-        show_default=False)] = None,
+        min=1, max=MAX_COUNT, show_default=False)] = None,
     seed: Annotated[int | None, typer.Option(
         "--seed", help="Seed of the --max sample: the same seed gives the same excerpts (default: drawn "
-                       "and recorded).", show_default=False)] = None,
+                       "and recorded).", min=0, max=MAX_ID, show_default=False)] = None,
     force: ForceOpt = False,
     json: Annotated[bool, typer.Option("--json", help="Print a JSON summary of what was written.")] = False,
     project: ProjectOpt = None,
@@ -132,10 +132,10 @@ def report_cli(
         show_default=False)] = None,
     max_excerpts: Annotated[int | None, typer.Option(
         "--max-excerpts", help="A random sample of at most N excerpts per code and group.",
-        show_default=False)] = None,
+        min=1, max=MAX_COUNT, show_default=False)] = None,
     seed: Annotated[int | None, typer.Option(
         "--seed", help="Seed of the --max-excerpts sample (default: drawn and recorded).",
-        show_default=False)] = None,
+        min=0, max=MAX_ID, show_default=False)] = None,
     excerpts: Annotated[bool, typer.Option("--excerpts/--no-excerpts", help="Include the excerpts by code.")]
     = True,
     force: Annotated[bool, typer.Option("--force", help="Overwrite the output file if it exists.")] = False,

@@ -49,7 +49,7 @@ def excerpts_cli(
         show_default=False)] = None,
     max_: Annotated[int | None, typer.Option(
         "--max", help="A random sample of at most N excerpts per code (and per value of --by).",
-        min=1, max=MAX_COUNT, show_default=False)] = None,
+        max=MAX_COUNT, show_default=False)] = None,
     seed: Annotated[int | None, typer.Option(
         "--seed", help="Seed of the --max sample: the same seed gives the same excerpts (default: drawn "
                        "and recorded).", min=0, max=MAX_ID, show_default=False)] = None,
@@ -132,7 +132,7 @@ def report_cli(
         show_default=False)] = None,
     max_excerpts: Annotated[int | None, typer.Option(
         "--max-excerpts", help="A random sample of at most N excerpts per code and group.",
-        min=1, max=MAX_COUNT, show_default=False)] = None,
+        max=MAX_COUNT, show_default=False)] = None,
     seed: Annotated[int | None, typer.Option(
         "--seed", help="Seed of the --max-excerpts sample (default: drawn and recorded).",
         min=0, max=MAX_ID, show_default=False)] = None,

@@ -28,7 +28,7 @@ from qualcode.codebook.model import Code
 from qualcode.errors import UsageError
 from qualcode.exporters.base import Provenance, atomic_write, provenance_for
 from qualcode.formulas import SafeWriter, append_row
-from qualcode.textnorm import xml_safe
+from qualcode.textnorm import md_cell, md_code, md_escape, xml_safe
 
 if TYPE_CHECKING:
     from qualcode.project import Project
@@ -176,51 +176,47 @@ def _rule_lines(code: Code) -> list[str]:
 # --------------------------------------------------------------------------- Markdown
 
 
-def _md_escape_cell(s: str) -> str:
-    return " ".join(s.split()).replace("|", "\\|")
-
-
 def render_markdown(doc: CodebookDocument) -> str:
     cb = doc.codebook
-    lines = [f"# {cb.title}", ""]
+    lines = [f"# {md_cell(cb.title)}", ""]
     if cb.description:
-        lines += [cb.description.strip(), ""]
-    lines += [f"- {k}: {v}" for k, v in _meta_lines(doc)] + [""]
+        lines += [md_escape(cb.description.strip()), ""]
+    lines += [f"- {k}: {md_cell(str(v))}" for k, v in _meta_lines(doc)] + [""]
     lines += ["## Summary", ""]
     head = ["No.", "Code", "Label"] + (["Coded units", "Participants"] if doc.counted else [])
     lines.append("| " + " | ".join(head) + " |")
     lines.append("|" + "|".join(["---"] * 3 + (["---:"] * 2 if doc.counted else [])) + "|")
     for e in doc.entries:
-        cells = [e.number, f"`{e.code.path}`", _md_escape_cell(e.code.label)]
+        cells = [e.number, md_code(e.code.path).replace("|", "\\|"), md_cell(e.code.label)]
         if doc.counted:
             cells += [str(e.units), str(e.participants)]
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
     for e in doc.entries:
         c = e.code
-        lines += [f"{'#' * min(6, e.depth + 2)} {e.number} {c.label}", ""]
-        facts = [f"`{c.path}`", f"unit: {e.unit}"]
+        lines += [f"{'#' * min(6, e.depth + 2)} {e.number} {md_cell(c.label)}", ""]
+        facts = [md_code(c.path), f"unit: {md_cell(str(e.unit))}"]
         if c.color:
-            facts.append(f"colour: {c.color}")
+            facts.append(f"colour: {md_cell(str(c.color))}")
         lines += ["  ·  ".join(facts), ""]
         for key, title in MACQUEEN:
             value = getattr(c, key)
             if value:
-                lines += [f"**{title}.** {value.strip()}", ""]
+                lines += [f"**{title}.** {md_escape(value.strip())}", ""]
         examples = _examples(c)
         if examples:
             lines += ["**Examples.**", ""]
             for x in examples:
-                lines += ["> " + x.strip().replace("\n", "\n> "), ""]
+                lines += ["> " + md_escape(x.strip()).replace("\n", "\n> "), ""]
         if doc.counted:
             lines += [f"**In the project.** {_count_text(e)}.", ""]
         if doc.with_rules and (c.rules or c.exclude):
-            lines += ["**Rules.**", ""] + [f"- `{x}`" for x in _rule_lines(c)] + [""]
+            lines += ["**Rules.**", ""] + [f"- {md_code(x)}" for x in _rule_lines(c)] + [""]
     if doc.notes:
         lines += ["---", ""]
         for n in doc.notes:
-            lines += [f"*{n}*", ""]
-    lines += [f"<!-- {doc.provenance.line()} -->", ""]
+            lines += [f"*{md_escape(n)}*", ""]
+    lines += [f"<!-- {doc.provenance.line().replace('-->', '- ->')} -->", ""]
     return "\n".join(lines)
 
 

@@ -10,6 +10,7 @@ Excel writes them. Values that look like numbers are stored as numbers (``42``,
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -48,16 +49,20 @@ def typed(value: Any) -> Any:
     if isinstance(value, float):
         if value != value:  # NaN from an empty spreadsheet cell
             return None
-        return int(value) if value.is_integer() else value
+        if value in (float("inf"), float("-inf")):
+            return str(value)
+        return int(value) if value.is_integer() and abs(value) < 2**63 else value
     if isinstance(value, int):
-        return value
+        return value if -(2**63) <= value < 2**63 else str(value)
     text = normalize_text(str(value)).strip()
     if not text:
         return None
     if _INT.fullmatch(text) and not (len(text) > 1 and text.lstrip("+-").startswith("0")):
-        return int(text)  # "007" stays a string: an identifier, not a number
-    if _FLOAT.fullmatch(text):
-        return float(text.replace(",", "."))
+        # "007" stays a string: an identifier, not a number; so does a number too long
+        # for a 64-bit integer (a 21-digit reference), which SQLite could not store
+        return int(text) if len(text.lstrip("+-")) <= 18 else text
+    if _FLOAT.fullmatch(text) and len(text) <= 30:
+        return float(text.replace(",", "."))  # longer: kept as text, never a rounded or infinite number
     return text
 
 
@@ -84,7 +89,8 @@ def import_cases(project: Project, path: str | Path) -> CasesReport:
         raise InputError(f"no 'case' column (columns: {', '.join(header) or 'none'})", path=where, line=1)
     doc_col = _find_column(header, DOCUMENT_COLUMNS)
     attr_cols = [(i, h) for i, h in enumerate(header) if i not in (case_col, doc_col) and h]
-    dupes = {h for _, h in attr_cols if [x for _, x in attr_cols].count(h) > 1}
+    counts = Counter(h for _, h in attr_cols)  # linear: a sheet may have thousands of columns
+    dupes = {h for h, n in counts.items() if n > 1}
     if dupes:
         raise InputError(f"duplicate column {sorted(dupes)[0]!r}", path=where, line=1)
 

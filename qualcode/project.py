@@ -21,6 +21,7 @@ the same calls.
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import os
 import tomllib
@@ -104,8 +105,13 @@ class Project:
             raise QualcodeError(f"a project already exists in {root}")
         import json
 
-        root.mkdir(parents=True, exist_ok=True)
-        (root / DB_RELATIVE).parent.mkdir(exist_ok=True)
+        if root.exists() and not root.is_dir():
+            raise QualcodeError(f"{root} is a file, not a folder: cannot create a project there")
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            (root / DB_RELATIVE).parent.mkdir(exist_ok=True)
+        except OSError as exc:  # /proc, /sys, a read-only or full disk, a file on the way…
+            raise QualcodeError(f"cannot create a project in {root} ({exc.strerror or exc})") from None
         created = []
         try:
             db = root / DB_RELATIVE
@@ -115,10 +121,13 @@ class Project:
                 name=json.dumps(name or root.name, ensure_ascii=False), language=json.dumps(language)
             )
             _atomic_write(root / CONFIG_NAME, cfg)
-        except BaseException:
+        except BaseException as exc:
             for p in created:
                 for suffix in ("", "-wal", "-shm"):
-                    Path(str(p) + suffix).unlink(missing_ok=True)
+                    with contextlib.suppress(OSError):
+                        Path(str(p) + suffix).unlink(missing_ok=True)
+            if isinstance(exc, OSError):
+                raise QualcodeError(f"cannot create a project in {root} ({exc.strerror or exc})") from None
             raise
         return cls(root)
 

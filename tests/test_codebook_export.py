@@ -122,7 +122,7 @@ def test_markdown_to_stdout_with_counts(coded, project):
         assert f"| {number} | `{path}` | {label} | {units} | {people} |" in lines
     headings = [line for line in lines if line.startswith("#") and not line.startswith("# ")]
     assert headings == ["## Summary", "## 1 Identity", "### 1.1 Mining memory", "#### 1.1.1 Family",
-                        "### 1.2 Pride", "## 2 Heritage | sites"]
+                        "### 1.2 Pride", "## 2 Heritage \\| sites"]  # | escaped everywhere
     assert "**Definition.** Identité." in lines and "**When not to use.** Quand un sous-code convient." in lines
     assert "> Mon père était mineur." in lines and "> Je descendais à la fosse." in lines
     assert "**In the project.** 4 coded units, 2 participants." in lines

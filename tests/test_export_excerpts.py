@@ -372,7 +372,7 @@ def test_markdown_lines(proj, cli, out):
     quotes = [line for line in lines if line.startswith("> ")]
     stigma_md = (f"> «{NB}Les gens ont eu honte & 50 % partent {{vraiment}} #1 ~ ^ $ \\\\o/ fin_de \\*tout\\*.{NB}» "
                  f"(P01, Mme Dufour, local_actor, tour{NB}4)")
-    assert quotes == [f"> {MEMORY_SHORT}", f"> {MEMORY_TURN}", stigma_md, f"> {HERITAGE}"]
+    assert quotes == [f"> {MEMORY_SHORT}", f"> {md_escape(MEMORY_TURN)}", stigma_md, f"> {HERITAGE}"]  # [ ] escaped
     assert "| Code | local_actor | resident | Total |" in lines
     assert f"| {NB * 4}Mémoire minière | 0 | 2 | 2 |" in lines
 

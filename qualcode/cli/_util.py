@@ -21,6 +21,12 @@ from qualcode.errors import UsageError
 from qualcode.exporters.tables import TEXT_FORMATS, format_for, render_text, to_json, write_tables
 from qualcode.project import Project
 
+# Ranges of the integer options and arguments (typer min/max: a value outside is a usage
+# error, exit 2): ids and seeds fit SQLite's 64-bit integers, counts and widths stay sane.
+MAX_ID = 2**63 - 1
+MAX_COUNT = 1_000_000
+MAX_WIDTH = 100_000
+
 ProjectOpt = Annotated[
     Path | None,
     typer.Option("--project", "-p", help="Project folder (default: search upward from the current folder).",

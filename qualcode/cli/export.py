@@ -16,6 +16,8 @@ import typer
 
 from qualcode.cli import app
 from qualcode.cli._util import (
+    MAX_COUNT,
+    MAX_ID,
     JsonOpt,
     ProjectOpt,
     check_stdout_format,
@@ -70,18 +72,18 @@ def excerpts_cli(
         show_default=False)] = None,
     max_: Annotated[int | None, typer.Option(
         "--max", help="A random sample of at most N excerpts per code (and per value of --by).",
-        show_default=False)] = None,
+        max=MAX_COUNT, show_default=False)] = None,
     seed: Annotated[int | None, typer.Option(
         "--seed", help="Seed of the --max sample: the same seed gives the same excerpts (default: drawn "
-                       "and recorded).", show_default=False)] = None,
+                       "and recorded).", min=0, max=MAX_ID, show_default=False)] = None,
     cite: CiteOpt = None,
     lang: LangOpt = None,
     context: Annotated[int, typer.Option(
         "--context", help="Sentences of the same turn shown before and after each excerpt (in italics, "
-                          "outside the quotation).")] = 0,
+                          "outside the quotation).", min=0, max=MAX_COUNT)] = 0,
     min_words: Annotated[int | None, typer.Option(
         "--min-words", help="Reproduce (and sample) only excerpts of at least N words; the counts still "
-                            "count every excerpt.", show_default=False)] = None,
+                            "count every excerpt.", min=0, max=MAX_COUNT, show_default=False)] = None,
     force: ForceOpt = False,
     json: Annotated[bool, typer.Option("--json", help="Print a JSON summary of what was written.")] = False,
     project: ProjectOpt = None,
@@ -200,10 +202,10 @@ def report_cli(
         show_default=False)] = None,
     max_excerpts: Annotated[int | None, typer.Option(
         "--max-excerpts", help="A random sample of at most N excerpts per code and group.",
-        show_default=False)] = None,
+        max=MAX_COUNT, show_default=False)] = None,
     seed: Annotated[int | None, typer.Option(
         "--seed", help="Seed of the --max-excerpts sample (default: drawn and recorded).",
-        show_default=False)] = None,
+        min=0, max=MAX_ID, show_default=False)] = None,
     excerpts: Annotated[bool, typer.Option("--excerpts/--no-excerpts", help="Include the excerpts by code.")]
     = True,
     cite: CiteOpt = None,

@@ -21,7 +21,16 @@ from qualcode.analysis.freq import check_level, check_statuses, freq_report
 from qualcode.analysis.matrix import code_matrix
 from qualcode.analysis.words import word_frequencies
 from qualcode.cli import app
-from qualcode.cli._util import JsonOpt, ProjectOpt, command_line, console, emit_tables, open_project, split_values
+from qualcode.cli._util import (
+    MAX_COUNT,
+    JsonOpt,
+    ProjectOpt,
+    command_line,
+    console,
+    emit_tables,
+    open_project,
+    split_values,
+)
 from qualcode.errors import UsageError
 from qualcode.exporters.base import provenance_for
 from qualcode.exporters.localize import localize
@@ -250,7 +259,7 @@ def matrix_cli(
 @report_app.command("words")
 def words_cli(
     by: ByOpt = None,
-    top: Annotated[int, typer.Option("--top", help="Lemmas per group.")] = 20,
+    top: Annotated[int, typer.Option("--top", help="Lemmas per group.", min=1, max=MAX_COUNT)] = 20,
     include_interviewer: Annotated[bool, typer.Option("--include-interviewer",
                                                       help="Count interviewer turns too.")] = False,
     exclude: Annotated[list[str] | None, typer.Option(

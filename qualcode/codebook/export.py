@@ -30,7 +30,7 @@ from qualcode.exporters.base import Provenance, atomic_write, provenance_for
 from qualcode.exporters.docx_util import set_language
 from qualcode.formulas import SafeWriter, append_row
 from qualcode.i18n import EXPORT_LANGUAGES, export_language, number
-from qualcode.textnorm import xml_safe
+from qualcode.textnorm import md_cell, md_code, md_escape, xml_safe
 
 if TYPE_CHECKING:
     from qualcode.project import Project
@@ -230,52 +230,48 @@ def _rule_lines(code: Code) -> list[str]:
 # --------------------------------------------------------------------------- Markdown
 
 
-def _md_escape_cell(s: str) -> str:
-    return " ".join(s.split()).replace("|", "\\|")
-
-
 def render_markdown(doc: CodebookDocument) -> str:
     cb = doc.codebook
-    lines = [f"# {cb.title}", ""]
+    lines = [f"# {md_cell(cb.title)}", ""]
     if cb.description:
-        lines += [cb.description.strip(), ""]
-    lines += [f"- {k}{doc.words['colon']}{v}" for k, v in _meta_lines(doc)] + [""]
+        lines += [md_escape(cb.description.strip()), ""]
+    lines += [f"- {k}{doc.words['colon']}{md_cell(str(v))}" for k, v in _meta_lines(doc)] + [""]
     w = doc.words
     lines += [f"## {w['summary']}", ""]
     head = _head(doc)
     lines.append("| " + " | ".join(head) + " |")
     lines.append("|" + "|".join(["---"] * 3 + (["---:"] * 2 if doc.counted else [])) + "|")
     for e in doc.entries:
-        cells = [e.number, f"`{e.code.path}`", _md_escape_cell(e.code.label)]
+        cells = [e.number, md_code(e.code.path).replace("|", "\\|"), md_cell(e.code.label)]
         if doc.counted:
             cells += [str(e.units), str(e.participants)]
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
     for e in doc.entries:
         c = e.code
-        lines += [f"{'#' * min(6, e.depth + 2)} {e.number} {c.label}", ""]
-        facts = [f"`{c.path}`", f"{w['unit']}{w['colon']}{e.unit}"]
+        lines += [f"{'#' * min(6, e.depth + 2)} {e.number} {md_cell(c.label)}", ""]
+        facts = [md_code(c.path), f"{w['unit']}{w['colon']}{md_cell(str(e.unit))}"]
         if c.color:
-            facts.append(f"{w['colour']}{w['colon']}{c.color}")
+            facts.append(f"{w['colour']}{w['colon']}{md_cell(str(c.color))}")
         lines += ["  ·  ".join(facts), ""]
         for key, _ in MACQUEEN:
             value = getattr(c, key)
             if value:
-                lines += [f"**{w[key]}.** {value.strip()}", ""]
+                lines += [f"**{w[key]}.** {md_escape(value.strip())}", ""]
         examples = _examples(c)
         if examples:
             lines += [f"**{w['examples']}.**", ""]
             for x in examples:
-                lines += ["> " + x.strip().replace("\n", "\n> "), ""]
+                lines += ["> " + md_escape(x.strip()).replace("\n", "\n> "), ""]
         if doc.counted:
             lines += [f"**{w['in_project']}.** {_count_text(e, doc)}.", ""]
         if doc.with_rules and (c.rules or c.exclude):
-            lines += [f"**{w['rules']}.**", ""] + [f"- `{x}`" for x in _rule_lines(c)] + [""]
+            lines += [f"**{w['rules']}.**", ""] + [f"- {md_code(x)}" for x in _rule_lines(c)] + [""]
     if doc.notes:
         lines += ["---", ""]
         for n in doc.notes:
-            lines += [f"*{n}*", ""]
-    lines += [f"<!-- {doc.provenance.line()} -->", ""]
+            lines += [f"*{md_escape(n)}*", ""]
+    lines += [f"<!-- {doc.provenance.line().replace('-->', '- ->')} -->", ""]
     return "\n".join(lines)
 
 

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import difflib
 import random
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,7 +47,7 @@ from qualcode.formulas import SafeWriter, set_cell
 from qualcode.i18n import Labels, export_language
 from qualcode.store.cases import Case
 from qualcode.store.documents import Turn, turn_at
-from qualcode.textnorm import xml_safe
+from qualcode.textnorm import md_cell, md_escape, tex_escape, xml_safe
 
 if TYPE_CHECKING:
     from qualcode.project import Project
@@ -832,31 +831,22 @@ def _docx_quote(doc, ex: Excerpt, data: ExcerptSet) -> None:
 
 # -- Markdown -------------------------------------------------------------------------
 
-_MD_SPECIAL = re.compile(r"([\\`*<>])")
-
-
-def md_escape(text: str) -> str:
-    """Escape what Markdown would take for markup in running text (\\ ` * < >, _ at word edges)."""
-    text = _MD_SPECIAL.sub(r"\\\1", text)
-    return re.sub(r"(?<![0-9A-Za-zÀ-ÿ])_|_(?![0-9A-Za-zÀ-ÿ])", r"\\_", text)
-
-
 def _write_md(data: ExcerptSet, path: Path, prov: Provenance) -> None:
     lang = data.language
-    lines = [f"<!-- {prov.line().replace('-->', '—>')} -->", "", f"# {md_escape(_title(data))}", ""]
+    lines = [f"<!-- {prov.line().replace('-->', '—>')} -->", "", f"# {md_cell(_title(data))}", ""]
     header, rows = summary_rows(data)
     lines.append(f"**{md_escape(_ui(_table_title(data), lang))}**")
     lines.append("")
-    lines.append("| " + " | ".join(_md_cell(h) for h in header) + " |")
+    lines.append("| " + " | ".join(md_cell(h) for h in header) + " |")
     lines.append("|" + "---|" + "---:|" * (len(header) - 1))
     for code, counts in rows:
-        lines.append("| " + " | ".join([NBSP * 4 * code.depth + _md_cell(code.label), *map(str, counts)]) + " |")
+        lines.append("| " + " | ".join([NBSP * 4 * code.depth + md_cell(code.label), *map(str, counts)]) + " |")
     lines.append("")
     for note in _notes(data):
         lines += [md_escape(note), ""]
     for code in data.codes:
         level = min(code.depth + 2, 6)
-        lines += [f"{'#' * level} {md_escape(code.label)}", ""]
+        lines += [f"{'#' * level} {md_cell(code.label)}", ""]
         if code.definition:
             lines += [f"*{md_escape(_ui(collapse_whitespace(code.definition), lang))}*", ""]
         if not code.total:
@@ -864,7 +854,7 @@ def _write_md(data: ExcerptSet, path: Path, prov: Provenance) -> None:
             continue
         if data.by:
             for value, excerpts, total in code.groups(data.values):
-                heading = md_escape(_value_heading(data, value, len(excerpts), total))
+                heading = md_cell(_value_heading(data, value, len(excerpts), total))
                 lines += [f"{'#' * min(level + 1, 6)} {heading}", ""]
                 for ex in excerpts:
                     lines += [f"> {_md_line(ex, data)}", ""]
@@ -884,24 +874,9 @@ def _md_line(ex: Excerpt, data: ExcerptSet) -> str:
     return " ".join(p for p in parts if p)
 
 
-def _md_cell(text: str) -> str:
-    return md_escape(text).replace("|", "\\|")
-
-
 # -- LaTeX --------------------------------------------------------------------------
 
-_TEX_SPECIALS = {
-    "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-    "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
-    NBSP: "~", "\u202f": "~",
-}
-_TEX_RE = re.compile("|".join(re.escape(k) for k in _TEX_SPECIALS))
 _TEX_LEVELS = ("section", "subsection", "subsubsection", "paragraph", "subparagraph")
-
-
-def tex_escape(text: str) -> str:
-    """Escape LaTeX's special characters; no-break spaces become ``~``."""
-    return _TEX_RE.sub(lambda m: _TEX_SPECIALS[m.group(0)], text)
 
 
 def _tex_line(ex: Excerpt, data: ExcerptSet) -> str:
@@ -919,6 +894,7 @@ def _write_tex(data: ExcerptSet, path: Path, prov: Provenance) -> None:
                    "no-break spaces are ~). \\input this file in a document.")
     else:
         out.append("% UTF-8; \\input this file in a document.")
+    out.append("% for pdflatex with \\usepackage[T1]{fontenc}: other characters are escaped")
     header, rows = summary_rows(data)
     out += ["", "\\begin{table}[htbp]", "\\centering",
             f"\\caption{{{tex_escape(_ui(_table_title(data), lang))}}}",

@@ -47,7 +47,8 @@ from qualcode.exporters.base import Provenance, atomic_write
 from qualcode.exporters.docx_util import provenance_paragraph, set_language, stamp_provenance
 from qualcode.formulas import SafeWriter, append_row
 from qualcode.i18n import number
-from qualcode.textnorm import xml_safe
+from qualcode.textnorm import md_cell, md_escape, xml_safe
+from qualcode.textnorm import tex_escape as tex_escape_text
 
 FORMATS = ("csv", "xlsx", "md", "tex", "docx", "json")
 TEXT_FORMATS = ("csv", "md", "tex", "json")
@@ -175,14 +176,14 @@ def _one_line(s: str) -> str:
 
 
 def _md_cell(s: str) -> str:
-    return _one_line(s).replace("\\", "\\\\").replace("|", "\\|")
+    return md_cell(s)
 
 
 def to_markdown(tables: list[TableResult], provenance: Provenance, language: str = "en") -> str:
     lines = [f"<!-- qualcode: {_one_line(provenance.line()).replace('-->', '- ->')} -->", ""]
     for t in tables:
         cols = list(t.df.columns)
-        lines.append(f"## {_one_line(t.title)}")
+        lines.append(f"## {md_escape(_one_line(t.title))}")
         lines.append("")
         lines.append("| " + " | ".join(_md_cell(str(c)) for c in cols) + " |")
         lines.append("|" + "|".join("---:" if _numeric(t, c) else ":---" for c in cols) + "|")
@@ -190,26 +191,18 @@ def to_markdown(tables: list[TableResult], provenance: Provenance, language: str
             lines.append("| " + " | ".join(_md_cell(v) for v in row) + " |")
         lines.append("")
         for note in t.notes:
-            lines.append(f"*{_one_line(note).replace('*', chr(92) + '*')}*")
+            lines.append(f"*{md_escape(_one_line(note))}*")
             lines.append("")
     return "\n".join(lines)
 
 
-_TEX_SPECIAL = {
-    "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-    "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
-    "…": r"\dots{}", "∩": r"$\cap$", "∪": r"$\cup$", "≤": r"$\leq$", "≥": r"$\geq$",
-    "→": r"$\rightarrow$", "×": r"$\times$", "<": r"\textless{}", ">": r"\textgreater{}",
-}
-
-
 def tex_escape(s: str) -> str:
-    return "".join(_TEX_SPECIAL.get(ch, ch) for ch in _one_line(s))
+    return tex_escape_text(_one_line(s))
 
 
 def to_tex(tables: list[TableResult], provenance: Provenance, language: str = "en") -> str:
     lines = [f"% qualcode: {_one_line(provenance.line())}",
-             "% needs \\usepackage{booktabs} (and graphicx for wide tables)", ""]
+             "% needs \\usepackage[T1]{fontenc}, \\usepackage{booktabs} (and graphicx for wide tables)", ""]
     for t in tables:
         cols = list(t.df.columns)
         tree_col = t.meta.get("tree_column")

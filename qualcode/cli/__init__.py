@@ -82,6 +82,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
                          "file records what produced it and is never overwritten without --force."),
     "chart": ("chart", "Draw figures of the analyses as PNG (200 dpi) or SVG, chosen by the output's extension. "
                        "No display needed; files are never overwritten without --force."),
+    "pseudo": ("pseudo", "Pseudonymization: the pseudonym key (add, list, remove, suggest, import) and the audit "
+                         "of exported files."),
 }
 
 _LISTING = "qualcode.listing"  # set in ctx.meta while the help lists the commands

@@ -32,6 +32,7 @@ from qualcode.errors import UsageError
 from qualcode.exporters.base import temp_folder
 from qualcode.exporters.excerpts import DEFAULT_STATUSES, export_excerpts, output_format
 from qualcode.exporters.report import build_report, report_format
+from qualcode.pseudo.guard import Privacy, export_privacy
 from qualcode.refi.writer import export_qdc, export_qdpx
 
 export_app = typer.Typer(
@@ -49,6 +50,24 @@ CiteOpt = Annotated[str | None, typer.Option(
 LangOpt = Annotated[str | None, typer.Option(
     "--lang", help="Language of the exported words and numbers: fr | en (default: [export] language, "
                    "else the project's language).", show_default=False)]
+PseudoOpt = Annotated[bool | None, typer.Option(
+    "--pseudo/--no-pseudo", help="Replace the names of the pseudonym key (default: yes when the project has "
+                                 "a key; see 'qualcode pseudo').", show_default=False)]
+AllowLeaksOpt = Annotated[bool, typer.Option(
+    "--allow-leaks", help="Write the file even when the audit finds a name of the key or a citation that "
+                          "fits fewer than 3 participants (the report is printed).")]
+
+
+def privacy_notes(privacy: Privacy, *, stdout: bool = False) -> None:
+    """Say whether the export was pseudonymized and what its audit found (on stderr)."""
+    err = console(stderr=True)
+    note = privacy.note()
+    if note:
+        err.print(f"note: {note}", markup=False, highlight=False)
+    for report in privacy.leaked:
+        err.print(f"warning: written with leaks (--allow-leaks): {report.summary()}", markup=False, highlight=False)
+        for line in report.lines():
+            err.print(f"  {line}", markup=False, highlight=False)
 
 
 @export_app.command("excerpts")
@@ -85,6 +104,8 @@ def excerpts_cli(
         "--min-words", help="Reproduce (and sample) only excerpts of at least N words; the counts still "
                             "count every excerpt.", min=0, max=MAX_COUNT, show_default=False)] = None,
     force: ForceOpt = False,
+    pseudo: PseudoOpt = None,
+    allow_leaks: AllowLeaksOpt = False,
     json: Annotated[bool, typer.Option("--json", help="Print a JSON summary of what was written.")] = False,
     project: ProjectOpt = None,
 ) -> None:
@@ -95,6 +116,9 @@ def excerpts_cli(
     « … » (P07, Josiane, habitants, tour 12, 00:14:32) — the document's name only if
     --cite asks for {document}. DOCX uses Word's built-in styles (Heading 1-3, Quote,
     Table Grid) and the character style 'Excerpt Citation' for citations.
+
+    When the project has a pseudonym key, its names are replaced and the file is audited
+    before it is written: refused when it leaks (see 'qualcode pseudo').
     """
     if seed is not None and max_ is None:
         raise UsageError("--seed only applies with --max N")
@@ -110,14 +134,17 @@ def excerpts_cli(
     statuses = (split_values(status) or []) or list(DEFAULT_STATUSES)
     with open_project(project) as proj, temp_folder("stdout") as scratch:
         target = scratch / f"excerpts.{fmt}" if to_stdout else output
-        data, prov = export_excerpts(
-            proj, target, fmt, codes=codes or None, by=by, coders=coders or None, statuses=statuses,
-            max_per_code=max_, seed=seed, force=force, cite=cite, language=lang, context=context,
-            min_words=min_words,
-            command=_command(output, fmt, codes, by, coders, status and statuses, max_, seed, cite, lang,
-                             context, min_words))
+        with export_privacy(proj, pseudo=pseudo, allow_leaks=allow_leaks, command="export excerpts") as privacy:
+            data, prov = export_excerpts(
+                proj, target, fmt, codes=codes or None, by=by, coders=coders or None, statuses=statuses,
+                max_per_code=max_, seed=seed, force=force, cite=cite, language=lang, context=context,
+                min_words=min_words, pseudo=privacy.pseudo,
+                command=_command(output, fmt, codes, by, coders, status and statuses, max_, seed, cite, lang,
+                                 context, min_words))
         if to_stdout:
             write_stdout(target.read_text(encoding="utf-8-sig"), fmt)  # no BOM in a pipe
+    if not json:
+        privacy_notes(privacy)
     if to_stdout:  # the file was the output: the summary goes to the error output
         if not data.total:
             console(stderr=True).print("warning: no coding matches the filters: the output lists the codes only",
@@ -125,7 +152,8 @@ def excerpts_cli(
         _warn_unbalanced(console(stderr=True), data)
         return
     if json:
-        print_json({"output": str(output), "format": fmt, **data.to_dict(), "provenance": prov.to_dict()})
+        print_json({"output": str(output), "format": fmt, **data.to_dict(), "provenance": prov.to_dict(),
+                    "privacy": privacy.to_dict()})
         return
     out = console()
     sample = ""
@@ -216,13 +244,16 @@ def report_cli(
         "--min-words", help="Reproduce (and sample) only excerpts of at least N words.",
         show_default=False)] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite the output file if it exists.")] = False,
+    pseudo: PseudoOpt = None,
+    allow_leaks: AllowLeaksOpt = False,
     json: JsonOpt = False,
     project: ProjectOpt = None,
 ) -> None:
     """Report document: codes by group (table and bar chart), co-occurrence (table and heat map), excerpts.
 
     Word's built-in styles (Title, Heading 1/2, Table Grid, Caption, Quote); what produced it
-    is recorded in its first paragraph and page footer.
+    is recorded in its first paragraph and page footer. With a pseudonym key, names are
+    replaced and the file is audited before it is written (see 'qualcode pseudo').
     """
     if is_stdout(output):
         raise UsageError("--output -: a report is a .docx file and cannot be written to standard output; "
@@ -230,14 +261,17 @@ def report_cli(
     report_format(output, fmt)
     if seed is not None and max_excerpts is None:
         raise UsageError("--seed only applies with --max-excerpts N")
-    with open_project(project) as proj:
-        result = build_report(proj, output, by=by, force=force, unit=unit, level=level,
-                              statuses=(split_values(status) or []) or None, coders=(split_values(coder) or []) or None,
-                              max_excerpts=max_excerpts, seed=seed, excerpts=excerpts, cite=cite,
-                              language=lang, context=context, min_words=min_words)
+    with open_project(project) as proj, \
+            export_privacy(proj, pseudo=pseudo, allow_leaks=allow_leaks, command="export report") as privacy:
+            result = build_report(proj, output, by=by, force=force, unit=unit, level=level,
+                                  statuses=(split_values(status) or []) or None,
+                                  coders=(split_values(coder) or []) or None,
+                                  max_excerpts=max_excerpts, seed=seed, excerpts=excerpts, cite=cite,
+                                  language=lang, context=context, min_words=min_words, pseudo=privacy.pseudo)
     if json:
-        print_json(result.to_dict())
+        print_json({**result.to_dict(), "privacy": privacy.to_dict()})
         return
+    privacy_notes(privacy)
     parts = [f"{result.tables} tables", f"{result.figures} figures"]
     if excerpts:
         shown = (f"{result.excerpts} of {result.excerpts_total}" if result.excerpts != result.excerpts_total
@@ -270,6 +304,8 @@ def qdpx_cli(
         "--document", "--doc", help="Only this document, its cases and codings (repeatable; default: all).",
         show_default=False)] = None,
     force: ForceOpt = False,
+    pseudo: PseudoOpt = None,
+    allow_leaks: AllowLeaksOpt = False,
     json: Annotated[bool, typer.Option("--json", help="Print a JSON summary of what was written.")] = False,
     project: ProjectOpt = None,
 ) -> None:
@@ -278,14 +314,18 @@ def qdpx_cli(
     Documents as UTF-8 texts, the code tree with definitions and colours, every coding of
     every coder (one selection per coder and span), users, cases with their attributes as
     typed variables, memos as notes. The same project exported twice gives the same file.
+    With a pseudonym key, the texts (selections' offsets mapped), names, attribute values and
+    memos are pseudonymized and the package is audited before it is written.
     """
     coders, statuses = split_values(coder), split_values(status)
-    with open_project(project) as proj:
-        summary = export_qdpx(proj, output, coders=coders or None, statuses=statuses or None,
-                              documents=split_values(document) or None, force=force)
+    with open_project(project) as proj, \
+            export_privacy(proj, pseudo=pseudo, allow_leaks=allow_leaks, command="export qdpx") as privacy:
+            summary = export_qdpx(proj, output, coders=coders or None, statuses=statuses or None,
+                                  documents=split_values(document) or None, force=force, pseudo=privacy.pseudo)
     if json:
-        print_json(summary.to_dict())
+        print_json({**summary.to_dict(), "privacy": privacy.to_dict()})
         return
+    privacy_notes(privacy)
     s = summary
     console().print(f"wrote {output}: {s.documents} documents, {s.codes} codes, {s.codings} codings in "
                     f"{s.selections} selections by {len(s.coders)} coder{'s' * (len(s.coders) != 1)}, "

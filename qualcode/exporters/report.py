@@ -41,6 +41,8 @@ from qualcode.exporters.localize import group_label, localize
 from qualcode.exporters.tables import cell_text, py_value
 from qualcode.exporters.typography import fr_typography
 from qualcode.i18n import Labels, export_language, labels_for, n_equals, number, percent
+from qualcode.pseudo.apply import PseudoLabels, pseudonymize_table
+from qualcode.pseudo.replace import Pseudonymizer
 from qualcode.textnorm import xml_safe
 
 if TYPE_CHECKING:
@@ -143,7 +145,7 @@ def build_report(project: Project, path: str | Path, by: str = "group", force: b
                  coders: Sequence[str] | None = None, max_excerpts: int | None = None,
                  seed: int | str | None = None, excerpts: bool = True, language: str | None = None,
                  command: str | None = None, cite: str | None = None, context: int = 0,
-                 min_words: int | None = None) -> ReportResult:
+                 min_words: int | None = None, pseudo: Pseudonymizer | None = None) -> ReportResult:
     """Write the report DOCX to ``path`` (see the module documentation).
 
     ``by``: case attribute of the groups; ``unit``: co-occurrence unit (sentence, turn,
@@ -153,7 +155,9 @@ def build_report(project: Project, path: str | Path, by: str = "group", force: b
     value of ``by``; ``excerpts=False`` leaves the excerpts out; ``cite``: the citation
     template of the excerpts (see :mod:`qualcode.exporters.citations`); ``context``,
     ``min_words``: as for ``export excerpts``; ``language``: of
-    the words and numbers (default: the project's export language, see :mod:`qualcode.i18n`).
+    the words and numbers (default: the project's export language, see :mod:`qualcode.i18n`);
+    ``pseudo``: a pseudonym key applied to the excerpts, the tables' labels and the charts'
+    (see :mod:`qualcode.pseudo`).
     """
     report_format(path)
     if unit not in UNITS:
@@ -184,14 +188,17 @@ def build_report(project: Project, path: str | Path, by: str = "group", force: b
         if excerpts:
             data = collect_excerpts(project, by=by, coders=coders, statuses=statuses,
                                     max_per_code=max_excerpts, seed=seed, cite=cite, language=language,
-                                    context=context, min_words=min_words)
+                                    context=context, min_words=min_words, pseudo=pseudo)
     prov = provenance_for(project, command, coders=coders, filters={
         "by": by, "unit": unit, "level": level, "status": ",".join(statuses),
         "max_excerpts": max_excerpts, "seed": seed if max_excerpts else None,
         "excerpts": None if excerpts else "no"})
     result = ReportResult(Path(path), prov, seed=seed if max_excerpts else None)
-    labels = labels_for(project.config, language)
+    labels = PseudoLabels.wrap(labels_for(project.config, language), pseudo)
     freq, cooc = localize(freq, labels), localize(cooc, labels)
+    if pseudo is not None:  # the code labels, titles and notes (group names go through the labels)
+        freq = pseudonymize_table(freq, pseudo, columns=False, cells=("label",))
+        cooc = pseudonymize_table(cooc, pseudo, columns=False, cells=("label",))
     with temp_folder("report") as tmpdir:
         bar_png = tmpdir / "codes_by_group.png"
         heat_png = tmpdir / "cooccurrence.png"
@@ -199,7 +206,8 @@ def build_report(project: Project, path: str | Path, by: str = "group", force: b
         bar_chart_codes_by_group(freq, bar_png, colors=colors, provenance=prov, title="", labels=labels)
         heatmap_cooccurrence(cooc, heat_png, provenance=prov, title="", labels=labels)
         with atomic_write(path, force=force) as tmp:
-            _write_docx(tmp, project.name, labels, by, unit, freq, cooc, bar_png, heat_png, data, prov, result)
+            name = project.name if pseudo is None else (pseudo.text(project.name) or project.name)
+            _write_docx(tmp, name, labels, by, unit, freq, cooc, bar_png, heat_png, data, prov, result)
     return result
 
 

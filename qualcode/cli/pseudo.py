@@ -1,0 +1,91 @@
+"""qualcode pseudo add, list, remove, suggest, import, audit: the pseudonym key and the
+re-identification check (see :mod:`qualcode.pseudo`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from qualcode.cli import app
+from qualcode.cli._util import JsonOpt, ProjectOpt, console, open_project, print_json
+from qualcode.pseudo.key import KINDS, add_entry, list_entries, remove_entry
+
+pseudo_app = typer.Typer(
+    help="Pseudonymization: the pseudonym key (add, list, remove, suggest, import) and the audit of "
+         "exported files.",
+    no_args_is_help=True,
+)
+app.add_typer(pseudo_app, name="pseudo")
+
+
+@pseudo_app.command("add")
+def add_cli(
+    name: Annotated[str, typer.Argument(help="The name to hide, as it is written (e.g. \"Martine Vasseur\").",
+                                        show_default=False)],
+    replacement: Annotated[str, typer.Argument(help="What is written instead (e.g. \"Mme V.\", "
+                                                    "\"[son mari]\").", show_default=False)],
+    kind: Annotated[str | None, typer.Option(
+        "--kind", help=f"{' | '.join(KINDS)} (default: person for two capitalised words or more, else other); "
+                       "a person's first and last names alone are replaced after the full name.",
+        show_default=False)] = None,
+    any_case: Annotated[bool, typer.Option(
+        "--any-case", help="Replace a one-word name in lower case too (by default it must start with a "
+                           "capital, so that 'Blanc' the surname leaves 'blanc' the colour alone).")] = False,
+    note: Annotated[str, typer.Option("--note", help="A note kept with the entry.")] = "",
+    key: Annotated[Path | None, typer.Option(
+        "--key", help="The key file, outside the project folder (only when the project has none yet; "
+                      "default: in your data folder, recorded as [pseudo] key in qualcode.toml).",
+        show_default=False)] = None,
+    json: JsonOpt = False,
+    project: ProjectOpt = None,
+) -> None:
+    """Add a name and its replacement to the pseudonym key (or change its replacement)."""
+    with open_project(project) as proj:
+        entry, new = add_entry(proj, name, replacement, kind=kind, case="any" if any_case else "auto", note=note,
+                               key_path=key)
+        path, entries = list_entries(proj)
+    if json:
+        print_json({"key": str(path), "new": new, **entry.to_dict()})
+        return
+    console().print(f"{'added' if new else 'changed'}: {entry.name} → {entry.replacement} ({entry.kind}); "
+                    f"{len(entries)} entr{'ies' if len(entries) != 1 else 'y'} in {path}",
+                    markup=False, highlight=False)
+
+
+@pseudo_app.command("list")
+def list_cli(json: JsonOpt = False, project: ProjectOpt = None) -> None:
+    """List the key's entries: name, replacement, kind, who added it and when."""
+    with open_project(project) as proj:
+        path, entries = list_entries(proj)
+    if json:
+        print_json({"key": str(path) if path else None, "entries": [e.to_dict() for e in entries]})
+        return
+    out = console()
+    if not entries:
+        out.print(f"The pseudonym key is empty{f' ({path})' if path else ''}: add names with "
+                  "'qualcode pseudo add NAME REPLACEMENT' or 'qualcode pseudo suggest'.", markup=False)
+        return
+    table = Table("name", "replacement", "kind", "added by", "added at (UTC)", box=None)
+    for e in entries:
+        table.add_row(e.name, e.replacement, e.kind + (" (any case)" if e.case == "any" else ""), e.added_by,
+                      e.added_at.replace("+00:00", ""))
+    out.print(table)
+    out.print(f"{len(entries)} entr{'ies' if len(entries) != 1 else 'y'} in {path}", markup=False, highlight=False)
+
+
+@pseudo_app.command("remove")
+def remove_cli(
+    name: Annotated[str, typer.Argument(help="The name to remove from the key.", show_default=False)],
+    json: JsonOpt = False,
+    project: ProjectOpt = None,
+) -> None:
+    """Remove a name from the pseudonym key."""
+    with open_project(project) as proj:
+        entry = remove_entry(proj, name)
+    if json:
+        print_json({"removed": entry.to_dict()})
+        return
+    console().print(f"removed: {entry.name} → {entry.replacement}", markup=False, highlight=False)

@@ -11,7 +11,9 @@ from rich.table import Table
 
 from qualcode.cli import app
 from qualcode.cli._util import JsonOpt, ProjectOpt, console, open_project, print_json
-from qualcode.pseudo.key import KINDS, add_entry, list_entries, remove_entry
+from qualcode.pseudo.audit import DEFAULT_K, audit_file
+from qualcode.pseudo.guard import log_audit
+from qualcode.pseudo.key import KINDS, add_entry, list_entries, project_key, remove_entry
 
 pseudo_app = typer.Typer(
     help="Pseudonymization: the pseudonym key (add, list, remove, suggest, import) and the audit of "
@@ -89,3 +91,45 @@ def remove_cli(
         print_json({"removed": entry.to_dict()})
         return
     console().print(f"removed: {entry.name} → {entry.replacement}", markup=False, highlight=False)
+
+
+@pseudo_app.command("audit")
+def audit_cli(
+    file: Annotated[Path, typer.Argument(help="The file to check: docx, xlsx, csv, md, tex, txt, qdpx, qdc or svg "
+                                              "(made by qualcode or any other tool).", show_default=False)],
+    fmt: Annotated[str | None, typer.Option(
+        "--format", "-f", help="The file's format (default: from its extension).", show_default=False)] = None,
+    k: Annotated[int, typer.Option(
+        "--k", help="Smallest number of participants a cited combination of attributes may fit.", min=1,
+        max=1000)] = DEFAULT_K,
+    ner: Annotated[bool, typer.Option(
+        "--ner/--no-ner", help="Also list the names spaCy's recogniser finds that are not in the key "
+                               "(warnings, to review).")] = True,
+    json: JsonOpt = False,
+    project: ProjectOpt = None,
+) -> None:
+    """Check a file for re-identification: names of the key, citations whose attributes fit fewer than k
+    participants, and (--ner) names not in the key.
+
+    Exits with 1 when a name of the key or a citation under k is found (the names not in
+    the key are warnings). Every export runs the same check when the project has a key.
+    """
+    with open_project(project) as proj:
+        key = project_key(proj)
+        report = audit_file(proj, file, fmt=fmt, pseudo=key.pseudonymizer() if key is not None else None, k=k,
+                            ner=ner)
+        log_audit(proj, report)
+    if json:
+        print_json(report.to_dict())
+    else:
+        out = console()
+        for line in report.lines():
+            out.print(line, markup=False, highlight=False)
+        for note in report.notes:
+            out.print(f"note: {note}", markup=False, highlight=False)
+        if key is None:
+            out.print("note: the project has no pseudonym key: only k-anonymity and unknown names were checked",
+                      markup=False, highlight=False)
+        out.print(report.summary(), markup=False, highlight=False)
+    if report.leaks:
+        raise typer.Exit(1)

@@ -463,7 +463,7 @@ def _hide(ex: Excerpt, doc: PseudoText, pseudo: Pseudonymizer, start: int, end: 
     if ex.after:
         ex.after = doc.slice(end, end + len(ex.after))
     ex.speaker = pseudo.text(ex.speaker)
-    ex.document = pseudo.text(ex.document, any_case=True) or ex.document
+    ex.document = pseudo.name(ex.document)
     ex.pseudonym = pseudo.text(ex.pseudonym)
     ex.case = pseudo.text(ex.case)
     ex.attributes = {k: pseudo.value(v) for k, v in ex.attributes.items()}

@@ -36,6 +36,7 @@ from qualcode.errors import InputError, QualcodeError, UsageError
 from qualcode.i18n import Labels
 from qualcode.pseudo.ner import entities
 from qualcode.pseudo.replace import Pseudonymizer, fold_text
+from qualcode.sheets import SheetProblems
 from qualcode.ziplimits import DOCX, QDPX, XLSX, check_zip
 
 if TYPE_CHECKING:
@@ -108,15 +109,17 @@ class AuditReport:
                 "counts": self.counts(), "findings": [f.to_dict() for f in self.findings], "notes": self.notes}
 
 
-class LeakError(QualcodeError):
-    """An export refused by the audit: the report says what leaked, and where."""
+class LeakError(SheetProblems):
+    """An export refused by the audit: the report says what leaked, and where (the CLI
+    prints one ``FILE:PLACE: kind: what`` line per finding before the error)."""
 
     def __init__(self, report: AuditReport):
         self.report = report
+        self.problems = [f.line(report.file) for f in report.leaks]
         c = report.counts()
         first = "; ".join(f.line(report.file) for f in report.leaks[:3])
         more = f" and {len(report.leaks) - 3} more" if len(report.leaks) > 3 else ""
-        super().__init__(f"export refused, it would identify participants: {c['leak']} name"
+        QualcodeError.__init__(self, f"export refused, it would identify participants: {c['leak']} name"
                          f"{'s' * (c['leak'] != 1)} of the pseudonym key, {c['k-anonymity']} citation"
                          f"{'s' * (c['k-anonymity'] != 1)} fitting fewer than {report.k} participants: {first}{more} "
                          "(nothing was written; 'qualcode pseudo audit' lists them all, --allow-leaks writes "
@@ -200,7 +203,8 @@ def _xlsx_units(path: Path) -> list[Unit]:
     from openpyxl import load_workbook
 
     check_zip(path, XLSX, path=str(path))
-    wb = load_workbook(str(path), read_only=True, data_only=False)
+    # a file object: openpyxl refuses a name without .xlsx (the export's temporary file)
+    wb = load_workbook(io.BytesIO(path.read_bytes()), read_only=True, data_only=False)
     units: list[Unit] = []
     try:
         for ws in wb.worksheets:
@@ -364,12 +368,12 @@ def k_anonymity(units: Sequence[Unit], quasi: Sequence[Quasi], k: int = DEFAULT_
 def key_leaks(units: Sequence[Unit], pseudo: Pseudonymizer | None) -> list[Finding]:
     """The key's names in the units: every variant the replacement would replace (whole
     words, case and accents ignored but a one-word name capitalised, names split across
-    lines, hyphenated compounds)."""
+    lines, hyphenated compounds) and a person's first or last name alone, capitalised."""
     if pseudo is None:
         return []
     out = []
     for unit in units:
-        for m in pseudo.matches(unit.text, persons=False):
+        for m in pseudo.matches(unit.text, persons=False, parts=True):
             out.append(Finding("leak", unit.place, unit.text[m.start:m.end], f"key entry {m.name!r}"))
     return out
 

@@ -105,3 +105,15 @@ def _log(project: Project, command: str, privacy: Privacy, refused: AuditReport 
                           {"action": "audit", "files": [r.file for r in reports], "refused": refused is not None,
                            "pseudonymized": privacy.pseudo is not None, "allow_leaks": privacy.allow_leaks,
                            "counts": [r.counts() for r in reports]})
+
+
+def log_audit(project: Project, report: AuditReport) -> None:
+    """The history entry of ``qualcode pseudo audit FILE`` (not on a read-only project)."""
+    store = project.store
+    if store.read_only:
+        return
+    with store.transaction():
+        n = len(report.leaks)
+        store.history.log(project.user, "pseudo audit", "pseudo",
+                          f"audited {report.file}: {n} leak{'s' * (n != 1)}",
+                          {"action": "audit file", "files": [report.file], "counts": report.counts()})

@@ -44,6 +44,8 @@ TITLES = ("m", "mr", "mme", "mlle", "mmes", "mm", "monsieur", "madame", "mademoi
           "sœur", "frère")
 _TITLE_RE = re.compile(r"(?:" + "|".join(sorted((re.escape(t) for t in TITLES), key=len, reverse=True))
                        + r")\.?[ \t\u00a0]+$", re.IGNORECASE)
+_TITLE_START = re.compile(r"(?:" + "|".join(sorted((re.escape(t) for t in TITLES), key=len, reverse=True))
+                          + r")(?:\.|\s|$)", re.IGNORECASE)
 _HYPHENS = "-\u2010\u2011"
 
 
@@ -162,16 +164,18 @@ class Pseudonymizer:
         self._compiled = {k: re.compile(_pattern(k)) for k in self._keys}
         self._regex = re.compile("|".join(f"(?:{_pattern(k)})" for k in self._keys)) if self._keys else None
         # first/last words of persons, used after the full name was seen
-        self._parts: dict[str, list[tuple[str, Rule]]] = {}
+        # (folded full name, word, rule, whether it is the last name)
+        self._parts: list[tuple[str, re.Pattern, Rule, bool]] = []
         for r in self.rules:
             if not r.person:
                 continue
             words = _words(r.name)
             if len(words) < 2:
                 continue
-            for w in (words[0], words[-1]):
+            full = " ".join(fold_text(w) for w in words)
+            for w, last in ((words[0], False), (words[-1], True)):
                 if len(w) >= 2 and w[:1].isupper():
-                    self._parts.setdefault(" ".join(fold_text(x) for x in _words(r.name)), []).append((w, r))
+                    self._parts.append((full, re.compile(_pattern(w)), r, last))
 
     def __bool__(self) -> bool:
         return bool(self.rules)
@@ -181,8 +185,13 @@ class Pseudonymizer:
         return [r.name for r in self.rules]
 
     # ------------------------------------------------------------------ matching
-    def matches(self, text: str, *, any_case: bool = False, persons: bool = True) -> list[Match]:
-        """Where the key's names are in ``text``, sorted, never overlapping."""
+    def matches(self, text: str, *, any_case: bool = False, persons: bool = True,
+                parts: bool = False) -> list[Match]:
+        """Where the key's names are in ``text``, sorted, never overlapping.
+
+        ``persons``: a person's first and last names alone after the full name (a whole
+        document); ``parts``: anywhere (a file name such as ``entretien_vasseur``). A last
+        name after a title (``Mme Vasseur``) is replaced anywhere."""
         if self._regex is None or not text:
             return []
         folded = fold_text(text)
@@ -198,20 +207,17 @@ class Pseudonymizer:
             found.append(Match(start, end, rule.replacement, rule.name))
             taken.append((start, end))
             seen.setdefault(key, end)
-        if persons and self._parts and seen:
-            extra = []
-            for key, first_end in seen.items():
-                for word, rule in self._parts.get(key, []):
-                    rx = re.compile(re.escape(fold_text(word)))
-                    for m in rx.finditer(folded, first_end):
-                        s, e = m.start(), m.end()
-                        if not self._boundaries(folded, s, e) or not text[s:s + 1].isupper():
-                            continue
-                        if any(a < e and s < b for a, b in taken):
-                            continue
-                        extra.append(Match(s, e, rule.replacement, rule.name))
-                        taken.append((s, e))
-            found += extra
+        for full, rx, rule, last in self._parts:
+            for m in rx.finditer(folded):
+                s, e = m.start(), m.end()
+                if not self._boundaries(folded, s, e) or any(a < e and s < b for a, b in taken):
+                    continue
+                capital = text[s:s + 1].isupper()
+                after_full = persons and full in seen and s >= seen[full]
+                titled = last and _TITLE_RE.search(text[max(0, s - 16):s]) is not None
+                if (capital and (after_full or titled or parts)) or (parts and any_case):
+                    found.append(Match(s, e, rule.replacement, rule.name))
+                    taken.append((s, e))
         found.sort(key=lambda m: m.start)
         return [self._widen(text, m) for m in self._no_overlap(found)]
 
@@ -254,8 +260,9 @@ class Pseudonymizer:
 
     @staticmethod
     def _case_ok(name: str, found: str) -> bool:
-        """A one-word name must start with a capital in the text (``Blanc``, not ``blanc``)."""
-        if len(_words(name)) > 1 or not name[:1].isupper():
+        """A one-word name must start with a capital in the text (``Blanc``, not ``blanc``);
+    names of several words or a hyphenated compound (``Hénin-Beaumont``) in any case."""
+        if len(re.split(r"[\s\-\u2010\u2011]+", name.strip())) > 1 or not name[:1].isupper():
             return True
         return found[:1].isupper()
 
@@ -289,7 +296,7 @@ class Pseudonymizer:
             while j < len(text) and _is_word_char(text[j]):
                 j += 1
             e = j
-        if _TITLE_RE.match(m.replacement + " ") and s > 0:
+        if _TITLE_START.match(m.replacement) and s > 0:
             t = _TITLE_RE.search(text[max(0, s - 16):s])
             if t is not None:
                 begin = max(0, s - 16) + t.start()
@@ -304,12 +311,18 @@ class Pseudonymizer:
         """A whole document: its pseudonymized copy and the map of its offsets."""
         return PseudoText(text, self.matches(text))
 
-    def text(self, value: str | None, *, any_case: bool = False) -> str | None:
+    def text(self, value: str | None, *, any_case: bool = False, parts: bool = False) -> str | None:
         """A short string (a label, a speaker, an attribute value, a table cell);
-        ``any_case``: one-word names in lower case too (lemmas of word tables)."""
+        ``any_case``: one-word names in lower case too (lemmas of word tables);
+        ``parts``: a person's first or last name alone too (file names)."""
         if not value or not isinstance(value, str) or not self.rules:
             return value
-        return PseudoText(value, self.matches(value, any_case=any_case, persons=False)).text
+        return PseudoText(value, self.matches(value, any_case=any_case, persons=False, parts=parts)).text
+
+    def name(self, value: str) -> str:
+        """A document's (file) name: every name of the key and each part of a person's
+        name, in any case (``entretien_vasseur`` -> ``entretien_Mme V.``)."""
+        return self.text(value, any_case=True, parts=True) or value
 
     def value(self, value, *, any_case: bool = False):
         """Like :meth:`text` for any value: strings are replaced, others kept."""

@@ -538,7 +538,7 @@ def build_package(project: Project, *, coders: Sequence[str] | None = None,
             hidden = pseudo.document(d.text) if pseudo is not None else None
             text = hidden.text if hidden is not None else d.text
             files[f"sources/{g}.txt"] = text.encode("utf-8")
-            name = d.name if pseudo is None else (pseudo.text(d.name, any_case=True) or d.name)
+            name = d.name if pseudo is None else pseudo.name(d.name)
             src = _el(sources_el, "TextSource", {"guid": g, "name": name, "plainTextPath": f"internal://{g}.txt",
                                                  "creationDateTime": _datetime(d.imported_at)})
             doc_memos = by_target.get(("document", d.id), [])

@@ -1,0 +1,225 @@
+"""Pseudonymization end to end: the key outside the project, every export pseudonymized
+and audited (zero leaks, words that only look like names kept), leaks refused, the
+audit of any file, k-anonymity of citations, offsets of stored codings untouched."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import tomllib
+import zipfile
+
+import pytest
+from docx import Document
+from helpers.db import assert_offsets_sacred, snapshot
+from helpers.pseudo import KEY, LOOKALIKES, build_pseudo_project
+from openpyxl import load_workbook
+
+from qualcode.pseudo.key import load_key
+
+# every key name and the lower-case one-word forms that must never be reported
+NAMES = [name for name, _ in KEY]
+
+
+@pytest.fixture(autouse=True)
+def _data_home(tmp_path, monkeypatch):
+    """Keys made without --key go to a data folder of the test, never the user's."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+
+
+@pytest.fixture
+def run(project, tmp_path):
+    return build_pseudo_project(project, tmp_path)
+
+
+def leaked(text: str) -> list[str]:
+    """The key's names left in ``text`` as whole words (any case and accents for names of
+    several words, capitalised for one-word names)."""
+    out = []
+    for name in NAMES:
+        parts = [re.escape(p) for p in re.split(r"[\s-]+", name)]
+        flags = 0 if " " not in name and "-" not in name else re.IGNORECASE
+        if re.search(r"(?<!\w)" + r"[\s-]+".join(parts) + r"(?!\w)", text, flags):
+            out.append(name)
+    return out
+
+
+def docx_text(path) -> str:
+    doc = Document(str(path))
+    parts = [p.text for p in doc.paragraphs]
+    parts += [c.text for t in doc.tables for row in t.rows for c in row.cells]
+    parts += [p.text for s in doc.sections for p in s.footer.paragraphs]
+    parts.append(doc.core_properties.title or "")
+    return "\n".join(parts)
+
+
+# ---------------------------------------------------------------------------- the key
+
+
+def test_the_key_lives_outside_the_project_and_records_who_and_when(project, tmp_path):
+    run = build_pseudo_project(project, tmp_path, key=False)
+    res = run("pseudo", "add", "Gérard", "[son mari]")
+    assert res.exit_code == 0, res.output
+    config = tomllib.loads((project.root / "qualcode.toml").read_text(encoding="utf-8"))
+    path = config["pseudo"]["key"]
+    assert str(tmp_path / "data" / "qualcode" / "keys") in path
+    assert not path.startswith(str(project.root))
+    key = load_key(path)
+    assert [(e.name, e.replacement, e.added_by) for e in key.entries] == [("Gérard", "[son mari]", "tester")]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", key.entries[0].added_at)
+    assert run("pseudo", "add", "Martine Vasseur", "Mme V.").exit_code == 0
+    assert run("pseudo", "add", "Gérard", "[le mari]").exit_code == 0  # changes the replacement
+    listed = json.loads(run("pseudo", "list", "--json").output)
+    assert [(e["name"], e["replacement"], e["kind"]) for e in listed["entries"]] == [
+        ("Gérard", "[le mari]", "other"), ("Martine Vasseur", "Mme V.", "person")]
+    res = run("pseudo", "remove", "Gérard")
+    assert res.exit_code == 0 and "removed: Gérard" in res.output
+    assert [e.name for e in load_key(path).entries] == ["Martine Vasseur"]
+    # every change is in the history, without the names (the history is part of the project)
+    history = json.loads(run("history", "--operation", "pseudo", "--json").output)
+    assert [h["details"]["action"] for h in history] == ["add", "add", "change", "remove"]
+    assert "Gérard" not in json.dumps(history, ensure_ascii=False)
+    assert "Vasseur" not in json.dumps(history, ensure_ascii=False)
+
+
+def test_a_key_inside_the_project_is_refused(project, tmp_path):
+    run = build_pseudo_project(project, tmp_path, key=False)
+    res = run("pseudo", "add", "Gérard", "[son mari]", "--key", str(project.root / "cle.toml"))
+    assert res.exit_code == 2
+    assert "outside the project folder" in res.output
+    assert not (project.root / "cle.toml").exists()
+    assert "[pseudo]" not in (project.root / "qualcode.toml").read_text(encoding="utf-8")
+
+
+def test_a_damaged_key_file_is_named(run, tmp_path):
+    (tmp_path / "keys" / "key.toml").write_text("[[entry]]\nname = 3\n", encoding="utf-8")
+    res = run("pseudo", "list")
+    assert res.exit_code == 1
+    assert "key.toml: entry 1 needs a name and a replacement" in res.output
+
+
+# ---------------------------------------------------------------------------- exports
+
+
+@pytest.mark.parametrize("fmt", ["docx", "md", "tex", "csv", "xlsx"])
+def test_excerpts_come_out_with_zero_leaks_in_every_format(run, project, tmp_path, fmt):
+    before = snapshot(project, ("documents", "codings"))
+    out = tmp_path / f"extraits.{fmt}"
+    res = run("export", "excerpts", "-o", out)
+    assert res.exit_code == 0, res.output
+    assert "pseudonymized with the key" in res.output and "audit: 0 leaks" in res.output
+    if fmt == "docx":
+        text = docx_text(out)
+    elif fmt == "xlsx":
+        wb = load_workbook(out)
+        text = "\n".join(str(c) for ws in wb.worksheets for row in ws.iter_rows(values_only=True) for c in row if c)
+    else:
+        text = out.read_text(encoding="utf-8-sig").replace("\\[", "[").replace("\\]", "]")  # Markdown escapes
+    assert leaked(text) == []
+    assert "[commune du bassin]" in text and "[son mari]" in text and "Mme V." in text
+    for word in LOOKALIKES:  # words that only look like names are not damaged
+        assert word in text.replace("\n", " ")
+    # the stored texts and codings did not move
+    assert snapshot(project, ("documents", "codings")) == before
+    assert assert_offsets_sacred(project) > 0
+
+
+def test_csv_columns_are_pseudonymized_too(run, tmp_path):
+    out = tmp_path / "extraits.csv"
+    assert run("export", "excerpts", "-o", out).exit_code == 0
+    lines = [line for line in out.read_text(encoding="utf-8-sig").splitlines() if not line.startswith("#")]
+    rows = list(csv.DictReader(io.StringIO("\n".join(lines))))
+    assert {r["document"] for r in rows} == {"entretien_Mme V.", "entretien_[son mari]"}
+    assert {r["speaker"] for r in rows} == {"Mme V.", "[son mari]"}
+
+
+def test_an_export_that_would_leak_is_refused_with_the_list(run, tmp_path):
+    out = tmp_path / "extraits.docx"
+    res = run("export", "excerpts", "-o", out, "--no-pseudo")
+    assert res.exit_code == 1
+    assert not out.exists()  # nothing written
+    assert "export refused" in res.output and "leak: Hénin-Beaumont" in res.output
+    assert f"{out}:paragraph" in res.output  # the file and the place
+    res = run("export", "excerpts", "-o", out, "--no-pseudo", "--allow-leaks")
+    assert res.exit_code == 0 and out.exists()
+    assert "written with leaks" in res.output
+    assert set(leaked(docx_text(out))) >= {"Martine Vasseur", "Hénin-Beaumont", "Gérard"}
+    history = json.loads(run("history", "--operation", "pseudo", "--json").output)
+    audits = [h for h in history if h["details"]["action"] == "audit"]
+    assert [a["details"]["refused"] for a in audits] == [True, False]
+
+
+def test_the_audit_finds_the_leak_in_a_docx_made_by_the_exporters(run, tmp_path):
+    out = tmp_path / "fuite.docx"
+    assert run("export", "excerpts", "-o", out, "--no-pseudo", "--allow-leaks").exit_code == 0
+    res = run("pseudo", "audit", out, "--no-ner", "--json")
+    assert res.exit_code == 1
+    report = json.loads(res.output)
+    found = {f["what"] for f in report["findings"] if f["kind"] == "leak"}
+    # the excerpt that starts inside "Ferme Delcourt" leaks its last word; "Martine" alone too
+    assert {"Martine Vasseur", "Martine", "Hénin-Beaumont", "Gérard", "Delcourt"} <= found
+    assert "blanc" not in found and "Blanchard" not in found
+    clean = tmp_path / "propre.docx"
+    assert run("export", "excerpts", "-o", clean).exit_code == 0
+    res = run("pseudo", "audit", clean, "--no-ner")
+    assert res.exit_code == 0, res.output
+    assert "0 names of the key" in res.output
+
+
+def test_citing_commune_and_age_breaks_k_anonymity(run, tmp_path):
+    out = tmp_path / "cites.md"
+    res = run("export", "excerpts", "-o", out, "--cite", "{pseudonym}, {commune}, {age} ans")
+    assert res.exit_code == 1 and not out.exists()
+    assert "k-anonymity" in res.output and "fits 1 participant" in res.output
+    # group alone: five residents and local actors, nobody singled out
+    assert run("export", "excerpts", "-o", out, "--cite", "{group}").exit_code == 0
+    # k = 3 by default; with --allow-leaks the file is written and the report printed
+    res = run("export", "excerpts", "-o", out, "--force", "--cite", "{age} ans", "--allow-leaks")
+    assert res.exit_code == 0 and "age=61" in res.output
+
+
+def test_report_docx_is_pseudonymized(run, tmp_path):
+    out = tmp_path / "rapport.docx"
+    res = run("export", "report", "-o", out, "--by", "commune")
+    assert res.exit_code == 0, res.output
+    text = docx_text(out)
+    assert leaked(text) == []
+    assert "[commune du bassin]" in text  # the groups of the tables, by commune
+
+
+def test_qdpx_texts_and_offsets_are_pseudonymized(run, project, tmp_path):
+    out = tmp_path / "projet.qdpx"
+    res = run("export", "qdpx", out)
+    assert res.exit_code == 0, res.output
+    from lxml import etree
+
+    with zipfile.ZipFile(out) as z:
+        root = etree.fromstring(z.read("project.qde"))
+        ns = {"q": root.nsmap[None]}
+        sources = root.findall(".//q:TextSource", ns)
+        assert len(sources) == 2
+        for src in sources:
+            text = z.read("sources/" + src.get("plainTextPath").removeprefix("internal://")).decode("utf-8")
+            assert leaked(text) == [] and leaked(src.get("name")) == []
+            for sel in src.findall("q:PlainTextSelection", ns):
+                start, end = int(sel.get("startPosition")), int(sel.get("endPosition"))
+                assert text[start:end] == sel.get("name")
+        names = " ".join(root.xpath("//@name")) + " ".join(root.xpath("//text()"))
+        assert leaked(names) == []
+    assert assert_offsets_sacred(project) > 0
+
+
+def test_kwic_and_show_with_pseudo(run):
+    res = run("show", "entretien_gerard", "--pseudo", "--json")
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.output)
+    shown = json.dumps(data, ensure_ascii=False)
+    assert leaked(shown) == [] and data["document"] == "entretien_[son mari]"
+    assert data["turns"][0]["text"] == "Vous connaissez Mme V. ?"
+    plain = json.loads(run("show", "entretien_gerard", "--json").output)
+    assert plain["turns"][0]["text"] == "Vous connaissez Mme Vasseur ?"  # without --pseudo: as stored
+    lines = json.loads(run("kwic", "fosse", "--pseudo", "--json").output)
+    assert len(lines) == 2 and leaked(json.dumps(lines, ensure_ascii=False)) == []
+    assert any("[un collègue]" in x["right"] for x in lines)

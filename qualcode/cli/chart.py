@@ -9,9 +9,19 @@ from typing import Annotated
 import typer
 
 from qualcode.cli import app
-from qualcode.cli._util import JsonOpt, ProjectOpt, console, is_stdout, open_project, print_json
+from qualcode.cli._util import (
+    JsonOpt,
+    ProjectOpt,
+    PseudoOpt,
+    console,
+    is_stdout,
+    open_project,
+    print_json,
+    privacy_notes,
+)
 from qualcode.errors import UsageError
 from qualcode.exporters.charts import chart_cooccurrence, chart_freq
+from qualcode.pseudo.guard import export_privacy
 
 chart_app = typer.Typer(
     help="Draw figures of the analyses as PNG (200 dpi) or SVG, chosen by the output's extension. "
@@ -78,6 +88,7 @@ def chart_freq_cli(
     coder: CoderOpt = None,
     lang: LangOpt = None,
     force: ForceOpt = False,
+    pseudo: PseudoOpt = None,
     json: JsonOpt = False,
     project: ProjectOpt = None,
 ) -> None:
@@ -86,9 +97,12 @@ def chart_freq_cli(
     statuses, coders = split_values(status), split_values(coder)
     command = _command("freq", [("--by", by), ("--measure", measure), ("--level", level if level != "all" else None),
                                 ("--status", statuses), ("--coder", coders), ("--lang", lang)], output)
-    with open_project(project) as proj:
+    with open_project(project) as proj, export_privacy(proj, pseudo=pseudo, command="chart freq") as privacy:
         path, prov = chart_freq(proj, output, by=by, measure=measure, level=level, statuses=statuses or None,
-                                coders=coders or None, force=force, command=command, language=lang)
+                                coders=coders or None, force=force, command=command, language=lang,
+                                pseudo=privacy.pseudo)
+    if not json:
+        privacy_notes(privacy)
     _done(path, prov, json, f"bar chart of codes by {by} ({measure})")
 
 
@@ -105,6 +119,7 @@ def chart_cooccurrence_cli(
     coder: CoderOpt = None,
     lang: LangOpt = None,
     force: ForceOpt = False,
+    pseudo: PseudoOpt = None,
     json: JsonOpt = False,
     project: ProjectOpt = None,
 ) -> None:
@@ -115,8 +130,11 @@ def chart_cooccurrence_cli(
                                         ("--level", level if level != "all" else None),
                                         ("--status", statuses), ("--coder", coders), ("--lang", lang)],
                            output)
-    with open_project(project) as proj:
+    with open_project(project) as proj, \
+            export_privacy(proj, pseudo=pseudo, command="chart cooccurrence") as privacy:
         path, prov = chart_cooccurrence(proj, output, by=by, unit=unit, jaccard=jaccard, level=level,
                                         statuses=statuses or None, coders=coders or None, force=force,
-                                        command=command, language=lang)
+                                        command=command, language=lang, pseudo=privacy.pseudo)
+    if not json:
+        privacy_notes(privacy)
     _done(path, prov, json, f"co-occurrence heat map ({unit} units" + (f", by {by})" if by else ")"))

@@ -20,11 +20,13 @@ from qualcode.cli._util import (
     MAX_ID,
     JsonOpt,
     ProjectOpt,
+    PseudoOpt,
     check_stdout_format,
     console,
     is_stdout,
     open_project,
     print_json,
+    privacy_notes,
     split_values,
     write_stdout,
 )
@@ -32,7 +34,7 @@ from qualcode.errors import UsageError
 from qualcode.exporters.base import temp_folder
 from qualcode.exporters.excerpts import DEFAULT_STATUSES, export_excerpts, output_format
 from qualcode.exporters.report import build_report, report_format
-from qualcode.pseudo.guard import Privacy, export_privacy
+from qualcode.pseudo.guard import export_privacy
 from qualcode.refi.writer import export_qdc, export_qdpx
 
 export_app = typer.Typer(
@@ -50,24 +52,10 @@ CiteOpt = Annotated[str | None, typer.Option(
 LangOpt = Annotated[str | None, typer.Option(
     "--lang", help="Language of the exported words and numbers: fr | en (default: [export] language, "
                    "else the project's language).", show_default=False)]
-PseudoOpt = Annotated[bool | None, typer.Option(
-    "--pseudo/--no-pseudo", help="Replace the names of the pseudonym key (default: yes when the project has "
-                                 "a key; see 'qualcode pseudo').", show_default=False)]
 AllowLeaksOpt = Annotated[bool, typer.Option(
     "--allow-leaks", help="Write the file even when the audit finds a name of the key or a citation that "
                           "fits fewer than 3 participants (the report is printed).")]
 
-
-def privacy_notes(privacy: Privacy, *, stdout: bool = False) -> None:
-    """Say whether the export was pseudonymized and what its audit found (on stderr)."""
-    err = console(stderr=True)
-    note = privacy.note()
-    if note:
-        err.print(f"note: {note}", markup=False, highlight=False)
-    for report in privacy.leaked:
-        err.print(f"warning: written with leaks (--allow-leaks): {report.summary()}", markup=False, highlight=False)
-        for line in report.lines():
-            err.print(f"  {line}", markup=False, highlight=False)
 
 
 @export_app.command("excerpts")

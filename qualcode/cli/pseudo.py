@@ -14,6 +14,7 @@ from qualcode.cli._util import JsonOpt, ProjectOpt, console, open_project, print
 from qualcode.pseudo.audit import DEFAULT_K, audit_file
 from qualcode.pseudo.guard import log_audit
 from qualcode.pseudo.key import KINDS, add_entry, list_entries, project_key, remove_entry
+from qualcode.pseudo.suggest import import_sheet, suggest, write_sheet
 
 pseudo_app = typer.Typer(
     help="Pseudonymization: the pseudonym key (add, list, remove, suggest, import) and the audit of "
@@ -133,3 +134,65 @@ def audit_cli(
         out.print(report.summary(), markup=False, highlight=False)
     if report.leaks:
         raise typer.Exit(1)
+
+
+@pseudo_app.command("suggest")
+def suggest_cli(
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="Write the candidates to a sheet to fill in (.xlsx or .csv: decision accept or "
+                               "reject, name and replacement editable), then 'qualcode pseudo import FILE'. Keep "
+                               "it with the key, not with the data.", show_default=False)] = None,
+    ner: Annotated[bool, typer.Option(
+        "--ner/--no-ner", help="Use spaCy's named-entity recogniser (PER, LOC, ORG) too.")] = True,
+    min_count: Annotated[int, typer.Option("--min-count", help="Only candidates found at least N times.", min=1,
+                                           max=1_000_000)] = 1,
+    top: Annotated[int, typer.Option("--top", help="Candidates listed on the terminal.", min=1,
+                                     max=1_000_000)] = 40,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite the output file if it exists.")] = False,
+    json: JsonOpt = False,
+    project: ProjectOpt = None,
+) -> None:
+    """Propose names for the pseudonym key: named entities, capitalised words inside sentences, titles and
+    names, speakers, case attributes, e-mails, phone numbers, addresses — with counts and an example each.
+
+    Names already in the key and the cases' pseudonyms are left out.
+    """
+    with open_project(project) as proj:
+        candidates = suggest(proj, ner=ner, min_count=min_count)
+        if output is not None:
+            write_sheet(proj, candidates, output, force=force)
+    if json:
+        print_json({"output": str(output) if output else None, "candidates": [c.to_dict() for c in candidates]})
+        return
+    out = console()
+    table = Table("count", "name", "kind", "sources", "example", box=None)
+    for c in candidates[:top]:
+        table.add_row(str(c.count), c.name, c.kind, ", ".join(sorted(c.sources)), c.example)
+    out.print(table)
+    more = f" ({len(candidates) - top} more not listed: --top N, or -o FILE)" if len(candidates) > top else ""
+    out.print(f"{len(candidates)} candidate{'s' * (len(candidates) != 1)}{more}", markup=False, highlight=False)
+    if output is not None:
+        out.print(f"wrote {output}: mark each row accept or reject, edit names and replacements, then "
+                  f"'qualcode pseudo import {output}'", markup=False, highlight=False)
+
+
+@pseudo_app.command("import")
+def import_cli(
+    file: Annotated[Path, typer.Argument(help="A sheet written by 'qualcode pseudo suggest -o FILE' and filled in.",
+                                         show_default=False)],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check the sheet and say what would change.")] = False,
+    json: JsonOpt = False,
+    project: ProjectOpt = None,
+) -> None:
+    """Put the accepted rows of a candidates sheet in the pseudonym key (remove: the rows marked remove)."""
+    with open_project(project) as proj:
+        result = import_sheet(proj, file, dry_run=dry_run)
+    if json:
+        print_json(result)
+        return
+    prefix = "would accept" if dry_run else "accepted"
+    line = f"{prefix} {result['accepted']}, rejected {result['rejected']}, removed {result['removed']}"
+    if not dry_run:
+        line += (f" (key: {result['added']} added, {result['changed']} changed, {result['unchanged']} "
+                 "unchanged)")
+    console().print(line, markup=False, highlight=False)

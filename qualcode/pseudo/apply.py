@@ -56,7 +56,7 @@ def pseudonymize_table(table: TableResult, pseudo: Pseudonymizer | None, *, colu
     if columns:
         names: list[Any] = []
         for col in df.columns:
-            new = pseudo.value(col, any_case=True) if isinstance(col, str) else col
+            new = pseudo.name(col) if isinstance(col, str) else col  # document names too
             base, n = new, 2
             while new in names:
                 new, n = f"{base} ({n})", n + 1

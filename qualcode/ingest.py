@@ -22,6 +22,7 @@ from qualcode.errors import InputError, QualcodeError, StorageError
 from qualcode.importers import (
     EXTENSIONS,
     ImportOptions,
+    ParsedDocument,
     detect_format,
     parse_bytes,
     read_transcript_bytes,
@@ -235,6 +236,18 @@ def _import_one(project: Project, path: Path, fmt: str, options: ImportOptions,
         name=name, source_path=str(path.resolve()), fmt=parsed.format, encoding=parsed.encoding,
         content_hash=digest, text=parsed.text, meta=parsed.meta, version=version,
     )
+    speakers = insert_turns(project, doc_id, parsed, options)
+    if case:
+        store.cases.link_document(store.cases.ensure(case), doc_id)
+    batch_names[name] = str(path)
+    return FileResult(str(path), status, name=name, turns=len(parsed.turns), speakers=speakers,
+                      warnings=parsed.warnings)
+
+
+def insert_turns(project: Project, doc_id: int, parsed: ParsedDocument, options: ImportOptions) -> list[dict]:
+    """Write a parsed document's speakers (with their default roles) and turns; returns
+    the speakers as ``{"label", "role"}``."""
+    store = project.store
     speaker_ids: dict[str, int] = {}
     speakers = []
     hints = {label_form(h) for h in parsed.interviewer_hints}
@@ -252,11 +265,7 @@ def _import_one(project: Project, path: Path, fmt: str, options: ImportOptions,
             for i, t in enumerate(parsed.turns, 1)
         ],
     )
-    if case:
-        store.cases.link_document(store.cases.ensure(case), doc_id)
-    batch_names[name] = str(path)
-    return FileResult(str(path), status, name=name, turns=len(parsed.turns), speakers=speakers,
-                      warnings=parsed.warnings)
+    return speakers
 
 
 def set_speaker_roles(project: Project, document: str, assignments: dict[str, str]) -> list[dict]:

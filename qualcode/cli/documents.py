@@ -19,6 +19,7 @@ from qualcode.errors import QualcodeError, UsageError
 from qualcode.importers.speakers import format_timestamp
 from qualcode.ingest import expand_paths, import_paths, set_speaker_roles
 from qualcode.manual import turn_codes
+from qualcode.refi.importer import RefiImportReport, import_qdpx
 
 FORMAT_CHOICES = ("auto", "txt", "md", "docx", "vtt", "srt", "trs")
 
@@ -35,11 +36,19 @@ def import_cli(
     replace: Annotated[bool, typer.Option("--replace", help="Replace changed documents of the same name.")] = False,
     project: ProjectOpt = None,
 ) -> None:
-    """Import transcripts (txt, md, docx, vtt, srt, Transcriber trs) with speakers and timestamps."""
+    """Import transcripts (txt, md, docx, vtt, srt, Transcriber trs) with speakers and timestamps,
+    or a REFI-QDA project (.qdpx: documents, codes, codings, cases, notes)."""
     if format not in FORMAT_CHOICES:
         raise UsageError(f"unknown format {format!r} (choose from {', '.join(FORMAT_CHOICES)})")
     interviewers = [x.strip() for x in interviewer.split(",") if x.strip()] if interviewer else None
     out, err = console(), console(stderr=True)
+    refi = [p for p in paths if p.lower().endswith(".qdpx")]
+    if refi:
+        if len(paths) > 1:
+            raise UsageError("import a .qdpx package on its own (one per command)")
+        with open_project(project) as proj:
+            _print_refi(import_qdpx(proj, refi[0]), out, err)
+        return
     with open_project(project) as proj:
         progress = None
         on_file = None
@@ -75,6 +84,35 @@ def import_cli(
     out.print(summary)
     if report.skipped:
         raise typer.Exit(1)
+
+
+def _print_refi(report: RefiImportReport, out, err) -> None:
+    """The report of a REFI-QDA import: what came in, and every coding accounted for."""
+    for d in report.documents:
+        notes = f"; {'; '.join(d.notes)}" if d.notes else ""
+        out.print(f"imported {escape(d.name)}: {d.turns} turns, {d.codings} codings, offsets as "
+                  f"{d.convention}{escape(notes)}", markup=True, highlight=False)
+    where = "the project's codebook" if report.codebook_is_project_codebook else (
+        "not the project's codebook: merge it by hand or point [project] codebook at it")
+    out.print(f"{report.codes} codes written to {escape(str(report.codebook_file))} ({where})",
+              markup=True, highlight=False)
+    coders = ", ".join(f"{c} {n}" for c, n in report.coders.items()) or "none"
+    out.print(f"codings: {report.exact} placed exactly, {len(report.adjusted)} adjusted, "
+              f"{len(report.impossible)} impossible (coders: {escape(coders)})"
+              + (f"; {report.duplicates} duplicates merged" if report.duplicates else ""),
+              markup=True, highlight=False)
+    for a in report.adjusted:
+        out.print(f"  adjusted {escape(a['document'])} {a['start']}:{a['end']} -> {a['to'][0]}:{a['to'][1]} "
+                  f"({escape(a['code'])}, {escape(a['coder'])}): {escape(a['reason'])}", markup=True,
+                  highlight=False)
+    for i in report.impossible:
+        err.print(f"[yellow]impossible[/] {escape(str(i['document']))} {i['start']}:{i['end']}: "
+                  f"{escape(str(i['reason']))}", markup=True, highlight=False)
+    out.print(f"{report.cases} cases, {report.attributes} attributes, {report.memos} memos", highlight=False)
+    for r in report.renamed:
+        err.print(f"[yellow]renamed[/] {escape(r)}", markup=True, highlight=False)
+    for n in report.not_carried:
+        err.print(f"[yellow]not imported[/] {escape(n)}", markup=True, highlight=False)
 
 
 @app.command("docs")

@@ -13,6 +13,7 @@ statements about them::
     store.memos       memos                               (memos.py)
     store.review      review log and queue                (review.py)
     store.history     history of bulk operations          (history.py)
+    store.refi        REFI-QDA identifiers (GUIDs)        (refi.py)
     store.backups     whole-database copies and checks    (backups.py)
 
 Aggregates return typed records (dataclasses), never ``sqlite3`` rows, so that a server
@@ -33,6 +34,7 @@ from qualcode.store.connection import Connection, now
 from qualcode.store.documents import Document, Documents, DocumentSummary, Speaker, Turn, TurnIndex, turn_at
 from qualcode.store.history import History, HistoryEntry
 from qualcode.store.memos import Memo, Memos
+from qualcode.store.refi import RefiId, RefiIds
 from qualcode.store.review import Decision, QueueItem, Review
 from qualcode.store.schema import MIGRATIONS, SCHEMA_VERSION
 from qualcode.store.versions import CodebookVersion, CodebookVersions
@@ -40,7 +42,7 @@ from qualcode.store.versions import CodebookVersion, CodebookVersions
 # The records callers meet, importable from here: ``from qualcode.store import Coding``.
 __all__ = [
     "MIGRATIONS", "SCHEMA_VERSION", "Case", "Code", "CodeSpec", "CodebookVersion", "CodedSpan", "Coding",
-    "Decision", "Document", "DocumentSummary", "HistoryEntry", "Memo", "NewCoding", "QueueItem", "Speaker",
+    "Decision", "Document", "DocumentSummary", "HistoryEntry", "Memo", "NewCoding", "QueueItem", "RefiId", "Speaker",
     "Store", "Turn", "TurnIndex", "now", "turn_at",
 ]
 
@@ -59,4 +61,5 @@ class Store(Connection):
         self.memos = Memos(self)
         self.review = Review(self)
         self.history = History(self)
+        self.refi = RefiIds(self)
         self.backups = Backups(self)

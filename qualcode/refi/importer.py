@@ -1,0 +1,416 @@
+"""``qualcode import FILE.qdpx``: a REFI-QDA project into a new or existing qualcode project.
+
+What comes in: text sources (their plain text; NVivo's ``.docx`` rich text through its
+plain-text twin), the code hierarchy (into the codes table and a codebook YAML file),
+every coding of every user (one coder per REFI-QDA user; status ``accepted``, origin
+``manual``), cases and their variables (cases and typed attributes, linked to their
+documents), notes and descriptions (memos). Speaker turns are detected in the texts as for
+``.txt`` files. The GUID of everything imported goes into ``refi_ids`` so that an export
+can keep it.
+
+Offsets are converted per source (:mod:`qualcode.refi.offsets`) and every coding is
+counted: placed exactly, adjusted (read under another convention than code points, or
+verified against the text the file records), or impossible (listed with its reason).
+
+Merging into a project that already has codes: a code whose path already exists is reused
+when its definition is the same or either is empty; a different definition refuses the
+whole import (one line naming the code). Documents of the same name, and case attributes
+with another value, are refused the same way. The codebook YAML file is
+``codebooks/<package>.yaml`` when the project has no codebook yet (it becomes the
+project's codebook), else ``codebooks/imported/<package>.yaml`` (not picked up
+automatically; the report says so). Everything is written in one transaction: on any
+failure nothing is left in the project.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from qualcode.errors import InputError
+from qualcode.importers import ImportOptions, ParsedDocument
+from qualcode.importers.text import parse_text
+from qualcode.ingest import insert_turns
+from qualcode.refi.offsets import Placement, place_source, raw_source
+from qualcode.refi.reader import RefiCode, RefiProject, member_path, read_package
+from qualcode.store.codes import CodeSpec
+from qualcode.store.codings import NewCoding
+from qualcode.store.refi import RefiId
+from qualcode.textnorm import decode_bytes, fold, normalize_text
+
+if TYPE_CHECKING:
+    from qualcode.project import Project
+
+ORIGIN = "manual"  # codings made by people in another tool
+
+
+@dataclass
+class SourceReport:
+    name: str
+    guid: str
+    convention: str
+    turns: int
+    codings: int
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RefiImportReport:
+    path: str
+    origin: str
+    documents: list[SourceReport] = field(default_factory=list)
+    codes: int = 0
+    codebook_file: str | None = None
+    codebook_is_project_codebook: bool = False
+    coders: dict[str, int] = field(default_factory=dict)  # coder -> codings
+    exact: int = 0
+    adjusted: list[dict[str, Any]] = field(default_factory=list)
+    impossible: list[dict[str, Any]] = field(default_factory=list)
+    duplicates: int = 0
+    cases: int = 0
+    attributes: int = 0
+    memos: int = 0
+    renamed: list[str] = field(default_factory=list)
+    not_carried: list[str] = field(default_factory=list)
+
+    @property
+    def placed(self) -> int:
+        return self.exact + len(self.adjusted)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path, "origin": self.origin,
+            "documents": [vars(d) for d in self.documents], "codes": self.codes,
+            "codebook_file": self.codebook_file, "codebook_is_project_codebook": self.codebook_is_project_codebook,
+            "coders": self.coders, "codings": {"exact": self.exact, "adjusted": len(self.adjusted),
+                                               "impossible": len(self.impossible), "duplicates": self.duplicates},
+            "adjusted": self.adjusted, "impossible": self.impossible, "cases": self.cases,
+            "attributes": self.attributes, "memos": self.memos, "renamed": self.renamed,
+            "not_carried": self.not_carried,
+        }
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", fold(name)).strip("_") or "code"
+
+
+def _unique(base: str, taken: set[str], sep: str) -> str:
+    name, n = base, 1
+    while name in taken:
+        n += 1
+        name = f"{base}{sep}{n}"
+    taken.add(name)
+    return name
+
+
+@dataclass
+class _CodePlan:
+    path: str
+    label: str
+    parent: str | None
+    definition: str | None
+    color: str | None
+    guid: str
+    children: list[_CodePlan] = field(default_factory=list)
+
+
+def _plan_codes(pkg: RefiProject, report: RefiImportReport) -> tuple[list[_CodePlan], dict[str, str]]:
+    by_guid: dict[str, str] = {}
+    names: dict[str, int] = {}
+
+    def walk(codes: list[RefiCode], parent: str | None) -> list[_CodePlan]:
+        taken: set[str] = set()
+        out = []
+        for c in codes:
+            label = normalize_text(c.name).strip() or "code"
+            names[label] = names.get(label, 0) + 1
+            slug = _unique(_slug(label), taken, "_")
+            path = f"{parent}/{slug}" if parent else slug
+            if slug != _slug(label):
+                report.renamed.append(f"code {label!r} appears twice under {parent or 'the top'}: "
+                                      f"the second is {path}")
+            color = c.color if c.color and re.fullmatch(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})", c.color) else None
+            definition = normalize_text(c.description).strip() if c.description else None
+            plan = _CodePlan(path, label, parent, definition or None, color, c.guid)
+            if c.guid and c.guid not in by_guid:
+                by_guid[c.guid] = path
+            plan.children = walk(c.children, path)
+            out.append(plan)
+        return out
+
+    plans = walk(pkg.codes, None)
+    return plans, by_guid
+
+
+def _flat(plans: list[_CodePlan]) -> list[_CodePlan]:
+    out = []
+    for p in plans:
+        out.append(p)
+        out.extend(_flat(p.children))
+    return out
+
+
+def _codebook_yaml(title: str, plans: list[_CodePlan], origin: str) -> str:
+    q = lambda s: json.dumps(s, ensure_ascii=False)  # noqa: E731 - a JSON string is a YAML scalar
+    lines = [f"# Imported from a REFI-QDA project ({origin or 'unknown origin'}) by qualcode import.",
+             f"title: {q(title)}", "codes:"]
+
+    def emit(ps: list[_CodePlan], indent: int) -> None:
+        pad = " " * indent
+        for p in ps:
+            lines.append(f"{pad}- code: {p.path.rsplit('/', 1)[-1]}")
+            lines.append(f"{pad}  label: {q(p.label)}")
+            if p.definition:
+                lines.append(f"{pad}  definition: {q(p.definition)}")
+            if p.color:
+                lines.append(f"{pad}  color: {q(p.color)}")
+            if p.children:
+                lines.append(f"{pad}  children:")
+                emit(p.children, indent + 4)
+
+    emit(plans, 2)
+    if not plans:
+        lines[-1] = "codes: []"
+    return "\n".join(lines) + "\n"
+
+
+def _decode(data: bytes, path: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return decode_bytes(data, path).text
+
+
+def _value(kind: str, text: str) -> str | int | float | bool:
+    t = normalize_text(text).strip()
+    try:
+        if kind == "IntegerValue":
+            return int(t)
+        if kind == "FloatValue":
+            return float(t)
+    except ValueError:
+        return t
+    if kind == "BooleanValue":
+        return t.lower() in ("true", "1", "yes")
+    return t
+
+
+def import_qdpx(project: Project, path: str | Path) -> RefiImportReport:
+    """Import one ``.qdpx`` package (see the module docstring)."""
+    p = Path(path)
+    pkg = read_package(p)
+    report = RefiImportReport(path=str(p), origin=pkg.origin)
+    store = project.store
+    origin = pkg.origin.lower()
+    preferred = (("UTF-16 code units",) if "nvivo" in origin else
+                 ("CRLF counted as one",) if "atlas" in origin else ())
+
+    # Users -> coders (names made unique)
+    taken_users: set[str] = set()
+    coder_of = {g: _unique(normalize_text(n).strip() or g[:8], taken_users, " ") for g, n in pkg.users.items()}
+    default_coder = coder_of.get(pkg.creating_user or "", project.user)
+
+    plans, code_path = _plan_codes(pkg, report)
+    flat = _flat(plans)
+    report.codes = len(flat)
+    for plan in flat:
+        have = store.codes.by_path(plan.path)
+        if have is not None and have.definition and plan.definition and have.definition != plan.definition:
+            raise InputError(f"code {plan.path!r} is already in the project with another definition "
+                             "(import into a new project, or rename the code there first)", path=str(p))
+
+    stem = _slug(p.stem)
+    has_codebook = (project.config.get("project", {}).get("codebook") is not None
+                    or any((project.root / "codebooks").glob("*.y*ml")))
+    cb_dir = project.root / "codebooks" / ("imported" if has_codebook else "")
+    cb_file = cb_dir / f"{stem}.yaml"
+    n = 1
+    while cb_file.exists():
+        n += 1
+        cb_file = cb_dir / f"{stem}_{n}.yaml"
+
+    written: list[Path] = []
+    try:
+        with store.transaction():
+            ids = store.codes.sync([CodeSpec(c.path, c.label, c.parent, c.definition, color=c.color) for c in flat]
+                                   ).ids if flat else {}
+            refi_ids: list[RefiId] = [RefiId("code", c.path, c.guid) for c in flat if c.guid]
+            refi_ids += [RefiId("user", coder_of[g], g) for g in pkg.users]
+            if pkg.creating_user is not None:
+                refi_ids.append(RefiId("project", "project", pkg.creating_user))
+            doc_of: dict[str, int] = {}
+            taken_docs = set(store.documents.names().values())
+            seen_names: set[str] = set()
+            for src in pkg.sources:
+                label = normalize_text(src.name).strip() or src.guid or "source"
+                if src.kind != "TextSource":
+                    report.not_carried.append(f"{src.kind} {label!r} (only text sources are imported)")
+                    continue
+                if label in taken_docs and label not in seen_names:
+                    raise InputError(f"a document named {label!r} is already in the project", path=str(p))
+                name = _unique(label, taken_docs | seen_names, " ")
+                if name != label:
+                    report.renamed.append(f"source {label!r} appears twice: the second is {name!r}")
+                seen_names.add(name)
+                taken_docs.add(name)
+                member = member_path(src.plain_path)
+                data = pkg.member(member) if member else None
+                if data is None and src.inline_text is not None:
+                    data = src.inline_text.encode("utf-8")
+                if data is None:
+                    why = (f"its text {src.plain_path!r} is not in the package" if src.plain_path
+                           else "it has no plain text")
+                    report.not_carried.append(f"source {label!r}: {why}")
+                    report.impossible.extend({"document": label, "selection": s.guid, "start": s.start,
+                                              "end": s.end, "reason": "source not imported"} for s in src.selections)
+                    continue
+                rs = raw_source(_decode(data, f"{p}:{member}"), qualcoder="qualcoder" in origin)
+                if not rs.text.strip():
+                    report.not_carried.append(f"source {label!r}: empty text")
+                    continue
+                turns, meta = parse_text(rs.text, ImportOptions())
+                convention, placements = place_source(
+                    rs, [(s.start, s.end, s.name) for s in src.selections], preferred)
+                meta = {**meta, "refi": {"package": p.name, "source": src.guid, "offsets": convention,
+                                         "had_bom": rs.had_bom}}
+                doc_id = store.documents.insert(
+                    name=name, source_path=f"{p.resolve()}!{member or '(inline)'}", fmt="txt", encoding="utf-8",
+                    content_hash=hashlib.sha256(data).hexdigest(), text=rs.text, meta=meta)
+                parsed = ParsedDocument(text=rs.text, turns=turns, format="txt")
+                insert_turns(project, doc_id, parsed, ImportOptions())
+                doc_of[src.guid] = doc_id
+                refi_ids.append(RefiId("document", name, src.guid))
+                sr = SourceReport(name, src.guid, convention, len(turns), 0)
+                if rs.had_bom:
+                    sr.notes.append("leading BOM not counted")
+                if rs.qualcoder_newlines:
+                    sr.notes.append("QualCoder's '\\n ' line ends read as CRLF")
+                if src.other_selections:
+                    report.not_carried.append(f"source {label!r}: {src.other_selections} non-text selections")
+                if src.description and src.description.strip():
+                    store.memos.add(target_type="document", target_id=doc_id,
+                                    text=normalize_text(src.description).strip(), author=default_coder)
+                    report.memos += 1
+                seen_spans: set[tuple] = set()
+                for sel, pl in zip(src.selections, placements, strict=True):
+                    _add_codings(store, report, sr, name, doc_id, sel, pl, code_path, ids, coder_of,
+                                 default_coder, seen_spans, refi_ids)
+                report.documents.append(sr)
+            _import_cases(store, pkg, report, doc_of, refi_ids, str(p), default_coder)
+            for note in pkg.notes:
+                text = note.text
+                if text is None and note.plain_path:
+                    member = member_path(note.plain_path)
+                    raw = pkg.member(member) if member else None
+                    text = _decode(raw, f"{p}:{member}") if raw is not None else None
+                body = normalize_text(text or "").strip()
+                title = normalize_text(note.name).strip()
+                if not body and not title:
+                    continue
+                memo_id = store.memos.add(target_type="project", target_id=None,
+                                          text=f"{title}\n\n{body}".strip(),
+                                          author=coder_of.get(note.user or "", default_coder))
+                report.memos += 1
+                if note.guid:
+                    refi_ids.append(RefiId("note", str(memo_id), note.guid))
+            if pkg.description and pkg.description.strip():
+                store.memos.add(target_type="project", target_id=None,
+                                text=normalize_text(pkg.description).strip(), author=default_coder)
+                report.memos += 1
+            store.refi.set_many(refi_ids)
+            report.not_carried.extend(pkg.ignored)
+            cb_dir.mkdir(parents=True, exist_ok=True)
+            tmp = cb_file.with_name(f".{cb_file.name}.tmp")
+            written.append(tmp)
+            tmp.write_text(_codebook_yaml(pkg.name or p.stem, plans, pkg.origin), encoding="utf-8")
+            tmp.replace(cb_file)
+            written.append(cb_file)
+            report.codebook_file = str(cb_file.relative_to(project.root))
+            report.codebook_is_project_codebook = not has_codebook
+            store.history.log(project.user, "import", "import-refi",
+                              f"{p.name}: {len(report.documents)} documents, {report.codes} codes, "
+                              f"{report.placed} codings ({len(report.impossible)} impossible)",
+                              {k: v for k, v in report.to_dict().items() if k not in ("adjusted",)})
+    except BaseException:
+        for w in written:
+            w.unlink(missing_ok=True)
+        raise
+    return report
+
+
+def _add_codings(store: Any, report: RefiImportReport, sr: SourceReport, doc: str, doc_id: int, sel: Any,
+                 pl: Placement, code_path: dict[str, str], ids: dict[str, int], coder_of: dict[str, str],
+                 default_coder: str, seen: set[tuple], refi_ids: list[RefiId]) -> None:
+    where = {"document": doc, "selection": sel.guid, "start": sel.start, "end": sel.end}
+    codings = sel.codings or []
+    if not codings:
+        report.not_carried.append(f"selection {sel.guid} in {doc!r}: no coding")
+        return
+    for cd in codings:
+        if pl.reason is not None or pl.start is None or pl.end is None:
+            report.impossible.append({**where, "reason": pl.reason})
+            continue
+        path = code_path.get(cd.code or "")
+        if path is None:
+            report.impossible.append({**where, "reason": f"refers to no code of the codebook ({cd.code})"})
+            continue
+        coder = coder_of.get(cd.user or "") or coder_of.get(sel.user or "") or default_coder
+        key = (ids[path], coder, pl.start, pl.end)
+        if key in seen:
+            report.duplicates += 1
+            continue
+        seen.add(key)
+        memo = normalize_text(sel.description).strip() if sel.description else None
+        cid = store.codings.add(document_id=doc_id, code_id=ids[path], start=pl.start, end=pl.end, coder=coder,
+                                origin=ORIGIN, status="accepted", memo=memo or None)
+        if cd.guid:
+            refi_ids.append(RefiId("coding", str(cid), cd.guid))
+        if sel.guid:
+            refi_ids.append(RefiId("selection", str(cid), sel.guid))
+        report.coders[coder] = report.coders.get(coder, 0) + 1
+        sr.codings += 1
+        if pl.adjusted:
+            report.adjusted.append({**where, "code": path, "coder": coder, "to": [pl.start, pl.end],
+                                    "reason": f"offsets read as {pl.convention}"})
+        else:
+            report.exact += 1
+
+
+def _import_cases(store: Any, pkg: RefiProject, report: RefiImportReport, doc_of: dict[str, int],
+                  refi_ids: list[RefiId], path: str, author: str) -> None:
+    variables = {v.guid: normalize_text(v.name).strip() for v in pkg.variables}
+    refi_ids.extend(RefiId("variable", name, g) for g, name in variables.items() if g and name)
+    existing = {c.name: c for c in store.cases.all()}
+    taken: set[str] = set()
+    for case in pkg.cases:
+        label = normalize_text(case.name).strip() or case.guid[:8]
+        name = _unique(label, taken, " ")
+        if name != label:
+            report.renamed.append(f"case {label!r} appears twice: the second is {name!r}")
+        case_id = store.cases.ensure(name)
+        report.cases += 1
+        if case.guid:
+            refi_ids.append(RefiId("case", name, case.guid))
+        before = existing.get(name)
+        for var, kind, text in case.values:
+            attr = variables.get(var or "")
+            if not attr:
+                report.not_carried.append(f"case {name!r}: a value of an unknown variable ({var})")
+                continue
+            value = _value(kind, text)
+            if before is not None and attr in before.attributes and before.attributes[attr] != value:
+                raise InputError(f"case {name!r} already has {attr} = {before.attributes[attr]!r}, "
+                                 f"the package says {value!r}", path=path)
+            store.cases.set_attribute(case_id, attr, value)
+            report.attributes += 1
+        for g in case.sources:
+            if g in doc_of:
+                store.cases.link_document(case_id, doc_of[g])
+        if case.description and case.description.strip():
+            store.memos.add(target_type="case", target_id=case_id, text=normalize_text(case.description).strip(),
+                            author=author)
+            report.memos += 1

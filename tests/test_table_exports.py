@@ -19,8 +19,13 @@ from qualcode.exporters.base import Provenance
 
 @pytest.fixture(scope="module")
 def fx(tmp_path_factory):
+    """The report fixture (English codebook), exporting in English: the tables' words and
+    numbers as the analyses write them (French exports: test_export_language.py)."""
     tmp = tmp_path_factory.mktemp("exports")
-    return build(tmp / "proj", tmp)
+    runner = build(tmp / "proj", tmp)
+    config = tmp / "proj" / "qualcode.toml"
+    config.write_text(config.read_text(encoding="utf-8") + '\n[export]\nlanguage = "en"\n', encoding="utf-8")
+    return runner
 
 
 @pytest.fixture
@@ -296,7 +301,7 @@ def test_never_overwrites_without_force(fx, out):
 def test_failed_write_leaves_no_file(fx, out, monkeypatch):
     import qualcode.exporters.tables as tables
 
-    def broken(tables_, provenance, path):
+    def broken(tables_, provenance, path, *language):
         path.write_bytes(b"half a file")
         raise OSError("disk full")
 

@@ -23,9 +23,12 @@ Formats (``FORMATS``) and where each one records its provenance:
 * ``json``: ``{"provenance": {...}, "tables": [{"title", "columns", "rows" (records),
   "notes", "meta"}]}``.
 
-Numbers are written the same way everywhere: integers as integers, decimals with the
-table's number of decimals and a point (also in French projects: one convention, that
-R, pandas and LaTeX read without locale settings); empty cells for missing values.
+Numbers: integers as integers, decimals with the table's number of decimals; empty cells
+for missing values. Data formats (CSV, XLSX, JSON) use a decimal point in every language
+(what R, pandas and spreadsheets read without locale settings); documents (DOCX,
+Markdown, LaTeX) follow the export ``language`` (``0,049`` and no-break thousands
+separators in French, see :mod:`qualcode.i18n`). DOCX files carry the language for
+spell-checking.
 Files are written atomically (:func:`~qualcode.exporters.base.atomic_write`) and an
 existing file is overwritten only with ``force``.
 """
@@ -41,9 +44,11 @@ from typing import Any
 from qualcode.analysis.table import TableResult
 from qualcode.errors import UsageError
 from qualcode.exporters.base import Provenance, atomic_write
-from qualcode.exporters.docx_util import provenance_paragraph, stamp_provenance
+from qualcode.exporters.docx_util import provenance_paragraph, set_language, stamp_provenance
 from qualcode.formulas import SafeWriter, append_row
-from qualcode.textnorm import xml_safe
+from qualcode.i18n import number
+from qualcode.textnorm import md_cell, md_escape, xml_safe
+from qualcode.textnorm import tex_escape as tex_escape_text
 
 FORMATS = ("csv", "xlsx", "md", "tex", "docx", "json")
 TEXT_FORMATS = ("csv", "md", "tex", "json")
@@ -110,11 +115,22 @@ def _numeric(table: TableResult, col) -> bool:
     return is_numeric_dtype(s) and not is_bool_dtype(s)
 
 
-def _rows(table: TableResult) -> list[list[str]]:
+def _rows(table: TableResult, language: str | None = None) -> list[list[str]]:
+    """The cells as text; ``language``: numbers formatted for it (documents), else plain."""
     dec = table.meta.get("decimals", {})
     cols = list(table.df.columns)
-    return [[cell_text(v, dec.get(c)) for c, v in zip(cols, row)]
+    if language is None or language == "en":
+        return [[cell_text(v, dec.get(c)) for c, v in zip(cols, row)]
+                for row in table.df.itertuples(index=False, name=None)]
+    return [[_local_text(v, dec.get(c), language) for c, v in zip(cols, row)]
             for row in table.df.itertuples(index=False, name=None)]
+
+
+def _local_text(v: Any, decimals: int | None, language: str) -> str:
+    v = py_value(v)
+    if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
+        return number(v, language, decimals)
+    return cell_text(v, decimals)
 
 
 def _depths(table: TableResult) -> list[int]:
@@ -160,41 +176,33 @@ def _one_line(s: str) -> str:
 
 
 def _md_cell(s: str) -> str:
-    return _one_line(s).replace("\\", "\\\\").replace("|", "\\|")
+    return md_cell(s)
 
 
-def to_markdown(tables: list[TableResult], provenance: Provenance) -> str:
+def to_markdown(tables: list[TableResult], provenance: Provenance, language: str = "en") -> str:
     lines = [f"<!-- qualcode: {_one_line(provenance.line()).replace('-->', '- ->')} -->", ""]
     for t in tables:
         cols = list(t.df.columns)
-        lines.append(f"## {_one_line(t.title)}")
+        lines.append(f"## {md_escape(_one_line(t.title))}")
         lines.append("")
         lines.append("| " + " | ".join(_md_cell(str(c)) for c in cols) + " |")
         lines.append("|" + "|".join("---:" if _numeric(t, c) else ":---" for c in cols) + "|")
-        for row in _rows(t):
+        for row in _rows(t, language):
             lines.append("| " + " | ".join(_md_cell(v) for v in row) + " |")
         lines.append("")
         for note in t.notes:
-            lines.append(f"*{_one_line(note).replace('*', chr(92) + '*')}*")
+            lines.append(f"*{md_escape(_one_line(note))}*")
             lines.append("")
     return "\n".join(lines)
 
 
-_TEX_SPECIAL = {
-    "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-    "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
-    "…": r"\dots{}", "∩": r"$\cap$", "∪": r"$\cup$", "≤": r"$\leq$", "≥": r"$\geq$",
-    "→": r"$\rightarrow$", "×": r"$\times$", "<": r"\textless{}", ">": r"\textgreater{}",
-}
-
-
 def tex_escape(s: str) -> str:
-    return "".join(_TEX_SPECIAL.get(ch, ch) for ch in _one_line(s))
+    return tex_escape_text(_one_line(s))
 
 
-def to_tex(tables: list[TableResult], provenance: Provenance) -> str:
+def to_tex(tables: list[TableResult], provenance: Provenance, language: str = "en") -> str:
     lines = [f"% qualcode: {_one_line(provenance.line())}",
-             "% needs \\usepackage{booktabs} (and graphicx for wide tables)", ""]
+             "% needs \\usepackage[T1]{fontenc}, \\usepackage{booktabs} (and graphicx for wide tables)", ""]
     for t in tables:
         cols = list(t.df.columns)
         tree_col = t.meta.get("tree_column")
@@ -206,8 +214,8 @@ def to_tex(tables: list[TableResult], provenance: Provenance) -> str:
             lines.append("\\resizebox{\\linewidth}{!}{%")
         lines += [f"\\begin{{tabular}}{{{spec}}}", "\\toprule",
                   " & ".join(tex_escape(str(c)) for c in cols) + " \\\\", "\\midrule"]
-        for i, row in enumerate(_rows(t)):
-            cells = [tex_escape(v) for v in row]
+        for i, row in enumerate(_rows(t, language)):
+            cells = [tex_escape(v).replace("\u00a0", "~") for v in row]
             if tree_col in cols and depths[i]:
                 j = cols.index(tree_col)
                 cells[j] = f"\\hspace{{{depths[i]}em}}" + cells[j]
@@ -222,14 +230,15 @@ def to_tex(tables: list[TableResult], provenance: Provenance) -> str:
     return "\n".join(lines)
 
 
-def render_text(tables: list[TableResult], fmt: str, provenance: Provenance) -> str:
-    """The file content of a text format (csv, md, tex, json), without the CSV BOM."""
+def render_text(tables: list[TableResult], fmt: str, provenance: Provenance, language: str = "en") -> str:
+    """The file content of a text format (csv, md, tex, json), without the CSV BOM;
+    ``language``: of the numbers of Markdown and LaTeX."""
     if fmt == "csv":
         return to_csv(tables, provenance)
     if fmt == "md":
-        return to_markdown(tables, provenance)
+        return to_markdown(tables, provenance, language)
     if fmt == "tex":
-        return to_tex(tables, provenance)
+        return to_tex(tables, provenance, language)
     if fmt == "json":
         return json.dumps(to_json(tables, provenance), ensure_ascii=False, indent=2) + "\n"
     raise UsageError(f"{fmt} is not a text format: pass --output FILE")
@@ -308,7 +317,7 @@ def write_xlsx(tables: list[TableResult], provenance: Provenance, path: Path) ->
     wb.save(str(path))
 
 
-def write_docx(tables: list[TableResult], provenance: Provenance, path: Path) -> None:
+def write_docx(tables: list[TableResult], provenance: Provenance, path: Path, language: str = "en") -> None:
     from docx import Document
     from docx.enum.section import WD_ORIENT
     from docx.enum.text import WD_ALIGN_PARAGRAPH
@@ -319,6 +328,7 @@ def write_docx(tables: list[TableResult], provenance: Provenance, path: Path) ->
     if any(len(t.df.columns) > 8 for t in tables):
         section.orientation = WD_ORIENT.LANDSCAPE
         section.page_width, section.page_height = section.page_height, section.page_width
+    set_language(doc, language)
     stamp_provenance(doc, provenance, title=tables[0].title if tables else None)
     provenance_paragraph(doc, provenance)
     for t in tables:
@@ -327,7 +337,7 @@ def write_docx(tables: list[TableResult], provenance: Provenance, path: Path) ->
         numeric = [_numeric(t, c) for c in t.df.columns]
         tree_col = t.meta.get("tree_column")
         depths = _depths(t)
-        rows = _rows(t)
+        rows = _rows(t, language)
         table = doc.add_table(rows=1 + len(rows), cols=len(cols))
         table.style = "Table Grid"
         for j, (cell, c) in enumerate(zip(table.rows[0].cells, cols)):
@@ -358,7 +368,7 @@ def write_docx(tables: list[TableResult], provenance: Provenance, path: Path) ->
 
 
 def write_tables(tables: list[TableResult], fmt: str, path: str | Path, provenance: Provenance,
-                 force: bool = False) -> Path:
+                 force: bool = False, language: str = "en") -> Path:
     """Write ``tables`` to ``path`` in ``fmt`` (see the module docstring), atomically; an
     existing file is replaced only if ``force``. Returns the path written."""
     fmt = format_for(fmt, path)
@@ -367,8 +377,8 @@ def write_tables(tables: list[TableResult], fmt: str, path: str | Path, provenan
         if fmt == "xlsx":
             write_xlsx(tables, provenance, tmp)
         elif fmt == "docx":
-            write_docx(tables, provenance, tmp)
+            write_docx(tables, provenance, tmp, language)
         else:
-            text = render_text(tables, fmt, provenance)
+            text = render_text(tables, fmt, provenance, language)
             tmp.write_text(text, encoding="utf-8-sig" if fmt == "csv" else "utf-8", newline="\n")
     return target

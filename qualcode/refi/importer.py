@@ -25,20 +25,23 @@ failure nothing is left in the project.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from qualcode import journal
+from qualcode.codebook.load import parse_codebook_text
+from qualcode.codebook.model import Code, Codebook
+from qualcode.codebook.sync import sync_codes
 from qualcode.errors import InputError
 from qualcode.importers import ImportOptions, ParsedDocument
+from qualcode.importers.interjections import find_interjections
 from qualcode.importers.text import parse_text
 from qualcode.ingest import insert_turns
+from qualcode.refi.codebook import ImportedCodebook, codebook_yaml
 from qualcode.refi.offsets import Placement, place_source, raw_source
 from qualcode.refi.reader import RefiCode, RefiProject, member_path, read_package
-from qualcode.store.codes import CodeSpec
-from qualcode.store.codings import NewCoding
 from qualcode.store.refi import RefiId
 from qualcode.textnorm import decode_bytes, fold, normalize_text
 
@@ -107,75 +110,12 @@ def _unique(base: str, taken: set[str], sep: str) -> str:
     return name
 
 
-@dataclass
-class _CodePlan:
-    path: str
-    label: str
-    parent: str | None
-    definition: str | None
-    color: str | None
-    guid: str
-    children: list[_CodePlan] = field(default_factory=list)
-
-
-def _plan_codes(pkg: RefiProject, report: RefiImportReport) -> tuple[list[_CodePlan], dict[str, str]]:
-    by_guid: dict[str, str] = {}
-    names: dict[str, int] = {}
-
-    def walk(codes: list[RefiCode], parent: str | None) -> list[_CodePlan]:
-        taken: set[str] = set()
-        out = []
-        for c in codes:
-            label = normalize_text(c.name).strip() or "code"
-            names[label] = names.get(label, 0) + 1
-            slug = _unique(_slug(label), taken, "_")
-            path = f"{parent}/{slug}" if parent else slug
-            if slug != _slug(label):
-                report.renamed.append(f"code {label!r} appears twice under {parent or 'the top'}: "
-                                      f"the second is {path}")
-            color = c.color if c.color and re.fullmatch(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})", c.color) else None
-            definition = normalize_text(c.description).strip() if c.description else None
-            plan = _CodePlan(path, label, parent, definition or None, color, c.guid)
-            if c.guid and c.guid not in by_guid:
-                by_guid[c.guid] = path
-            plan.children = walk(c.children, path)
-            out.append(plan)
-        return out
-
-    plans = walk(pkg.codes, None)
-    return plans, by_guid
-
-
-def _flat(plans: list[_CodePlan]) -> list[_CodePlan]:
-    out = []
-    for p in plans:
-        out.append(p)
-        out.extend(_flat(p.children))
-    return out
-
-
-def _codebook_yaml(title: str, plans: list[_CodePlan], origin: str) -> str:
-    q = lambda s: json.dumps(s, ensure_ascii=False)  # noqa: E731 - a JSON string is a YAML scalar
-    lines = [f"# Imported from a REFI-QDA project ({origin or 'unknown origin'}) by qualcode import.",
-             f"title: {q(title)}", "codes:"]
-
-    def emit(ps: list[_CodePlan], indent: int) -> None:
-        pad = " " * indent
-        for p in ps:
-            lines.append(f"{pad}- code: {p.path.rsplit('/', 1)[-1]}")
-            lines.append(f"{pad}  label: {q(p.label)}")
-            if p.definition:
-                lines.append(f"{pad}  definition: {q(p.definition)}")
-            if p.color:
-                lines.append(f"{pad}  color: {q(p.color)}")
-            if p.children:
-                lines.append(f"{pad}  children:")
-                emit(p.children, indent + 4)
-
-    emit(plans, 2)
-    if not plans:
-        lines[-1] = "codes: []"
-    return "\n".join(lines) + "\n"
+def _code_paths(refi: list[RefiCode], codes: list[Code], out: dict[str, str]) -> None:
+    """GUID -> code path, walking the package's tree and the codebook made from it together."""
+    for r, c in zip(refi, codes, strict=True):
+        if r.guid and r.guid not in out:
+            out[r.guid] = c.path
+        _code_paths(r.children, c.children, out)
 
 
 def _decode(data: bytes, path: str) -> str:
@@ -214,14 +154,20 @@ def import_qdpx(project: Project, path: str | Path) -> RefiImportReport:
     coder_of = {g: _unique(normalize_text(n).strip() or g[:8], taken_users, " ") for g, n in pkg.users.items()}
     default_coder = coder_of.get(pkg.creating_user or "", project.user)
 
-    plans, code_path = _plan_codes(pkg, report)
-    flat = _flat(plans)
-    report.codes = len(flat)
-    for plan in flat:
-        have = store.codes.by_path(plan.path)
-        if have is not None and have.definition and plan.definition and have.definition != plan.definition:
-            raise InputError(f"code {plan.path!r} is already in the project with another definition "
-                             "(import into a new project, or rename the code there first)", path=str(p))
+    code_path: dict[str, str] = {}
+    codebook: Codebook | None = None
+    imported_cb: ImportedCodebook | None = None
+    if pkg.codes:
+        imported_cb = codebook_yaml(pkg.codes, pkg.origin or None, p.name, title=pkg.name or p.stem,
+                                    command="qualcode import")
+        codebook = parse_codebook_text(imported_cb.yaml, f"{p}:{pkg.qde}")
+        _code_paths(pkg.codes, codebook.codes, code_path)
+        report.codes = imported_cb.codes
+        for code in codebook.walk():
+            have = store.codes.by_path(code.path)
+            if have is not None and have.definition and code.definition and have.definition != code.definition:
+                raise InputError(f"code {code.path!r} is already in the project with another definition "
+                                 "(import into a new project, or rename the code there first)", path=str(p))
 
     stem = _slug(p.stem)
     has_codebook = (project.config.get("project", {}).get("codebook") is not None
@@ -236,9 +182,8 @@ def import_qdpx(project: Project, path: str | Path) -> RefiImportReport:
     written: list[Path] = []
     try:
         with store.transaction():
-            ids = store.codes.sync([CodeSpec(c.path, c.label, c.parent, c.definition, color=c.color) for c in flat]
-                                   ).ids if flat else {}
-            refi_ids: list[RefiId] = [RefiId("code", c.path, c.guid) for c in flat if c.guid]
+            ids = sync_codes(project, codebook) if codebook is not None else {}
+            refi_ids: list[RefiId] = [RefiId("code", path, g) for g, path in code_path.items()]
             refi_ids += [RefiId("user", coder_of[g], g) for g in pkg.users]
             if pkg.creating_user is not None:
                 refi_ids.append(RefiId("project", "project", pkg.creating_user))
@@ -281,6 +226,8 @@ def import_qdpx(project: Project, path: str | Path) -> RefiImportReport:
                     name=name, source_path=f"{p.resolve()}!{member or '(inline)'}", fmt="txt", encoding="utf-8",
                     content_hash=hashlib.sha256(data).hexdigest(), text=rs.text, meta=meta)
                 parsed = ParsedDocument(text=rs.text, turns=turns, format="txt")
+                parsed.validate(f"{p}:{member}")
+                parsed.interjections = find_interjections(parsed.text, parsed.turns, parsed.speakers())
                 insert_turns(project, doc_id, parsed, ImportOptions())
                 doc_of[src.guid] = doc_id
                 refi_ids.append(RefiId("document", name, src.guid))
@@ -323,14 +270,16 @@ def import_qdpx(project: Project, path: str | Path) -> RefiImportReport:
                 report.memos += 1
             store.refi.set_many(refi_ids)
             report.not_carried.extend(pkg.ignored)
-            cb_dir.mkdir(parents=True, exist_ok=True)
-            tmp = cb_file.with_name(f".{cb_file.name}.tmp")
-            written.append(tmp)
-            tmp.write_text(_codebook_yaml(pkg.name or p.stem, plans, pkg.origin), encoding="utf-8")
-            tmp.replace(cb_file)
-            written.append(cb_file)
-            report.codebook_file = str(cb_file.relative_to(project.root))
-            report.codebook_is_project_codebook = not has_codebook
+            if imported_cb is not None:
+                cb_dir.mkdir(parents=True, exist_ok=True)
+                tmp = journal.temp_name(cb_file, "import")
+                written.append(tmp)
+                tmp.write_text(imported_cb.yaml, encoding="utf-8")
+                tmp.replace(cb_file)
+                written.append(cb_file)
+                report.codebook_file = str(cb_file.relative_to(project.root))
+                report.codebook_is_project_codebook = not has_codebook
+                report.not_carried.extend(imported_cb.notes)
             store.history.log(project.user, "import", "import-refi",
                               f"{p.name}: {len(report.documents)} documents, {report.codes} codes, "
                               f"{report.placed} codings ({len(report.impossible)} impossible)",

@@ -122,7 +122,7 @@ def place_source(src: RawSource, spans: list[tuple[int | None, int | None, str]]
             return Placement(reason="no start or end position")
         a, b = conv[c](s), conv[c](e)
         if a is None or b is None:
-            what = "inside a character" if c == "UTF-16 code units" and 0 <= max(s, e) else "outside the text"
+            what = "inside a character" if c == "UTF-16 code units" and max(s, e) >= 0 else "outside the text"
             return Placement(reason=f"{s}:{e} is {what} ({c})")
         if a >= b:
             return Placement(reason=f"empty or reversed span {s}:{e}")

@@ -1,12 +1,10 @@
 """Reading a REFI-QDA project package (``.qdpx``) safely into plain records.
 
-A ``.qdpx`` comes from elsewhere, so it is opened defensively: at most
-:data:`MAX_MEMBERS` members, :data:`MAX_TOTAL_BYTES` uncompressed in all (counted while
-reading, not trusted from the headers), no member compressed more than
-:data:`MAX_RATIO` times (zip bombs), no member name that is absolute or climbs out of the
-package (zip slip; nothing is ever extracted to disk anyway), XML parsed by defusedxml
-(no DTD, no entities). Every failure is one :class:`~qualcode.errors.InputError` naming
-the package and the member.
+A ``.qdpx`` comes from elsewhere, so it is opened defensively: the limits of
+:data:`qualcode.ziplimits.QDPX` on members, sizes and compression ratios (zip bombs), no
+member name that is absolute or climbs out of the package (zip slip; nothing is ever
+extracted to disk anyway), XML parsed by defusedxml (no DTD, no entities). Every failure
+is one :class:`~qualcode.errors.InputError` naming the package and the member.
 
 Lenient on what real files do: ``Sources/`` or ``sources/``; a root ``project.qde`` or a
 single other ``*.qde`` (ATLAS.ti names it after the project); GUIDs upper case or in
@@ -23,14 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from qualcode.errors import InputError
-
-#: Most members a package may hold.
-MAX_MEMBERS = 20_000
-#: Most bytes a package may hold, uncompressed, in all (1 GiB).
-MAX_TOTAL_BYTES = 1 << 30
-#: Largest compression ratio of a member larger than :data:`RATIO_FLOOR` bytes.
-MAX_RATIO = 200
-RATIO_FLOOR = 1 << 20
+from qualcode.refi.codebook import QdcCode
+from qualcode.ziplimits import QDPX, check_zip
 
 
 def guid(value: str | None) -> str | None:
@@ -41,14 +33,8 @@ def guid(value: str | None) -> str | None:
     return g or None
 
 
-@dataclass
-class RefiCode:
-    guid: str
-    name: str
-    color: str | None
-    description: str | None
-    codable: bool
-    children: list[RefiCode] = field(default_factory=list)
+#: A code of the package's codebook (the same record as a ``.qdc``'s).
+RefiCode = QdcCode
 
 
 @dataclass
@@ -166,46 +152,26 @@ def _int(value: str | None) -> int | None:
 
 
 def read_members(path: Path) -> dict[str, bytes]:
-    """The members of a package, under the safety limits (see the module docstring)."""
+    """The members of a package, under :data:`qualcode.ziplimits.QDPX` (zip bombs) and
+    refusing any member name that would land outside the package (zip slip)."""
     p = str(path)
-    try:
-        zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, EOFError) as exc:
-        raise InputError(f"not a .qdpx package (not a readable zip: {exc})", path=p) from None
-    except OSError as exc:
-        raise InputError(f"cannot read ({exc.strerror})", path=p) from None
+    infos = check_zip(path, QDPX, path=p)
+    for info in infos:
+        name = info.filename.replace("\\", "/")
+        parts = name.split("/")
+        if name.startswith("/") or ".." in parts or (parts and ":" in parts[0]):
+            raise InputError(f"member {info.filename!r} would be written outside the package "
+                             "(zip slip): refused", path=p)
     out: dict[str, bytes] = {}
-    total = 0
-    with zf:
-        infos = zf.infolist()
-        if len(infos) > MAX_MEMBERS:
-            raise InputError(f"too many members in the package ({len(infos)}; the limit is {MAX_MEMBERS})",
-                             path=p)
-        for info in infos:
-            name = info.filename.replace("\\", "/")
-            parts = name.split("/")
-            if name.startswith("/") or ".." in parts or (parts and ":" in parts[0]):
-                raise InputError(f"member {info.filename!r} would be written outside the package "
-                                 "(zip slip): refused", path=p)
-            if info.is_dir():
-                continue
-            if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
-                raise InputError(f"member {info.filename!r} is compressed {info.file_size // max(info.compress_size, 1)}"
-                                 f" times (a zip bomb?): refused", path=p)
-            budget = MAX_TOTAL_BYTES - total
-            try:
-                with zf.open(info) as f:
-                    data = f.read(min(budget, info.file_size + 1) + 1)
-            except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError, RuntimeError) as exc:
-                raise InputError(f"member {info.filename!r} cannot be read ({exc})", path=p) from None
-            if len(data) > budget:
-                raise InputError(f"the package holds more than {MAX_TOTAL_BYTES >> 20} MB uncompressed: refused",
-                                 path=p)
-            if len(data) > info.file_size:
-                raise InputError(f"member {info.filename!r} is larger than its header says: refused", path=p)
-            total += len(data)
-            key = posixpath.normpath(name).lower()
-            out[key] = data
+    try:
+        with zipfile.ZipFile(path) as zf:
+            for info in infos:
+                if info.is_dir():
+                    continue
+                key = posixpath.normpath(info.filename.replace("\\", "/")).lower()
+                out[key] = zf.read(info)
+    except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError, RuntimeError) as exc:
+        raise InputError(f"a member cannot be read ({exc})", path=p) from None
     return out
 
 

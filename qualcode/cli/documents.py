@@ -71,8 +71,17 @@ def import_cli(
     if refi:
         if len(paths) > 1:
             raise UsageError("import a .qdpx package on its own (one per command)")
+        unused = [name for name, value in (("--format", format != "auto"), ("--interviewer", interviewer),
+                                           ("--case", case), ("--replace", replace),
+                                           ("--label-pattern", label_pattern), ("--split-on", split_on)) if value]
+        if unused:
+            raise UsageError(f"{', '.join(unused)}: not for a .qdpx package")
         with open_project(project) as proj:
-            _print_refi(import_qdpx(proj, refi[0]), out, err)
+            refi_report = import_qdpx(proj, refi[0], dry_run=dry_run)
+        if json:
+            print_json(refi_report.to_dict())
+        else:
+            _print_refi(refi_report, out, err)
         return
     with open_project(project) as proj:
         progress = None
@@ -131,31 +140,38 @@ def import_cli(
 
 def _print_refi(report: RefiImportReport, out, err) -> None:
     """The report of a REFI-QDA import: what came in, and every coding accounted for."""
+    would = "would be " if report.dry_run else ""
     for d in report.documents:
         notes = f"; {'; '.join(d.notes)}" if d.notes else ""
-        out.print(f"imported {escape(d.name)}: {d.turns} turns, {d.codings} codings, offsets as "
-                  f"{d.convention}{escape(notes)}", markup=True, highlight=False)
-    where = "the project's codebook" if report.codebook_is_project_codebook else (
-        "not the project's codebook: merge it by hand or point [project] codebook at it")
-    out.print(f"{report.codes} codes written to {escape(str(report.codebook_file))} ({where})",
-              markup=True, highlight=False)
+        out.print(f"{would}imported {d.name}: {d.turns} turns, {d.codings} codings, offsets as "
+                  f"{d.convention}{notes}", markup=False, highlight=False)
+    if report.codebook_file:
+        where = "the project's codebook" if report.codebook_is_project_codebook else (
+            "not the project's codebook: merge it by hand or point [project] codebook at it")
+        out.print(f"{report.codes} codes {'would be ' if report.dry_run else ''}written to {report.codebook_file} "
+                  f"({where})", markup=False, highlight=False)
     coders = ", ".join(f"{c} {n}" for c, n in report.coders.items()) or "none"
     out.print(f"codings: {report.exact} placed exactly, {len(report.adjusted)} adjusted, "
-              f"{len(report.impossible)} impossible (coders: {escape(coders)})"
+              f"{len(report.impossible)} impossible (coders: {coders})"
               + (f"; {report.duplicates} duplicates merged" if report.duplicates else ""),
-              markup=True, highlight=False)
+              markup=False, highlight=False)
+    reasons: dict[tuple[str, str], int] = {}
     for a in report.adjusted:
-        out.print(f"  adjusted {escape(a['document'])} {a['start']}:{a['end']} -> {a['to'][0]}:{a['to'][1]} "
-                  f"({escape(a['code'])}, {escape(a['coder'])}): {escape(a['reason'])}", markup=True,
-                  highlight=False)
+        reasons[(a["document"], a["reason"])] = reasons.get((a["document"], a["reason"]), 0) + 1
+    for (doc, reason), count in reasons.items():
+        out.print(f"  adjusted {count} in {doc}: {reason} (the list: --json)", markup=False, highlight=False)
     for i in report.impossible:
         err.print(f"[yellow]impossible[/] {escape(str(i['document']))} {i['start']}:{i['end']}: "
                   f"{escape(str(i['reason']))}", markup=True, highlight=False)
     out.print(f"{report.cases} cases, {report.attributes} attributes, {report.memos} memos", highlight=False)
-    for r in report.renamed:
-        err.print(f"[yellow]renamed[/] {escape(r)}", markup=True, highlight=False)
-    for n in report.not_carried:
-        err.print(f"[yellow]not imported[/] {escape(n)}", markup=True, highlight=False)
+    for line in report.renamed:
+        err.print(f"[yellow]renamed[/] {escape(line)}", markup=True, highlight=False)
+    for line in report.not_carried:
+        err.print(f"[yellow]not imported[/] {escape(line)}", markup=True, highlight=False)
+    for line in report.codebook_notes:
+        out.print(f"note: {line}", markup=False, highlight=False)
+    if report.dry_run:
+        out.print("dry run, nothing changed", highlight=False)
 
 
 def _clip(text: str | None, width: int = 60) -> str:

@@ -43,6 +43,7 @@ class QdcCode:
     color: str | None
     description: str | None
     children: list[QdcCode] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # GUIDs of the notes it refers to (NoteRef)
 
 
 @dataclass

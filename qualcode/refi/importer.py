@@ -37,11 +37,13 @@ from qualcode.codebook.sync import sync_codes
 from qualcode.errors import InputError
 from qualcode.importers import ImportOptions, ParsedDocument
 from qualcode.importers.interjections import find_interjections
+from qualcode.importers.speakers import ROLES
 from qualcode.importers.text import parse_text
 from qualcode.ingest import insert_turns
 from qualcode.refi.codebook import ImportedCodebook, codebook_yaml
 from qualcode.refi.offsets import Placement, place_source, raw_source
-from qualcode.refi.reader import RefiCode, RefiProject, member_path, read_package
+from qualcode.refi.reader import RefiCode, RefiNote, RefiProject, RefiSource, member_path, read_package
+from qualcode.refi.writer import SPEAKERS_VARIABLES
 from qualcode.store.refi import RefiId
 from qualcode.textnorm import decode_bytes, fold, normalize_text
 
@@ -79,6 +81,8 @@ class RefiImportReport:
     memos: int = 0
     renamed: list[str] = field(default_factory=list)
     not_carried: list[str] = field(default_factory=list)
+    codebook_notes: list[str] = field(default_factory=list)  # what the codebook file cannot hold
+    dry_run: bool = False
 
     @property
     def placed(self) -> int:
@@ -93,7 +97,7 @@ class RefiImportReport:
                                                "impossible": len(self.impossible), "duplicates": self.duplicates},
             "adjusted": self.adjusted, "impossible": self.impossible, "cases": self.cases,
             "attributes": self.attributes, "memos": self.memos, "renamed": self.renamed,
-            "not_carried": self.not_carried,
+            "not_carried": self.not_carried, "codebook_notes": self.codebook_notes, "dry_run": self.dry_run,
         }
 
 
@@ -118,6 +122,57 @@ def _code_paths(refi: list[RefiCode], codes: list[Code], out: dict[str, str]) ->
         _code_paths(r.children, c.children, out)
 
 
+def _code_notes(codes: list[RefiCode], code_path: dict[str, str], out: dict[str, list[str]]) -> None:
+    """Code path -> the GUIDs of the notes its ``Code`` element refers to."""
+    for c in codes:
+        if c.notes and c.guid in code_path:
+            out.setdefault(code_path[c.guid], []).extend(c.notes)
+        _code_notes(c.children, code_path, out)
+
+
+def _note_body(pkg: RefiProject, note: RefiNote, p: Path) -> str:
+    """A note's text: inline, or the package file its ``plainTextPath`` names."""
+    text = note.text
+    if text is None and note.plain_path:
+        member = member_path(note.plain_path)
+        raw = pkg.member(member) if member else None
+        text = _decode(raw, f"{p}:{member}") if raw is not None else None
+    return normalize_text(text or "").strip()
+
+
+_MEMO_HEAD = re.compile(r"\[([^\]\n]+), (\d{4}-\d{2}-\d{2})\] ")
+
+
+def _memo_paragraphs(text: str) -> list[tuple[str, str]]:
+    """qualcode's memos in a Description (``[author, date] text`` paragraphs) as (author,
+    text); empty when the text is not in that form."""
+    parts = re.split(r"\n\n(?=\[[^\]\n]+, \d{4}-\d{2}-\d{2}\] )", text)
+    out = []
+    for part in parts:
+        m = _MEMO_HEAD.match(part)
+        if m is None:
+            return []
+        out.append((m.group(1), part[m.end():].strip()))
+    return out
+
+
+def _speaker_roles(pkg: RefiProject, src: RefiSource) -> tuple[dict[str, str], int]:
+    """The roles of a source's speakers as qualcode's export writes them (a text variable
+    ``speakers``: ``label (role); …``), and how many other variable values the source has."""
+    names = {v.guid: v.name for v in pkg.variables}
+    roles: dict[str, str] = {}
+    other = 0
+    for var, _kind, text in src.values:
+        if names.get(var or "") in SPEAKERS_VARIABLES and not roles:
+            for item in text.split("; "):
+                m = re.fullmatch(r"(.+) \((\w+)\)", item.strip())
+                if m and m.group(2) in ROLES:
+                    roles[normalize_text(m.group(1))] = m.group(2)
+        else:
+            other += 1
+    return roles, other
+
+
 def _decode(data: bytes, path: str) -> str:
     try:
         return data.decode("utf-8")
@@ -139,11 +194,31 @@ def _value(kind: str, text: str) -> str | int | float | bool:
     return t
 
 
-def import_qdpx(project: Project, path: str | Path) -> RefiImportReport:
-    """Import one ``.qdpx`` package (see the module docstring)."""
-    p = Path(path)
+class _DryRun(Exception):
+    """Raised to roll a dry run back."""
+
+
+def import_qdpx(project: Project, path: str | Path, *, dry_run: bool = False) -> RefiImportReport:
+    """Import one ``.qdpx`` package (see the module docstring). ``dry_run``: do it all,
+    report it, roll it back and write no codebook file."""
+    if not dry_run:
+        return _import(project, Path(path), dry_run=False)
+    done: list[RefiImportReport] = []
+    try:
+        with project.store.transaction():  # the import's own becomes a savepoint of this one
+            done.append(_import(project, Path(path), dry_run=True))
+            raise _DryRun
+    except _DryRun:
+        pass
+    done[0].dry_run = True
+    return done[0]
+
+
+def _import(project: Project, p: Path, *, dry_run: bool) -> RefiImportReport:
     pkg = read_package(p)
     report = RefiImportReport(path=str(p), origin=pkg.origin)
+    ours = pkg.origin.strip().lower().startswith("qualcode")  # written by qualcode's export
+    note_body = {n.guid: _note_body(pkg, n, p) for n in pkg.notes if n.guid}
     store = project.store
     origin = pkg.origin.lower()
     preferred = (("UTF-16 code units",) if "nvivo" in origin else
@@ -183,10 +258,14 @@ def import_qdpx(project: Project, path: str | Path) -> RefiImportReport:
     try:
         with store.transaction():
             ids = sync_codes(project, codebook) if codebook is not None else {}
+            code_notes: dict[str, list[str]] = {}
+            _code_notes(pkg.codes, code_path, code_notes)
             refi_ids: list[RefiId] = [RefiId("code", path, g) for g, path in code_path.items()]
             refi_ids += [RefiId("user", coder_of[g], g) for g in pkg.users]
-            if pkg.creating_user is not None:
-                refi_ids.append(RefiId("project", "project", pkg.creating_user))
+            note_target: dict[str, tuple[str, int | None]] = {}
+            for path_, code_id in ids.items():
+                for g in code_notes.get(path_, []):
+                    note_target.setdefault(g, ("code", code_id))
             doc_of: dict[str, int] = {}
             taken_docs = set(store.documents.names().values())
             seen_names: set[str] = set()
@@ -228,7 +307,11 @@ def import_qdpx(project: Project, path: str | Path) -> RefiImportReport:
                 parsed = ParsedDocument(text=rs.text, turns=turns, format="txt")
                 parsed.validate(f"{p}:{member}")
                 parsed.interjections = find_interjections(parsed.text, parsed.turns, parsed.speakers())
-                insert_turns(project, doc_id, parsed, ImportOptions())
+                roles, other_values = _speaker_roles(pkg, src) if ours else ({}, len(src.values))
+                insert_turns(project, doc_id, parsed, ImportOptions(), kept_roles=roles)
+                if other_values:
+                    report.not_carried.append(f"source {label!r}: {other_values} variable value(s) "
+                                              "(qualcode keeps attributes on cases, not documents)")
                 doc_of[src.guid] = doc_id
                 refi_ids.append(RefiId("document", name, src.guid))
                 sr = SourceReport(name, src.guid, convention, len(turns), 0)
@@ -238,39 +321,43 @@ def import_qdpx(project: Project, path: str | Path) -> RefiImportReport:
                     sr.notes.append("QualCoder's '\\n ' line ends read as CRLF")
                 if src.other_selections:
                     report.not_carried.append(f"source {label!r}: {src.other_selections} non-text selections")
-                if src.description and src.description.strip():
+                for g in src.notes:
+                    note_target.setdefault(g, ("document", doc_id))
+                # qualcode writes a document's memos twice (Description and Notes): once is enough
+                if src.description and src.description.strip() and not (ours and src.notes):
                     store.memos.add(target_type="document", target_id=doc_id,
                                     text=normalize_text(src.description).strip(), author=default_coder)
                     report.memos += 1
                 seen_spans: set[tuple] = set()
                 for sel, pl in zip(src.selections, placements, strict=True):
                     _add_codings(store, report, sr, name, doc_id, sel, pl, code_path, ids, coder_of,
-                                 default_coder, seen_spans, refi_ids)
+                                 default_coder, seen_spans, refi_ids, note_target, note_body if ours else {})
                 report.documents.append(sr)
-            _import_cases(store, pkg, report, doc_of, refi_ids, str(p), default_coder)
+            _import_cases(store, pkg, report, doc_of, refi_ids, str(p), default_coder, coder_of, ours)
             for note in pkg.notes:
-                text = note.text
-                if text is None and note.plain_path:
-                    member = member_path(note.plain_path)
-                    raw = pkg.member(member) if member else None
-                    text = _decode(raw, f"{p}:{member}") if raw is not None else None
-                body = normalize_text(text or "").strip()
+                body = note_body.get(note.guid, "") if note.guid else _note_body(pkg, note, p)
                 title = normalize_text(note.name).strip()
                 if not body and not title:
                     continue
-                memo_id = store.memos.add(target_type="project", target_id=None,
-                                          text=f"{title}\n\n{body}".strip(),
+                # qualcode names its notes after their target ("memo 3 on code X"): the text is the memo
+                text = body if ours and body else f"{title}\n\n{body}".strip()
+                target_type, target_id = note_target.get(note.guid, ("project", None))
+                memo_id = store.memos.add(target_type=target_type, target_id=target_id, text=text,
                                           author=coder_of.get(note.user or "", default_coder))
                 report.memos += 1
                 if note.guid:
                     refi_ids.append(RefiId("note", str(memo_id), note.guid))
-            if pkg.description and pkg.description.strip():
+            if pkg.description and pkg.description.strip() and not ours:  # ours: what produced the file
                 store.memos.add(target_type="project", target_id=None,
                                 text=normalize_text(pkg.description).strip(), author=default_coder)
                 report.memos += 1
             store.refi.set_many(refi_ids)
             report.not_carried.extend(pkg.ignored)
-            if imported_cb is not None:
+            if imported_cb is not None and dry_run:
+                report.codebook_file = str(cb_file.relative_to(project.root))
+                report.codebook_is_project_codebook = not has_codebook
+                report.codebook_notes = list(imported_cb.notes)
+            elif imported_cb is not None:
                 cb_dir.mkdir(parents=True, exist_ok=True)
                 tmp = journal.temp_name(cb_file, "import")
                 written.append(tmp)
@@ -279,7 +366,7 @@ def import_qdpx(project: Project, path: str | Path) -> RefiImportReport:
                 written.append(cb_file)
                 report.codebook_file = str(cb_file.relative_to(project.root))
                 report.codebook_is_project_codebook = not has_codebook
-                report.not_carried.extend(imported_cb.notes)
+                report.codebook_notes = list(imported_cb.notes)
             store.history.log(project.user, "import", "import-refi",
                               f"{p.name}: {len(report.documents)} documents, {report.codes} codes, "
                               f"{report.placed} codings ({len(report.impossible)} impossible)",
@@ -293,7 +380,8 @@ def import_qdpx(project: Project, path: str | Path) -> RefiImportReport:
 
 def _add_codings(store: Any, report: RefiImportReport, sr: SourceReport, doc: str, doc_id: int, sel: Any,
                  pl: Placement, code_path: dict[str, str], ids: dict[str, int], coder_of: dict[str, str],
-                 default_coder: str, seen: set[tuple], refi_ids: list[RefiId]) -> None:
+                 default_coder: str, seen: set[tuple], refi_ids: list[RefiId],
+                 note_target: dict[str, tuple[str, int | None]], note_body: dict[str, str]) -> None:
     where = {"document": doc, "selection": sel.guid, "start": sel.start, "end": sel.end}
     codings = sel.codings or []
     if not codings:
@@ -314,10 +402,17 @@ def _add_codings(store: Any, report: RefiImportReport, sr: SourceReport, doc: st
             continue
         seen.add(key)
         memo = normalize_text(sel.description).strip() if sel.description else None
+        if memo and len(codings) == 1:  # qualcode's export: the coding's memo, then its notes' texts
+            for g in cd.notes:
+                tail = note_body.get(g)
+                if tail and memo.endswith(tail):
+                    memo = memo[: -len(tail)].rstrip()
         cid = store.codings.add(document_id=doc_id, code_id=ids[path], start=pl.start, end=pl.end, coder=coder,
                                 origin=ORIGIN, status="accepted", memo=memo or None)
         if cd.guid:
             refi_ids.append(RefiId("coding", str(cid), cd.guid))
+        for g in cd.notes:
+            note_target.setdefault(g, ("coding", cid))
         if sel.guid:
             refi_ids.append(RefiId("selection", str(cid), sel.guid))
         report.coders[coder] = report.coders.get(coder, 0) + 1
@@ -330,9 +425,12 @@ def _add_codings(store: Any, report: RefiImportReport, sr: SourceReport, doc: st
 
 
 def _import_cases(store: Any, pkg: RefiProject, report: RefiImportReport, doc_of: dict[str, int],
-                  refi_ids: list[RefiId], path: str, author: str) -> None:
+                  refi_ids: list[RefiId], path: str, author: str, coder_of: dict[str, str], ours: bool) -> None:
     variables = {v.guid: normalize_text(v.name).strip() for v in pkg.variables}
-    refi_ids.extend(RefiId("variable", name, g) for g, name in variables.items() if g and name)
+    used = {var for case in pkg.cases for var, _, _ in case.values}
+    if ours:  # qualcode's speakers variable, on the sources
+        used |= {var for src in pkg.sources for var, _, _ in src.values}
+    refi_ids.extend(RefiId("variable", name, g) for g, name in variables.items() if g and name and g in used)
     existing = {c.name: c for c in store.cases.all()}
     taken: set[str] = set()
     for case in pkg.cases:
@@ -360,6 +458,10 @@ def _import_cases(store: Any, pkg: RefiProject, report: RefiImportReport, doc_of
             if g in doc_of:
                 store.cases.link_document(case_id, doc_of[g])
         if case.description and case.description.strip():
-            store.memos.add(target_type="case", target_id=case_id, text=normalize_text(case.description).strip(),
-                            author=author)
-            report.memos += 1
+            memos = _memo_paragraphs(normalize_text(case.description).strip()) if ours else []
+            known = set(coder_of.values())
+            if not memos or any(a not in known for a, _ in memos):
+                memos = [(author, normalize_text(case.description).strip())]
+            for who, text in memos:
+                store.memos.add(target_type="case", target_id=case_id, text=text, author=who)
+                report.memos += 1

@@ -42,6 +42,7 @@ class RefiCodingRef:
     guid: str | None
     code: str | None  # code GUID
     user: str | None  # user GUID (Coding@creatingUser)
+    notes: list[str] = field(default_factory=list)  # NoteRef GUIDs
 
 
 @dataclass
@@ -67,6 +68,8 @@ class RefiSource:
     description: str | None
     selections: list[RefiSelection]
     other_selections: int = 0  # selections of kinds qualcode does not read (pictures, audio…)
+    notes: list[str] = field(default_factory=list)  # NoteRef GUIDs
+    values: list[tuple[str | None, str, str]] = field(default_factory=list)  # (variable GUID, kind, text)
 
 
 @dataclass
@@ -113,6 +116,7 @@ class RefiProject:
     qde: str  # the member name of the project file
     members: dict[str, bytes]  # lower-cased member name -> bytes
     ignored: list[str] = field(default_factory=list)  # elements qualcode does not carry
+    notes_refs: list[str] = field(default_factory=list)  # the project's NoteRef GUIDs
 
     def member(self, path: str) -> bytes | None:
         """A member by its path inside the package (folder and name case-insensitive)."""
@@ -142,6 +146,26 @@ def _text(el: Any | None) -> str | None:
     if el is None:
         return None
     return "".join(el.itertext()) or None
+
+
+def _refs(el: Any, name: str) -> list[str]:
+    """The target GUIDs of ``el``'s ``name`` children (``NoteRef``, ``SourceRef``…)."""
+    return [g for r in _kids(el, name) if (g := guid(r.get("targetGUID")))]
+
+
+_VALUE_KINDS = ("TextValue", "BooleanValue", "IntegerValue", "FloatValue", "DateValue", "DateTimeValue")
+
+
+def _values(el: Any) -> list[tuple[str | None, str, str]]:
+    """``el``'s ``VariableValue`` children as (variable GUID, value kind, value text)."""
+    out = []
+    for vv in _kids(el, "VariableValue"):
+        ref = _kid(vv, "VariableRef")
+        for kind in _VALUE_KINDS:
+            v = _kid(vv, kind)
+            if v is not None:
+                out.append((guid(ref.get("targetGUID")) if ref is not None else None, kind, _text(v) or ""))
+    return out
 
 
 def _int(value: str | None) -> int | None:
@@ -220,8 +244,8 @@ def _project(root: Any, qde: str, members: dict[str, bytes]) -> RefiProject:
     def code(el: Any) -> RefiCode:
         return RefiCode(guid=guid(el.get("guid")) or "", name=(el.get("name") or "").strip(),
                         color=el.get("color"), description=_text(_kid(el, "Description")),
-                        codable=(el.get("isCodable") or "true").strip().lower() != "false",
-                        children=[code(c) for c in _kids(el, "Code")])
+                        codable=(el.get("isCodable") or "true").strip().lower() not in ("false", "0"),
+                        children=[code(c) for c in _kids(el, "Code")], notes=_refs(el, "NoteRef"))
 
     codebook = _kid(root, "CodeBook")
     codes = [code(c) for c in _under(codebook, "Codes", "Code")]
@@ -230,16 +254,9 @@ def _project(root: Any, qde: str, members: dict[str, bytes]) -> RefiProject:
                  for v in _under(root, "Variables", "Variable")]
     cases = []
     for c in _under(root, "Cases", "Case"):
-        values = []
-        for vv in _kids(c, "VariableValue"):
-            ref = _kid(vv, "VariableRef")
-            for kind in ("TextValue", "BooleanValue", "IntegerValue", "FloatValue", "DateValue", "DateTimeValue"):
-                v = _kid(vv, kind)
-                if v is not None:
-                    values.append((guid(ref.get("targetGUID")) if ref is not None else None, kind, _text(v) or ""))
         cases.append(RefiCase(guid(c.get("guid")) or "", (c.get("name") or "").strip(),
-                              _text(_kid(c, "Description")), values,
-                              [g for s in _kids(c, "SourceRef") if (g := guid(s.get("targetGUID")))]))
+                              _text(_kid(c, "Description")), _values(c),
+                              _refs(c, "SourceRef")))
     sources = []
     for s in (list(box) if (box := _kid(root, "Sources")) is not None else []):
         kind = _local(s.tag)
@@ -254,7 +271,7 @@ def _project(root: Any, qde: str, members: dict[str, bytes]) -> RefiProject:
                     user=guid(sel.get("creatingUser")), description=_text(_kid(sel, "Description")),
                     codings=[RefiCodingRef(guid(cd.get("guid")),
                                            guid(r.get("targetGUID")) if (r := _kid(cd, "CodeRef")) is not None
-                                           else None, guid(cd.get("creatingUser")))
+                                           else None, guid(cd.get("creatingUser")), _refs(cd, "NoteRef"))
                              for cd in _kids(sel, "Coding")]))
             elif tag.endswith("Selection"):
                 other += 1
@@ -262,7 +279,7 @@ def _project(root: Any, qde: str, members: dict[str, bytes]) -> RefiProject:
             guid=guid(s.get("guid")) or "", name=(s.get("name") or "").strip(), kind=kind,
             plain_path=s.get("plainTextPath"), rich_path=s.get("richTextPath"),
             inline_text=_text(_kid(s, "PlainTextContent")), description=_text(_kid(s, "Description")),
-            selections=sels, other_selections=other))
+            selections=sels, other_selections=other, notes=_refs(s, "NoteRef"), values=_values(s)))
     notes = [RefiNote(guid(n.get("guid")) or "", (n.get("name") or "").strip(), _text(_kid(n, "PlainTextContent")),
                       n.get("plainTextPath"), guid(n.get("creatingUser")), n.get("creationDateTime"))
              for n in _under(root, "Notes", "Note")]
@@ -274,7 +291,7 @@ def _project(root: Any, qde: str, members: dict[str, bytes]) -> RefiProject:
                        creating_user=guid(root.get("creatingUserGUID")), users=users, codes=codes,
                        variables=variables, cases=cases, sources=sources, notes=notes,
                        description=_text(_kid(root, "Description")), qde=qde, members=members,
-                       ignored=ignored)
+                       ignored=ignored, notes_refs=_refs(root, "NoteRef"))
 
 
 def member_path(ref: str | None) -> str | None:

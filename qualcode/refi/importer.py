@@ -217,7 +217,7 @@ def import_qdpx(project: Project, path: str | Path, *, dry_run: bool = False) ->
 def _import(project: Project, p: Path, *, dry_run: bool) -> RefiImportReport:
     pkg = read_package(p)
     report = RefiImportReport(path=str(p), origin=pkg.origin)
-    ours = pkg.origin.strip().lower().startswith("qualcode")  # written by qualcode's export
+    ours = re.match(r"qualcode \d", pkg.origin.strip()) is not None  # written by qualcode's export
     note_body = {n.guid: _note_body(pkg, n, p) for n in pkg.notes if n.guid}
     store = project.store
     origin = pkg.origin.lower()

@@ -203,8 +203,8 @@ def test_french_fixture_codings_cases_and_note(qdpx, tmp_path):
     assert all(isinstance(v, int | float) for v in ages.values())
     texts = documents(root)
     assert "\r" not in "".join(texts.values()) and "😄" in texts["entretien_elu_loos"]
-    if qdpx == FR_QUALCODER:
-        assert "QualCoder's '\\n ' line ends read as CRLF" in res.stdout
+    if qdpx == FR_QUALCODER:  # its names are the selected texts (a line end in one is a space once parsed)
+        assert "QualCoder's '\\n ' line ends read as CRLF; 3 selections checked against the text" in res.stdout
     assert db_rows(root, "SELECT count(*) FROM memos") != [(0,)]
     assert db_rows(root, "SELECT count(*) FROM turns")[0][0] >= 9  # speaker turns as for txt
     assert_offsets_sacred(root)
@@ -397,6 +397,26 @@ def test_impossible_codings_are_reported_with_their_reason_never_shifted(tmp_pat
     assert any("empty or reversed" in r for r in reasons)
     assert any("refers to no code" in r for r in reasons)
     assert [t for *_, t in codings(root)] == ["Bonjour."]
+
+
+def test_a_recorded_text_found_nowhere_makes_the_coding_impossible(tmp_path):
+    """Where the file records the selected texts (QualCoder, qualcode), a selection whose
+    text is at none of its offsets' readings is not placed, whatever its offsets say."""
+    text = "E : Où êtes-vous née ?\nP : À Liévin, en 1957.\nP : Mon père était mineur.\n"
+
+    def at(passage, shift=0):
+        a = text.index(passage) + shift
+        return selection(a, a + len(passage), name=passage)
+
+    src = ('<TextSource guid="5a5a5a5a-0000-4000-8000-00000000000a" name="e" plainTextPath="internal://t.txt">'
+           + at("À Liévin") + at("en 1957") + at("Mon père était mineur", shift=-2) + "</TextSource>")
+    path = package({"project.qde": qde(src, origin="QualCoder 3.6"), "sources/t.txt": text}, tmp_path / "m.qdpx")
+    root, run = fresh(tmp_path)
+    res = ok(run("import", path))
+    assert "2 selections checked against the text the file records" in res.stdout
+    assert "codings: 2 placed exactly, 0 adjusted, 1 impossible" in res.stdout
+    assert "is not the text the file records for it («Mon père était mineur»)" in res.stderr
+    assert sorted(t for *_, t in codings(root)) == ["en 1957", "À Liévin"]
 
 
 # ------------------------------------------------------------------ safety: nothing written on failure

@@ -143,6 +143,8 @@ def _print_refi(report: RefiImportReport, out, err) -> None:
     would = "would be " if report.dry_run else ""
     for d in report.documents:
         notes = f"; {'; '.join(d.notes)}" if d.notes else ""
+        if d.verified:
+            notes += f"; {d.verified} selections checked against the text the file records"
         out.print(f"{would}imported {d.name}: {d.turns} turns, {d.codings} codings, offsets as "
                   f"{d.convention}{notes}", markup=False, highlight=False)
     if report.codebook_file:

@@ -61,6 +61,7 @@ class SourceReport:
     turns: int
     codings: int
     notes: list[str] = field(default_factory=list)
+    verified: int = 0  # selections whose text the file records, and matches
 
 
 @dataclass
@@ -314,7 +315,8 @@ def _import(project: Project, p: Path, *, dry_run: bool) -> RefiImportReport:
                                               "(qualcode keeps attributes on cases, not documents)")
                 doc_of[src.guid] = doc_id
                 refi_ids.append(RefiId("document", name, src.guid))
-                sr = SourceReport(name, src.guid, convention, len(turns), 0)
+                sr = SourceReport(name, src.guid, convention, len(turns), 0,
+                                  verified=sum(pl.verified for pl in placements))
                 if rs.had_bom:
                     sr.notes.append("leading BOM not counted")
                 if rs.qualcoder_newlines:

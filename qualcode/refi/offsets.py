@@ -10,7 +10,8 @@ records (QualCoder's ``name``) and then those that begin and end on word boundar
 person selects words, not halves of words). A selection that does not fit the chosen
 convention but whose recorded text matches under another is placed under that one
 (adjusted, said so); one that fits none is reported as impossible, with the reason, and
-never shifted.
+never shifted. When a file's names are the selected texts (most of them match), a
+selection whose name matches under no convention is impossible too.
 """
 
 from __future__ import annotations
@@ -99,9 +100,14 @@ class Placement:
 
 
 def _recorded(name: str, src: RawSource) -> str:
-    if src.qualcoder_newlines:
-        name = name.replace("\n ", "\n")
-    return normalize_text(name).strip()
+    """A selection's recorded text as compared: whitespace runs as one space (an XML
+    parser turns the line ends inside an attribute into spaces, QualCoder writes its
+    ``"\n "``), NFC."""
+    return _squeeze(normalize_text(name))
+
+
+def _squeeze(text: str) -> str:
+    return " ".join(text.split())
 
 
 def _on_boundary(raw: str, a: int, b: int) -> bool:
@@ -130,7 +136,7 @@ def place_source(src: RawSource, spans: list[tuple[int | None, int | None, str]]
         if sa >= sb:
             return Placement(reason=f"span {s}:{e} holds only a line break or a BOM")
         text = src.text[sa:sb]
-        verified = bool(name) and text.strip() == name
+        verified = bool(name) and _squeeze(text) == name
         return Placement(sa, sb, c, adjusted=(a, b) != (s, e), verified=verified)
 
     tried = {c: [attempt(c, s, e, nm) for (s, e, _), nm in zip(spans, names, strict=True)]
@@ -152,7 +158,21 @@ def place_source(src: RawSource, spans: list[tuple[int | None, int | None, str]]
             if alt is not None:
                 p = alt
         result.append(p)
+    # When the names are the selected texts (most of them match), a selection whose text
+    # is found under no convention is not placed: its offsets are wrong, whatever they say.
+    named = [i for i in range(len(spans)) if names[i]]
+    if named and 2 * sum(result[i].verified for i in named) > len(named):
+        for i in named:
+            if not result[i].verified and result[i].reason is None:
+                s, e, _ = spans[i]
+                result[i] = Placement(reason=f"the text at {s}:{e} is not the text the file records for it "
+                                             f"(«{_clip(names[i])}»)")
     return best, result
+
+
+def _clip(text: str, width: int = 40) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[:width - 1] + "…"
 
 
 def _raw_span(src: RawSource, f: Callable[[int], int | None], span: tuple[int | None, int | None, str]

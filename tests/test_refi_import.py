@@ -13,7 +13,11 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import signal
 import sqlite3
+import subprocess
+import sys
 import tempfile
 import zipfile
 from pathlib import Path
@@ -23,6 +27,7 @@ from helpers import Coding, Runner, add_codings, assert_offsets_sacred, db_path,
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import qualcode
 from qualcode.codebook import load_codebook
 from qualcode.errors import InputError
 from qualcode.ingest import import_paths
@@ -480,3 +485,27 @@ def test_qdpx_with_other_files_or_options_is_a_usage_error(tmp_path):
     assert run("import", FR, tmp_path / "a.txt").exit_code == 2
     res = run("import", FR, "--replace")
     assert res.exit_code == 2 and "--replace" in res.output
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
+@pytest.mark.parametrize(("point", "expected"), [
+    ("refi-import-journaled", "before"), ("refi-import-yaml-written", "before"), ("refi-import-committed", "after")])
+def test_an_import_killed_between_codebook_and_database_is_undone_or_completed(point, expected, tmp_path):
+    """A real process killed by SIGKILL inside the import's two steps (the codebook file,
+    the database): the next command finds the project before or after the import, whole."""
+    root, _ = fresh(tmp_path)
+    env = {**os.environ, "PYTHONPATH": str(Path(qualcode.__file__).parents[1]), "QUALCODE_USER": "tester",
+           "QUALCODE_TEST_KILL_AT": point}
+    killed = subprocess.run([sys.executable, "-m", "qualcode", "import", str(FR)], cwd=root, env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    ok(Runner(root)("docs"))  # the next command recovers
+    assert not (root / ".qualcode" / "journal.json").exists()
+    books = list((root / "codebooks").glob("*.yaml"))
+    if expected == "before":
+        assert books == [] and documents(root) == {}
+    else:
+        assert [b.name for b in books] == ["fr_minimal.yaml"] and len(documents(root)) == 2
+        assert len(codings(root)) == 5
+        load_codebook(books[0])
+    assert not [p.name for p in (root / "codebooks").iterdir() if p.name.startswith(".")]

@@ -25,6 +25,7 @@ failure nothing is left in the project.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +46,7 @@ from qualcode.refi.offsets import Placement, place_source, raw_source
 from qualcode.refi.reader import RefiCode, RefiNote, RefiProject, RefiSource, member_path, read_package
 from qualcode.refi.writer import SPEAKERS_VARIABLES
 from qualcode.store.refi import RefiId
+from qualcode.testhooks import kill_point
 from qualcode.textnorm import decode_bytes, fold, normalize_text
 
 if TYPE_CHECKING:
@@ -228,7 +230,8 @@ def _import(project: Project, p: Path, *, dry_run: bool) -> RefiImportReport:
     # Users -> coders (names made unique)
     taken_users: set[str] = set()
     coder_of = {g: _unique(normalize_text(n).strip() or g[:8], taken_users, " ") for g, n in pkg.users.items()}
-    default_coder = coder_of.get(pkg.creating_user or "", project.user)
+    only = next(iter(coder_of.values())) if len(coder_of) == 1 else project.user
+    default_coder = coder_of.get(pkg.creating_user or "", only)
 
     code_path: dict[str, str] = {}
     codebook: Codebook | None = None
@@ -256,6 +259,7 @@ def _import(project: Project, p: Path, *, dry_run: bool) -> RefiImportReport:
         cb_file = cb_dir / f"{stem}_{n}.yaml"
 
     written: list[Path] = []
+    journaled = False
     try:
         with store.transaction():
             ids = sync_codes(project, codebook) if codebook is not None else {}
@@ -355,28 +359,45 @@ def _import(project: Project, p: Path, *, dry_run: bool) -> RefiImportReport:
                 report.memos += 1
             store.refi.set_many(refi_ids)
             report.not_carried.extend(pkg.ignored)
-            if imported_cb is not None and dry_run:
+            jid = journal.new_id()
+            details = {k: v for k, v in report.to_dict().items() if k != "adjusted"}
+            if imported_cb is not None and codebook is not None:
                 report.codebook_file = str(cb_file.relative_to(project.root))
                 report.codebook_is_project_codebook = not has_codebook
                 report.codebook_notes = list(imported_cb.notes)
-            elif imported_cb is not None:
-                cb_dir.mkdir(parents=True, exist_ok=True)
-                tmp = journal.temp_name(cb_file, "import")
-                written.append(tmp)
-                tmp.write_text(imported_cb.yaml, encoding="utf-8")
-                tmp.replace(cb_file)
-                written.append(cb_file)
-                report.codebook_file = str(cb_file.relative_to(project.root))
-                report.codebook_is_project_codebook = not has_codebook
-                report.codebook_notes = list(imported_cb.notes)
+                details |= {"codebook_file": report.codebook_file, "journal": jid}
+                if codebook.version and codebook.content_hash:
+                    store.versions.record(version=codebook.version, content_hash=codebook.content_hash,
+                                          title=codebook.title, source=str(cb_file), content=imported_cb.yaml)
             store.history.log(project.user, "import", "import-refi",
                               f"{p.name}: {len(report.documents)} documents, {report.codes} codes, "
-                              f"{report.placed} codings ({len(report.impossible)} impossible)",
-                              {k: v for k, v in report.to_dict().items() if k not in ("adjusted",)})
+                              f"{report.placed} codings ({len(report.impossible)} impossible)", details)
+            if imported_cb is not None and not dry_run:
+                # The codebook file and the database in step across a kill: the journal says
+                # to remove the file unless the database holds this import's history row.
+                cb_dir.mkdir(parents=True, exist_ok=True)
+                data = imported_cb.yaml.encode("utf-8")
+                journal.begin(project.root, journal.Journal(
+                    id=jid, pid=os.getpid(), command="import", operation="import-refi", codebook=cb_file,
+                    before=None, after=data))
+                journaled = True
+                kill_point("refi-import-journaled")
+                tmp = journal.temp_name(cb_file, "import")
+                written.append(tmp)
+                tmp.write_bytes(data)
+                tmp.replace(cb_file)
+                written.append(cb_file)
+                journal.fsync_dir(cb_dir)
+                kill_point("refi-import-yaml-written")
+        kill_point("refi-import-committed")
     except BaseException:
         for w in written:
             w.unlink(missing_ok=True)
+        if journaled:
+            journal.end(project.root)
         raise
+    if journaled:
+        journal.end(project.root)
     return report
 
 

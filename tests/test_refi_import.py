@@ -219,8 +219,22 @@ def test_into_an_existing_project_and_not_twice(tmp_path):
     root, run = fresh(tmp_path)
     write(tmp_path / "autre.txt", "E : Bonjour.\nP : Bonjour à vous.\n")
     ok(run("import", tmp_path / "autre.txt"))
-    ok(run("import", FR))
+    write(root / "codebooks" / "mine.yaml", "title: Le mien\ncodes:\n  - code: identite\n    label: Identité à moi\n")
+    project = Project.open(root)
+    try:
+        with project.store.transaction():
+            project.store.codes.sync([CodeSpec("identite", "Identité à moi")])
+    finally:
+        project.close()
+    res = ok(run("import", FR))
+    assert "codebooks/imported/fr_minimal.yaml (not the project's codebook" in res.stdout
     assert len(documents(root)) == 3
+    # the project's own code is used as the project has it, the new ones are added under it
+    assert db_rows(root, "SELECT label, definition FROM codes WHERE path = 'identite'") == [("Identité à moi", None)]
+    assert sorted(db_rows(root, "SELECT path FROM codes")) == [
+        ("identite",), ("identite/memoire_miniere",), ("identite/memoire_miniere/fierte_ouvriere",)]
+    assert len(codings(root)) == 5
+    assert (root / "codebooks" / "mine.yaml").read_text(encoding="utf-8").startswith("title: Le mien")
     before = snapshot(root)
     res = run("import", FR)
     assert res.exit_code == 1

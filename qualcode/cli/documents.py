@@ -163,7 +163,8 @@ def _print_refi(report: RefiImportReport, out, err) -> None:
     for (doc, reason), count in reasons.items():
         out.print(f"  adjusted {count} in {doc}: {reason} (the list: --json)", markup=False, highlight=False)
     for i in report.impossible:
-        err.print(f"[yellow]impossible[/] {escape(str(i['document']))} {i['start']}:{i['end']}: "
+        who = f" ({escape(str(i['code']))}, {escape(str(i['coder']))})" if i.get("code") else ""
+        err.print(f"[yellow]impossible[/] {escape(str(i['document']))} {i['start']}:{i['end']}{who}: "
                   f"{escape(str(i['reason']))}", markup=True, highlight=False)
     out.print(f"{report.cases} cases, {report.attributes} attributes, {report.memos} memos", highlight=False)
     for line in report.renamed:

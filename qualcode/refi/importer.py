@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 from qualcode import journal
 from qualcode.codebook.load import parse_codebook_text
 from qualcode.codebook.model import Code, Codebook
-from qualcode.codebook.sync import sync_codes
+from qualcode.codebook.sync import code_specs
 from qualcode.errors import InputError
 from qualcode.importers import ImportOptions, ParsedDocument
 from qualcode.importers.interjections import find_interjections
@@ -45,6 +45,7 @@ from qualcode.refi.codebook import ImportedCodebook, codebook_yaml
 from qualcode.refi.offsets import Placement, place_source, raw_source
 from qualcode.refi.reader import RefiCode, RefiNote, RefiProject, RefiSource, member_path, read_package
 from qualcode.refi.writer import SPEAKERS_VARIABLES
+from qualcode.store.codes import CodeSpec
 from qualcode.store.refi import RefiId
 from qualcode.testhooks import kill_point
 from qualcode.textnorm import decode_bytes, fold, normalize_text
@@ -123,6 +124,22 @@ def _code_paths(refi: list[RefiCode], codes: list[Code], out: dict[str, str]) ->
         if r.guid and r.guid not in out:
             out[r.guid] = c.path
         _code_paths(r.children, c.children, out)
+
+
+def _sync_codes(store: Any, codebook: Codebook) -> dict[str, int]:
+    """The codebook's codes in the codes table, path -> id: new ones inserted, those
+    already in the project (same path) left as the project has them."""
+    existing = {c.path: c for c in store.codes.all()}
+    path_of = {c.id: c.path for c in existing.values()}
+    specs = []
+    for spec in code_specs(codebook):
+        c = existing.get(spec.path)
+        if c is not None:
+            spec = CodeSpec(c.path, c.label, path_of.get(c.parent_id) if c.parent_id is not None else None,
+                            c.definition, c.full_definition, c.when_to_use, c.when_not_to_use, list(c.examples),
+                            c.color)
+        specs.append(spec)
+    return dict(store.codes.sync(specs).ids)
 
 
 def _code_notes(codes: list[RefiCode], code_path: dict[str, str], out: dict[str, list[str]]) -> None:
@@ -262,7 +279,7 @@ def _import(project: Project, p: Path, *, dry_run: bool) -> RefiImportReport:
     journaled = False
     try:
         with store.transaction():
-            ids = sync_codes(project, codebook) if codebook is not None else {}
+            ids = _sync_codes(store, codebook) if codebook is not None else {}
             code_notes: dict[str, list[str]] = {}
             _code_notes(pkg.codes, code_path, code_notes)
             refi_ids: list[RefiId] = [RefiId("code", path, g) for g, path in code_path.items()]
@@ -411,14 +428,15 @@ def _add_codings(store: Any, report: RefiImportReport, sr: SourceReport, doc: st
         report.not_carried.append(f"selection {sel.guid} in {doc!r}: no coding")
         return
     for cd in codings:
-        if pl.reason is not None or pl.start is None or pl.end is None:
-            report.impossible.append({**where, "reason": pl.reason})
-            continue
         path = code_path.get(cd.code or "")
-        if path is None:
-            report.impossible.append({**where, "reason": f"refers to no code of the codebook ({cd.code})"})
-            continue
         coder = coder_of.get(cd.user or "") or coder_of.get(sel.user or "") or default_coder
+        if pl.reason is not None or pl.start is None or pl.end is None:
+            report.impossible.append({**where, "code": path, "coder": coder, "reason": pl.reason})
+            continue
+        if path is None:
+            report.impossible.append({**where, "code": None, "coder": coder,
+                                      "reason": f"refers to no code of the codebook ({cd.code})"})
+            continue
         key = (ids[path], coder, pl.start, pl.end)
         if key in seen:
             report.duplicates += 1

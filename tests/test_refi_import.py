@@ -176,6 +176,32 @@ def test_nvivo_codes_hierarchy_and_codebook(nvivo):
     assert db_rows(root, "SELECT count(*) FROM refi_ids WHERE kind = 'code'") == [(152,)]
 
 
+def test_nvivo_exported_again_keeps_nvivos_identifiers_and_texts(nvivo, tmp_path):
+    """Back to NVivo with NVivo's own GUIDs for the users, codes, sources and codings, and
+    offsets in code points of texts without BOM or CR that give the same coded texts."""
+    from xml.etree import ElementTree as ET
+
+    root, _, _ = nvivo
+    ok(Runner(root)("export", "qdpx", tmp_path / "back.qdpx"))
+    with zipfile.ZipFile(NVIVO) as zf:
+        theirs = ET.fromstring(zf.read("project.qde"))
+    with zipfile.ZipFile(tmp_path / "back.qdpx") as zf:
+        ours = ET.fromstring(zf.read("project.qde"))
+        texts = {src.get("guid"): zf.read("sources/" + src.get("plainTextPath").removeprefix("internal://"))
+                 .decode("utf-8") for src in ours.iter(f"{{{NS}}}TextSource")}
+
+    def guids(el, tag):
+        return {e.get("guid") for e in el.iter(f"{{{NS}}}{tag}")}
+
+    for tag in ("Code", "TextSource", "Coding"):
+        assert guids(ours, tag) == guids(theirs, tag), tag
+    assert guids(ours, "User") <= guids(theirs, "User")
+    written = sorted(texts[src.get("guid")][int(sel.get("startPosition")):int(sel.get("endPosition"))]
+                     for src in ours.iter(f"{{{NS}}}TextSource") for sel in src.iter(f"{{{NS}}}PlainTextSelection")
+                     for _ in sel.iter(f"{{{NS}}}Coding"))
+    assert written == sorted(t for *_, t in codings(root))
+
+
 def test_nvivo_json_dry_run_lists_every_adjusted_coding_and_changes_nothing(nvivo, tmp_path):
     _, _, report = nvivo
     assert report["dry_run"] is True
@@ -388,11 +414,15 @@ def test_atlas_crlf_as_one_upper_case_braced_guids_capital_sources_no_dates(tmp_
            'plainTextPath="internal://5A5A5A5A-0000-4000-8000-00000000000A.txt">'
            + selection(start, end, code="{C0DE0000-0000-4000-8000-000000000002}",
                        user="{0A0A0A0A-0000-4000-8000-000000000001}") + "</TextSource>")
+    src += ('<PDFSource guid="9d9d9d9d-0000-4000-8000-000000000001" name="article" path="internal://a.pdf">'
+            '<PDFSelection guid="9d9d9d9d-0000-4000-8000-000000000002" firstX="1" firstY="1" secondX="2" '
+            'secondY="2" page="1"/></PDFSource>')
     path = package({"project.qde": qde(src, origin="ATLAS.ti 9"),
                     "Sources/5a5a5a5a-0000-4000-8000-00000000000a.txt": text.encode("utf-8")}, tmp_path / "a.qdpx")
     root, run = fresh(tmp_path)
     res = ok(run("import", path))
     assert "offsets as CRLF counted as one" in res.stdout
+    assert "not imported PDFSource 'article' (only text sources are imported, 1 coded selections)" in res.stderr
     assert "codings: 0 placed exactly, 1 adjusted, 0 impossible (coders: Ana 1)" in res.stdout
     ((_, coder, code, _, _, coded),) = codings(root)
     assert (coder, code, coded) == ("Ana", "lieu", "Mon père était mineur")

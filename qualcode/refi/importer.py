@@ -294,7 +294,8 @@ def _import(project: Project, p: Path, *, dry_run: bool) -> RefiImportReport:
             for src in pkg.sources:
                 label = normalize_text(src.name).strip() or src.guid or "source"
                 if src.kind != "TextSource":
-                    report.not_carried.append(f"{src.kind} {label!r} (only text sources are imported)")
+                    coded = f", {src.other_selections} coded selections" if src.other_selections else ""
+                    report.not_carried.append(f"{src.kind} {label!r} (only text sources are imported{coded})")
                     continue
                 if label in taken_docs and label not in seen_names:
                     raise InputError(f"a document named {label!r} is already in the project", path=str(p))

@@ -9,17 +9,19 @@ documents), notes and descriptions (memos). Speaker turns are detected in the te
 can keep it.
 
 Offsets are converted per source (:mod:`qualcode.refi.offsets`) and every coding is
-counted: placed exactly, adjusted (read under another convention than code points, or
-verified against the text the file records), or impossible (listed with its reason).
+counted: placed exactly, adjusted (read under another convention than code points), or
+impossible (listed with its reason); where the file records the selected text, each
+selection is checked against it.
 
 Merging into a project that already has codes: a code whose path already exists is reused
-when its definition is the same or either is empty; a different definition refuses the
-whole import (one line naming the code). Documents of the same name, and case attributes
+as the project has it when its definition is the same or either is empty; a different
+definition refuses the whole import (one line naming the code). Documents of the same name, and case attributes
 with another value, are refused the same way. The codebook YAML file is
 ``codebooks/<package>.yaml`` when the project has no codebook yet (it becomes the
 project's codebook), else ``codebooks/imported/<package>.yaml`` (not picked up
-automatically; the report says so). Everything is written in one transaction: on any
-failure nothing is left in the project.
+automatically; the report says so). Everything is written in one transaction, the
+codebook file under the journal (:mod:`qualcode.journal`): on any failure, even a kill,
+nothing is left in the project.
 """
 
 from __future__ import annotations

@@ -431,6 +431,25 @@ def test_atlas_crlf_as_one_upper_case_braced_guids_capital_sources_no_dates(tmp_
     assert db_rows(root, "SELECT path FROM codes JOIN codings ON codings.code_id = codes.id") == [("lieu_2",)]
 
 
+def test_qc_style_bare_text_paths_no_namespace_no_dates(tmp_path):
+    """qc writes text paths without ``internal://``; some writers leave out the namespace,
+    the users and every date: all accepted, the coding placed on its text."""
+    text = "Enquêtrice : Et la mine ?\nMme D. : On a été fiers d’être mineurs.\n"
+    a = text.index("fiers")
+    xml = ('<?xml version="1.0"?><Project name="qc" origin="qc 1.3"><CodeBook><Codes>'
+           '<Code guid="C1" name="fierté" isCodable="true"/></Codes></CodeBook><Sources>'
+           '<TextSource guid="S1" name="entretien" plainTextPath="s1.txt">'
+           f'<PlainTextSelection guid="P1" startPosition="{a}" endPosition="{a + 5}">'
+           '<Coding guid="K1"><CodeRef targetGUID="c1"/></Coding></PlainTextSelection>'
+           '</TextSource></Sources></Project>')
+    root, run = fresh(tmp_path)
+    ok(run("import", package({"project.qde": xml, "sources/s1.txt": text}, tmp_path / "qc.qdpx")))
+    assert [(code, t) for _, _, code, _, _, t in codings(root)] == [("fierté", "fiers")]
+    assert db_rows(root, "SELECT DISTINCT coder FROM codings") == [("importer",)]  # no user: the project's
+    speakers = db_rows(root, "SELECT label, role FROM speakers ORDER BY label")
+    assert speakers == [("Enquêtrice", "interviewer"), ("Mme D.", "participant")]
+
+
 def test_impossible_codings_are_reported_with_their_reason_never_shifted(tmp_path):
     text = "E : Bonjour.\nP : Bonjour à vous.\n"
     src = ('<TextSource guid="5a5a5a5a-0000-4000-8000-00000000000a" name="entretien" '

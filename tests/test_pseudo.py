@@ -223,3 +223,57 @@ def test_kwic_and_show_with_pseudo(run):
     lines = json.loads(run("kwic", "fosse", "--pseudo", "--json").output)
     assert len(lines) == 2 and leaked(json.dumps(lines, ensure_ascii=False)) == []
     assert any("[un collègue]" in x["right"] for x in lines)
+
+
+# ---------------------------------------------------------------------------- suggest, import
+
+
+def test_suggest_then_import_the_filled_in_sheet(project, tmp_path):
+    run = build_pseudo_project(project, tmp_path, key=False)
+    res = run("pseudo", "suggest", "--json")
+    assert res.exit_code == 0, res.output
+    found = {c["name"]: c for c in json.loads(res.output)["candidates"]}
+    # people, places, a title, the speaker, an attribute, an e-mail and a phone number
+    assert {"Martine Vasseur", "Gérard", "Hénin-Beaumont", "Noyelles-Godault", "Jean-Pierre Lefebvre"} <= set(found)
+    assert found["Martine Vasseur"]["count"] == 4  # three speaker labels, and once across a line break
+    assert "speaker" in found["Gérard"]["sources"]
+    assert found["martine.vasseur@example.fr"]["kind"] == "email"
+    assert found["06 12 34 56 78"]["kind"] == "phone"
+    assert any(s.startswith("attribute:commune") for s in found["Liévin"]["sources"])
+    assert "Mme Vasseur" in found and "title" in found["Mme Vasseur"]["sources"]
+    assert all(c["example"] and c["count"] >= 1 for c in found.values())
+    # words that only look like names, the interviewer's label and the pseudonyms are not proposed
+    assert not {"ferme", "blanc", "Enquêtrice", "Enquêteur", "Mireille", "Roger"} & set(found)
+
+    sheet = tmp_path / "keys" / "candidats.xlsx"
+    sheet.parent.mkdir()
+    assert run("pseudo", "suggest", "-o", sheet, "--no-ner").exit_code == 0
+    wb = load_workbook(sheet)
+    ws = wb["candidates"]
+    header = [c.value for c in ws[1]]
+    assert header[:3] == ["decision", "name", "replacement"]
+    for row in ws.iter_rows(min_row=2):
+        name = row[1].value
+        if name == "Martine Vasseur":
+            row[0].value, row[2].value = "accept", "Mme V."  # accepted, replacement edited
+        elif name == "Hénin-Beaumont":
+            row[0].value = "accept"  # the proposed replacement kept
+        elif name == "Gérard":
+            row[0].value = "reject"
+    wb.save(sheet)
+    res = run("pseudo", "import", sheet)
+    assert res.exit_code == 0, res.output
+    assert "accepted 2" in res.output
+    entries = {e["name"]: e for e in json.loads(run("pseudo", "list", "--json").output)["entries"]}
+    assert set(entries) == {"Martine Vasseur", "Hénin-Beaumont"}
+    assert entries["Martine Vasseur"]["replacement"] == "Mme V."
+    assert entries["Hénin-Beaumont"]["replacement"].startswith("[lieu")
+    assert entries["Martine Vasseur"]["added_by"] == "tester"
+    # a mistyped decision names its row; nothing changes
+    ws = load_workbook(sheet)["candidates"]
+    wb = ws.parent
+    ws.cell(2, 1).value = "peut-être"
+    wb.save(sheet)
+    res = run("pseudo", "import", sheet)
+    assert res.exit_code == 1 and f"{sheet}:2: decision 'peut-être'" in res.output
+    assert len(json.loads(run("pseudo", "list", "--json").output)["entries"]) == 2

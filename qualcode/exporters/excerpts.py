@@ -980,7 +980,7 @@ def table_rows(data: ExcerptSet) -> tuple[list[str], list[list[Any]]]:
         for ex in code.excerpts:
             row = [code.path, code.label, data.hide(ex.value), ex.case, ex.pseudonym, ex.speaker, ex.document,
                    ex.turn, ex.timestamp, collapse_whitespace(ex.text), "; ".join(ex.coders), "; ".join(ex.statuses),
-                   "; ".join(ex.origins), ex.start, ex.end]
+                   data.hide("; ".join(ex.origins)), ex.start, ex.end]
             if data.context:
                 row += [collapse_whitespace(ex.before).strip(), collapse_whitespace(ex.after).strip()]
             rows.append(row)

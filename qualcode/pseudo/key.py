@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qualcode.errors import QualcodeError, UsageError
-from qualcode.pseudo.replace import Pseudonymizer, Rule
+from qualcode.pseudo.replace import TITLES, Pseudonymizer, Rule
 from qualcode.store.connection import now
 
 if TYPE_CHECKING:
@@ -121,10 +121,12 @@ def fingerprint(name: str) -> str:
 
 
 def guess_kind(name: str) -> str:
-    """``person`` for two capitalised words or more (``Martine Vasseur``, ``Mme Dufour``),
-    else ``other``."""
+    """``person`` for two capitalised words (``Martine Vasseur``, ``Jean-Pierre Lefebvre``)
+    or a title and a name (``Mme Dufour``), else ``other`` (``Arenberg Creative Mine``)."""
     words = name.split()
-    if len(words) >= 2 and all(w[:1].isupper() for w in (words[0], words[-1])):
+    if len(words) == 2 and all(w[:1].isupper() for w in words):
+        return "person"
+    if len(words) >= 2 and words[0].rstrip(".").casefold() in TITLES and words[-1][:1].isupper():
         return "person"
     return "other"
 

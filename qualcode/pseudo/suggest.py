@@ -53,7 +53,7 @@ alors voilà voila enfin après apres avant puis quand comme si le la les l un u
 dans pour par sur avec sans chez mon ma mes ton ta tes son sa ses notre votre leur leurs qui que quoi
 est était etait c'est moi toi lui eux madame monsieur mademoiselle m mme mlle enquêteur enquêtrice
 enquêteuse intervieweur interviewer speaker locuteur participant participante ok d'accord merci
-bonjour bonsoir au revoir france français française nord pas-de-calais
+bonjour bonsoir au revoir france français française nord pas-de-calais mhm hm hmm ouais pff hein
 """
 _COMMON = {fold_text(w) for w in _COMMON_WORDS.split()}
 _NAME_ATTRIBUTES = ("commune", "ville", "city", "town", "village", "nom", "name", "prenom", "prénom", "surname",
@@ -64,9 +64,9 @@ _PSEUDONYMS = ("pseudonym", "pseudonyme")
 _WORD = r"[A-ZÀ-ÖØ-Þ][\w'’]*(?:-[A-ZÀ-ÖØ-Þa-zà-öø-ÿ][\w'’]*)*"
 _PARTICLE = r"(?:de|du|des|de\s+la|d'|d’|le|la|van|von|der|ben|el)"
 _RUN = re.compile(rf"{_WORD}(?:[ \t\u00a0]+(?:{_PARTICLE}[ \t\u00a0]*)?{_WORD})*")
-_TITLE = re.compile(r"\b(?:" + "|".join(sorted((re.escape(t) for t in TITLES if len(t) > 1 or t == "m"),
-                                                key=len, reverse=True))
-                    + rf")\.?[ \t\u00a0]+{_WORD}(?:[ \t\u00a0]+{_WORD})?", re.IGNORECASE)
+_TITLE = re.compile(r"\b(?:M\.|(?i:" + "|".join(sorted((re.escape(t) for t in TITLES if len(t) > 1),
+                                                          key=len, reverse=True))
+                    + rf")\.?)[ \t\u00a0]+{_WORD}(?:[ \t\u00a0]+{_WORD})?")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"(?<!\d)(?:\+33[\s.]?|0)[1-9](?:[\s.-]?\d\d){4}(?!\d)")
 _ADDRESS = re.compile(r"\b\d{1,4}(?:\s?(?:bis|ter))?,?\s+(?:rue|avenue|av\.|boulevard|bd|place|chemin|impasse|allée|"
@@ -111,8 +111,13 @@ def _context(text: str, start: int, end: int, width: int = 30) -> str:
         ("…" if hi < len(text) and text[hi] != "\n" else "")
 
 
+_BRACKETS_AT_END = re.compile(r"(?:\[[^\]\n]*\]\s*|\((?:\.\.\.|…)\)\s*)+$")
+
+
 def _sentence_start(text: str, start: int, turn_start: int) -> bool:
-    before = text[turn_start:start]
+    """Whether ``start`` begins a sentence: at a turn's start, or after an end mark, a
+    colon, a quote or a line break (annotations such as ``[rires]`` between skipped)."""
+    before = _BRACKETS_AT_END.sub("", text[max(turn_start, start - 200):start])
     return not before.strip() or _SENTENCE_END.search(before) is not None
 
 
@@ -128,12 +133,21 @@ def suggest(project: Project, *, ner: bool = True, min_count: int = 1) -> list[C
     key = project_key(project)
     known = {fold_text(e.name) for e in key.entries} if key is not None else set()
     known |= {fold_text(e.replacement) for e in key.entries} if key is not None else set()
-    known |= {fold_text(str(v)) for c in cases for k, v in c.attributes.items() if k.casefold() in _PSEUDONYMS and v}
+    pseudonyms = [str(v) for c in cases for k, v in c.attributes.items() if k.casefold() in _PSEUDONYMS and v]
+    known |= {fold_text(p) for p in pseudonyms}
+    known |= {fold_text(w) for p in pseudonyms for w in p.split() if len(w) > 2}  # "Wojcik" of "M. Wojcik"
     known |= {fold_text(c.name) for c in cases}
     found: dict[str, Candidate] = {}
 
     def add(name: str, kind: str, source: str, doc: str = "", example: str = "") -> None:
         name = _clean(name)
+        words = name.split(" ")
+        while source != "title" and len(words) > 1 and fold_text(words[0]) in _COMMON:  # "Bonjour Marcel"
+            words = words[1:]
+        name = words[0] if len(words) == 1 else " ".join(words)
+        if kind not in ("email", "phone", "address") and not source.startswith("attribute") \
+                and not name[:1].isupper():
+            return  # a name starts with a capital ("qu", "hein": the recogniser's noise)
         if len(name) < 2 or fold_text(name) in _COMMON or fold_text(name) in known:
             return
         if all(fold_text(w) in _COMMON for w in re.split(r"[\s-]+", name)):
@@ -175,18 +189,16 @@ def suggest(project: Project, *, ner: bool = True, min_count: int = 1) -> list[C
             s, e = a + m.start(), a + m.end()
             if "@" in text[e:e + 1] or text[max(0, s - 1):s] in ("@", "."):
                 continue
-            proper = cached.get(doc, {}).get(s)
-            if proper is None and _sentence_start(text, s, a):
-                # at a sentence start: only a run of two capitalised words or more, or a proper noun
+            propn = cached.get(doc, {}).get(s)  # None: no cached annotation
+            if _sentence_start(text, s, a) and not propn:
+                # at a sentence start, not a proper noun: its next capitalised words only
                 words = m.group().split()
                 if len(words) < 2:
                     continue
                 add(" ".join(words[1:]), guess_kind(" ".join(words[1:])), "capitalised", doc,
                     _context(text, s, e))
                 continue
-            if proper is False:  # the cache says: a sentence start, and not a proper noun
-                continue
-            add(m.group(), guess_kind(m.group()), "capitalised" if proper is None else "capitalised+propn", doc,
+            add(m.group(), guess_kind(m.group()), "capitalised+propn" if propn else "capitalised", doc,
                 _context(text, s, e))
     for label in speakers:
         add(label, guess_kind(label) if len(label.split()) > 1 else "person", "speaker")
@@ -214,9 +226,9 @@ def suggest(project: Project, *, ner: bool = True, min_count: int = 1) -> list[C
 
 
 def _cached_tokens(project: Project, docs: Iterable[Any]) -> dict[str, dict[int, bool]]:
-    """document -> {start of a capitalised token: whether it is a name (a proper noun or a
-    capitalised word inside a sentence)}, from the annotation cache only (nothing is
-    computed; documents without a cached annotation are left out)."""
+    """document -> {start of a capitalised token: whether the tagger made it a proper
+    noun}, from the annotation cache only (nothing is computed; documents without a cached
+    annotation are left out)."""
     store = project.store
     pipeline = load_pipeline(project.language)  # its name only: the model is not loaded
     out: dict[str, dict[int, bool]] = {}
@@ -229,7 +241,7 @@ def _cached_tokens(project: Project, docs: Iterable[Any]) -> dict[str, dict[int,
         marks: dict[int, bool] = {}
         for tok in ann.tokens():
             if tok["text"][:1].isupper():
-                marks[tok["start"]] = tok["pos"] == "PROPN" or not tok["sent_start"]
+                marks[tok["start"]] = tok["pos"] == "PROPN"
         out[d.name] = marks
     return out
 

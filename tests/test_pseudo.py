@@ -276,3 +276,40 @@ def test_suggest_then_import_the_filled_in_sheet(project, tmp_path):
     res = run("pseudo", "import", sheet)
     assert res.exit_code == 1 and f"{sheet}:2: decision 'peut-être'" in res.output
     assert len(json.loads(run("pseudo", "list", "--json").output)["entries"]) == 2
+
+
+# ---------------------------------------------------------------------------- transcripts
+
+
+@pytest.mark.parametrize("fmt", ["txt", "docx"])
+def test_pseudonymized_transcripts_with_their_turn_mapping(run, project, tmp_path, fmt):
+    out = tmp_path / "partage"
+    res = run("export", "pseudonymized", out, "--format", fmt)
+    assert res.exit_code == 0, res.output
+    files = sorted(p.name for p in out.iterdir())
+    assert files == sorted([f"entretien_Mme V.{fmt}", f"entretien_[son mari].{fmt}", "turns.csv"])
+    texts = {}
+    for p in out.glob(f"*.{fmt}"):
+        if fmt == "txt":
+            texts[p.name] = p.read_text(encoding="utf-8")
+        else:
+            texts[p.name] = "\n".join(para.text for para in Document(str(p)).paragraphs)
+        assert leaked(texts[p.name]) == []
+    for word in LOOKALIKES:  # words that only look like names are kept
+        assert word in texts[f"entretien_Mme V.{fmt}"]
+    rows = list(csv.DictReader(io.StringIO((out / "turns.csv").read_text(encoding="utf-8-sig"))))
+    assert len(rows) == 10 and leaked(json.dumps(rows, ensure_ascii=False)) == []
+    key = load_key(tmp_path / "keys" / "key.toml").pseudonymizer()
+    ids = {name: i for i, name in project.store.documents.names().items()}
+    stored = {"entretien_Mme V.": project.store.documents.text(ids["entretien_vasseur"]),
+              "entretien_[son mari]": project.store.documents.text(ids["entretien_gerard"])}
+    for r in rows:  # each turn is where the mapping says, in the written file
+        written = texts[r["file"]][int(r["written_start"]):int(r["written_end"])]
+        turn = stored[r["document"]][int(r["start"]):int(r["end"])]
+        assert written == key.document(stored[r["document"]]).slice(int(r["start"]), int(r["end"]))
+        assert leaked(written) == [] and "Vasseur" not in written
+        assert written != turn or "Vasseur" not in turn
+    assert next(r for r in rows if r["turn"] == "2" and "son mari" in r["document"])["speaker"] == "[son mari]"
+    # the key's own folder is refused
+    res = run("export", "pseudonymized", tmp_path / "keys")
+    assert res.exit_code == 2 and "inside this folder" in res.output

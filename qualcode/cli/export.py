@@ -35,6 +35,7 @@ from qualcode.exporters.base import temp_folder
 from qualcode.exporters.excerpts import DEFAULT_STATUSES, export_excerpts, output_format
 from qualcode.exporters.report import build_report, report_format
 from qualcode.pseudo.guard import export_privacy
+from qualcode.pseudo.transcripts import export_pseudonymized
 from qualcode.refi.writer import export_qdc, export_qdpx
 
 export_app = typer.Typer(
@@ -337,3 +338,35 @@ def qdc_cli(
         print_json({"output": str(output), "codes": summary.codes})
         return
     console().print(f"wrote {output}: {summary.codes} codes", markup=False, highlight=False)
+
+
+@export_app.command("pseudonymized")
+def pseudonymized_cli(
+    folder: Annotated[Path, typer.Argument(help="The folder to write to (created if missing).", show_default=False)],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="txt | docx.")] = "txt",
+    document: Annotated[list[str] | None, typer.Option(
+        "--document", "--doc", help="Only this document (repeatable; default: all).", show_default=False)] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite files that exist in the folder.")] = False,
+    allow_leaks: AllowLeaksOpt = False,
+    json: Annotated[bool, typer.Option("--json", help="Print a JSON summary of what was written.")] = False,
+    project: ProjectOpt = None,
+) -> None:
+    """Pseudonymized transcripts (txt or docx) for archiving or sharing, with turns.csv mapping every turn.
+
+    Each document is written whole with the names of the pseudonym key replaced, under its
+    pseudonymized name; turns.csv gives each turn's speaker, time and its start and end in
+    the stored and the written text. Needs a key; every file is audited before it is
+    written. The key's folder is refused.
+    """
+    with open_project(project) as proj, \
+            export_privacy(proj, pseudo=True, allow_leaks=allow_leaks, command="export pseudonymized") as privacy:
+        assert privacy.pseudo is not None  # pseudo=True: a key with entries, or an error
+        result = export_pseudonymized(proj, folder, privacy.pseudo, fmt=fmt, documents=split_values(document),
+                                      force=force, key_path=privacy.key)
+    if json:
+        print_json({**result.to_dict(), "privacy": privacy.to_dict()})
+        return
+    privacy_notes(privacy)
+    n = sum(d["replacements"] for d in result.documents)
+    console().print(f"wrote {len(result.documents)} pseudonymized transcript{'s' * (len(result.documents) != 1)} "
+                    f"({fmt}, {n} replacements) and turns.csv to {folder}", markup=False, highlight=False)

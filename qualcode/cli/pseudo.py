@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from qualcode.cli import app
 from qualcode.cli._util import JsonOpt, ProjectOpt, console, open_project, print_json
@@ -73,8 +74,8 @@ def list_cli(json: JsonOpt = False, project: ProjectOpt = None) -> None:
         return
     table = Table("name", "replacement", "kind", "added by", "added at (UTC)", box=None)
     for e in entries:
-        table.add_row(e.name, e.replacement, e.kind + (" (any case)" if e.case == "any" else ""), e.added_by,
-                      e.added_at.replace("+00:00", ""))
+        table.add_row(Text(e.name), Text(e.replacement), e.kind + (" (any case)" if e.case == "any" else ""),
+                      Text(e.added_by), e.added_at.replace("+00:00", ""))
     out.print(table)
     out.print(f"{len(entries)} entr{'ies' if len(entries) != 1 else 'y'} in {path}", markup=False, highlight=False)
 
@@ -167,7 +168,7 @@ def suggest_cli(
     out = console()
     table = Table("count", "name", "kind", "sources", "example", box=None)
     for c in candidates[:top]:
-        table.add_row(str(c.count), c.name, c.kind, ", ".join(sorted(c.sources)), c.example)
+        table.add_row(str(c.count), Text(c.name), c.kind, ", ".join(sorted(c.sources)), Text(c.example))
     out.print(table)
     more = f" ({len(candidates) - top} more not listed: --top N, or -o FILE)" if len(candidates) > top else ""
     out.print(f"{len(candidates)} candidate{'s' * (len(candidates) != 1)}{more}", markup=False, highlight=False)

@@ -50,8 +50,8 @@ class Privacy:
         """The line an export prints about pseudonymization (None: no key)."""
         if self.key is None:
             return None
-        applied = (f"pseudonymized with the key {self.key} ({self.entries} entr{'ies' if self.entries != 1 else 'y'}"
-                   "; --no-pseudo to leave names as they are)" if self.pseudo is not None
+        entries = f"{self.entries} entr{'ies' if self.entries != 1 else 'y'}"
+        applied = (f"pseudonymized with the key {self.key} ({entries})" if self.pseudo is not None
                    else f"not pseudonymized (--no-pseudo); audited against the key {self.key}")
         found = sum(len(r.leaks) for r in self.reports)
         return applied + (f"; audit: {found} leak{'s' * (found != 1)}" if self.audited else "")

@@ -15,10 +15,11 @@ The rules:
   (*Martine Vasseur* before *Martine*), and the matches never overlap;
 * **variants**: case and accents are ignored (*HENIN*, *hénin*, *Hénin*), except that a
   one-word name must start with a capital in the text (*Blanc* the surname, not *blanc*
-  the colour) unless its entry says ``case = "any"``; spaces inside a name match any run of
-  whitespace (a name split across a line break); elisions and possessives keep their
-  article (*d'Hénin* -> *d'[commune]*, *Gérard's* -> *[son mari]'s*, typographic
-  apostrophes too);
+  the colour) unless its entry says ``case = "any"`` (names of several words and
+  hyphenated compounds match in any case); spaces and hyphens inside a name match any run
+  of whitespace or a hyphen (a name split across a line break, *rue Victor-Hugo*);
+  elisions and possessives keep their article (*d'Hénin* -> *d'[commune]*, *Gérard's* ->
+  *[son mari]'s*, typographic apostrophes too);
 * **hyphenated compounds**: a name glued by hyphens to capitalised words is replaced with
   them (*Hénin* in *Hénin-Beaumont*, *Pierre* in *Jean-Pierre*), so no half of a
   compound is left;
@@ -26,7 +27,9 @@ The rules:
   before a name is absorbed when the replacement starts with a title of its own;
 * **first and last names alone**: once a person's full name (two words or more, the
   first and the last capitalised) was seen in a document, its first word and its last
-  word alone are replaced by the same replacement in the rest of that document;
+  word alone are replaced by the same replacement in the rest of that document; the last
+  name after a title (*Mme Vasseur*) everywhere; in a file name (:meth:`Pseudonymizer.name`)
+  every part in any case (*entretien_vasseur*);
 * **consistent**: the same name always gets the same replacement, in every document.
 """
 

@@ -313,3 +313,43 @@ def test_pseudonymized_transcripts_with_their_turn_mapping(run, project, tmp_pat
     # the key's own folder is refused
     res = run("export", "pseudonymized", tmp_path / "keys")
     assert res.exit_code == 2 and "inside this folder" in res.output
+
+
+# ---------------------------------------------------------------------------- files from other tools
+
+
+def test_the_audit_reads_files_written_by_other_tools(run, tmp_path):
+    doc = Document()
+    doc.add_paragraph("Chapitre 4. Les habitants parlent de leur quartier.")
+    table = doc.add_table(rows=2, cols=2)
+    table.cell(0, 0).text, table.cell(0, 1).text = "qui", "où"
+    table.cell(1, 0).text, table.cell(1, 1).text = "une habitante", "rue Émile-Zola"
+    doc.sections[0].header.paragraphs[0].text = "Entretien avec Mme Vasseur"
+    path = tmp_path / "autre.docx"
+    doc.save(str(path))
+    res = run("pseudo", "audit", path, "--no-ner", "--json")
+    assert res.exit_code == 1
+    found = {(f["place"], f["what"]) for f in json.loads(res.output)["findings"]}
+    assert ("table 1 row 2", "rue Émile-Zola") in found
+    assert ("section 1 header", "Mme Vasseur") in found  # a last name after a title
+
+    sheet = tmp_path / "autre.csv"
+    sheet.write_text("pseudonyme;commune;âge\nMireille;Hénin-Beaumont;61\nNadia;Liévin;61\n", encoding="utf-8")
+    report = json.loads(run("pseudo", "audit", sheet, "--no-ner", "--json").output)
+    kinds = {(f["kind"], f["what"]) for f in report["findings"]}
+    assert ("leak", "Hénin-Beaumont") in kinds
+    # Liévin alone fits three participants (k = 3 holds); with --k 4 it does not
+    assert not any(k == "k-anonymity" and "Liévin" in w for k, w in kinds)
+    report = json.loads(run("pseudo", "audit", sheet, "--no-ner", "--k", "4", "--json").output)
+    assert any(f["kind"] == "k-anonymity" and f["what"] == "commune=Liévin" for f in report["findings"])
+
+
+def test_the_audit_lists_names_the_key_does_not_know(run, tmp_path):
+    page = tmp_path / "brouillon.md"
+    page.write_text("# Brouillon\n\nMme V. a travaillé avec Jean Dupont à Marseille pendant dix ans.\n",
+                    encoding="utf-8")
+    res = run("pseudo", "audit", page, "--json")
+    assert res.exit_code == 0  # names not in the key are warnings
+    unknown = {f["what"] for f in json.loads(res.output)["findings"] if f["kind"] == "unknown-name"}
+    assert "Jean Dupont" in unknown and "Marseille" in unknown
+    assert "Mme V." not in unknown  # the key's replacements are not names to hide

@@ -138,6 +138,13 @@ def report_cli(
         show_default=False)] = None,
     excerpts: Annotated[bool, typer.Option("--excerpts/--no-excerpts", help="Include the excerpts by code.")]
     = True,
+    paper: Annotated[str, typer.Option(
+        "--paper", help="Page size: a4 or letter (tables are fitted to its text block).")] = "a4",
+    heading_level: Annotated[int, typer.Option(
+        "--heading-level", help="Heading level of the report's sections (2: they go under a chapter's "
+                                "Heading 1; the title becomes a heading one level up).")] = 1,
+    toc: Annotated[bool, typer.Option("--toc/--no-toc", help="A table of contents after the title (a Word "
+                                                              "field, filled when the file is opened).")] = True,
     force: Annotated[bool, typer.Option("--force", help="Overwrite the output file if it exists.")] = False,
     json: JsonOpt = False,
     project: ProjectOpt = None,
@@ -153,7 +160,8 @@ def report_cli(
     with open_project(project) as proj:
         result = build_report(proj, output, by=by, force=force, unit=unit, level=level,
                               statuses=(split_values(status) or []) or None, coders=(split_values(coder) or []) or None,
-                              max_excerpts=max_excerpts, seed=seed, excerpts=excerpts)
+                              max_excerpts=max_excerpts, seed=seed, excerpts=excerpts, paper=paper,
+                              heading_level=heading_level, toc=toc)
     if json:
         print_json(result.to_dict())
         return

@@ -24,6 +24,7 @@ from qualcode.cli import app
 from qualcode.cli._util import JsonOpt, ProjectOpt, command_line, console, emit_tables, open_project, split_values
 from qualcode.errors import UsageError
 from qualcode.exporters.base import provenance_for
+from qualcode.exporters.layout import check_paper
 from qualcode.exporters.tables import _numeric, cell_text
 
 report_app = typer.Typer(help="Reports: code frequencies, co-occurrence, matrices, word frequencies.",
@@ -42,12 +43,18 @@ FormatOpt = Annotated[str | None, typer.Option(
     "--format", "-f", help="Export format: csv, xlsx, md, tex, docx, json (default: from --output).")]
 OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="File to write.")]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")]
+PaperOpt = Annotated[str, typer.Option(
+    "--paper", help="Page size of docx and tex exports: a4 or letter (tables are fitted to its text block).")]
+StandaloneOpt = Annotated[bool, typer.Option(
+    "--standalone", help="tex: a whole compilable document (preamble with the packages) instead of a fragment.")]
 
 
 def _emit(proj, tables, *, command: str, filters: dict, coders: list[str] | None, fmt: str | None,
-          output: Path | None, force: bool, json: bool) -> None:
+          output: Path | None, force: bool, json: bool, paper: str = "a4", standalone: bool = False) -> None:
+    paper = check_paper(paper)
     prov = provenance_for(proj, command, filters=filters, coders=coders)
-    if emit_tables(tables, prov, fmt=fmt, output=output, force=force, json=json):
+    if emit_tables(tables, prov, fmt=fmt, output=output, force=force, json=json, paper=paper,
+                   standalone=standalone, language=proj.language):
         return
     out = console()
     for i, t in enumerate(tables):
@@ -159,6 +166,8 @@ def freq_cli(
     output: OutputOpt = None,
     force: ForceOpt = False,
     json: JsonOpt = False,
+    paper: PaperOpt = "a4",
+    standalone: StandaloneOpt = False,
     project: ProjectOpt = None,
 ) -> None:
     """Codes (as a tree, parents rolling up their sub-codes) × values of a case attribute:
@@ -170,7 +179,7 @@ def freq_cli(
         _emit(proj, [table], command=command_line("report", "freq", by=by, level=None if level == "all" else level,
                                               coder=coders, status=split_values(status)),
               filters={"by": by, "level": level, "status": "+".join(statuses)}, coders=coders,
-              fmt=format, output=output, force=force, json=json)
+              fmt=format, output=output, force=force, json=json, paper=paper, standalone=standalone)
 
 
 @report_app.command("cooccurrence")
@@ -186,6 +195,8 @@ def cooccurrence_cli(
     output: OutputOpt = None,
     force: ForceOpt = False,
     json: JsonOpt = False,
+    paper: PaperOpt = "a4",
+    standalone: StandaloneOpt = False,
     project: ProjectOpt = None,
 ) -> None:
     """Code × code co-occurrence: in how many sentences, turns or documents both codes occur
@@ -202,7 +213,7 @@ def cooccurrence_cli(
                                              status=split_values(status)),
               filters={"unit": unit, "by": by, "measure": "jaccard" if jaccard else "count", "level": level,
                        "status": "+".join(statuses)}, coders=coders,
-              fmt=format, output=output, force=force, json=json)
+              fmt=format, output=output, force=force, json=json, paper=paper, standalone=standalone)
 
 
 @report_app.command("matrix")
@@ -219,6 +230,8 @@ def matrix_cli(
     output: OutputOpt = None,
     force: ForceOpt = False,
     json: JsonOpt = False,
+    paper: PaperOpt = "a4",
+    standalone: StandaloneOpt = False,
     project: ProjectOpt = None,
 ) -> None:
     """Codes × documents, cases or attribute values: coded units per cell (or 0/1 with --presence)."""
@@ -233,7 +246,7 @@ def matrix_cli(
                                               status=split_values(status)),
               filters={"rows": rows, "cols": cols, "measure": "presence" if presence else "units",
                        "level": level, "status": "+".join(statuses)}, coders=coders,
-              fmt=format, output=output, force=force, json=json)
+              fmt=format, output=output, force=force, json=json, paper=paper, standalone=standalone)
 
 
 @report_app.command("words")
@@ -248,6 +261,8 @@ def words_cli(
     output: OutputOpt = None,
     force: ForceOpt = False,
     json: JsonOpt = False,
+    paper: PaperOpt = "a4",
+    standalone: StandaloneOpt = False,
     project: ProjectOpt = None,
 ) -> None:
     """Lemma frequencies per group, without stop words, punctuation, numbers and hesitations."""
@@ -260,4 +275,4 @@ def words_cli(
                                                  include_interviewer=include_interviewer, exclude=extra),
               filters={"by": by, "top": top, "turns": "all" if include_interviewer else "participant",
                        "exclude": extra}, coders=None,
-              fmt=format, output=output, force=force, json=json)
+              fmt=format, output=output, force=force, json=json, paper=paper, standalone=standalone)

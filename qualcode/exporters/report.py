@@ -37,6 +37,19 @@ from qualcode.exporters.base import Provenance, atomic_write, check_output, prov
 from qualcode.exporters.charts import bar_chart_codes_by_group, code_colors, heatmap_cooccurrence
 from qualcode.exporters.docx_util import provenance_paragraph, set_language, stamp_provenance
 from qualcode.exporters.excerpts import collect_excerpts
+from qualcode.exporters.layout import (
+    DisplayTable,
+    HeaderCell,
+    Page,
+    check_paper,
+    docx_caption,
+    docx_table,
+    docx_toc,
+    fit_columns,
+    new_section,
+    set_page,
+    strip_caption_number,
+)
 from qualcode.exporters.tables import cell_text, py_value
 from qualcode.exporters.typography import NBSP, fr_typography
 from qualcode.textnorm import xml_safe
@@ -45,8 +58,7 @@ if TYPE_CHECKING:
     from qualcode.project import Project
 
 FORMATS = ("docx",)
-PAGE_WIDTH_CM, PAGE_HEIGHT_CM, MARGIN_CM = 21.0, 29.7, 2.5  # A4
-LANDSCAPE_ABOVE = 8  # co-occurrence tables with more codes go on a landscape page
+CONTENTS = {"fr": "Table des matières", "en": "Contents"}  # the TOC's title (goes to i18n at merge)
 _TEXTS: dict[str, dict[str, Any]] = {
     "fr": {
         "title": "Rapport de codage – {project}",
@@ -138,16 +150,22 @@ def build_report(project: Project, path: str | Path, by: str = "group", force: b
                  unit: str = "sentence", level: str = "all", statuses: Sequence[str] | None = None,
                  coders: Sequence[str] | None = None, max_excerpts: int | None = None,
                  seed: int | str | None = None, excerpts: bool = True, language: str | None = None,
-                 command: str | None = None) -> ReportResult:
+                 command: str | None = None, paper: str = "a4", heading_level: int = 1,
+                 toc: bool = True) -> ReportResult:
     """Write the report DOCX to ``path`` (see the module documentation).
 
     ``by``: case attribute of the groups; ``unit``: co-occurrence unit (sentence, turn,
     doc); ``level``: ``all`` codes or ``top``-level only (tables and charts);
     ``statuses``/``coders``: which codings count (default: not rejected, every coder);
     ``max_excerpts``/``seed``: a reproducible sample of at most N excerpts per code and
-    value of ``by``; ``excerpts=False`` leaves the excerpts out.
+    value of ``by``; ``excerpts=False`` leaves the excerpts out. ``paper``: a4 or letter;
+    ``heading_level``: level of the section headings (the excerpts' codes go deeper);
+    ``toc``: a table-of-contents field after the title.
     """
     report_format(path)
+    paper = check_paper(paper)
+    if not 1 <= heading_level <= 7:
+        raise UsageError(f"--heading-level must be between 1 and 7, not {heading_level}")
     if unit not in UNITS:
         raise UsageError(f"unknown unit {unit!r} (choose from {', '.join(UNITS)})")
     check_level(level)
@@ -163,7 +181,8 @@ def build_report(project: Project, path: str | Path, by: str = "group", force: b
         seed = random.SystemRandom().randrange(1, 1_000_000)  # drawn and recorded
     if command is None:
         command = report_command(path, by=by, unit=unit, level=level, statuses=statuses, coders=coders,
-                                 max_excerpts=max_excerpts, seed=seed, excerpts=excerpts)
+                                 max_excerpts=max_excerpts, seed=seed, excerpts=excerpts, paper=paper,
+                                 heading_level=heading_level, toc=toc)
     store = project.store
     # Reading only, except the NLP cache that sentence co-occurrence may fill: one transaction.
     with store.transaction():
@@ -186,13 +205,15 @@ def build_report(project: Project, path: str | Path, by: str = "group", force: b
         bar_chart_codes_by_group(freq, bar_png, colors=colors, provenance=prov, title="")
         heatmap_cooccurrence(cooc, heat_png, provenance=prov, title="")
         with atomic_write(path, force=force) as tmp:
-            _write_docx(tmp, project.name, language, by, unit, freq, cooc, bar_png, heat_png, data, prov, result)
+            _write_docx(tmp, project.name, language, by, unit, freq, cooc, bar_png, heat_png, data, prov, result,
+                        paper=paper, heading_level=heading_level, toc=toc)
     return result
 
 
 def report_command(path: str | Path, *, by: str, unit: str = "sentence", level: str = "all",
                    statuses: Sequence[str] = (), coders: Sequence[str] | None = None,
-                   max_excerpts: int | None = None, seed: int | str | None = None, excerpts: bool = True) -> str:
+                   max_excerpts: int | None = None, seed: int | str | None = None, excerpts: bool = True,
+                   paper: str = "a4", heading_level: int = 1, toc: bool = True) -> str:
     """The command line that writes this report (recorded in its provenance)."""
     args = ["qualcode", "export", "report", "--by", by]
     if unit != "sentence":
@@ -210,6 +231,12 @@ def report_command(path: str | Path, *, by: str, unit: str = "sentence", level: 
             args += ["--seed", str(seed)]
     if not excerpts:
         args.append("--no-excerpts")
+    if paper != "a4":
+        args += ["--paper", paper]
+    if heading_level != 1:
+        args += ["--heading-level", str(heading_level)]
+    if not toc:
+        args.append("--no-toc")
     return shlex.join([*args, "--format", "docx", "--output", str(path)])
 
 
@@ -218,65 +245,85 @@ def report_command(path: str | Path, *, by: str, unit: str = "sentence", level: 
 
 def _write_docx(path: Path, project_name: str, language: str, by: str, unit: str, freq: TableResult,
                 cooc: TableResult, bar_png: Path, heat_png: Path, data, prov: Provenance,
-                result: ReportResult) -> None:
+                result: ReportResult, *, paper: str = "a4", heading_level: int = 1, toc: bool = True) -> None:
     from docx import Document
-    from docx.shared import Cm, Pt
+    from docx.shared import Cm
 
     t = _t(language)
     doc = Document()
-    section = doc.sections[0]
-    section.page_width, section.page_height = Cm(PAGE_WIDTH_CM), Cm(PAGE_HEIGHT_CM)
-    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
-        setattr(section, side, Cm(MARGIN_CM))
+    page = Page(check_paper(paper))
+    set_page(doc.sections[0], page)
     set_language(doc, language)
     title = _ui(t["title"].format(project=project_name), language)
     stamp_provenance(doc, prov, title=title)
-    doc.add_paragraph(xml_safe(title), style="Title")
+    if heading_level > 1:
+        doc.add_heading(xml_safe(title), level=heading_level - 1)
+    else:
+        doc.add_paragraph(xml_safe(title), style="Title")
     provenance_paragraph(doc, prov)
+    if toc:
+        docx_toc(doc, CONTENTS.get(language, CONTENTS["en"]),
+                 levels=f"{heading_level}-{min(heading_level + 2, 9)}")
 
-    text_width = Cm(PAGE_WIDTH_CM - 2 * MARGIN_CM)
+    text_width = Cm(page.text_width_cm)
     n_table = n_fig = 0
 
     # 1. frequencies
     heading = _ui(t["freq"].format(by=by), language)
-    doc.add_heading(xml_safe(heading), level=1)
+    header, rows, depths, totals = _freq_rows(freq, t, language)
+    shown = DisplayTable(heading, [[HeaderCell(h) for h in header]], rows, [False] + [True] * (len(header) - 1),
+                         depths, {i for i, d in enumerate(depths) if d == 0} | set(totals))
+    fit = fit_columns(shown, page)
+    current = page
+    if fit.page.landscape:  # the break goes before the heading it opens
+        current = fit.page
+        new_section(doc, current)
+    doc.add_heading(xml_safe(heading), level=heading_level)
     result.sections.append(heading)
     n_table += 1
-    _caption(doc, _ui(t["freq_table"].format(n=n_table, by=by), language))
-    header, rows, depths, totals = _freq_rows(freq, t, language)
-    _table(doc, header, rows, depths=depths, bold_rows=totals, first_col_width=Cm(6.5))
+    docx_caption(doc, "table", n_table,
+                 strip_caption_number(_ui(t["freq_table"].format(n=n_table, by=by), language)), language)
+    docx_table(doc, shown, fit)
     _notes(doc, [_ui(t["freq_cell_note"], language), *freq.notes])
+    if current.landscape:
+        current = page
+        new_section(doc, current)
     doc.add_picture(str(bar_png), width=text_width)
     n_fig += 1
-    _caption(doc, _ui(t["freq_fig"].format(n=n_fig, by=by), language))
+    docx_caption(doc, "figure", n_fig, strip_caption_number(_ui(t["freq_fig"].format(n=n_fig, by=by), language)),
+                 language, above=False)
 
     # 2. co-occurrence
     heading = _ui(t["cooc"], language)
-    doc.add_heading(xml_safe(heading), level=1)
+    header, rows, depths, diagonal = _cooc_rows(cooc, t)
+    shown = DisplayTable(heading, [[HeaderCell(h) for h in header]], rows, [False] + [True] * (len(header) - 1),
+                         depths, {i for i, d in enumerate(depths) if d == 0}, diagonal=diagonal)
+    fit = fit_columns(shown, page)
+    new_section(doc, fit.page)  # the co-occurrence section starts on a new page, portrait or landscape
+    current = fit.page
+    doc.add_heading(xml_safe(heading), level=heading_level)
     result.sections.append(heading)
-    cols = list(cooc.meta.get("matrix_columns") or [])
-    landscape = len(cols) > LANDSCAPE_ABOVE
-    if landscape:
-        _new_section(doc, landscape=True)
     n_table += 1
     unit_name = t["units"].get(unit, unit)
-    _caption(doc, _ui(t["cooc_table"].format(n=n_table, unit=unit_name), language))
-    header, rows, depths, diagonal = _cooc_rows(cooc, t)
-    _table(doc, header, rows, depths=depths, diagonal=diagonal, font_size=Pt(7 if len(cols) > 12 else 8),
-           first_col_width=Cm(5.5))
+    docx_caption(doc, "table", n_table,
+                 strip_caption_number(_ui(t["cooc_table"].format(n=n_table, unit=unit_name), language)), language)
+    docx_table(doc, shown, fit)
     _notes(doc, [_ui(t["cooc_numbers"], language), *cooc.notes])
-    if landscape:
-        _new_section(doc, landscape=False)
+    if current.landscape:
+        current = page
+        new_section(doc, current)
     doc.add_picture(str(heat_png), width=text_width)
     n_fig += 1
-    _caption(doc, _ui(t["cooc_fig"].format(n=n_fig, unit=unit_name), language))
+    docx_caption(doc, "figure", n_fig,
+                 strip_caption_number(_ui(t["cooc_fig"].format(n=n_fig, unit=unit_name), language)), language,
+                 above=False)
 
     # 3. excerpts
     if data is not None:
         heading = _ui(t["excerpts"], language)
-        doc.add_heading(xml_safe(heading), level=1)
+        doc.add_heading(xml_safe(heading), level=heading_level)
         result.sections.append(heading)
-        _excerpts(doc, data, language)
+        _excerpts(doc, data, language, level=heading_level + 1)
         result.excerpts, result.excerpts_total, result.codes = data.shown, data.total, len(data.codes)
     result.tables, result.figures = n_table, n_fig
     doc.save(str(path))
@@ -332,67 +379,6 @@ def _cooc_rows(table: TableResult, t: dict) -> tuple[list[str], list[list[str]],
     return header, rows, depths, len(rows) == len(cols)
 
 
-def _table(doc, header: list[str], rows: list[list[str]], *, depths: list[int] | None = None,
-           bold_rows: Sequence[int] = (), diagonal: bool = False, font_size=None, first_col_width=None):
-    """A 'Table Grid' table: bold header row repeated on every page, numbers right-aligned,
-    the first column indented by depth, top-level (depth 0) and total rows bold."""
-    from docx.enum.table import WD_TABLE_ALIGNMENT
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-    from docx.shared import Pt
-
-    table = doc.add_table(rows=1 + len(rows), cols=len(header))
-    table.style = doc.styles["Table Grid"]
-    table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    depths = depths or [0] * len(rows)
-    size = font_size or Pt(9)
-
-    def put(cell, text: str, bold: bool, right: bool, indent: int = 0):
-        para = cell.paragraphs[0]
-        run = para.add_run(xml_safe(text))
-        run.bold = bold
-        run.font.size = size
-        if right:
-            para.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-        if indent:
-            para.paragraph_format.left_indent = Pt(10 * indent)
-
-    head_row = table.rows[0]
-    for j, (cell, text) in enumerate(zip(head_row.cells, header)):
-        put(cell, text, True, j > 0)
-    tr_pr = head_row._tr.get_or_add_trPr()
-    flag = OxmlElement("w:tblHeader")
-    flag.set(qn("w:val"), "true")
-    tr_pr.append(flag)
-    for i, (values, depth) in enumerate(zip(rows, depths)):
-        cells = table.rows[i + 1].cells
-        bold = depth == 0 or i in bold_rows
-        for j, (cell, text) in enumerate(zip(cells, values)):
-            put(cell, text, (bold and j == 0) or i in bold_rows, j > 0, depth if j == 0 else 0)
-            if diagonal and j == i + 1:
-                _shade(cell, "E7E6E6")
-    if first_col_width is not None:
-        for row in table.rows:
-            row.cells[0].width = first_col_width
-    return table
-
-
-def _shade(cell, fill: str) -> None:
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-
-    shd = OxmlElement("w:shd")
-    shd.set(qn("w:val"), "clear")
-    shd.set(qn("w:color"), "auto")
-    shd.set(qn("w:fill"), fill)
-    cell._tc.get_or_add_tcPr().append(shd)
-
-
-def _caption(doc, text: str) -> None:
-    doc.add_paragraph(xml_safe(text), style="Caption")
-
-
 def _notes(doc, notes: list[str]) -> None:
     from docx.shared import Pt
 
@@ -403,30 +389,20 @@ def _notes(doc, notes: list[str]) -> None:
         run.font.size = Pt(8)
 
 
-def _new_section(doc, *, landscape: bool) -> None:
-    from docx.enum.section import WD_ORIENT, WD_SECTION
-    from docx.shared import Cm
-
-    section = doc.add_section(WD_SECTION.NEW_PAGE)  # the footer is linked to the previous one
-    section.orientation = WD_ORIENT.LANDSCAPE if landscape else WD_ORIENT.PORTRAIT
-    w, h = (PAGE_HEIGHT_CM, PAGE_WIDTH_CM) if landscape else (PAGE_WIDTH_CM, PAGE_HEIGHT_CM)
-    section.page_width, section.page_height = Cm(w), Cm(h)
-
-
-def _excerpts(doc, data, language: str) -> None:
-    """The excerpts of every code, headings from level 2 (the section is level 1)."""
+def _excerpts(doc, data, language: str, level: int = 2) -> None:
+    """The excerpts of every code, headings from ``level`` (one below the section's)."""
     # One renderer for ``export excerpts`` and the report, when excerpts.py provides it.
     shared = getattr(ex_mod, "append_excerpts_docx", None)
     if shared is not None:
-        shared(doc, data, level=2)
+        shared(doc, data, level=level)
         return
     t = _t(language)
     if data.max_per_code:
         _notes(doc, [_ui(t["sample"].format(n=data.max_per_code, seed=data.seed, shown=data.shown,
                                             total=data.total), language)])
     for code in data.codes:
-        level = min(code.depth + 2, 9)
-        doc.add_heading(xml_safe(code.label), level=level)
+        code_level = min(code.depth + level, 9)
+        doc.add_heading(xml_safe(code.label), level=code_level)
         if code.definition:
             doc.add_paragraph().add_run(xml_safe(_ui(code.definition, language))).italic = True
         if not code.total:
@@ -439,7 +415,7 @@ def _excerpts(doc, data, language: str) -> None:
                 count = t["count"](total) if len(items) == total else t["shown"](len(items), total)
                 value_text = value if value is not None else t["none"]
                 doc.add_heading(xml_safe(_ui(t["value_heading"].format(by=data.by, value=value_text, count=count),
-                                             language)), level=min(level + 1, 9))
+                                             language)), level=min(code_level + 1, 9))
             for ex in items:
                 p = doc.add_paragraph(style="Quote")
                 p.add_run(xml_safe(ex_mod.quote_text(ex, language)))

@@ -41,7 +41,18 @@ from typing import Any
 from qualcode.analysis.table import TableResult
 from qualcode.errors import UsageError
 from qualcode.exporters.base import Provenance, atomic_write
-from qualcode.exporters.docx_util import provenance_paragraph, stamp_provenance
+from qualcode.exporters.docx_util import provenance_paragraph, set_language, stamp_provenance
+from qualcode.exporters.layout import (
+    MARGIN_CM,
+    Page,
+    check_paper,
+    display_table,
+    docx_caption,
+    docx_table,
+    fit_columns,
+    new_section,
+    set_page,
+)
 from qualcode.formulas import SafeWriter, append_row
 from qualcode.textnorm import xml_safe
 
@@ -188,48 +199,107 @@ _TEX_SPECIAL = {
 }
 
 
-def tex_escape(s: str) -> str:
-    return "".join(_TEX_SPECIAL.get(ch, ch) for ch in _one_line(s))
+def tex_escape(s: str, *, breaks: bool = False) -> str:
+    """LaTeX special characters escaped; ``breaks``: a break point after ``/`` and ``_``
+    (long code paths and file names then wrap instead of running into the margin)."""
+    out = "".join(_TEX_SPECIAL.get(ch, ch) for ch in _one_line(s))
+    if breaks:
+        out = out.replace("/", "/\\allowbreak{}").replace("\\_", "\\_\\allowbreak{}")
+    return out
 
 
-def to_tex(tables: list[TableResult], provenance: Provenance) -> str:
-    lines = [f"% qualcode: {_one_line(provenance.line())}",
-             "% needs \\usepackage{booktabs} (and graphicx for wide tables)", ""]
+TEX_PACKAGES = ("array", "booktabs", "longtable", "pdflscape")
+_TEX_SIZES = {9.0: "\\small", 8.0: "\\footnotesize", 7.0: "\\scriptsize"}
+_BABEL = {"fr": "french", "en": "english", "de": "ngerman", "es": "spanish", "it": "italian"}
+
+
+def tex_preamble(paper: str = "a4", language: str | None = None) -> list[str]:
+    """The preamble of a ``--standalone`` document: what the fragments need."""
+    lines = [f"\\documentclass[10pt,{check_paper(paper)}paper]{{article}}",
+             "\\usepackage[T1]{fontenc}", "\\usepackage[utf8]{inputenc}", "\\usepackage{lmodern}",
+             f"\\usepackage[margin={MARGIN_CM}cm]{{geometry}}"]
+    babel = _BABEL.get((language or "").split("-")[0].lower())
+    if babel:
+        lines.append(f"\\usepackage[{babel}]{{babel}}")
+    lines.append(f"\\usepackage{{{','.join(TEX_PACKAGES)}}}")
+    return lines
+
+
+def _tex_table(t: TableResult, page: Page) -> list[str]:
+    shown = display_table(t, cell_text)
+    fit = fit_columns(shown, page)
+    n = len(shown.columns)
+    share = [w / fit.page.text_width_cm for w in fit.widths_cm]
+    spec = "".join(
+        f">{{\\{'raggedleft' if num else 'raggedright'}\\arraybackslash}}"
+        f"p{{\\dimexpr {x:.4f}\\linewidth-2\\tabcolsep\\relax}}"
+        for num, x in zip(shown.numeric, share))
+    head: list[str] = []
+    for r, hrow in enumerate(shown.header):
+        cells, rules, j = [], [], 0
+        for h in hrow:
+            text = f"\\textbf{{{tex_escape(h.text, breaks=True)}}}" if h.text else ""
+            if h.span > 1:
+                cells.append(f"\\multicolumn{{{h.span}}}{{c}}{{{text}}}")
+                rules.append(f"\\cmidrule(lr){{{j + 1}-{j + h.span}}}")
+            else:
+                cells.append(text)
+            j += h.span
+        last = r == len(shown.header) - 1
+        head.append(" & ".join(cells) + " \\\\" + (" " + " ".join(rules) if rules and not last else ""))
+    lines = [f"% {len(shown.rows)} rows, {n} columns, {fit.font_pt:g} pt"
+             + (", landscape" if fit.page.landscape else "")]
+    if fit.page.landscape:
+        lines.append("\\begin{landscape}")
+    lines += ["\\begingroup", _TEX_SIZES.get(fit.font_pt, "\\scriptsize"),
+              "\\setlength{\\LTcapwidth}{\\linewidth}", "\\setlength{\\tabcolsep}{4pt}",
+              f"\\begin{{longtable}}{{@{{}}{spec}@{{}}}}",
+              f"\\caption{{{tex_escape(t.title, breaks=True)}}}\\\\", "\\toprule", *head, "\\midrule", "\\endfirsthead",
+              "\\toprule", *head, "\\midrule", "\\endhead", "\\bottomrule", "\\endlastfoot"]
+    for i, row in enumerate(shown.rows):
+        cells = [tex_escape(v, breaks=True) for v in row]
+        if shown.depths[i]:
+            cells[0] = f"\\hspace*{{{shown.depths[i] * 0.8:g}em}}" + cells[0]
+        if i in shown.bold_rows and shown.depths[i] == 0:
+            cells[0] = f"\\textbf{{{cells[0]}}}"
+        if _is_total(t, i):
+            lines.append("\\midrule")
+        lines.append(" & ".join(cells) + " \\\\")
+    lines.append("\\end{longtable}")
+    lines += [f"{{\\footnotesize {tex_escape(note, breaks=True)}\\par}}" for note in shown.notes]
+    lines.append("\\endgroup")
+    if fit.page.landscape:
+        lines.append("\\end{landscape}")
+    return lines
+
+
+def to_tex(tables: list[TableResult], provenance: Provenance, *, standalone: bool = False,
+           paper: str = "a4", language: str | None = None) -> str:
+    """Booktabs ``longtable`` per table (column widths fitted to the text block, header
+    repeated on every page, landscape when needed); ``standalone``: a whole document."""
+    page = Page(check_paper(paper))
+    lines = [f"% qualcode: {_one_line(provenance.line())}"]
+    if standalone:
+        lines += [*tex_preamble(paper, language), "\\begin{document}", ""]
+    else:
+        lines += [f"% needs \\usepackage{{{','.join(TEX_PACKAGES)}}}", ""]
     for t in tables:
-        cols = list(t.df.columns)
-        tree_col = t.meta.get("tree_column")
-        depths = _depths(t)
-        spec = "".join("r" if _numeric(t, c) else "l" for c in cols)
-        wide = len(cols) > 8
-        lines += ["\\begin{table}[htbp]", "\\centering", f"\\caption{{{tex_escape(t.title)}}}"]
-        if wide:
-            lines.append("\\resizebox{\\linewidth}{!}{%")
-        lines += [f"\\begin{{tabular}}{{{spec}}}", "\\toprule",
-                  " & ".join(tex_escape(str(c)) for c in cols) + " \\\\", "\\midrule"]
-        for i, row in enumerate(_rows(t)):
-            cells = [tex_escape(v) for v in row]
-            if tree_col in cols and depths[i]:
-                j = cols.index(tree_col)
-                cells[j] = f"\\hspace{{{depths[i]}em}}" + cells[j]
-            if _is_total(t, i):
-                lines.append("\\midrule")
-            lines.append(" & ".join(cells) + " \\\\")
-        lines += ["\\bottomrule", "\\end{tabular}" + ("}" if wide else "")]
-        if t.notes:
-            lines.append("\\par\\smallskip")
-            lines += [f"{{\\footnotesize {tex_escape(n)}\\par}}" for n in t.notes]
-        lines += ["\\end{table}", ""]
-    return "\n".join(lines)
+        lines += _tex_table(t, page)
+        lines.append("")
+    if standalone:
+        lines.append("\\end{document}")
+    return "\n".join(lines) + "\n"
 
 
-def render_text(tables: list[TableResult], fmt: str, provenance: Provenance) -> str:
+def render_text(tables: list[TableResult], fmt: str, provenance: Provenance, *, standalone: bool = False,
+                paper: str = "a4", language: str | None = None) -> str:
     """The file content of a text format (csv, md, tex, json), without the CSV BOM."""
     if fmt == "csv":
         return to_csv(tables, provenance)
     if fmt == "md":
         return to_markdown(tables, provenance)
     if fmt == "tex":
-        return to_tex(tables, provenance)
+        return to_tex(tables, provenance, standalone=standalone, paper=paper, language=language)
     if fmt == "json":
         return json.dumps(to_json(tables, provenance), ensure_ascii=False, indent=2) + "\n"
     raise UsageError(f"{fmt} is not a text format: pass --output FILE")
@@ -308,49 +378,34 @@ def write_xlsx(tables: list[TableResult], provenance: Provenance, path: Path) ->
     wb.save(str(path))
 
 
-def write_docx(tables: list[TableResult], provenance: Provenance, path: Path) -> None:
+def write_docx(tables: list[TableResult], provenance: Provenance, path: Path, *, paper: str = "a4",
+               language: str | None = None) -> None:
+    """One caption (a ``SEQ`` field) and one fitted table per table; a table that fits only
+    across the page gets its own landscape section (the break placed before its caption)."""
     from docx import Document
-    from docx.enum.section import WD_ORIENT
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Pt
 
     doc = Document()
-    section = doc.sections[0]
-    if any(len(t.df.columns) > 8 for t in tables):
-        section.orientation = WD_ORIENT.LANDSCAPE
-        section.page_width, section.page_height = section.page_height, section.page_width
+    page = Page(check_paper(paper))
+    set_page(doc.sections[0], page)
+    if language:
+        set_language(doc, language)
     stamp_provenance(doc, provenance, title=tables[0].title if tables else None)
     provenance_paragraph(doc, provenance)
-    for t in tables:
-        doc.add_heading(xml_safe(t.title), level=1)
-        cols = [str(c) for c in t.df.columns]
-        numeric = [_numeric(t, c) for c in t.df.columns]
-        tree_col = t.meta.get("tree_column")
-        depths = _depths(t)
-        rows = _rows(t)
-        table = doc.add_table(rows=1 + len(rows), cols=len(cols))
-        table.style = "Table Grid"
-        for j, (cell, c) in enumerate(zip(table.rows[0].cells, cols)):
-            para = cell.paragraphs[0]
-            para.add_run(xml_safe(c)).bold = True
-            if numeric[j]:
-                para.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-        for i, row in enumerate(rows):
-            emphasis = (tree_col is not None and depths[i] == 0) or _is_total(t, i)
-            for j, (cell, v) in enumerate(zip(table.rows[i + 1].cells, row)):
-                para = cell.paragraphs[0]
-                run = para.add_run(xml_safe(v))
-                if emphasis:
-                    run.bold = True
-                if numeric[j]:
-                    para.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-                if cols[j] == tree_col and depths[i]:
-                    para.paragraph_format.left_indent = Pt(10 * depths[i])
-        for note in t.notes:
+    current = page
+    for n, t in enumerate(tables, 1):
+        shown = display_table(t, cell_text)
+        fit = fit_columns(shown, page)
+        if fit.page.landscape != current.landscape:
+            new_section(doc, fit.page)
+            current = fit.page
+        docx_caption(doc, "table", n, t.title, language)
+        docx_table(doc, shown, fit)
+        for note in shown.notes:
             p = doc.add_paragraph()
             run = p.add_run(xml_safe(note))
             run.italic = True
-            run.font.size = Pt(9)
+            run.font.size = Pt(8)
     doc.save(str(path))
 
 
@@ -358,7 +413,8 @@ def write_docx(tables: list[TableResult], provenance: Provenance, path: Path) ->
 
 
 def write_tables(tables: list[TableResult], fmt: str, path: str | Path, provenance: Provenance,
-                 force: bool = False) -> Path:
+                 force: bool = False, *, paper: str = "a4", standalone: bool = False,
+                 language: str | None = None) -> Path:
     """Write ``tables`` to ``path`` in ``fmt`` (see the module docstring), atomically; an
     existing file is replaced only if ``force``. Returns the path written."""
     fmt = format_for(fmt, path)
@@ -367,8 +423,8 @@ def write_tables(tables: list[TableResult], fmt: str, path: str | Path, provenan
         if fmt == "xlsx":
             write_xlsx(tables, provenance, tmp)
         elif fmt == "docx":
-            write_docx(tables, provenance, tmp)
+            write_docx(tables, provenance, tmp, paper=paper, language=language)
         else:
-            text = render_text(tables, fmt, provenance)
+            text = render_text(tables, fmt, provenance, standalone=standalone, paper=paper, language=language)
             tmp.write_text(text, encoding="utf-8-sig" if fmt == "csv" else "utf-8", newline="\n")
     return target

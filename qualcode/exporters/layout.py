@@ -229,8 +229,9 @@ def _min_natural(table: DisplayTable, font_pt: float, indent_cm: float = 0.35) -
 
 def _share(lo: list[float], hi: list[float], width: float) -> list[float]:
     """Narrowest widths, the room left shared out towards the natural widths."""
-    if sum(hi) <= width:
-        return list(hi)
+    if sum(hi) <= width:  # room to spare: up to 0.3 cm more per column (font metrics vary by renderer)
+        extra = min((width - sum(hi)) / max(len(hi), 1), 0.3)
+        return [h + extra for h in hi]
     room = width - sum(lo)
     want = [h - a for a, h in zip(lo, hi)]
     total = sum(want) or 1.0
@@ -314,8 +315,15 @@ def apply_widths(table, widths_cm: list[float]) -> None:
         old = tbl_pr.find(qn(tag))
         if old is not None:
             tbl_pr.remove(old)
+    old = tbl_pr.find(qn("w:tblCellMar"))
+    if old is not None:
+        tbl_pr.remove(old)
     tbl_pr.append(_el("w:tblW", w=str(sum(tw)), type="dxa"))
     tbl_pr.append(_el("w:tblLayout", type="fixed"))
+    margins = _el("w:tblCellMar")  # the padding the widths were computed with, not Word's 0.19 cm
+    for side in ("left", "right"):
+        margins.append(_el(f"w:{side}", w=str(twips(CELL_PADDING_CM / 2) - 15), type="dxa"))
+    tbl_pr.append(margins)
     _order_tbl_pr(tbl_pr)
     grid = tbl.tblGrid
     for col in list(grid):

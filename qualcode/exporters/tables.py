@@ -393,9 +393,12 @@ def write_docx(tables: list[TableResult], provenance: Provenance, path: Path, *,
     stamp_provenance(doc, provenance, title=tables[0].title if tables else None)
     provenance_paragraph(doc, provenance)
     current = page
-    for n, t in enumerate(tables, 1):
-        shown = display_table(t, cell_text)
-        fit = fit_columns(shown, page)
+    shown_all = [display_table(t, cell_text) for t in tables]
+    fits = [fit_columns(shown, page) for shown in shown_all]
+    if fits and fits[0].page.landscape:  # the first page itself across, not a page with only the stamp
+        current = fits[0].page
+        set_page(doc.sections[0], current)
+    for n, (t, shown, fit) in enumerate(zip(tables, shown_all, fits), 1):
         if fit.page.landscape != current.landscape:
             new_section(doc, fit.page)
             current = fit.page

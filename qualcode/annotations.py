@@ -26,7 +26,8 @@ def load_annotations(project: Project, docs: Sequence[Document], pipeline: Pipel
                      progress: Callable[[int], None] | None = None,
                      on_ready: Callable[[int, AnnotatedDoc], None] | None = None,
                      ) -> tuple[dict[int, AnnotatedDoc], int, int]:
-    """AnnotatedDoc per document id, from the cache or computed (and cached if ``write``).
+    """AnnotatedDoc per document id, from the cache or computed (and cached if ``write``
+    and the project can be written).
 
     Returns (annotations, number computed, number from cache). With ``on_ready(doc_id,
     annotation)``, each annotation is handed over as soon as it is available (cached ones
@@ -35,6 +36,7 @@ def load_annotations(project: Project, docs: Sequence[Document], pipeline: Pipel
     every table at once.
     """
     store = project.store
+    write = write and not store.read_only  # a read-only project: computed, not cached
     out: dict[int, AnnotatedDoc] = {}
     ready = on_ready if on_ready is not None else out.__setitem__
     missing = []

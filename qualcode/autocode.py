@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from qualcode.annotations import load_annotations, load_term_cache
 from qualcode.codebook import load_codebook, renames
+from qualcode.codebook.load import codebook_unchanged
 from qualcode.codebook.sync import code_specs
 from qualcode.coders import RULES_CODER
 from qualcode.errors import QualcodeError
@@ -31,6 +32,7 @@ from qualcode.nlp import load_pipeline
 from qualcode.rules import Proposal, apply, compile_codebook, term_cache_key
 from qualcode.store import now
 from qualcode.store.codings import CodedSpan, NewCoding
+from qualcode.testhooks import pause_point
 
 if TYPE_CHECKING:
     from qualcode.project import Project
@@ -93,27 +95,62 @@ def autocode(
     code that people coded disappeared from the codebook while a new code looks the same
     (a rename made by hand, which would leave its codings on a code no longer in the
     codebook); ``qualcode codebook rename OLD NEW`` then makes the project follow."""
-    path = project.codebook_path(codebook_path)
-    codebook = load_codebook(path)
-    if codebook.language != project.language:
-        raise QualcodeError(f"the codebook is for language {codebook.language!r} but the project's "
-                            f"transcripts are {project.language!r}", path=str(path))
-    if check_renames:
-        renames.check_renames(project, codebook)
-    pipeline = load_pipeline(project.language)
-    term_key = term_cache_key(pipeline)
-    term_cache = load_term_cache(project, term_key)
-    known = set(term_cache)
-    compiled = compile_codebook(codebook, pipeline, term_cache=term_cache)
-    new_terms = {t: a for t, a in term_cache.items() if t not in known}
-    docs = select_documents(project, documents or None, order="given", suggest_names=False)
-    report = AutocodeReport(codebook=str(path), version=codebook.version, pipeline=pipeline.name,
-                            pipeline_description=pipeline.description,
-                            documents=len(docs), annotated=0, cached=0, dry_run=dry_run)
-    with suppress(_DryRun):
-        _write_codings(project, codebook, path, docs, report, dry_run, include_interviewer, progress,
-                       pipeline, compiled, (term_key, new_terms))
-    return report
+    # The codebook is read before the write lock is taken (compiling its rules takes a
+    # while): a command that revised it meanwhile (``codebook rename``…) would be undone by
+    # writing the old codes back. So it is checked again under the lock, and read again
+    # if it changed.
+    for _attempt in range(_ATTEMPTS):
+        path = project.codebook_path(codebook_path)
+        codebook = load_codebook(path)
+        if codebook.language != project.language:
+            raise QualcodeError(f"the codebook is for language {codebook.language!r} but the project's "
+                                f"transcripts are {project.language!r}", path=str(path))
+        if check_renames:
+            renames.check_renames(project, codebook)
+        pipeline = load_pipeline(project.language)
+        term_key = term_cache_key(pipeline)
+        term_cache = load_term_cache(project, term_key)
+        known = set(term_cache)
+        compiled = compile_codebook(codebook, pipeline, term_cache=term_cache)
+        new_terms = {t: a for t, a in term_cache.items() if t not in known}
+        docs = select_documents(project, documents or None, order="given", suggest_names=False)
+        report = AutocodeReport(codebook=str(path), version=codebook.version, pipeline=pipeline.name,
+                                pipeline_description=pipeline.description,
+                                documents=len(docs), annotated=0, cached=0, dry_run=dry_run)
+        pause_point("autocode-codebook-read")
+        try:
+            with suppress(_DryRun):
+                _write_codings(project, codebook, path, docs, report, dry_run, include_interviewer, progress,
+                               pipeline, compiled, (term_key, new_terms))
+        except _CodebookChanged:
+            continue
+        return report
+    raise QualcodeError("the codebook kept changing while autocode ran (another command is revising it): "
+                        "nothing was changed; try again", path=str(path))
+
+
+_ATTEMPTS = 3
+
+
+class _CodebookChanged(Exception):
+    """Raised inside the transaction when the codebook file no longer says what was read."""
+
+
+def without_interjections(proposals: list[Proposal], spans: list[tuple[int, int]]) -> list[Proposal]:
+    """``proposals`` without the rule matches that lie inside one of ``spans`` (an
+    interviewer's interjection): a proposal left without matches is dropped."""
+    if not spans:
+        return proposals
+
+    def inside(m) -> bool:
+        return any(a <= m.start and m.end <= b for a, b in spans)
+
+    out = []
+    for p in proposals:
+        kept = tuple(m for m in p.matches if not inside(m))
+        if kept:
+            out.append(p if len(kept) == len(p.matches) else p._replace(matches=kept))
+    return out
 
 
 class _DryRun(Exception):
@@ -124,16 +161,26 @@ def _write_codings(project, codebook, path, docs, report, dry_run, include_inter
                    pipeline, compiled, new_terms) -> None:
     store = project.store
     with store.transaction():
+        pause_point("autocode-locked")
+        if not codebook_unchanged(path, codebook):
+            raise _CodebookChanged
         # kept only if this run writes anything (a re-run that changes nothing writes nothing)
         term_key, analyses = new_terms
         store.annotations.put_terms(term_key, analyses)  # drops analyses by another pipeline
         # Rules are applied to each document as soon as its annotation is ready, while the
         # worker processes annotate the next ones.
         roles = {d.id: [t.role for t in store.documents.turns(d.id)] for d in docs}
+        # Interviewer interjections inside participants' turns ("[E: Hum hum.]"): not the
+        # participant's words, left out like interviewer turns unless include_interviewer.
+        quiet = {} if include_interviewer else {
+            doc_id: [(x.start, x.end) for x in xs if x.role == "interviewer"]
+            for doc_id, xs in store.interjections.of_documents([d.id for d in docs]).items()}
         found: dict[int, list] = {}
 
         def code_document(doc_id: int, annotation) -> None:
-            found[doc_id] = apply(compiled, annotation, roles[doc_id], include_interviewer=include_interviewer)
+            found[doc_id] = without_interjections(
+                apply(compiled, annotation, roles[doc_id], include_interviewer=include_interviewer),
+                quiet.get(doc_id, []))
 
         _, report.annotated, report.cached = load_annotations(
             project, docs, pipeline, write=not dry_run, progress=progress, on_ready=code_document)

@@ -8,7 +8,10 @@ sidecar (time, reason, user, codebook path). Only the last :data:`KEEP` backups 
 ``restore_backup(project, id)`` checks the backup (``PRAGMA integrity_check``, schema
 version), first takes a backup of the current state, then swaps the database file and the
 codebook in with ``os.replace`` (a rename: readers see the old file or the new one, never
-half of one). The project's connection is closed during the swap and reopened after.
+half of one), under a journal (:mod:`qualcode.journal`) that lets the next command finish
+a restore killed between the two renames. The project's connection is closed during the
+swap and reopened after. ``restore_damaged`` does the same for a database that cannot be
+opened, keeping the damaged file among the backups.
 
 Backup ids look like ``20240502-101530-rename`` (UTC time, reason); commands accept any
 unique prefix of an id.
@@ -25,9 +28,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from qualcode import journal
 from qualcode.errors import QualcodeError
 from qualcode.store import SCHEMA_VERSION, Store
 from qualcode.store.backups import UnreadableDatabase, check_file, checkpoint, copy_file, swap_in
+from qualcode.testhooks import kill_point
 
 if TYPE_CHECKING:
     from qualcode.project import Project
@@ -51,8 +56,9 @@ class BackupInfo:
                 "size": self.size, "codebook": self.codebook, "has_codebook": self.has_codebook}
 
 
-def backup_dir(project: Project) -> Path:
-    return project.root / BACKUP_DIR
+def backup_dir(project: Project | Path) -> Path:
+    """The backups folder of ``project`` (or of the project folder ``project``)."""
+    return (project if isinstance(project, Path) else project.root) / BACKUP_DIR
 
 
 def _slug(reason: str) -> str:
@@ -69,12 +75,22 @@ def _codebook_for(project: Project, codebook: str | Path | None) -> Path | None:
         return None
 
 
-def _relative(project: Project, path: Path) -> str:
+def _relative(project: Project | Path, path: Path) -> str:
     path = path.resolve()
+    root = project if isinstance(project, Path) else project.root
     try:
-        return path.relative_to(project.root.resolve()).as_posix()
+        return path.relative_to(root.resolve()).as_posix()
     except ValueError:
         return str(path)
+
+
+def _new_id(folder: Path, now: datetime, slug: str) -> str:
+    base = f"{now:%Y%m%d-%H%M%S}-{_slug(slug)}"
+    ident, n = base, 1
+    while (folder / f"{ident}.json").exists() or (folder / f"{ident}.db").exists():
+        n += 1
+        ident = f"{base}-{n}"
+    return ident
 
 
 def backup(project: Project, reason: str, *, codebook: str | Path | None = None,
@@ -95,9 +111,10 @@ def backup(project: Project, reason: str, *, codebook: str | Path | None = None,
     while (folder / f"{ident}.json").exists() or (folder / f"{ident}.db").exists():
         n += 1
         ident = f"{base}-{n}"
-    tmp = folder / f".{ident}.db.tmp"
+    tmp = journal.temp_name(folder / f"{ident}.db", "backup")
     try:
         project.store.backups.copy_to(tmp)
+        kill_point("backup-copied")
         os.replace(tmp, folder / f"{ident}.db")
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -108,14 +125,18 @@ def backup(project: Project, reason: str, *, codebook: str | Path | None = None,
     meta = {"id": ident, "created": now.isoformat(timespec="microseconds"), "reason": reason,
             "user": project.user, "codebook": _relative(project, cb) if cb is not None else None,
             "schema_version": project.store.schema_version}
-    meta_tmp = folder / f".{ident}.json.tmp"
-    meta_tmp.write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
-    os.replace(meta_tmp, folder / f"{ident}.json")
+    _write_meta(folder, ident, meta)
     prune(project, keep)
     return ident
 
 
-def list_backups(project: Project) -> list[BackupInfo]:
+def _write_meta(folder: Path, ident: str, meta: dict) -> None:
+    meta_tmp = journal.temp_name(folder / f"{ident}.json", "backup")
+    meta_tmp.write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
+    os.replace(meta_tmp, folder / f"{ident}.json")
+
+
+def list_backups(project: Project | Path) -> list[BackupInfo]:
     """The backups of the project, oldest first."""
     folder = backup_dir(project)
     if not folder.is_dir():
@@ -151,7 +172,7 @@ def prune(project: Project, keep: int = KEEP) -> list[str]:
     return [b.id for b in doomed]
 
 
-def find_backup(project: Project, ident: str) -> BackupInfo:
+def find_backup(project: Project | Path, ident: str) -> BackupInfo:
     backups = list_backups(project)
     exact = [b for b in backups if b.id == ident]
     if exact:
@@ -209,6 +230,72 @@ def _ensure_alone(project: Project, db_path: Path, *, reopen: bool) -> None:
         project.store = Store(db_path)
 
 
+def _stage(root: Path, info: BackupInfo, db_path: Path) -> tuple[Path, Path | None, Path | None]:
+    """Copy the backup's database (and codebook) next to their targets, checked: (staged
+    database, staged codebook or None, codebook target or None). Copied first because the
+    backup itself may be pruned by the "before-restore" backup, and a rename needs a file
+    on the same filesystem."""
+    folder = backup_dir(root)
+    src = folder / f"{info.id}.db"
+    check_backup(src)
+    staged = journal.temp_name(db_path, "restore")
+    staged_yaml: Path | None = None
+    cb_target: Path | None = None
+    try:
+        copy_file(src, staged)
+        check_backup(staged)
+        if info.has_codebook and info.codebook:
+            target = Path(info.codebook)
+            cb_target = target if target.is_absolute() else root / target
+            cb_target = cb_target.resolve() if cb_target.exists() else cb_target
+            cb_target.parent.mkdir(parents=True, exist_ok=True)
+            staged_yaml = journal.temp_name(cb_target, "restore")
+            shutil.copyfile(folder / f"{info.id}.yaml", staged_yaml)
+            if cb_target.exists():
+                shutil.copymode(cb_target, staged_yaml)
+    except BaseException:
+        staged.unlink(missing_ok=True)
+        if staged_yaml is not None:
+            staged_yaml.unlink(missing_ok=True)
+        raise
+    return staged, staged_yaml, cb_target
+
+
+def _put_in_place(root: Path, db_path: Path, info: BackupInfo, staged: Path, staged_yaml: Path | None,
+                  cb_target: Path | None, report: RestoreReport, user: str) -> None:
+    """Swap the staged database in, then the staged codebook, as one recoverable step.
+
+    The history row of the restore is written into the staged database before it is
+    swapped in, with the journal's id: after a kill between the two renames, the next
+    command finds the journal (:func:`qualcode.journal.recover`), sees the id in the
+    database, and puts the backup's codebook in place; without the id (killed before the
+    database swap) it leaves the codebook as it was."""
+    jid = journal.new_id()
+    marked = Store(staged)
+    try:
+        with marked.transaction():
+            marked.history.log(user, "backups restore", "backups",
+                               f"restored backup {info.id} (the previous state is backup {report.saved_as})",
+                               report.to_dict() | {"backup_reason": info.reason, "backup_created": info.created,
+                                                   "journal": jid})
+    finally:
+        marked.close()
+    if staged_yaml is not None and cb_target is not None:
+        before = cb_target.read_bytes() if cb_target.exists() else None
+        journal.begin(root, journal.Journal(id=jid, pid=os.getpid(), command="backups restore",
+                                            operation="backups", codebook=cb_target, before=before,
+                                            after=staged_yaml.read_bytes()))
+    kill_point("restore-journaled")
+    swap_in(staged, db_path)
+    journal.fsync_dir(db_path.parent)
+    kill_point("restore-db-swapped")
+    if staged_yaml is not None and cb_target is not None:
+        _replace_file(staged_yaml, cb_target)
+        journal.fsync_dir(cb_target.parent)
+        kill_point("restore-yaml-replaced")
+        journal.end(root)
+
+
 def restore_backup(project: Project, ident: str) -> RestoreReport:
     """Put the project database (and codebook) back as they were in backup ``ident``.
 
@@ -216,48 +303,59 @@ def restore_backup(project: Project, ident: str) -> RestoreReport:
     undone by restoring that backup. ``project.store`` is reopened on the restored database.
     """
     info = find_backup(project, ident)
-    folder = backup_dir(project)
-    src = folder / f"{info.id}.db"
-    check_backup(src)
     db_path = project.store.path  # the project database, .qualcode/project.db
-    # Copy the backup next to the database first: the backup itself may be pruned by the
-    # "before-restore" backup below, and os.replace needs a file on the same filesystem.
-    staged = db_path.with_name(".restore.db.tmp")
-    staged_yaml: Path | None = None
-    cb_target: Path | None = None
+    staged, staged_yaml, cb_target = _stage(project.root, info, db_path)
+    kill_point("restore-staged")
     try:
-        staged.unlink(missing_ok=True)
-        copy_file(src, staged)
-        check_backup(staged)
-        if info.has_codebook and info.codebook:
-            target = Path(info.codebook)
-            cb_target = target if target.is_absolute() else project.root / target
-            cb_target = cb_target.resolve() if cb_target.exists() else cb_target
-            cb_target.parent.mkdir(parents=True, exist_ok=True)
-            staged_yaml = cb_target.with_name(f".{cb_target.name}.restore.tmp")
-            shutil.copyfile(folder / f"{info.id}.yaml", staged_yaml)
-            if cb_target.exists():
-                shutil.copymode(cb_target, staged_yaml)
         # No other connection may be open on the database while it is swapped, or SQLite
         # would pair the new file with the old write-ahead log: checked before the backup
         # (no useless backup) and again just before the swap.
         _ensure_alone(project, db_path, reopen=True)
         saved = backup(project, f"before restoring {info.id}", slug="before-restore")
         _ensure_alone(project, db_path, reopen=False)
-        swap_in(staged, db_path)
-        if staged_yaml is not None and cb_target is not None:
-            _replace_file(staged_yaml, cb_target)
-            staged_yaml = None
+        report = RestoreReport(restored=info.id, saved_as=saved,
+                               codebook=_relative(project.root, cb_target) if cb_target is not None else None)
+        _put_in_place(project.root, db_path, info, staged, staged_yaml, cb_target, report, project.user)
+        staged_yaml = None
     finally:
         staged.unlink(missing_ok=True)
         if staged_yaml is not None:
             staged_yaml.unlink(missing_ok=True)
         if not project.store.backups.is_open():  # closed above: reopen (on the restored file if swapped)
             project.store = Store(db_path)
-    report = RestoreReport(restored=info.id, saved_as=saved,
-                           codebook=_relative(project, cb_target) if cb_target is not None else None)
-    with project.store.transaction():
-        project.store.history.log(project.user, "backups restore", "backups",
-                          f"restored backup {info.id} (the previous state is backup {saved})",
-                          report.to_dict() | {"backup_reason": info.reason, "backup_created": info.created})
+    return report
+
+
+def restore_damaged(root: Path, ident: str, *, user: str, codebook: Path | None = None) -> RestoreReport:
+    """:func:`restore_backup` for a project whose database cannot be opened (damaged): the
+    damaged file is kept as it is among the backups (id ``…-damaged``, with the current
+    codebook ``codebook``), then the backup is put in place."""
+    info = find_backup(root, ident)
+    db_path = root / ".qualcode" / "project.db"
+    staged, staged_yaml, cb_target = _stage(root, info, db_path)
+    try:
+        folder = backup_dir(root)
+        now = datetime.now(UTC)
+        saved = _new_id(folder, now, "damaged")
+        if db_path.exists():
+            tmp = journal.temp_name(folder / f"{saved}.db", "backup")
+            shutil.copyfile(db_path, tmp)
+            os.replace(tmp, folder / f"{saved}.db")
+        if codebook is not None and codebook.is_file():
+            shutil.copyfile(codebook, folder / f"{saved}.yaml")
+        _write_meta(folder, saved, {
+            "id": saved, "created": now.isoformat(timespec="microseconds"),
+            "reason": f"damaged database, set aside before restoring {info.id}", "user": user,
+            "codebook": _relative(root, codebook) if codebook is not None and codebook.is_file() else None})
+        # the damaged database's side files must not be paired with the restored one
+        for suffix in ("-wal", "-shm"):
+            Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+        report = RestoreReport(restored=info.id, saved_as=saved,
+                               codebook=_relative(root, cb_target) if cb_target is not None else None)
+        _put_in_place(root, db_path, info, staged, staged_yaml, cb_target, report, user)
+        staged_yaml = None
+    finally:
+        staged.unlink(missing_ok=True)
+        if staged_yaml is not None:
+            staged_yaml.unlink(missing_ok=True)
     return report

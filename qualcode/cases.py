@@ -10,11 +10,14 @@ Excel writes them. Values that look like numbers are stored as numbers (``42``,
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from qualcode.errors import InputError
+from qualcode.analysis.table import TableResult
+from qualcode.errors import InputError, UsageError
+from qualcode.i18n import Labels, tr
 from qualcode.sheets import read_rows
 from qualcode.textnorm import normalize_text
 
@@ -46,16 +49,20 @@ def typed(value: Any) -> Any:
     if isinstance(value, float):
         if value != value:  # NaN from an empty spreadsheet cell
             return None
-        return int(value) if value.is_integer() else value
+        if value in (float("inf"), float("-inf")):
+            return str(value)
+        return int(value) if value.is_integer() and abs(value) < 2**63 else value
     if isinstance(value, int):
-        return value
+        return value if -(2**63) <= value < 2**63 else str(value)
     text = normalize_text(str(value)).strip()
     if not text:
         return None
     if _INT.fullmatch(text) and not (len(text) > 1 and text.lstrip("+-").startswith("0")):
-        return int(text)  # "007" stays a string: an identifier, not a number
-    if _FLOAT.fullmatch(text):
-        return float(text.replace(",", "."))
+        # "007" stays a string: an identifier, not a number; so does a number too long
+        # for a 64-bit integer (a 21-digit reference), which SQLite could not store
+        return int(text) if len(text.lstrip("+-")) <= 18 else text
+    if _FLOAT.fullmatch(text) and len(text) <= 30:
+        return float(text.replace(",", "."))  # longer: kept as text, never a rounded or infinite number
     return text
 
 
@@ -82,7 +89,8 @@ def import_cases(project: Project, path: str | Path) -> CasesReport:
         raise InputError(f"no 'case' column (columns: {', '.join(header) or 'none'})", path=where, line=1)
     doc_col = _find_column(header, DOCUMENT_COLUMNS)
     attr_cols = [(i, h) for i, h in enumerate(header) if i not in (case_col, doc_col) and h]
-    dupes = {h for _, h in attr_cols if [x for _, x in attr_cols].count(h) > 1}
+    counts = Counter(h for _, h in attr_cols)  # linear: a sheet may have thousands of columns
+    dupes = {h for h, n in counts.items() if n > 1}
     if dupes:
         raise InputError(f"duplicate column {sorted(dupes)[0]!r}", path=where, line=1)
 
@@ -125,3 +133,69 @@ def import_cases(project: Project, path: str | Path) -> CasesReport:
                    "unknown_documents": [d for _, _, d in report.unknown_documents]})
     return report
 
+
+
+# --------------------------------------------------------------------------- the table of interviewees
+
+DOCUMENTS_COLUMN = "documents"
+
+
+def cases_table(project: Project, attributes: list[str] | None = None, *, labels: Labels | None = None,
+                display: bool = False) -> TableResult:
+    """The table of interviewees (« tableau des enquêtés »): one row per case, its id, then
+    ``attributes`` in that order (default: every attribute, in the order they were
+    first set; ``documents`` is a column too, left out by default because file names
+    can identify a participant).
+
+    ``display``: a table for a document (DOCX, Markdown, LaTeX): headers and values by
+    their display labels (``labels``), numbers in the export language; otherwise the
+    identifiers and the typed values (CSV, XLSX, JSON).
+    """
+    import pandas as pd
+
+    labels = labels or Labels("en")
+    cases = project.store.cases.all()
+    known: list[str] = []
+    for c in cases:
+        known += [a for a in c.attributes if a not in known]
+    if attributes:
+        chosen = list(dict.fromkeys(a.strip() for a in attributes if a.strip()))
+        for a in chosen:
+            if a not in known and a != DOCUMENTS_COLUMN:
+                raise UsageError(f"no case attribute {a!r} (attributes: {', '.join([*known, DOCUMENTS_COLUMN])})")
+    else:
+        chosen = known
+    lang = labels.language
+    case_header = tr(lang, "cases.case") if display else "case"
+    headers = [case_header]
+    for a in chosen:
+        if not display:
+            headers.append(a)
+        elif a == DOCUMENTS_COLUMN:
+            headers.append(tr(lang, "cases.documents"))
+        else:
+            name = labels.attribute(a)
+            headers.append(name[:1].upper() + name[1:])
+    records = []
+    for c in cases:
+        row: list[Any] = [c.name]
+        for a in chosen:
+            if a == DOCUMENTS_COLUMN:
+                row.append(", ".join(c.documents) if c.documents else None)
+                continue
+            value = c.attributes.get(a)
+            numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
+            # numbers stay numbers (right-aligned, formatted for the language by the writer)
+            row.append(labels.value(a, value) if display and value is not None and not numeric else value)
+        records.append(row)
+    df = pd.DataFrame(records, columns=headers, dtype=object)  # None stays None, 52 stays an int
+    for h in headers[1:]:  # typed columns: integers stay integers with gaps, decimals floats
+        values = [v for v in df[h] if v is not None]
+        if values and all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+            df[h] = df[h].astype("Int64")
+        elif values and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+            df[h] = df[h].astype("float64")
+    n = len(cases)
+    note = tr(lang, "cases.count", n=n) if n != 1 else tr(lang, "cases.count", n=n).rstrip("s")
+    return TableResult(title=tr(lang, "cases.title"), df=df, notes=[note],
+                       meta={"kind": "cases", "sheet": "cases", "attributes": chosen})

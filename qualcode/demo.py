@@ -132,9 +132,20 @@ class DemoResult:
 
 
 
+# Display labels of the sample's attribute values in exported files (qualcode.i18n).
+DEMO_LABELS = """
+[labels]  # how attribute values read in exported files
+group.local_actor = "acteurs locaux"
+group.resident = "habitants"
+"""
+
+
 def build_demo_project(dest: Path, paths: DemoPaths, force: bool = False) -> DemoResult:
     prepare_folder(dest, force, paths.codebook.name)
     project = Project.init(dest, language="fr", name=DEMO_PROJECT_NAME)
+    config = dest / CONFIG_NAME
+    config.write_text(config.read_text(encoding="utf-8") + DEMO_LABELS, encoding="utf-8")
+    project.config = tomllib.loads(config.read_text(encoding="utf-8"))
     imports = import_paths(project, [str(paths.transcripts)])
     if imports.skipped:
         bad = [r for r in imports.results if r.status == "skipped"]

@@ -51,7 +51,25 @@ class DamagedProject(QualcodeError):
 
     def __init__(self, what: str, path: str | None = None):
         where = path or "the project database"
-        # 'qualcode backups restore' opens the project first, so it cannot help here yet:
-        # the backups are plain database files, copied over the damaged one by hand.
-        super().__init__(f"{where} is {what}: to restore a backup, copy one of the"
-                         " .qualcode/backups/*.db files of the project (named by date) over it")
+        super().__init__(f"{where} is {what}: restore a backup ('qualcode backups' lists them,"
+                         " 'qualcode backups restore ID' puts one back)")
+
+
+class ProjectBusy(QualcodeError):
+    """Another command held the project's write lock for longer than the wait allowed."""
+
+    def __init__(self, holder: str | None, waited: float):
+        who = holder or "another qualcode command"
+        super().__init__(f"the project is busy: {who} is writing to it (waited {waited:g} s); "
+                         "try again when it has finished")
+
+
+class ReadOnlyProject(StorageError):
+    """A command that writes, on a project whose folder or database cannot be written: the
+    whole command fails (never a reason to skip one file), nothing is changed."""
+
+    def __init__(self, db_path: object, why: str | None = None):
+        self.cause = "read-only"
+        QualcodeError.__init__(self, f"the project is read-only ({db_path} or its folder cannot be written): "
+                               f"{why or 'this command changes the project; nothing was changed'}; "
+                               "commands that only read still work")

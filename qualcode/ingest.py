@@ -2,7 +2,19 @@
 
 The whole batch runs in one transaction and each file in a savepoint inside it: a file
 that fails leaves nothing behind, the others are imported, and an interruption (Ctrl-C,
-kill) leaves the project as it was before the command. Only a bad file is skipped: a
+kill) leaves the project as it was before the command. ``dry_run`` does it all and rolls
+it back: the report says what would happen.
+
+Replacing a document (``replace``) keeps its id, cases, memos and codings: the codings
+are re-anchored on the corrected text (:mod:`qualcode.reanchor`): kept, moved, changed
+(placed on the new words and flagged for review: an accepted coding goes back to
+proposed) or, when they cannot be placed, kept aside in ``orphaned_codings`` with their
+old text and memos. The turns and speakers are rebuilt (a speaker still there keeps the
+role and case it had), the annotation cache of the document is dropped (rebuilt by the
+next command that needs it), and a backup of the project is taken first.
+
+A text identical, or at least :data:`~qualcode.lifecycle.SIMILAR_MIN` % alike, to another
+document of the project is imported with a warning naming that document. Only a bad file is skipped: a
 failure of the database itself (:class:`~qualcode.errors.StorageError`: disk full, I/O
 error…) or an unexpected error of qualcode's own ends the whole import, with nothing of
 it saved.
@@ -13,12 +25,15 @@ from __future__ import annotations
 import glob
 import hashlib
 import os
+import re
+import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from qualcode.errors import InputError, QualcodeError, StorageError
+from qualcode.errors import InputError, QualcodeError, StorageError, UsageError
 from qualcode.importers import (
     EXTENSIONS,
     ImportOptions,
@@ -28,12 +43,23 @@ from qualcode.importers import (
     special_kind,
 )
 from qualcode.importers.speakers import ROLES, default_role, label_form
+from qualcode.importers.split import compile_split_pattern, split_text
+from qualcode.importers.text import compile_label_pattern
+from qualcode.lifecycle import (
+    SimilarTexts,
+    backup_before_replacing,
+    reanchor_codings,
+    replaced_details,
+    replaced_summary,
+)
+from qualcode.textnorm import read_text_file
 
 if TYPE_CHECKING:
     from qualcode.project import Project
 
 # Files a folder scan leaves alone: documentation next to transcripts.
 _IGNORED_STEMS = {"readme", "licence", "license", "changelog", "notes"}
+
 
 
 @dataclass
@@ -45,12 +71,24 @@ class FileResult:
     turns: int = 0
     speakers: list[dict] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # FILE:LINE: message
+    version: int = 1  # the document's version (2, 3… after replacements)
+    interjections: int = 0  # another speaker's bracketed words inside turns ("[E: Hum hum.]")
+    codings: dict[str, int] | None = None  # replaced: codings kept, moved, changed, orphaned
+    placements: list[dict] = field(default_factory=list)  # replaced: one per coding (see _placement)
+
+    def to_dict(self) -> dict:
+        return {"path": self.path, "status": self.status, "document": self.name, "reason": self.reason,
+                "turns": self.turns, "speakers": self.speakers, "warnings": self.warnings,
+                "version": self.version, "codings": self.codings, "placements": self.placements,
+                "interjections": self.interjections}
 
 
 @dataclass
 class ImportReport:
     results: list[FileResult] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)  # files in folders with other extensions
+    dry_run: bool = False
+    backup: str | None = None  # the backup taken before replacing coded documents
 
     def count(self, *statuses: str) -> int:
         return sum(1 for r in self.results if r.status in statuses)
@@ -151,36 +189,151 @@ def import_paths(
     replace: bool = False,
     on_file: Callable[[Path], None] | None = None,
     debug: bool = False,
+    dry_run: bool = False,
+    label_pattern: str | None = None,
+    split_on: str | None = None,
 ) -> ImportReport:
+    """Import files, folders and patterns (see the module). ``dry_run``: do it all, report
+    it, and roll it back (no backup is taken)."""
+    run = partial(_import_paths, project, paths, fmt=fmt, interviewers=interviewers, case=case, replace=replace,
+                  on_file=on_file, debug=debug, label_pattern=label_pattern, split_on=split_on)
+    if not dry_run:
+        return run(backup_first=replace)
+    done: list[ImportReport] = []
+    try:
+        with project.store.transaction():  # the import's own becomes a savepoint of this one
+            done.append(run(backup_first=False))
+            raise _DryRun
+    except _DryRun:
+        pass
+    done[0].dry_run = True
+    return done[0]
+
+
+def _import_paths(
+    project: Project,
+    paths: list[str],
+    *,
+    fmt: str = "auto",
+    interviewers: list[str] | None = None,
+    case: str | None = None,
+    replace: bool = False,
+    on_file: Callable[[Path], None] | None = None,
+    debug: bool = False,
+    backup_first: bool = False,
+    label_pattern: str | None = None,
+    split_on: str | None = None,
+) -> ImportReport:
+    """Import ``paths`` (see :func:`expand_paths`). ``label_pattern`` is
+    ``--label-pattern`` (:class:`~qualcode.importers.ImportOptions`), ``split_on`` is
+    ``--split-on`` (:mod:`qualcode.importers.split`); both raise
+    :class:`~qualcode.errors.UsageError` naming the option when they are not valid."""
+    try:
+        compile_label_pattern(label_pattern)
+    except ValueError as exc:
+        raise UsageError(f"--label-pattern: {exc}") from None
+    try:
+        split_rx = compile_split_pattern(split_on) if split_on else None
+    except ValueError as exc:
+        raise UsageError(f"--split-on: {exc}") from None
     files, failures, ignored = expand_paths(paths)
     report = ImportReport(results=list(failures), ignored=ignored)
-    options = ImportOptions(interviewers=interviewers)
+    options = ImportOptions(interviewers=interviewers, label_pattern=label_pattern)
     store = project.store
     batch_names: dict[str, str] = {}
+    if backup_first:
+        report.backup = backup_before_replacing(project, files)
+    texts = SimilarTexts(store)
     with store.transaction():
         for path in files:
             if on_file:
                 on_file(path)
             try:
-                with store.transaction():  # savepoint: a failing file leaves no trace
-                    result = _import_one(project, path, fmt, options, case, replace, batch_names, debug)
-            except StorageError:  # the database failed, not the file: the whole import fails
-                raise
-            except QualcodeError as exc:  # a bad file: skipped with its reason, the others go on
-                result = FileResult(str(path), "skipped", reason=_reason(exc, path))
-            report.results.append(result)
+                pieces = _pieces(path, fmt, split_rx)
+            except QualcodeError as exc:
+                report.results.append(FileResult(str(path), "skipped", reason=_reason(exc, path)))
+                continue
+            for data, name, line_map in pieces:
+                try:
+                    with store.transaction():  # savepoint: a failing file leaves no trace
+                        result = _import_one(project, path, fmt, options, case, replace, batch_names, debug,
+                                             texts, data=data, name=name)
+                except StorageError:  # the database failed, not the file: the whole import fails
+                    raise
+                except QualcodeError as exc:  # a bad file: skipped with its reason, the others go on
+                    result = FileResult(str(path), "skipped", name=name if line_map else None,
+                                        reason=_reason(exc, path))
+                if line_map:
+                    result.warnings = [_file_line(w, str(path), line_map) for w in result.warnings]
+                    if result.reason:
+                        result.reason = _file_line(result.reason, "", line_map)
+                _role_warning(result)
+                report.results.append(result)
         if report.imported:
             done = [r for r in report.results if r.status in ("imported", "replaced")]
             store.history.log(
                 project.user, "import", "import",
-                f"{report.imported} imported, {report.unchanged} unchanged, {report.skipped} skipped",
+                f"{report.imported} imported, {report.unchanged} unchanged, {report.skipped} skipped"
+                + replaced_summary(done),
                 {"files": [{"path": r.path, "document": r.name, "status": r.status, "turns": r.turns,
-                            **({"warnings": r.warnings} if r.warnings else {})}
+                            **({"warnings": r.warnings} if r.warnings else {}),
+                            **replaced_details(r, report.backup)}
                            for r in done],
                  "skipped": [{"path": r.path, "reason": r.reason} for r in report.results
                              if r.status == "skipped"]},
             )
     return report
+
+
+class _DryRun(Exception):
+    """Raised at the end of a dry run, to roll the import back."""
+
+
+def _pieces(path: Path, fmt: str, split_rx) -> list[tuple[bytes | None, str | None, list[int] | None]]:
+    """What to import from ``path``: the whole file ``[(None, None, None)]``, or with
+    ``--split-on`` one ``(bytes, document name, file line of each line)`` per part."""
+    fmt_used = detect_format(path) if fmt == "auto" else fmt
+    if split_rx is None:
+        return [(None, None, None)]
+    if fmt_used not in ("txt", "md"):
+        return [(None, None, None)]
+    decoded = read_text_file(read_transcript_bytes(path), str(path))
+    parts = split_text(decoded.text, split_rx, path.stem)
+    if len(parts) == 1 and parts[0].name == path.stem:
+        return [(None, None, None)]
+    if not parts:
+        raise InputError("--split-on: every part is empty", path=str(path))
+    return [(p.text.encode("utf-8"), p.name, p.lines) for p in parts]
+
+
+def _file_line(message: str, path: str, line_map: list[int]) -> str:
+    """``PATH:N: …`` about line N of a part -> the same about its line in the file."""
+    prefix = f"{path}:" if path else ""
+    m = re.match(re.escape(prefix) + r"(\d+):", message)
+    if not m:
+        return message
+    n = int(m.group(1))
+    line = line_map[n - 1] if 0 < n <= len(line_map) else n
+    return f"{prefix}{line}:{message[m.end():]}"
+
+
+def _role_warning(result: FileResult) -> None:
+    """Say when an imported document has no interviewer, and how to name one."""
+    if result.status not in ("imported", "replaced"):
+        return
+    labels = [s["label"] for s in result.speakers]
+    if not labels:
+        result.warnings.append(f"{result.path}: document {result.name!r}: no speaker labels recognised; "
+                               "every turn has no speaker (see --label-pattern in 'qualcode import --help')")
+    elif not any(s["role"] == "interviewer" for s in result.speakers):
+        example = labels[0]
+        result.warnings.append(
+            f"{result.path}: document {result.name!r}: no interviewer found among {', '.join(labels)}; "
+            f"if one is, run: qualcode speakers {_quote(result.name or '')} --set {_quote(example + '=interviewer')}")
+
+
+def _quote(value: str) -> str:
+    return shlex.quote(value)
 
 
 def _reason(exc: QualcodeError, path: Path) -> str:
@@ -192,11 +345,13 @@ def _reason(exc: QualcodeError, path: Path) -> str:
 
 def _import_one(project: Project, path: Path, fmt: str, options: ImportOptions,
                 case: str | None, replace: bool, batch_names: dict[str, str],
-                debug: bool = False) -> FileResult:
+                debug: bool = False, texts: SimilarTexts | None = None,
+                data: bytes | None = None, name: str | None = None) -> FileResult:
+    """Import ``path`` (or ``data``, one part of it, as document ``name``)."""
     store = project.store
     fmt_used = detect_format(path) if fmt == "auto" else fmt
-    data = read_transcript_bytes(path)
-    name = path.stem
+    data = read_transcript_bytes(path) if data is None else data
+    name = path.stem if name is None else name
     if name in batch_names:
         raise InputError(f"same document name {name!r} as {batch_names[name]} in this import",
                          path=str(path))
@@ -215,26 +370,33 @@ def _import_one(project: Project, path: Path, fmt: str, options: ImportOptions,
             raise
         raise InputError(f"could not be read ({type(exc).__name__}: {exc})", path=str(path)) from exc
 
-    version = 1
-    status = "imported"
+    if existing is not None and not replace:
+        raise InputError(
+            f"a different document named {name!r} is already in the project "
+            "(use --replace to replace it)", path=str(path))
+    warnings = list(parsed.warnings)
+    if texts is not None:
+        warnings += [f"{path}: {w}" for w in texts.similar(parsed.text, digest,
+                                                           None if existing is None else existing.id)]
+    kept_roles: dict[str, str] = {}
+    speaker_cases: dict[str, int] = {}
+    placements: list[dict] | None = None
     if existing is not None:
-        if not replace:
-            raise InputError(
-                f"a different document named {name!r} is already in the project "
-                "(use --replace to replace it)", path=str(path))
-        n = store.codings.count_for_document(existing.id)
-        if n:
-            raise InputError(
-                f"document {name!r} has {n} codings; replacing a coded document is not supported yet",
-                path=str(path))
-        version = existing.version + 1
-        store.documents.delete(existing.id)
-        status = "replaced"
-
-    doc_id = store.documents.insert(
-        name=name, source_path=str(path.resolve()), fmt=parsed.format, encoding=parsed.encoding,
-        content_hash=digest, text=parsed.text, meta=parsed.meta, version=version,
-    )
+        doc_id, version, status = existing.id, existing.version + 1, "replaced"
+        kept_roles = {s.label: s.role for s in store.documents.speakers(doc_id)}
+        speaker_cases = store.documents.speaker_cases(doc_id)
+        store.documents.clear_turns(doc_id)
+        store.documents.replace_text(
+            doc_id, source_path=str(path.resolve()), fmt=parsed.format, encoding=parsed.encoding,
+            content_hash=digest, text=parsed.text, meta=parsed.meta, version=version)
+        placements = reanchor_codings(project, existing, parsed.text)
+        store.annotations.drop(doc_id)
+    else:
+        version, status = 1, "imported"
+        doc_id = store.documents.insert(
+            name=name, source_path=str(path.resolve()), fmt=parsed.format, encoding=parsed.encoding,
+            content_hash=digest, text=parsed.text, meta=parsed.meta, version=version,
+        )
     speaker_ids: dict[str, int] = {}
     speakers = []
     hints = {label_form(h) for h in parsed.interviewer_hints}
@@ -242,8 +404,17 @@ def _import_one(project: Project, path: Path, fmt: str, options: ImportOptions,
         role = default_role(label, options.interviewers)
         if options.interviewers is None and label_form(label) in hints:
             role = "interviewer"
-        speaker_ids[label] = store.documents.insert_speaker(doc_id, label, role)
+        if options.interviewers is None and label in kept_roles:  # the role it had (perhaps set by hand)
+            role = kept_roles[label]
+        speaker_ids[label] = store.documents.insert_speaker(doc_id, label, role, speaker_cases.get(label))
         speakers.append({"label": label, "role": role})
+    interjection_rows = []
+    for x in parsed.interjections:
+        if x.speaker not in speaker_ids:  # a voice heard only in brackets ("[Enquêtrice : …]")
+            role = default_role(x.speaker, options.interviewers)
+            speaker_ids[x.speaker] = store.documents.insert_speaker(doc_id, x.speaker, role)
+        interjection_rows.append((speaker_ids[x.speaker], x.start, x.end))
+    store.interjections.add(doc_id, interjection_rows)
     store.documents.insert_turns(
         doc_id,
         [
@@ -255,8 +426,17 @@ def _import_one(project: Project, path: Path, fmt: str, options: ImportOptions,
     if case:
         store.cases.link_document(store.cases.ensure(case), doc_id)
     batch_names[name] = str(path)
-    return FileResult(str(path), status, name=name, turns=len(parsed.turns), speakers=speakers,
-                      warnings=parsed.warnings)
+    if texts is not None:
+        texts.add(doc_id, name, parsed.text, digest)
+    result = FileResult(str(path), status, name=name, turns=len(parsed.turns), speakers=speakers,
+                        warnings=warnings, version=version,
+                        interjections=len(interjection_rows))
+    if placements is not None:
+        result.placements = placements
+        result.codings = dict.fromkeys(("kept", "moved", "changed", "orphaned"), 0)
+        for p in placements:
+            result.codings[p["placement"]] += 1
+    return result
 
 
 def set_speaker_roles(project: Project, document: str, assignments: dict[str, str]) -> list[dict]:

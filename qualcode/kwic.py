@@ -56,6 +56,11 @@ def kwic(project: Project, term: str, *, lemma: bool = False, by: str | None = N
         compiled = compile_codebook(Codebook(title="kwic", language=project.language, codes=[code]), pipeline,
                                     term_cache=load_term_cache(project, term_cache_key(pipeline)))
     groups = _document_groups(project, by) if by else {}
+    # an interviewer's interjection in a participant's turn ("[E: Hum hum.]") is left out
+    # like interviewer turns
+    quiet = {} if include_interviewer else {
+        doc_id: [(x.start, x.end) for x in xs if x.role == "interviewer"]
+        for doc_id, xs in store.interjections.of_documents([d.id for d in docs]).items()}
     lines = []
     for d in docs:
         ann = annotations[d.id]
@@ -70,6 +75,8 @@ def kwic(project: Project, term: str, *, lemma: bool = False, by: str | None = N
         for start, end in sorted(set(spans)):
             t = turn_at(turns, start)
             if t is None or (t.role == "interviewer" and not include_interviewer):
+                continue
+            if any(a <= start and end <= b for a, b in quiet.get(d.id, ())):
                 continue
             turn = t.idx
             left = " ".join(text[max(t.start, start - width * 2):start].split())[-width:]

@@ -24,7 +24,9 @@ Annotation
     every turn). Each turn is annotated on its own, so sentences never cross a turn
     boundary and labels are never tokenized. Inside a turn, blank lines separate
     paragraphs, which are annotated separately too (a sentence never crosses a blank
-    line), and every other run of whitespace (line breaks, tabs, double or non-breaking
+    line). A sentence never ends inside brackets (``[E: Hum hum.]``, ``(XXX)``,
+    ``[rires]``, at most 300 characters on one line) and a bracket never makes one end:
+    see :func:`_bracket_sentences`. and every other run of whitespace (line breaks, tabs, double or non-breaking
     spaces) is given to the model as one space, and ’ as ' (same length): the small
     French model tags text with stray newlines badly and does not know "l’". Token
     offsets are mapped back to the full text. Large inputs are shared out between 2
@@ -63,7 +65,7 @@ if TYPE_CHECKING:
     import numpy as np
 
 #: Bump when the token table changes meaning or layout: cached annotations become stale.
-ANNOTATION_FORMAT = 1
+ANNOTATION_FORMAT = 2  # 2: no sentence boundary inside or at brackets
 #: Inputs at least this large (in words, estimated as characters / 6) are annotated with
 #: 2 processes: forked workers start at once; spawned ones must load the model (~3 s).
 LARGE_INPUT_WORDS_FORK = 40_000
@@ -637,6 +639,45 @@ def _collapse(chunk: str) -> tuple[str, np.ndarray | None, np.ndarray | None]:
     return "".join(out), np.asarray(seg_starts, dtype=np.int64), np.asarray(seg_shift, dtype=np.int64)
 
 
+# Bracketed insertions: interjections of another speaker ("[E: Hum hum.]", "[L : Oui.]"),
+# non-speech events ("[rires]", "(XXX)", "(inaudible)"), asides. One line, at most 300
+# characters, not nested.
+BRACKETS = re.compile(r"\[[^\[\]\n]{1,300}\]|\([^()\n]{1,300}\)")
+_SENTENCE_FINAL = frozenset(".!?…")
+
+
+def _bracket_sentences(text: str, start, end, flags, turn_tok):
+    """Sentence starts without a boundary inside or because of brackets.
+
+    Inside a bracketed span no token starts a sentence; the token that follows the span
+    does not either (unless a line break separates them); the opening bracket starts one
+    only when the token before it ends a sentence (``.``, ``?``, ``!``, ``…``) or is on
+    another line. The first token of a turn always starts a sentence."""
+    import numpy as np
+
+    if not len(start) or ("[" not in text and "(" not in text):
+        return flags
+    protected = set(np.asarray(turn_tok).tolist())
+    flags = flags.copy()
+    clear = np.uint8(0xFF ^ FLAG_SENT_START)
+    n = len(start)
+    for m in BRACKETS.finditer(text):
+        o, c = m.start(), m.end()
+        i = int(np.searchsorted(start, o))  # first token at or after the opening bracket
+        j = int(np.searchsorted(start, c))  # first token after the closing bracket
+        if i >= n or i == j:
+            continue
+        for k in range(i + 1, j):
+            if k not in protected:
+                flags[k] &= clear
+        if (i not in protected and i > 0 and text[int(end[i - 1]) - 1] not in _SENTENCE_FINAL
+                and "\n" not in text[int(end[i - 1]):o]):
+            flags[i] &= clear
+        if j < n and j not in protected and "\n" not in text[c:int(start[j])]:
+            flags[j] &= clear
+    return flags
+
+
 class _DocBuilder:
     """Accumulates the token arrays of one document from its chunks' spaCy Docs.
 
@@ -716,6 +757,7 @@ class _DocBuilder:
         else:
             start, end, lower, lemma, morph = (np.zeros(0, dtype=np.int32) for _ in range(5))
             pos = flags = np.zeros(0, dtype=np.uint8)
+        flags = _bracket_sentences(self.text, start, end, flags, self.turn_tok)
         return AnnotatedDoc(
             text=self.text,
             pipeline=self.pipeline,

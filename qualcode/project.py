@@ -21,6 +21,7 @@ the same calls.
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import os
 import tomllib
@@ -30,7 +31,9 @@ from qualcode import autocode as _autocode
 from qualcode import cases as _cases
 from qualcode import codings as _codings
 from qualcode import ingest as _ingest
+from qualcode import journal as _journal
 from qualcode import kwic as _kwic
+from qualcode import lifecycle as _lifecycle
 from qualcode import manual as _manual
 from qualcode import memos as _memos
 from qualcode.analysis import agreement as _agreement
@@ -42,6 +45,7 @@ from qualcode.analysis import words as _words
 from qualcode.errors import ProjectNotFound, QualcodeError
 from qualcode.exporters import excerpts as _excerpts
 from qualcode.exporters import report as _report
+from qualcode.refi import writer as _refi
 from qualcode.store import Store
 from qualcode.store.cases import Cases
 from qualcode.store.codes import Codes
@@ -68,14 +72,28 @@ language = {language}   # language of the transcripts (spaCy pipeline)
 class Project:
     """An open project: settings, the store's aggregates, and the library's operations."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, *, open_store: bool = True):
+        """``open_store=False``: the settings only, without the database (to restore a
+        backup over a damaged one); ``store`` is then missing."""
         self.root = root
         self.config_path = root / CONFIG_NAME
         try:
             self.config = tomllib.loads(self.config_path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
             raise QualcodeError(f"invalid TOML: {exc}", path=str(self.config_path)) from None
+        self.recovered: _journal.Recovery | None = None
+        if not open_store:
+            return
         self.store = Store(root / DB_RELATIVE)
+        # what opening the project did with a command interrupted by a kill (see
+        # qualcode.journal): None when there was nothing to do
+        if not self.store.read_only:
+            try:
+                self.recovered = _journal.recover(self)
+            except BaseException:
+                self.store.close()
+                raise
+            _journal.clean_leftovers(self._own_folders())
 
     # -- creation and discovery -------------------------------------------------
     @classmethod
@@ -87,8 +105,13 @@ class Project:
             raise QualcodeError(f"a project already exists in {root}")
         import json
 
-        root.mkdir(parents=True, exist_ok=True)
-        (root / DB_RELATIVE).parent.mkdir(exist_ok=True)
+        if root.exists() and not root.is_dir():
+            raise QualcodeError(f"{root} is a file, not a folder: cannot create a project there")
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            (root / DB_RELATIVE).parent.mkdir(exist_ok=True)
+        except OSError as exc:  # /proc, /sys, a read-only or full disk, a file on the way…
+            raise QualcodeError(f"cannot create a project in {root} ({exc.strerror or exc})") from None
         created = []
         try:
             db = root / DB_RELATIVE
@@ -98,10 +121,13 @@ class Project:
                 name=json.dumps(name or root.name, ensure_ascii=False), language=json.dumps(language)
             )
             _atomic_write(root / CONFIG_NAME, cfg)
-        except BaseException:
+        except BaseException as exc:
             for p in created:
                 for suffix in ("", "-wal", "-shm"):
-                    Path(str(p) + suffix).unlink(missing_ok=True)
+                    with contextlib.suppress(OSError):
+                        Path(str(p) + suffix).unlink(missing_ok=True)
+            if isinstance(exc, OSError):
+                raise QualcodeError(f"cannot create a project in {root} ({exc.strerror or exc})") from None
             raise
         return cls(root)
 
@@ -129,6 +155,15 @@ class Project:
 
     def close(self) -> None:
         self.store.close()
+
+    def _own_folders(self) -> list[Path]:
+        """The folders where qualcode writes next to the project's own files (temporary
+        files of killed commands are looked for there)."""
+        folders = [self.root / ".qualcode", self.root / ".qualcode" / "backups", self.root / "codebooks"]
+        configured = self.config.get("project", {}).get("codebook")
+        if isinstance(configured, str) and configured:
+            folders.append((self.root / configured).parent)
+        return folders
 
     # -- the data, one aggregate each (qualcode.store) ------------------------------
     @property
@@ -164,6 +199,11 @@ class Project:
     # transcripts and participants
     import_paths = _ingest.import_paths
     set_speaker_roles = _ingest.set_speaker_roles
+    rename_speaker = _lifecycle.rename_speaker
+    merge_speakers = _lifecycle.merge_speakers
+    rename_document = _lifecycle.rename_document
+    remove_document = _lifecycle.remove_document
+    list_orphans = _lifecycle.list_orphans
     import_cases = _cases.import_cases
     # coding
     autocode = _autocode.autocode
@@ -185,6 +225,9 @@ class Project:
     collect_excerpts = _excerpts.collect_excerpts
     export_excerpts = _excerpts.export_excerpts
     build_report = _report.build_report
+    # exchange with other CAQDAS tools (REFI-QDA)
+    export_qdpx = _refi.export_qdpx
+    export_qdc = _refi.export_qdc
 
     def __enter__(self) -> Project:
         return self

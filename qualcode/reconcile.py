@@ -57,7 +57,7 @@ from qualcode.analysis.units import (
 from qualcode.errors import InputError, QualcodeError, UsageError
 from qualcode.exporters.base import atomic_write, provenance_for
 from qualcode.lookup import select_documents
-from qualcode.sheets import SheetProblems, cell_text, read_rows, write_decision_csv, write_decision_xlsx
+from qualcode.sheets import SheetProblems, cell_int, cell_text, read_rows, write_decision_csv, write_decision_xlsx
 
 if TYPE_CHECKING:
     from qualcode.project import Project
@@ -514,13 +514,14 @@ def import_decisions(project: Project, p: Plan, path: str | Path, *, dry_run: bo
         if get["document"] not in docs:
             problem(f"no document named {get['document']!r} (is this sheet from another project?)")
             continue
-        if not (get["start"].isdigit() and get["end"].isdigit()):
-            problem(f"start and end must be character offsets, got {get['start']!r} and {get['end']!r}")
+        start, end = cell_int(get["start"]), cell_int(get["end"])
+        if start is None or end is None:
+            problem(f"start and end must be character offsets, got {get['start'][:40]!r} and {get['end'][:40]!r}")
             continue
         if get["code"] not in codes:
             problem(f"unknown code {get['code']!r}")
             continue
-        key = (get["document"], int(get["start"]), int(get["end"]), get["code"])
+        key = (get["document"], start, end, get["code"])
         if key in seen:
             problem(f"this unit and code appear twice (first on row {seen[key]})")
             continue

@@ -45,7 +45,7 @@ from qualcode.exporters.base import atomic_write, provenance_for
 from qualcode.lookup import select_documents
 from qualcode.nlp import Pipeline, load_pipeline
 from qualcode.rules import CompiledCodebook, compile_codebook, explain
-from qualcode.sheets import SheetProblems, cell_text, read_rows, write_decision_csv, write_decision_xlsx
+from qualcode.sheets import SheetProblems, cell_int, cell_text, read_rows, write_decision_csv, write_decision_xlsx
 from qualcode.store import TurnIndex, now
 from qualcode.store.codes import Code
 from qualcode.store.codings import ReviewRow
@@ -597,10 +597,11 @@ def import_review(project: Project, path: str | Path, *, dry_run: bool = False,
         def problem(msg: str, line: int = line) -> None:
             problems.append(f"{where}:{line}: {msg}")
 
-        if not raw_id.isdigit():
-            problem(f"id {raw_id!r} is not a coding id" if raw_id else "empty id")
+        parsed = cell_int(raw_id)
+        if parsed is None:
+            problem(f"id {raw_id[:40]!r} is not a coding id" if raw_id else "empty id")
             continue
-        cid = int(raw_id)
+        cid = parsed
         if cid in seen:
             problem(f"id {cid} appears twice (first on row {seen[cid]})")
             continue

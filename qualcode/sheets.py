@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import zipfile
 from pathlib import Path
 from typing import Any
 
 from qualcode.errors import InputError, QualcodeError
 from qualcode.formulas import SafeWriter, append_row, restore
+from qualcode.importers import read_transcript_bytes
 from qualcode.textnorm import decode_bytes, normalize_text, xml_safe
+from qualcode.ziplimits import XLSX, check_zip
 
 
 class SheetProblems(QualcodeError):
@@ -42,48 +46,134 @@ def cell_text(cells: list, i: int | None) -> str:
     return str(restore(v)).strip()
 
 
+# Excel's own limits: a sheet beyond them did not come from a spreadsheet program.
+MAX_ROWS = 1_048_576
+MAX_COLUMNS = 16_384
+# An id or offset in a sheet: SQLite integers are 64-bit, so at most 18 digits are read.
+_ID = re.compile(r"[0-9]{1,18}")
+
+
+def cell_int(text: str) -> int | None:
+    """A cell's text as a non-negative integer (ASCII digits, at most 18 of them), else None:
+    ids and offsets in sheets, never an overflow or a Unicode digit like ``²``."""
+    return int(text) if _ID.fullmatch(text) else None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0].strip() if text else type(exc).__name__
+
+
+def _has_dtd(exc: BaseException | None) -> bool:
+    while exc is not None:
+        if type(exc).__name__.startswith(("DTDForbidden", "EntitiesForbidden", "ExternalReferenceForbidden")):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def _xlsx_errors() -> tuple[type[BaseException], ...]:
+    """What openpyxl and what it stands on raise for a damaged XLSX file: zip and zlib
+    errors, XML syntax errors (xml.etree's and lxml's), DTDs refused by defusedxml (ValueError), missing parts
+    (KeyError), and the ValueError/TypeError/IndexError/AttributeError of its readers
+    when a part holds something else than it expects."""
+    import zlib
+    from xml.etree.ElementTree import ParseError
+
+    from lxml.etree import LxmlError
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    return (LxmlError, zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError, KeyError, ValueError,
+            TypeError, IndexError, AttributeError, NotImplementedError, ParseError, InvalidFileException)
+
+
+def _xlsx_rows(data: bytes, where: str, sheet: str | None) -> list[tuple[int, list[Any]]]:
+    check_zip(data, XLSX, path=where)  # zip bombs and huge XML parts refused before parsing
+    from openpyxl import load_workbook
+
+    rows: list[tuple[int, list[Any]]] = []
+    try:
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        try:
+            if not wb.worksheets:
+                raise InputError("XLSX file without a worksheet", path=where)
+            ws = wb[sheet] if sheet and sheet in wb.sheetnames else wb.worksheets[0]
+            if not hasattr(ws, "iter_rows"):
+                raise InputError(f"sheet {ws.title!r} is a chart, not a worksheet", path=where)
+            ws.reset_dimensions()  # a declared dimension could pad every row to XFD1048576
+            for i, row in enumerate(ws.iter_rows(values_only=True), 1):
+                if i > MAX_ROWS:
+                    raise InputError(f"more than {MAX_ROWS:,} rows (Excel's limit)", path=where, line=i)
+                if len(row) > MAX_COLUMNS:
+                    raise InputError(f"{len(row):,} columns (at most {MAX_COLUMNS:,}, Excel's limit)",
+                                     path=where, line=i)
+                rows.append((i, list(row)))
+        finally:
+            wb.close()
+    except _xlsx_errors() as exc:
+        if _has_dtd(exc):
+            raise InputError("not a readable XLSX file (it contains a DTD, which qualcode refuses: "
+                             "save it again from the spreadsheet program)", path=where) from None
+        raise InputError(f"not a readable XLSX file ({_first_line(exc)})", path=where) from None
+    return rows
+
+
+def _csv_rows(data: bytes, where: str) -> list[tuple[int, list[Any]]]:
+    text = normalize_text(decode_bytes(data, where).text)
+    first = next((ln for ln in text.split("\n") if ln.strip() and not ln.lstrip('"').startswith("#")), "")
+    delimiter = max(",;\t", key=first.count)
+    rows: list[tuple[int, list[Any]]] = []
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    limit = csv.field_size_limit()
+    # a cell may be as long as the file (a long passage in a review sheet): the file size
+    # is already capped, so the csv module's own 131,072-character limit is lifted
+    csv.field_size_limit(max(limit, len(text) + 1))
+    try:
+        line = 1
+        for cells in reader:
+            if len(cells) > MAX_COLUMNS:
+                raise InputError(f"{len(cells):,} columns (at most {MAX_COLUMNS:,}, Excel's limit)",
+                                 path=where, line=line)
+            rows.append((line, cells))
+            if len(rows) > MAX_ROWS:
+                raise InputError(f"more than {MAX_ROWS:,} rows (Excel's limit)", path=where, line=line)
+            line = reader.line_num + 1
+    except csv.Error as exc:
+        raise InputError(f"malformed CSV ({_first_line(exc)})", path=where, line=reader.line_num) from None
+    finally:
+        csv.field_size_limit(limit)
+    return rows
+
+
 def read_rows(path: str | Path, *, sheet: str | None = None, comments: bool = True) -> list[tuple[int, list[Any]]]:
     """(line or row number, cells) of every non-empty row of a CSV or XLSX file.
 
     ``sheet``: the XLSX sheet to read when it exists (else the first). ``comments``: drop
     rows whose first filled cell starts with ``#`` (exports put their provenance there).
-    Raises InputError for a missing, unreadable, unsupported or empty file.
+
+    The one reading function for sheets: every problem with the file (missing, not a
+    regular file, over 50 MB, empty, undecodable, malformed CSV, damaged or bomb-like
+    XLSX, a DTD, beyond Excel's row and column limits) raises an :class:`InputError`
+    naming the file (and the row when known), never another exception.
     """
     p = Path(path)
-    if not p.is_file():
-        raise InputError("no such file", path=str(p))
+    where = str(p)
     suffix = p.suffix.lower()
-    rows: list[tuple[int, list[Any]]] = []
-    if suffix in (".xlsx", ".xlsm"):
-        import zipfile
-
-        from openpyxl import load_workbook
-
-        try:
-            wb = load_workbook(p, read_only=True, data_only=True)
-        except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-            raise InputError(f"not a readable XLSX file ({exc})", path=str(p)) from None
-        ws = wb[sheet] if sheet and sheet in wb.sheetnames else wb.worksheets[0]
-        rows = [(i, list(row)) for i, row in enumerate(ws.iter_rows(values_only=True), 1)]
-        wb.close()
-    elif suffix in (".csv", ".tsv", ".txt"):
-        text = normalize_text(decode_bytes(p.read_bytes(), str(p)).text)
-        lines = [ln for ln in text.split("\n") if ln.strip() and not (comments and ln.lstrip('"').startswith("#"))]
-        delimiter = max(",;\t", key=lines[0].count) if lines else ","
-        reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-        line = 1
-        for cells in reader:
-            rows.append((line, cells))
-            line = reader.line_num + 1
-    else:
-        raise InputError(f"unsupported file type {suffix!r} (use .csv or .xlsx)", path=str(p))
+    if suffix not in (".xlsx", ".xlsm", ".csv", ".tsv", ".txt"):
+        if not p.exists():
+            raise InputError("no such file", path=where)
+        raise InputError(f"unsupported file type {suffix!r} (use .csv or .xlsx)", path=where)
+    data = read_transcript_bytes(p)  # regular files only, at most 50 MB
+    if not data.strip():
+        raise InputError("empty file", path=where)
+    rows = _xlsx_rows(data, where, sheet) if suffix in (".xlsx", ".xlsm") else _csv_rows(data, where)
     out = []
     for i, cells in rows:
         filled = _filled(cells)
         if filled and not (comments and filled[0].startswith("#")):
             out.append((i, cells))
     if not out:
-        raise InputError("empty file", path=str(p))
+        raise InputError("empty file", path=where)
     return out
 
 

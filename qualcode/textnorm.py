@@ -256,3 +256,91 @@ def fold(s: str) -> str:
     s = s.translate(_FOLD_EXTRA)
     decomposed = unicodedata.normalize("NFKD", s)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+# --------------------------------------------------------------------------- Markdown and LaTeX
+
+# Every ASCII character that Markdown (CommonMark and GitHub's extensions) can read as
+# markup anywhere in a line: emphasis, code, links and images ([ and ]: an escaped [ after
+# a ! is no image), raw HTML (<, >), table cells (|); & only where it starts an entity
+# (&amp; &#38;), ~ only next to a letter (strikethrough needs ~text~).
+# A backslash before any ASCII punctuation is a literal in CommonMark.
+_MD_ANYWHERE = re.compile(r"([\\`*\[\]<>|]|&(?=#?[0-9A-Za-z]+;)|~(?=\S)|(?<=\S)~)")
+# _ makes emphasis only at a word's edge (local_actor stays as it is)
+_MD_UNDERSCORE = re.compile(r"(?<![0-9A-Za-zÀ-ÿ])_|_(?![0-9A-Za-zÀ-ÿ])")
+# At the start of a line: headings (#), list items (-, +, 1. 2)), setext underlines (=);
+# block quotes (>) are escaped anywhere.
+_MD_LINE_START = re.compile(r"^(\s*)(?:([-+=#])|(\d+)([.)]))", re.MULTILINE)
+# Bare addresses that GitHub turns into live links (autolinks): break the "://" and "www."
+_MD_AUTOLINK = re.compile(r"(?i)(?<=[a-z0-9])(:)(?=//)|\b(www)(\.)")
+
+
+def md_escape(text: str, *, line_start: bool = True) -> str:
+    """``text`` as literal Markdown: nothing in it can become a link, an image, HTML,
+    emphasis, code, a heading, a list, a quote or a table cell boundary. Used by every
+    Markdown writer (codebook, excerpts and table exports) for any text that comes from
+    the project (transcripts, labels, definitions, attribute values, file names).
+    ``line_start=False``: for text that follows something on its line (a table cell, a
+    heading, after ``key: ``), where ``1.`` or ``-`` at its start is no list."""
+    text = _MD_ANYWHERE.sub(lambda m: "\\" + m.group(0), text)
+    text = _MD_UNDERSCORE.sub(r"\\_", text)
+    text = _MD_AUTOLINK.sub(lambda m: "\\:" if m.group(1) else f"{m.group(2)}\\.", text)
+    if not line_start:
+        return text
+    return _MD_LINE_START.sub(
+        lambda m: m.group(1) + (f"\\{m.group(2)}" if m.group(2) else f"{m.group(3)}\\{m.group(4)}"), text)
+
+
+def md_cell(text: str) -> str:
+    """``text`` as the content of a Markdown table cell: on one line, escaped."""
+    one_line = " ".join(part.strip(" \t") for part in str(text).splitlines())  # no-break spaces kept
+    return md_escape(one_line.strip(" \t"), line_start=False)
+
+
+def md_code(text: str) -> str:
+    """``text`` as inline code: a fence of backticks longer than any run inside it."""
+    text = " ".join(text.split())
+    runs = [len(r) for r in re.findall(r"`+", text)]
+    fence = "`" * (max(runs, default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+_TEX_SPECIALS = {
+    "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+    "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+    "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}",
+    "\u00a0": "~", "\u202f": "~",
+    # outside Latin-1 but common in French text and in qualcode's own words
+    "…": r"\dots{}", "€": r"\texteuro{}", "•": r"\textbullet{}", "‰": r"\textperthousand{}",
+    "œ": r"\oe{}", "Œ": r"\OE{}", "–": "--", "—": "---", "‘": "`", "’": "'", "‚": ",", "“": "``",
+    "”": "''", "„": ",,", "′": "'", "−": "$-$", "≈": r"$\approx$", "≠": r"$\neq$",
+    "∩": r"$\cap$", "∪": r"$\cup$", "≤": r"$\leq$", "≥": r"$\geq$", "→": r"$\rightarrow$",
+    "←": r"$\leftarrow$", "×": r"$\times$", "±": r"$\pm$", "·": r"\textperiodcentered{}",
+    "α": r"$\alpha$", "β": r"$\beta$", "γ": r"$\gamma$", "δ": r"$\delta$", "κ": r"$\kappa$",
+    "λ": r"$\lambda$", "μ": r"$\mu$", "π": r"$\pi$", "ρ": r"$\rho$", "σ": r"$\sigma$", "χ": r"$\chi$",
+}
+
+
+def _tex_char(ch: str) -> str:
+    special = _TEX_SPECIALS.get(ch)
+    if special is not None:
+        return special
+    code = ord(ch)
+    if code < 0x20 or 0x7F <= code < 0xA0:
+        return " "  # control characters: pdflatex cannot set them
+    if code <= 0xFF:
+        return ch  # Latin-1: set by pdflatex with \usepackage[T1]{fontenc}
+    decomposed = unicodedata.normalize("NFKD", ch)
+    base = "".join(c for c in decomposed if not unicodedata.combining(c))
+    if base and base != ch and all(ord(c) <= 0x7E for c in base):
+        return "".join(_tex_char(c) for c in base)  # ŝ, ő, ĉ…: the letter without its accent
+    return f"[U+{code:04X}]"  # emoji, other scripts: named, never a pdflatex error
+
+
+def tex_escape(text: str) -> str:
+    """``text`` for pdflatex (``\\usepackage[T1]{fontenc}``, UTF-8 input): LaTeX's special
+    characters escaped, no-break spaces as ``~``, Greek letters and symbols in math mode
+    (κ as ``$\\kappa$``), other characters outside Latin-1 that pdflatex cannot set
+    written as their accent-less letter or ``[U+XXXX]``; control characters as spaces."""
+    return "".join(_tex_char(ch) for ch in str(text))

@@ -96,7 +96,7 @@ def test_freq_bar_data_values_labels_colours(coded):
     assert data.labels == ["Identité", "Mémoire minière", "Fierté et appartenance", "Avenir du territoire",
                            "Emploi"]  # the "(all codes)" row is not charted
     assert data.depths == [0, 1, 1, 0, 1]
-    assert data.groups == ["local_actor (n=1)", "resident (n=2)"]
+    assert data.groups == ["local_actor (n\u00a0=\u00a01)", "resident (n\u00a0=\u00a02)"]
     assert data.values == [[100.0, 50.0], [100.0, 50.0], [100.0, 0.0], [0.0, 50.0], [0.0, 50.0]]
     assert data.colors == ["#1f77b4", "#08306b", "#1f77b4", "#2ca02c", "#bcbd22"]
     assert data.annotations[0] == ["100% (1)", "50% (1)"]

@@ -107,7 +107,7 @@ def coded(project, tmp_path):
 
 def test_markdown_to_stdout_with_counts(coded, project):
     before = snapshot(project)
-    res = coded("codebook", "export", "--rules")
+    res = coded("codebook", "export", "--rules", "--lang", "en")
     assert res.exit_code == 0, res.output
     md = res.stdout
     assert snapshot(project) == before  # an export writes nothing to the project
@@ -122,7 +122,7 @@ def test_markdown_to_stdout_with_counts(coded, project):
         assert f"| {number} | `{path}` | {label} | {units} | {people} |" in lines
     headings = [line for line in lines if line.startswith("#") and not line.startswith("# ")]
     assert headings == ["## Summary", "## 1 Identity", "### 1.1 Mining memory", "#### 1.1.1 Family",
-                        "### 1.2 Pride", "## 2 Heritage | sites"]
+                        "### 1.2 Pride", "## 2 Heritage \\| sites"]  # | escaped everywhere
     assert "**Definition.** Identité." in lines and "**When not to use.** Quand un sous-code convient." in lines
     assert "> Mon père était mineur." in lines and "> Je descendais à la fosse." in lines
     assert "**In the project.** 4 coded units, 2 participants." in lines
@@ -132,15 +132,15 @@ def test_markdown_to_stdout_with_counts(coded, project):
     assert "- `rules[0] terms: [mineur, fosse]`" in lines
     # 7 rule codings, one rejected, plus the manual one: 7 counted, 6 still proposed
     assert "*6 of the 7 counted codings are proposals not yet reviewed.*" in lines
-    assert lines[-1].startswith("<!-- project: proj; command: qualcode codebook export --format md --rules;")
+    assert lines[-1].startswith("<!-- project: proj; command: qualcode codebook export --format md --rules --lang en;")
     # without --rules, no rules
-    assert "**Rules.**" not in coded("codebook", "export").stdout
+    assert "**Rules.**" not in coded("codebook", "export", "--lang", "en").stdout
 
 
 def test_docx(coded, project):
     import docx
 
-    res = coded("codebook", "export", "--format", "docx", "--output", "annex.docx", "--rules")
+    res = coded("codebook", "export", "--format", "docx", "--output", "annex.docx", "--rules", "--lang", "en")
     assert res.exit_code == 0, res.output
     assert "wrote annex.docx (docx, 5 codes, with counts from the project)" in res.stdout
     d = docx.Document(str(project.root / "annex.docx"))
@@ -153,7 +153,7 @@ def test_docx(coded, project):
     assert ("Normal", "Full definition. Tout ce qui touche à l'identité.") in paras
     assert ("Normal", "In the project. 3 coded units, 2 participants.") in paras
     assert ("List Bullet", "rules[0] terms: [père]") in paras
-    assert paras[-1][1].startswith("project: proj; command: qualcode codebook export --format docx --rules;")
+    assert paras[-1][1].startswith("project: proj; command: qualcode codebook export --format docx --rules --lang en;")
     (table,) = d.tables
     assert table.style.name == "Table Grid"
     header = table.rows[0]
@@ -223,7 +223,7 @@ def test_export_of_another_version_and_without_project(coded, project, tmp_path)
     # a revised codebook file, not applied: the counts still come from the project's codings
     revised = CODEBOOK.replace("label: Pride", "label: Pride and belonging")
     write(project.root / "revised.yaml", revised)
-    res = coded("codebook", "export", "--codebook", "revised.yaml")
+    res = coded("codebook", "export", "--codebook", "revised.yaml", "--lang", "en")
     assert res.exit_code == 0, res.output
     assert "| 1.2 | `identity/pride` | Pride and belonging | 1 | 1 |" in res.stdout
     assert f"*The codebook last applied to the project is version {v1}; this is version " \
@@ -235,7 +235,7 @@ def test_export_of_another_version_and_without_project(coded, project, tmp_path)
     # outside a project: a file exports without counts; a version id or no codebook cannot
     outside = Runner(tmp_path)
     write(tmp_path / "cb.yaml", CODEBOOK)
-    res = outside("codebook", "export", "--codebook", "cb.yaml")
+    res = outside("codebook", "export", "--codebook", "cb.yaml", "--lang", "en")
     assert res.exit_code == 0, res.output
     assert "| No. | Code | Label |" in res.stdout and "In the project" not in res.stdout
     assert "<!-- project: -;" in res.stdout
@@ -264,3 +264,23 @@ def test_usage_errors(coded, project):
     res = coded("codebook", "export", "--codebook", "nope.yaml")
     assert res.exit_code == 1 and "no such codebook file: nope.yaml" in res.output
     assert "Traceback" not in res.output
+
+
+def test_french_words_and_proofing_language(coded):
+    """A French project's codebook annex speaks French: field names, counts, headers."""
+    from docx import Document
+    from docx.oxml.ns import qn
+
+    res = coded("codebook", "export")
+    assert res.exit_code == 0, res.output
+    out = res.stdout
+    for english in ("Definition.", "When to use", "Coded units", "In the project", "## Summary", "Language:"):
+        assert english not in out, english
+    assert "## Sommaire" in out and "| N° | Code | Libellé | Unités codées | Participants |" in out
+    assert "**Dans le projet.**" in out and "- Langue\u00a0: fr" in out
+    res = coded("codebook", "export", "-o", "annexe.docx")
+    assert res.exit_code == 0, res.output
+    doc = Document(str(coded.cwd / "annexe.docx"))
+    lang = doc.styles.element.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr")).find(qn("w:lang"))
+    assert lang.get(qn("w:val")) == "fr-FR"
+    assert any(p.text.startswith("Définition complète. ") for p in doc.paragraphs)

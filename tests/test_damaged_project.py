@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -47,6 +48,34 @@ def test_a_damaged_database_is_refused_in_one_line_and_left_untouched(real_proje
     assert "Traceback" not in res.output and "internal error" not in res.stderr
     assert str(db) in lines[0]
     assert "damaged" in lines[0] or "empty" in lines[0]
-    assert ".qualcode/backups/*.db" in lines[0]  # how to restore, by hand
+    assert "qualcode backups restore ID" in lines[0]  # how to restore
     assert db.read_bytes() == before
     assert not Path(f"{db}-wal").exists() or kind == "truncated"
+
+
+@pytest.mark.parametrize("kind", ["empty", "random", "truncated"])
+def test_backups_restore_repairs_a_damaged_project_and_keeps_the_damaged_file(real_project, tmp_path, kind):
+    from qualcode import backups
+
+    project = Project.open(real_project)
+    try:
+        backup_id = backups.backup(project, "before the accident")
+    finally:
+        project.close()
+    db = _damage(real_project, kind, tmp_path)
+    damaged = db.read_bytes()
+    runner = Runner(real_project)
+    listed = runner("backups", "--json")
+    assert listed.exit_code == 0, listed.output
+    assert [b["id"] for b in json.loads(listed.stdout)] == [backup_id]
+    res = runner("backups", "restore", backup_id)
+    assert res.exit_code == 0, res.output
+    assert f"restored backup {backup_id}" in res.stdout
+    docs = runner("docs", "--json")
+    assert docs.exit_code == 0, docs.output
+    assert len(json.loads(docs.stdout)) == 40
+    # the damaged file is kept among the backups, byte for byte
+    kept = list((real_project / ".qualcode" / "backups").glob("*-damaged.db"))
+    assert len(kept) == 1 and kept[0].read_bytes() == damaged
+    history = runner("history", "--json")
+    assert "backups restore" in history.stdout

@@ -72,11 +72,12 @@ def test_demo_report_docx(demo):
     assert "codebook: Bassin minier – reconversion des sites miniers par la culture (version " \
            in doc.paragraphs[1].text
     h1 = [p.text for p in doc.paragraphs if p.style.name == "Heading 1"]
-    assert h1 == ["Codes par group", "Co-occurrence des codes", "Extraits par code"]
+    assert h1 == ["Codes par groupe", "Co-occurrence des codes", "Extraits par code"]
     assert len(doc.inline_shapes) == 2
     assert len(doc.tables) == 2
-    assert [c.text for c in doc.tables[0].rows[0].cells] == ["Code", "local_actor (n=5)", "resident (n=6)",
-                                                           "Total (n=11)"]
+    nb = "\u00a0"  # the demo's labels (qualcode.toml [labels]), French numbers
+    assert [c.text for c in doc.tables[0].rows[0].cells] == ["Code", f"acteurs locaux (n{nb}={nb}5)",
+                                                           f"habitants (n{nb}={nb}6)", f"Total (n{nb}={nb}11)"]
     with Project.open(root) as project:
         n_codings = project.store.execute("SELECT COUNT(*) FROM codings").fetchone()[0]
         rows = project.store.execute('SELECT k.text, d.text, k.start, k."end" FROM codings k '

@@ -74,14 +74,14 @@ PARTICIPANTS = (
 
 # The expected lines, by hand: collapsed whitespace, French spacing, « » with U+00A0.
 MEMORY_SHORT = (f"«{NB}Mon père était mineur.{NB}» "
-                f"(P07, Josiane, resident, entretien_07, tour{NB}2, 00:14:32)")
+                f"(P07, Josiane, resident, tour{NB}2, 00:14:32)")
 MEMORY_TURN = (f"«{NB}Mon père était mineur. [E{NB}: d'accord] Il descendait à la fosse. "
                f"On en parlait pas{NB}: c'était dur.{NB}» "
-               f"(P07, Josiane, resident, entretien_07, tour{NB}2, 00:14:32)")
+               f"(P07, Josiane, resident, tour{NB}2, 00:14:32)")
 HERITAGE = (f"«{NB}C'est “notre” fierté, vraiment{NN}!{NB}» "
-            f"(P07, Josiane, resident, entretien_07, tour{NB}4, 00:15:12)")
+            f"(P07, Josiane, resident, tour{NB}4, 00:15:12)")
 STIGMA_TEXT = "Les gens ont eu honte & 50 % partent {vraiment} #1 ~ ^ $ \\o/ fin_de *tout*."
-STIGMA = f"«{NB}{STIGMA_TEXT}{NB}» (P01, Mme Dufour, local_actor, entretien_01, tour{NB}4)"
+STIGMA = f"«{NB}{STIGMA_TEXT}{NB}» (P01, Mme Dufour, local_actor, tour{NB}4)"
 
 
 def add_coding(project: Project, document: str, code: str, snippet: str, *, coder: str = "rules",
@@ -197,7 +197,7 @@ def test_interviewer_words_cite_the_interviewer(proj):
     first = data.codes[0].excerpts[0]
     assert (first.case, first.value, first.role) == (None, None, "interviewer")
     assert excerpt_line(first, "fr", data.attribute) == (
-        f"«{NB}Et la mine{NN}?{NB}» (Enquêtrice, entretien_07, tour{NB}1, 00:14:00)")
+        f"«{NB}Et la mine{NN}?{NB}» (Enquêtrice, tour{NB}1, 00:14:00)")
     assert_offsets_sacred(proj)
 
 
@@ -214,7 +214,7 @@ def test_english_project_quotes_and_turns(tmp_path):
         data = collect_excerpts(project)
         assert data.attribute is None
         assert excerpt_line(data.codes[0].excerpts[0], "en") == \
-            "“We moved away: it was hard.” (interview_03, turn 2, 00:01:09)"
+            "“We moved away: it was hard.” (turn 2, 00:01:09)"
     finally:
         project.close()
 
@@ -294,14 +294,14 @@ def test_docx_styles_citations_table_and_provenance(proj, cli, out):
     assert body == [
         ("Heading 1", "Identité"),
         ("Heading 2", "Mémoire minière"),
-        ("Heading 3", f"group{NB}: resident (2 extraits)"),
+        ("Heading 3", f"groupe{NB}: resident (2 extraits)"),
         ("Quote", MEMORY_SHORT),
         ("Quote", MEMORY_TURN),
         ("Heading 2", "Stigmate"),
-        ("Heading 3", f"group{NB}: local_actor (1 extrait)"),
+        ("Heading 3", f"groupe{NB}: local_actor (1 extrait)"),
         ("Quote", STIGMA),
         ("Heading 1", "Patrimoine"),
-        ("Heading 2", f"group{NB}: resident (1 extrait)"),
+        ("Heading 2", f"groupe{NB}: resident (1 extrait)"),
         ("Quote", HERITAGE),
     ]
     # the definition, italic, right under its heading
@@ -368,13 +368,13 @@ def test_markdown_lines(proj, cli, out):
     assert lines[2] == "# Extraits codés – proj"
     heads = [line for line in lines if line.startswith("#")]
     assert heads == ["# Extraits codés – proj", "## Identité", "### Mémoire minière",
-                     f"#### group{NB}: resident (2 extraits)", "### Stigmate",
-                     f"#### group{NB}: local_actor (1 extrait)",
-                     "## Patrimoine", f"### group{NB}: resident (1 extrait)"]
+                     f"#### groupe{NB}: resident (2 extraits)", "### Stigmate",
+                     f"#### groupe{NB}: local_actor (1 extrait)",
+                     "## Patrimoine", f"### groupe{NB}: resident (1 extrait)"]
     quotes = [line for line in lines if line.startswith("> ")]
     stigma_md = (f"> «{NB}Les gens ont eu honte & 50 % partent {{vraiment}} #1 ~ ^ $ \\\\o/ fin_de \\*tout\\*.{NB}» "
-                 f"(P01, Mme Dufour, local_actor, entretien_01, tour{NB}4)")
-    assert quotes == [f"> {MEMORY_SHORT}", f"> {MEMORY_TURN}", stigma_md, f"> {HERITAGE}"]
+                 f"(P01, Mme Dufour, local_actor, tour{NB}4)")
+    assert quotes == [f"> {MEMORY_SHORT}", f"> {md_escape(MEMORY_TURN)}", stigma_md, f"> {HERITAGE}"]  # [ ] escaped
     assert "| Code | local_actor | resident | Total |" in lines
     assert f"| {NB * 4}Mémoire minière | 0 | 2 | 2 |" in lines
 
@@ -389,7 +389,7 @@ def test_tex_escaping(proj, cli, out):
     assert lines[i + 1] == (
         "«~Les gens ont eu honte \\& 50 \\% partent \\{vraiment\\} \\#1 \\textasciitilde{} "
         "\\textasciicircum{} \\$ \\textbackslash{}o/ fin\\_de *tout*.~» "
-        "(P01, Mme Dufour, local\\_actor, entretien\\_01, tour~4)")
+        "(P01, Mme Dufour, local\\_actor, tour~4)")
     assert lines[i + 2] == "\\end{quote}"
     assert "Code & local\\_actor & resident & Total \\\\" in lines
     assert tex_escape("a\\b{c}") == "a\\textbackslash{}b\\{c\\}"
@@ -511,7 +511,7 @@ def test_shared_docx_renderer_at_a_deeper_level(proj):
     assert paras[0][1].startswith("Échantillon aléatoire reproductible") and "graine 2" in paras[0][1]
     heads = [p for p in paras if p[0].startswith("Heading")]
     assert heads == [("Heading 2", "Identité"), ("Heading 3", "Mémoire minière"),
-                     ("Heading 4", f"group{NB}: resident (1 extrait sur 2)"), ("Heading 3", "Stigmate"),
-                     ("Heading 4", f"group{NB}: local_actor (1 extrait)")]
+                     ("Heading 4", f"groupe{NB}: resident (1 extrait sur 2)"), ("Heading 3", "Stigmate"),
+                     ("Heading 4", f"groupe{NB}: local_actor (1 extrait)")]
     quotes = [text for style, text in paras if style == "Quote"]
     assert len(quotes) == 2 and quotes[0] in (MEMORY_SHORT, MEMORY_TURN) and quotes[1] == STIGMA

@@ -77,7 +77,7 @@ def test_report_title_provenance_and_footer(report_doc, coded_root):
 def test_report_headings_in_order(report_doc):
     _, doc, _ = report_doc
     h1 = [p.text for p in doc.paragraphs if p.style.name == "Heading 1"]
-    assert h1 == ["Codes par group", "Co-occurrence des codes", "Extraits par code"]
+    assert h1 == ["Codes par groupe", "Co-occurrence des codes", "Extraits par code"]
     h2 = [p.text for p in doc.paragraphs if p.style.name == "Heading 2"]
     assert h2 == ["Identité", "Avenir du territoire"]
     h3 = [p.text for p in doc.paragraphs if p.style.name == "Heading 3"]
@@ -93,7 +93,8 @@ def test_report_frequency_table(report_doc):
     assert is_header_row(table.rows[0]) and not is_header_row(table.rows[1])
     assert all(r.runs[0].bold for c in table.rows[0].cells for r in c.paragraphs)
     nb = "\u00a0"
-    assert cells(table.rows[0]) == ["Code", "local_actor (n=1)", "resident (n=2)", "Total (n=3)"]
+    assert cells(table.rows[0]) == ["Code", f"local_actor (n{nb}={nb}1)", f"resident (n{nb}={nb}2)",
+                                    f"Total (n{nb}={nb}3)"]
     body = [cells(r) for r in table.rows[1:]]
     assert body == [
         ["Identité", f"2 / 1 (100{nb}%)", f"1 / 1 (50{nb}%)", f"3 / 2 (67{nb}%)"],
@@ -101,7 +102,7 @@ def test_report_frequency_table(report_doc):
         ["Fierté et appartenance", f"1 / 1 (100{nb}%)", f"0 / 0 (0{nb}%)", f"1 / 1 (33{nb}%)"],
         ["Avenir du territoire", f"0 / 0 (0{nb}%)", f"1 / 1 (50{nb}%)", f"1 / 1 (33{nb}%)"],
         ["Emploi", f"0 / 0 (0{nb}%)", f"1 / 1 (50{nb}%)", f"1 / 1 (33{nb}%)"],
-        ["All codes", f"2 / 1 (100{nb}%)", f"2 / 2 (100{nb}%)", f"4 / 3 (100{nb}%)"],
+        ["Tous les codes", f"2 / 1 (100{nb}%)", f"2 / 2 (100{nb}%)", f"4 / 3 (100{nb}%)"],
     ]
     # top-level codes bold, sub-codes indented
     assert table.rows[1].cells[0].paragraphs[0].runs[0].bold
@@ -148,10 +149,10 @@ def test_report_excerpts_with_citations(report_doc):
     assert len(quotes) == 4  # one per coding
     # the turn's text without the speaker label, in French quotes, then the citation
     assert quotes[0] == ("«\u00a0Mon grand-père travaillait à la fosse numéro neuf.\u00a0» "
-                         "(P01, Mme Dufour, local_actor, a, tour\u00a02)")
-    assert any("Kévin" in q and "(P03, Kévin, resident, c, tour\u00a02)" in q for q in quotes)
+                         "(P01, Mme Dufour, local_actor, tour\u00a02)")
+    assert any("Kévin" in q and "(P03, Kévin, resident, tour\u00a02)" in q for q in quotes)
     h4 = [p.text for p in doc.paragraphs if p.style.name == "Heading 4"]
-    assert "group\u00a0: local_actor (1 extrait)" in h4 and "group\u00a0: resident (1 extrait)" in h4
+    assert "groupe\u00a0: local_actor (1 extrait)" in h4 and "groupe\u00a0: resident (1 extrait)" in h4
 
 
 def test_report_landscape_section_for_wide_tables(coded_root, tmp_path, monkeypatch):
@@ -167,7 +168,7 @@ def test_report_landscape_section_for_wide_tables(coded_root, tmp_path, monkeypa
     assert orientation == [False, True, False, True, False]
     # each section break sits before the heading it opens, never after it
     body = doc.paragraphs
-    for title in ("Codes par group", "Co-occurrence des codes"):
+    for title in ("Codes par groupe", "Co-occurrence des codes"):
         i = next(k for k, p in enumerate(body) if p.text == title)
         assert body[i - 1]._p.find(qn("w:pPr") + "/" + qn("w:sectPr")) is not None
         assert body[i]._p.find(qn("w:pPr") + "/" + qn("w:sectPr")) is None
@@ -183,7 +184,7 @@ def test_report_refuses_to_overwrite_without_force(run, tmp_path):
     res = run("export", "report", "--output", out, "--force", "--no-excerpts", "--json")
     assert res.exit_code == 0, res.output
     info = json.loads(res.stdout)
-    assert info["sections"] == ["Codes par group", "Co-occurrence des codes"]
+    assert info["sections"] == ["Codes par groupe", "Co-occurrence des codes"]
     assert "--no-excerpts" in info["provenance"]["command"]
     doc = Document(str(out))
     assert not [p for p in doc.paragraphs if p.style.name == "Quote"]

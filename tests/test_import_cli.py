@@ -69,25 +69,6 @@ def test_changed_file_needs_replace(cli, project, tmp_path):
     assert docs_json(cli)["e"]["turns"] == 5
 
 
-def test_replace_refused_when_document_has_codings(cli, project, tmp_path):
-    f = write(tmp_path / "e.txt", INTERVIEW)
-    assert cli("import", f).exit_code == 0
-    store = project.store
-    doc = store.documents.by_name("e")
-    with store.transaction():
-        code = store.execute("INSERT INTO codes (path, label, created_at, updated_at)"
-                             " VALUES ('identity', 'Identité', '', '')").lastrowid
-        store.execute("INSERT INTO codings (document_id, code_id, start, \"end\", text, coder, origin,"
-                      " created_at, updated_at) VALUES (?,?,0,5,?, 'me', 'manual', '', '')",
-                      (doc.id, code, doc.text[:5]))
-    write(f, INTERVIEW + "Enquêtrice : Merci.\n")
-    before = snapshot(project)
-    res = cli("import", f, "--replace")
-    assert res.exit_code == 1
-    assert "has 1 codings" in res.stderr
-    assert snapshot(project) == before
-
-
 def test_bad_files_are_skipped_and_leave_no_trace(cli, project, tmp_path):
     good = write(tmp_path / "batch" / "good.txt", INTERVIEW)
     write(tmp_path / "batch" / "empty.txt", "   \n\n")

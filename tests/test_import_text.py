@@ -211,7 +211,9 @@ def test_interviewer_option_makes_a_label_accepted_once():
 
 def test_label_case_variants_count_together():
     doc = imp("E : a\nMarcel : b\nE : c\nMARCEL : d\n")
-    assert utterances(doc) == [("E", "a"), ("Marcel", "b"), ("E", "c"), ("MARCEL", "d")]
+    # One speaker, under the file's first spelling (case variants are the same label).
+    assert utterances(doc) == [("E", "a"), ("Marcel", "b"), ("E", "c"), ("Marcel", "d")]
+    assert doc.speakers() == ["E", "Marcel"]
 
 
 def test_diarization_output():

@@ -88,3 +88,43 @@ def test_leftover_cleaning_never_follows_a_link(tmp_path, monkeypatch):
     with base.temp_folder("report"):
         pass
     assert (precious / "thesis.docx").read_bytes() == b"three years"
+
+
+def test_opening_a_project_cleans_only_qualcodes_own_stale_temp_files(tmp_path, monkeypatch):
+    """Project open (issue 16, D15): hidden ``.<name>.qualcode-<pid>-….tmp`` files of gone
+    processes next to the database, backups and codebook, and ``qualcode-*-<pid>-…`` folders
+    in TMPDIR; never a live process's, never a link, never a file named otherwise."""
+    from qualcode import journal
+    from qualcode.project import Project
+
+    tmpdir = tmp_path / "tmp"
+    tmpdir.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmpdir))
+    Project.init(tmp_path / "proj").close()
+    root = tmp_path / "proj"
+    (root / "codebooks").mkdir()
+    (root / ".qualcode" / "backups").mkdir()
+    dead, alive = dead_pid(), os.getpid()
+    precious = tmp_path / "thesis.docx"
+    precious.write_bytes(b"three years")
+    gone = [root / ".qualcode" / f".project.db.qualcode-{dead}-restore.tmp",
+            root / ".qualcode" / f".project.db.qualcode-{dead}-restore.tmp-wal",
+            root / ".qualcode" / "backups" / f".20261205-rename.db.qualcode-{dead}-backup.tmp",
+            root / "codebooks" / f".c.yaml.qualcode-{dead}-revision.tmp"]
+    kept = [root / ".qualcode" / f".project.db.qualcode-{alive}-restore.tmp",
+            root / "codebooks" / ".c.yaml.brouillon.tmp",
+            root / "codebooks" / f"c.yaml.qualcode-{dead}-revision.tmp"]  # not hidden: not ours
+    for p in gone + kept:
+        p.write_text("x")
+    link = root / "codebooks" / f".d.yaml.qualcode-{dead}-revision.tmp"
+    link.symlink_to(precious)
+    folders = {"gone": tmpdir / f"qualcode-export-{dead}-ab", "alive": tmpdir / f"qualcode-export-{alive}-ab",
+               "other": tmpdir / f"something-{dead}-ab"}
+    for d in folders.values():
+        d.mkdir()
+    Project.open(root).close()
+    assert not any(p.exists() for p in gone)
+    assert all(p.exists() for p in kept)
+    assert link.is_symlink() and precious.read_bytes() == b"three years"
+    assert not folders["gone"].exists() and folders["alive"].exists() and folders["other"].exists()
+    assert journal.clean_leftovers([root / "codebooks"], tmpdir=False) == []

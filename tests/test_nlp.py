@@ -134,7 +134,9 @@ def test_lightened_pipeline_gives_the_same_tokens_as_the_untouched_package(fr, u
 @pytest.mark.slow  # the untouched pipeline again
 def test_annotate_tables_hold_what_the_untouched_package_says(fr, untouched):
     """annotate() token tables, read back as strings, equal the plain package's tokens."""
-    texts = [t for t in _sample_turn_texts()[:300] if t == nlp_mod._collapse(t)[0] and "\n\n" not in t]
+    # (brackets change sentence starts on purpose: see test_no_sentence_boundary_in_brackets)
+    texts = [t for t in _sample_turn_texts()[:300]
+             if t == nlp_mod._collapse(t)[0] and "\n\n" not in t and not nlp_mod.BRACKETS.search(t)]
     assert len(texts) > 100
     joined = "\n".join(texts)
     spans, pos = [], 0

@@ -1,7 +1,8 @@
 """Offsets are sacred: after every operation, every coding's text equals the document text
 between its offsets, and every turn's offsets index its text. Checked as a property over
 generated transcripts (labels, accents, CRLF, blank lines, back-channels) and a sequence of
-operations: import, auto-coding, role change, codebook edit and re-coding, re-import."""
+operations: import, auto-coding, role change, codebook edit and re-coding, re-import,
+replacement by a corrected transcript and re-coding."""
 
 from __future__ import annotations
 
@@ -109,6 +110,18 @@ def test_offsets_survive_every_operation(docs, unit, terms):
             autocode(project)
             check(project)
             assert import_paths(project, files).unchanged == len(files)
+            check(project)
+            # a corrected transcript replaces the coded doc0: its codings are re-anchored
+            # (or kept aside), its turns rebuilt, and re-coding works on the new text
+            n = project.store.codings.count()
+            raw = Path(files[0]).read_bytes()
+            cut = len(raw) // 2
+            Path(files[0]).write_bytes(raw[:cut].replace(b"mineur", b"mineurs") + b" euh" + raw[cut:])
+            report = import_paths(project, files[:1], replace=True)
+            assert report.skipped == 0 and report.results[0].status == "replaced"
+            assert project.store.codings.count() + len(project.store.orphans.select()) == n
+            check(project)
+            autocode(project)
             check(project)
         finally:
             project.close()

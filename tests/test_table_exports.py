@@ -19,8 +19,13 @@ from qualcode.exporters.base import Provenance
 
 @pytest.fixture(scope="module")
 def fx(tmp_path_factory):
+    """The report fixture (English codebook), exporting in English: the tables' words and
+    numbers as the analyses write them (French exports: test_export_language.py)."""
     tmp = tmp_path_factory.mktemp("exports")
-    return build(tmp / "proj", tmp)
+    runner = build(tmp / "proj", tmp)
+    config = tmp / "proj" / "qualcode.toml"
+    config.write_text(config.read_text(encoding="utf-8") + '\n[export]\nlanguage = "en"\n', encoding="utf-8")
+    return runner
 
 
 @pytest.fixture
@@ -211,7 +216,7 @@ def test_tex(fx, out):
     ((caption, header, rows),) = parse_tex_tables(text)
     assert caption == "Codes by group"
     # two header rows: the groups over units / participants / %; labels instead of code paths
-    assert header[0][1].startswith("\\multicolumn{3}{c}{\\textbf{local\\_\\allowbreak{}actor (n=")
+    assert header[0][1].startswith("\\multicolumn{3}{c}{\\textbf{local\\_\\allowbreak{}actor (n~=~")
     assert header[1][:4] == ["\\textbf{label}", "\\textbf{units}", "\\textbf{participants}", "\\textbf{\\%}"]
     assert rows[3] == ["\\textbf{Heritage}", *HERITAGE[2:]]
     assert rows[1][0] == "\\hspace*{0.8em}Mining memory"
@@ -245,11 +250,11 @@ def test_docx(fx, out):
     footer = doc.sections[0].footer.paragraphs[0].text
     assert footer.startswith("qualcode: project: Fixture; command: qualcode report freq --by group; created: ")
     captions = [p.text for p in doc.paragraphs if p.style.name == "Caption"]
-    assert captions == ["Tableau 1 – Codes by group"]  # a French project
+    assert captions == ["Table 1 – Codes by group"]  # exports in English ([export] language)
     (table,) = doc.tables
     assert table.style.name == "Table Grid"
     groups = [c.text for c in table.rows[0].cells]  # merged cells repeat their text
-    assert groups[1:4] == ["local_actor (n=2)"] * 3 and groups[-1].startswith("total (n=")
+    assert groups[1:4] == ["local_actor (n\u00a0=\u00a02)"] * 3 and groups[-1].startswith("total (n\u00a0=")
     header = table.rows[1].cells
     assert [c.text for c in header] == ["label", *[c.split(" ", 1)[1] if c.startswith(("local", "resid", "total"))
                                                    else c.rsplit(" ", 1)[1] for c in FREQ_COLUMNS[2:]]]
@@ -269,9 +274,9 @@ def test_docx_several_tables(fx, out):
     run(fx, "words", "--by", "group", "--top", "2", "-o", path)
     doc = Document(str(path))
     assert [p.text for p in doc.paragraphs if p.style.name == "Caption"] == [
-        "Tableau 1 – Most frequent lemmas (top 2): group = local_actor",
-        "Tableau 2 – Most frequent lemmas (top 2): group = resident",
-        "Tableau 3 – Most frequent lemmas (top 2): group = (no case)"]
+        "Table 1 – Most frequent lemmas (top 2): group = local_actor",
+        "Table 2 – Most frequent lemmas (top 2): group = resident",
+        "Table 3 – Most frequent lemmas (top 2): group = (no case)"]
     assert [c.text for c in doc.tables[1].rows[1].cells] == ["1", "musée", "2", f"{2000 / 36:.2f}", "2"]
 
 
@@ -307,7 +312,7 @@ def test_never_overwrites_without_force(fx, out):
 def test_failed_write_leaves_no_file(fx, out, monkeypatch):
     import qualcode.exporters.tables as tables
 
-    def broken(tables_, provenance, path, **options):
+    def broken(tables_, provenance, path, *args, **options):
         path.write_bytes(b"half a file")
         raise OSError("disk full")
 

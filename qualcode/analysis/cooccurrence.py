@@ -147,6 +147,8 @@ def cooccurrence(project: Project, *, unit: str = "sentence", by: str | None = N
             meta={"kind": "matrix", "depth": [c.depth for c in codes], "tree_column": "label",
                   "matrix_columns": [c.path for c in codes], "group": g,
                   "sheet": (f"{by}={g}" if g is not None else "cooccurrence"),
-                  "decimals": {c.path: 3 for c in codes} if jaccard else {}},
+                  "decimals": {c.path: 3 for c in codes} if jaccard else {},
+                  "counted": sel.facts(), "unit": unit, "jaccard": jaccard, "by": by,
+                  "group_size": grp.sizes.get(g, 0) if g is not None else None, "outside": outside},
         ))
     return tables

@@ -94,6 +94,13 @@ class Selection:
             out[code.path] = acc
         return out
 
+    def facts(self) -> dict:
+        """What was counted, as data (exporters write it in the export's language)."""
+        return {"codings": len(self.codings), "statuses": list(self.statuses),
+                "left_out": [s for s in STATUSES if s not in self.statuses],
+                "coders": list(self.coders) if self.coders else None, "coders_found": list(self.coders_found),
+                "retired": self.retired, "unreviewed": self.unreviewed}
+
     def describe(self) -> list[str]:
         """Footer lines: what was counted."""
         statuses = " and ".join(self.statuses)
@@ -296,6 +303,7 @@ class FreqTable:
     total_cases: int = 0
     level: str = "all"
     notes: list[str] = field(default_factory=list)
+    counted: dict = field(default_factory=dict)  # Selection.facts()
 
     def pct(self, count: int, group: str | None = None) -> float | None:
         n = self.total_cases if group is None else self.group_sizes.get(group, 0)
@@ -329,7 +337,8 @@ class FreqTable:
             meta={"kind": "freq", "sheet": "freq", "by": self.by, "level": self.level,
                   "depth": [r.depth for r in self.rows], "tree_column": "label",
                   "total_rows": [ALL_CODES], "groups": list(self.groups), "group_sizes": dict(self.group_sizes),
-                  "total_cases": self.total_cases, "decimals": {c: 1 for c in columns if c.endswith("%")}},
+                  "total_cases": self.total_cases, "decimals": {c: 1 for c in columns if c.endswith("%")},
+                  "counted": dict(self.counted)},
         )
 
 
@@ -387,7 +396,7 @@ def frequencies(project: Project, by: str | None = "group", *, statuses: Iterabl
     if NO_CASE in grp.groups:
         notes.append(f"{NO_CASE}: documents linked to no case (units only).")
     return FreqTable(by, grp.groups, grp.sizes, rows, sel.statuses, sel.coders, sel.unreviewed,
-                     grp.total_cases, level, notes)
+                     grp.total_cases, level, notes, sel.facts())
 
 
 def freq_report(project: Project, by: str | None = None, *, statuses: Iterable[str] | None = NOT_REJECTED,

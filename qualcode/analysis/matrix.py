@@ -93,4 +93,5 @@ def code_matrix(project: Project, *, cols: str = "docs", presence: bool = False,
     return TableResult(title=title, df=df, notes=notes,
                        meta={"kind": "matrix", "sheet": "matrix", "depth": [c.depth for c in codes],
                              "tree_column": "label",
-                             "matrix_columns": list(columns), "cols": cols, "presence": presence})
+                             "matrix_columns": list(columns), "cols": cols, "presence": presence,
+                             "counted": sel.facts(), "several_cases": cols == "cases"})

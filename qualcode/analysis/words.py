@@ -142,5 +142,9 @@ def word_frequencies(project: Project, *, by: str | None = None, top: int = 20, 
         tables.append(TableResult(title=title, df=df, notes=notes,
                                   meta={"kind": "words", "group": None if g == "all" else g, "words": n,
                                         "sheet": "words" if g == "all" else f"{by}={g}",
-                                        "decimals": {"per 1000 words": 2}}))
+                                        "decimals": {"per 1000 words": 2}, "top": top, "by": by,
+                                        "include_interviewer": include_interviewer,
+                                        "documents": len(ndocs[g]), "group_size": grp.sizes.get(g, 0),
+                                        "pipeline": pipeline.name, "stop_words": len(stop),
+                                        "hesitations": sorted(HESITATIONS)[:8], "exclude": sorted(extra or [])}))
     return tables

@@ -1,8 +1,8 @@
 """Command-line interface: thin typer commands over the qualcode library.
 
 One module per command group or stage, named after what it holds (as spaCy's
-``spacy/cli/``): ``project`` (init, history), ``documents`` (import, docs, show,
-speakers), ``cases``, ``backups``, ``demo``, ``codebook`` (every ``codebook …``),
+``spacy/cli/``): ``project`` (init, history), ``documents`` (import, docs and its
+rename/remove/orphans, show, speakers), ``cases``, ``backups``, ``demo``, ``codebook`` (every ``codebook …``),
 ``rules`` (autocode, explain, kwic), ``coding`` (codings, code, uncode), ``review``,
 ``memo``, ``reliability`` (agreement, disagreements, reconcile, evaluate), ``report``,
 ``export``, ``chart``; what they share (``--project``, ``--json``, the console…) is in
@@ -49,7 +49,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "docs": ("documents", "List documents: name, format, turns, words, speakers, case."),
     "show": ("documents", "Show a document's turns, numbered from 1, with speaker, timestamp and the codes of "
                           "each\nturn in the margin (coloured by code, like coding stripes)."),
-    "speakers": ("documents", "List a document's speakers and roles, or fix roles with --set LABEL=ROLE."),
+    "speakers": ("documents", "List a document's speakers and roles; fix roles (--set), rename (--rename) or merge "
+                              "(--merge) speakers."),
     "cases": ("cases", "Cases (participants) and their attributes."),
     "history": ("project", "Show the history of bulk operations: imports, auto-coding runs, codebook revisions, "
                            "reviews…"),

@@ -21,6 +21,12 @@ from qualcode.errors import UsageError
 from qualcode.exporters.tables import TEXT_FORMATS, format_for, render_text, to_json, write_tables
 from qualcode.project import Project
 
+# Ranges of the integer options and arguments (typer min/max: a value outside is a usage
+# error, exit 2): ids and seeds fit SQLite's 64-bit integers, counts and widths stay sane.
+MAX_ID = 2**63 - 1
+MAX_COUNT = 1_000_000
+MAX_WIDTH = 100_000
+
 ProjectOpt = Annotated[
     Path | None,
     typer.Option("--project", "-p", help="Project folder (default: search upward from the current folder).",
@@ -33,7 +39,10 @@ CodebookOpt = Annotated[Path | None, typer.Option(
 
 def open_project(path: Path | None):
     """The project at ``--project`` or, without it, the one around the current folder."""
-    return Project.open(path)
+    project = Project.open(path)
+    if project.recovered is not None:
+        console(stderr=True).print(f"note: {project.recovered.message()}", markup=False)
+    return project
 
 
 def console(stderr: bool = False) -> SafeConsole:
@@ -55,6 +64,26 @@ def write_stdout(text: str, fmt: str) -> None:
     elif sys.stdout.isatty():
         text = terminal_safe(text)
     sys.stdout.write(text)
+
+
+# Formats that ``--output -`` may print on standard output (the others are binary files).
+STDOUT_FORMATS = frozenset({"md", "csv", "tex", "json", "yaml", "txt"})
+
+
+def is_stdout(output: str | Path | None) -> bool:
+    """Whether ``--output`` is ``-``: standard output."""
+    return output is not None and str(output) == "-"
+
+
+def check_stdout_format(fmt: str | None, formats=STDOUT_FORMATS) -> str:
+    """The format to print with ``--output -``: a text format, given with ``--format``."""
+    if fmt is None:
+        raise UsageError("--output - (standard output) needs --format "
+                         f"({', '.join(sorted(formats))})")
+    if fmt.lower() not in formats:
+        raise UsageError(f"--output -: {fmt} is a binary format and cannot be written to standard "
+                         "output; give a file name")
+    return fmt.lower()
 
 
 def progress_callback(total_chars: int):
@@ -112,12 +141,13 @@ def command_line(*words: str, **opts) -> str:
 
 
 def emit_tables(tables, provenance, *, fmt: str | None, output: Path | None, force: bool,
-                json: bool = False, paper: str = "a4", standalone: bool = False,
-                language: str | None = None) -> bool:
+                json: bool = False, language: str = "en", paper: str = "a4",
+                standalone: bool = False) -> bool:
     """The output options every table command shares: ``--json`` (stdout), ``--format``
     without ``--output`` (text formats to stdout), ``--output FILE`` (any format, written
     atomically with the provenance). Returns False when the caller should render the
-    tables on the terminal instead."""
+    tables on the terminal instead. ``language``: of the numbers in DOCX, Markdown and
+    LaTeX files (decimal commas in French) and of the DOCX proofing language."""
     if json and (fmt or output):
         raise UsageError("--json prints to stdout: use --format json --output FILE to write a file")
     if json:
@@ -125,6 +155,8 @@ def emit_tables(tables, provenance, *, fmt: str | None, output: Path | None, for
         return True
     if not (fmt or output):
         return False
+    if is_stdout(output):  # "--output -": the text formats, on standard output
+        fmt, output = check_stdout_format(fmt, TEXT_FORMATS), None
     fmt = format_for(fmt, output)
     if output is None:
         if fmt not in TEXT_FORMATS:

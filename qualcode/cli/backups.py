@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from qualcode.backups import list_backups, restore_backup
+from qualcode.backups import RestoreReport, list_backups, restore_backup, restore_damaged
 from qualcode.cli import app
 from qualcode.cli._util import JsonOpt, ProjectOpt, console, open_project, print_json
+from qualcode.errors import DamagedProject, QualcodeError
+from qualcode.project import Project
 
 backups_app = typer.Typer(help="Backups of the project taken before codebook revisions and restores.",
                           invoke_without_command=True)
@@ -34,8 +37,11 @@ def backups_cli(
     if ctx.invoked_subcommand is not None:
         return
 
-    with open_project(project) as proj:
-        rows = list_backups(proj)
+    try:
+        with open_project(project) as proj:
+            rows = list_backups(proj)
+    except DamagedProject:  # the backups are what a damaged project needs
+        rows = list_backups(Project.find(project))
     if json:
         print_json([b.to_dict() for b in rows])
         return
@@ -56,8 +62,13 @@ def restore_cli(
     """Put the project database and codebook back as they were in a backup.
 
     The current state is backed up first, so a restore can be undone."""
-    with open_project(project) as proj:
-        report = restore_backup(proj, backup_id)
+    try:
+        proj = open_project(project)
+    except DamagedProject:
+        report = _restore_damaged(project, backup_id)
+    else:
+        with proj:
+            report = restore_backup(proj, backup_id)
     if json:
         print_json(report.to_dict())
         return
@@ -65,3 +76,13 @@ def restore_cli(
     out.print(f"restored backup {report.restored}" + (f" (database and {report.codebook})" if report.codebook
                                                        else " (database)"), markup=False)
     out.print(f"the state before the restore is backup {report.saved_as}", style="dim", markup=False)
+
+
+def _restore_damaged(project: Path | None, backup_id: str) -> RestoreReport:
+    """Restore over a database that cannot be opened (the damaged file is kept as a backup)."""
+    settings = Project(Project.find(project), open_store=False)
+    try:
+        codebook = settings.codebook_path()
+    except QualcodeError:
+        codebook = None
+    return restore_damaged(settings.root, backup_id, user=settings.user, codebook=codebook)

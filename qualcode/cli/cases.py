@@ -8,9 +8,12 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from qualcode.cases import import_cases
+from qualcode.cases import cases_table, import_cases
 from qualcode.cli import app
-from qualcode.cli._util import JsonOpt, ProjectOpt, console, open_project, print_json
+from qualcode.cli._util import JsonOpt, ProjectOpt, console, open_project, print_json, split_values
+from qualcode.exporters.base import provenance_for
+from qualcode.exporters.tables import format_for, write_tables
+from qualcode.i18n import export_language, labels_for
 
 cases_app = typer.Typer(help="Cases (participants) and their attributes.", invoke_without_command=True)
 app.add_typer(cases_app, name="cases")
@@ -53,3 +56,44 @@ def cases_import_cli(
     err = console(stderr=True)
     for line, case, doc in report.unknown_documents:
         err.print(f"warning: {file}:{line}: case {case}: no document named {doc!r} in the project")
+
+
+@cases_app.command("export")
+def cases_export_cli(
+    output: Annotated[Path, typer.Argument(help="The file to write: .csv, .xlsx, .docx, .md, .tex or .json.",
+                                           show_default=False)],
+    attributes: Annotated[list[str] | None, typer.Option(
+        "--attributes", "-a", help="The columns after the case, in this order (comma-separated or repeated; "
+                                   "default: every attribute; 'documents' adds the document names).",
+        show_default=False)] = None,
+    fmt: Annotated[str | None, typer.Option(
+        "--format", "-f", help="csv | xlsx | docx | md | tex | json (default: from the extension).",
+        show_default=False)] = None,
+    lang: Annotated[str | None, typer.Option(
+        "--lang", help="Language of the headers and notes: fr | en (default: [export] language, else the "
+                       "project's language).", show_default=False)] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite the output file if it exists.")] = False,
+    project: ProjectOpt = None,
+) -> None:
+    """The table of interviewees (tableau des enquêtés): one row per case, with the chosen attributes.
+
+    Documents (DOCX, Markdown, LaTeX) show the display labels of [labels] and French
+    headers in a French project; data files (CSV, XLSX, JSON) keep the identifiers and
+    typed values.
+    """
+    fmt = format_for(fmt, output)
+    chosen = split_values(attributes)
+    with open_project(project) as proj:
+        language = export_language(proj.config, lang)
+        table = cases_table(proj, chosen, labels=labels_for(proj.config, language),
+                            display=fmt in ("docx", "md", "tex"))
+        args = ["qualcode", "cases", "export", str(output)]
+        if chosen:
+            args += ["--attributes", ",".join(chosen)]
+        if lang:
+            args += ["--lang", lang]
+        prov = provenance_for(proj, " ".join(args), filters={"attributes": ",".join(chosen) if chosen else None})
+    write_tables([table], fmt, output, prov, force=force, language=language)
+    n = len(table.df)
+    console().print(f"wrote {output} ({fmt}, {n} case{'s' * (n != 1)}, {len(table.df.columns) - 1} columns)",
+                    markup=False, highlight=False)

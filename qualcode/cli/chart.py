@@ -9,7 +9,8 @@ from typing import Annotated
 import typer
 
 from qualcode.cli import app
-from qualcode.cli._util import JsonOpt, ProjectOpt, console, open_project, print_json
+from qualcode.cli._util import JsonOpt, ProjectOpt, console, is_stdout, open_project, print_json
+from qualcode.errors import UsageError
 from qualcode.exporters.charts import chart_cooccurrence, chart_freq
 
 chart_app = typer.Typer(
@@ -22,6 +23,9 @@ app.add_typer(chart_app, name="chart")
 OutputOpt = Annotated[Path, typer.Option("--output", "-o", help="The figure to write: FILE.png or FILE.svg.",
                                          show_default=False)]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite the output file if it exists.")]
+LangOpt = Annotated[str | None, typer.Option(
+    "--lang", help="Language of the chart's words and numbers: fr | en (default: [export] language, else "
+                   "the project's language).", show_default=False)]
 LevelOpt = Annotated[str, typer.Option("--level", help="all (codes and sub-codes) | top (top-level codes only).")]
 StatusOpt = Annotated[list[str] | None, typer.Option(
     "--status", help="Coding statuses counted (repeatable or comma-separated; default: proposed and accepted).",
@@ -36,6 +40,10 @@ def split_values(values: list[str] | None) -> list[str]:
 
 
 def _command(name: str, options: list[tuple[str, object]], output: Path) -> str:
+    """The command line recorded in the figure's provenance (first, refuses ``-o -``)."""
+    if is_stdout(output):
+        raise UsageError("--output -: a figure is a PNG or SVG file and cannot be written to standard "
+                         "output; give a file name")
     args = ["qualcode", "chart", name]
     for opt, value in options:
         if value is None or value is False or value == []:
@@ -68,6 +76,7 @@ def chart_freq_cli(
     level: LevelOpt = "all",
     status: StatusOpt = None,
     coder: CoderOpt = None,
+    lang: LangOpt = None,
     force: ForceOpt = False,
     json: JsonOpt = False,
     project: ProjectOpt = None,
@@ -76,10 +85,10 @@ def chart_freq_cli(
     it (or the coded units), in the codebook's order and colours."""
     statuses, coders = split_values(status), split_values(coder)
     command = _command("freq", [("--by", by), ("--measure", measure), ("--level", level if level != "all" else None),
-                                ("--status", statuses), ("--coder", coders)], output)
+                                ("--status", statuses), ("--coder", coders), ("--lang", lang)], output)
     with open_project(project) as proj:
         path, prov = chart_freq(proj, output, by=by, measure=measure, level=level, statuses=statuses or None,
-                                coders=coders or None, force=force, command=command)
+                                coders=coders or None, force=force, command=command, language=lang)
     _done(path, prov, json, f"bar chart of codes by {by} ({measure})")
 
 
@@ -94,6 +103,7 @@ def chart_cooccurrence_cli(
     level: LevelOpt = "all",
     status: StatusOpt = None,
     coder: CoderOpt = None,
+    lang: LangOpt = None,
     force: ForceOpt = False,
     json: JsonOpt = False,
     project: ProjectOpt = None,
@@ -103,9 +113,10 @@ def chart_cooccurrence_cli(
     statuses, coders = split_values(status), split_values(coder)
     command = _command("cooccurrence", [("--by", by), ("--unit", unit), ("--jaccard", jaccard),
                                         ("--level", level if level != "all" else None),
-                                        ("--status", statuses), ("--coder", coders)], output)
+                                        ("--status", statuses), ("--coder", coders), ("--lang", lang)],
+                           output)
     with open_project(project) as proj:
         path, prov = chart_cooccurrence(proj, output, by=by, unit=unit, jaccard=jaccard, level=level,
                                         statuses=statuses or None, coders=coders or None, force=force,
-                                        command=command)
+                                        command=command, language=lang)
     _done(path, prov, json, f"co-occurrence heat map ({unit} units" + (f", by {by})" if by else ")"))

@@ -1,5 +1,5 @@
-"""qualcode codebook …: check, show, diff and export a codebook; revise it (rename, merge,
-move, split, retire, restore, add) with its codings; its history."""
+"""qualcode codebook …: check, show, diff, export and import (REFI-QDA .qdc) a codebook;
+revise it (rename, merge, move, split, retire, restore, add) with its codings; its history."""
 
 from __future__ import annotations
 
@@ -18,7 +18,9 @@ from qualcode.cli._util import (
     CodebookOpt,
     JsonOpt,
     ProjectOpt,
+    check_stdout_format,
     console,
+    is_stdout,
     open_project,
     print_json,
     progress_callback,
@@ -29,6 +31,7 @@ from qualcode.codebook import codebook_tree_json, lint_codebook, load_codebook, 
 from qualcode.codebook.diff import coding_effect, diff_codebooks, resolve_codebook
 from qualcode.codebook.export import build_document, export_codebook, infer_format
 from qualcode.errors import ProjectNotFound, QualcodeError, UsageError
+from qualcode.refi.codebook import import_codebook
 
 if TYPE_CHECKING:
     from qualcode.codebook.diff import CodebookDiff, CodingEffect, FieldChange
@@ -313,10 +316,13 @@ def export_cli(
     format: Annotated[str | None, typer.Option(
         "--format", "-f", help="md | docx | csv | xlsx (default: from the --output suffix, else md).")] = None,
     output: Annotated[Path | None, typer.Option(
-        "--output", "-o", help="File to write (default: Markdown or CSV to stdout).")] = None,
+        "--output", "-o", help="File to write (default or '-': Markdown or CSV to stdout).")] = None,
     codebook: Annotated[str | None, typer.Option(
         "--codebook", "-c", help="Codebook YAML file or recorded version id (default: the project's).")] = None,
     rules: Annotated[bool, typer.Option("--rules", help="Include each code's rules.")] = False,
+    lang: Annotated[str | None, typer.Option(
+        "--lang", help="Language of the document's words: fr | en (default: [export] language, else the "
+                       "project's language; without a project, the codebook's).", show_default=False)] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
     project: ProjectOpt = None,
 ) -> None:
@@ -325,15 +331,18 @@ def export_cli(
     Numbered hierarchy, labels, MacQueen fields, examples, optionally the rules, and each
     code's coded units and participants in the project.
     """
+    if is_stdout(output):  # "-o -": what no --output does
+        check_stdout_format(format or "md", frozenset({"md", "csv"}))
+        output = None
     fmt = infer_format(format, output)
     proj = _optional_project(project)
     if proj is None and codebook is None:
         open_project(None)  # raises the usual "no qualcode project" error
     command = (f"qualcode codebook export --format {fmt}" + (f" --codebook {codebook}" if codebook else "")
-               + (" --rules" if rules else ""))
+               + (" --rules" if rules else "") + (f" --lang {lang}" if lang else ""))
     try:
         named = resolve_codebook(codebook if codebook is not None else _shown(proj.codebook_path()), proj)
-        doc = build_document(named, proj, rules=rules, command=command)
+        doc = build_document(named, proj, rules=rules, command=command, language=lang)
     finally:
         if proj is not None:
             proj.close()
@@ -343,6 +352,35 @@ def export_cli(
         return
     counts = "with counts from the project" if doc.counted else "without counts (no project)"
     console().print(f"wrote {output} ({fmt}, {len(doc.entries)} codes, {counts})", markup=False)
+
+
+@codebook_app.command("import")
+def import_cli(
+    file: Annotated[Path, typer.Argument(help="REFI-QDA codebook (.qdc) to read.")],
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="YAML codebook to write (default: printed on stdout).")] = None,
+    title: Annotated[str | None, typer.Option(
+        "--title", help="The codebook's title (default: 'Imported from FILE').")] = None,
+    like: Annotated[Path | None, typer.Option(
+        "--like", help="A qualcode codebook (e.g. the one exported): codes found there by name keep its slugs, "
+                       "rules, exclusions and unit.", show_default=False)] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """A qualcode YAML codebook from a REFI-QDA codebook (.qdc): names, tree, definitions, colours.
+
+    Descriptions go back into the MacQueen fields when they follow qualcode's layout
+    (else into the definition); each code gets a slug made from its name. What REFI-QDA
+    cannot carry (rules, exclusions, unit) is said on stderr, one line per kind; with
+    --like CODEBOOK, the codes found there by name keep its slugs, rules and unit.
+    """
+    result = import_codebook(file, output, force=force, title=title, like=like)
+    err = console(stderr=True)
+    for line in result.notes:
+        err.print(f"note: {line}", markup=False, highlight=False)
+    if output is None:
+        write_stdout(result.yaml, "yaml")
+        return
+    console().print(f"wrote {output}: {result.codes} codes from {file}", markup=False, highlight=False)
 
 
 # --------------------------------------------------------------------------- revisions

@@ -1,4 +1,4 @@
-"""qualcode import, docs, show, speakers."""
+"""qualcode import, docs (docs rename, docs remove, docs orphans), show, speakers."""
 
 from __future__ import annotations
 
@@ -18,6 +18,14 @@ from qualcode.cli.render import code_colors, initials
 from qualcode.errors import QualcodeError, UsageError
 from qualcode.importers.speakers import format_timestamp
 from qualcode.ingest import expand_paths, import_paths, set_speaker_roles
+from qualcode.lifecycle import (
+    list_orphans,
+    merge_speakers,
+    removal_counts,
+    remove_document,
+    rename_document,
+    rename_speaker,
+)
 from qualcode.manual import turn_codes
 
 FORMAT_CHOICES = ("auto", "txt", "md", "docx", "vtt", "srt", "trs")
@@ -32,7 +40,21 @@ def import_cli(
     interviewer: Annotated[str | None, typer.Option(
         help="Comma-separated speaker labels that are interviewers (overrides the default list).")] = None,
     case: Annotated[str | None, typer.Option(help="Attach the imported documents to this case.")] = None,
-    replace: Annotated[bool, typer.Option("--replace", help="Replace changed documents of the same name.")] = False,
+    replace: Annotated[bool, typer.Option(
+        "--replace", help="Replace changed documents of the same name; their codings are re-anchored on the new "
+                          "text.")] = False,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="Report what the import would do (re-anchored codings included); change nothing.")] = False,
+    label_pattern: Annotated[str | None, typer.Option(
+        "--label-pattern", metavar="REGEX",
+        help="Lines (or cue lines) starting with a match of REGEX open a turn; its named group "
+             "(?P<label>...) is the speaker, an optional (?P<time>...) the timestamp.")] = None,
+    split_on: Annotated[str | None, typer.Option(
+        "--split-on", metavar="REGEX",
+        help="Split txt/md files into one document per part at lines matching REGEX (removed); "
+             "the first capture group names the part, consecutive parts with the same name "
+             "form one document, named STEM-NAME.")] = None,
+    json: JsonOpt = False,
     project: ProjectOpt = None,
 ) -> None:
     """Import transcripts (txt, md, docx, vtt, srt, Transcriber trs) with speakers and timestamps."""
@@ -43,7 +65,7 @@ def import_cli(
     with open_project(project) as proj:
         progress = None
         on_file = None
-        if sys.stdout.isatty() and len(paths) > 0:
+        if sys.stdout.isatty() and len(paths) > 0 and not json:
             total = len(expand_paths(paths)[0])
             if total > 1:
                 progress = Progress(transient=True, console=out)
@@ -54,10 +76,19 @@ def import_cli(
         if progress:
             with progress:
                 report = import_paths(proj, paths, fmt=format, interviewers=interviewers, case=case,
-                                      replace=replace, on_file=on_file, debug=_state["debug"])
+                                      replace=replace, on_file=on_file, debug=_state["debug"], dry_run=dry_run,
+                                      label_pattern=label_pattern, split_on=split_on)
         else:
             report = import_paths(proj, paths, fmt=format, interviewers=interviewers, case=case,
-                                  replace=replace, debug=_state["debug"])
+                                  replace=replace, debug=_state["debug"], dry_run=dry_run,
+                                  label_pattern=label_pattern, split_on=split_on)
+    if json:
+        print_json({"dry_run": report.dry_run, "backup": report.backup,
+                    "files": [r.to_dict() for r in report.results], "ignored": report.ignored})
+        if report.skipped:
+            raise typer.Exit(1)
+        return
+    would = "would be " if dry_run else ""
     for r in report.results:
         if r.status == "skipped":
             err.print(f"[red]skipped[/] {escape(str(r.path))}: {escape(str(r.reason))}", markup=True)
@@ -65,21 +96,63 @@ def import_cli(
             out.print(f"unchanged {r.path}: already imported as {r.name}")
         else:
             roles = ", ".join(f"{s['label']} ({s['role']})" for s in r.speakers) or "no speakers"
-            out.print(f"{r.status} {escape(str(r.path))} as [bold]{escape(str(r.name))}[/]: {r.turns} turns; "
+            if r.interjections:
+                roles += f"; {r.interjections} interjections in brackets"
+            out.print(f"{would}{r.status} {escape(str(r.path))} as [bold]{escape(str(r.name))}[/]: {r.turns} turns; "
                       f"{escape(roles)}", markup=True)
         for warning in r.warnings:
             err.print(f"[yellow]warning[/] {escape(warning)}", markup=True)
+        if r.codings is not None:
+            _print_placements(out, r)
     summary = f"{report.imported} imported, {report.unchanged} unchanged, {report.skipped} skipped"
     if report.ignored:
         summary += f" ({len(report.ignored)} other files in folders ignored)"
+    if dry_run:
+        summary = f"dry run, nothing changed: {report.imported} would be imported, {report.unchanged} unchanged, " \
+                  f"{report.skipped} skipped"
     out.print(summary)
+    if report.backup:
+        out.print(f"backup taken first: {report.backup} (see 'qualcode backups')")
     if report.skipped:
         raise typer.Exit(1)
 
 
-@app.command("docs")
-def docs_cli(json: JsonOpt = False, project: ProjectOpt = None) -> None:
-    """List documents: name, format, turns, words, speakers, case."""
+def _clip(text: str | None, width: int = 60) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+def _print_placements(out, r) -> None:
+    """The codings of a replaced document: counts, then one line per coding that did not
+    simply stay or move with its text."""
+    c = r.codings
+    out.print(f"  codings: {c['kept']} kept, {c['moved']} moved, {c['changed']} text changed (flagged), "
+              f"{c['orphaned']} could not be placed", markup=False)
+    for p in r.placements:
+        if p["placement"] == "changed":
+            flag = f", now {p['new_status']}" if p.get("new_status") else ""
+            out.print(f"  changed  coding {p['id']} {p['code']} ({p['coder']}, {p['status']}{flag}) "
+                      f"{p['old_start']}:{p['old_end']} -> {p['start']}:{p['end']}: "
+                      f"«{_clip(p['old_text'])}» -> «{_clip(p['new_text'])}»", markup=False)
+        elif p["placement"] == "orphaned":
+            out.print(f"  orphaned coding {p['id']} {p['code']} ({p['coder']}, {p['status']}) "
+                      f"{p['old_start']}:{p['old_end']} «{_clip(p['old_text'])}»: {p['reason']}", markup=False)
+    if c["orphaned"]:
+        out.print(f"  the codings that could not be placed are kept aside: 'qualcode docs orphans {r.name}'",
+                  markup=False)
+
+
+docs_app = typer.Typer(help="List documents: name, format, turns, words, speakers, case.",
+                       invoke_without_command=True)
+app.add_typer(docs_app, name="docs")
+
+
+@docs_app.callback()
+def docs_cli(ctx: typer.Context, json: JsonOpt = False, project: ProjectOpt = None) -> None:
+    """List documents: name, format, turns, words, speakers, case (or run a subcommand:
+    rename, remove, orphans)."""
+    if ctx.invoked_subcommand is not None:
+        return
     with open_project(project) as proj:
         rows = proj.store.documents.all()
     if json:
@@ -99,6 +172,83 @@ def docs_cli(json: JsonOpt = False, project: ProjectOpt = None) -> None:
     out = console()
     out.print(table)
     out.print(f"{len(rows)} documents, {sum(r.words for r in rows)} words (* = interviewer)")
+
+
+@docs_app.command("rename")
+def docs_rename_cli(
+    old: Annotated[str, typer.Argument(help="The document's name.", show_default=False)],
+    new: Annotated[str, typer.Argument(help="Its new name.", show_default=False)],
+    json: JsonOpt = False,
+    project: ProjectOpt = None,
+) -> None:
+    """Rename a document; its codings, memos and cases follow it."""
+    with open_project(project) as proj:
+        result = rename_document(proj, old, new)
+    if json:
+        print_json(result)
+        return
+    console().print(f"renamed {result['from']} to {result['to']}" if result["changed"]
+                    else f"{result['from']} already has this name", markup=False)
+
+
+@docs_app.command("remove")
+def docs_remove_cli(
+    name: Annotated[str, typer.Argument(help="The document's name.", show_default=False)],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (required when not on "
+                                                          "a terminal).")] = False,
+    json: JsonOpt = False,
+    project: ProjectOpt = None,
+) -> None:
+    """Remove a document with its codings, memos and review decisions, after a backup; asks first (--yes not to)."""
+    with open_project(project) as proj:
+        counts = removal_counts(proj, name)
+        if not yes:
+            if not _on_terminal():
+                raise UsageError(f"removing {counts['document']} deletes its {counts['codings']} codings and "
+                                 f"{counts['memos']} memos: add --yes to confirm (not on a terminal)")
+            if not typer.confirm(f"Remove document {counts['document']} with its {counts['codings']} codings, "
+                                 f"{counts['memos']} memos and {counts['decisions']} review decisions? "
+                                 "(a backup is taken first)", default=False):
+                console().print("nothing removed", markup=False)
+                raise typer.Exit(1)
+        result = remove_document(proj, name)
+    if json:
+        print_json(result)
+        return
+    console().print(f"removed {result['document']}: {result['codings']} codings, {result['memos']} memos, "
+                    f"{result['decisions']} review decisions, {result['turns']} turns "
+                    f"(backup {result['backup']}: 'qualcode backups restore {result['backup']}' brings it back)",
+                    markup=False)
+
+
+@docs_app.command("orphans")
+def docs_orphans_cli(
+    name: Annotated[str | None, typer.Argument(help="Only this document's.", show_default=False)] = None,
+    json: JsonOpt = False,
+    project: ProjectOpt = None,
+) -> None:
+    """List the codings a corrected transcript ('import --replace') could not place, kept with their old text."""
+    with open_project(project) as proj:
+        rows = list_orphans(proj, name)
+    if json:
+        print_json([r.to_dict() for r in rows])
+        return
+    out = console()
+    if not rows:
+        out.print("No orphaned codings.", markup=False)
+        return
+    table = Table("document", "version", "coding", "code", "coder", "status", "text", "reason", box=None)
+    for r in rows:
+        table.add_row(r.document, str(r.document_version), str(r.coding_id), r.code, r.coder, r.status,
+                      _clip(r.text, 80), r.reason)
+    out.print(table)
+    out.print(f"{len(rows)} orphaned codings (offsets and text are those of the version they were coded on)",
+              markup=False)
+
+
+def _on_terminal() -> bool:
+    """Whether a person can answer a question (stdin is a terminal)."""
+    return sys.stdin.isatty()
 
 
 def _document(proj, name: str):
@@ -131,6 +281,7 @@ def show_cli(
         text = doc.text
         margins = turn_codes(proj, doc.id, turns, coders=coder, include_rejected=all_)
         colors = code_colors(proj)
+        interjections = proj.store.interjections.of_document(doc.id)
     rows = [
         {"index": t.idx, "speaker": t.speaker, "role": t.role, "start": t.start, "end": t.end,
          "time_start": t.time_start, "time_end": t.time_end, "text": text[t.start:t.end],
@@ -138,7 +289,8 @@ def show_cli(
         for t, codes in zip(turns, margins)
     ]
     if json:
-        print_json({"document": doc.name, "format": doc.format, "turns": rows})
+        print_json({"document": doc.name, "format": doc.format, "turns": rows,
+                    "interjections": [x.to_dict() for x in interjections]})
         return
 
     coders = sorted({c["coder"] for codes in margins for c in codes})
@@ -178,8 +330,13 @@ def show_cli(
         table.add_column("codes", min_width=min(widest, 45), overflow="fold")
     for r, cell in zip(rows, cells):
         style = "dim" if r["role"] == "interviewer" else ""
+        body = Text(r["text"])
+        for x in interjections:  # another speaker's bracketed words inside the turn
+            if r["start"] <= x.start and x.end <= r["end"]:
+                body.stylize("italic dim" if x.role == "interviewer" else "italic", x.start - r["start"],
+                             x.end - r["start"])
         table.add_row(str(r["index"]), format_timestamp(r["time_start"]) or "", r["speaker"] or "",
-                      Text(r["text"]), *([cell] if widest else []), style=style)
+                      body, *([cell] if widest else []), style=style)
     out = console()
     out.print(Text.assemble((doc.name, "bold"), f" ({doc.format}, {len(rows)} turns)"))
     out.print(table)
@@ -188,6 +345,9 @@ def show_cli(
         notes.append("? = proposed, not reviewed")
     if "rejected" in statuses:
         notes.append("struck out = rejected")
+    if interjections:
+        notes.append(f"{len(interjections)} interjections of another speaker in italics "
+                     f"({', '.join(sorted({x.speaker for x in interjections}))})")
     if marks:
         notes.append("coders: " + ", ".join(f"{m} = {c}" for c, m in marks.items()))
     if notes:
@@ -199,24 +359,53 @@ def speakers_cli(
     document: Annotated[str, typer.Argument(help="Document name.")],
     set_: Annotated[list[str] | None, typer.Option(
         "--set", help="LABEL=ROLE with ROLE interviewer|participant|other (repeatable).")] = None,
+    rename: Annotated[list[str] | None, typer.Option(
+        "--rename", help="OLD=NEW: give a speaker another label (repeatable).", show_default=False)] = None,
+    merge: Annotated[list[str] | None, typer.Option(
+        "--merge", help="A,B=C: merge speakers A and B into C (one of them, another speaker or a new label; "
+                        "repeatable).", show_default=False)] = None,
     json: JsonOpt = False,
     project: ProjectOpt = None,
 ) -> None:
-    """List a document's speakers and roles, or fix roles with --set LABEL=ROLE."""
+    """List a document's speakers and roles; fix roles (--set), rename (--rename) or merge (--merge) speakers."""
     assignments = {}
     for item in set_ or []:
         if "=" not in item:
             raise UsageError(f"--set expects LABEL=ROLE, got {item!r}")
         label, role = item.rsplit("=", 1)
         assignments[label.strip()] = role.strip()
+    renames = []
+    for item in rename or []:
+        if "=" not in item:
+            raise UsageError(f"--rename expects OLD=NEW, got {item!r}")
+        old, new = item.rsplit("=", 1)
+        renames.append((old.strip(), new.strip()))
+    merges = []
+    for item in merge or []:
+        if "=" not in item:
+            raise UsageError(f"--merge expects A,B=C, got {item!r}")
+        sources, target = item.rsplit("=", 1)
+        merges.append(([x.strip() for x in sources.split(",") if x.strip()], target.strip()))
     with open_project(project) as proj:
         doc = _document(proj, document)
-        changes = set_speaker_roles(proj, document, assignments) if assignments else []
+        with proj.store.transaction():  # all the changes, or none
+            edits = [rename_speaker(proj, document, old, new) for old, new in renames]
+            edits += [merge_speakers(proj, document, sources, target) for sources, target in merges]
+            changes = set_speaker_roles(proj, document, assignments) if assignments else []
         speakers = proj.store.documents.speakers(doc.id)
     if json:
-        print_json({"document": document, "speakers": [s.to_dict() for s in speakers], "changes": changes})
+        print_json({"document": document, "speakers": [s.to_dict() for s in speakers], "changes": changes,
+                    "edits": edits})
         return
     out = console()
+    for e in edits:
+        if e["action"] == "rename":
+            out.print(f"renamed {e['from']} to {e['to']}", markup=False)
+        else:
+            out.print(f"merged {', '.join(e['from'])} into {e['to']} ({e['role']}, {e['turns_moved']} turns moved)",
+                      markup=False)
+            if e["roles_changed"]:
+                out.print(f"  {', '.join(e['roles_changed'])} now {e['role']}", markup=False)
     for c in changes:
         out.print(f"{c['speaker']}: {c['from']} -> {c['to']}")
 

@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from qualcode.cli import app
-from qualcode.cli._util import JsonOpt, ProjectOpt, console, open_project, print_json
+from qualcode.cli._util import MAX_ID, JsonOpt, ProjectOpt, console, open_project, print_json
 from qualcode.memos import add_memo, delete_memo, edit_memo, list_memos
 
 memo_app = typer.Typer(help="Memos on the project, a document, a case, a code or a coding.",
@@ -20,7 +20,7 @@ app.add_typer(memo_app, name="memo")
 CodeOpt = Annotated[str | None, typer.Option("--code", help="A code path.", show_default=False)]
 DocOpt = Annotated[str | None, typer.Option("--doc", help="A document name.", show_default=False)]
 CodingOpt = Annotated[int | None, typer.Option(
-    "--coding", help="A coding id (see 'qualcode show DOC --json').", show_default=False)]
+    "--coding", help="A coding id (see 'qualcode show DOC --json').", min=1, max=MAX_ID, show_default=False)]
 CaseOpt = Annotated[str | None, typer.Option("--case", help="A case (participant).", show_default=False)]
 ProjectMemoOpt = Annotated[bool, typer.Option(
     "--project-memo", help="The project as a whole (--project is the project folder).")]
@@ -97,7 +97,8 @@ def list_cli(
 
 @memo_app.command("edit")
 def edit_cli(
-    memo_id: Annotated[int, typer.Argument(metavar="ID", help="Memo id (see 'qualcode memo list').")],
+    memo_id: Annotated[int, typer.Argument(
+        metavar="ID", help="Memo id (see 'qualcode memo list').", min=1, max=MAX_ID)],
     text: TextArg,
     json: JsonOpt = False,
     project: ProjectOpt = None,
@@ -113,7 +114,8 @@ def edit_cli(
 
 @memo_app.command("delete")
 def delete_cli(
-    memo_id: Annotated[int, typer.Argument(metavar="ID", help="Memo id (see 'qualcode memo list').")],
+    memo_id: Annotated[int, typer.Argument(
+        metavar="ID", help="Memo id (see 'qualcode memo list').", min=1, max=MAX_ID)],
     json: JsonOpt = False,
     project: ProjectOpt = None,
 ) -> None:

@@ -19,6 +19,7 @@ from qualcode.analysis.freq import check_statuses
 from qualcode.analysis.units import LEVELS, check_kind
 from qualcode.cli import app
 from qualcode.cli._util import (
+    MAX_WIDTH,
     JsonOpt,
     ProjectOpt,
     check_sheet_modes,
@@ -174,7 +175,8 @@ def disagreements_cli(
     status: StatusOpt = None,
     all_seen: AllSeenOpt = False,
     include_interviewer: InterviewerOpt = False,
-    width: Annotated[int, typer.Option("--width", help="Characters of unit text shown (0: all).")] = 160,
+    width: Annotated[int, typer.Option(
+        "--width", help="Characters of unit text shown (0: all).", min=0, max=MAX_WIDTH)] = 160,
     json: JsonOpt = False,
     project: ProjectOpt = None,
 ) -> None:
@@ -448,7 +450,8 @@ def evaluate_cli(
                        "fn (false negatives), rules (the table per rule only); repeatable or "
                        "comma-separated.", show_default=False)] = None,
     width: Annotated[int, typer.Option("--width", help="Characters of unit text shown on the terminal "
-                                                       "(0: all; files always have the whole text).")] = 120,
+                                                       "(0: all; files always have the whole text).",
+                                                 min=0, max=MAX_WIDTH)] = 120,
     format: Annotated[str | None, typer.Option(
         "--format", "-f", help="Export format: csv, xlsx, md, tex, docx, json (default: from --output).",
         show_default=False)] = None,

@@ -21,11 +21,22 @@ from qualcode.analysis.freq import check_level, check_statuses, freq_report
 from qualcode.analysis.matrix import code_matrix
 from qualcode.analysis.words import word_frequencies
 from qualcode.cli import app
-from qualcode.cli._util import JsonOpt, ProjectOpt, command_line, console, emit_tables, open_project, split_values
+from qualcode.cli._util import (
+    MAX_COUNT,
+    JsonOpt,
+    ProjectOpt,
+    command_line,
+    console,
+    emit_tables,
+    open_project,
+    split_values,
+)
 from qualcode.errors import UsageError
 from qualcode.exporters.base import provenance_for
 from qualcode.exporters.layout import check_paper
+from qualcode.exporters.localize import localize
 from qualcode.exporters.tables import _numeric, cell_text
+from qualcode.i18n import export_language, labels_for
 
 report_app = typer.Typer(help="Reports: code frequencies, co-occurrence, matrices, word frequencies.",
                          no_args_is_help=True)
@@ -47,14 +58,21 @@ PaperOpt = Annotated[str, typer.Option(
     "--paper", help="Page size of docx and tex exports: a4 or letter (tables are fitted to its text block).")]
 StandaloneOpt = Annotated[bool, typer.Option(
     "--standalone", help="tex: a whole compilable document (preamble with the packages) instead of a fragment.")]
+LangOpt = Annotated[str | None, typer.Option(
+    "--lang", help="Language of the exported file's titles, notes and numbers: fr | en (default: [export] "
+                   "language, else the project's language).", show_default=False)]
 
 
 def _emit(proj, tables, *, command: str, filters: dict, coders: list[str] | None, fmt: str | None,
-          output: Path | None, force: bool, json: bool, paper: str = "a4", standalone: bool = False) -> None:
+          output: Path | None, force: bool, json: bool, lang: str | None = None, paper: str = "a4",
+          standalone: bool = False) -> None:
     paper = check_paper(paper)
     prov = provenance_for(proj, command, filters=filters, coders=coders)
-    if emit_tables(tables, prov, fmt=fmt, output=output, force=force, json=json, paper=paper,
-                   standalone=standalone, language=proj.language):
+    language = export_language(proj.config, lang)
+    files = [localize(t, labels_for(proj.config, language)) for t in tables] if (fmt or output) and not json \
+        else tables
+    if emit_tables(files, prov, fmt=fmt, output=output, force=force, json=json, language=language, paper=paper,
+                   standalone=standalone):
         return
     out = console()
     for i, t in enumerate(tables):
@@ -164,6 +182,7 @@ def freq_cli(
     status: StatusOpt = None,
     format: FormatOpt = None,
     output: OutputOpt = None,
+    lang: LangOpt = None,
     force: ForceOpt = False,
     json: JsonOpt = False,
     paper: PaperOpt = "a4",
@@ -177,9 +196,10 @@ def freq_cli(
     with open_project(project) as proj:
         table = freq_report(proj, by, statuses=statuses, coders=coders, level=level)
         _emit(proj, [table], command=command_line("report", "freq", by=by, level=None if level == "all" else level,
-                                              coder=coders, status=split_values(status)),
+                                              coder=coders, status=split_values(status), lang=lang),
               filters={"by": by, "level": level, "status": "+".join(statuses)}, coders=coders,
-              fmt=format, output=output, force=force, json=json, paper=paper, standalone=standalone)
+              fmt=format, output=output, force=force, json=json, lang=lang, paper=paper,
+              standalone=standalone)
 
 
 @report_app.command("cooccurrence")
@@ -193,6 +213,7 @@ def cooccurrence_cli(
     status: StatusOpt = None,
     format: FormatOpt = None,
     output: OutputOpt = None,
+    lang: LangOpt = None,
     force: ForceOpt = False,
     json: JsonOpt = False,
     paper: PaperOpt = "a4",
@@ -210,10 +231,11 @@ def cooccurrence_cli(
                               level=level)
         _emit(proj, tables, command=command_line("report", "cooccurrence", unit=unit, by=by, jaccard=jaccard,
                                              level=None if level == "all" else level, coder=coders,
-                                             status=split_values(status)),
+                                             status=split_values(status), lang=lang),
               filters={"unit": unit, "by": by, "measure": "jaccard" if jaccard else "count", "level": level,
                        "status": "+".join(statuses)}, coders=coders,
-              fmt=format, output=output, force=force, json=json, paper=paper, standalone=standalone)
+              fmt=format, output=output, force=force, json=json, lang=lang, paper=paper,
+              standalone=standalone)
 
 
 @report_app.command("matrix")
@@ -228,6 +250,7 @@ def matrix_cli(
     status: StatusOpt = None,
     format: FormatOpt = None,
     output: OutputOpt = None,
+    lang: LangOpt = None,
     force: ForceOpt = False,
     json: JsonOpt = False,
     paper: PaperOpt = "a4",
@@ -243,22 +266,24 @@ def matrix_cli(
         table = code_matrix(proj, cols=cols, presence=presence, statuses=statuses, coders=coders, level=level)
         _emit(proj, [table], command=command_line("report", "matrix", rows=rows, cols=cols, presence=presence,
                                               level=None if level == "all" else level, coder=coders,
-                                              status=split_values(status)),
+                                              status=split_values(status), lang=lang),
               filters={"rows": rows, "cols": cols, "measure": "presence" if presence else "units",
                        "level": level, "status": "+".join(statuses)}, coders=coders,
-              fmt=format, output=output, force=force, json=json, paper=paper, standalone=standalone)
+              fmt=format, output=output, force=force, json=json, lang=lang, paper=paper,
+              standalone=standalone)
 
 
 @report_app.command("words")
 def words_cli(
     by: ByOpt = None,
-    top: Annotated[int, typer.Option("--top", help="Lemmas per group.")] = 20,
+    top: Annotated[int, typer.Option("--top", help="Lemmas per group.", min=1, max=MAX_COUNT)] = 20,
     include_interviewer: Annotated[bool, typer.Option("--include-interviewer",
                                                       help="Count interviewer turns too.")] = False,
     exclude: Annotated[list[str] | None, typer.Option(
         "--exclude", help="More words to leave out (lemmas or forms); repeatable or comma-separated.")] = None,
     format: FormatOpt = None,
     output: OutputOpt = None,
+    lang: LangOpt = None,
     force: ForceOpt = False,
     json: JsonOpt = False,
     paper: PaperOpt = "a4",
@@ -272,7 +297,8 @@ def words_cli(
     with open_project(project) as proj:
         tables = word_frequencies(proj, by=by, top=top, include_interviewer=include_interviewer, exclude=extra)
         _emit(proj, tables, command=command_line("report", "words", by=by, top=top,
-                                                 include_interviewer=include_interviewer, exclude=extra),
+                                                 include_interviewer=include_interviewer, exclude=extra, lang=lang),
               filters={"by": by, "top": top, "turns": "all" if include_interviewer else "participant",
                        "exclude": extra}, coders=None,
-              fmt=format, output=output, force=force, json=json, paper=paper, standalone=standalone)
+              fmt=format, output=output, force=force, json=json, lang=lang, paper=paper,
+              standalone=standalone)

@@ -14,7 +14,17 @@ from rich.text import Text
 from qualcode.annotations import load_annotations
 from qualcode.autocode import autocode
 from qualcode.cli import app
-from qualcode.cli._util import CodebookOpt, JsonOpt, ProjectOpt, console, open_project, print_json, progress_callback
+from qualcode.cli._util import (
+    MAX_ID,
+    MAX_WIDTH,
+    CodebookOpt,
+    JsonOpt,
+    ProjectOpt,
+    console,
+    open_project,
+    print_json,
+    progress_callback,
+)
 from qualcode.codebook import load_codebook
 from qualcode.codebook.renames import RenameSuspected
 from qualcode.codebook.revise import accept_rename
@@ -80,7 +90,7 @@ def autocode_cli(
 @app.command("explain")
 def explain_cli(
     document: Annotated[str, typer.Argument(help="Document name.")],
-    turn: Annotated[int, typer.Argument(help="Turn number (as in 'qualcode show').")],
+    turn: Annotated[int, typer.Argument(help="Turn number (as in 'qualcode show').", min=1, max=MAX_ID)],
     codebook: CodebookOpt = None,
     json: JsonOpt = False,
     project: ProjectOpt = None,
@@ -138,7 +148,7 @@ def kwic_cli(
     lemma: Annotated[bool, typer.Option("--lemma",
                                         help="Match every inflection (lemma), as codebook terms do.")] = False,
     by: Annotated[str | None, typer.Option(help="Group lines by this case attribute (e.g. group).")] = None,
-    width: Annotated[int, typer.Option(help="Characters of context on each side.")] = 40,
+    width: Annotated[int, typer.Option(help="Characters of context on each side.", min=0, max=MAX_WIDTH)] = 40,
     include_interviewer: Annotated[bool, typer.Option("--include-interviewer")] = False,
     json: JsonOpt = False,
     project: ProjectOpt = None,

@@ -27,8 +27,10 @@ from qualcode.codebook.diff import NamedCodebook, rule_text
 from qualcode.codebook.model import Code
 from qualcode.errors import UsageError
 from qualcode.exporters.base import Provenance, atomic_write, provenance_for
+from qualcode.exporters.docx_util import set_language
 from qualcode.formulas import SafeWriter, append_row
-from qualcode.textnorm import xml_safe
+from qualcode.i18n import EXPORT_LANGUAGES, export_language, number
+from qualcode.textnorm import md_cell, md_code, md_escape, xml_safe
 
 if TYPE_CHECKING:
     from qualcode.project import Project
@@ -37,6 +39,38 @@ FORMATS = ("md", "docx", "csv", "xlsx")
 _SUFFIXES = {".md": "md", ".markdown": "md", ".docx": "docx", ".csv": "csv", ".xlsx": "xlsx"}
 MACQUEEN = (("definition", "Definition"), ("full_definition", "Full definition"),
             ("when_to_use", "When to use"), ("when_not_to_use", "When not to use"))
+#: The words of the codebook document per export language (English: the MACQUEEN titles).
+WORDS = {
+    "en": {"definition": "Definition", "full_definition": "Full definition", "when_to_use": "When to use",
+           "when_not_to_use": "When not to use", "examples": "Examples", "in_project": "In the project",
+           "rules": "Rules", "summary": "Summary", "no": "No.", "code": "Code", "label": "Label",
+           "units": "Coded units", "participants": "Participants", "version": "Version", "language": "Language",
+           "unit_default": "Default coding unit", "authors": "Authors", "codes": "Codes",
+           "caption_counted": "Codes, coded units and participants", "unit": "unit", "colour": "colour",
+           "hash": "content hash", "colon": ": ", "count": "{u} coded unit{su}, {p} participant{sp}",
+           "note_units": "Coded units: distinct passages coded with the code or one of its sub-codes, by any "
+                         "coder, proposed or accepted (rejected codings are not counted). Participants: "
+                         "distinct cases whose documents contain such a passage.",
+           "note_proposed": "{n} of the {total} counted codings are proposals not yet reviewed.",
+           "note_version": "The codebook last applied to the project is version {applied}; this is "
+                           "version {version}.",
+           "note_outside": "Codings of {n} code(s) not in this codebook are not shown: {codes}."},
+    "fr": {"definition": "Définition", "full_definition": "Définition complète", "when_to_use": "Quand l'utiliser",
+           "when_not_to_use": "Quand ne pas l'utiliser", "examples": "Exemples", "in_project": "Dans le projet",
+           "rules": "Règles", "summary": "Sommaire", "no": "N°", "code": "Code", "label": "Libellé",
+           "units": "Unités codées", "participants": "Participants", "version": "Version", "language": "Langue",
+           "unit_default": "Unité de codage par défaut", "authors": "Auteurs", "codes": "Codes",
+           "caption_counted": "Codes, unités codées et participants", "unit": "unité", "colour": "couleur",
+           "hash": "empreinte du contenu", "colon": "\u00a0: ", "count": "{u} unité{su} codée{su}, {p} participant{sp}",
+           "note_units": "Unités codées : passages distincts codés avec le code ou l'un de ses sous-codes, par "
+                         "tout codeur, proposés ou acceptés (les codages rejetés ne sont pas comptés). "
+                         "Participants : cas distincts dont les documents contiennent un tel passage.",
+           "note_proposed": "{n} des {total} codages comptés sont des propositions pas encore revues.",
+           "note_version": "La dernière version du livre de codes appliquée au projet est {applied} ; "
+                           "celle-ci est la version {version}.",
+           "note_outside": "Les codages de {n} code(s) absent(s) de ce livre de codes ne sont pas montrés : "
+                           "{codes}."},
+}
 COUNTED_STATUSES = ("proposed", "accepted")
 CSV_COLUMNS = ("number", "path", "code", "parent", "depth", "label", "definition", "full_definition",
                "when_to_use", "when_not_to_use", "examples", "color", "unit", "rules", "exclude",
@@ -61,10 +95,15 @@ class CodebookDocument:
     counted: bool  # counts come from a project
     with_rules: bool = False
     notes: list[str] = field(default_factory=list)
+    language: str = "en"  # of the document's words (see WORDS)
 
     @property
     def codebook(self):
         return self.named.codebook
+
+    @property
+    def words(self) -> dict[str, str]:
+        return WORDS["fr" if self.language == "fr" else "en"]
 
 
 def infer_format(fmt: str | None, output: str | Path | None) -> str:
@@ -112,8 +151,17 @@ def code_counts(project: Project, paths: list[str]) -> tuple[dict[str, tuple[int
 
 
 def build_document(named: NamedCodebook, project: Project | None = None, *, rules: bool = False,
-                   command: str = "qualcode codebook export") -> CodebookDocument:
+                   command: str = "qualcode codebook export", language: str | None = None) -> CodebookDocument:
+    """The document of ``named``; ``language``: of its words (default: the project's export
+    language, else the codebook's language when qualcode writes it, else English)."""
     cb = named.codebook
+    if project is not None:
+        language = export_language(project.config, language)
+    elif language is None:
+        language = cb.language if cb.language in EXPORT_LANGUAGES else "en"
+    else:
+        language = export_language({}, language)
+    w = WORDS["fr" if language == "fr" else "en"]
     entries: list[CodeEntry] = []
 
     def walk(codes: list[Code], prefix: str, depth: int) -> None:
@@ -130,23 +178,19 @@ def build_document(named: NamedCodebook, project: Project | None = None, *, rule
             e.units, e.participants = counts[e.code.path]
         prov = provenance_for(project, command, filters={"codebook": named.name})
         applied = prov.codebook_version
-        notes.append("Coded units: distinct passages coded with the code or one of its sub-codes, by any "
-                     "coder, proposed or accepted (rejected codings are not counted). Participants: "
-                     "distinct cases whose documents contain such a passage.")
+        notes.append(w["note_units"])
         if facts["proposed"]:
-            notes.append(f"{facts['proposed']} of the {facts['counted']} counted codings are proposals not "
-                         "yet reviewed.")
+            notes.append(w["note_proposed"].format(n=number(facts["proposed"], language),
+                                                   total=number(facts["counted"], language)))
         if applied and applied != cb.version:
-            notes.append(f"The codebook last applied to the project is version {applied}; this is "
-                         f"version {cb.version}.")
+            notes.append(w["note_version"].format(applied=applied, version=cb.version))
         if facts["outside"]:
-            notes.append(f"Codings of {len(facts['outside'])} code(s) not in this codebook are not shown: "
-                         + ", ".join(facts["outside"]) + ".")
+            notes.append(w["note_outside"].format(n=len(facts["outside"]), codes=", ".join(facts["outside"])))
         prov.codebook_title, prov.codebook_version = cb.title, cb.version
     else:
         prov = Provenance(project="-", command=command, codebook_title=cb.title,
                           codebook_version=cb.version, filters={"codebook": named.name})
-    return CodebookDocument(named, entries, prov, project is not None, rules, notes)
+    return CodebookDocument(named, entries, prov, project is not None, rules, notes, language)
 
 
 def _examples(code: Code) -> list[str]:
@@ -155,17 +199,27 @@ def _examples(code: Code) -> list[str]:
 
 def _meta_lines(doc: CodebookDocument) -> list[tuple[str, str]]:
     cb = doc.codebook
-    version = f"{cb.declared_version} (content hash {cb.version})" if cb.declared_version else str(cb.version)
-    out = [("Version", version), ("Language", cb.language), ("Default coding unit", cb.unit)]
+    w = doc.words
+    version = f"{cb.declared_version} ({w['hash']} {cb.version})" if cb.declared_version else str(cb.version)
+    out = [(w["version"], version), (w["language"], cb.language), (w["unit_default"], cb.unit)]
     if cb.authors:
-        out.append(("Authors", ", ".join(cb.authors)))
-    out.append(("Codes", str(len(doc.entries))))
+        out.append((w["authors"], ", ".join(cb.authors)))
+    out.append((w["codes"], number(len(doc.entries), doc.language)))
     return out
 
 
-def _count_text(e: CodeEntry) -> str:
-    return (f"{e.units} coded unit{'s' * (e.units != 1)}, "
-            f"{e.participants} participant{'s' * (e.participants != 1)}")
+def _head(doc: CodebookDocument) -> list[str]:
+    w = doc.words
+    return [w["no"], w["code"], w["label"]] + ([w["units"], w["participants"]] if doc.counted else [])
+
+
+def _count_text(e: CodeEntry, doc: CodebookDocument | None = None) -> str:
+    language = doc.language if doc is not None else "en"
+    w = WORDS["fr" if language == "fr" else "en"]
+    units, participants = e.units or 0, e.participants or 0
+    return w["count"].format(u=number(units, language), su="s" * (units > 1 if language == "fr" else units != 1),
+                             p=number(participants, language),
+                             sp="s" * (participants > 1 if language == "fr" else participants != 1))
 
 
 def _rule_lines(code: Code) -> list[str]:
@@ -176,51 +230,48 @@ def _rule_lines(code: Code) -> list[str]:
 # --------------------------------------------------------------------------- Markdown
 
 
-def _md_escape_cell(s: str) -> str:
-    return " ".join(s.split()).replace("|", "\\|")
-
-
 def render_markdown(doc: CodebookDocument) -> str:
     cb = doc.codebook
-    lines = [f"# {cb.title}", ""]
+    lines = [f"# {md_cell(cb.title)}", ""]
     if cb.description:
-        lines += [cb.description.strip(), ""]
-    lines += [f"- {k}: {v}" for k, v in _meta_lines(doc)] + [""]
-    lines += ["## Summary", ""]
-    head = ["No.", "Code", "Label"] + (["Coded units", "Participants"] if doc.counted else [])
+        lines += [md_escape(cb.description.strip()), ""]
+    lines += [f"- {k}{doc.words['colon']}{md_cell(str(v))}" for k, v in _meta_lines(doc)] + [""]
+    w = doc.words
+    lines += [f"## {w['summary']}", ""]
+    head = _head(doc)
     lines.append("| " + " | ".join(head) + " |")
     lines.append("|" + "|".join(["---"] * 3 + (["---:"] * 2 if doc.counted else [])) + "|")
     for e in doc.entries:
-        cells = [e.number, f"`{e.code.path}`", _md_escape_cell(e.code.label)]
+        cells = [e.number, md_code(e.code.path).replace("|", "\\|"), md_cell(e.code.label)]
         if doc.counted:
             cells += [str(e.units), str(e.participants)]
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
     for e in doc.entries:
         c = e.code
-        lines += [f"{'#' * min(6, e.depth + 2)} {e.number} {c.label}", ""]
-        facts = [f"`{c.path}`", f"unit: {e.unit}"]
+        lines += [f"{'#' * min(6, e.depth + 2)} {e.number} {md_cell(c.label)}", ""]
+        facts = [md_code(c.path), f"{w['unit']}{w['colon']}{md_cell(str(e.unit))}"]
         if c.color:
-            facts.append(f"colour: {c.color}")
+            facts.append(f"{w['colour']}{w['colon']}{md_cell(str(c.color))}")
         lines += ["  ·  ".join(facts), ""]
-        for key, title in MACQUEEN:
+        for key, _ in MACQUEEN:
             value = getattr(c, key)
             if value:
-                lines += [f"**{title}.** {value.strip()}", ""]
+                lines += [f"**{w[key]}.** {md_escape(value.strip())}", ""]
         examples = _examples(c)
         if examples:
-            lines += ["**Examples.**", ""]
+            lines += [f"**{w['examples']}.**", ""]
             for x in examples:
-                lines += ["> " + x.strip().replace("\n", "\n> "), ""]
+                lines += ["> " + md_escape(x.strip()).replace("\n", "\n> "), ""]
         if doc.counted:
-            lines += [f"**In the project.** {_count_text(e)}.", ""]
+            lines += [f"**{w['in_project']}.** {_count_text(e, doc)}.", ""]
         if doc.with_rules and (c.rules or c.exclude):
-            lines += ["**Rules.**", ""] + [f"- `{x}`" for x in _rule_lines(c)] + [""]
+            lines += [f"**{w['rules']}.**", ""] + [f"- {md_code(x)}" for x in _rule_lines(c)] + [""]
     if doc.notes:
         lines += ["---", ""]
         for n in doc.notes:
-            lines += [f"*{n}*", ""]
-    lines += [f"<!-- {doc.provenance.line()} -->", ""]
+            lines += [f"*{md_escape(n)}*", ""]
+    lines += [f"<!-- {doc.provenance.line().replace('-->', '- ->')} -->", ""]
     return "\n".join(lines)
 
 
@@ -234,7 +285,9 @@ def write_docx(doc: CodebookDocument, path: Path) -> None:
     from docx.shared import Pt
 
     cb = doc.codebook
+    w = doc.words
     d = docx.Document()
+    set_language(d, doc.language)
     d.core_properties.title = xml_safe(cb.title)
     d.core_properties.comments = xml_safe(doc.provenance.line()[:255])  # a core property holds 255 characters
     d.add_paragraph(xml_safe(cb.title), style="Title")
@@ -242,11 +295,11 @@ def write_docx(doc: CodebookDocument, path: Path) -> None:
         d.add_paragraph(xml_safe(cb.description.strip()))
     for k, v in _meta_lines(doc):
         p = d.add_paragraph()
-        p.add_run(xml_safe(f"{k}: ")).bold = True
+        p.add_run(xml_safe(f"{k}{w['colon']}")).bold = True
         p.add_run(xml_safe(v))
 
-    head = ["No.", "Code", "Label"] + (["Coded units", "Participants"] if doc.counted else [])
-    d.add_paragraph("Codes" + (", coded units and participants" if doc.counted else ""), style="Caption")
+    head = _head(doc)
+    d.add_paragraph(w["caption_counted"] if doc.counted else w["codes"], style="Caption")
     table = d.add_table(rows=1, cols=len(head))
     table.style = "Table Grid"
     for cell, text in zip(table.rows[0].cells, head):
@@ -259,33 +312,34 @@ def write_docx(doc: CodebookDocument, path: Path) -> None:
         row = table.add_row().cells
         values = [e.number, e.code.path, e.code.label]
         if doc.counted:
-            values += [str(e.units), str(e.participants)]
+            values += [number(e.units or 0, doc.language), number(e.participants or 0, doc.language)]
         for cell, text in zip(row, values):
             cell.text = xml_safe(text)
 
     for e in doc.entries:
         c = e.code
         d.add_heading(xml_safe(f"{e.number} {c.label}"), level=min(9, e.depth + 1))
-        facts = [c.path, f"unit: {e.unit}"] + ([f"colour: {c.color}"] if c.color else [])
+        facts = [c.path, f"{w['unit']}{w['colon']}{e.unit}"] + ([f"{w['colour']}{w['colon']}{c.color}"]
+                                                                if c.color else [])
         p = d.add_paragraph()
         p.add_run(xml_safe("  ·  ".join(facts))).italic = True
-        for key, title in MACQUEEN:
+        for key, _ in MACQUEEN:
             value = getattr(c, key)
             if value:
                 p = d.add_paragraph()
-                p.add_run(f"{title}. ").bold = True
+                p.add_run(f"{w[key]}. ").bold = True
                 p.add_run(xml_safe(value.strip()))
         examples = _examples(c)
         if examples:
-            d.add_paragraph().add_run("Examples.").bold = True
+            d.add_paragraph().add_run(f"{w['examples']}.").bold = True
             for x in examples:
                 d.add_paragraph(xml_safe(x.strip()), style="Quote")
         if doc.counted:
             p = d.add_paragraph()
-            p.add_run("In the project. ").bold = True
-            p.add_run(xml_safe(_count_text(e) + "."))
+            p.add_run(f"{w['in_project']}. ").bold = True
+            p.add_run(xml_safe(_count_text(e, doc) + "."))
         if doc.with_rules and (c.rules or c.exclude):
-            d.add_paragraph().add_run("Rules.").bold = True
+            d.add_paragraph().add_run(f"{w['rules']}.").bold = True
             for x in _rule_lines(c):
                 run = d.add_paragraph(style="List Bullet").add_run(xml_safe(x))
                 run.font.name = "Consolas"

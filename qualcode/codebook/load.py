@@ -20,6 +20,7 @@ from typing import Any
 
 from qualcode.codebook.model import Code, Codebook, Rule
 from qualcode.codebook.parser import CodebookError, check_codebook_text, read_codebook_text
+from qualcode.errors import QualcodeError
 
 
 def load_codebook(path: str | Path) -> Codebook:
@@ -34,6 +35,15 @@ def load_codebook(path: str | Path) -> Codebook:
     if text is None:
         raise CodebookError(problems, path=source)
     return _build(text, source, source)
+
+
+def codebook_unchanged(path: str | Path, codebook: Codebook) -> bool:
+    """Whether the file ``path`` still holds ``codebook`` (same content hash): a command
+    that read the codebook before taking the project's write lock checks it under the lock."""
+    try:
+        return load_codebook(path).content_hash == codebook.content_hash
+    except QualcodeError:
+        return False
 
 
 def parse_codebook_text(text: str, source: str = "<string>") -> Codebook:

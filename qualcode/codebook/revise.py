@@ -14,7 +14,9 @@
 5. write the new YAML to a temporary file, apply the database changes and the history
    row in one transaction, and rename the temporary file over the codebook as the last
    step of the transaction (if the commit then fails, the old text is written back).
-   A failure at any point leaves the database and the codebook as they were.
+   A failure at any point leaves the database and the codebook as they were; a kill
+   between the rename and the commit is completed or undone by the next command, from
+   the journal written just before the rename (:mod:`qualcode.journal`).
 
 Codes are identified by their path (``identity/stigma``). Paths are materialized in the
 ``codes`` table, so renaming or moving a code renames its descendants too; codings keep
@@ -50,6 +52,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from qualcode import journal
 from qualcode.backups import backup
 from qualcode.codebook.load import CodebookError, canonical_content, parse_codebook_text
 from qualcode.codebook.parser import CSS_COLORS, HEX_COLOR_RE, SLUG_RE, lint_codebook, suggest_slug
@@ -59,6 +62,7 @@ from qualcode.coders import RULES_CODER
 from qualcode.errors import QualcodeError, UsageError
 from qualcode.store import now
 from qualcode.store.codes import Code
+from qualcode.testhooks import kill_point
 
 if TYPE_CHECKING:
     from ruamel.yaml.nodes import Node
@@ -569,6 +573,18 @@ def _replace_file(src: Path, dest: Path) -> None:
     os.replace(src, dest)
 
 
+def _check_unchanged(ctx: _Context) -> None:
+    """Refuse if the codebook file changed since the revision read it (another command
+    revised it, or someone saved it meanwhile): the revision was computed on the old text."""
+    try:
+        now_raw = ctx.real.read_bytes()
+    except OSError:
+        now_raw = None
+    if now_raw != ctx.raw:
+        raise QualcodeError(f"{ctx.path} changed while it was being revised (another command or an editor); "
+                            "nothing was changed: run the command again")
+
+
 def _record_version(store, codebook, text: str, path: Path) -> None:
     store.versions.record(version=codebook.version, content_hash=codebook.content_hash, title=codebook.title,
                           source=str(path), content=text)
@@ -594,17 +610,23 @@ def _commit(ctx: _Context, op: str, new_text: str, expected: dict,
                             "nothing was changed (edit the file by hand)")
     backup_id = backup(project, op, codebook=ctx.path)
     yaml_changed = new_text != ctx.text
-    tmp = ctx.real.with_name(f".{ctx.real.name}.qualcode.tmp")
+    tmp = journal.temp_name(ctx.real, "revision")
+    data = (b"\xef\xbb\xbf" if ctx.bom else b"") + new_text.encode("utf-8")
     if yaml_changed:
-        data = (b"\xef\xbb\xbf" if ctx.bom else b"") + new_text.encode("utf-8")
         with open(tmp, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         shutil.copymode(ctx.real, tmp)
-    replaced = False
+        kill_point("revision-tmp-written")
+    # The YAML and the database change together: the journal written before the YAML is
+    # replaced lets the next command finish or undo a revision killed between the two
+    # (qualcode.journal); the history row carries its id into the database.
+    jid = journal.new_id()
+    journaled = replaced = False
     try:
         with store.transaction():
+            _check_unchanged(ctx)  # under the write lock: no other revision in between
             if presync:
                 sync_codes(project, ctx.codebook)
             summary, moved, details = apply_db(new_cb)
@@ -612,21 +634,30 @@ def _commit(ctx: _Context, op: str, new_text: str, expected: dict,
             details = {"op": op, "codebook": str(ctx.path), "backup": backup_id,
                        "version_before": ctx.codebook.version, "version_after": new_cb.version,
                        "codings_moved": moved} | details
-            store.history.log(project.user, f"codebook {op}", "codebook", summary, details)
+            store.history.log(project.user, f"codebook {op}", "codebook", summary,
+                              details | ({"journal": jid} if yaml_changed else {}))
             if yaml_changed:
-                if ctx.real.read_bytes() != ctx.raw:
-                    raise QualcodeError(f"{ctx.path} changed while it was being revised; nothing was "
-                                        "changed: try again")
+                _check_unchanged(ctx)
+                journal.begin(project.root, journal.Journal(
+                    id=jid, pid=os.getpid(), command=f"codebook {op}", operation="codebook",
+                    codebook=ctx.real, before=ctx.raw, after=data))
+                journaled = True
+                kill_point("revision-journaled")
                 _replace_file(tmp, ctx.real)
                 replaced = True
+                journal.fsync_dir(ctx.real.parent)
+                kill_point("revision-yaml-replaced")
+        kill_point("revision-committed")
     except BaseException:
         if replaced:  # the commit itself failed after the swap: put the old text back
-            back = ctx.real.with_name(f".{ctx.real.name}.qualcode.back")
-            back.write_bytes(ctx.raw)
-            os.replace(back, ctx.real)
+            journal.write_durably(ctx.real, ctx.raw, mode_of=ctx.real)
         else:
             tmp.unlink(missing_ok=True)
+        if journaled:
+            journal.end(project.root)
         raise
+    if journaled:
+        journal.end(project.root)
     return RevisionReport(operation=op, summary=summary, codebook=str(ctx.path), backup=backup_id,
                           version_before=ctx.codebook.version, version_after=new_cb.version,
                           codings_moved=moved, details=details)

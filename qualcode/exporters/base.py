@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qualcode.errors import QualcodeError
+from qualcode.store.connection import process_gone
 
 if TYPE_CHECKING:
     from qualcode.project import Project
@@ -86,26 +87,12 @@ def check_output(path: str | Path, force: bool) -> Path:
     return p
 
 
-def _process_gone(pid: int) -> bool:
-    """Whether no process has this id (a process of another user is not gone). On Windows
-    ``os.kill(pid, 0)`` would end the process: there, nothing is taken as gone."""
-    if pid <= 0 or os.name == "nt":
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except (PermissionError, OSError):
-        return False
-    return False
-
-
 def _leftover(entry: Path, prefix: str) -> bool:
     """Whether ``entry`` is named ``<prefix><pid>-…`` by a process that is gone."""
     if not entry.name.startswith(prefix):
         return False
     pid, sep, _ = entry.name[len(prefix):].partition("-")
-    return bool(sep) and pid.isdigit() and pid == str(int(pid)) and _process_gone(int(pid))
+    return bool(sep) and pid.isdigit() and pid == str(int(pid)) and process_gone(int(pid))
 
 
 def remove_leftovers(folder: Path, prefix: str, *, folders: bool = False) -> list[Path]:

@@ -31,6 +31,8 @@ from qualcode.analysis.freq import NOT_REJECTED, check_statuses, freq_report
 from qualcode.analysis.table import TableResult
 from qualcode.errors import QualcodeError, UsageError
 from qualcode.exporters.base import Provenance, atomic_write, check_output, provenance_for
+from qualcode.exporters.localize import group_label, localize
+from qualcode.i18n import Labels, export_language, labels_for, n_equals, number, percent, tr
 from qualcode.textnorm import xml_safe
 
 if TYPE_CHECKING:
@@ -75,6 +77,7 @@ class BarData:
     percent: bool = True  # values are percentages (axis 0–100, labels "40%")
     annotations: list[list[str]] | None = None  # text at the end of each bar (default: the value)
     note: str = ""  # small text under the chart (provenance, what was counted)
+    language: str = "en"  # of the numbers on the axis and bars ("40 %" in French)
 
 
 @dataclass
@@ -89,6 +92,7 @@ class HeatmapData:
     mask_diagonal: bool = False  # grey the diagonal (e.g. a code with itself)
     depths: list[int] = field(default_factory=list)  # of the rows (and columns): 0 = bold label
     note: str = ""
+    language: str = "en"  # of the numbers in the cells (decimal comma in French)
 
 
 def _xml_safe_texts(data):
@@ -189,7 +193,7 @@ def draw_grouped_bars(data: BarData) -> Figure:
                     hatch=_HATCHES[j % len(_HATCHES)] if use_code_colors else None)
             for i, (y, w) in enumerate(zip(ys, widths)):
                 text = (data.annotations[i][j] if data.annotations
-                        else (f"{w:.0f}%" if data.percent else f"{w:g}"))
+                        else (percent(w, data.language) if data.percent else number(w, data.language)))
                 ax.text(w, y, f" {text}", va="center", ha="left", fontsize=6.5, color="#333333")
         ax.set_yticks(range(n_codes))
         # Labels are right-aligned against the axis: top-level codes are bold, not indented.
@@ -202,7 +206,7 @@ def draw_grouped_bars(data: BarData) -> Figure:
         if data.percent:
             ax.set_xlim(0, 112)
             ax.set_xticks(range(0, 101, 20))
-            ax.set_xticklabels([f"{t}%" for t in range(0, 101, 20)])
+            ax.set_xticklabels([percent(t, data.language) for t in range(0, 101, 20)])
         else:
             ax.set_xlim(0, max(top * 1.15, 1))
         ax.xaxis.grid(True, color="#dddddd", linewidth=0.6)
@@ -276,7 +280,7 @@ def draw_heatmaps(panels: Sequence[HeatmapData]) -> Figure:
                     if not np.isfinite(v):
                         continue
                     dark = bool(np.isfinite(shown[i, j])) and shown[i, j] > 0.6 * vmax
-                    ax.text(j, i, f"{v:g}", ha="center", va="center", fontsize=6.5,
+                    ax.text(j, i, number(v, p.language), ha="center", va="center", fontsize=6.5,
                             color="white" if dark else "#222222")
             ax.set_xticks(range(cols))
             ax.set_xticklabels([_wrap(c, 28) for c in p.columns], rotation=60, ha="right",
@@ -361,11 +365,15 @@ def _is_missing(v: Any) -> bool:
 
 
 def freq_bar_data(table: TableResult, *, measure: str = "participants",
-                  colors: dict[str, str] | None = None) -> BarData:
+                  colors: dict[str, str] | None = None, labels: Labels | None = None) -> BarData:
     """BarData from a frequency TableResult (``freq_report``/``FreqTable.to_result``:
     columns ``code``, ``label``, ``GROUP units|participants|%``…, meta ``groups``,
     ``group_sizes``, ``depth``). The ``(all codes)`` total row is left out, and so is the
-    ``(no case)`` group for participants (it has none)."""
+    ``(no case)`` group for participants (it has none). ``labels``: the export language
+    and display labels of the groups (default: English, identifiers as they are)."""
+    labels = labels or Labels("en")
+    lang = labels.language
+    table = localize(table, labels)
     if measure not in MEASURES:
         raise UsageError(f"unknown measure {measure!r} (choose from {', '.join(MEASURES)})")
     df = table.df
@@ -382,12 +390,12 @@ def freq_bar_data(table: TableResult, *, measure: str = "participants",
     sizes = meta.get("group_sizes") or {}
     skip = set(meta.get("total_rows") or [])
     depths_all = list(meta.get("depth") or [0] * len(df))
-    labels, values, ann, cols, depths = [], [], [], [], []
+    code_labels, values, ann, cols, depths = [], [], [], [], []
     colors = colors or {}
     for i, row in enumerate(df.to_dict("records")):
         if row.get("code") in skip:
             continue
-        labels.append(str(row.get("label") or row.get("code")))
+        code_labels.append(str(row.get("label") or row.get("code")))
         depths.append(int(depths_all[i]) if i < len(depths_all) else 0)
         cols.append(colors.get(str(row.get("code"))))
         vals, texts = [], []
@@ -396,27 +404,29 @@ def freq_bar_data(table: TableResult, *, measure: str = "participants",
                 pct = row.get(f"{g} %")
                 n = row.get(f"{g} participants")
                 vals.append(0.0 if _is_missing(pct) else float(pct))
-                texts.append("" if _is_missing(pct) else f"{float(pct):.0f}% ({int(n)})")
+                texts.append("" if _is_missing(pct) else f"{percent(float(pct), lang)} ({int(n)})")
             else:
                 u = row.get(f"{g} units")
                 vals.append(0.0 if _is_missing(u) else float(u))
                 texts.append("" if _is_missing(u) else str(int(u)))
         values.append(vals)
         ann.append(texts)
-    group_labels = [f"{g} (n={sizes[g]})" if measure == "participants" and g in sizes else g for g in groups]
-    if measure == "participants":
-        xlabel = "participants who mention the code (% of the group; count in brackets)"
-    else:
-        xlabel = "coded units (distinct passages)"
-    return BarData(labels=labels, groups=group_labels, values=values, colors=cols, depths=depths,
-                   xlabel=xlabel, title=table.title, percent=measure == "participants", annotations=ann)
+    by = meta.get("by")
+    group_labels = [f"{group_label(g, by, labels)} ({n_equals(sizes[g], lang)})"
+                    if measure == "participants" and g in sizes else group_label(g, by, labels) for g in groups]
+    xlabel = tr(lang, "chart.participants_axis" if measure == "participants" else "chart.units_axis")
+    return BarData(labels=code_labels, groups=group_labels, values=values, colors=cols, depths=depths,
+                   xlabel=xlabel, title=table.title, percent=measure == "participants", annotations=ann,
+                   language=lang)
 
 
-def cooc_heatmap_data(table: TableResult) -> HeatmapData:
+def cooc_heatmap_data(table: TableResult, labels: Labels | None = None) -> HeatmapData:
     """HeatmapData from a co-occurrence TableResult (``cooccurrence()``: columns ``code``,
     ``label`` and one per code path, meta ``matrix_columns``). Empty cells (a code and its
     sub-code) stay blank; the diagonal (units of the code) is shown greyed, outside the
-    colour scale."""
+    colour scale. ``labels``: the export language (title, colour bar, numbers)."""
+    labels = labels or Labels("en")
+    table = localize(table, labels)
     df = table.df
     meta = table.meta or {}
     cols = list(meta.get("matrix_columns") or [c for c in df.columns if c not in ("code", "label")])
@@ -430,18 +440,20 @@ def cooc_heatmap_data(table: TableResult) -> HeatmapData:
     return HeatmapData(rows=rows, columns=[label_of.get(c, c) for c in cols], values=values,
                        title=table.title, mask_diagonal=True,
                        depths=[int(d) for d in depths] if len(depths) == len(rows) == len(cols) else [],
-                       colorbar_label="Jaccard index" if jaccard else "units where both codes occur")
+                       colorbar_label=tr(labels.language, "chart.jaccard" if jaccard else "chart.cooc_units"),
+                       language=labels.language)
 
 
 def bar_chart_codes_by_group(table: TableResult, path: str | Path, *, measure: str = "participants",
                              colors: dict[str, str] | None = None, force: bool = False,
-                             provenance: Provenance | None = None, title: str | None = None) -> Path:
+                             provenance: Provenance | None = None, title: str | None = None,
+                             labels: Labels | None = None) -> Path:
     """Grouped horizontal bars of a frequency table: per code, % of participants of each
     group who mention it (``measure="participants"``) or coded units (``"units"``); labels
     from the code labels, colours from ``colors`` (code path -> colour, see
     :func:`code_colors`). PNG or SVG by the extension of ``path``."""
     chart_format(path)
-    data = freq_bar_data(table, measure=measure, colors=colors)
+    data = freq_bar_data(table, measure=measure, colors=colors, labels=labels)
     if title is not None:
         data.title = title
     return save_figure(draw_grouped_bars(data), path, force=force, provenance=provenance)
@@ -449,14 +461,14 @@ def bar_chart_codes_by_group(table: TableResult, path: str | Path, *, measure: s
 
 def heatmap_cooccurrence(table: TableResult | Sequence[TableResult], path: str | Path, *,
                          force: bool = False, provenance: Provenance | None = None,
-                         title: str | None = None) -> Path:
+                         title: str | None = None, labels: Labels | None = None) -> Path:
     """Heat map of a co-occurrence table; a list of tables (one per group) gives one panel
     per table, side by side, on one colour scale."""
     chart_format(path)
     tables = [table] if isinstance(table, TableResult) else list(table)
     if not tables:
         raise QualcodeError("nothing to chart: no co-occurrence table")
-    data = [cooc_heatmap_data(t) for t in tables]
+    data = [cooc_heatmap_data(t, labels) for t in tables]
     if title is not None and len(data) == 1:
         data[0].title = title
     fig = draw_heatmap(data[0]) if len(data) == 1 else draw_heatmaps(data)
@@ -466,8 +478,11 @@ def heatmap_cooccurrence(table: TableResult | Sequence[TableResult], path: str |
 # -- one call from a project (what ``qualcode chart`` runs) -----------------------------------
 def chart_freq(project: Project, output: str | Path, *, by: str = "group", measure: str = "participants",
                level: str = "all", statuses: Sequence[str] | None = None, coders: Sequence[str] | None = None,
-               force: bool = False, command: str = "qualcode chart freq") -> tuple[Path, Provenance]:
-    """Bar chart of the codes by ``by`` (case attribute) to ``output`` (.png or .svg)."""
+               force: bool = False, command: str = "qualcode chart freq",
+               language: str | None = None) -> tuple[Path, Provenance]:
+    """Bar chart of the codes by ``by`` (case attribute) to ``output`` (.png or .svg);
+    ``language``: of its words and numbers (default: the project's export language)."""
+    labels = labels_for(project.config, export_language(project.config, language))
     chart_format(output)
     if measure not in MEASURES:
         raise UsageError(f"unknown measure {measure!r} (choose from {', '.join(MEASURES)})")
@@ -477,15 +492,18 @@ def chart_freq(project: Project, output: str | Path, *, by: str = "group", measu
     prov = provenance_for(project, command, coders=list(coders) if coders else None,
                           filters={"by": by, "measure": measure, "level": level, "status": ",".join(statuses)})
     bar_chart_codes_by_group(table, output, measure=measure, colors=code_colors(project), force=force,
-                             provenance=prov)
+                             provenance=prov, labels=labels)
     return Path(output), prov
 
 
 def chart_cooccurrence(project: Project, output: str | Path, *, by: str | None = None, unit: str = "sentence",
                        jaccard: bool = False, level: str = "all", statuses: Sequence[str] | None = None,
                        coders: Sequence[str] | None = None, force: bool = False,
-                       command: str = "qualcode chart cooccurrence") -> tuple[Path, Provenance]:
-    """Co-occurrence heat map (one panel per value of ``by`` if given) to ``output``."""
+                       command: str = "qualcode chart cooccurrence",
+                       language: str | None = None) -> tuple[Path, Provenance]:
+    """Co-occurrence heat map (one panel per value of ``by`` if given) to ``output``;
+    ``language``: of its words and numbers (default: the project's export language)."""
+    labels = labels_for(project.config, export_language(project.config, language))
     chart_format(output)
     check_output(output, force)
     statuses = check_statuses(statuses or NOT_REJECTED)
@@ -494,5 +512,5 @@ def chart_cooccurrence(project: Project, output: str | Path, *, by: str | None =
     prov = provenance_for(project, command, coders=list(coders) if coders else None,
                           filters={"by": by, "unit": unit, "jaccard": jaccard or None, "level": level,
                                    "status": ",".join(statuses)})
-    heatmap_cooccurrence(tables, output, force=force, provenance=prov)
+    heatmap_cooccurrence(tables, output, force=force, provenance=prov, labels=labels)
     return Path(output), prov

@@ -26,15 +26,16 @@ from __future__ import annotations
 
 import difflib
 import random
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qualcode.errors import QualcodeError, UsageError
+from qualcode.exporters import citations as _citations
 from qualcode.exporters.base import Provenance, atomic_write, check_output, provenance_for
 from qualcode.exporters.docx_util import provenance_paragraph, set_language, stamp_provenance
+from qualcode.exporters.passages import passage, word_count
 from qualcode.exporters.typography import (
     NBSP,
     collapse_whitespace,
@@ -43,9 +44,10 @@ from qualcode.exporters.typography import (
     fr_typography,
 )
 from qualcode.formulas import SafeWriter, set_cell
+from qualcode.i18n import Labels, export_language
 from qualcode.store.cases import Case
 from qualcode.store.documents import Turn, turn_at
-from qualcode.textnorm import xml_safe
+from qualcode.textnorm import md_cell, md_escape, tex_escape, xml_safe
 
 if TYPE_CHECKING:
     from qualcode.project import Project
@@ -73,6 +75,7 @@ _TEXTS = {
         "count_note": "Les effectifs comptent tous les extraits retenus par les filtres (statuts : "
                       "{statuses}), avant tout échantillonnage ; un code parent ne compte que ses propres "
                       "extraits, pas ceux de ses sous-codes.",
+        "min_words_note": "Seuls les extraits d'au moins {n} mots sont reproduits.",
         "sample_note": "Échantillon aléatoire reproductible : au plus {n} extraits par code{per} "
                        "(graine {seed}) ; {shown} extraits reproduits sur {total}.",
         "per_value": " et par valeur de {attribute}",
@@ -92,6 +95,7 @@ _TEXTS = {
         "count_note": "Counts are of all the excerpts selected by the filters (statuses: {statuses}), "
                       "before any sampling; a parent code counts only its own excerpts, not those of "
                       "its sub-codes.",
+        "min_words_note": "Only excerpts of at least {n} words are reproduced.",
         "sample_note": "Reproducible random sample: at most {n} excerpts per code{per} (seed {seed}); "
                        "{shown} of {total} excerpts reproduced.",
         "per_value": " and value of {attribute}",
@@ -120,11 +124,20 @@ class Excerpt:
     origins: list[str] = field(default_factory=list)
     speaker: str | None = None  # the turn's speaker label
     role: str | None = None  # interviewer | participant | other
+    attributes: dict[str, Any] = field(default_factory=dict)  # the case's (several cases': joined with /)
+    # what is shown (see qualcode.exporters.passages): the coded text, or wider when it
+    # would cut a quotation; [...] marks; context sentences; unpaired marks left
+    shown: str | None = None
+    lead: bool = False
+    trail: bool = False
+    before: str = ""
+    after: str = ""
+    balanced: bool = True
 
     @property
     def display_text(self) -> str:
-        """The coded text with its whitespace collapsed (back-channels kept)."""
-        return collapse_whitespace(self.text)
+        """The shown text with its whitespace collapsed (back-channels kept)."""
+        return collapse_whitespace(self.text if self.shown is None else self.shown)
 
     @property
     def timestamp(self) -> str | None:
@@ -169,6 +182,19 @@ class ExcerptSet:
     code_filter: list[str] | None = None
     max_per_code: int | None = None
     seed: int | str | None = None
+    cite: str | None = None  # the citation template (None: the default for the language)
+    context: int = 0  # sentences shown before and after each excerpt
+    min_words: int | None = None
+    label_table: dict[str, Any] = field(default_factory=dict)  # [labels] of qualcode.toml
+
+    @property
+    def labels(self) -> Labels:
+        return Labels.from_config({"labels": self.label_table}, self.language)
+
+    @property
+    def template(self) -> str:
+        """The citation template: ``cite``, else the default for the language."""
+        return self.cite or _citations.default_template(self.language, self.attribute)
 
     @property
     def total(self) -> int:
@@ -186,7 +212,15 @@ class ExcerptSet:
             "status": ",".join(self.statuses),
             "max": self.max_per_code,
             "seed": self.seed if self.max_per_code else None,
+            "cite": self.cite,
+            "context": self.context or None,
+            "min_words": self.min_words,
         }
+
+    @property
+    def unbalanced(self) -> list[Excerpt]:
+        """Excerpts reproduced whose quotation marks stay unpaired (the transcript's own)."""
+        return [e for c in self.codes for e in c.excerpts if not e.balanced]
 
     def to_dict(self) -> dict:
         return {
@@ -194,6 +228,8 @@ class ExcerptSet:
             "values": self.values, "total": self.total, "shown": self.shown,
             "statuses": list(self.statuses), "coders": self.coders, "codes_selected": self.code_filter,
             "max_per_code": self.max_per_code, "seed": self.seed if self.max_per_code else None,
+            "unbalanced": [{"document": e.document, "turn": e.turn, "start": e.start, "end": e.end}
+                           for e in self.unbalanced],
             "codes": [{"code": c.path, "label": c.label, "depth": c.depth, "total": c.total,
                        "shown": len(c.excerpts), "counts": {str(k): v for k, v in c.counts.items()}}
                       for c in self.codes],
@@ -219,13 +255,23 @@ def collect_excerpts(
     statuses: Iterable[str] = DEFAULT_STATUSES,
     max_per_code: int | None = None,
     seed: int | str | None = None,
+    cite: str | None = None,
+    language: str | None = None,
+    context: int = 0,
+    min_words: int | None = None,
 ) -> ExcerptSet:
     """The excerpts of ``codes`` (paths, each with its sub-codes; default: every active code).
 
     ``by``: group the excerpts by this case attribute (and cite its value); ``coders``:
     only their codings; ``statuses``: coding statuses kept (default proposed and
     accepted); ``max_per_code``/``seed``: a reproducible random sample (see the module
-    documentation). Retired codes are left out.
+    documentation); ``cite``: the citation template (default: ``[export] cite`` of
+    qualcode.toml, else :func:`~qualcode.exporters.citations.default_template`; see
+    :mod:`qualcode.exporters.citations`); ``language``: of the exported words (default:
+    the project's export language); ``context``: sentences of the turn shown before and
+    after each excerpt; ``min_words``: excerpts reproduced have at least that many words
+    (the counts still count every excerpt). Excerpts never start or end inside a
+    quotation (see :mod:`qualcode.exporters.passages`). Retired codes are left out.
     """
     statuses = tuple(dict.fromkeys(statuses))
     bad = [s for s in statuses if s not in STATUSES]
@@ -234,10 +280,20 @@ def collect_excerpts(
                          else "no status selected")
     if max_per_code is not None and max_per_code < 1:
         raise UsageError(f"--max must be at least 1, not {max_per_code}")
+    if context < 0:
+        raise UsageError(f"--context must be 0 or more, not {context}")
+    if min_words is not None and min_words < 1:
+        raise UsageError(f"--min-words must be at least 1, not {min_words}")
     code_filter = [c.strip().strip("/") for c in codes or [] if c.strip().strip("/")] or None
     coders = list(dict.fromkeys(coders)) if coders else None
     if max_per_code and seed is None:
         seed = random.SystemRandom().randrange(1, 1_000_000)
+    language = export_language(project.config, language)
+    label_table = dict(project.config.get("labels") or {})
+    Labels.from_config({"labels": label_table}, language)  # a malformed [labels] fails here
+    configured = (project.config.get("export") or {}).get("cite")
+    from_config = cite is None and bool(configured)
+    cite = cite or (str(configured) if configured else None)
 
     store = project.store
     with store.transaction():  # one consistent snapshot of the project
@@ -250,6 +306,13 @@ def collect_excerpts(
                                 + (f" (attributes: {', '.join(names)})" if names else " (see 'qualcode cases')"))
         if by is None and any("group" in c.attributes for c in cases):
             attribute = "group"
+        if cite is not None:
+            try:
+                _citations.check_template(cite, [a for c in cases for a in c.attributes])
+            except UsageError as exc:
+                if not from_config:
+                    raise
+                raise UsageError(f"[export] cite: {exc}", path=str(project.config_path)) from None
         case_ids = {c.id: c.name for c in cases}
         case_info = {c.name: c for c in cases}
         doc_cases: dict[str, list[str]] = {}
@@ -258,6 +321,7 @@ def collect_excerpts(
                 doc_cases.setdefault(d, []).append(c.name)
         turns = _turns(store)
         rows = _codings(store, [t[0] for t in tree], statuses, coders)
+        texts = {doc_id: store.documents.text(doc_id) for doc_id in {r.document_id for r in rows}}
 
     merged: dict[tuple, Excerpt] = {}
     by_code: dict[int, list[Excerpt]] = {}
@@ -272,10 +336,11 @@ def collect_excerpts(
                 names = [case_ids[speaker_case]]
             else:
                 names = doc_cases.get(r.document, [])
-            case, pseudonym, value = _case_fields(names, case_info, attribute)
+            case, pseudonym, value, attrs = _case_fields(names, case_info, attribute)
             ex = Excerpt(code=r.code, document=r.document, start=r.start, end=r.end,
                          text=r.text, turn=turn_no, time=time, case=case, pseudonym=pseudonym, value=value,
-                         speaker=speaker, role=role)
+                         speaker=speaker, role=role, attributes=attrs)
+            _frame(ex, texts[r.document_id], turns.get(r.document_id), context)
             merged[key] = ex
             by_code.setdefault(r.code_id, []).append(ex)
         for attr, item in (("coders", r.coder), ("statuses", r.status), ("origins", r.origin)):
@@ -296,18 +361,22 @@ def collect_excerpts(
         for ex in excerpts:
             counts[ex.value] = counts.get(ex.value, 0) + 1
         shown = excerpts
+        if min_words:
+            shown = [e for e in excerpts if word_count(e.text) >= min_words]
         if max_per_code:
+            pool = shown
             if by is not None:
                 shown = [e for v in values
-                         for e in _sample([x for x in excerpts if x.value == v], max_per_code, seed, path, v)]
+                         for e in _sample([x for x in pool if x.value == v], max_per_code, seed, path, v)]
                 shown.sort(key=lambda e: (e.document, e.start, e.end))
             else:
-                shown = _sample(excerpts, max_per_code, seed, path, None)
+                shown = _sample(pool, max_per_code, seed, path, None)
         has_children = any(p.startswith(path + "/") for _, p, *_ in tree)
         sections.append(CodeExcerpts(path, label, definition, depth, shown, len(excerpts), counts, has_children))
-    return ExcerptSet(project=project.name, language=project.language, attribute=attribute, by=by,
+    return ExcerptSet(project=project.name, language=language, attribute=attribute, by=by,
                       values=values, codes=sections, statuses=statuses, coders=coders,
-                      code_filter=code_filter, max_per_code=max_per_code, seed=seed)
+                      code_filter=code_filter, max_per_code=max_per_code, seed=seed, cite=cite,
+                      context=context, min_words=min_words, label_table=label_table)
 
 
 def _select_codes(store, code_filter: list[str] | None) -> list[tuple[int, str, str, str | None, int]]:
@@ -352,6 +421,23 @@ def _select_codes(store, code_filter: list[str] | None) -> list[tuple[int, str, 
     return out
 
 
+def _frame(ex: Excerpt, text: str, turns: tuple[list[Turn], list[int]] | None, context: int) -> None:
+    """Set what ``ex`` shows: never a cut quotation, ``[…]`` marks, context sentences."""
+    turn = turn_at(turns[0], ex.start, turns[1]) if turns else None
+    lo, hi = (turn.start, turn.end) if turn is not None else _line_bounds(text, ex.start, ex.end)
+    p = passage(text, ex.start, ex.end, lo, hi, context)
+    if (p.start, p.end) != (ex.start, ex.end):
+        ex.shown = text[p.start:p.end]
+    ex.lead, ex.trail, ex.before, ex.after, ex.balanced = p.lead, p.trail, p.before, p.after, p.balanced
+
+
+def _line_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    """The lines holding ``start:end`` (outside every turn)."""
+    lo = text.rfind("\n", 0, start) + 1
+    hi = text.find("\n", end)
+    return lo, len(text) if hi < 0 else hi
+
+
 def _turns(store) -> dict[int, tuple[list[Turn], list[int]]]:
     """document id -> (its turns, their starts)."""
     return {doc_id: (turns, [t.start for t in turns])
@@ -377,22 +463,30 @@ def _codings(store, code_ids: list[int], statuses: tuple[str, ...], coders: list
 
 
 def _case_fields(names: list[str], info: dict[str, Case],
-                 attribute: str | None) -> tuple[str | None, str | None, str | None]:
+                 attribute: str | None) -> tuple[str | None, str | None, str | None, dict[str, Any]]:
+    """(case names, pseudonyms, the cited attribute's value, every attribute) of the cases
+    ``names`` (several cases: joined with `` + `` and ``/``)."""
     if not names:
-        return None, None, None
+        return None, None, None, {}
     names = sorted(set(names))
     pseudonyms, values = [], []
+    merged: dict[str, list[Any]] = {}
     for n in names:
         case = info.get(n)
         attrs = case.attributes if case is not None else {}
+        for k, item in attrs.items():
+            if item is not None and item != "" and item not in merged.setdefault(k, []):
+                merged[k].append(item)
         p = next((attrs[a] for a in PSEUDONYM_ATTRIBUTES if attrs.get(a) not in (None, "")), None)
         if p is not None and str(p) not in pseudonyms:
             pseudonyms.append(str(p))
         v = attrs.get(attribute) if attribute else None
         if v is not None and _as_str(v) not in values:
             values.append(_as_str(v))
+    joined = {k: (vs[0] if len(vs) == 1 else "/".join(sorted(_as_str(v) for v in vs)))
+              for k, vs in merged.items() if vs}
     return (" + ".join(names), " + ".join(pseudonyms) or None,
-            "/".join(sorted(values)) if values else None)
+            "/".join(sorted(values)) if values else None, joined)
 
 
 def _as_str(v: Any) -> str:
@@ -433,51 +527,81 @@ def _ui(text: str, language: str) -> str:
     return fr_typography(text) if language == "fr" else text
 
 
+ELLIPSIS = "[…]"
+
+
 def quote_text(excerpt: Excerpt, language: str) -> str:
-    """The excerpt between quotation marks: « … » in French (French typography inside)."""
+    """The excerpt between quotation marks: « … » in French (French typography inside),
+    ``[…]`` where it starts or ends in the middle of a sentence."""
+    text = excerpt.display_text
+    if excerpt.lead:
+        text = f"{ELLIPSIS} {text}"
+    if excerpt.trail:
+        text = f"{text} {ELLIPSIS}"
     if language == "fr":
-        return fr_quote(fr_typography(excerpt.display_text, nested=True))
-    return en_quote(excerpt.display_text)
+        return fr_quote(fr_typography(text, nested=True))
+    return en_quote(text)
 
 
-def citation(excerpt: Excerpt, language: str, attribute: str | None = None) -> str:
-    """``(P07, Josiane, resident, entretien_07, tour 12, 00:14:32)``: the parts known.
+def context_texts(excerpt: Excerpt, language: str) -> tuple[str, str]:
+    """The context sentences before and after, whitespace collapsed (French typography)."""
+    out = []
+    for part in (excerpt.before, excerpt.after):
+        part = collapse_whitespace(part).strip()
+        out.append(_ui(part, language) if part else "")
+    return out[0], out[1]
+
+
+def citation(excerpt: Excerpt, language: str, attribute: str | None = None, *,
+             template: str | None = None, labels: Labels | None = None) -> str:
+    """``(P07, Josiane, habitants, tour 12, 00:14:32)`` by ``template`` (default:
+    case, pseudonym, the ``attribute``'s value, turn and time — no document name; see
+    :mod:`qualcode.exporters.citations`).
 
     An interviewer's words are cited with the interviewer's label instead of the case.
     """
-    if excerpt.role == "interviewer":
-        parts = [excerpt.speaker]
-    else:
-        parts = [excerpt.case, excerpt.pseudonym]
-    if attribute:
-        parts.append(excerpt.value)
-    parts.append(excerpt.document)
-    if excerpt.turn is not None:
-        parts.append(f"{_t(language)['turn']}{NBSP if language == 'fr' else ' '}{excerpt.turn}")
-    parts.append(excerpt.timestamp)
-    return "(" + ", ".join(p for p in parts if p) + ")"
+    template = template or _citations.default_template(language, attribute)
+    return _citations.cite(excerpt, template, labels or Labels(language))
 
 
-def excerpt_line(excerpt: Excerpt, language: str, attribute: str | None = None) -> str:
-    return f"{quote_text(excerpt, language)} {citation(excerpt, language, attribute)}"
+def excerpt_line(excerpt: Excerpt, language: str, attribute: str | None = None, *,
+                 template: str | None = None, labels: Labels | None = None) -> str:
+    cited = citation(excerpt, language, attribute, template=template, labels=labels)
+    before, after = context_texts(excerpt, language)
+    return " ".join(p for p in (before, quote_text(excerpt, language), after, cited) if p)
 
 
-def _value_label(v: str | None, language: str) -> str:
-    return v if v is not None else _t(language)["none"]
+def data_citation(excerpt: Excerpt, data: ExcerptSet) -> str:
+    """The citation of ``excerpt`` by the template and labels of ``data``."""
+    return citation(excerpt, data.language, data.attribute, template=data.template, labels=data.labels)
+
+
+def data_line(excerpt: Excerpt, data: ExcerptSet) -> str:
+    return excerpt_line(excerpt, data.language, data.attribute, template=data.template, labels=data.labels)
+
+
+def _value_label(v: str | None, data: ExcerptSet) -> str:
+    if v is None:
+        return _t(data.language)["none"]
+    return data.labels.value(data.attribute, v)
 
 
 def _value_heading(data: ExcerptSet, value: str | None, shown: int, total: int) -> str:
     t = _t(data.language)
     count = t["excerpts"](total) if shown == total else t["shown"](shown, total)
-    return _ui(t["heading_value"].format(attribute=data.by, value=_value_label(value, data.language),
+    attribute = data.labels.attribute(data.by) if data.by else ""
+    return _ui(t["heading_value"].format(attribute=attribute, value=_value_label(value, data),
                                          count=count), data.language)
 
 
 def _notes(data: ExcerptSet) -> list[str]:
     t = _t(data.language)
-    notes = [t["count_note"].format(statuses=", ".join(data.statuses))]
-    if data.max_per_code:
-        per = t["per_value"].format(attribute=data.by) if data.by else ""
+    labels = data.labels
+    notes = [t["count_note"].format(statuses=", ".join(labels.status(s) for s in data.statuses))]
+    if data.min_words:
+        notes.append(t["min_words_note"].format(n=data.min_words))
+    if data.max_per_code:  # last: the report repeats it above the excerpts
+        per = t["per_value"].format(attribute=labels.attribute(data.by)) if data.by else ""
         notes.append(t["sample_note"].format(n=data.max_per_code, per=per, seed=data.seed,
                                              shown=data.shown, total=data.total))
     return [_ui(n, data.language) for n in notes]
@@ -487,7 +611,7 @@ def summary_rows(data: ExcerptSet) -> tuple[list[str], list[tuple[CodeExcerpts, 
     """Header (Code, values…, Total) and, per code, the counts per value and the total."""
     t = _t(data.language)
     values = data.values if data.attribute else []
-    header = [t["code"], *[_value_label(v, data.language) for v in values], t["total"]]
+    header = [t["code"], *[_value_label(v, data) for v in values], t["total"]]
     rows = [(c, [c.counts.get(v, 0) for v in values] + [c.total]) for c in data.codes]
     return header, rows
 
@@ -498,7 +622,7 @@ def _title(data: ExcerptSet) -> str:
 
 def _table_title(data: ExcerptSet) -> str:
     t = _t(data.language)
-    return t["table"].format(attribute=data.attribute) if data.attribute else t["table_plain"]
+    return t["table"].format(attribute=data.labels.attribute(data.attribute)) if data.attribute else t["table_plain"]
 
 
 # --------------------------------------------------------------------------- writing
@@ -545,12 +669,15 @@ def export_excerpts(project: Project, output: str | Path, fmt: str | None = None
                     codes: Iterable[str] | None = None, by: str | None = None,
                     coders: Iterable[str] | None = None, statuses: Iterable[str] = DEFAULT_STATUSES,
                     max_per_code: int | None = None, seed: int | str | None = None,
-                    force: bool = False, command: str = "qualcode export excerpts") -> tuple[ExcerptSet, Provenance]:
+                    force: bool = False, command: str = "qualcode export excerpts",
+                    cite: str | None = None, language: str | None = None, context: int = 0,
+                    min_words: int | None = None) -> tuple[ExcerptSet, Provenance]:
     """Collect and write in one call; returns the excerpts and the provenance recorded."""
     fmt = output_format(output, fmt)
     check_output(output, force)  # fail before the work, not after
     data = collect_excerpts(project, codes=codes, by=by, coders=coders, statuses=statuses,
-                            max_per_code=max_per_code, seed=seed)
+                            max_per_code=max_per_code, seed=seed, cite=cite, language=language,
+                            context=context, min_words=min_words)
     prov = provenance_for(project, command, filters=data.filters(), coders=data.coders)
     write_excerpts(data, fmt, output, prov, force=force)
     return data, prov
@@ -636,39 +763,90 @@ def append_excerpts_docx(doc, data: ExcerptSet, *, level: int = 1, sample_note: 
                 _docx_quote(doc, ex, data)
 
 
+CITATION_STYLE = "Excerpt Citation"
+CONTEXT_STYLE = "Excerpt Context"
+
+
+def _char_style(doc, name: str, setup) -> str:
+    """The style id of the character style ``name`` of ``doc``, created once with
+    ``setup(style)`` (cached on the document: looking styles up per run is slow)."""
+    from docx.enum.style import WD_STYLE_TYPE
+
+    cache = doc.__dict__.setdefault("_qualcode_char_styles", {})
+    if name not in cache:
+        styles = doc.styles
+        found = next((s for s in styles if s.name == name), None)
+        if found is None:
+            found = styles.add_style(name, WD_STYLE_TYPE.CHARACTER)
+            setup(found)
+        cache[name] = found.style_id
+    return cache[name]
+
+
+def citation_style(doc) -> str:
+    """The character style of citations in DOCX (9 pt, dark grey, upright), so that a
+    thesis template can restyle them all; returns its style id."""
+    from docx.shared import Pt, RGBColor
+
+    def setup(style) -> None:
+        style.font.size = Pt(9)
+        style.font.italic = False
+        style.font.color.rgb = RGBColor(0x40, 0x40, 0x40)
+
+    return _char_style(doc, CITATION_STYLE, setup)
+
+
+def context_style(doc) -> str:
+    """The character style of context sentences in DOCX: grey and upright, apart from the
+    quotation (italic in the Quote style); returns its style id."""
+    from docx.shared import RGBColor
+
+    def setup(style) -> None:
+        style.font.color.rgb = RGBColor(0x70, 0x70, 0x70)
+        style.font.italic = False
+
+    return _char_style(doc, CONTEXT_STYLE, setup)
+
+
+def _styled_run(paragraph, text: str, style_id: str) -> None:
+    run = paragraph.add_run(text)
+    run._r.style = style_id  # the id directly: python-docx's lookup by name is slow
+
+
 def _docx_quote(doc, ex: Excerpt, data: ExcerptSet) -> None:
     p = doc.add_paragraph(style="Quote")
+    before, after = context_texts(ex, data.language)
+    if before:
+        _styled_run(p, xml_safe(before), context_style(doc))
+        p.add_run(" ")
     p.add_run(xml_safe(quote_text(ex, data.language)))
-    p.add_run(xml_safe(" " + citation(ex, data.language, data.attribute)))
+    if after:
+        p.add_run(" ")
+        _styled_run(p, xml_safe(after), context_style(doc))
+    cited = data_citation(ex, data)
+    if cited:
+        p.add_run(" ")
+        _styled_run(p, xml_safe(cited), citation_style(doc))
 
 
 # -- Markdown -------------------------------------------------------------------------
 
-_MD_SPECIAL = re.compile(r"([\\`*<>])")
-
-
-def md_escape(text: str) -> str:
-    """Escape what Markdown would take for markup in running text (\\ ` * < >, _ at word edges)."""
-    text = _MD_SPECIAL.sub(r"\\\1", text)
-    return re.sub(r"(?<![0-9A-Za-zÀ-ÿ])_|_(?![0-9A-Za-zÀ-ÿ])", r"\\_", text)
-
-
 def _write_md(data: ExcerptSet, path: Path, prov: Provenance) -> None:
     lang = data.language
-    lines = [f"<!-- {prov.line().replace('-->', '—>')} -->", "", f"# {md_escape(_title(data))}", ""]
+    lines = [f"<!-- {prov.line().replace('-->', '—>')} -->", "", f"# {md_cell(_title(data))}", ""]
     header, rows = summary_rows(data)
     lines.append(f"**{md_escape(_ui(_table_title(data), lang))}**")
     lines.append("")
-    lines.append("| " + " | ".join(_md_cell(h) for h in header) + " |")
+    lines.append("| " + " | ".join(md_cell(h) for h in header) + " |")
     lines.append("|" + "---|" + "---:|" * (len(header) - 1))
     for code, counts in rows:
-        lines.append("| " + " | ".join([NBSP * 4 * code.depth + _md_cell(code.label), *map(str, counts)]) + " |")
+        lines.append("| " + " | ".join([NBSP * 4 * code.depth + md_cell(code.label), *map(str, counts)]) + " |")
     lines.append("")
     for note in _notes(data):
         lines += [md_escape(note), ""]
     for code in data.codes:
         level = min(code.depth + 2, 6)
-        lines += [f"{'#' * level} {md_escape(code.label)}", ""]
+        lines += [f"{'#' * level} {md_cell(code.label)}", ""]
         if code.definition:
             lines += [f"*{md_escape(_ui(collapse_whitespace(code.definition), lang))}*", ""]
         if not code.total:
@@ -676,36 +854,36 @@ def _write_md(data: ExcerptSet, path: Path, prov: Provenance) -> None:
             continue
         if data.by:
             for value, excerpts, total in code.groups(data.values):
-                heading = md_escape(_value_heading(data, value, len(excerpts), total))
+                heading = md_cell(_value_heading(data, value, len(excerpts), total))
                 lines += [f"{'#' * min(level + 1, 6)} {heading}", ""]
                 for ex in excerpts:
-                    lines += [f"> {md_escape(excerpt_line(ex, lang, data.attribute))}", ""]
+                    lines += [f"> {_md_line(ex, data)}", ""]
         else:
             if len(code.excerpts) != code.total:
                 lines += [_t(lang)["shown"](len(code.excerpts), code.total), ""]
             for ex in code.excerpts:
-                lines += [f"> {md_escape(excerpt_line(ex, lang, data.attribute))}", ""]
+                lines += [f"> {_md_line(ex, data)}", ""]
     path.write_text("\n".join(lines).rstrip("\n") + "\n", encoding="utf-8")
 
 
-def _md_cell(text: str) -> str:
-    return md_escape(text).replace("|", "\\|")
+def _md_line(ex: Excerpt, data: ExcerptSet) -> str:
+    """The quotation and its citation; context sentences in italics, outside the quotation."""
+    before, after = context_texts(ex, data.language)
+    parts = [f"*{md_escape(before)}*" if before else "", md_escape(quote_text(ex, data.language)),
+             f"*{md_escape(after)}*" if after else "", md_escape(data_citation(ex, data))]
+    return " ".join(p for p in parts if p)
 
 
 # -- LaTeX --------------------------------------------------------------------------
 
-_TEX_SPECIALS = {
-    "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-    "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
-    NBSP: "~", "\u202f": "~",
-}
-_TEX_RE = re.compile("|".join(re.escape(k) for k in _TEX_SPECIALS))
 _TEX_LEVELS = ("section", "subsection", "subsubsection", "paragraph", "subparagraph")
 
 
-def tex_escape(text: str) -> str:
-    """Escape LaTeX's special characters; no-break spaces become ``~``."""
-    return _TEX_RE.sub(lambda m: _TEX_SPECIALS[m.group(0)], text)
+def _tex_line(ex: Excerpt, data: ExcerptSet) -> str:
+    before, after = context_texts(ex, data.language)
+    parts = [f"\\textit{{{tex_escape(before)}}}" if before else "", tex_escape(quote_text(ex, data.language)),
+             f"\\textit{{{tex_escape(after)}}}" if after else "", tex_escape(data_citation(ex, data))]
+    return " ".join(p for p in parts if p)
 
 
 def _write_tex(data: ExcerptSet, path: Path, prov: Provenance) -> None:
@@ -716,6 +894,7 @@ def _write_tex(data: ExcerptSet, path: Path, prov: Provenance) -> None:
                    "no-break spaces are ~). \\input this file in a document.")
     else:
         out.append("% UTF-8; \\input this file in a document.")
+    out.append("% for pdflatex with \\usepackage[T1]{fontenc}: other characters are escaped")
     header, rows = summary_rows(data)
     out += ["", "\\begin{table}[htbp]", "\\centering",
             f"\\caption{{{tex_escape(_ui(_table_title(data), lang))}}}",
@@ -743,7 +922,7 @@ def _write_tex(data: ExcerptSet, path: Path, prov: Provenance) -> None:
             elif len(code.excerpts) != code.total:
                 out += [tex_escape(_t(lang)["shown"](len(code.excerpts), code.total)), ""]
             for ex in excerpts:
-                out += ["\\begin{quote}", tex_escape(excerpt_line(ex, lang, data.attribute)), "\\end{quote}", ""]
+                out += ["\\begin{quote}", _tex_line(ex, data), "\\end{quote}", ""]
     path.write_text("\n".join(out).rstrip("\n") + "\n", encoding="utf-8")
 
 
@@ -751,14 +930,20 @@ def _write_tex(data: ExcerptSet, path: Path, prov: Provenance) -> None:
 
 
 def table_rows(data: ExcerptSet) -> tuple[list[str], list[list[Any]]]:
-    """Header and one row per excerpt reproduced (the text with whitespace collapsed)."""
+    """Header and one row per excerpt reproduced (the coded text with whitespace
+    collapsed; with ``context``, the context sentences in two more columns)."""
     header = [c if c is not None else (data.attribute or "attribute") for c in COLUMNS]
+    if data.context:
+        header += ["context_before", "context_after"]
     rows = []
     for code in data.codes:
         for ex in code.excerpts:
-            rows.append([code.path, code.label, ex.value, ex.case, ex.pseudonym, ex.speaker, ex.document, ex.turn,
-                         ex.timestamp, ex.display_text, "; ".join(ex.coders), "; ".join(ex.statuses),
-                         "; ".join(ex.origins), ex.start, ex.end])
+            row = [code.path, code.label, ex.value, ex.case, ex.pseudonym, ex.speaker, ex.document, ex.turn,
+                   ex.timestamp, collapse_whitespace(ex.text), "; ".join(ex.coders), "; ".join(ex.statuses),
+                   "; ".join(ex.origins), ex.start, ex.end]
+            if data.context:
+                row += [collapse_whitespace(ex.before).strip(), collapse_whitespace(ex.after).strip()]
+            rows.append(row)
     return header, rows
 
 

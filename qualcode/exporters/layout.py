@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from qualcode.errors import UsageError
+from qualcode.i18n import n_equals
 from qualcode.textnorm import xml_safe
 
 if TYPE_CHECKING:
@@ -117,8 +118,9 @@ def _numeric_col(t: TableResult, col) -> bool:
 NUMBER_COLUMNS_ABOVE = 5  # matrices with more columns than this get numbered columns
 
 
-def display_table(t: TableResult, cell_text) -> DisplayTable:
-    """The display form of ``t`` (``cell_text(value, decimals)`` formats one value)."""
+def display_table(t: TableResult, cell_text, language: str = "en") -> DisplayTable:
+    """The display form of ``t`` (``cell_text(value, decimals)`` formats one value;
+    ``language``: of the group sizes in two-level headers)."""
     meta = t.meta or {}
     cols = list(t.df.columns)
     dec = meta.get("decimals", {}) or {}
@@ -152,13 +154,13 @@ def display_table(t: TableResult, cell_text) -> DisplayTable:
         else:
             notes.append(" · ".join(f"{numbers[c]} = {c}" for c in matrix_cols))
     elif meta.get("kind") == "freq" and meta.get("groups"):
-        header = _freq_header(shown, meta)
+        header = _freq_header(shown, meta, language)
     notes += [str(n) for n in t.notes]
     return DisplayTable(t.title, header, rows, numeric, depths, bold, notes, diagonal)
 
 
-def _freq_header(shown: list, meta: dict) -> list[list[HeaderCell]]:
-    """Two header rows: ``group (n=5)`` over ``units | participants | %``."""
+def _freq_header(shown: list, meta: dict, language: str = "en") -> list[list[HeaderCell]]:
+    """Two header rows: ``group (n = 5)`` over ``units | participants | %``."""
     groups = [*meta.get("groups", []), "total"]
     sizes = dict(meta.get("group_sizes") or {})
     if meta.get("total_cases"):
@@ -175,7 +177,7 @@ def _freq_header(shown: list, meta: dict) -> list[list[HeaderCell]]:
             top[-1].span += 1
             sub.append(HeaderCell(c[len(group) + 1:]))
         else:
-            top.append(HeaderCell(f"{group} (n={sizes[group]})" if sizes.get(group) else group))
+            top.append(HeaderCell(f"{group} ({n_equals(sizes[group], language)})" if sizes.get(group) else group))
             sub.append(HeaderCell(c[len(group) + 1:]))
         last = group
     return [top, sub]

@@ -50,8 +50,10 @@ from qualcode.exporters.layout import (
     set_page,
     strip_caption_number,
 )
+from qualcode.exporters.localize import group_label, localize
 from qualcode.exporters.tables import cell_text, py_value
-from qualcode.exporters.typography import NBSP, fr_typography
+from qualcode.exporters.typography import fr_typography
+from qualcode.i18n import Labels, export_language, labels_for, n_equals, number, percent
 from qualcode.textnorm import xml_safe
 
 if TYPE_CHECKING:
@@ -130,11 +132,13 @@ class ReportResult:
     codes: int = 0
     seed: int | str | None = None
     sections: list[str] = field(default_factory=list)  # Heading 1 texts
+    unbalanced: list[str] = field(default_factory=list)  # "document turn N" of excerpts with unpaired marks
 
     def to_dict(self) -> dict:
         return {"output": str(self.path), "format": "docx", "tables": self.tables, "figures": self.figures,
                 "codes": self.codes, "excerpts": self.excerpts, "excerpts_total": self.excerpts_total,
-                "seed": self.seed, "sections": self.sections, "provenance": self.provenance.to_dict()}
+                "seed": self.seed, "sections": self.sections, "unbalanced": self.unbalanced,
+                "provenance": self.provenance.to_dict()}
 
 
 def report_format(path: str | Path, fmt: str | None = None) -> str:
@@ -150,7 +154,8 @@ def build_report(project: Project, path: str | Path, by: str = "group", force: b
                  unit: str = "sentence", level: str = "all", statuses: Sequence[str] | None = None,
                  coders: Sequence[str] | None = None, max_excerpts: int | None = None,
                  seed: int | str | None = None, excerpts: bool = True, language: str | None = None,
-                 command: str | None = None, paper: str = "a4", heading_level: int = 1,
+                 command: str | None = None, cite: str | None = None, context: int = 0,
+                 min_words: int | None = None, paper: str = "a4", heading_level: int = 1,
                  toc: bool = True) -> ReportResult:
     """Write the report DOCX to ``path`` (see the module documentation).
 
@@ -158,9 +163,12 @@ def build_report(project: Project, path: str | Path, by: str = "group", force: b
     doc); ``level``: ``all`` codes or ``top``-level only (tables and charts);
     ``statuses``/``coders``: which codings count (default: not rejected, every coder);
     ``max_excerpts``/``seed``: a reproducible sample of at most N excerpts per code and
-    value of ``by``; ``excerpts=False`` leaves the excerpts out. ``paper``: a4 or letter;
-    ``heading_level``: level of the section headings (the excerpts' codes go deeper);
-    ``toc``: a table-of-contents field after the title.
+    value of ``by``; ``excerpts=False`` leaves the excerpts out; ``cite``: the citation
+    template of the excerpts (see :mod:`qualcode.exporters.citations`); ``context``,
+    ``min_words``: as for ``export excerpts``; ``language``: of
+    the words and numbers (default: the project's export language, see :mod:`qualcode.i18n`);
+    ``paper``: a4 or letter; ``heading_level``: level of the section headings (the
+    excerpts' codes go deeper); ``toc``: a table-of-contents field after the title.
     """
     report_format(path)
     paper = check_paper(paper)
@@ -174,14 +182,16 @@ def build_report(project: Project, path: str | Path, by: str = "group", force: b
     check_output(path, force)  # fail before the work
     statuses = check_statuses(statuses or NOT_REJECTED)
     coders = list(coders) if coders else None
-    language = language or project.language
+    language = export_language(project.config, language)
     if max_excerpts and seed is None:
         import random
 
         seed = random.SystemRandom().randrange(1, 1_000_000)  # drawn and recorded
     if command is None:
         command = report_command(path, by=by, unit=unit, level=level, statuses=statuses, coders=coders,
-                                 max_excerpts=max_excerpts, seed=seed, excerpts=excerpts, paper=paper,
+                                 max_excerpts=max_excerpts, seed=seed, excerpts=excerpts, cite=cite,
+                                 language=language if language != project.language else None,
+                                 context=context, min_words=min_words, paper=paper,
                                  heading_level=heading_level, toc=toc)
     store = project.store
     # Reading only, except the NLP cache that sentence co-occurrence may fill: one transaction.
@@ -192,20 +202,23 @@ def build_report(project: Project, path: str | Path, by: str = "group", force: b
         data = None
         if excerpts:
             data = collect_excerpts(project, by=by, coders=coders, statuses=statuses,
-                                    max_per_code=max_excerpts, seed=seed)
+                                    max_per_code=max_excerpts, seed=seed, cite=cite, language=language,
+                                    context=context, min_words=min_words)
     prov = provenance_for(project, command, coders=coders, filters={
         "by": by, "unit": unit, "level": level, "status": ",".join(statuses),
         "max_excerpts": max_excerpts, "seed": seed if max_excerpts else None,
         "excerpts": None if excerpts else "no"})
     result = ReportResult(Path(path), prov, seed=seed if max_excerpts else None)
+    labels = labels_for(project.config, language)
+    freq, cooc = localize(freq, labels), localize(cooc, labels)
     with temp_folder("report") as tmpdir:
         bar_png = tmpdir / "codes_by_group.png"
         heat_png = tmpdir / "cooccurrence.png"
         # No titles in the pictures: the captions say what they show.
-        bar_chart_codes_by_group(freq, bar_png, colors=colors, provenance=prov, title="")
-        heatmap_cooccurrence(cooc, heat_png, provenance=prov, title="")
+        bar_chart_codes_by_group(freq, bar_png, colors=colors, provenance=prov, title="", labels=labels)
+        heatmap_cooccurrence(cooc, heat_png, provenance=prov, title="", labels=labels)
         with atomic_write(path, force=force) as tmp:
-            _write_docx(tmp, project.name, language, by, unit, freq, cooc, bar_png, heat_png, data, prov, result,
+            _write_docx(tmp, project.name, labels, by, unit, freq, cooc, bar_png, heat_png, data, prov, result,
                         paper=paper, heading_level=heading_level, toc=toc)
     return result
 
@@ -213,7 +226,9 @@ def build_report(project: Project, path: str | Path, by: str = "group", force: b
 def report_command(path: str | Path, *, by: str, unit: str = "sentence", level: str = "all",
                    statuses: Sequence[str] = (), coders: Sequence[str] | None = None,
                    max_excerpts: int | None = None, seed: int | str | None = None, excerpts: bool = True,
-                   paper: str = "a4", heading_level: int = 1, toc: bool = True) -> str:
+                   cite: str | None = None, language: str | None = None, context: int = 0,
+                   min_words: int | None = None, paper: str = "a4", heading_level: int = 1,
+                   toc: bool = True) -> str:
     """The command line that writes this report (recorded in its provenance)."""
     args = ["qualcode", "export", "report", "--by", by]
     if unit != "sentence":
@@ -231,6 +246,14 @@ def report_command(path: str | Path, *, by: str, unit: str = "sentence", level: 
             args += ["--seed", str(seed)]
     if not excerpts:
         args.append("--no-excerpts")
+    if cite is not None:
+        args += ["--cite", cite]
+    if language is not None:
+        args += ["--lang", language]
+    if context:
+        args += ["--context", str(context)]
+    if min_words is not None:
+        args += ["--min-words", str(min_words)]
     if paper != "a4":
         args += ["--paper", paper]
     if heading_level != 1:
@@ -243,13 +266,15 @@ def report_command(path: str | Path, *, by: str, unit: str = "sentence", level: 
 # --------------------------------------------------------------------------- DOCX
 
 
-def _write_docx(path: Path, project_name: str, language: str, by: str, unit: str, freq: TableResult,
+def _write_docx(path: Path, project_name: str, labels: Labels, by: str, unit: str, freq: TableResult,
                 cooc: TableResult, bar_png: Path, heat_png: Path, data, prov: Provenance,
                 result: ReportResult, *, paper: str = "a4", heading_level: int = 1, toc: bool = True) -> None:
     from docx import Document
     from docx.shared import Cm
 
+    language = labels.language
     t = _t(language)
+    by_name = labels.attribute(by)
     doc = Document()
     page = Page(check_paper(paper))
     set_page(doc.sections[0], page)
@@ -269,8 +294,8 @@ def _write_docx(path: Path, project_name: str, language: str, by: str, unit: str
     n_table = n_fig = 0
 
     # 1. frequencies
-    heading = _ui(t["freq"].format(by=by), language)
-    header, rows, depths, totals = _freq_rows(freq, t, language)
+    heading = _ui(t["freq"].format(by=by_name), language)
+    header, rows, depths, totals = _freq_rows(freq, t, labels)
     shown = DisplayTable(heading, [[HeaderCell(h) for h in header]], rows, [False] + [True] * (len(header) - 1),
                          depths, {i for i, d in enumerate(depths) if d == 0} | set(totals))
     fit = fit_columns(shown, page)
@@ -282,7 +307,7 @@ def _write_docx(path: Path, project_name: str, language: str, by: str, unit: str
     result.sections.append(heading)
     n_table += 1
     docx_caption(doc, "table", n_table,
-                 strip_caption_number(_ui(t["freq_table"].format(n=n_table, by=by), language)), language)
+                 strip_caption_number(_ui(t["freq_table"].format(n=n_table, by=by_name), language)), language)
     docx_table(doc, shown, fit)
     _notes(doc, [_ui(t["freq_cell_note"], language), *freq.notes])
     if current.landscape:
@@ -290,12 +315,12 @@ def _write_docx(path: Path, project_name: str, language: str, by: str, unit: str
         new_section(doc, current)
     doc.add_picture(str(bar_png), width=text_width)
     n_fig += 1
-    docx_caption(doc, "figure", n_fig, strip_caption_number(_ui(t["freq_fig"].format(n=n_fig, by=by), language)),
+    docx_caption(doc, "figure", n_fig, strip_caption_number(_ui(t["freq_fig"].format(n=n_fig, by=by_name), language)),
                  language, above=False)
 
     # 2. co-occurrence
     heading = _ui(t["cooc"], language)
-    header, rows, depths, diagonal = _cooc_rows(cooc, t)
+    header, rows, depths, diagonal = _cooc_rows(cooc, t, language)
     shown = DisplayTable(heading, [[HeaderCell(h) for h in header]], rows, [False] + [True] * (len(header) - 1),
                          depths, {i for i, d in enumerate(depths) if d == 0}, diagonal=diagonal)
     fit = fit_columns(shown, page)
@@ -325,19 +350,25 @@ def _write_docx(path: Path, project_name: str, language: str, by: str, unit: str
         result.sections.append(heading)
         _excerpts(doc, data, language, level=heading_level + 1)
         result.excerpts, result.excerpts_total, result.codes = data.shown, data.total, len(data.codes)
+        result.unbalanced = [f"{e.document} turn {e.turn}" if e.turn is not None else f"{e.document} {e.start}:{e.end}"
+                             for e in data.unbalanced]
     result.tables, result.figures = n_table, n_fig
     doc.save(str(path))
 
 
-def _freq_rows(table: TableResult, t: dict, language: str) -> tuple[list[str], list[list[str]], list[int], list[int]]:
+def _freq_rows(table: TableResult, t: dict, labels: Labels) -> tuple[list[str], list[list[str]], list[int], list[int]]:
     """Header (Code, one column per group, Total) and 'units / participants (pct %)' cells."""
+    language = labels.language
+    by = (table.meta or {}).get("by")
     meta = table.meta or {}
     groups = list(meta.get("groups") or [])
     sizes = meta.get("group_sizes") or {}
     depths_all = list(meta.get("depth") or [0] * len(table.df))
     total_codes = set(meta.get("total_rows") or [])
-    header = [t["code"]] + [f"{g} (n={sizes[g]})" if sizes.get(g) else g for g in groups]
-    header.append(f"{t['total']} (n={meta['total_cases']})" if meta.get("total_cases") else t["total"])
+    header = [t["code"]] + [f"{group_label(g, by, labels)} ({n_equals(sizes[g], language)})" if sizes.get(g)
+                            else group_label(g, by, labels) for g in groups]
+    header.append(f"{t['total']} ({n_equals(meta['total_cases'], language)})" if meta.get("total_cases")
+                  else t["total"])
     rows: list[list[str]] = []
     depths: list[int] = []
     totals: list[int] = []
@@ -355,17 +386,17 @@ def _freq_rows(table: TableResult, t: dict, language: str) -> tuple[list[str], l
 
 def _count_cell(units, participants, pct, language: str = "en") -> str:
     """``148 / 5 (100 %)``: units / participants (% of the group; French: a no-break space
-    before %)."""
+    before %, decimal comma)."""
     units, participants, pct = py_value(units), py_value(participants), py_value(pct)
-    text = "" if units is None else str(units)
+    text = "" if units is None else number(units, language)
     if participants is not None:
-        text += f" / {participants}"
+        text += f" / {number(participants, language)}"
         if pct is not None:
-            text += f" ({pct:.0f}{NBSP if language == 'fr' else ''}%)"
+            text += f" ({percent(pct, language)})"
     return text
 
 
-def _cooc_rows(table: TableResult, t: dict) -> tuple[list[str], list[list[str]], list[int], bool]:
+def _cooc_rows(table: TableResult, t: dict, language: str = "en") -> tuple[list[str], list[list[str]], list[int], bool]:
     meta = table.meta or {}
     cols = list(meta.get("matrix_columns") or [c for c in table.df.columns if c not in ("code", "label")])
     decimals = meta.get("decimals") or {}
@@ -374,9 +405,17 @@ def _cooc_rows(table: TableResult, t: dict) -> tuple[list[str], list[list[str]],
     rows, depths = [], []
     for i, r in enumerate(table.df.to_dict("records")):
         rows.append([f"{i + 1}. {r.get('label') or r.get('code')}"]
-                    + [cell_text(r.get(c), decimals.get(c)) for c in cols])
+                    + [_number_cell(r.get(c), decimals.get(c), language) for c in cols])
         depths.append(int(depths_all[i]) if i < len(depths_all) else 0)
     return header, rows, depths, len(rows) == len(cols)
+
+
+def _number_cell(value, decimals: int | None, language: str) -> str:
+    """A table number in the export language (``0,049`` in French); empty when missing."""
+    value = py_value(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return number(value, language, decimals)
+    return cell_text(value, decimals)
 
 
 def _notes(doc, notes: list[str]) -> None:
@@ -390,33 +429,6 @@ def _notes(doc, notes: list[str]) -> None:
 
 
 def _excerpts(doc, data, language: str, level: int = 2) -> None:
-    """The excerpts of every code, headings from ``level`` (one below the section's)."""
-    # One renderer for ``export excerpts`` and the report, when excerpts.py provides it.
-    shared = getattr(ex_mod, "append_excerpts_docx", None)
-    if shared is not None:
-        shared(doc, data, level=level)
-        return
-    t = _t(language)
-    if data.max_per_code:
-        _notes(doc, [_ui(t["sample"].format(n=data.max_per_code, seed=data.seed, shown=data.shown,
-                                            total=data.total), language)])
-    for code in data.codes:
-        code_level = min(code.depth + level, 9)
-        doc.add_heading(xml_safe(code.label), level=code_level)
-        if code.definition:
-            doc.add_paragraph().add_run(xml_safe(_ui(code.definition, language))).italic = True
-        if not code.total:
-            if code.empty_note:
-                doc.add_paragraph(t["no_excerpts"])
-            continue
-        groups = code.groups(data.values) if data.by else [(None, code.excerpts, code.total)]
-        for value, items, total in groups:
-            if data.by:
-                count = t["count"](total) if len(items) == total else t["shown"](len(items), total)
-                value_text = value if value is not None else t["none"]
-                doc.add_heading(xml_safe(_ui(t["value_heading"].format(by=data.by, value=value_text, count=count),
-                                             language)), level=min(code_level + 1, 9))
-            for ex in items:
-                p = doc.add_paragraph(style="Quote")
-                p.add_run(xml_safe(ex_mod.quote_text(ex, language)))
-                p.add_run(xml_safe(" " + ex_mod.citation(ex, language, data.attribute)))
+    """The excerpts of every code, headings from ``level`` (one below the section's): the
+    renderer of ``export excerpts``, so that both look the same."""
+    ex_mod.append_excerpts_docx(doc, data, level=level, language=language)

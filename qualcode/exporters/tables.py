@@ -23,9 +23,12 @@ Formats (``FORMATS``) and where each one records its provenance:
 * ``json``: ``{"provenance": {...}, "tables": [{"title", "columns", "rows" (records),
   "notes", "meta"}]}``.
 
-Numbers are written the same way everywhere: integers as integers, decimals with the
-table's number of decimals and a point (also in French projects: one convention, that
-R, pandas and LaTeX read without locale settings); empty cells for missing values.
+Numbers: integers as integers, decimals with the table's number of decimals; empty cells
+for missing values. Data formats (CSV, XLSX, JSON) use a decimal point in every language
+(what R, pandas and spreadsheets read without locale settings); documents (DOCX,
+Markdown, LaTeX) follow the export ``language`` (``0,049`` and no-break thousands
+separators in French, see :mod:`qualcode.i18n`). DOCX files carry the language for
+spell-checking.
 Files are written atomically (:func:`~qualcode.exporters.base.atomic_write`) and an
 existing file is overwritten only with ``force``.
 """
@@ -35,6 +38,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +58,9 @@ from qualcode.exporters.layout import (
     set_page,
 )
 from qualcode.formulas import SafeWriter, append_row
-from qualcode.textnorm import xml_safe
+from qualcode.i18n import number
+from qualcode.textnorm import md_cell, md_escape, xml_safe
+from qualcode.textnorm import tex_escape as tex_escape_text
 
 FORMATS = ("csv", "xlsx", "md", "tex", "docx", "json")
 TEXT_FORMATS = ("csv", "md", "tex", "json")
@@ -121,11 +127,29 @@ def _numeric(table: TableResult, col) -> bool:
     return is_numeric_dtype(s) and not is_bool_dtype(s)
 
 
-def _rows(table: TableResult) -> list[list[str]]:
+def _rows(table: TableResult, language: str | None = None) -> list[list[str]]:
+    """The cells as text; ``language``: numbers formatted for it (documents), else plain."""
     dec = table.meta.get("decimals", {})
     cols = list(table.df.columns)
-    return [[cell_text(v, dec.get(c)) for c, v in zip(cols, row)]
+    if language is None or language == "en":
+        return [[cell_text(v, dec.get(c)) for c, v in zip(cols, row)]
+                for row in table.df.itertuples(index=False, name=None)]
+    return [[_local_text(v, dec.get(c), language) for c, v in zip(cols, row)]
             for row in table.df.itertuples(index=False, name=None)]
+
+
+def _local_text(v: Any, decimals: int | None, language: str) -> str:
+    v = py_value(v)
+    if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
+        return number(v, language, decimals)
+    return cell_text(v, decimals)
+
+
+def _cell_fn(language: str):
+    """``cell_text`` for documents in ``language`` (numbers with its decimal sign)."""
+    if language == "en":
+        return cell_text
+    return lambda v, decimals=None: _local_text(v, decimals, language)
 
 
 def _depths(table: TableResult) -> list[int]:
@@ -171,38 +195,31 @@ def _one_line(s: str) -> str:
 
 
 def _md_cell(s: str) -> str:
-    return _one_line(s).replace("\\", "\\\\").replace("|", "\\|")
+    return md_cell(s)
 
 
-def to_markdown(tables: list[TableResult], provenance: Provenance) -> str:
+def to_markdown(tables: list[TableResult], provenance: Provenance, language: str = "en") -> str:
     lines = [f"<!-- qualcode: {_one_line(provenance.line()).replace('-->', '- ->')} -->", ""]
     for t in tables:
         cols = list(t.df.columns)
-        lines.append(f"## {_one_line(t.title)}")
+        lines.append(f"## {md_escape(_one_line(t.title))}")
         lines.append("")
         lines.append("| " + " | ".join(_md_cell(str(c)) for c in cols) + " |")
         lines.append("|" + "|".join("---:" if _numeric(t, c) else ":---" for c in cols) + "|")
-        for row in _rows(t):
+        for row in _rows(t, language):
             lines.append("| " + " | ".join(_md_cell(v) for v in row) + " |")
         lines.append("")
         for note in t.notes:
-            lines.append(f"*{_one_line(note).replace('*', chr(92) + '*')}*")
+            lines.append(f"*{md_escape(_one_line(note))}*")
             lines.append("")
     return "\n".join(lines)
 
 
-_TEX_SPECIAL = {
-    "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-    "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
-    "…": r"\dots{}", "∩": r"$\cap$", "∪": r"$\cup$", "≤": r"$\leq$", "≥": r"$\geq$",
-    "→": r"$\rightarrow$", "×": r"$\times$", "<": r"\textless{}", ">": r"\textgreater{}",
-}
-
-
 def tex_escape(s: str, *, breaks: bool = False) -> str:
-    """LaTeX special characters escaped; ``breaks``: a break point after ``/`` and ``_``
-    (long code paths and file names then wrap instead of running into the margin)."""
-    out = "".join(_TEX_SPECIAL.get(ch, ch) for ch in _one_line(s))
+    """LaTeX special characters escaped (:func:`qualcode.textnorm.tex_escape`), on one line;
+    ``breaks``: a break point after ``/`` and ``_`` (long code paths and file names then
+    wrap instead of running into the margin)."""
+    out = tex_escape_text(" ".join(re.split(r"[ \t\r\n\f\v]+", str(s).strip(" \t\r\n\f\v"))))  # no-break spaces kept
     if breaks:
         out = out.replace("/", "/\\allowbreak{}").replace("\\_", "\\_\\allowbreak{}")
     return out
@@ -225,8 +242,8 @@ def tex_preamble(paper: str = "a4", language: str | None = None) -> list[str]:
     return lines
 
 
-def _tex_table(t: TableResult, page: Page) -> list[str]:
-    shown = display_table(t, cell_text)
+def _tex_table(t: TableResult, page: Page, language: str) -> list[str]:
+    shown = display_table(t, _cell_fn(language), language)
     fit = fit_columns(shown, page)
     n = len(shown.columns)
     share = [w / fit.page.text_width_cm for w in fit.widths_cm]
@@ -274,7 +291,7 @@ def _tex_table(t: TableResult, page: Page) -> list[str]:
 
 
 def to_tex(tables: list[TableResult], provenance: Provenance, *, standalone: bool = False,
-           paper: str = "a4", language: str | None = None) -> str:
+           paper: str = "a4", language: str = "en") -> str:
     """Booktabs ``longtable`` per table (column widths fitted to the text block, header
     repeated on every page, landscape when needed); ``standalone``: a whole document."""
     page = Page(check_paper(paper))
@@ -284,7 +301,7 @@ def to_tex(tables: list[TableResult], provenance: Provenance, *, standalone: boo
     else:
         lines += [f"% needs \\usepackage{{{','.join(TEX_PACKAGES)}}}", ""]
     for t in tables:
-        lines += _tex_table(t, page)
+        lines += _tex_table(t, page, language)
         lines.append("")
     if standalone:
         lines.append("\\end{document}")
@@ -292,12 +309,13 @@ def to_tex(tables: list[TableResult], provenance: Provenance, *, standalone: boo
 
 
 def render_text(tables: list[TableResult], fmt: str, provenance: Provenance, *, standalone: bool = False,
-                paper: str = "a4", language: str | None = None) -> str:
-    """The file content of a text format (csv, md, tex, json), without the CSV BOM."""
+                paper: str = "a4", language: str = "en") -> str:
+    """The file content of a text format (csv, md, tex, json), without the CSV BOM;
+    ``language``: of the numbers of Markdown and LaTeX."""
     if fmt == "csv":
         return to_csv(tables, provenance)
     if fmt == "md":
-        return to_markdown(tables, provenance)
+        return to_markdown(tables, provenance, language)
     if fmt == "tex":
         return to_tex(tables, provenance, standalone=standalone, paper=paper, language=language)
     if fmt == "json":
@@ -379,7 +397,7 @@ def write_xlsx(tables: list[TableResult], provenance: Provenance, path: Path) ->
 
 
 def write_docx(tables: list[TableResult], provenance: Provenance, path: Path, *, paper: str = "a4",
-               language: str | None = None) -> None:
+               language: str = "en") -> None:
     """One caption (a ``SEQ`` field) and one fitted table per table; a table that fits only
     across the page gets its own landscape section (the break placed before its caption)."""
     from docx import Document
@@ -388,12 +406,11 @@ def write_docx(tables: list[TableResult], provenance: Provenance, path: Path, *,
     doc = Document()
     page = Page(check_paper(paper))
     set_page(doc.sections[0], page)
-    if language:
-        set_language(doc, language)
+    set_language(doc, language)
     stamp_provenance(doc, provenance, title=tables[0].title if tables else None)
     provenance_paragraph(doc, provenance)
     current = page
-    shown_all = [display_table(t, cell_text) for t in tables]
+    shown_all = [display_table(t, _cell_fn(language), language) for t in tables]
     fits = [fit_columns(shown, page) for shown in shown_all]
     if fits and fits[0].page.landscape:  # the first page itself across, not a page with only the stamp
         current = fits[0].page
@@ -417,7 +434,7 @@ def write_docx(tables: list[TableResult], provenance: Provenance, path: Path, *,
 
 def write_tables(tables: list[TableResult], fmt: str, path: str | Path, provenance: Provenance,
                  force: bool = False, *, paper: str = "a4", standalone: bool = False,
-                 language: str | None = None) -> Path:
+                 language: str = "en") -> Path:
     """Write ``tables`` to ``path`` in ``fmt`` (see the module docstring), atomically; an
     existing file is replaced only if ``force``. Returns the path written."""
     fmt = format_for(fmt, path)

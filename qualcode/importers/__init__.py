@@ -13,6 +13,7 @@ from pathlib import Path
 
 from qualcode.errors import InputError
 from qualcode.importers.base import ImportOptions, ParsedDocument, ParsedTurn
+from qualcode.importers.interjections import find_interjections
 
 __all__ = [
     "EXTENSIONS",
@@ -114,6 +115,7 @@ def parse_bytes(data: bytes, path: str, fmt: str, options: ImportOptions | None 
     doc = module.parse(data, path, options or ImportOptions())
     doc.format = fmt
     doc.validate(path)
+    doc.interjections = find_interjections(doc.text, doc.turns, doc.speakers())
     return doc
 
 

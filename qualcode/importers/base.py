@@ -25,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from qualcode.errors import InputError
+from qualcode.importers.interjections import ParsedInterjection
 from qualcode.textnorm import normalize_text
 
 
@@ -50,6 +51,9 @@ class ParsedDocument:
     # What the user should know about the import (e.g. control characters replaced),
     # each ``FILE:LINE: message``.
     warnings: list[str] = field(default_factory=list)
+    # Bracketed words of another speaker inside a turn ("[E: Hum hum.]"), found by
+    # parse_bytes for every format (see qualcode.importers.interjections).
+    interjections: list[ParsedInterjection] = field(default_factory=list)
 
     def speakers(self) -> list[str]:
         seen: dict[str, None] = {}
@@ -82,6 +86,10 @@ class ParsedDocument:
 class ImportOptions:
     # Speaker labels to treat as interviewers, overriding the default list.
     interviewers: list[str] | None = None
+    # ``--label-pattern``: a regex matched at the start of each line (txt/md/docx) or
+    # cue line (vtt/srt) whose named group ``label`` is a speaker label (and ``time``, if
+    # present, a timestamp); lines it matches always open a turn.
+    label_pattern: str | None = None
 
 
 def compose(turns: list[tuple[str | None, str, float | None, float | None]]) -> tuple[str, list[ParsedTurn]]:

@@ -49,8 +49,7 @@ from qualcode.importers.speakers import (
 )
 from qualcode.importers.text import parse_text
 from qualcode.textnorm import control_warning, count_controls, normalize_text
-
-_MAX_UNCOMPRESSED = 512 * 1024 * 1024  # refuse zip bombs
+from qualcode.ziplimits import DOCX, check_zip
 
 # Runs that are part of the visible, accepted text of a paragraph.
 _RUNS_XPATH = (
@@ -92,17 +91,10 @@ def _open(data: bytes, path: str):
                          "save it as .docx)", path=path)
     if not data.startswith(b"PK"):
         raise InputError("corrupt docx (not a zip file)", path=path)
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            names = set(zf.namelist())
-            total = sum(i.file_size for i in zf.infolist())
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
-        raise InputError("corrupt docx (not a zip file or truncated)", path=path) from None
+    names = {i.filename for i in check_zip(data, DOCX, path=path)}  # refuses zip bombs
     if "[Content_Types].xml" not in names:
         raise InputError("corrupt docx (zip file without [Content_Types].xml: not a Word document)",
                          path=path)
-    if total > _MAX_UNCOMPRESSED:
-        raise InputError("docx too large once uncompressed (over 512 MB)", path=path)
     try:
         return docx.Document(io.BytesIO(data))
     except PackageNotFoundError:
@@ -420,6 +412,7 @@ def parse(data: bytes, path: str, options: ImportOptions) -> ParsedDocument:
         if not text.strip():
             raise InputError("empty document (no text in paragraphs or tables)", path=path)
         turns, text_meta = _detect_turns(text, options)
+        warnings += [f"{path}: paragraph {line}: {msg}" for line, msg in text_meta.pop("label_warnings", [])]
         meta.update(text_meta)
         meta["layout"] = "paragraphs"
         return ParsedDocument(text=text, turns=turns, format="docx", encoding=None, meta=meta,

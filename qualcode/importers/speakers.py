@@ -70,6 +70,13 @@ def label_form(label: str) -> str:
     return " ".join(stripped.casefold().split())
 
 
+def speaker_key(label: str) -> str:
+    """The form under which two labels of one file name the same speaker: the
+    :func:`label_form` without spaces, dots, hyphens and underscores (``"Interviewer 1"``
+    and ``"Interviewer1"``, ``"l"`` and ``"L"``, ``"Jean Luc"`` and ``"Jean-Luc"``)."""
+    return re.sub(r"[\s._\-]", "", label_form(label))
+
+
 def label_key(label: str) -> str:
     """The folded base of a label used for role lookup.
 
@@ -90,6 +97,10 @@ def is_interviewer_label(label: str) -> bool:
 
     A trailing single-letter index counts like a number: ``"Enquêtrice B"``.
     """
+    name, qualifier = split_qualifier(label)
+    if qualifier is not None:
+        # "Jane Doe (Interviewer)", "Enquêtrice (Marie)": either part names the role.
+        return is_interviewer_label(name) or is_interviewer_label(qualifier)
     key = label_key(label)
     if key in INTERVIEWER_LABELS:
         return True
@@ -98,7 +109,8 @@ def is_interviewer_label(label: str) -> bool:
 
 
 def is_participant_label(label: str) -> bool:
-    return label_key(label) in PARTICIPANT_LABELS
+    name, _ = split_qualifier(label)
+    return label_key(name) in PARTICIPANT_LABELS
 
 
 def is_diarization_id(label: str) -> bool:
@@ -171,6 +183,43 @@ def _name_word(word: str) -> bool:
     return all(c.isalnum() or c in "_-.'’" for c in word)
 
 
+# A qualifier after a name: "Jane Doe (SL)", "Mme Roger-Lefebvre (maire)",
+# "M. Dupont – adjoint", "Marie - agricultrice". The dash needs spaces around it, so
+# hyphenated names ("Roger-Lefebvre") are not split.
+_QUALIFIER = re.compile(
+    r"^(?P<name>.+?)\s*(?:\((?P<paren>[^()\n]{1,30})\)|\s[-–—]\s+(?P<dash>[^()\n]{1,30}))$"
+)
+
+
+def split_qualifier(label: str) -> tuple[str, str | None]:
+    """``"Jane Doe (SL)"`` -> ``("Jane Doe", "SL")``, ``"M. Dupont – adjoint"`` ->
+    ``("M. Dupont", "adjoint")``, ``"Marie"`` -> ``("Marie", None)``."""
+    m = _QUALIFIER.match(label)
+    if not m:
+        return label, None
+    return m.group("name").strip(), (m.group("paren") or m.group("dash") or "").strip()
+
+
+# Stage directions that may follow a name but are not a role ("Marie (rires) : …").
+_NOT_QUALIFIERS = frozenset({
+    "rires", "rire", "riant", "en riant", "sourire", "souriant", "inaudible", "incomprehensible",
+    "silence", "pause", "toux", "tousse", "soupir", "soupire", "hesitation", "hesitant", "bas",
+    "a voix basse", "ironique", "laughs", "laughing", "laughter", "sighs", "coughs", "crosstalk",
+    "overlap", "chevauchement", "xxx", "off",
+})
+
+
+def _qualifier_ok(qualifier: str) -> bool:
+    """A role or initials after a name: at most 3 words of letters (``SL``, ``maire``,
+    ``adjoint au maire``, ``interviewer``), no sentence punctuation, not a stage direction
+    (``rires``, ``inaudible``: see :data:`_NOT_QUALIFIERS`)."""
+    words = qualifier.split()
+    if not words or len(words) > 3 or label_form(qualifier) in _NOT_QUALIFIERS:
+        return False
+    return all(all(c.isalnum() or c in "-.'’/" for c in w) and any(c.isalpha() for c in w)
+               for w in words)
+
+
 def looks_like_label(label: str, max_words: int = 4, max_chars: int = 30) -> bool:
     """Whether ``label`` (already cleaned) has the shape of a speaker label.
 
@@ -182,7 +231,14 @@ def looks_like_label(label: str, max_words: int = 4, max_chars: int = 30) -> boo
     in text (``"Note"``, ``"Date"``, ``"Alors"``, see :data:`NOT_LABELS`), anything with
     commas, quotes or lower-case words (``"Il m'a dit"``, ``"Bon, voilà"``).
     """
-    if not label or len(label) > max_chars:
+    if not label:
+        return False
+    name, qualifier = split_qualifier(label)
+    if qualifier is not None:
+        # "Jane Doe (SL)", "Mme Roger-Lefebvre (maire)", "M. Dupont – adjoint": the name
+        # must look like a label by itself, the qualifier like a short role.
+        return _qualifier_ok(qualifier) and looks_like_label(name, max_words, max_chars)
+    if len(label) > max_chars:
         return False
     words = label.split()
     if len(words) > max_words:

@@ -18,7 +18,8 @@ import re
 
 from qualcode.errors import InputError
 from qualcode.importers.base import ImportOptions, ParsedDocument, compose
-from qualcode.importers.vtt import clean_cue_text, merge_cues, split_lines_by_label
+from qualcode.importers.text import compile_label_pattern
+from qualcode.importers.vtt import clean_cue_text, known_labels, merge_cues, speaker_warnings, split_lines_by_label
 from qualcode.textnorm import read_text_file
 
 _ASS_OVERRIDE = re.compile(r"\{\\[^{}]*\}")
@@ -66,12 +67,17 @@ def parse(data: bytes, path: str, options: ImportOptions) -> ParsedDocument:
                 raise InputError(f'malformed SubRip timing at line {line}: "{content_line.strip()[:60]}"',
                                  path=path)
 
+    pattern = compile_label_pattern(options.label_pattern)
     cues = [(sub.start.total_seconds(), sub.end.total_seconds(),
-             split_lines_by_label(_clean(sub.content))) for sub in subs]
+             split_lines_by_label(_clean(sub.content), pattern)) for sub in subs]
+    known = known_labels(cues)
+    if known:  # again, accepting the file's own labels in any case ("l:" among "L:")
+        cues = [(sub.start.total_seconds(), sub.end.total_seconds(),
+                 split_lines_by_label(_clean(sub.content), pattern, known)) for sub in subs]
     rows = merge_cues(cues)
     if not rows:
         raise InputError("no text in cues", path=path)
     out_text, turns = compose(rows)
     return ParsedDocument(text=out_text, turns=turns, format="srt", encoding=decoded.encoding,
-                          warnings=decoded.warnings(path),
+                          warnings=decoded.warnings(path) + speaker_warnings(rows, text, path),
                           meta={"cues": len(subs)})

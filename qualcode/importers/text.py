@@ -54,6 +54,7 @@ Timestamps become ``time_start`` in seconds; ``time_end`` is the next turn's
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 from itertools import pairwise
@@ -64,9 +65,11 @@ from qualcode.importers.speakers import (
     has_honorific,
     is_diarization_id,
     is_interviewer_label,
+    is_participant_label,
     label_form,
     looks_like_label,
     parse_timestamp,
+    speaker_key,
 )
 from qualcode.textnorm import read_text_file
 
@@ -75,7 +78,8 @@ __all__ = ["parse", "parse_text"]
 _H = r"[^\S\n]"  # horizontal whitespace, including U+00A0 / U+202F
 _TS = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?"
 # A raw label candidate: starts with a letter; validated by looks_like_label().
-_LABEL = r"(?P<label>[^\W\d_][^\n:\[\]()*«»\"“”,;?!]{0,40}?)"
+_LABEL = (r"(?P<label>[^\W\d_][^\n:\[\]()*«»\"“”,;?!]{0,40}?"
+          r"(?:[^\S\n]*\([^\n:\[\]()*«»\"“”,;?!]{1,30}\))?)")
 _COLON = r":(?![/\d])"
 
 _RE_TS_PREFIX = re.compile(
@@ -106,16 +110,53 @@ class _Cand:
     kind: str  # plain | md | label_ts | ts_prefix | otter | ts_only
     bracketed: bool = False  # time in [..] / (..) (opens a turn even without label)
     after_ts: int = 0  # for ts_prefix: offset just after the timestamp
+    weak: bool = False  # not shaped like a label ("l :"): a turn only if the same label,
+    # in another case, is a speaker of the file ("L :")
+    forced: bool = False  # matched --label-pattern: always a turn
 
 
-def _match_label(line: str, base: int) -> tuple[str, int, str] | None:
-    """Plain/markdown label at the start of ``line``: (label, content offset, kind)."""
+def compile_label_pattern(pattern: str | None) -> re.Pattern[str] | None:
+    """The ``--label-pattern`` regex, checked: it must have a named group ``label``
+    (and may have ``time``). Raises ValueError with a one-line reason."""
+    if not pattern:
+        return None
+    try:
+        rx = re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"not a valid regular expression: {exc}") from None
+    if "label" not in rx.groupindex:
+        raise ValueError("needs a named group (?P<label>...) for the speaker label")
+    return rx
+
+
+def _match_pattern(rx: re.Pattern[str], line: str, base: int) -> _Cand | None:
+    m = rx.match(line)
+    if not m or not m.group("label") or not m.group("label").strip():
+        return None
+    label = clean_label(m.group("label"))
+    time = None
+    if "time" in rx.groupindex and m.group("time"):
+        time = parse_timestamp(m.group("time"))
+    content = m.end()
+    while content < len(line) and line[content] in " \t\u00a0\u202f":
+        content += 1
+    return _Cand(base, base + content, label, time, "pattern", forced=True)
+
+
+def _match_label(line: str, base: int, weak: bool = False) -> tuple[str, int, str] | None:
+    """Plain/markdown label at the start of ``line``: (label, content offset, kind).
+
+    With ``weak``, a short prefix that is not shaped like a label (``"l :"``) is
+    returned with kind ``weak``: it opens a turn only if the same label in another
+    case is a speaker of the file."""
     for kind, rx in (("md", _RE_MD), ("plain", _RE_PLAIN)):
         m = rx.match(line)
         if m:
             label = clean_label(m.group("label"))
             if looks_like_label(label):
                 return label, base + m.end(), kind
+            if weak and len(label.split()) <= 4 and len(label) <= 30:
+                return label, base + m.end(), "weak"
             return None
     return None
 
@@ -148,11 +189,64 @@ def _scan_line(line: str, base: int) -> _Cand | None:
         if time is not None and looks_like_label(label):
             return _Cand(base, base + len(line), label, time, "otter", m.group("bts") is not None)
         return None
-    found = _match_label(line, base)
+    found = _match_label(line, base, weak=True)
     if found:
         label, content, kind = found
+        if kind == "weak":
+            return _Cand(base, content, label, None, "plain", weak=True)
         return _Cand(base, content, label, None, kind)
     return None
+
+
+def _index_base(label: str) -> str | None:
+    """``"P3"`` -> ``"p"``, ``"Speaker 2"`` -> ``"speaker"``, ``"Enquêtrice B"`` ->
+    ``"enquetrice"``: the label without a trailing index, None when it has none."""
+    m = re.fullmatch(r"(.+?)[\s_-]*(?:\d{1,3}|(?<=[\s_-])[a-z])", label_form(label))
+    return m.group(1) if m else None
+
+
+def near_duplicate_speakers(uses: dict[str, int], firsts: dict[str, int]) -> list[tuple[int, str]]:
+    """``(line, message)`` for each speaker whose label is almost that of a speaker with
+    at least as many turns (``"Interviewer2 2"`` and ``"Interviewer2"``). ``uses``: turns
+    per label; ``firsts``: the line of each label's first turn."""
+    out = []
+    for label in sorted(uses, key=lambda x: (uses[x], firsts[x])):
+        others = [x for x in uses if x != label and uses[x] >= uses[label]]
+        near = _close_to(label, others)
+        if near is not None and not (uses[near] == uses[label] and firsts[near] > firsts[label]):
+            out.append((firsts[label], f"speaker {label!r} ({uses[label]} turns) looks like "
+                                       f"{near!r} ({uses[near]} turns): did you mean {near!r}? "
+                                       "(imported as two speakers)"))
+    return out
+
+
+def _known_role(label: str) -> str | None:
+    """"interviewer" / "participant" for a label of the default lists, else None."""
+    if is_interviewer_label(label):
+        return "interviewer"
+    return "participant" if is_participant_label(label) else None
+
+
+def _close_to(label: str, known: list[str]) -> str | None:
+    """A known label that ``label`` is probably a misspelling of (``"Interviewer2 2"`` ->
+    ``"Interviewer2"``, ``"Enquetrce"`` -> ``"Enquêtrice"``), None if none is close.
+    Labels that differ only by their index (``"P1"``/``"P2"``, ``"Speaker 1"``/``"Speaker 2"``)
+    are different speakers, not misspellings."""
+    form = label_form(label)
+    base = _index_base(label)
+    best: tuple[float, str] | None = None
+    for other in known:
+        oform = label_form(other)
+        if oform == form:
+            continue
+        if base is not None and base == _index_base(other):
+            continue
+        if _known_role(label) and _known_role(other) and _known_role(label) != _known_role(other):
+            continue  # "Interviewer" and "Interviewee": two roles, not a misspelling
+        ratio = difflib.SequenceMatcher(None, form, oform).ratio()
+        if ratio >= 0.8 and (best is None or ratio > best[0]):
+            best = (ratio, other)
+    return best[1] if best else None
 
 
 def _strip_span(text: str, start: int, end: int) -> tuple[int, int]:
@@ -202,6 +296,7 @@ def parse_text(text: str, options: ImportOptions | None = None) -> tuple[list[Pa
     options = options or ImportOptions()
     lines = _lines(text)
     extra_interviewers = {label_form(x) for x in options.interviewers or ()}
+    pattern = compile_label_pattern(options.label_pattern)
 
     cands: dict[int, _Cand] = {}
     headings: set[int] = set()
@@ -209,19 +304,23 @@ def parse_text(text: str, options: ImportOptions | None = None) -> tuple[list[Pa
         if _RE_HEADING.match(line):
             headings.add(i)
             continue
-        c = _scan_line(line, start)
+        c = _match_pattern(pattern, line, start) if pattern is not None else None
+        if c is None:
+            c = _scan_line(line, start)
         if c is not None:
             cands[i] = c
 
     counts: dict[str, int] = {}
     for c in cands.values():
-        if c.label is not None:
-            counts[label_form(c.label)] = counts.get(label_form(c.label), 0) + 1
+        if c.label is not None:  # "l :" and "L :" count as two uses of one label
+            counts[speaker_key(c.label)] = counts.get(speaker_key(c.label), 0) + 1
     n_md = sum(1 for c in cands.values() if c.kind == "md")
 
     def accepted(c: _Cand) -> bool:
-        if c.label is None:
+        if c.label is None or c.forced:
             return True
+        if c.weak:
+            return False
         # Otter-style "Name  12:34" lines are timestamped but also look like ordinary
         # short lines ("Rendez-vous 10:30"), so they need the usual evidence.
         timestamped = c.time is not None and c.kind != "otter"
@@ -232,7 +331,7 @@ def parse_text(text: str, options: ImportOptions | None = None) -> tuple[list[Pa
             or is_diarization_id(c.label)
             or has_honorific(c.label)
             or (c.kind == "md" and n_md >= 2)
-            or counts[label_form(c.label)] >= 2
+            or counts[speaker_key(c.label)] >= 2
         )
 
     opens: dict[int, _Cand] = {}
@@ -243,7 +342,45 @@ def parse_text(text: str, options: ImportOptions | None = None) -> tuple[list[Pa
             # "[00:01:02] Remarque : …": the time opens a turn, the label is text.
             opens[i] = _Cand(c.line_start, c.after_ts, None, c.time, "ts_only", True)
 
+    # One spelling per speaker: the first one of the file ("L :" then "l :" -> "L").
+    spelling: dict[str, str] = {}
+    for i in sorted(opens):
+        label = opens[i].label
+        if label is not None:
+            spelling.setdefault(speaker_key(label), label)
+    # "P3 :" once among "P1 :" / "P2 :" lines: another index of a known label.
+    bases = {_index_base(x) for x in spelling.values()} - {None}
+    warnings: list[tuple[int, str]] = []
+    for i in sorted(cands):
+        c = cands[i]
+        if i in opens or c.label is None:
+            continue
+        form = speaker_key(c.label)
+        if form in spelling or (not c.weak and _index_base(c.label) in bases):
+            opens[i] = c  # "l :" among "L :" lines
+            continue
+        near = _close_to(c.label, list(spelling.values()))
+        if near is not None:
+            warnings.append((i + 1, f"{c.label!r} looks like the speaker label {near!r} "
+                                    f"(did you mean {near!r}?); kept as text of the previous turn"))
+    for i in sorted(opens):
+        c = opens[i]
+        if c.label is not None:
+            c.label = spelling.setdefault(speaker_key(c.label), c.label)
+    # Two speakers whose labels are almost the same ("Interviewer2" and
+    # "Interviewer2 2"): imported as two speakers, but said.
+    firsts: dict[str, int] = {}
+    uses: dict[str, int] = {}
+    for i in sorted(opens):
+        label = opens[i].label
+        if label is not None:
+            firsts.setdefault(label, i + 1)
+            uses[label] = uses.get(label, 0) + 1
+    warnings += near_duplicate_speakers(uses, firsts)
+
     meta: dict = {}
+    if warnings:
+        meta["label_warnings"] = sorted(warnings)
     if not opens:
         meta["conventions"] = ["paragraphs"]
         return _paragraphs(text, lines), meta
@@ -293,5 +430,7 @@ def parse(data: bytes, path: str, options: ImportOptions) -> ParsedDocument:
     text = decoded.text
     turns, meta = parse_text(text, options)
     fmt = "md" if path.lower().endswith((".md", ".markdown")) else "txt"
+    warnings = decoded.warnings(path)
+    warnings += [f"{path}:{line}: {msg}" for line, msg in meta.pop("label_warnings", [])]
     return ParsedDocument(text=text, turns=turns, format=fmt, encoding=decoded.encoding,
-                          warnings=decoded.warnings(path), meta=meta)
+                          warnings=warnings, meta=meta)

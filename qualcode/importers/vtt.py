@@ -22,7 +22,8 @@ from dataclasses import dataclass
 
 from qualcode.errors import InputError
 from qualcode.importers.base import ImportOptions, ParsedDocument, compose
-from qualcode.importers.speakers import clean_label, label_form, looks_like_label, parse_timestamp
+from qualcode.importers.speakers import clean_label, label_form, looks_like_label, parse_timestamp, speaker_key
+from qualcode.importers.text import compile_label_pattern, near_duplicate_speakers
 from qualcode.textnorm import read_text_file
 
 # A segment of cue text: (speaker or None when the cue names nobody, text).
@@ -35,7 +36,8 @@ Segment = tuple[str | None, str]
 # most 40 characters and 4 words, and the colon is followed by a space or the line end
 # (so "http://x" and "12:30" are not labels).
 _COLON_LABEL = re.compile(
-    r"^(?:(?:>>|[-–—])\s*)?(?P<label>[^\W\d_][\w'’.\- ]{0,39}?)\s*:(?:\s+|$)(?P<rest>.*)$",
+    r"^(?:(?:>>|[-–—])\s*)?(?P<label>[^\W\d_][\w'’.\-–— ]{0,39}?(?:\s*\([\w'’.\-–— ]{1,30}\))?)"
+    r"\s*:(?:\s+|$)(?P<rest>.*)$",
     re.DOTALL,
 )
 # "[Name] text" / "[Name]: text".
@@ -58,14 +60,22 @@ _SOUNDS = frozenset(
 )
 
 
-def split_label(line: str) -> tuple[str, str] | None:
+def split_label(line: str, pattern: re.Pattern[str] | None = None,
+                known: set[str] | None = None) -> tuple[str, str] | None:
     """``"Marie : oui"`` / ``"- MARIE: oui"`` / ``"[Marie] oui"`` -> ``("Marie", "oui")``.
 
     The label must have the shape of a speaker label
     (:func:`qualcode.importers.speakers.looks_like_label`: capitalized name words,
     honorifics, known interviewer/participant labels in any case, diarization ids; not
     ``Note``, ``Alors``…); bracketed sound descriptions (``[Musique]``) are not labels.
+    A label of ``known`` (label forms, see :func:`~qualcode.importers.speakers.label_form`)
+    is accepted in any case (``"l: oui"`` when ``"L"`` speaks elsewhere in the file).
+    ``pattern`` (``--label-pattern``) is tried first: its group ``label`` is the label.
     """
+    if pattern is not None:
+        pm = pattern.match(line)
+        if pm and pm.group("label") and pm.group("label").strip():
+            return clean_label(pm.group("label")), line[pm.end():].strip()
     m = _BRACKET_LABEL.match(line)
     if m:
         label = clean_label(m.group("label"))
@@ -75,19 +85,20 @@ def split_label(line: str) -> tuple[str, str] | None:
     m = _COLON_LABEL.match(line)
     if m:
         label = clean_label(m.group("label"))
-        if looks_like_label(label):
+        if looks_like_label(label) or (known is not None and speaker_key(label) in known):
             return label, m.group("rest").strip()
     return None
 
 
-def split_lines_by_label(lines: list[str]) -> list[Segment]:
+def split_lines_by_label(lines: list[str], pattern: re.Pattern[str] | None = None,
+                         known: set[str] | None = None) -> list[Segment]:
     """Cut cue lines (tags already removed) into segments at accepted label prefixes."""
     segments: list[list] = []
     for line in lines:
         line = " ".join(line.split())
         if not line:
             continue
-        found = split_label(line)
+        found = split_label(line, pattern, known)
         if found:
             label, rest = found
             segments.append([label, rest])
@@ -106,16 +117,75 @@ class _Turn:
     t1: float | None
 
 
+# Subtitles without any speaker: a cue that does not end a sentence continues into the
+# next one when the gap between them is under PAUSE_SECONDS, and a block never runs
+# past MAX_BLOCK_SECONDS; otherwise every cue is its own turn, with its own times.
+PAUSE_SECONDS = 1.0
+MAX_BLOCK_SECONDS = 30.0
+_SENTENCE_END = re.compile(r"[.!?…»\"”)\]]\s*$")
+
+
+def _anchor_blocks(cues: list[tuple[float | None, float | None, list[Segment]]]
+                   ) -> list[tuple[str | None, str, float | None, float | None]]:
+    """Turns of a subtitle file that names no speaker (Whisper, YouTube captions): one
+    per cue, or per block of cues that continue a sentence across a short gap."""
+    turns: list[_Turn] = []
+    for t0, t1, segments in cues:
+        text = " ".join(t for _, t in segments if t)
+        if not text:
+            continue
+        if turns:
+            cur = turns[-1]
+            joined = (not _SENTENCE_END.search(cur.texts[-1])
+                      and t0 is not None and cur.t1 is not None and t0 - cur.t1 < PAUSE_SECONDS
+                      and cur.t0 is not None and t1 is not None and t1 - cur.t0 <= MAX_BLOCK_SECONDS)
+            if joined:
+                cur.texts.append(text)
+                cur.t1 = t1
+                continue
+        turns.append(_Turn(None, [text], t0, t1))
+    return [(None, " ".join(t.texts), t.t0, t.t1) for t in turns]
+
+
+def known_labels(cues: list[tuple[float | None, float | None, list[Segment]]]) -> set[str]:
+    """Speaker keys (:func:`~qualcode.importers.speakers.speaker_key`) of the speakers
+    named in ``cues``."""
+    return {speaker_key(s) for _, _, segments in cues for s, _ in segments if s is not None}
+
+
+def speaker_warnings(rows: list[tuple[str | None, str, float | None, float | None]], text: str,
+                     path: str) -> list[str]:
+    """``PATH:LINE: …`` for speakers whose labels are almost another's (see
+    :func:`~qualcode.importers.text.near_duplicate_speakers`); LINE is where the label is
+    first written in the file."""
+    uses: dict[str, int] = {}
+    for speaker, *_ in rows:
+        if speaker is not None:
+            uses[speaker] = uses.get(speaker, 0) + 1
+    firsts = {}
+    for label in uses:
+        at = text.find(label)
+        firsts[label] = text.count("\n", 0, at) + 1 if at >= 0 else 1
+    return [f"{path}:{line}: {msg}" for line, msg in near_duplicate_speakers(uses, firsts)]
+
+
 def merge_cues(cues: list[tuple[float | None, float | None, list[Segment]]]
                ) -> list[tuple[str | None, str, float | None, float | None]]:
     """Merge cue segments into turns for :func:`~qualcode.importers.base.compose`.
 
     A segment with a speaker different from the current turn's starts a new turn; a
-    segment of the same speaker, or without speaker, continues the current turn.
+    segment of the same speaker (in any case: ``"l"`` is ``"L"``, written as first seen),
+    or without speaker, continues the current turn. When no cue names a speaker, the
+    turns follow the cues instead (see :func:`_anchor_blocks`), so their times are kept.
     """
+    if not known_labels(cues):
+        return _anchor_blocks(cues)
+    spelling: dict[str, str] = {}
     turns: list[_Turn] = []
     for t0, t1, segments in cues:
         for speaker, text in segments:
+            if speaker is not None:
+                speaker = spelling.setdefault(speaker_key(speaker), speaker)
             if turns and (speaker is None or speaker == turns[-1].speaker):
                 cur = turns[-1]
                 if text:
@@ -157,18 +227,19 @@ def clean_cue_text(text: str, html_entities: bool = True) -> str:
     return _BASIC_ENTITIES.sub(lambda m: html.unescape(m.group(0)), text)
 
 
-def _voice_segments(raw: str) -> list[Segment]:
+def _voice_segments(raw: str, pattern: re.Pattern[str] | None = None,
+                    known: set[str] | None = None) -> list[Segment]:
     """Segments of one cue's raw text, split at voice spans, then at label prefixes."""
     parts = _VOICE.split(raw)
     segments: list[Segment] = []
     # parts = [before, name1, text1, name2, text2, ...]
     if parts[0].strip():
-        segments.extend(split_lines_by_label(clean_cue_text(parts[0]).split("\n")))
+        segments.extend(split_lines_by_label(clean_cue_text(parts[0]).split("\n"), pattern, known))
     for name, text in zip(parts[1::2], parts[2::2]):
         speaker = " ".join(html.unescape(name or "").split()) or None
         body = " ".join(clean_cue_text(text).split())
         if speaker is None:
-            segments.extend(split_lines_by_label(clean_cue_text(text).split("\n")))
+            segments.extend(split_lines_by_label(clean_cue_text(text).split("\n"), pattern, known))
         else:
             segments.append((speaker, body))
     return segments
@@ -207,7 +278,11 @@ def parse(data: bytes, path: str, options: ImportOptions) -> ParsedDocument:
         hint = " (malformed cue timings?)" if "-->" in text else ""
         raise InputError(f"no cues found{hint}", path=path)
 
-    cues = [(t0, t1, _voice_segments(raw)) for t0, t1, raw in cues_raw]
+    pattern = compile_label_pattern(options.label_pattern)
+    cues = [(t0, t1, _voice_segments(raw, pattern)) for t0, t1, raw in cues_raw]
+    known = known_labels(cues)
+    if known:  # again, accepting the file's own labels in any case ("l:" among "L:")
+        cues = [(t0, t1, _voice_segments(raw, pattern, known)) for t0, t1, raw in cues_raw]
     rows = merge_cues(cues)
     if not rows:
         raise InputError("no text in cues", path=path)
@@ -219,5 +294,5 @@ def parse(data: bytes, path: str, options: ImportOptions) -> ParsedDocument:
     if notes:
         meta["notes"] = notes
     return ParsedDocument(text=out_text, turns=turns, format="vtt", encoding=decoded.encoding,
-                          warnings=decoded.warnings(path),
+                          warnings=decoded.warnings(path) + speaker_warnings(rows, text, path),
                           meta=meta)

@@ -13,7 +13,10 @@ statements about them::
     store.memos       memos                               (memos.py)
     store.review      review log and queue                (review.py)
     store.history     history of bulk operations          (history.py)
+    store.orphans     codings a corrected text could not place (orphans.py)
+    store.meta        facts about the project (its uid)   (meta.py)
     store.backups     whole-database copies and checks    (backups.py)
+    store.interjections  another speaker's words inside a turn  (interjections.py)
 
 Aggregates return typed records (dataclasses), never ``sqlite3`` rows, so that a server
 database can be put behind the same API later. A test fails if a module outside this
@@ -32,7 +35,10 @@ from qualcode.store.codings import CodedSpan, Coding, Codings, NewCoding
 from qualcode.store.connection import Connection, now
 from qualcode.store.documents import Document, Documents, DocumentSummary, Speaker, Turn, TurnIndex, turn_at
 from qualcode.store.history import History, HistoryEntry
+from qualcode.store.interjections import Interjection, Interjections
 from qualcode.store.memos import Memo, Memos
+from qualcode.store.meta import ProjectMeta
+from qualcode.store.orphans import Orphans
 from qualcode.store.review import Decision, QueueItem, Review
 from qualcode.store.schema import MIGRATIONS, SCHEMA_VERSION
 from qualcode.store.versions import CodebookVersion, CodebookVersions
@@ -40,8 +46,8 @@ from qualcode.store.versions import CodebookVersion, CodebookVersions
 # The records callers meet, importable from here: ``from qualcode.store import Coding``.
 __all__ = [
     "MIGRATIONS", "SCHEMA_VERSION", "Case", "Code", "CodeSpec", "CodebookVersion", "CodedSpan", "Coding",
-    "Decision", "Document", "DocumentSummary", "HistoryEntry", "Memo", "NewCoding", "QueueItem", "Speaker",
-    "Store", "Turn", "TurnIndex", "now", "turn_at",
+    "Decision", "Document", "DocumentSummary", "HistoryEntry", "Interjection", "Memo", "NewCoding", "QueueItem",
+    "Speaker", "Store", "Turn", "TurnIndex", "now", "turn_at",
 ]
 
 
@@ -59,4 +65,7 @@ class Store(Connection):
         self.memos = Memos(self)
         self.review = Review(self)
         self.history = History(self)
+        self.orphans = Orphans(self)
         self.backups = Backups(self)
+        self.interjections = Interjections(self)
+        self.meta = ProjectMeta(self)

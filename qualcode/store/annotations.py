@@ -42,6 +42,10 @@ class Annotations:
             (document_id, cache_key, pipeline, data, now()),
         )
 
+    def drop(self, document_id: int) -> None:
+        """Forget the document's cached annotations (its text changed)."""
+        self.db.execute("DELETE FROM annotations WHERE document_id = ?", (document_id,))
+
     # -- term analyses -----------------------------------------------------------------
     def terms(self, cache_key: str) -> dict[str, list[Any]]:
         """Term text -> its analysis ``[[token, lemma], …]``, of the terms cached under ``cache_key``."""

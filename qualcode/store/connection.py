@@ -12,6 +12,15 @@ the transaction on its own, is a :class:`~qualcode.errors.StorageError` that end
 whole command: nothing of it is committed, and no statement ever runs in autocommit mode
 inside :meth:`Connection.transaction`.
 
+A transaction takes the write lock at once (``BEGIN IMMEDIATE``), waiting up to
+:func:`busy_timeout` seconds for another command that holds it; while it holds it, the
+file ``project.db.writer`` names the command (pid, command line), so that a command that
+waits too long can say which one holds the project (:class:`~qualcode.errors.ProjectBusy`).
+A database whose file or folder cannot be written is opened read-only (immutable when
+no write-ahead log is pending: nothing is created next to it); its transactions read a
+snapshot, and the first statement that writes is a
+:class:`~qualcode.errors.ReadOnlyProject` error, which ends the command.
+
 Only the modules of :mod:`qualcode.store` call :meth:`Connection.execute`; the rest of
 qualcode speaks to the aggregates (``store.documents``, ``store.codings``…), which
 return typed records, so that another database can sit behind the same API later.
@@ -19,17 +28,62 @@ return typed records, so that another database can sit behind the same API later
 
 from __future__ import annotations
 
+import json
+import os
 import sqlite3
+import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from qualcode.errors import DamagedProject, QualcodeError, StorageError
+from qualcode.errors import DamagedProject, ProjectBusy, QualcodeError, ReadOnlyProject, StorageError
 from qualcode.store.schema import MIGRATIONS, SCHEMA_VERSION, split_sql
 
 Params = Sequence[Any] | dict[str, Any]
+
+#: How long a command waits for another one that is writing to the project, in seconds.
+BUSY_TIMEOUT = 20.0
+BUSY_TIMEOUT_ENV = "QUALCODE_BUSY_TIMEOUT"
+#: Next to the database while a command writes: who holds the write lock (pid, command).
+WRITER_SUFFIX = ".writer"
+
+
+def busy_timeout() -> float:
+    """Seconds to wait for the write lock: ``$QUALCODE_BUSY_TIMEOUT`` or :data:`BUSY_TIMEOUT`."""
+    value = os.environ.get(BUSY_TIMEOUT_ENV)
+    try:
+        return max(0.0, float(value)) if value else BUSY_TIMEOUT
+    except ValueError:
+        return BUSY_TIMEOUT
+
+
+def process_gone(pid: int) -> bool:
+    """Whether no process has this id (a process of another user is not gone). On Windows
+    ``os.kill(pid, 0)`` would end the process: there, nothing is taken as gone."""
+    if pid <= 0 or os.name == "nt":
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, OSError):
+        return False
+    return False
+
+
+def command_line() -> str:
+    """The running command as a person would type it (``qualcode autocode``)."""
+    argv = sys.argv
+    if argv and Path(argv[0]).name in ("qualcode", "__main__.py"):
+        return " ".join(["qualcode", *argv[1:]])
+    return " ".join(["python", *argv])
+
+
+def writable(path: Path) -> bool:
+    """Whether the database ``path`` and its folder (the ``-wal``/``-shm`` files) can be written."""
+    return os.access(path.parent, os.W_OK) and (not path.exists() or os.access(path, os.W_OK))
 
 
 def now() -> str:
@@ -53,21 +107,36 @@ class Connection:
             # SQLite would take an empty file for a new database and a short one for a
             # sound one: refuse them before connecting, from the header alone (cheap).
             _check_header(self.path)
+        # A project that cannot be written (a read-only folder or file) is opened read-only,
+        # so that the commands that only read still work: without the write-ahead log when
+        # there is none to read (SQLite could not create its -shm file there).
+        self.read_only = not create and not writable(self.path)
+        self._depth = 0
+        self._broken: StorageError | None = None  # set when the current transaction is lost
+        self._writer = Path(f"{self.path}{WRITER_SUFFIX}")
         # isolation_level=None: we issue BEGIN/COMMIT ourselves.
-        self.conn = sqlite3.connect(str(self.path), isolation_level=None, timeout=10)
+        if self.read_only:
+            wal = Path(f"{self.path}-wal")
+            settled = not wal.exists() or wal.stat().st_size == 0
+            uri = self.path.resolve().as_uri() + ("?immutable=1" if settled else "?mode=ro")
+            self.conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=busy_timeout())
+        else:
+            self.conn = sqlite3.connect(str(self.path), isolation_level=None, timeout=busy_timeout())
         try:
             self.conn.row_factory = sqlite3.Row
             self.conn.execute("PRAGMA foreign_keys = ON")
-            self.conn.execute("PRAGMA journal_mode = WAL")
-            self.conn.execute("PRAGMA synchronous = NORMAL")
-            self._depth = 0
-            self._broken: StorageError | None = None  # set when the current transaction is lost
+            if not self.read_only:
+                self.conn.execute("PRAGMA journal_mode = WAL")
+                self.conn.execute("PRAGMA synchronous = NORMAL")
             self.migrate()
         except BaseException as exc:
             self.conn.close()
             damage = damaged(exc, self.path)
             if damage is not None:
                 raise damage from None
+            if self.read_only and isinstance(exc, sqlite3.OperationalError):
+                raise ReadOnlyProject(self.path, "its unfinished write-ahead log cannot be read without "
+                                      f"writing ({_describe(exc)}); open it once where it can be written") from None
             raise
 
     # -- schema -----------------------------------------------------------------
@@ -82,6 +151,8 @@ class Connection:
                 f"project database has schema version {current}, newer than this qualcode "
                 f"({SCHEMA_VERSION}): upgrade qualcode"
             )
+        if current < SCHEMA_VERSION and self.read_only:
+            raise ReadOnlyProject(self.path, f"its database needs an upgrade to schema version {SCHEMA_VERSION}")
         for version in range(current, SCHEMA_VERSION):
             with self.transaction():
                 for statement in split_sql(MIGRATIONS[version]):
@@ -107,6 +178,10 @@ class Connection:
         transaction on its own, else ``exc`` itself. An interruption stays one."""
         if isinstance(exc, StorageError) or not isinstance(exc, Exception):
             return exc
+        if isinstance(exc, sqlite3.Error) and (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF == \
+                sqlite3.SQLITE_READONLY:
+            self._broken = self._broken or ReadOnlyProject(self.path)
+            return self._broken
         cause = _storage_cause(exc)
         if cause is None and self.conn.in_transaction and self._broken is None:
             return exc
@@ -164,7 +239,7 @@ class Connection:
             finally:
                 self._depth -= 1
             return
-        self.conn.execute("BEGIN IMMEDIATE")
+        self._begin()
         self._depth = 1
         self._broken = None
         try:
@@ -184,6 +259,45 @@ class Connection:
         finally:
             self._depth = 0
             self._broken = None
+            self._release_writer()
+
+    def _begin(self) -> None:
+        """Take the write lock (``BEGIN IMMEDIATE``), waiting up to :func:`busy_timeout`
+        for another command that holds it; then say who holds it (:meth:`holder`)."""
+        if self.read_only:  # a snapshot to read; the first write is refused (see _failure)
+            self.conn.execute("BEGIN")
+            return
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            code = getattr(exc, "sqlite_errorcode", 0) or 0
+            if code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+                raise ProjectBusy(self.holder(), busy_timeout()) from None
+            if code & 0xFF == sqlite3.SQLITE_READONLY:
+                raise ReadOnlyProject(self.path) from None
+            raise
+        with suppress(OSError):  # only a courtesy, for the message of a command that waits
+            self._writer.write_text(json.dumps({"pid": os.getpid(), "command": command_line(), "since": now()}),
+                                    encoding="utf-8")
+
+    def _release_writer(self) -> None:
+        try:
+            if json.loads(self._writer.read_text(encoding="utf-8")).get("pid") == os.getpid():
+                self._writer.unlink()
+        except (OSError, ValueError, AttributeError):
+            pass
+
+    def holder(self) -> str | None:
+        """The command that holds the write lock, as recorded when it took it
+        (``qualcode autocode (pid 123, since …)``); None if unknown or its process is gone."""
+        try:
+            info = json.loads(self._writer.read_text(encoding="utf-8"))
+            pid = int(info["pid"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        if pid == os.getpid() or process_gone(pid):
+            return None
+        return f"'{info.get('command', '?')}' (pid {pid}, since {info.get('since', '?')})"
 
     # -- statements (for the modules of qualcode.store only) ---------------------
     def execute(self, sql: str, params: Params = ()) -> sqlite3.Cursor:

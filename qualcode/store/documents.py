@@ -193,7 +193,24 @@ class Documents:
         return _rowid(cur.lastrowid)
 
     def delete(self, doc_id: int) -> None:
+        """Delete a document with its turns, speakers, case links, annotation cache and
+        orphaned codings (its codings first: the caller deletes them, with their memos)."""
         self.db.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
+
+    def rename(self, doc_id: int, name: str) -> None:
+        """Give a document another name (the caller checks that no other has it)."""
+        self.db.execute("UPDATE documents SET name = ?, updated_at = ? WHERE id = ?", (name, now(), doc_id))
+
+    def replace_text(self, doc_id: int, *, source_path: str | None, fmt: str, encoding: str | None,
+                     content_hash: str, text: str, meta: dict[str, Any], version: int) -> None:
+        """Put a corrected text in place of a document's, keeping its id (its codings,
+        memos and cases stay attached; the caller re-anchors the codings, rebuilds the
+        turns and speakers, and drops the annotation cache)."""
+        self.db.execute(
+            "UPDATE documents SET source_path = ?, format = ?, encoding = ?, content_hash = ?, text = ?, meta = ?,"
+            " version = ?, updated_at = ? WHERE id = ?",
+            (source_path, fmt, encoding, content_hash, text, json.dumps(meta, ensure_ascii=False), version, now(),
+             doc_id))
 
     def all(self) -> list[DocumentSummary]:
         """One summary per document with counts, speakers and cases, in name order."""
@@ -253,12 +270,43 @@ class Documents:
             out.setdefault(r["document_id"], []).append(_turn(r))
         return out
 
+    def clear_turns(self, doc_id: int) -> None:
+        """Delete a document's turns and speakers (before the turns of a corrected text)."""
+        self.db.execute("DELETE FROM turns WHERE document_id = ?", (doc_id,))
+        self.db.execute("DELETE FROM speakers WHERE document_id = ?", (doc_id,))
+
     # -- speakers ---------------------------------------------------------------------
-    def insert_speaker(self, doc_id: int, label: str, role: str) -> int:
+    def insert_speaker(self, doc_id: int, label: str, role: str, case_id: int | None = None) -> int:
         cur = self.db.execute(
-            "INSERT INTO speakers (document_id, label, role) VALUES (?,?,?)", (doc_id, label, role)
+            "INSERT INTO speakers (document_id, label, role, case_id) VALUES (?,?,?,?)",
+            (doc_id, label, role, case_id)
         )
         return _rowid(cur.lastrowid)
+
+    def speaker_cases(self, doc_id: int) -> dict[str, int]:
+        """Speaker label -> the id of its case, for the speakers linked to one."""
+        return {r[0]: r[1] for r in self.db.execute(
+            "SELECT label, case_id FROM speakers WHERE document_id = ? AND case_id IS NOT NULL", (doc_id,))}
+
+    def rename_speaker(self, speaker_id: int, label: str) -> None:
+        """Give a speaker another label (the caller checks that the document has no other)."""
+        self.db.execute("UPDATE speakers SET label = ? WHERE id = ?", (label, speaker_id))
+
+    def merge_speakers(self, sources: Sequence[int], target: int) -> int:
+        """Give the turns (and bracketed interjections) of the ``sources`` speakers to
+        ``target`` and delete the sources; returns how many turns changed speaker."""
+        ids = [s for s in sources if s != target]
+        if not ids:
+            return 0
+        moved = self.db.execute(f"UPDATE turns SET speaker_id = ? WHERE speaker_id IN ({placeholders(len(ids))})",
+                                (target, *ids)).rowcount
+        self.db.execute(f"UPDATE interjections SET speaker_id = ? WHERE speaker_id IN ({placeholders(len(ids))})",
+                        (target, *ids))
+        self.db.execute(f"DELETE FROM speakers WHERE id IN ({placeholders(len(ids))})", ids)
+        return int(moved)
+
+    def set_speaker_case(self, speaker_id: int, case_id: int | None) -> None:
+        self.db.execute("UPDATE speakers SET case_id = ? WHERE id = ?", (case_id, speaker_id))
 
     def speakers(self, doc_id: int) -> list[Speaker]:
         """The speakers of a document, in the order they were found."""

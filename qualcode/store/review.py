@@ -110,6 +110,13 @@ class Review:
             sql, params = sql + " WHERE user = ?", [user]
         return [_decision(r) for r in self.db.execute(sql + " ORDER BY id", params)]
 
+    def delete_for_codings(self, coding_ids: Sequence[int]) -> int:
+        """Delete the decisions about these codings (their document is removed); returns how many."""
+        return int(self.db.execute(
+            "DELETE FROM review_log WHERE coding_id IN (SELECT value FROM json_each(?))"
+            " OR created_coding_id IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(coding_ids)), json.dumps(list(coding_ids)))).rowcount)
+
     # -- the queue of codings to reassign -------------------------------------------
     def queued(self, coding_id: int) -> QueueItem | None:
         """The queue entry of a coding, if it waits for a code."""

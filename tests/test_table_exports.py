@@ -217,7 +217,7 @@ def test_tex(fx, out):
     assert caption == "Codes by group"
     # two header rows: the groups over units / participants / %; labels instead of code paths
     assert header[0][1].startswith("\\multicolumn{3}{c}{\\textbf{local\\_\\allowbreak{}actor (n~=~")
-    assert header[1][:4] == ["\\textbf{label}", "\\textbf{units}", "\\textbf{participants}", "\\textbf{\\%}"]
+    assert header[1][:4] == ["\\textbf{Code}", "\\textbf{units}", "\\textbf{participants}", "\\textbf{\\%}"]
     assert rows[3] == ["\\textbf{Heritage}", *HERITAGE[2:]]
     assert rows[1][0] == "\\hspace*{0.8em}Mining memory"
     assert "\\toprule" in text and "\\bottomrule" in text and "\\endhead" in text  # header on every page
@@ -256,7 +256,7 @@ def test_docx(fx, out):
     groups = [c.text for c in table.rows[0].cells]  # merged cells repeat their text
     assert groups[1:4] == ["local_actor (n\u00a0=\u00a02)"] * 3 and groups[-1].startswith("total (n\u00a0=")
     header = table.rows[1].cells
-    assert [c.text for c in header] == ["label", *[c.split(" ", 1)[1] if c.startswith(("local", "resid", "total"))
+    assert [c.text for c in header] == ["Code", *[c.split(" ", 1)[1] if c.startswith(("local", "resid", "total"))
                                                    else c.rsplit(" ", 1)[1] for c in FREQ_COLUMNS[2:]]]
     assert all(run.bold for c in header for run in c.paragraphs[0].runs)
     rows = {r.cells[0].text: r for r in table.rows[2:]}

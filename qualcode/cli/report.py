@@ -33,7 +33,7 @@ from qualcode.cli._util import (
 )
 from qualcode.errors import UsageError
 from qualcode.exporters.base import provenance_for
-from qualcode.exporters.layout import check_paper
+from qualcode.exporters.layout import check_paper, header_labels
 from qualcode.exporters.localize import localize
 from qualcode.exporters.tables import _numeric, cell_text
 from qualcode.i18n import export_language, labels_for
@@ -69,7 +69,8 @@ def _emit(proj, tables, *, command: str, filters: dict, coders: list[str] | None
     paper = check_paper(paper)
     prov = provenance_for(proj, command, filters=filters, coders=coders)
     language = export_language(proj.config, lang)
-    files = [localize(t, labels_for(proj.config, language)) for t in tables] if (fmt or output) and not json \
+    labels = labels_for(proj.config, language)
+    files = [header_labels(localize(t, labels), labels) for t in tables] if (fmt or output) and not json \
         else tables
     if emit_tables(files, prov, fmt=fmt, output=output, force=force, json=json, language=language, paper=paper,
                    standalone=standalone):

@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from qualcode.errors import UsageError
-from qualcode.i18n import n_equals
+from qualcode.exporters.localize import group_label
+from qualcode.i18n import Labels, n_equals, words
 from qualcode.textnorm import xml_safe
 
 if TYPE_CHECKING:
@@ -135,7 +136,8 @@ def display_table(t: TableResult, cell_text, language: str = "en") -> DisplayTab
     bold = {i for i, r in enumerate(records) if "code" in idx and r[idx["code"]] in totals}
     if meta.get("tree_column"):
         bold |= {i for i, d in enumerate(depths) if d == 0}
-    header = [[HeaderCell(str(c)) for c in shown]]
+    names = dict(meta.get("header_labels") or {})  # display labels of groups and attribute values
+    header = [[HeaderCell(column_word(c, language, names)) for c in shown]]
     notes: list[str] = []
     diagonal = False
     matrix_cols = [c for c in (meta.get("matrix_columns") or []) if c in shown]
@@ -152,14 +154,42 @@ def display_table(t: TableResult, cell_text, language: str = "en") -> DisplayTab
                     rows[i][first] = f"{numbers[code]}. {rows[i][first]}"
             diagonal = all(pos.get(c) == k for k, c in enumerate(matrix_cols))
         else:
-            notes.append(" · ".join(f"{numbers[c]} = {c}" for c in matrix_cols))
+            notes.append(" · ".join(f"{numbers[c]} = {names.get(c, c)}" for c in matrix_cols))
     elif meta.get("kind") == "freq" and meta.get("groups"):
-        header = _freq_header(shown, meta, language)
+        header = _freq_header(shown, meta, language, names)
     notes += [str(n) for n in t.notes]
     return DisplayTable(t.title, header, rows, numeric, depths, bold, notes, diagonal)
 
 
-def _freq_header(shown: list, meta: dict, language: str = "en") -> list[list[HeaderCell]]:
+def column_word(column, language: str, names: dict[str, str] | None = None) -> str:
+    """A column's header in a document: a display label (``names``: groups, attribute
+    values), else the export language's word for qualcode's own columns (``units`` ->
+    ``unités``, ``label`` -> ``Code``), else the column as it is."""
+    text = str(column)
+    if names and text in names:
+        return names[text]
+    return words(language).get(f"column.{text}", text)
+
+
+def header_labels(t: TableResult, labels: Labels) -> TableResult:
+    """``t`` with the display labels of its groups (``--by``) or attribute-value columns
+    recorded in ``meta["header_labels"]``, which :func:`display_table` shows in headers
+    and legends (the data formats keep the identifiers)."""
+    from dataclasses import replace
+
+    meta = dict(t.meta or {})
+    names: dict[str, str] = {"total": words(labels.language).get("column.total", "total")}
+    if meta.get("kind") == "freq" and meta.get("by"):
+        names.update({str(g): group_label(g, meta["by"], labels) for g in meta.get("groups") or []})
+    cols = meta.get("cols")
+    if meta.get("kind") == "matrix" and cols not in (None, "docs", "cases"):
+        names.update({str(c): group_label(c, str(cols), labels) for c in meta.get("matrix_columns") or []})
+    meta["header_labels"] = names
+    return replace(t, meta=meta)
+
+
+def _freq_header(shown: list, meta: dict, language: str = "en",
+                 names: dict[str, str] | None = None) -> list[list[HeaderCell]]:
     """Two header rows: ``group (n = 5)`` over ``units | participants | %``."""
     groups = [*meta.get("groups", []), "total"]
     sizes = dict(meta.get("group_sizes") or {})
@@ -172,13 +202,14 @@ def _freq_header(shown: list, meta: dict, language: str = "en") -> list[list[Hea
         group = next((g for g in groups if c.startswith(f"{g} ")), None)
         if group is None:
             top.append(HeaderCell(""))
-            sub.append(HeaderCell(c))
+            sub.append(HeaderCell(column_word(c, language)))
         elif group == last:
             top[-1].span += 1
-            sub.append(HeaderCell(c[len(group) + 1:]))
+            sub.append(HeaderCell(column_word(c[len(group) + 1:], language)))
         else:
-            top.append(HeaderCell(f"{group} ({n_equals(sizes[group], language)})" if sizes.get(group) else group))
-            sub.append(HeaderCell(c[len(group) + 1:]))
+            name = column_word(group, language, names)
+            top.append(HeaderCell(f"{name} ({n_equals(sizes[group], language)})" if sizes.get(group) else name))
+            sub.append(HeaderCell(column_word(c[len(group) + 1:], language)))
         last = group
     return [top, sub]
 

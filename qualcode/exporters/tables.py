@@ -170,7 +170,7 @@ def to_json(tables: list[TableResult], provenance: Provenance) -> dict:
     for t in tables:
         cols = [str(c) for c in t.df.columns]
         rows = [{c: py_value(v) for c, v in zip(cols, row)} for row in t.df.itertuples(index=False, name=None)]
-        meta = {k: v for k, v in t.meta.items() if k != "decimals"}
+        meta = {k: v for k, v in t.meta.items() if k not in ("decimals", "header_labels")}
         out.append({"title": t.title, "columns": cols, "rows": rows, "notes": list(t.notes), "meta": meta})
     return {"provenance": provenance.to_dict(), "tables": out}
 

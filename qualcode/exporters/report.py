@@ -215,8 +215,11 @@ def build_report(project: Project, path: str | Path, by: str = "group", force: b
         bar_png = tmpdir / "codes_by_group.png"
         heat_png = tmpdir / "cooccurrence.png"
         # No titles in the pictures: the captions say what they show.
-        bar_chart_codes_by_group(freq, bar_png, colors=colors, provenance=prov, title="", labels=labels)
-        heatmap_cooccurrence(cooc, heat_png, provenance=prov, title="", labels=labels)
+        # Drawn at the width they are inserted at (the text block): no text under 7 pt on the page.
+        width_cm = Page(paper).text_width_cm
+        bar_chart_codes_by_group(freq, bar_png, colors=colors, provenance=prov, title="", labels=labels,
+                                 width_cm=width_cm)
+        heatmap_cooccurrence(cooc, heat_png, provenance=prov, title="", labels=labels, width_cm=width_cm)
         with atomic_write(path, force=force) as tmp:
             _write_docx(tmp, project.name, labels, by, unit, freq, cooc, bar_png, heat_png, data, prov, result,
                         paper=paper, heading_level=heading_level, toc=toc)

@@ -333,12 +333,15 @@ def draw_heatmaps(panels: Sequence[HeatmapData], *, width_cm: float = WIDTH_CM) 
     fixed = sum(title_in * bool(p.title) + col_label_in + 10 * pt for p in panels) + cbar_in + note_in + 0.1
     budget = (MAX_HEIGHT_CM / 2.54 - fixed) / max(1, sum(len(p.rows) for p in panels))
     wrap_to = LABEL_CHARS if budget >= 2 * line_in else longest  # two-line labels only if the rows have room
-    label_in = min(0.45 * width_in, (min(longest, wrap_to) * CHAR_EM * TICK_PT + 6) * pt)
-    label_chars = max(10, int((label_in / pt - 6) / (CHAR_EM * TICK_PT)))
+    label_pt = TICK_PT
+    if wrap_to == longest and (longest * CHAR_EM * TICK_PT + 6) * pt > 0.45 * width_in:
+        label_pt = MIN_PT  # one line at 7 pt rather than two at 8
+    label_in = min(0.45 * width_in, (min(longest, wrap_to) * CHAR_EM * label_pt + 6) * pt)
+    label_chars = max(10, int((label_in / pt - 6) / (CHAR_EM * label_pt)))
     row_texts = [[_wrap(r, label_chars) for r in texts] for texts in row_texts]
     lines = max(r.count("\n") + 1 for texts in row_texts for r in texts)
     col_in = (width_in - label_in - 0.15) / n_c
-    row_in = max(lines * line_in, min(col_in, budget))
+    row_in = max(lines * label_pt * 1.2 * pt, min(col_in, budget))
     panel_in = [title_in * bool(p.title) + col_label_in + len(p.rows) * row_in + 10 * pt for p in panels]
     height = sum(panel_in) + cbar_in + note_in + 0.1
     # the values fit in a cell at 7 pt?
@@ -388,7 +391,7 @@ def draw_heatmaps(panels: Sequence[HeatmapData], *, width_cm: float = WIDTH_CM) 
                 ax.set_xticklabels([_wrap(c, 24) for c in col_texts[k]], rotation=60, ha="left",
                                    rotation_mode="anchor", fontsize=MIN_PT)
             ax.set_yticks(range(rows))
-            ax.set_yticklabels(row_texts[k], fontsize=TICK_PT)
+            ax.set_yticklabels(row_texts[k], fontsize=label_pt)
             if p.depths:
                 for tick, d in zip(ax.get_yticklabels(), p.depths):
                     if d == 0:

@@ -144,7 +144,7 @@ def display_table(t: TableResult, cell_text, language: str = "en") -> DisplayTab
     if meta.get("kind") == "matrix" and len(matrix_cols) > NUMBER_COLUMNS_ABOVE:
         codes = [r[idx["code"]] for r in records] if "code" in idx else []
         numbers = {c: str(k) for k, c in enumerate(matrix_cols, 1)}
-        header = [[HeaderCell(numbers.get(str(c), str(c))) for c in shown]]
+        header = [[HeaderCell(numbers.get(str(c)) or column_word(c, language, names)) for c in shown]]
         if codes[: len(matrix_cols)] == matrix_cols or set(matrix_cols) <= set(codes):
             # code × code: the rows carry the numbers, the first column is the legend
             pos = {code: k for k, code in enumerate(codes)}

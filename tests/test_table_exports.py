@@ -222,7 +222,7 @@ def test_tex(fx, out):
     assert rows[1][0] == "\\hspace*{0.8em}Mining memory"
     assert "\\toprule" in text and "\\bottomrule" in text and "\\endhead" in text  # header on every page
     assert "\\resizebox" not in text
-    assert "{\\footnotesize Counted: 13 codings" in text
+    assert "{\\footnotesize\\noindent Counted: 13 codings" in text
 
 
 def test_tex_escape():

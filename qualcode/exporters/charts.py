@@ -6,8 +6,11 @@ backend and no global figure state are involved (safe in scripts, servers and te
 The Agg backend is also selected explicitly in case pyplot gets imported later in the same
 process.
 
-* The format comes from the file extension: ``.png`` (200 dpi) or ``.svg`` (text as paths,
-  so accents render without fonts on the reader's machine).
+* The format comes from the file extension: ``.png`` (200 dpi), ``.svg`` (text as paths,
+  so accents render without fonts on the reader's machine) or ``.pdf`` (vector, TrueType
+  fonts embedded).
+* Figures are drawn at the width they are printed (``width_cm``, default :data:`WIDTH_CM`,
+  the A4 text block): no text is under :data:`MIN_PT` there (:func:`min_text_pt` checks).
 * Text uses DejaVu Sans, bundled with matplotlib (all French accents, œ, «», –).
 * Output is deterministic: same table, same bytes (no dates in metadata, fixed SVG ids).
 * Files are written with :func:`~qualcode.exporters.base.atomic_write` (temp file + rename,

@@ -3,21 +3,23 @@ charts and excerpts.
 
 Contents, in order (Word's built-in styles only, so that the thesis template restyles it):
 
-1. ``Title``, then a small paragraph with the provenance (also in the page footer and in
-   the document properties' comments);
-2. *Codes by group* (``Heading 1``): table of the units and participants per code and
-   group (``Table Grid``, a bold header row repeated on every page, the code tree
-   indented, top-level codes bold), its notes, and the bar chart of
-   :func:`~qualcode.exporters.charts.bar_chart_codes_by_group` as an inline picture with a
-   ``Caption``;
-3. *Code co-occurrence*: the code × code table (codes numbered, the columns carry the
-   numbers; on a landscape page when it has more than 8 codes), its notes, and the heat
-   map of :func:`~qualcode.exporters.charts.heatmap_cooccurrence`;
+1. ``Title`` (a heading one level above the sections with ``heading_level`` > 1), then a
+   small paragraph with the provenance (also in the page footer, without folders, and in
+   the document properties' comments), then a table-of-contents field (``toc``);
+2. *Codes by group* (``Heading N``, N = ``heading_level``): table of the units and
+   participants per code and group, fitted to the page
+   (:func:`~qualcode.exporters.layout.fit_columns`, landscape section if needed), its
+   notes, and the bar chart of :func:`~qualcode.exporters.charts.bar_chart_codes_by_group`
+   drawn at the text width and inserted at that width;
+3. *Code co-occurrence*, from a new page: the code × code table (codes numbered, the
+   columns carry the numbers), its notes, and the heat map of
+   :func:`~qualcode.exporters.charts.heatmap_cooccurrence`;
 4. *Excerpts by code*: every code's excerpts (grouped by the same attribute) with their
    citations, from :func:`~qualcode.exporters.excerpts.collect_excerpts`.
 
-Headings and captions are in the project's language (French or English). The file is
-written atomically and never replaces an existing file unless ``force``.
+Captions are ``SEQ Tableau``/``SEQ Figure`` fields; section breaks sit before the heading
+they open. Headings and captions are in the project's language (French or English). The
+file is written atomically and never replaces an existing file unless ``force``.
 """
 
 from __future__ import annotations
@@ -60,7 +62,7 @@ if TYPE_CHECKING:
     from qualcode.project import Project
 
 FORMATS = ("docx",)
-CONTENTS = {"fr": "Table des matières", "en": "Contents"}  # the TOC's title (goes to i18n at merge)
+CONTENTS = {"fr": "Table des matières", "en": "Contents"}  # the TOC's title
 _TEXTS: dict[str, dict[str, Any]] = {
     "fr": {
         "title": "Rapport de codage – {project}",

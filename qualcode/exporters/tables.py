@@ -6,20 +6,25 @@ Formats (``FORMATS``) and where each one records its provenance:
   separated. First line ``# qualcode: <provenance>``; each table starts with a line
   ``# <title>`` and is followed by its notes as ``# note: …`` lines; tables are separated
   by a blank line. ``pandas.read_csv(f, comment="#")`` reads a one-table file.
-* ``xlsx``: one sheet per table (bold, frozen header row, column widths, the tree
-  indented), plus a sheet ``provenance`` with the provenance, the full title of each
+* ``xlsx``: one sheet per table (bold, frozen header row, columns as wide as their
+  content (:func:`xlsx_width`), long headers wrapped, the many columns of a matrix with
+  upright headers, the tree indented), plus a sheet ``provenance`` with the provenance, the full title of each
   sheet and the notes. Table sheets hold only the table, so they read back as data.
 * ``md``: an HTML comment ``<!-- qualcode: <provenance> -->`` first (invisible once
   rendered, kept by every Markdown tool), then per table a ``## title`` heading, a pipe
   table (numbers right-aligned, ``|`` escaped) and its notes as italic paragraphs.
-* ``tex``: ``% qualcode: <provenance>`` comment lines, then per table a ``table`` float
-  with ``\\caption``, a booktabs ``tabular`` (special characters escaped, the tree
-  indented with ``\\hspace``, wide tables wrapped in ``\\resizebox``) and its notes in
-  ``\\footnotesize``. Needs ``\\usepackage{booktabs,graphicx}``.
+* ``tex``: ``% qualcode: <provenance>`` comment lines, then per table a booktabs
+  ``longtable`` with ``\\caption``, its ``p`` columns fitted to ``\\linewidth`` by
+  :func:`~qualcode.exporters.layout.fit_columns` (9 to 7 pt, inside ``landscape`` when it
+  fits only across the page), header repeated on every page, special characters escaped
+  with break points in long identifiers, the tree indented with ``\\hspace``, and its
+  notes in ``\\footnotesize``. Needs :data:`TEX_PACKAGES`; ``standalone``: a whole
+  document (:func:`tex_preamble`).
 * ``docx``: a first small paragraph and the section footer carry the provenance; per
-  table a Heading 1, a ``Table Grid`` table with a bold header row (numbers right-aligned,
-  the tree indented, top-level rows bold) and its notes as small italic paragraphs.
-  Landscape pages when a table has more than 8 columns.
+  table a ``Caption`` with a ``SEQ`` field, a fitted ``Table Grid`` table
+  (:func:`~qualcode.exporters.layout.docx_table`: grid and cell widths agree, header rows
+  repeated, numbers right-aligned, the tree indented, top-level rows bold) and its notes as
+  small italic paragraphs. A table that fits only across the page gets a landscape section.
 * ``json``: ``{"provenance": {...}, "tables": [{"title", "columns", "rows" (records),
   "notes", "meta"}]}``.
 
@@ -283,7 +288,7 @@ def _tex_table(t: TableResult, page: Page, language: str) -> list[str]:
             lines.append("\\midrule")
         lines.append(" & ".join(cells) + " \\\\")
     lines.append("\\end{longtable}")
-    lines += [f"{{\\footnotesize {tex_escape(note, breaks=True)}\\par}}" for note in shown.notes]
+    lines += [f"{{\\footnotesize\\noindent {tex_escape(note, breaks=True)}\\par}}" for note in shown.notes]
     lines.append("\\endgroup")
     if fit.page.landscape:
         lines.append("\\end{landscape}")

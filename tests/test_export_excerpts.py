@@ -313,9 +313,14 @@ def test_docx_styles_citations_table_and_provenance(proj, cli, out):
     grid = [[c.text for c in row.cells] for row in table.rows]
     assert grid == [["Code", "local_actor", "resident", "Total"],
                     ["Identité", "0", "0", "0"],
-                    [NB * 4 + "Mémoire minière", "0", "2", "2"],
-                    [NB * 4 + "Stigmate", "1", "0", "1"],
+                    ["Mémoire minière", "0", "2", "2"],
+                    ["Stigmate", "1", "0", "1"],
                     ["Patrimoine", "0", "1", "1"]]
+    # sub-codes indented by the paragraph, top-level codes bold; an A4 page, a SEQ caption
+    assert table.rows[2].cells[0].paragraphs[0].paragraph_format.left_indent > 0
+    assert table.rows[1].cells[0].paragraphs[0].runs[0].bold
+    assert round(doc.sections[0].page_width.cm, 1) == 21.0
+    assert " SEQ " in table._tbl.getprevious().xml
     assert table.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None  # repeated header row
     assert all(r.bold for c in table.rows[0].cells for r in c.paragraphs[0].runs)
     assert_offsets_sacred(proj)

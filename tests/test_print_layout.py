@@ -369,6 +369,11 @@ def test_report_figures_inserted_at_the_width_they_were_drawn(coded_root, tmp_pa
                 assert width_px / 200 * 2.54 == pytest.approx(text_cm, abs=0.02)  # drawn at 200 dpi that wide
         xml = docx_xml(out)
         assert ' TOC \\o "2-4" \\h \\z \\u ' in xml
+        # before Word updates it, the field already lists the sections (as LibreOffice prints it)
+        body = xml[xml.index(' TOC \\o'):]
+        end = body.index('w:fldCharType="end"')
+        for heading in ("Codes par group", "Co-occurrence des codes", "Extraits par code"):
+            assert f"<w:t>{heading}" in body[:end]
         assert re.findall(r" SEQ (\w+) \\\* ARABIC ", xml) == ["Tableau", "Figure", "Tableau", "Figure"]
         assert [p.text for p in doc.paragraphs if p.style.name == "Heading 1"] == ["Rapport de codage – Projet d'essai"]
         assert check_grid(doc, A4_TEXT_TWIPS if paper == "a4" else LETTER_TEXT_TWIPS)

@@ -262,8 +262,8 @@ def _min_natural(table: DisplayTable, font_pt: float, indent_cm: float = 0.35) -
 
 def _share(lo: list[float], hi: list[float], width: float) -> list[float]:
     """Narrowest widths, the room left shared out towards the natural widths."""
-    if sum(hi) <= width:  # room to spare: up to 0.3 cm more per column (font metrics vary by renderer)
-        extra = min((width - sum(hi)) / max(len(hi), 1), 0.3)
+    if sum(hi) <= width:  # room to spare: up to 0.6 cm more per column (font metrics vary by renderer)
+        extra = min((width - sum(hi)) / max(len(hi), 1), SPARE_CM)
         return [h + extra for h in hi]
     room = width - sum(lo)
     want = [h - a for a, h in zip(lo, hi)]
@@ -271,6 +271,7 @@ def _share(lo: list[float], hi: list[float], width: float) -> list[float]:
     return [a + room * w / total for a, w in zip(lo, want)]
 
 
+SPARE_CM = 0.6  # at most this much more than its natural width per column, when the page has room
 LABEL_MIN_CM = 4.5  # a text column gets its natural width up to this before a table is said to fit
 
 
@@ -503,14 +504,41 @@ def strip_caption_number(text: str) -> str:
 
 
 def docx_toc(doc, title: str | None = None, *, levels: str = "1-3"):
-    """A table-of-contents field (Word fills it on opening or with F9)."""
+    """A table-of-contents field (Word fills it on opening or with F9). Returns its last
+    paragraph (the field's end), before which :func:`fill_toc` puts the headings once
+    the document is written."""
     if title:
         doc.add_paragraph(xml_safe(title), style="TOC Heading" if "TOC Heading" in
                           [s.name for s in doc.styles] else None)
     para = doc.add_paragraph()
     _field(para, f'TOC \\o "{levels}" \\h \\z \\u', "")
+    # the field's result spans paragraphs, as Word writes a TOC: begin…separate here, end below
+    end_run = para.runs[-1]
+    para._p.remove(end_run._r)
+    end = doc.add_paragraph()
+    end._p.append(end_run._r)
     _update_fields_on_open(doc)
-    return para
+    return end
+
+
+def fill_toc(doc, end, levels: tuple[int, int]) -> int:
+    """The headings of ``doc`` at ``levels`` (first, last) as the TOC field's result, before
+    its ``end`` paragraph (what a reader sees before the fields are updated, e.g. in a PDF
+    made by LibreOffice; Word replaces it with page numbers). Returns the entries."""
+    from docx.shared import Cm
+
+    first, last = levels
+    entries = []
+    for para in doc.paragraphs:
+        name = para.style.name if para.style is not None else ""
+        if name.startswith("Heading ") and name[8:].isdigit() and first <= int(name[8:]) <= last:
+            entries.append((int(name[8:]), para.text))
+    for level, text in entries:
+        entry = doc.add_paragraph(text)
+        entry.paragraph_format.left_indent = Cm(0.6 * (level - first))
+        entry.paragraph_format.space_after = 0
+        end._p.addprevious(entry._p)
+    return len(entries)
 
 
 def _update_fields_on_open(doc) -> None:

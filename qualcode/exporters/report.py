@@ -47,6 +47,7 @@ from qualcode.exporters.layout import (
     docx_caption,
     docx_table,
     docx_toc,
+    fill_toc,
     fit_columns,
     new_section,
     set_page,
@@ -291,9 +292,9 @@ def _write_docx(path: Path, project_name: str, labels: Labels, by: str, unit: st
     else:
         doc.add_paragraph(xml_safe(title), style="Title")
     provenance_paragraph(doc, prov)
-    if toc:
-        docx_toc(doc, CONTENTS.get(language, CONTENTS["en"]),
-                 levels=f"{heading_level}-{min(heading_level + 2, 9)}")
+    toc_levels = (heading_level, min(heading_level + 2, 9))
+    toc_end = docx_toc(doc, CONTENTS.get(language, CONTENTS["en"]), levels="{}-{}".format(*toc_levels)) \
+        if toc else None
 
     text_width = Cm(page.text_width_cm)
     n_table = n_fig = 0
@@ -358,6 +359,8 @@ def _write_docx(path: Path, project_name: str, labels: Labels, by: str, unit: st
         result.unbalanced = [f"{e.document} turn {e.turn}" if e.turn is not None else f"{e.document} {e.start}:{e.end}"
                              for e in data.unbalanced]
     result.tables, result.figures = n_table, n_fig
+    if toc_end is not None:
+        fill_toc(doc, toc_end, toc_levels)
     doc.save(str(path))
 
 

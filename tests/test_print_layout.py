@@ -172,10 +172,11 @@ def test_wide_docx_tables_fit_the_text_block(tmp_path, paper):
     assert table.rows[1].cells[0].text == "1. Identité territoriale"
     assert table.rows[2].cells[0].text == "2. Mémoire de la mine"
     assert table.rows[2].cells[2]._tc.find(f"{qn('w:tcPr')}/{qn('w:shd')}").get(qn("w:fill")) == "E7E6E6"
-    # header rows repeated on every page, never split
+    # header rows repeated on every page; no row split across two pages
     for t in doc.tables:
         first = t.rows[0]._tr.find(qn("w:trPr"))
         assert first.find(qn("w:tblHeader")).get(qn("w:val")) == "true"
+        assert all(r._tr.find(f"{qn('w:trPr')}/{qn('w:cantSplit')}") is not None for r in t.rows)
     # the document matrix: numbers over the columns, the file names in the legend under the table
     legend = next(p.text for p in doc.paragraphs if p.text.startswith("1 = "))
     assert "11 = entretien_11_petite_fille_mineur" in legend

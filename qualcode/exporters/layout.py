@@ -241,6 +241,9 @@ class Fit:
 
 
 def _min_natural(table: DisplayTable, font_pt: float, indent_cm: float = 0.35) -> tuple[list[float], list[float]]:
+    """Per column, the narrowest width (its longest word, or its whole longest value for a
+    number column: numbers never wrap) and the natural width (its longest text on one line,
+    at most 9 cm for the first column and 6 cm for the others), padding included."""
     n = len(table.columns)
     lo = [0.0] * n
     hi = [0.0] * n
@@ -252,7 +255,8 @@ def _min_natural(table: DisplayTable, font_pt: float, indent_cm: float = 0.35) -
         bold = BOLD if i in table.bold_rows else 1.0
         for j, v in enumerate(row[:n]):
             e = extra if j == 0 else 0.0
-            lo[j] = max(lo[j], text_cm(_longest_word(v), font_pt) * bold + e)
+            whole = table.numeric[j] if j < len(table.numeric) else False  # "148 / 5 (100 %)" stays on one line
+            lo[j] = max(lo[j], text_cm(v if whole else _longest_word(v), font_pt) * bold + e)
             hi[j] = max(hi[j], text_cm(v, font_pt) * bold + e)
     lo = [w + CELL_PADDING_CM for w in lo]
     hi = [min(max(h + CELL_PADDING_CM, a), 9.0 if j == 0 else 6.0) for j, (a, h) in enumerate(zip(lo, hi))]
@@ -445,6 +449,8 @@ def docx_table(doc, table: DisplayTable, fit: Fit):
             j += h.span
         repeat_header(row)
     for i, values in enumerate(table.rows):
+        # a row is never split across pages (a wrapped label stays with its numbers)
+        out.rows[nhead + i]._tr.get_or_add_trPr().append(_el("w:cantSplit", val="true"))
         cells = out.rows[nhead + i].cells
         bold = i in table.bold_rows
         for j, (cell, text) in enumerate(zip(cells, values)):

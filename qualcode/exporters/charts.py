@@ -349,7 +349,7 @@ def draw_heatmaps(panels: Sequence[HeatmapData], *, width_cm: float = WIDTH_CM) 
     height = sum(panel_in) + cbar_in + note_in + 0.1
     # the values fit in a cell at 7 pt?
     texts = [number(v, p.language) for p, a in zip(panels, arrays) for v in a[np.isfinite(a)].ravel()]
-    fits = max((len(t) for t in texts), default=1) * DIGIT_EM * MIN_PT * pt <= col_in - 2 * pt \
+    fits = max((len(t) for t in texts), default=1) * DIGIT_EM * MIN_PT * pt <= col_in - 1 * pt \
         and row_in >= (MIN_PT + 1) * pt
     clear = (0.0, 0.0, 0.0, 0.0)  # the layers show through each other; empty cells: the axes' grey
     cmaps = {0: matplotlib.colormaps["Oranges"].with_extremes(bad=clear),

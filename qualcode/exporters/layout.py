@@ -37,7 +37,7 @@ MARGIN_CM = 2.5
 MIN_FONT_PT = 7.0  # nothing smaller in tables and figures
 CELL_PADDING_CM = 0.3  # left + right cell padding (Word: 2 × 0.19 cm; TeX: \tabcolsep 4 pt each side)
 CHAR_EM = 0.52  # average width of a character, in em, of a proportional font
-BOLD = 1.15  # bold text is wider
+BOLD = 1.3  # bold text is wider (Latin Modern bold: ~0.65 em a character)
 
 CAPTION_WORDS: dict[str, dict[str, str]] = {
     "fr": {"table": "Tableau", "figure": "Figure"},

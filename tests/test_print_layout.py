@@ -381,3 +381,20 @@ def test_report_figures_inserted_at_the_width_they_were_drawn(coded_root, tmp_pa
         assert min(run_sizes(out)) >= layout.MIN_FONT_PT
         footer = doc.sections[0].footer.paragraphs[0].text
         assert str(tmp_path) not in footer and f"--output {paper}.docx" in footer  # the file, not its folder
+
+
+def test_many_codes_stay_on_a_page_at_seven_points():
+    labels = [f"Code numéro {k}" for k in range(45)]
+    bars = BarData(labels=labels, groups=["a", "b", "c"], values=[[50.0, 60.0, 70.0]] * 45, language="fr")
+    fig = draw_grouped_bars(bars, width_cm=16.0)
+    assert fig.get_figheight() * 2.54 <= 21.0 + 0.05  # thinner bars, within a page
+    assert min_text_pt(fig) >= MIN_PT
+    assert not any(t.get_text().strip().endswith("%") for ax in fig.axes for t in ax.texts)  # no room for values
+    few = draw_grouped_bars(BarData(labels=labels[:5], groups=["a", "b"], values=[[50.0, 60.0]] * 5), width_cm=16.0)
+    assert len(few.axes[0].texts) == 10  # every bar with its value
+    n = 40
+    values = [[float((i * j) % 9) for j in range(n)] for i in range(n)]
+    heat = draw_heatmaps([HeatmapData(labels[:n], labels[:n], values, mask_diagonal=True)], width_cm=16.0)
+    assert min_text_pt(heat) >= MIN_PT
+    (grid,) = [ax for ax in heat.axes if ax.get_images()]
+    assert {t.get_rotation() for t in grid.get_xticklabels()} == {90.0}  # 40 numbers upright, not overlapping

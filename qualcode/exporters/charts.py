@@ -50,7 +50,8 @@ TICK_PT = 8.0  # code labels, axes
 TITLE_PT = 9.0
 BAR_PT = 9.0  # height of one bar: its 7 pt value fits
 LABEL_CHARS = 28  # heat-map row labels wrap after this many characters
-MAX_HEIGHT_CM = 21.0  # stacked heat maps squeeze their rows (down to the labels' height) to stay on a page
+MAX_HEIGHT_CM = 21.0  # charts squeeze bars and stacked heat maps their rows to stay on a page (A4, caption)
+MIN_BAR_PT = 3.0  # bars no thinner (then without their values) when many codes share a page
 CHAR_EM = 0.6  # average width of a DejaVu Sans character, in em (measured on code labels)
 DIGIT_EM = 0.64  # width of a DejaVu Sans digit
 DPI = 200
@@ -196,12 +197,19 @@ def draw_grouped_bars(data: BarData, *, width_cm: float = WIDTH_CM) -> Figure:
     label_chars = max(12, int(0.36 * width_in * 72 / (CHAR_EM * TICK_PT)))
     labels = [_wrap(lbl, label_chars) for lbl in data.labels]
     lines = max((lbl.count("\n") + 1 for lbl in labels), default=1)
-    # a code's block: its bars (each 9 pt: a 7 pt value fits) or its label's lines, whichever is taller
-    block_pt = max(n_groups * BAR_PT / 0.8, lines * TICK_PT * 1.25 + 3)
     note = _wrap(data.note, int(width_in * 72 / (CHAR_EM * MIN_PT))) if data.note else ""
     note_in = (note.count("\n") + 1) * MIN_PT * 1.3 / 72 if note else 0.0
+    fixed_in = 1.2 + note_in + (0.25 if data.title else 0)
+    # a code's block: its bars (each 9 pt: a 7 pt value fits) or its label's lines, whichever is
+    # taller; many codes: thinner bars, without their values (the table gives them), to stay on a page
+    room_pt = (MAX_HEIGHT_CM / 2.54 - fixed_in) * 72 / n_codes  # a code's share of a page
+    tick_pt = TICK_PT if lines * TICK_PT * 1.25 + 3 <= room_pt else MIN_PT  # labels at 7 pt, closer, if need be
+    label_pt = lines * TICK_PT * 1.25 + 3 if tick_pt == TICK_PT else lines * MIN_PT * 1.15 + 1
+    bar_pt = min(BAR_PT, max(MIN_BAR_PT, room_pt * 0.8 / n_groups))
+    values_shown = bar_pt >= BAR_PT - 1e-9
+    block_pt = max(n_groups * bar_pt / 0.8, label_pt)
     with matplotlib.rc_context(_rc()):
-        height = n_codes * block_pt / 72 + 1.2 + note_in + (0.25 if data.title else 0)
+        height = n_codes * block_pt / 72 + fixed_in
         fig = Figure(figsize=(width_in, max(2.0, height)))
         fig.set_layout_engine("constrained", rect=(0, note_in / max(2.0, height), 1, 1 - note_in / max(2.0, height)))
         ax = fig.add_subplot()
@@ -223,13 +231,13 @@ def draw_grouped_bars(data: BarData, *, width_cm: float = WIDTH_CM) -> Figure:
                     edges.append(c)
             ax.barh(ys, widths, height=bar_h * 0.92, color=faces, edgecolor=edges, linewidth=0.6,
                     hatch=_HATCHES[j % len(_HATCHES)] if use_code_colors else None)
-            for i, (y, w) in enumerate(zip(ys, widths)):
+            for i, (y, w) in enumerate(zip(ys, widths) if values_shown else ()):
                 text = (data.annotations[i][j] if data.annotations
                         else (percent(w, data.language) if data.percent else number(w, data.language)))
                 ax.text(w, y, f" {text}", va="center", ha="left", fontsize=MIN_PT, color="#333333")
         ax.set_yticks(range(n_codes))
         # Labels are right-aligned against the axis: top-level codes are bold, not indented.
-        ax.set_yticklabels(labels, fontsize=TICK_PT)
+        ax.set_yticklabels(labels, fontsize=tick_pt)
         for tick, d in zip(ax.get_yticklabels(), depths):
             if d == 0:
                 tick.set_fontweight("bold")
@@ -330,8 +338,11 @@ def draw_heatmaps(panels: Sequence[HeatmapData], *, width_cm: float = WIDTH_CM) 
     note_lines = _wrap(note, int(width_in / pt / (CHAR_EM * MIN_PT))) if note else ""
     note_in = (note_lines.count("\n") + 1) * MIN_PT * 1.3 * pt if note else 0.0
     n_c = max(len(p.columns) for p in panels)
-    col_label_in = 12 * pt if square else min(1.6, max(len(c) for t in col_texts for c in t) * CHAR_EM * TICK_PT
-                                                * pt * 0.8 + 0.1)
+    # room over the columns: their numbers (upright, if need be), or their labels turned 60°
+    if square:
+        col_label_in = max(12, len(str(n_c)) * DIGIT_EM * MIN_PT + 6) * pt
+    else:
+        col_label_in = min(1.6, max(len(c) for t in col_texts for c in t) * CHAR_EM * TICK_PT * pt * 0.8 + 0.1)
     # the rows' share of a page: stacked panels squeeze their rows, down to one line of label
     fixed = sum(title_in * bool(p.title) + col_label_in + 10 * pt for p in panels) + cbar_in + note_in + 0.1
     budget = (MAX_HEIGHT_CM / 2.54 - fixed) / max(1, sum(len(p.rows) for p in panels))
@@ -388,8 +399,9 @@ def draw_heatmaps(panels: Sequence[HeatmapData], *, width_cm: float = WIDTH_CM) 
                                 color="white" if dark else "#222222")
             ax.set_xticks(range(cols))
             ax.xaxis.tick_top()
-            if square:
-                ax.set_xticklabels(col_texts[k], fontsize=MIN_PT)
+            if square:  # the column numbers, upright when two digits do not fit across a column
+                upright = len(col_texts[k][-1]) * DIGIT_EM * MIN_PT * pt > col_in - 1 * pt
+                ax.set_xticklabels(col_texts[k], fontsize=MIN_PT, rotation=90 if upright else 0)
             else:
                 ax.set_xticklabels([_wrap(c, 24) for c in col_texts[k]], rotation=60, ha="left",
                                    rotation_mode="anchor", fontsize=MIN_PT)

@@ -297,6 +297,28 @@ def test_speakers_rename_and_merge(cli, project, tmp_path):
     assert speakers["Enquêtrice"]["turns"] == 3 and "Enquêteur" not in speakers
 
 
+
+INTERJECTED = ("Enquêtrice : Bonjour.\n"
+               "Mme Dufour : Je suis adjointe [E2 : adjointe ?] oui, à la culture [Enquêtrice : d'accord].\n"
+               "E2 : Et avant ?\nMme Dufour : J'étais enseignante [E2 : Hum hum.] au collège.\n")
+
+
+@pytest.mark.parametrize("merge, into", [("E2=Enquêtrice", "Enquêtrice"), ("E2,Enquêtrice=Chercheuse", "Chercheuse")])
+def test_speakers_merge_keeps_the_merged_speakers_interjections(cli, project, tmp_path, merge, into):
+    """The interjections of a merged speaker ("[E2 : Hum hum.]") become the target's: not
+    deleted with the speaker they belonged to, so autocode still leaves them out."""
+    assert cli("import", write(tmp_path / "d.txt", INTERJECTED)).exit_code == 0
+    before = json.loads(cli("show", "d", "--json").stdout)["interjections"]
+    assert [x["speaker"] for x in before] == ["E2", "Enquêtrice", "E2"]
+    res = cli("speakers", "d", "--merge", merge)
+    assert res.exit_code == 0, res.output
+    after = json.loads(cli("show", "d", "--json").stdout)["interjections"]
+    assert [(x["start"], x["end"]) for x in after] == [(x["start"], x["end"]) for x in before]
+    assert [(x["speaker"], x["role"]) for x in after] == [(into, "interviewer")] * 3
+    text = db_rows(project, "SELECT text FROM documents WHERE name = 'd'")[0][0]
+    assert [text[x["start"]:x["end"]] for x in after] == ["[E2 : adjointe ?]", "[Enquêtrice : d'accord]",
+                                                          "[E2 : Hum hum.]"]
+
 def test_speakers_refusals_change_nothing(cli, project, tmp_path):
     assert cli("import", write(tmp_path / "d.txt", TWO_LABELS)).exit_code == 0
     before = snapshot(project, TABLES)

@@ -374,7 +374,9 @@ def _import_one(project: Project, path: Path, fmt: str, options: ImportOptions,
         raise InputError(
             f"a different document named {name!r} is already in the project "
             "(use --replace to replace it)", path=str(path))
-    warnings = list(parsed.warnings)
+    # the importers' "join them with: qualcode speakers DOCUMENT --merge …": this document
+    warnings = [w.replace("qualcode speakers DOCUMENT ", f"qualcode speakers {_quote(name)} ")
+                for w in parsed.warnings]
     if texts is not None:
         warnings += [f"{path}: {w}" for w in texts.similar(parsed.text, digest,
                                                            None if existing is None else existing.id)]

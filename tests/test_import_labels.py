@@ -5,6 +5,8 @@ stay text (a sentence with a colon)."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from helpers import write
 
@@ -102,11 +104,41 @@ def test_lowercase_word_never_becomes_a_label_without_its_capitalized_twin():
 def test_near_duplicate_label_is_warned_with_file_and_line():
     doc = imp("Interviewer2: Bonjour.\nMarie: Oui ?\nInterviewer2 2: Je disais bonjour.\n"
               "Marie: D'accord.\nInterviewer2: Bien.\n")
-    # kept as text, not silently a speaker, and said where
-    assert [s for s, _ in utterances(doc)] == ["Interviewer2", "Marie", "Marie", "Interviewer2"]
-    assert len(doc.warnings) == 1
-    assert doc.warnings[0].startswith("entretien.txt:3: 'Interviewer2 2'")
-    assert "did you mean 'Interviewer2'" in doc.warnings[0]
+    # a turn of its own (its words are not Marie's), not silently the same speaker, and said where
+    assert utterances(doc) == [("Interviewer2", "Bonjour."), ("Marie", "Oui ?"),
+                               ("Interviewer2 2", "Je disais bonjour."), ("Marie", "D'accord."),
+                               ("Interviewer2", "Bien.")]
+    assert doc.warnings == ["entretien.txt:3: 'Interviewer2 2' looks like the speaker label 'Interviewer2' "
+                            "(did you mean 'Interviewer2'?); imported as a speaker of its own (join them with: "
+                            "qualcode speakers DOCUMENT --merge 'Interviewer2 2=Interviewer2')"]
+    # with the role of the interviewer it resembles
+    assert doc.interviewer_hints == {"Interviewer2 2"}
+
+
+def test_near_duplicate_of_a_participant_keeps_the_default_role():
+    doc = imp("E: Bonjour.\nMarie Dubois: Oui ?\nE: Et alors ?\nMarie Duboi: Je disais bonjour.\n"
+              "E: Bien.\nMarie Dubois: Voilà.\n")
+    assert [s for s, _ in utterances(doc)] == ["E", "Marie Dubois", "E", "Marie Duboi", "E", "Marie Dubois"]
+    assert doc.interviewer_hints == set()
+    assert len(doc.warnings) == 1 and doc.warnings[0].startswith("entretien.txt:4: 'Marie Duboi' looks like")
+
+
+def test_near_duplicate_label_through_the_cli_is_an_interviewer_turn(cli, project, tmp_path):
+    f = write(tmp_path / "i2.txt", "Interviewer2: Bonjour.\nP1: Bonjour.\nInterviewer2: Vous êtes d'ici ?\n"
+                                   "P1: Oui.\nInterviewer2 2: Et vos parents ?\nP1: Aussi.\nInterviewer2: Merci.\n")
+    res = cli("import", f)
+    assert res.exit_code == 0, res.output
+    assert "Interviewer2 (interviewer), P1 (participant), Interviewer2 2 (interviewer)" in res.stdout
+    assert ("i2.txt:5: 'Interviewer2 2' looks like the speaker label 'Interviewer2' (did you mean "
+            "'Interviewer2'?); imported as a speaker of its own (join them with: qualcode speakers i2 --merge "
+            "'Interviewer2 2=Interviewer2')") in " ".join(res.stderr.split())
+    shown = json.loads(cli("show", "i2", "--json").stdout)["turns"]
+    assert [(t["speaker"], t["role"], t["text"]) for t in shown][4] == ("Interviewer2 2", "interviewer",
+                                                                        "Et vos parents ?")
+    res = cli("speakers", "i2", "--merge", "Interviewer2 2=Interviewer2")
+    assert res.exit_code == 0, res.output
+    shown = json.loads(cli("show", "i2", "--json").stdout)["turns"]
+    assert [t["speaker"] for t in shown] == ["Interviewer2", "P1"] * 3 + ["Interviewer2"]
 
 
 def test_near_duplicate_speaker_used_twice_is_imported_and_warned():
@@ -371,4 +403,6 @@ def test_near_duplicate_speaker_in_a_vtt_is_warned_with_its_line():
     assert [t.speaker for t in doc.turns] == ["Interviewer2", "Marie Curie", "Interviewer2 2", "Marie Curie",
                                               "Interviewer2"]
     assert doc.warnings == ["entretien.vtt:13: speaker 'Interviewer2 2' (1 turns) looks like 'Interviewer2' "
-                            "(2 turns): did you mean 'Interviewer2'? (imported as two speakers)"]
+                            "(2 turns): did you mean 'Interviewer2'? (imported as two speakers; join them with: "
+                            "qualcode speakers DOCUMENT --merge 'Interviewer2 2=Interviewer2')"]
+    assert doc.interviewer_hints == {"Interviewer2 2"}

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from helpers import assert_offsets_sacred, build_project, db_rows
+from helpers import assert_offsets_sacred, build_project, db_rows, write
 
 from qualcode.autocode import without_interjections
 from qualcode.importers import parse_bytes
@@ -130,3 +130,11 @@ def test_explain_says_what_autocode_does_with_the_interjection(coded):
     res = coded("explain", "e", str(n))
     assert "none: in the interviewer's interjection" in res.stdout
     assert "Proposed: mine" not in res.stdout
+
+
+def test_one_interjection_is_counted_in_the_singular(project, tmp_path, cli):
+    f = write(tmp_path / "one.txt", "E : Vous êtes d'ici ?\nL : Oui [E: Hum.] depuis toujours.\nE : Merci.\nL : De rien.\n")
+    res = cli("import", f)
+    assert res.exit_code == 0, res.output
+    assert "L (participant); 1 interjection in brackets" in res.stdout
+    assert "1 interjection of another speaker in italics (E)" in cli("show", "one").stdout

@@ -359,7 +359,16 @@ def _import_one(project: Project, path: Path, fmt: str, options: ImportOptions,
     existing = store.documents.by_name(name)
     if existing is not None and existing.content_hash == digest:
         batch_names[name] = str(path)
-        return FileResult(str(path), "unchanged", name=name, reason="already imported, unchanged")
+        result = FileResult(str(path), "unchanged", name=name, reason="already imported, unchanged")
+        if options.interviewers is not None:  # the file is not read again: say how to set the roles
+            wrong = [s for s in store.documents.speakers(existing.id)
+                     if s.role != default_role(s.label, options.interviewers)]
+            if wrong:
+                sets = " ".join(f"--set {_quote(f'{s.label}={default_role(s.label, options.interviewers)}')}"
+                                for s in wrong)
+                result.warnings.append(f"{path}: document {name!r} is unchanged, so --interviewer did not change "
+                                       f"its roles; run: qualcode speakers {_quote(name)} {sets}")
+        return result
 
     try:
         parsed = parse_bytes(data, str(path), fmt_used, options)

@@ -133,7 +133,8 @@ def test_explain_says_what_autocode_does_with_the_interjection(coded):
 
 
 def test_one_interjection_is_counted_in_the_singular(project, tmp_path, cli):
-    f = write(tmp_path / "one.txt", "E : Vous êtes d'ici ?\nL : Oui [E: Hum.] depuis toujours.\nE : Merci.\nL : De rien.\n")
+    f = write(tmp_path / "one.txt",
+              "E : Vous êtes d'ici ?\nL : Oui [E: Hum.] depuis toujours.\nE : Merci.\nL : De rien.\n")
     res = cli("import", f)
     assert res.exit_code == 0, res.output
     assert "L (participant); 1 interjection in brackets" in res.stdout

@@ -40,6 +40,7 @@ def srt(*cues: tuple[str, str, str]) -> str:
     "Jane Doe (SL)", "Mme Roger-Lefebvre (maire)", "M. Dupont – adjoint", "M. Dupont - adjoint",
     "Marie — agricultrice", "O'Brien", "Dr. Ndiaye", "José Müller", "Interviewer2", "P3",
     "Jean-Luc d'Argent", "Enquêtrice (Marie)", "Mme de Villiers (adjointe au maire)",
+    "Jane Doe (she/her)", "Marie (elle/la)", "iPhone de Marie", "iPad",
 ])
 def test_label_shapes_accepted(label):
     assert looks_like_label(label)
@@ -48,7 +49,7 @@ def test_label_shapes_accepted(label):
 @pytest.mark.parametrize("label", [
     "Il dit - bon", "Alors (bon)", "Note (importante)", "Bon, voilà", "Il m'a dit",
     "Jane Doe (she said, laughing, that it was fine)", "Marie (1)", "Marie (rires)", "Paul (inaudible)",
-    "Marie - en riant",
+    "Marie - en riant", "il", "alors", "eh bien",
 ])
 def test_label_shapes_refused(label):
     assert not looks_like_label(label)
@@ -71,6 +72,26 @@ def test_zoom_style_names_in_txt():
               "Jane Doe (SL): Good. Let's start.\nJohn O'Brien: Ok.\n")
     assert utterances(doc) == [("Jane Doe (SL)", "Hello, how are you?"), ("John O'Brien", "Fine: thanks."),
                                ("Jane Doe (SL)", "Good. Let's start."), ("John O'Brien", "Ok.")]
+
+
+def test_zoom_vtt_with_pronouns_and_a_device_name():
+    """Zoom shows pronouns after the name and, for a participant who did not rename
+    themselves, the device ("iPhone de Marie"): each is a speaker of its own, so Marie's
+    words do not go to the previous speaker."""
+    doc = imp(vtt(("00:00:01.000", "00:00:04.000", "Jane Doe (she/her): Bonjour à toutes et à tous."),
+                  ("00:00:05.000", "00:00:09.000", "iPhone de Marie: Merci, je vous entends bien."),
+                  ("00:00:10.000", "00:00:14.000", "Jane Doe (she/her): Parfait."),
+                  ("00:00:26.000", "00:00:30.000", "Prof. Smith (UCL): Hello everyone."),
+                  ("00:00:31.000", "00:00:35.000", "iPhone de Marie: Je reprends la parole.")), "vtt")
+    assert [(t.speaker, doc.text[t.start:t.end], t.time_start) for t in doc.turns] == [
+        ("Jane Doe (she/her)", "Bonjour à toutes et à tous.", 1.0),
+        ("iPhone de Marie", "Merci, je vous entends bien.", 5.0),
+        ("Jane Doe (she/her)", "Parfait.", 10.0),
+        ("Prof. Smith (UCL)", "Hello everyone.", 26.0),
+        ("iPhone de Marie", "Je reprends la parole.", 31.0)]
+    txt = imp("Jane Doe (she/her) : Bonjour.\niPhone de Marie : Merci.\nJane Doe (she/her) : Parfait.\n"
+              "iPhone de Marie : Oui.\n")
+    assert [s for s, _ in utterances(txt)] == ["Jane Doe (she/her)", "iPhone de Marie"] * 2
 
 
 def test_french_names_with_role_in_parentheses_or_after_a_dash():

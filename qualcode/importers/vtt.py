@@ -41,7 +41,7 @@ Segment = tuple[str | None, str]
 # most 40 characters and 4 words, and the colon is followed by a space or the line end
 # (so "http://x" and "12:30" are not labels).
 _COLON_LABEL = re.compile(
-    r"^(?:(?:>>|[-–—])\s*)?(?P<label>[^\W\d_][\w'’.\-–— ]{0,39}?(?:\s*\([\w'’.\-–— ]{1,30}\))?)"
+    r"^(?:(?:>>|[-–—])\s*)?(?P<label>[^\W\d_][\w'’.\-–— ]{0,39}?(?:\s*\([\w'’.\-–—/ ]{1,30}\))?)"
     r"\s*:(?:\s+|$)(?P<rest>.*)$",
     re.DOTALL,
 )

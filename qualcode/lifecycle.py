@@ -11,6 +11,7 @@ Replacing a document by a corrected text is :func:`qualcode.ingest.import_paths`
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from typing import TYPE_CHECKING
 
 from qualcode.backups import backup
@@ -35,13 +36,24 @@ def _one(project: Project, name: str) -> Document:
     return select_documents(project, [name])[0]
 
 
+def _clean_name(value: str, what: str) -> str:
+    """``value`` without surrounding spaces; a usage error if it is empty or holds a
+    control character (a line break or tab in a name would break every table and line
+    that shows it)."""
+    value = value.strip()
+    if not value:
+        raise UsageError(f"the new {what} is empty")
+    if any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in value):
+        raise UsageError(f"the new {what} {value!r} holds a control character (line break, tab…)")
+    return value
+
+
 def rename_document(project: Project, old: str, new: str) -> dict:
     """Give document ``old`` the name ``new`` (its codings, memos, cases follow: they hold
-    its id). Refused if ``new`` is empty or already a document's name."""
+    its id). Refused if ``new`` is empty, holds a control character or is already a
+    document's name."""
     store = project.store
-    new = new.strip()
-    if not new:
-        raise UsageError("the new document name is empty")
+    new = _clean_name(new, "document name")
     with store.transaction():
         doc = _one(project, old)
         if new == doc.name:
@@ -107,9 +119,7 @@ def rename_speaker(project: Project, document: str, old: str, new: str) -> dict:
     """Give speaker ``old`` of ``document`` the label ``new`` (its turns, role and case
     follow). Refused if the document already has a speaker ``new``: merge them instead."""
     store = project.store
-    new = new.strip()
-    if not new:
-        raise UsageError("the new speaker label is empty")
+    new = _clean_name(new, "speaker label")
     with store.transaction():
         doc = _one(project, document)
         speakers = store.documents.speakers(doc.id)
@@ -131,9 +141,9 @@ def merge_speakers(project: Project, document: str, sources: list[str], target: 
     is the one the target speaker has, else the sources' if they agree; sources of
     different roles into a new label are refused (set the roles first with ``--set``)."""
     store = project.store
-    target = target.strip()
-    if not target or not sources:
+    if not target.strip() or not sources:
         raise UsageError("--merge expects A,B=C: the speakers to merge and the label they take")
+    target = _clean_name(target, "speaker label")
     with store.transaction():
         doc = _one(project, document)
         speakers = store.documents.speakers(doc.id)

@@ -24,7 +24,7 @@ from qualcode.store.documents import Document, Speaker
 from qualcode.store.orphans import OrphanedCoding
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
     from pathlib import Path
 
     from qualcode.project import Project
@@ -185,19 +185,24 @@ def list_orphans(project: Project, document: str | None = None) -> list[Orphaned
 # --------------------------------------------------------------------------- corrected transcripts
 
 
-def backup_before_replacing(project: Project, files: Iterable[Path]) -> str | None:
-    """A backup of the project (its id) when one of ``files`` would replace a coded
-    document by a different text; None (no backup) otherwise."""
+def backup_before_replacing(project: Project, items: Iterable[tuple[str, bytes | None, Path]],
+                            reads_differently: Callable[[Path, bytes, Document], bool] | None = None
+                            ) -> str | None:
+    """A backup of the project (its id) when one of ``items`` — (document name, its bytes
+    or None for the whole file, the file) — would replace a coded document: by different
+    bytes, or by the same bytes read differently (``reads_differently``: ``--replace``
+    with other options, or a newer importer). None (no backup) otherwise."""
     store = project.store
-    for f in files:
-        doc = store.documents.by_name(f.stem)
+    for name, data, f in items:
+        doc = store.documents.by_name(name)
         if doc is None or not store.codings.count_for_document(doc.id):
             continue
         try:
-            digest = hashlib.sha256(f.read_bytes()).hexdigest()
+            raw = f.read_bytes() if data is None else data
         except OSError:  # the import says why it cannot read it
             continue
-        if digest != doc.content_hash:
+        if hashlib.sha256(raw).hexdigest() != doc.content_hash or (
+                reads_differently is not None and reads_differently(f, raw, doc)):
             return backup(project, "import --replace")
     return None
 
@@ -268,7 +273,9 @@ def reanchor_codings(project: Project, old: Document, new_text: str) -> list[dic
                 "created_at": k.created_at})
         else:
             assert p.start is not None and p.end is not None
-            if (p.start, p.end) != (k.start, k.end):
+            # moved, or changed in place (an edit inside the span that kept its offsets):
+            # relocate takes the coding's text again from the new text
+            if (p.start, p.end) != (k.start, k.end) or new_text[p.start:p.end] != k.text:
                 moves[k.id] = (p.start, p.end)
             if status == "changed" and k.status == "accepted":
                 review.append(k.id)

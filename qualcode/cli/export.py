@@ -208,6 +208,13 @@ def report_cli(
         min=0, max=MAX_ID, show_default=False)] = None,
     excerpts: Annotated[bool, typer.Option("--excerpts/--no-excerpts", help="Include the excerpts by code.")]
     = True,
+    paper: Annotated[str, typer.Option(
+        "--paper", help="Page size: a4 or letter (tables are fitted to its text block).")] = "a4",
+    heading_level: Annotated[int, typer.Option(
+        "--heading-level", help="Heading level of the report's sections (2: they go under a chapter's "
+                                "Heading 1; the title becomes a heading one level up).")] = 1,
+    toc: Annotated[bool, typer.Option("--toc/--no-toc", help="A table of contents after the title (a Word "
+                                                              "field, filled when the file is opened).")] = True,
     cite: CiteOpt = None,
     lang: LangOpt = None,
     context: Annotated[int, typer.Option(
@@ -234,7 +241,8 @@ def report_cli(
         result = build_report(proj, output, by=by, force=force, unit=unit, level=level,
                               statuses=(split_values(status) or []) or None, coders=(split_values(coder) or []) or None,
                               max_excerpts=max_excerpts, seed=seed, excerpts=excerpts, cite=cite,
-                              language=lang, context=context, min_words=min_words)
+                              language=lang, context=context, min_words=min_words, paper=paper,
+                              heading_level=heading_level, toc=toc)
     if json:
         print_json(result.to_dict())
         return

@@ -119,7 +119,7 @@ def import_cli(
         else:
             roles = ", ".join(f"{s['label']} ({s['role']})" for s in r.speakers) or "no speakers"
             if r.interjections:
-                roles += f"; {r.interjections} interjections in brackets"
+                roles += f"; {r.interjections} interjection{'s' * (r.interjections != 1)} in brackets"
             out.print(f"{would}{r.status} {escape(str(r.path))} as [bold]{escape(str(r.name))}[/]: {r.turns} turns; "
                       f"{escape(roles)}", markup=True)
         for warning in r.warnings:
@@ -417,8 +417,9 @@ def show_cli(
     if "rejected" in statuses:
         notes.append("struck out = rejected")
     if interjections:
+        n = len(interjections)
         speakers = sorted({x.speaker if hider is None else (hider.text(x.speaker) or "") for x in interjections})
-        notes.append(f"{len(interjections)} interjections of another speaker in italics ({', '.join(speakers)})")
+        notes.append(f"{n} interjection{'s' * (n != 1)} of another speaker in italics ({', '.join(speakers)})")
     if marks:
         notes.append("coders: " + ", ".join(f"{m} = {c}" for c, m in marks.items()))
     if notes:

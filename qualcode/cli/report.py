@@ -34,6 +34,7 @@ from qualcode.cli._util import (
 )
 from qualcode.errors import UsageError
 from qualcode.exporters.base import provenance_for
+from qualcode.exporters.layout import check_paper, header_labels
 from qualcode.exporters.localize import localize
 from qualcode.exporters.tables import _numeric, cell_text
 from qualcode.i18n import export_language, labels_for
@@ -56,23 +57,31 @@ FormatOpt = Annotated[str | None, typer.Option(
     "--format", "-f", help="Export format: csv, xlsx, md, tex, docx, json (default: from --output).")]
 OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="File to write.")]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")]
+PaperOpt = Annotated[str, typer.Option(
+    "--paper", help="Page size of docx and tex exports: a4 or letter (tables are fitted to its text block).")]
+StandaloneOpt = Annotated[bool, typer.Option(
+    "--standalone", help="tex: a whole compilable document (preamble with the packages) instead of a fragment.")]
 LangOpt = Annotated[str | None, typer.Option(
     "--lang", help="Language of the exported file's titles, notes and numbers: fr | en (default: [export] "
                    "language, else the project's language).", show_default=False)]
 
 
 def _emit(proj, tables, *, command: str, filters: dict, coders: list[str] | None, fmt: str | None,
-          output: Path | None, force: bool, json: bool, lang: str | None = None) -> None:
+          output: Path | None, force: bool, json: bool, lang: str | None = None, paper: str = "a4",
+          standalone: bool = False) -> None:
+    paper = check_paper(paper)
     prov = provenance_for(proj, command, filters=filters, coders=coders)
     language = export_language(proj.config, lang)
     if (fmt or output) and not json:  # a file: pseudonymized and audited when the project has a key
         with export_privacy(proj, pseudo=None, command=command.removeprefix("qualcode ")) as privacy:
             labels = PseudoLabels.wrap(labels_for(proj.config, language), privacy.pseudo)
-            files = [pseudonymize_table(localize(t, labels), privacy.pseudo) for t in tables]
-            emit_tables(files, prov, fmt=fmt, output=output, force=force, json=json, language=language)
+            files = [pseudonymize_table(header_labels(localize(t, labels), labels), privacy.pseudo) for t in tables]
+            emit_tables(files, prov, fmt=fmt, output=output, force=force, json=json, language=language, paper=paper,
+                        standalone=standalone)
         privacy_notes(privacy)
         return
-    if emit_tables(tables, prov, fmt=fmt, output=output, force=force, json=json, language=language):
+    if emit_tables(tables, prov, fmt=fmt, output=output, force=force, json=json, language=language, paper=paper,
+                   standalone=standalone):
         return
     out = console()
     for i, t in enumerate(tables):
@@ -185,6 +194,8 @@ def freq_cli(
     lang: LangOpt = None,
     force: ForceOpt = False,
     json: JsonOpt = False,
+    paper: PaperOpt = "a4",
+    standalone: StandaloneOpt = False,
     project: ProjectOpt = None,
 ) -> None:
     """Codes (as a tree, parents rolling up their sub-codes) × values of a case attribute:
@@ -196,7 +207,8 @@ def freq_cli(
         _emit(proj, [table], command=command_line("report", "freq", by=by, level=None if level == "all" else level,
                                               coder=coders, status=split_values(status), lang=lang),
               filters={"by": by, "level": level, "status": "+".join(statuses)}, coders=coders,
-              fmt=format, output=output, force=force, json=json, lang=lang)
+              fmt=format, output=output, force=force, json=json, lang=lang, paper=paper,
+              standalone=standalone)
 
 
 @report_app.command("cooccurrence")
@@ -213,6 +225,8 @@ def cooccurrence_cli(
     lang: LangOpt = None,
     force: ForceOpt = False,
     json: JsonOpt = False,
+    paper: PaperOpt = "a4",
+    standalone: StandaloneOpt = False,
     project: ProjectOpt = None,
 ) -> None:
     """Code × code co-occurrence: in how many sentences, turns or documents both codes occur
@@ -229,7 +243,8 @@ def cooccurrence_cli(
                                              status=split_values(status), lang=lang),
               filters={"unit": unit, "by": by, "measure": "jaccard" if jaccard else "count", "level": level,
                        "status": "+".join(statuses)}, coders=coders,
-              fmt=format, output=output, force=force, json=json, lang=lang)
+              fmt=format, output=output, force=force, json=json, lang=lang, paper=paper,
+              standalone=standalone)
 
 
 @report_app.command("matrix")
@@ -247,6 +262,8 @@ def matrix_cli(
     lang: LangOpt = None,
     force: ForceOpt = False,
     json: JsonOpt = False,
+    paper: PaperOpt = "a4",
+    standalone: StandaloneOpt = False,
     project: ProjectOpt = None,
 ) -> None:
     """Codes × documents, cases or attribute values: coded units per cell (or 0/1 with --presence)."""
@@ -261,7 +278,8 @@ def matrix_cli(
                                               status=split_values(status), lang=lang),
               filters={"rows": rows, "cols": cols, "measure": "presence" if presence else "units",
                        "level": level, "status": "+".join(statuses)}, coders=coders,
-              fmt=format, output=output, force=force, json=json, lang=lang)
+              fmt=format, output=output, force=force, json=json, lang=lang, paper=paper,
+              standalone=standalone)
 
 
 @report_app.command("words")
@@ -277,6 +295,8 @@ def words_cli(
     lang: LangOpt = None,
     force: ForceOpt = False,
     json: JsonOpt = False,
+    paper: PaperOpt = "a4",
+    standalone: StandaloneOpt = False,
     project: ProjectOpt = None,
 ) -> None:
     """Lemma frequencies per group, without stop words, punctuation, numbers and hesitations."""
@@ -289,4 +309,5 @@ def words_cli(
                                                  include_interviewer=include_interviewer, exclude=extra, lang=lang),
               filters={"by": by, "top": top, "turns": "all" if include_interviewer else "participant",
                        "exclude": extra}, coders=None,
-              fmt=format, output=output, force=force, json=json, lang=lang)
+              fmt=format, output=output, force=force, json=json, lang=lang, paper=paper,
+              standalone=standalone)

@@ -353,3 +353,13 @@ def test_the_audit_lists_names_the_key_does_not_know(run, tmp_path):
     unknown = {f["what"] for f in json.loads(res.output)["findings"] if f["kind"] == "unknown-name"}
     assert "Jean Dupont" in unknown and "Marseille" in unknown
     assert "Mme V." not in unknown  # the key's replacements are not names to hide
+
+
+def test_a_refused_qdpx_export_is_in_the_history(run, tmp_path):
+    out = tmp_path / "projet.qdpx"
+    res = run("export", "qdpx", out, "--no-pseudo")
+    assert res.exit_code == 1 and not out.exists()
+    assert "leak: Gérard" in res.output
+    history = json.loads(run("history", "--operation", "pseudo", "--json").output)
+    audit = history[-1]["details"]
+    assert audit["action"] == "audit" and audit["refused"] is True and audit["files"] == [str(out)]

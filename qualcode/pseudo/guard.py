@@ -80,11 +80,14 @@ def export_privacy(project: Project, *, pseudo: bool | None = None, allow_leaks:
         report = audit_file(project, tmp, pseudo=auditor, k=k, display=str(target))
         privacy.reports.append(report)
         if report.leaks and not allow_leaks:
-            _log(project, command, privacy, refused=report)
             raise LeakError(report)
 
-    with export_guard(check):
-        yield privacy
+    try:
+        with export_guard(check):
+            yield privacy
+    except LeakError as exc:  # logged here, after the export's own transaction rolled back
+        _log(project, command, privacy, refused=exc.report)
+        raise
     _log(project, command, privacy)
 
 

@@ -380,7 +380,9 @@ def test_show_json_margins(coded, project):
     ok(coded("code", "caron", "future", "--quote", "C'était dur", "--coder", "Léa"))
     shown = show_json(coded)
     # the existing shape is kept
-    assert set(shown) == {"document", "format", "turns", "interjections"}  # + the interjections (issue 12)
+    # + the interjections (issue 12), and whether the key replaced names (issue 15)
+    assert set(shown) == {"document", "format", "turns", "interjections", "pseudonymized"}
+    assert shown["pseudonymized"] is False  # no --pseudo
     assert set(shown["turns"][0]) == {"index", "speaker", "role", "start", "end", "time_start", "time_end",
                                       "text", "codes"}
     turn2 = shown["turns"][1]

@@ -75,15 +75,16 @@ def _has_dtd(exc: BaseException | None) -> bool:
 def _xlsx_errors() -> tuple[type[BaseException], ...]:
     """What openpyxl and what it stands on raise for a damaged XLSX file: zip and zlib
     errors, XML syntax errors (xml.etree's and lxml's), DTDs refused by defusedxml (ValueError), missing parts
-    (KeyError), and the ValueError/TypeError/IndexError/AttributeError of its readers
-    when a part holds something else than it expects."""
+    (KeyError), an unknown encoding declared by a part (LookupError, KeyError's base), and the
+    ValueError/TypeError/IndexError/AttributeError of its readers when a part holds something
+    else than it expects."""
     import zlib
     from xml.etree.ElementTree import ParseError
 
     from lxml.etree import LxmlError
     from openpyxl.utils.exceptions import InvalidFileException
 
-    return (LxmlError, zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError, KeyError, ValueError,
+    return (LxmlError, zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError, LookupError, ValueError,
             TypeError, IndexError, AttributeError, NotImplementedError, ParseError, InvalidFileException)
 
 

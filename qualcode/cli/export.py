@@ -211,9 +211,10 @@ def report_cli(
     cite: CiteOpt = None,
     lang: LangOpt = None,
     context: Annotated[int, typer.Option(
-        "--context", help="Sentences of the same turn shown before and after each excerpt.")] = 0,
+        "--context", help="Sentences of the same turn shown before and after each excerpt.", min=0,
+        max=MAX_COUNT)] = 0,
     min_words: Annotated[int | None, typer.Option(
-        "--min-words", help="Reproduce (and sample) only excerpts of at least N words.",
+        "--min-words", help="Reproduce (and sample) only excerpts of at least N words.", min=0, max=MAX_COUNT,
         show_default=False)] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite the output file if it exists.")] = False,
     json: JsonOpt = False,

@@ -3,7 +3,7 @@
 Usage: python tools/concurrency_campaign.py WORK_DIR [ROUNDS] [SEED] [BUSY_TIMEOUT]
 
 Each round starts 2 or 3 commands at once (real processes) among: ``import`` of a new
-interview, ``code`` by a coder of its own, ``autocode``, ``codebook rename`` (there and
+interview, ``import`` of a batch of 30 (one transaction of a few seconds), ``code`` by a coder of its own, ``autocode``, ``codebook rename`` (there and
 back), ``memo add``, ``docs`` and ``codings`` (readers), with ``QUALCODE_BUSY_TIMEOUT``
 short (default 2 s) so that some must give up. Counts the outcomes: success, the busy
 message (one line naming the command that holds the project), other errors, internal
@@ -42,6 +42,9 @@ INTERVIEW = ("Enquêtrice : Parlez-moi de la fosse.\nM. Caron : Mon père était
              "Enquêtrice : Et l'image ?\nM. Caron : Avant c'était la misère, on avait honte.\n")
 BUSY = re.compile(r"^error: the project is busy: ('qualcode [^']+' \(pid \d+, since [^)]+\)|another qualcode command)"
                   r" is writing to it \(waited [\d.]+ s\); try again when it has finished$")
+
+
+REVISED = "changed while it was being revised (another command or an editor); nothing was changed: run the command again"
 
 
 def env(timeout: str) -> dict[str, str]:
@@ -86,8 +89,15 @@ def main() -> None:
         ops = []
         for _ in range(rnd.choice((2, 2, 3))):
             serial += 1
-            kind = rnd.choice(["import", "code", "autocode", "rename", "memo", "docs", "codings"])
-            if kind == "import":
+            kind = rnd.choice(["import", "bigimport", "code", "autocode", "rename", "memo", "docs", "codings"])
+            if kind == "bigimport":  # one transaction of several seconds: the others must wait for it
+                folder = root / "src" / f"batch{serial}"
+                folder.mkdir()
+                for i in range(30):
+                    (folder / f"b{serial}_{i}.txt").write_text(INTERVIEW.replace("Caron", f"Caron{serial}x{i}") * 40,
+                                                               encoding="utf-8")
+                ops.append((kind, ["import", str(folder)], f"b{serial}_29"))
+            elif kind == "import":
                 f = root / "src" / f"e{serial}.txt"
                 f.write_text(INTERVIEW.replace("Caron", f"Caron{serial}"), encoding="utf-8")
                 ops.append((kind, ["import", str(f)], f"e{serial}"))
@@ -110,7 +120,7 @@ def main() -> None:
             if proc.returncode == 0:
                 counts["ok"] += 1
                 lost = False
-                if kind == "import":
+                if kind in ("import", "bigimport"):
                     lost = not rows(root, "SELECT 1 FROM documents WHERE name = ?", (key,))
                 elif kind == "code":
                     lost = not rows(root, "SELECT 1 FROM codings WHERE coder = ?", (key,))
@@ -130,6 +140,8 @@ def main() -> None:
             elif len(lines) == 1 and BUSY.match(lines[0]):
                 counts["busy_message"] += 1
                 counts["busy_names_the_command"] += "'qualcode " in lines[0]
+            elif len(lines) == 1 and lines[0].endswith(REVISED):  # two revisions at once: one gives way
+                counts["codebook_changed_message"] += 1
             else:
                 counts["other_errors"] += 1
                 failures.append({"round": r, "command": args, "stderr": err[-300:]})

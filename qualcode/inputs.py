@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
+from typing import BinaryIO
 
 from qualcode.errors import InputError
 
@@ -28,6 +29,31 @@ def special_kind(mode: int) -> str | None:
     if stat.S_ISREG(mode):
         return None
     return next((name for test, name in _KINDS if test(mode)), "not a regular file")
+
+
+def open_regular_file(path: str | Path, *, refused: str = "not read") -> BinaryIO:
+    """``path`` opened for reading in binary (the caller closes it), when it is a regular
+    file: a FIFO, device, socket or folder is refused, never waited on (for a package read
+    by parts, such as a ``.qdpx``, that :func:`read_regular_file` would read whole)."""
+    p = str(path)
+    try:
+        kind = special_kind(os.stat(p).st_mode)
+        if kind:
+            raise InputError(f"not a regular file ({kind}): {refused}", path=p)
+        fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except FileNotFoundError:
+        raise InputError("no such file", path=p) from None
+    except OSError as exc:
+        raise InputError(f"cannot read ({exc.strerror})", path=p) from None
+    try:
+        kind = special_kind(os.fstat(fd).st_mode)  # replaced between the stat and the open
+    except OSError as exc:
+        os.close(fd)
+        raise InputError(f"cannot read ({exc.strerror})", path=p) from None
+    if kind:
+        os.close(fd)
+        raise InputError(f"not a regular file ({kind}): {refused}", path=p)
+    return os.fdopen(fd, "rb")
 
 
 def read_regular_file(path: str | Path, *, refused: str = "not read", limit: int = MAX_FILE_BYTES) -> bytes:

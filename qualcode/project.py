@@ -46,6 +46,7 @@ from qualcode.errors import ProjectNotFound, QualcodeError
 from qualcode.exporters import excerpts as _excerpts
 from qualcode.exporters import report as _report
 from qualcode.inputs import read_regular_file
+from qualcode.refi import importer as _refi_in
 from qualcode.refi import writer as _refi
 from qualcode.store import Store
 from qualcode.store.cases import Cases
@@ -229,6 +230,7 @@ class Project:
     # exchange with other CAQDAS tools (REFI-QDA)
     export_qdpx = _refi.export_qdpx
     export_qdc = _refi.export_qdc
+    import_qdpx = _refi_in.import_qdpx
 
     def __enter__(self) -> Project:
         return self

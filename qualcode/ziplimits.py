@@ -28,6 +28,7 @@ import io
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from qualcode.errors import InputError
 
@@ -68,14 +69,15 @@ def _over(n: int, cap: int) -> str:
     return f"{_size(n)}, at most {_size(cap)}"
 
 
-def check_zip(source: bytes | str | Path, limits: ZipLimits, *, path: str | None = None) -> list[zipfile.ZipInfo]:
+def check_zip(source: bytes | str | Path | BinaryIO, limits: ZipLimits, *,
+              path: str | None = None) -> list[zipfile.ZipInfo]:
     """Check a zip package against ``limits`` from its declared sizes; return its members.
 
-    ``source``: the bytes of the package or its path. ``path``: the file named in errors
+    ``source``: the bytes of the package, its path or an open (seekable) binary file. ``path``: the file named in errors
     (default: ``source`` when it is a path). Raises :class:`InputError` for a file that is not a
     zip or breaks a limit.
     """
-    where = path if path is not None else (None if isinstance(source, bytes) else str(source))
+    where = path if path is not None else (str(source) if isinstance(source, (str, Path)) else None)
     kind = limits.kind
     try:
         with zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source) as zf:

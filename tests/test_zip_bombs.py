@@ -148,3 +148,13 @@ def test_sheet_commands_refuse_an_xlsx_bomb_in_one_line(project, cli, tmp_path, 
     assert res.stderr.strip() == (f"error: {bomb}: xlsx part 'xl/sharedStrings.xml' too large once uncompressed "
                                   "(33,554,433 bytes, at most 33,554,432): refused as a possible zip bomb")
     assert snapshot(project) == before
+
+
+def test_import_refuses_a_qdpx_bomb_in_one_line(project, cli, tmp_path):
+    path = package(tmp_path / "bomb.qdpx", {"project.qde": QDPX.max_xml + 1})
+    before = snapshot(project)
+    res = cli("import", path)
+    assert res.exit_code == 1
+    assert res.stderr.strip() == (f"error: {path}: qdpx part 'project.qde' too large once uncompressed "
+                                  "(67,108,865 bytes, at most 67,108,864): refused as a possible zip bomb")
+    assert snapshot(project) == before

@@ -45,8 +45,8 @@ _state = {"debug": bool(os.environ.get("QUALCODE_DEBUG"))}
 # help, as the listing shows it).
 COMMANDS: dict[str, tuple[str, str]] = {
     "init": ("project", "Create a project: qualcode.toml and the database in .qualcode/."),
-    "import": ("documents", "Import transcripts (txt, md, docx, vtt, srt, Transcriber trs) with speakers and "
-                            "timestamps."),
+    "import": ("documents", "Import transcripts (txt, md, docx, vtt, srt, Transcriber trs) or a REFI-QDA project "
+                            "(.qdpx)."),
     "docs": ("documents", "List documents: name, format, turns, words, speakers, case."),
     "show": ("documents", "Show a document's turns, numbered from 1, with speaker, timestamp and the codes of "
                           "each\nturn in the margin (coloured by code, like coding stripes)."),
@@ -81,8 +81,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "report": ("report", "Reports: code frequencies, co-occurrence, matrices, word frequencies."),
     "export": ("export", "Write files for a thesis: coded excerpts (docx, md, tex, csv, xlsx) and more. Every "
                          "file records what produced it and is never overwritten without --force."),
-    "chart": ("chart", "Draw figures of the analyses as PNG (200 dpi) or SVG, chosen by the output's extension. "
-                       "No display needed; files are never overwritten without --force."),
+    "chart": ("chart", "Draw figures of the analyses as PNG (200 dpi), SVG or PDF, chosen by the output's "
+                       "extension, at the width they are printed (--width): no text under 7 pt. No display "
+                       "needed; files are never overwritten without --force."),
 }
 
 _LISTING = "qualcode.listing"  # set in ctx.meta while the help lists the commands

@@ -123,9 +123,10 @@ def check_tex(path: Path, latex: bool) -> list[str]:
     text = path.read_text(encoding="utf-8")
     bad = sorted({ch for ch in text if ord(ch) > 255})
     if latex and shutil.which("pdflatex"):
+        needs = "".join(re.findall(r"^% needs (\\usepackage\{[^}]*\})", text, flags=re.M))  # what the file says
         body = text if "\\documentclass" in text else (
             "\\documentclass{article}\\usepackage[T1]{fontenc}\\usepackage[utf8]{inputenc}\\usepackage{booktabs}"
-            "\\usepackage{textcomp}\\usepackage{longtable}\\usepackage{graphicx}\\usepackage{array}"
+            "\\usepackage{textcomp}\\usepackage{longtable}\\usepackage{graphicx}\\usepackage{array}" + needs +
             "\\begin{document}\n" + text + "\n\\end{document}\n")
         folder = path.parent / f"latex-{path.stem}"
         folder.mkdir(exist_ok=True)

@@ -88,6 +88,21 @@ def _xlsx_errors() -> tuple[type[BaseException], ...]:
             TypeError, IndexError, AttributeError, NotImplementedError, ParseError, InvalidFileException)
 
 
+def damaged_file_errors() -> tuple[type[BaseException], ...]:
+    """What reading a damaged zip/XML package (XLSX, DOCX, QDPX) through openpyxl,
+    python-docx, lxml or zipfile may raise: to be turned into one line naming the file
+    (:func:`damage`); ``pseudo audit`` reads any of them."""
+    return _xlsx_errors()
+
+
+def damage(exc: BaseException, kind: str) -> str:
+    """The one-line reason for a package that :func:`damaged_file_errors` refused."""
+    if _has_dtd(exc):
+        return (f"not a readable {kind} file (it contains a DTD, which qualcode refuses: save it again from "
+                "the program that made it)")
+    return f"not a readable {kind} file ({_first_line(exc)})"
+
+
 def _xlsx_rows(data: bytes, where: str, sheet: str | None) -> list[tuple[int, list[Any]]]:
     check_zip(data, XLSX, path=where)  # zip bombs and huge XML parts refused before parsing
     from openpyxl import load_workbook

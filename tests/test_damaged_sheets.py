@@ -193,3 +193,36 @@ def test_numbers_too_large_for_the_database_stay_text(tmp_path):
     assert res.exit_code == 0, res.output
     stored = dict(db_rows(project.root, "SELECT name, value FROM case_attributes"))
     assert stored == {"ref": "123456789012345678901", "small": -42, "huge_float": "1e400", "inf": "inf"}
+
+
+@pytest.mark.parametrize("kind", ["truncated-sheet", "unknown-encoding", "entities", "cut-zip", "cut-docx", "fifo",
+                                  "device"])
+def test_pseudo_audit_of_a_damaged_or_special_file_is_one_line(root, tmp_path, kind):
+    """``pseudo audit FILE`` (issue 15) reads DOCX, XLSX and QDPX too: a damaged one was
+    'internal error: XMLSyntaxError/LookupError/ParseError', a DTD three lines."""
+    import os
+
+    if kind == "cut-docx":
+        import docx
+
+        d = docx.Document()
+        d.add_paragraph("Bonjour Marie Dupont")
+        buf = io.BytesIO()
+        d.save(buf)
+        with zipfile.ZipFile(buf) as zf:
+            parts = {i.filename: zf.read(i) for i in zf.infolist()}
+        parts["word/document.xml"] = parts["word/document.xml"][:300]
+        path = rezip(tmp_path / "cut.docx", parts)
+    elif kind == "fifo":
+        path = tmp_path / "tube.xlsx"
+        os.mkfifo(path)
+    elif kind == "device":
+        path = tmp_path / "zero.csv"
+        path.symlink_to("/dev/zero")
+    else:
+        path = damaged(tmp_path, kind)
+    err = assert_named_error(root, ("pseudo", "audit", str(path)), path)
+    if kind == "entities":
+        assert "DTD" in err
+    if kind in ("fifo", "device"):
+        assert "not a regular file" in err and err.endswith("not audited")

@@ -45,6 +45,7 @@ from qualcode.analysis import words as _words
 from qualcode.errors import ProjectNotFound, QualcodeError
 from qualcode.exporters import excerpts as _excerpts
 from qualcode.exporters import report as _report
+from qualcode.inputs import read_regular_file
 from qualcode.refi import importer as _refi_in
 from qualcode.refi import writer as _refi
 from qualcode.store import Store
@@ -252,6 +253,8 @@ class Project:
         if override is not None:
             path = Path(override)
             if not path.is_file():
+                if path.exists():  # a folder, FIFO or device: says which, without opening it
+                    read_regular_file(path, refused="not read as a codebook")
                 raise QualcodeError(f"no such codebook file: {path}")
             return path
         configured = self.config.get("project", {}).get("codebook")

@@ -75,16 +75,32 @@ def _has_dtd(exc: BaseException | None) -> bool:
 def _xlsx_errors() -> tuple[type[BaseException], ...]:
     """What openpyxl and what it stands on raise for a damaged XLSX file: zip and zlib
     errors, XML syntax errors (xml.etree's and lxml's), DTDs refused by defusedxml (ValueError), missing parts
-    (KeyError), and the ValueError/TypeError/IndexError/AttributeError of its readers
-    when a part holds something else than it expects."""
+    (KeyError), an unknown encoding declared by a part (LookupError, KeyError's base), and the
+    ValueError/TypeError/IndexError/AttributeError of its readers when a part holds something
+    else than it expects."""
     import zlib
     from xml.etree.ElementTree import ParseError
 
     from lxml.etree import LxmlError
     from openpyxl.utils.exceptions import InvalidFileException
 
-    return (LxmlError, zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError, KeyError, ValueError,
+    return (LxmlError, zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError, LookupError, ValueError,
             TypeError, IndexError, AttributeError, NotImplementedError, ParseError, InvalidFileException)
+
+
+def damaged_file_errors() -> tuple[type[BaseException], ...]:
+    """What reading a damaged zip/XML package (XLSX, DOCX, QDPX) through openpyxl,
+    python-docx, lxml or zipfile may raise: to be turned into one line naming the file
+    (:func:`damage`); ``pseudo audit`` reads any of them."""
+    return _xlsx_errors()
+
+
+def damage(exc: BaseException, kind: str) -> str:
+    """The one-line reason for a package that :func:`damaged_file_errors` refused."""
+    if _has_dtd(exc):
+        return (f"not a readable {kind} file (it contains a DTD, which qualcode refuses: save it again from "
+                "the program that made it)")
+    return f"not a readable {kind} file ({_first_line(exc)})"
 
 
 def _xlsx_rows(data: bytes, where: str, sheet: str | None) -> list[tuple[int, list[Any]]]:

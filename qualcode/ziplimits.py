@@ -28,6 +28,7 @@ import io
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from qualcode.errors import InputError
 
@@ -61,14 +62,22 @@ def _size(n: int) -> str:
     return f"{n / MB:,.0f} MB" if n >= MB else f"{n:,} bytes"
 
 
-def check_zip(source: bytes | str | Path, limits: ZipLimits, *, path: str | None = None) -> list[zipfile.ZipInfo]:
+def _over(n: int, cap: int) -> str:
+    """"N, at most CAP", in bytes when MB would show the two as equal."""
+    if _size(n) == _size(cap):
+        return f"{n:,} bytes, at most {cap:,}"
+    return f"{_size(n)}, at most {_size(cap)}"
+
+
+def check_zip(source: bytes | str | Path | BinaryIO, limits: ZipLimits, *,
+              path: str | None = None) -> list[zipfile.ZipInfo]:
     """Check a zip package against ``limits`` from its declared sizes; return its members.
 
-    ``source``: the bytes of the package or its path. ``path``: the file named in errors
+    ``source``: the bytes of the package, its path or an open (seekable) binary file. ``path``: the file named in errors
     (default: ``source`` when it is a path). Raises :class:`InputError` for a file that is not a
     zip or breaks a limit.
     """
-    where = path if path is not None else (None if isinstance(source, bytes) else str(source))
+    where = path if path is not None else (str(source) if isinstance(source, (str, Path)) else None)
     kind = limits.kind
     try:
         with zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source) as zf:
@@ -89,12 +98,12 @@ def check_zip(source: bytes | str | Path, limits: ZipLimits, *, path: str | None
             cap = min(cap, limits.max_xml)
         if size > cap:
             raise InputError(f"{kind} part {info.filename!r} too large once uncompressed "
-                             f"({_size(size)}, at most {_size(cap)}): refused as a possible zip bomb",
+                             f"({_over(size, cap)}): refused as a possible zip bomb",
                              path=where)
         if size > limits.ratio_floor and size > limits.max_ratio * max(info.compress_size, 1):
             raise InputError(f"{kind} part {info.filename!r} inflates {size // max(info.compress_size, 1):,} times "
                              f"(at most {limits.max_ratio}): refused as a possible zip bomb", path=where)
     if total > limits.max_total:
-        raise InputError(f"{kind} file too large once uncompressed ({_size(total)}, at most "
-                         f"{_size(limits.max_total)}): refused as a possible zip bomb", path=where)
+        raise InputError(f"{kind} file too large once uncompressed ({_over(total, limits.max_total)}): "
+                         "refused as a possible zip bomb", path=where)
     return infos

@@ -170,8 +170,13 @@ def _mutate_zip(data: bytes, draw) -> bytes:
         parts = {i.filename: zf.read(i) for i in zf.infolist()}
     names = sorted(parts)
     name = names[draw(st.integers(0, 2**10)) % len(names)]
-    if draw(st.integers(0, 5)) == 0:
+    how = draw(st.integers(0, 6))
+    encoding = draw(st.sampled_from(["no-such-codec", "utf-16", "UTF-32", "cp500", "latin-1", "ascii", ""]))
+    if how == 0:
         del parts[name]
+    elif how == 1:  # the XML declares another encoding than its bytes (or one that does not exist)
+        body = parts[name].split(b"?>", 1)[-1] if parts[name].startswith(b"<?xml") else parts[name]
+        parts[name] = f'<?xml version="1.0" encoding="{encoding}"?>'.encode() + body
     else:
         parts[name] = _mutate(parts[name], draw)
     buf = io.BytesIO()

@@ -563,3 +563,21 @@ def test_empty_code_rows_give_way(coded, project, book):
     res = coded("codebook", "rename", "identity/proud", "identity/stigma_image")
     assert res.exit_code == 1 and "already exists in the codebook" in res.stderr
     assert per_code(project)["identity/stigma_image"] == (4, 2)
+
+
+def test_rename_a_code_without_a_label(project, tmp_path):
+    """A code without ``label:`` is labelled by its slug, so the label follows the rename
+    (was 'internal error: editing … did not give the expected codebook', found by
+    tools/concurrency_campaign.py)."""
+    from helpers import build_project
+
+    book = "title: T\nlanguage: fr\ncodes:\n  - code: mine\n  - code: stigma\n    rules:\n      - terms: [fierté]\n"
+    run = build_project(project, tmp_path / "src", codebook=book, autocode=True, documents={"e": INTERVIEW})
+    res = run("codebook", "rename", "stigma", "shame")
+    assert res.exit_code == 0, res.output
+    text = (project.root / "codebooks" / "test.yaml").read_text(encoding="utf-8")
+    assert "code: shame" in text and "label" not in text
+    assert per_code(project) == {"shame": (0, 1)}
+    assert rows(project, "SELECT label FROM codes WHERE path = 'shame'") == [("shame",)]
+    assert run("codebook", "rename", "shame", "stigma").exit_code == 0
+    assert "code: stigma" in (project.root / "codebooks" / "test.yaml").read_text(encoding="utf-8")

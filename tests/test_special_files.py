@@ -30,14 +30,18 @@ def _limit_memory() -> None:
 
 
 def run_import(project, *args) -> subprocess.CompletedProcess:
+    return run_qualcode(project, "import", *args)
+
+
+def run_qualcode(project, *args) -> subprocess.CompletedProcess:
     env = dict(os.environ, QUALCODE_USER="tester",
                PYTHONPATH=os.pathsep.join(filter(None, [SOURCE, os.environ.get("PYTHONPATH")])))
     try:
-        return subprocess.run([sys.executable, "-m", "qualcode", "import", *map(str, args)],
+        return subprocess.run([sys.executable, "-m", "qualcode", *map(str, args)],
                               cwd=project.root, env=env, capture_output=True, text=True,
                               timeout=30, preexec_fn=_limit_memory)
     except subprocess.TimeoutExpired:
-        pytest.fail("the import hung (a FIFO or a device was opened)")
+        pytest.fail(f"qualcode {args[0]} hung (a FIFO or a device was opened)")
 
 
 def skipped(res) -> dict[str, str]:
@@ -115,3 +119,51 @@ def test_symlinked_folder_is_not_walked(project, tmp_path):
     assert "1 imported, 0 unchanged, 1 skipped" in res.stdout, res.stdout + res.stderr
     assert skipped(res)["lien"].startswith("symbolic link: not followed")
     assert project.store.documents.by_name("autre") is None
+
+
+@pytest.mark.parametrize("kind", ["fifo", "zero", "huge"])
+@pytest.mark.parametrize("command", ["cases import", "review --import", "codebook check", "codebook import",
+                                     "codebook import --like", "autocode --codebook", "import .qdpx"])
+def test_every_file_a_command_reads_is_a_regular_file(project, tmp_path, kind, command):
+    """Not only import: sheets, codebooks (YAML and REFI-QDA .qdc) are read through the same
+    check; a FIFO, a link to /dev/zero or a file over 50 MB is one line naming the file
+    (codebook check, codebook import, --codebook and import of a .qdpx hung on a FIFO or
+    /dev/zero before)."""
+    suffix = {"cases import": ".csv", "review --import": ".xlsx", "codebook import": ".qdc",
+              "import .qdpx": ".qdpx"}.get(command, ".yaml")
+    bad = tmp_path / f"bad{suffix}"
+    if kind == "fifo":
+        os.mkfifo(bad)
+    elif kind == "zero":
+        bad.symlink_to("/dev/zero")
+    else:
+        with open(bad, "wb") as f:
+            f.truncate(MAX_FILE_BYTES + 1)
+    good_qdc = write(tmp_path / "good.qdc", '<?xml version="1.0"?><CodeBook xmlns="urn:QDA-XML:codebook:1.0">'
+                                            '<Codes><Code guid="a" name="A" isCodable="true"/></Codes></CodeBook>')
+    args = {"cases import": ["cases", "import", bad], "review --import": ["review", "--import", bad],
+            "codebook check": ["codebook", "check", bad],
+            "codebook import": ["codebook", "import", bad, "-o", tmp_path / "out.yaml"],
+            "codebook import --like": ["codebook", "import", good_qdc, "--like", bad, "-o", tmp_path / "out.yaml"],
+            "autocode --codebook": ["autocode", "--codebook", bad], "import .qdpx": ["import", bad]}[command]
+    res = run_qualcode(project, *args)
+    assert res.returncode == 1, (res.stdout, res.stderr)
+    err = res.stderr.strip().splitlines()
+    assert err[-1].startswith(f"error: {bad}: "), res.stderr
+    assert "Traceback" not in res.stderr and "internal error" not in res.stderr
+    reason = {"fifo": "not a regular file (a FIFO (named pipe))", "zero": "not a regular file (a character device)",
+              "huge": "file too large"}[kind]
+    if kind == "huge" and command == "import .qdpx":  # a package is read by parts: its size is not capped
+        reason = "corrupt qdpx"
+    assert reason in err[-1], err
+    assert not (tmp_path / "out.yaml").exists()
+
+
+def test_a_codebook_nested_without_end_is_one_line(project, tmp_path):
+    """A .qdc nesting its codes 5,000 levels deep was 'internal error: RecursionError'."""
+    depth = 5_000
+    qdc = write(tmp_path / "deep.qdc", '<?xml version="1.0"?><CodeBook xmlns="urn:QDA-XML:codebook:1.0"><Codes>'
+                + '<Code guid="g" name="c" isCodable="true">' * depth + "</Code>" * depth + "</Codes></CodeBook>")
+    res = run_qualcode(project, "codebook", "import", qdc, "-o", tmp_path / "out.yaml")
+    assert res.returncode == 1
+    assert res.stderr.strip() == f"error: {qdc}: codes nested more than 50 levels deep"

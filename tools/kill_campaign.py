@@ -1,13 +1,17 @@
-"""Kill campaign: random ``kill -9`` during codebook revisions and ``backups restore``.
+"""Kill campaign: random ``kill -9`` during ``import``, ``autocode``, codebook revisions
+and ``backups restore``.
 
-Usage: python tools/kill_campaign.py CODE_DIR WORK_DIR [TRIALS] [SEED] [--watch]
+Usage: python tools/kill_campaign.py CODE_DIR WORK_DIR [TRIALS] [SEED] [--watch] [--ops import,autocode,…]
 
 ``CODE_DIR`` is the checkout whose qualcode runs (put first on PYTHONPATH), so that two
 versions can be compared. Each trial copies a coded project, starts a command, kills it
 (SIGKILL) after a random delay biased towards the end of the command (where the codebook
 file and the database are written), runs the next command (``qualcode docs``), and
 classifies the project: in the state before the command, after it, or neither (codebook
-and database disagree); then runs the command again. Prints the counts as JSON.
+and database disagree, part of an import or of an auto-coding saved); then runs the
+command again. The state compared is the codebook file and, from the database, the
+documents (name, length, turns), the codes with their codings (per status) and the
+number of history rows. Prints the counts as JSON (per operation too).
 
 Random delays rarely land in the few milliseconds between the codebook file and the
 database. With ``--watch`` the kill is aimed there instead, without any hook in the
@@ -61,6 +65,8 @@ M. Caron : Avant c'était la misère, on avait honte. Je suis fier d'être d'ici
 """
 
 OPS = {
+    "import": ("import", "batch_b"),
+    "autocode": ("autocode",),
     "rename": ("codebook", "rename", "identity/stigma", "identity/shame"),
     "merge": ("codebook", "merge", "identity/pride", "--into", "identity/stigma"),
     "restore": ("backups", "restore", "@first"),
@@ -85,19 +91,24 @@ def _args(root: Path, op: str) -> list[str]:
     return args
 
 
-def state(code: Path, root: Path) -> tuple[str, tuple]:
-    """(codebook text, the codes with codings in the database) — read with sqlite3 directly."""
+def state(code: Path, root: Path) -> tuple[str, tuple, tuple, int]:
+    """(codebook text, the codes with codings per status, the documents, the number of
+    history rows) — read with sqlite3 directly."""
     import sqlite3
 
     book = (root / "codebooks" / "c.yaml").read_text(encoding="utf-8")
     # not read-only: after a kill, SQLite may have to recover the write-ahead log first
     conn = sqlite3.connect(root / ".qualcode" / "project.db")
     try:
-        rows = conn.execute("SELECT c.path, c.status, count(k.id) FROM codes c LEFT JOIN codings k ON k.code_id = c.id"
-                            " GROUP BY c.id HAVING count(k.id) > 0 ORDER BY 1").fetchall()
+        rows = conn.execute("SELECT c.path, c.status, k.status, count(k.id) FROM codes c"
+                            " LEFT JOIN codings k ON k.code_id = c.id"
+                            " GROUP BY c.id, k.status HAVING count(k.id) > 0 ORDER BY 1, 3").fetchall()
+        docs = conn.execute("SELECT d.name, length(d.text), (SELECT count(*) FROM turns t WHERE t.document_id = d.id)"
+                            " FROM documents d ORDER BY 1").fetchall()
+        history = conn.execute("SELECT count(*) FROM history").fetchone()[0]
     finally:
         conn.close()
-    return book, tuple(rows)
+    return book, tuple(rows), tuple(docs), history
 
 
 def build(code: Path, base: Path) -> Path:
@@ -106,24 +117,40 @@ def build(code: Path, base: Path) -> Path:
     (root / "codebooks").mkdir()
     (root / "codebooks" / "c.yaml").write_text(CODEBOOK, encoding="utf-8")
     (root / "caron.txt").write_text(INTERVIEW, encoding="utf-8")
+    # two batches of interviews: batch_a imported (not auto-coded: what 'autocode' does),
+    # batch_b not (what 'import' does)
+    for batch in ("batch_a", "batch_b"):
+        (root / batch).mkdir()
+        for i in range(BATCH):
+            text = INTERVIEW.replace("M. Caron", f"M. Caron{batch[-1]}{i}") * 40
+            (root / batch / f"{batch}_{i:02d}.txt").write_text(text, encoding="utf-8")
     for args in (["import", "caron.txt"], ["autocode"], ["codebook", "rename", "identity/pride", "identity/fierte"],
-                 ["codebook", "rename", "identity/fierte", "identity/pride"]):
+                 ["codebook", "rename", "identity/fierte", "identity/pride"], ["import", "batch_a"]):
         res = qc(code, root, *args)
         assert res.returncode == 0, (args, res.stderr)
     return root
 
 
+BATCH = 12  # interviews per batch (~12 kB each)
+
+
 def main() -> None:
-    code, work = Path(sys.argv[1]).resolve(), Path(sys.argv[2]).resolve()
-    trials = int(sys.argv[3]) if len(sys.argv) > 3 else 100
-    watch = "--watch" in sys.argv
-    rnd = random.Random(int(sys.argv[4]) if len(sys.argv) > 4 and sys.argv[4] != "--watch" else 16)
+    argv = list(sys.argv)
+    ops = list(OPS)
+    if "--ops" in argv:
+        at = argv.index("--ops")
+        ops = argv[at + 1].split(",")
+        del argv[at:at + 2]
+    code, work = Path(argv[1]).resolve(), Path(argv[2]).resolve()
+    trials = int(argv[3]) if len(argv) > 3 else 100
+    watch = "--watch" in argv
+    rnd = random.Random(int(argv[4]) if len(argv) > 4 and argv[4] != "--watch" else 16)
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     template = build(code, work)
     expected: dict[str, tuple] = {}
     duration: dict[str, float] = {}
-    for op in OPS:
+    for op in ops:
         root = work / f"ref-{op}"
         shutil.copytree(template, root)
         started = time.monotonic()
@@ -136,15 +163,18 @@ def main() -> None:
               "neither": 0, "next_command_failed": 0, "rerun_failed": 0, "internal_errors": 0,
               "leftover_files": 0}
     failures: list[dict] = []
+    per_op: dict[str, dict[str, int]] = {op: {"trials": 0, "killed": 0, "before": 0, "after": 0, "neither": 0}
+                                         for op in ops}
     for i in range(trials):
-        op = rnd.choice(list(OPS))
+        op = rnd.choice(ops)
         root = work / f"t{i}"
         shutil.copytree(template, root)
-        watched = root / ("codebooks/c.yaml" if op != "restore" else ".qualcode/project.db")
+        watched = root / ("codebooks/c.yaml" if op not in ("restore", "import", "autocode")
+                          else ".qualcode/project.db")
         inode = watched.stat().st_ino
         proc = subprocess.Popen([sys.executable, "-m", "qualcode", *_args(root, op)], cwd=root, env=_env(code),
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        if watch:
+        if watch and op not in ("import", "autocode"):  # (nothing to watch: the database grows in place)
             while proc.poll() is None:
                 try:
                     if watched.stat().st_ino != inode:
@@ -152,11 +182,16 @@ def main() -> None:
                 except FileNotFoundError:
                     break
         else:
-            time.sleep(rnd.uniform(0.6, 1.02) * duration[op])
+            # import and autocode write all along their one transaction: anywhere in it;
+            # revisions and restores write at their end
+            low = 0.1 if op in ("import", "autocode") else 0.6
+            time.sleep(rnd.uniform(low, 1.02) * duration[op])
         counts["trials"] += 1
+        per_op[op]["trials"] += 1
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
             counts["killed"] += 1
+            per_op[op]["killed"] += 1
         else:
             counts["finished_before_kill"] += 1
         proc.wait()
@@ -170,6 +205,7 @@ def main() -> None:
         now = state(code, root)
         kind = "before_state" if now == before else "after_state" if now == expected[op] else "neither"
         counts[kind] += 1
+        per_op[op][kind.split("_")[0]] += 1
         hidden = [p.name for d in (root / ".qualcode", root / ".qualcode" / "backups", root / "codebooks")
                   for p in d.iterdir() if p.name.startswith(".") or p.name == "journal.json"]
         counts["leftover_files"] += bool(hidden)
@@ -181,8 +217,8 @@ def main() -> None:
             failures.append({"trial": i, "op": op, "state": kind, "next": nxt.stderr.strip()[:200],
                              "rerun": again.stderr.strip()[:200], "leftovers": hidden})
         shutil.rmtree(root, ignore_errors=True)
-    print(json.dumps({"code": str(code), "watch": watch, "counts": counts, "durations": duration, "failures": failures[:10]},
-                     indent=1, ensure_ascii=False))
+    print(json.dumps({"code": str(code), "watch": watch, "counts": counts, "per_operation": per_op,
+                      "durations": duration, "failures": failures[:10]}, indent=1, ensure_ascii=False))
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import sys
 from typing import Annotated, Any
 
 import typer
@@ -94,6 +95,18 @@ def _stderr() -> SafeConsole:
     return SafeConsole(stderr=True)
 
 
+def _quiet_stdout() -> None:
+    """After a broken pipe, point standard output at the null device, so that the
+    interpreter's last flush at exit cannot fail again; as rich's consoles do (exit 1, no
+    message)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # no real file descriptor (a test's runner)
+        pass
+
+
 def _err(message: str) -> None:
     """One error line; the message (file names, labels, quotes) printed as it is, made
     safe for the terminal by the console."""
@@ -156,6 +169,9 @@ class QualcodeGroup(TyperGroup):
         except KeyboardInterrupt:
             _err("interrupted: nothing was changed")
             raise Exit(130) from None
+        except BrokenPipeError:  # the reader of the output went away (`| head`): stop quietly
+            _quiet_stdout()
+            raise Exit(1) from None
         except Exception as exc:  # a bug: say so in one line
             if _state["debug"]:
                 raise

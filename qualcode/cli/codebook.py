@@ -31,6 +31,7 @@ from qualcode.codebook import codebook_tree_json, lint_codebook, load_codebook, 
 from qualcode.codebook.diff import coding_effect, diff_codebooks, resolve_codebook
 from qualcode.codebook.export import build_document, export_codebook, infer_format
 from qualcode.errors import ProjectNotFound, QualcodeError, UsageError
+from qualcode.inputs import read_regular_file
 from qualcode.refi.codebook import import_codebook
 
 if TYPE_CHECKING:
@@ -81,6 +82,8 @@ def show_cli(
         with open_project(project) as proj:
             file = proj.codebook_path()
     elif not file.is_file():
+        if file.exists():  # a folder, FIFO or device: says which, without opening it
+            read_regular_file(file, refused="not read as a codebook")
         raise QualcodeError(f"no such codebook file: {file}")
     cb = load_codebook(file)
     if json:

@@ -229,15 +229,16 @@ def report_cli(
         "--paper", help="Page size: a4 or letter (tables are fitted to its text block).")] = "a4",
     heading_level: Annotated[int, typer.Option(
         "--heading-level", help="Heading level of the report's sections (2: they go under a chapter's "
-                                "Heading 1; the title becomes a heading one level up).")] = 1,
+                                "Heading 1; the title becomes a heading one level up).", min=1, max=7)] = 1,
     toc: Annotated[bool, typer.Option("--toc/--no-toc", help="A table of contents after the title (a Word "
                                                               "field, filled when the file is opened).")] = True,
     cite: CiteOpt = None,
     lang: LangOpt = None,
     context: Annotated[int, typer.Option(
-        "--context", help="Sentences of the same turn shown before and after each excerpt.")] = 0,
+        "--context", help="Sentences of the same turn shown before and after each excerpt.", min=0,
+        max=MAX_COUNT)] = 0,
     min_words: Annotated[int | None, typer.Option(
-        "--min-words", help="Reproduce (and sample) only excerpts of at least N words.",
+        "--min-words", help="Reproduce (and sample) only excerpts of at least N words.", min=0, max=MAX_COUNT,
         show_default=False)] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite the output file if it exists.")] = False,
     pseudo: PseudoOpt = None,

@@ -49,6 +49,7 @@ from qualcode.annotations import load_annotations
 from qualcode.codebook.load import load_codebook, parse_codebook_text
 from qualcode.codebook.model import Code, Codebook, Rule
 from qualcode.errors import QualcodeError
+from qualcode.inputs import read_regular_file
 from qualcode.lookup import select_documents
 from qualcode.nlp import load_pipeline
 from qualcode.rules import apply, compile_codebook
@@ -102,8 +103,10 @@ def resolve_codebook(spec: str | Path, project: Project | None = None) -> NamedC
     path = Path(spec)
     if path.is_file():
         return NamedCodebook(load_codebook(path), spec, "file")
-    if path.exists():
+    if path.is_dir():
         raise QualcodeError(f"{spec} is a folder, not a codebook file")
+    if path.exists():  # a FIFO or a device: refused without being opened
+        read_regular_file(path, refused="not read as a codebook")
     if not looks_like_version(spec):
         raise QualcodeError(f"no such codebook file: {spec}")
     if project is None:

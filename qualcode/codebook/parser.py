@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import difflib
 import io
+import os
 import re
 import unicodedata
 import warnings
@@ -49,6 +50,7 @@ from typing import Any
 
 from qualcode.codebook.model import RULE_KINDS, UNITS, Code, Codebook, Rule, term_error
 from qualcode.errors import InputError, QualcodeError
+from qualcode.inputs import read_regular_file
 from qualcode.textnorm import fold
 
 TOP_KEYS = ("title", "language", "unit", "version", "description", "authors", "codes")
@@ -974,13 +976,14 @@ def read_codebook_text(path: str | Path) -> tuple[str | None, list[Problem]]:
     """
     source = str(path)
     try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"codebook not found: {source}") from None
-    except IsADirectoryError:
-        raise InputError(f"codebook is a directory, not a file: {source}") from None
+        if Path(path).is_dir():
+            raise InputError(f"codebook is a directory, not a file: {source}")
     except OSError as exc:
         raise InputError(f"cannot read codebook {source}: {exc.strerror or exc}") from None
+    if not os.path.exists(path):  # (a broken link too)
+        raise InputError(f"codebook not found: {source}")
+    # a regular file of at most 50 MB: a FIFO or a link to /dev/zero cannot hang the command
+    data = read_regular_file(path, refused="not read as a codebook")
     try:
         return data.decode("utf-8-sig"), []
     except UnicodeDecodeError as exc:

@@ -769,6 +769,9 @@ def rename(project: Project, old: str, new: str, *, label: str | None = None,
     expected = copy.deepcopy(ctx.canon)
     target = _tree_get(expected, old)
     target["code"] = _slug_of(new)
+    kv = _get(item.node, "label")
+    if kv is None or _is_empty_scalar(kv[1]):  # no label: it is the slug, so it follows the rename
+        target["label"] = _slug_of(new)
     # the slug, in its original quoting
     s = item.slug
     if s.start_mark.line != s.end_mark.line:

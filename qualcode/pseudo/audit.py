@@ -34,9 +34,10 @@ from typing import TYPE_CHECKING, Any
 
 from qualcode.errors import InputError, QualcodeError, UsageError
 from qualcode.i18n import Labels
+from qualcode.inputs import read_regular_file
 from qualcode.pseudo.ner import entities
 from qualcode.pseudo.replace import Pseudonymizer, fold_text
-from qualcode.sheets import SheetProblems
+from qualcode.sheets import SheetProblems, damage, damaged_file_errors
 from qualcode.ziplimits import DOCX, QDPX, XLSX, check_zip
 
 if TYPE_CHECKING:
@@ -145,6 +146,8 @@ def read_units(path: str | Path, fmt: str | None = None) -> list[Unit]:
     """The text of ``path`` as units with their places (see the module documentation)."""
     p = Path(path)
     fmt = file_format(p, fmt)
+    if p.exists() and not p.is_file():  # a FIFO, device or folder: says which, never opened
+        read_regular_file(p, refused="not audited")
     if not p.is_file():
         raise QualcodeError(f"no such file: {p}")
     try:
@@ -154,9 +157,11 @@ def read_units(path: str | Path, fmt: str | None = None) -> list[Unit]:
             return _xlsx_units(p)
         if fmt in ("qdpx", "qdc"):
             return _qdpx_units(p)
-        data = p.read_bytes()
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise InputError(f"cannot read it as {fmt}: {exc}", path=str(p)) from None
+        data = read_regular_file(p, refused="not audited")  # at most 50 MB
+    except InputError:
+        raise
+    except damaged_file_errors() as exc:  # lxml, zip, encoding… errors of a damaged file: one line
+        raise InputError(damage(exc, fmt.upper()), path=str(p)) from None
     text = data.decode("utf-8-sig", errors="replace")
     if fmt == "csv":
         return _csv_units(text)

@@ -21,6 +21,7 @@ from qualcode.codebook.model import Code, Codebook
 from qualcode.codebook.parser import suggest_slug
 from qualcode.errors import InputError
 from qualcode.exporters.base import atomic_write
+from qualcode.inputs import read_regular_file
 from qualcode.refi import CODEBOOK_NS, PROJECT_NS
 from qualcode.refi.writer import hex_color, parse_description
 
@@ -58,6 +59,10 @@ class ImportedCodebook:
     matched: int = 0  # codes found by name in the ``like`` codebook
 
 
+# Deepest code tree read from a .qdc: real codebooks have a few levels.
+MAX_DEPTH = 50
+
+
 def read_qdc(path: str | Path) -> tuple[list[QdcCode], str | None]:
     """The code tree of a ``.qdc`` file (or a ``project.qde``) and its ``origin``.
     Refuses entities (defusedxml) and what is not a REFI-QDA codebook, in one line."""
@@ -65,10 +70,7 @@ def read_qdc(path: str | Path) -> tuple[list[QdcCode], str | None]:
     from defusedxml.common import DefusedXmlException
 
     p = Path(path)
-    try:
-        data = p.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror or exc}", path=str(p)) from None
+    data = read_regular_file(p, refused="not read as a codebook")  # no FIFO, device, endless file
     try:
         root = SafeET.fromstring(data)
     except DefusedXmlException as exc:
@@ -84,12 +86,14 @@ def read_qdc(path: str | Path) -> tuple[list[QdcCode], str | None]:
     if codes_el is None:
         raise InputError("the file holds no Codes element", path=str(p))
 
-    def read(el) -> QdcCode:
+    def read(el, depth: int = 1) -> QdcCode:
+        if depth > MAX_DEPTH:  # (Python's recursion would fail first, as an internal error)
+            raise InputError(f"codes nested more than {MAX_DEPTH} levels deep", path=str(p))
         desc = el.find(f"{{{ns}}}Description")
         return QdcCode(name=(el.get("name") or "").strip(), guid=el.get("guid") or "",
                        codable=(el.get("isCodable") or "true").strip().lower() not in ("false", "0"),
                        color=el.get("color"), description=desc.text if desc is not None else None,
-                       children=[read(c) for c in el.findall(f"{{{ns}}}Code")])
+                       children=[read(c, depth + 1) for c in el.findall(f"{{{ns}}}Code")])
 
     return [read(c) for c in codes_el.findall(f"{{{ns}}}Code")], root.get("origin")
 

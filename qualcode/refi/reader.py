@@ -18,9 +18,10 @@ import posixpath
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from qualcode.errors import InputError
+from qualcode.inputs import open_regular_file
 from qualcode.refi.codebook import QdcCode
 from qualcode.ziplimits import QDPX, check_zip
 
@@ -179,7 +180,12 @@ def read_members(path: Path) -> dict[str, bytes]:
     """The members of a package, under :data:`qualcode.ziplimits.QDPX` (zip bombs) and
     refusing any member name that would land outside the package (zip slip)."""
     p = str(path)
-    infos = check_zip(path, QDPX, path=p)
+    with open_regular_file(path, refused="not imported") as f:  # no FIFO or device: nothing hangs
+        return _read_members(f, p)
+
+
+def _read_members(f: BinaryIO, p: str) -> dict[str, bytes]:
+    infos = check_zip(f, QDPX, path=p)
     for info in infos:
         name = info.filename.replace("\\", "/")
         parts = name.split("/")
@@ -188,7 +194,7 @@ def read_members(path: Path) -> dict[str, bytes]:
                              "(zip slip): refused", path=p)
     out: dict[str, bytes] = {}
     try:
-        with zipfile.ZipFile(path) as zf:
+        with zipfile.ZipFile(f) as zf:
             for info in infos:
                 if info.is_dir():
                     continue

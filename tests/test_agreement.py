@@ -99,6 +99,43 @@ def test_kappa_and_alpha_of_degenerate_tables():
     assert cohen_kappa(0, 10, 0, 0) == 0.0
 
 
+def _sklearn_kappa(both, a_only, b_only, neither):
+    """scikit-learn's Cohen's kappa of the 2×2 table, as qualcode computed it before."""
+    import warnings
+
+    from sklearn.metrics import cohen_kappa_score
+
+    weights = [both, a_only, b_only, neither]
+    keep = [i for i, w in enumerate(weights) if w > 0]
+    y1, y2 = [1, 1, 0, 0], [1, 0, 1, 0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return float(cohen_kappa_score([y1[i] for i in keep], [y2[i] for i in keep], labels=[0, 1],
+                                       sample_weight=[weights[i] for i in keep]))
+
+
+def test_cohen_kappa_is_sklearns_to_the_last_bit():
+    """The formula without scikit-learn gives scikit-learn's float exactly (not nearly):
+    small and huge counts (character-level agreement), fractional weights, zero cells."""
+    rng = random.Random(17)
+    tables = [(3, 1, 2, 4), (0, 10, 0, 0), (0, 0, 5, 0), (1, 0, 0, 1), (7, 3, 0, 0), (0, 3, 4, 0)]
+    for _ in range(400):
+        top = rng.choice([5, 100, 10 ** 6, 10 ** 9, 10 ** 12])
+        t = [rng.randint(0, top) for _ in range(4)]
+        for i in rng.sample(range(4), rng.randint(0, 2)):
+            t[i] = 0
+        tables.append(tuple(t))
+        tables.append(tuple(rng.uniform(0, top) for _ in range(4)))
+    n_defined = 0
+    for t in tables:
+        k = cohen_kappa(*t)
+        if k is None:
+            continue
+        n_defined += 1
+        assert k == _sklearn_kappa(*t), t
+    assert n_defined > 700
+
+
 def test_bands():
     assert [landis_koch(k) for k in (-0.01, 0.0, 0.2, 0.21, 0.4, 0.41, 0.6, 0.61, 0.8, 0.81, 1.0, None)] == [
         "poor", "slight", "slight", "fair", "fair", "moderate", "moderate", "substantial", "substantial",

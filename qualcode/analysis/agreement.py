@@ -104,8 +104,13 @@ def krippendorff_band(alpha: float | None) -> str | None:
 
 
 def cohen_kappa(both: float, a_only: float, b_only: float, neither: float) -> float | None:
-    """Cohen's kappa of a 2×2 table (counts or weights), by scikit-learn; None when
-    undefined (no units, or expected agreement 1: both coders constant and equal)."""
+    """Cohen's kappa of a 2×2 table (counts or weights); None when undefined (no units, or
+    expected agreement 1: both coders constant and equal).
+
+    Computed as scikit-learn's ``cohen_kappa_score`` does (with ``sample_weight``), with
+    the same floating-point operations in the same order, so that the result is the same
+    to the last bit (tests/test_agreement.py compares the two), without importing
+    scikit-learn (about two CPU seconds)."""
     n = both + a_only + b_only + neither
     if n <= 0:
         return None
@@ -113,16 +118,20 @@ def cohen_kappa(both: float, a_only: float, b_only: float, neither: float) -> fl
     expected = pa * pb + (1 - pa) * (1 - pb)
     if expected >= 1 - 1e-12:
         return None
-    from sklearn.metrics import cohen_kappa_score
-
-    weights = [both, a_only, b_only, neither]
-    keep = [i for i, w in enumerate(weights) if w > 0]
-    y1, y2 = [1, 1, 0, 0], [1, 0, 1, 0]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        k = cohen_kappa_score([y1[i] for i in keep], [y2[i] for i in keep], labels=[0, 1],
-                              sample_weight=[weights[i] for i in keep])
-    k = float(k)
+    # confusion matrix, rows = coder a (0, 1), columns = coder b (0, 1), as float64
+    c00, c01, c10, c11 = float(neither), float(b_only), float(a_only), float(both)
+    sum0 = (c00 + c10, c01 + c11)  # column sums
+    sum1 = (c00 + c01, c10 + c11)  # row sums
+    total = sum0[0] + sum0[1]
+    if total == 0:
+        return None
+    # off-diagonal cells of the expected matrix outer(sum0, sum1) / total
+    e01 = sum0[0] * sum1[1] / total
+    e10 = sum0[1] * sum1[0] / total
+    denominator = e01 + e10
+    if denominator == 0:
+        return None
+    k = 1 - (c01 + c10) / denominator
     return None if math.isnan(k) else k
 
 

@@ -1,0 +1,379 @@
+#!/usr/bin/env python
+"""qualcode latency benchmark: CPU and wall time of the everyday commands, whole processes.
+
+Usage (from the repository root)::
+
+    python bench/latency.py [--words N] [--docs D] [--repeat R] [--keep DIR]
+                            [--project DIR] [--qc VENV] [--only NAME,...] [--json]
+
+What it does
+------------
+1. Builds (or, with ``--project DIR``, reuses) an annotated, auto-coded project of N words
+   (default 100,000) in D interviews (default 50): the synthetic corpus of
+   ``bench/bench.py`` (real sentences of ``transcripts_sample/``, fixed seed), a cases file
+   putting each interview in one of two groups (``local_actor`` / ``resident``), the
+   sample codebook ``codebooks/bassin_minier.yaml``, ``qualcode autocode``, and a second
+   coder ``camille`` who accepted four rule proposals in five and coded one turn in
+   twenty-five of her own (deterministic), so that ``agreement`` has two coders.
+2. Runs each command R times (default 5) as a separate process, output to a file, and
+   reports the median CPU seconds (user + system of the process and its children, from
+   ``wait4``) and the median wall seconds. CPU time is the figure to compare: the machine
+   is shared, wall time moves with the load.
+3. ``autocode`` after a codebook edit that touches only terms/regex/near rules (a term
+   removed, a regex changed, a ``near`` distance changed, in turn): each run gets a codebook
+   not seen before, the project is copied back between runs so that every run re-codes.
+4. ``--qc VENV``: the same corpus in a ``qualitative-coding`` (qc) project, qc's
+   ``codes stats``, ``codes crosstab`` and ``list`` side by side (qc installed in a
+   throwaway virtual environment only for this, never a dependency of qualcode; see
+   docs/reference/performance.md for how it was set up).
+
+Targets (issue 17, 100k words): ``--help`` <= 0.2 CPU s; ``docs``, ``show`` <= 0.3;
+``codings``, ``report freq|cooccurrence|matrix``, ``kwic``, ``agreement`` <= 0.4;
+``export excerpts`` (docx) <= 2.0; autocode after a terms-only edit <= 1.5.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+
+import bench  # noqa: E402  (bench/bench.py: the corpus generator)
+
+CODEBOOK = REPO / "codebooks" / "bassin_minier.yaml"
+GROUPS = ("local_actor", "resident")
+
+# (name, arguments after `qualcode`, target CPU s)
+COMMANDS: list[tuple[str, list[str], float | None]] = [
+    ("--help", ["--help"], 0.2),
+    ("docs", ["docs"], 0.3),
+    ("show DOC", ["show", "{doc}"], 0.3),
+    ("codings --code identity", ["codings", "--code", "identity"], 0.4),
+    ("codings --code identity --json", ["codings", "--code", "identity", "--json"], 0.4),
+    ("report freq --by group", ["report", "freq", "--by", "group"], 0.4),
+    ("report cooccurrence", ["report", "cooccurrence"], 0.4),
+    ("report matrix", ["report", "matrix"], 0.4),
+    ("kwic mineur", ["kwic", "mineur"], 0.4),
+    ("agreement --coders rules,camille", ["agreement", "--coders", "rules,camille"], 0.4),
+    ("export excerpts -o x.docx", ["export", "excerpts", "-o", "{out}/x.docx", "--force"], 2.0),
+]
+AUTOCODE_TARGET = 1.5
+
+
+def log(msg: str) -> None:
+    print(f"[latency {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def qualcode_cmd(*args: str) -> list[str]:
+    return [sys.executable, "-m", "qualcode", *args]
+
+
+def run_measured(argv: list[str], cwd: Path, env: dict, out: Path) -> tuple[float, float, int]:
+    """(CPU s of the process and its children, wall s, exit code)."""
+    with out.open("wb") as fh:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=fh, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL)
+        _, status, ru = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return ru.ru_utime + ru.ru_stime, wall, proc.returncode
+
+
+def check(argv: list[str], cwd: Path, env: dict | None = None) -> str:
+    res = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True)
+    if res.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} failed ({res.returncode}):\n{res.stdout}\n{res.stderr}")
+    return res.stdout
+
+
+# --------------------------------------------------------------------------- project
+
+
+def build_project(root: Path, n_words: int, n_docs: int, seed: int) -> dict:
+    """Corpus, project, cases, codebook, autocode, second coder. Returns corpus facts."""
+    env = {**os.environ, "NO_COLOR": "1"}
+    corpus = root / "corpus"
+    info = bench.build_corpus(corpus, n_words, n_docs, seed)
+    project = root / "project"
+    project.mkdir(parents=True)
+    check(qualcode_cmd("init", str(project), "--name", "latency benchmark"), REPO, env)
+    check(qualcode_cmd("import", str(corpus), "--project", str(project)), REPO, env)
+    docs = sorted(p.stem for p in corpus.glob("*.txt"))
+    cases = root / "participants.csv"
+    rows = ["case;document;group"] + [f"P{k:03d};{d};{GROUPS[k % 2]}" for k, d in enumerate(docs, 1)]
+    cases.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    check(qualcode_cmd("cases", "import", str(cases), "--project", str(project)), REPO, env)
+    (project / "codebooks").mkdir(exist_ok=True)
+    shutil.copyfile(CODEBOOK, project / "codebooks" / "codebook.yaml")
+    check(qualcode_cmd("autocode", "--project", str(project)), REPO, env)
+    add_second_coder(project, seed)
+    info["project"] = str(project)
+    info["first_document"] = docs[0]
+    return info
+
+
+def add_second_coder(root: Path, seed: int) -> int:
+    """Coder 'camille': 4 rule proposals in 5 accepted as hers, and one turn in 25 coded
+    with a code of her choosing (deterministic)."""
+    from qualcode.project import Project
+    from qualcode.store.codings import NewCoding
+
+    rng = random.Random(seed)
+    with Project.open(root) as project, project.store.transaction():
+        spans = project.codings.spans(coders=["rules"])
+        codes = sorted({(s.code_id, s.unit) for s in spans})
+        new = [NewCoding(s.document_id, s.code_id, s.start, s.end, "camille", "manual", "accepted", s.unit)
+               for s in spans if rng.random() < 0.8]
+        for doc in project.documents.select():
+            for t in project.documents.turns(doc.id):
+                if rng.random() < 0.04 and t.end > t.start:
+                    code_id, _ = rng.choice(codes)
+                    new.append(NewCoding(doc.id, code_id, t.start, t.end, "camille", "manual", "accepted", "turn"))
+        seen = set()
+        unique = []
+        for n in new:
+            key = (n.document_id, n.code_id, n.start, n.end)
+            if key not in seen:
+                seen.add(key)
+                unique.append(n)
+        return project.codings.add_many(unique)
+
+
+# --------------------------------------------------------------------------- autocode edits
+
+
+def edited_codebooks(src: Path, dst_dir: Path, n: int) -> list[Path]:
+    """n codebooks, each a different edit of src touching only terms/regex/near rules:
+    a term removed, a regex changed, a near distance changed (round robin)."""
+    from ruamel.yaml import YAML
+
+    yaml = YAML()
+    yaml.preserve_quotes = True
+    out = []
+    for k in range(n):
+        data = yaml.load(src.read_text(encoding="utf-8"))
+        rules = []
+        stack = list(data["codes"])
+        while stack:
+            c = stack.pop(0)
+            rules.extend(c.get("rules") or [])
+            stack[:0] = c.get("children") or []
+        kind = ("terms", "regex", "near")[k % 3]
+        cands = [r for r in rules if kind in r]
+        if kind == "terms":
+            r = [r for r in cands if len(r["terms"]) > 2][k // 3]
+            del r["terms"][-1]
+        elif kind == "regex" and cands:
+            r = cands[(k // 3) % len(cands)]
+            r["regex"] = r["regex"] + f"|\\bzz{k}qq\\b"
+        elif kind == "near" and cands:
+            r = cands[(k // 3) % len(cands)]
+            r["near"]["within"] = int(r["near"].get("within", 5)) + 1 + k
+        else:  # no rule of that kind: remove a term instead
+            r = [r for r in rules if "terms" in r and len(r["terms"]) > 2][k]
+            del r["terms"][-1]
+        path = dst_dir / f"codebook_edit{k}.yaml"
+        with path.open("w", encoding="utf-8") as fh:
+            yaml.dump(data, fh)
+        out.append(path)
+    return out
+
+
+# --------------------------------------------------------------------------- measure
+
+
+def measure(project: Path, first_doc: str, repeat: int, work: Path, only: set[str] | None) -> list[dict]:
+    env = {**os.environ, "NO_COLOR": "1", "QUALCODE_PROJECT": str(project), "COLUMNS": "120"}
+    results = []
+    out = work / "out.txt"
+    for name, args, target in COMMANDS:
+        if only and name not in only:
+            continue
+        argv = qualcode_cmd(*(a.format(doc=first_doc, out=work) for a in args))
+        cpus, walls = [], []
+        for _ in range(repeat):
+            cpu, wall, rc = run_measured(argv, project, env, out)
+            if rc != 0:
+                raise SystemExit(f"{name}: exit {rc}\n{out.read_text(errors='replace')[-2000:]}")
+            cpus.append(cpu)
+            walls.append(wall)
+        results.append({"command": name, "cpu_s": statistics.median(cpus), "wall_s": statistics.median(walls),
+                        "cpu_runs": cpus, "target_cpu_s": target})
+        log(f"{name}: {statistics.median(cpus):.2f} CPU s, {statistics.median(walls):.2f} s wall")
+    name = "autocode after a terms/regex/near edit"
+    if not only or name in only or "autocode" in only:
+        results.append(measure_autocode(project, repeat, work, env, name))
+    return results
+
+
+def measure_autocode(project: Path, repeat: int, work: Path, env: dict, name: str) -> dict:
+    db = project / ".qualcode"
+    saved = work / "qualcode.saved"
+    shutil.rmtree(saved, ignore_errors=True)
+    shutil.copytree(db, saved)
+    books = edited_codebooks(project / "codebooks" / "codebook.yaml", work, repeat)
+    cpus, walls = [], []
+    out = work / "autocode.txt"
+    try:
+        for book in books:
+            cpu, wall, rc = run_measured(qualcode_cmd("autocode", "--codebook", str(book), "--json"),
+                                         project, env, out)
+            if rc != 0:
+                raise SystemExit(f"autocode: exit {rc}\n{out.read_text(errors='replace')[-2000:]}")
+            cpus.append(cpu)
+            walls.append(wall)
+            shutil.rmtree(db)
+            shutil.copytree(saved, db)
+    finally:
+        if saved.exists():
+            shutil.rmtree(db, ignore_errors=True)
+            shutil.copytree(saved, db)
+            shutil.rmtree(saved)
+    log(f"{name}: {statistics.median(cpus):.2f} CPU s, {statistics.median(walls):.2f} s wall")
+    return {"command": name, "cpu_s": statistics.median(cpus), "wall_s": statistics.median(walls),
+            "cpu_runs": cpus, "target_cpu_s": AUTOCODE_TARGET}
+
+
+# --------------------------------------------------------------------------- qc
+
+
+def qc_measure(venv: Path, corpus: Path, work: Path, repeat: int) -> list[dict]:
+    """qc (qualitative-coding) on the same corpus: init, import, a code on some lines, then
+    `codes stats`, `codes crosstab`, `list`. Best effort: returns [] if qc fails."""
+    qc = venv / "bin" / "qc"
+    if not qc.exists():
+        log(f"{qc} not found: qc skipped")
+        return []
+    root = work / "qc_project"
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir()
+    env = {**os.environ, "NO_COLOR": "1"}
+    env.pop("PYTHONPATH", None)
+    try:
+        check([str(qc), "init"], root, env)
+        for f in sorted(corpus.glob("*.txt")):
+            check([str(qc), "import", str(f)], root, env)
+        code_qc_corpus(root, env, qc)
+    except SystemExit as exc:
+        log(f"qc setup failed, skipped: {str(exc)[:500]}")
+        return []
+    results = []
+    out = work / "qc_out.txt"
+    for name, args in (("--help", ["--help"]), ("list", ["list"]),
+                       ("codes stats", ["codes", "stats"]),
+                       ("codes crosstab", ["codes", "crosstab"])):
+        argv = [str(qc), *args]
+        cpus, walls = [], []
+        for _ in range(repeat):
+            cpu, wall, rc = run_measured(argv, root, env, out)
+            if rc != 0:
+                log(f"qc {name}: exit {rc}: {out.read_text(errors='replace')[-500:]}")
+                break
+            cpus.append(cpu)
+            walls.append(wall)
+        if cpus:
+            results.append({"command": f"qc {name}", "cpu_s": statistics.median(cpus),
+                            "wall_s": statistics.median(walls), "cpu_runs": cpus})
+            log(f"qc {name}: {statistics.median(cpus):.2f} CPU s")
+    return results
+
+
+def code_qc_corpus(root: Path, env: dict, qc: Path) -> None:
+    """Write qc codefiles coding the lines that contain a few words, as the rules would."""
+    words = {"mining_memory": ("mineur", "fosse", "charbon"), "housing": ("coron", "cité"),
+             "family": ("père", "mère", "famille"), "decline": ("chômage", "crise", "fermeture"),
+             "heritage": ("patrimoine", "unesco", "terril"), "tourism": ("touris",)}
+    corpora = root / "corpus"
+    codes_dir = root / "codes" / "bench"
+    codes_dir.mkdir(parents=True, exist_ok=True)
+    for f in sorted(corpora.rglob("*.txt")):
+        lines = f.read_text(encoding="utf-8").splitlines()
+        coded = []
+        for line in lines:
+            low = line.lower()
+            found = [c for c, ws in words.items() if any(w in low for w in ws)]
+            coded.append(", ".join(found))
+        rel = f.relative_to(corpora).with_suffix(".txt.codes")
+        out = codes_dir / rel
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text("\n".join(coded) + "\n", encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- report
+
+
+def render(info: dict, results: list[dict], qc: list[dict]) -> str:
+    qc_of = {"report freq --by group": "qc codes stats", "report cooccurrence": "qc codes crosstab",
+             "docs": "qc list", "--help": "qc --help"}
+    qc_cpu = {r["command"]: r["cpu_s"] for r in qc}
+    lines = [f"corpus: {info.get('words', 0):,} words, {info.get('documents', 0)} documents; "
+             f"median of {len(results[0]['cpu_runs']) if results else 0} runs, whole processes",
+             "",
+             f"{'command':<42} {'CPU s':>7} {'wall s':>7} {'target':>7}  {'qc CPU s':>9} {'ratio':>6}  verdict",
+             "-" * 100]
+    for r in results:
+        t = r.get("target_cpu_s")
+        q = qc_cpu.get(qc_of.get(r["command"], ""))
+        ratio = f"{q / r['cpu_s']:.1f}x" if q else ""
+        verdict = "" if t is None else ("MET" if r["cpu_s"] <= t else "NOT MET")
+        lines.append(f"{r['command']:<42} {r['cpu_s']:>7.2f} {r['wall_s']:>7.2f} "
+                     f"{(f'{t:.1f}' if t else ''):>7}  {(f'{q:.2f}' if q else ''):>9} "
+                     f"{ratio:>6}  {verdict}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--words", type=int, default=100_000)
+    ap.add_argument("--docs", type=int, default=50)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--keep", metavar="DIR", help="build corpus and project in DIR and keep them")
+    ap.add_argument("--project", metavar="DIR", help="reuse a folder made by --keep (skip the build)")
+    ap.add_argument("--qc", metavar="VENV", help="virtual environment where qualitative-coding is installed")
+    ap.add_argument("--only", help="comma-separated command names to measure")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args(argv)
+    only = set(args.only.split(",")) if args.only else None
+    tmp = None
+    if args.project:
+        root = Path(args.project).resolve()
+        info = json.loads((root / "info.json").read_text())
+    else:
+        root = Path(args.keep).resolve() if args.keep else Path(tmp := tempfile.mkdtemp(prefix="qc-latency-"))
+        root.mkdir(parents=True, exist_ok=True)
+        log(f"building a {args.words:,}-word project in {root}")
+        info = build_project(root, args.words, args.docs, args.seed)
+        (root / "info.json").write_text(json.dumps(info, indent=2))
+    work = root / "work"
+    work.mkdir(exist_ok=True)
+    try:
+        results = measure(Path(info["project"]), info["first_document"], args.repeat, work, only)
+        qc = qc_measure(Path(args.qc), root / "corpus", work, args.repeat) if args.qc else []
+    finally:
+        if tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
+    table = render(info, results, qc)
+    if args.json:
+        print(table, file=sys.stderr)
+        print(json.dumps({"corpus": info, "results": results, "qc": qc}, indent=2))
+    else:
+        print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -195,7 +195,8 @@ def edited_codebooks(src: Path, dst_dir: Path, n: int) -> list[Path]:
 # --------------------------------------------------------------------------- measure
 
 
-def measure(project: Path, first_doc: str, repeat: int, work: Path, only: set[str] | None) -> list[dict]:
+def measure(project: Path, first_doc: str, repeat: int, work: Path, only: set[str] | None,
+            keep_outputs: Path | None = None) -> list[dict]:
     env = {**os.environ, "NO_COLOR": "1", "QUALCODE_PROJECT": str(project), "COLUMNS": "120"}
     results = []
     out = work / "out.txt"
@@ -210,6 +211,9 @@ def measure(project: Path, first_doc: str, repeat: int, work: Path, only: set[st
                 raise SystemExit(f"{name}: exit {rc}\n{out.read_text(errors='replace')[-2000:]}")
             cpus.append(cpu)
             walls.append(wall)
+        if keep_outputs:  # to compare the outputs of two versions (not the docx: it holds dates)
+            keep_outputs.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(out, keep_outputs / (name.replace(" ", "_").replace("/", "_") + ".txt"))
         results.append({"command": name, "cpu_s": statistics.median(cpus), "wall_s": statistics.median(walls),
                         "cpu_runs": cpus, "target_cpu_s": target})
         log(f"{name}: {statistics.median(cpus):.2f} CPU s, {statistics.median(walls):.2f} s wall")
@@ -345,6 +349,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--project", metavar="DIR", help="reuse a folder made by --keep (skip the build)")
     ap.add_argument("--qc", metavar="VENV", help="virtual environment where qualitative-coding is installed")
     ap.add_argument("--only", help="comma-separated command names to measure")
+    ap.add_argument("--outputs", metavar="DIR", help="keep each command's output in DIR (to compare versions)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     only = set(args.only.split(",")) if args.only else None
@@ -361,7 +366,8 @@ def main(argv: list[str] | None = None) -> int:
     work = root / "work"
     work.mkdir(exist_ok=True)
     try:
-        results = measure(Path(info["project"]), info["first_document"], args.repeat, work, only)
+        results = measure(Path(info["project"]), info["first_document"], args.repeat, work, only,
+                          Path(args.outputs) if args.outputs else None)
         qc = qc_measure(Path(args.qc), root / "corpus", work, args.repeat) if args.qc else []
     finally:
         if tmp:

@@ -39,11 +39,25 @@ def load_codebook(path: str | Path) -> Codebook:
 
 def codebook_unchanged(path: str | Path, codebook: Codebook) -> bool:
     """Whether the file ``path`` still holds ``codebook`` (same content hash): a command
-    that read the codebook before taking the project's write lock checks it under the lock."""
+    that read the codebook before taking the project's write lock checks it under the lock.
+    A file whose text is one this process has built already is not parsed again (a large
+    codebook takes half a second to parse)."""
     try:
+        text, _problems = read_codebook_text(path)
+        if text is not None and _BUILT.get(_text_key(text)) == codebook.content_hash:
+            return True
         return load_codebook(path).content_hash == codebook.content_hash
     except QualcodeError:
         return False
+
+
+#: sha256 of a codebook text -> the content hash of the codebook built from it, for the
+#: texts built by this process (the content hash is a function of the text alone).
+_BUILT: dict[str, str] = {}
+
+
+def _text_key(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def parse_codebook_text(text: str, source: str = "<string>") -> Codebook:
@@ -58,6 +72,7 @@ def _build(text: str, source: str, source_attr: str | None) -> Codebook:
         raise CodebookError(problems, path=source)
     codebook.source = source_attr
     codebook.content_hash = compute_content_hash(codebook)
+    _BUILT[_text_key(text)] = codebook.content_hash
     return codebook
 
 

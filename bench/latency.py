@@ -197,13 +197,16 @@ def edited_codebooks(src: Path, dst_dir: Path, n: int) -> list[Path]:
 
 def measure(project: Path, first_doc: str, repeat: int, work: Path, only: set[str] | None,
             keep_outputs: Path | None = None) -> list[dict]:
-    env = {**os.environ, "NO_COLOR": "1", "QUALCODE_PROJECT": str(project), "COLUMNS": "120"}
+    # As installed: Python's bytecode cached (a warm-up run writes it), not compiled each run
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env.update({"NO_COLOR": "1", "QUALCODE_PROJECT": str(project), "COLUMNS": "120"})
     results = []
     out = work / "out.txt"
     for name, args, target in COMMANDS:
         if only and name not in only:
             continue
         argv = qualcode_cmd(*(a.format(doc=first_doc, out=work) for a in args))
+        run_measured(argv, project, env, out)  # warm-up
         cpus, walls = [], []
         for _ in range(repeat):
             cpu, wall, rc = run_measured(argv, project, env, out)
@@ -254,9 +257,28 @@ def measure_autocode(project: Path, repeat: int, work: Path, env: dict, name: st
 # --------------------------------------------------------------------------- qc
 
 
+QC_EDITOR = """\
+import sys
+from pathlib import Path
+WORDS = {words!r}
+corpus, codes = Path(sys.argv[1]), Path(sys.argv[2])
+out = []
+for line in corpus.read_text(encoding="utf-8").split("\\n"):
+    low = line.lower()
+    out.append(", ".join(c for c, ws in WORDS.items() if any(w in low for w in ws)))
+codes.write_text("\\n".join(out), encoding="utf-8")
+"""
+QC_WORDS = {"mining_memory": ("mineur", "fosse", "charbon"), "housing": ("coron", "cité"),
+            "family": ("père", "mère", "famille"), "decline": ("chômage", "crise", "fermeture"),
+            "heritage": ("patrimoine", "unesco", "terril"), "tourism": ("touris",)}
+
+
 def qc_measure(venv: Path, corpus: Path, work: Path, repeat: int) -> list[dict]:
-    """qc (qualitative-coding) on the same corpus: init, import, a code on some lines, then
-    `codes stats`, `codes crosstab`, `list`. Best effort: returns [] if qc fails."""
+    """qc (qualitative-coding) on the same corpus: ``qc init``, ``qc corpus import -r -i
+    verbatim``, each interview coded line by line by an "editor" script (qc's way of
+    coding: it opens the transcript and its .codes file in the configured editor) that
+    gives a line the codes of the keywords it contains; then ``codes stats``, ``codes
+    crosstab``, ``corpus list`` and ``--help``. Best effort: [] if qc fails."""
     qc = venv / "bin" / "qc"
     if not qc.exists():
         log(f"{qc} not found: qc skipped")
@@ -264,22 +286,37 @@ def qc_measure(venv: Path, corpus: Path, work: Path, repeat: int) -> list[dict]:
     root = work / "qc_project"
     shutil.rmtree(root, ignore_errors=True)
     root.mkdir()
-    env = {**os.environ, "NO_COLOR": "1"}
-    env.pop("PYTHONPATH", None)
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONDONTWRITEBYTECODE")}
+    env["NO_COLOR"] = "1"
+    editor = work / "qc_editor.py"
+    editor.write_text(QC_EDITOR.format(words=QC_WORDS), encoding="utf-8")
     try:
         check([str(qc), "init"], root, env)
-        for f in sorted(corpus.glob("*.txt")):
-            check([str(qc), "import", str(f)], root, env)
-        code_qc_corpus(root, env, qc)
+        settings = root / "settings.yaml"
+        text = settings.read_text(encoding="utf-8").replace("editor: code", "editor: bench_editor")
+        text += ("editors:\n  bench_editor:\n    name: Bench editor\n"
+                 f"    code_command: '{venv / 'bin' / 'python'} {editor} \"{{corpus_file_path}}\" "
+                 "\"{codes_file_path}\"'\n"
+                 "    memo_command: 'true \"{memo_file_path}\"'\n")
+        settings.write_text(text, encoding="utf-8")
+        check([str(qc), "corpus", "import", "-r", "-i", "verbatim", str(corpus)], root, env)
+        names = check([str(qc), "corpus", "list"], root, env).split()
+        log(f"qc: coding {len(names)} files")
+        for name in names:
+            res = subprocess.run([str(qc), "code", "bench", "-p", name], cwd=root, env=env,
+                                 stdin=subprocess.DEVNULL, capture_output=True, text=True)
+            if res.returncode != 0:
+                raise SystemExit(f"qc code {name}: {res.stdout[-300:]} {res.stderr[-300:]}")
     except SystemExit as exc:
         log(f"qc setup failed, skipped: {str(exc)[:500]}")
         return []
     results = []
     out = work / "qc_out.txt"
-    for name, args in (("--help", ["--help"]), ("list", ["list"]),
+    for name, args in (("--help", ["--help"]), ("corpus list", ["corpus", "list"]),
                        ("codes stats", ["codes", "stats"]),
                        ("codes crosstab", ["codes", "crosstab"])):
         argv = [str(qc), *args]
+        run_measured(argv, root, env, out)  # warm-up: bytecode written
         cpus, walls = [], []
         for _ in range(repeat):
             cpu, wall, rc = run_measured(argv, root, env, out)
@@ -295,33 +332,12 @@ def qc_measure(venv: Path, corpus: Path, work: Path, repeat: int) -> list[dict]:
     return results
 
 
-def code_qc_corpus(root: Path, env: dict, qc: Path) -> None:
-    """Write qc codefiles coding the lines that contain a few words, as the rules would."""
-    words = {"mining_memory": ("mineur", "fosse", "charbon"), "housing": ("coron", "cité"),
-             "family": ("père", "mère", "famille"), "decline": ("chômage", "crise", "fermeture"),
-             "heritage": ("patrimoine", "unesco", "terril"), "tourism": ("touris",)}
-    corpora = root / "corpus"
-    codes_dir = root / "codes" / "bench"
-    codes_dir.mkdir(parents=True, exist_ok=True)
-    for f in sorted(corpora.rglob("*.txt")):
-        lines = f.read_text(encoding="utf-8").splitlines()
-        coded = []
-        for line in lines:
-            low = line.lower()
-            found = [c for c, ws in words.items() if any(w in low for w in ws)]
-            coded.append(", ".join(found))
-        rel = f.relative_to(corpora).with_suffix(".txt.codes")
-        out = codes_dir / rel
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text("\n".join(coded) + "\n", encoding="utf-8")
-
-
 # --------------------------------------------------------------------------- report
 
 
 def render(info: dict, results: list[dict], qc: list[dict]) -> str:
     qc_of = {"report freq --by group": "qc codes stats", "report cooccurrence": "qc codes crosstab",
-             "docs": "qc list", "--help": "qc --help"}
+             "docs": "qc corpus list", "--help": "qc --help"}
     qc_cpu = {r["command"]: r["cpu_s"] for r in qc}
     lines = [f"corpus: {info.get('words', 0):,} words, {info.get('documents', 0)} documents; "
              f"median of {len(results[0]['cpu_runs']) if results else 0} runs, whole processes",

@@ -13,8 +13,10 @@ fields and rules). Comments, key order, quoting, flow vs block style, ``example`
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +60,29 @@ _BUILT: dict[str, str] = {}
 
 def _text_key(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def built_from(text: str, codebook: Codebook) -> bool:
+    """Whether this process built ``codebook`` (its content hash) from exactly ``text``: then
+    :func:`parse_codebook_text` of ``text`` gives that codebook again."""
+    return _BUILT.get(_text_key(text)) == codebook.content_hash
+
+
+def code_order_key(text: str) -> str:
+    """The ``project_meta`` key under which the code paths of the codebook ``text``, in
+    codebook order, are kept (autocode writes it; reports read it instead of parsing the
+    text again). Named after the source of the code that reads codebooks too: a changed
+    parser may read a codebook otherwise."""
+    return f"codebook-order/{_reader_hash()} {_text_key(text)}"
+
+
+@functools.cache
+def _reader_hash() -> str:
+    """A short hash of the source of the modules that turn a codebook text into a model."""
+    digest = hashlib.sha256()
+    for module in (Code.__module__, CodebookError.__module__, __name__):
+        digest.update(Path(str(sys.modules[module].__file__)).read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def parse_codebook_text(text: str, source: str = "<string>") -> Codebook:

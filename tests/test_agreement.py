@@ -136,6 +136,35 @@ def test_cohen_kappa_is_sklearns_to_the_last_bit():
     assert n_defined > 700
 
 
+def test_unit_patterns_as_counted_unit_by_unit():
+    """The grouped count gives the Counter of the unit-by-unit definition: same patterns,
+    same counts, same order (the order feeds the alpha computation)."""
+    from collections import Counter
+
+    from qualcode.analysis.agreement import UnitIndex, unit_patterns
+    from qualcode.analysis.units import Unit
+
+    def by_unit(units, coded, seen):
+        out: Counter = Counter()
+        for j, u in enumerate(units):
+            out[tuple((1 if j in coded[i] else 0) if u.document_id in seen[i] else None
+                      for i in range(len(coded)))] += 1
+        return out
+
+    rng = random.Random(11)
+    for _ in range(300):
+        n_docs, m = rng.randint(1, 6), rng.randint(1, 4)
+        units = [Unit(rng.randint(1, n_docs), k, k + 1, 1) for k in range(rng.randint(0, 60))]
+        seen = [{d for d in range(1, n_docs + 1) if rng.random() < 0.7} for _ in range(m)]
+        index = UnitIndex(units, seen)
+        for _ in range(4):
+            # coded units, sometimes in a document the coder did not see, sometimes none
+            coded = [{j for j in range(len(units)) if rng.random() < rng.choice([0, 0.1, 0.5])} for _ in range(m)]
+            expected = by_unit(units, coded, seen)
+            assert list(index.patterns(coded).items()) == list(expected.items())
+            assert list(unit_patterns(units, coded, seen).items()) == list(expected.items())
+
+
 def test_bands():
     assert [landis_koch(k) for k in (-0.01, 0.0, 0.2, 0.21, 0.4, 0.41, 0.6, 0.61, 0.8, 0.81, 1.0, None)] == [
         "poor", "slight", "slight", "fair", "fair", "moderate", "moderate", "substantial", "substantial",

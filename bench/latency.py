@@ -4,7 +4,8 @@
 Usage (from the repository root)::
 
     python bench/latency.py [--words N] [--docs D] [--repeat R] [--keep DIR]
-                            [--project DIR] [--qc VENV] [--only NAME,...] [--json]
+                            [--project DIR] [--baseline SOURCE DIR] [--qc VENV]
+                            [--only NAME,...] [--outputs DIR] [--json]
 
 What it does
 ------------
@@ -22,7 +23,11 @@ What it does
 3. ``autocode`` after a codebook edit that touches only terms/regex/near rules (a term
    removed, a regex changed, a ``near`` distance changed, in turn): each run gets a codebook
    not seen before, the project is copied back between runs so that every run re-codes.
-4. ``--qc VENV``: the same corpus in a ``qualitative-coding`` (qc) project, qc's
+4. ``--baseline SOURCE DIR``: another qualcode (its source tree SOURCE, e.g. ``git archive
+   COMMIT | tar -x -C SOURCE``) measured on DIR, a project folder built with it by
+   ``--keep``; its runs alternate with this checkout's, so both share the machine's load.
+   ``--outputs DIR`` keeps each command's output per version, to compare them.
+5. ``--qc VENV``: the same corpus in a ``qualitative-coding`` (qc) project, qc's
    ``codes stats``, ``codes crosstab`` and ``list`` side by side (qc installed in a
    throwaway virtual environment only for this, never a dependency of qualcode; see
    docs/reference/performance.md for how it was set up).
@@ -195,63 +200,101 @@ def edited_codebooks(src: Path, dst_dir: Path, n: int) -> list[Path]:
 # --------------------------------------------------------------------------- measure
 
 
-def measure(project: Path, first_doc: str, repeat: int, work: Path, only: set[str] | None,
+class Variant:
+    """A qualcode to measure: its project, and the source tree first on PYTHONPATH (None:
+    this checkout)."""
+
+    def __init__(self, label: str, root: Path, info: dict, source: Path | None):
+        self.label = label
+        self.project = Path(info["project"])
+        self.first_doc = info["first_document"]
+        self.work = root / "work"
+        self.work.mkdir(exist_ok=True)
+        # As installed: Python's bytecode cached (a warm-up run writes it), not compiled each run
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        env.update({"NO_COLOR": "1", "QUALCODE_PROJECT": str(self.project), "COLUMNS": "120"})
+        if source is not None:
+            env["PYTHONPATH"] = str(source)
+        self.env = env
+
+
+def measure(variants: list[Variant], repeat: int, only: set[str] | None,
             keep_outputs: Path | None = None) -> list[dict]:
-    # As installed: Python's bytecode cached (a warm-up run writes it), not compiled each run
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    env.update({"NO_COLOR": "1", "QUALCODE_PROJECT": str(project), "COLUMNS": "120"})
+    """Each command, for each variant; the runs of the variants alternate, so that they
+    share the machine's load. Results per command: the first variant's figures, and
+    ``<label>_cpu_s`` / ``<label>_wall_s`` for the others."""
     results = []
-    out = work / "out.txt"
     for name, args, target in COMMANDS:
         if only and name not in only:
             continue
-        argv = qualcode_cmd(*(a.format(doc=first_doc, out=work) for a in args))
-        run_measured(argv, project, env, out)  # warm-up
-        cpus, walls = [], []
+        cpus: dict[str, list[float]] = {v.label: [] for v in variants}
+        walls: dict[str, list[float]] = {v.label: [] for v in variants}
+        argvs = {v.label: qualcode_cmd(*(a.format(doc=v.first_doc, out=v.work) for a in args)) for v in variants}
+        for v in variants:
+            run_measured(argvs[v.label], v.project, v.env, v.work / "out.txt")  # warm-up
         for _ in range(repeat):
-            cpu, wall, rc = run_measured(argv, project, env, out)
-            if rc != 0:
-                raise SystemExit(f"{name}: exit {rc}\n{out.read_text(errors='replace')[-2000:]}")
-            cpus.append(cpu)
-            walls.append(wall)
+            for v in variants:
+                out = v.work / "out.txt"
+                cpu, wall, rc = run_measured(argvs[v.label], v.project, v.env, out)
+                if rc != 0:
+                    raise SystemExit(f"{name} ({v.label}): exit {rc}\n{out.read_text(errors='replace')[-2000:]}")
+                cpus[v.label].append(cpu)
+                walls[v.label].append(wall)
         if keep_outputs:  # to compare the outputs of two versions (not the docx: it holds dates)
-            keep_outputs.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(out, keep_outputs / (name.replace(" ", "_").replace("/", "_") + ".txt"))
-        results.append({"command": name, "cpu_s": statistics.median(cpus), "wall_s": statistics.median(walls),
-                        "cpu_runs": cpus, "target_cpu_s": target})
-        log(f"{name}: {statistics.median(cpus):.2f} CPU s, {statistics.median(walls):.2f} s wall")
+            for v in variants:
+                folder = keep_outputs / v.label
+                folder.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(v.work / "out.txt", folder / (name.replace(" ", "_").replace("/", "_") + ".txt"))
+        results.append(_result(name, variants, cpus, walls, target))
     name = "autocode after a terms/regex/near edit"
     if not only or name in only or "autocode" in only:
-        results.append(measure_autocode(project, repeat, work, env, name))
+        results.append(measure_autocode(variants, repeat, name))
     return results
 
 
-def measure_autocode(project: Path, repeat: int, work: Path, env: dict, name: str) -> dict:
-    db = project / ".qualcode"
-    saved = work / "qualcode.saved"
-    shutil.rmtree(saved, ignore_errors=True)
-    shutil.copytree(db, saved)
-    books = edited_codebooks(project / "codebooks" / "codebook.yaml", work, repeat)
-    cpus, walls = [], []
-    out = work / "autocode.txt"
+def _result(name: str, variants: list[Variant], cpus: dict, walls: dict, target: float | None) -> dict:
+    first = variants[0].label
+    res = {"command": name, "cpu_s": statistics.median(cpus[first]), "wall_s": statistics.median(walls[first]),
+           "cpu_runs": cpus[first], "target_cpu_s": target}
+    for v in variants[1:]:
+        res[f"{v.label}_cpu_s"] = statistics.median(cpus[v.label])
+        res[f"{v.label}_wall_s"] = statistics.median(walls[v.label])
+        res[f"{v.label}_cpu_runs"] = cpus[v.label]
+    log(f"{name}: " + ", ".join(f"{v.label} {statistics.median(cpus[v.label]):.2f} CPU s "
+                                f"({statistics.median(walls[v.label]):.2f} s wall)" for v in variants))
+    return res
+
+
+def measure_autocode(variants: list[Variant], repeat: int, name: str) -> dict:
+    """``autocode --codebook EDIT`` for ``repeat`` different edits; the project's database
+    is put back after each run, so that every run re-codes."""
+    cpus: dict[str, list[float]] = {v.label: [] for v in variants}
+    walls: dict[str, list[float]] = {v.label: [] for v in variants}
+    saved = {}
+    for v in variants:
+        saved[v.label] = v.work / "qualcode.saved"
+        shutil.rmtree(saved[v.label], ignore_errors=True)
+        shutil.copytree(v.project / ".qualcode", saved[v.label])
+    books = {v.label: edited_codebooks(v.project / "codebooks" / "codebook.yaml", v.work, repeat) for v in variants}
     try:
-        for book in books:
-            cpu, wall, rc = run_measured(qualcode_cmd("autocode", "--codebook", str(book), "--json"),
-                                         project, env, out)
-            if rc != 0:
-                raise SystemExit(f"autocode: exit {rc}\n{out.read_text(errors='replace')[-2000:]}")
-            cpus.append(cpu)
-            walls.append(wall)
-            shutil.rmtree(db)
-            shutil.copytree(saved, db)
+        for k in range(repeat):
+            for v in variants:
+                out = v.work / "autocode.txt"
+                cpu, wall, rc = run_measured(qualcode_cmd("autocode", "--codebook", str(books[v.label][k]), "--json"),
+                                             v.project, v.env, out)
+                if rc != 0:
+                    raise SystemExit(f"autocode ({v.label}): exit {rc}\n{out.read_text(errors='replace')[-2000:]}")
+                cpus[v.label].append(cpu)
+                walls[v.label].append(wall)
+                shutil.rmtree(v.project / ".qualcode")
+                shutil.copytree(saved[v.label], v.project / ".qualcode")
     finally:
-        if saved.exists():
-            shutil.rmtree(db, ignore_errors=True)
-            shutil.copytree(saved, db)
-            shutil.rmtree(saved)
-    log(f"{name}: {statistics.median(cpus):.2f} CPU s, {statistics.median(walls):.2f} s wall")
-    return {"command": name, "cpu_s": statistics.median(cpus), "wall_s": statistics.median(walls),
-            "cpu_runs": cpus, "target_cpu_s": AUTOCODE_TARGET}
+        for v in variants:
+            if saved[v.label].exists():
+                shutil.rmtree(v.project / ".qualcode", ignore_errors=True)
+                shutil.copytree(saved[v.label], v.project / ".qualcode")
+                shutil.rmtree(saved[v.label])
+    return _result(name, variants, cpus, walls, AUTOCODE_TARGET)
 
 
 # --------------------------------------------------------------------------- qc
@@ -335,23 +378,27 @@ def qc_measure(venv: Path, corpus: Path, work: Path, repeat: int) -> list[dict]:
 # --------------------------------------------------------------------------- report
 
 
-def render(info: dict, results: list[dict], qc: list[dict]) -> str:
+def render(info: dict, results: list[dict], qc: list[dict], baseline: str | None) -> str:
     qc_of = {"report freq --by group": "qc codes stats", "report cooccurrence": "qc codes crosstab",
              "docs": "qc corpus list", "--help": "qc --help"}
     qc_cpu = {r["command"]: r["cpu_s"] for r in qc}
     lines = [f"corpus: {info.get('words', 0):,} words, {info.get('documents', 0)} documents; "
-             f"median of {len(results[0]['cpu_runs']) if results else 0} runs, whole processes",
+             f"median of {len(results[0]['cpu_runs']) if results else 0} runs, whole processes, CPU seconds",
              "",
-             f"{'command':<42} {'CPU s':>7} {'wall s':>7} {'target':>7}  {'qc CPU s':>9} {'ratio':>6}  verdict",
-             "-" * 100]
+             f"{'command':<42} {'before':>7} {'now':>7} {'wall s':>7} {'target':>7}  {'qc':>6} {'qc/now':>7}  verdict",
+             "-" * 104]
     for r in results:
         t = r.get("target_cpu_s")
         q = qc_cpu.get(qc_of.get(r["command"], ""))
+        before = r.get(f"{baseline}_cpu_s") if baseline else None
         ratio = f"{q / r['cpu_s']:.1f}x" if q else ""
         verdict = "" if t is None else ("MET" if r["cpu_s"] <= t else "NOT MET")
-        lines.append(f"{r['command']:<42} {r['cpu_s']:>7.2f} {r['wall_s']:>7.2f} "
-                     f"{(f'{t:.1f}' if t else ''):>7}  {(f'{q:.2f}' if q else ''):>9} "
-                     f"{ratio:>6}  {verdict}")
+        lines.append(f"{r['command']:<42} {(f'{before:.2f}' if before is not None else ''):>7} {r['cpu_s']:>7.2f} "
+                     f"{r['wall_s']:>7.2f} {(f'{t:.1f}' if t else ''):>7}  {(f'{q:.2f}' if q else ''):>6} "
+                     f"{ratio:>7}  {verdict}")
+    for r in qc:
+        if r["command"] not in qc_of.values():
+            lines.append(f"{r['command']:<42} {'':>7} {r['cpu_s']:>7.2f}")
     return "\n".join(lines)
 
 
@@ -366,6 +413,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--qc", metavar="VENV", help="virtual environment where qualitative-coding is installed")
     ap.add_argument("--only", help="comma-separated command names to measure")
     ap.add_argument("--outputs", metavar="DIR", help="keep each command's output in DIR (to compare versions)")
+    ap.add_argument("--baseline", nargs=2, metavar=("SOURCE", "DIR"),
+                    help="also measure the qualcode whose source tree is SOURCE (e.g. a `git archive` of an "
+                         "older commit) on the project folder DIR made with it by --keep; runs alternate")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     only = set(args.only.split(",")) if args.only else None
@@ -379,16 +429,17 @@ def main(argv: list[str] | None = None) -> int:
         log(f"building a {args.words:,}-word project in {root}")
         info = build_project(root, args.words, args.docs, args.seed)
         (root / "info.json").write_text(json.dumps(info, indent=2))
-    work = root / "work"
-    work.mkdir(exist_ok=True)
+    variants = [Variant("now", root, info, None)]
+    if args.baseline:
+        source, broot = Path(args.baseline[0]).resolve(), Path(args.baseline[1]).resolve()
+        variants.append(Variant("before", broot, json.loads((broot / "info.json").read_text()), source))
     try:
-        results = measure(Path(info["project"]), info["first_document"], args.repeat, work, only,
-                          Path(args.outputs) if args.outputs else None)
-        qc = qc_measure(Path(args.qc), root / "corpus", work, args.repeat) if args.qc else []
+        results = measure(variants, args.repeat, only, Path(args.outputs) if args.outputs else None)
+        qc = qc_measure(Path(args.qc), root / "corpus", root / "work", args.repeat) if args.qc else []
     finally:
         if tmp:
             shutil.rmtree(tmp, ignore_errors=True)
-    table = render(info, results, qc)
+    table = render(info, results, qc, "before" if args.baseline else None)
     if args.json:
         print(table, file=sys.stderr)
         print(json.dumps({"corpus": info, "results": results, "qc": qc}, indent=2))

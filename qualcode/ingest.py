@@ -37,6 +37,7 @@ from qualcode.errors import InputError, QualcodeError, StorageError, UsageError
 from qualcode.importers import (
     EXTENSIONS,
     ImportOptions,
+    ParsedDocument,
     detect_format,
     parse_bytes,
     read_transcript_bytes,
@@ -397,6 +398,32 @@ def _import_one(project: Project, path: Path, fmt: str, options: ImportOptions,
             name=name, source_path=str(path.resolve()), fmt=parsed.format, encoding=parsed.encoding,
             content_hash=digest, text=parsed.text, meta=parsed.meta, version=version,
         )
+    speakers, n_interjections = insert_turns(project, doc_id, parsed, options, kept_roles, speaker_cases)
+    if case:
+        store.cases.link_document(store.cases.ensure(case), doc_id)
+    batch_names[name] = str(path)
+    if texts is not None:
+        texts.add(doc_id, name, parsed.text, digest)
+    result = FileResult(str(path), status, name=name, turns=len(parsed.turns), speakers=speakers,
+                        warnings=warnings, version=version,
+                        interjections=n_interjections)
+    if placements is not None:
+        result.placements = placements
+        result.codings = dict.fromkeys(("kept", "moved", "changed", "orphaned"), 0)
+        for p in placements:
+            result.codings[p["placement"]] += 1
+    return result
+
+
+def insert_turns(project: Project, doc_id: int, parsed: ParsedDocument, options: ImportOptions,
+                 kept_roles: dict[str, str] | None = None,
+                 speaker_cases: dict[str, int] | None = None) -> tuple[list[dict], int]:
+    """Write a parsed document's speakers (with their default roles, or ``kept_roles``),
+    interjections and turns; returns the speakers as ``{"label", "role"}`` and the number
+    of interjections."""
+    store = project.store
+    kept_roles = kept_roles or {}
+    speaker_cases = speaker_cases or {}
     speaker_ids: dict[str, int] = {}
     speakers = []
     hints = {label_form(h) for h in parsed.interviewer_hints}
@@ -423,20 +450,7 @@ def _import_one(project: Project, path: Path, fmt: str, options: ImportOptions,
             for i, t in enumerate(parsed.turns, 1)
         ],
     )
-    if case:
-        store.cases.link_document(store.cases.ensure(case), doc_id)
-    batch_names[name] = str(path)
-    if texts is not None:
-        texts.add(doc_id, name, parsed.text, digest)
-    result = FileResult(str(path), status, name=name, turns=len(parsed.turns), speakers=speakers,
-                        warnings=warnings, version=version,
-                        interjections=len(interjection_rows))
-    if placements is not None:
-        result.placements = placements
-        result.codings = dict.fromkeys(("kept", "moved", "changed", "orphaned"), 0)
-        for p in placements:
-            result.codings[p["placement"]] += 1
-    return result
+    return speakers, len(interjection_rows)
 
 
 def set_speaker_roles(project: Project, document: str, assignments: dict[str, str]) -> list[dict]:

@@ -258,8 +258,8 @@ def reanchor_codings(project: Project, old: Document, new_text: str) -> list[dic
                 "created_at": k.created_at})
         else:
             assert p.start is not None and p.end is not None
-            if (p.start, p.end) != (k.start, k.end):
-                moves[k.id] = (p.start, p.end)
+            if (p.start, p.end) != (k.start, k.end) or new_text[p.start:p.end] != k.text:
+                moves[k.id] = (p.start, p.end)  # relocate takes the text again (a changed one may not move)
             if status == "changed" and k.status == "accepted":
                 review.append(k.id)
                 row["new_status"] = "proposed"

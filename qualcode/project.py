@@ -45,6 +45,7 @@ from qualcode.analysis import words as _words
 from qualcode.errors import ProjectNotFound, QualcodeError
 from qualcode.exporters import excerpts as _excerpts
 from qualcode.exporters import report as _report
+from qualcode.refi import importer as _refi_in
 from qualcode.refi import writer as _refi
 from qualcode.store import Store
 from qualcode.store.cases import Cases
@@ -228,6 +229,7 @@ class Project:
     # exchange with other CAQDAS tools (REFI-QDA)
     export_qdpx = _refi.export_qdpx
     export_qdc = _refi.export_qdc
+    import_qdpx = _refi_in.import_qdpx
 
     def __enter__(self) -> Project:
         return self

@@ -28,10 +28,11 @@ def md_quotes(path) -> list[str]:
 
 
 def quotation(line: str) -> str:
-    """The text between the outer « » of a Markdown excerpt line."""
+    """The text between the outer « » of a Markdown excerpt line, as a reader sees it
+    (Markdown's backslash escapes taken off: ``\\[rires\\]`` is shown ``[rires]``)."""
     m = re.search(rf"«{NB}(.*){NB}»", line)
     assert m, line
-    return m.group(1)
+    return re.sub(r"\\(.)", r"\1", m.group(1))
 
 
 def test_sentences_never_end_inside_a_quotation():

@@ -44,8 +44,8 @@ _state = {"debug": bool(os.environ.get("QUALCODE_DEBUG"))}
 # help, as the listing shows it).
 COMMANDS: dict[str, tuple[str, str]] = {
     "init": ("project", "Create a project: qualcode.toml and the database in .qualcode/."),
-    "import": ("documents", "Import transcripts (txt, md, docx, vtt, srt, Transcriber trs) with speakers and "
-                            "timestamps."),
+    "import": ("documents", "Import transcripts (txt, md, docx, vtt, srt, Transcriber trs) or a REFI-QDA project "
+                            "(.qdpx)."),
     "docs": ("documents", "List documents: name, format, turns, words, speakers, case."),
     "show": ("documents", "Show a document's turns, numbered from 1, with speaker, timestamp and the codes of "
                           "each\nturn in the margin (coloured by code, like coding stripes)."),

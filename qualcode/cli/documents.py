@@ -27,6 +27,7 @@ from qualcode.lifecycle import (
     rename_speaker,
 )
 from qualcode.manual import turn_codes
+from qualcode.refi.importer import RefiImportReport, import_qdpx
 
 FORMAT_CHOICES = ("auto", "txt", "md", "docx", "vtt", "srt", "trs")
 
@@ -57,11 +58,31 @@ def import_cli(
     json: JsonOpt = False,
     project: ProjectOpt = None,
 ) -> None:
-    """Import transcripts (txt, md, docx, vtt, srt, Transcriber trs) with speakers and timestamps."""
+    """Import transcripts (txt, md, docx, vtt, srt, Transcriber trs) or a REFI-QDA project (.qdpx).
+
+    Transcripts come in with their speakers and timestamps. A .qdpx package (NVivo,
+    ATLAS.ti, MAXQDA, QualCoder…) brings its text sources, codes, every coder's codings,
+    cases with their attributes and notes; every coding is checked and reported."""
     if format not in FORMAT_CHOICES:
         raise UsageError(f"unknown format {format!r} (choose from {', '.join(FORMAT_CHOICES)})")
     interviewers = [x.strip() for x in interviewer.split(",") if x.strip()] if interviewer else None
     out, err = console(), console(stderr=True)
+    refi = [p for p in paths if p.lower().endswith(".qdpx")]
+    if refi:
+        if len(paths) > 1:
+            raise UsageError("import a .qdpx package on its own (one per command)")
+        unused = [name for name, value in (("--format", format != "auto"), ("--interviewer", interviewer),
+                                           ("--case", case), ("--replace", replace),
+                                           ("--label-pattern", label_pattern), ("--split-on", split_on)) if value]
+        if unused:
+            raise UsageError(f"{', '.join(unused)}: not for a .qdpx package")
+        with open_project(project) as proj:
+            refi_report = import_qdpx(proj, refi[0], dry_run=dry_run)
+        if json:
+            print_json(refi_report.to_dict())
+        else:
+            _print_refi(refi_report, out, err)
+        return
     with open_project(project) as proj:
         progress = None
         on_file = None
@@ -115,6 +136,45 @@ def import_cli(
         out.print(f"backup taken first: {report.backup} (see 'qualcode backups')")
     if report.skipped:
         raise typer.Exit(1)
+
+
+def _print_refi(report: RefiImportReport, out, err) -> None:
+    """The report of a REFI-QDA import: what came in, and every coding accounted for."""
+    would = "would be " if report.dry_run else ""
+    for d in report.documents:
+        notes = f"; {'; '.join(d.notes)}" if d.notes else ""
+        if d.verified:
+            notes += f"; {d.verified} selections checked against the text the file records"
+        out.print(f"{would}imported {d.name}: {d.turns} turns, {d.codings} codings, offsets as "
+                  f"{d.convention}{notes}", markup=False, highlight=False)
+    if report.codebook_file:
+        where = "the project's codebook" if report.codebook_is_project_codebook else (
+            "not the project's codebook: merge it by hand or point [project] codebook at it")
+        out.print(f"{report.codes} codes {'would be ' if report.dry_run else ''}written to {report.codebook_file} "
+                  f"({where})", markup=False, highlight=False)
+    coders = ", ".join(f"{c} {n}" for c, n in report.coders.items()) or "none"
+    out.print(f"codings: {report.exact} placed exactly, {len(report.adjusted)} adjusted, "
+              f"{len(report.impossible)} impossible (coders: {coders})"
+              + (f"; {report.duplicates} duplicates merged" if report.duplicates else ""),
+              markup=False, highlight=False)
+    reasons: dict[tuple[str, str], int] = {}
+    for a in report.adjusted:
+        reasons[(a["document"], a["reason"])] = reasons.get((a["document"], a["reason"]), 0) + 1
+    for (doc, reason), count in reasons.items():
+        out.print(f"  adjusted {count} in {doc}: {reason} (the list: --json)", markup=False, highlight=False)
+    for i in report.impossible:
+        who = f" ({escape(str(i['code']))}, {escape(str(i['coder']))})" if i.get("code") else ""
+        err.print(f"[yellow]impossible[/] {escape(str(i['document']))} {i['start']}:{i['end']}{who}: "
+                  f"{escape(str(i['reason']))}", markup=True, highlight=False)
+    out.print(f"{report.cases} cases, {report.attributes} attributes, {report.memos} memos", highlight=False)
+    for line in report.renamed:
+        err.print(f"[yellow]renamed[/] {escape(line)}", markup=True, highlight=False)
+    for line in report.not_carried:
+        err.print(f"[yellow]not imported[/] {escape(line)}", markup=True, highlight=False)
+    for line in report.codebook_notes:
+        out.print(f"note: {line}", markup=False, highlight=False)
+    if report.dry_run:
+        out.print("dry run, nothing changed", highlight=False)
 
 
 def _clip(text: str | None, width: int = 60) -> str:

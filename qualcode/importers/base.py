@@ -22,11 +22,12 @@ separated by blank lines, with turn offsets covering only the utterance.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 from qualcode.errors import InputError
 from qualcode.importers.interjections import ParsedInterjection
-from qualcode.textnorm import normalize_text
+from qualcode.textnorm import REPLACEMENT, count_controls, normalize_text
 
 
 @dataclass
@@ -118,3 +119,55 @@ def compose(turns: list[tuple[str | None, str, float | None, float | None]]) -> 
         out.append(ParsedTurn(label or None, start, end, t0, t1))
         pos = end
     return "".join(parts), out
+
+
+def stored_positions(raw: str) -> tuple[str, list[int]]:
+    """The stored text of a raw decoded text and where each raw position lands in it.
+
+    The one mapping between raw-file positions and stored-text positions: returns
+    ``(normalize_text(raw), pos)`` where ``pos[i]`` (``0 <= i <= len(raw)``) is the stored
+    offset of raw offset ``i``. A leading BOM maps to 0; the ``\\r`` of a CRLF maps to the
+    stored ``\\n`` (so a span ending between ``\\r`` and ``\\n`` ends before the line
+    break); characters that NFC composes with the ones before them map into the composed
+    character's position (a span cannot end inside it).
+    """
+    import unicodedata
+
+    n = len(raw)
+    pos = [0] * (n + 1)
+    flat: list[str] = []  # newline-normalized, control characters replaced, before NFC
+    i = 1 if raw.startswith("\ufeff") else 0
+    while i < n:
+        ch = raw[i]
+        pos[i] = len(flat)
+        if ch == "\r":
+            flat.append("\n")
+            if i + 1 < n and raw[i + 1] == "\n":
+                pos[i + 1] = pos[i]  # between \r and \n: before the stored \n
+                i += 2
+                continue
+        else:
+            flat.append(REPLACEMENT if count_controls(ch) else ch)
+        i += 1
+    pos[n] = len(flat)
+    pre = "".join(flat)
+    text = normalize_text(raw)
+    if unicodedata.is_normalized("NFC", pre):
+        return text, pos
+    # NFC changed something: normalize segment by segment (a segment starts at a
+    # character that does not combine with the one before) and remap.
+    seg_starts = [k for k, c in enumerate(pre) if k == 0 or unicodedata.combining(c) == 0]
+    seg_starts.append(len(pre))
+    remap = [0] * (len(pre) + 1)
+    out: list[str] = []
+    length = 0
+    for a, b in itertools.pairwise(seg_starts):
+        seg = unicodedata.normalize("NFC", pre[a:b])
+        for k in range(a, b):
+            remap[k] = length if k == a else length + min(k - a, len(seg))
+        out.append(seg)
+        length += len(seg)
+    remap[len(pre)] = length
+    if "".join(out) != text:  # Hangul jamo or similar: compose over segment edges
+        raise InputError("cannot map offsets through Unicode normalization of this text")
+    return text, [remap[p] for p in pos]

@@ -43,6 +43,7 @@ class QdcCode:
     color: str | None
     description: str | None
     children: list[QdcCode] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # GUIDs of the notes it refers to (NoteRef)
 
 
 @dataclass
@@ -127,13 +128,21 @@ def codebook_from_qdc(path: str | Path, *, title: str | None = None, like: Codeb
     code's slug, rules, exclusions and unit, and the codebook its title, language, unit,
     version, authors and description, so that ``codebook diff`` compares them code by code and only the
     changes made elsewhere show."""
-    from ruamel.yaml import YAML
-    from ruamel.yaml.comments import CommentedMap
-    from ruamel.yaml.scalarstring import LiteralScalarString
 
     codes, origin = read_qdc(path)
     if not codes:
         raise InputError("the codebook holds no codes", path=str(path))
+    return codebook_yaml(codes, origin, Path(path).name, title=title, like=like)
+
+
+def codebook_yaml(codes: list[QdcCode], origin: str | None, source_name: str, *, title: str | None = None,
+                  like: Codebook | None = None, command: str = "qualcode codebook import") -> ImportedCodebook:
+    """The qualcode YAML codebook of a REFI-QDA code tree (read from ``source_name``, a
+    ``.qdc`` or a ``.qdpx``), see :func:`codebook_from_qdc`."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.comments import CommentedMap
+    from ruamel.yaml.scalarstring import LiteralScalarString
+
     count = {"codes": 0, "categories": 0, "matched": 0, "with_rules": 0}
     by_path = like.by_path() if like is not None else {}
 
@@ -181,7 +190,7 @@ def codebook_from_qdc(path: str | Path, *, title: str | None = None, like: Codeb
 
     converted = convert(codes, like.codes if like is not None else [])
     doc = CommentedMap()
-    doc["title"] = title or (like.title if like is not None else f"Imported from {Path(path).name}")
+    doc["title"] = title or (like.title if like is not None else f"Imported from {source_name}")
     if like is not None:
         doc["language"] = like.language
         doc["unit"] = like.unit
@@ -203,7 +212,7 @@ def codebook_from_qdc(path: str | Path, *, title: str | None = None, like: Codeb
     if count["categories"]:
         notes.append(f"categories: {count['categories']} non-codable code(s) (isCodable=\"false\") became "
                      "ordinary codes")
-    header = [f"Codebook imported from {Path(path).name} (REFI-QDA) by 'qualcode codebook import'.",
+    header = [f"Codebook imported from {source_name} (REFI-QDA) by '{command}'.",
               "What REFI-QDA cannot carry:", *(f"- {line}" for line in notes)]
     doc.yaml_set_start_comment("\n".join(header))
     yaml = YAML(typ="rt")

@@ -73,7 +73,7 @@ DEFAULT_STATUSES = ("proposed", "accepted")
 #: Zip entries' timestamp (the earliest a zip can hold): two exports are byte-identical.
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 #: The kinds of :class:`Guids` under their names in ``refi_ids`` (where they differ).
-_REFI_KINDS = {"memo": "note"}
+_REFI_KINDS = {"memo": "note", "document-variable": "variable"}
 #: The date of a note whose memo has no readable date (QualCoder needs one).
 EPOCH = "1970-01-01T00:00:00Z"
 SCHEMAS = Path(__file__).resolve().parent / "schemas"
@@ -211,6 +211,12 @@ class Guids:
         return str(uuid.uuid5(NAMESPACE, f"{self.uid}/{kind}/{key}"))
 
 
+def project_guids(project: Project) -> Guids:
+    """The project's :class:`Guids`: those it was imported with first (``refi_ids``)."""
+    store = project.store
+    return Guids(store.meta.uid(), {(r.kind, r.local_key): r.guid for r in store.refi.all()})
+
+
 @functools.lru_cache(maxsize=4096)  # codings made together share their timestamps
 def _datetime(stamp: str | None) -> str | None:
     """A stored timestamp as xsd:dateTime in UTC (``2024-03-12T10:05:00Z``)."""
@@ -315,7 +321,7 @@ def build_codebook(project: Project) -> tuple[bytes, int]:
     if not codes:
         raise QualcodeError("the project has no codes yet (run 'qualcode autocode' or 'qualcode code' "
                             "with a codebook first)")
-    guids = Guids(store.meta.uid())
+    guids = project_guids(project)
     root = _root(CODEBOOK_NS, "CodeBook", {"origin": _origin()})
     _code_tree(_el(root, "Codes"), codes, guids)
     return _xml_bytes(root), len(codes)
@@ -433,7 +439,7 @@ def build_package(project: Project, *, coders: Sequence[str] | None = None,
     doc_ids = [d.id for d in docs]
     codings = store.codings.select(document_ids=doc_ids, coders=list(coders) if coders else None,
                                    statuses=statuses, order="position")
-    guids = Guids(store.meta.uid())
+    guids = project_guids(project)
     summary = ExportSummary(output="", statuses=statuses)
     files: dict[str, bytes] = {}
 
@@ -480,7 +486,7 @@ def build_package(project: Project, *, coders: Sequence[str] | None = None,
     speakers = {d.id: "; ".join(f"{s.label} ({s.role})" for s in store.documents.speakers(d.id)) for d in docs}
     speakers = {i: v for i, v in speakers.items() if v}
     speakers_name = next((n for n in SPEAKERS_VARIABLES if n not in types), f"speakers ({len(types)})")
-    speakers_guid = guids("document-variable", speakers_name)
+    speakers_guid = guids("document-variable", speakers_name, speakers_name)
     if types or speakers:
         variables_el = _el(root, "Variables")
         for name in sorted(types):
@@ -530,7 +536,7 @@ def build_package(project: Project, *, coders: Sequence[str] | None = None,
                 _el(src, "Description", text=_memo_text(doc_memos))
             for (coder, start, end), group in groups.get(d.id, {}).items():
                 sel = _el(src, "PlainTextSelection", {
-                    "guid": guids("selection", f"{d.id}/{coder}/{start}/{end}"),
+                    "guid": guids("selection", f"{d.id}/{coder}/{start}/{end}", str(min(k.id for k in group))),
                     "name": group[0].text, "startPosition": str(start), "endPosition": str(end),
                     "creatingUser": user_guid[coder],
                     "creationDateTime": _datetime(min(k.created_at for k in group)),

@@ -15,6 +15,7 @@ statements about them::
     store.history     history of bulk operations          (history.py)
     store.orphans     codings a corrected text could not place (orphans.py)
     store.meta        facts about the project (its uid)   (meta.py)
+    store.refi        REFI-QDA identifiers (GUIDs)        (refi.py)
     store.backups     whole-database copies and checks    (backups.py)
     store.interjections  another speaker's words inside a turn  (interjections.py)
 
@@ -39,6 +40,7 @@ from qualcode.store.interjections import Interjection, Interjections
 from qualcode.store.memos import Memo, Memos
 from qualcode.store.meta import ProjectMeta
 from qualcode.store.orphans import Orphans
+from qualcode.store.refi import RefiId, RefiIds
 from qualcode.store.review import Decision, QueueItem, Review
 from qualcode.store.schema import MIGRATIONS, SCHEMA_VERSION
 from qualcode.store.versions import CodebookVersion, CodebookVersions
@@ -47,7 +49,7 @@ from qualcode.store.versions import CodebookVersion, CodebookVersions
 __all__ = [
     "MIGRATIONS", "SCHEMA_VERSION", "Case", "Code", "CodeSpec", "CodebookVersion", "CodedSpan", "Coding",
     "Decision", "Document", "DocumentSummary", "HistoryEntry", "Interjection", "Memo", "NewCoding", "QueueItem",
-    "Speaker", "Store", "Turn", "TurnIndex", "now", "turn_at",
+    "RefiId", "Speaker", "Store", "Turn", "TurnIndex", "now", "turn_at",
 ]
 
 
@@ -66,6 +68,7 @@ class Store(Connection):
         self.review = Review(self)
         self.history = History(self)
         self.orphans = Orphans(self)
+        self.refi = RefiIds(self)
         self.backups = Backups(self)
         self.interjections = Interjections(self)
         self.meta = ProjectMeta(self)

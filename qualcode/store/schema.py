@@ -221,6 +221,15 @@ MIGRATIONS: list[str] = [
         value TEXT NOT NULL
     ) WITHOUT ROWID;
     """,
+    # 8 -> 9: the REFI-QDA identifiers (GUIDs) of imported things, so that an export keeps them
+    """
+    CREATE TABLE refi_ids (
+        kind      TEXT NOT NULL,              -- project, user, code, document, case, variable, note, coding…
+        local_key TEXT NOT NULL,              -- code path, document/case/user name, coding or memo id…
+        guid      TEXT NOT NULL,              -- lower case, no braces
+        PRIMARY KEY (kind, local_key)
+    ) WITHOUT ROWID;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -30,7 +30,7 @@ from qualcode.coders import RULES_CODER
 from qualcode.errors import QualcodeError
 from qualcode.lookup import select_documents
 from qualcode.nlp import load_pipeline
-from qualcode.rules import Proposal, apply, compile_codebook, term_cache_key
+from qualcode.rules import Proposal, apply, compile_codebook, term_cache_key, without_interjections
 from qualcode.store import now
 from qualcode.store.codings import CodedSpan, NewCoding
 from qualcode.testhooks import pause_point
@@ -137,23 +137,6 @@ _ATTEMPTS = 3
 
 class _CodebookChanged(Exception):
     """Raised inside the transaction when the codebook file no longer says what was read."""
-
-
-def without_interjections(proposals: list[Proposal], spans: list[tuple[int, int]]) -> list[Proposal]:
-    """``proposals`` without the rule matches that lie inside one of ``spans`` (an
-    interviewer's interjection): a proposal left without matches is dropped."""
-    if not spans:
-        return proposals
-
-    def inside(m) -> bool:
-        return any(a <= m.start and m.end <= b for a, b in spans)
-
-    out = []
-    for p in proposals:
-        kept = tuple(m for m in p.matches if not inside(m))
-        if kept:
-            out.append(p if len(kept) == len(p.matches) else p._replace(matches=kept))
-    return out
 
 
 class _DryRun(Exception):

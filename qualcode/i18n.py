@@ -60,6 +60,12 @@ CATALOGUES: dict[str, dict[str, str]] = {
         "chart.units_axis": "unités codées (passages distincts)",
         "chart.jaccard": "indice de Jaccard",
         "chart.cooc_units": "unités où les deux codes apparaissent",
+        # column headers of document tables (DOCX, LaTeX)
+        "column.code": "Code", "column.label": "Code", "column.units": "unités",
+        "column.participants": "participants", "column.total": "total", "column.rank": "rang",
+        "column.lemma": "lemme", "column.count": "effectif", "column.per 1000 words": "pour 1 000 mots",
+        "column.documents": "documents",
+        "chart.top_level": "codes de premier niveau", "chart.sub_codes": "sous-codes",
     },
     "en": {
         "turn": "turn",
@@ -71,6 +77,8 @@ CATALOGUES: dict[str, dict[str, str]] = {
         "chart.units_axis": "coded units (distinct passages)",
         "chart.jaccard": "Jaccard index",
         "chart.cooc_units": "units where both codes occur",
+        "column.code": "Code", "column.label": "Code",
+        "chart.top_level": "top-level codes", "chart.sub_codes": "sub-codes",
     },
 }
 

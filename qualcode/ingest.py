@@ -53,6 +53,7 @@ from qualcode.lifecycle import (
     replaced_details,
     replaced_summary,
 )
+from qualcode.store.documents import Document
 from qualcode.textnorm import read_text_file
 
 if TYPE_CHECKING:
@@ -242,17 +243,32 @@ def _import_paths(
     options = ImportOptions(interviewers=interviewers, label_pattern=label_pattern)
     store = project.store
     batch_names: dict[str, str] = {}
+    planned: list[tuple[Path, list | None, QualcodeError | None]] = []
+    for path in files:
+        try:
+            planned.append((path, _pieces(path, fmt, split_rx), None))
+        except QualcodeError as exc:
+            planned.append((path, None, exc))
     if backup_first:
-        report.backup = backup_before_replacing(project, files)
+        def reads_differently(f: Path, data: bytes, doc: Document) -> bool:
+            try:
+                parsed = parse_bytes(data, str(f), detect_format(f) if fmt == "auto" else fmt,
+                                     options_for(doc, options))
+            except Exception:  # noqa: BLE001 - the import itself reports a file it cannot read
+                return False
+            return not same_reading(store, doc, parsed, options_for(doc, options))
+
+        report.backup = backup_before_replacing(
+            project, [(name or path.stem, data, path) for path, pieces, _ in planned for data, name, _ in pieces or ()],
+            reads_differently)
     texts = SimilarTexts(store)
     with store.transaction():
-        for path in files:
+        for path, pieces, error in planned:
             if on_file:
                 on_file(path)
-            try:
-                pieces = _pieces(path, fmt, split_rx)
-            except QualcodeError as exc:
-                report.results.append(FileResult(str(path), "skipped", reason=_reason(exc, path)))
+            if pieces is None:  # the file could not be read or split
+                assert error is not None
+                report.results.append(FileResult(str(path), "skipped", reason=_reason(error, path)))
                 continue
             for data, name, line_map in pieces:
                 try:
@@ -344,6 +360,67 @@ def _reason(exc: QualcodeError, path: Path) -> str:
     return msg[len(prefix):].strip() if msg.startswith(prefix) else msg
 
 
+def _parse(data: bytes, path: Path, fmt: str, options: ImportOptions, debug: bool) -> ParsedDocument:
+    try:
+        return parse_bytes(data, str(path), fmt, options)
+    except QualcodeError:
+        raise
+    except Exception as exc:  # a library raising something unexpected on odd input: a bad file
+        if debug:
+            raise
+        raise InputError(f"could not be read ({type(exc).__name__}: {exc})", path=str(path)) from exc
+
+
+def options_for(existing: Document, options: ImportOptions) -> ImportOptions:
+    """The options to read a new version of ``existing`` with: ``options``, and the
+    ``--label-pattern`` it was imported with when none is given (a corrected transcript,
+    or the same file read again with ``--replace``, keeps its house convention)."""
+    if options.label_pattern is None and existing.meta.get("label_pattern"):
+        return ImportOptions(interviewers=options.interviewers, label_pattern=existing.meta["label_pattern"])
+    return options
+
+
+def same_reading(store, existing: Document, parsed: ParsedDocument, options: ImportOptions) -> bool:
+    """Whether ``parsed`` (the document's unchanged file read again) gives the stored
+    document: the same text, turns (offsets, speakers, times) and interjections, and with
+    ``--interviewer`` the same roles."""
+    if parsed.text != existing.text:
+        return False
+    turns = store.documents.turns(existing.id)
+    if [(t.start, t.end, t.speaker, t.time_start, t.time_end) for t in turns] != [
+            (t.start, t.end, t.speaker, t.time_start, t.time_end) for t in parsed.turns]:
+        return False
+    if [(x.start, x.end, x.speaker) for x in store.interjections.of_document(existing.id)] != [
+            (x.start, x.end, x.speaker) for x in parsed.interjections]:
+        return False
+    if options.interviewers is not None:
+        return all(s.role == default_role(s.label, options.interviewers)
+                   for s in store.documents.speakers(existing.id))
+    return True
+
+
+def _unchanged(store, existing: Document, path: Path, options: ImportOptions, replace: bool) -> FileResult:
+    """The result for a file already imported as ``existing``; when it was not read again
+    (no --replace), what --interviewer / --label-pattern would have changed is said."""
+    name = existing.name
+    result = FileResult(str(path), "unchanged", name=name, reason="already imported, unchanged")
+    if replace:
+        return result
+    if options.interviewers is not None:
+        wrong = [s for s in store.documents.speakers(existing.id)
+                 if s.role != default_role(s.label, options.interviewers)]
+        if wrong:
+            sets = " ".join(f"--set {_quote(f'{s.label}={default_role(s.label, options.interviewers)}')}"
+                            for s in wrong)
+            result.warnings.append(f"{path}: document {name!r} is unchanged, so --interviewer did not change "
+                                   f"its roles; run: qualcode speakers {_quote(name)} {sets} "
+                                   "(or import it again with --replace)")
+    if options.label_pattern is not None:
+        result.warnings.append(f"{path}: document {name!r} is unchanged and was not read again: add --replace "
+                               "to read it with --label-pattern (its codings are kept)")
+    return result
+
+
 def _import_one(project: Project, path: Path, fmt: str, options: ImportOptions,
                 case: str | None, replace: bool, batch_names: dict[str, str],
                 debug: bool = False, texts: SimilarTexts | None = None,
@@ -358,24 +435,31 @@ def _import_one(project: Project, path: Path, fmt: str, options: ImportOptions,
                          path=str(path))
     digest = hashlib.sha256(data).hexdigest()
     existing = store.documents.by_name(name)
+    if existing is not None:
+        options = options_for(existing, options)
+    parsed: ParsedDocument | None = None
     if existing is not None and existing.content_hash == digest:
-        batch_names[name] = str(path)
-        return FileResult(str(path), "unchanged", name=name, reason="already imported, unchanged")
+        # The same file. Without --replace it is not read again; with --replace it is, and
+        # replaces the document only if it now reads differently (--label-pattern,
+        # --interviewer, or a newer qualcode that finds other turns).
+        if replace:
+            parsed = _parse(data, path, fmt_used, options, debug)
+        if parsed is None or same_reading(store, existing, parsed, options):
+            batch_names[name] = str(path)
+            return _unchanged(store, existing, path, options, replace)
 
-    try:
-        parsed = parse_bytes(data, str(path), fmt_used, options)
-    except QualcodeError:
-        raise
-    except Exception as exc:  # a library raising something unexpected on odd input: a bad file
-        if debug:
-            raise
-        raise InputError(f"could not be read ({type(exc).__name__}: {exc})", path=str(path)) from exc
+    if parsed is None:
+        parsed = _parse(data, path, fmt_used, options, debug)
+    if options.label_pattern is not None:
+        parsed.meta["label_pattern"] = options.label_pattern
 
     if existing is not None and not replace:
         raise InputError(
             f"a different document named {name!r} is already in the project "
             "(use --replace to replace it)", path=str(path))
-    warnings = list(parsed.warnings)
+    # the importers' "join them with: qualcode speakers DOCUMENT --merge …": this document
+    warnings = [w.replace("qualcode speakers DOCUMENT ", f"qualcode speakers {_quote(name)} ")
+                for w in parsed.warnings]
     if texts is not None:
         warnings += [f"{path}: {w}" for w in texts.similar(parsed.text, digest,
                                                            None if existing is None else existing.id)]

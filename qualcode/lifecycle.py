@@ -11,6 +11,7 @@ Replacing a document by a corrected text is :func:`qualcode.ingest.import_paths`
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from typing import TYPE_CHECKING
 
 from qualcode.backups import backup
@@ -23,7 +24,7 @@ from qualcode.store.documents import Document, Speaker
 from qualcode.store.orphans import OrphanedCoding
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
     from pathlib import Path
 
     from qualcode.project import Project
@@ -35,13 +36,24 @@ def _one(project: Project, name: str) -> Document:
     return select_documents(project, [name])[0]
 
 
+def _clean_name(value: str, what: str) -> str:
+    """``value`` without surrounding spaces; a usage error if it is empty or holds a
+    control character (a line break or tab in a name would break every table and line
+    that shows it)."""
+    value = value.strip()
+    if not value:
+        raise UsageError(f"the new {what} is empty")
+    if any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in value):
+        raise UsageError(f"the new {what} {value!r} holds a control character (line break, tab…)")
+    return value
+
+
 def rename_document(project: Project, old: str, new: str) -> dict:
     """Give document ``old`` the name ``new`` (its codings, memos, cases follow: they hold
-    its id). Refused if ``new`` is empty or already a document's name."""
+    its id). Refused if ``new`` is empty, holds a control character or is already a
+    document's name."""
     store = project.store
-    new = new.strip()
-    if not new:
-        raise UsageError("the new document name is empty")
+    new = _clean_name(new, "document name")
     with store.transaction():
         doc = _one(project, old)
         if new == doc.name:
@@ -107,9 +119,7 @@ def rename_speaker(project: Project, document: str, old: str, new: str) -> dict:
     """Give speaker ``old`` of ``document`` the label ``new`` (its turns, role and case
     follow). Refused if the document already has a speaker ``new``: merge them instead."""
     store = project.store
-    new = new.strip()
-    if not new:
-        raise UsageError("the new speaker label is empty")
+    new = _clean_name(new, "speaker label")
     with store.transaction():
         doc = _one(project, document)
         speakers = store.documents.speakers(doc.id)
@@ -131,9 +141,9 @@ def merge_speakers(project: Project, document: str, sources: list[str], target: 
     is the one the target speaker has, else the sources' if they agree; sources of
     different roles into a new label are refused (set the roles first with ``--set``)."""
     store = project.store
-    target = target.strip()
-    if not target or not sources:
+    if not target.strip() or not sources:
         raise UsageError("--merge expects A,B=C: the speakers to merge and the label they take")
+    target = _clean_name(target, "speaker label")
     with store.transaction():
         doc = _one(project, document)
         speakers = store.documents.speakers(doc.id)
@@ -175,19 +185,24 @@ def list_orphans(project: Project, document: str | None = None) -> list[Orphaned
 # --------------------------------------------------------------------------- corrected transcripts
 
 
-def backup_before_replacing(project: Project, files: Iterable[Path]) -> str | None:
-    """A backup of the project (its id) when one of ``files`` would replace a coded
-    document by a different text; None (no backup) otherwise."""
+def backup_before_replacing(project: Project, items: Iterable[tuple[str, bytes | None, Path]],
+                            reads_differently: Callable[[Path, bytes, Document], bool] | None = None
+                            ) -> str | None:
+    """A backup of the project (its id) when one of ``items`` — (document name, its bytes
+    or None for the whole file, the file) — would replace a coded document: by different
+    bytes, or by the same bytes read differently (``reads_differently``: ``--replace``
+    with other options, or a newer importer). None (no backup) otherwise."""
     store = project.store
-    for f in files:
-        doc = store.documents.by_name(f.stem)
+    for name, data, f in items:
+        doc = store.documents.by_name(name)
         if doc is None or not store.codings.count_for_document(doc.id):
             continue
         try:
-            digest = hashlib.sha256(f.read_bytes()).hexdigest()
+            raw = f.read_bytes() if data is None else data
         except OSError:  # the import says why it cannot read it
             continue
-        if digest != doc.content_hash:
+        if hashlib.sha256(raw).hexdigest() != doc.content_hash or (
+                reads_differently is not None and reads_differently(f, raw, doc)):
             return backup(project, "import --replace")
     return None
 

@@ -57,7 +57,15 @@ from qualcode.analysis.units import (
 from qualcode.errors import InputError, QualcodeError, UsageError
 from qualcode.exporters.base import atomic_write, provenance_for
 from qualcode.lookup import select_documents
-from qualcode.sheets import SheetProblems, cell_int, cell_text, read_rows, write_decision_csv, write_decision_xlsx
+from qualcode.sheets import (
+    SheetProblems,
+    cell_int,
+    cell_text,
+    decision_csv,
+    read_rows,
+    write_decision_csv,
+    write_decision_xlsx,
+)
 
 if TYPE_CHECKING:
     from qualcode.project import Project
@@ -419,11 +427,13 @@ def log_session(project: Project, consensus: str, coders: Sequence[str], kept: i
 
 
 def export_pending(project: Project, p: Plan, path: str | Path, *, force: bool = False,
-                   command: str = "qualcode reconcile --export") -> int:
+                   command: str = "qualcode reconcile --export") -> tuple[int, str | None]:
     """Write the pending disagreements to ``path`` (.csv or .xlsx) with empty decision and
-    note columns. Returns the number of rows."""
+    note columns. Returns the number of rows, and for ``path`` ``"-"`` (standard output)
+    the CSV text instead of writing a file (else None)."""
     target = Path(path)
-    fmt = target.suffix.lower().lstrip(".")
+    to_stdout = str(path) == "-"
+    fmt = "csv" if to_stdout else target.suffix.lower().lstrip(".")
     if fmt not in ("csv", "xlsx"):
         raise QualcodeError(f"unsupported file type {target.suffix!r} (use .xlsx or .csv)")
     cmp = p.comparison
@@ -433,6 +443,8 @@ def export_pending(project: Project, p: Plan, path: str | Path, *, force: bool =
              "decision": "", "note": ""} for it in p.pending]
     prov = provenance_for(project, command, filters={"consensus": p.consensus, "unit": cmp.unit_kind},
                           coders=cmp.coders)
+    if to_stdout:
+        return len(rows), decision_csv(EXPORT_COLUMNS, rows, prov, newline="\n")
     with atomic_write(target, force=force) as tmp:
         if fmt == "csv":
             write_decision_csv(tmp, EXPORT_COLUMNS, rows, prov)
@@ -448,7 +460,7 @@ def export_pending(project: Project, p: Plan, path: str | Path, *, force: bool =
                        "(it does not); leave it empty to decide later. Then run: qualcode reconcile --import FILE "
                        "with the same --coders, --as, --code, --docs and --unit."),
                 provenance=prov)
-    return len(rows)
+    return len(rows), None
 
 
 @dataclass

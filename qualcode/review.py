@@ -45,7 +45,15 @@ from qualcode.exporters.base import atomic_write, provenance_for
 from qualcode.lookup import select_documents
 from qualcode.nlp import Pipeline, load_pipeline
 from qualcode.rules import CompiledCodebook, compile_codebook, explain
-from qualcode.sheets import SheetProblems, cell_int, cell_text, read_rows, write_decision_csv, write_decision_xlsx
+from qualcode.sheets import (
+    SheetProblems,
+    cell_int,
+    cell_text,
+    decision_csv,
+    read_rows,
+    write_decision_csv,
+    write_decision_xlsx,
+)
 from qualcode.store import TurnIndex, now
 from qualcode.store.codes import Code
 from qualcode.store.codings import ReviewRow
@@ -480,9 +488,10 @@ class ExportReport:
     format: str
     rows: int
     queued_left_out: int  # codings waiting for a code: reviewed interactively only
+    text: str | None = None  # the CSV, when path is "-" (standard output): nothing written
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return {k: v for k, v in asdict(self).items() if k != "text"}
 
 
 def _export_rows(project: Project, items: list[ReviewItem]) -> list[dict]:
@@ -502,9 +511,11 @@ def _export_rows(project: Project, items: list[ReviewItem]) -> list[dict]:
 def export_review(project: Project, path: str | Path, *, code: str | None = None, doc: str | None = None,
                   coder: str | None = RULES_CODER, force: bool = False, command: str = "qualcode review --export"
                   ) -> ExportReport:
-    """Write the pending proposals to ``path`` (.xlsx or .csv) with empty decision/note columns."""
+    """Write the pending proposals to ``path`` (.xlsx or .csv) with empty decision/note columns.
+    ``path`` ``"-"``: the CSV is returned in the report's ``text`` instead (standard output)."""
     p = Path(path)
-    fmt = p.suffix.lower().lstrip(".")
+    to_stdout = str(path) == "-"
+    fmt = "csv" if to_stdout else p.suffix.lower().lstrip(".")
     if fmt not in ("xlsx", "csv"):
         raise QualcodeError(f"unsupported review file type {p.suffix!r} (use .xlsx or .csv)")
     items = pending(project, code=code, doc=doc, coder=coder)
@@ -512,6 +523,9 @@ def export_review(project: Project, path: str | Path, *, code: str | None = None
     rows = _export_rows(project, proposals)
     prov = provenance_for(project, command, filters={"code": code, "doc": doc, "coder": coder},
                           coders=[coder] if coder else None)
+    if to_stdout:
+        return ExportReport("-", fmt, len(rows), len(items) - len(proposals),
+                            text=decision_csv(EXPORT_COLUMNS, rows, prov, newline="\n"))
     with atomic_write(p, force=force) as tmp:
         if fmt == "csv":
             write_decision_csv(tmp, EXPORT_COLUMNS, rows, prov)

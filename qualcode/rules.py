@@ -149,6 +149,12 @@ class Explanation:
     skipped: bool  # interviewer turn that apply() would skip
     hits: list[Hit]
     proposals: list[Proposal]
+    # the interviewer's interjections in the turn ("[E: Hum hum.]"): matches inside them
+    # code nothing (see without_interjections)
+    quiet: list[tuple[int, int]] = field(default_factory=list)
+
+    def in_interjection(self, m: Match) -> bool:
+        return any(a <= m.start and m.end <= b for a, b in self.quiet)
 
 
 # --------------------------------------------------------------------------- compiled form
@@ -1191,6 +1197,23 @@ def _proposals(cb: CompiledCodebook, hits: dict[int, list[tuple]], view: _DocVie
     return [p for _, _, p in out]
 
 
+def without_interjections(proposals: list[Proposal], spans: Sequence[tuple[int, int]]) -> list[Proposal]:
+    """``proposals`` without the rule matches that lie inside one of ``spans`` (an
+    interviewer's interjection): a proposal left without matches is dropped."""
+    if not spans:
+        return proposals
+
+    def inside(m) -> bool:
+        return any(a <= m.start and m.end <= b for a, b in spans)
+
+    out = []
+    for p in proposals:
+        kept = tuple(m for m in p.matches if not inside(m))
+        if kept:
+            out.append(p if len(kept) == len(p.matches) else p._replace(matches=kept))
+    return out
+
+
 def apply(
     compiled: CompiledCodebook,
     doc: AnnotatedDoc,
@@ -1212,11 +1235,13 @@ def explain(
     roles: Sequence[str | None] | None = None,
     *,
     include_interviewer: bool = False,
+    quiet: Sequence[tuple[int, int]] = (),
 ) -> Explanation:
     """Which rules fire where in one turn, including exclude hits and blocked units.
 
     The turn is examined even if it is an interviewer turn (``skipped`` then says that
-    apply() would skip it, and ``proposals`` is empty)."""
+    apply() would skip it, and ``proposals`` is empty). ``quiet``: the spans of the
+    interviewer's interjections, whose matches code nothing (as autocode leaves them out)."""
     import numpy as np
 
     n = doc.turns.shape[0]
@@ -1241,6 +1266,7 @@ def explain(
                                (not ref.exclude) and h[0] in blocked,
                                tuple(_hit_matches(ref.rule_id, text, h)), kind, a, b))
     out.sort(key=lambda h: (h.matches[0].start, h.code_path, h.rule_id))
-    proposals = [] if skipped else _proposals(compiled, hits, view)
     a, b = doc.turns[turn_index]
-    return Explanation(turn_index, int(a), int(b), role, skipped, out, proposals)
+    inside = [(x, y) for x, y in quiet if a <= x and y <= b]
+    proposals = [] if skipped else without_interjections(_proposals(compiled, hits, view), inside)
+    return Explanation(turn_index, int(a), int(b), role, skipped, out, proposals, inside)

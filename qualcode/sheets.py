@@ -177,17 +177,24 @@ def read_rows(path: str | Path, *, sheet: str | None = None, comments: bool = Tr
     return out
 
 
-def write_decision_csv(path: Path, columns: tuple[str, ...], rows: list[dict], provenance) -> None:
-    """A sheet to fill in, as CSV: UTF-8 with BOM and CRLF (what Excel opens), the
-    provenance as a first ``#`` comment line (which :func:`read_rows` skips)."""
+def decision_csv(columns: tuple[str, ...], rows: list[dict], provenance, newline: str = "\r\n") -> str:
+    """The text of a sheet to fill in, as CSV: the provenance as a first ``#`` comment
+    line (which :func:`read_rows` skips), the header, the rows (cells through the formula
+    guard). What ``--export -`` prints, with ``newline="\n"``."""
     buf = io.StringIO()
     # no double quotes in the comment: they would unbalance a CSV parser
-    buf.write("# " + provenance.line().replace('"', "'") + "\r\n")
-    w = SafeWriter(buf, lineterminator="\r\n")
+    buf.write("# " + provenance.line().replace('"', "'") + newline)
+    w = SafeWriter(buf, lineterminator=newline)
     w.writerow(columns)
     for r in rows:
         w.writerow([r[c] for c in columns])
-    path.write_text(buf.getvalue(), encoding="utf-8-sig", newline="")
+    return buf.getvalue()
+
+
+def write_decision_csv(path: Path, columns: tuple[str, ...], rows: list[dict], provenance) -> None:
+    """A sheet to fill in, as CSV: UTF-8 with BOM and CRLF (what Excel opens), see
+    :func:`decision_csv`."""
+    path.write_text(decision_csv(columns, rows, provenance), encoding="utf-8-sig", newline="")
 
 
 def write_decision_xlsx(path: Path, *, sheet: str, columns: tuple[str, ...], rows: list[dict],

@@ -18,6 +18,7 @@ Hand-computed, by group (local_actor n=1, resident n=2):
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -141,8 +142,8 @@ def test_chart_freq_png(run, coded_root, tmp_path):
     assert data[:8] == PNG_SIGNATURE
     assert len(data) > 10_000
     width, height = png_size(data)
-    assert width == 8 * 200  # 8 inches at 200 dpi
-    assert height > 2.5 * 200
+    assert width == int(16 / 2.54 * 200)  # the A4 text block (16 cm) at 200 dpi
+    assert height > 2.0 * 200
     desc = png_text(data)["Description"]
     assert "command: qualcode chart freq --by group --measure participants --output" in desc
     assert "codebook: Codebook des figures (version " in desc
@@ -178,7 +179,7 @@ def test_chart_cooccurrence_svg_parses_and_has_labels(run, tmp_path):
     assert root.tag == "{http://www.w3.org/2000/svg}svg"
     # text is drawn as paths (no font needed to view it); matplotlib keeps it in comments
     for label in ("Mémoire minière", "Fierté et appartenance", "Avenir du territoire"):
-        assert f"<!-- {label} -->" in text
+        assert re.search(rf"<!-- \d+\. {label} -->", text)  # rows numbered as the columns
     assert "qualcode chart cooccurrence --unit turn" in text  # provenance in the metadata
 
 
@@ -194,18 +195,21 @@ def test_chart_freq_svg_uses_code_colours(run, tmp_path):
     assert "<!-- Mémoire minière -->" in text
 
 
-def test_chart_by_group_heatmaps_side_by_side(run, tmp_path):
+def test_chart_by_group_heatmaps_stacked(run, tmp_path):
     one, two = tmp_path / "one.png", tmp_path / "two.png"
     assert run("chart", "cooccurrence", "--unit", "doc", "--output", one).exit_code == 0
     res = run("chart", "cooccurrence", "--unit", "doc", "--by", "group", "--output", two)
     assert res.exit_code == 0, res.output
-    assert png_size(two.read_bytes())[0] > png_size(one.read_bytes())[0]  # two panels
+    (w1, h1), (w2, h2) = png_size(one.read_bytes()), png_size(two.read_bytes())
+    assert w2 == w1 and h2 > h1  # two panels, one above the other, each as wide as the page
 
 
 def test_chart_errors_are_one_line_and_write_nothing(run, tmp_path):
-    res = run("chart", "freq", "--output", tmp_path / "codes.pdf")
+    res = run("chart", "freq", "--output", tmp_path / "codes.gif")
     assert res.exit_code == 2
-    assert "unsupported chart format .pdf (use .png or .svg)" in res.output
+    assert "unsupported chart format .gif (use .png, .svg or .pdf)" in res.output
+    res = run("chart", "freq", "--width", "3", "--output", tmp_path / "codes.png")
+    assert res.exit_code == 2 and "--width 3: give the printed width in cm, between 6 and 30" in res.output
     res = run("chart", "freq", "--by", "commune", "--output", tmp_path / "codes.png")
     assert res.exit_code == 1
     assert "no case has an attribute 'commune'" in res.output

@@ -64,7 +64,13 @@ def test_report_title_provenance_and_footer(report_doc, coded_root):
     assert "filters: by=group, unit=sentence, level=all, status=proposed,accepted" in prov
     assert "coders: all" in prov and "created: " in prov and "qualcode: " in prov
     footers = {s.footer.paragraphs[0].text for s in doc.sections}
-    assert footers == {prov}  # every section (portrait and landscape) shows it
+    # every section (portrait and landscape) shows it: the project and the command, with the
+    # output's file name, never the folders of the machine that wrote it
+    (footer,) = footers
+    assert footer.startswith("qualcode: project: Projet d'essai; command: qualcode export report --by group "
+                             "--format docx --output rapport.docx; created: ")
+    assert str(coded_root.parent) not in footer and str(coded_root.parent) not in prov
+    assert "--output rapport.docx" in prov
     assert doc.core_properties.comments == prov[len("qualcode: "):][:255]
 
 
@@ -149,16 +155,23 @@ def test_report_excerpts_with_citations(report_doc):
     assert "groupe\u00a0: local_actor (1 extrait)" in h4 and "groupe\u00a0: resident (1 extrait)" in h4
 
 
-def test_report_landscape_section_for_wide_cooccurrence(coded_root, tmp_path, monkeypatch):
-    from qualcode.exporters import report
+def test_report_landscape_section_for_wide_tables(coded_root, tmp_path, monkeypatch):
+    from qualcode.exporters import layout, report
 
-    monkeypatch.setattr(report, "LANDSCAPE_ABOVE", 3)  # the test codebook has 5 codes
+    # wide cells: neither table fits the portrait text block any more, both do across the page
+    monkeypatch.setattr(layout, "CELL_PADDING_CM", 3.5)
     out = tmp_path / "r.docx"
     with Project.open(coded_root) as project:
-        report.build_report(project, out, excerpts=False)
+        report.build_report(project, out, excerpts=False, toc=False)
     doc = Document(str(out))
     orientation = [s.page_width > s.page_height for s in doc.sections]
-    assert orientation == [False, True, False]
+    assert orientation == [False, True, False, True, False]
+    # each section break sits before the heading it opens, never after it
+    body = doc.paragraphs
+    for title in ("Codes par groupe", "Co-occurrence des codes"):
+        i = next(k for k, p in enumerate(body) if p.text == title)
+        assert body[i - 1]._p.find(qn("w:pPr") + "/" + qn("w:sectPr")) is not None
+        assert body[i]._p.find(qn("w:pPr") + "/" + qn("w:sectPr")) is None
 
 
 def test_report_refuses_to_overwrite_without_force(run, tmp_path):

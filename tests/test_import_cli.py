@@ -124,6 +124,20 @@ def test_interviewer_override_and_speakers_set(cli, tmp_path):
     assert roles == {"SPEAKER_00": "interviewer", "SPEAKER_01": "participant"}
 
 
+
+def test_interviewer_on_an_unchanged_file_says_how_to_set_the_roles(cli, tmp_path):
+    f = write(tmp_path / "zoom.txt", "Jane Doe (SL): Bonjour.\nBob Lee: Bonjour.\n" * 2)
+    assert cli("import", f).exit_code == 0
+    res = cli("import", f, "--interviewer", "Jane Doe (SL)")
+    assert res.exit_code == 0, res.output
+    assert "unchanged" in res.stdout
+    said = " ".join(res.stderr.split())
+    assert ("document 'zoom' is unchanged, so --interviewer did not change its roles; run: "
+            "qualcode speakers zoom --set 'Jane Doe (SL)=interviewer'") in said
+    assert cli("speakers", "zoom", "--set", "Jane Doe (SL)=interviewer").exit_code == 0
+    res = cli("import", f, "--interviewer", "Jane Doe (SL)")
+    assert res.exit_code == 0 and "did not change" not in res.stderr  # nothing left to say
+
 @pytest.mark.parametrize("args, message", [
     (["speakers", "nope"], "no document named 'nope'"),
     (["speakers", "e", "--set", "Nobody=interviewer"], "has no speaker 'Nobody'"),

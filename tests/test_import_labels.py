@@ -5,6 +5,8 @@ stay text (a sentence with a colon)."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from helpers import write
 
@@ -38,6 +40,7 @@ def srt(*cues: tuple[str, str, str]) -> str:
     "Jane Doe (SL)", "Mme Roger-Lefebvre (maire)", "M. Dupont – adjoint", "M. Dupont - adjoint",
     "Marie — agricultrice", "O'Brien", "Dr. Ndiaye", "José Müller", "Interviewer2", "P3",
     "Jean-Luc d'Argent", "Enquêtrice (Marie)", "Mme de Villiers (adjointe au maire)",
+    "Jane Doe (she/her)", "Marie (elle/la)", "iPhone de Marie", "iPad",
 ])
 def test_label_shapes_accepted(label):
     assert looks_like_label(label)
@@ -46,7 +49,7 @@ def test_label_shapes_accepted(label):
 @pytest.mark.parametrize("label", [
     "Il dit - bon", "Alors (bon)", "Note (importante)", "Bon, voilà", "Il m'a dit",
     "Jane Doe (she said, laughing, that it was fine)", "Marie (1)", "Marie (rires)", "Paul (inaudible)",
-    "Marie - en riant",
+    "Marie - en riant", "il", "alors", "eh bien",
 ])
 def test_label_shapes_refused(label):
     assert not looks_like_label(label)
@@ -69,6 +72,26 @@ def test_zoom_style_names_in_txt():
               "Jane Doe (SL): Good. Let's start.\nJohn O'Brien: Ok.\n")
     assert utterances(doc) == [("Jane Doe (SL)", "Hello, how are you?"), ("John O'Brien", "Fine: thanks."),
                                ("Jane Doe (SL)", "Good. Let's start."), ("John O'Brien", "Ok.")]
+
+
+def test_zoom_vtt_with_pronouns_and_a_device_name():
+    """Zoom shows pronouns after the name and, for a participant who did not rename
+    themselves, the device ("iPhone de Marie"): each is a speaker of its own, so Marie's
+    words do not go to the previous speaker."""
+    doc = imp(vtt(("00:00:01.000", "00:00:04.000", "Jane Doe (she/her): Bonjour à toutes et à tous."),
+                  ("00:00:05.000", "00:00:09.000", "iPhone de Marie: Merci, je vous entends bien."),
+                  ("00:00:10.000", "00:00:14.000", "Jane Doe (she/her): Parfait."),
+                  ("00:00:26.000", "00:00:30.000", "Prof. Smith (UCL): Hello everyone."),
+                  ("00:00:31.000", "00:00:35.000", "iPhone de Marie: Je reprends la parole.")), "vtt")
+    assert [(t.speaker, doc.text[t.start:t.end], t.time_start) for t in doc.turns] == [
+        ("Jane Doe (she/her)", "Bonjour à toutes et à tous.", 1.0),
+        ("iPhone de Marie", "Merci, je vous entends bien.", 5.0),
+        ("Jane Doe (she/her)", "Parfait.", 10.0),
+        ("Prof. Smith (UCL)", "Hello everyone.", 26.0),
+        ("iPhone de Marie", "Je reprends la parole.", 31.0)]
+    txt = imp("Jane Doe (she/her) : Bonjour.\niPhone de Marie : Merci.\nJane Doe (she/her) : Parfait.\n"
+              "iPhone de Marie : Oui.\n")
+    assert [s for s, _ in utterances(txt)] == ["Jane Doe (she/her)", "iPhone de Marie"] * 2
 
 
 def test_french_names_with_role_in_parentheses_or_after_a_dash():
@@ -102,11 +125,41 @@ def test_lowercase_word_never_becomes_a_label_without_its_capitalized_twin():
 def test_near_duplicate_label_is_warned_with_file_and_line():
     doc = imp("Interviewer2: Bonjour.\nMarie: Oui ?\nInterviewer2 2: Je disais bonjour.\n"
               "Marie: D'accord.\nInterviewer2: Bien.\n")
-    # kept as text, not silently a speaker, and said where
-    assert [s for s, _ in utterances(doc)] == ["Interviewer2", "Marie", "Marie", "Interviewer2"]
-    assert len(doc.warnings) == 1
-    assert doc.warnings[0].startswith("entretien.txt:3: 'Interviewer2 2'")
-    assert "did you mean 'Interviewer2'" in doc.warnings[0]
+    # a turn of its own (its words are not Marie's), not silently the same speaker, and said where
+    assert utterances(doc) == [("Interviewer2", "Bonjour."), ("Marie", "Oui ?"),
+                               ("Interviewer2 2", "Je disais bonjour."), ("Marie", "D'accord."),
+                               ("Interviewer2", "Bien.")]
+    assert doc.warnings == ["entretien.txt:3: 'Interviewer2 2' looks like the speaker label 'Interviewer2' "
+                            "(did you mean 'Interviewer2'?); imported as a speaker of its own (join them with: "
+                            "qualcode speakers DOCUMENT --merge 'Interviewer2 2=Interviewer2')"]
+    # with the role of the interviewer it resembles
+    assert doc.interviewer_hints == {"Interviewer2 2"}
+
+
+def test_near_duplicate_of_a_participant_keeps_the_default_role():
+    doc = imp("E: Bonjour.\nMarie Dubois: Oui ?\nE: Et alors ?\nMarie Duboi: Je disais bonjour.\n"
+              "E: Bien.\nMarie Dubois: Voilà.\n")
+    assert [s for s, _ in utterances(doc)] == ["E", "Marie Dubois", "E", "Marie Duboi", "E", "Marie Dubois"]
+    assert doc.interviewer_hints == set()
+    assert len(doc.warnings) == 1 and doc.warnings[0].startswith("entretien.txt:4: 'Marie Duboi' looks like")
+
+
+def test_near_duplicate_label_through_the_cli_is_an_interviewer_turn(cli, project, tmp_path):
+    f = write(tmp_path / "i2.txt", "Interviewer2: Bonjour.\nP1: Bonjour.\nInterviewer2: Vous êtes d'ici ?\n"
+                                   "P1: Oui.\nInterviewer2 2: Et vos parents ?\nP1: Aussi.\nInterviewer2: Merci.\n")
+    res = cli("import", f)
+    assert res.exit_code == 0, res.output
+    assert "Interviewer2 (interviewer), P1 (participant), Interviewer2 2 (interviewer)" in res.stdout
+    assert ("i2.txt:5: 'Interviewer2 2' looks like the speaker label 'Interviewer2' (did you mean "
+            "'Interviewer2'?); imported as a speaker of its own (join them with: qualcode speakers i2 --merge "
+            "'Interviewer2 2=Interviewer2')") in " ".join(res.stderr.split())
+    shown = json.loads(cli("show", "i2", "--json").stdout)["turns"]
+    assert [(t["speaker"], t["role"], t["text"]) for t in shown][4] == ("Interviewer2 2", "interviewer",
+                                                                        "Et vos parents ?")
+    res = cli("speakers", "i2", "--merge", "Interviewer2 2=Interviewer2")
+    assert res.exit_code == 0, res.output
+    shown = json.loads(cli("show", "i2", "--json").stdout)["turns"]
+    assert [t["speaker"] for t in shown] == ["Interviewer2", "P1"] * 3 + ["Interviewer2"]
 
 
 def test_near_duplicate_speaker_used_twice_is_imported_and_warned():
@@ -371,4 +424,6 @@ def test_near_duplicate_speaker_in_a_vtt_is_warned_with_its_line():
     assert [t.speaker for t in doc.turns] == ["Interviewer2", "Marie Curie", "Interviewer2 2", "Marie Curie",
                                               "Interviewer2"]
     assert doc.warnings == ["entretien.vtt:13: speaker 'Interviewer2 2' (1 turns) looks like 'Interviewer2' "
-                            "(2 turns): did you mean 'Interviewer2'? (imported as two speakers)"]
+                            "(2 turns): did you mean 'Interviewer2'? (imported as two speakers; join them with: "
+                            "qualcode speakers DOCUMENT --merge 'Interviewer2 2=Interviewer2')"]
+    assert doc.interviewer_hints == {"Interviewer2 2"}

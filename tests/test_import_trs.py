@@ -171,6 +171,32 @@ def test_overlap_with_several_syncs_uses_sync_intervals():
                    ("B", "quatre", 7.0, 10.0)]  # empty and noise-only <Who> segments skipped
 
 
+
+def test_overlap_written_one_element_per_line_ends_at_the_next_sync():
+    """Transcriber writes each <Sync/> and <Who/> on its own line: the line break after a
+    <Sync/> must not stretch the segment before it to the end of the <Turn>."""
+    src = """<?xml version="1.0" encoding="UTF-8"?>
+<Trans><Speakers><Speaker id="a" name="Marie"/><Speaker id="b" name="Paul"/></Speakers>
+<Episode><Section type="report" startTime="0" endTime="30">
+<Turn speaker="a b" startTime="5" endTime="20">
+<Sync time="5"/>
+<Who nb="1"/>
+Et votre frère ?
+<Who nb="2"/>
+Oui, à la fosse 9.
+<Sync time="12"/>
+<Who nb="1"/>
+Il est resté longtemps ?
+<Who nb="2"/>
+Non.
+</Turn>
+</Section></Episode></Trans>"""
+    doc = parse_bytes(src.encode(), "o.trs", "trs")
+    check_layout(doc)
+    got = [(t.speaker, doc.text[t.start:t.end], t.time_start, t.time_end) for t in doc.turns]
+    assert got == [("Marie", "Et votre frère ?", 5.0, 12.0), ("Paul", "Oui, à la fosse 9.", 5.0, 12.0),
+                   ("Marie", "Il est resté longtemps ?", 12.0, 20.0), ("Paul", "Non.", 12.0, 20.0)]
+
 @pytest.mark.parametrize(
     "src, reason",
     [
@@ -293,6 +319,49 @@ def test_real_kallaama_file():
     # No markup left in the text.
     assert "<" not in doc.text and "Sync" not in doc.text
 
+
+
+def _overlap_segments_by_regex(raw: str) -> list[tuple[str, float, float]]:
+    """(first words, start, end) of every <Who> segment with words in the file, read line
+    by line with regexes (not with qualcode): a segment runs from the last <Sync> before
+    it to the next <Sync> after its words, or to the end of its <Turn>."""
+    out = []
+    for m in re.finditer(r'<Turn speaker="[^" ]+ [^" ]+"[^>]*endTime="([\d.]+)"[^>]*>(.*?)</Turn>', raw, re.S):
+        turn_end = float(m.group(1))
+        sync = None
+        open_segs: list[list] = []  # segments waiting for their end time
+        new_segment = False
+        seg: list = []
+        for line in m.group(2).split("\n"):
+            line = line.strip()
+            s = re.fullmatch(r'<Sync time="([\d.]+)"/>', line)
+            if s:
+                for seg in open_segs:
+                    seg[2] = float(s.group(1))
+                open_segs = []
+                sync = float(s.group(1))
+            elif line.startswith("<Who"):
+                new_segment = True
+            elif line and not line.startswith("<"):
+                if new_segment:  # the first words after a <Who/>
+                    seg = [line.split()[0], sync, turn_end]
+                    out.append(seg)
+                    new_segment = False
+                open_segs[:] = [x for x in open_segs if x is not seg] + [seg]
+    return [tuple(x) for x in out]
+
+
+def test_real_overlap_segments_keep_their_own_sync_times():
+    expected = _overlap_segments_by_regex(REAL.read_text(encoding="utf-8"))
+    assert len(expected) == 52
+    doc = parse_file(REAL)
+    got = [(doc.text[t.start:t.end].split()[0], t.time_start, t.time_end)
+           for t, d in zip(doc.turns, doc.meta["turns"]) if d["overlap"]]
+    assert got == expected
+    # e.g. locuteur 2's long answer under locuteur 3's "régulièrement" ends at the
+    # <Sync time="2107.313"/> that follows it, not at the next sync or the turn's end
+    jere = next(t for t in doc.turns if doc.text[t.start:t.end].startswith("jërëjëf bu ko defee"))
+    assert (jere.time_start, jere.time_end) == (2096.706, 2107.313)
 
 def test_real_file_every_turn_is_its_paragraph():
     doc = parse_file(REAL)

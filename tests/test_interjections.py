@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from helpers import assert_offsets_sacred, build_project, db_rows
+from helpers import assert_offsets_sacred, build_project, db_rows, write
 
 from qualcode.autocode import without_interjections
 from qualcode.importers import parse_bytes
@@ -114,3 +114,28 @@ def test_kwic_leaves_the_interviewer_interjection_out(coded):
     assert json.loads(res.stdout) == []  # only said by the interviewer, in brackets
     res = coded("kwic", "fosse", "--json", "--include-interviewer")
     assert [x["match"] for x in json.loads(res.stdout)] == ["fosse"]
+
+
+def test_explain_says_what_autocode_does_with_the_interjection(coded):
+    """explain shows the match inside the interviewer's interjection, says it codes
+    nothing, and proposes only what autocode proposes."""
+    turns = json.loads(coded("show", "e", "--json").stdout)["turns"]
+    n = next(t["index"] for t in turns if "[Enquêtrice : la fosse ?]" in t["text"])
+    res = coded("explain", "e", str(n), "--json")
+    assert res.exit_code == 0, res.output
+    ex = json.loads(res.stdout)
+    fosse = [m for h in ex["hits"] for m in h["matches"] if m["text"] == "fosse"]
+    assert fosse and all(m["in_interjection"] for m in fosse)
+    assert [p["code"] for p in ex["proposals"]] == ["chevalement"]  # as autocode: not mine
+    res = coded("explain", "e", str(n))
+    assert "none: in the interviewer's interjection" in res.stdout
+    assert "Proposed: mine" not in res.stdout
+
+
+def test_one_interjection_is_counted_in_the_singular(project, tmp_path, cli):
+    f = write(tmp_path / "one.txt",
+              "E : Vous êtes d'ici ?\nL : Oui [E: Hum.] depuis toujours.\nE : Merci.\nL : De rien.\n")
+    res = cli("import", f)
+    assert res.exit_code == 0, res.output
+    assert "L (participant); 1 interjection in brackets" in res.stdout
+    assert "1 interjection of another speaker in italics (E)" in cli("show", "one").stdout

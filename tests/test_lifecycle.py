@@ -182,6 +182,8 @@ def test_offsets_hold_and_nothing_is_lost_after_any_replace(seed, n_codings, n_e
             n = store.codings.count()
             new = text
             for _ in range(n_edits):
+                if not new:
+                    break  # everything deleted
                 pos = rnd.randrange(len(new))
                 kind = rnd.choice(["insert", "delete", "substitute", "delete_line"])
                 if kind == "insert":
@@ -195,7 +197,7 @@ def test_offsets_hold_and_nothing_is_lost_after_any_replace(seed, n_codings, n_e
                     if len(lines) > 2:
                         del lines[rnd.randrange(len(lines) - 1)]
                     new = "\n".join(lines)
-            if not new.strip():
+            if not new.strip() or new == text:  # (a substitution by the same character: nothing to replace)
                 return
             write(f, new)
             report = import_paths(project, [str(f)], replace=True)
@@ -226,6 +228,11 @@ def test_docs_rename(coded, project, cli):
     assert refused.exit_code == 1 and "a document named 'autre' is already in the project" in refused.stderr
     missing = cli("docs", "rename", "e01", "x")
     assert missing.exit_code == 1 and "no document named 'e01'" in missing.stderr
+    for bad in ("E01\nDufour", "E01\tDufour", "E01\u2028x"):  # would break every line that shows it
+        res = cli("docs", "rename", "E01-Dufour", bad)
+        assert res.exit_code == 2 and "holds a control character" in res.stderr, res.output
+        res = cli("speakers", "E01-Dufour", "--rename", f"Mme Dufour={bad}")
+        assert res.exit_code == 2 and "holds a control character" in res.stderr, res.output
     assert snapshot(project, TABLES) == before
     assert json.loads(cli("history", "--json").stdout)[-1]["summary"] == "renamed document e01 to E01-Dufour"
 
@@ -298,6 +305,28 @@ def test_speakers_rename_and_merge(cli, project, tmp_path):
     assert speakers["Enquêtrice"]["turns"] == 3 and "Enquêteur" not in speakers
 
 
+
+INTERJECTED = ("Enquêtrice : Bonjour.\n"
+               "Mme Dufour : Je suis adjointe [E2 : adjointe ?] oui, à la culture [Enquêtrice : d'accord].\n"
+               "E2 : Et avant ?\nMme Dufour : J'étais enseignante [E2 : Hum hum.] au collège.\n")
+
+
+@pytest.mark.parametrize("merge, into", [("E2=Enquêtrice", "Enquêtrice"), ("E2,Enquêtrice=Chercheuse", "Chercheuse")])
+def test_speakers_merge_keeps_the_merged_speakers_interjections(cli, project, tmp_path, merge, into):
+    """The interjections of a merged speaker ("[E2 : Hum hum.]") become the target's: not
+    deleted with the speaker they belonged to, so autocode still leaves them out."""
+    assert cli("import", write(tmp_path / "d.txt", INTERJECTED)).exit_code == 0
+    before = json.loads(cli("show", "d", "--json").stdout)["interjections"]
+    assert [x["speaker"] for x in before] == ["E2", "Enquêtrice", "E2"]
+    res = cli("speakers", "d", "--merge", merge)
+    assert res.exit_code == 0, res.output
+    after = json.loads(cli("show", "d", "--json").stdout)["interjections"]
+    assert [(x["start"], x["end"]) for x in after] == [(x["start"], x["end"]) for x in before]
+    assert [(x["speaker"], x["role"]) for x in after] == [(into, "interviewer")] * 3
+    text = db_rows(project, "SELECT text FROM documents WHERE name = 'd'")[0][0]
+    assert [text[x["start"]:x["end"]] for x in after] == ["[E2 : adjointe ?]", "[Enquêtrice : d'accord]",
+                                                          "[E2 : Hum hum.]"]
+
 def test_speakers_refusals_change_nothing(cli, project, tmp_path):
     assert cli("import", write(tmp_path / "d.txt", TWO_LABELS)).exit_code == 0
     before = snapshot(project, TABLES)
@@ -344,3 +373,99 @@ def test_near_duplicates_within_one_import_and_long_texts(cli, project, tmp_path
     assert res.exit_code == 0, res.output
     warnings = [line for line in res.stderr.splitlines() if line.startswith("warning")]
     assert len(warnings) == 1 and "b.txt" in warnings[0] and "identical to document 'a'" in warnings[0]
+
+
+# --------------------------------------------------------------------------- the same file read again
+
+HOUSE = "<I> Bonjour, vous êtes d'ici ?\n<P> Oui, depuis toujours. Mon père était mineur.\n<I> Et la fosse ?\n" \
+        "<P> Fermée en 1990.\n"
+PATTERN = "<(?P<label>[A-Z]+)>"
+
+
+def test_replace_reads_an_unchanged_file_again_with_the_options_given(project, cli, tmp_path):
+    """'no speaker labels recognised; see --label-pattern': the user imports the same file
+    again with the pattern. Without --replace it is said that nothing was read; with
+    --replace the document is read again (a backup first, codings kept) and remembers its
+    pattern for later corrections."""
+    f = write(tmp_path / "maison.txt", HOUSE)
+    res = cli("import", f)
+    assert "no speaker labels recognised" in res.stderr
+    add_codes(project, "memory")
+    add_codings(project, [Coding("maison", "Mon père était mineur.", "memory")])
+    res = cli("import", f, "--label-pattern", PATTERN)
+    assert res.exit_code == 0 and "unchanged" in res.stdout
+    assert "add --replace to read it with --label-pattern" in " ".join(res.stderr.split())
+    assert db_rows(project, "SELECT COUNT(*) FROM turns")[0][0] == 1
+    res = cli("import", f, "--replace", "--label-pattern", PATTERN)
+    assert res.exit_code == 0, res.output
+    assert "replaced" in res.stdout and "4 turns; I (interviewer), P (participant)" in res.stdout
+    assert "1 kept" in res.stdout and [b.reason for b in list_backups(project)] == ["import --replace"]
+    shown = json.loads(cli("show", "maison", "--json").stdout)["turns"]
+    assert [(t["speaker"], t["codes"] != []) for t in shown] == [("I", False), ("P", True), ("I", False),
+                                                                  ("P", False)]
+    assert_offsets_sacred(project)
+    # the same reading again: unchanged, no new backup, no new version
+    res = cli("import", f, "--replace")
+    assert "unchanged" in res.stdout and len(list_backups(project)) == 1
+    # a corrected transcript is read with the pattern the document was imported with
+    write(f, HOUSE + "<I> Merci beaucoup.\n")
+    res = cli("import", f, "--replace")
+    assert res.exit_code == 0 and "5 turns; I (interviewer), P (participant)" in res.stdout, res.output
+    assert db_rows(project, "SELECT version FROM documents WHERE name = 'maison'") == [(3,)]
+
+
+def test_replace_with_interviewer_sets_the_roles_of_an_unchanged_file(project, cli, tmp_path):
+    f = write(tmp_path / "zoom.txt", "Jane Doe (SL): Bonjour.\nBob Lee: Bonjour.\n" * 2)
+    assert cli("import", f).exit_code == 0
+    res = cli("import", f, "--replace", "--interviewer", "Jane Doe (SL)")
+    assert res.exit_code == 0 and "Jane Doe (SL) (interviewer), Bob Lee (participant)" in res.stdout, res.output
+    assert list_backups(project) == []  # nothing coded: nothing to back up
+
+
+def test_replacing_a_coded_part_of_a_split_file_takes_a_backup(project, cli, tmp_path):
+    corpus = "<TXT=aspe1>\nE: Bonjour.\nL: Mon père était mineur.\nE: Merci.\nL: De rien.\n" \
+             "<TXT=rome1>\nE: Bonjour.\nM: Je suis arrivée en 1962.\nE: Merci.\nM: Voilà.\n"
+    f = write(tmp_path / "corpus.txt", corpus)
+    assert cli("import", f, "--split-on", r"<TXT=([a-z]+)\d+>").exit_code == 0
+    add_codes(project, "memory")
+    add_codings(project, [Coding("corpus-aspe", "Mon père était mineur.", "memory")])
+    write(f, corpus.replace("Mon père était mineur.", "Mon père était mineur de fond."))
+    res = cli("import", f, "--split-on", r"<TXT=([a-z]+)\d+>", "--replace")
+    assert res.exit_code == 0, res.output
+    assert "replaced" in res.stdout and "backup taken first" in res.stdout
+    assert [b.reason for b in list_backups(project)] == ["import --replace"]
+    assert_offsets_sacred(project)
+
+
+def test_an_edit_inside_a_span_that_keeps_its_offsets_updates_its_text(project, cli, tmp_path):
+    """Found by the property test above (seed 385219): the diff placed a changed coding
+    on its old offsets (the edit shortened it, the word it ended in lengthened it back),
+    so it was not relocated and kept its old text."""
+    text = "\n".join([
+        "Mme Dufour : ben l'avenir à musée l'avenir mineur Unesco mineur l'avenir Unesco fierté musée fosse à euh.",
+        "Enquêtrice : musée à l'avenir mineur fierté euh musée coron l'avenir coron fosse ben ben à mineur à"
+        " ben euh terril musée coron ben mineur euh.",
+        'Enquêtrice : coron à coron.',
+        'Mme Dufour : euh ben terril coron Unesco terril.',
+        'Enquêtrice : terril fosse terril.',
+        "Enquêtrice : coron coron fosse ben l'avenir.",
+        "Mme Dufour : terril l'avenir fosse coron Unesco coron musée Unesco fierté mineur fosse coron terril terril à.",
+        "Mme Dufour : l'avenir fosse Unesco ben fosse à coron fierté mineur mineur l'avenir à fierté fierté"
+        " coron coron euh coron fosse à coron à.",
+        'Enquêtrice : terril fierté terril fosse terril ben.',
+    ]) + "\n"
+    f = write(tmp_path / "doc.txt", text)
+    assert cli("import", f).exit_code == 0
+    add_codes(project, "memory")
+    start, end = 149, 182
+    assert text[start:end] == " euh musée coron l'avenir coron f"
+    with project.store.transaction():
+        project.store.codings.add(document_id=project.store.documents.by_name("doc").id,
+                                  code_id=db_rows(project, "SELECT id FROM codes")[0][0], start=start, end=end,
+                                  coder="me", origin="manual", status="accepted")
+    write(f, text[:152] + text[156:])  # "euh musée" -> "eusée", inside the coded span
+    res = cli("import", f, "--replace")
+    assert res.exit_code == 0 and "1 text changed (flagged)" in res.stdout, res.output
+    assert_offsets_sacred(project)
+    assert db_rows(project, 'SELECT start, "end", text, status FROM codings') == [
+        (149, 182, " eusée coron l'avenir coron fosse", "proposed")]

@@ -8,7 +8,7 @@ import io
 import json
 
 import pytest
-from helpers import assert_offsets_sacred
+from helpers import assert_offsets_sacred, write
 from helpers.agreement import agreement_project, interview, mark
 
 from qualcode.errors import QualcodeError
@@ -308,3 +308,19 @@ def test_cli_usage_errors(pair, cli):
     res = cli("disagreements", "--coders", "A,Nobody")
     assert res.exit_code == 1 and "no codings by coder 'Nobody'" in res.output
     assert consensus_codings(pair) == [] or all(r["origin"] == "reconcile:agreed" for r in consensus_codings(pair))
+
+
+def test_export_to_stdout_is_the_csv_sheet_and_imports_back(pair, cli, tmp_path):
+    res = cli("reconcile", "--coders", "A,B", "--unit", "turn", "--export", "-")
+    assert res.exit_code == 0, res.output
+    assert res.stdout.startswith("# ") and not res.stdout.startswith("\ufeff")
+    body = [ln for ln in res.stdout.splitlines() if not ln.startswith("#")]
+    rows = list(csv.DictReader(io.StringIO("\n".join(body))))
+    assert [(int(r["turn"]) // 2, r["code"], r["coded_by"]) for r in rows] == PENDING
+    assert "7 disagreements" not in res.stdout  # what it did goes to the error output
+    assert not (tmp_path / "-").exists()
+    sheet = write(tmp_path / "from_stdout.csv", res.stdout)
+    res = cli("reconcile", "--coders", "A,B", "--unit", "turn", "--import", sheet, "--dry-run")
+    assert res.exit_code == 0 and "would apply: 0 kept, 0 dropped; 7 without decision" in res.stdout, res.output
+    res = cli("reconcile", "--coders", "A,B", "--unit", "turn", "--export", "-", "--json")
+    assert res.exit_code == 2 and "give --export a file name" in res.stderr

@@ -546,6 +546,19 @@ def test_xlsx_row_numbers_in_errors(coded, project, tmp_path):
                                   " (did you mean 'heritage'?)"]
 
 
+def test_export_to_stdout_is_the_csv_sheet(coded, project, tmp_path):
+    res = coded("review", "--export", "-")
+    assert res.exit_code == 0, res.output
+    assert res.stdout.startswith("# ") and "wrote" not in res.stdout
+    body = [ln for ln in res.stdout.splitlines() if not ln.startswith("#")]
+    rows = list(csv.DictReader(io.StringIO("\n".join(body))))
+    assert len(rows) == export_review(project, tmp_path / "same.csv").rows == 4
+    assert rows[0]["decision"] == "" and {r["id"] for r in rows} == {str(i) for i in ids(project).values()}
+    assert not (coded.cwd / "-").exists()
+    res = coded("review", "--export", "-", "--json")
+    assert res.exit_code == 2 and "give --export a file name" in res.stderr
+
+
 # --------------------------------------------------------------------------- autocode again
 
 

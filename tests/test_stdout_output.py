@@ -32,7 +32,8 @@ M. Caron : Aujourd'hui la mine est un musée.
 
 @pytest.fixture
 def coded(project, tmp_path):
-    return build_project(project, tmp_path, codebook=CODEBOOK, documents={"caron": INTERVIEW}, autocode=True)
+    return build_project(project, tmp_path, codebook=CODEBOOK, documents={"caron": INTERVIEW}, autocode=True,
+                         participants="case,groupe,commune\nP01,habitants,Loos-en-Gohelle\n")
 
 
 def no_files_written(tmp_path):
@@ -76,7 +77,37 @@ def test_codebook_export_to_stdout(coded):
     assert "Mine" in res.stdout
 
 
+def test_cases_export_to_stdout(coded):
+    res = coded("cases", "export", "-", "--format", "csv")
+    assert res.exit_code == 0, res.output
+    rows = [r for r in csv.reader(io.StringIO(res.stdout)) if r and not r[0].startswith("#")]
+    assert rows[1][:3] == ["P01", "habitants", "Loos-en-Gohelle"]
+    assert "wrote" not in res.stdout
+    res = coded("cases", "export", "-", "-f", "json")
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["tables"][0]["rows"][0]["case"] == "P01"
+    assert no_files_written(coded.cwd)
+
+
+def test_qdc_to_stdout_is_the_same_xml_as_the_file(coded):
+    res = coded("export", "qdc", "-")
+    assert res.exit_code == 0, res.output
+    assert res.stdout.startswith("<?xml") and 'name="Mine"' in res.stdout
+    assert coded("export", "qdc", "mine.qdc").exit_code == 0
+    assert (coded.cwd / "mine.qdc").read_text(encoding="utf-8") == res.stdout
+    assert no_files_written(coded.cwd)
+    # and back: a .qdc read into a YAML codebook printed with -o -
+    res = coded("codebook", "import", "mine.qdc", "-o", "-")
+    assert res.exit_code == 0, res.output
+    assert "label: Mine" in res.stdout and "code: mine" in res.stdout
+    assert no_files_written(coded.cwd)
+
+
 @pytest.mark.parametrize("args, said", [
+    (("export", "qdpx", "-"), "zip file and cannot be written to standard output"),
+    (("export", "qdc", "-", "--json"), "give a file name"),
+    (("cases", "export", "-"), "needs --format"),
+    (("cases", "export", "-", "-f", "xlsx"), "binary format"),
     (("export", "excerpts", "-o", "-", "--format", "docx"), "binary format"),
     (("export", "excerpts", "-o", "-"), "needs --format"),
     (("export", "report", "-o", "-"), "cannot be written to standard output"),

@@ -192,15 +192,18 @@ def test_markdown_escapes_pipes():
 
 
 def parse_tex_tables(text):
-    """Captions and body rows (between \\midrule and \\bottomrule) of booktabs tables."""
+    """Captions, header rows (between \\toprule and \\midrule) and body rows (after
+    \\endlastfoot) of the booktabs longtables."""
     out = []
-    for block in text.split("\\begin{table}")[1:]:
+    for block in text.split("\\begin{longtable}")[1:]:
+        block = block.split("\\end{longtable}")[0]
         caption = re.search(r"\\caption\{(.*)\}", block).group(1)
-        header = block.split("\\toprule\n", 1)[1].split("\n", 1)[0]
-        body = block.split("\\midrule\n", 1)[1].split("\\bottomrule")[0]
+        head = block.split("\\toprule\n", 1)[1].split("\\midrule\n", 1)[0]
+        header = [[c.strip() for c in re.sub(r"\\\\.*$", "", line).split(" & ")] for line in head.splitlines()]
+        body = block.split("\\endlastfoot\n", 1)[1]
         rows = [[c.strip() for c in line.rstrip("\\ ").split(" & ")]
                 for line in body.splitlines() if line.strip() and line.strip() != "\\midrule"]
-        out.append((caption, [c.strip() for c in header.rstrip("\\ ").split(" & ")], rows))
+        out.append((caption, header, rows))
     return out
 
 
@@ -212,11 +215,14 @@ def test_tex(fx, out):
     assert PROVENANCE_RE.fullmatch(text.splitlines()[0][len("% qualcode: "):])
     ((caption, header, rows),) = parse_tex_tables(text)
     assert caption == "Codes by group"
-    assert header[:3] == ["code", "label", "local\\_actor units"] and header[-1] == "total \\%"
-    assert rows[3] == [c.replace("_", "\\_") for c in HERITAGE]
-    assert rows[1][:2] == ["identity/mining\\_memory", "\\hspace{1em}Mining memory"]
-    assert "\\begin{tabular}{llrrrrrrrrrrrr}" in text and "\\toprule" in text and "\\bottomrule" in text
-    assert "{\\footnotesize Counted: 13 codings" in text
+    # two header rows: the groups over units / participants / %; labels instead of code paths
+    assert header[0][1].startswith("\\multicolumn{3}{c}{\\textbf{local\\_\\allowbreak{}actor (n~=~")
+    assert header[1][:4] == ["\\textbf{Code}", "\\textbf{units}", "\\textbf{participants}", "\\textbf{\\%}"]
+    assert rows[3] == ["\\textbf{Heritage}", *HERITAGE[2:]]
+    assert rows[1][0] == "\\hspace*{0.8em}Mining memory"
+    assert "\\toprule" in text and "\\bottomrule" in text and "\\endhead" in text  # header on every page
+    assert "\\resizebox" not in text
+    assert "{\\footnotesize\\noindent Counted: 13 codings" in text
 
 
 def test_tex_escape():
@@ -225,6 +231,7 @@ def test_tex_escape():
     assert tex_escape("a_b & 50% #1 {x} $ ~ ^ \\") == \
         "a\\_b \\& 50\\% \\#1 \\{x\\} \\$ \\textasciitilde{} \\textasciicircum{} \\textbackslash{}"
     assert tex_escape("A∩B") == "A$\\cap$B"
+    assert tex_escape("a/b_c", breaks=True) == "a/\\allowbreak{}b\\_\\allowbreak{}c"
 
 
 # --------------------------------------------------------------------------- docx
@@ -241,18 +248,21 @@ def test_docx(fx, out):
     assert first.text.startswith("qualcode: ") and PROVENANCE_RE.fullmatch(first.text[len("qualcode: "):])
     assert first.runs[0].font.size == Pt(8)
     footer = doc.sections[0].footer.paragraphs[0].text
-    assert footer == first.text
-    headings = [p.text for p in doc.paragraphs if p.style.name == "Heading 1"]
-    assert headings == ["Codes by group"]
+    assert footer.startswith("qualcode: project: Fixture; command: qualcode report freq --by group; created: ")
+    captions = [p.text for p in doc.paragraphs if p.style.name == "Caption"]
+    assert captions == ["Table 1 – Codes by group"]  # exports in English ([export] language)
     (table,) = doc.tables
     assert table.style.name == "Table Grid"
-    header = table.rows[0].cells
-    assert [c.text for c in header] == FREQ_COLUMNS
+    groups = [c.text for c in table.rows[0].cells]  # merged cells repeat their text
+    assert groups[1:4] == ["local_actor (n\u00a0=\u00a02)"] * 3 and groups[-1].startswith("total (n\u00a0=")
+    header = table.rows[1].cells
+    assert [c.text for c in header] == ["Code", *[c.split(" ", 1)[1] if c.startswith(("local", "resid", "total"))
+                                                   else c.rsplit(" ", 1)[1] for c in FREQ_COLUMNS[2:]]]
     assert all(run.bold for c in header for run in c.paragraphs[0].runs)
-    rows = {r.cells[0].text: r for r in table.rows[1:]}
-    assert [c.text for c in rows["heritage"].cells] == HERITAGE
-    assert rows["heritage/museum"].cells[1].paragraphs[0].paragraph_format.left_indent > 0
-    assert rows["heritage"].cells[1].paragraphs[0].runs[0].bold  # top-level codes in bold
+    rows = {r.cells[0].text: r for r in table.rows[2:]}
+    assert [c.text for c in rows["Heritage"].cells] == HERITAGE[1:]
+    assert rows["Museum"].cells[0].paragraphs[0].paragraph_format.left_indent > 0
+    assert rows["Heritage"].cells[0].paragraphs[0].runs[0].bold  # top-level codes in bold
     notes = [p.text for p in doc.paragraphs if p.runs and p.runs[0].italic]
     assert notes[0].startswith("Counted: 13 codings") and any(n.startswith("Unreviewed: 6") for n in notes)
 
@@ -263,9 +273,10 @@ def test_docx_several_tables(fx, out):
     path = out / "words.docx"
     run(fx, "words", "--by", "group", "--top", "2", "-o", path)
     doc = Document(str(path))
-    assert [p.text for p in doc.paragraphs if p.style.name == "Heading 1"] == [
-        "Most frequent lemmas (top 2): group = local_actor", "Most frequent lemmas (top 2): group = resident",
-        "Most frequent lemmas (top 2): group = (no case)"]
+    assert [p.text for p in doc.paragraphs if p.style.name == "Caption"] == [
+        "Table 1 – Most frequent lemmas (top 2): group = local_actor",
+        "Table 2 – Most frequent lemmas (top 2): group = resident",
+        "Table 3 – Most frequent lemmas (top 2): group = (no case)"]
     assert [c.text for c in doc.tables[1].rows[1].cells] == ["1", "musée", "2", f"{2000 / 36:.2f}", "2"]
 
 
@@ -301,7 +312,7 @@ def test_never_overwrites_without_force(fx, out):
 def test_failed_write_leaves_no_file(fx, out, monkeypatch):
     import qualcode.exporters.tables as tables
 
-    def broken(tables_, provenance, path, *language):
+    def broken(tables_, provenance, path, *args, **options):
         path.write_bytes(b"half a file")
         raise OSError("disk full")
 

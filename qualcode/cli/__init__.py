@@ -80,8 +80,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "report": ("report", "Reports: code frequencies, co-occurrence, matrices, word frequencies."),
     "export": ("export", "Write files for a thesis: coded excerpts (docx, md, tex, csv, xlsx) and more. Every "
                          "file records what produced it and is never overwritten without --force."),
-    "chart": ("chart", "Draw figures of the analyses as PNG (200 dpi) or SVG, chosen by the output's extension. "
-                       "No display needed; files are never overwritten without --force."),
+    "chart": ("chart", "Draw figures of the analyses as PNG (200 dpi), SVG or PDF, chosen by the output's "
+                       "extension, at the width they are printed (--width): no text under 7 pt. No display "
+                       "needed; files are never overwritten without --force."),
 }
 
 _LISTING = "qualcode.listing"  # set in ctx.meta while the help lists the commands

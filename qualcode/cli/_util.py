@@ -141,7 +141,8 @@ def command_line(*words: str, **opts) -> str:
 
 
 def emit_tables(tables, provenance, *, fmt: str | None, output: Path | None, force: bool,
-                json: bool = False, language: str = "en") -> bool:
+                json: bool = False, language: str = "en", paper: str = "a4",
+                standalone: bool = False) -> bool:
     """The output options every table command shares: ``--json`` (stdout), ``--format``
     without ``--output`` (text formats to stdout), ``--output FILE`` (any format, written
     atomically with the provenance). Returns False when the caller should render the
@@ -160,9 +161,11 @@ def emit_tables(tables, provenance, *, fmt: str | None, output: Path | None, for
     if output is None:
         if fmt not in TEXT_FORMATS:
             raise UsageError(f"--format {fmt} needs --output FILE")
-        write_stdout(render_text(tables, fmt, provenance, language=language), fmt)
+        write_stdout(render_text(tables, fmt, provenance, standalone=standalone, paper=paper,
+                                 language=language), fmt)
         return True
-    write_tables(tables, fmt, output, provenance, force=force, language=language)
+    write_tables(tables, fmt, output, provenance, force=force, paper=paper, standalone=standalone,
+                 language=language)
     n = len(tables)
     console().print(f"wrote {output} ({fmt}, {n} table{'s' * (n != 1)})", markup=False)
     return True

@@ -10,9 +10,19 @@ from rich.table import Table
 
 from qualcode.cases import cases_table, import_cases
 from qualcode.cli import app
-from qualcode.cli._util import JsonOpt, ProjectOpt, console, open_project, print_json, split_values
+from qualcode.cli._util import (
+    JsonOpt,
+    ProjectOpt,
+    check_stdout_format,
+    console,
+    is_stdout,
+    open_project,
+    print_json,
+    split_values,
+    write_stdout,
+)
 from qualcode.exporters.base import provenance_for
-from qualcode.exporters.tables import format_for, write_tables
+from qualcode.exporters.tables import TEXT_FORMATS, format_for, render_text, write_tables
 from qualcode.i18n import export_language, labels_for
 
 cases_app = typer.Typer(help="Cases (participants) and their attributes.", invoke_without_command=True)
@@ -60,7 +70,8 @@ def cases_import_cli(
 
 @cases_app.command("export")
 def cases_export_cli(
-    output: Annotated[Path, typer.Argument(help="The file to write: .csv, .xlsx, .docx, .md, .tex or .json.",
+    output: Annotated[Path, typer.Argument(help="The file to write: .csv, .xlsx, .docx, .md, .tex or .json "
+                                                "('-': standard output, with --format csv, md, tex or json).",
                                            show_default=False)],
     attributes: Annotated[list[str] | None, typer.Option(
         "--attributes", "-a", help="The columns after the case, in this order (comma-separated or repeated; "
@@ -81,7 +92,8 @@ def cases_export_cli(
     headers in a French project; data files (CSV, XLSX, JSON) keep the identifiers and
     typed values.
     """
-    fmt = format_for(fmt, output)
+    to_stdout = is_stdout(output)  # "-": the text formats, on standard output
+    fmt = check_stdout_format(fmt, TEXT_FORMATS) if to_stdout else format_for(fmt, output)
     chosen = split_values(attributes)
     with open_project(project) as proj:
         language = export_language(proj.config, lang)
@@ -93,6 +105,9 @@ def cases_export_cli(
         if lang:
             args += ["--lang", lang]
         prov = provenance_for(proj, " ".join(args), filters={"attributes": ",".join(chosen) if chosen else None})
+    if to_stdout:
+        write_stdout(render_text([table], fmt, prov, language=language), fmt)
+        return
     write_tables([table], fmt, output, prov, force=force, language=language)
     n = len(table.df)
     console().print(f"wrote {output} ({fmt}, {n} case{'s' * (n != 1)}, {len(table.df.columns) - 1} columns)",

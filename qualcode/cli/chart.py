@@ -1,4 +1,4 @@
-"""qualcode chart freq | cooccurrence: standalone figures (PNG or SVG) for a thesis."""
+"""qualcode chart freq | cooccurrence: standalone figures (PNG, SVG or PDF) for a thesis."""
 
 from __future__ import annotations
 
@@ -11,16 +11,17 @@ import typer
 from qualcode.cli import app
 from qualcode.cli._util import JsonOpt, ProjectOpt, console, is_stdout, open_project, print_json
 from qualcode.errors import UsageError
-from qualcode.exporters.charts import chart_cooccurrence, chart_freq
+from qualcode.exporters.charts import WIDTH_CM, chart_cooccurrence, chart_freq
 
 chart_app = typer.Typer(
-    help="Draw figures of the analyses as PNG (200 dpi) or SVG, chosen by the output's extension. "
-         "No display needed; files are never overwritten without --force.",
+    help="Draw figures of the analyses as PNG (200 dpi), SVG or PDF, chosen by the output's extension, "
+         "at the width they are printed (--width): no text under 7 pt. No display needed; files are "
+         "never overwritten without --force.",
     no_args_is_help=True,
 )
 app.add_typer(chart_app, name="chart")
 
-OutputOpt = Annotated[Path, typer.Option("--output", "-o", help="The figure to write: FILE.png or FILE.svg.",
+OutputOpt = Annotated[Path, typer.Option("--output", "-o", help="The figure to write: FILE.png, FILE.svg or FILE.pdf.",
                                          show_default=False)]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite the output file if it exists.")]
 LangOpt = Annotated[str | None, typer.Option(
@@ -30,6 +31,9 @@ LevelOpt = Annotated[str, typer.Option("--level", help="all (codes and sub-codes
 StatusOpt = Annotated[list[str] | None, typer.Option(
     "--status", help="Coding statuses counted (repeatable or comma-separated; default: proposed and accepted).",
     show_default=False)]
+WidthOpt = Annotated[float, typer.Option(
+    "--width", help="Width the figure is printed at, in cm (default: the text block of A4 with 2.5 cm margins; "
+                    "16.6 for US letter). Text is drawn at 7 pt or more at that width.")]
 CoderOpt = Annotated[list[str] | None, typer.Option(
     "--coder", help="Only the codings of this coder ('rules' or a person; repeatable).", show_default=False)]
 
@@ -42,7 +46,7 @@ def split_values(values: list[str] | None) -> list[str]:
 def _command(name: str, options: list[tuple[str, object]], output: Path) -> str:
     """The command line recorded in the figure's provenance (first, refuses ``-o -``)."""
     if is_stdout(output):
-        raise UsageError("--output -: a figure is a PNG or SVG file and cannot be written to standard "
+        raise UsageError("--output -: a figure is a PNG, SVG or PDF file and cannot be written to standard "
                          "output; give a file name")
     args = ["qualcode", "chart", name]
     for opt, value in options:
@@ -77,6 +81,7 @@ def chart_freq_cli(
     status: StatusOpt = None,
     coder: CoderOpt = None,
     lang: LangOpt = None,
+    width: WidthOpt = WIDTH_CM,
     force: ForceOpt = False,
     json: JsonOpt = False,
     project: ProjectOpt = None,
@@ -85,10 +90,12 @@ def chart_freq_cli(
     it (or the coded units), in the codebook's order and colours."""
     statuses, coders = split_values(status), split_values(coder)
     command = _command("freq", [("--by", by), ("--measure", measure), ("--level", level if level != "all" else None),
-                                ("--status", statuses), ("--coder", coders), ("--lang", lang)], output)
+                                ("--status", statuses), ("--coder", coders), ("--lang", lang),
+                                ("--width", None if width == WIDTH_CM else f"{width:g}")], output)
     with open_project(project) as proj:
         path, prov = chart_freq(proj, output, by=by, measure=measure, level=level, statuses=statuses or None,
-                                coders=coders or None, force=force, command=command, language=lang)
+                                coders=coders or None, force=force, command=command, language=lang,
+                                width_cm=width)
     _done(path, prov, json, f"bar chart of codes by {by} ({measure})")
 
 
@@ -96,7 +103,7 @@ def chart_freq_cli(
 def chart_cooccurrence_cli(
     output: OutputOpt,
     by: Annotated[str | None, typer.Option(
-        "--by", help="One heat map per value of this case attribute, side by side.", show_default=False)] = None,
+        "--by", help="One heat map per value of this case attribute, stacked.", show_default=False)] = None,
     unit: Annotated[str, typer.Option(
         "--unit", help="Where two codes co-occur: sentence | turn | doc.")] = "sentence",
     jaccard: Annotated[bool, typer.Option("--jaccard", help="Jaccard index instead of counts.")] = False,
@@ -104,6 +111,7 @@ def chart_cooccurrence_cli(
     status: StatusOpt = None,
     coder: CoderOpt = None,
     lang: LangOpt = None,
+    width: WidthOpt = WIDTH_CM,
     force: ForceOpt = False,
     json: JsonOpt = False,
     project: ProjectOpt = None,
@@ -113,10 +121,11 @@ def chart_cooccurrence_cli(
     statuses, coders = split_values(status), split_values(coder)
     command = _command("cooccurrence", [("--by", by), ("--unit", unit), ("--jaccard", jaccard),
                                         ("--level", level if level != "all" else None),
-                                        ("--status", statuses), ("--coder", coders), ("--lang", lang)],
+                                        ("--status", statuses), ("--coder", coders), ("--lang", lang),
+                                        ("--width", None if width == WIDTH_CM else f"{width:g}")],
                            output)
     with open_project(project) as proj:
         path, prov = chart_cooccurrence(proj, output, by=by, unit=unit, jaccard=jaccard, level=level,
                                         statuses=statuses or None, coders=coders or None, force=force,
-                                        command=command, language=lang)
+                                        command=command, language=lang, width_cm=width)
     _done(path, prov, json, f"co-occurrence heat map ({unit} units" + (f", by {by})" if by else ")"))

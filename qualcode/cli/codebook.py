@@ -358,7 +358,7 @@ def export_cli(
 def import_cli(
     file: Annotated[Path, typer.Argument(help="REFI-QDA codebook (.qdc) to read.")],
     output: Annotated[Path | None, typer.Option(
-        "--output", "-o", help="YAML codebook to write (default: printed on stdout).")] = None,
+        "--output", "-o", help="YAML codebook to write (default or '-': printed on stdout).")] = None,
     title: Annotated[str | None, typer.Option(
         "--title", help="The codebook's title (default: 'Imported from FILE').")] = None,
     like: Annotated[Path | None, typer.Option(
@@ -373,6 +373,8 @@ def import_cli(
     cannot carry (rules, exclusions, unit) is said on stderr, one line per kind; with
     --like CODEBOOK, the codes found there by name keep its slugs, rules and unit.
     """
+    if is_stdout(output):  # "-o -": what no --output does
+        output = None
     result = import_codebook(file, output, force=force, title=title, like=like)
     err = console(stderr=True)
     for line in result.notes:

@@ -118,7 +118,7 @@ def import_cli(
         else:
             roles = ", ".join(f"{s['label']} ({s['role']})" for s in r.speakers) or "no speakers"
             if r.interjections:
-                roles += f"; {r.interjections} interjections in brackets"
+                roles += f"; {r.interjections} interjection{'s' * (r.interjections != 1)} in brackets"
             out.print(f"{would}{r.status} {escape(str(r.path))} as [bold]{escape(str(r.name))}[/]: {r.turns} turns; "
                       f"{escape(roles)}", markup=True)
         for warning in r.warnings:
@@ -406,7 +406,8 @@ def show_cli(
     if "rejected" in statuses:
         notes.append("struck out = rejected")
     if interjections:
-        notes.append(f"{len(interjections)} interjections of another speaker in italics "
+        n = len(interjections)
+        notes.append(f"{n} interjection{'s' * (n != 1)} of another speaker in italics "
                      f"({', '.join(sorted({x.speaker for x in interjections}))})")
     if marks:
         notes.append("coders: " + ", ".join(f"{m} = {c}" for c, m in marks.items()))

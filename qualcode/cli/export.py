@@ -32,7 +32,7 @@ from qualcode.errors import UsageError
 from qualcode.exporters.base import temp_folder
 from qualcode.exporters.excerpts import DEFAULT_STATUSES, export_excerpts, output_format
 from qualcode.exporters.report import build_report, report_format
-from qualcode.refi.writer import export_qdc, export_qdpx
+from qualcode.refi.writer import export_qdc, export_qdpx, qdc_xml
 
 export_app = typer.Typer(
     help="Write files for a thesis: coded excerpts (docx, md, tex, csv, xlsx) and more. "
@@ -208,6 +208,13 @@ def report_cli(
         min=0, max=MAX_ID, show_default=False)] = None,
     excerpts: Annotated[bool, typer.Option("--excerpts/--no-excerpts", help="Include the excerpts by code.")]
     = True,
+    paper: Annotated[str, typer.Option(
+        "--paper", help="Page size: a4 or letter (tables are fitted to its text block).")] = "a4",
+    heading_level: Annotated[int, typer.Option(
+        "--heading-level", help="Heading level of the report's sections (2: they go under a chapter's "
+                                "Heading 1; the title becomes a heading one level up).")] = 1,
+    toc: Annotated[bool, typer.Option("--toc/--no-toc", help="A table of contents after the title (a Word "
+                                                              "field, filled when the file is opened).")] = True,
     cite: CiteOpt = None,
     lang: LangOpt = None,
     context: Annotated[int, typer.Option(
@@ -234,7 +241,8 @@ def report_cli(
         result = build_report(proj, output, by=by, force=force, unit=unit, level=level,
                               statuses=(split_values(status) or []) or None, coders=(split_values(coder) or []) or None,
                               max_excerpts=max_excerpts, seed=seed, excerpts=excerpts, cite=cite,
-                              language=lang, context=context, min_words=min_words)
+                              language=lang, context=context, min_words=min_words, paper=paper,
+                              heading_level=heading_level, toc=toc)
     if json:
         print_json(result.to_dict())
         return
@@ -279,6 +287,9 @@ def qdpx_cli(
     every coder (one selection per coder and span), users, cases with their attributes as
     typed variables, memos as notes. The same project exported twice gives the same file.
     """
+    if is_stdout(output):
+        raise UsageError("a .qdpx package is a zip file and cannot be written to standard output; "
+                         "give a file name")
     coders, statuses = split_values(coder), split_values(status)
     with open_project(project) as proj:
         summary = export_qdpx(proj, output, coders=coders or None, statuses=statuses or None,
@@ -297,12 +308,20 @@ def qdpx_cli(
 
 @export_app.command("qdc")
 def qdc_cli(
-    output: Annotated[Path, typer.Argument(help="The .qdc file to write.", show_default=False)],
+    output: Annotated[Path, typer.Argument(help="The .qdc file to write ('-': standard output).",
+                                           show_default=False)],
     force: ForceOpt = False,
     json: Annotated[bool, typer.Option("--json", help="Print a JSON summary of what was written.")] = False,
     project: ProjectOpt = None,
 ) -> None:
     """The project's codebook alone as a REFI-QDA codebook (.qdc): names, tree, definitions, colours."""
+    if is_stdout(output):  # the XML on standard output, nothing else there
+        if json:
+            raise UsageError("--json prints a summary on standard output: give a file name, not '-'")
+        with open_project(project) as proj:
+            xml, _ = qdc_xml(proj)
+        write_stdout(xml.decode("utf-8"), "xml")
+        return
     with open_project(project) as proj:
         summary = export_qdc(proj, output, force=force)
     if json:

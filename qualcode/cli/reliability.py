@@ -26,9 +26,11 @@ from qualcode.cli._util import (
     command_line,
     console,
     emit_tables,
+    is_stdout,
     open_project,
     print_json,
     split_values,
+    write_stdout,
 )
 from qualcode.cli.review import KeyReader
 from qualcode.coders import RULES_CODER
@@ -310,7 +312,8 @@ def reconcile_cli(
     all_seen: AllSeenOpt = False,
     include_interviewer: InterviewerOpt = False,
     export: Annotated[Path | None, typer.Option(
-        "--export", help="Write the disagreements to decide to FILE.xlsx or FILE.csv with a decision column.",
+        "--export", help="Write the disagreements to decide to FILE.xlsx or FILE.csv with a decision column "
+                        "('-': the CSV on standard output).",
         show_default=False)] = None,
     import_file: Annotated[Path | None, typer.Option(
         "--import", help="Apply the decisions of a filled sheet (all or nothing).", show_default=False)] = None,
@@ -332,10 +335,14 @@ def reconcile_cli(
     opts = _options(code, docs, unit, status, all_seen, include_interviewer)
     names = split_values(coders) or []
     cmd = command_line("reconcile", coders=names, **{"as": as_}, code=code, docs=opts["documents"], unit=unit)
-    if export is not None and export.suffix.lower() not in (".csv", ".xlsx"):
-        raise QualcodeError(f"unsupported file type {export.suffix!r} for --export (use .xlsx or .csv)")
+    to_stdout = is_stdout(export)  # "--export -": the CSV sheet on standard output, the rest on stderr
+    if to_stdout and json:
+        raise UsageError("--json prints a summary on standard output: give --export a file name, not '-'")
+    if export is not None and not to_stdout and export.suffix.lower() not in (".csv", ".xlsx"):
+        raise QualcodeError(f"unsupported file type {export.suffix!r} for --export (use .xlsx or .csv, "
+                            "or - for CSV on standard output)")
     with open_project(project) as proj:
-        out = console(stderr=json)
+        out = console(stderr=json or to_stdout)
         if list_ or (import_file is not None and dry_run):
             run, p = None, plan(proj, names, as_, **opts)  # writes nothing
             _skipped(out, p)
@@ -354,7 +361,10 @@ def reconcile_cli(
                 _ran(out, run, p)
 
                 assert export is not None  # not --import: --export
-                n = export_pending(proj, p, export, force=force, command=cmd + f" --export {export}")
+                n, text = export_pending(proj, p, export, force=force, command=cmd + f" --export {export}")
+            if text is not None:
+                write_stdout(text, "csv")
+                return
             if json:
                 print_json({"path": str(export), "rows": n, "run": run.to_dict()})
                 return

@@ -33,6 +33,7 @@ from qualcode.cli._util import (
 )
 from qualcode.errors import UsageError
 from qualcode.exporters.base import provenance_for
+from qualcode.exporters.layout import check_paper, header_labels
 from qualcode.exporters.localize import localize
 from qualcode.exporters.tables import _numeric, cell_text
 from qualcode.i18n import export_language, labels_for
@@ -53,18 +54,26 @@ FormatOpt = Annotated[str | None, typer.Option(
     "--format", "-f", help="Export format: csv, xlsx, md, tex, docx, json (default: from --output).")]
 OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="File to write.")]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")]
+PaperOpt = Annotated[str, typer.Option(
+    "--paper", help="Page size of docx and tex exports: a4 or letter (tables are fitted to its text block).")]
+StandaloneOpt = Annotated[bool, typer.Option(
+    "--standalone", help="tex: a whole compilable document (preamble with the packages) instead of a fragment.")]
 LangOpt = Annotated[str | None, typer.Option(
     "--lang", help="Language of the exported file's titles, notes and numbers: fr | en (default: [export] "
                    "language, else the project's language).", show_default=False)]
 
 
 def _emit(proj, tables, *, command: str, filters: dict, coders: list[str] | None, fmt: str | None,
-          output: Path | None, force: bool, json: bool, lang: str | None = None) -> None:
+          output: Path | None, force: bool, json: bool, lang: str | None = None, paper: str = "a4",
+          standalone: bool = False) -> None:
+    paper = check_paper(paper)
     prov = provenance_for(proj, command, filters=filters, coders=coders)
     language = export_language(proj.config, lang)
-    files = [localize(t, labels_for(proj.config, language)) for t in tables] if (fmt or output) and not json \
+    labels = labels_for(proj.config, language)
+    files = [header_labels(localize(t, labels), labels) for t in tables] if (fmt or output) and not json \
         else tables
-    if emit_tables(files, prov, fmt=fmt, output=output, force=force, json=json, language=language):
+    if emit_tables(files, prov, fmt=fmt, output=output, force=force, json=json, language=language, paper=paper,
+                   standalone=standalone):
         return
     out = console()
     for i, t in enumerate(tables):
@@ -177,6 +186,8 @@ def freq_cli(
     lang: LangOpt = None,
     force: ForceOpt = False,
     json: JsonOpt = False,
+    paper: PaperOpt = "a4",
+    standalone: StandaloneOpt = False,
     project: ProjectOpt = None,
 ) -> None:
     """Codes (as a tree, parents rolling up their sub-codes) × values of a case attribute:
@@ -188,7 +199,8 @@ def freq_cli(
         _emit(proj, [table], command=command_line("report", "freq", by=by, level=None if level == "all" else level,
                                               coder=coders, status=split_values(status), lang=lang),
               filters={"by": by, "level": level, "status": "+".join(statuses)}, coders=coders,
-              fmt=format, output=output, force=force, json=json, lang=lang)
+              fmt=format, output=output, force=force, json=json, lang=lang, paper=paper,
+              standalone=standalone)
 
 
 @report_app.command("cooccurrence")
@@ -205,6 +217,8 @@ def cooccurrence_cli(
     lang: LangOpt = None,
     force: ForceOpt = False,
     json: JsonOpt = False,
+    paper: PaperOpt = "a4",
+    standalone: StandaloneOpt = False,
     project: ProjectOpt = None,
 ) -> None:
     """Code × code co-occurrence: in how many sentences, turns or documents both codes occur
@@ -221,7 +235,8 @@ def cooccurrence_cli(
                                              status=split_values(status), lang=lang),
               filters={"unit": unit, "by": by, "measure": "jaccard" if jaccard else "count", "level": level,
                        "status": "+".join(statuses)}, coders=coders,
-              fmt=format, output=output, force=force, json=json, lang=lang)
+              fmt=format, output=output, force=force, json=json, lang=lang, paper=paper,
+              standalone=standalone)
 
 
 @report_app.command("matrix")
@@ -239,6 +254,8 @@ def matrix_cli(
     lang: LangOpt = None,
     force: ForceOpt = False,
     json: JsonOpt = False,
+    paper: PaperOpt = "a4",
+    standalone: StandaloneOpt = False,
     project: ProjectOpt = None,
 ) -> None:
     """Codes × documents, cases or attribute values: coded units per cell (or 0/1 with --presence)."""
@@ -253,7 +270,8 @@ def matrix_cli(
                                               status=split_values(status), lang=lang),
               filters={"rows": rows, "cols": cols, "measure": "presence" if presence else "units",
                        "level": level, "status": "+".join(statuses)}, coders=coders,
-              fmt=format, output=output, force=force, json=json, lang=lang)
+              fmt=format, output=output, force=force, json=json, lang=lang, paper=paper,
+              standalone=standalone)
 
 
 @report_app.command("words")
@@ -269,6 +287,8 @@ def words_cli(
     lang: LangOpt = None,
     force: ForceOpt = False,
     json: JsonOpt = False,
+    paper: PaperOpt = "a4",
+    standalone: StandaloneOpt = False,
     project: ProjectOpt = None,
 ) -> None:
     """Lemma frequencies per group, without stop words, punctuation, numbers and hesitations."""
@@ -281,4 +301,5 @@ def words_cli(
                                                  include_interviewer=include_interviewer, exclude=extra, lang=lang),
               filters={"by": by, "top": top, "turns": "all" if include_interviewer else "participant",
                        "exclude": extra}, coders=None,
-              fmt=format, output=output, force=force, json=json, lang=lang)
+              fmt=format, output=output, force=force, json=json, lang=lang, paper=paper,
+              standalone=standalone)

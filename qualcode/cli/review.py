@@ -21,9 +21,18 @@ from rich.text import Text
 from typer.exceptions import Abort
 
 from qualcode.cli import app
-from qualcode.cli._util import JsonOpt, ProjectOpt, check_sheet_modes, console, open_project, print_json
+from qualcode.cli._util import (
+    JsonOpt,
+    ProjectOpt,
+    check_sheet_modes,
+    console,
+    is_stdout,
+    open_project,
+    print_json,
+    write_stdout,
+)
 from qualcode.coders import RULES_CODER
-from qualcode.errors import QualcodeError
+from qualcode.errors import QualcodeError, UsageError
 from qualcode.review import (
     Highlighter,
     context,
@@ -358,7 +367,8 @@ def review_cli(
     doc: Annotated[str | None, typer.Option(help="Only this document.")] = None,
     coder: Annotated[str, typer.Option(help="Whose proposals ('rules': autocode's; 'all': anyone's).")] = RULES_CODER,
     export: Annotated[Path | None, typer.Option(
-        "--export", help="Write the pending proposals to FILE.xlsx or FILE.csv with a decision column.")] = None,
+        "--export", help="Write the pending proposals to FILE.xlsx or FILE.csv with a decision column "
+                        "('-': the CSV on standard output).")] = None,
     import_file: Annotated[Path | None, typer.Option(
         "--import", help="Apply the decisions of a filled review sheet (all or nothing).")] = None,
     force: Annotated[bool, typer.Option("--force", help="With --export: overwrite FILE.")] = False,
@@ -427,7 +437,15 @@ def _list(items, json: bool) -> None:
 def _export(proj, path: Path, code, doc, coder, force: bool, json: bool) -> None:
     cmd = "qualcode review --export " + str(path) + "".join(
         f" --{k} {v}" for k, v in (("code", code), ("doc", doc), ("coder", coder or "all")) if v)
+    if is_stdout(path) and json:
+        raise UsageError("--json prints a summary on standard output: give --export a file name, not '-'")
     report = export_review(proj, path, code=code, doc=doc, coder=coder, force=force, command=cmd)
+    if report.text is not None:  # "--export -": the CSV sheet on standard output
+        write_stdout(report.text, "csv")
+        if report.queued_left_out:
+            console(stderr=True).print(f"{report.queued_left_out} codings waiting for a code after a split are "
+                                       "not in the sheet: review them with 'qualcode review'", markup=False)
+        return
     if json:
         print_json(report.to_dict())
         return

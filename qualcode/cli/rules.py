@@ -106,7 +106,9 @@ def explain_cli(
             raise QualcodeError(f"{document} has turns 1 to {len(turns)}, not {turn}")
         with proj.store.transaction():  # caching an annotation is the only possible write
             annotations, _, _ = load_annotations(proj, [doc], pipeline)
-        ex = explain(compiled, annotations[doc.id], turn - 1, [t.role for t in turns])
+        # the interviewer's interjections ("[E: Hum hum.]"): autocode leaves their words out
+        quiet = [(x.start, x.end) for x in proj.store.interjections.of_document(doc.id) if x.role == "interviewer"]
+        ex = explain(compiled, annotations[doc.id], turn - 1, [t.role for t in turns], quiet=quiet)
     t = turns[turn - 1]
     if json:
         print_json({
@@ -115,7 +117,8 @@ def explain_cli(
             "hits": [{"code": h.code_path, "rule": h.rule_id, "kind": h.kind, "exclude": h.exclude,
                       "blocked": h.blocked, "unit": h.unit_kind, "unit_start": h.unit_start,
                       "unit_end": h.unit_end,
-                      "matches": [{"start": m.start, "end": m.end, "text": m.text} for m in h.matches]}
+                      "matches": [{"start": m.start, "end": m.end, "text": m.text,
+                                   "in_interjection": ex.in_interjection(m)} for m in h.matches]}
                      for h in ex.hits],
             "proposals": [{"code": p.code_path, "unit": p.unit_kind, "start": p.start, "end": p.end,
                            "origin": p.origin} for p in ex.proposals],
@@ -136,6 +139,8 @@ def explain_cli(
     table = Table("code", "rule", "matched", "unit", "effect", box=None)
     for h in ex.hits:
         effect = "excludes" if h.exclude else ("blocked by exclude" if h.blocked else "codes")
+        if not h.exclude and all(ex.in_interjection(m) for m in h.matches):
+            effect = "none: in the interviewer's interjection"
         table.add_row(h.code_path, h.rule_id, ", ".join(repr(m.text) for m in h.matches), h.unit_kind, effect)
     out.print(table if ex.hits else "No rule fires in this turn.")
     if ex.proposals:

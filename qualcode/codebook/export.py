@@ -28,6 +28,7 @@ from qualcode.codebook.model import Code
 from qualcode.errors import UsageError
 from qualcode.exporters.base import Provenance, atomic_write, provenance_for
 from qualcode.exporters.docx_util import set_language
+from qualcode.exporters.layout import DisplayTable, HeaderCell, Page, docx_caption, docx_table, fit_columns, set_page
 from qualcode.formulas import SafeWriter, append_row
 from qualcode.i18n import EXPORT_LANGUAGES, export_language, number
 from qualcode.textnorm import md_cell, md_code, md_escape, xml_safe
@@ -280,13 +281,13 @@ def render_markdown(doc: CodebookDocument) -> str:
 
 def write_docx(doc: CodebookDocument, path: Path) -> None:
     import docx
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
     from docx.shared import Pt
 
     cb = doc.codebook
     w = doc.words
     d = docx.Document()
+    page = Page()  # A4, 2.5 cm margins
+    set_page(d.sections[0], page)
     set_language(d, doc.language)
     d.core_properties.title = xml_safe(cb.title)
     d.core_properties.comments = xml_safe(doc.provenance.line()[:255])  # a core property holds 255 characters
@@ -299,22 +300,16 @@ def write_docx(doc: CodebookDocument, path: Path) -> None:
         p.add_run(xml_safe(v))
 
     head = _head(doc)
-    d.add_paragraph(w["caption_counted"] if doc.counted else w["codes"], style="Caption")
-    table = d.add_table(rows=1, cols=len(head))
-    table.style = "Table Grid"
-    for cell, text in zip(table.rows[0].cells, head):
-        cell.paragraphs[0].add_run(text).bold = True  # a new cell holds one empty paragraph
-    tr_pr = table.rows[0]._tr.get_or_add_trPr()  # repeat the header row on every page
-    flag = OxmlElement("w:tblHeader")
-    flag.set(qn("w:val"), "true")
-    tr_pr.append(flag)
+    rows = []
     for e in doc.entries:
-        row = table.add_row().cells
         values = [e.number, e.code.path, e.code.label]
         if doc.counted:
             values += [number(e.units or 0, doc.language), number(e.participants or 0, doc.language)]
-        for cell, text in zip(row, values):
-            cell.text = xml_safe(text)
+        rows.append([str(v) for v in values])
+    shown = DisplayTable(w["caption_counted"] if doc.counted else w["codes"], [[HeaderCell(h) for h in head]], rows,
+                         [False, False, False] + [True] * (len(head) - 3), [0] * len(rows))
+    docx_caption(d, "table", 1, shown.title, doc.language)
+    docx_table(d, shown, fit_columns(shown, page, allow_landscape=False))
 
     for e in doc.entries:
         c = e.code

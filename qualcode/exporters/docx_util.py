@@ -37,6 +37,33 @@ def provenance_text(provenance: Provenance) -> str:
     return xml_safe(f"qualcode: {provenance.line()}")
 
 
+def without_paths(command: str) -> str:
+    """The command with every absolute path (or ``--opt=/abs/path``) reduced to its file
+    name: a footer printed on every page names the project and the command, not the
+    author's folders."""
+    import ntpath
+    import posixpath
+    import shlex
+
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        words = command.split()
+    out = []
+    for w in words:
+        opt, eq, value = w.partition("=") if w.startswith("--") else ("", "", w)
+        if posixpath.isabs(value) or ntpath.isabs(value) or value.startswith("~"):
+            value = ntpath.basename(posixpath.basename(value.rstrip("/\\"))) or value
+        out.append(opt + eq + value)
+    return shlex.join(out)
+
+
+def footer_text(provenance: Provenance) -> str:
+    """``qualcode: project: X; command: qualcode … -o report.docx; created: …``."""
+    return xml_safe(f"qualcode: project: {provenance.project}; command: {without_paths(provenance.command)}; "
+                    f"created: {provenance.created}")
+
+
 def stamp_provenance(doc, provenance: Provenance, *, title: str | None = None) -> None:
     """Record what produced the document: core properties (title, author, comments —
     Word keeps 255 characters there) and the page footer (sections added later inherit
@@ -46,11 +73,12 @@ def stamp_provenance(doc, provenance: Provenance, *, title: str | None = None) -
     if title:
         doc.core_properties.title = xml_safe(title)
     doc.core_properties.author = "qualcode"
-    doc.core_properties.comments = xml_safe(provenance.line()[:255])
+    doc.core_properties.comments = xml_safe(provenance.line().replace(provenance.command, without_paths(
+        provenance.command))[:255])
     footer = doc.sections[0].footer
     para = footer.paragraphs[0] if footer.paragraphs else footer.add_paragraph()
     para.text = ""
-    run = para.add_run(provenance_text(provenance))
+    run = para.add_run(footer_text(provenance))
     run.font.size = Pt(7)
     run.font.color.rgb = RGBColor(0x59, 0x59, 0x59)
 
@@ -60,7 +88,7 @@ def provenance_paragraph(doc, provenance: Provenance):
     from docx.shared import Pt, RGBColor
 
     para = doc.add_paragraph()
-    run = para.add_run(provenance_text(provenance))
+    run = para.add_run(provenance_text(provenance).replace(provenance.command, without_paths(provenance.command)))
     run.font.size = Pt(8)
     run.font.color.rgb = RGBColor(0x59, 0x59, 0x59)
     return para

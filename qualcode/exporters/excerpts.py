@@ -35,6 +35,7 @@ from qualcode.errors import QualcodeError, UsageError
 from qualcode.exporters import citations as _citations
 from qualcode.exporters.base import Provenance, atomic_write, check_output, provenance_for
 from qualcode.exporters.docx_util import provenance_paragraph, set_language, stamp_provenance
+from qualcode.exporters.layout import DisplayTable, HeaderCell, Page, docx_caption, docx_table, fit_columns, set_page
 from qualcode.exporters.passages import passage, word_count
 from qualcode.exporters.typography import (
     NBSP,
@@ -688,13 +689,12 @@ def export_excerpts(project: Project, output: str | Path, fmt: str | None = None
 
 def _write_docx(data: ExcerptSet, path: Path, prov: Provenance) -> None:
     from docx import Document
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
     from docx.shared import Pt
 
     lang = data.language
     doc = Document()
+    page = Page()  # A4, 2.5 cm margins
+    set_page(doc.sections[0], page)
     set_language(doc, lang)
     stamp_provenance(doc, prov, title=_title(data))
     provenance_paragraph(doc, prov)
@@ -702,21 +702,12 @@ def _write_docx(data: ExcerptSet, path: Path, prov: Provenance) -> None:
     doc.add_paragraph(xml_safe(_title(data)), style="Title")
 
     header, rows = summary_rows(data)
-    doc.add_paragraph(xml_safe(_ui(_table_title(data), lang)), style="Caption")
-    table = doc.add_table(rows=1, cols=len(header))
-    table.style = doc.styles["Table Grid"]
-    for cell, text in zip(table.rows[0].cells, header):
-        cell.paragraphs[0].add_run(xml_safe(text)).bold = True
-    tr_pr = table.rows[0]._tr.get_or_add_trPr()  # repeat the header row on every page
-    tbl_header = OxmlElement("w:tblHeader")
-    tbl_header.set(qn("w:val"), "true")
-    tr_pr.append(tbl_header)
-    for code, counts in rows:
-        cells = table.add_row().cells
-        cells[0].text = xml_safe(NBSP * 4 * code.depth + code.label)
-        for cell, n in zip(cells[1:], counts):
-            cell.text = str(n)
-            cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    shown = DisplayTable(_ui(_table_title(data), lang), [[HeaderCell(h) for h in header]],
+                         [[code.label, *map(str, counts)] for code, counts in rows],
+                         [False] + [True] * (len(header) - 1), [code.depth for code, _ in rows],
+                         {i for i, (code, _) in enumerate(rows) if code.depth == 0})
+    docx_caption(doc, "table", 1, shown.title, lang)
+    docx_table(doc, shown, fit_columns(shown, page, allow_landscape=False))
     for note in _notes(data):
         p = doc.add_paragraph()
         p.add_run(xml_safe(note)).font.size = Pt(9)

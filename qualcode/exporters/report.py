@@ -3,21 +3,23 @@ charts and excerpts.
 
 Contents, in order (Word's built-in styles only, so that the thesis template restyles it):
 
-1. ``Title``, then a small paragraph with the provenance (also in the page footer and in
-   the document properties' comments);
-2. *Codes by group* (``Heading 1``): table of the units and participants per code and
-   group (``Table Grid``, a bold header row repeated on every page, the code tree
-   indented, top-level codes bold), its notes, and the bar chart of
-   :func:`~qualcode.exporters.charts.bar_chart_codes_by_group` as an inline picture with a
-   ``Caption``;
-3. *Code co-occurrence*: the code × code table (codes numbered, the columns carry the
-   numbers; on a landscape page when it has more than 8 codes), its notes, and the heat
-   map of :func:`~qualcode.exporters.charts.heatmap_cooccurrence`;
+1. ``Title`` (a heading one level above the sections with ``heading_level`` > 1), then a
+   small paragraph with the provenance (also in the page footer, without folders, and in
+   the document properties' comments), then a table-of-contents field (``toc``);
+2. *Codes by group* (``Heading N``, N = ``heading_level``): table of the units and
+   participants per code and group, fitted to the page
+   (:func:`~qualcode.exporters.layout.fit_columns`, landscape section if needed), its
+   notes, and the bar chart of :func:`~qualcode.exporters.charts.bar_chart_codes_by_group`
+   drawn at the text width and inserted at that width;
+3. *Code co-occurrence*, from a new page: the code × code table (codes numbered, the
+   columns carry the numbers), its notes, and the heat map of
+   :func:`~qualcode.exporters.charts.heatmap_cooccurrence`;
 4. *Excerpts by code*: every code's excerpts (grouped by the same attribute) with their
    citations, from :func:`~qualcode.exporters.excerpts.collect_excerpts`.
 
-Headings and captions are in the project's language (French or English). The file is
-written atomically and never replaces an existing file unless ``force``.
+Captions are ``SEQ Tableau``/``SEQ Figure`` fields; section breaks sit before the heading
+they open. Headings and captions are in the project's language (French or English). The
+file is written atomically and never replaces an existing file unless ``force``.
 """
 
 from __future__ import annotations
@@ -37,6 +39,20 @@ from qualcode.exporters.base import Provenance, atomic_write, check_output, prov
 from qualcode.exporters.charts import bar_chart_codes_by_group, code_colors, heatmap_cooccurrence
 from qualcode.exporters.docx_util import provenance_paragraph, set_language, stamp_provenance
 from qualcode.exporters.excerpts import collect_excerpts
+from qualcode.exporters.layout import (
+    DisplayTable,
+    HeaderCell,
+    Page,
+    check_paper,
+    docx_caption,
+    docx_table,
+    docx_toc,
+    fill_toc,
+    fit_columns,
+    new_section,
+    set_page,
+    strip_caption_number,
+)
 from qualcode.exporters.localize import group_label, localize
 from qualcode.exporters.tables import cell_text, py_value
 from qualcode.exporters.typography import fr_typography
@@ -47,8 +63,7 @@ if TYPE_CHECKING:
     from qualcode.project import Project
 
 FORMATS = ("docx",)
-PAGE_WIDTH_CM, PAGE_HEIGHT_CM, MARGIN_CM = 21.0, 29.7, 2.5  # A4
-LANDSCAPE_ABOVE = 8  # co-occurrence tables with more codes go on a landscape page
+CONTENTS = {"fr": "Table des matières", "en": "Contents"}  # the TOC's title
 _TEXTS: dict[str, dict[str, Any]] = {
     "fr": {
         "title": "Rapport de codage – {project}",
@@ -143,7 +158,8 @@ def build_report(project: Project, path: str | Path, by: str = "group", force: b
                  coders: Sequence[str] | None = None, max_excerpts: int | None = None,
                  seed: int | str | None = None, excerpts: bool = True, language: str | None = None,
                  command: str | None = None, cite: str | None = None, context: int = 0,
-                 min_words: int | None = None) -> ReportResult:
+                 min_words: int | None = None, paper: str = "a4", heading_level: int = 1,
+                 toc: bool = True) -> ReportResult:
     """Write the report DOCX to ``path`` (see the module documentation).
 
     ``by``: case attribute of the groups; ``unit``: co-occurrence unit (sentence, turn,
@@ -153,9 +169,14 @@ def build_report(project: Project, path: str | Path, by: str = "group", force: b
     value of ``by``; ``excerpts=False`` leaves the excerpts out; ``cite``: the citation
     template of the excerpts (see :mod:`qualcode.exporters.citations`); ``context``,
     ``min_words``: as for ``export excerpts``; ``language``: of
-    the words and numbers (default: the project's export language, see :mod:`qualcode.i18n`).
+    the words and numbers (default: the project's export language, see :mod:`qualcode.i18n`);
+    ``paper``: a4 or letter; ``heading_level``: level of the section headings (the
+    excerpts' codes go deeper); ``toc``: a table-of-contents field after the title.
     """
     report_format(path)
+    paper = check_paper(paper)
+    if not 1 <= heading_level <= 7:
+        raise UsageError(f"--heading-level must be between 1 and 7, not {heading_level}")
     if unit not in UNITS:
         raise UsageError(f"unknown unit {unit!r} (choose from {', '.join(UNITS)})")
     check_level(level)
@@ -173,7 +194,8 @@ def build_report(project: Project, path: str | Path, by: str = "group", force: b
         command = report_command(path, by=by, unit=unit, level=level, statuses=statuses, coders=coders,
                                  max_excerpts=max_excerpts, seed=seed, excerpts=excerpts, cite=cite,
                                  language=language if language != project.language else None,
-                                 context=context, min_words=min_words)
+                                 context=context, min_words=min_words, paper=paper,
+                                 heading_level=heading_level, toc=toc)
     store = project.store
     # Reading only, except the NLP cache that sentence co-occurrence may fill: one transaction.
     with store.transaction():
@@ -196,10 +218,14 @@ def build_report(project: Project, path: str | Path, by: str = "group", force: b
         bar_png = tmpdir / "codes_by_group.png"
         heat_png = tmpdir / "cooccurrence.png"
         # No titles in the pictures: the captions say what they show.
-        bar_chart_codes_by_group(freq, bar_png, colors=colors, provenance=prov, title="", labels=labels)
-        heatmap_cooccurrence(cooc, heat_png, provenance=prov, title="", labels=labels)
+        # Drawn at the width they are inserted at (the text block): no text under 7 pt on the page.
+        width_cm = Page(paper).text_width_cm
+        bar_chart_codes_by_group(freq, bar_png, colors=colors, provenance=prov, title="", labels=labels,
+                                 width_cm=width_cm)
+        heatmap_cooccurrence(cooc, heat_png, provenance=prov, title="", labels=labels, width_cm=width_cm)
         with atomic_write(path, force=force) as tmp:
-            _write_docx(tmp, project.name, labels, by, unit, freq, cooc, bar_png, heat_png, data, prov, result)
+            _write_docx(tmp, project.name, labels, by, unit, freq, cooc, bar_png, heat_png, data, prov, result,
+                        paper=paper, heading_level=heading_level, toc=toc)
     return result
 
 
@@ -207,7 +233,8 @@ def report_command(path: str | Path, *, by: str, unit: str = "sentence", level: 
                    statuses: Sequence[str] = (), coders: Sequence[str] | None = None,
                    max_excerpts: int | None = None, seed: int | str | None = None, excerpts: bool = True,
                    cite: str | None = None, language: str | None = None, context: int = 0,
-                   min_words: int | None = None) -> str:
+                   min_words: int | None = None, paper: str = "a4", heading_level: int = 1,
+                   toc: bool = True) -> str:
     """The command line that writes this report (recorded in its provenance)."""
     args = ["qualcode", "export", "report", "--by", by]
     if unit != "sentence":
@@ -233,6 +260,12 @@ def report_command(path: str | Path, *, by: str, unit: str = "sentence", level: 
         args += ["--context", str(context)]
     if min_words is not None:
         args += ["--min-words", str(min_words)]
+    if paper != "a4":
+        args += ["--paper", paper]
+    if heading_level != 1:
+        args += ["--heading-level", str(heading_level)]
+    if not toc:
+        args.append("--no-toc")
     return shlex.join([*args, "--format", "docx", "--output", str(path)])
 
 
@@ -241,71 +274,93 @@ def report_command(path: str | Path, *, by: str, unit: str = "sentence", level: 
 
 def _write_docx(path: Path, project_name: str, labels: Labels, by: str, unit: str, freq: TableResult,
                 cooc: TableResult, bar_png: Path, heat_png: Path, data, prov: Provenance,
-                result: ReportResult) -> None:
+                result: ReportResult, *, paper: str = "a4", heading_level: int = 1, toc: bool = True) -> None:
     from docx import Document
-    from docx.shared import Cm, Pt
+    from docx.shared import Cm
 
     language = labels.language
     t = _t(language)
     by_name = labels.attribute(by)
     doc = Document()
-    section = doc.sections[0]
-    section.page_width, section.page_height = Cm(PAGE_WIDTH_CM), Cm(PAGE_HEIGHT_CM)
-    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
-        setattr(section, side, Cm(MARGIN_CM))
+    page = Page(check_paper(paper))
+    set_page(doc.sections[0], page)
     set_language(doc, language)
     title = _ui(t["title"].format(project=project_name), language)
     stamp_provenance(doc, prov, title=title)
-    doc.add_paragraph(xml_safe(title), style="Title")
+    if heading_level > 1:
+        doc.add_heading(xml_safe(title), level=heading_level - 1)
+    else:
+        doc.add_paragraph(xml_safe(title), style="Title")
     provenance_paragraph(doc, prov)
+    toc_levels = (heading_level, min(heading_level + 2, 9))
+    toc_end = docx_toc(doc, CONTENTS.get(language, CONTENTS["en"]), levels="{}-{}".format(*toc_levels)) \
+        if toc else None
 
-    text_width = Cm(PAGE_WIDTH_CM - 2 * MARGIN_CM)
+    text_width = Cm(page.text_width_cm)
     n_table = n_fig = 0
 
     # 1. frequencies
     heading = _ui(t["freq"].format(by=by_name), language)
-    doc.add_heading(xml_safe(heading), level=1)
+    header, rows, depths, totals = _freq_rows(freq, t, labels)
+    shown = DisplayTable(heading, [[HeaderCell(h) for h in header]], rows, [False] + [True] * (len(header) - 1),
+                         depths, {i for i, d in enumerate(depths) if d == 0} | set(totals))
+    fit = fit_columns(shown, page)
+    current = page
+    if fit.page.landscape:  # the break goes before the heading it opens
+        current = fit.page
+        new_section(doc, current)
+    doc.add_heading(xml_safe(heading), level=heading_level)
     result.sections.append(heading)
     n_table += 1
-    _caption(doc, _ui(t["freq_table"].format(n=n_table, by=by_name), language))
-    header, rows, depths, totals = _freq_rows(freq, t, labels)
-    _table(doc, header, rows, depths=depths, bold_rows=totals, first_col_width=Cm(6.5))
+    docx_caption(doc, "table", n_table,
+                 strip_caption_number(_ui(t["freq_table"].format(n=n_table, by=by_name), language)), language)
+    docx_table(doc, shown, fit)
     _notes(doc, [_ui(t["freq_cell_note"], language), *freq.notes])
+    if current.landscape:
+        current = page
+        new_section(doc, current)
     doc.add_picture(str(bar_png), width=text_width)
     n_fig += 1
-    _caption(doc, _ui(t["freq_fig"].format(n=n_fig, by=by_name), language))
+    docx_caption(doc, "figure", n_fig, strip_caption_number(_ui(t["freq_fig"].format(n=n_fig, by=by_name), language)),
+                 language, above=False)
 
     # 2. co-occurrence
     heading = _ui(t["cooc"], language)
-    doc.add_heading(xml_safe(heading), level=1)
+    header, rows, depths, diagonal = _cooc_rows(cooc, t, language)
+    shown = DisplayTable(heading, [[HeaderCell(h) for h in header]], rows, [False] + [True] * (len(header) - 1),
+                         depths, {i for i, d in enumerate(depths) if d == 0}, diagonal=diagonal)
+    fit = fit_columns(shown, page)
+    new_section(doc, fit.page)  # the co-occurrence section starts on a new page, portrait or landscape
+    current = fit.page
+    doc.add_heading(xml_safe(heading), level=heading_level)
     result.sections.append(heading)
-    cols = list(cooc.meta.get("matrix_columns") or [])
-    landscape = len(cols) > LANDSCAPE_ABOVE
-    if landscape:
-        _new_section(doc, landscape=True)
     n_table += 1
     unit_name = t["units"].get(unit, unit)
-    _caption(doc, _ui(t["cooc_table"].format(n=n_table, unit=unit_name), language))
-    header, rows, depths, diagonal = _cooc_rows(cooc, t, language)
-    _table(doc, header, rows, depths=depths, diagonal=diagonal, font_size=Pt(7 if len(cols) > 12 else 8),
-           first_col_width=Cm(5.5))
+    docx_caption(doc, "table", n_table,
+                 strip_caption_number(_ui(t["cooc_table"].format(n=n_table, unit=unit_name), language)), language)
+    docx_table(doc, shown, fit)
     _notes(doc, [_ui(t["cooc_numbers"], language), *cooc.notes])
-    if landscape:
-        _new_section(doc, landscape=False)
+    if current.landscape:
+        current = page
+        new_section(doc, current)
     doc.add_picture(str(heat_png), width=text_width)
     n_fig += 1
-    _caption(doc, _ui(t["cooc_fig"].format(n=n_fig, unit=unit_name), language))
+    docx_caption(doc, "figure", n_fig,
+                 strip_caption_number(_ui(t["cooc_fig"].format(n=n_fig, unit=unit_name), language)), language,
+                 above=False)
 
     # 3. excerpts
     if data is not None:
         heading = _ui(t["excerpts"], language)
-        doc.add_heading(xml_safe(heading), level=1)
+        doc.add_heading(xml_safe(heading), level=heading_level)
         result.sections.append(heading)
-        _excerpts(doc, data, language)
+        _excerpts(doc, data, language, level=heading_level + 1)
         result.excerpts, result.excerpts_total, result.codes = data.shown, data.total, len(data.codes)
         result.unbalanced = [f"{e.document} turn {e.turn}" if e.turn is not None else f"{e.document} {e.start}:{e.end}"
                              for e in data.unbalanced]
     result.tables, result.figures = n_table, n_fig
+    if toc_end is not None:
+        fill_toc(doc, toc_end, toc_levels)
     doc.save(str(path))
 
 
@@ -371,67 +426,6 @@ def _number_cell(value, decimals: int | None, language: str) -> str:
     return cell_text(value, decimals)
 
 
-def _table(doc, header: list[str], rows: list[list[str]], *, depths: list[int] | None = None,
-           bold_rows: Sequence[int] = (), diagonal: bool = False, font_size=None, first_col_width=None):
-    """A 'Table Grid' table: bold header row repeated on every page, numbers right-aligned,
-    the first column indented by depth, top-level (depth 0) and total rows bold."""
-    from docx.enum.table import WD_TABLE_ALIGNMENT
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-    from docx.shared import Pt
-
-    table = doc.add_table(rows=1 + len(rows), cols=len(header))
-    table.style = doc.styles["Table Grid"]
-    table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    depths = depths or [0] * len(rows)
-    size = font_size or Pt(9)
-
-    def put(cell, text: str, bold: bool, right: bool, indent: int = 0):
-        para = cell.paragraphs[0]
-        run = para.add_run(xml_safe(text))
-        run.bold = bold
-        run.font.size = size
-        if right:
-            para.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-        if indent:
-            para.paragraph_format.left_indent = Pt(10 * indent)
-
-    head_row = table.rows[0]
-    for j, (cell, text) in enumerate(zip(head_row.cells, header)):
-        put(cell, text, True, j > 0)
-    tr_pr = head_row._tr.get_or_add_trPr()
-    flag = OxmlElement("w:tblHeader")
-    flag.set(qn("w:val"), "true")
-    tr_pr.append(flag)
-    for i, (values, depth) in enumerate(zip(rows, depths)):
-        cells = table.rows[i + 1].cells
-        bold = depth == 0 or i in bold_rows
-        for j, (cell, text) in enumerate(zip(cells, values)):
-            put(cell, text, (bold and j == 0) or i in bold_rows, j > 0, depth if j == 0 else 0)
-            if diagonal and j == i + 1:
-                _shade(cell, "E7E6E6")
-    if first_col_width is not None:
-        for row in table.rows:
-            row.cells[0].width = first_col_width
-    return table
-
-
-def _shade(cell, fill: str) -> None:
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-
-    shd = OxmlElement("w:shd")
-    shd.set(qn("w:val"), "clear")
-    shd.set(qn("w:color"), "auto")
-    shd.set(qn("w:fill"), fill)
-    cell._tc.get_or_add_tcPr().append(shd)
-
-
-def _caption(doc, text: str) -> None:
-    doc.add_paragraph(xml_safe(text), style="Caption")
-
-
 def _notes(doc, notes: list[str]) -> None:
     from docx.shared import Pt
 
@@ -442,17 +436,7 @@ def _notes(doc, notes: list[str]) -> None:
         run.font.size = Pt(8)
 
 
-def _new_section(doc, *, landscape: bool) -> None:
-    from docx.enum.section import WD_ORIENT, WD_SECTION
-    from docx.shared import Cm
-
-    section = doc.add_section(WD_SECTION.NEW_PAGE)  # the footer is linked to the previous one
-    section.orientation = WD_ORIENT.LANDSCAPE if landscape else WD_ORIENT.PORTRAIT
-    w, h = (PAGE_HEIGHT_CM, PAGE_WIDTH_CM) if landscape else (PAGE_WIDTH_CM, PAGE_HEIGHT_CM)
-    section.page_width, section.page_height = Cm(w), Cm(h)
-
-
-def _excerpts(doc, data, language: str) -> None:
-    """The excerpts of every code, headings from level 2 (the section is level 1): the
+def _excerpts(doc, data, language: str, level: int = 2) -> None:
+    """The excerpts of every code, headings from ``level`` (one below the section's): the
     renderer of ``export excerpts``, so that both look the same."""
-    ex_mod.append_excerpts_docx(doc, data, level=2, language=language)
+    ex_mod.append_excerpts_docx(doc, data, level=level, language=language)

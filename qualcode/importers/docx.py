@@ -47,7 +47,7 @@ from qualcode.importers.speakers import (
     looks_like_label,
     parse_timestamp,
 )
-from qualcode.importers.text import parse_text
+from qualcode.importers.text import near_label_hints, parse_text
 from qualcode.textnorm import control_warning, count_controls, normalize_text
 from qualcode.ziplimits import DOCX, check_zip
 
@@ -413,10 +413,11 @@ def parse(data: bytes, path: str, options: ImportOptions) -> ParsedDocument:
             raise InputError("empty document (no text in paragraphs or tables)", path=path)
         turns, text_meta = _detect_turns(text, options)
         warnings += [f"{path}: paragraph {line}: {msg}" for line, msg in text_meta.pop("label_warnings", [])]
+        hints = near_label_hints(text_meta.pop("near_labels", []), options.interviewers)
         meta.update(text_meta)
         meta["layout"] = "paragraphs"
         return ParsedDocument(text=text, turns=turns, format="docx", encoding=None, meta=meta,
-                              warnings=warnings)
+                              warnings=warnings, interviewer_hints=hints)
 
     # Table layout: chunks of plain paragraphs and composed transcript tables.
     chunks: list[tuple[str, list[ParsedTurn]]] = []

@@ -178,7 +178,12 @@ def clean_label(raw: str) -> str:
 
 
 def _name_word(word: str) -> bool:
-    if not word or not word[0].isalpha() or not word[0].isupper():
+    """A capitalized word of a name (``Marie``, ``Roger-Lefebvre``, ``O'Brien``), or a
+    device name in camel case as Zoom shows it for a participant who did not rename
+    themselves (``iPhone`` in ``iPhone de Marie``, ``iPad``)."""
+    if not word or not word[0].isalpha():
+        return False
+    if not word[0].isupper() and not (word[0].islower() and len(word) > 1 and word[1].isupper()):
         return False
     return all(c.isalnum() or c in "_-.'’" for c in word)
 

@@ -78,6 +78,7 @@ def parse(data: bytes, path: str, options: ImportOptions) -> ParsedDocument:
     if not rows:
         raise InputError("no text in cues", path=path)
     out_text, turns = compose(rows)
+    near, hints = speaker_warnings(rows, text, path, options.interviewers)
     return ParsedDocument(text=out_text, turns=turns, format="srt", encoding=decoded.encoding,
-                          warnings=decoded.warnings(path) + speaker_warnings(rows, text, path),
-                          meta={"cues": len(subs)})
+                          warnings=decoded.warnings(path) + near, meta={"cues": len(subs)},
+                          interviewer_hints=hints)

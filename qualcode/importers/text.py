@@ -56,12 +56,14 @@ from __future__ import annotations
 
 import difflib
 import re
+import shlex
 from dataclasses import dataclass
 from itertools import pairwise
 
 from qualcode.importers.base import ImportOptions, ParsedDocument, ParsedTurn
 from qualcode.importers.speakers import (
     clean_label,
+    default_role,
     has_honorific,
     is_diarization_id,
     is_interviewer_label,
@@ -205,19 +207,40 @@ def _index_base(label: str) -> str | None:
     return m.group(1) if m else None
 
 
-def near_duplicate_speakers(uses: dict[str, int], firsts: dict[str, int]) -> list[tuple[int, str]]:
-    """``(line, message)`` for each speaker whose label is almost that of a speaker with
-    at least as many turns (``"Interviewer2 2"`` and ``"Interviewer2"``). ``uses``: turns
-    per label; ``firsts``: the line of each label's first turn."""
+def near_duplicate_pairs(uses: dict[str, int], firsts: dict[str, int]) -> list[tuple[int, str, str]]:
+    """``(line, label, near)`` for each speaker whose label is almost that of a speaker
+    with at least as many turns (``"Interviewer2 2"`` and ``"Interviewer2"``). ``uses``:
+    turns per label; ``firsts``: the line of each label's first turn."""
     out = []
     for label in sorted(uses, key=lambda x: (uses[x], firsts[x])):
         others = [x for x in uses if x != label and uses[x] >= uses[label]]
         near = _close_to(label, others)
         if near is not None and not (uses[near] == uses[label] and firsts[near] > firsts[label]):
-            out.append((firsts[label], f"speaker {label!r} ({uses[label]} turns) looks like "
-                                       f"{near!r} ({uses[near]} turns): did you mean {near!r}? "
-                                       "(imported as two speakers)"))
+            out.append((firsts[label], label, near))
     return out
+
+
+def merge_hint(label: str, near: str) -> str:
+    """How to join a near-duplicate speaker to the one it resembles, once imported."""
+    return f"join them with: qualcode speakers DOCUMENT --merge {shlex.quote(label + '=' + near)}"
+
+
+def near_duplicate_message(label: str, near: str, uses: dict[str, int]) -> str:
+    return (f"speaker {label!r} ({uses[label]} turns) looks like {near!r} ({uses[near]} turns): "
+            f"did you mean {near!r}? (imported as two speakers; {merge_hint(label, near)})")
+
+
+def near_duplicate_speakers(uses: dict[str, int], firsts: dict[str, int]) -> list[tuple[int, str]]:
+    """``(line, message)`` for each pair of :func:`near_duplicate_pairs`."""
+    return [(line, near_duplicate_message(label, near, uses))
+            for line, label, near in near_duplicate_pairs(uses, firsts)]
+
+
+def near_label_hints(pairs, interviewers: list[str] | None) -> set[str]:
+    """The labels of ``(label, near)`` pairs whose ``near`` is an interviewer: a misspelt
+    interviewer label (``"Interviewer2 2"``) keeps the interviewer's role, so that its
+    words are not taken for the participant's (see ``ParsedDocument.interviewer_hints``)."""
+    return {label for label, near in pairs if default_role(near, interviewers) == "interviewer"}
 
 
 def _known_role(label: str) -> str | None:
@@ -351,6 +374,7 @@ def parse_text(text: str, options: ImportOptions | None = None) -> tuple[list[Pa
     # "P3 :" once among "P1 :" / "P2 :" lines: another index of a known label.
     bases = {_index_base(x) for x in spelling.values()} - {None}
     warnings: list[tuple[int, str]] = []
+    near_misses: dict[str, str] = {}  # label used once, close to a speaker's -> that speaker's label
     for i in sorted(cands):
         c = cands[i]
         if i in opens or c.label is None:
@@ -361,8 +385,13 @@ def parse_text(text: str, options: ImportOptions | None = None) -> tuple[list[Pa
             continue
         near = _close_to(c.label, list(spelling.values()))
         if near is not None:
+            # "Interviewer2 2 :" among "Interviewer2 :" lines: almost surely a label, so its
+            # words must not go to the previous speaker. A turn of its own, and said.
+            opens[i] = c
+            near_misses[c.label] = near
             warnings.append((i + 1, f"{c.label!r} looks like the speaker label {near!r} "
-                                    f"(did you mean {near!r}?); kept as text of the previous turn"))
+                                    f"(did you mean {near!r}?); imported as a speaker of its own "
+                                    f"({merge_hint(c.label, near)})"))
     for i in sorted(opens):
         c = opens[i]
         if c.label is not None:
@@ -376,11 +405,16 @@ def parse_text(text: str, options: ImportOptions | None = None) -> tuple[list[Pa
         if label is not None:
             firsts.setdefault(label, i + 1)
             uses[label] = uses.get(label, 0) + 1
-    warnings += near_duplicate_speakers(uses, firsts)
+    pairs = [(line, label, near) for line, label, near in near_duplicate_pairs(uses, firsts)
+             if label not in near_misses]
+    warnings += [(line, near_duplicate_message(label, near, uses)) for line, label, near in pairs]
 
     meta: dict = {}
     if warnings:
         meta["label_warnings"] = sorted(warnings)
+    near_labels = [*near_misses.items(), *((label, near) for _, label, near in pairs)]
+    if near_labels:
+        meta["near_labels"] = near_labels
     if not opens:
         meta["conventions"] = ["paragraphs"]
         return _paragraphs(text, lines), meta
@@ -432,5 +466,6 @@ def parse(data: bytes, path: str, options: ImportOptions) -> ParsedDocument:
     fmt = "md" if path.lower().endswith((".md", ".markdown")) else "txt"
     warnings = decoded.warnings(path)
     warnings += [f"{path}:{line}: {msg}" for line, msg in meta.pop("label_warnings", [])]
+    hints = near_label_hints(meta.pop("near_labels", []), options.interviewers)
     return ParsedDocument(text=text, turns=turns, format=fmt, encoding=decoded.encoding,
-                          warnings=warnings, meta=meta)
+                          warnings=warnings, meta=meta, interviewer_hints=hints)

@@ -228,6 +228,11 @@ def _pieces_of_turn(turn) -> list[_Piece]:
                 cur = _Piece(spk, True, time_start=current_sync, time_end=next_sync[i])
                 pieces.append(cur)
             else:
+                if not str(value).strip():
+                    # Line breaks between elements (a <Sync/> on its own line, then the
+                    # next <Who/>): no words, so they neither open a segment nor stretch
+                    # the current one past the sync that ends it.
+                    continue
                 if cur is None:  # text before the first <Who>: first speaker
                     cur = _Piece(ids[0], True, time_start=current_sync, time_end=next_sync[i])
                     pieces.append(cur)

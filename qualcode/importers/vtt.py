@@ -23,7 +23,12 @@ from dataclasses import dataclass
 from qualcode.errors import InputError
 from qualcode.importers.base import ImportOptions, ParsedDocument, compose
 from qualcode.importers.speakers import clean_label, label_form, looks_like_label, parse_timestamp, speaker_key
-from qualcode.importers.text import compile_label_pattern, near_duplicate_speakers
+from qualcode.importers.text import (
+    compile_label_pattern,
+    near_duplicate_message,
+    near_duplicate_pairs,
+    near_label_hints,
+)
 from qualcode.textnorm import read_text_file
 
 # A segment of cue text: (speaker or None when the cue names nobody, text).
@@ -36,7 +41,7 @@ Segment = tuple[str | None, str]
 # most 40 characters and 4 words, and the colon is followed by a space or the line end
 # (so "http://x" and "12:30" are not labels).
 _COLON_LABEL = re.compile(
-    r"^(?:(?:>>|[-–—])\s*)?(?P<label>[^\W\d_][\w'’.\-–— ]{0,39}?(?:\s*\([\w'’.\-–— ]{1,30}\))?)"
+    r"^(?:(?:>>|[-–—])\s*)?(?P<label>[^\W\d_][\w'’.\-–— ]{0,39}?(?:\s*\([\w'’.\-–—/ ]{1,30}\))?)"
     r"\s*:(?:\s+|$)(?P<rest>.*)$",
     re.DOTALL,
 )
@@ -154,10 +159,11 @@ def known_labels(cues: list[tuple[float | None, float | None, list[Segment]]]) -
 
 
 def speaker_warnings(rows: list[tuple[str | None, str, float | None, float | None]], text: str,
-                     path: str) -> list[str]:
+                     path: str, interviewers: list[str] | None = None) -> tuple[list[str], set[str]]:
     """``PATH:LINE: …`` for speakers whose labels are almost another's (see
     :func:`~qualcode.importers.text.near_duplicate_speakers`); LINE is where the label is
-    first written in the file."""
+    first written in the file. And the labels among them that keep an interviewer's role
+    (:func:`~qualcode.importers.text.near_label_hints`)."""
     uses: dict[str, int] = {}
     for speaker, *_ in rows:
         if speaker is not None:
@@ -166,7 +172,9 @@ def speaker_warnings(rows: list[tuple[str | None, str, float | None, float | Non
     for label in uses:
         at = text.find(label)
         firsts[label] = text.count("\n", 0, at) + 1 if at >= 0 else 1
-    return [f"{path}:{line}: {msg}" for line, msg in near_duplicate_speakers(uses, firsts)]
+    pairs = near_duplicate_pairs(uses, firsts)
+    return ([f"{path}:{line}: {near_duplicate_message(label, near, uses)}" for line, label, near in pairs],
+            near_label_hints([(label, near) for _, label, near in pairs], interviewers))
 
 
 def merge_cues(cues: list[tuple[float | None, float | None, list[Segment]]]
@@ -293,6 +301,6 @@ def parse(data: bytes, path: str, options: ImportOptions) -> ParsedDocument:
     notes = [n for n in notes if n and n.strip()]
     if notes:
         meta["notes"] = notes
+    near, hints = speaker_warnings(rows, text, path, options.interviewers)
     return ParsedDocument(text=out_text, turns=turns, format="vtt", encoding=decoded.encoding,
-                          warnings=decoded.warnings(path) + speaker_warnings(rows, text, path),
-                          meta=meta)
+                          warnings=decoded.warnings(path) + near, meta=meta, interviewer_hints=hints)

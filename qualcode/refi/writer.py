@@ -661,11 +661,19 @@ def export_qdpx(project: Project, output: str | Path, *, coders: Sequence[str] |
     return package.summary
 
 
-def export_qdc(project: Project, output: str | Path, *, force: bool = False) -> ExportSummary:
-    """Write the project's codebook (its active codes) as a REFI-QDA ``.qdc`` file."""
+def qdc_xml(project: Project) -> tuple[bytes, int]:
+    """The project's codebook as REFI-QDA ``.qdc`` XML, checked against Codebook.xsd, and
+    how many codes it holds (``qualcode export qdc -`` prints it)."""
     with project.store.transaction():
         xml, n = build_codebook(project)
         validate(xml, "codebook")
+    return xml, n
+
+
+def export_qdc(project: Project, output: str | Path, *, force: bool = False) -> ExportSummary:
+    """Write the project's codebook (its active codes) as a REFI-QDA ``.qdc`` file."""
+    with project.store.transaction():
+        xml, n = qdc_xml(project)
         with atomic_write(output, force=force) as tmp:
             tmp.write_bytes(xml)
     return ExportSummary(output=str(output), codes=n)

@@ -14,6 +14,7 @@ from qualcode.codebook.model import Code, Codebook, Rule
 from qualcode.errors import QualcodeError
 from qualcode.lookup import select_documents
 from qualcode.nlp import load_pipeline
+from qualcode.pseudo.replace import Pseudonymizer
 from qualcode.rules import apply, compile_codebook, term_cache_key
 from qualcode.store import turn_at
 from qualcode.textnorm import fold
@@ -41,7 +42,10 @@ def _surface_matches(ann, words: list[str]) -> list[tuple[int, int]]:
 
 
 def kwic(project: Project, term: str, *, lemma: bool = False, by: str | None = None, width: int = 40,
-         include_interviewer: bool = False) -> list[dict]:
+         include_interviewer: bool = False, pseudo: Pseudonymizer | None = None) -> list[dict]:
+    """Every occurrence of ``term``; ``pseudo``: a pseudonym key applied to what each line
+    shows (contexts, match, document, group), on the whole document so that a name cut by
+    the context's edge is replaced whole (``start``/``end`` stay the stored text's)."""
     words = fold(term).split()
     if not words:
         raise QualcodeError("empty search term")
@@ -68,6 +72,9 @@ def kwic(project: Project, term: str, *, lemma: bool = False, by: str | None = N
         turns = store.documents.turns(d.id)
         roles = [t.role for t in turns]
         text = d.text
+        hidden = pseudo.document(text) if pseudo is not None else None
+        shown = hidden.slice if hidden is not None else (lambda a, b, t=text: t[a:b])
+        doc_name = d.name if pseudo is None else pseudo.name(d.name)
         if compiled is not None:
             spans = [(m.start, m.end) for p in apply(compiled, ann, roles, include_interviewer=include_interviewer)
                      for m in p.matches]
@@ -80,11 +87,13 @@ def kwic(project: Project, term: str, *, lemma: bool = False, by: str | None = N
             if any(a <= start and end <= b for a, b in quiet.get(d.id, ())):
                 continue
             turn = t.idx
-            left = " ".join(text[max(t.start, start - width * 2):start].split())[-width:]
-            right = " ".join(text[end:min(t.end, end + width * 2)].split())[:width]
-            lines.append({"document": d.name, "turn": turn, "start": start, "end": end,
-                          "left": left, "match": text[start:end], "right": right,
-                          "group": groups.get(d.name) if by else None})
+            left = " ".join(shown(max(t.start, start - width * 2), start).split())[-width:]
+            right = " ".join(shown(end, min(t.end, end + width * 2)).split())[:width]
+            group = groups.get(d.name) if by else None
+            if pseudo is not None and isinstance(group, str):
+                group = pseudo.text(group)
+            lines.append({"document": doc_name, "turn": turn, "start": start, "end": end,
+                          "left": left, "match": shown(start, end), "right": right, "group": group})
     if by:
         lines.sort(key=lambda x: (str(x["group"]), x["document"], x["start"]))
     return lines

@@ -20,6 +20,7 @@ from qualcode.cli._terminal import SafeConsole, json_safe, terminal_safe
 from qualcode.errors import UsageError
 from qualcode.exporters.tables import TEXT_FORMATS, format_for, render_text, to_json, write_tables
 from qualcode.project import Project
+from qualcode.pseudo.guard import Privacy
 
 # Ranges of the integer options and arguments (typer min/max: a value outside is a usage
 # error, exit 2): ids and seeds fit SQLite's 64-bit integers, counts and widths stay sane.
@@ -33,6 +34,9 @@ ProjectOpt = Annotated[
                  envvar="QUALCODE_PROJECT", show_default=False),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+PseudoOpt = Annotated[bool | None, typer.Option(
+    "--pseudo/--no-pseudo", help="Replace the names of the pseudonym key (default: yes when the project has "
+                                 "a key; see 'qualcode pseudo').", show_default=False)]
 CodebookOpt = Annotated[Path | None, typer.Option(
     "--codebook", "-c", help="Codebook YAML (default: the project's, see docs/reference/codebook-file.md).")]
 
@@ -170,3 +174,14 @@ def emit_tables(tables, provenance, *, fmt: str | None, output: Path | None, for
     console().print(f"wrote {output} ({fmt}, {n} table{'s' * (n != 1)})", markup=False)
     return True
 
+
+def privacy_notes(privacy: Privacy) -> None:
+    """Say whether the export was pseudonymized and what its audit found (on stderr)."""
+    err = console(stderr=True)
+    note = privacy.note()
+    if note:
+        err.print(f"note: {note}", markup=False, highlight=False)
+    for report in privacy.leaked:
+        err.print(f"warning: written with leaks (--allow-leaks): {report.summary()}", markup=False, highlight=False)
+        for line in report.lines():
+            err.print(f"  {line}", markup=False, highlight=False)

@@ -9,9 +9,19 @@ from typing import Annotated
 import typer
 
 from qualcode.cli import app
-from qualcode.cli._util import JsonOpt, ProjectOpt, console, is_stdout, open_project, print_json
+from qualcode.cli._util import (
+    JsonOpt,
+    ProjectOpt,
+    PseudoOpt,
+    console,
+    is_stdout,
+    open_project,
+    print_json,
+    privacy_notes,
+)
 from qualcode.errors import UsageError
 from qualcode.exporters.charts import WIDTH_CM, chart_cooccurrence, chart_freq
+from qualcode.pseudo.guard import export_privacy
 
 chart_app = typer.Typer(
     help="Draw figures of the analyses as PNG (200 dpi), SVG or PDF, chosen by the output's extension, "
@@ -83,6 +93,7 @@ def chart_freq_cli(
     lang: LangOpt = None,
     width: WidthOpt = WIDTH_CM,
     force: ForceOpt = False,
+    pseudo: PseudoOpt = None,
     json: JsonOpt = False,
     project: ProjectOpt = None,
 ) -> None:
@@ -92,10 +103,12 @@ def chart_freq_cli(
     command = _command("freq", [("--by", by), ("--measure", measure), ("--level", level if level != "all" else None),
                                 ("--status", statuses), ("--coder", coders), ("--lang", lang),
                                 ("--width", None if width == WIDTH_CM else f"{width:g}")], output)
-    with open_project(project) as proj:
+    with open_project(project) as proj, export_privacy(proj, pseudo=pseudo, command="chart freq") as privacy:
         path, prov = chart_freq(proj, output, by=by, measure=measure, level=level, statuses=statuses or None,
                                 coders=coders or None, force=force, command=command, language=lang,
-                                width_cm=width)
+                                width_cm=width, pseudo=privacy.pseudo)
+    if not json:
+        privacy_notes(privacy)
     _done(path, prov, json, f"bar chart of codes by {by} ({measure})")
 
 
@@ -113,6 +126,7 @@ def chart_cooccurrence_cli(
     lang: LangOpt = None,
     width: WidthOpt = WIDTH_CM,
     force: ForceOpt = False,
+    pseudo: PseudoOpt = None,
     json: JsonOpt = False,
     project: ProjectOpt = None,
 ) -> None:
@@ -124,8 +138,11 @@ def chart_cooccurrence_cli(
                                         ("--status", statuses), ("--coder", coders), ("--lang", lang),
                                         ("--width", None if width == WIDTH_CM else f"{width:g}")],
                            output)
-    with open_project(project) as proj:
+    with open_project(project) as proj, \
+            export_privacy(proj, pseudo=pseudo, command="chart cooccurrence") as privacy:
         path, prov = chart_cooccurrence(proj, output, by=by, unit=unit, jaccard=jaccard, level=level,
                                         statuses=statuses or None, coders=coders or None, force=force,
-                                        command=command, language=lang, width_cm=width)
+                                        command=command, language=lang, width_cm=width, pseudo=privacy.pseudo)
+    if not json:
+        privacy_notes(privacy)
     _done(path, prov, json, f"co-occurrence heat map ({unit} units" + (f", by {by})" if by else ")"))

@@ -27,6 +27,7 @@ from qualcode.lifecycle import (
     rename_speaker,
 )
 from qualcode.manual import turn_codes
+from qualcode.pseudo.key import active_pseudonymizer
 from qualcode.refi.importer import RefiImportReport, import_qdpx
 
 FORMAT_CHOICES = ("auto", "txt", "md", "docx", "vtt", "srt", "trs")
@@ -330,6 +331,9 @@ def show_cli(
         "--coder", help="Only the codings of this coder ('rules' or a person; repeatable).",
         show_default=False)] = None,
     all_: Annotated[bool, typer.Option("--all", help="Show rejected codings too.")] = False,
+    pseudo: Annotated[bool, typer.Option(
+        "--pseudo", help="Replace the names of the pseudonym key in the text, speakers and document name "
+                         "(offsets in --json stay those of the stored text; see 'qualcode pseudo').")] = False,
     json: JsonOpt = False,
     project: ProjectOpt = None,
 ) -> None:
@@ -342,15 +346,22 @@ def show_cli(
         margins = turn_codes(proj, doc.id, turns, coders=coder, include_rejected=all_)
         colors = code_colors(proj)
         interjections = proj.store.interjections.of_document(doc.id)
+        hider = active_pseudonymizer(proj, True) if pseudo else None
+    hidden = hider.document(text) if hider is not None else None
+    name = doc.name if hider is None else hider.name(doc.name)
+
+    def at(offset: int, end: bool = False) -> int:  # the offset in the text shown
+        return offset if hidden is None else hidden.position(offset, end=end)
+
     rows = [
-        {"index": t.idx, "speaker": t.speaker, "role": t.role, "start": t.start, "end": t.end,
-         "time_start": t.time_start, "time_end": t.time_end, "text": text[t.start:t.end],
-         "codes": codes}
+        {"index": t.idx, "speaker": t.speaker if hider is None else hider.text(t.speaker), "role": t.role,
+         "start": t.start, "end": t.end, "time_start": t.time_start, "time_end": t.time_end,
+         "text": text[t.start:t.end] if hidden is None else hidden.slice(t.start, t.end), "codes": codes}
         for t, codes in zip(turns, margins)
     ]
     if json:
-        print_json({"document": doc.name, "format": doc.format, "turns": rows,
-                    "interjections": [x.to_dict() for x in interjections]})
+        print_json({"document": name, "format": doc.format, "turns": rows, "pseudonymized": hider is not None,
+                    "interjections": [] if hider is not None else [x.to_dict() for x in interjections]})
         return
 
     coders = sorted({c["coder"] for codes in margins for c in codes})
@@ -393,12 +404,12 @@ def show_cli(
         body = Text(r["text"])
         for x in interjections:  # another speaker's bracketed words inside the turn
             if r["start"] <= x.start and x.end <= r["end"]:
-                body.stylize("italic dim" if x.role == "interviewer" else "italic", x.start - r["start"],
-                             x.end - r["start"])
+                body.stylize("italic dim" if x.role == "interviewer" else "italic", at(x.start) - at(r["start"]),
+                             at(x.end, True) - at(r["start"]))
         table.add_row(str(r["index"]), format_timestamp(r["time_start"]) or "", r["speaker"] or "",
                       body, *([cell] if widest else []), style=style)
     out = console()
-    out.print(Text.assemble((doc.name, "bold"), f" ({doc.format}, {len(rows)} turns)"))
+    out.print(Text.assemble((name, "bold"), f" ({doc.format}, {len(rows)} turns)"))
     out.print(table)
     notes = []
     if "proposed" in statuses:
@@ -407,8 +418,8 @@ def show_cli(
         notes.append("struck out = rejected")
     if interjections:
         n = len(interjections)
-        notes.append(f"{n} interjection{'s' * (n != 1)} of another speaker in italics "
-                     f"({', '.join(sorted({x.speaker for x in interjections}))})")
+        speakers = sorted({x.speaker if hider is None else (hider.text(x.speaker) or "") for x in interjections})
+        notes.append(f"{n} interjection{'s' * (n != 1)} of another speaker in italics ({', '.join(speakers)})")
     if marks:
         notes.append("coders: " + ", ".join(f"{m} = {c}" for c, m in marks.items()))
     if notes:

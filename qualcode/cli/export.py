@@ -20,11 +20,13 @@ from qualcode.cli._util import (
     MAX_ID,
     JsonOpt,
     ProjectOpt,
+    PseudoOpt,
     check_stdout_format,
     console,
     is_stdout,
     open_project,
     print_json,
+    privacy_notes,
     split_values,
     write_stdout,
 )
@@ -32,6 +34,8 @@ from qualcode.errors import UsageError
 from qualcode.exporters.base import temp_folder
 from qualcode.exporters.excerpts import DEFAULT_STATUSES, export_excerpts, output_format
 from qualcode.exporters.report import build_report, report_format
+from qualcode.pseudo.guard import export_privacy
+from qualcode.pseudo.transcripts import export_pseudonymized
 from qualcode.refi.writer import export_qdc, export_qdpx, qdc_xml
 
 export_app = typer.Typer(
@@ -49,6 +53,10 @@ CiteOpt = Annotated[str | None, typer.Option(
 LangOpt = Annotated[str | None, typer.Option(
     "--lang", help="Language of the exported words and numbers: fr | en (default: [export] language, "
                    "else the project's language).", show_default=False)]
+AllowLeaksOpt = Annotated[bool, typer.Option(
+    "--allow-leaks", help="Write the file even when the audit finds a name of the key or a citation that "
+                          "fits fewer than 3 participants (the report is printed).")]
+
 
 
 @export_app.command("excerpts")
@@ -85,6 +93,8 @@ def excerpts_cli(
         "--min-words", help="Reproduce (and sample) only excerpts of at least N words; the counts still "
                             "count every excerpt.", min=0, max=MAX_COUNT, show_default=False)] = None,
     force: ForceOpt = False,
+    pseudo: PseudoOpt = None,
+    allow_leaks: AllowLeaksOpt = False,
     json: Annotated[bool, typer.Option("--json", help="Print a JSON summary of what was written.")] = False,
     project: ProjectOpt = None,
 ) -> None:
@@ -95,6 +105,9 @@ def excerpts_cli(
     « … » (P07, Josiane, habitants, tour 12, 00:14:32) — the document's name only if
     --cite asks for {document}. DOCX uses Word's built-in styles (Heading 1-3, Quote,
     Table Grid) and the character style 'Excerpt Citation' for citations.
+
+    When the project has a pseudonym key, its names are replaced and the file is audited
+    before it is written: refused when it leaks (see 'qualcode pseudo').
     """
     if seed is not None and max_ is None:
         raise UsageError("--seed only applies with --max N")
@@ -110,14 +123,17 @@ def excerpts_cli(
     statuses = (split_values(status) or []) or list(DEFAULT_STATUSES)
     with open_project(project) as proj, temp_folder("stdout") as scratch:
         target = scratch / f"excerpts.{fmt}" if to_stdout else output
-        data, prov = export_excerpts(
-            proj, target, fmt, codes=codes or None, by=by, coders=coders or None, statuses=statuses,
-            max_per_code=max_, seed=seed, force=force, cite=cite, language=lang, context=context,
-            min_words=min_words,
-            command=_command(output, fmt, codes, by, coders, status and statuses, max_, seed, cite, lang,
-                             context, min_words))
+        with export_privacy(proj, pseudo=pseudo, allow_leaks=allow_leaks, command="export excerpts") as privacy:
+            data, prov = export_excerpts(
+                proj, target, fmt, codes=codes or None, by=by, coders=coders or None, statuses=statuses,
+                max_per_code=max_, seed=seed, force=force, cite=cite, language=lang, context=context,
+                min_words=min_words, pseudo=privacy.pseudo,
+                command=_command(output, fmt, codes, by, coders, status and statuses, max_, seed, cite, lang,
+                                 context, min_words))
         if to_stdout:
             write_stdout(target.read_text(encoding="utf-8-sig"), fmt)  # no BOM in a pipe
+    if not json:
+        privacy_notes(privacy)
     if to_stdout:  # the file was the output: the summary goes to the error output
         if not data.total:
             console(stderr=True).print("warning: no coding matches the filters: the output lists the codes only",
@@ -125,7 +141,8 @@ def excerpts_cli(
         _warn_unbalanced(console(stderr=True), data)
         return
     if json:
-        print_json({"output": str(output), "format": fmt, **data.to_dict(), "provenance": prov.to_dict()})
+        print_json({"output": str(output), "format": fmt, **data.to_dict(), "provenance": prov.to_dict(),
+                    "privacy": privacy.to_dict()})
         return
     out = console()
     sample = ""
@@ -223,13 +240,16 @@ def report_cli(
         "--min-words", help="Reproduce (and sample) only excerpts of at least N words.",
         show_default=False)] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite the output file if it exists.")] = False,
+    pseudo: PseudoOpt = None,
+    allow_leaks: AllowLeaksOpt = False,
     json: JsonOpt = False,
     project: ProjectOpt = None,
 ) -> None:
     """Report document: codes by group (table and bar chart), co-occurrence (table and heat map), excerpts.
 
     Word's built-in styles (Title, Heading 1/2, Table Grid, Caption, Quote); what produced it
-    is recorded in its first paragraph and page footer.
+    is recorded in its first paragraph and page footer. With a pseudonym key, names are
+    replaced and the file is audited before it is written (see 'qualcode pseudo').
     """
     if is_stdout(output):
         raise UsageError("--output -: a report is a .docx file and cannot be written to standard output; "
@@ -237,15 +257,17 @@ def report_cli(
     report_format(output, fmt)
     if seed is not None and max_excerpts is None:
         raise UsageError("--seed only applies with --max-excerpts N")
-    with open_project(project) as proj:
+    with open_project(project) as proj, \
+            export_privacy(proj, pseudo=pseudo, allow_leaks=allow_leaks, command="export report") as privacy:
         result = build_report(proj, output, by=by, force=force, unit=unit, level=level,
                               statuses=(split_values(status) or []) or None, coders=(split_values(coder) or []) or None,
                               max_excerpts=max_excerpts, seed=seed, excerpts=excerpts, cite=cite,
                               language=lang, context=context, min_words=min_words, paper=paper,
-                              heading_level=heading_level, toc=toc)
+                              heading_level=heading_level, toc=toc, pseudo=privacy.pseudo)
     if json:
-        print_json(result.to_dict())
+        print_json({**result.to_dict(), "privacy": privacy.to_dict()})
         return
+    privacy_notes(privacy)
     parts = [f"{result.tables} tables", f"{result.figures} figures"]
     if excerpts:
         shown = (f"{result.excerpts} of {result.excerpts_total}" if result.excerpts != result.excerpts_total
@@ -278,6 +300,8 @@ def qdpx_cli(
         "--document", "--doc", help="Only this document, its cases and codings (repeatable; default: all).",
         show_default=False)] = None,
     force: ForceOpt = False,
+    pseudo: PseudoOpt = None,
+    allow_leaks: AllowLeaksOpt = False,
     json: Annotated[bool, typer.Option("--json", help="Print a JSON summary of what was written.")] = False,
     project: ProjectOpt = None,
 ) -> None:
@@ -286,17 +310,21 @@ def qdpx_cli(
     Documents as UTF-8 texts, the code tree with definitions and colours, every coding of
     every coder (one selection per coder and span), users, cases with their attributes as
     typed variables, memos as notes. The same project exported twice gives the same file.
+    With a pseudonym key, the texts (selections' offsets mapped), names, attribute values and
+    memos are pseudonymized and the package is audited before it is written.
     """
     if is_stdout(output):
         raise UsageError("a .qdpx package is a zip file and cannot be written to standard output; "
                          "give a file name")
     coders, statuses = split_values(coder), split_values(status)
-    with open_project(project) as proj:
-        summary = export_qdpx(proj, output, coders=coders or None, statuses=statuses or None,
-                              documents=split_values(document) or None, force=force)
+    with open_project(project) as proj, \
+            export_privacy(proj, pseudo=pseudo, allow_leaks=allow_leaks, command="export qdpx") as privacy:
+            summary = export_qdpx(proj, output, coders=coders or None, statuses=statuses or None,
+                                  documents=split_values(document) or None, force=force, pseudo=privacy.pseudo)
     if json:
-        print_json(summary.to_dict())
+        print_json({**summary.to_dict(), "privacy": privacy.to_dict()})
         return
+    privacy_notes(privacy)
     s = summary
     console().print(f"wrote {output}: {s.documents} documents, {s.codes} codes, {s.codings} codings in "
                     f"{s.selections} selections by {len(s.coders)} coder{'s' * (len(s.coders) != 1)}, "
@@ -328,3 +356,35 @@ def qdc_cli(
         print_json({"output": str(output), "codes": summary.codes})
         return
     console().print(f"wrote {output}: {summary.codes} codes", markup=False, highlight=False)
+
+
+@export_app.command("pseudonymized")
+def pseudonymized_cli(
+    folder: Annotated[Path, typer.Argument(help="The folder to write to (created if missing).", show_default=False)],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="txt | docx.")] = "txt",
+    document: Annotated[list[str] | None, typer.Option(
+        "--document", "--doc", help="Only this document (repeatable; default: all).", show_default=False)] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite files that exist in the folder.")] = False,
+    allow_leaks: AllowLeaksOpt = False,
+    json: Annotated[bool, typer.Option("--json", help="Print a JSON summary of what was written.")] = False,
+    project: ProjectOpt = None,
+) -> None:
+    """Pseudonymized transcripts (txt or docx) for archiving or sharing, with turns.csv mapping every turn.
+
+    Each document is written whole with the names of the pseudonym key replaced, under its
+    pseudonymized name; turns.csv gives each turn's speaker, time and its start and end in
+    the stored and the written text. Needs a key; every file is audited before it is
+    written. The key's folder is refused.
+    """
+    with open_project(project) as proj, \
+            export_privacy(proj, pseudo=True, allow_leaks=allow_leaks, command="export pseudonymized") as privacy:
+        assert privacy.pseudo is not None  # pseudo=True: a key with entries, or an error
+        result = export_pseudonymized(proj, folder, privacy.pseudo, fmt=fmt, documents=split_values(document),
+                                      force=force, key_path=privacy.key)
+    if json:
+        print_json({**result.to_dict(), "privacy": privacy.to_dict()})
+        return
+    privacy_notes(privacy)
+    n = sum(d["replacements"] for d in result.documents)
+    console().print(f"wrote {len(result.documents)} pseudonymized transcript{'s' * (len(result.documents) != 1)} "
+                    f"({fmt}, {n} replacements) and turns.csv to {folder}", markup=False, highlight=False)

@@ -29,6 +29,7 @@ from qualcode.cli._util import (
     console,
     emit_tables,
     open_project,
+    privacy_notes,
     split_values,
 )
 from qualcode.errors import UsageError
@@ -37,6 +38,8 @@ from qualcode.exporters.layout import check_paper, header_labels
 from qualcode.exporters.localize import localize
 from qualcode.exporters.tables import _numeric, cell_text
 from qualcode.i18n import export_language, labels_for
+from qualcode.pseudo.apply import PseudoLabels, pseudonymize_table
+from qualcode.pseudo.guard import export_privacy
 
 report_app = typer.Typer(help="Reports: code frequencies, co-occurrence, matrices, word frequencies.",
                          no_args_is_help=True)
@@ -69,10 +72,15 @@ def _emit(proj, tables, *, command: str, filters: dict, coders: list[str] | None
     paper = check_paper(paper)
     prov = provenance_for(proj, command, filters=filters, coders=coders)
     language = export_language(proj.config, lang)
-    labels = labels_for(proj.config, language)
-    files = [header_labels(localize(t, labels), labels) for t in tables] if (fmt or output) and not json \
-        else tables
-    if emit_tables(files, prov, fmt=fmt, output=output, force=force, json=json, language=language, paper=paper,
+    if (fmt or output) and not json:  # a file: pseudonymized and audited when the project has a key
+        with export_privacy(proj, pseudo=None, command=command.removeprefix("qualcode ")) as privacy:
+            labels = PseudoLabels.wrap(labels_for(proj.config, language), privacy.pseudo)
+            files = [pseudonymize_table(header_labels(localize(t, labels), labels), privacy.pseudo) for t in tables]
+            emit_tables(files, prov, fmt=fmt, output=output, force=force, json=json, language=language, paper=paper,
+                        standalone=standalone)
+        privacy_notes(privacy)
+        return
+    if emit_tables(tables, prov, fmt=fmt, output=output, force=force, json=json, language=language, paper=paper,
                    standalone=standalone):
         return
     out = console()

@@ -32,6 +32,7 @@ from qualcode.errors import QualcodeError
 from qualcode.kwic import kwic
 from qualcode.lookup import select_documents
 from qualcode.nlp import load_pipeline
+from qualcode.pseudo.key import active_pseudonymizer
 from qualcode.rules import compile_codebook, explain
 
 
@@ -155,12 +156,16 @@ def kwic_cli(
     by: Annotated[str | None, typer.Option(help="Group lines by this case attribute (e.g. group).")] = None,
     width: Annotated[int, typer.Option(help="Characters of context on each side.", min=0, max=MAX_WIDTH)] = 40,
     include_interviewer: Annotated[bool, typer.Option("--include-interviewer")] = False,
+    pseudo: Annotated[bool, typer.Option(
+        "--pseudo", help="Replace the names of the pseudonym key in what is shown (see 'qualcode pseudo').")]
+    = False,
     json: JsonOpt = False,
     project: ProjectOpt = None,
 ) -> None:
     """Keyword in context: every occurrence of TERM with its context, to help write rules."""
     with open_project(project) as proj:
-        lines = kwic(proj, term, lemma=lemma, by=by, width=width, include_interviewer=include_interviewer)
+        lines = kwic(proj, term, lemma=lemma, by=by, width=width, include_interviewer=include_interviewer,
+                     pseudo=active_pseudonymizer(proj, True) if pseudo else None)
     if json:
         print_json(lines)
         return

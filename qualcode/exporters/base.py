@@ -20,8 +20,9 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -142,6 +143,23 @@ def temp_folder(purpose: str) -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+# What checks a file before it is renamed into place (the audit of qualcode.pseudo): a
+# callable (temporary file, target) that raises to refuse the file. Set by export_guard.
+_GUARD: ContextVar[Callable[[Path, Path], None] | None] = ContextVar("qualcode_export_guard", default=None)
+
+
+@contextmanager
+def export_guard(check: Callable[[Path, Path], None]) -> Iterator[None]:
+    """Run ``check(temporary file, target)`` on every file :func:`atomic_write` is about
+    to put in place while the block runs; an exception from it leaves the target
+    untouched (the re-identification audit refuses a file that leaks a name)."""
+    token = _GUARD.set(check)
+    try:
+        yield
+    finally:
+        _GUARD.reset(token)
+
+
 @contextmanager
 def atomic_write(path: str | Path, *, force: bool = False) -> Iterator[Path]:
     """Yield a temporary path in the target folder; on success rename it to ``path``.
@@ -158,6 +176,9 @@ def atomic_write(path: str | Path, *, force: bool = False) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        guard = _GUARD.get()
+        if guard is not None:
+            guard(tmp_path, target)
         # mkstemp creates the file readable by its owner only: give it the mode of the file
         # it replaces, or the usual mode for new files (0666 less the umask).
         if target.exists():

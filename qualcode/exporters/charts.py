@@ -36,6 +36,8 @@ from qualcode.errors import QualcodeError, UsageError
 from qualcode.exporters.base import Provenance, atomic_write, check_output, provenance_for
 from qualcode.exporters.localize import group_label, localize
 from qualcode.i18n import Labels, export_language, labels_for, n_equals, number, percent, tr
+from qualcode.pseudo.apply import PseudoLabels, pseudonymize_table
+from qualcode.pseudo.replace import Pseudonymizer
 from qualcode.textnorm import xml_safe
 
 if TYPE_CHECKING:
@@ -634,18 +636,21 @@ def heatmap_cooccurrence(table: TableResult | Sequence[TableResult], path: str |
 def chart_freq(project: Project, output: str | Path, *, by: str = "group", measure: str = "participants",
                level: str = "all", statuses: Sequence[str] | None = None, coders: Sequence[str] | None = None,
                force: bool = False, command: str = "qualcode chart freq",
-               language: str | None = None, width_cm: float = WIDTH_CM) -> tuple[Path, Provenance]:
+               language: str | None = None, width_cm: float = WIDTH_CM,
+               pseudo: Pseudonymizer | None = None) -> tuple[Path, Provenance]:
     """Bar chart of the codes by ``by`` (case attribute) to ``output`` (.png, .svg or .pdf);
     ``language``: of its words and numbers (default: the project's export language);
-    ``width_cm``: the width it is printed at."""
+    ``width_cm``: the width it is printed at; ``pseudo``: a pseudonym key applied to the
+    code labels and the groups' names."""
     check_width(width_cm)
-    labels = labels_for(project.config, export_language(project.config, language))
+    labels = PseudoLabels.wrap(labels_for(project.config, export_language(project.config, language)), pseudo)
     chart_format(output)
     if measure not in MEASURES:
         raise UsageError(f"unknown measure {measure!r} (choose from {', '.join(MEASURES)})")
     check_output(output, force)  # fail before the work
     statuses = check_statuses(statuses or NOT_REJECTED)
     table = freq_report(project, by, statuses=statuses, coders=list(coders) if coders else None, level=level)
+    table = pseudonymize_table(table, pseudo, columns=False, cells=("label",))
     prov = provenance_for(project, command, coders=list(coders) if coders else None,
                           filters={"by": by, "measure": measure, "level": level, "status": ",".join(statuses)})
     bar_chart_codes_by_group(table, output, measure=measure, colors=code_colors(project), force=force,
@@ -657,17 +662,20 @@ def chart_cooccurrence(project: Project, output: str | Path, *, by: str | None =
                        jaccard: bool = False, level: str = "all", statuses: Sequence[str] | None = None,
                        coders: Sequence[str] | None = None, force: bool = False,
                        command: str = "qualcode chart cooccurrence",
-                       language: str | None = None, width_cm: float = WIDTH_CM) -> tuple[Path, Provenance]:
+                       language: str | None = None, width_cm: float = WIDTH_CM,
+                       pseudo: Pseudonymizer | None = None) -> tuple[Path, Provenance]:
     """Co-occurrence heat map (one panel per value of ``by`` if given, stacked) to
     ``output``; ``language``: of its words and numbers (default: the project's export
-    language); ``width_cm``: the width it is printed at."""
+    language); ``width_cm``: the width it is printed at; ``pseudo``: a pseudonym key
+    applied to the code labels and the groups' names."""
     check_width(width_cm)
-    labels = labels_for(project.config, export_language(project.config, language))
+    labels = PseudoLabels.wrap(labels_for(project.config, export_language(project.config, language)), pseudo)
     chart_format(output)
     check_output(output, force)
     statuses = check_statuses(statuses or NOT_REJECTED)
     tables = cooccurrence(project, unit=unit, by=by, jaccard=jaccard, statuses=statuses,
                           coders=list(coders) if coders else None, level=level)
+    tables = [pseudonymize_table(t, pseudo, columns=False, cells=("label",)) for t in tables]
     prov = provenance_for(project, command, coders=list(coders) if coders else None,
                           filters={"by": by, "unit": unit, "jaccard": jaccard or None, "level": level,
                                    "status": ",".join(statuses)})

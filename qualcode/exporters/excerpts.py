@@ -46,6 +46,8 @@ from qualcode.exporters.typography import (
 )
 from qualcode.formulas import SafeWriter, set_cell
 from qualcode.i18n import Labels, export_language
+from qualcode.pseudo.apply import PseudoLabels
+from qualcode.pseudo.replace import Pseudonymizer, PseudoText
 from qualcode.store.cases import Case
 from qualcode.store.documents import Turn, turn_at
 from qualcode.textnorm import md_cell, md_escape, tex_escape, xml_safe
@@ -187,10 +189,15 @@ class ExcerptSet:
     context: int = 0  # sentences shown before and after each excerpt
     min_words: int | None = None
     label_table: dict[str, Any] = field(default_factory=dict)  # [labels] of qualcode.toml
+    pseudo: Pseudonymizer | None = None  # the pseudonym key applied (texts already replaced)
 
     @property
     def labels(self) -> Labels:
-        return Labels.from_config({"labels": self.label_table}, self.language)
+        return PseudoLabels.wrap(Labels.from_config({"labels": self.label_table}, self.language), self.pseudo)
+
+    def hide(self, value: Any) -> Any:
+        """``value`` through the pseudonym key (when one is applied)."""
+        return self.pseudo.value(value) if self.pseudo is not None and isinstance(value, str) else value
 
     @property
     def template(self) -> str:
@@ -260,6 +267,7 @@ def collect_excerpts(
     language: str | None = None,
     context: int = 0,
     min_words: int | None = None,
+    pseudo: Pseudonymizer | None = None,
 ) -> ExcerptSet:
     """The excerpts of ``codes`` (paths, each with its sub-codes; default: every active code).
 
@@ -273,6 +281,9 @@ def collect_excerpts(
     after each excerpt; ``min_words``: excerpts reproduced have at least that many words
     (the counts still count every excerpt). Excerpts never start or end inside a
     quotation (see :mod:`qualcode.exporters.passages`). Retired codes are left out.
+    ``pseudo``: a pseudonym key applied to the texts (on each whole document, so that the
+    offsets of the excerpts stay those of the stored text), speakers, attribute values
+    and labels (see :mod:`qualcode.pseudo`).
     """
     statuses = tuple(dict.fromkeys(statuses))
     bad = [s for s in statuses if s not in STATUSES]
@@ -326,6 +337,7 @@ def collect_excerpts(
 
     merged: dict[tuple, Excerpt] = {}
     by_code: dict[int, list[Excerpt]] = {}
+    hidden: dict[int, PseudoText] = {}
     for r in rows:
         key = (r.document_id, r.code_id, r.start, r.end)
         ex = merged.get(key)
@@ -341,7 +353,11 @@ def collect_excerpts(
             ex = Excerpt(code=r.code, document=r.document, start=r.start, end=r.end,
                          text=r.text, turn=turn_no, time=time, case=case, pseudonym=pseudonym, value=value,
                          speaker=speaker, role=role, attributes=attrs)
-            _frame(ex, texts[r.document_id], turns.get(r.document_id), context)
+            p = _frame(ex, texts[r.document_id], turns.get(r.document_id), context)
+            if pseudo is not None:
+                if r.document_id not in hidden:
+                    hidden[r.document_id] = pseudo.document(texts[r.document_id])
+                _hide(ex, hidden[r.document_id], pseudo, p.start, p.end)
             merged[key] = ex
             by_code.setdefault(r.code_id, []).append(ex)
         for attr, item in (("coders", r.coder), ("statuses", r.status), ("origins", r.origin)):
@@ -373,11 +389,14 @@ def collect_excerpts(
             else:
                 shown = _sample(pool, max_per_code, seed, path, None)
         has_children = any(p.startswith(path + "/") for _, p, *_ in tree)
+        if pseudo is not None:  # a code named after a place or a person
+            label, definition = pseudo.text(label) or label, pseudo.text(definition)
         sections.append(CodeExcerpts(path, label, definition, depth, shown, len(excerpts), counts, has_children))
-    return ExcerptSet(project=project.name, language=language, attribute=attribute, by=by,
+    name = project.name if pseudo is None else (pseudo.text(project.name) or project.name)
+    return ExcerptSet(project=name, language=language, attribute=attribute, by=by,
                       values=values, codes=sections, statuses=statuses, coders=coders,
                       code_filter=code_filter, max_per_code=max_per_code, seed=seed, cite=cite,
-                      context=context, min_words=min_words, label_table=label_table)
+                      context=context, min_words=min_words, label_table=label_table, pseudo=pseudo)
 
 
 def _select_codes(store, code_filter: list[str] | None) -> list[tuple[int, str, str, str | None, int]]:
@@ -422,14 +441,33 @@ def _select_codes(store, code_filter: list[str] | None) -> list[tuple[int, str, 
     return out
 
 
-def _frame(ex: Excerpt, text: str, turns: tuple[list[Turn], list[int]] | None, context: int) -> None:
-    """Set what ``ex`` shows: never a cut quotation, ``[…]`` marks, context sentences."""
+def _frame(ex: Excerpt, text: str, turns: tuple[list[Turn], list[int]] | None, context: int) -> Any:
+    """Set what ``ex`` shows: never a cut quotation, ``[…]`` marks, context sentences;
+    returns the passage."""
     turn = turn_at(turns[0], ex.start, turns[1]) if turns else None
     lo, hi = (turn.start, turn.end) if turn is not None else _line_bounds(text, ex.start, ex.end)
     p = passage(text, ex.start, ex.end, lo, hi, context)
     if (p.start, p.end) != (ex.start, ex.end):
         ex.shown = text[p.start:p.end]
     ex.lead, ex.trail, ex.before, ex.after, ex.balanced = p.lead, p.trail, p.before, p.after, p.balanced
+    return p
+
+
+def _hide(ex: Excerpt, doc: PseudoText, pseudo: Pseudonymizer, start: int, end: int) -> None:
+    """Replace the key's names in what ``ex`` shows, from the pseudonymized document (the
+    offsets stay those of the stored text; only the shown strings change)."""
+    ex.text = doc.slice(ex.start, ex.end)
+    if ex.shown is not None:
+        ex.shown = doc.slice(start, end)
+    if ex.before:
+        ex.before = doc.slice(start - len(ex.before), start)
+    if ex.after:
+        ex.after = doc.slice(end, end + len(ex.after))
+    ex.speaker = pseudo.text(ex.speaker)
+    ex.document = pseudo.name(ex.document)
+    ex.pseudonym = pseudo.text(ex.pseudonym)
+    ex.case = pseudo.text(ex.case)
+    ex.attributes = {k: pseudo.value(v) for k, v in ex.attributes.items()}
 
 
 def _line_bounds(text: str, start: int, end: int) -> tuple[int, int]:
@@ -574,11 +612,12 @@ def excerpt_line(excerpt: Excerpt, language: str, attribute: str | None = None, 
 
 def data_citation(excerpt: Excerpt, data: ExcerptSet) -> str:
     """The citation of ``excerpt`` by the template and labels of ``data``."""
-    return citation(excerpt, data.language, data.attribute, template=data.template, labels=data.labels)
+    return data.hide(citation(excerpt, data.language, data.attribute, template=data.template, labels=data.labels))
 
 
 def data_line(excerpt: Excerpt, data: ExcerptSet) -> str:
-    return excerpt_line(excerpt, data.language, data.attribute, template=data.template, labels=data.labels)
+    return data.hide(excerpt_line(excerpt, data.language, data.attribute, template=data.template,
+                                  labels=data.labels))
 
 
 def _value_label(v: str | None, data: ExcerptSet) -> str:
@@ -672,13 +711,14 @@ def export_excerpts(project: Project, output: str | Path, fmt: str | None = None
                     max_per_code: int | None = None, seed: int | str | None = None,
                     force: bool = False, command: str = "qualcode export excerpts",
                     cite: str | None = None, language: str | None = None, context: int = 0,
-                    min_words: int | None = None) -> tuple[ExcerptSet, Provenance]:
+                    min_words: int | None = None,
+                    pseudo: Pseudonymizer | None = None) -> tuple[ExcerptSet, Provenance]:
     """Collect and write in one call; returns the excerpts and the provenance recorded."""
     fmt = output_format(output, fmt)
     check_output(output, force)  # fail before the work, not after
     data = collect_excerpts(project, codes=codes, by=by, coders=coders, statuses=statuses,
                             max_per_code=max_per_code, seed=seed, cite=cite, language=language,
-                            context=context, min_words=min_words)
+                            context=context, min_words=min_words, pseudo=pseudo)
     prov = provenance_for(project, command, filters=data.filters(), coders=data.coders)
     write_excerpts(data, fmt, output, prov, force=force)
     return data, prov
@@ -929,9 +969,9 @@ def table_rows(data: ExcerptSet) -> tuple[list[str], list[list[Any]]]:
     rows = []
     for code in data.codes:
         for ex in code.excerpts:
-            row = [code.path, code.label, ex.value, ex.case, ex.pseudonym, ex.speaker, ex.document, ex.turn,
-                   ex.timestamp, collapse_whitespace(ex.text), "; ".join(ex.coders), "; ".join(ex.statuses),
-                   "; ".join(ex.origins), ex.start, ex.end]
+            row = [code.path, code.label, data.hide(ex.value), ex.case, ex.pseudonym, ex.speaker, ex.document,
+                   ex.turn, ex.timestamp, collapse_whitespace(ex.text), "; ".join(ex.coders), "; ".join(ex.statuses),
+                   data.hide("; ".join(ex.origins)), ex.start, ex.end]
             if data.context:
                 row += [collapse_whitespace(ex.before).strip(), collapse_whitespace(ex.after).strip()]
             rows.append(row)

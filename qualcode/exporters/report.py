@@ -57,6 +57,8 @@ from qualcode.exporters.localize import group_label, localize
 from qualcode.exporters.tables import cell_text, py_value
 from qualcode.exporters.typography import fr_typography
 from qualcode.i18n import Labels, export_language, labels_for, n_equals, number, percent
+from qualcode.pseudo.apply import PseudoLabels, pseudonymize_table
+from qualcode.pseudo.replace import Pseudonymizer
 from qualcode.textnorm import xml_safe
 
 if TYPE_CHECKING:
@@ -159,7 +161,7 @@ def build_report(project: Project, path: str | Path, by: str = "group", force: b
                  seed: int | str | None = None, excerpts: bool = True, language: str | None = None,
                  command: str | None = None, cite: str | None = None, context: int = 0,
                  min_words: int | None = None, paper: str = "a4", heading_level: int = 1,
-                 toc: bool = True) -> ReportResult:
+                 toc: bool = True, pseudo: Pseudonymizer | None = None) -> ReportResult:
     """Write the report DOCX to ``path`` (see the module documentation).
 
     ``by``: case attribute of the groups; ``unit``: co-occurrence unit (sentence, turn,
@@ -171,7 +173,9 @@ def build_report(project: Project, path: str | Path, by: str = "group", force: b
     ``min_words``: as for ``export excerpts``; ``language``: of
     the words and numbers (default: the project's export language, see :mod:`qualcode.i18n`);
     ``paper``: a4 or letter; ``heading_level``: level of the section headings (the
-    excerpts' codes go deeper); ``toc``: a table-of-contents field after the title.
+    excerpts' codes go deeper); ``toc``: a table-of-contents field after the title;
+    ``pseudo``: a pseudonym key applied to the excerpts, the tables' labels and the charts'
+    (see :mod:`qualcode.pseudo`).
     """
     report_format(path)
     paper = check_paper(paper)
@@ -206,14 +210,17 @@ def build_report(project: Project, path: str | Path, by: str = "group", force: b
         if excerpts:
             data = collect_excerpts(project, by=by, coders=coders, statuses=statuses,
                                     max_per_code=max_excerpts, seed=seed, cite=cite, language=language,
-                                    context=context, min_words=min_words)
+                                    context=context, min_words=min_words, pseudo=pseudo)
     prov = provenance_for(project, command, coders=coders, filters={
         "by": by, "unit": unit, "level": level, "status": ",".join(statuses),
         "max_excerpts": max_excerpts, "seed": seed if max_excerpts else None,
         "excerpts": None if excerpts else "no"})
     result = ReportResult(Path(path), prov, seed=seed if max_excerpts else None)
-    labels = labels_for(project.config, language)
+    labels = PseudoLabels.wrap(labels_for(project.config, language), pseudo)
     freq, cooc = localize(freq, labels), localize(cooc, labels)
+    if pseudo is not None:  # the code labels, titles and notes (group names go through the labels)
+        freq = pseudonymize_table(freq, pseudo, columns=False, cells=("label",))
+        cooc = pseudonymize_table(cooc, pseudo, columns=False, cells=("label",))
     with temp_folder("report") as tmpdir:
         bar_png = tmpdir / "codes_by_group.png"
         heat_png = tmpdir / "cooccurrence.png"
@@ -224,7 +231,8 @@ def build_report(project: Project, path: str | Path, by: str = "group", force: b
                                  width_cm=width_cm)
         heatmap_cooccurrence(cooc, heat_png, provenance=prov, title="", labels=labels, width_cm=width_cm)
         with atomic_write(path, force=force) as tmp:
-            _write_docx(tmp, project.name, labels, by, unit, freq, cooc, bar_png, heat_png, data, prov, result,
+            name = project.name if pseudo is None else (pseudo.text(project.name) or project.name)
+            _write_docx(tmp, name, labels, by, unit, freq, cooc, bar_png, heat_png, data, prov, result,
                         paper=paper, heading_level=heading_level, toc=toc)
     return result
 

@@ -57,6 +57,7 @@ from qualcode.analysis.freq import check_statuses
 from qualcode.errors import QualcodeError
 from qualcode.exporters.base import atomic_write
 from qualcode.lookup import select_documents, suggest
+from qualcode.pseudo.replace import Pseudonymizer
 from qualcode.refi import CODEBOOK_NS, PROJECT_NS
 from qualcode.store.codes import Code
 from qualcode.store.codings import STATUSES, Coding
@@ -280,9 +281,12 @@ def _unique_names(codes: Sequence[Code]) -> dict[int, str]:
 
 
 def _code_tree(parent: Any, codes: Sequence[Code], guids: Guids,
-               note_refs: dict[int, list[str]] | None = None) -> None:
-    """``Code`` elements, nested as the codes are, under ``parent`` (a ``Codes`` element)."""
+               note_refs: dict[int, list[str]] | None = None, hide: Any = None) -> None:
+    """``Code`` elements, nested as the codes are, under ``parent`` (a ``Codes`` element);
+    ``hide``: a function applied to the names and descriptions (the pseudonym key)."""
     names = _unique_names(codes)
+    if hide is not None:
+        names = {i: hide(n) for i, n in names.items()}
     kept = {c.id for c in codes}
     children: dict[int | None, list[Code]] = {}
     for c in codes:
@@ -292,6 +296,8 @@ def _code_tree(parent: Any, codes: Sequence[Code], guids: Guids,
         el = _el(container, "Code", {"guid": guids("code", code.id, code.path), "name": names[code.id],
                                      "isCodable": "true", "color": hex_color(code.color)})
         description = code_description(code)
+        if description and hide is not None:
+            description = hide(description)
         if description:
             _el(el, "Description", text=description)
         for ref in (note_refs or {}).get(code.id, []):
@@ -424,10 +430,17 @@ class _Package:
 
 
 def build_package(project: Project, *, coders: Sequence[str] | None = None,
-                  statuses: Sequence[str] | None = None, documents: Sequence[str] | None = None) -> _Package:
+                  statuses: Sequence[str] | None = None, documents: Sequence[str] | None = None,
+                  pseudo: Pseudonymizer | None = None) -> _Package:
     """``project.qde`` and the files of ``sources/`` for the project (or the chosen coders,
-    statuses and documents)."""
+    statuses and documents). ``pseudo``: a pseudonym key applied to the texts (the
+    selections' offsets are mapped to the pseudonymized texts), document and project
+    names, attribute values, speakers and memos."""
     store = project.store
+
+    def hide(value: str) -> str:
+        return value if pseudo is None else (pseudo.text(value) or value)
+
     statuses = list(check_statuses(statuses))  # default: proposed and accepted
     if coders:
         known = store.codings.coders()
@@ -466,7 +479,7 @@ def build_package(project: Project, *, coders: Sequence[str] | None = None,
     users = sorted({k.coder for k in codings} | {m.author for m in kept_memos})
     user_guid = {u: guids("user", u, u) for u in users}
 
-    root = _root(PROJECT_NS, "Project", {"name": project.name, "origin": _origin()})
+    root = _root(PROJECT_NS, "Project", {"name": hide(project.name), "origin": _origin()})
     if users:
         users_el = _el(root, "Users")
         for u in users:
@@ -478,12 +491,13 @@ def build_package(project: Project, *, coders: Sequence[str] | None = None,
         if m.target_type == "code" and m.target_id is not None:
             code_notes.setdefault(m.target_id, []).append(note_guid[m.id])
     if codes:
-        _code_tree(_el(_el(root, "CodeBook"), "Codes"), codes, guids, code_notes)
+        _code_tree(_el(_el(root, "CodeBook"), "Codes"), codes, guids, code_notes, hide if pseudo else None)
 
     types = _variable_types(cases)
     # a document's speakers and their roles, as a text variable of the source (REFI-QDA has
     # no speakers; QualCoder shows it as a file attribute)
-    speakers = {d.id: "; ".join(f"{s.label} ({s.role})" for s in store.documents.speakers(d.id)) for d in docs}
+    speakers = {d.id: hide("; ".join(f"{s.label} ({s.role})" for s in store.documents.speakers(d.id)))
+                for d in docs}
     speakers = {i: v for i, v in speakers.items() if v}
     speakers_name = next((n for n in SPEAKERS_VARIABLES if n not in types), f"speakers ({len(types)})")
     speakers_guid = guids("document-variable", speakers_name, speakers_name)
@@ -503,12 +517,12 @@ def build_package(project: Project, *, coders: Sequence[str] | None = None,
             case_el = _el(cases_el, "Case", {"guid": guids("case", case.id, case.name), "name": case.name})
             case_memos = by_target.get(("case", case.id), [])
             if case_memos:
-                _el(case_el, "Description", text=_memo_text(case_memos))
+                _el(case_el, "Description", text=hide(_memo_text(case_memos)))
             for name, value in case.attributes.items():
                 vv = _el(case_el, "VariableValue")
                 _el(vv, "VariableRef", {"targetGUID": guids("variable", name, name)})
                 tag, text = _value(types[name], value)
-                _el(vv, tag, text=text)
+                _el(vv, tag, text=hide(text) if tag == "TextValue" else text)
             for doc_name in case.documents:
                 if doc_name in doc_by_name:
                     _el(case_el, "SourceRef", {"targetGUID": doc_guid[doc_by_name[doc_name].id]})
@@ -527,17 +541,23 @@ def build_package(project: Project, *, coders: Sequence[str] | None = None,
         sources_el = _el(root, "Sources")
         for d in docs:
             g = doc_guid[d.id]
-            text = d.text
+            hidden = pseudo.document(d.text) if pseudo is not None else None
+            text = hidden.text if hidden is not None else d.text
             files[f"sources/{g}.txt"] = text.encode("utf-8")
-            src = _el(sources_el, "TextSource", {"guid": g, "name": d.name, "plainTextPath": f"internal://{g}.txt",
+            name = d.name if pseudo is None else pseudo.name(d.name)
+            src = _el(sources_el, "TextSource", {"guid": g, "name": name, "plainTextPath": f"internal://{g}.txt",
                                                  "creationDateTime": _datetime(d.imported_at)})
             doc_memos = by_target.get(("document", d.id), [])
             if doc_memos:
-                _el(src, "Description", text=_memo_text(doc_memos))
+                _el(src, "Description", text=hide(_memo_text(doc_memos)))
             for (coder, start, end), group in groups.get(d.id, {}).items():
+                shown_start, shown_end, shown = start, end, group[0].text
+                if hidden is not None:  # the offsets of the pseudonymized text
+                    shown_start, shown_end = hidden.position(start), hidden.position(end, end=True)
+                    shown = hidden.text[shown_start:shown_end]
                 sel = _el(src, "PlainTextSelection", {
                     "guid": guids("selection", f"{d.id}/{coder}/{start}/{end}", str(min(k.id for k in group))),
-                    "name": group[0].text, "startPosition": str(start), "endPosition": str(end),
+                    "name": shown, "startPosition": str(shown_start), "endPosition": str(shown_end),
                     "creatingUser": user_guid[coder],
                     "creationDateTime": _datetime(min(k.created_at for k in group)),
                     "modifyingUser": user_guid[coder],
@@ -551,7 +571,7 @@ def build_package(project: Project, *, coders: Sequence[str] | None = None,
                     else:
                         description = "\n\n".join(f"{code_names[k.code_id]}: " + "\n\n".join(texts)
                                                   for k, texts in described)
-                    _el(sel, "Description", text=description)
+                    _el(sel, "Description", text=hide(description))
                 for k in group:
                     coding_el = _el(sel, "Coding", {"guid": guids("coding", k.id, str(k.id)),
                                                     "creatingUser": user_guid[coder],
@@ -583,15 +603,15 @@ def build_package(project: Project, *, coders: Sequence[str] | None = None,
             return "the project"
         for m in noted:
             g = note_guid[m.id]
-            files[f"sources/{g}.txt"] = m.text.encode("utf-8")
+            files[f"sources/{g}.txt"] = hide(m.text).encode("utf-8")
             _el(notes_el, "Note", {
-                "guid": g, "name": f"memo {m.id} on {target_name(m)}",
+                "guid": g, "name": hide(f"memo {m.id} on {target_name(m)}"),
                 "plainTextPath": f"internal://{g}.txt", "creatingUser": user_guid[m.author],
                 # a Note without a date crashes QualCoder: never leave it out
                 "creationDateTime": _datetime(m.created_at) or _datetime(m.updated_at) or EPOCH,
                 "modifyingUser": user_guid[m.author],
                 "modifiedDateTime": _datetime(m.updated_at)})
-    _el(root, "Description", text=_provenance(project, coders, statuses, documents))
+    _el(root, "Description", text=hide(_provenance(project, coders, statuses, documents)))
     for m in noted:
         if m.target_type == "project":
             _el(root, "NoteRef", {"targetGUID": note_guid[m.id]})
@@ -648,11 +668,12 @@ def validate(xml: bytes, kind: str) -> None:
 
 def export_qdpx(project: Project, output: str | Path, *, coders: Sequence[str] | None = None,
                 statuses: Sequence[str] | None = None, documents: Sequence[str] | None = None,
-                force: bool = False) -> ExportSummary:
+                force: bool = False, pseudo: Pseudonymizer | None = None) -> ExportSummary:
     """Write the project (or the chosen coders, statuses, documents) as a REFI-QDA
-    ``.qdpx`` package at ``output`` (never overwritten without ``force``)."""
+    ``.qdpx`` package at ``output`` (never overwritten without ``force``); ``pseudo``: a
+    pseudonym key applied to what it holds (see :func:`build_package`)."""
     with project.store.transaction():  # one snapshot; the project's uid is stored on first use
-        package = build_package(project, coders=coders, statuses=statuses, documents=documents)
+        package = build_package(project, coders=coders, statuses=statuses, documents=documents, pseudo=pseudo)
         validate(package.qde, "project")
         data = zip_bytes({"project.qde": package.qde, **package.files})
         with atomic_write(output, force=force) as tmp:

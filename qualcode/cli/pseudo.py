@@ -1,0 +1,199 @@
+"""qualcode pseudo add, list, remove, suggest, import, audit: the pseudonym key and the
+re-identification check (see :mod:`qualcode.pseudo`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from qualcode.cli import app
+from qualcode.cli._util import JsonOpt, ProjectOpt, console, open_project, print_json
+from qualcode.pseudo.audit import DEFAULT_K, audit_file
+from qualcode.pseudo.guard import log_audit
+from qualcode.pseudo.key import KINDS, add_entry, list_entries, project_key, remove_entry
+from qualcode.pseudo.suggest import import_sheet, suggest, write_sheet
+
+pseudo_app = typer.Typer(
+    help="Pseudonymization: the pseudonym key (add, list, remove, suggest, import) and the audit of "
+         "exported files.",
+    no_args_is_help=True,
+)
+app.add_typer(pseudo_app, name="pseudo")
+
+
+@pseudo_app.command("add")
+def add_cli(
+    name: Annotated[str, typer.Argument(help="The name to hide, as it is written (e.g. \"Martine Vasseur\").",
+                                        show_default=False)],
+    replacement: Annotated[str, typer.Argument(help="What is written instead (e.g. \"Mme V.\", "
+                                                    "\"[son mari]\").", show_default=False)],
+    kind: Annotated[str | None, typer.Option(
+        "--kind", help=f"{' | '.join(KINDS)} (default: person for two capitalised words or more, else other); "
+                       "a person's first and last names alone are replaced after the full name.",
+        show_default=False)] = None,
+    any_case: Annotated[bool, typer.Option(
+        "--any-case", help="Replace a one-word name in lower case too (by default it must start with a "
+                           "capital, so that 'Blanc' the surname leaves 'blanc' the colour alone).")] = False,
+    note: Annotated[str, typer.Option("--note", help="A note kept with the entry.")] = "",
+    key: Annotated[Path | None, typer.Option(
+        "--key", help="The key file, outside the project folder (only when the project has none yet; "
+                      "default: in your data folder, recorded as [pseudo] key in qualcode.toml).",
+        show_default=False)] = None,
+    json: JsonOpt = False,
+    project: ProjectOpt = None,
+) -> None:
+    """Add a name and its replacement to the pseudonym key (or change its replacement)."""
+    with open_project(project) as proj:
+        entry, new = add_entry(proj, name, replacement, kind=kind, case="any" if any_case else "auto", note=note,
+                               key_path=key)
+        path, entries = list_entries(proj)
+    if json:
+        print_json({"key": str(path), "new": new, **entry.to_dict()})
+        return
+    console().print(f"{'added' if new else 'changed'}: {entry.name} → {entry.replacement} ({entry.kind}); "
+                    f"{len(entries)} entr{'ies' if len(entries) != 1 else 'y'} in {path}",
+                    markup=False, highlight=False)
+
+
+@pseudo_app.command("list")
+def list_cli(json: JsonOpt = False, project: ProjectOpt = None) -> None:
+    """List the key's entries: name, replacement, kind, who added it and when."""
+    with open_project(project) as proj:
+        path, entries = list_entries(proj)
+    if json:
+        print_json({"key": str(path) if path else None, "entries": [e.to_dict() for e in entries]})
+        return
+    out = console()
+    if not entries:
+        out.print(f"The pseudonym key is empty{f' ({path})' if path else ''}: add names with "
+                  "'qualcode pseudo add NAME REPLACEMENT' or 'qualcode pseudo suggest'.", markup=False)
+        return
+    table = Table("name", "replacement", "kind", "added by", "added at (UTC)", box=None)
+    for e in entries:
+        table.add_row(Text(e.name), Text(e.replacement), e.kind + (" (any case)" if e.case == "any" else ""),
+                      Text(e.added_by), e.added_at.replace("+00:00", ""))
+    out.print(table)
+    out.print(f"{len(entries)} entr{'ies' if len(entries) != 1 else 'y'} in {path}", markup=False, highlight=False)
+
+
+@pseudo_app.command("remove")
+def remove_cli(
+    name: Annotated[str, typer.Argument(help="The name to remove from the key.", show_default=False)],
+    json: JsonOpt = False,
+    project: ProjectOpt = None,
+) -> None:
+    """Remove a name from the pseudonym key."""
+    with open_project(project) as proj:
+        entry = remove_entry(proj, name)
+    if json:
+        print_json({"removed": entry.to_dict()})
+        return
+    console().print(f"removed: {entry.name} → {entry.replacement}", markup=False, highlight=False)
+
+
+@pseudo_app.command("audit")
+def audit_cli(
+    file: Annotated[Path, typer.Argument(help="The file to check: docx, xlsx, csv, md, tex, txt, qdpx, qdc or svg "
+                                              "(made by qualcode or any other tool).", show_default=False)],
+    fmt: Annotated[str | None, typer.Option(
+        "--format", "-f", help="The file's format (default: from its extension).", show_default=False)] = None,
+    k: Annotated[int, typer.Option(
+        "--k", help="Smallest number of participants a cited combination of attributes may fit.", min=1,
+        max=1000)] = DEFAULT_K,
+    ner: Annotated[bool, typer.Option(
+        "--ner/--no-ner", help="Also list the names spaCy's recogniser finds that are not in the key "
+                               "(warnings, to review).")] = True,
+    json: JsonOpt = False,
+    project: ProjectOpt = None,
+) -> None:
+    """Check a file for re-identification: names of the key, citations whose attributes fit fewer than k
+    participants, and (--ner) names not in the key.
+
+    Exits with 1 when a name of the key or a citation under k is found (the names not in
+    the key are warnings). Every export runs the same check when the project has a key.
+    """
+    with open_project(project) as proj:
+        key = project_key(proj)
+        report = audit_file(proj, file, fmt=fmt, pseudo=key.pseudonymizer() if key is not None else None, k=k,
+                            ner=ner)
+        log_audit(proj, report)
+    if json:
+        print_json(report.to_dict())
+    else:
+        out = console()
+        for line in report.lines():
+            out.print(line, markup=False, highlight=False)
+        for note in report.notes:
+            out.print(f"note: {note}", markup=False, highlight=False)
+        if key is None:
+            out.print("note: the project has no pseudonym key: only k-anonymity and unknown names were checked",
+                      markup=False, highlight=False)
+        out.print(report.summary(), markup=False, highlight=False)
+    if report.leaks:
+        raise typer.Exit(1)
+
+
+@pseudo_app.command("suggest")
+def suggest_cli(
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="Write the candidates to a sheet to fill in (.xlsx or .csv: decision accept or "
+                               "reject, name and replacement editable), then 'qualcode pseudo import FILE'. Keep "
+                               "it with the key, not with the data.", show_default=False)] = None,
+    ner: Annotated[bool, typer.Option(
+        "--ner/--no-ner", help="Use spaCy's named-entity recogniser (PER, LOC, ORG) too.")] = True,
+    min_count: Annotated[int, typer.Option("--min-count", help="Only candidates found at least N times.", min=1,
+                                           max=1_000_000)] = 1,
+    top: Annotated[int, typer.Option("--top", help="Candidates listed on the terminal.", min=1,
+                                     max=1_000_000)] = 40,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite the output file if it exists.")] = False,
+    json: JsonOpt = False,
+    project: ProjectOpt = None,
+) -> None:
+    """Propose names for the pseudonym key: named entities, capitalised words inside sentences, titles and
+    names, speakers, case attributes, e-mails, phone numbers, addresses — with counts and an example each.
+
+    Names already in the key and the cases' pseudonyms are left out.
+    """
+    with open_project(project) as proj:
+        candidates = suggest(proj, ner=ner, min_count=min_count)
+        if output is not None:
+            write_sheet(proj, candidates, output, force=force)
+    if json:
+        print_json({"output": str(output) if output else None, "candidates": [c.to_dict() for c in candidates]})
+        return
+    out = console()
+    table = Table("count", "name", "kind", "sources", "example", box=None)
+    for c in candidates[:top]:
+        table.add_row(str(c.count), Text(c.name), c.kind, ", ".join(sorted(c.sources)), Text(c.example))
+    out.print(table)
+    more = f" ({len(candidates) - top} more not listed: --top N, or -o FILE)" if len(candidates) > top else ""
+    out.print(f"{len(candidates)} candidate{'s' * (len(candidates) != 1)}{more}", markup=False, highlight=False)
+    if output is not None:
+        out.print(f"wrote {output}: mark each row accept or reject, edit names and replacements, then "
+                  f"'qualcode pseudo import {output}'", markup=False, highlight=False)
+
+
+@pseudo_app.command("import")
+def import_cli(
+    file: Annotated[Path, typer.Argument(help="A sheet written by 'qualcode pseudo suggest -o FILE' and filled in.",
+                                         show_default=False)],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check the sheet and say what would change.")] = False,
+    json: JsonOpt = False,
+    project: ProjectOpt = None,
+) -> None:
+    """Put the accepted rows of a candidates sheet in the pseudonym key (remove: the rows marked remove)."""
+    with open_project(project) as proj:
+        result = import_sheet(proj, file, dry_run=dry_run)
+    if json:
+        print_json(result)
+        return
+    prefix = "would accept" if dry_run else "accepted"
+    line = f"{prefix} {result['accepted']}, rejected {result['rejected']}, removed {result['removed']}"
+    if not dry_run:
+        line += (f" (key: {result['added']} added, {result['changed']} changed, {result['unchanged']} "
+                 "unchanged)")
+    console().print(line, markup=False, highlight=False)

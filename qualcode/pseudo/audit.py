@@ -1,0 +1,437 @@
+"""The re-identification audit of an exported file (``qualcode pseudo audit FILE``), run
+by every export when the project has a pseudonym key.
+
+:func:`read_units` reads any file an export writes (or another tool wrote) — DOCX
+(paragraphs, tables, headers, footers, properties), XLSX (every cell of every sheet),
+CSV, Markdown, LaTeX, text, REFI-QDA ``.qdpx`` (the project XML and the sources) — as
+*units* of text, each with its place (``paragraph 12``, ``excerpts!J7``, ``line 40``).
+:func:`audit_units` then finds:
+
+* **leaks**: the key's names, found with the replacement rules themselves (whole words,
+  case and accents ignored, names split across lines);
+* **k-anonymity**: the citations (the parentheses of prose formats, the rows of tables)
+  whose case attribute values together fit fewer than ``k`` participants
+  (``résident, 85 ans, Liévin`` when one participant is 85 and lives in Liévin);
+* **unknown names** (with ``ner``): the names spaCy's named-entity recogniser finds that
+  are not in the key, the project's pseudonyms or the key's replacements — a warning, to
+  review (French NER on speech is weak: a list, not a verdict).
+
+An export is refused when it leaks a name of the key or breaks k-anonymity;
+``--allow-leaks`` writes it anyway and prints the report.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from qualcode.errors import InputError, QualcodeError, UsageError
+from qualcode.i18n import Labels
+from qualcode.pseudo.ner import entities
+from qualcode.pseudo.replace import Pseudonymizer, fold_text
+from qualcode.sheets import SheetProblems
+from qualcode.ziplimits import DOCX, QDPX, XLSX, check_zip
+
+if TYPE_CHECKING:
+    from qualcode.project import Project
+
+FORMATS = ("docx", "xlsx", "csv", "md", "tex", "txt", "qdpx", "qdc", "svg")
+SUFFIXES = {".docx": "docx", ".xlsx": "xlsx", ".csv": "csv", ".md": "md", ".markdown": "md", ".tex": "tex",
+            ".txt": "txt", ".qdpx": "qdpx", ".qdc": "qdc", ".svg": "svg"}
+DEFAULT_K = 3
+# attributes that name the participant by design (pseudonyms, ids): not quasi-identifiers
+DIRECT = ("pseudonym", "pseudonyme", "case", "id", "name", "nom", "document")
+_NUMBER_UNIT = r"(?:\s|\u00a0|\u202f)*(?:ans|an|years?|yrs?|y\.o\.)\b"
+
+
+@dataclass
+class Unit:
+    place: str
+    text: str
+    cells: dict[str, str] | None = None  # a table row: column -> cell
+
+
+@dataclass
+class Finding:
+    kind: str  # leak | k-anonymity | unknown-name
+    place: str
+    what: str
+    detail: str = ""
+    count: int = 1
+
+    def line(self, file: str) -> str:
+        return f"{file}:{self.place}: {self.kind}: {self.what}" + (f" ({self.detail})" if self.detail else "")
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "place": self.place, "what": self.what, "detail": self.detail}
+
+
+@dataclass
+class AuditReport:
+    file: str
+    format: str
+    units: int = 0
+    k: int = DEFAULT_K
+    findings: list[Finding] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def leaks(self) -> list[Finding]:
+        """What refuses an export: the key's names and citations fitting fewer than k."""
+        return [f for f in self.findings if f.kind in ("leak", "k-anonymity")]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.kind == "unknown-name"]
+
+    def counts(self) -> dict[str, int]:
+        c = Counter(f.kind for f in self.findings)
+        return {k: c.get(k, 0) for k in ("leak", "k-anonymity", "unknown-name")}
+
+    def lines(self) -> list[str]:
+        return [f.line(self.file) for f in self.findings]
+
+    def summary(self) -> str:
+        c = self.counts()
+        return (f"{self.file}: {c['leak']} name{'s' * (c['leak'] != 1)} of the key, {c['k-anonymity']} citation"
+                f"{'s' * (c['k-anonymity'] != 1)} under k = {self.k}, {c['unknown-name']} name"
+                f"{'s' * (c['unknown-name'] != 1)} not in the key")
+
+    def to_dict(self) -> dict:
+        return {"file": self.file, "format": self.format, "units": self.units, "k": self.k,
+                "counts": self.counts(), "findings": [f.to_dict() for f in self.findings], "notes": self.notes}
+
+
+class LeakError(SheetProblems):
+    """An export refused by the audit: the report says what leaked, and where (the CLI
+    prints one ``FILE:PLACE: kind: what`` line per finding before the error)."""
+
+    def __init__(self, report: AuditReport):
+        self.report = report
+        self.problems = [f.line(report.file) for f in report.leaks]
+        c = report.counts()
+        first = "; ".join(f.line(report.file) for f in report.leaks[:3])
+        more = f" and {len(report.leaks) - 3} more" if len(report.leaks) > 3 else ""
+        QualcodeError.__init__(self, f"export refused, it would identify participants: {c['leak']} name"
+                         f"{'s' * (c['leak'] != 1)} of the pseudonym key, {c['k-anonymity']} citation"
+                         f"{'s' * (c['k-anonymity'] != 1)} fitting fewer than {report.k} participants: {first}{more} "
+                         "(nothing was written; 'qualcode pseudo audit' lists them all, --allow-leaks writes "
+                         "the file anyway)")
+
+
+# ---------------------------------------------------------------------------- reading
+
+
+def file_format(path: str | Path, fmt: str | None = None) -> str:
+    if fmt is not None:
+        if fmt not in FORMATS:
+            raise UsageError(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
+        return fmt
+    suffix = Path(path).suffix.lower()
+    if suffix not in SUFFIXES:
+        raise UsageError(f"cannot audit {path}: unknown extension {suffix or '(none)'} (pass --format: "
+                         f"{', '.join(FORMATS)})")
+    return SUFFIXES[suffix]
+
+
+def read_units(path: str | Path, fmt: str | None = None) -> list[Unit]:
+    """The text of ``path`` as units with their places (see the module documentation)."""
+    p = Path(path)
+    fmt = file_format(p, fmt)
+    if not p.is_file():
+        raise QualcodeError(f"no such file: {p}")
+    try:
+        if fmt == "docx":
+            return _docx_units(p)
+        if fmt == "xlsx":
+            return _xlsx_units(p)
+        if fmt in ("qdpx", "qdc"):
+            return _qdpx_units(p)
+        data = p.read_bytes()
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise InputError(f"cannot read it as {fmt}: {exc}", path=str(p)) from None
+    text = data.decode("utf-8-sig", errors="replace")
+    if fmt == "csv":
+        return _csv_units(text)
+    if fmt == "svg":
+        return _xml_units(text.encode("utf-8"), "")
+    return [Unit(f"line {i}", line) for i, line in enumerate(text.splitlines(), 1) if line.strip()]
+
+
+def _docx_units(path: Path) -> list[Unit]:
+    from docx import Document
+
+    check_zip(path, DOCX, path=str(path))
+    doc = Document(str(path))
+    units: list[Unit] = []
+    props = doc.core_properties
+    for name in ("title", "subject", "keywords", "comments", "author"):
+        value = getattr(props, name, None)
+        if value:
+            units.append(Unit(f"properties {name}", str(value)))
+    for i, para in enumerate(doc.paragraphs, 1):
+        if para.text.strip():
+            units.append(Unit(f"paragraph {i}", para.text))
+    for t, table in enumerate(doc.tables, 1):
+        header = [c.text for c in table.rows[0].cells] if table.rows else []
+        for r, row in enumerate(table.rows, 1):
+            cells = [c.text for c in row.cells]
+            units.append(Unit(f"table {t} row {r}", " | ".join(cells),
+                              dict(zip(header, cells)) if r > 1 else None))
+    for s, section in enumerate(doc.sections, 1):
+        for part in (section.header, section.footer):
+            for para in part.paragraphs:
+                if para.text.strip():
+                    units.append(Unit(f"section {s} {'header' if part is section.header else 'footer'}", para.text))
+    # text that python-docx does not list (text boxes, footnotes): the raw XML's text runs
+    with zipfile.ZipFile(path) as z:
+        for member in z.namelist():
+            if member.startswith("word/") and member.endswith(".xml") and any(
+                    k in member for k in ("footnotes", "endnotes", "comments")):
+                units += _xml_units(z.read(member), member + ":")
+    return units
+
+
+def _xlsx_units(path: Path) -> list[Unit]:
+    from openpyxl import load_workbook
+
+    check_zip(path, XLSX, path=str(path))
+    # a file object: openpyxl refuses a name without .xlsx (the export's temporary file)
+    wb = load_workbook(io.BytesIO(path.read_bytes()), read_only=True, data_only=False)
+    units: list[Unit] = []
+    try:
+        for ws in wb.worksheets:
+            header: list[str] = []
+            for r, row in enumerate(ws.iter_rows(values_only=True), 1):
+                cells = ["" if v is None else str(v) for v in row]
+                if r == 1:
+                    header = cells
+                if any(cells):
+                    units.append(Unit(f"{ws.title}!row {r}", " | ".join(cells),
+                                      dict(zip(header, cells)) if r > 1 else None))
+    finally:
+        wb.close()
+    return units
+
+
+def _csv_units(text: str) -> list[Unit]:
+    lines = [line for line in text.splitlines() if not line.startswith("#")]
+    sample = "\n".join(lines[:5])
+    delimiter = ";" if sample.count(";") > sample.count(",") else ","
+    rows = list(csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter))
+    units = []
+    header = rows[0] if rows else []
+    for r, row in enumerate(rows, 1):
+        if any(c.strip() for c in row):
+            units.append(Unit(f"row {r}", " | ".join(row), dict(zip(header, row)) if r > 1 else None))
+    for i, line in enumerate(text.splitlines(), 1):  # the comment lines too
+        if line.startswith("#"):
+            units.append(Unit(f"line {i}", line))
+    return units
+
+
+def _xml_units(data: bytes, prefix: str) -> list[Unit]:
+    from defusedxml import ElementTree
+
+    root = ElementTree.fromstring(data)
+    units = []
+    for i, el in enumerate(root.iter(), 1):
+        tag = el.tag.rsplit("}", 1)[-1]
+        for name, value in el.attrib.items():
+            if name.rsplit("}", 1)[-1] in ("name", "Name", "description", "label", "creatingUser"):
+                units.append(Unit(f"{prefix}<{tag}> {name.rsplit('}', 1)[-1]}", value))
+        if el.text and el.text.strip():
+            units.append(Unit(f"{prefix}<{tag}> {i}", el.text))
+    return units
+
+
+def _qdpx_units(path: Path) -> list[Unit]:
+    check_zip(path, QDPX, path=str(path))
+    units: list[Unit] = []
+    with zipfile.ZipFile(path) as z:
+        for member in z.namelist():
+            data = z.read(member)
+            if member.endswith((".qde", ".qdc", ".xml")):
+                units += _xml_units(data, f"{member}:")
+            elif member.endswith(".txt"):
+                text = data.decode("utf-8-sig", errors="replace")
+                units += [Unit(f"{member}:line {i}", line) for i, line in enumerate(text.splitlines(), 1)
+                          if line.strip()]
+            units.append(Unit(f"{member} (file name)", member))
+    return units
+
+
+# ---------------------------------------------------------------------------- checks
+
+
+@dataclass
+class Quasi:
+    """A case attribute value as it may be printed, and the cases that have it."""
+
+    attribute: str
+    value: str
+    forms: list[str]
+    cases: frozenset[str]
+    numeric: bool
+
+
+def quasi_identifiers(project: Project) -> list[Quasi]:
+    """Every (attribute, value) of the cases but direct ones, with its printed forms (the
+    value, its French and English display labels) and its cases."""
+    cases = project.store.cases.all()
+    holders: dict[tuple[str, str], set[str]] = {}
+    for c in cases:
+        for name, value in c.attributes.items():
+            if name.casefold() in DIRECT or value in (None, ""):
+                continue
+            holders.setdefault((name, _as_str(value)), set()).add(c.name)
+    out = []
+    labels = [Labels.from_config(project.config, lang) for lang in ("fr", "en")]
+    for (name, value), names in holders.items():
+        forms = {value}
+        for lab in labels:
+            forms.add(lab.value(name, value))
+        numeric = bool(re.fullmatch(r"\d+(?:[.,]\d+)?", value))
+        out.append(Quasi(name, value, sorted(f for f in forms if f), frozenset(names), numeric))
+    return out
+
+
+def _as_str(v: Any) -> str:
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def _whole(form: str, text: str) -> bool:
+    return re.search(r"(?<!\w)" + re.escape(fold_text(form)) + r"(?!\w)", fold_text(text)) is not None
+
+
+def _found_in(q: Quasi, unit: Unit, citation: str) -> bool:
+    if unit.cells is not None:  # a table row: the cells, whole
+        for col, cell in unit.cells.items():
+            cell = cell.strip()
+            if not cell:
+                continue
+            if q.numeric:
+                if col.casefold() == q.attribute.casefold() and cell == q.value:
+                    return True
+            elif any(fold_text(cell) == fold_text(f) for f in q.forms):
+                return True
+        return False
+    if q.numeric:  # an age is printed with its unit: "85 ans"
+        return re.search(r"(?<![\w:])" + re.escape(q.value) + _NUMBER_UNIT, citation) is not None
+    # a one-letter code (gender M/F) cannot be told from an initial ("M. Caron") in prose
+    return any(_whole(f, citation) for f in q.forms if len(f) > 1)
+
+
+_CITATION = re.compile(r"\(([^()\n]{1,300})\)")
+
+
+def k_anonymity(units: Sequence[Unit], quasi: Sequence[Quasi], k: int = DEFAULT_K) -> list[Finding]:
+    """The citations whose attribute values together fit fewer than ``k`` cases (one
+    finding per combination and place)."""
+    if not quasi or k < 2:
+        return []
+    out: list[Finding] = []
+    seen: dict[str, Finding] = {}
+    for unit in units:
+        pieces = [unit.text] if unit.cells is not None else _CITATION.findall(unit.text)
+        for citation in pieces:
+            found = [q for q in quasi if _found_in(q, unit, citation)]
+            if not found:
+                continue
+            by_attr: dict[str, set[str]] = {}
+            for q in found:
+                by_attr.setdefault(q.attribute, set()).update(q.cases)
+            fitting = frozenset.intersection(*(frozenset(v) for v in by_attr.values()))
+            if 0 < len(fitting) < k:
+                combo = ", ".join(sorted(f"{q.attribute}={q.value}" for q in found))
+                if combo in seen:  # one finding per combination: its first place, how often
+                    seen[combo].count += 1
+                    continue
+                seen[combo] = Finding("k-anonymity", unit.place, combo,
+                                      f"fits {len(fitting)} participant{'s' * (len(fitting) != 1)}")
+                out.append(seen[combo])
+    for f in out:
+        if f.count > 1:
+            f.detail += f"; cited {f.count} times"
+    return out
+
+
+def key_leaks(units: Sequence[Unit], pseudo: Pseudonymizer | None) -> list[Finding]:
+    """The key's names in the units: every variant the replacement would replace (whole
+    words, case and accents ignored but a one-word name capitalised, names split across
+    lines, hyphenated compounds, a person's last name after a title): what the replacement
+    replaces in a short text, so that a pseudonymized export never fails its audit."""
+    if pseudo is None:
+        return []
+    out = []
+    for unit in units:
+        for m in pseudo.matches(unit.text, persons=False):
+            out.append(Finding("leak", unit.place, unit.text[m.start:m.end], f"key entry {m.name!r}"))
+    return out
+
+
+def unknown_names(units: Sequence[Unit], language: str, allowed: Iterable[str]) -> list[Finding]:
+    """PER/LOC/ORG entities of spaCy's recogniser that are not ``allowed`` (the key's
+    names and replacements, the pseudonyms, the labels)."""
+    ok = {fold_text(" ".join(a.split())) for a in allowed if a}
+    out = []
+    texts = [u.text for u in units]
+    for unit, ents in zip(units, entities(texts, language)):
+        for text, label, _, _ in ents:
+            text = re.sub(r"^(?:(?:le|la|les|de|du|des)\s+|[dl]['’])", "", " ".join(text.split()),
+                          flags=re.IGNORECASE).strip(" ,.;:!?()")
+            if not text[:1].isupper():  # a name starts with a capital ("hein", "8)": the recogniser's noise)
+                continue
+            folded = fold_text(text)
+            if folded in ok or any(folded in a.split() or a in folded for a in ok if len(a) > 3):
+                continue
+            out.append(Finding("unknown-name", unit.place, text, label))
+    return out
+
+
+def audit_units(units: Sequence[Unit], *, file: str, fmt: str, pseudo: Pseudonymizer | None,
+                quasi: Sequence[Quasi] = (), k: int = DEFAULT_K, ner_language: str | None = None,
+                allowed: Iterable[str] = ()) -> AuditReport:
+    report = AuditReport(file=file, format=fmt, units=len(units), k=k)
+    report.findings += key_leaks(units, pseudo)
+    if fmt not in ("qdpx", "qdc"):  # an exchange file holds every attribute by design
+        report.findings += k_anonymity(units, quasi, k)
+    else:
+        report.notes.append("k-anonymity not checked: a REFI-QDA package holds every attribute of every case")
+    if ner_language:
+        report.findings += unknown_names(units, ner_language, allowed)
+    return report
+
+
+def allowed_names(project: Project, pseudo: Pseudonymizer | None) -> list[str]:
+    """What the NER check accepts: the key's replacements, the cases' pseudonyms and ids,
+    the project's name, the speakers' labels that are pseudonyms."""
+    out = [project.name]
+    if pseudo is not None:
+        out += [r.replacement for r in pseudo.rules]
+    for c in project.store.cases.all():
+        out.append(c.name)
+        out += [str(v) for k, v in c.attributes.items() if k.casefold() in ("pseudonym", "pseudonyme") and v]
+    return out
+
+
+def audit_file(project: Project, path: str | Path, *, fmt: str | None = None, pseudo: Pseudonymizer | None,
+               k: int = DEFAULT_K, ner: bool = False, display: str | None = None) -> AuditReport:
+    """Audit one file against the project's key and cases (see the module documentation);
+    ``display``: the file name the report shows (default: ``path``)."""
+    fmt = file_format(display or path, fmt)
+    units = read_units(path, fmt)
+    with project.store.transaction():
+        quasi = quasi_identifiers(project)
+        allowed = allowed_names(project, pseudo) if ner else []
+    return audit_units(units, file=str(display or path), fmt=fmt, pseudo=pseudo, quasi=quasi, k=k,
+                       ner_language=project.language if ner else None, allowed=allowed)

@@ -1,0 +1,122 @@
+"""What every export does when the project has a pseudonym key: pseudonymize, audit the
+file before it is put in place, refuse it when it leaks, record the audit in the history.
+
+::
+
+    with export_privacy(project, pseudo=None, allow_leaks=False, command="export excerpts") as privacy:
+        export_excerpts(project, out, pseudo=privacy.pseudo)
+    privacy.reports  # one AuditReport per file written
+
+``pseudo``: True (the key is required), False (not applied), None (applied when the
+project has a key with entries). The audit runs whenever the project has a key — also with
+``pseudo=False``, so that an export without pseudonymization is refused when it names
+someone — and checks the key's names and the k-anonymity of citations (no NER: see
+``qualcode pseudo audit`` for that).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from qualcode.exporters.base import export_guard
+from qualcode.pseudo.audit import DEFAULT_K, SUFFIXES, AuditReport, LeakError, audit_file
+from qualcode.pseudo.key import active_pseudonymizer, project_key
+from qualcode.pseudo.replace import Pseudonymizer
+
+if TYPE_CHECKING:
+    from qualcode.project import Project
+
+
+@dataclass
+class Privacy:
+    """What an export applied and found."""
+
+    pseudo: Pseudonymizer | None
+    key: str | None = None  # the key file's path, when the project has one
+    entries: int = 0
+    audited: bool = False
+    allow_leaks: bool = False
+    reports: list[AuditReport] = field(default_factory=list)
+
+    @property
+    def leaked(self) -> list[AuditReport]:
+        return [r for r in self.reports if r.leaks]
+
+    def note(self) -> str | None:
+        """The line an export prints about pseudonymization (None: no key)."""
+        if self.key is None:
+            return None
+        entries = f"{self.entries} entr{'ies' if self.entries != 1 else 'y'}"
+        applied = (f"pseudonymized with the key {self.key} ({entries})" if self.pseudo is not None
+                   else f"not pseudonymized (--no-pseudo); audited against the key {self.key}")
+        found = sum(len(r.leaks) for r in self.reports)
+        return applied + (f"; audit: {found} leak{'s' * (found != 1)}" if self.audited else "")
+
+    def to_dict(self) -> dict:
+        return {"pseudonymized": self.pseudo is not None, "key": self.key, "entries": self.entries,
+                "audited": self.audited, "allow_leaks": self.allow_leaks,
+                "audits": [r.to_dict() for r in self.reports]}
+
+
+@contextmanager
+def export_privacy(project: Project, *, pseudo: bool | None = None, allow_leaks: bool = False,
+                   k: int = DEFAULT_K, command: str = "export") -> Iterator[Privacy]:
+    """Pseudonymize and audit the exports made in the block (see the module documentation)."""
+    key = project_key(project)
+    privacy = Privacy(active_pseudonymizer(project, pseudo), allow_leaks=allow_leaks)
+    if key is None:
+        yield privacy
+        return
+    privacy.key, privacy.entries, privacy.audited = str(key.path), len(key.entries), True
+    auditor = key.pseudonymizer()
+
+    def check(tmp: Path, target: Path) -> None:
+        if target.suffix.lower() not in SUFFIXES:  # a picture (PNG): its labels come from the tables
+            return
+        report = audit_file(project, tmp, pseudo=auditor, k=k, display=str(target))
+        privacy.reports.append(report)
+        if report.leaks and not allow_leaks:
+            raise LeakError(report)
+
+    try:
+        with export_guard(check):
+            yield privacy
+    except LeakError as exc:  # logged here, after the export's own transaction rolled back
+        _log(project, command, privacy, refused=exc.report)
+        raise
+    _log(project, command, privacy)
+
+
+def _log(project: Project, command: str, privacy: Privacy, refused: AuditReport | None = None) -> None:
+    """One history entry per audited export (written or refused); not on a read-only project."""
+    store = project.store
+    if store.read_only:
+        return
+    reports = [refused] if refused is not None else privacy.reports
+    if not reports:
+        return
+    leaks = sum(len(r.leaks) for r in reports)
+    files = ", ".join(r.file for r in reports)
+    verb = "refused" if refused is not None else ("written with leaks" if leaks else "written")
+    with store.transaction():
+        store.history.log(project.user, command, "pseudo",
+                          f"audited export {files}: {verb}, {leaks} leak{'s' * (leaks != 1)}",
+                          {"action": "audit", "files": [r.file for r in reports], "refused": refused is not None,
+                           "pseudonymized": privacy.pseudo is not None, "allow_leaks": privacy.allow_leaks,
+                           "counts": [r.counts() for r in reports]})
+
+
+def log_audit(project: Project, report: AuditReport) -> None:
+    """The history entry of ``qualcode pseudo audit FILE`` (not on a read-only project)."""
+    store = project.store
+    if store.read_only:
+        return
+    with store.transaction():
+        n = len(report.leaks)
+        store.history.log(project.user, "pseudo audit", "pseudo",
+                          f"audited {report.file}: {n} leak{'s' * (n != 1)}",
+                          {"action": "audit file", "files": [report.file], "counts": report.counts()})

@@ -14,6 +14,7 @@ person already accepted or rejected are kept as they are.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Callable
 from contextlib import suppress
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from qualcode.annotations import load_annotations, load_term_cache
 from qualcode.codebook import load_codebook, renames
-from qualcode.codebook.load import codebook_unchanged
+from qualcode.codebook.load import built_from, code_order_key, codebook_unchanged
 from qualcode.codebook.sync import code_specs
 from qualcode.coders import RULES_CODER
 from qualcode.errors import QualcodeError
@@ -76,9 +77,11 @@ class AutocodeReport:
 
 
 def _record_version(project: Project, codebook, path: Path) -> None:
+    content = path.read_text(encoding="utf-8")
     project.store.versions.record(version=codebook.version, content_hash=codebook.content_hash,
-                                  title=codebook.title, source=str(path),
-                                  content=path.read_text(encoding="utf-8"))
+                                  title=codebook.title, source=str(path), content=content)
+    if built_from(content, codebook):  # the recorded text is the one read: its codes, in order, for reports
+        project.store.meta.set(code_order_key(content), json.dumps([c.path for c in codebook.walk()]))
 
 
 def autocode(

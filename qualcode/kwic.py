@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 
 def _surface_matches(ann, words: list[str]) -> list[tuple[int, int]]:
     """(start token, end token) of token sequences whose folded forms equal ``words``."""
-    forms = [fold(ann.strings[i]) for i in ann.lower]
+    folded = [fold(s) for s in ann.strings]  # each distinct string once, not each token
+    forms = [folded[i] for i in ann.lower.tolist()]
     n = len(words)
     out = []
     for i in range(len(forms) - n + 1):

@@ -122,8 +122,64 @@ class Pipeline:
     def loaded(self) -> bool:
         return self._nlp is not None
 
+    @property
+    def vocab(self) -> Any:
+        """A spaCy Vocab for the Matcher of pattern rules, which builds its Docs from the
+        cached token tables: the loaded pipeline's, else (French trained package not loaded
+        yet) a vocabulary with the same lexical attributes, made without loading the
+        pipeline or importing ``spacy.lang.fr`` (its tokenizer exceptions alone take 2 CPU
+        seconds to import). See :func:`matcher_vocab`."""
+        if self._nlp is None and self._loader is not None and self.language in _LIGHT_VOCAB_LANGUAGES:
+            return matcher_vocab(self.language)
+        return self.nlp.vocab
+
     def __repr__(self) -> str:  # pragma: no cover - cosmetic
         return f"Pipeline({self.name!r})"
+
+
+#: Languages whose trained pipeline's vocabulary :func:`matcher_vocab` can make without
+#: loading it (tests/test_nlp.py compares every lexical attribute with the pipeline's).
+_LIGHT_VOCAB_LANGUAGES = frozenset({"fr"})
+
+
+def _spacy_lang_module(lang: str, name: str) -> Any:
+    """The module ``spacy/lang/<lang>/<name>.py`` run on its own, without the package's
+    ``__init__`` (which imports the tokenizer exceptions); the real module when that
+    package is imported already."""
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    import spacy.lang
+
+    full = f"spacy.lang.{lang}.{name}"
+    if f"spacy.lang.{lang}" in sys.modules:
+        return importlib.import_module(full)
+    spec = importlib.util.spec_from_file_location(full, Path(spacy.lang.__file__).parent / lang / f"{name}.py")
+    if spec is None or spec.loader is None:  # pragma: no cover - spaCy's files are there
+        return importlib.import_module(full)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # its relative imports (``from ...attrs``) resolve as usual
+    return module
+
+
+@functools.cache
+def matcher_vocab(lang: str) -> Any:
+    """A Vocab with the lexical attribute getters of spaCy's language ``lang`` (its
+    ``LEX_ATTRS`` and stop words, as ``spacy.vocab.create_vocab`` sets them for a
+    pipeline of that language), without its tokenizer. The trained French package adds
+    no lookups tables to its vocabulary, so lexemes get the same attributes (LOWER, NORM,
+    SHAPE, IS_*, LIKE_NUM, IS_STOP…) as in the loaded pipeline."""
+    from types import SimpleNamespace
+
+    from spacy.language import BaseDefaults
+    from spacy.vocab import create_vocab
+
+    lex_attrs = _spacy_lang_module(lang, "lex_attrs")
+    stop_words = _spacy_lang_module(lang, "stop_words")
+    defaults = SimpleNamespace(lex_attr_getters=lex_attrs.LEX_ATTRS, stop_words=stop_words.STOP_WORDS,
+                               writing_system=BaseDefaults.writing_system, syntax_iterators={})
+    return create_vocab(lang, defaults)
 
 
 def _normalize_language(language: str) -> str:
@@ -268,8 +324,10 @@ def _lookups_version() -> str | None:
         return None
 
 
+@functools.cache
 def spacy_version() -> str:
-    """spaCy's version, from the package metadata (importing spaCy takes half a second)."""
+    """spaCy's version, from the package metadata (importing spaCy takes half a second);
+    read once per process (every annotation cache key has it: 5 ms a read)."""
     from importlib.metadata import PackageNotFoundError, version
 
     try:

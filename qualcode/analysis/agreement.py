@@ -104,8 +104,13 @@ def krippendorff_band(alpha: float | None) -> str | None:
 
 
 def cohen_kappa(both: float, a_only: float, b_only: float, neither: float) -> float | None:
-    """Cohen's kappa of a 2×2 table (counts or weights), by scikit-learn; None when
-    undefined (no units, or expected agreement 1: both coders constant and equal)."""
+    """Cohen's kappa of a 2×2 table (counts or weights); None when undefined (no units, or
+    expected agreement 1: both coders constant and equal).
+
+    Computed as scikit-learn's ``cohen_kappa_score`` does (with ``sample_weight``), with
+    the same floating-point operations in the same order, so that the result is the same
+    to the last bit (tests/test_agreement.py compares the two), without importing
+    scikit-learn (about two CPU seconds)."""
     n = both + a_only + b_only + neither
     if n <= 0:
         return None
@@ -113,16 +118,20 @@ def cohen_kappa(both: float, a_only: float, b_only: float, neither: float) -> fl
     expected = pa * pb + (1 - pa) * (1 - pb)
     if expected >= 1 - 1e-12:
         return None
-    from sklearn.metrics import cohen_kappa_score
-
-    weights = [both, a_only, b_only, neither]
-    keep = [i for i, w in enumerate(weights) if w > 0]
-    y1, y2 = [1, 1, 0, 0], [1, 0, 1, 0]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        k = cohen_kappa_score([y1[i] for i in keep], [y2[i] for i in keep], labels=[0, 1],
-                              sample_weight=[weights[i] for i in keep])
-    k = float(k)
+    # confusion matrix, rows = coder a (0, 1), columns = coder b (0, 1), as float64
+    c00, c01, c10, c11 = float(neither), float(b_only), float(a_only), float(both)
+    sum0 = (c00 + c10, c01 + c11)  # column sums
+    sum1 = (c00 + c01, c10 + c11)  # row sums
+    total = sum0[0] + sum0[1]
+    if total == 0:
+        return None
+    # off-diagonal cells of the expected matrix outer(sum0, sum1) / total
+    e01 = sum0[0] * sum1[1] / total
+    e10 = sum0[1] * sum1[0] / total
+    denominator = e01 + e10
+    if denominator == 0:
+        return None
+    k = 1 - (c01 + c10) / denominator
     return None if math.isnan(k) else k
 
 
@@ -353,12 +362,54 @@ def _decode(key: int, m: int) -> Pattern:
 
 def unit_patterns(units: Sequence[Unit], coded: Sequence[set[int]], seen: Sequence[set[int]]) -> Counter:
     """Decision patterns over units: per coder, 1 if the unit is in ``coded[i]``, 0 if its
-    document is in ``seen[i]``, else None."""
-    out: Counter = Counter()
-    for j, u in enumerate(units):
-        out[tuple((1 if j in coded[i] else 0) if u.document_id in seen[i] else None
-                  for i in range(len(coded)))] += 1
-    return out
+    document is in ``seen[i]``, else None. Patterns in the order of their first unit."""
+    return UnitIndex(units, seen).patterns(coded)
+
+
+class UnitIndex:
+    """The units grouped by which coders saw their document, so that the patterns of each
+    code (:meth:`patterns`) cost the units that code covers, not every unit: the others
+    have the pattern of their group (0 for a coder who saw the document, else None)."""
+
+    def __init__(self, units: Sequence[Unit], seen: Sequence[set[int]]):
+        self.n = len(units)
+        self.m = len(seen)
+        by_doc: dict[int, tuple[bool, ...]] = {}
+        self.sigs: list[tuple[bool, ...]] = []
+        self.groups: dict[tuple[bool, ...], list[int]] = {}
+        for j, u in enumerate(units):
+            sig = by_doc.get(u.document_id)
+            if sig is None:
+                sig = by_doc[u.document_id] = tuple(u.document_id in s for s in seen)
+            self.sigs.append(sig)
+            self.groups.setdefault(sig, []).append(j)
+
+    def patterns(self, coded: Sequence[set[int]]) -> Counter:
+        """:func:`unit_patterns` of ``coded`` (the same counts, in the same order)."""
+        m, n, sigs = self.m, self.n, self.sigs
+        hit = sorted(j for j in set().union(*coded) if type(j) is int and 0 <= j < n)
+        counts: Counter = Counter()
+        first: dict[Pattern, int] = {}
+        taken: Counter = Counter()
+        for j in hit:
+            sig = sigs[j]
+            pattern = tuple((1 if j in coded[i] else 0) if sig[i] else None for i in range(m))
+            first.setdefault(pattern, j)
+            counts[pattern] += 1
+            taken[sig] += 1
+        hit_set = set(hit)
+        for sig, js in self.groups.items():
+            rest = len(js) - taken[sig]
+            if rest > 0:
+                pattern = tuple(0 if saw else None for saw in sig)
+                j0 = next(j for j in js if j not in hit_set)
+                if j0 < first.get(pattern, n):
+                    first[pattern] = j0
+                counts[pattern] += rest
+        out: Counter = Counter()
+        for pattern in sorted(first, key=first.__getitem__):
+            out[pattern] = counts[pattern]
+        return out
 
 
 def char_patterns(universe: Mapping[int, list[tuple[int, int]]], lengths: Mapping[int, int],
@@ -427,7 +478,10 @@ def agreement(project: Project, coders: Sequence[str], *, code: str | None = Non
             cache["units"] = project_units(project, unit, doc_ids, include_interviewer)
         units = cache["units"]
         sets = [coded_units(project, units, c, paths, statuses, rollup=rollup) for c in coders]
-        return {p: unit_patterns(units, [s[p] for s in sets], seen) for p in paths}
+        if "index" not in cache:
+            cache["index"] = UnitIndex(units, seen)
+        index = cache["index"]
+        return {p: index.patterns([s[p] for s in sets]) for p in paths}
 
     rolled = patterns_for(True)
     if unit == "char":

@@ -19,6 +19,7 @@ Definitions (the same in every report):
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from qualcode.analysis.table import TableResult
 from qualcode.codebook import parse_codebook_text
+from qualcode.codebook.load import code_order_key
 from qualcode.errors import QualcodeError, UsageError
 from qualcode.store.cases import AttributeValue
 from qualcode.store.codes import Code
@@ -149,6 +151,9 @@ def codebook_order(project: Project) -> list[str]:
     last = project.store.versions.last()
     if last is None:
         return []
+    kept = project.store.meta.get(code_order_key(last.content))  # written by autocode
+    if kept is not None:
+        return list(json.loads(kept))
     try:
         return [c.path for c in parse_codebook_text(last.content).walk()]
     except QualcodeError:  # a recorded codebook that no longer parses (CodebookError): fall back to code ids

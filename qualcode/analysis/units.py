@@ -223,18 +223,20 @@ def coded_units(project: Project, units: Sequence[Unit], coder: str, codes: Sequ
     out: dict[str, set[int]] = {c: set() for c in codes}
     if not units or not codes:
         return out
+    targets: dict[str, list[str]] = {}  # coding's code path -> the codes it counts for
     for doc_id, start, end, path in _codings(project, coder, list(index), statuses):
+        wanted = targets.get(path)
+        if wanted is None:
+            wanted = targets[path] = [code for code in codes if _in_code(path, code, rollup)]
+        if not wanted:
+            continue
         starts, ends, idx = index[doc_id]
-        hit: list[int] | None = None
-        for code in codes:
-            if not _in_code(path, code, rollup):
-                continue
-            if hit is None:
-                hit = []
-                j = bisect_right(ends, start)  # first unit ending after the coding starts
-                while j < len(starts) and starts[j] < end:
-                    hit.append(idx[j])
-                    j += 1
+        hit: list[int] = []
+        j = bisect_right(ends, start)  # first unit ending after the coding starts
+        while j < len(starts) and starts[j] < end:
+            hit.append(idx[j])
+            j += 1
+        for code in wanted:
             out[code].update(hit)
     return out
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from qualcode import manual
 from qualcode.cli import app
+from qualcode.cli._plaintable import print_table
 from qualcode.cli._util import JsonOpt, ProjectOpt, console, open_project, print_json
 from qualcode.codings import list_codings
 from qualcode.errors import UsageError
@@ -33,13 +33,14 @@ def codings_cli(
         print_json([{k: r[k] for k in keys} for r in rows])
         return
 
-    table = Table("document", "turn", "code", "coder", "status", "text", box=None)
+    cells = []
     for r in rows:
         text = " ".join(r["text"].split())
-        table.add_row(r["document"], str(r["turn"] or ""), r["code"], r["coder"], r["status"],
-                      text if len(text) <= 100 else text[:99] + "…")
+        cells.append([r["document"], str(r["turn"] or ""), r["code"], r["coder"], r["status"],
+                      text if len(text) <= 100 else text[:99] + "…"])
     out = console()
-    out.print(table)
+    # thousands of rows: printed as plain text when rich would print plain text (same characters)
+    print_table(out, ["document", "turn", "code", "coder", "status", "text"], cells)
     out.print(f"{len(rows)} codings")
 
 

@@ -13,8 +13,10 @@ fields and rules). Comments, key order, quoting, flow vs block style, ``example`
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -39,11 +41,48 @@ def load_codebook(path: str | Path) -> Codebook:
 
 def codebook_unchanged(path: str | Path, codebook: Codebook) -> bool:
     """Whether the file ``path`` still holds ``codebook`` (same content hash): a command
-    that read the codebook before taking the project's write lock checks it under the lock."""
+    that read the codebook before taking the project's write lock checks it under the lock.
+    A file whose text is one this process has built already is not parsed again (a large
+    codebook takes half a second to parse)."""
     try:
+        text, _problems = read_codebook_text(path)
+        if text is not None and _BUILT.get(_text_key(text)) == codebook.content_hash:
+            return True
         return load_codebook(path).content_hash == codebook.content_hash
     except QualcodeError:
         return False
+
+
+#: sha256 of a codebook text -> the content hash of the codebook built from it, for the
+#: texts built by this process (the content hash is a function of the text alone).
+_BUILT: dict[str, str] = {}
+
+
+def _text_key(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def built_from(text: str, codebook: Codebook) -> bool:
+    """Whether this process built ``codebook`` (its content hash) from exactly ``text``: then
+    :func:`parse_codebook_text` of ``text`` gives that codebook again."""
+    return _BUILT.get(_text_key(text)) == codebook.content_hash
+
+
+def code_order_key(text: str) -> str:
+    """The ``project_meta`` key under which the code paths of the codebook ``text``, in
+    codebook order, are kept (autocode writes it; reports read it instead of parsing the
+    text again). Named after the source of the code that reads codebooks too: a changed
+    parser may read a codebook otherwise."""
+    return f"codebook-order/{_reader_hash()} {_text_key(text)}"
+
+
+@functools.cache
+def _reader_hash() -> str:
+    """A short hash of the source of the modules that turn a codebook text into a model."""
+    digest = hashlib.sha256()
+    for module in (Code.__module__, CodebookError.__module__, __name__):
+        digest.update(Path(str(sys.modules[module].__file__)).read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def parse_codebook_text(text: str, source: str = "<string>") -> Codebook:
@@ -58,6 +97,7 @@ def _build(text: str, source: str, source_attr: str | None) -> Codebook:
         raise CodebookError(problems, path=source)
     codebook.source = source_attr
     codebook.content_hash = compute_content_hash(codebook)
+    _BUILT[_text_key(text)] = codebook.content_hash
     return codebook
 
 

@@ -255,12 +255,71 @@ def _spacy_matcher():
 _PYDANTIC_LOC_RE = re.compile(r"^\[(?P<loc>[^\]]*)\]\s*(?P<msg>.*)$")
 
 
+# The shapes of token that spaCy's schema and Matcher.add always accept (checked against
+# spaCy in tests/test_codebook_lint.py): string attributes with a string or an IN/NOT_IN
+# list of strings, boolean flags with a boolean, the four one-character operators. Keys
+# are upper case or lower case, as spaCy's schema accepts them. MORPH is left out on
+# purpose: Matcher.add parses its values and can refuse them.
+_PLAIN_STRING_ATTRS = frozenset({"ORTH", "TEXT", "LOWER", "POS", "TAG", "DEP", "LEMMA", "SHAPE", "ENT_TYPE",
+                                 "ENT_ID", "ENT_KB_ID", "NORM"})
+_PLAIN_BOOL_ATTRS = frozenset({"SPACY", "IS_ALPHA", "IS_ASCII", "IS_DIGIT", "IS_LOWER", "IS_UPPER", "IS_TITLE",
+                               "IS_PUNCT", "IS_SPACE", "IS_BRACKET", "IS_QUOTE", "IS_LEFT_PUNCT",
+                               "IS_RIGHT_PUNCT", "IS_CURRENCY", "IS_STOP", "IS_SENT_START", "SENT_START",
+                               "LIKE_NUM", "LIKE_URL", "LIKE_EMAIL"})
+_PLAIN_OPS = frozenset({"+", "*", "?", "!"})
+_PLAIN_LIST_OPS = frozenset({"IN", "NOT_IN", "in", "not_in"})
+
+
+def _plainly_valid_token(tok: object) -> bool:
+    if type(tok) is not dict:
+        return False
+    seen: set[str] = set()
+    for key, value in tok.items():
+        if type(key) is not str:
+            return False
+        upper = key.upper()
+        if (key != upper and key != upper.lower()) or upper in seen:
+            return False
+        seen.add(upper)
+        if upper in _PLAIN_STRING_ATTRS:
+            if type(value) is str:
+                continue
+            if type(value) is dict and len(value) == 1:
+                ((op, items),) = value.items()
+                if op in _PLAIN_LIST_OPS and type(items) is list and all(type(i) is str for i in items):
+                    continue
+            return False
+        if upper == "OP":
+            if type(value) is str and value in _PLAIN_OPS:
+                continue
+            return False
+        if upper in _PLAIN_BOOL_ATTRS and type(value) is bool:
+            continue
+        return False
+    return True
+
+
+def plainly_valid_pattern(pattern: object) -> bool:
+    """Whether ``pattern`` is made only of token shapes that spaCy always accepts, so that
+    it needs no validation by spaCy (whose import costs about a second): a conservative
+    test, False for anything else, which :func:`pattern_errors` then gives to spaCy."""
+    return type(pattern) is list and bool(pattern) and all(_plainly_valid_token(t) for t in pattern)
+
+
 def pattern_errors(pattern: list) -> list[tuple[int | None, str | None, str]]:
     """Validate a spaCy Matcher token pattern.
 
     Returns ``(token_index, attribute, message)`` triples (index/attribute None when the
-    problem concerns the whole pattern); empty when spaCy accepts the pattern.
+    problem concerns the whole pattern); empty when spaCy accepts the pattern. Patterns
+    of the plain shapes of :func:`plainly_valid_pattern` are accepted without spaCy.
     """
+    if plainly_valid_pattern(pattern):
+        return []
+    return spacy_pattern_errors(pattern)
+
+
+def spacy_pattern_errors(pattern: list) -> list[tuple[int | None, str | None, str]]:
+    """:func:`pattern_errors` by spaCy itself (its schema, then ``Matcher.add``)."""
     from spacy.schemas import TokenPattern, validate_token_pattern
 
     attrs = [f.alias or name for name, f in TokenPattern.model_fields.items()]

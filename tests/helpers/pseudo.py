@@ -3,7 +3,7 @@
 Two interviews in a mining town of the Bassin minier: people (``Martine Vasseur``, her
 husband ``Gérard`` who is also a speaker, ``M. Blanc`` next to ``blanc`` the colour),
 hyphenated communes (``Hénin-Beaumont``, ``d'Hénin``, ``Noyelles-Godault``), a street
-(``rue Émile-Zola``), an association named after a farm (``la Ferme Delcourt`` next to
+(``rue Émile-Zola``, also in a code's definition), an association named after a farm (``la Ferme Delcourt`` next to
 ``la ferme``), a name split across a line break, an e-mail and a phone number. The first
 interview's file name says who she is. Five participants: two share commune and age
 group so that citing ``commune`` and ``age`` identifies some of them.
@@ -22,6 +22,7 @@ language: fr
 codes:
   - code: lieux
     label: Lieux de vie
+    definition: "Les lieux où l'on vit, par exemple « j'habite rue Émile-Zola, près de la ferme »."
   - code: famille
     label: Famille
 """

@@ -6,6 +6,9 @@ kept, a leaking file refused with the list (file, place, what) and nothing writt
 
 from __future__ import annotations
 
+import contextlib
+import csv
+import io
 import json
 import re
 import zipfile
@@ -14,8 +17,13 @@ import pytest
 from docx import Document
 from helpers.db import assert_offsets_sacred, snapshot
 from helpers.factory import Coding, add_codings
-from helpers.pseudo import KEY, LOOKALIKES, build_pseudo_project
+from helpers.pseudo import DOCUMENTS, KEY, LOOKALIKES, build_pseudo_project
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
+
+from qualcode.errors import QualcodeError
+from qualcode.pseudo.key import load_key
 
 NAMES = [name for name, _ in KEY]
 
@@ -55,6 +63,17 @@ def leaked(text: str) -> list[str]:
         if re.search(r"(?<!\w)" + r"[\s-]+".join(parts) + r"(?!\w)", text, flags):
             out.append(name)
     return out
+
+
+# a person's first or last name alone, capitalised; the documents' own names
+PARTS = re.compile(r"(?<!\w)(?:Martine|Vasseur|Lefebvre|Jean-Pierre)(?!\w)|entretien_(?:vasseur|gerard)")
+
+
+def identifying(text: str) -> list[str]:
+    """Everything of the fixture that says who spoke: the key's names (people, streets,
+    communes, the association, an e-mail, a phone number, across line breaks), a person's
+    first or last name alone, the documents' names."""
+    return leaked(text) + PARTS.findall(text)
 
 
 def read_back(path) -> str:
@@ -225,3 +244,99 @@ def test_the_audit_reads_json_files(run, tmp_path):
     assert res.exit_code == 1
     found = {(f["place"], f["what"]) for f in json.loads(res.output)["findings"]}
     assert ("rows[0]", "rue Émile-Zola") in found and ("note", "Martine\nVasseur") in found
+
+
+# ---------------------------------------------------------------------------- the acceptance test
+
+# every format a file leaves the project in: the command, the files it writes (in tmp_path),
+# and whether they hold the interviews' own words (then the look-alike words must be there)
+FORMATS = {
+    **{f"excerpts {fmt}": (["export", "excerpts", "-o", f"x.{fmt}"], [f"x.{fmt}"], True)
+       for fmt in ("docx", "md", "tex", "csv", "xlsx")},
+    "report docx": (["export", "report", "-o", "r.docx", "--by", "commune"], ["r.docx"], True),
+    "qdpx": (["export", "qdpx", "p.qdpx"], ["p.qdpx"], True),
+    "qdc": (["export", "qdc", "c.qdc"], ["c.qdc"], False),
+    **{f"evaluate {fmt}": (["evaluate", "--gold", "camille", "--unit", "turn", "--show", "fp,fn", "-o", f"e.{fmt}"],
+                           [f"e.{fmt}"], False) for fmt in TABLE_FORMATS},
+    **{f"report matrix {fmt}": (["report", "matrix", "--cols", "docs", "-o", f"m.{fmt}"], [f"m.{fmt}"], False)
+       for fmt in ("xlsx", "json")},
+    "chart svg": (["chart", "freq", "--by", "commune", "-o", "g.svg"], ["g.svg"], False),
+    "chart png": (["chart", "cooccurrence", "--by", "commune", "-o", "g.png"], ["g.png"], False),
+    **{f"pseudonymized {fmt}": (["export", "pseudonymized", "partage", "--format", fmt],
+                                [f"partage/entretien_Mme V.{fmt}", f"partage/entretien_[son mari].{fmt}",
+                                 "partage/turns.csv"], True) for fmt in ("txt", "docx")},
+}
+
+
+@pytest.mark.parametrize("name", list(FORMATS))
+def test_planted_names_never_leave_in_any_format(run, project, tmp_path, name):
+    """Issue 15's acceptance test: people, streets, communes, an association, elisions
+    (d'Hénin, L'Hénin), possessives (à Gérard, Martine's), a name split across a line
+    break, a surname that is also a common word (Blanc) and a farm (Ferme Delcourt) —
+    zero leaks in every format, the words that only look like names untouched, the
+    stored codings where they were."""
+    args, files, texts = FORMATS[name]
+    before = snapshot(project, ("documents", "codings"))
+    res = run(*[str(tmp_path / a) if a.endswith(tuple(f".{x}" for x in (*TABLE_FORMATS, "qdpx", "qdc", "svg",
+                                                                         "png"))) or a == "partage" else a
+                for a in args])
+    assert res.exit_code == 0, res.output
+    assert "audit: 0 leaks" in res.output
+    written = []
+    for file in files:
+        path = tmp_path / file
+        text = chart_words(path) if path.suffix in (".png", ".svg") else read_back(path)
+        assert identifying(text) == [], file
+        written.append(text)
+        # what the audit of any file says, afterwards (the same rules as the export's)
+        assert run("pseudo", "audit", path, "--no-ner").exit_code == 0, file
+    if texts:
+        flat = " ".join(" ".join(written).split())
+        for word in LOOKALIKES:
+            assert word in flat, word
+        assert "linge blanc" in flat and "[le voisin]" in flat  # Blanc the neighbour, blanc the colour
+        assert "[adresse e-mail]" in flat or "excerpts" in name or "report" in name  # not in an excerpt
+        assert "jardin à [son mari]" in flat and "Mme V.'s garden" in flat  # possessives
+    assert snapshot(project, ("documents", "codings")) == before
+    assert assert_offsets_sacred(project) > 0
+
+
+spans = st.lists(st.tuples(st.sampled_from(sorted(DOCUMENTS)), st.integers(0, 500), st.integers(1, 120)),
+                 min_size=1, max_size=6)
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(spans)
+def test_property_exports_never_move_stored_codings(run, project, tmp_path, picked):
+    """Codings on any span — starting or ending inside a name, across a line break —
+    stay where they are through pseudonymized exports; each excerpt written is the
+    pseudonymized form of exactly its span (a name cut by its edge replaced whole)."""
+    store = project.store
+    ids = {name: i for i, name in store.documents.names().items()}
+    code = next(c.id for c in store.codes.all() if c.path == "lieux")
+    with store.transaction():
+        for doc, start, length in picked:
+            text = store.documents.text(ids[doc])
+            start = min(start, len(text) - 1)
+            end = min(start + length, len(text))
+            with contextlib.suppress(QualcodeError):  # the same span twice
+                store.codings.add(document_id=ids[doc], code_id=code, start=start, end=end, coder="prop",
+                                  origin="manual", status="accepted")
+    before = snapshot(project, ("documents", "codings"))
+    out = tmp_path / "prop.csv"
+    res = run("export", "excerpts", "-o", out, "--coder", "prop", "--force")
+    assert res.exit_code == 0, res.output
+    assert snapshot(project, ("documents", "codings")) == before
+    assert assert_offsets_sacred(project) > 0
+    key = load_key(tmp_path / "keys" / "key.toml").pseudonymizer()
+    lines = [line for line in out.read_text(encoding="utf-8-sig").splitlines() if not line.startswith("#")]
+    rows = list(csv.DictReader(io.StringIO("\n".join(lines))))
+    stored = {name: store.documents.text(i) for name, i in ids.items()}
+    written = {key.name(name): name for name in stored}
+    assert rows
+    for r in rows:
+        original = stored[written[r["document"]]]
+        start, end = int(r["start"]), int(r["end"])
+        expected = key.document(original).slice(start, end)
+        assert " ".join(r["text"].split()) == " ".join(expected.split())
+        assert leaked(r["text"]) == []

@@ -50,7 +50,8 @@ def pseudonymize_table(table: TableResult, pseudo: Pseudonymizer | None, *, colu
     unique again when two names get the same replacement) and the strings of its metadata. A cell of one word is
     replaced in any case (word tables hold lower-case lemmas: ``blanc`` may be the
     surname); in a cell of several words (a unit's text) a one-word name must be
-    capitalised, as in excerpts, so that ``linge blanc`` stays; a column of
+    capitalised, as in excerpts, so that ``linge blanc`` stays, and a person's first or
+    last name alone is replaced (``Martine, tout simplement``); a column of
     :data:`DOCUMENT_COLUMNS` is replaced as document names are (``entretien_vasseur``)."""
     if pseudo is None:
         return table
@@ -65,7 +66,7 @@ def pseudonymize_table(table: TableResult, pseudo: Pseudonymizer | None, *, colu
         if isinstance(col, str) and col.casefold() in DOCUMENT_COLUMNS:  # file names: parts of names too
             df[col] = df[col].map(lambda v: pseudo.name(v) if isinstance(v, str) else v)
         else:
-            df[col] = df[col].map(lambda v: pseudo.value(v, any_case=_one_word(v)))
+            df[col] = df[col].map(lambda v: _cell(pseudo, v))
     if columns:
         names: list[Any] = []
         for col in df.columns:
@@ -80,8 +81,15 @@ def pseudonymize_table(table: TableResult, pseudo: Pseudonymizer | None, *, colu
                    meta=_hide_meta(table.meta, pseudo) if columns else table.meta)
 
 
-def _one_word(value: Any) -> bool:
-    return isinstance(value, str) and len(value.split()) == 1
+def _cell(pseudo: Pseudonymizer, value: Any) -> Any:
+    """A text cell: one word in any case (a lemma); several words (a unit's text, cut from
+    its document, where the full name may not be) with a person's capitalised first or
+    last name alone replaced too."""
+    if not isinstance(value, str):
+        return value
+    if len(value.split()) == 1:
+        return pseudo.text(value, any_case=True)
+    return pseudo.text(value, parts=True)
 
 
 def _hide_meta(value: Any, pseudo: Pseudonymizer) -> Any:

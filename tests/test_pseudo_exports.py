@@ -340,3 +340,20 @@ def test_property_exports_never_move_stored_codings(run, project, tmp_path, pick
         expected = key.document(original).slice(start, end)
         assert " ".join(r["text"].split()) == " ".join(expected.split())
         assert leaked(r["text"]) == []
+
+
+def test_the_key_names_are_leaks_not_unknown_names(run, tmp_path):
+    """The NER list holds only what the key does not know: neither its names (already
+    leaks) nor its replacements, brackets and points aside ("[commune A]", "Mme D.")."""
+    assert run("pseudo", "add", "Lens", "[commune A]").exit_code == 0
+    page = tmp_path / "brouillon.md"
+    page.write_text("# Brouillon\n\nMartine Vasseur a travaillé avec Jean Dupont à Marseille, puis à Lens.\n\n"
+                    "Mme V. a travaillé avec Jean Dupont à Marseille, puis à [commune A].\n", encoding="utf-8")
+    res = run("pseudo", "audit", page, "--json")
+    assert res.exit_code == 1
+    findings = json.loads(res.output)["findings"]
+    leaks = {f["what"] for f in findings if f["kind"] == "leak"}
+    unknown = {f["what"] for f in findings if f["kind"] == "unknown-name"}
+    assert leaks == {"Martine Vasseur", "Lens"}
+    assert "Marseille" in unknown and "Jean Dupont" in unknown
+    assert not unknown & {"Martine Vasseur", "Lens", "A", "Mme V", "Mme V.", "[commune A]", "commune A"}

@@ -466,10 +466,15 @@ def key_leaks(units: Sequence[Unit], pseudo: Pseudonymizer | None) -> list[Findi
     return out
 
 
+_BRACKETS = re.compile(r"[\[\](){}.]")
+
+
 def unknown_names(units: Sequence[Unit], language: str, allowed: Iterable[str]) -> list[Finding]:
     """PER/LOC/ORG entities of spaCy's recogniser that are not ``allowed`` (the key's
     names and replacements, the pseudonyms, the labels)."""
-    ok = {fold_text(" ".join(a.split())) for a in allowed if a}
+    # the replacements' brackets and points left out: "[commune A]" allows "A", "Mme D." allows "Mme D"
+    ok = {fold_text(" ".join(_BRACKETS.sub(" ", a).split())) for a in allowed if a}
+    ok.discard("")
     out = []
     texts = [u.text for u in units]
     for unit, ents in zip(units, entities(texts, language)):
@@ -478,7 +483,7 @@ def unknown_names(units: Sequence[Unit], language: str, allowed: Iterable[str]) 
                           flags=re.IGNORECASE).strip(" ,.;:!?()")
             if not text[:1].isupper():  # a name starts with a capital ("hein", "8)": the recogniser's noise)
                 continue
-            folded = fold_text(text)
+            folded = fold_text(" ".join(_BRACKETS.sub(" ", text).split()))
             if folded in ok or any(folded in a.split() or a in folded for a in ok if len(a) > 3):
                 continue
             out.append(Finding("unknown-name", unit.place, text, label))
@@ -514,11 +519,11 @@ def audit_units(units: Sequence[Unit], *, file: str, fmt: str, pseudo: Pseudonym
 
 
 def allowed_names(project: Project, pseudo: Pseudonymizer | None) -> list[str]:
-    """What the NER check accepts: the key's replacements, the cases' pseudonyms and ids,
+    """What the NER check accepts: the key's names (reported as leaks) and replacements, the cases' pseudonyms and ids,
     the project's name, the speakers' labels that are pseudonyms."""
     out = [project.name]
-    if pseudo is not None:
-        out += [r.replacement for r in pseudo.rules]
+    if pseudo is not None:  # the key's names are leaks already, not unknown names
+        out += [r.replacement for r in pseudo.rules] + [r.name for r in pseudo.rules]
     for c in project.store.cases.all():
         out.append(c.name)
         out += [str(v) for k, v in c.attributes.items() if k.casefold() in ("pseudonym", "pseudonyme") and v]

@@ -357,3 +357,30 @@ def test_the_key_names_are_leaks_not_unknown_names(run, tmp_path):
     assert leaks == {"Martine Vasseur", "Lens"}
     assert "Marseille" in unknown and "Jean Dupont" in unknown
     assert not unknown & {"Martine Vasseur", "Lens", "A", "Mme V", "Mme V.", "[commune A]", "commune A"}
+
+
+@pytest.mark.parametrize("fmt", ["md", "docx", "csv", "xlsx"])
+def test_the_codebook_document_is_pseudonymized_and_audited(run, tmp_path, fmt):
+    """``codebook export``: a code's definition quotes a street of the key."""
+    out = tmp_path / f"livre.{fmt}"
+    res = run("codebook", "export", "-o", out)
+    assert res.exit_code == 0, res.output
+    assert "pseudonymized with the key" in res.output and "audit: 0 leaks" in res.output
+    text = read_back(out)
+    assert identifying(text) == [] and "[une rue]" in text and "la ferme" in text
+    leaky = tmp_path / f"fuite.{fmt}"
+    res = run("codebook", "export", "-o", leaky, "--no-pseudo")
+    assert res.exit_code == 1 and not leaky.exists()
+    assert f"{leaky}:" in res.output and "leak: rue Émile-Zola" in res.output
+    res = run("codebook", "export", "-o", leaky, "--no-pseudo", "--allow-leaks")
+    assert res.exit_code == 0 and "rue Émile-Zola" in read_back(leaky)
+    history = json.loads(run("history", "--operation", "pseudo", "--json").output)
+    assert [h["details"]["refused"] for h in history if h["command"] == "codebook export"] == [False, True, False]
+
+
+def test_the_codebook_on_standard_output_is_audited(run):
+    res = run("codebook", "export")
+    assert res.exit_code == 0 and "[une rue]" in res.stdout.replace("\\[", "[").replace("\\]", "]")
+    assert "Émile-Zola" not in res.stdout
+    res = run("codebook", "export", "--no-pseudo")
+    assert res.exit_code == 1 and "Émile-Zola" not in res.stdout and "-:line" in res.stderr

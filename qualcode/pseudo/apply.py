@@ -102,3 +102,24 @@ def _hide_meta(value: Any, pseudo: Pseudonymizer) -> Any:
     if isinstance(value, (list, tuple)):
         return type(value)(_hide_meta(v, pseudo) for v in value)
     return value
+
+
+def pseudonymize_codebook(doc: Any, pseudo: Pseudonymizer | None) -> Any:
+    """A copy of a codebook document (``codebook export``,
+    :class:`~qualcode.codebook.export.CodebookDocument`) with the key applied to the codes'
+    labels, definitions, when-to-use fields, examples and the notes; the rules are left as
+    written (with ``--rules`` a name in a rule's terms is a leak the audit reports)."""
+    if pseudo is None:
+        return doc
+
+    def hide(value: Any) -> Any:
+        return pseudo.text(value) if isinstance(value, str) else value
+
+    entries = []
+    for e in doc.entries:
+        c = e.code
+        code = replace(c, label=hide(c.label), definition=hide(c.definition), full_definition=hide(c.full_definition),
+                       when_to_use=hide(c.when_to_use), when_not_to_use=hide(c.when_not_to_use),
+                       examples=[hide(x) for x in c.examples])
+        entries.append(replace(e, code=code))
+    return replace(doc, entries=entries, notes=[hide(n) for n in doc.notes])

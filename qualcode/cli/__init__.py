@@ -84,8 +84,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "chart": ("chart", "Draw figures of the analyses as PNG (200 dpi), SVG or PDF, chosen by the output's "
                        "extension, at the width they are printed (--width): no text under 7 pt. No display "
                        "needed; files are never overwritten without --force."),
-    "pseudo": ("pseudo", "Pseudonymization: the pseudonym key (add, list, remove, suggest, import) and the audit "
-                         "of exported files."),
+    "pseudo": ("pseudo", "Pseudonymization: the pseudonym key (add, list, remove, suggest, review, import) and "
+                         "the audit of exported files."),
 }
 
 _LISTING = "qualcode.listing"  # set in ctx.meta while the help lists the commands

@@ -18,9 +18,11 @@ from rich.progress import Progress
 
 from qualcode.cli._terminal import SafeConsole, json_safe, terminal_safe
 from qualcode.errors import UsageError
+from qualcode.exporters.base import atomic_write, temp_folder
 from qualcode.exporters.tables import TEXT_FORMATS, format_for, render_text, to_json, write_tables
 from qualcode.project import Project
-from qualcode.pseudo.guard import Privacy
+from qualcode.pseudo.apply import pseudonymize_table
+from qualcode.pseudo.guard import Privacy, export_privacy
 
 # Ranges of the integer options and arguments (typer min/max: a value outside is a usage
 # error, exit 2): ids and seeds fit SQLite's 64-bit integers, counts and widths stay sane.
@@ -37,6 +39,10 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a t
 PseudoOpt = Annotated[bool | None, typer.Option(
     "--pseudo/--no-pseudo", help="Replace the names of the pseudonym key (default: yes when the project has "
                                  "a key; see 'qualcode pseudo').", show_default=False)]
+AllowLeaksOpt = Annotated[bool, typer.Option(
+    "--allow-leaks", help="Write the file even when the re-identification audit finds a name of the pseudonym "
+                          "key or a citation that fits fewer than 3 participants (the report is printed; see "
+                          "'qualcode pseudo').")]
 CodebookOpt = Annotated[Path | None, typer.Option(
     "--codebook", "-c", help="Codebook YAML (default: the project's, see docs/reference/codebook-file.md).")]
 
@@ -146,12 +152,14 @@ def command_line(*words: str, **opts) -> str:
 
 def emit_tables(tables, provenance, *, fmt: str | None, output: Path | None, force: bool,
                 json: bool = False, language: str = "en", paper: str = "a4",
-                standalone: bool = False) -> bool:
+                standalone: bool = False, audited: bool = False) -> bool:
     """The output options every table command shares: ``--json`` (stdout), ``--format``
     without ``--output`` (text formats to stdout), ``--output FILE`` (any format, written
     atomically with the provenance). Returns False when the caller should render the
     tables on the terminal instead. ``language``: of the numbers in DOCX, Markdown and
-    LaTeX files (decimal commas in French) and of the DOCX proofing language."""
+    LaTeX files (decimal commas in French) and of the DOCX proofing language. ``audited``:
+    a text format printed on stdout goes through the export guard first (see
+    :func:`emit_private_tables`)."""
     if json and (fmt or output):
         raise UsageError("--json prints to stdout: use --format json --output FILE to write a file")
     if json:
@@ -165,8 +173,11 @@ def emit_tables(tables, provenance, *, fmt: str | None, output: Path | None, for
     if output is None:
         if fmt not in TEXT_FORMATS:
             raise UsageError(f"--format {fmt} needs --output FILE")
-        write_stdout(render_text(tables, fmt, provenance, standalone=standalone, paper=paper,
-                                 language=language), fmt)
+        text = render_text(tables, fmt, provenance, standalone=standalone, paper=paper, language=language)
+        if audited:  # the audit reads files: the text goes through a scratch file first
+            with temp_folder("stdout") as scratch, atomic_write(scratch / f"tables.{fmt}") as tmp:
+                tmp.write_text(text, encoding="utf-8")
+        write_stdout(text, fmt)
         return True
     write_tables(tables, fmt, output, provenance, force=force, paper=paper, standalone=standalone,
                  language=language)
@@ -185,3 +196,23 @@ def privacy_notes(privacy: Privacy) -> None:
         err.print(f"warning: written with leaks (--allow-leaks): {report.summary()}", markup=False, highlight=False)
         for line in report.lines():
             err.print(f"  {line}", markup=False, highlight=False)
+
+
+def emit_private_tables(project: Project, tables, provenance, *, command: str, pseudo: bool | None = None,
+                        allow_leaks: bool = False, prepare=None, fmt: str | None, output: Path | None,
+                        force: bool, json: bool = False, **options) -> bool:
+    """:func:`emit_tables` for the commands whose tables can leave the project (``report``,
+    ``agreement``, ``evaluate``): a file, or a file format printed on stdout, is
+    pseudonymized with the project's key (``pseudo``: ``--pseudo/--no-pseudo``) and audited
+    before it is written — refused when it leaks unless ``allow_leaks`` — and the audit is
+    in the history. ``prepare(tables, pseudonymizer)``: what the command does to its tables
+    before they are written (display labels); every text cell, title, note and column name
+    then goes through the key. The terminal and ``--json`` are left as they are."""
+    if json or not (fmt or output):
+        return emit_tables(tables, provenance, fmt=fmt, output=output, force=force, json=json, **options)
+    with export_privacy(project, pseudo=pseudo, allow_leaks=allow_leaks, command=command) as privacy:
+        files = prepare(tables, privacy.pseudo) if prepare is not None else tables
+        files = [pseudonymize_table(t, privacy.pseudo) for t in files]
+        emit_tables(files, provenance, fmt=fmt, output=output, force=force, audited=privacy.audited, **options)
+    privacy_notes(privacy)
+    return True

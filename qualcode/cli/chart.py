@@ -10,6 +10,7 @@ import typer
 
 from qualcode.cli import app
 from qualcode.cli._util import (
+    AllowLeaksOpt,
     JsonOpt,
     ProjectOpt,
     PseudoOpt,
@@ -94,6 +95,7 @@ def chart_freq_cli(
     width: WidthOpt = WIDTH_CM,
     force: ForceOpt = False,
     pseudo: PseudoOpt = None,
+    allow_leaks: AllowLeaksOpt = False,
     json: JsonOpt = False,
     project: ProjectOpt = None,
 ) -> None:
@@ -103,7 +105,8 @@ def chart_freq_cli(
     command = _command("freq", [("--by", by), ("--measure", measure), ("--level", level if level != "all" else None),
                                 ("--status", statuses), ("--coder", coders), ("--lang", lang),
                                 ("--width", None if width == WIDTH_CM else f"{width:g}")], output)
-    with open_project(project) as proj, export_privacy(proj, pseudo=pseudo, command="chart freq") as privacy:
+    with open_project(project) as proj, \
+            export_privacy(proj, pseudo=pseudo, allow_leaks=allow_leaks, command="chart freq") as privacy:
         path, prov = chart_freq(proj, output, by=by, measure=measure, level=level, statuses=statuses or None,
                                 coders=coders or None, force=force, command=command, language=lang,
                                 width_cm=width, pseudo=privacy.pseudo)
@@ -127,6 +130,7 @@ def chart_cooccurrence_cli(
     width: WidthOpt = WIDTH_CM,
     force: ForceOpt = False,
     pseudo: PseudoOpt = None,
+    allow_leaks: AllowLeaksOpt = False,
     json: JsonOpt = False,
     project: ProjectOpt = None,
 ) -> None:
@@ -139,7 +143,8 @@ def chart_cooccurrence_cli(
                                         ("--width", None if width == WIDTH_CM else f"{width:g}")],
                            output)
     with open_project(project) as proj, \
-            export_privacy(proj, pseudo=pseudo, command="chart cooccurrence") as privacy:
+            export_privacy(proj, pseudo=pseudo, allow_leaks=allow_leaks,
+                           command="chart cooccurrence") as privacy:
         path, prov = chart_cooccurrence(proj, output, by=by, unit=unit, jaccard=jaccard, level=level,
                                         statuses=statuses or None, coders=coders or None, force=force,
                                         command=command, language=lang, width_cm=width, pseudo=privacy.pseudo)

@@ -15,14 +15,17 @@ from typer.exceptions import Exit
 
 from qualcode.cli import app
 from qualcode.cli._util import (
+    AllowLeaksOpt,
     CodebookOpt,
     JsonOpt,
     ProjectOpt,
+    PseudoOpt,
     check_stdout_format,
     console,
     is_stdout,
     open_project,
     print_json,
+    privacy_notes,
     progress_callback,
     write_stdout,
 )
@@ -31,7 +34,10 @@ from qualcode.codebook import codebook_tree_json, lint_codebook, load_codebook, 
 from qualcode.codebook.diff import coding_effect, diff_codebooks, resolve_codebook
 from qualcode.codebook.export import build_document, export_codebook, infer_format
 from qualcode.errors import ProjectNotFound, QualcodeError, UsageError
+from qualcode.exporters.base import atomic_write, temp_folder
 from qualcode.inputs import read_regular_file
+from qualcode.pseudo.apply import pseudonymize_codebook
+from qualcode.pseudo.guard import export_privacy
 from qualcode.refi.codebook import import_codebook
 
 if TYPE_CHECKING:
@@ -327,12 +333,16 @@ def export_cli(
         "--lang", help="Language of the document's words: fr | en (default: [export] language, else the "
                        "project's language; without a project, the codebook's).", show_default=False)] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+    pseudo: PseudoOpt = None,
+    allow_leaks: AllowLeaksOpt = False,
     project: ProjectOpt = None,
 ) -> None:
     """The codebook as a document (thesis annex): Markdown, Word, CSV or Excel.
 
     Numbered hierarchy, labels, MacQueen fields, examples, optionally the rules, and each
-    code's coded units and participants in the project.
+    code's coded units and participants in the project. With a project that has a pseudonym
+    key, the key's names in labels, definitions and examples are replaced and the file is
+    audited before it is written (see 'qualcode pseudo').
     """
     if is_stdout(output):  # "-o -": what no --output does
         check_stdout_format(format or "md", frozenset({"md", "csv"}))
@@ -343,13 +353,23 @@ def export_cli(
         open_project(None)  # raises the usual "no qualcode project" error
     command = (f"qualcode codebook export --format {fmt}" + (f" --codebook {codebook}" if codebook else "")
                + (" --rules" if rules else "") + (f" --lang {lang}" if lang else ""))
+    privacy = None
     try:
         named = resolve_codebook(codebook if codebook is not None else _shown(proj.codebook_path()), proj)
         doc = build_document(named, proj, rules=rules, command=command, language=lang)
+        if proj is None:  # a codebook file alone: no key to apply
+            text = export_codebook(doc, fmt, output, force=force)
+        else:
+            with export_privacy(proj, pseudo=pseudo, allow_leaks=allow_leaks, command="codebook export") as privacy:
+                text = export_codebook(pseudonymize_codebook(doc, privacy.pseudo), fmt, output, force=force)
+                if text is not None and privacy.audited:  # stdout: audited as a file first
+                    with temp_folder("stdout") as scratch, atomic_write(scratch / f"codebook.{fmt}") as tmp:
+                        tmp.write_text(text, encoding="utf-8")
     finally:
         if proj is not None:
             proj.close()
-    text = export_codebook(doc, fmt, output, force=force)
+    if privacy is not None:
+        privacy_notes(privacy)
     if text is not None:
         write_stdout(text, fmt)
         return

@@ -18,6 +18,7 @@ from qualcode.cli import app
 from qualcode.cli._util import (
     MAX_COUNT,
     MAX_ID,
+    AllowLeaksOpt,
     JsonOpt,
     ProjectOpt,
     PseudoOpt,
@@ -31,7 +32,7 @@ from qualcode.cli._util import (
     write_stdout,
 )
 from qualcode.errors import UsageError
-from qualcode.exporters.base import temp_folder
+from qualcode.exporters.base import atomic_write, temp_folder
 from qualcode.exporters.excerpts import DEFAULT_STATUSES, export_excerpts, output_format
 from qualcode.exporters.report import build_report, report_format
 from qualcode.pseudo.guard import export_privacy
@@ -53,9 +54,6 @@ CiteOpt = Annotated[str | None, typer.Option(
 LangOpt = Annotated[str | None, typer.Option(
     "--lang", help="Language of the exported words and numbers: fr | en (default: [export] language, "
                    "else the project's language).", show_default=False)]
-AllowLeaksOpt = Annotated[bool, typer.Option(
-    "--allow-leaks", help="Write the file even when the audit finds a name of the key or a citation that "
-                          "fits fewer than 3 participants (the report is printed).")]
 
 
 
@@ -340,22 +338,35 @@ def qdc_cli(
     output: Annotated[Path, typer.Argument(help="The .qdc file to write ('-': standard output).",
                                            show_default=False)],
     force: ForceOpt = False,
+    pseudo: PseudoOpt = None,
+    allow_leaks: AllowLeaksOpt = False,
     json: Annotated[bool, typer.Option("--json", help="Print a JSON summary of what was written.")] = False,
     project: ProjectOpt = None,
 ) -> None:
-    """The project's codebook alone as a REFI-QDA codebook (.qdc): names, tree, definitions, colours."""
-    if is_stdout(output):  # the XML on standard output, nothing else there
-        if json:
-            raise UsageError("--json prints a summary on standard output: give a file name, not '-'")
-        with open_project(project) as proj:
-            xml, _ = qdc_xml(proj)
+    """The project's codebook alone as a REFI-QDA codebook (.qdc): names, tree, definitions, colours.
+
+    With a pseudonym key, the names of the key in the codes' names, definitions and examples
+    are replaced and the file is audited before it is written (see 'qualcode pseudo').
+    """
+    to_stdout = is_stdout(output)
+    if to_stdout and json:
+        raise UsageError("--json prints a summary on standard output: give a file name, not '-'")
+    with open_project(project) as proj, temp_folder("stdout") as scratch, \
+            export_privacy(proj, pseudo=pseudo, allow_leaks=allow_leaks, command="export qdc") as privacy:
+        if to_stdout:  # the XML on standard output, nothing else there; audited as a file first
+            xml, _ = qdc_xml(proj, privacy.pseudo)
+            with atomic_write(scratch / "codebook.qdc") as tmp:
+                tmp.write_bytes(xml)
+        else:
+            summary = export_qdc(proj, output, force=force, pseudo=privacy.pseudo)
+    if to_stdout:
         write_stdout(xml.decode("utf-8"), "xml")
+        privacy_notes(privacy)
         return
-    with open_project(project) as proj:
-        summary = export_qdc(proj, output, force=force)
     if json:
-        print_json({"output": str(output), "codes": summary.codes})
+        print_json({"output": str(output), "codes": summary.codes, "privacy": privacy.to_dict()})
         return
+    privacy_notes(privacy)
     console().print(f"wrote {output}: {summary.codes} codes", markup=False, highlight=False)
 
 

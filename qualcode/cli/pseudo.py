@@ -1,24 +1,28 @@
-"""qualcode pseudo add, list, remove, suggest, import, audit: the pseudonym key and the
-re-identification check (see :mod:`qualcode.pseudo`)."""
+"""qualcode pseudo add, list, remove, suggest, review, import, audit: the pseudonym key and
+the re-identification check (see :mod:`qualcode.pseudo`)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
+from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
 from qualcode.cli import app
 from qualcode.cli._util import JsonOpt, ProjectOpt, console, open_project, print_json
+from qualcode.cli.review import KeyReader
 from qualcode.pseudo.audit import DEFAULT_K, audit_file
 from qualcode.pseudo.guard import log_audit
-from qualcode.pseudo.key import KINDS, add_entry, list_entries, project_key, remove_entry
-from qualcode.pseudo.suggest import import_sheet, suggest, write_sheet
+from qualcode.pseudo.key import KINDS, KeyEntry, add_entry, list_entries, merge_entries, project_key, remove_entry
+from qualcode.pseudo.suggest import Candidate, import_sheet, suggest, write_sheet
 
 pseudo_app = typer.Typer(
-    help="Pseudonymization: the pseudonym key (add, list, remove, suggest, import) and the audit of "
+    help="Pseudonymization: the pseudonym key (add, list, remove, suggest, review, import) and the audit of "
          "exported files.",
     no_args_is_help=True,
 )
@@ -197,3 +201,142 @@ def import_cli(
         line += (f" (key: {result['added']} added, {result['changed']} changed, {result['unchanged']} "
                  "unchanged)")
     console().print(line, markup=False, highlight=False)
+
+
+# --------------------------------------------------------------------------- review in the terminal
+
+REVIEW_KEYS = [
+    ("a", "accept: the name goes in the key with the proposed replacement"),
+    ("e", "edit: type another replacement (and, if you wish, the name as it should be matched), then accept"),
+    ("r", "reject: not a name to hide"),
+    ("s", "skip: decide later"),
+    ("q", "quit: the names accepted so far are saved in the key (Ctrl-C and the end of input too)"),
+    ("?", "this help"),
+]
+_REVIEW_WORDS = {"accept": "a", "edit": "e", "reject": "r", "skip": "s", "quit": "q", "help": "?", "h": "?"}
+
+
+@dataclass
+class KeyReview:
+    """What a ``pseudo review`` session decided, and what it saved."""
+
+    accepted: list[KeyEntry] = field(default_factory=list)
+    rejected: int = 0
+    skipped: int = 0
+    left: int = 0  # candidates not reached (quit)
+    saved: dict[str, int] = field(default_factory=dict)  # merge_entries' counts
+
+    def line(self) -> str:
+        return (f"{len(self.accepted)} accepted, {self.rejected} rejected, {self.skipped} skipped"
+                + (f", {self.left} not reviewed" if self.left else ""))
+
+    def to_dict(self) -> dict:
+        return {"accepted": [{"name": e.name, "replacement": e.replacement, "kind": e.kind} for e in self.accepted],
+                "rejected": self.rejected, "skipped": self.skipped, "left": self.left, "saved": self.saved}
+
+
+def _render_candidate(out, c: Candidate, position: int, total: int) -> None:
+    head = Text()
+    head.append(f"{position}/{total}  ", style="bold")
+    head.append(c.name, style="bold")
+    head.append(f" · {c.kind} · {c.count} occurrence{'s' * (c.count != 1)} · {', '.join(sorted(c.sources))}")
+    body = Text()
+    if c.example:
+        body.append(c.document + ": ", style="dim")
+        example = Text(c.example)
+        example.highlight_words([c.name], style="bold reverse", case_sensitive=False)
+        body.append_text(example)
+        body.append("\n")
+    body.append("proposed replacement: ", style="bold")
+    body.append(c.replacement)
+    out.print(Panel(body, title=head, title_align="left"), soft_wrap=False)
+
+
+def review_candidates(project, candidates: list[Candidate], *, reader, out) -> KeyReview:
+    """Step through ``candidates`` (from :func:`~qualcode.pseudo.suggest.suggest`) in the
+    terminal: accept with the proposed or an edited replacement, reject, skip, quit. The
+    accepted names are put in the key at the end — on ``q``, at the end of the list or of
+    the input, or on Ctrl-C — in one transaction with one history entry; nothing is
+    written before (a crash in the middle leaves the key as it was). ``reader``: a
+    :class:`~qualcode.cli.review.KeyReader` (``key()`` and ``line()``), scripted in tests."""
+    review = KeyReview()
+    i = 0
+    try:
+        while i < len(candidates):
+            c = candidates[i]
+            _render_candidate(out, c, i + 1, len(candidates))
+            key = reader.key("a accept  e edit  r reject  s skip  q quit  ? help ")
+            key = _REVIEW_WORDS.get(key, key)
+            if key == "q":
+                break
+            if key in ("", "?"):
+                for k, what in REVIEW_KEYS:
+                    out.print(f"  [bold]{escape(k):>2}[/]  {escape(what)}", markup=True)
+                continue
+            if key == "a":
+                review.accepted.append(KeyEntry(c.name, c.replacement, c.kind))
+                out.print(f"accepted: {c.name} → {c.replacement}", markup=False, highlight=False)
+            elif key == "e":
+                replacement = " ".join(reader.line(f"replacement (empty: {c.replacement}) ").split())
+                name = " ".join(reader.line(f"name to match (empty: {c.name}) ").split())
+                entry = KeyEntry(name or c.name, replacement or c.replacement, c.kind)
+                review.accepted.append(entry)
+                out.print(f"accepted: {entry.name} → {entry.replacement}", markup=False, highlight=False)
+            elif key == "r":
+                review.rejected += 1
+            elif key == "s":
+                review.skipped += 1
+            else:
+                out.print(f"unknown key {key!r}: ? for help", markup=False)
+                continue
+            i += 1
+        else:
+            out.print("End of the list.", markup=False)
+    except EOFError:
+        out.print()
+    except KeyboardInterrupt:
+        out.print("\ninterrupted", markup=False)
+    review.left = len(candidates) - i
+    # the same name accepted twice (edited to an existing one): the last decision wins
+    unique: dict[str, KeyEntry] = {}
+    for entry in review.accepted:
+        unique[" ".join(entry.name.split()).casefold()] = entry
+    review.accepted = list(unique.values())
+    if review.accepted:
+        review.saved = merge_entries(project, review.accepted, [], "pseudo review")
+    return review
+
+
+@pseudo_app.command("review")
+def review_cli(
+    ner: Annotated[bool, typer.Option(
+        "--ner/--no-ner", help="Use spaCy's named-entity recogniser (PER, LOC, ORG) too.")] = True,
+    min_count: Annotated[int, typer.Option("--min-count", help="Only candidates found at least N times.", min=1,
+                                           max=1_000_000)] = 1,
+    project: ProjectOpt = None,
+) -> None:
+    """Review the candidates of 'pseudo suggest' one by one in the terminal: accept (with the proposed or an
+    edited replacement), reject, skip, quit.
+
+    Keys: a accept, e edit the replacement, r reject, s skip, q quit, ? help. Each candidate shows its count,
+    sources and an example in context. The names accepted are put in the key when the session ends (q, the
+    end of the list, Ctrl-C), all at once; the candidates rejected or skipped are proposed again next time.
+    The spreadsheet round trip ('pseudo suggest -o FILE', 'pseudo import FILE') does the same.
+    """
+    out = console()
+    with open_project(project) as proj:
+        candidates = suggest(proj, ner=ner, min_count=min_count)
+        if not candidates:
+            out.print("No candidate: every name found is in the key already.", markup=False)
+            return
+        out.print(f"{len(candidates)} candidate{'s' * (len(candidates) != 1)}, most frequent first. Keys: a accept · "
+                  "e edit · r reject · s skip · q quit · ? help", markup=False, highlight=False)
+        review = review_candidates(proj, candidates, reader=KeyReader(out), out=out)
+        path, entries = list_entries(proj)
+    saved = review.saved
+    out.print(f"This session: {review.line()}.", markup=False, highlight=False)
+    if saved:
+        out.print(f"Key {path}: {saved['added']} added, {saved['changed']} changed, {saved['unchanged']} unchanged "
+                  f"({len(entries)} entr{'ies' if len(entries) != 1 else 'y'}).", markup=False, highlight=False)
+    else:
+        out.print("Nothing accepted: the key is unchanged.", markup=False)

@@ -20,12 +20,14 @@ from qualcode.analysis.units import LEVELS, check_kind
 from qualcode.cli import app
 from qualcode.cli._util import (
     MAX_WIDTH,
+    AllowLeaksOpt,
     JsonOpt,
     ProjectOpt,
+    PseudoOpt,
     check_sheet_modes,
     command_line,
     console,
-    emit_tables,
+    emit_private_tables,
     is_stdout,
     open_project,
     print_json,
@@ -92,6 +94,8 @@ def agreement_cli(
         "--format", "-f", help="Export format: csv, xlsx, md, tex, docx, json (default: from --output).")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")] = False,
+    pseudo: PseudoOpt = None,
+    allow_leaks: AllowLeaksOpt = False,
     json: JsonOpt = False,
     project: ProjectOpt = None,
 ) -> None:
@@ -117,7 +121,8 @@ def agreement_cli(
                    "all_seen": all_seen or None, "include_interviewer": include_interviewer or None}
         if format or output:
             prov = provenance_for(proj, cmd, filters=filters, coders=report.coders)
-            emit_tables([table], prov, fmt=format, output=output, force=force)
+            emit_private_tables(proj, [table], prov, command="agreement", pseudo=pseudo, allow_leaks=allow_leaks,
+                                fmt=format, output=output, force=force)
             return
     out = console()
     out.print(render_agreement(report))
@@ -468,6 +473,8 @@ def evaluate_cli(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write.",
                                                    show_default=False)] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")] = False,
+    pseudo: PseudoOpt = None,
+    allow_leaks: AllowLeaksOpt = False,
     json: JsonOpt = False,
     project: ProjectOpt = None,
 ) -> None:
@@ -497,8 +504,9 @@ def evaluate_cli(
                    "rollup": rollup or None, "include_stale": include_stale or None,
                    "all_seen": all_seen or None, "include_interviewer": include_interviewer or None}
         prov = provenance_for(proj, cmd, filters=filters, coders=[ev.gold, ev.system])
-    if emit_tables(tables, prov, fmt=format, output=output, force=force, json=json):
-        return
+        if emit_private_tables(proj, tables, prov, command="evaluate", pseudo=pseudo, allow_leaks=allow_leaks,
+                               fmt=format, output=output, force=force, json=json):
+            return
     out = console()
     for i, t in enumerate(tables):
         if i:

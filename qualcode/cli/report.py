@@ -23,13 +23,14 @@ from qualcode.analysis.words import word_frequencies
 from qualcode.cli import app
 from qualcode.cli._util import (
     MAX_COUNT,
+    AllowLeaksOpt,
     JsonOpt,
     ProjectOpt,
+    PseudoOpt,
     command_line,
     console,
-    emit_tables,
+    emit_private_tables,
     open_project,
-    privacy_notes,
     split_values,
 )
 from qualcode.errors import UsageError
@@ -38,8 +39,7 @@ from qualcode.exporters.layout import check_paper, header_labels
 from qualcode.exporters.localize import localize
 from qualcode.exporters.tables import _numeric, cell_text
 from qualcode.i18n import export_language, labels_for
-from qualcode.pseudo.apply import PseudoLabels, pseudonymize_table
-from qualcode.pseudo.guard import export_privacy
+from qualcode.pseudo.apply import PseudoLabels
 
 report_app = typer.Typer(help="Reports: code frequencies, co-occurrence, matrices, word frequencies.",
                          no_args_is_help=True)
@@ -68,20 +68,19 @@ LangOpt = Annotated[str | None, typer.Option(
 
 def _emit(proj, tables, *, command: str, filters: dict, coders: list[str] | None, fmt: str | None,
           output: Path | None, force: bool, json: bool, lang: str | None = None, paper: str = "a4",
-          standalone: bool = False) -> None:
+          standalone: bool = False, pseudo: bool | None = None, allow_leaks: bool = False) -> None:
     paper = check_paper(paper)
     prov = provenance_for(proj, command, filters=filters, coders=coders)
     language = export_language(proj.config, lang)
-    if (fmt or output) and not json:  # a file: pseudonymized and audited when the project has a key
-        with export_privacy(proj, pseudo=None, command=command.removeprefix("qualcode ")) as privacy:
-            labels = PseudoLabels.wrap(labels_for(proj.config, language), privacy.pseudo)
-            files = [pseudonymize_table(header_labels(localize(t, labels), labels), privacy.pseudo) for t in tables]
-            emit_tables(files, prov, fmt=fmt, output=output, force=force, json=json, language=language, paper=paper,
-                        standalone=standalone)
-        privacy_notes(privacy)
-        return
-    if emit_tables(tables, prov, fmt=fmt, output=output, force=force, json=json, language=language, paper=paper,
-                   standalone=standalone):
+
+    def prepare(tables, hider):  # display labels (the key applied to attribute names and values)
+        labels = PseudoLabels.wrap(labels_for(proj.config, language), hider)
+        return [header_labels(localize(t, labels), labels) for t in tables]
+
+    # a file (or a file format on stdout): pseudonymized and audited when the project has a key
+    if emit_private_tables(proj, tables, prov, command=command.removeprefix("qualcode "), pseudo=pseudo,
+                           allow_leaks=allow_leaks, prepare=prepare, fmt=fmt, output=output, force=force, json=json,
+                           language=language, paper=paper, standalone=standalone):
         return
     out = console()
     for i, t in enumerate(tables):
@@ -196,6 +195,8 @@ def freq_cli(
     json: JsonOpt = False,
     paper: PaperOpt = "a4",
     standalone: StandaloneOpt = False,
+    pseudo: PseudoOpt = None,
+    allow_leaks: AllowLeaksOpt = False,
     project: ProjectOpt = None,
 ) -> None:
     """Codes (as a tree, parents rolling up their sub-codes) × values of a case attribute:
@@ -208,7 +209,7 @@ def freq_cli(
                                               coder=coders, status=split_values(status), lang=lang),
               filters={"by": by, "level": level, "status": "+".join(statuses)}, coders=coders,
               fmt=format, output=output, force=force, json=json, lang=lang, paper=paper,
-              standalone=standalone)
+              standalone=standalone, pseudo=pseudo, allow_leaks=allow_leaks)
 
 
 @report_app.command("cooccurrence")
@@ -227,6 +228,8 @@ def cooccurrence_cli(
     json: JsonOpt = False,
     paper: PaperOpt = "a4",
     standalone: StandaloneOpt = False,
+    pseudo: PseudoOpt = None,
+    allow_leaks: AllowLeaksOpt = False,
     project: ProjectOpt = None,
 ) -> None:
     """Code × code co-occurrence: in how many sentences, turns or documents both codes occur
@@ -244,7 +247,7 @@ def cooccurrence_cli(
               filters={"unit": unit, "by": by, "measure": "jaccard" if jaccard else "count", "level": level,
                        "status": "+".join(statuses)}, coders=coders,
               fmt=format, output=output, force=force, json=json, lang=lang, paper=paper,
-              standalone=standalone)
+              standalone=standalone, pseudo=pseudo, allow_leaks=allow_leaks)
 
 
 @report_app.command("matrix")
@@ -264,6 +267,8 @@ def matrix_cli(
     json: JsonOpt = False,
     paper: PaperOpt = "a4",
     standalone: StandaloneOpt = False,
+    pseudo: PseudoOpt = None,
+    allow_leaks: AllowLeaksOpt = False,
     project: ProjectOpt = None,
 ) -> None:
     """Codes × documents, cases or attribute values: coded units per cell (or 0/1 with --presence)."""
@@ -279,7 +284,7 @@ def matrix_cli(
               filters={"rows": rows, "cols": cols, "measure": "presence" if presence else "units",
                        "level": level, "status": "+".join(statuses)}, coders=coders,
               fmt=format, output=output, force=force, json=json, lang=lang, paper=paper,
-              standalone=standalone)
+              standalone=standalone, pseudo=pseudo, allow_leaks=allow_leaks)
 
 
 @report_app.command("words")
@@ -297,6 +302,8 @@ def words_cli(
     json: JsonOpt = False,
     paper: PaperOpt = "a4",
     standalone: StandaloneOpt = False,
+    pseudo: PseudoOpt = None,
+    allow_leaks: AllowLeaksOpt = False,
     project: ProjectOpt = None,
 ) -> None:
     """Lemma frequencies per group, without stop words, punctuation, numbers and hesitations."""
@@ -310,4 +317,4 @@ def words_cli(
               filters={"by": by, "top": top, "turns": "all" if include_interviewer else "participant",
                        "exclude": extra}, coders=None,
               fmt=format, output=output, force=force, json=json, lang=lang, paper=paper,
-              standalone=standalone)
+              standalone=standalone, pseudo=pseudo, allow_leaks=allow_leaks)

@@ -39,20 +39,34 @@ class PseudoLabels(Labels):
         return (self.pseudo.text(out) or "") if self.pseudo is not None else out
 
 
+# columns that hold document names: replaced as file names (``entretien_vasseur``)
+DOCUMENT_COLUMNS = ("document", "documents", "doc", "docs", "file", "fichier")
+
+
 def pseudonymize_table(table: TableResult, pseudo: Pseudonymizer | None, *, columns: bool = True,
                        cells: tuple[str, ...] | None = None) -> TableResult:
     """A copy of ``table`` with the key applied to its title, notes and text cells (all
     the text columns, or only ``cells``) and, with ``columns``, its column names (made
-    unique again when two names get the same replacement). One-word names are replaced
-    in any case here: word tables hold lower-case lemmas."""
+    unique again when two names get the same replacement) and the strings of its metadata. A cell of one word is
+    replaced in any case (word tables hold lower-case lemmas: ``blanc`` may be the
+    surname); in a cell of several words (a unit's text) a one-word name must be
+    capitalised, as in excerpts, so that ``linge blanc`` stays, and a person's first or
+    last name alone is replaced (``Martine, tout simplement``); a column of
+    :data:`DOCUMENT_COLUMNS` is replaced as document names are (``entretien_vasseur``)."""
     if pseudo is None:
         return table
+    from pandas.api.types import is_object_dtype, is_string_dtype
+
     df = table.df.copy()
     for col in df.columns:
         if cells is not None and col not in cells:
             continue
-        if df[col].dtype == object:
-            df[col] = df[col].map(lambda v: pseudo.value(v, any_case=True))
+        if not (is_object_dtype(df[col].dtype) or is_string_dtype(df[col].dtype)):  # pandas 3: str columns
+            continue
+        if isinstance(col, str) and col.casefold() in DOCUMENT_COLUMNS:  # file names: parts of names too
+            df[col] = df[col].map(lambda v: pseudo.name(v) if isinstance(v, str) else v)
+        else:
+            df[col] = df[col].map(lambda v: _cell(pseudo, v))
     if columns:
         names: list[Any] = []
         for col in df.columns:
@@ -63,4 +77,49 @@ def pseudonymize_table(table: TableResult, pseudo: Pseudonymizer | None, *, colu
             names.append(new)
         df.columns = names
     return replace(table, title=pseudo.text(table.title, any_case=True) or "",
-                   notes=[pseudo.text(n) or "" for n in table.notes], df=df)
+                   notes=[pseudo.text(n) or "" for n in table.notes], df=df,
+                   meta=_hide_meta(table.meta, pseudo) if columns else table.meta)
+
+
+def _cell(pseudo: Pseudonymizer, value: Any) -> Any:
+    """A text cell: one word in any case (a lemma); several words (a unit's text, cut from
+    its document, where the full name may not be) with a person's capitalised first or
+    last name alone replaced too."""
+    if not isinstance(value, str):
+        return value
+    if len(value.split()) == 1:
+        return pseudo.text(value, any_case=True)
+    return pseudo.text(value, parts=True)
+
+
+def _hide_meta(value: Any, pseudo: Pseudonymizer) -> Any:
+    """The table's metadata (groups, their sizes, column lists: written to JSON files and
+    used to lay out the others) with its strings replaced as the column names are."""
+    if isinstance(value, str):
+        return pseudo.name(value)
+    if isinstance(value, dict):
+        return {(pseudo.name(k) if isinstance(k, str) else k): _hide_meta(v, pseudo) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_hide_meta(v, pseudo) for v in value)
+    return value
+
+
+def pseudonymize_codebook(doc: Any, pseudo: Pseudonymizer | None) -> Any:
+    """A copy of a codebook document (``codebook export``,
+    :class:`~qualcode.codebook.export.CodebookDocument`) with the key applied to the codes'
+    labels, definitions, when-to-use fields, examples and the notes; the rules are left as
+    written (with ``--rules`` a name in a rule's terms is a leak the audit reports)."""
+    if pseudo is None:
+        return doc
+
+    def hide(value: Any) -> Any:
+        return pseudo.text(value) if isinstance(value, str) else value
+
+    entries = []
+    for e in doc.entries:
+        c = e.code
+        code = replace(c, label=hide(c.label), definition=hide(c.definition), full_definition=hide(c.full_definition),
+                       when_to_use=hide(c.when_to_use), when_not_to_use=hide(c.when_not_to_use),
+                       examples=[hide(x) for x in c.examples])
+        entries.append(replace(e, code=code))
+    return replace(doc, entries=entries, notes=[hide(n) for n in doc.notes])

@@ -8,7 +8,8 @@ CSV, Markdown, LaTeX, text, REFI-QDA ``.qdpx`` (the project XML and the sources)
 :func:`audit_units` then finds:
 
 * **leaks**: the key's names, found with the replacement rules themselves (whole words,
-  case and accents ignored, names split across lines);
+  case and accents ignored, names split across lines), and the names of the project's
+  documents that the key changes (``entretien_vasseur``);
 * **k-anonymity**: the citations (the parentheses of prose formats, the rows of tables)
   whose case attribute values together fit fewer than ``k`` participants
   (``résident, 85 ans, Liévin`` when one participant is 85 and lives in Liévin);
@@ -43,9 +44,10 @@ from qualcode.ziplimits import DOCX, QDPX, XLSX, check_zip
 if TYPE_CHECKING:
     from qualcode.project import Project
 
-FORMATS = ("docx", "xlsx", "csv", "md", "tex", "txt", "qdpx", "qdc", "svg")
+FORMATS = ("docx", "xlsx", "csv", "md", "tex", "txt", "json", "qdpx", "qdc", "svg", "png")
 SUFFIXES = {".docx": "docx", ".xlsx": "xlsx", ".csv": "csv", ".md": "md", ".markdown": "md", ".tex": "tex",
-            ".txt": "txt", ".qdpx": "qdpx", ".qdc": "qdc", ".svg": "svg"}
+            ".txt": "txt", ".json": "json", ".qdpx": "qdpx", ".qdc": "qdc", ".svg": "svg",
+            ".png": "png"}
 DEFAULT_K = 3
 # attributes that name the participant by design (pseudonyms, ids): not quasi-identifiers
 DIRECT = ("pseudonym", "pseudonyme", "case", "id", "name", "nom", "document")
@@ -155,9 +157,13 @@ def read_units(path: str | Path, fmt: str | None = None) -> list[Unit]:
             return _docx_units(p)
         if fmt == "xlsx":
             return _xlsx_units(p)
-        if fmt in ("qdpx", "qdc"):
+        if fmt == "qdpx":
             return _qdpx_units(p)
         data = read_regular_file(p, refused="not audited")  # at most 50 MB
+        if fmt == "qdc":  # a REFI-QDA codebook: XML, not a zip
+            return _xml_units(data, "")
+        if fmt == "png":
+            return _png_units(data, p)
     except InputError:
         raise
     except damaged_file_errors() as exc:  # lxml, zip, encoding… errors of a damaged file: one line
@@ -165,6 +171,8 @@ def read_units(path: str | Path, fmt: str | None = None) -> list[Unit]:
     text = data.decode("utf-8-sig", errors="replace")
     if fmt == "csv":
         return _csv_units(text)
+    if fmt == "json":
+        return _json_units(text, p)
     if fmt == "svg":
         return _xml_units(text.encode("utf-8"), "")
     return [Unit(f"line {i}", line) for i, line in enumerate(text.splitlines(), 1) if line.strip()]
@@ -239,6 +247,80 @@ def _csv_units(text: str) -> list[Unit]:
     for i, line in enumerate(text.splitlines(), 1):  # the comment lines too
         if line.startswith("#"):
             units.append(Unit(f"line {i}", line))
+    return units
+
+
+def _png_units(data: bytes, path: Path) -> list[Unit]:
+    """The text chunks of a PNG picture (tEXt, zTXt, iTXt: its description, comment…);
+    what is drawn in its pixels cannot be read — qualcode's charts write their words in
+    the ``Comment`` chunk."""
+    import struct
+    import zlib
+
+    if data[:8] != b"\x89PNG\r\n\x1a\n":
+        raise InputError("not a PNG picture", path=str(path))
+    units: list[Unit] = []
+    pos = 8
+    while pos + 8 <= len(data):
+        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + length]
+        pos += 12 + length
+        if kind == b"IEND":
+            break
+        if kind not in (b"tEXt", b"zTXt", b"iTXt"):
+            continue
+        key, _, rest = body.partition(b"\0")
+        try:
+            if kind == b"tEXt":
+                text = rest.decode("latin-1")
+            elif kind == b"zTXt":
+                text = _inflate(zlib, rest[1:]).decode("latin-1")
+            else:  # compressed flag, method, language tag, translated keyword, text
+                compressed, rest = rest[:1] == b"\1", rest[2:]
+                rest = rest.partition(b"\0")[2].partition(b"\0")[2]
+                text = (_inflate(zlib, rest) if compressed else rest).decode("utf-8", errors="replace")
+        except zlib.error:
+            raise InputError(f"damaged PNG text chunk {key.decode('latin-1')!r}", path=str(path)) from None
+        name = key.decode("latin-1")
+        units += [Unit(f"{name} line {i}", line) for i, line in enumerate(text.splitlines(), 1) if line.strip()]
+    return units
+
+
+def _inflate(zlib: Any, data: bytes, limit: int = 50_000_000) -> bytes:
+    """zlib data inflated to at most ``limit`` bytes (a bomb stops there)."""
+    return zlib.decompressobj().decompress(data, limit)
+
+
+def _json_units(text: str, path: Path) -> list[Unit]:
+    """Every string of a JSON file (keys too), placed by its path (``tables[0].meta.groups[1]``);
+    an object in a list is one unit with its plain fields as cells (a table row)."""
+    import json
+
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise InputError(f"not JSON: {exc}", path=str(path)) from None
+    units: list[Unit] = []
+
+    def walk(value: Any, place: str) -> None:
+        if isinstance(value, dict):
+            plain = {str(k): v for k, v in value.items() if not isinstance(v, (dict, list))}
+            row = place.endswith("]") and plain  # an object in a list: a table row
+            if row:
+                cells = {k: "" if v is None else str(v) for k, v in plain.items()}
+                units.append(Unit(place, " | ".join(f"{k}: {v}" for k, v in cells.items()), cells))
+            for k, v in value.items():
+                inner = f"{place}.{k}".lstrip(".")
+                if not row or isinstance(v, (dict, list)):
+                    units.append(Unit(inner + " (name)", str(k)))
+                    walk(v, inner)
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                walk(v, f"{place}[{i}]")
+        elif isinstance(value, str) and value.strip():
+            units.append(Unit(place or "$", value))
+
+    walk(data, "")
     return units
 
 
@@ -384,10 +466,15 @@ def key_leaks(units: Sequence[Unit], pseudo: Pseudonymizer | None) -> list[Findi
     return out
 
 
+_BRACKETS = re.compile(r"[\[\](){}.]")
+
+
 def unknown_names(units: Sequence[Unit], language: str, allowed: Iterable[str]) -> list[Finding]:
     """PER/LOC/ORG entities of spaCy's recogniser that are not ``allowed`` (the key's
     names and replacements, the pseudonyms, the labels)."""
-    ok = {fold_text(" ".join(a.split())) for a in allowed if a}
+    # the replacements' brackets and points left out: "[commune A]" allows "A", "Mme D." allows "Mme D"
+    ok = {fold_text(" ".join(_BRACKETS.sub(" ", a).split())) for a in allowed if a}
+    ok.discard("")
     out = []
     texts = [u.text for u in units]
     for unit, ents in zip(units, entities(texts, language)):
@@ -396,18 +483,32 @@ def unknown_names(units: Sequence[Unit], language: str, allowed: Iterable[str]) 
                           flags=re.IGNORECASE).strip(" ,.;:!?()")
             if not text[:1].isupper():  # a name starts with a capital ("hein", "8)": the recogniser's noise)
                 continue
-            folded = fold_text(text)
+            folded = fold_text(" ".join(_BRACKETS.sub(" ", text).split()))
             if folded in ok or any(folded in a.split() or a in folded for a in ok if len(a) > 3):
                 continue
             out.append(Finding("unknown-name", unit.place, text, label))
     return out
 
 
+def document_name_leaks(units: Sequence[Unit], names: Iterable[str]) -> list[Finding]:
+    """The project's document names that the key changes (``entretien_vasseur``), found
+    whole in the units: a file name can identify someone on its own."""
+    found = []
+    wanted = [(n, re.compile(r"(?<![\w.-])" + re.escape(fold_text(n)) + r"(?![\w-])")) for n in names if n]
+    for unit in units:
+        folded = fold_text(unit.text)
+        for name, pattern in wanted:
+            if pattern.search(folded):
+                found.append(Finding("leak", unit.place, name, "a document's name"))
+    return found
+
+
 def audit_units(units: Sequence[Unit], *, file: str, fmt: str, pseudo: Pseudonymizer | None,
                 quasi: Sequence[Quasi] = (), k: int = DEFAULT_K, ner_language: str | None = None,
-                allowed: Iterable[str] = ()) -> AuditReport:
+                allowed: Iterable[str] = (), documents: Iterable[str] = ()) -> AuditReport:
     report = AuditReport(file=file, format=fmt, units=len(units), k=k)
     report.findings += key_leaks(units, pseudo)
+    report.findings += document_name_leaks(units, documents)
     if fmt not in ("qdpx", "qdc"):  # an exchange file holds every attribute by design
         report.findings += k_anonymity(units, quasi, k)
     else:
@@ -418,11 +519,11 @@ def audit_units(units: Sequence[Unit], *, file: str, fmt: str, pseudo: Pseudonym
 
 
 def allowed_names(project: Project, pseudo: Pseudonymizer | None) -> list[str]:
-    """What the NER check accepts: the key's replacements, the cases' pseudonyms and ids,
+    """What the NER check accepts: the key's names (reported as leaks) and replacements, the cases' pseudonyms and ids,
     the project's name, the speakers' labels that are pseudonyms."""
     out = [project.name]
-    if pseudo is not None:
-        out += [r.replacement for r in pseudo.rules]
+    if pseudo is not None:  # the key's names are leaks already, not unknown names
+        out += [r.replacement for r in pseudo.rules] + [r.name for r in pseudo.rules]
     for c in project.store.cases.all():
         out.append(c.name)
         out += [str(v) for k, v in c.attributes.items() if k.casefold() in ("pseudonym", "pseudonyme") and v]
@@ -438,5 +539,7 @@ def audit_file(project: Project, path: str | Path, *, fmt: str | None = None, ps
     with project.store.transaction():
         quasi = quasi_identifiers(project)
         allowed = allowed_names(project, pseudo) if ner else []
+        names = project.store.documents.names().values()
+        documents = [n for n in names if pseudo is not None and pseudo.name(n) != n]
     return audit_units(units, file=str(display or path), fmt=fmt, pseudo=pseudo, quasi=quasi, k=k,
-                       ner_language=project.language if ner else None, allowed=allowed)
+                       ner_language=project.language if ner else None, allowed=allowed, documents=documents)

@@ -16,6 +16,7 @@ someone — and checks the key's names and the k-anonymity of citations (no NER:
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -75,9 +76,12 @@ def export_privacy(project: Project, *, pseudo: bool | None = None, allow_leaks:
     auditor = key.pseudonymizer()
 
     def check(tmp: Path, target: Path) -> None:
-        if target.suffix.lower() not in SUFFIXES:  # a picture (PNG): its labels come from the tables
+        if target.suffix.lower() not in SUFFIXES:  # a PDF chart: its labels come from the tables
             return
-        report = audit_file(project, tmp, pseudo=auditor, k=k, display=str(target))
+        if _scratch(target):  # a picture drawn for a report: the report itself is audited
+            return
+        report = audit_file(project, tmp, fmt=SUFFIXES[target.suffix.lower()], pseudo=auditor, k=k,
+                            display=_display(target))
         privacy.reports.append(report)
         if report.leaks and not allow_leaks:
             raise LeakError(report)
@@ -89,6 +93,22 @@ def export_privacy(project: Project, *, pseudo: bool | None = None, allow_leaks:
         _log(project, command, privacy, refused=exc.report)
         raise
     _log(project, command, privacy)
+
+
+def _scratch(target: Path) -> bool:
+    """Whether ``target`` is an intermediate file in a scratch folder of
+    :func:`qualcode.exporters.base.temp_folder` (not what goes to standard output)."""
+    folder = target.parent
+    return (folder.name.startswith("qualcode-") and not folder.name.startswith("qualcode-stdout-")
+            and folder.parent == Path(tempfile.gettempdir()))
+
+
+def _display(target: Path) -> str:
+    """How the audit names a file: its path, or ``-`` for what goes to standard output
+    (written first to a scratch folder of :func:`qualcode.exporters.base.temp_folder`)."""
+    if target.parent.name.startswith("qualcode-stdout-"):
+        return "-"
+    return str(target)
 
 
 def _log(project: Project, command: str, privacy: Privacy, refused: AuditReport | None = None) -> None:

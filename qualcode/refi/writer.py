@@ -320,8 +320,9 @@ def _codes_with_ancestors(all_codes: Sequence[Code], wanted: Iterable[int]) -> l
     return [c for c in all_codes if c.id in keep]
 
 
-def build_codebook(project: Project) -> tuple[bytes, int]:
-    """The ``.qdc`` XML of the project's active codes, and how many codes it holds."""
+def build_codebook(project: Project, pseudo: Pseudonymizer | None = None) -> tuple[bytes, int]:
+    """The ``.qdc`` XML of the project's active codes, and how many codes it holds;
+    ``pseudo``: a pseudonym key applied to the names and descriptions (their examples)."""
     store = project.store
     codes = [c for c in store.codes.all() if c.active]
     if not codes:
@@ -329,7 +330,8 @@ def build_codebook(project: Project) -> tuple[bytes, int]:
                             "with a codebook first)")
     guids = project_guids(project)
     root = _root(CODEBOOK_NS, "CodeBook", {"origin": _origin()})
-    _code_tree(_el(root, "Codes"), codes, guids)
+    _code_tree(_el(root, "Codes"), codes, guids, hide=None if pseudo is None else
+               (lambda value: pseudo.text(value) or value))
     return _xml_bytes(root), len(codes)
 
 
@@ -682,19 +684,22 @@ def export_qdpx(project: Project, output: str | Path, *, coders: Sequence[str] |
     return package.summary
 
 
-def qdc_xml(project: Project) -> tuple[bytes, int]:
+def qdc_xml(project: Project, pseudo: Pseudonymizer | None = None) -> tuple[bytes, int]:
     """The project's codebook as REFI-QDA ``.qdc`` XML, checked against Codebook.xsd, and
-    how many codes it holds (``qualcode export qdc -`` prints it)."""
+    how many codes it holds (``qualcode export qdc -`` prints it); ``pseudo``: see
+    :func:`build_codebook`."""
     with project.store.transaction():
-        xml, n = build_codebook(project)
+        xml, n = build_codebook(project, pseudo)
         validate(xml, "codebook")
     return xml, n
 
 
-def export_qdc(project: Project, output: str | Path, *, force: bool = False) -> ExportSummary:
-    """Write the project's codebook (its active codes) as a REFI-QDA ``.qdc`` file."""
+def export_qdc(project: Project, output: str | Path, *, force: bool = False,
+               pseudo: Pseudonymizer | None = None) -> ExportSummary:
+    """Write the project's codebook (its active codes) as a REFI-QDA ``.qdc`` file
+    (``pseudo``: see :func:`build_codebook`)."""
     with project.store.transaction():
-        xml, n = qdc_xml(project)
+        xml, n = qdc_xml(project, pseudo)
         with atomic_write(output, force=force) as tmp:
             tmp.write_bytes(xml)
     return ExportSummary(output=str(output), codes=n)

@@ -3,10 +3,11 @@
 Two interviews in a mining town of the Bassin minier: people (``Martine Vasseur``, her
 husband ``Gérard`` who is also a speaker, ``M. Blanc`` next to ``blanc`` the colour),
 hyphenated communes (``Hénin-Beaumont``, ``d'Hénin``, ``Noyelles-Godault``), a street
-(``rue Émile-Zola``), an association named after a farm (``la Ferme Delcourt`` next to
-``la ferme``), a name split across a line break, an e-mail and a phone number. The first
-interview's file name says who she is. Five participants: two share commune and age
-group so that citing ``commune`` and ``age`` identifies some of them.
+(``rue Émile-Zola``, also in a code's definition), an association named after a farm
+(``la Ferme Delcourt`` next to ``la ferme``), possessives (``le jardin à Gérard``,
+``Martine's garden``), a name split across a line break, an e-mail and a phone number.
+The first interview's file name says who she is. Five participants: two share commune
+and age group so that citing ``commune`` and ``age`` identifies some of them.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ language: fr
 codes:
   - code: lieux
     label: Lieux de vie
+    definition: "Les lieux où l'on vit, par exemple « j'habite rue Émile-Zola, près de la ferme »."
   - code: famille
     label: Famille
 """
@@ -40,7 +42,8 @@ GERARD = (
     "Enquêteur : Vous connaissez Mme Vasseur ?\n"
     "Gérard : Oui, Martine\nVasseur, c'est ma femme. Martine connaît tout HÉNIN et Noyelles-Godault.\n"
     "Enquêteur : Et le travail ?\n"
-    "Gérard : À la fosse, avec Jean-Pierre Lefebvre. L'Hénin d'avant, c'était autre chose.\n"
+    "Gérard : À la fosse, avec Jean-Pierre Lefebvre. L'Hénin d'avant, c'était autre chose. Le jardin à "
+    "Gérard, « Martine's garden » comme disait l'Anglais.\n"
 )
 DOCUMENTS = {"entretien_vasseur": VASSEUR, "entretien_gerard": GERARD}
 PARTICIPANTS = (
@@ -62,6 +65,8 @@ KEY = [
     ("Ferme Delcourt", "[une ferme]"),
     ("rue Émile-Zola", "[une rue]"),
     ("Jean-Pierre Lefebvre", "[un collègue]"),
+    ("martine.vasseur@example.fr", "[adresse e-mail]"),
+    ("06 12 34 56 78", "[téléphone]"),
 ]
 # words that only look like names: they must come out unchanged
 LOOKALIKES = ("la ferme", "linge blanc", "Blanchard")
@@ -77,6 +82,8 @@ CODINGS = [
     Coding("entretien_gerard", "Martine connaît tout HÉNIN et Noyelles-Godault.", "lieux"),
     Coding("entretien_gerard", "À la fosse, avec Jean-Pierre Lefebvre.", "famille"),
     Coding("entretien_gerard", "L'Hénin d'avant, c'était autre chose.", "lieux"),
+    # possessives: the popular « à » and an English 's
+    Coding("entretien_gerard", "Le jardin à Gérard, « Martine's garden » comme disait l'Anglais.", "famille"),
 ]
 
 

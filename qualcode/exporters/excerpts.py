@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 from qualcode.errors import QualcodeError, UsageError
 from qualcode.exporters import citations as _citations
 from qualcode.exporters.base import Provenance, atomic_write, check_output, provenance_for
-from qualcode.exporters.docx_util import provenance_paragraph, set_language, stamp_provenance
+from qualcode.exporters.docx_util import body_writer, provenance_paragraph, set_language, stamp_provenance
 from qualcode.exporters.layout import DisplayTable, HeaderCell, Page, docx_caption, docx_table, fit_columns, set_page
 from qualcode.exporters.passages import passage, word_count
 from qualcode.exporters.typography import (
@@ -739,7 +739,8 @@ def _write_docx(data: ExcerptSet, path: Path, prov: Provenance) -> None:
     stamp_provenance(doc, prov, title=_title(data))
     provenance_paragraph(doc, prov)
 
-    doc.add_paragraph(xml_safe(_title(data)), style="Title")
+    w = body_writer(doc)
+    w.paragraph(xml_safe(_title(data)), style="Title")
 
     header, rows = summary_rows(data)
     shown = DisplayTable(_ui(_table_title(data), lang), [[HeaderCell(h) for h in header]],
@@ -749,7 +750,7 @@ def _write_docx(data: ExcerptSet, path: Path, prov: Provenance) -> None:
     docx_caption(doc, "table", 1, shown.title, lang)
     docx_table(doc, shown, fit_columns(shown, page, allow_landscape=False))
     for note in _notes(data):
-        p = doc.add_paragraph()
+        p = w.paragraph()
         p.add_run(xml_safe(note)).font.size = Pt(9)
 
     append_excerpts_docx(doc, data, level=1, sample_note=False)  # the notes are under the table
@@ -769,29 +770,31 @@ def append_excerpts_docx(doc, data: ExcerptSet, *, level: int = 1, sample_note: 
 
         data = replace(data, language=language)
     lang = data.language
+    w = body_writer(doc)  # constant time per paragraph (python-docx's add_paragraph is not)
     if sample_note and data.max_per_code:
         from docx.shared import Pt
 
-        doc.add_paragraph().add_run(xml_safe(_notes(data)[-1])).font.size = Pt(9)
+        w.paragraph().add_run(xml_safe(_notes(data)[-1])).font.size = Pt(9)
+    quote = _QuoteWriter(doc, data)
     for code in data.codes:
-        doc.add_heading(xml_safe(code.label), level=min(code.depth + level, 9))
+        w.heading(xml_safe(code.label), level=min(code.depth + level, 9))
         if code.definition:
-            doc.add_paragraph().add_run(xml_safe(_ui(code.definition, lang))).italic = True
+            w.paragraph().add_run(xml_safe(_ui(code.definition, lang))).italic = True
         if not code.total:
             if code.empty_note:
-                doc.add_paragraph(_t(lang)["no_excerpts"])
+                w.paragraph(_t(lang)["no_excerpts"])
             continue
         if data.by:
             for value, excerpts, total in code.groups(data.values):
-                doc.add_heading(xml_safe(_value_heading(data, value, len(excerpts), total)),
-                                level=min(code.depth + level + 1, 9))
+                w.heading(xml_safe(_value_heading(data, value, len(excerpts), total)),
+                          level=min(code.depth + level + 1, 9))
                 for ex in excerpts:
-                    _docx_quote(doc, ex, data)
+                    quote(ex)
         else:
             if len(code.excerpts) != code.total:
-                doc.add_paragraph(_t(lang)["shown"](len(code.excerpts), code.total))
+                w.paragraph(_t(lang)["shown"](len(code.excerpts), code.total))
             for ex in code.excerpts:
-                _docx_quote(doc, ex, data)
+                quote(ex)
 
 
 CITATION_STYLE = "Excerpt Citation"
@@ -844,20 +847,30 @@ def _styled_run(paragraph, text: str, style_id: str) -> None:
     run._r.style = style_id  # the id directly: python-docx's lookup by name is slow
 
 
-def _docx_quote(doc, ex: Excerpt, data: ExcerptSet) -> None:
-    p = doc.add_paragraph(style="Quote")
-    before, after = context_texts(ex, data.language)
-    if before:
-        _styled_run(p, xml_safe(before), context_style(doc))
-        p.add_run(" ")
-    p.add_run(xml_safe(quote_text(ex, data.language)))
-    if after:
-        p.add_run(" ")
-        _styled_run(p, xml_safe(after), context_style(doc))
-    cited = data_citation(ex, data)
-    if cited:
-        p.add_run(" ")
-        _styled_run(p, xml_safe(cited), citation_style(doc))
+class _QuoteWriter:
+    """Writes excerpts as ``Quote`` paragraphs of ``doc``: context, quotation, citation."""
+
+    def __init__(self, doc, data: ExcerptSet):
+        self.doc, self.data = doc, data
+        self.writer = body_writer(doc)
+        # what every citation needs, made once (not per excerpt)
+        self.template, self.labels = data.template, data.labels
+
+    def __call__(self, ex: Excerpt) -> None:
+        doc, data = self.doc, self.data
+        p = self.writer.paragraph(style="Quote")
+        before, after = context_texts(ex, data.language)
+        if before:
+            _styled_run(p, xml_safe(before), context_style(doc))
+            p.add_run(" ")
+        p.add_run(xml_safe(quote_text(ex, data.language)))
+        if after:
+            p.add_run(" ")
+            _styled_run(p, xml_safe(after), context_style(doc))
+        cited = data.hide(citation(ex, data.language, data.attribute, template=self.template, labels=self.labels))
+        if cited:
+            p.add_run(" ")
+            _styled_run(p, xml_safe(cited), citation_style(doc))
 
 
 # -- Markdown -------------------------------------------------------------------------

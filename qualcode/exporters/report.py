@@ -37,7 +37,7 @@ from qualcode.errors import UsageError
 from qualcode.exporters import excerpts as ex_mod
 from qualcode.exporters.base import Provenance, atomic_write, check_output, provenance_for, temp_folder
 from qualcode.exporters.charts import bar_chart_codes_by_group, code_colors, heatmap_cooccurrence
-from qualcode.exporters.docx_util import provenance_paragraph, set_language, stamp_provenance
+from qualcode.exporters.docx_util import body_writer, provenance_paragraph, set_language, stamp_provenance
 from qualcode.exporters.excerpts import collect_excerpts
 from qualcode.exporters.layout import (
     DisplayTable,
@@ -295,10 +295,11 @@ def _write_docx(path: Path, project_name: str, labels: Labels, by: str, unit: st
     set_language(doc, language)
     title = _ui(t["title"].format(project=project_name), language)
     stamp_provenance(doc, prov, title=title)
+    w = body_writer(doc)
     if heading_level > 1:
-        doc.add_heading(xml_safe(title), level=heading_level - 1)
+        w.heading(xml_safe(title), level=heading_level - 1)
     else:
-        doc.add_paragraph(xml_safe(title), style="Title")
+        w.paragraph(xml_safe(title), style="Title")
     provenance_paragraph(doc, prov)
     toc_levels = (heading_level, min(heading_level + 2, 9))
     toc_end = docx_toc(doc, CONTENTS.get(language, CONTENTS["en"]), levels="{}-{}".format(*toc_levels)) \
@@ -317,7 +318,7 @@ def _write_docx(path: Path, project_name: str, labels: Labels, by: str, unit: st
     if fit.page.landscape:  # the break goes before the heading it opens
         current = fit.page
         new_section(doc, current)
-    doc.add_heading(xml_safe(heading), level=heading_level)
+    w.heading(xml_safe(heading), level=heading_level)
     result.sections.append(heading)
     n_table += 1
     docx_caption(doc, "table", n_table,
@@ -340,7 +341,7 @@ def _write_docx(path: Path, project_name: str, labels: Labels, by: str, unit: st
     fit = fit_columns(shown, page)
     new_section(doc, fit.page)  # the co-occurrence section starts on a new page, portrait or landscape
     current = fit.page
-    doc.add_heading(xml_safe(heading), level=heading_level)
+    w.heading(xml_safe(heading), level=heading_level)
     result.sections.append(heading)
     n_table += 1
     unit_name = t["units"].get(unit, unit)
@@ -360,7 +361,7 @@ def _write_docx(path: Path, project_name: str, labels: Labels, by: str, unit: st
     # 3. excerpts
     if data is not None:
         heading = _ui(t["excerpts"], language)
-        doc.add_heading(xml_safe(heading), level=heading_level)
+        w.heading(xml_safe(heading), level=heading_level)
         result.sections.append(heading)
         _excerpts(doc, data, language, level=heading_level + 1)
         result.excerpts, result.excerpts_total, result.codes = data.shown, data.total, len(data.codes)
@@ -437,8 +438,9 @@ def _number_cell(value, decimals: int | None, language: str) -> str:
 def _notes(doc, notes: list[str]) -> None:
     from docx.shared import Pt
 
+    w = body_writer(doc)
     for note in notes:
-        p = doc.add_paragraph()
+        p = w.paragraph()
         run = p.add_run(xml_safe(note))
         run.italic = True
         run.font.size = Pt(8)

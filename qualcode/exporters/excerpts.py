@@ -50,6 +50,7 @@ from qualcode.pseudo.apply import PseudoLabels
 from qualcode.pseudo.replace import Pseudonymizer, PseudoText
 from qualcode.store.cases import Case
 from qualcode.store.documents import Turn, turn_at
+from qualcode.testhooks import pause_point
 from qualcode.textnorm import md_cell, md_escape, tex_escape, xml_safe
 
 if TYPE_CHECKING:
@@ -308,32 +309,39 @@ def collect_excerpts(
     cite = cite or (str(configured) if configured else None)
 
     store = project.store
-    with store.transaction():  # one consistent snapshot of the project
+
+    def gather() -> tuple:
         tree = _select_codes(store, code_filter)
         cases = store.cases.all()
-        attribute = by
-        if by is not None and not any(by in c.attributes for c in cases):
-            names = sorted({a for c in cases for a in c.attributes})
-            raise QualcodeError(f"no case has an attribute {by!r}"
-                                + (f" (attributes: {', '.join(names)})" if names else " (see 'qualcode cases')"))
-        if by is None and any("group" in c.attributes for c in cases):
-            attribute = "group"
-        if cite is not None:
-            try:
-                _citations.check_template(cite, [a for c in cases for a in c.attributes])
-            except UsageError as exc:
-                if not from_config:
-                    raise
-                raise UsageError(f"[export] cite: {exc}", path=str(project.config_path)) from None
-        case_ids = {c.id: c.name for c in cases}
-        case_info = {c.name: c for c in cases}
-        doc_cases: dict[str, list[str]] = {}
-        for c in cases:
-            for d in c.documents:
-                doc_cases.setdefault(d, []).append(c.name)
         turns = _turns(store)
         rows = _codings(store, [t[0] for t in tree], statuses, coders)
         texts = {doc_id: store.documents.text(doc_id) for doc_id in {r.document_id for r in rows}}
+        pause_point("export-gathering")  # tests: another command runs while the snapshot is held
+        return tree, cases, turns, rows, texts
+
+    # one consistent snapshot of the project, without the write lock: other commands may
+    # write (and other exports read) meanwhile
+    tree, cases, turns, rows, texts = store.read(gather)
+    attribute = by
+    if by is not None and not any(by in c.attributes for c in cases):
+        names = sorted({a for c in cases for a in c.attributes})
+        raise QualcodeError(f"no case has an attribute {by!r}"
+                            + (f" (attributes: {', '.join(names)})" if names else " (see 'qualcode cases')"))
+    if by is None and any("group" in c.attributes for c in cases):
+        attribute = "group"
+    if cite is not None:
+        try:
+            _citations.check_template(cite, [a for c in cases for a in c.attributes])
+        except UsageError as exc:
+            if not from_config:
+                raise
+            raise UsageError(f"[export] cite: {exc}", path=str(project.config_path)) from None
+    case_ids = {c.id: c.name for c in cases}
+    case_info = {c.name: c for c in cases}
+    doc_cases: dict[str, list[str]] = {}
+    for c in cases:
+        for d in c.documents:
+            doc_cases.setdefault(d, []).append(c.name)
 
     merged: dict[tuple, Excerpt] = {}
     by_code: dict[int, list[Excerpt]] = {}

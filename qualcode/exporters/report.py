@@ -201,8 +201,8 @@ def build_report(project: Project, path: str | Path, by: str = "group", force: b
                                  context=context, min_words=min_words, paper=paper,
                                  heading_level=heading_level, toc=toc)
     store = project.store
-    # Reading only, except the NLP cache that sentence co-occurrence may fill: one transaction.
-    with store.transaction():
+
+    def gather() -> tuple:
         freq = freq_report(project, by, statuses=statuses, coders=coders, level=level)
         cooc = cooccurrence(project, unit=unit, statuses=statuses, coders=coders, level=level)[0]
         colors = code_colors(project)
@@ -211,6 +211,12 @@ def build_report(project: Project, path: str | Path, by: str = "group", force: b
             data = collect_excerpts(project, by=by, coders=coders, statuses=statuses,
                                     max_per_code=max_excerpts, seed=seed, cite=cite, language=language,
                                     context=context, min_words=min_words, pseudo=pseudo)
+        return freq, cooc, colors, data
+
+    # One consistent snapshot, read without the write lock; the write lock only when
+    # sentence co-occurrence must fill the annotation cache (then the gathering runs again
+    # inside one write transaction).
+    freq, cooc, colors, data = store.read(gather)
     prov = provenance_for(project, command, coders=coders, filters={
         "by": by, "unit": unit, "level": level, "status": ",".join(statuses),
         "max_excerpts": max_excerpts, "seed": seed if max_excerpts else None,

@@ -435,8 +435,8 @@ def audit_file(project: Project, path: str | Path, *, fmt: str | None = None, ps
     ``display``: the file name the report shows (default: ``path``)."""
     fmt = file_format(display or path, fmt)
     units = read_units(path, fmt)
-    with project.store.transaction():
-        quasi = quasi_identifiers(project)
-        allowed = allowed_names(project, pseudo) if ner else []
+    # a snapshot without the write lock: an export audits its file while others may write
+    quasi, allowed = project.store.read(
+        lambda: (quasi_identifiers(project), allowed_names(project, pseudo) if ner else []))
     return audit_units(units, file=str(display or path), fmt=fmt, pseudo=pseudo, quasi=quasi, k=k,
                        ner_language=project.language if ner else None, allowed=allowed)

@@ -10,6 +10,7 @@ import zipfile
 import pytest
 from docx import Document
 from docx.enum.section import WD_SECTION
+from docx.enum.style import WD_STYLE_TYPE
 from docx.shared import Pt
 
 from qualcode.exporters.docx_util import body_writer
@@ -33,9 +34,13 @@ def _build(steps, fast: bool):
     for kind, arg, text in steps:
         if kind == "p":
             p = w.paragraph(text, style=arg) if fast else doc.add_paragraph(text, style=arg)
-            run = p.add_run(" suite")
+            run = w.run(p, " suite ") if fast else p.add_run(" suite ")
             run.italic = True
             run.font.size = Pt(9)
+            if fast:
+                w.run(p, text, w.style_id("Strong", WD_STYLE_TYPE.CHARACTER))
+            else:
+                p.add_run(text, style="Strong")
         elif kind == "h":
             _ = w.heading(text, level=arg) if fast else doc.add_heading(text, level=arg)
         elif kind == "table":
@@ -51,7 +56,7 @@ def test_same_xml_as_python_docx():
     for i in range(300):
         kind = rng.choice(["p"] * 6 + ["h"] * 2 + ["table", "section"])
         arg = rng.choice(STYLES) if kind == "p" else rng.randrange(0, 10)
-        steps.append((kind, arg, rng.choice(["", f"texte {i}", "a\tb\nc « d »"])))
+        steps.append((kind, arg, rng.choice(["", f"texte {i}", " espaces ", "a\tb\nc « d »", "x\r\ny"])))
     fast, slow = _document_xml(_build(steps, True)), _document_xml(_build(steps, False))
     assert fast.count(b"<w:p>") > 200 and b"<w:tbl>" in fast and fast.count(b"<w:sectPr") > 10
     assert fast == slow

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import TYPE_CHECKING, Any
 
 from qualcode.textnorm import xml_safe
@@ -115,6 +116,7 @@ class BodyWriter:
         self._body = doc.element.body
         self._parent = doc._body  # what python-docx gives its body paragraphs as parent
         self._style_ids: dict[tuple[str, Any], str | None] = {}
+        self._protos: dict[str | None, Any] = {}  # style name -> an empty w:p to copy
         self._names: dict[str, str] | None = None  # paragraph style id -> name (style_name)
         self._default_name = ""
         from docx.oxml.ns import qn
@@ -140,7 +142,13 @@ class BodyWriter:
         from docx.text.paragraph import Paragraph
 
         body = self._body
-        p = body._new_p()
+        proto = self._protos.get(style)
+        if proto is None:  # made once per style by python-docx, then copied (same XML)
+            proto = body._new_p()
+            if style is not None:
+                proto.style = self.style_id(style)
+            self._protos[style] = proto
+        p = copy.deepcopy(proto)
         if before is not None:
             before._p.addprevious(p)
         else:
@@ -152,12 +160,26 @@ class BodyWriter:
                 last.addprevious(p)
             else:  # no final sectPr as the last child: python-docx's own insertion
                 body._insert_p(p)
-        if style is not None:
-            p.style = self.style_id(style)
         paragraph = Paragraph(p, self._parent)
         if text:
-            paragraph.add_run(text)
+            self.run(paragraph, text)
         return paragraph
+
+    def run(self, paragraph, text: str = "", style_id: str | None = None):
+        """``paragraph.add_run(text)``, with the character style of id ``style_id`` (see
+        :meth:`style_id`): a new run has nothing to clear, and a text without tabs or
+        line breaks is one ``w:t``, as python-docx writes it."""
+        from docx.text.run import Run
+
+        r = paragraph._p.add_r()
+        if text:
+            if "\t" in text or "\n" in text or "\r" in text:
+                r.text = text  # python-docx's own: w:tab, w:br
+            else:
+                r.add_t(text)
+        if style_id:
+            r.style = style_id
+        return Run(r, paragraph)
 
     def heading(self, text: str = "", level: int = 1):
         """``doc.add_heading(text, level)``: ``Title`` for level 0, else ``Heading {level}``."""

@@ -346,6 +346,7 @@ def collect_excerpts(
     merged: dict[tuple, Excerpt] = {}
     by_code: dict[int, list[Excerpt]] = {}
     hidden: dict[int, PseudoText] = {}
+    sentences: dict[int, dict] = {}  # document id -> its turns' sentences, found once each
     for r in rows:
         key = (r.document_id, r.code_id, r.start, r.end)
         ex = merged.get(key)
@@ -361,7 +362,8 @@ def collect_excerpts(
             ex = Excerpt(code=r.code, document=r.document, start=r.start, end=r.end,
                          text=r.text, turn=turn_no, time=time, case=case, pseudonym=pseudonym, value=value,
                          speaker=speaker, role=role, attributes=attrs)
-            p = _frame(ex, texts[r.document_id], turns.get(r.document_id), context)
+            p = _frame(ex, texts[r.document_id], turns.get(r.document_id), context,
+                       sentences.setdefault(r.document_id, {}))
             if pseudo is not None:
                 if r.document_id not in hidden:
                     hidden[r.document_id] = pseudo.document(texts[r.document_id])
@@ -449,12 +451,13 @@ def _select_codes(store, code_filter: list[str] | None) -> list[tuple[int, str, 
     return out
 
 
-def _frame(ex: Excerpt, text: str, turns: tuple[list[Turn], list[int]] | None, context: int) -> Any:
+def _frame(ex: Excerpt, text: str, turns: tuple[list[Turn], list[int]] | None, context: int,
+           sentences: dict | None = None) -> Any:
     """Set what ``ex`` shows: never a cut quotation, ``[…]`` marks, context sentences;
-    returns the passage."""
+    returns the passage. ``sentences``: the sentences found so far in ``text``."""
     turn = turn_at(turns[0], ex.start, turns[1]) if turns else None
     lo, hi = (turn.start, turn.end) if turn is not None else _line_bounds(text, ex.start, ex.end)
-    p = passage(text, ex.start, ex.end, lo, hi, context)
+    p = passage(text, ex.start, ex.end, lo, hi, context, sentences)
     if (p.start, p.end) != (ex.start, ex.end):
         ex.shown = text[p.start:p.end]
     ex.lead, ex.trail, ex.before, ex.after, ex.balanced = p.lead, p.trail, p.before, p.after, p.balanced
@@ -850,11 +853,6 @@ def context_style(doc) -> str:
     return _char_style(doc, CONTEXT_STYLE, setup)
 
 
-def _styled_run(paragraph, text: str, style_id: str) -> None:
-    run = paragraph.add_run(text)
-    run._r.style = style_id  # the id directly: python-docx's lookup by name is slow
-
-
 class _QuoteWriter:
     """Writes excerpts as ``Quote`` paragraphs of ``doc``: context, quotation, citation."""
 
@@ -865,20 +863,20 @@ class _QuoteWriter:
         self.template, self.labels = data.template, data.labels
 
     def __call__(self, ex: Excerpt) -> None:
-        doc, data = self.doc, self.data
-        p = self.writer.paragraph(style="Quote")
+        doc, data, w = self.doc, self.data, self.writer
+        p = w.paragraph(style="Quote")
         before, after = context_texts(ex, data.language)
         if before:
-            _styled_run(p, xml_safe(before), context_style(doc))
-            p.add_run(" ")
-        p.add_run(xml_safe(quote_text(ex, data.language)))
+            w.run(p, xml_safe(before), context_style(doc))
+            w.run(p, " ")
+        w.run(p, xml_safe(quote_text(ex, data.language)))
         if after:
-            p.add_run(" ")
-            _styled_run(p, xml_safe(after), context_style(doc))
+            w.run(p, " ")
+            w.run(p, xml_safe(after), context_style(doc))
         cited = data.hide(citation(ex, data.language, data.attribute, template=self.template, labels=self.labels))
         if cited:
-            p.add_run(" ")
-            _styled_run(p, xml_safe(cited), citation_style(doc))
+            w.run(p, " ")
+            w.run(p, xml_safe(cited), citation_style(doc))
 
 
 # -- Markdown -------------------------------------------------------------------------

@@ -117,6 +117,7 @@ class BodyWriter:
         self._parent = doc._body  # what python-docx gives its body paragraphs as parent
         self._style_ids: dict[tuple[str, Any], str | None] = {}
         self._protos: dict[str | None, Any] = {}  # style name -> an empty w:p to copy
+        self._run_protos: dict[str | None, Any] = {}  # character style id -> an empty w:r
         self._names: dict[str, str] | None = None  # paragraph style id -> name (style_name)
         self._default_name = ""
         from docx.oxml.ns import qn
@@ -171,14 +172,19 @@ class BodyWriter:
         line breaks is one ``w:t``, as python-docx writes it."""
         from docx.text.run import Run
 
-        r = paragraph._p.add_r()
+        proto = self._run_protos.get(style_id)
+        if proto is None:  # made once per style by python-docx, then copied (same XML)
+            proto = self._body._new_p().add_r()
+            if style_id:
+                proto.style = style_id
+            self._run_protos[style_id] = proto
+        r = copy.deepcopy(proto)
+        paragraph._p.append(r)  # python-docx's add_r appends too (w:r has no successor)
         if text:
             if "\t" in text or "\n" in text or "\r" in text:
                 r.text = text  # python-docx's own: w:tab, w:br
             else:
                 r.add_t(text)
-        if style_id:
-            r.style = style_id
         return Run(r, paragraph)
 
     def heading(self, text: str = "", level: int = 1):

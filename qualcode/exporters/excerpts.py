@@ -1021,11 +1021,12 @@ def _write_xlsx(data: ExcerptSet, path: Path, prov: Provenance) -> None:
     for j, h in enumerate(header, 1):
         put(ws, 1, j, h).font = Font(bold=True)
     text_col = header.index("text") + 1
+    wrap = Alignment(wrap_text=True, vertical="top")  # one style for every text cell (made once)
     for i, row in enumerate(rows, 2):
         for j, v in enumerate(row, 1):
             cell = put(ws, i, j, v)
             if j == text_col:
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
+                cell.alignment = wrap
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = ws.dimensions
     from openpyxl.utils import get_column_letter

@@ -194,3 +194,35 @@ def test_read_runs_again_under_the_write_lock_when_the_work_must_write(root):
     finally:
         project.close()
     assert db_rows(root, "SELECT COUNT(*) FROM history WHERE summary = 'a write inside read()'") == [(1,)]
+
+
+def test_exports_run_while_another_command_holds_the_write_lock(root, tmp_path):
+    """autocode stops inside its write transaction: excerpts, the report and a REFI-QDA
+    package (whose first export stores the project's uid, so it takes the write lock
+    then) are written meanwhile without waiting, as is the pseudonymized folder."""
+    assert run(root, "export", "qdpx", "first.qdpx").returncode == 0  # stores the uid
+    assert len(db_rows(root, "SELECT value FROM project_meta WHERE key = 'uid'")) == 1
+    base = tmp_path / "hold"
+    holder = paused(root, "autocode-locked", base, "autocode")
+    try:
+        results = [run(root, *args, QUALCODE_BUSY_TIMEOUT="0") for args in (
+            ("export", "excerpts", "-o", "x.docx"), ("export", "excerpts", "-o", "x.xlsx"),
+            ("export", "report", "-o", "r.docx"), ("export", "qdpx", "second.qdpx"))]
+        busy = run(root, "codebook", "rename", OLD, NEW, QUALCODE_BUSY_TIMEOUT="0")  # a writer still waits
+    finally:
+        rc, _, err = resume(holder, base)
+    assert rc == 0, err
+    assert [r.returncode for r in results] == [0, 0, 0, 0], [r.stderr for r in results]
+    assert busy.returncode == 1 and "the project is busy" in busy.stderr
+    assert (root / "second.qdpx").stat().st_size == (root / "first.qdpx").stat().st_size
+
+
+def test_the_first_refi_export_stores_the_uid_under_the_write_lock(root):
+    assert db_rows(root, "SELECT value FROM project_meta WHERE key = 'uid'") == []
+    first = run(root, "export", "qdpx", "a.qdpx")
+    assert first.returncode == 0, first.stderr
+    uid = db_rows(root, "SELECT value FROM project_meta WHERE key = 'uid'")
+    assert len(uid) == 1
+    assert run(root, "export", "qdpx", "b.qdpx").returncode == 0
+    assert db_rows(root, "SELECT value FROM project_meta WHERE key = 'uid'") == uid  # read, not made again
+    assert (root / "a.qdpx").read_bytes() == (root / "b.qdpx").read_bytes()

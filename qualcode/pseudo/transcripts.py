@@ -68,9 +68,11 @@ def export_pseudonymized(project: Project, folder: str | Path, pseudo: Pseudonym
         raise QualcodeError(f"{out} is a file, not a folder")
     out.mkdir(parents=True, exist_ok=True)
     store = project.store
-    with store.transaction():
+    def gather() -> tuple:  # one snapshot, without the write lock
         docs = select_documents(project, documents)
-        turns = {d.id: store.documents.turns(d.id) for d in docs}
+        return docs, {d.id: store.documents.turns(d.id) for d in docs}
+
+    docs, turns = store.read(gather)
     result = PseudonymizedSet(folder=str(out), format=fmt)
     used: set[str] = {"turns.csv"}
     rows: list[list[object]] = []

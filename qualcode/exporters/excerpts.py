@@ -28,6 +28,7 @@ import difflib
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -192,15 +193,16 @@ class ExcerptSet:
     label_table: dict[str, Any] = field(default_factory=dict)  # [labels] of qualcode.toml
     pseudo: Pseudonymizer | None = None  # the pseudonym key applied (texts already replaced)
 
-    @property
+    @cached_property
     def labels(self) -> Labels:
+        """The labels of the export (made once: every citation uses them)."""
         return PseudoLabels.wrap(Labels.from_config({"labels": self.label_table}, self.language), self.pseudo)
 
     def hide(self, value: Any) -> Any:
         """``value`` through the pseudonym key (when one is applied)."""
         return self.pseudo.value(value) if self.pseudo is not None and isinstance(value, str) else value
 
-    @property
+    @cached_property
     def template(self) -> str:
         """The citation template: ``cite``, else the default for the language."""
         return self.cite or _citations.default_template(self.language, self.attribute)

@@ -328,7 +328,8 @@ class Connection:
                 raise failure from exc
         finally:
             self._depth, self._broken, self._reading = 0, None, False
-            self.conn.execute("PRAGMA query_only = OFF")
+            with suppress(sqlite3.Error):  # never hide the error that got here
+                self.conn.execute("PRAGMA query_only = OFF")
 
     def _begin(self) -> None:
         """Take the write lock (``BEGIN IMMEDIATE``), waiting up to :func:`busy_timeout`

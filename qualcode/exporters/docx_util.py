@@ -1,4 +1,5 @@
-"""python-docx plumbing shared by the DOCX exporters: proofing language and provenance."""
+"""python-docx plumbing shared by the DOCX exporters: proofing language, provenance, and the
+body writer that appends paragraphs in constant time (:class:`BodyWriter`)."""
 
 from __future__ import annotations
 

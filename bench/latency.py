@@ -73,6 +73,9 @@ COMMANDS: list[tuple[str, list[str], float | None]] = [
     ("kwic mineur", ["kwic", "mineur"], 0.4),
     ("agreement --coders rules,camille", ["agreement", "--coders", "rules,camille"], 0.4),
     ("export excerpts -o x.docx", ["export", "excerpts", "-o", "{out}/x.docx", "--force"], 2.0),
+    ("export excerpts -o x.md", ["export", "excerpts", "-o", "{out}/x.md", "--force"], None),
+    ("export excerpts -o x.xlsx", ["export", "excerpts", "-o", "{out}/x.xlsx", "--force"], None),
+    ("export report -o r.docx", ["export", "report", "-o", "{out}/r.docx", "--force"], None),
 ]
 AUTOCODE_TARGET = 1.5
 

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from qualcode.nlp import AnnotatedDoc, Pipeline, annotate_iter, cache_key
+from qualcode.store.connection import WriteNeeded
 from qualcode.store.documents import Document
 
 if TYPE_CHECKING:
@@ -28,6 +29,10 @@ def load_annotations(project: Project, docs: Sequence[Document], pipeline: Pipel
                      ) -> tuple[dict[int, AnnotatedDoc], int, int]:
     """AnnotatedDoc per document id, from the cache or computed (and cached if ``write``
     and the project can be written).
+
+    Inside a snapshot of :meth:`~qualcode.store.connection.Connection.read`, a document
+    missing from the cache raises :class:`~qualcode.store.connection.WriteNeeded` (the
+    read runs again under the write lock, which caches it).
 
     Returns (annotations, number computed, number from cache). With ``on_ready(doc_id,
     annotation)``, each annotation is handed over as soon as it is available (cached ones
@@ -48,6 +53,10 @@ def load_annotations(project: Project, docs: Sequence[Document], pipeline: Pipel
             ready(d.id, AnnotatedDoc.from_bytes(data, d.text))
         else:
             missing.append((d, spans, key))
+    if missing and write and store.reading:
+        # a snapshot without the write lock (store.read): say so before annotating, so
+        # that the work is done once, in the write transaction that caches it
+        raise WriteNeeded(f"{len(missing)} document(s) to annotate and cache")
     if missing:
         computed = annotate_iter([(d.text, spans) for d, spans, _ in missing], pipeline, progress=progress)
         # closing() stops the worker processes at once if on_ready or a write fails (else

@@ -27,7 +27,7 @@ from qualcode.codebook.diff import NamedCodebook, rule_text
 from qualcode.codebook.model import Code
 from qualcode.errors import UsageError
 from qualcode.exporters.base import Provenance, atomic_write, provenance_for
-from qualcode.exporters.docx_util import set_language
+from qualcode.exporters.docx_util import body_writer, set_language
 from qualcode.exporters.layout import DisplayTable, HeaderCell, Page, docx_caption, docx_table, fit_columns, set_page
 from qualcode.formulas import SafeWriter, append_row
 from qualcode.i18n import EXPORT_LANGUAGES, export_language, number
@@ -288,14 +288,15 @@ def write_docx(doc: CodebookDocument, path: Path) -> None:
     d = docx.Document()
     page = Page()  # A4, 2.5 cm margins
     set_page(d.sections[0], page)
+    dw = body_writer(d)  # constant time per paragraph
     set_language(d, doc.language)
     d.core_properties.title = xml_safe(cb.title)
     d.core_properties.comments = xml_safe(doc.provenance.line()[:255])  # a core property holds 255 characters
-    d.add_paragraph(xml_safe(cb.title), style="Title")
+    dw.paragraph(xml_safe(cb.title), style="Title")
     if cb.description:
-        d.add_paragraph(xml_safe(cb.description.strip()))
+        dw.paragraph(xml_safe(cb.description.strip()))
     for k, v in _meta_lines(doc):
-        p = d.add_paragraph()
+        p = dw.paragraph()
         p.add_run(xml_safe(f"{k}{w['colon']}")).bold = True
         p.add_run(xml_safe(v))
 
@@ -313,34 +314,34 @@ def write_docx(doc: CodebookDocument, path: Path) -> None:
 
     for e in doc.entries:
         c = e.code
-        d.add_heading(xml_safe(f"{e.number} {c.label}"), level=min(9, e.depth + 1))
+        dw.heading(xml_safe(f"{e.number} {c.label}"), level=min(9, e.depth + 1))
         facts = [c.path, f"{w['unit']}{w['colon']}{e.unit}"] + ([f"{w['colour']}{w['colon']}{c.color}"]
                                                                 if c.color else [])
-        p = d.add_paragraph()
+        p = dw.paragraph()
         p.add_run(xml_safe("  ·  ".join(facts))).italic = True
         for key, _ in MACQUEEN:
             value = getattr(c, key)
             if value:
-                p = d.add_paragraph()
+                p = dw.paragraph()
                 p.add_run(f"{w[key]}. ").bold = True
                 p.add_run(xml_safe(value.strip()))
         examples = _examples(c)
         if examples:
-            d.add_paragraph().add_run(f"{w['examples']}.").bold = True
+            dw.paragraph().add_run(f"{w['examples']}.").bold = True
             for x in examples:
-                d.add_paragraph(xml_safe(x.strip()), style="Quote")
+                dw.paragraph(xml_safe(x.strip()), style="Quote")
         if doc.counted:
-            p = d.add_paragraph()
+            p = dw.paragraph()
             p.add_run(f"{w['in_project']}. ").bold = True
             p.add_run(xml_safe(_count_text(e, doc) + "."))
         if doc.with_rules and (c.rules or c.exclude):
-            d.add_paragraph().add_run(f"{w['rules']}.").bold = True
+            dw.paragraph().add_run(f"{w['rules']}.").bold = True
             for x in _rule_lines(c):
-                run = d.add_paragraph(style="List Bullet").add_run(xml_safe(x))
+                run = dw.paragraph(style="List Bullet").add_run(xml_safe(x))
                 run.font.name = "Consolas"
     for n in doc.notes:
-        d.add_paragraph().add_run(xml_safe(n)).italic = True
-    p = d.add_paragraph()
+        dw.paragraph().add_run(xml_safe(n)).italic = True
+    p = dw.paragraph()
     run = p.add_run(xml_safe(doc.provenance.line()))
     run.italic = True
     run.font.size = Pt(8)

@@ -77,14 +77,16 @@ def check_template(template: str, attributes: Iterable[str]) -> str:
     return template
 
 
+class _Default(dict):
+    """The fields of a template; a field without a value is marked missing."""
+
+    def __missing__(self, key: str) -> str:
+        return _MISSING
+
+
 def render(template: str, fields: Mapping[str, Any]) -> str:
     """Fill ``template``; a part whose field is empty is dropped with its separator."""
     values = {k: _MISSING if v in (None, "") else str(v) for k, v in fields.items()}
-
-    class _Default(dict):
-        def __missing__(self, key: str) -> str:
-            return _MISSING
-
     filled = template.format_map(_Default(values))
     pieces = _SEPARATOR.split(filled)
     out = ""

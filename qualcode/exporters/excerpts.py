@@ -28,13 +28,14 @@ import difflib
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qualcode.errors import QualcodeError, UsageError
 from qualcode.exporters import citations as _citations
 from qualcode.exporters.base import Provenance, atomic_write, check_output, provenance_for
-from qualcode.exporters.docx_util import provenance_paragraph, set_language, stamp_provenance
+from qualcode.exporters.docx_util import body_writer, provenance_paragraph, set_language, stamp_provenance
 from qualcode.exporters.layout import DisplayTable, HeaderCell, Page, docx_caption, docx_table, fit_columns, set_page
 from qualcode.exporters.passages import passage, word_count
 from qualcode.exporters.typography import (
@@ -50,6 +51,7 @@ from qualcode.pseudo.apply import PseudoLabels
 from qualcode.pseudo.replace import Pseudonymizer, PseudoText
 from qualcode.store.cases import Case
 from qualcode.store.documents import Turn, turn_at
+from qualcode.testhooks import pause_point
 from qualcode.textnorm import md_cell, md_escape, tex_escape, xml_safe
 
 if TYPE_CHECKING:
@@ -191,15 +193,16 @@ class ExcerptSet:
     label_table: dict[str, Any] = field(default_factory=dict)  # [labels] of qualcode.toml
     pseudo: Pseudonymizer | None = None  # the pseudonym key applied (texts already replaced)
 
-    @property
+    @cached_property
     def labels(self) -> Labels:
+        """The labels of the export (made once: every citation uses them)."""
         return PseudoLabels.wrap(Labels.from_config({"labels": self.label_table}, self.language), self.pseudo)
 
     def hide(self, value: Any) -> Any:
         """``value`` through the pseudonym key (when one is applied)."""
         return self.pseudo.value(value) if self.pseudo is not None and isinstance(value, str) else value
 
-    @property
+    @cached_property
     def template(self) -> str:
         """The citation template: ``cite``, else the default for the language."""
         return self.cite or _citations.default_template(self.language, self.attribute)
@@ -308,36 +311,44 @@ def collect_excerpts(
     cite = cite or (str(configured) if configured else None)
 
     store = project.store
-    with store.transaction():  # one consistent snapshot of the project
+
+    def gather() -> tuple:
         tree = _select_codes(store, code_filter)
         cases = store.cases.all()
-        attribute = by
-        if by is not None and not any(by in c.attributes for c in cases):
-            names = sorted({a for c in cases for a in c.attributes})
-            raise QualcodeError(f"no case has an attribute {by!r}"
-                                + (f" (attributes: {', '.join(names)})" if names else " (see 'qualcode cases')"))
-        if by is None and any("group" in c.attributes for c in cases):
-            attribute = "group"
-        if cite is not None:
-            try:
-                _citations.check_template(cite, [a for c in cases for a in c.attributes])
-            except UsageError as exc:
-                if not from_config:
-                    raise
-                raise UsageError(f"[export] cite: {exc}", path=str(project.config_path)) from None
-        case_ids = {c.id: c.name for c in cases}
-        case_info = {c.name: c for c in cases}
-        doc_cases: dict[str, list[str]] = {}
-        for c in cases:
-            for d in c.documents:
-                doc_cases.setdefault(d, []).append(c.name)
         turns = _turns(store)
         rows = _codings(store, [t[0] for t in tree], statuses, coders)
         texts = {doc_id: store.documents.text(doc_id) for doc_id in {r.document_id for r in rows}}
+        pause_point("export-gathering")  # tests: another command runs while the snapshot is held
+        return tree, cases, turns, rows, texts
+
+    # one consistent snapshot of the project, without the write lock: other commands may
+    # write (and other exports read) meanwhile
+    tree, cases, turns, rows, texts = store.read(gather)
+    attribute = by
+    if by is not None and not any(by in c.attributes for c in cases):
+        names = sorted({a for c in cases for a in c.attributes})
+        raise QualcodeError(f"no case has an attribute {by!r}"
+                            + (f" (attributes: {', '.join(names)})" if names else " (see 'qualcode cases')"))
+    if by is None and any("group" in c.attributes for c in cases):
+        attribute = "group"
+    if cite is not None:
+        try:
+            _citations.check_template(cite, [a for c in cases for a in c.attributes])
+        except UsageError as exc:
+            if not from_config:
+                raise
+            raise UsageError(f"[export] cite: {exc}", path=str(project.config_path)) from None
+    case_ids = {c.id: c.name for c in cases}
+    case_info = {c.name: c for c in cases}
+    doc_cases: dict[str, list[str]] = {}
+    for c in cases:
+        for d in c.documents:
+            doc_cases.setdefault(d, []).append(c.name)
 
     merged: dict[tuple, Excerpt] = {}
     by_code: dict[int, list[Excerpt]] = {}
     hidden: dict[int, PseudoText] = {}
+    sentences: dict[int, dict] = {}  # document id -> its turns' sentences, found once each
     for r in rows:
         key = (r.document_id, r.code_id, r.start, r.end)
         ex = merged.get(key)
@@ -353,7 +364,8 @@ def collect_excerpts(
             ex = Excerpt(code=r.code, document=r.document, start=r.start, end=r.end,
                          text=r.text, turn=turn_no, time=time, case=case, pseudonym=pseudonym, value=value,
                          speaker=speaker, role=role, attributes=attrs)
-            p = _frame(ex, texts[r.document_id], turns.get(r.document_id), context)
+            p = _frame(ex, texts[r.document_id], turns.get(r.document_id), context,
+                       sentences.setdefault(r.document_id, {}))
             if pseudo is not None:
                 if r.document_id not in hidden:
                     hidden[r.document_id] = pseudo.document(texts[r.document_id])
@@ -441,12 +453,13 @@ def _select_codes(store, code_filter: list[str] | None) -> list[tuple[int, str, 
     return out
 
 
-def _frame(ex: Excerpt, text: str, turns: tuple[list[Turn], list[int]] | None, context: int) -> Any:
+def _frame(ex: Excerpt, text: str, turns: tuple[list[Turn], list[int]] | None, context: int,
+           sentences: dict | None = None) -> Any:
     """Set what ``ex`` shows: never a cut quotation, ``[…]`` marks, context sentences;
-    returns the passage."""
+    returns the passage. ``sentences``: the sentences found so far in ``text``."""
     turn = turn_at(turns[0], ex.start, turns[1]) if turns else None
     lo, hi = (turn.start, turn.end) if turn is not None else _line_bounds(text, ex.start, ex.end)
-    p = passage(text, ex.start, ex.end, lo, hi, context)
+    p = passage(text, ex.start, ex.end, lo, hi, context, sentences)
     if (p.start, p.end) != (ex.start, ex.end):
         ex.shown = text[p.start:p.end]
     ex.lead, ex.trail, ex.before, ex.after, ex.balanced = p.lead, p.trail, p.before, p.after, p.balanced
@@ -739,7 +752,8 @@ def _write_docx(data: ExcerptSet, path: Path, prov: Provenance) -> None:
     stamp_provenance(doc, prov, title=_title(data))
     provenance_paragraph(doc, prov)
 
-    doc.add_paragraph(xml_safe(_title(data)), style="Title")
+    w = body_writer(doc)
+    w.paragraph(xml_safe(_title(data)), style="Title")
 
     header, rows = summary_rows(data)
     shown = DisplayTable(_ui(_table_title(data), lang), [[HeaderCell(h) for h in header]],
@@ -749,7 +763,7 @@ def _write_docx(data: ExcerptSet, path: Path, prov: Provenance) -> None:
     docx_caption(doc, "table", 1, shown.title, lang)
     docx_table(doc, shown, fit_columns(shown, page, allow_landscape=False))
     for note in _notes(data):
-        p = doc.add_paragraph()
+        p = w.paragraph()
         p.add_run(xml_safe(note)).font.size = Pt(9)
 
     append_excerpts_docx(doc, data, level=1, sample_note=False)  # the notes are under the table
@@ -769,29 +783,31 @@ def append_excerpts_docx(doc, data: ExcerptSet, *, level: int = 1, sample_note: 
 
         data = replace(data, language=language)
     lang = data.language
+    w = body_writer(doc)  # constant time per paragraph (python-docx's add_paragraph is not)
     if sample_note and data.max_per_code:
         from docx.shared import Pt
 
-        doc.add_paragraph().add_run(xml_safe(_notes(data)[-1])).font.size = Pt(9)
+        w.paragraph().add_run(xml_safe(_notes(data)[-1])).font.size = Pt(9)
+    quote = _QuoteWriter(doc, data)
     for code in data.codes:
-        doc.add_heading(xml_safe(code.label), level=min(code.depth + level, 9))
+        w.heading(xml_safe(code.label), level=min(code.depth + level, 9))
         if code.definition:
-            doc.add_paragraph().add_run(xml_safe(_ui(code.definition, lang))).italic = True
+            w.paragraph().add_run(xml_safe(_ui(code.definition, lang))).italic = True
         if not code.total:
             if code.empty_note:
-                doc.add_paragraph(_t(lang)["no_excerpts"])
+                w.paragraph(_t(lang)["no_excerpts"])
             continue
         if data.by:
             for value, excerpts, total in code.groups(data.values):
-                doc.add_heading(xml_safe(_value_heading(data, value, len(excerpts), total)),
-                                level=min(code.depth + level + 1, 9))
+                w.heading(xml_safe(_value_heading(data, value, len(excerpts), total)),
+                          level=min(code.depth + level + 1, 9))
                 for ex in excerpts:
-                    _docx_quote(doc, ex, data)
+                    quote(ex)
         else:
             if len(code.excerpts) != code.total:
-                doc.add_paragraph(_t(lang)["shown"](len(code.excerpts), code.total))
+                w.paragraph(_t(lang)["shown"](len(code.excerpts), code.total))
             for ex in code.excerpts:
-                _docx_quote(doc, ex, data)
+                quote(ex)
 
 
 CITATION_STYLE = "Excerpt Citation"
@@ -839,25 +855,30 @@ def context_style(doc) -> str:
     return _char_style(doc, CONTEXT_STYLE, setup)
 
 
-def _styled_run(paragraph, text: str, style_id: str) -> None:
-    run = paragraph.add_run(text)
-    run._r.style = style_id  # the id directly: python-docx's lookup by name is slow
+class _QuoteWriter:
+    """Writes excerpts as ``Quote`` paragraphs of ``doc``: context, quotation, citation."""
 
+    def __init__(self, doc, data: ExcerptSet):
+        self.doc, self.data = doc, data
+        self.writer = body_writer(doc)
+        # what every citation needs, made once (not per excerpt)
+        self.template, self.labels = data.template, data.labels
 
-def _docx_quote(doc, ex: Excerpt, data: ExcerptSet) -> None:
-    p = doc.add_paragraph(style="Quote")
-    before, after = context_texts(ex, data.language)
-    if before:
-        _styled_run(p, xml_safe(before), context_style(doc))
-        p.add_run(" ")
-    p.add_run(xml_safe(quote_text(ex, data.language)))
-    if after:
-        p.add_run(" ")
-        _styled_run(p, xml_safe(after), context_style(doc))
-    cited = data_citation(ex, data)
-    if cited:
-        p.add_run(" ")
-        _styled_run(p, xml_safe(cited), citation_style(doc))
+    def __call__(self, ex: Excerpt) -> None:
+        doc, data, w = self.doc, self.data, self.writer
+        p = w.paragraph(style="Quote")
+        before, after = context_texts(ex, data.language)
+        if before:
+            w.run(p, xml_safe(before), context_style(doc))
+            w.run(p, " ")
+        w.run(p, xml_safe(quote_text(ex, data.language)))
+        if after:
+            w.run(p, " ")
+            w.run(p, xml_safe(after), context_style(doc))
+        cited = data.hide(citation(ex, data.language, data.attribute, template=self.template, labels=self.labels))
+        if cited:
+            w.run(p, " ")
+            w.run(p, xml_safe(cited), citation_style(doc))
 
 
 # -- Markdown -------------------------------------------------------------------------
@@ -1002,11 +1023,12 @@ def _write_xlsx(data: ExcerptSet, path: Path, prov: Provenance) -> None:
     for j, h in enumerate(header, 1):
         put(ws, 1, j, h).font = Font(bold=True)
     text_col = header.index("text") + 1
+    wrap = Alignment(wrap_text=True, vertical="top")  # one style for every text cell (made once)
     for i, row in enumerate(rows, 2):
         for j, v in enumerate(row, 1):
             cell = put(ws, i, j, v)
             if j == text_col:
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
+                cell.alignment = wrap
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = ws.dimensions
     from openpyxl.utils import get_column_letter

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from qualcode.errors import UsageError
+from qualcode.exporters.docx_util import body_writer
 from qualcode.exporters.localize import group_label
 from qualcode.i18n import Labels, n_equals, words
 from qualcode.textnorm import xml_safe
@@ -491,7 +492,7 @@ def docx_caption(doc, kind: str, number: int, text: str, language: str | None, *
     (so Word numbers the captions and builds the list of tables/figures). ``above``: keep
     with the next paragraph (a table's caption stays with its table)."""
     word = caption_word(kind, language)
-    para = doc.add_paragraph(style="Caption")
+    para = body_writer(doc).paragraph(style="Caption")
     para.add_run(f"{word} ")
     _field(para, f"SEQ {word} \\* ARABIC", str(number))
     if text:
@@ -513,15 +514,16 @@ def docx_toc(doc, title: str | None = None, *, levels: str = "1-3"):
     """A table-of-contents field (Word fills it on opening or with F9). Returns its last
     paragraph (the field's end), before which :func:`fill_toc` puts the headings once
     the document is written."""
+    w = body_writer(doc)
     if title:
-        doc.add_paragraph(xml_safe(title), style="TOC Heading" if "TOC Heading" in
-                          [s.name for s in doc.styles] else None)
-    para = doc.add_paragraph()
+        w.paragraph(xml_safe(title), style="TOC Heading" if "TOC Heading" in
+                    [s.name for s in doc.styles] else None)
+    para = w.paragraph()
     _field(para, f'TOC \\o "{levels}" \\h \\z \\u', "")
     # the field's result spans paragraphs, as Word writes a TOC: begin…separate here, end below
     end_run = para.runs[-1]
     para._p.remove(end_run._r)
-    end = doc.add_paragraph()
+    end = w.paragraph()
     end._p.append(end_run._r)
     _update_fields_on_open(doc)
     return end
@@ -533,17 +535,17 @@ def fill_toc(doc, end, levels: tuple[int, int]) -> int:
     made by LibreOffice; Word replaces it with page numbers). Returns the entries."""
     from docx.shared import Cm
 
+    w = body_writer(doc)
     first, last = levels
     entries = []
     for para in doc.paragraphs:
-        name = para.style.name if para.style is not None else ""
+        name = w.style_name(para)  # para.style.name, without a lookup per paragraph
         if name.startswith("Heading ") and name[8:].isdigit() and first <= int(name[8:]) <= last:
             entries.append((int(name[8:]), para.text))
     for level, text in entries:
-        entry = doc.add_paragraph(text)
+        entry = w.paragraph(text, before=end)
         entry.paragraph_format.left_indent = Cm(0.6 * (level - first))
         entry.paragraph_format.space_after = 0
-        end._p.addprevious(entry._p)
     return len(entries)
 
 

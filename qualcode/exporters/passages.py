@@ -130,11 +130,18 @@ class Passage:
     widened: bool = False
 
 
-def passage(text: str, start: int, end: int, turn_start: int, turn_end: int, context: int = 0) -> Passage:
+def passage(text: str, start: int, end: int, turn_start: int, turn_end: int, context: int = 0,
+            sentences: dict[tuple[int, int], list[tuple[int, int]]] | None = None) -> Passage:
     """What to show for the coded span ``start:end`` inside the turn (see the module
-    documentation)."""
+    documentation). ``sentences``: a dict kept by the caller for this ``text``, so that the
+    sentences of a turn holding several excerpts are found once."""
     lo, hi = min(turn_start, start), max(turn_end, end)
-    spans = sentence_spans(text, lo, hi)
+    if sentences is None:
+        spans = sentence_spans(text, lo, hi)
+    elif (lo, hi) in sentences:
+        spans = sentences[lo, hi]
+    else:
+        spans = sentences[lo, hi] = sentence_spans(text, lo, hi)
     s, e = start, end
     widened = False
     if unmatched(text[s:e]) and spans:

@@ -37,7 +37,7 @@ from qualcode.errors import UsageError
 from qualcode.exporters import excerpts as ex_mod
 from qualcode.exporters.base import Provenance, atomic_write, check_output, provenance_for, temp_folder
 from qualcode.exporters.charts import bar_chart_codes_by_group, code_colors, heatmap_cooccurrence
-from qualcode.exporters.docx_util import provenance_paragraph, set_language, stamp_provenance
+from qualcode.exporters.docx_util import body_writer, provenance_paragraph, set_language, stamp_provenance
 from qualcode.exporters.excerpts import collect_excerpts
 from qualcode.exporters.layout import (
     DisplayTable,
@@ -201,8 +201,8 @@ def build_report(project: Project, path: str | Path, by: str = "group", force: b
                                  context=context, min_words=min_words, paper=paper,
                                  heading_level=heading_level, toc=toc)
     store = project.store
-    # Reading only, except the NLP cache that sentence co-occurrence may fill: one transaction.
-    with store.transaction():
+
+    def gather() -> tuple:
         freq = freq_report(project, by, statuses=statuses, coders=coders, level=level)
         cooc = cooccurrence(project, unit=unit, statuses=statuses, coders=coders, level=level)[0]
         colors = code_colors(project)
@@ -211,6 +211,12 @@ def build_report(project: Project, path: str | Path, by: str = "group", force: b
             data = collect_excerpts(project, by=by, coders=coders, statuses=statuses,
                                     max_per_code=max_excerpts, seed=seed, cite=cite, language=language,
                                     context=context, min_words=min_words, pseudo=pseudo)
+        return freq, cooc, colors, data
+
+    # One consistent snapshot, read without the write lock; the write lock only when
+    # sentence co-occurrence must fill the annotation cache (then the gathering runs again
+    # inside one write transaction).
+    freq, cooc, colors, data = store.read(gather)
     prov = provenance_for(project, command, coders=coders, filters={
         "by": by, "unit": unit, "level": level, "status": ",".join(statuses),
         "max_excerpts": max_excerpts, "seed": seed if max_excerpts else None,
@@ -295,10 +301,11 @@ def _write_docx(path: Path, project_name: str, labels: Labels, by: str, unit: st
     set_language(doc, language)
     title = _ui(t["title"].format(project=project_name), language)
     stamp_provenance(doc, prov, title=title)
+    w = body_writer(doc)
     if heading_level > 1:
-        doc.add_heading(xml_safe(title), level=heading_level - 1)
+        w.heading(xml_safe(title), level=heading_level - 1)
     else:
-        doc.add_paragraph(xml_safe(title), style="Title")
+        w.paragraph(xml_safe(title), style="Title")
     provenance_paragraph(doc, prov)
     toc_levels = (heading_level, min(heading_level + 2, 9))
     toc_end = docx_toc(doc, CONTENTS.get(language, CONTENTS["en"]), levels="{}-{}".format(*toc_levels)) \
@@ -317,7 +324,7 @@ def _write_docx(path: Path, project_name: str, labels: Labels, by: str, unit: st
     if fit.page.landscape:  # the break goes before the heading it opens
         current = fit.page
         new_section(doc, current)
-    doc.add_heading(xml_safe(heading), level=heading_level)
+    w.heading(xml_safe(heading), level=heading_level)
     result.sections.append(heading)
     n_table += 1
     docx_caption(doc, "table", n_table,
@@ -340,7 +347,7 @@ def _write_docx(path: Path, project_name: str, labels: Labels, by: str, unit: st
     fit = fit_columns(shown, page)
     new_section(doc, fit.page)  # the co-occurrence section starts on a new page, portrait or landscape
     current = fit.page
-    doc.add_heading(xml_safe(heading), level=heading_level)
+    w.heading(xml_safe(heading), level=heading_level)
     result.sections.append(heading)
     n_table += 1
     unit_name = t["units"].get(unit, unit)
@@ -360,7 +367,7 @@ def _write_docx(path: Path, project_name: str, labels: Labels, by: str, unit: st
     # 3. excerpts
     if data is not None:
         heading = _ui(t["excerpts"], language)
-        doc.add_heading(xml_safe(heading), level=heading_level)
+        w.heading(xml_safe(heading), level=heading_level)
         result.sections.append(heading)
         _excerpts(doc, data, language, level=heading_level + 1)
         result.excerpts, result.excerpts_total, result.codes = data.shown, data.total, len(data.codes)
@@ -437,8 +444,9 @@ def _number_cell(value, decimals: int | None, language: str) -> str:
 def _notes(doc, notes: list[str]) -> None:
     from docx.shared import Pt
 
+    w = body_writer(doc)
     for note in notes:
-        p = doc.add_paragraph()
+        p = w.paragraph()
         run = p.add_run(xml_safe(note))
         run.italic = True
         run.font.size = Pt(8)

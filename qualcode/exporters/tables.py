@@ -50,7 +50,7 @@ from typing import Any
 from qualcode.analysis.table import TableResult
 from qualcode.errors import UsageError
 from qualcode.exporters.base import Provenance, atomic_write
-from qualcode.exporters.docx_util import provenance_paragraph, set_language, stamp_provenance
+from qualcode.exporters.docx_util import body_writer, provenance_paragraph, set_language, stamp_provenance
 from qualcode.exporters.layout import (
     MARGIN_CM,
     Page,
@@ -457,7 +457,7 @@ def write_docx(tables: list[TableResult], provenance: Provenance, path: Path, *,
         docx_caption(doc, "table", n, t.title, language)
         docx_table(doc, shown, fit)
         for note in shown.notes:
-            p = doc.add_paragraph()
+            p = body_writer(doc).paragraph()
             run = p.add_run(xml_safe(note))
             run.italic = True
             run.font.size = Pt(8)

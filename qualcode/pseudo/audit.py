@@ -536,10 +536,12 @@ def audit_file(project: Project, path: str | Path, *, fmt: str | None = None, ps
     ``display``: the file name the report shows (default: ``path``)."""
     fmt = file_format(display or path, fmt)
     units = read_units(path, fmt)
-    with project.store.transaction():
-        quasi = quasi_identifiers(project)
-        allowed = allowed_names(project, pseudo) if ner else []
+    # a snapshot without the write lock: an export audits its file while others may write
+    def gather() -> tuple[list[Quasi], list[str], list[str]]:
         names = project.store.documents.names().values()
         documents = [n for n in names if pseudo is not None and pseudo.name(n) != n]
+        return quasi_identifiers(project), (allowed_names(project, pseudo) if ner else []), documents
+
+    quasi, allowed, documents = project.store.read(gather)
     return audit_units(units, file=str(display or path), fmt=fmt, pseudo=pseudo, quasi=quasi, k=k,
                        ner_language=project.language if ner else None, allowed=allowed, documents=documents)

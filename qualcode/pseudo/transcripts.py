@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from qualcode.errors import QualcodeError, UsageError
 from qualcode.exporters.base import atomic_write
+from qualcode.exporters.docx_util import body_writer
 from qualcode.lookup import select_documents
 from qualcode.pseudo.replace import Pseudonymizer
 from qualcode.textnorm import xml_safe
@@ -67,9 +68,11 @@ def export_pseudonymized(project: Project, folder: str | Path, pseudo: Pseudonym
         raise QualcodeError(f"{out} is a file, not a folder")
     out.mkdir(parents=True, exist_ok=True)
     store = project.store
-    with store.transaction():
+    def gather() -> tuple:  # one snapshot, without the write lock
         docs = select_documents(project, documents)
-        turns = {d.id: store.documents.turns(d.id) for d in docs}
+        return docs, {d.id: store.documents.turns(d.id) for d in docs}
+
+    docs, turns = store.read(gather)
     result = PseudonymizedSet(folder=str(out), format=fmt)
     used: set[str] = {"turns.csv"}
     rows: list[list[object]] = []
@@ -105,6 +108,7 @@ def _write_docx(path: Path, text: str, title: str) -> None:
     doc = Document()
     doc.core_properties.title = xml_safe(title)
     doc.core_properties.author = "qualcode"
+    w = body_writer(doc)  # constant time per paragraph: a transcript has thousands of lines
     for line in text.split("\n"):
-        doc.add_paragraph(xml_safe(line))
+        w.paragraph(xml_safe(line))
     doc.save(str(path))

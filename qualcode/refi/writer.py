@@ -674,12 +674,14 @@ def export_qdpx(project: Project, output: str | Path, *, coders: Sequence[str] |
     """Write the project (or the chosen coders, statuses, documents) as a REFI-QDA
     ``.qdpx`` package at ``output`` (never overwritten without ``force``); ``pseudo``: a
     pseudonym key applied to what it holds (see :func:`build_package`)."""
-    with project.store.transaction():  # one snapshot; the project's uid is stored on first use
-        package = build_package(project, coders=coders, statuses=statuses, documents=documents, pseudo=pseudo)
-        validate(package.qde, "project")
-        data = zip_bytes({"project.qde": package.qde, **package.files})
-        with atomic_write(output, force=force) as tmp:
-            tmp.write_bytes(data)
+    # one snapshot, read without the write lock; the write lock only the first time, when
+    # the project's uid must be stored (the package is then built again under it)
+    package = project.store.read(lambda: build_package(project, coders=coders, statuses=statuses,
+                                                       documents=documents, pseudo=pseudo))
+    validate(package.qde, "project")
+    data = zip_bytes({"project.qde": package.qde, **package.files})
+    with atomic_write(output, force=force) as tmp:
+        tmp.write_bytes(data)
     package.summary.output = str(output)
     return package.summary
 

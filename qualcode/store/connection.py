@@ -16,6 +16,15 @@ A transaction takes the write lock at once (``BEGIN IMMEDIATE``), waiting up to
 :func:`busy_timeout` seconds for another command that holds it; while it holds it, the
 file ``project.db.writer`` names the command (pid, command line), so that a command that
 waits too long can say which one holds the project (:class:`~qualcode.errors.ProjectBusy`).
+A command that only reads (an export) uses :meth:`Connection.read` instead: its work runs
+on a snapshot of the write-ahead log (a deferred transaction, ``BEGIN``) and takes no
+write lock, so that other commands can write, and other exports read, meanwhile; the
+snapshot is as consistent as a write transaction's view. If the work must write after
+all (a cache to fill), it says so (:class:`WriteNeeded`, before doing the costly part)
+and runs again inside an ordinary write transaction. Inside a snapshot every statement
+that would write fails with :class:`WriteNeeded` (``PRAGMA query_only``), so that a
+snapshot never takes the write lock, not even for a moment.
+
 A database whose file or folder cannot be written is opened read-only (immutable when
 no write-ahead log is pending: nothing is created next to it); its transactions read a
 snapshot, and the first statement that writes is a
@@ -32,16 +41,17 @@ import json
 import os
 import sqlite3
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from qualcode.errors import DamagedProject, ProjectBusy, QualcodeError, ReadOnlyProject, StorageError
 from qualcode.store.schema import MIGRATIONS, SCHEMA_VERSION, split_sql
 
 Params = Sequence[Any] | dict[str, Any]
+T = TypeVar("T")
 
 #: How long a command waits for another one that is writing to the project, in seconds.
 BUSY_TIMEOUT = 20.0
@@ -91,6 +101,11 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+class WriteNeeded(Exception):  # a signal to retry, never an error the user sees
+    """Raised inside :meth:`Connection.read`'s snapshot by work that has to write (a
+    cache to fill): the work then runs again inside a write transaction."""
+
+
 def placeholders(n: int) -> str:
     """``?,?,…`` for an ``IN (…)`` list of ``n`` values."""
     return ",".join("?" * n)
@@ -112,6 +127,7 @@ class Connection:
         # there is none to read (SQLite could not create its -shm file there).
         self.read_only = not create and not writable(self.path)
         self._depth = 0
+        self._reading = False  # inside a snapshot of read() (no write lock)
         self._broken: StorageError | None = None  # set when the current transaction is lost
         self._writer = Path(f"{self.path}{WRITER_SUFFIX}")
         # isolation_level=None: we issue BEGIN/COMMIT ourselves.
@@ -168,6 +184,12 @@ class Connection:
         return self.conn.in_transaction
 
     @property
+    def reading(self) -> bool:
+        """Whether the current transaction is a snapshot of :meth:`read` (writing in it
+        raises :class:`WriteNeeded`): code that would fill a cache raises it first."""
+        return self._reading
+
+    @property
     def total_changes(self) -> int:
         """Rows changed since the connection opened (to tell whether a step wrote)."""
         return self.conn.total_changes
@@ -176,8 +198,11 @@ class Connection:
         """What to raise for ``exc``, raised inside a transaction: a :class:`StorageError`
         when the database itself failed (disk full, I/O error…) or SQLite ended the
         transaction on its own, else ``exc`` itself. An interruption stays one."""
-        if isinstance(exc, StorageError) or not isinstance(exc, Exception):
+        if isinstance(exc, (StorageError, WriteNeeded)) or not isinstance(exc, Exception):
             return exc
+        if self._reading and isinstance(exc, sqlite3.Error) and \
+                (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF == sqlite3.SQLITE_READONLY:
+            return WriteNeeded(f"a write inside a read snapshot ({_describe(exc)})")
         if isinstance(exc, sqlite3.Error) and (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF == \
                 sqlite3.SQLITE_READONLY:
             self._broken = self._broken or ReadOnlyProject(self.path)
@@ -260,6 +285,51 @@ class Connection:
             self._depth = 0
             self._broken = None
             self._release_writer()
+
+    def read(self, work: Callable[[], T]) -> T:
+        """``work()`` on one consistent snapshot of the project, without the write lock.
+
+        The snapshot is a deferred transaction on the write-ahead log: other commands may
+        write meanwhile (this one does not see their changes) and other snapshots read at
+        the same time. Should ``work`` have to write (it raises :class:`WriteNeeded`, or
+        a statement tries to write), the snapshot is let go and ``work()`` runs again
+        inside :meth:`transaction` (write lock, as any command that writes). Inside a
+        transaction already, or on a read-only project, ``work()`` just runs in it.
+        """
+        if self._depth or self.read_only:
+            with self.transaction():
+                return work()
+        try:
+            with self._snapshot():
+                return work()
+        except WriteNeeded:
+            pass
+        with self.transaction():
+            return work()
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[None]:
+        """A deferred read transaction in which nothing can be written (``query_only``)."""
+        self.conn.execute("PRAGMA query_only = ON")
+        try:
+            self.conn.execute("BEGIN")
+            self._depth, self._broken, self._reading = 1, None, True
+            try:
+                yield
+                self._ensure_active()
+                self.conn.execute("COMMIT")  # ends the read: nothing was written
+            except BaseException as exc:
+                failure = self._failure(exc)
+                if self.conn.in_transaction:
+                    with suppress(sqlite3.Error):
+                        self.conn.execute("ROLLBACK")
+                if failure is exc:
+                    raise
+                raise failure from exc
+        finally:
+            self._depth, self._broken, self._reading = 0, None, False
+            with suppress(sqlite3.Error):  # never hide the error that got here
+                self.conn.execute("PRAGMA query_only = OFF")
 
     def _begin(self) -> None:
         """Take the write lock (``BEGIN IMMEDIATE``), waiting up to :func:`busy_timeout`

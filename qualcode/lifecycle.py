@@ -343,10 +343,11 @@ class SimilarTexts:
             if not long_ or 200 * short / (short + long_) < SIMILAR_MIN:  # ratio <= 2·short/(short+long)
                 continue
             shingles = _shingles(text) if shingles is None else shingles
-            union = len(shingles | other_shingles)
-            if union and len(shingles & other_shingles) / union < 0.3:
+            shared = len(shingles & other_shingles)
+            union = len(shingles) + len(other_shingles) - shared
+            if union and shared / union < 0.3:
                 continue
-            score = similarity(text, other)
+            score = similarity(text, other, cutoff=SIMILAR_MIN)
             if score >= SIMILAR_MIN:
                 out.append(f"the text is {int(score)} % identical to document {name!r}, already in the project")
         return out

@@ -95,31 +95,69 @@ def opcodes(old: str, new: str) -> list[Op]:
     characters), that of this one with the edits (0.1 s)."""
     if len(old) + len(new) <= LINE_DIFF_ABOVE:
         return _char_ops(old, new)
-    a, b = old.splitlines(keepends=True), new.splitlines(keepends=True)
-    ao, bo = _offsets(a), _offsets(b)
-    out: list[Op] = []
-    for op in Levenshtein.opcodes(a, b):
-        tag, i1, i2, j1, j2 = op.tag, op.src_start, op.src_end, op.dest_start, op.dest_end
-        if tag != "replace":
-            out.append((tag, ao[i1], ao[i2], bo[j1], bo[j2]))
-        elif i2 - i1 == j2 - j1:  # substituted lines, one for one
-            for i, j in zip(range(i1, i2), range(j1, j2)):
-                out += _char_ops(a[i], b[j], ao[i], bo[j])
-        else:
-            out += _char_ops(old[ao[i1]:ao[i2]], new[bo[j1]:bo[j2]], ao[i1], bo[j1])
-    return out
+    return _LineDiff(old, new).opcodes()
 
 
-def similarity(a: str, b: str) -> float:
+class _LineDiff:
+    """The line-by-line diff of two long texts (see :func:`opcodes`), before the character
+    diffs inside its changed lines."""
+
+    def __init__(self, old: str, new: str):
+        self.old, self.new = old, new
+        self.a, self.b = old.splitlines(keepends=True), new.splitlines(keepends=True)
+        self.ao, self.bo = _offsets(self.a), _offsets(self.b)
+        self.ops = [(op.tag, op.src_start, op.src_end, op.dest_start, op.dest_end)
+                    for op in Levenshtein.opcodes(self.a, self.b)]
+
+    def opcodes(self) -> list[Op]:
+        a, b, ao, bo = self.a, self.b, self.ao, self.bo
+        out: list[Op] = []
+        for tag, i1, i2, j1, j2 in self.ops:
+            if tag != "replace":
+                out.append((tag, ao[i1], ao[i2], bo[j1], bo[j2]))
+            elif i2 - i1 == j2 - j1:  # substituted lines, one for one
+                for i, j in zip(range(i1, i2), range(j1, j2)):
+                    out += _char_ops(a[i], b[j], ao[i], bo[j])
+            else:
+                out += _char_ops(self.old[ao[i1]:ao[i2]], self.new[bo[j1]:bo[j2]], ao[i1], bo[j1])
+        return out
+
+    def common_bound(self) -> int:
+        """At least the characters in common that :meth:`opcodes` finds: the equal lines,
+        plus for each replaced pair of lines (or block) the shorter one's length, which its
+        character diff cannot exceed. Costs the line diff only."""
+        a, b, ao, bo = self.a, self.b, self.ao, self.bo
+        common = 0
+        for tag, i1, i2, j1, j2 in self.ops:
+            if tag == "equal":
+                common += ao[i2] - ao[i1]
+            elif tag == "replace":
+                if i2 - i1 == j2 - j1:
+                    common += sum(min(len(a[i]), len(b[j])) for i, j in zip(range(i1, i2), range(j1, j2)))
+                else:
+                    common += min(ao[i2] - ao[i1], bo[j2] - bo[j1])
+        return common
+
+
+def similarity(a: str, b: str, cutoff: float = 0.0) -> float:
     """How alike two texts are, 0-100: rapidfuzz's ratio (2 × characters in common / total
     length) with the characters in common counted by :func:`opcodes` (exact for short
-    texts, a close lower bound for long ones, at the cost of a line diff)."""
+    texts, a close lower bound for long ones, at the cost of a line diff).
+
+    ``cutoff``: as rapidfuzz's ``score_cutoff``, a score below it is returned as 0. For
+    long texts an upper bound computed from the line diff alone (see
+    :meth:`_LineDiff.common_bound`) then spares the character diffs of texts that cannot
+    reach it: comparing a new interview with each of the project's is cheap."""
     if not a and not b:
         return 100.0
     if len(a) + len(b) <= LINE_DIFF_ABOVE:
-        return float(fuzz.ratio(a, b))
-    common = sum(i2 - i1 for tag, i1, i2, _j1, _j2 in opcodes(a, b) if tag == "equal")
-    return 200.0 * common / (len(a) + len(b))
+        return float(fuzz.ratio(a, b, score_cutoff=cutoff))
+    diff = _LineDiff(a, b)
+    if cutoff > 0 and 200.0 * diff.common_bound() / (len(a) + len(b)) < cutoff:
+        return 0.0
+    common = sum(i2 - i1 for tag, i1, i2, _j1, _j2 in diff.opcodes() if tag == "equal")
+    score = 200.0 * common / (len(a) + len(b))
+    return score if score >= cutoff else 0.0
 
 
 class _Map:

@@ -207,7 +207,8 @@ def test_similarity_with_a_cutoff_is_the_score_or_zero(data, cutoff):
     for lines in (True, False):
         with diff_by(lines=lines):
             exact = similarity(text, new)
-            if lines:  # the bound of what the line diff can find
-                bound = 200.0 * reanchor_module._LineDiff(text, new).common_bound() / (len(text) + len(new))
-                assert bound >= exact - 1e-9
+            if lines:  # the bound never says "below" a score that reaches the cutoff
+                assert not (reanchor_module.certainly_below(text, new, cutoff) and exact >= cutoff)
+                split = (text.splitlines(keepends=True), new.splitlines(keepends=True))
+                assert similarity(text, new, cutoff, lines=split) == (exact if exact >= cutoff else 0.0)
             assert similarity(text, new, cutoff=cutoff) == (exact if exact >= cutoff else 0.0)

@@ -5,7 +5,7 @@ Usage (from the repository root)::
 
     python bench/scaling.py [--sizes 100000,300000,1000000,3000000] [--words-per-doc W]
                             [--root DIR] [--repeat R] [--only NAME,...] [--timeout S]
-                            [--skip-build] [--json]
+                            [--rebuild-measure] [--json]
 
 What it does
 ------------
@@ -31,8 +31,16 @@ What it does
    stays linear where it matters). A command is linear or better when the local exponent
    is ≤ 1.1 (noise on a shared machine).
 
-``--only`` takes command names (see COMMANDS) to measure some of them; ``--timeout S``
-stops a command after S seconds of wall time (recorded as a lower bound, ``>S``).
+``--only`` takes command names (see COMMANDS; ``import`` for the two build rows) to
+measure some of them; ``--timeout S`` stops a command after S seconds of wall time
+(recorded as a lower bound, ``>S``). The projects are built once, by the code checked
+out then: ``--rebuild-measure`` measures import + first autocode again with this
+checkout, in a fresh project ``DIR/wN/again`` on the kept corpus (kept, to compare its
+codings and annotations with the first build's).
+
+Usage for a before/after comparison: run it from a copy of the older code
+(``git archive OLD | tar -x -C /tmp/old``, ``PYTHONPATH=/tmp/old``), then from this
+checkout with ``--rebuild-measure``.
 """
 
 from __future__ import annotations
@@ -213,7 +221,8 @@ def build(root: Path, n_words: int, n_docs: int, seed: int) -> dict:
 
 def measure_build_again(root: Path, info: dict) -> dict:
     """Import + first autocode again, in a fresh project next to the kept one (the corpus
-    is kept): to compare two versions of the code on the same machine state."""
+    is kept): to compare two versions of the code (their figures, and the codings and
+    annotations they wrote)."""
     project = root / "again"
     shutil.rmtree(project, ignore_errors=True)
     project.mkdir()
@@ -230,8 +239,7 @@ def measure_build_again(root: Path, info: dict) -> dict:
         measured[name] = r
         log(f"  again {name}: {r['cpu_s']:.1f} CPU s, {r['wall_s']:.1f} s wall, "
             f"tree RSS {r['tree_rss_bytes'] / 2**20:,.0f} MiB, PSS {r['tree_pss_bytes'] / 2**20:,.0f} MiB")
-    shutil.rmtree(project, ignore_errors=True)
-    return measured
+    return measured  # the project is kept (DIR/wN/again), to compare its codings with the first build's
 
 
 # --------------------------------------------------------------------------- commands

@@ -4,7 +4,7 @@
 Usage (from the repository root)::
 
     python bench/scaling.py [--sizes 100000,300000,1000000,3000000] [--words-per-doc W]
-                            [--root DIR] [--repeat R] [--only NAME,...] [--timeout S]
+                            [--root DIR] [--repeat R] [--only NAME;...] [--skip WORD;...] [--timeout S]
                             [--rebuild-measure] [--json]
 
 What it does
@@ -31,8 +31,9 @@ What it does
    stays linear where it matters). A command is linear or better when the local exponent
    is ≤ 1.1 (noise on a shared machine).
 
-``--only`` takes command names (see COMMANDS; ``import`` for the two build rows) to
-measure some of them; ``--timeout S`` stops a command after S seconds of wall time
+``--only`` takes command names (see COMMANDS; ``import`` for the two build rows),
+separated by ``;``, to measure some of them; ``--skip`` words of the names of those to
+leave out (``--skip export``); ``--timeout S`` stops a command after S seconds of wall time
 (recorded as a lower bound, ``>S``). The projects are built once, by the code checked
 out then: ``--rebuild-measure`` measures import + first autocode again with this
 checkout, in a fresh project ``DIR/wN/again`` on the kept corpus (kept, to compare its
@@ -353,14 +354,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--root", default="/tmp/qualcode-scaling", help="where the projects are built and kept")
     ap.add_argument("--repeat", type=int, default=3, help="runs per command (1 from 1M words up)")
-    ap.add_argument("--only", help="comma-separated command names")
+    ap.add_argument("--only", help="command names to measure, separated by ';'")
+    ap.add_argument("--skip", help="commands to leave out: words of their names, separated by ';' (e.g. export)")
     ap.add_argument("--timeout", type=float, default=None, metavar="S", help="stop a command after S s")
     ap.add_argument("--rebuild-measure", action="store_true",
                     help="measure import + first autocode again in a fresh project (the kept corpus)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     sizes = sorted(int(s) for s in args.sizes.split(","))
-    only = set(args.only.split(",")) if args.only else None
+    only = {n for n in args.only.split(";") if n} if args.only else None
+    if args.skip:
+        words = [w for w in args.skip.split(";") if w]
+        kept = {n for n in ["import", *(n for n, _ in COMMANDS)] if not any(w in n for w in words)}
+        only = kept if only is None else only & kept
     infos, table = {}, {}
     for n in sizes:
         root = Path(args.root) / f"w{n}"

@@ -310,8 +310,10 @@ def exponents(sizes: list[int], table: dict[int, dict[str, dict]]) -> dict[str, 
         names += [k for k in table[n] if k not in names]
     out = {}
     for name in names:
-        pts = [(n, table[n][name]["cpu_s"]) for n in sizes if name in table[n]]
-        mem = [(n, table[n][name]["tree_rss_bytes"]) for n in sizes if name in table[n]]
+        # a run stopped at the timeout gives a lower bound only: left out of the fit
+        done = [n for n in sizes if name in table[n] and not table[n][name].get("timed_out")]
+        pts = [(n, table[n][name]["cpu_s"]) for n in done]
+        mem = [(n, table[n][name]["tree_rss_bytes"]) for n in done]
         out[name] = {"cpu_exponent": slope(pts), "cpu_local_exponent": slope(pts[-2:]) if len(pts) > 1 else None,
                      "memory_local_exponent": slope(mem[-2:]) if len(mem) > 1 else None}
     return out

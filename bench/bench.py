@@ -610,7 +610,7 @@ def run(args) -> dict:
         import spacy
 
         import qualcode
-        from qualcode import nlp, rules
+        from qualcode import nlp
         from qualcode.annotations import load_annotations
         from qualcode.autocode import autocode
         from qualcode.codebook.load import load_codebook
@@ -643,9 +643,13 @@ def run(args) -> dict:
         # load_pipeline() only identifies the package; the model is loaded on first use
         # (by annotate_iter, before forking its workers)
         timers.wrap(nlp, "_load_trained", "load_pipeline", own_phase=True)
-        timers.wrap_iter(nlp, "annotate_iter", "annotate")
-        timers.wrap(rules, "compile_codebook", "compile_codebook")
-        timers.wrap(rules, "apply", "apply")
+        # where they are called from (the modules import the names themselves)
+        import qualcode.annotations as annotations_module
+        import qualcode.autocode as autocode_module
+
+        timers.wrap_iter(annotations_module, "annotate_iter", "annotate")
+        timers.wrap(autocode_module, "compile_codebook", "compile_codebook")
+        timers.wrap(autocode_module, "apply", "apply")
         from qualcode.rules import RuleError
 
         t0 = time.perf_counter()

@@ -12,7 +12,7 @@ projects (its worker processes import it alone).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from qualcode.nlp import AnnotatedDoc, Pipeline, annotate_iter, cache_key
@@ -69,6 +69,35 @@ def load_annotations(project: Project, docs: Sequence[Document], pipeline: Pipel
                     store.annotations.put(d.id, cache_key=key, pipeline=pipeline.name, data=ann.to_bytes())
                 ready(d.id, ann)
     return out, len(missing), len(docs) - len(missing)
+
+
+def iter_annotations(project: Project, docs: Sequence[Document], pipeline: Pipeline, *,
+                     progress: Callable[[int], None] | None = None) -> Iterator[tuple[Document, AnnotatedDoc]]:
+    """``(document, annotation)`` for each of ``docs``, in their order, one at a time: for
+    the commands that read every document's annotation once (reports, ``kwic``,
+    ``agreement``), so that memory does not grow with the corpus.
+
+    The documents missing from the cache are annotated first, inside a transaction, and
+    cached when the project can be written (:func:`load_annotations`); the others are
+    read from the cache as the caller goes (no write lock: only documents missing from
+    the cache take one). A document whose cached annotation changed meanwhile (another
+    command re-imported it) is annotated again, not cached."""
+    store = project.store
+    keys = {d.id: cache_key(d.text, [(t.start, t.end) for t in store.documents.turns(d.id)], pipeline)
+            for d in docs}
+    have = store.annotations.cached(keys)
+    missing = [d for d in {d.id: d for d in docs}.values() if d.id not in have]
+    computed: dict[int, AnnotatedDoc] = {}
+    if missing:
+        with store.transaction():
+            computed, _, _ = load_annotations(project, missing, pipeline, progress=progress)
+    for d in docs:
+        ann = computed.pop(d.id, None)
+        if ann is None:
+            data = store.annotations.get(d.id, keys[d.id])
+            ann = AnnotatedDoc.from_bytes(data, d.text) if data is not None else \
+                load_annotations(project, [d], pipeline, write=False)[0][d.id]
+        yield d, ann
 
 
 def load_term_cache(project: Project, key: str) -> dict[str, list]:

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from qualcode.annotations import load_annotations, load_term_cache
 from qualcode.codebook import load_codebook, renames
@@ -30,7 +30,7 @@ from qualcode.coders import RULES_CODER
 from qualcode.errors import QualcodeError
 from qualcode.lookup import select_documents
 from qualcode.nlp import load_pipeline
-from qualcode.rules import Proposal, apply, compile_codebook, term_cache_key, without_interjections
+from qualcode.rules import apply, compile_codebook, term_cache_key, without_interjections
 from qualcode.store import now
 from qualcode.store.codings import CodedSpan, NewCoding
 from qualcode.testhooks import pause_point
@@ -161,12 +161,18 @@ def _write_codings(project, codebook, path, docs, report, dry_run, include_inter
         quiet = {} if include_interviewer else {
             doc_id: [(x.start, x.end) for x in xs if x.role == "interviewer"]
             for doc_id, xs in store.interjections.of_documents([d.id for d in docs]).items()}
-        found: dict[int, list] = {}
+        # Each document's proposals are kept until all are known, as compact tuples (code
+        # path, start, end, origin, unit kind; the rule matches, which nothing below reads,
+        # are dropped and equal origins shared): a third of the memory of the Proposals.
+        found: dict[int, list[tuple[str, int, int, str, str]]] = {}
+        origins: dict[str, str] = {}
 
         def code_document(doc_id: int, annotation) -> None:
-            found[doc_id] = without_interjections(
-                apply(compiled, annotation, roles[doc_id], include_interviewer=include_interviewer),
-                quiet.get(doc_id, []))
+            found[doc_id] = [
+                (p.code_path, p.start, p.end, origins.setdefault(p.origin, p.origin), p.unit_kind)
+                for p in without_interjections(
+                    apply(compiled, annotation, roles[doc_id], include_interviewer=include_interviewer),
+                    quiet.get(doc_id, []))]
 
         _, report.annotated, report.cached = load_annotations(
             project, docs, pipeline, write=not dry_run, progress=progress, on_ready=code_document)
@@ -177,10 +183,10 @@ def _write_codings(project, codebook, path, docs, report, dry_run, include_inter
             (k.document_id, k.code, k.start, k.end): k
             for k in store.codings.spans(coders=[RULES_CODER], document_ids=[d.id for d in docs], order=None)}
 
-        proposals: dict[tuple, Proposal] = {}
+        proposals: dict[tuple, _Found] = {}
         for d in docs:  # in document order, whatever the order they were coded in
-            for p in found[d.id]:
-                proposals[(d.id, p.code_path, p.start, p.end)] = p
+            for code_path, start, end, origin, unit_kind in found.pop(d.id, None) or ():
+                proposals[(d.id, code_path, start, end)] = _Found(origin, unit_kind)
 
         added = [k for k in proposals if k not in existing]
         # Only pending proposals go away; a person's accept/reject decision is kept.
@@ -220,6 +226,13 @@ def _write_codings(project, codebook, path, docs, report, dry_run, include_inter
                   {"codebook": str(path), "version": codebook.version, "pipeline": pipeline.name,
                    "documents": [d.name for d in docs], "include_interviewer": include_interviewer,
                    "codes": changed})
+
+
+class _Found(NamedTuple):
+    """What is written of a proposal besides its key (document, code path, start, end)."""
+
+    origin: str
+    unit_kind: str
 
 
 def _stale(existing: dict, proposals: dict, codebook) -> bool:

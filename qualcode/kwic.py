@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from qualcode.annotations import load_annotations, load_term_cache
+from qualcode.annotations import iter_annotations, load_term_cache
 from qualcode.codebook.model import Code, Codebook, Rule
 from qualcode.errors import QualcodeError
 from qualcode.lookup import select_documents
@@ -52,8 +52,6 @@ def kwic(project: Project, term: str, *, lemma: bool = False, by: str | None = N
     store = project.store
     docs = select_documents(project, None)
     pipeline = load_pipeline(project.language)
-    with store.transaction():  # only writes missing annotations to the cache
-        annotations, _, _ = load_annotations(project, docs, pipeline)
     compiled = None
     if lemma:
         # the term's analysis may be kept from autocode: then the pipeline is not loaded at all
@@ -67,8 +65,8 @@ def kwic(project: Project, term: str, *, lemma: bool = False, by: str | None = N
         doc_id: [(x.start, x.end) for x in xs if x.role == "interviewer"]
         for doc_id, xs in store.interjections.of_documents([d.id for d in docs]).items()}
     lines = []
-    for d in docs:
-        ann = annotations[d.id]
+    # one document's annotation at a time (missing ones annotated and cached first)
+    for d, ann in iter_annotations(project, docs, pipeline):
         turns = store.documents.turns(d.id)
         roles = [t.role for t in turns]
         text = d.text

@@ -10,6 +10,7 @@ Replacing a document by a corrected text is :func:`qualcode.ingest.import_paths`
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import unicodedata
 from typing import TYPE_CHECKING
@@ -18,7 +19,7 @@ from qualcode.backups import backup
 from qualcode.errors import QualcodeError, UsageError
 from qualcode.importers.speakers import label_form
 from qualcode.lookup import select_documents
-from qualcode.reanchor import Placement, reanchor, similarity
+from qualcode.reanchor import Placement, certainly_below, reanchor, similarity
 from qualcode.store.codings import Coding
 from qualcode.store.documents import Document, Speaker
 from qualcode.store.orphans import OrphanedCoding
@@ -312,44 +313,65 @@ class SimilarTexts:
 
     Cheap filters first: the raw file's hash, then the exact text, then the lengths (two
     texts ``SIMILAR_MIN`` % alike by rapidfuzz's ratio cannot differ in length beyond
-    what that allows), then shared words (a third at least); only the texts left are compared with
-    :func:`qualcode.reanchor.similarity`."""
+    what that allows), then the bound of their line diff
+    (:func:`qualcode.reanchor.certainly_below`, which rules out most of them), then shared
+    words (a third at least); only the texts left are compared with
+    :func:`qualcode.reanchor.similarity`. Each text's lines and words are made once: a
+    new interview is compared with every one."""
 
     def __init__(self, store):
         self.store = store
-        self.docs: list[tuple[int, str, str, str, set[int]]] | None = None  # id, name, text, hash, shingles
+        self.docs: list[_Known] | None = None
 
-    def _load(self) -> list[tuple[int, str, str, str, set[int]]]:
+    def _load(self) -> list[_Known]:
         if self.docs is None:
-            self.docs = [(d.id, d.name, d.text, d.content_hash, _shingles(d.text))
-                         for d in self.store.documents.select()]
+            self.docs = [_Known(d.id, d.name, d.text, d.content_hash) for d in self.store.documents.select()]
         return self.docs
 
     def add(self, doc_id: int, name: str, text: str, digest: str) -> None:
         docs = self._load()
-        docs[:] = [d for d in docs if d[0] != doc_id]
-        docs.append((doc_id, name, text, digest, _shingles(text)))
+        docs[:] = [d for d in docs if d.id != doc_id]
+        docs.append(_Known(doc_id, name, text, digest))
 
     def similar(self, text: str, digest: str, exclude: int | None) -> list[str]:
         out = []
-        shingles: set[int] | None = None
-        for doc_id, name, other, other_hash, other_shingles in self._load():
-            if doc_id == exclude:
+        new: _Known | None = None
+        for known in self._load():
+            other, name = known.text, known.name
+            if known.id == exclude:
                 continue
-            if other_hash == digest or other == text:
+            if known.digest == digest or other == text:
                 out.append(f"the text is identical to document {name!r}, already in the project")
                 continue
             short, long_ = sorted((len(text), len(other)))
             if not long_ or 200 * short / (short + long_) < SIMILAR_MIN:  # ratio <= 2·short/(short+long)
                 continue
-            shingles = _shingles(text) if shingles is None else shingles
-            union = len(shingles | other_shingles)
-            if union and len(shingles & other_shingles) / union < 0.3:
+            new = _Known(None, "", text, digest) if new is None else new
+            if certainly_below(text, other, SIMILAR_MIN, lines=(new.lines, known.lines)):
                 continue
-            score = similarity(text, other)
+            shared = len(new.shingles & known.shingles)
+            union = len(new.shingles) + len(known.shingles) - shared
+            if union and shared / union < 0.3:
+                continue
+            score = similarity(text, other, cutoff=SIMILAR_MIN, lines=(new.lines, known.lines))
             if score >= SIMILAR_MIN:
                 out.append(f"the text is {int(score)} % identical to document {name!r}, already in the project")
         return out
+
+
+class _Known:
+    """A text :class:`SimilarTexts` compares with: its words and lines made once, when first needed."""
+
+    def __init__(self, doc_id: int | None, name: str, text: str, digest: str):
+        self.id, self.name, self.text, self.digest = doc_id, name, text, digest
+
+    @functools.cached_property
+    def shingles(self) -> set[int]:
+        return _shingles(self.text)
+
+    @functools.cached_property
+    def lines(self) -> list[str]:
+        return self.text.splitlines(keepends=True)
 
 
 def _shingles(text: str) -> set[int]:

@@ -95,31 +95,86 @@ def opcodes(old: str, new: str) -> list[Op]:
     characters), that of this one with the edits (0.1 s)."""
     if len(old) + len(new) <= LINE_DIFF_ABOVE:
         return _char_ops(old, new)
-    a, b = old.splitlines(keepends=True), new.splitlines(keepends=True)
-    ao, bo = _offsets(a), _offsets(b)
-    out: list[Op] = []
-    for op in Levenshtein.opcodes(a, b):
-        tag, i1, i2, j1, j2 = op.tag, op.src_start, op.src_end, op.dest_start, op.dest_end
-        if tag != "replace":
-            out.append((tag, ao[i1], ao[i2], bo[j1], bo[j2]))
-        elif i2 - i1 == j2 - j1:  # substituted lines, one for one
-            for i, j in zip(range(i1, i2), range(j1, j2)):
-                out += _char_ops(a[i], b[j], ao[i], bo[j])
-        else:
-            out += _char_ops(old[ao[i1]:ao[i2]], new[bo[j1]:bo[j2]], ao[i1], bo[j1])
-    return out
+    return _LineDiff(old, new).opcodes()
 
 
-def similarity(a: str, b: str) -> float:
+class _LineDiff:
+    """The line-by-line diff of two long texts (see :func:`opcodes`), before the character
+    diffs inside its changed lines. ``a``/``b``: the texts' lines (``splitlines(keepends=True)``)
+    when the caller has them already."""
+
+    def __init__(self, old: str, new: str, a: list[str] | None = None, b: list[str] | None = None):
+        self.old, self.new = old, new
+        self.a = old.splitlines(keepends=True) if a is None else a
+        self.b = new.splitlines(keepends=True) if b is None else b
+        self.ops = Levenshtein.opcodes(self.a, self.b)
+
+    def opcodes(self) -> list[Op]:
+        a, b = self.a, self.b
+        ao, bo = _offsets(a), _offsets(b)
+        out: list[Op] = []
+        for op in self.ops:
+            tag, i1, i2, j1, j2 = op.tag, op.src_start, op.src_end, op.dest_start, op.dest_end
+            if tag != "replace":
+                out.append((tag, ao[i1], ao[i2], bo[j1], bo[j2]))
+            elif i2 - i1 == j2 - j1:  # substituted lines, one for one
+                for i, j in zip(range(i1, i2), range(j1, j2)):
+                    out += _char_ops(a[i], b[j], ao[i], bo[j])
+            else:
+                out += _char_ops(self.old[ao[i1]:ao[i2]], self.new[bo[j1]:bo[j2]], ao[i1], bo[j1])
+        return out
+
+    def below(self, cutoff: float) -> bool:
+        """Whether the score of :meth:`opcodes` is certainly below ``cutoff`` (0-100),
+        from the line diff alone: at most the equal lines, plus for each replaced pair of
+        lines (or block) the shorter one's length, which its character diff cannot exceed,
+        are in common. Stops as soon as the characters certainly not in common are too
+        many."""
+        a, b = self.a, self.b
+        total = len(self.old) + len(self.new)
+        # characters not in common allowed (a hair more: rounding must never drop a pair)
+        budget = (1 - cutoff / 100) * total + 1e-6 * total
+        lost = 0
+        for op in self.ops:
+            tag, i1, i2, j1, j2 = op.tag, op.src_start, op.src_end, op.dest_start, op.dest_end
+            if tag == "equal":
+                continue
+            if tag == "replace" and i2 - i1 == j2 - j1:
+                lost += sum(abs(len(a[i]) - len(b[j])) for i, j in zip(range(i1, i2), range(j1, j2)))
+            else:  # a deletion, an insertion or a block: what the shorter side cannot match
+                lost += abs(sum(map(len, a[i1:i2])) - sum(map(len, b[j1:j2])))
+            if lost > budget:
+                return True
+        return False
+
+
+def certainly_below(a: str, b: str, cutoff: float, *, lines: tuple[list[str], list[str]] | None = None) -> bool:
+    """Whether :func:`similarity` of two long texts is certainly below ``cutoff``, from
+    their line diff alone (cheap: no character diff); False for short texts."""
+    return len(a) + len(b) > LINE_DIFF_ABOVE and _LineDiff(a, b, *(lines or (None, None))).below(cutoff)
+
+
+def similarity(a: str, b: str, cutoff: float = 0.0, *,
+               lines: tuple[list[str], list[str]] | None = None) -> float:
     """How alike two texts are, 0-100: rapidfuzz's ratio (2 × characters in common / total
     length) with the characters in common counted by :func:`opcodes` (exact for short
-    texts, a close lower bound for long ones, at the cost of a line diff)."""
+    texts, a close lower bound for long ones, at the cost of a line diff).
+
+    ``cutoff``: as rapidfuzz's ``score_cutoff``, a score below it is returned as 0. For
+    long texts a bound computed from the line diff alone (:meth:`_LineDiff.below`) then
+    spares the character diffs of texts that cannot reach it, so that comparing a new
+    interview with each of the project's is cheap. ``lines``: the texts'
+    ``splitlines(keepends=True)``, if the caller keeps them."""
     if not a and not b:
         return 100.0
     if len(a) + len(b) <= LINE_DIFF_ABOVE:
-        return float(fuzz.ratio(a, b))
-    common = sum(i2 - i1 for tag, i1, i2, _j1, _j2 in opcodes(a, b) if tag == "equal")
-    return 200.0 * common / (len(a) + len(b))
+        return float(fuzz.ratio(a, b, score_cutoff=cutoff))
+    diff = _LineDiff(a, b, *(lines or (None, None)))
+    if cutoff > 0 and diff.below(cutoff):
+        return 0.0
+    common = sum(i2 - i1 for tag, i1, i2, _j1, _j2 in diff.opcodes() if tag == "equal")
+    score = 200.0 * common / (len(a) + len(b))
+    return score if score >= cutoff else 0.0
 
 
 class _Map:

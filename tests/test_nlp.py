@@ -364,3 +364,20 @@ def test_tables_from_workers_keep_their_bytes_and_are_not_compressed_again(fr, m
     assert back.to_bytes() == serial[0]
     with pytest.raises(AssertionError, match="compressed again"):
         annotate_one(items[0][0], None, fr).to_bytes()  # a fresh table is compressed
+
+
+def test_batch_size_does_not_change_the_token_tables(fr):
+    """nlp.BATCH_SIZE may be chosen for memory and speed only: the same bytes whatever the
+    number of chunks per nlp.pipe batch (one, the default, all of them), on the sample
+    interviews with their turns."""
+    from qualcode.importers import parse_file
+
+    paths = [p for p in sorted(SAMPLE.iterdir())
+             if p.suffix in {".txt", ".docx", ".vtt", ".srt", ".trs"} and p.stem != "README"][:5]
+    docs = [parse_file(p) for p in paths]
+    items = [(d.text, [(t.start, t.end) for t in d.turns]) for d in docs]
+    assert sum(len(spans) for _, spans in items) > 2 * nlp_mod.BATCH_SIZE  # several batches
+    tables = {bs: [a.to_bytes() for a in annotate(items, fr, n_process=1, batch_size=bs)]
+              for bs in (1, nlp_mod.BATCH_SIZE, 10_000)}
+    assert tables[1] == tables[nlp_mod.BATCH_SIZE] == tables[10_000]
+    assert tables[nlp_mod.BATCH_SIZE] == [a.to_bytes() for a in annotate(items, fr, n_process=1)]

@@ -193,3 +193,22 @@ def test_the_line_diff_covers_both_texts_as_the_character_diff_does(data):
         exact = similarity(text, new)
     with diff_by(lines=True):
         assert similarity(text, new) <= exact + 1e-9  # a lower bound
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.data(), cutoff=st.sampled_from([50.0, 80.0, 90.0, 95.0, 99.0]))
+def test_similarity_with_a_cutoff_is_the_score_or_zero(data, cutoff):
+    """The line diff's bound never drops a pair that reaches the cutoff: with a cutoff the
+    score is the same, or 0 when below it (as rapidfuzz's score_cutoff)."""
+    text, _ = data.draw(text_and_spans())
+    other = data.draw(st.one_of(st.just(None), text_and_spans()))
+    # a corrected version of the text (often above the cutoff), or another text (below)
+    new = apply(text, data.draw(edits(text, [(0, 0, 1)], inside=False))) if other is None else other[0]
+    for lines in (True, False):
+        with diff_by(lines=lines):
+            exact = similarity(text, new)
+            if lines:  # the bound never says "below" a score that reaches the cutoff
+                assert not (reanchor_module.certainly_below(text, new, cutoff) and exact >= cutoff)
+                split = (text.splitlines(keepends=True), new.splitlines(keepends=True))
+                assert similarity(text, new, cutoff, lines=split) == (exact if exact >= cutoff else 0.0)
+            assert similarity(text, new, cutoff=cutoff) == (exact if exact >= cutoff else 0.0)

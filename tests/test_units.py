@@ -163,3 +163,39 @@ def test_char_universe_and_coded_spans(proj):
 def test_unit_text_collapses_whitespace():
     assert unit_text("a  b\n c d", Unit(1, 0, 9, 1)) == "a b c d"
     assert unit_text("a  b\n c d", Unit(1, 0, 9, 1), width=4) == "a b…"
+
+
+def test_annotations_one_document_at_a_time_same_as_loaded_at_once(proj):
+    """iter_annotations (reports, kwic, agreement) yields what load_annotations gives, in the
+    documents' order; documents missing from the cache are annotated and cached first,
+    the others read from the cache; a cached annotation gone stale meanwhile is computed
+    again (not cached)."""
+    from qualcode.annotations import iter_annotations, load_annotations
+    from qualcode.lookup import select_documents
+    from qualcode.nlp import cache_key, load_pipeline
+
+    pipeline = load_pipeline("fr")
+    docs = select_documents(proj, ["paul", "other"], order="given")
+    store = proj.store
+    keys = {d.id: cache_key(d.text, [(t.start, t.end) for t in store.documents.turns(d.id)], pipeline)
+            for d in docs}
+    assert store.annotations.cached(keys) == set()  # nothing annotated yet
+    got = [(d.name, ann.to_bytes()) for d, ann in iter_annotations(proj, docs, pipeline)]
+    assert [n for n, _ in got] == ["paul", "other"]
+    assert store.annotations.cached(keys) == set(keys)  # both cached by the first pass
+    expected, computed, _ = load_annotations(proj, docs, pipeline, write=False)
+    assert computed == 0
+    assert got == [(d.name, expected[d.id].to_bytes()) for d in docs]
+    # from the cache now: the same bytes again
+    assert [(d.name, a.to_bytes()) for d, a in iter_annotations(proj, docs, pipeline)] == got
+    # a stale row met during the iteration (another command re-imported the document):
+    # the annotation is computed for the text given, and the cache left alone
+    paul = docs[0]
+    seen = []
+    for d, ann in iter_annotations(proj, docs, pipeline):
+        if d.id == paul.id:
+            with store.transaction():
+                store.annotations.put(docs[1].id, cache_key="stale", pipeline=pipeline.name, data=b"x")
+        seen.append((d.name, ann.to_bytes()))
+    assert seen == got
+    assert store.annotations.cached(keys) == {paul.id}

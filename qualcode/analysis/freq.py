@@ -171,7 +171,7 @@ def select_codings(project: Project, *, statuses: Iterable[str] | None = NOT_REJ
     tree = _tree(active, order or [])
 
     codings, retired, unreviewed, found = [], 0, 0, set()
-    for r in store.codings.spans(coders=coders):
+    for r in store.codings.iter_spans(coders=coders):  # one at a time: only the counted ones are kept
         if r.code_status != "active":
             retired += r.status in statuses
             continue

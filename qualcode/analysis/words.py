@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 
 from qualcode.analysis.freq import NO_CASE, grouping
 from qualcode.analysis.table import TableResult
-from qualcode.annotations import load_annotations
+from qualcode.annotations import iter_annotations
 from qualcode.errors import UsageError
 from qualcode.lookup import select_documents
 from qualcode.nlp import FLAG_PUNCT, load_pipeline
@@ -69,16 +69,14 @@ def word_frequencies(project: Project, *, by: str | None = None, top: int = 20, 
     store = project.store
     docs = select_documents(project, None)
     pipeline = load_pipeline(project.language)
-    with store.transaction():  # the only possible write: caching missing annotations
-        annotations, _, _ = load_annotations(project, docs, pipeline)
 
     groups: list[str] = list(grp.groups) if by else ["all"]
     words: Counter = Counter()
     counts: dict[str, Counter] = defaultdict(Counter)
     in_docs: dict[str, dict[str, set]] = defaultdict(lambda: defaultdict(set))
     ndocs: dict[str, set] = defaultdict(set)
-    for d in docs:
-        ann = annotations[d.id]
+    # one document's annotation at a time; the only possible write: caching missing ones
+    for d, ann in iter_annotations(project, docs, pipeline):
         text = d.text
         doc_groups = sorted(grp.doc_groups(d.id)) if by else ["all"]
         turns = store.documents.turns(d.id)

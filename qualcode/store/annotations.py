@@ -33,6 +33,12 @@ class Annotations:
                               (document_id, cache_key)).fetchone()
         return row[0] if row else None
 
+    def cached(self, keys: Mapping[int, str]) -> set[int]:
+        """The ids, among ``keys`` (document id -> cache key), of the documents whose
+        cached annotation was made under that key (without reading the blobs)."""
+        rows = self.db.execute("SELECT document_id, cache_key FROM annotations")
+        return {r[0] for r in rows if keys.get(r[0]) == r[1]}
+
     def put(self, document_id: int, *, cache_key: str, pipeline: str, data: bytes) -> None:
         """Cache the document's annotation blob (replacing the one it had)."""
         self.db.execute(

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
@@ -233,9 +233,14 @@ class Codings:
         takes 0.23 s with full records and 0.17 s with these (0.14 s with the query
         tailored to it before this API): SQLite sorts, and Python builds, every column,
         and the text is the largest."""
+        return list(self.iter_spans(order=order, **filters))
+
+    def iter_spans(self, *, order: Order | None = "position", **filters: Unpack[Filters]) -> Iterator[CodedSpan]:
+        """:meth:`spans` one at a time, for a caller that keeps only some of each (the
+        counts of a report)."""
         w = _where(**filters)
-        return [CodedSpan(*r) for r in self._tuples(f"SELECT {_SPAN_COLUMNS}{_FROM}{w.sql()}{_order_by(order)}",
-                                                    w.params)]
+        for r in self._tuples(f"SELECT {_SPAN_COLUMNS}{_FROM}{w.sql()}{_order_by(order)}", w.params):
+            yield CodedSpan(*r)
 
     def get(self, coding_id: int) -> Coding | None:
         """The coding with this id, or None."""
@@ -303,12 +308,14 @@ class Codings:
             out.append(ReviewRow(Coding(*r[:18]), r[18], choices, bool(r[20])))
         return out
 
-    def _tuples(self, sql: str, params: Sequence[Any]) -> list[tuple]:
-        """Rows as plain tuples (no ``sqlite3.Row`` to build and unpack: reports read every coding)."""
+    def _tuples(self, sql: str, params: Sequence[Any]) -> Iterator[tuple]:
+        """Rows as plain tuples (no ``sqlite3.Row`` to build and unpack: reports read every
+        coding), one at a time: the caller builds its records as they come, without a list
+        of every row beside them."""
         cur = self.db.conn.cursor()
         cur.row_factory = None
         try:
-            return cur.execute(sql, params).fetchall()
+            yield from cur.execute(sql, params)
         finally:
             cur.close()
 

@@ -299,8 +299,6 @@ class AgreementReport:
     def to_result(self) -> TableResult:
         """A TableResult: code, label, units, coded by each coder, both/all, neither/none,
         % agreement, kappa, kappa band, alpha, alpha band, note."""
-        import pandas as pd
-
         two = len(self.coders) == 2
         unit_col = "characters" if self.level == "char" else "units"
         all_col, none_col = ("both", "neither") if two else ("all", "none")
@@ -324,17 +322,14 @@ class AgreementReport:
             rec["alpha band"] = krippendorff_band(s.alpha) or ""
             rec["note"] = r.note
             records.append(rec)
-        df = pd.DataFrame.from_records(records, columns=columns)
-        for col in [unit_col, *[f"coded by {c}" for c in self.coders], all_col, none_col]:
-            df[col] = df[col].astype("Int64")
-        for col in ("% agreement", "kappa", "alpha"):
-            df[col] = df[col].astype("float64")
+        dtypes = dict.fromkeys([unit_col, *[f"coded by {c}" for c in self.coders], all_col, none_col], "Int64")
+        dtypes.update(dict.fromkeys(("% agreement", "kappa", "alpha"), "float64"))
         level = {"sentence": "sentences", "turn": "turns", "char": "characters"}[self.level]
         title = f"Agreement between {', '.join(self.coders)} ({level})"
         if self.code:
             title += f": {self.code}"
         return TableResult(
-            title=title, df=df, notes=list(self.notes),
+            title=title, notes=list(self.notes), columns=columns, rows=records, dtypes=dtypes,
             meta={"kind": "agreement", "sheet": "agreement", "level": self.level, "coders": list(self.coders),
                   "depth": [r.depth for r in rows], "tree_column": "label", "total_rows": [POOLED, MEAN],
                   "decimals": {"% agreement": 1, "kappa": 3, "alpha": 3}},

@@ -75,8 +75,6 @@ def cooccurrence(project: Project, *, unit: str = "sentence", by: str | None = N
                  level: str = "all", order: list[str] | None = None) -> list[TableResult]:
     """Code × code co-occurrence tables: one, or one per value of case attribute ``by``
     (a document belongs to the groups of its cases; ``(no case)`` for documents without)."""
-    import pandas as pd
-
     if unit not in UNITS:
         raise UsageError(f"unknown unit {unit!r} (choose from {', '.join(UNITS)})")
     check_level(level)
@@ -121,9 +119,8 @@ def cooccurrence(project: Project, *, unit: str = "sentence", by: str | None = N
                 else:
                     rec[b.path] = len(sa & sb)
             records.append(rec)
-        df = pd.DataFrame.from_records(records, columns=["code", "label", *[c.path for c in codes]])
-        for c in codes:
-            df[c.path] = df[c.path].astype("float64" if jaccard else "Int64")
+        columns = ["code", "label", *[c.path for c in codes]]
+        dtypes = {c.path: "float64" if jaccard else "Int64" for c in codes}
         measure = "Jaccard index" if jaccard else "co-occurrence"
         title = f"Code {measure} ({unit} units)" + (f": {by} = {g}" if g is not None else "")
         notes = sel.describe()
@@ -143,7 +140,7 @@ def cooccurrence(project: Project, *, unit: str = "sentence", by: str | None = N
         if outside:
             notes.append(f"{outside} codings overlap no {unit} and are left out.")
         tables.append(TableResult(
-            title=title, df=df, notes=notes,
+            title=title, notes=notes, columns=columns, rows=records, dtypes=dtypes,
             meta={"kind": "matrix", "depth": [c.depth for c in codes], "tree_column": "label",
                   "matrix_columns": [c.path for c in codes], "group": g,
                   "sheet": (f"{by}={g}" if g is not None else "cooccurrence"),

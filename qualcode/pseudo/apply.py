@@ -9,10 +9,10 @@ the REFI-QDA export writes pseudonymized texts with offsets mapped to them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
-from qualcode.analysis.table import TableResult
+from qualcode.analysis.table import OBJECT, TableResult, infer_type
 from qualcode.i18n import Labels
 from qualcode.pseudo.replace import Pseudonymizer
 
@@ -44,23 +44,28 @@ def pseudonymize_table(table: TableResult, pseudo: Pseudonymizer | None, *, colu
     """A copy of ``table`` with the key applied to its title, notes and text cells (all
     the text columns, or only ``cells``) and, with ``columns``, its column names (made
     unique again when two names get the same replacement). One-word names are replaced
-    in any case here: word tables hold lower-case lemmas."""
+    in any case here: word tables hold lower-case lemmas. A text column is one that is
+    not numeric or boolean (the type of a replaced column is inferred again, as pandas'
+    ``Series.map`` does)."""
     if pseudo is None:
         return table
-    df = table.df.copy()
-    for col in df.columns:
-        if cells is not None and col not in cells:
+    cols = list(table.columns)
+    data = [list(col) for col in zip(*table.rows)] if table.rows else [[] for _ in cols]
+    types = list(table.types)
+    for j, col in enumerate(cols):
+        if (cells is not None and col not in cells) or types[j] != OBJECT:
             continue
-        if df[col].dtype == object:
-            df[col] = df[col].map(lambda v: pseudo.value(v, any_case=True))
+        data[j] = [pseudo.value(v, any_case=True) for v in data[j]]
+        types[j] = infer_type(data[j])
     if columns:
         names: list[Any] = []
-        for col in df.columns:
+        for col in cols:
             new = pseudo.name(col) if isinstance(col, str) else col  # document names too
             base, n = new, 2
             while new in names:
                 new, n = f"{base} ({n})", n + 1
             names.append(new)
-        df.columns = names
-    return replace(table, title=pseudo.text(table.title, any_case=True) or "",
-                   notes=[pseudo.text(n) or "" for n in table.notes], df=df)
+        cols = names
+    rows = list(zip(*data)) if cols else [() for _ in table.rows]
+    return table.replace(title=pseudo.text(table.title, any_case=True) or "",
+                         notes=[pseudo.text(n) or "" for n in table.notes], columns=cols, rows=rows, types=types)

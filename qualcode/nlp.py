@@ -54,6 +54,7 @@ import json
 import re
 import struct
 import zlib
+from array import array
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -600,13 +601,11 @@ def cache_key(text: str, turns: Sequence, pipeline: Pipeline | str) -> str:
 
     A cached annotation is valid only while this key is unchanged.
     """
-    import numpy as np
-
     name = pipeline.name if isinstance(pipeline, Pipeline) else str(pipeline)
     h = hashlib.sha256()
     h.update(f"qualcode-annotation/{ANNOTATION_FORMAT}\0spacy {spacy_version()}\0{name}\0".encode())
-    spans = _turn_spans(text, turns)
-    h.update(np.asarray(spans, dtype=np.int64).tobytes())
+    # the turns as the machine's 64-bit integers (numpy's int64 bytes, without importing numpy)
+    h.update(array("q", [v for span in _turn_spans(text, turns) for v in span]).tobytes())
     h.update(b"\0")
     h.update(text.encode("utf-8"))
     return h.hexdigest()

@@ -31,7 +31,7 @@ from qualcode.analysis.freq import (
     select_codings,
 )
 from qualcode.analysis.table import TableResult
-from qualcode.annotations import load_annotations
+from qualcode.annotations import load_sentences
 from qualcode.errors import UsageError
 from qualcode.nlp import load_pipeline
 
@@ -53,9 +53,9 @@ def unit_spans(project: Project, doc_ids: Iterable[int], unit: str) -> dict[int,
             return {}
         docs = store.documents.select(ids=doc_ids)
         pipeline = load_pipeline(project.language)
-        with store.transaction():  # the only possible write: caching missing annotations
-            annotations, _, _ = load_annotations(project, docs, pipeline)
-        return {d: sorted((a, b) for _, a, b in annotations[d].sentences()) for d in doc_ids}
+        with store.transaction():  # the only possible write: caching missing annotations and sentences
+            sentences = load_sentences(project, docs, pipeline)
+        return {d: sorted((a, b) for _, a, b in sentences[d]) for d in doc_ids}
     raise UsageError(f"unknown unit {unit!r} (choose from {', '.join(UNITS)})")
 
 

@@ -364,3 +364,21 @@ def test_tables_from_workers_keep_their_bytes_and_are_not_compressed_again(fr, m
     assert back.to_bytes() == serial[0]
     with pytest.raises(AssertionError, match="compressed again"):
         annotate_one(items[0][0], None, fr).to_bytes()  # a fresh table is compressed
+
+
+def test_installed_version_is_what_importlib_metadata_says(tmp_path, monkeypatch):
+    """Read without importlib.metadata (start-up time), the same for every installed
+    distribution; a folder that only looks like one is not taken."""
+    from importlib.metadata import distributions, version
+
+    from qualcode.nlp import installed_version
+
+    names = sorted({d.metadata["Name"] for d in distributions()})
+    assert len(names) > 50
+    assert {n: installed_version(n) for n in names} == {n: version(n) for n in names}
+    fake = tmp_path / "Spacy_Fake-9.9.dist-info"
+    fake.mkdir()
+    (fake / "METADATA").write_text("Metadata-Version: 2.1\nName: spacy-fake\nVersion: 9.9\n\nVersion: 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert installed_version("spacy.fake") == "9.9"
+    assert installed_version("no-such-distribution") is None

@@ -100,7 +100,7 @@ def test_pseudonymized_cells_of_text_columns():
 def test_reports_and_agreement_import_no_pandas(tmp_path):
     """``report freq``, ``cooccurrence``, ``matrix`` and a CSV export in one fresh
     process (the sentence cache filled by autocode): neither pandas nor numpy imported;
-    ``agreement`` without pandas (Krippendorff's alpha still needs numpy)."""
+    ``agreement`` of two coders neither (kappa and alpha computed without them)."""
     build(tmp_path / "p", tmp_path)
     root = str(tmp_path / "p")
     runs = [["report", "freq", "--by", "group"], ["report", "cooccurrence"], ["report", "matrix", "--json"],
@@ -119,5 +119,5 @@ def test_reports_and_agreement_import_no_pandas(tmp_path):
     code = code.replace(repr(runs), repr([["agreement", "--coders", "rules,camille"]]))
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True,
                          env={**os.environ, "COLUMNS": "120", "NO_COLOR": "1"})
-    assert res.stderr.strip().splitlines()[-1] == "['numpy']", res.stderr
+    assert res.stderr.strip().splitlines()[-1] == "[]", res.stderr
     assert (tmp_path / "f.csv").read_text(encoding="utf-8-sig").count("\n") > 5

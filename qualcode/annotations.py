@@ -12,7 +12,9 @@ projects (its worker processes import it alone).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator, Sequence
+import sys
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from qualcode.nlp import AnnotatedDoc, Pipeline, annotate_iter, cache_key
@@ -67,6 +69,7 @@ def load_annotations(project: Project, docs: Sequence[Document], pipeline: Pipel
                 if write:
                     # to_bytes(): the worker processes' bytes as they are when annotated in parallel
                     store.annotations.put(d.id, cache_key=key, pipeline=pipeline.name, data=ann.to_bytes())
+                    store.annotations.put_sentences(d.id, cache_key=key, data=encode_sentences(ann.sentences()))
                 ready(d.id, ann)
     return out, len(missing), len(docs) - len(missing)
 
@@ -98,6 +101,52 @@ def iter_annotations(project: Project, docs: Sequence[Document], pipeline: Pipel
             ann = AnnotatedDoc.from_bytes(data, d.text) if data is not None else \
                 load_annotations(project, [d], pipeline, write=False)[0][d.id]
         yield d, ann
+
+
+Sentence = tuple[int, int, int]  # (turn index from 0, start, end), as AnnotatedDoc.sentences()
+
+
+def encode_sentences(sentences: Iterable[Sentence]) -> bytes:
+    """The sentences as the ``sentence_spans`` cache keeps them: 64-bit integers, little-endian."""
+    flat = array("q", [v for s in sentences for v in s])
+    if sys.byteorder != "little":  # pragma: no cover - big-endian machines
+        flat.byteswap()
+    return flat.tobytes()
+
+
+def decode_sentences(data: bytes) -> list[Sentence]:
+    flat = array("q")
+    flat.frombytes(data)
+    if sys.byteorder != "little":  # pragma: no cover
+        flat.byteswap()
+    it = iter(flat)
+    return list(zip(it, it, it))
+
+
+def load_sentences(project: Project, docs: Sequence[Document], pipeline: Pipeline) -> dict[int, list[Sentence]]:
+    """Document id -> its sentences ``(turn index from 0, start, end)``, what
+    ``AnnotatedDoc.sentences()`` gives for its annotation: from the ``sentence_spans``
+    cache when it holds them under the annotation's current key (no numpy, no decoding
+    of the token tables), else from :func:`load_annotations` (annotated if need be), and
+    then cached (unless the project is read-only). Call it inside a transaction: it may
+    write."""
+    store = project.store
+    out: dict[int, list[Sentence]] = {}
+    missing: list[tuple[Document, str]] = []
+    for d in docs:
+        key = cache_key(d.text, [(t.start, t.end) for t in store.documents.turns(d.id)], pipeline)
+        data = store.annotations.sentences(d.id, key)
+        if data is not None:
+            out[d.id] = decode_sentences(data)
+        else:
+            missing.append((d, key))
+    if missing:
+        annotations, _, _ = load_annotations(project, [d for d, _ in missing], pipeline)
+        for d, key in missing:
+            out[d.id] = list(annotations[d.id].sentences())
+            if not store.read_only:
+                store.annotations.put_sentences(d.id, cache_key=key, data=encode_sentences(out[d.id]))
+    return out
 
 
 def load_term_cache(project: Project, key: str) -> dict[str, list]:

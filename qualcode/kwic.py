@@ -24,21 +24,22 @@ if TYPE_CHECKING:
 
 
 def _surface_matches(ann, words: list[str]) -> list[tuple[int, int]]:
-    """(start token, end token) of token sequences whose folded forms equal ``words``."""
-    folded = [fold(s) for s in ann.strings]  # each distinct string once, not each token
-    forms = [folded[i] for i in ann.lower.tolist()]
+    """(start token, end token) of token sequences whose folded forms equal ``words``
+    (a word ending in ``*``: a prefix). Each distinct string is folded and compared once;
+    the tokens are then picked by their string ids, word after word."""
+    import numpy as np
+
+    folded = [fold(s) for s in ann.strings]
     n = len(words)
-    out = []
-    for i in range(len(forms) - n + 1):
-        ok = True
-        for j, w in enumerate(words):
-            f = forms[i + j]
-            if not (f.startswith(w[:-1]) if w.endswith("*") else f == w):
-                ok = False
-                break
-        if ok:
-            out.append((i, i + n - 1))
-    return out
+    ids = ann.lower
+    if len(ids) < n:
+        return []
+    wanted = [np.array([k for k, f in enumerate(folded) if (f.startswith(w[:-1]) if w.endswith("*") else f == w)],
+                       dtype=np.int64) for w in words]
+    starts = np.flatnonzero(np.isin(ids[:len(ids) - n + 1], wanted[0]))
+    for j in range(1, n):
+        starts = starts[np.isin(ids[starts + j], wanted[j])]
+    return [(i, i + n - 1) for i in starts.tolist()]
 
 
 def kwic(project: Project, term: str, *, lemma: bool = False, by: str | None = None, width: int = 40,

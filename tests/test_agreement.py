@@ -75,6 +75,32 @@ def test_merging_unanimous_units_gives_the_packages_alpha():
             assert ours == pytest.approx(ref, abs=1e-12)
 
 
+def test_alpha_of_two_values_is_the_packages_bit_for_bit():
+    """Coded or not (two values): alpha without numpy, the package's own value exactly,
+    on the value-count rows alpha_from_patterns gives it (repeated units, merged unanimous)."""
+    import krippendorff
+    import numpy as np
+
+    from qualcode.analysis.agreement import _alpha_two_values
+
+    rng = random.Random(11)
+    compared = 0
+    for _ in range(1500):
+        n = rng.randint(1, rng.choice([3, 40, 300]))
+        rows = [[rng.randint(0, rng.choice([2, 3, 6])), rng.randint(0, 3)] for _ in range(n)]
+        rows = [r for r in rows if sum(r) >= 2] or [[1, 1]]
+        repeats = [rng.choice([1, 1, 2, 5, 50, 700]) for _ in rows]
+        vc = np.repeat(np.asarray(rows, dtype=np.int64), np.asarray(repeats, dtype=np.int64), axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ref = float(krippendorff.alpha(value_counts=vc, value_domain=[0, 1], level_of_measurement="nominal"))
+        ours = _alpha_two_values(rows, repeats)
+        if ours is None:
+            continue
+        assert ours == ref or (np.isnan(ours) and np.isnan(ref)), (rows, repeats)
+        compared += 1
+    assert compared > 1400
+
+
 def test_fleiss_kappa_textbook_example_and_degenerate_tables():
     # The classic example (Fleiss 1971 design, as worked in Wikipedia's "Fleiss' kappa"):
     # 10 subjects, 14 raters, 5 categories -> kappa = 0.210

@@ -7,11 +7,13 @@ file and line, rather than on some later behaviour."""
 from __future__ import annotations
 
 import ast
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 from helpers.imports import import_graph, own_imports_in_functions, strongly_connected
+from helpers.reports import build
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "qualcode"
@@ -92,3 +94,38 @@ def test_the_checker_sees_a_cycle_and_sql(tmp_path):
     assert strongly_connected(graph) == [["qualcode.a", "qualcode.b"]]
     assert "qualcode.a" not in graph["qualcode.c"]  # typing-only imports are no dependency
     assert own_imports_in_functions(tmp_path) == ["qualcode/b.py:2: from qualcode.a import x"]
+
+
+# The everyday commands and the libraries they must not import (issue 17: their start-up
+# is most of their time). pydantic is typer's, for values that are not plain
+# (qualcode.cli._coerce); numpy is allowed to kwic only (it reads the token tables).
+LIGHT_COMMANDS = {
+    ("--help",): (),
+    ("docs",): (),
+    ("show", "alice"): (),
+    ("codings", "--code", "identity"): (),
+    ("report", "freq", "--by", "group"): (),
+    ("report", "cooccurrence"): (),
+    ("report", "matrix", "--cols", "group"): (),
+    ("report", "freq", "--by", "group", "--format", "csv"): (),
+    ("agreement", "--coders", "rules,camille"): (),
+    ("kwic", "musée"): ("numpy",),
+}
+NOT_ON_LIGHT_PATHS = (*HEAVY, "pydantic")
+
+
+def test_everyday_commands_import_no_heavy_library(tmp_path):
+    """Each light command in a fresh process on a coded project (annotated by autocode):
+    it succeeds and imports none of the heavy libraries."""
+    build(tmp_path / "p", tmp_path)
+    code = ("import sys\nfrom qualcode.cli import main\nsys.argv = ['qualcode', *sys.argv[1:]]\n"
+            "try:\n    main()\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
+            f"print(' '.join(sorted(m for m in {NOT_ON_LIGHT_PATHS!r} if m in sys.modules)), file=sys.stderr)\n")
+    found = {}
+    for args, allowed in LIGHT_COMMANDS.items():
+        res = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
+                             cwd=tmp_path / "p", env={**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"})
+        assert res.returncode == 0, (args, res.stderr)
+        loaded = res.stderr.strip().splitlines()[-1].split() if res.stderr.strip() else []
+        found[" ".join(args)] = [m for m in loaded if m not in allowed]
+    assert found == {" ".join(a): [] for a in LIGHT_COMMANDS}

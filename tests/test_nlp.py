@@ -381,3 +381,21 @@ def test_batch_size_does_not_change_the_token_tables(fr):
               for bs in (1, nlp_mod.BATCH_SIZE, 10_000)}
     assert tables[1] == tables[nlp_mod.BATCH_SIZE] == tables[10_000]
     assert tables[nlp_mod.BATCH_SIZE] == [a.to_bytes() for a in annotate(items, fr, n_process=1)]
+
+
+def test_installed_version_is_what_importlib_metadata_says(tmp_path, monkeypatch):
+    """Read without importlib.metadata (start-up time), the same for every installed
+    distribution; a folder that only looks like one is not taken."""
+    from importlib.metadata import distributions, version
+
+    from qualcode.nlp import installed_version
+
+    names = sorted({d.metadata["Name"] for d in distributions()})
+    assert len(names) > 50
+    assert {n: installed_version(n) for n in names} == {n: version(n) for n in names}
+    fake = tmp_path / "Spacy_Fake-9.9.dist-info"
+    fake.mkdir()
+    (fake / "METADATA").write_text("Metadata-Version: 2.1\nName: spacy-fake\nVersion: 9.9\n\nVersion: 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert installed_version("spacy.fake") == "9.9"
+    assert installed_version("no-such-distribution") is None

@@ -172,8 +172,6 @@ def alpha_from_patterns(patterns: Mapping[Pattern, int]) -> float | None:
     ``krippendorff`` package on a ``value_counts`` matrix in which unanimous units are
     merged (exact, see the module docstring). None when undefined: no unit with two
     values, or a single value among the pairable ones."""
-    import numpy as np
-
     pairable = {p: n for p, n in patterns.items() if n > 0 and sum(v is not None for v in p) >= 2}
     values = sorted({v for p in pairable for v in p if v is not None}, key=lambda v: (str(type(v)), v))
     if len(values) < 2:
@@ -192,12 +190,50 @@ def alpha_from_patterns(patterns: Mapping[Pattern, int]) -> float | None:
     for v, m in unanimous.items():
         rows.append([m if w == v else 0 for w in values])
         repeats.append(1)
+    if len(values) == 2:  # coded or not: the package's own float operations, without numpy
+        a = _alpha_two_values(rows, repeats)
+        if a is not None:
+            return None if math.isnan(a) else a
     import krippendorff
+    import numpy as np
 
     vc = np.repeat(np.asarray(rows, dtype=np.int64), np.asarray(repeats, dtype=np.int64), axis=0)
     a = float(krippendorff.alpha(value_counts=vc, value_domain=list(range(len(values))),
                                  level_of_measurement="nominal"))
     return None if math.isnan(a) else a
+
+
+def _alpha_two_values(rows: list[list[int]], repeats: list[int]) -> float | None:
+    """``krippendorff.alpha(value_counts=…, level_of_measurement="nominal")`` for two
+    values, bit for bit: the same float operations in the order numpy does them (the
+    coincidences summed unit by unit, ``n_v`` and the totals as numpy sums them); None
+    when the package would divide by zero (then it is asked)."""
+    o: list[float] | None = None  # o00, o01, o10, o11
+    for (c0, c1), count in zip(rows, repeats):
+        pair = max(c0 + c1, 2) - 1
+        unit = [(c0 * c0 - c0) / pair, (c0 * c1 - 0.0) / pair, (c1 * c0 - 0.0) / pair, (c1 * c1 - c1) / pair]
+        for _ in range(count):
+            if o is None:
+                o = list(unit)
+            else:
+                o[0] += unit[0]
+                o[1] += unit[1]
+                o[2] += unit[2]
+                o[3] += unit[3]
+    if o is None:
+        return None
+    n0, n1 = o[0] + o[2], o[1] + o[3]  # o.sum(axis=0)
+    total = n0 + (0.0 + n1)  # n_v.sum(): the first value, then numpy's pairwise sum of the rest
+    if total - 1 == 0:
+        return None
+    e = [(n0 * n0 - n0) / (total - 1), (n0 * n1 - 0.0) / (total - 1), (n1 * n0 - 0.0) / (total - 1),
+         (n1 * n1 - n1) / (total - 1)]
+    # (o * d).sum() and (e * d).sum() with d = [[0, 1], [1, 0]]
+    observed = o[0] * 0.0 + (((0.0 + o[1] * 1.0) + o[2] * 1.0) + o[3] * 0.0)
+    expected = e[0] * 0.0 + (((0.0 + e[1] * 1.0) + e[2] * 1.0) + e[3] * 0.0)
+    if expected == 0:
+        return None
+    return 1 - observed / expected
 
 
 def alpha_nominal(reliability_data: Sequence[Sequence]) -> float | None:
@@ -299,8 +335,6 @@ class AgreementReport:
     def to_result(self) -> TableResult:
         """A TableResult: code, label, units, coded by each coder, both/all, neither/none,
         % agreement, kappa, kappa band, alpha, alpha band, note."""
-        import pandas as pd
-
         two = len(self.coders) == 2
         unit_col = "characters" if self.level == "char" else "units"
         all_col, none_col = ("both", "neither") if two else ("all", "none")
@@ -324,17 +358,14 @@ class AgreementReport:
             rec["alpha band"] = krippendorff_band(s.alpha) or ""
             rec["note"] = r.note
             records.append(rec)
-        df = pd.DataFrame.from_records(records, columns=columns)
-        for col in [unit_col, *[f"coded by {c}" for c in self.coders], all_col, none_col]:
-            df[col] = df[col].astype("Int64")
-        for col in ("% agreement", "kappa", "alpha"):
-            df[col] = df[col].astype("float64")
+        dtypes = dict.fromkeys([unit_col, *[f"coded by {c}" for c in self.coders], all_col, none_col], "Int64")
+        dtypes.update(dict.fromkeys(("% agreement", "kappa", "alpha"), "float64"))
         level = {"sentence": "sentences", "turn": "turns", "char": "characters"}[self.level]
         title = f"Agreement between {', '.join(self.coders)} ({level})"
         if self.code:
             title += f": {self.code}"
         return TableResult(
-            title=title, df=df, notes=list(self.notes),
+            title=title, notes=list(self.notes), columns=columns, rows=records, dtypes=dtypes,
             meta={"kind": "agreement", "sheet": "agreement", "level": self.level, "coders": list(self.coders),
                   "depth": [r.depth for r in rows], "tree_column": "label", "total_rows": [POOLED, MEAN],
                   "decimals": {"% agreement": 1, "kappa": 3, "alpha": 3}},

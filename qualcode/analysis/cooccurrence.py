@@ -31,7 +31,7 @@ from qualcode.analysis.freq import (
     select_codings,
 )
 from qualcode.analysis.table import TableResult
-from qualcode.annotations import iter_annotations
+from qualcode.annotations import load_sentences
 from qualcode.errors import UsageError
 from qualcode.nlp import load_pipeline
 
@@ -53,10 +53,9 @@ def unit_spans(project: Project, doc_ids: Iterable[int], unit: str) -> dict[int,
             return {}
         docs = store.documents.select(ids=doc_ids)
         pipeline = load_pipeline(project.language)
-        # one document's annotation at a time; the only possible write: caching missing ones
-        spans = {d.id: sorted((a, b) for _, a, b in ann.sentences())
-                 for d, ann in iter_annotations(project, docs, pipeline)}
-        return {d: spans[d] for d in doc_ids}
+        with store.transaction():  # the only possible write: caching missing annotations and sentences
+            sentences = load_sentences(project, docs, pipeline)
+        return {d: sorted((a, b) for _, a, b in sentences[d]) for d in doc_ids}
     raise UsageError(f"unknown unit {unit!r} (choose from {', '.join(UNITS)})")
 
 
@@ -76,8 +75,6 @@ def cooccurrence(project: Project, *, unit: str = "sentence", by: str | None = N
                  level: str = "all", order: list[str] | None = None) -> list[TableResult]:
     """Code × code co-occurrence tables: one, or one per value of case attribute ``by``
     (a document belongs to the groups of its cases; ``(no case)`` for documents without)."""
-    import pandas as pd
-
     if unit not in UNITS:
         raise UsageError(f"unknown unit {unit!r} (choose from {', '.join(UNITS)})")
     check_level(level)
@@ -122,9 +119,8 @@ def cooccurrence(project: Project, *, unit: str = "sentence", by: str | None = N
                 else:
                     rec[b.path] = len(sa & sb)
             records.append(rec)
-        df = pd.DataFrame.from_records(records, columns=["code", "label", *[c.path for c in codes]])
-        for c in codes:
-            df[c.path] = df[c.path].astype("float64" if jaccard else "Int64")
+        columns = ["code", "label", *[c.path for c in codes]]
+        dtypes = {c.path: "float64" if jaccard else "Int64" for c in codes}
         measure = "Jaccard index" if jaccard else "co-occurrence"
         title = f"Code {measure} ({unit} units)" + (f": {by} = {g}" if g is not None else "")
         notes = sel.describe()
@@ -144,7 +140,7 @@ def cooccurrence(project: Project, *, unit: str = "sentence", by: str | None = N
         if outside:
             notes.append(f"{outside} codings overlap no {unit} and are left out.")
         tables.append(TableResult(
-            title=title, df=df, notes=notes,
+            title=title, notes=notes, columns=columns, rows=records, dtypes=dtypes,
             meta={"kind": "matrix", "depth": [c.depth for c in codes], "tree_column": "label",
                   "matrix_columns": [c.path for c in codes], "group": g,
                   "sheet": (f"{by}={g}" if g is not None else "cooccurrence"),

@@ -251,8 +251,6 @@ class Evaluation:
         return lines
 
     def scores_table(self) -> TableResult:
-        import pandas as pd
-
         cols = ["code", "label", "gold", "system", "TP", "FP", "FN", "precision", "recall", "F1"]
         records = [{"code": c.path, "label": c.label, "gold": c.support, "system": c.proposed, "TP": c.tp,
                     "FP": c.fp, "FN": c.fn, "precision": c.precision, "recall": c.recall, "F1": c.f1}
@@ -265,13 +263,11 @@ class Evaluation:
         records.append({"code": MACRO, "label": f"Macro average ({_n(a.codes, 'code')})", "gold": None,
                         "system": None, "TP": None, "FP": None, "FN": None, "precision": a.precision,
                         "recall": a.recall, "F1": a.f1})
-        df = pd.DataFrame.from_records(records, columns=cols)
-        for c in ("gold", "system", "TP", "FP", "FN"):
-            df[c] = df[c].astype("Int64")
-        for c in ("precision", "recall", "F1"):
-            df[c] = df[c].astype("float64")
+        dtypes = dict.fromkeys(("gold", "system", "TP", "FP", "FN"), "Int64")
+        dtypes.update(dict.fromkeys(("precision", "recall", "F1"), "float64"))
         return TableResult(
-            title=f"Evaluation: {self.system} against {self.gold} ({self.unit} units)", df=df, notes=self.notes(),
+            title=f"Evaluation: {self.system} against {self.gold} ({self.unit} units)", notes=self.notes(),
+            columns=cols, rows=records, dtypes=dtypes,
             meta={"kind": "evaluate", "sheet": "scores", "tree_column": "label",
                   "depth": [c.depth for c in self.codes] + [0, 0], "total_rows": [MICRO, MACRO],
                   "decimals": {"precision": 3, "recall": 3, "F1": 3},
@@ -282,17 +278,12 @@ class Evaluation:
         )
 
     def rules_table(self) -> TableResult:
-        import pandas as pd
-
         cols = ["rule", "units", "TP", "FP", "precision", "FP matches"]
-        df = pd.DataFrame.from_records(
-            [{"rule": r.rule, "units": r.tp + r.fp, "TP": r.tp, "FP": r.fp, "precision": r.precision,
-              "FP matches": r.matches_text()} for r in self.rules], columns=cols)
-        for c in ("units", "TP", "FP"):
-            df[c] = df[c].astype("Int64")
-        df["precision"] = df["precision"].astype("float64")
+        records = [{"rule": r.rule, "units": r.tp + r.fp, "TP": r.tp, "FP": r.fp, "precision": r.precision,
+                    "FP matches": r.matches_text()} for r in self.rules]
         return TableResult(
-            title=f"False positives per rule ({self.unit} units)", df=df,
+            title=f"False positives per rule ({self.unit} units)", columns=cols, rows=records,
+            dtypes={"units": "Int64", "TP": "Int64", "FP": "Int64", "precision": "float64"},
             notes=[f"Units each rule's codings mark for its own code: TP if {self.gold} coded that code there, "
                    "else FP; a unit marked by several rules counts for each. FP matches: the words that "
                    "matched in the false positives, with their number of units."],
@@ -300,8 +291,6 @@ class Evaluation:
         )
 
     def errors_table(self, kind: str) -> TableResult:
-        import pandas as pd
-
         fp = kind == "fp"
         items = self.false_positives if fp else self.false_negatives
         cols = ["document", "turn", "start", "end", "code", *(["rule"] if fp else []), "text"]
@@ -312,9 +301,6 @@ class Evaluation:
             if fp:
                 rec["rule"] = "; ".join(e.origins)
             records.append(rec)
-        df = pd.DataFrame.from_records(records, columns=cols)
-        for c in ("turn", "start", "end"):
-            df[c] = df[c].astype("Int64")
         if fp:
             title = f"False positives: proposed by {self.system}, not coded by {self.gold}"
             note = "rule: the origin of the system coding(s) marking the unit (rule id and matched words)."
@@ -322,7 +308,8 @@ class Evaluation:
             title = f"False negatives: coded by {self.gold}, missed by {self.system}"
             note = "text: the whole unit the gold coding marks."
         note += " start, end: the unit's character offsets in the document."
-        return TableResult(title=f"{title} ({len(items)})", df=df, notes=[note],
+        return TableResult(title=f"{title} ({len(items)})", notes=[note], columns=cols, rows=records,
+                           dtypes={"turn": "Int64", "start": "Int64", "end": "Int64"},
                            meta={"kind": f"evaluate_{kind}", "sheet": "false positives" if fp else "false negatives"})
 
     def tables(self, show: Iterable[str] = ()) -> list[TableResult]:

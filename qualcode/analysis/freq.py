@@ -318,8 +318,6 @@ class FreqTable:
         """A TableResult: columns ``code``, ``label``, then ``GROUP units``, ``GROUP
         participants``, ``GROUP %`` per group, then ``total units``, ``total participants``,
         ``total %``. Percentages have one decimal; empty (None) where there are no cases."""
-        import pandas as pd
-
         records = []
         for r in self.rows:
             rec: dict = {"code": r.path, "label": r.label}
@@ -333,12 +331,10 @@ class FreqTable:
             records.append(rec)
         columns = ["code", "label"] + [f"{g} {m}" for g in self.groups for m in ("units", "participants", "%")] \
             + ["total units", "total participants", "total %"]
-        df = pd.DataFrame.from_records(records, columns=columns)
-        for col in df.columns[2:]:
-            df[col] = df[col].astype("float64" if col.endswith("%") else "Int64")
+        dtypes = {col: "float64" if col.endswith("%") else "Int64" for col in columns[2:]}
         title = "Codes" + (f" by {self.by}" if self.by else "") + (" (top-level codes)" if self.level == "top" else "")
         return TableResult(
-            title=title, df=df, notes=list(self.notes),
+            title=title, notes=list(self.notes), columns=columns, rows=records, dtypes=dtypes,
             meta={"kind": "freq", "sheet": "freq", "by": self.by, "level": self.level,
                   "depth": [r.depth for r in self.rows], "tree_column": "label",
                   "total_rows": [ALL_CODES], "groups": list(self.groups), "group_sizes": dict(self.group_sizes),

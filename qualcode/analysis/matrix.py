@@ -33,8 +33,6 @@ if TYPE_CHECKING:
 def code_matrix(project: Project, *, cols: str = "docs", presence: bool = False,
                 statuses: Iterable[str] | None = NOT_REJECTED, coders: list[str] | None = None,
                 level: str = "all", order: list[str] | None = None) -> TableResult:
-    import pandas as pd
-
     check_level(level)
     if not cols:
         raise UsageError("--cols needs docs, cases or a case attribute name")
@@ -74,9 +72,7 @@ def code_matrix(project: Project, *, cols: str = "docs", presence: bool = False,
             rec[c] = int(per_col[c] > 0) if presence else per_col[c]
         rec["total"] = sum(per_col[c] > 0 for c in columns) if presence else len(units[code.path])
         records.append(rec)
-    df = pd.DataFrame.from_records(records, columns=["code", "label", *columns, "total"])
-    for c in [*columns, "total"]:
-        df[c] = df[c].astype("Int64")
+    dtypes = dict.fromkeys([*columns, "total"], "Int64")
     measure = "presence" if presence else "coded units"
     title = f"Codes × {'documents' if cols == 'docs' else 'cases' if cols == 'cases' else cols} ({measure})"
     notes = sel.describe()
@@ -90,7 +86,8 @@ def code_matrix(project: Project, *, cols: str = "docs", presence: bool = False,
         notes.append("A document linked to several cases counts for each of them.")
     if NO_CASE in columns:
         notes.append(f"{NO_CASE}: documents linked to no case.")
-    return TableResult(title=title, df=df, notes=notes,
+    return TableResult(title=title, notes=notes, columns=["code", "label", *columns, "total"], rows=records,
+                       dtypes=dtypes,
                        meta={"kind": "matrix", "sheet": "matrix", "depth": [c.depth for c in codes],
                              "tree_column": "label",
                              "matrix_columns": list(columns), "cols": cols, "presence": presence,

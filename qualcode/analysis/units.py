@@ -43,7 +43,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, NamedTuple, TypedDict
 
 from qualcode.analysis.freq import codebook_order, select_codings
-from qualcode.annotations import iter_annotations
+from qualcode.annotations import load_sentences
 from qualcode.errors import QualcodeError, UsageError
 from qualcode.lookup import select_documents, suggest
 from qualcode.nlp import load_pipeline
@@ -99,10 +99,11 @@ def project_units(project: Project, kind: str, documents: Iterable[str | int] | 
 
     # the spaCy pipeline is only loaded (seconds) if some document is not in the cache
     pipeline = load_pipeline(project.language)
-    # one document's annotation at a time; the only possible write: caching missing ones
-    for d, ann in iter_annotations(project, docs, pipeline):
+    with store.transaction():  # the only possible write: caching missing annotations and sentences
+        sentences = load_sentences(project, docs, pipeline)
+    for d in docs:
         turns = store.documents.turns(d.id)
-        for t0, a, b in ann.sentences():
+        for t0, a, b in sentences[d.id]:
             t = turns[t0]
             if include_interviewer or t.role != "interviewer":
                 out.append(Unit(d.id, a, b, t.idx))

@@ -58,7 +58,6 @@ def _language_lists(language: str):
 
 def word_frequencies(project: Project, *, by: str | None = None, top: int = 20, include_interviewer: bool = False,
                      exclude: Iterable[str] | None = None) -> list[TableResult]:
-    import pandas as pd
     from spacy.parts_of_speech import NUM
 
     if top < 1:
@@ -119,9 +118,6 @@ def word_frequencies(project: Project, *, by: str | None = None, top: int = 20, 
         records = [{"rank": r, "lemma": lemma, "count": c, "per 1000 words": round(1000 * c / n, 2) if n else None,
                     "documents": len(in_docs[g][lemma])}
                    for r, (lemma, c) in enumerate(ranked, 1)]
-        df = pd.DataFrame.from_records(records, columns=["rank", "lemma", "count", "per 1000 words", "documents"])
-        for col in ("rank", "count", "documents"):
-            df[col] = df[col].astype("Int64")
         turns_desc = "all turns" if include_interviewer else "participant turns (interviewer turns left out)"
         if g == "all":
             title = f"Most frequent lemmas (top {top})"
@@ -137,7 +133,9 @@ def word_frequencies(project: Project, *, by: str | None = None, top: int = 20, 
             f"{len(stop)} words), numbers, hesitations ({', '.join(sorted(HESITATIONS)[:8])}…)"
             + (f" and {', '.join(sorted(extra))}" if extra else "") + "; per 1000 words = count / words × 1000.",
         ]
-        tables.append(TableResult(title=title, df=df, notes=notes,
+        tables.append(TableResult(title=title, notes=notes,
+                                  columns=["rank", "lemma", "count", "per 1000 words", "documents"], rows=records,
+                                  dtypes={"rank": "Int64", "count": "Int64", "documents": "Int64"},
                                   meta={"kind": "words", "group": None if g == "all" else g, "words": n,
                                         "sheet": "words" if g == "all" else f"{by}={g}",
                                         "decimals": {"per 1000 words": 2}, "top": top, "by": by,

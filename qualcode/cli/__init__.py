@@ -33,6 +33,7 @@ from typer.core import TyperCommand, TyperGroup
 from typer.exceptions import Abort, Exit, TyperException
 
 from qualcode import __version__
+from qualcode.cli._coerce import install as plain_values_first
 from qualcode.cli._terminal import SafeConsole
 from qualcode.errors import QualcodeError
 from qualcode.sheets import SheetProblems
@@ -87,6 +88,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "pseudo": ("pseudo", "Pseudonymization: the pseudonym key (add, list, remove, suggest, review, import) and "
                          "the audit of exported files."),
 }
+
+plain_values_first()  # command-line values converted without pydantic where they are plain
 
 _LISTING = "qualcode.listing"  # set in ctx.meta while the help lists the commands
 

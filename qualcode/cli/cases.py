@@ -109,6 +109,6 @@ def cases_export_cli(
         write_stdout(render_text([table], fmt, prov, language=language), fmt)
         return
     write_tables([table], fmt, output, prov, force=force, language=language)
-    n = len(table.df)
-    console().print(f"wrote {output} ({fmt}, {n} case{'s' * (n != 1)}, {len(table.df.columns) - 1} columns)",
+    n = len(table)
+    console().print(f"wrote {output} ({fmt}, {n} case{'s' * (n != 1)}, {len(table.columns) - 1} columns)",
                     markup=False, highlight=False)

@@ -528,7 +528,7 @@ def render_scores(t):
     table.add_column("code", no_wrap=True, overflow="ellipsis")
     for c in ("gold", "system", "TP", "FP", "FN", "precision", "recall", "F1"):
         table.add_column(c, justify="right", no_wrap=True)
-    for rec in t.df.to_dict("records"):
+    for rec in t.records():
         total = rec["code"] in t.meta.get("total_rows", [])
         cells = [str(rec["label"]) if total else str(rec["code"])]
         cells += [cell_text(rec[c]) for c in ("gold", "system", "TP", "FP", "FN")]
@@ -549,7 +549,7 @@ def render_rules(t):
     for c in ("units", "TP", "FP", "precision"):
         table.add_column(c, justify="right", no_wrap=True)
     table.add_column("FP matches", overflow="fold", ratio=1)
-    for rec in t.df.to_dict("records"):
+    for rec in t.records():
         table.add_row(*[Text(x) for x in (str(rec["rule"]), cell_text(rec["units"]), cell_text(rec["TP"]),
                                           cell_text(rec["FP"]), cell_text(rec["precision"], 3),
                                           str(rec["FP matches"]))])
@@ -562,7 +562,7 @@ def render_errors(t, width: int):
     unit's text (cut to ``width`` characters unless 0)."""
     lines = [Text(t.title, style="bold")]
     current = None
-    for rec in t.df.to_dict("records"):
+    for rec in t.records():
         if rec["code"] != current:
             current = rec["code"]
             lines.append(Text(current, style="bold"))

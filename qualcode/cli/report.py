@@ -37,7 +37,7 @@ from qualcode.errors import UsageError
 from qualcode.exporters.base import provenance_for
 from qualcode.exporters.layout import check_paper, header_labels
 from qualcode.exporters.localize import localize
-from qualcode.exporters.tables import _numeric, cell_text
+from qualcode.exporters.tables import cell_text
 from qualcode.i18n import export_language, labels_for
 from qualcode.pseudo.apply import PseudoLabels
 
@@ -95,9 +95,9 @@ def _emit(proj, tables, *, command: str, filters: dict, coders: list[str] | None
 def render_table(t, width: int = 120):
     """A rich renderable for a TableResult: tree indentation, right-aligned numbers, notes as caption."""
     kind = t.meta.get("kind")
-    depths = t.meta.get("depth") or [0] * len(t.df)
-    if len(depths) != len(t.df):
-        depths = [0] * len(t.df)
+    depths = t.meta.get("depth") or [0] * len(t)
+    if len(depths) != len(t):
+        depths = [0] * len(t)
     dec = t.meta.get("decimals", {})
     table = Table(title=Text(t.title, style="bold"), box=None, caption_justify="left", title_justify="left",
                   show_edge=False, pad_edge=False)
@@ -113,7 +113,7 @@ def render_table(t, width: int = 120):
         groups = t.meta.get("groups", [])
         sizes = t.meta.get("group_sizes", {})
         freq_rows: list[tuple[list[str], str, bool]] = []  # cells, style, starts a section
-        for i, rec in enumerate(t.df.to_dict("records")):
+        for i, rec in enumerate(t.records()):
             cells = ["  " * depths[i] + str(rec["label"])]
             for g in [*groups, "total"]:
                 units = cell_text(rec[f"{g} units"])
@@ -133,13 +133,13 @@ def render_table(t, width: int = 120):
         table.caption = Text("units / participants (% of the group's cases)\n" + "\n".join(t.notes), style="dim")
         return table
 
-    cols = [str(c) for c in t.df.columns]
+    cols = [str(c) for c in t.columns]
     tree_col = t.meta.get("tree_column")
     matrix_cols = [str(c) for c in t.meta.get("matrix_columns", [])]
     shown = [c for c in cols if not (tree_col and c == "code")] if tree_col else cols
-    numeric = {c: _numeric(t, c) for c in cols}
+    numeric = {str(c): t.numeric(c) for c in t.columns}
     body = []
-    for i, row in enumerate(t.df.itertuples(index=False, name=None)):
+    for i, row in enumerate(t.rows):
         rec = dict(zip(cols, row))
         cells = []
         for c in shown:

@@ -110,13 +110,6 @@ class DisplayTable:
         return [c.text for c in self.header[-1]]
 
 
-def _numeric_col(t: TableResult, col) -> bool:
-    from pandas.api.types import is_bool_dtype, is_numeric_dtype
-
-    s = t.df[col]
-    return bool(is_numeric_dtype(s) and not is_bool_dtype(s))
-
-
 NUMBER_COLUMNS_ABOVE = 5  # matrices with more columns than this get numbered columns
 
 
@@ -124,16 +117,16 @@ def display_table(t: TableResult, cell_text, language: str = "en") -> DisplayTab
     """The display form of ``t`` (``cell_text(value, decimals)`` formats one value;
     ``language``: of the group sizes in two-level headers)."""
     meta = t.meta or {}
-    cols = list(t.df.columns)
+    cols = list(t.columns)
     dec = meta.get("decimals", {}) or {}
     depth_meta = meta.get("depth")
-    depths = [int(d) for d in depth_meta] if depth_meta and len(depth_meta) == len(t.df) else [0] * len(t.df)
+    depths = [int(d) for d in depth_meta] if depth_meta and len(depth_meta) == len(t) else [0] * len(t)
     totals = set(meta.get("total_rows") or [])
     shown = [c for c in cols if not (c == "code" and "label" in cols)]  # labels instead of paths
-    records = list(t.df.itertuples(index=False, name=None))
+    records = t.rows
     idx = {c: i for i, c in enumerate(cols)}
     rows = [[cell_text(r[idx[c]], dec.get(c)) for c in shown] for r in records]
-    numeric = [_numeric_col(t, c) for c in shown]
+    numeric = [t.numeric(c) for c in shown]
     bold = {i for i, r in enumerate(records) if "code" in idx and r[idx["code"]] in totals}
     if meta.get("tree_column"):
         bold |= {i for i, d in enumerate(depths) if d == 0}
@@ -176,8 +169,6 @@ def header_labels(t: TableResult, labels: Labels) -> TableResult:
     """``t`` with the display labels of its groups (``--by``) or attribute-value columns
     recorded in ``meta["header_labels"]``, which :func:`display_table` shows in headers
     and legends (the data formats keep the identifiers)."""
-    from dataclasses import replace
-
     meta = dict(t.meta or {})
     names: dict[str, str] = {"total": words(labels.language).get("column.total", "total")}
     if meta.get("kind") == "freq" and meta.get("by"):
@@ -186,7 +177,7 @@ def header_labels(t: TableResult, labels: Labels) -> TableResult:
     if meta.get("kind") == "matrix" and cols not in (None, "docs", "cases"):
         names.update({str(c): group_label(c, str(cols), labels) for c in meta.get("matrix_columns") or []})
     meta["header_labels"] = names
-    return replace(t, meta=meta)
+    return t.replace(meta=meta)
 
 
 def _freq_header(shown: list, meta: dict, language: str = "en",

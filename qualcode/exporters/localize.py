@@ -9,7 +9,6 @@ display labels of :class:`~qualcode.i18n.Labels`. English tables are returned as
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from qualcode.analysis.freq import ALL_CODES, NO_CASE
@@ -44,11 +43,12 @@ def localize(table: TableResult, labels: Labels) -> TableResult:
     else:
         return table
     notes = [fr_typography(n) for n in notes]
-    df = table.df
-    if "code" in df.columns and "label" in df.columns and (df["code"] == ALL_CODES).any():
-        df = df.copy()
-        df.loc[df["code"] == ALL_CODES, "label"] = "Tous les codes"
-    return replace(table, title=title, notes=notes, df=df)
+    cols = table.columns
+    if "code" in cols and "label" in cols and ALL_CODES in table.column("code"):
+        code, label = cols.index("code"), cols.index("label")
+        rows = [(*r[:label], "Tous les codes", *r[label + 1:]) if r[code] == ALL_CODES else r for r in table.rows]
+        return table.replace(title=title, notes=notes, rows=rows)
+    return table.replace(title=title, notes=notes)
 
 
 def _plural(n: int, one: str, many: str) -> str:

@@ -386,7 +386,7 @@ def _freq_rows(table: TableResult, t: dict, labels: Labels) -> tuple[list[str], 
     meta = table.meta or {}
     groups = list(meta.get("groups") or [])
     sizes = meta.get("group_sizes") or {}
-    depths_all = list(meta.get("depth") or [0] * len(table.df))
+    depths_all = list(meta.get("depth") or [0] * len(table))
     total_codes = set(meta.get("total_rows") or [])
     header = [t["code"]] + [f"{group_label(g, by, labels)} ({n_equals(sizes[g], language)})" if sizes.get(g)
                             else group_label(g, by, labels) for g in groups]
@@ -395,7 +395,7 @@ def _freq_rows(table: TableResult, t: dict, labels: Labels) -> tuple[list[str], 
     rows: list[list[str]] = []
     depths: list[int] = []
     totals: list[int] = []
-    for i, r in enumerate(table.df.to_dict("records")):
+    for i, r in enumerate(table.records()):
         cells = [str(r.get("label") or r.get("code"))]
         for prefix in [*groups, "total"]:
             cells.append(_count_cell(r.get(f"{prefix} units"), r.get(f"{prefix} participants"),
@@ -421,12 +421,12 @@ def _count_cell(units, participants, pct, language: str = "en") -> str:
 
 def _cooc_rows(table: TableResult, t: dict, language: str = "en") -> tuple[list[str], list[list[str]], list[int], bool]:
     meta = table.meta or {}
-    cols = list(meta.get("matrix_columns") or [c for c in table.df.columns if c not in ("code", "label")])
+    cols = list(meta.get("matrix_columns") or [c for c in table.columns if c not in ("code", "label")])
     decimals = meta.get("decimals") or {}
-    depths_all = list(meta.get("depth") or [0] * len(table.df))
+    depths_all = list(meta.get("depth") or [0] * len(table))
     header = [t["code"]] + [str(j) for j in range(1, len(cols) + 1)]
     rows, depths = [], []
-    for i, r in enumerate(table.df.to_dict("records")):
+    for i, r in enumerate(table.records()):
         rows.append([f"{i + 1}. {r.get('label') or r.get('code')}"]
                     + [_number_cell(r.get(c), decimals.get(c), language) for c in cols])
         depths.append(int(depths_all[i]) if i < len(depths_all) else 0)

@@ -47,7 +47,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from qualcode.analysis.table import TableResult
+from qualcode.analysis.table import TableResult, py_value
 from qualcode.errors import UsageError
 from qualcode.exporters.base import Provenance, atomic_write
 from qualcode.exporters.docx_util import body_writer, provenance_paragraph, set_language, stamp_provenance
@@ -92,22 +92,6 @@ def format_for(fmt: str | None, path: str | Path | None) -> str:
 # --------------------------------------------------------------------------- values
 
 
-def py_value(v: Any) -> Any:
-    """A plain Python value (None for NaN/NA, int/float for numpy scalars)."""
-    if v is None:
-        return None
-    try:
-        import pandas as pd
-
-        if pd.isna(v):
-            return None
-    except (TypeError, ValueError):
-        pass
-    if hasattr(v, "item") and not isinstance(v, (str, bytes)):
-        v = v.item()
-    return v
-
-
 def cell_text(v: Any, decimals: int | None = None) -> str:
     v = py_value(v)
     if v is None:
@@ -126,21 +110,16 @@ def cell_text(v: Any, decimals: int | None = None) -> str:
 
 
 def _numeric(table: TableResult, col) -> bool:
-    from pandas.api.types import is_bool_dtype, is_numeric_dtype
-
-    s = table.df[col]
-    return is_numeric_dtype(s) and not is_bool_dtype(s)
+    return table.numeric(col)
 
 
 def _rows(table: TableResult, language: str | None = None) -> list[list[str]]:
     """The cells as text; ``language``: numbers formatted for it (documents), else plain."""
     dec = table.meta.get("decimals", {})
-    cols = list(table.df.columns)
+    cols = table.columns
     if language is None or language == "en":
-        return [[cell_text(v, dec.get(c)) for c, v in zip(cols, row)]
-                for row in table.df.itertuples(index=False, name=None)]
-    return [[_local_text(v, dec.get(c), language) for c, v in zip(cols, row)]
-            for row in table.df.itertuples(index=False, name=None)]
+        return [[cell_text(v, dec.get(c)) for c, v in zip(cols, row)] for row in table.rows]
+    return [[_local_text(v, dec.get(c), language) for c, v in zip(cols, row)] for row in table.rows]
 
 
 def _local_text(v: Any, decimals: int | None, language: str) -> str:
@@ -159,12 +138,12 @@ def _cell_fn(language: str):
 
 def _depths(table: TableResult) -> list[int]:
     d = table.meta.get("depth")
-    return list(d) if d and len(d) == len(table.df) else [0] * len(table.df)
+    return list(d) if d and len(d) == len(table) else [0] * len(table)
 
 
 def _is_total(table: TableResult, i: int) -> bool:
     totals = table.meta.get("total_rows") or []
-    return bool(totals) and "code" in table.df.columns and table.df["code"].iloc[i] in totals
+    return bool(totals) and "code" in table.columns and table.rows[i][table.columns.index("code")] in totals
 
 
 # --------------------------------------------------------------------------- text formats
@@ -173,8 +152,8 @@ def _is_total(table: TableResult, i: int) -> bool:
 def to_json(tables: list[TableResult], provenance: Provenance) -> dict:
     out = []
     for t in tables:
-        cols = [str(c) for c in t.df.columns]
-        rows = [{c: py_value(v) for c, v in zip(cols, row)} for row in t.df.itertuples(index=False, name=None)]
+        cols = [str(c) for c in t.columns]
+        rows = [dict(zip(cols, row)) for row in t.rows]
         meta = {k: v for k, v in t.meta.items() if k not in ("decimals", "header_labels")}
         out.append({"title": t.title, "columns": cols, "rows": rows, "notes": list(t.notes), "meta": meta})
     return {"provenance": provenance.to_dict(), "tables": out}
@@ -188,7 +167,7 @@ def to_csv(tables: list[TableResult], provenance: Provenance) -> str:
             buf.write("\n")
         buf.write(f"# {_one_line(t.title)}\n")
         w = SafeWriter(buf, lineterminator="\n")
-        w.writerow([str(c) for c in t.df.columns])
+        w.writerow([str(c) for c in t.columns])
         w.writerows(_rows(t))
         for note in t.notes:
             buf.write(f"# note: {_one_line(note)}\n")
@@ -206,7 +185,7 @@ def _md_cell(s: str) -> str:
 def to_markdown(tables: list[TableResult], provenance: Provenance, language: str = "en") -> str:
     lines = [f"<!-- qualcode: {_one_line(provenance.line()).replace('-->', '- ->')} -->", ""]
     for t in tables:
-        cols = list(t.df.columns)
+        cols = list(t.columns)
         lines.append(f"## {md_escape(_one_line(t.title))}")
         lines.append("")
         lines.append("| " + " | ".join(_md_cell(str(c)) for c in cols) + " |")
@@ -377,12 +356,12 @@ def write_xlsx(tables: list[TableResult], provenance: Provenance, path: Path) ->
     bold = Font(bold=True)
     for name, t in zip(names, tables):
         ws = wb.create_sheet(name)
-        cols = [str(c) for c in t.df.columns]
+        cols = [str(c) for c in t.columns]
         dec = t.meta.get("decimals", {})
         tree_col = t.meta.get("tree_column")
         depths = _depths(t)
         append_row(ws, cols)
-        numeric = [_numeric(t, c) for c in t.df.columns]
+        numeric = [_numeric(t, c) for c in t.columns]
         # many code or document columns: their headers turned upright, the columns as narrow as their numbers
         upright = {str(c) for c in (t.meta.get("matrix_columns") or [])}
         upright = upright if len(upright) > 5 else set()
@@ -392,8 +371,8 @@ def write_xlsx(tables: list[TableResult], provenance: Provenance, path: Path) ->
                               if cols[j] in upright else
                               Alignment(wrap_text=True, vertical="bottom", horizontal="right" if numeric[j] else None))
         widths = [xlsx_width(_longest_word(c), bold=True) if c not in upright else 0.0 for c in cols]
-        for i, row in enumerate(t.df.itertuples(index=False, name=None)):
-            values = [py_value(v) for v in row]
+        for i, row in enumerate(t.rows):
+            values = list(row)
             append_row(ws, values)
             r = i + 2
             for j, (c, v) in enumerate(zip(cols, values)):

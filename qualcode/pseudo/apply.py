@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from qualcode.analysis.table import TableResult
+from qualcode.analysis.table import OBJECT, TableResult, infer_type
 from qualcode.i18n import Labels
 from qualcode.pseudo.replace import Pseudonymizer
 
@@ -47,38 +47,40 @@ def pseudonymize_table(table: TableResult, pseudo: Pseudonymizer | None, *, colu
                        cells: tuple[str, ...] | None = None) -> TableResult:
     """A copy of ``table`` with the key applied to its title, notes and text cells (all
     the text columns, or only ``cells``) and, with ``columns``, its column names (made
-    unique again when two names get the same replacement) and the strings of its metadata. A cell of one word is
-    replaced in any case (word tables hold lower-case lemmas: ``blanc`` may be the
-    surname); in a cell of several words (a unit's text) a one-word name must be
-    capitalised, as in excerpts, so that ``linge blanc`` stays, and a person's first or
-    last name alone is replaced (``Martine, tout simplement``); a column of
-    :data:`DOCUMENT_COLUMNS` is replaced as document names are (``entretien_vasseur``)."""
+    unique again when two names get the same replacement) and the strings of its metadata.
+    A text column is one that is not numeric or boolean (the type of a replaced column is
+    inferred again, as pandas' ``Series.map`` does). A cell of one word is replaced in any
+    case (word tables hold lower-case lemmas: ``blanc`` may be the surname); in a cell of
+    several words (a unit's text) a one-word name must be capitalised, as in excerpts, so
+    that ``linge blanc`` stays, and a person's first or last name alone is replaced
+    (``Martine, tout simplement``); a column of :data:`DOCUMENT_COLUMNS` is replaced as
+    document names are (``entretien_vasseur``)."""
     if pseudo is None:
         return table
-    from pandas.api.types import is_object_dtype, is_string_dtype
-
-    df = table.df.copy()
-    for col in df.columns:
-        if cells is not None and col not in cells:
-            continue
-        if not (is_object_dtype(df[col].dtype) or is_string_dtype(df[col].dtype)):  # pandas 3: str columns
+    cols = list(table.columns)
+    data = [list(col) for col in zip(*table.rows)] if table.rows else [[] for _ in cols]
+    types = list(table.types)
+    for j, col in enumerate(cols):
+        if (cells is not None and col not in cells) or types[j] != OBJECT:
             continue
         if isinstance(col, str) and col.casefold() in DOCUMENT_COLUMNS:  # file names: parts of names too
-            df[col] = df[col].map(lambda v: pseudo.name(v) if isinstance(v, str) else v)
+            data[j] = [pseudo.name(v) if isinstance(v, str) else v for v in data[j]]
         else:
-            df[col] = df[col].map(lambda v: _cell(pseudo, v))
+            data[j] = [_cell(pseudo, v) for v in data[j]]
+        types[j] = infer_type(data[j])
     if columns:
         names: list[Any] = []
-        for col in df.columns:
+        for col in cols:
             new = pseudo.name(col) if isinstance(col, str) else col  # document names too
             base, n = new, 2
             while new in names:
                 new, n = f"{base} ({n})", n + 1
             names.append(new)
-        df.columns = names
-    return replace(table, title=pseudo.text(table.title, any_case=True) or "",
-                   notes=[pseudo.text(n) or "" for n in table.notes], df=df,
-                   meta=_hide_meta(table.meta, pseudo) if columns else table.meta)
+        cols = names
+    rows = list(zip(*data)) if cols else [() for _ in table.rows]
+    return table.replace(title=pseudo.text(table.title, any_case=True) or "",
+                         notes=[pseudo.text(n) or "" for n in table.notes], columns=cols, rows=rows, types=types,
+                         meta=_hide_meta(table.meta, pseudo) if columns else table.meta)
 
 
 def _cell(pseudo: Pseudonymizer, value: Any) -> Any:

@@ -5,6 +5,8 @@ Both are caches: a row is valid while its key is unchanged and is recomputed oth
 * ``annotations``: one blob per document (:meth:`qualcode.nlp.AnnotatedDoc.to_bytes`),
   under the key :func:`qualcode.nlp.cache_key` (the text, the turns and the pipeline), so
   the pipeline only runs on documents whose text, turns or pipeline changed.
+* ``sentence_spans``: the sentences of a document's annotation, under the same key: what
+  the reports and agreement read (decoding the whole annotation needs numpy).
 * ``term_analyses``: the tokens and lemmas of the codebook's terms, under
   :func:`qualcode.rules.term_cache_key` (the pipeline), so that re-coding after a
   codebook edit runs the pipeline on new terms only.
@@ -51,6 +53,21 @@ class Annotations:
     def drop(self, document_id: int) -> None:
         """Forget the document's cached annotations (its text changed)."""
         self.db.execute("DELETE FROM annotations WHERE document_id = ?", (document_id,))
+        self.db.execute("DELETE FROM sentence_spans WHERE document_id = ?", (document_id,))
+
+    def sentences(self, document_id: int, cache_key: str) -> bytes | None:
+        """The document's cached sentences if they come from its annotation under
+        ``cache_key``, else None."""
+        row = self.db.execute("SELECT data FROM sentence_spans WHERE document_id = ? AND cache_key = ?",
+                              (document_id, cache_key)).fetchone()
+        return row[0] if row else None
+
+    def put_sentences(self, document_id: int, *, cache_key: str, data: bytes) -> None:
+        """Cache the document's sentences (replacing the ones it had)."""
+        self.db.execute(
+            "INSERT INTO sentence_spans (document_id, cache_key, data) VALUES (?,?,?) ON CONFLICT (document_id)"
+            " DO UPDATE SET cache_key = excluded.cache_key, data = excluded.data",
+            (document_id, cache_key, data))
 
     # -- term analyses -----------------------------------------------------------------
     def terms(self, cache_key: str) -> dict[str, list[Any]]:

@@ -230,6 +230,15 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (kind, local_key)
     ) WITHOUT ROWID;
     """,
+    # 9 -> 10: each document's sentences, from its annotation (same cache key): the reports and
+    # agreement read them without decoding the annotation's token tables (numpy)
+    """
+    CREATE TABLE sentence_spans (
+        document_id INTEGER PRIMARY KEY REFERENCES documents(id) ON DELETE CASCADE,
+        cache_key   TEXT NOT NULL,            -- the annotation's nlp.cache_key
+        data        BLOB NOT NULL             -- annotations.encode_sentences()
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

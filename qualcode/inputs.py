@@ -61,29 +61,15 @@ def read_regular_file(path: str | Path, *, refused: str = "not read", limit: int
     :class:`InputError` naming the file: ``FILE: not a regular file (a FIFO (named pipe)):
     <refused>``, ``no such file``, ``cannot read (…)``, ``file too large (…)``."""
     p = str(path)
-    try:
-        kind = special_kind(os.stat(p).st_mode)
-        if kind:
-            raise InputError(f"not a regular file ({kind}): {refused}", path=p)
-        fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
-    except FileNotFoundError:
-        raise InputError("no such file", path=p) from None
-    except OSError as exc:
-        raise InputError(f"cannot read ({exc.strerror})", path=p) from None
-    try:
-        st = os.fstat(fd)
-        kind = special_kind(st.st_mode)  # replaced between the stat and the open
-        if kind:
-            raise InputError(f"not a regular file ({kind}): {refused}", path=p)
-        if st.st_size > limit:
-            raise InputError(f"file too large ({st.st_size // (1024 * 1024)} MB; the limit is "
-                             f"{limit // (1024 * 1024)} MB)", path=p)
-        with os.fdopen(fd, "rb", closefd=False) as f:
+    with open_regular_file(p, refused=refused) as f:
+        try:
+            size = os.fstat(f.fileno()).st_size
+            if size > limit:
+                raise InputError(f"file too large ({size // (1024 * 1024)} MB; the limit is "
+                                 f"{limit // (1024 * 1024)} MB)", path=p)
             data = f.read(limit + 1)  # a file that grows after the check stays capped
-    except OSError as exc:
-        raise InputError(f"cannot read ({exc.strerror})", path=p) from None
-    finally:
-        os.close(fd)
+        except OSError as exc:
+            raise InputError(f"cannot read ({exc.strerror})", path=p) from None
     if len(data) > limit:
         raise InputError(f"file too large (over the limit of {limit // (1024 * 1024)} MB)", path=p)
     return data

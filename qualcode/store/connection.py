@@ -268,19 +268,8 @@ class Connection:
         self._depth = 1
         self._broken = None
         try:
-            yield
-            self._ensure_active()
-            self.conn.execute("COMMIT")
-        except BaseException as exc:
-            failure = self._failure(exc)
-            if self.conn.in_transaction:
-                # A failing ROLLBACK must not hide the error that got here: closing the
-                # connection (the command ends) discards whatever is left of the transaction.
-                with suppress(sqlite3.Error):
-                    self.conn.execute("ROLLBACK")
-            if failure is exc:
-                raise
-            raise failure from exc
+            with self._committed():
+                yield
         finally:
             self._depth = 0
             self._broken = None
@@ -314,22 +303,32 @@ class Connection:
         try:
             self.conn.execute("BEGIN")
             self._depth, self._broken, self._reading = 1, None, True
-            try:
+            with self._committed():  # the COMMIT ends the read: nothing was written
                 yield
-                self._ensure_active()
-                self.conn.execute("COMMIT")  # ends the read: nothing was written
-            except BaseException as exc:
-                failure = self._failure(exc)
-                if self.conn.in_transaction:
-                    with suppress(sqlite3.Error):
-                        self.conn.execute("ROLLBACK")
-                if failure is exc:
-                    raise
-                raise failure from exc
         finally:
             self._depth, self._broken, self._reading = 0, None, False
             with suppress(sqlite3.Error):  # never hide the error that got here
                 self.conn.execute("PRAGMA query_only = OFF")
+
+    @contextmanager
+    def _committed(self) -> Iterator[None]:
+        """The body of an outermost transaction (begun by the caller): committed when it
+        ends normally, rolled back otherwise, raising the error that ended it (see
+        :meth:`_failure`)."""
+        try:
+            yield
+            self._ensure_active()
+            self.conn.execute("COMMIT")
+        except BaseException as exc:
+            failure = self._failure(exc)
+            if self.conn.in_transaction:
+                # A failing ROLLBACK must not hide the error that got here: closing the
+                # connection (the command ends) discards whatever is left of the transaction.
+                with suppress(sqlite3.Error):
+                    self.conn.execute("ROLLBACK")
+            if failure is exc:
+                raise
+            raise failure from exc
 
     def _begin(self) -> None:
         """Take the write lock (``BEGIN IMMEDIATE``), waiting up to :func:`busy_timeout`

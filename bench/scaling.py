@@ -5,7 +5,7 @@ Usage (from the repository root)::
 
     python bench/scaling.py [--sizes 100000,300000,1000000,3000000] [--words-per-doc W]
                             [--root DIR] [--repeat R] [--only NAME;...] [--skip WORD;...] [--timeout S]
-                            [--rebuild-measure] [--json]
+                            [--rebuild-measure] [--import-only] [--json]
 
 What it does
 ------------
@@ -38,6 +38,9 @@ leave out (``--skip export``); ``--timeout S`` stops a command after S seconds o
 out then: ``--rebuild-measure`` measures import + first autocode again with this
 checkout, in a fresh project ``DIR/wN/again`` on the kept corpus (kept, to compare its
 codings and annotations with the first build's).
+
+``--import-only`` measures ``qualcode import`` alone (into a fresh project, ``--repeat``
+times at every size, the median run kept) and its exponents, on the kept corpora.
 
 Usage for a before/after comparison: run it from a copy of the older code
 (``git archive OLD | tar -x -C /tmp/old``, ``PYTHONPATH=/tmp/old``), then from this
@@ -243,6 +246,26 @@ def measure_build_again(root: Path, info: dict) -> dict:
     return measured  # the project is kept (DIR/wN/again), to compare its codings with the first build's
 
 
+def measure_import(root: Path, repeat: int) -> dict:
+    """``qualcode import`` of the kept corpus into a fresh, empty project, ``repeat`` times
+    (the median CPU is the figure): the import alone, its near-duplicate check included."""
+    runs = []
+    for k in range(repeat):
+        project = root / "import-only"
+        shutil.rmtree(project, ignore_errors=True)
+        project.mkdir()
+        env = env_for(project)
+        latency.check(qualcode_cmd("init", str(project), "--name", "import-only"), REPO, env)
+        r = run_measured(qualcode_cmd("import", str(root / "corpus")), project, env, root / "work" / "import-only.txt")
+        if r["rc"] != 0:
+            raise SystemExit(f"import failed:\n{(root / 'work' / 'import-only.txt').read_text()[-3000:]}")
+        runs.append(r)
+        log(f"  import only, run {k + 1}: {r['cpu_s']:.2f} CPU s, {r['wall_s']:.2f} s wall")
+    shutil.rmtree(root / "import-only", ignore_errors=True)
+    best = sorted(runs, key=lambda r: r["cpu_s"])[len(runs) // 2]  # the median run
+    return {**best, "cpu_runs": [r["cpu_s"] for r in runs]}
+
+
 # --------------------------------------------------------------------------- commands
 
 
@@ -361,6 +384,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--timeout", type=float, default=None, metavar="S", help="stop a command after S s")
     ap.add_argument("--rebuild-measure", action="store_true",
                     help="measure import + first autocode again in a fresh project (the kept corpus)")
+    ap.add_argument("--import-only", action="store_true",
+                    help="measure only `qualcode import` into a fresh project, --repeat times at every size")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     sizes = sorted(int(s) for s in args.sizes.split(","))
@@ -374,6 +399,9 @@ def main(argv: list[str] | None = None) -> int:
         root = Path(args.root) / f"w{n}"
         infos[n] = build(root, n, max(1, n // args.words_per_doc), args.seed)
         table[n] = {}
+        if args.import_only:
+            table[n]["import (fresh project)"] = measure_import(Path(args.root) / f"w{n}", args.repeat)
+            continue
         build_runs = infos[n]["build"]
         if args.rebuild_measure:
             build_runs = measure_build_again(root, infos[n])

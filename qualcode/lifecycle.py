@@ -34,6 +34,9 @@ if TYPE_CHECKING:
     from qualcode.project import Project
 
 SIMILAR_MIN = 95.0  # % (rapidfuzz ratio) from which an imported text is reported as a near-duplicate
+#: An import's first texts are compared with every document; from the next one on, with the
+#: candidates of a NearIndex (whose signatures cost about as much as 13 comparisons each).
+INDEX_AFTER = 16
 
 
 def _one(project: Project, name: str) -> Document:
@@ -314,8 +317,10 @@ class SimilarTexts:
     """The texts of the project's documents (loaded on first use), to warn when an
     imported text is the same as, or nearly the same as, one already there.
 
-    The texts compared with a new one: those with the same raw-file hash or the same
-    text (found in dicts), and the candidates of a :class:`qualcode.neardup.NearIndex`
+    The texts compared with a new one: for the first ``INDEX_AFTER`` texts of an import,
+    every document (importing a few files into a large project makes no signatures); then
+    those with the same raw-file hash or the same text (found in dicts), and the
+    candidates of a :class:`qualcode.neardup.NearIndex`
     (every short text of a compatible length; long texts sharing a band of their word
     3-grams' MinHash signature), so that an import's cost grows with the texts' size, not
     with the number of pairs. Each candidate then goes through the cheap filters: the
@@ -330,7 +335,8 @@ class SimilarTexts:
         self.store = store
         self.docs: dict[int, _Known] | None = None  # by sequence number, in the order added
         self._seq = 0
-        self._index = NearIndex(SIMILAR_MIN)
+        self._index: NearIndex | None = None  # made at the INDEX_AFTER + 1-th comparison
+        self._queries = 0
         self._by_digest: dict[str, list[int]] = {}
         self._by_text: dict[str, list[int]] = {}
         self._by_id: dict[int, int] = {}
@@ -355,7 +361,8 @@ class SimilarTexts:
         self.docs[seq] = known
         self._by_digest.setdefault(known.digest, []).append(seq)
         self._by_text.setdefault(known.text, []).append(seq)
-        self._index.add(seq, known.text, known.signature)
+        if self._index is not None:
+            self._index.add(seq, known.text, known.signature)
 
     def add(self, doc_id: int, name: str, text: str, digest: str) -> None:
         self._load()
@@ -368,9 +375,17 @@ class SimilarTexts:
     def similar(self, text: str, digest: str, exclude: int | None) -> list[str]:
         docs = self._load()
         new = self._last = _Known(None, "", text, digest)
-        seqs = self._index.candidates(text, new.signature)
-        seqs.update(self._by_digest.get(digest, ()))
-        seqs.update(self._by_text.get(text, ()))
+        self._queries += 1
+        if self._queries <= INDEX_AFTER:  # a few texts: compared with every one, no signatures
+            seqs = set(docs)
+        else:
+            if self._index is None:
+                self._index = NearIndex(SIMILAR_MIN)
+                for seq, each in docs.items():
+                    self._index.add(seq, each.text, each.signature)
+            seqs = self._index.candidates(text, new.signature)
+            seqs.update(self._by_digest.get(digest, ()))
+            seqs.update(self._by_text.get(text, ()))
         out = []
         for seq in sorted(seqs):
             known = docs.get(seq)

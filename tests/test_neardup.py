@@ -79,3 +79,36 @@ def test_signature_is_the_same_in_every_process_and_none_without_words(tmp_path)
             for _ in range(2)}
     assert len(runs) == 1 and runs != {""}
     assert signature(" \n\t ") is None
+
+
+def _random_interview(rng: random.Random) -> str:
+    words = ["la", "fosse", "mineur", "terril", "musée", "fierté", "Loos", "ben", "oui", "on", "allait", "au",
+             "puits", "mon", "père", "cité", "coron", "école", "jardin", "ducasse", "harmonie", "fanfare"]
+    turns = []
+    while sum(map(len, turns)) < 12_000:
+        speaker = "Enquêtrice" if len(turns) % 2 == 0 else "Participant"
+        turns.append(f"{speaker} : " + " ".join(rng.choice(words) for _ in range(rng.randint(5, 60))) + ".")
+    return "\n".join(turns) + "\n"
+
+
+def test_an_import_of_many_files_warns_through_the_index_as_it_would_without(cli, project, tmp_path):
+    """Past the first INDEX_AFTER files, candidates come from the index: the copy and the
+    near-copy of an early file are still reported, and nothing else."""
+    from qualcode.lifecycle import INDEX_AFTER
+
+    rng = random.Random(7)
+    texts = [_random_interview(rng) for _ in range(INDEX_AFTER + 4)]
+    folder = tmp_path / "lot"
+    folder.mkdir()
+    for k, text in enumerate(texts):
+        (folder / f"e{k:02d}.txt").write_text(text, encoding="utf-8")
+    near = texts[3][:5000] + "Enquêtrice : [rires] Et après ?\n" + texts[3][5200:]
+    (folder / "z1_copie.txt").write_text(texts[3], encoding="utf-8")
+    (folder / "z2_proche.txt").write_text(near, encoding="utf-8")
+    res = cli("import", folder)
+    assert res.exit_code == 0, res.output
+    warnings = [" ".join(line.split()) for line in res.stderr.splitlines() if line.startswith("warning")]
+    assert len(warnings) == 3, warnings  # the copy; the near-copy, like e03 and like its copy
+    assert "z1_copie.txt: the text is identical to document 'e03'" in warnings[0]
+    assert "z2_proche.txt: the text is" in warnings[1] and "% identical to document 'e03'" in warnings[1]
+    assert "% identical to document 'z1_copie'" in warnings[2]

@@ -901,6 +901,11 @@ def render(res: dict) -> str:
     add("")
     add("CPU: " + ", ".join(f"{k} {v['cpu_s']:.1f} s CPU / {v['wall_s']:.1f} s wall"
                             for k, v in m["sampled_by_phase"].items() if v["wall_s"] > 0.5))
+    phases = m["sampled_by_phase"]
+    if "import" in phases and "annotation" in phases:
+        cpu = phases["import"]["cpu_s"] + phases["annotation"]["cpu_s"]
+        add(f"CPU of import + first autocode: {cpu:.1f} s = {cpu / c['words'] * 1e5:.2f} CPU s per 100k words "
+            "(the figure to compare when other programs share the machine)")
     for k, v in noisy:
         add(f"WARNING: other programs used {v['foreign_cpu_s']:.1f} CPU-seconds during {k} "
             f"({v['foreign_cpu_s'] / v['wall_s']:.0%} of a core): its timings are not clean")

@@ -8,13 +8,14 @@ taking the next bin's value: "one permutation hashing" with rotation densificati
 indexed by locality-sensitive hashing: two texts are candidates when all ``ROWS`` values of
 one of the ``BANDS`` bands agree. Two texts whose 3-gram sets have a Jaccard similarity J
 agree on a band with probability J^ROWS, so they are candidates with probability
-1 - (1 - J^ROWS)^BANDS: 99.99 % from J = 0.7, 99.7 % at 0.6, 47 % at 0.5, under 1 % below
-0.3 (two unrelated interviews of the benchmark corpus, made of the same pool of real
-sentences, share 0.16-0.29 of their 3-grams; real interviews far less). A text 95 %
-identical to another by edits in some places (a corrected passage, cut or added lines)
-shares nearly all its 3-grams (0.95 in the tests); one that differs by a character in
-every fifth word would not be found (about 0.4), which is not how copies of an interview
-come about. The query costs the number of candidates, not the number of texts.
+1 - (1 - J^ROWS)^BANDS: 99.99 % from J = 0.7, 93 % at 0.6, 47 % at 0.5, about 1 % at
+0.3 and less below (two unrelated interviews of the benchmark corpus, made of the same
+pool of real sentences, share about 0.2-0.3 of their 3-grams; real interviews far less).
+A text 95 % identical to another by edits in some places (a corrected passage, cut or
+added lines) shares nearly all its 3-grams (about 0.95 with 5 % of a text rewritten in
+five passages); one that differs by a character in every few words all along would
+likely not be found (about 0.4 of its 3-grams shared), which is not how copies of an
+interview come about. The query costs the number of candidates, not the number of texts.
 
 Short texts change too many 3-grams with each edit for that: they are compared with every
 short text whose length is within what a 95 % ratio allows (kept sorted by length), which

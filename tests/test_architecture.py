@@ -101,10 +101,12 @@ def test_the_checker_sees_a_cycle_and_sql(tmp_path):
 # (qualcode.cli._coerce); numpy is allowed to kwic only (it reads the token tables). The
 # commands open a ProjectCore: the facade qualcode.project imports the whole library
 # (import, REFI-QDA, the exporters), about a fifth of a light command's CPU time.
+# rich.progress: only commands with long work draw a progress bar (docs and show still load
+# it with the import command's module).
 LIGHT_COMMANDS = {
     ("--help",): (),
-    ("docs",): (),
-    ("show", "alice"): (),
+    ("docs",): ("rich.progress",),
+    ("show", "alice"): ("rich.progress",),
     ("codings", "--code", "identity"): (),
     ("report", "freq", "--by", "group"): (),
     ("report", "cooccurrence"): (),
@@ -113,7 +115,7 @@ LIGHT_COMMANDS = {
     ("agreement", "--coders", "rules,camille"): (),
     ("kwic", "musée"): ("numpy",),
 }
-NOT_ON_LIGHT_PATHS = (*HEAVY, "pydantic", "qualcode.project")
+NOT_ON_LIGHT_PATHS = (*HEAVY, "pydantic", "qualcode.project", "rich.progress")
 
 
 def test_everyday_commands_import_no_heavy_library(tmp_path):

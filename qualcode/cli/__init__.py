@@ -35,8 +35,7 @@ from typer.exceptions import Abort, Exit, TyperException
 from qualcode import __version__
 from qualcode.cli._coerce import install as plain_values_first
 from qualcode.cli._terminal import SafeConsole
-from qualcode.errors import QualcodeError
-from qualcode.sheets import SheetProblems
+from qualcode.errors import QualcodeError, SheetProblems
 from qualcode.store.connection import damaged
 
 _state = {"debug": bool(os.environ.get("QUALCODE_DEBUG"))}

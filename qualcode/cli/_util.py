@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import Progress
 
 from qualcode.cli._terminal import SafeConsole, json_safe, terminal_safe
 from qualcode.errors import UsageError
@@ -103,6 +102,8 @@ def progress_callback(total_chars: int):
     """A rich progress bar over annotated characters, on a terminal only."""
     if not sys.stdout.isatty() or total_chars <= 0:
         return None, None
+    from rich.progress import Progress  # only commands with long work show a progress bar
+
     progress = Progress(transient=True, console=console())
     task = progress.add_task("Annotating", total=total_chars)
     return progress, lambda n: progress.update(task, advance=n)

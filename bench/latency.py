@@ -414,14 +414,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--keep", metavar="DIR", help="build corpus and project in DIR and keep them")
     ap.add_argument("--project", metavar="DIR", help="reuse a folder made by --keep (skip the build)")
     ap.add_argument("--qc", metavar="VENV", help="virtual environment where qualitative-coding is installed")
-    ap.add_argument("--only", help="comma-separated command names to measure")
+    ap.add_argument("--only", help="command names to measure, separated by commas (by semicolons "
+                    "when a name holds a comma: 'report freq --by group;agreement --coders rules,camille')")
     ap.add_argument("--outputs", metavar="DIR", help="keep each command's output in DIR (to compare versions)")
     ap.add_argument("--baseline", nargs=2, metavar=("SOURCE", "DIR"),
                     help="also measure the qualcode whose source tree is SOURCE (e.g. a `git archive` of an "
                          "older commit) on the project folder DIR made with it by --keep; runs alternate")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
-    only = set(args.only.split(",")) if args.only else None
+    only = set(args.only.split(";" if ";" in args.only else ",")) if args.only else None
     tmp = None
     if args.project:
         root = Path(args.project).resolve()

@@ -73,3 +73,13 @@ class ReadOnlyProject(StorageError):
         QualcodeError.__init__(self, f"the project is read-only ({db_path} or its folder cannot be written): "
                                f"{why or 'this command changes the project; nothing was changed'}; "
                                "commands that only read still work")
+
+
+class SheetProblems(QualcodeError):
+    """Problems found in a filled-in sheet (one ``FILE:ROW: message`` each); nothing was
+    imported. (Here rather than in :mod:`qualcode.sheets`, so that the command line's
+    error printer names it without importing the sheet readers.)"""
+
+    def __init__(self, path: str, problems: list[str]):
+        self.problems = problems
+        super().__init__(f"{len(problems)} problem{'s' * (len(problems) != 1)} in {path}: nothing imported")

@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING
 from qualcode.store.connection import process_gone
 
 if TYPE_CHECKING:
-    from qualcode.project import Project
+    from qualcode.project_core import ProjectCore
 
 JOURNAL_NAME = "journal.json"
 
@@ -158,7 +158,7 @@ class Recovery:
         return f"an interrupted '{self.command}' was {self.outcome} ({self.codebook})"
 
 
-def recover(project: Project) -> Recovery | None:
+def recover(project: ProjectCore) -> Recovery | None:
     """Finish or undo the command of a journal whose process is gone (see the module
     doc). Runs under the write lock; does nothing if the project cannot be written."""
     path = journal_path(project.root)

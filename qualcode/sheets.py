@@ -14,20 +14,12 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from qualcode.errors import InputError, QualcodeError
+from qualcode.errors import InputError
+from qualcode.errors import SheetProblems as SheetProblems  # its home until issue 17; still imported from here
 from qualcode.formulas import SafeWriter, append_row, restore
 from qualcode.importers import read_transcript_bytes
 from qualcode.textnorm import decode_bytes, normalize_text, xml_safe
 from qualcode.ziplimits import XLSX, check_zip
-
-
-class SheetProblems(QualcodeError):
-    """Problems found in a filled-in sheet (one ``FILE:ROW: message`` each); nothing was
-    imported."""
-
-    def __init__(self, path: str, problems: list[str]):
-        self.problems = problems
-        super().__init__(f"{len(problems)} problem{'s' * (len(problems) != 1)} in {path}: nothing imported")
 
 
 def _filled(cells: list) -> list[str]:

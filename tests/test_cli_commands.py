@@ -16,7 +16,7 @@ import typer
 from helpers.imports import own_imports_in_functions
 from typer.testing import CliRunner
 
-from qualcode.cli import COMMANDS, app
+from qualcode.cli import COMMANDS, _load, app
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -79,3 +79,35 @@ def test_a_mistyped_command_gets_a_suggestion():
 
 def test_command_modules_import_qualcode_at_their_top():
     assert [x for x in own_imports_in_functions(ROOT) if x.startswith("qualcode/cli/")] == []
+
+
+def test_a_group_builds_only_the_subcommand_that_runs():
+    """``qualcode report freq`` builds ``freq`` alone (typer reads the signature and type
+    hints of each command it builds); the group's help and each subcommand are what typer
+    builds for the whole group at once."""
+    root = typer.main.get_command(app)
+    ctx = type(root).context_class(root)
+    for name in ("report", "codebook", "pseudo"):
+        group = _load(name, COMMANDS[name][0])  # as the root loads it on `qualcode NAME ...`
+        info = next(g for g in app.registered_groups if g.name == name)
+        eager = typer.main.get_group_from_info(
+            info, pretty_exceptions_short=app.pretty_exceptions_short, rich_markup_mode=app.rich_markup_mode,
+            suggest_commands=app.suggest_commands)
+        names = list(eager.commands)
+        assert list(group.commands) == names and len(names) > 2
+        first = group.get_command(ctx, names[0])
+        assert list(group.commands._built) == [names[0]]  # the others not built
+        assert group.get_command(ctx, "nosuch") is None
+        sub_ctx = type(group).context_class(group, info_name=name, parent=ctx)
+        assert group.get_help(sub_ctx) == eager.get_help(type(eager).context_class(eager, info_name=name, parent=ctx))
+        for n in names:
+            lazy_cmd, eager_cmd = group.commands[n], eager.commands[n]
+            assert _shape(lazy_cmd) == _shape(eager_cmd), n
+            assert (lazy_cmd.get_help(type(lazy_cmd).context_class(lazy_cmd, info_name=n, parent=sub_ctx))
+                    == eager_cmd.get_help(type(eager_cmd).context_class(eager_cmd, info_name=n, parent=sub_ctx))), n
+        assert first is group.commands[names[0]]
+
+
+def _shape(cmd) -> list:
+    return [cmd.name, *[(type(p).__name__, p.name, tuple(p.opts), tuple(p.secondary_opts), repr(p.default),
+                         p.required, p.multiple) for p in cmd.params]]

@@ -25,6 +25,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+from collections.abc import Iterator, MutableMapping
 from typing import Annotated, Any
 
 import typer
@@ -35,8 +36,7 @@ from typer.exceptions import Abort, Exit, TyperException
 from qualcode import __version__
 from qualcode.cli._coerce import install as plain_values_first
 from qualcode.cli._terminal import SafeConsole
-from qualcode.errors import QualcodeError
-from qualcode.sheets import SheetProblems
+from qualcode.errors import QualcodeError, SheetProblems
 from qualcode.store.connection import damaged
 
 _state = {"debug": bool(os.environ.get("QUALCODE_DEBUG"))}
@@ -207,10 +207,59 @@ def _load(name: str, module: str) -> Any:
                 command, pretty_exceptions_short=app.pretty_exceptions_short, rich_markup_mode=app.rich_markup_mode)
     for group in app.registered_groups:
         if group.name == name:
-            return typer.main.get_group_from_info(
-                group, pretty_exceptions_short=app.pretty_exceptions_short, rich_markup_mode=app.rich_markup_mode,
-                suggest_commands=app.suggest_commands)
+            return _lazy_group(group)
     raise RuntimeError(f"qualcode.cli.{module} defines no command {name!r}")
+
+
+class _LazyCommands(MutableMapping):
+    """A command group's subcommands, each built by typer when first looked up: ``qualcode
+    report freq`` builds ``freq`` only (typer reads the signature and type hints of every
+    command it builds); listing them (``report --help``) builds them all."""
+
+    def __init__(self, infos: dict[str, Any]):
+        self._infos = infos
+        self._built: dict[str, Any] = {}
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self._built:
+            info = self._infos[key]  # KeyError for an unknown name, as a dict
+            self._built[key] = typer.main.get_command_from_info(
+                info, pretty_exceptions_short=app.pretty_exceptions_short, rich_markup_mode=app.rich_markup_mode)
+        return self._built[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._infos.setdefault(key, None)
+        self._built[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self._infos[key]
+        self._built.pop(key, None)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._infos)
+
+    def __len__(self) -> int:
+        return len(self._infos)
+
+
+def _lazy_group(group: Any) -> Any:
+    """The click group of a ``typer.Typer`` added with ``add_typer`` (no sub-groups), its
+    commands built on demand (:class:`_LazyCommands`), in their order of registration."""
+    sub = group.typer_instance
+    if sub.registered_groups or any(c.name is None for c in sub.registered_commands):
+        return typer.main.get_group_from_info(
+            group, pretty_exceptions_short=app.pretty_exceptions_short, rich_markup_mode=app.rich_markup_mode,
+            suggest_commands=app.suggest_commands)
+    registered = sub.registered_commands
+    sub.registered_commands = []
+    try:
+        built = typer.main.get_group_from_info(
+            group, pretty_exceptions_short=app.pretty_exceptions_short, rich_markup_mode=app.rich_markup_mode,
+            suggest_commands=app.suggest_commands)
+    finally:
+        sub.registered_commands = registered
+    built.commands = _LazyCommands({c.name: c for c in registered})
+    return built
 
 
 def _version(value: bool) -> None:

@@ -11,18 +11,20 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import Progress
 
 from qualcode.cli._terminal import SafeConsole, json_safe, terminal_safe
 from qualcode.errors import UsageError
 from qualcode.exporters.base import atomic_write, temp_folder
 from qualcode.exporters.tables import TEXT_FORMATS, format_for, render_text, to_json, write_tables
-from qualcode.project import Project
+from qualcode.project_core import ProjectCore
 from qualcode.pseudo.apply import pseudonymize_table
 from qualcode.pseudo.guard import Privacy, export_privacy
+
+if TYPE_CHECKING:  # the facade's type, which the library's functions name; the CLI opens a ProjectCore
+    from qualcode.project import Project
 
 # Ranges of the integer options and arguments (typer min/max: a value outside is a usage
 # error, exit 2): ids and seeds fit SQLite's 64-bit integers, counts and widths stay sane.
@@ -49,7 +51,7 @@ CodebookOpt = Annotated[Path | None, typer.Option(
 
 def open_project(path: Path | None):
     """The project at ``--project`` or, without it, the one around the current folder."""
-    project = Project.open(path)
+    project = ProjectCore.open(path)
     if project.recovered is not None:
         console(stderr=True).print(f"note: {project.recovered.message()}", markup=False)
     return project
@@ -100,6 +102,8 @@ def progress_callback(total_chars: int):
     """A rich progress bar over annotated characters, on a terminal only."""
     if not sys.stdout.isatty() or total_chars <= 0:
         return None, None
+    from rich.progress import Progress  # only commands with long work show a progress bar
+
     progress = Progress(transient=True, console=console())
     task = progress.add_task("Annotating", total=total_chars)
     return progress, lambda n: progress.update(task, advance=n)

@@ -12,7 +12,7 @@ from qualcode.backups import RestoreReport, list_backups, restore_backup, restor
 from qualcode.cli import app
 from qualcode.cli._util import JsonOpt, ProjectOpt, console, open_project, print_json
 from qualcode.errors import DamagedProject, QualcodeError
-from qualcode.project import Project
+from qualcode.project_core import ProjectCore
 
 backups_app = typer.Typer(help="Backups of the project taken before codebook revisions and restores.",
                           invoke_without_command=True)
@@ -41,7 +41,7 @@ def backups_cli(
         with open_project(project) as proj:
             rows = list_backups(proj)
     except DamagedProject:  # the backups are what a damaged project needs
-        rows = list_backups(Project.find(project))
+        rows = list_backups(ProjectCore.find(project))
     if json:
         print_json([b.to_dict() for b in rows])
         return
@@ -80,7 +80,7 @@ def restore_cli(
 
 def _restore_damaged(project: Path | None, backup_id: str) -> RestoreReport:
     """Restore over a database that cannot be opened (the damaged file is kept as a backup)."""
-    settings = Project(Project.find(project), open_store=False)
+    settings = ProjectCore(ProjectCore.find(project), open_store=False)
     try:
         codebook = settings.codebook_path()
     except QualcodeError:

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from qualcode.cli import app
 from qualcode.cli._util import JsonOpt, ProjectOpt, console, open_project, print_json
-from qualcode.project import Project
+from qualcode.project_core import ProjectCore
 
 
 @app.command("init")
@@ -21,7 +21,7 @@ def init_cli(
     name: Annotated[str | None, typer.Option(help="Project name (default: the folder name).")] = None,
 ) -> None:
     """Create a project: qualcode.toml and the database in .qualcode/."""
-    project = Project.init(directory, language=language, name=name)
+    project = ProjectCore.init(directory, language=language, name=name)
     console().print(f"Created project [bold]{escape(project.name)}[/] in {escape(str(project.root))} "
                     f"(language: {escape(project.language)})", markup=True)
     project.close()

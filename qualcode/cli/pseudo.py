@@ -118,7 +118,11 @@ def audit_cli(
     participants, and (--ner) names not in the key.
 
     Exits with 1 when a name of the key or a citation under k is found (the names not in
-    the key are warnings). Every export runs the same check when the project has a key.
+    the key are warnings). Every export runs the same check when the project has a key; a chart
+    is checked on every word it draws (titles, tick labels, legend, notes), whatever its format.
+    A PDF file is not read (convert it to text first, e.g. with pdftotext); of a PNG picture only
+    its text chunks are read, of an SVG its text elements and metadata, not what is drawn as
+    pixels or paths (the report says so).
     """
     with open_project(project) as proj:
         key = project_key(proj)

@@ -1,4 +1,4 @@
-"""qualcode pseudo add, list, remove, suggest, review, import, audit: the pseudonym key and
+"""qualcode pseudo add, list, remove, reject, suggest, review, import, audit: the pseudonym key and
 the re-identification check (see :mod:`qualcode.pseudo`)."""
 
 from __future__ import annotations
@@ -33,8 +33,8 @@ from qualcode.pseudo.key import (
 from qualcode.pseudo.suggest import Candidate, Candidates, import_sheet, suggest, write_sheet
 
 pseudo_app = typer.Typer(
-    help="Pseudonymization: the pseudonym key (add, list, remove, reject, suggest, review, import) and the audit "
-         "of exported files.",
+    help="Pseudonymization: the pseudonym key (add, list, remove, suggest, review, import) and the audit of "
+         "exported files.",
     no_args_is_help=True,
 )
 app.add_typer(pseudo_app, name="pseudo")

@@ -15,7 +15,11 @@ CSV, Markdown, LaTeX, text, REFI-QDA ``.qdpx`` (the project XML and the sources)
   (``résident, 85 ans, Liévin`` when one participant is 85 and lives in Liévin);
 * **unknown names** (with ``ner``): the names spaCy's named-entity recogniser finds that
   are not in the key, the project's pseudonyms or the key's replacements — a warning, to
-  review (French NER on speech is weak: a list, not a verdict).
+  review (French NER on speech is weak: a list, not a verdict); the names rejected as
+  candidates (the key file's ``[[rejected]]``) are left out and counted.
+
+Charts are audited from the words they draw (:func:`audit_texts`, through
+:func:`qualcode.exporters.base.atomic_write`'s ``shown``), whatever their format.
 
 An export is refused when it leaks a name of the key or breaks k-anonymity;
 ``--allow-leaks`` writes it anyway and prints the report.

@@ -384,17 +384,20 @@ def remove_entry(project: Project, name: str) -> KeyEntry | Rejection:
         if key is None or (entry is None and rejection is None):
             raise QualcodeError(f"no entry {name!r} in the pseudonym key, nor a rejected name (see "
                                 "'qualcode pseudo list')")
+        removed: KeyEntry | Rejection
         if entry is not None:
             key.entries.remove(entry)
             _log(project, "pseudo remove", f"pseudonym key: removed 1 entry ({len(key.entries)} in the key)", key,
                  {"action": "remove", "fingerprint": fingerprint(entry.name)})
+            removed = entry
         else:
             assert rejection is not None
             key.rejected.remove(rejection)
             _log(project, "pseudo remove", f"pseudonym key: 1 rejected name proposed again ({len(key.rejected)} "
                  "rejected)", key, {"action": "unreject", "fingerprint": fingerprint(rejection.name)})
+            removed = rejection
         key.save()
-    return entry if entry is not None else rejection  # type: ignore[return-value]
+    return removed
 
 
 def reject_name(project: Project, name: str, *, kind: str = "other", note: str = "",

@@ -36,7 +36,7 @@ from qualcode.errors import QualcodeError, UsageError
 from qualcode.exporters.base import atomic_write, provenance_for
 from qualcode.lookup import select_documents
 from qualcode.nlp import AnnotatedDoc, cache_key, load_pipeline
-from qualcode.pseudo.key import KINDS, KeyEntry, Rejection, guess_kind, merge_entries, project_key
+from qualcode.pseudo.key import KINDS, KeyEntry, Rejection, guess_kind, merge_entries, project_key, rejection_key
 from qualcode.pseudo.ner import entities
 from qualcode.pseudo.replace import TITLES, Pseudonymizer, Rule, fold_text
 from qualcode.sheets import SheetProblems, cell_text, read_rows, write_decision_csv, write_decision_xlsx
@@ -231,8 +231,9 @@ def suggest(project: Project, *, ner: bool = True, min_count: int = 1, rejected:
     out = [c for c in out if c.count >= min_count]
     skipped = 0
     if key is not None and key.rejected:
+        decisions = {rejection_key(r.name): r for r in key.rejected}
         for cand in out:
-            cand.rejected = key.find_rejected(cand.name)
+            cand.rejected = decisions.get(rejection_key(cand.name))
         skipped = sum(c.rejected is not None for c in out)
         if not rejected:
             out = [c for c in out if c.rejected is None]

@@ -57,14 +57,18 @@ def test_accept_edit_reject_skip_then_quit(project, tmp_path):
     assert review.rejected == 1 and review.skipped == 1 and review.left == len(candidates) - 4
     assert [(e.name, e.replacement) for e in review.accepted] == [(first.name, first.replacement),
                                                                   (second.name, "Mme V.")]
-    assert review.saved == {"added": 2, "changed": 0, "removed": 0, "unchanged": 0}
+    assert review.saved == {"added": 2, "changed": 0, "removed": 0, "unchanged": 0, "remembered": 1, "unrejected": 0}
     key = load_key(next((tmp_path / "data" / "qualcode" / "keys").glob("*.toml")))
     assert [(e.name, e.replacement, e.added_by) for e in key.entries] == [
         (first.name, first.replacement, "tester"), (second.name, "Mme V.", "tester")]
-    # next time the accepted names are not proposed again; the rejected and skipped ones are
-    again = {c.name for c in suggest(project, ner=False)}
-    assert first.name not in again and second.name not in again
-    assert {candidates[2].name, candidates[3].name} <= again
+    # the rejection is remembered in the key file, with who and when
+    assert [(r.name, r.rejected_by) for r in key.rejected] == [(candidates[2].name, "tester")]
+    assert key.rejected[0].rejected_at[:4].isdigit()
+    # next time the accepted and the rejected names are not proposed again; the skipped one is
+    again = suggest(project, ner=False)
+    names = {c.name for c in again}
+    assert first.name not in names and second.name not in names and candidates[2].name not in names
+    assert candidates[3].name in names and again.skipped_rejected == 1
 
 
 def test_the_name_can_be_edited_too(project, tmp_path):
@@ -87,12 +91,21 @@ def test_end_of_input_or_ctrl_c_saves_what_was_decided(project, tmp_path, interr
     assert [e.name for e in key.entries] == [candidates[0].name, candidates[1].name]
 
 
-def test_nothing_accepted_leaves_no_key(project, tmp_path):
+def test_nothing_decided_leaves_no_key(project, tmp_path):
     build_pseudo_project(project, tmp_path, key=False)
-    _, review, _, _ = session(project, "r", "r", "q")
+    _, review, _, _ = session(project, "s", "s", "q")
     assert review.accepted == [] and review.saved == {}
     assert not (tmp_path / "data" / "qualcode" / "keys").exists()
     assert "[pseudo]" not in (project.root / "qualcode.toml").read_text(encoding="utf-8")
+
+
+def test_rejections_alone_are_kept_in_a_key_file_outside_the_project(project, tmp_path):
+    build_pseudo_project(project, tmp_path, key=False)
+    candidates, review, _, _ = session(project, "r", "r", "q")
+    assert review.accepted == [] and review.saved["remembered"] == 2
+    key = load_key(next((tmp_path / "data" / "qualcode" / "keys").glob("*.toml")))
+    assert key.entries == [] and [r.name for r in key.rejected] == [candidates[0].name, candidates[1].name]
+    assert "[pseudo]" in (project.root / "qualcode.toml").read_text(encoding="utf-8")
 
 
 def test_the_command_with_typed_input(project, tmp_path):
@@ -108,4 +121,5 @@ def test_the_command_with_typed_input(project, tmp_path):
     assert listed[0]["name"] not in json.dumps(history, ensure_ascii=False)  # the key stays out of the project
     # the whole list, then the end of the input: the key already holds both, nothing new
     res = run("pseudo", "review", "--no-ner", input="")
-    assert res.exit_code == 0 and "Nothing accepted: the key is unchanged." in res.output
+    assert res.exit_code == 0 and "Nothing accepted or rejected: the key is unchanged." in res.output
+    assert "1 skipped as rejected before (--all shows them)" in res.output

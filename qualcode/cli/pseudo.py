@@ -1,4 +1,4 @@
-"""qualcode pseudo add, list, remove, suggest, review, import, audit: the pseudonym key and
+"""qualcode pseudo add, list, remove, reject, suggest, review, import, audit: the pseudonym key and
 the re-identification check (see :mod:`qualcode.pseudo`)."""
 
 from __future__ import annotations
@@ -18,8 +18,19 @@ from qualcode.cli._util import JsonOpt, ProjectOpt, console, open_project, print
 from qualcode.cli.review import KeyReader
 from qualcode.pseudo.audit import DEFAULT_K, audit_file
 from qualcode.pseudo.guard import log_audit
-from qualcode.pseudo.key import KINDS, KeyEntry, add_entry, list_entries, merge_entries, project_key, remove_entry
-from qualcode.pseudo.suggest import Candidate, import_sheet, suggest, write_sheet
+from qualcode.pseudo.key import (
+    KINDS,
+    KeyEntry,
+    Rejection,
+    add_entry,
+    list_entries,
+    list_rejected,
+    merge_entries,
+    project_key,
+    reject_name,
+    remove_entry,
+)
+from qualcode.pseudo.suggest import Candidate, Candidates, import_sheet, suggest, write_sheet
 
 pseudo_app = typer.Typer(
     help="Pseudonymization: the pseudonym key (add, list, remove, suggest, review, import) and the audit of "
@@ -27,6 +38,10 @@ pseudo_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(pseudo_app, name="pseudo")
+
+AllOpt = Annotated[bool, typer.Option(
+    "--all", help="Also the candidates rejected before (marked); accepting one takes it out of the rejected "
+                  "names.")]
 
 
 @pseudo_app.command("add")
@@ -50,7 +65,10 @@ def add_cli(
     json: JsonOpt = False,
     project: ProjectOpt = None,
 ) -> None:
-    """Add a name and its replacement to the pseudonym key (or change its replacement)."""
+    """Add a name and its replacement to the pseudonym key (or change its replacement).
+
+    A name rejected before (in 'pseudo review', a candidates sheet or 'pseudo reject') is no longer rejected.
+    """
     with open_project(project) as proj:
         entry, new = add_entry(proj, name, replacement, kind=kind, case="any" if any_case else "auto", note=note,
                                key_path=key)
@@ -65,16 +83,21 @@ def add_cli(
 
 @pseudo_app.command("list")
 def list_cli(json: JsonOpt = False, project: ProjectOpt = None) -> None:
-    """List the key's entries: name, replacement, kind, who added it and when."""
+    """List the key's entries (name, replacement, kind, who added it and when), then the names rejected as
+    candidates (who rejected them and when)."""
     with open_project(project) as proj:
         path, entries = list_entries(proj)
+        rejected = list_rejected(proj)
     if json:
-        print_json({"key": str(path) if path else None, "entries": [e.to_dict() for e in entries]})
+        print_json({"key": str(path) if path else None, "entries": [e.to_dict() for e in entries],
+                    "rejected": [r.to_dict() for r in rejected]})
         return
     out = console()
     if not entries:
         out.print(f"The pseudonym key is empty{f' ({path})' if path else ''}: add names with "
                   "'qualcode pseudo add NAME REPLACEMENT' or 'qualcode pseudo suggest'.", markup=False)
+        if rejected:
+            _print_rejected(out, rejected)
         return
     table = Table("name", "replacement", "kind", "added by", "added at (UTC)", box=None)
     for e in entries:
@@ -82,21 +105,64 @@ def list_cli(json: JsonOpt = False, project: ProjectOpt = None) -> None:
                       Text(e.added_by), e.added_at.replace("+00:00", ""))
     out.print(table)
     out.print(f"{len(entries)} entr{'ies' if len(entries) != 1 else 'y'} in {path}", markup=False, highlight=False)
+    if rejected:
+        _print_rejected(out, rejected)
+
+
+def _print_rejected(out, rejected: list[Rejection]) -> None:
+    table = Table("rejected name", "kind", "rejected by", "rejected at (UTC)", box=None)
+    for r in rejected:
+        table.add_row(Text(r.name), r.kind, Text(r.rejected_by), r.rejected_at.replace("+00:00", ""))
+    out.print(table)
+    out.print(f"{len(rejected)} rejected name{'s' * (len(rejected) != 1)}: not proposed again, not reported by the "
+              "audit ('qualcode pseudo remove NAME' proposes one again)", markup=False, highlight=False)
 
 
 @pseudo_app.command("remove")
 def remove_cli(
-    name: Annotated[str, typer.Argument(help="The name to remove from the key.", show_default=False)],
+    name: Annotated[str, typer.Argument(help="The name to remove from the key (or from its rejected names).",
+                                        show_default=False)],
     json: JsonOpt = False,
     project: ProjectOpt = None,
 ) -> None:
-    """Remove a name from the pseudonym key."""
+    """Remove a name from the pseudonym key, or a rejected name from the key file's rejected candidates (it
+    is proposed again by 'pseudo suggest' and 'pseudo review', and the audit lists it again)."""
     with open_project(project) as proj:
         entry = remove_entry(proj, name)
+    if isinstance(entry, Rejection):
+        if json:
+            print_json({"unrejected": entry.to_dict()})
+            return
+        console().print(f"no longer rejected: {entry.name} (proposed again)", markup=False, highlight=False)
+        return
     if json:
         print_json({"removed": entry.to_dict()})
         return
     console().print(f"removed: {entry.name} → {entry.replacement}", markup=False, highlight=False)
+
+
+@pseudo_app.command("reject")
+def reject_cli(
+    name: Annotated[str, typer.Argument(help="The name not to hide (e.g. \"Ferme\", \"Louvre\").",
+                                        show_default=False)],
+    kind: Annotated[str, typer.Option("--kind", help=" | ".join(KINDS))] = "other",
+    note: Annotated[str, typer.Option("--note", help="A note kept with the rejection (why).")] = "",
+    json: JsonOpt = False,
+    project: ProjectOpt = None,
+) -> None:
+    """Record a name as not to hide: 'pseudo suggest' and 'pseudo review' no longer propose it (--all does),
+    and 'pseudo audit' no longer lists it as a name not in the key.
+
+    The rejection is kept in the key file (it holds a name: never in the project), with who rejected it and
+    when; 'pseudo remove NAME' or 'pseudo add NAME REPLACEMENT' undoes it.
+    """
+    with open_project(project) as proj:
+        rejection, new = reject_name(proj, name, kind=kind, note=note)
+    if json:
+        print_json({"new": new, **rejection.to_dict()})
+        return
+    console().print(f"{'rejected' if new else 'already rejected'}: {rejection.name} (not proposed again)",
+                    markup=False, highlight=False)
 
 
 @pseudo_app.command("audit")
@@ -115,15 +181,19 @@ def audit_cli(
     project: ProjectOpt = None,
 ) -> None:
     """Check a file for re-identification: names of the key, citations whose attributes fit fewer than k
-    participants, and (--ner) names not in the key.
+    participants, and (--ner) names not in the key (but for the names rejected as candidates: counted apart).
 
     Exits with 1 when a name of the key or a citation under k is found (the names not in
-    the key are warnings). Every export runs the same check when the project has a key.
+    the key are warnings). Every export runs the same check when the project has a key; a chart
+    is checked on every word it draws (titles, tick labels, legend, notes), whatever its format.
+    A PDF file is not read (convert it to text first, e.g. with pdftotext); of a PNG picture only
+    its text chunks are read, of an SVG its text elements and metadata, not what is drawn as
+    pixels or paths (the report says so).
     """
     with open_project(project) as proj:
         key = project_key(proj)
         report = audit_file(proj, file, fmt=fmt, pseudo=key.pseudonymizer() if key is not None else None, k=k,
-                            ner=ner)
+                            ner=ner, rejected=key.rejected_names() if key is not None else ())
         log_audit(proj, report)
     if json:
         print_json(report.to_dict())
@@ -154,28 +224,34 @@ def suggest_cli(
     top: Annotated[int, typer.Option("--top", help="Candidates listed on the terminal.", min=1,
                                      max=1_000_000)] = 40,
     force: Annotated[bool, typer.Option("--force", help="Overwrite the output file if it exists.")] = False,
+    all_: AllOpt = False,
     json: JsonOpt = False,
     project: ProjectOpt = None,
 ) -> None:
     """Propose names for the pseudonym key: named entities, capitalised words inside sentences, titles and
     names, speakers, case attributes, e-mails, phone numbers, addresses — with counts and an example each.
 
-    Names already in the key and the cases' pseudonyms are left out.
+    Names already in the key and the cases' pseudonyms are left out, and so are the candidates rejected
+    before (in 'pseudo review', a sheet, or 'pseudo reject'): the summary says how many; --all lists them,
+    marked (and pre-filled 'reject' in the sheet).
     """
     with open_project(project) as proj:
-        candidates = suggest(proj, ner=ner, min_count=min_count)
+        candidates = suggest(proj, ner=ner, min_count=min_count, rejected=all_)
         if output is not None:
             write_sheet(proj, candidates, output, force=force)
     if json:
-        print_json({"output": str(output) if output else None, "candidates": [c.to_dict() for c in candidates]})
+        print_json({"output": str(output) if output else None, "skipped_rejected": candidates.skipped_rejected,
+                    "candidates": [c.to_dict() for c in candidates]})
         return
     out = console()
     table = Table("count", "name", "kind", "sources", "example", box=None)
     for c in candidates[:top]:
-        table.add_row(str(c.count), Text(c.name), c.kind, ", ".join(sorted(c.sources)), Text(c.example))
+        table.add_row(str(c.count), Text(c.name + (" (rejected)" if c.rejected is not None else "")), c.kind,
+                      ", ".join(sorted(c.sources)), Text(c.example))
     out.print(table)
     more = f" ({len(candidates) - top} more not listed: --top N, or -o FILE)" if len(candidates) > top else ""
-    out.print(f"{len(candidates)} candidate{'s' * (len(candidates) != 1)}{more}", markup=False, highlight=False)
+    out.print(f"{len(candidates)} candidate{'s' * (len(candidates) != 1)}{more}{_skipped(candidates)}",
+              markup=False, highlight=False)
     if output is not None:
         out.print(f"wrote {output}: mark each row accept or reject, edit names and replacements, then "
                   f"'qualcode pseudo import {output}'", markup=False, highlight=False)
@@ -189,18 +265,28 @@ def import_cli(
     json: JsonOpt = False,
     project: ProjectOpt = None,
 ) -> None:
-    """Put the accepted rows of a candidates sheet in the pseudonym key (remove: the rows marked remove)."""
+    """Put the accepted rows of a candidates sheet in the pseudonym key (remove: the rows marked remove).
+
+    The rows marked reject are remembered in the key file (not proposed again, not listed by the audit);
+    the rows left empty are proposed again next time.
+    """
     with open_project(project) as proj:
         result = import_sheet(proj, file, dry_run=dry_run)
     if json:
         print_json(result)
         return
     prefix = "would accept" if dry_run else "accepted"
-    line = f"{prefix} {result['accepted']}, rejected {result['rejected']}, removed {result['removed']}"
+    line = (f"{prefix} {result['accepted']}, rejected {result['rejected']}, removed {result['removed']}, "
+            f"undecided {result['undecided']}")
     if not dry_run:
         line += (f" (key: {result['added']} added, {result['changed']} changed, {result['unchanged']} "
-                 "unchanged)")
+                 f"unchanged; {result['remembered']} newly rejected, {result['unrejected']} no longer rejected)")
     console().print(line, markup=False, highlight=False)
+
+
+def _skipped(candidates: Candidates) -> str:
+    n = candidates.skipped_rejected
+    return f"; {n} skipped as rejected before (--all shows them)" if n else ""
 
 
 # --------------------------------------------------------------------------- review in the terminal
@@ -208,7 +294,7 @@ def import_cli(
 REVIEW_KEYS = [
     ("a", "accept: the name goes in the key with the proposed replacement"),
     ("e", "edit: type another replacement (and, if you wish, the name as it should be matched), then accept"),
-    ("r", "reject: not a name to hide"),
+    ("r", "reject: not a name to hide (remembered in the key file: not proposed again)"),
     ("s", "skip: decide later"),
     ("q", "quit: the names accepted so far are saved in the key (Ctrl-C and the end of input too)"),
     ("?", "this help"),
@@ -221,10 +307,14 @@ class KeyReview:
     """What a ``pseudo review`` session decided, and what it saved."""
 
     accepted: list[KeyEntry] = field(default_factory=list)
-    rejected: int = 0
+    rejections: list[Rejection] = field(default_factory=list)
     skipped: int = 0
     left: int = 0  # candidates not reached (quit)
     saved: dict[str, int] = field(default_factory=dict)  # merge_entries' counts
+
+    @property
+    def rejected(self) -> int:
+        return len(self.rejections)
 
     def line(self) -> str:
         return (f"{len(self.accepted)} accepted, {self.rejected} rejected, {self.skipped} skipped"
@@ -241,6 +331,9 @@ def _render_candidate(out, c: Candidate, position: int, total: int) -> None:
     head.append(c.name, style="bold")
     head.append(f" · {c.kind} · {c.count} occurrence{'s' * (c.count != 1)} · {', '.join(sorted(c.sources))}")
     body = Text()
+    if c.rejected is not None:
+        body.append(f"rejected before by {c.rejected.rejected_by or '?'} on "
+                    f"{c.rejected.rejected_at[:10] or '?'}\n", style="bold")
     if c.example:
         body.append(c.document + ": ", style="dim")
         example = Text(c.example)
@@ -255,8 +348,9 @@ def _render_candidate(out, c: Candidate, position: int, total: int) -> None:
 def review_candidates(project, candidates: list[Candidate], *, reader, out) -> KeyReview:
     """Step through ``candidates`` (from :func:`~qualcode.pseudo.suggest.suggest`) in the
     terminal: accept with the proposed or an edited replacement, reject, skip, quit. The
-    accepted names are put in the key at the end — on ``q``, at the end of the list or of
-    the input, or on Ctrl-C — in one transaction with one history entry; nothing is
+    accepted names are put in the key and the rejected ones remembered in the key file
+    (not proposed again) at the end — on ``q``, at the end of the list or of the input,
+    or on Ctrl-C — in one transaction with one history entry; nothing is
     written before (a crash in the middle leaves the key as it was). ``reader``: a
     :class:`~qualcode.cli.review.KeyReader` (``key()`` and ``line()``), scripted in tests."""
     review = KeyReview()
@@ -283,7 +377,7 @@ def review_candidates(project, candidates: list[Candidate], *, reader, out) -> K
                 review.accepted.append(entry)
                 out.print(f"accepted: {entry.name} → {entry.replacement}", markup=False, highlight=False)
             elif key == "r":
-                review.rejected += 1
+                review.rejections.append(Rejection(c.name, c.kind if c.kind in KINDS else "other"))
             elif key == "s":
                 review.skipped += 1
             else:
@@ -302,8 +396,8 @@ def review_candidates(project, candidates: list[Candidate], *, reader, out) -> K
     for entry in review.accepted:
         unique[" ".join(entry.name.split()).casefold()] = entry
     review.accepted = list(unique.values())
-    if review.accepted:
-        review.saved = merge_entries(project, review.accepted, [], "pseudo review")
+    if review.accepted or review.rejections:
+        review.saved = merge_entries(project, review.accepted, [], "pseudo review", rejected=review.rejections)
     return review
 
 
@@ -313,30 +407,36 @@ def review_cli(
         "--ner/--no-ner", help="Use spaCy's named-entity recogniser (PER, LOC, ORG) too.")] = True,
     min_count: Annotated[int, typer.Option("--min-count", help="Only candidates found at least N times.", min=1,
                                            max=1_000_000)] = 1,
+    all_: AllOpt = False,
     project: ProjectOpt = None,
 ) -> None:
     """Review the candidates of 'pseudo suggest' one by one in the terminal: accept (with the proposed or an
     edited replacement), reject, skip, quit.
 
     Keys: a accept, e edit the replacement, r reject, s skip, q quit, ? help. Each candidate shows its count,
-    sources and an example in context. The names accepted are put in the key when the session ends (q, the
-    end of the list, Ctrl-C), all at once; the candidates rejected or skipped are proposed again next time.
-    The spreadsheet round trip ('pseudo suggest -o FILE', 'pseudo import FILE') does the same.
+    sources and an example in context. When the session ends (q, the end of the list, Ctrl-C) the names
+    accepted are put in the key and the ones rejected are remembered in the key file (who, when), all at
+    once; the rejected ones are not proposed again (--all shows them, marked; 'pseudo remove NAME' proposes
+    one again), the skipped ones are. The spreadsheet round trip ('pseudo suggest -o FILE', 'pseudo import
+    FILE') does the same.
     """
     out = console()
     with open_project(project) as proj:
-        candidates = suggest(proj, ner=ner, min_count=min_count)
+        candidates = suggest(proj, ner=ner, min_count=min_count, rejected=all_)
         if not candidates:
-            out.print("No candidate: every name found is in the key already.", markup=False)
+            out.print(f"No candidate: every name found is in the key already{_skipped(candidates)}.", markup=False,
+                      highlight=False)
             return
-        out.print(f"{len(candidates)} candidate{'s' * (len(candidates) != 1)}, most frequent first. Keys: a accept · "
-                  "e edit · r reject · s skip · q quit · ? help", markup=False, highlight=False)
+        out.print(f"{len(candidates)} candidate{'s' * (len(candidates) != 1)}, most frequent first"
+                  f"{_skipped(candidates)}. Keys: a accept · e edit · r reject · s skip · q quit · ? help",
+                  markup=False, highlight=False)
         review = review_candidates(proj, candidates, reader=KeyReader(out), out=out)
         path, entries = list_entries(proj)
     saved = review.saved
     out.print(f"This session: {review.line()}.", markup=False, highlight=False)
     if saved:
         out.print(f"Key {path}: {saved['added']} added, {saved['changed']} changed, {saved['unchanged']} unchanged "
-                  f"({len(entries)} entr{'ies' if len(entries) != 1 else 'y'}).", markup=False, highlight=False)
+                  f"({len(entries)} entr{'ies' if len(entries) != 1 else 'y'}); {saved['remembered']} newly "
+                  f"rejected, {saved['unrejected']} no longer rejected.", markup=False, highlight=False)
     else:
-        out.print("Nothing accepted: the key is unchanged.", markup=False)
+        out.print("Nothing accepted or rejected: the key is unchanged.", markup=False)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -143,16 +143,22 @@ def temp_folder(purpose: str) -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+# The text of a file that cannot be read back as text (a figure's drawn words): (place,
+# text) pairs, e.g. ("axes 1 y tick label", "Hénin-Beaumont").
+Shown = Sequence[tuple[str, str]]
 # What checks a file before it is renamed into place (the audit of qualcode.pseudo): a
-# callable (temporary file, target) that raises to refuse the file. Set by export_guard.
-_GUARD: ContextVar[Callable[[Path, Path], None] | None] = ContextVar("qualcode_export_guard", default=None)
+# callable (temporary file, target, shown text or None) that raises to refuse the file.
+# Set by export_guard.
+Guard = Callable[[Path, Path, Shown | None], None]
+_GUARD: ContextVar[Guard | None] = ContextVar("qualcode_export_guard", default=None)
 
 
 @contextmanager
-def export_guard(check: Callable[[Path, Path], None]) -> Iterator[None]:
-    """Run ``check(temporary file, target)`` on every file :func:`atomic_write` is about
-    to put in place while the block runs; an exception from it leaves the target
-    untouched (the re-identification audit refuses a file that leaks a name)."""
+def export_guard(check: Guard) -> Iterator[None]:
+    """Run ``check(temporary file, target, shown)`` on every file :func:`atomic_write` is
+    about to put in place while the block runs; an exception from it leaves the target
+    untouched (the re-identification audit refuses a file that leaks a name). ``shown``:
+    the text the writer says the file shows (a figure), else None (the file is read)."""
     token = _GUARD.set(check)
     try:
         yield
@@ -161,12 +167,14 @@ def export_guard(check: Callable[[Path, Path], None]) -> Iterator[None]:
 
 
 @contextmanager
-def atomic_write(path: str | Path, *, force: bool = False) -> Iterator[Path]:
+def atomic_write(path: str | Path, *, force: bool = False, shown: Shown | None = None) -> Iterator[Path]:
     """Yield a temporary path in the target folder; on success rename it to ``path``.
 
     On any error (or Ctrl-C) the temporary file is removed and ``path`` is untouched. The
     temporary file is ``.<name>.qualcode-<pid>-….tmp``: those that killed writes of the
-    same file left behind are removed first.
+    same file left behind are removed first. ``shown``: the text of a file that cannot be
+    read back as text (a figure: every word drawn), given to the export guard instead of
+    the file itself.
     """
     target = check_output(path, force)
     prefix = _temp_file_prefix(target)
@@ -178,7 +186,7 @@ def atomic_write(path: str | Path, *, force: bool = False) -> Iterator[Path]:
         yield tmp_path
         guard = _GUARD.get()
         if guard is not None:
-            guard(tmp_path, target)
+            guard(tmp_path, target, shown)
         # mkstemp creates the file readable by its owner only: give it the mode of the file
         # it replaces, or the usual mode for new files (0666 less the umask).
         if target.exists():

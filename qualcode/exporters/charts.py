@@ -462,19 +462,54 @@ def min_text_pt(fig: Figure, width_cm: float | None = None) -> float:
     return min(sizes, default=float("inf"))
 
 
+def figure_texts(fig: Figure) -> list[tuple[str, str]]:
+    """Every visible, non-empty text of ``fig`` (each matplotlib ``Text`` artist: titles,
+    axis labels, tick labels, legend, annotations, colour bars, notes), in drawing order,
+    with its place: ``axes 2 y tick label``, ``axes 1 legend``, ``figure text``. The
+    figure is laid out first (without being rendered) so that tick labels are final."""
+    from matplotlib.text import Text
+
+    fig.draw_without_rendering()
+    roles: dict[int, str] = {}
+    for i, ax in enumerate(fig.axes, 1):
+        where = f"axes {i}"
+        for t in (getattr(ax, name, None) for name in ("title", "_left_title", "_right_title")):
+            if t is not None:
+                roles[id(t)] = f"{where} title"
+        for axis, letter in ((ax.xaxis, "x"), (ax.yaxis, "y")):
+            roles[id(axis.label)] = f"{where} {letter} axis label"
+            roles[id(axis.get_offset_text())] = f"{where} {letter} axis offset"
+            for t in axis.get_ticklabels(which="both"):
+                roles[id(t)] = f"{where} {letter} tick label"
+        legend = ax.get_legend()
+        if legend is not None:
+            for t in [*legend.get_texts(), legend.get_title()]:
+                roles[id(t)] = f"{where} legend"
+        for t in ax.texts:
+            roles[id(t)] = f"{where} annotation"
+    for t in fig.texts:
+        roles[id(t)] = "figure text"
+    for legend in fig.legends:
+        for t in [*legend.get_texts(), legend.get_title()]:
+            roles[id(t)] = "figure legend"
+    return [(roles.get(id(t), "text"), " ".join(t.get_text().split())) for t in fig.findobj(Text)
+            if t.get_visible() and t.get_text().strip()]
+
+
 def save_figure(fig: Figure, path: str | Path, *, force: bool = False,
                 provenance: Provenance | None = None) -> Path:
     """Write ``fig`` as PNG (200 dpi), SVG or PDF (vector, fonts embedded), atomically,
     deterministically. The words drawn (SVG draws its text as paths) are also in the
     file's metadata — PNG ``Comment``, SVG ``Keywords``, PDF ``Keywords`` — for screen
-    readers, searches and the re-identification audit (``qualcode pseudo audit``)."""
+    readers and searches. Every text of the figure (:func:`figure_texts`) and of its
+    metadata goes to the export guard (the re-identification audit of ``qualcode
+    pseudo``) before the file is put in place, whatever its format."""
     fmt = chart_format(path)
     import matplotlib
-    from matplotlib.text import Text
 
-    drawn = [xml_safe(" ".join(t.get_text().split())) for t in fig.findobj(Text)
-             if t.get_visible() and t.get_text().strip()]
-    drawn = list(dict.fromkeys(drawn))  # once each, in drawing order
+    with matplotlib.rc_context(_rc()):
+        texts = [(place, xml_safe(text)) for place, text in figure_texts(fig)]
+    drawn = list(dict.fromkeys(text for _, text in texts))  # once each, in drawing order
     if fmt == "png":
         metadata: dict[str, Any] = {"Software": None, "Comment": "\n".join(drawn)}
         if provenance:
@@ -487,7 +522,9 @@ def save_figure(fig: Figure, path: str | Path, *, force: bool = False,
         metadata = {"Date": None, "Creator": None, "Keywords": drawn}
         if provenance:
             metadata["Description"] = xml_safe(provenance.line())
-    with matplotlib.rc_context(_rc()), atomic_write(path, force=force) as tmp:
+    shown = texts + [(f"metadata {name}", value) for name, value in metadata.items()
+                     if isinstance(value, str) and name not in ("Comment", "Keywords")]
+    with matplotlib.rc_context(_rc()), atomic_write(path, force=force, shown=shown) as tmp:
         fig.savefig(tmp, format=fmt, dpi=DPI, metadata=metadata)
     return Path(path)
 

@@ -15,7 +15,11 @@ CSV, Markdown, LaTeX, text, REFI-QDA ``.qdpx`` (the project XML and the sources)
   (``résident, 85 ans, Liévin`` when one participant is 85 and lives in Liévin);
 * **unknown names** (with ``ner``): the names spaCy's named-entity recogniser finds that
   are not in the key, the project's pseudonyms or the key's replacements — a warning, to
-  review (French NER on speech is weak: a list, not a verdict).
+  review (French NER on speech is weak: a list, not a verdict); the names rejected as
+  candidates (the key file's ``[[rejected]]``) are left out and counted.
+
+Charts are audited from the words they draw (:func:`audit_texts`, through
+:func:`qualcode.exporters.base.atomic_write`'s ``shown``), whatever their format.
 
 An export is refused when it leaks a name of the key or breaks k-anonymity;
 ``--allow-leaks`` writes it anyway and prints the report.
@@ -48,6 +52,19 @@ FORMATS = ("docx", "xlsx", "csv", "md", "tex", "txt", "json", "qdpx", "qdc", "sv
 SUFFIXES = {".docx": "docx", ".xlsx": "xlsx", ".csv": "csv", ".md": "md", ".markdown": "md", ".tex": "tex",
             ".txt": "txt", ".json": "json", ".qdpx": "qdpx", ".qdc": "qdc", ".svg": "svg",
             ".png": "png"}
+# files whose text the audit cannot read, and what to do instead
+UNREADABLE = {
+    ".pdf": "the text of a PDF file is not read (qualcode's own charts are audited from the words they draw "
+            "before they are written); convert it to text first (e.g. 'pdftotext FILE.pdf FILE.txt') and audit "
+            "the .txt",
+}
+# formats of which only a part of the text is read: what the report says about it
+PARTIAL = {
+    "png": "a PNG's pixels are not read, only its text chunks (where qualcode's charts write their words): "
+           "a picture from another tool may show names that this audit cannot see",
+    "svg": "an SVG's text elements and metadata are read, not letters drawn as paths (qualcode's charts "
+           "write their words in the metadata too)",
+}
 DEFAULT_K = 3
 # attributes that name the participant by design (pseudonyms, ids): not quasi-identifiers
 DIRECT = ("pseudonym", "pseudonyme", "case", "id", "name", "nom", "document")
@@ -84,6 +101,7 @@ class AuditReport:
     k: int = DEFAULT_K
     findings: list[Finding] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    rejected: int = 0  # names not in the key left out as rejected candidates (see qualcode.pseudo.key)
 
     @property
     def leaks(self) -> list[Finding]:
@@ -105,11 +123,13 @@ class AuditReport:
         c = self.counts()
         return (f"{self.file}: {c['leak']} name{'s' * (c['leak'] != 1)} of the key, {c['k-anonymity']} citation"
                 f"{'s' * (c['k-anonymity'] != 1)} under k = {self.k}, {c['unknown-name']} name"
-                f"{'s' * (c['unknown-name'] != 1)} not in the key")
+                f"{'s' * (c['unknown-name'] != 1)} not in the key"
+                + (f" ({self.rejected} more skipped as rejected before)" if self.rejected else ""))
 
     def to_dict(self) -> dict:
         return {"file": self.file, "format": self.format, "units": self.units, "k": self.k,
-                "counts": self.counts(), "findings": [f.to_dict() for f in self.findings], "notes": self.notes}
+                "counts": self.counts(), "rejected": self.rejected, "findings": [f.to_dict() for f in self.findings],
+                "notes": self.notes}
 
 
 class LeakError(SheetProblems):
@@ -138,6 +158,8 @@ def file_format(path: str | Path, fmt: str | None = None) -> str:
             raise UsageError(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
         return fmt
     suffix = Path(path).suffix.lower()
+    if suffix in UNREADABLE:
+        raise UsageError(f"cannot audit {path}: {UNREADABLE[suffix]}")
     if suffix not in SUFFIXES:
         raise UsageError(f"cannot audit {path}: unknown extension {suffix or '(none)'} (pass --format: "
                          f"{', '.join(FORMATS)})")
@@ -505,7 +527,11 @@ def document_name_leaks(units: Sequence[Unit], names: Iterable[str]) -> list[Fin
 
 def audit_units(units: Sequence[Unit], *, file: str, fmt: str, pseudo: Pseudonymizer | None,
                 quasi: Sequence[Quasi] = (), k: int = DEFAULT_K, ner_language: str | None = None,
-                allowed: Iterable[str] = (), documents: Iterable[str] = ()) -> AuditReport:
+                allowed: Iterable[str] = (), documents: Iterable[str] = (),
+                rejected: Iterable[str] = ()) -> AuditReport:
+    """The findings in ``units`` (see the module documentation); ``rejected``: names the
+    researcher decided not to hide (the key's rejected candidates), not reported as
+    unknown names but counted (``AuditReport.rejected``)."""
     report = AuditReport(file=file, format=fmt, units=len(units), k=k)
     report.findings += key_leaks(units, pseudo)
     report.findings += document_name_leaks(units, documents)
@@ -514,7 +540,11 @@ def audit_units(units: Sequence[Unit], *, file: str, fmt: str, pseudo: Pseudonym
     else:
         report.notes.append("k-anonymity not checked: a REFI-QDA package holds every attribute of every case")
     if ner_language:
-        report.findings += unknown_names(units, ner_language, allowed)
+        unknown = unknown_names(units, ner_language, allowed)
+        skip = {fold_text(" ".join(n.split())) for n in rejected}
+        kept = [f for f in unknown if fold_text(f.what) not in skip]
+        report.rejected = len(unknown) - len(kept)
+        report.findings += kept
     return report
 
 
@@ -531,11 +561,24 @@ def allowed_names(project: Project, pseudo: Pseudonymizer | None) -> list[str]:
 
 
 def audit_file(project: Project, path: str | Path, *, fmt: str | None = None, pseudo: Pseudonymizer | None,
-               k: int = DEFAULT_K, ner: bool = False, display: str | None = None) -> AuditReport:
+               k: int = DEFAULT_K, ner: bool = False, display: str | None = None,
+               rejected: Iterable[str] = ()) -> AuditReport:
     """Audit one file against the project's key and cases (see the module documentation);
-    ``display``: the file name the report shows (default: ``path``)."""
+    ``display``: the file name the report shows (default: ``path``); ``rejected``: see
+    :func:`audit_units`."""
     fmt = file_format(display or path, fmt)
     units = read_units(path, fmt)
+    report = audit_texts(project, units, file=str(display or path), fmt=fmt, pseudo=pseudo, k=k, ner=ner,
+                         rejected=rejected)
+    if fmt in PARTIAL:
+        report.notes.append(PARTIAL[fmt])
+    return report
+
+
+def audit_texts(project: Project, units: Sequence[Unit], *, file: str, fmt: str, pseudo: Pseudonymizer | None,
+                k: int = DEFAULT_K, ner: bool = False, rejected: Iterable[str] = ()) -> AuditReport:
+    """Audit ``units`` — read from a file, or the words a figure draws — against the
+    project's key and cases (see :func:`audit_units`)."""
     # a snapshot without the write lock: an export audits its file while others may write
     def gather() -> tuple[list[Quasi], list[str], list[str]]:
         names = project.store.documents.names().values()
@@ -543,5 +586,6 @@ def audit_file(project: Project, path: str | Path, *, fmt: str | None = None, ps
         return quasi_identifiers(project), (allowed_names(project, pseudo) if ner else []), documents
 
     quasi, allowed, documents = project.store.read(gather)
-    return audit_units(units, file=str(display or path), fmt=fmt, pseudo=pseudo, quasi=quasi, k=k,
-                       ner_language=project.language if ner else None, allowed=allowed, documents=documents)
+    return audit_units(units, file=file, fmt=fmt, pseudo=pseudo, quasi=quasi, k=k,
+                       ner_language=project.language if ner else None, allowed=allowed, documents=documents,
+                       rejected=rejected)

@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from qualcode.exporters.base import export_guard
-from qualcode.pseudo.audit import DEFAULT_K, SUFFIXES, AuditReport, LeakError, audit_file
+from qualcode.exporters.base import Shown, export_guard
+from qualcode.pseudo.audit import DEFAULT_K, SUFFIXES, AuditReport, LeakError, Unit, audit_file, audit_texts
 from qualcode.pseudo.key import active_pseudonymizer, project_key
 from qualcode.pseudo.replace import Pseudonymizer
 
@@ -75,13 +75,18 @@ def export_privacy(project: Project, *, pseudo: bool | None = None, allow_leaks:
     privacy.key, privacy.entries, privacy.audited = str(key.path), len(key.entries), True
     auditor = key.pseudonymizer()
 
-    def check(tmp: Path, target: Path) -> None:
-        if target.suffix.lower() not in SUFFIXES:  # a PDF chart: its labels come from the tables
-            return
+    def check(tmp: Path, target: Path, shown: Shown | None) -> None:
         if _scratch(target):  # a picture drawn for a report: the report itself is audited
             return
-        report = audit_file(project, tmp, fmt=SUFFIXES[target.suffix.lower()], pseudo=auditor, k=k,
-                            display=_display(target))
+        if shown is not None:  # a figure: the words it draws, whatever its format (PNG, SVG, PDF)
+            units = [Unit(place, text) for place, text in shown]
+            report = audit_texts(project, units, file=_display(target), fmt=target.suffix.lower().lstrip("."),
+                                 pseudo=auditor, k=k)
+        elif target.suffix.lower() not in SUFFIXES:  # a format the audit does not read
+            return
+        else:
+            report = audit_file(project, tmp, fmt=SUFFIXES[target.suffix.lower()], pseudo=auditor, k=k,
+                                display=_display(target))
         privacy.reports.append(report)
         if report.leaks and not allow_leaks:
             raise LeakError(report)

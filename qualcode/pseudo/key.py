@@ -4,7 +4,7 @@ The key is a TOML file (see ``docs/reference/pseudonym-key.md``)::
 
     # qualcode pseudonym key …
     format = "qualcode-pseudonym-key"
-    version = 1
+    version = 2
 
     [[entry]]
     name = "Martine Vasseur"
@@ -12,6 +12,17 @@ The key is a TOML file (see ``docs/reference/pseudonym-key.md``)::
     kind = "person"
     added_by = "alice"
     added_at = "2026-12-05T08:12:03+00:00"
+
+    [[rejected]]
+    name = "Ferme"
+    kind = "other"
+    rejected_by = "alice"
+    rejected_at = "2026-12-05T08:14:10+00:00"
+
+The ``[[rejected]]`` tables (version 2) are the candidates the researcher decided not to
+hide: ``pseudo suggest``/``review`` do not propose them again (``--all`` does) and the
+audit does not list them as names not in the key. They hold names too, so they live in
+the key, never in the project. A version 1 file (entries only) is read as it is.
 
 Its path is ``[pseudo] key`` of ``qualcode.toml``; without one, the first ``qualcode
 pseudo add`` creates it in the user's data folder (``$XDG_DATA_HOME/qualcode/keys/``, by
@@ -32,19 +43,20 @@ import os
 import re
 import tempfile
 import tomllib
-from dataclasses import asdict, dataclass
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qualcode.errors import QualcodeError, UsageError
-from qualcode.pseudo.replace import TITLES, Pseudonymizer, Rule
+from qualcode.pseudo.replace import TITLES, Pseudonymizer, Rule, fold_text
 from qualcode.store.connection import now
 
 if TYPE_CHECKING:
     from qualcode.project import Project
 
 FORMAT = "qualcode-pseudonym-key"
-VERSION = 1
+VERSION = 2  # 2: [[rejected]] tables; 1: entries only (read as it is)
 KINDS = ("person", "place", "organisation", "other")
 CASES = ("auto", "any")
 
@@ -75,15 +87,42 @@ class KeyEntry:
 
 
 @dataclass
+class Rejection:
+    """A candidate the researcher decided not to hide (not proposed again)."""
+
+    name: str
+    kind: str = "other"
+    rejected_by: str = ""
+    rejected_at: str = ""
+    note: str = ""
+
+    def to_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+def rejection_key(name: str) -> str:
+    """How rejected names are compared: spaces, case and accents ignored."""
+    return fold_text(" ".join(name.split()))
+
+
+@dataclass
 class PseudoKey:
-    """A key file and its entries, in the file's order."""
+    """A key file: its entries and its rejected candidates, in the file's order."""
 
     path: Path
     entries: list[KeyEntry]
+    rejected: list[Rejection] = field(default_factory=list)
 
     def find(self, name: str) -> KeyEntry | None:
         folded = _norm(name)
         return next((e for e in self.entries if _norm(e.name) == folded), None)
+
+    def find_rejected(self, name: str) -> Rejection | None:
+        folded = rejection_key(name)
+        return next((r for r in self.rejected if rejection_key(r.name) == folded), None)
+
+    def rejected_names(self) -> list[str]:
+        return [r.name for r in self.rejected]
 
     def pseudonymizer(self) -> Pseudonymizer:
         return Pseudonymizer(e.rule() for e in self.entries)
@@ -96,6 +135,12 @@ class PseudoKey:
                 if v == "" or (k == "case" and v == "auto"):
                     continue
                 lines.append(f"{k} = {json.dumps(v, ensure_ascii=False)}")
+            lines.append("")
+        if self.rejected:
+            lines += ["# candidates decided not to hide: not proposed again, not reported by the audit", ""]
+        for r in self.rejected:
+            lines.append("[[rejected]]")
+            lines += [f"{k} = {json.dumps(v, ensure_ascii=False)}" for k, v in r.to_dict().items() if v != ""]
             lines.append("")
         return "\n".join(lines)
 
@@ -147,6 +192,12 @@ def load_key(path: str | Path) -> PseudoKey:
         raise QualcodeError(f"cannot read the pseudonym key ({exc.strerror or exc})", path=str(p)) from None
     if data.get("format") not in (None, FORMAT):
         raise QualcodeError(f"not a pseudonym key (format = {data.get('format')!r})", path=str(p))
+    version = data.get("version", 1)
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise QualcodeError(f"version {version!r} is not a version of the pseudonym key", path=str(p))
+    if version > VERSION:
+        raise QualcodeError(f"pseudonym key version {version}, newer than this qualcode reads ({VERSION}): "
+                            "update qualcode", path=str(p))
     raw = data.get("entry", [])
     if not isinstance(raw, list):
         raise QualcodeError("'entry' must be a list of [[entry]] tables", path=str(p))
@@ -168,7 +219,24 @@ def load_key(path: str | Path) -> PseudoKey:
             raise QualcodeError(f"entry {i} ({name}): case {entry.case!r} is not one of {', '.join(CASES)}",
                                 path=str(p))
         entries.append(entry)
-    return PseudoKey(p, entries)
+    return PseudoKey(p, entries, _load_rejected(data.get("rejected", []), p))
+
+
+def _load_rejected(raw: Any, p: Path) -> list[Rejection]:
+    if not isinstance(raw, list):
+        raise QualcodeError("'rejected' must be a list of [[rejected]] tables", path=str(p))
+    out: list[Rejection] = []
+    for i, item in enumerate(raw, 1):
+        if not isinstance(item, dict):
+            raise QualcodeError(f"rejected {i} is not a table", path=str(p))
+        name = item.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise QualcodeError(f"rejected {i} needs a name (a string)", path=str(p))
+        unknown = set(item) - set(Rejection.__dataclass_fields__)
+        if unknown:
+            raise QualcodeError(f"rejected {i} ({name}): unknown field {sorted(unknown)[0]!r}", path=str(p))
+        out.append(Rejection(**{k: str(v) for k, v in item.items()}))
+    return out
 
 
 def default_key_path(project: Project) -> Path:
@@ -263,7 +331,8 @@ def open_key(project: Project, path: str | Path | None = None) -> PseudoKey:
 
 def _log(project: Project, command: str, summary: str, key: PseudoKey, details: dict[str, Any]) -> None:
     project.store.history.log(project.user, command, "pseudo", summary,
-                              {"key": str(key.path), "entries": len(key.entries), **details})
+                              {"key": str(key.path), "entries": len(key.entries), "rejected_names": len(key.rejected),
+                               **details})
 
 
 def add_entry(project: Project, name: str, replacement: str, *, kind: str | None = None,
@@ -293,26 +362,74 @@ def add_entry(project: Project, name: str, replacement: str, *, kind: str | None
             entry.kind = kind or entry.kind
             entry.note = note or entry.note
             entry.added_by, entry.added_at = project.user, now()
+        rejection = key.find_rejected(name)
+        if rejection is not None:  # accepted after all: no longer a rejected candidate
+            key.rejected.remove(rejection)
         _log(project, "pseudo add", f"pseudonym key: {'added' if new else 'changed'} 1 entry ({len(key.entries)} "
-             "in the key)", key, {"action": "add" if new else "change", "fingerprint": fingerprint(name),
-                                  "kind": entry.kind})
+             "in the key)" + ("; no longer rejected" if rejection is not None else ""), key,
+             {"action": "add" if new else "change", "fingerprint": fingerprint(name), "kind": entry.kind,
+              "unrejected": rejection is not None})
         key.save()
     return entry, new
 
 
-def remove_entry(project: Project, name: str) -> KeyEntry:
-    """Remove ``name`` from the key; logged in the history."""
+def remove_entry(project: Project, name: str) -> KeyEntry | Rejection:
+    """Remove ``name`` from the key's entries or, when it is not one, from its rejected
+    candidates (it is proposed again); logged in the history."""
     store = project.store
     with store.transaction():
         key = project_key(project)
         entry = key.find(name) if key is not None else None
-        if key is None or entry is None:
-            raise QualcodeError(f"no entry {name!r} in the pseudonym key (see 'qualcode pseudo list')")
-        key.entries.remove(entry)
-        _log(project, "pseudo remove", f"pseudonym key: removed 1 entry ({len(key.entries)} in the key)", key,
-             {"action": "remove", "fingerprint": fingerprint(entry.name)})
+        rejection = key.find_rejected(name) if key is not None and entry is None else None
+        if key is None or (entry is None and rejection is None):
+            raise QualcodeError(f"no entry {name!r} in the pseudonym key, nor a rejected name (see "
+                                "'qualcode pseudo list')")
+        removed: KeyEntry | Rejection
+        if entry is not None:
+            key.entries.remove(entry)
+            _log(project, "pseudo remove", f"pseudonym key: removed 1 entry ({len(key.entries)} in the key)", key,
+                 {"action": "remove", "fingerprint": fingerprint(entry.name)})
+            removed = entry
+        else:
+            assert rejection is not None
+            key.rejected.remove(rejection)
+            _log(project, "pseudo remove", f"pseudonym key: 1 rejected name proposed again ({len(key.rejected)} "
+                 "rejected)", key, {"action": "unreject", "fingerprint": fingerprint(rejection.name)})
+            removed = rejection
         key.save()
-    return entry
+    return removed
+
+
+def reject_name(project: Project, name: str, *, kind: str = "other", note: str = "",
+                key_path: str | Path | None = None) -> tuple[Rejection, bool]:
+    """Record ``name`` as a candidate not to hide (``qualcode pseudo reject``): not proposed
+    again, not reported by the audit as a name not in the key. Returns the rejection and
+    whether it is new. A name of the key cannot be rejected (remove it first)."""
+    name = " ".join(name.split())
+    if not name:
+        raise UsageError("the name is empty")
+    if kind not in KINDS:
+        raise UsageError(f"unknown kind {kind!r} (choose from {', '.join(KINDS)})")
+    store = project.store
+    with store.transaction():
+        key = open_key(project, key_path)
+        if key.find(name) is not None:
+            raise UsageError(f"{name!r} is in the pseudonym key: 'qualcode pseudo remove' it first")
+        rejection = key.find_rejected(name)
+        if rejection is not None:
+            return rejection, False
+        rejection = Rejection(name, kind, project.user, now(), note)
+        key.rejected.append(rejection)
+        _log(project, "pseudo reject", f"pseudonym key: rejected 1 name ({len(key.rejected)} rejected)", key,
+             {"action": "reject", "fingerprint": fingerprint(name)})
+        key.save()
+    return rejection, True
+
+
+def list_rejected(project: Project) -> list[Rejection]:
+    """The key's rejected candidates (none: no key yet)."""
+    key = project_key(project)
+    return key.rejected if key is not None else []
 
 
 def list_entries(project: Project) -> tuple[Path | None, list[KeyEntry]]:
@@ -322,14 +439,22 @@ def list_entries(project: Project) -> tuple[Path | None, list[KeyEntry]]:
     return path, (key.entries if key is not None else [])
 
 
-def merge_entries(project: Project, changes: list[KeyEntry], removed: list[str], command: str) -> dict[str, int]:
-    """Apply a reviewed list at once (``pseudo import``): add or change ``changes``, remove
-    ``removed``; one history entry. Returns the counts."""
+def merge_entries(project: Project, changes: list[KeyEntry], removed: list[str], command: str,
+                  rejected: Sequence[Rejection] = ()) -> dict[str, int]:
+    """Apply a reviewed list at once (``pseudo import``, ``pseudo review``): add or change
+    ``changes`` (no longer rejected), remove ``removed``, remember ``rejected`` (who and
+    when: the reviewer, now; a name already rejected keeps its first record, a name of the
+    key is not rejected); one history entry. Returns the counts: ``remembered`` (new
+    rejections), ``unrejected`` (accepted after a rejection)."""
     store = project.store
-    counts = {"added": 0, "changed": 0, "removed": 0, "unchanged": 0}
+    counts = {"added": 0, "changed": 0, "removed": 0, "unchanged": 0, "remembered": 0, "unrejected": 0}
     with store.transaction():
         key = open_key(project)
         for item in changes:
+            rejection = key.find_rejected(item.name)
+            if rejection is not None:
+                key.rejected.remove(rejection)
+                counts["unrejected"] += 1
             entry = key.find(item.name)
             if entry is None:
                 item.added_by, item.added_at = project.user, now()
@@ -347,7 +472,15 @@ def merge_entries(project: Project, changes: list[KeyEntry], removed: list[str],
             if entry is not None:
                 key.entries.remove(entry)
                 counts["removed"] += 1
+        for rejection in rejected:
+            if key.find(rejection.name) is not None or key.find_rejected(rejection.name) is not None:
+                continue
+            key.rejected.append(Rejection(" ".join(rejection.name.split()),
+                                          rejection.kind if rejection.kind in KINDS else "other",
+                                          project.user, now(), rejection.note))
+            counts["remembered"] += 1
         _log(project, command, f"pseudonym key: {counts['added']} added, {counts['changed']} changed, "
-             f"{counts['removed']} removed ({len(key.entries)} in the key)", key, {"action": "import", **counts})
+             f"{counts['removed']} removed, {counts['remembered']} rejected ({len(key.entries)} in the key, "
+             f"{len(key.rejected)} rejected)", key, {"action": "import", **counts})
         key.save()
     return counts

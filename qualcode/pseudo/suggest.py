@@ -19,7 +19,9 @@ Where candidates come from, over every turn of every document:
 Each candidate has a kind (person, place, organisation, other), its number of
 occurrences (whole words, as the replacement would find them), an example with its
 document and turn, its sources, and a proposed replacement (``[personne 3]``). Names
-already in the key, the cases' pseudonyms and the key's replacements are left out.
+already in the key, the cases' pseudonyms and the key's replacements are left out, and so
+are the candidates rejected before (the key's ``[[rejected]]``; ``rejected=True`` keeps
+them, marked): their number is :attr:`Candidates.skipped_rejected`.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from qualcode.errors import QualcodeError, UsageError
 from qualcode.exporters.base import atomic_write, provenance_for
 from qualcode.lookup import select_documents
 from qualcode.nlp import AnnotatedDoc, cache_key, load_pipeline
-from qualcode.pseudo.key import KINDS, KeyEntry, guess_kind, merge_entries, project_key
+from qualcode.pseudo.key import KINDS, KeyEntry, Rejection, guess_kind, merge_entries, project_key, rejection_key
 from qualcode.pseudo.ner import entities
 from qualcode.pseudo.replace import TITLES, Pseudonymizer, Rule, fold_text
 from qualcode.sheets import SheetProblems, cell_text, read_rows, write_decision_csv, write_decision_xlsx
@@ -45,7 +47,8 @@ if TYPE_CHECKING:
 COLUMNS = ("decision", "name", "replacement", "kind", "count", "sources", "document", "text")
 DECISIONS = ("accept", "reject")
 _ACCEPT = {"accept", "a", "yes", "y", "oui", "o", "x", "ok"}
-_REJECT = {"", "reject", "r", "no", "n", "non", "-"}
+_REJECT = {"reject", "r", "no", "n", "non", "-"}  # remembered: not proposed again
+_UNDECIDED = {"", "skip", "s"}  # proposed again next time
 # words that are capitalised in transcripts without being names
 _COMMON_WORDS = """
 je j il elle on nous vous ils elles c ce ça ca et mais ou donc or ni car oui non bon ben bah euh hum ah oh
@@ -91,10 +94,19 @@ class Candidate:
     document: str = ""
     example: str = ""
     replacement: str = ""
+    rejected: Rejection | None = None  # rejected before (listed with rejected=True only)
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "kind": self.kind, "count": self.count, "sources": sorted(self.sources),
-                "document": self.document, "example": self.example, "replacement": self.replacement}
+                "document": self.document, "example": self.example, "replacement": self.replacement,
+                "rejected": None if self.rejected is None else {"by": self.rejected.rejected_by,
+                                                                "at": self.rejected.rejected_at}}
+
+
+class Candidates(list[Candidate]):
+    """The candidates, most frequent first, and how many rejected ones were left out."""
+
+    skipped_rejected: int = 0
 
 
 def _clean(name: str) -> str:
@@ -121,8 +133,9 @@ def _sentence_start(text: str, start: int, turn_start: int) -> bool:
     return not before.strip() or _SENTENCE_END.search(before) is not None
 
 
-def suggest(project: Project, *, ner: bool = True, min_count: int = 1) -> list[Candidate]:
-    """The candidates of the project, most frequent first (see the module documentation)."""
+def suggest(project: Project, *, ner: bool = True, min_count: int = 1, rejected: bool = False) -> Candidates:
+    """The candidates of the project, most frequent first (see the module documentation);
+    ``rejected``: keep the candidates rejected before (marked), else leave them out."""
     store = project.store
     with store.transaction():
         docs = select_documents(project, None)
@@ -216,13 +229,25 @@ def suggest(project: Project, *, ner: bool = True, min_count: int = 1) -> list[C
         if cand.count == 0 and any(s.startswith(("speaker", "attribute")) for s in cand.sources):
             cand.count = 1  # named outside the texts: a speaker label, an attribute
     out = [c for c in out if c.count >= min_count]
+    skipped = 0
+    if key is not None and key.rejected:
+        decisions = {rejection_key(r.name): r for r in key.rejected}
+        for cand in out:
+            cand.rejected = decisions.get(rejection_key(cand.name))
+        skipped = sum(c.rejected is not None for c in out)
+        if not rejected:
+            out = [c for c in out if c.rejected is None]
+        else:
+            skipped = 0
     # a candidate inside a longer one that is as frequent (Martine in Martine Vasseur) stays: the key needs both
     out.sort(key=lambda c: (-c.count, c.name.casefold()))
     numbers: dict[str, int] = {}
     for cand in out:
         numbers[cand.kind] = numbers.get(cand.kind, 0) + 1
         cand.replacement = _REPLACEMENTS.get(cand.kind, "[nom {n}]").format(n=numbers[cand.kind])
-    return out
+    result = Candidates(out)
+    result.skipped_rejected = skipped
+    return result
 
 
 def _cached_tokens(project: Project, docs: Iterable[Any]) -> dict[str, dict[int, bool]]:
@@ -256,7 +281,7 @@ def write_sheet(project: Project, candidates: list[Candidate], path: str | Path,
     suffix = p.suffix.lower()
     if suffix not in (".xlsx", ".csv"):
         raise UsageError(f"{p}: write the candidates to a .xlsx or .csv file")
-    rows = [{"decision": "", "name": c.name, "replacement": c.replacement,
+    rows = [{"decision": "reject" if c.rejected is not None else "", "name": c.name, "replacement": c.replacement,
              "kind": c.kind if c.kind in KINDS else "other", "count": c.count, "sources": ", ".join(sorted(c.sources)),
              "document": c.document, "text": c.example} for c in candidates]
     prov = provenance_for(project, "qualcode pseudo suggest")
@@ -270,16 +295,18 @@ def write_sheet(project: Project, candidates: list[Candidate], path: str | Path,
                         "document": 24, "text": 70},
                 choices=list(DECISIONS), validation={}, about=(
                     "Candidates for the pseudonym key: keep this file with the key, never with the data.",
-                    "decision: accept (the name goes in the key, with its replacement, which you may edit) or "
-                    "reject (left out); edit the name to fix it. Then: qualcode pseudo import FILE"),
+                    "decision: accept (the name goes in the key, with its replacement, which you may edit), "
+                    "reject (remembered in the key file: not proposed again) or empty (decide later); edit the "
+                    "name to fix it. Then: qualcode pseudo import FILE"),
                 provenance=prov)
     return p
 
 
 def import_sheet(project: Project, path: str | Path, *, dry_run: bool = False) -> dict[str, Any]:
     """Read a filled-in candidates sheet: the accepted rows go in the key (added, or their
-    replacement changed), rows with decision ``remove`` leave it. Every problem is
-    reported as ``FILE:ROW: …`` and nothing is changed then."""
+    replacement changed), rows with decision ``remove`` leave it, rejected rows are
+    remembered as rejected (not proposed again), rows without a decision are left for later.
+    Every problem is reported as ``FILE:ROW: …`` and nothing is changed then."""
     rows = read_rows(path, sheet="candidates")
     header = [cell_text(rows[0][1], i).casefold() for i in range(len(rows[0][1]))]
     missing = [c for c in ("decision", "name", "replacement") if c not in header]
@@ -290,7 +317,8 @@ def import_sheet(project: Project, path: str | Path, *, dry_run: bool = False) -
     problems: list[str] = []
     accepted: list[KeyEntry] = []
     removed: list[str] = []
-    rejected = 0
+    rejected: list[Rejection] = []
+    undecided = 0
     seen: dict[str, int] = {}
     for line, cells in rows[1:]:
         decision = cell_text(cells, col["decision"]).casefold()
@@ -298,14 +326,18 @@ def import_sheet(project: Project, path: str | Path, *, dry_run: bool = False) -
         replacement = " ".join(cell_text(cells, col["replacement"]).split())
         kind = cell_text(cells, col.get("kind")).casefold() or None
         where = f"{path}:{line}"
+        if decision in _UNDECIDED:
+            undecided += 1
+            continue
         if decision in _REJECT:
-            rejected += 1
+            if name:
+                rejected.append(Rejection(name, kind if kind in KINDS else "other"))
             continue
         if decision == "remove":
             removed.append(name)
             continue
         if decision not in _ACCEPT:
-            problems.append(f"{where}: decision {decision!r}: write accept, reject or remove")
+            problems.append(f"{where}: decision {decision!r}: write accept, reject or remove (or leave it empty)")
             continue
         if not name:
             problems.append(f"{where}: accepted without a name")
@@ -322,8 +354,9 @@ def import_sheet(project: Project, path: str | Path, *, dry_run: bool = False) -
         accepted.append(KeyEntry(name, replacement, kind or guess_kind(name)))
     if problems:
         raise SheetProblems(str(path), problems)
-    result: dict[str, Any] = {"accepted": len(accepted), "rejected": rejected, "removed": len(removed)}
+    result: dict[str, Any] = {"accepted": len(accepted), "rejected": len(rejected), "undecided": undecided,
+                              "removed": len(removed)}
     if dry_run:
         return {**result, "dry_run": True}
-    counts = merge_entries(project, accepted, removed, "pseudo import")
+    counts = merge_entries(project, accepted, removed, "pseudo import", rejected=rejected)
     return {**result, **counts}

@@ -192,10 +192,19 @@ def privacy_notes(privacy: Privacy) -> None:
     note = privacy.note()
     if note:
         err.print(f"note: {note}", markup=False, highlight=False)
+    for note in privacy.notes:
+        err.print(f"note: {note}", markup=False, highlight=False)
     for report in privacy.leaked:
         err.print(f"warning: written with leaks (--allow-leaks): {report.summary()}", markup=False, highlight=False)
         for line in report.lines():
             err.print(f"  {line}", markup=False, highlight=False)
+    for report in privacy.reports:
+        if report.warnings and not report.leaks:  # names the recogniser found that the key does not know
+            err.print(f"warning: {len(report.warnings)} name{'s' * (len(report.warnings) != 1)} not in the "
+                      "pseudonym key (to review; 'qualcode pseudo add NAME REPLACEMENT' hides one):",
+                      markup=False, highlight=False)
+            for finding in report.warnings:
+                err.print(f"  {finding.line(report.file)}", markup=False, highlight=False)
 
 
 def emit_private_tables(project: Project, tables, provenance, *, command: str, pseudo: bool | None = None,

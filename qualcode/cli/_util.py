@@ -186,6 +186,22 @@ def emit_tables(tables, provenance, *, fmt: str | None, output: Path | None, for
     return True
 
 
+def check_export_options(export, pseudo: bool | None, allow_leaks: bool) -> None:
+    """``--pseudo/--no-pseudo`` and ``--allow-leaks`` of the sheet commands (``review``,
+    ``reconcile``) apply to the sheet they write: with ``--export`` only."""
+    if export is None and (pseudo is not None or allow_leaks):
+        raise UsageError("--pseudo/--no-pseudo and --allow-leaks go with --export")
+
+
+def audit_text(privacy: Privacy, text: str, fmt: str, stem: str = "output") -> None:
+    """A file format about to be printed on standard output goes through the export guard
+    first (the audit reads files: a scratch file named ``-`` in the report); it raises when
+    the audit refuses it, before anything is printed."""
+    if privacy.audited:
+        with temp_folder("stdout") as scratch, atomic_write(scratch / f"{stem}.{fmt}") as tmp:
+            tmp.write_text(text, encoding="utf-8")
+
+
 def privacy_notes(privacy: Privacy) -> None:
     """Say whether the export was pseudonymized and what its audit found (on stderr)."""
     err = console(stderr=True)

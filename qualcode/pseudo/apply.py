@@ -9,6 +9,7 @@ the REFI-QDA export writes pseudonymized texts with offsets mapped to them.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -125,3 +126,45 @@ def pseudonymize_codebook(doc: Any, pseudo: Pseudonymizer | None) -> Any:
                        examples=[hide(x) for x in c.examples])
         entries.append(replace(e, code=code))
     return replace(doc, entries=entries, notes=[hide(n) for n in doc.notes])
+
+
+class SheetTexts:
+    """The texts of a working sheet (``review --export``, ``reconcile --export``) through
+    the key: each document pseudonymized whole once, a unit's text sliced from it (a name
+    cut by the unit's edge replaced whole, a first name alone after the full name), as the
+    excerpts are. The sheet's offsets stay those of the stored texts, so that its import
+    finds its codings by id or offsets, never by text."""
+
+    def __init__(self, store: Any, pseudo: Pseudonymizer | None):
+        self.store, self.pseudo = store, pseudo
+        self._docs: dict[int, Any] = {}
+
+    def slice(self, document_id: int, start: int, end: int, stored: str) -> str:
+        """The text of ``start:end`` as the sheet shows it (``stored``: the stored text there)."""
+        if self.pseudo is None:
+            return stored
+        if document_id not in self._docs:
+            self._docs[document_id] = self.pseudo.document(self.store.documents.text(document_id))
+        return self._docs[document_id].slice(start, end)
+
+    def text(self, value: str | None) -> str | None:
+        """A speaker, a code's label, a coder: a short text."""
+        return self.pseudo.text(value) if self.pseudo is not None else value
+
+    def name(self, value: str) -> str:
+        """A document's name, as file names are replaced."""
+        return self.pseudo.name(value) if self.pseudo is not None else value
+
+
+def name_aliases(pseudo: Pseudonymizer | None, names: Iterable[str]) -> dict[str, list[str]]:
+    """The pseudonymized form of each of ``names`` (document names) that differs from it ->
+    the stored names that give it (several when the key gives two names one replacement):
+    what the import of a pseudonymized working sheet reads its document column with."""
+    out: dict[str, list[str]] = {}
+    if pseudo is None:
+        return out
+    for n in names:
+        alias = pseudo.name(n)
+        if alias != n:
+            out.setdefault(alias, []).append(n)
+    return out

@@ -125,7 +125,8 @@ class LeakError(SheetProblems):
         more = f" and {len(report.leaks) - 3} more" if len(report.leaks) > 3 else ""
         QualcodeError.__init__(self, f"export refused, it would identify participants: {c['leak']} name"
                          f"{'s' * (c['leak'] != 1)} of the pseudonym key, {c['k-anonymity']} citation"
-                         f"{'s' * (c['k-anonymity'] != 1)} fitting fewer than {report.k} participants: {first}{more} "
+                         f"{'s' * (c['k-anonymity'] != 1)} or table row{'s' * (c['k-anonymity'] != 1)} "
+                         f"fitting fewer than {report.k} participants: {first}{more} "
                          "(nothing was written; 'qualcode pseudo audit' lists them all, --allow-leaks writes "
                          "the file anyway)" + (f"; {remedy}" if remedy and c["k-anonymity"] else ""))
 

@@ -16,9 +16,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qualcode.analysis.table import TableResult
-from qualcode.errors import InputError, UsageError
+from qualcode.errors import InputError, QualcodeError, UsageError
 from qualcode.i18n import Labels, tr
-from qualcode.sheets import read_rows
+from qualcode.pseudo.apply import pseudonymize_table
+from qualcode.pseudo.key import project_key
+from qualcode.pseudo.replace import Pseudonymizer
+from qualcode.sheets import SheetProblems, read_rows
 from qualcode.textnorm import normalize_text
 
 if TYPE_CHECKING:
@@ -94,6 +97,7 @@ def import_cases(project: Project, path: str | Path) -> CasesReport:
     if dupes:
         raise InputError(f"duplicate column {sorted(dupes)[0]!r}", path=where, line=1)
 
+    check_not_pseudonymized(project, header, rows, case_col, attr_cols, where)
     seen: dict[str, int] = {}
     store = project.store
     report = CasesReport()
@@ -199,3 +203,72 @@ def cases_table(project: Project, attributes: list[str] | None = None, *, labels
     note = tr(lang, "cases.count", n=n) if n != 1 else tr(lang, "cases.count", n=n).rstrip("s")
     return TableResult(title=tr(lang, "cases.title"), df=df, notes=[note],
                        meta={"kind": "cases", "sheet": "cases", "attributes": chosen})
+
+
+def pseudonymize_cases(table: TableResult, pseudo: Pseudonymizer | None) -> TableResult:
+    """The table of :func:`cases_table` with the pseudonym key applied: the case ids and
+    the document names as identifiers (every name of the key and each part of a person's
+    name, in any case: a case called ``vasseur`` comes out as ``Mme V.``), the attribute
+    values, headers, title and notes as the cells of every table
+    (:func:`~qualcode.pseudo.apply.pseudonymize_table`)."""
+    if pseudo is None:
+        return table
+    attributes = table.meta.get("attributes") or []
+    ids = {0} | {j + 1 for j, a in enumerate(attributes) if a == DOCUMENTS_COLUMN}
+    rows = [tuple(pseudo.name(v) if j in ids and isinstance(v, str) else v for j, v in enumerate(row))
+            for row in table.rows]
+    cells = tuple(c for j, c in enumerate(table.columns) if j not in ids)
+    return pseudonymize_table(table.replace(rows=rows), pseudo, cells=cells)
+
+
+def _pseudonymized_forms(pseudo: Pseudonymizer, value: Any) -> set[str]:
+    """What the exports of the key may write for a stored value (not the value itself)."""
+    if not isinstance(value, str):
+        return set()
+    forms = {pseudo.name(value), pseudo.text(value) or "", pseudo.text(value, any_case=True) or "",
+             pseudo.text(value, parts=True) or ""}
+    return forms - {value, ""}
+
+
+def check_not_pseudonymized(project: Project, header: list[str], rows: list[tuple[int, list[Any]]],
+                            case_col: int, attr_cols: list[tuple[int, str]], where: str) -> None:
+    """Refuse a sheet written by ``cases export`` with the pseudonym key applied: importing
+    it would create cases named after their pseudonyms or put the key's replacements
+    (``[commune du bassin]``) in place of the stored values. A working copy to edit and
+    import again is exported with ``--no-pseudo``."""
+    key = project_key(project)
+    if key is None or not key.entries:
+        return
+    pseudo = key.pseudonymizer()
+    cases = {c.name: c for c in project.store.cases.all()}
+    renamed = {form: name for name in cases for form in _pseudonymized_forms(pseudo, name)}
+    problems: list[str] = []
+    for line, cells in rows:
+        cells = list(cells) + [None] * (len(header) - len(cells))
+        case = typed(cells[case_col])
+        if case is None:
+            continue
+        case = str(case)
+        if case not in cases and case in renamed:
+            problems.append(f"{where}:{line}: case {case!r} is the pseudonymized id of case {renamed[case]!r}")
+        stored = cases.get(case)
+        if stored is None:
+            continue
+        for i, name in attr_cols:
+            value, before = typed(cells[i]), stored.attributes.get(name)
+            if value is not None and value != before and str(value) in _pseudonymized_forms(pseudo, before):
+                problems.append(f"{where}:{line}: case {case!r}: {name} {value!r} is the pseudonymized form of "
+                                f"the stored {before!r}")
+    if problems:
+        raise PseudonymizedSheet(where, problems)
+
+
+class PseudonymizedSheet(SheetProblems):
+    """A sheet of cases exported with the pseudonym key applied, given to ``cases import``."""
+
+    def __init__(self, path: str, problems: list[str]):
+        self.problems = problems
+        QualcodeError.__init__(
+            self, f"{path} was exported pseudonymized: importing it would put the pseudonyms in place of the stored "
+                  f"ids and values ({len(problems)} row{'s' * (len(problems) != 1)}; nothing imported); export "
+                  "the working copy with 'qualcode cases export FILE --no-pseudo --allow-leaks'")

@@ -57,6 +57,9 @@ from qualcode.analysis.units import (
 from qualcode.errors import InputError, QualcodeError, UsageError
 from qualcode.exporters.base import atomic_write, provenance_for
 from qualcode.lookup import select_documents
+from qualcode.pseudo.apply import SheetTexts, name_aliases
+from qualcode.pseudo.key import project_key
+from qualcode.pseudo.replace import Pseudonymizer
 from qualcode.sheets import (
     SheetProblems,
     cell_int,
@@ -427,19 +430,24 @@ def log_session(project: Project, consensus: str, coders: Sequence[str], kept: i
 
 
 def export_pending(project: Project, p: Plan, path: str | Path, *, force: bool = False,
-                   command: str = "qualcode reconcile --export") -> tuple[int, str | None]:
+                   command: str = "qualcode reconcile --export",
+                   pseudo: Pseudonymizer | None = None) -> tuple[int, str | None]:
     """Write the pending disagreements to ``path`` (.csv or .xlsx) with empty decision and
     note columns. Returns the number of rows, and for ``path`` ``"-"`` (standard output)
-    the CSV text instead of writing a file (else None)."""
+    the CSV text instead of writing a file (else None). ``pseudo``: the pseudonym key
+    applied to the document names, speakers, labels, coders and texts (the offsets and
+    code paths, which the import reads, stay)."""
     target = Path(path)
     to_stdout = str(path) == "-"
     fmt = "csv" if to_stdout else target.suffix.lower().lstrip(".")
     if fmt not in ("csv", "xlsx"):
         raise QualcodeError(f"unsupported file type {target.suffix!r} (use .xlsx or .csv)")
     cmp = p.comparison
-    rows = [{"document": it.document, "turn": it.turn, "speaker": it.speaker or "", "start": it.start,
-             "end": it.end, "code": it.code, "label": it.label, "text": " ".join(it.text.split()),
-             "coded_by": ", ".join(it.coded_by), "not_coded_by": ", ".join(it.not_coded_by),
+    texts = SheetTexts(project.store, pseudo)
+    rows = [{"document": texts.name(it.document), "turn": it.turn, "speaker": texts.text(it.speaker) or "",
+             "start": it.start, "end": it.end, "code": it.code, "label": texts.text(it.label),
+             "text": " ".join(texts.slice(it.document_id, it.start, it.end, it.text).split()),
+             "coded_by": texts.text(", ".join(it.coded_by)), "not_coded_by": texts.text(", ".join(it.not_coded_by)),
              "decision": "", "note": ""} for it in p.pending]
     prov = provenance_for(project, command, filters={"consensus": p.consensus, "unit": cmp.unit_kind},
                           coders=cmp.coders)
@@ -486,7 +494,10 @@ def import_decisions(project: Project, p: Plan, path: str | Path, *, dry_run: bo
                      command: str = "qualcode reconcile --import") -> ImportReport:
     """Apply the decisions of a filled sheet (from :func:`export_pending`), all or nothing.
 
-    A row is identified by document, start, end and code. Problems (unknown document or
+    A row is identified by document, start, end and code — never by its text, so a sheet
+    exported pseudonymized comes back the same (its document's pseudonymized name is read
+    through the key; when two documents share one, the disagreement at these offsets
+    tells them apart). Problems (unknown document or
     code, a unit and code that is not a disagreement between these coders, a bad decision,
     a row twice) raise :class:`ReconcileImportError` with one ``FILE:ROW: message`` per
     problem, and nothing is applied. Rows already decided are left as they are."""
@@ -509,6 +520,8 @@ def import_decisions(project: Project, p: Plan, path: str | Path, *, dry_run: bo
     disagree_keys = {(cmp.names[cmp.units[i].document_id], cmp.units[i].start, cmp.units[i].end, path_)
                      for (i, path_) in cmp.marks if cmp.state((i, path_)) == "disagreement"}
     docs = set(project.store.documents.names().values())
+    key_file = project_key(project)  # a sheet exported pseudonymized names its documents so
+    aliases = name_aliases(key_file.pseudonymizer() if key_file is not None else None, docs)
     codes = set(project.store.codes.paths())
     report = ImportReport(where, dry_run=dry_run)
     problems: list[str] = []
@@ -523,7 +536,8 @@ def import_decisions(project: Project, p: Plan, path: str | Path, *, dry_run: bo
         def problem(msg: str, line: int = line) -> None:
             problems.append(f"{where}:{line}: {msg}")
 
-        if get["document"] not in docs:
+        named = [get["document"]] if get["document"] in docs else aliases.get(get["document"], [])
+        if not named:
             problem(f"no document named {get['document']!r} (is this sheet from another project?)")
             continue
         start, end = cell_int(get["start"]), cell_int(get["end"])
@@ -533,7 +547,14 @@ def import_decisions(project: Project, p: Plan, path: str | Path, *, dry_run: bo
         if get["code"] not in codes:
             problem(f"unknown code {get['code']!r}")
             continue
-        key = (get["document"], start, end, get["code"])
+        if len(named) > 1:  # two documents with one pseudonymized name: the one with this disagreement
+            found = [n for n in named if (n, start, end, get["code"]) in disagree_keys]
+            if len(found) > 1:
+                problem(f"{get['document']!r} names {len(found)} documents with this disagreement "
+                        f"({', '.join(found)}): export the sheet with --no-pseudo")
+                continue
+            named = found or named[:1]
+        key = (named[0], start, end, get["code"])
         if key in seen:
             problem(f"this unit and code appear twice (first on row {seen[key]})")
             continue

@@ -44,6 +44,9 @@ from qualcode.errors import InputError, QualcodeError
 from qualcode.exporters.base import atomic_write, provenance_for
 from qualcode.lookup import select_documents
 from qualcode.nlp import Pipeline, load_pipeline
+from qualcode.pseudo.apply import SheetTexts
+from qualcode.pseudo.key import project_key
+from qualcode.pseudo.replace import Pseudonymizer
 from qualcode.rules import CompiledCodebook, compile_codebook, explain
 from qualcode.sheets import (
     SheetProblems,
@@ -494,25 +497,29 @@ class ExportReport:
         return {k: v for k, v in asdict(self).items() if k != "text"}
 
 
-def _export_rows(project: Project, items: list[ReviewItem]) -> list[dict]:
+def _export_rows(project: Project, items: list[ReviewItem], pseudo: Pseudonymizer | None = None) -> list[dict]:
     speakers: dict[int, list] = {}
+    texts = SheetTexts(project.store, pseudo)
     rows = []
     for it in items:
         if it.document_id not in speakers:
             speakers[it.document_id] = project.store.documents.turns(it.document_id)
         turns = speakers[it.document_id]
         speaker = turns[it.turn - 1].speaker if it.turn else None
-        rows.append({"id": it.coding_id, "document": it.document, "turn": it.turn, "speaker": speaker or "",
-                     "code": it.code, "label": it.code_label, "text": it.text, "origin": it.origin,
+        rows.append({"id": it.coding_id, "document": texts.name(it.document), "turn": it.turn,
+                     "speaker": texts.text(speaker) or "", "code": it.code, "label": texts.text(it.code_label),
+                     "text": texts.slice(it.document_id, it.start, it.end, it.text), "origin": it.origin,
                      "decision": "", "note": ""})
     return rows
 
 
 def export_review(project: Project, path: str | Path, *, code: str | None = None, doc: str | None = None,
-                  coder: str | None = RULES_CODER, force: bool = False, command: str = "qualcode review --export"
-                  ) -> ExportReport:
+                  coder: str | None = RULES_CODER, force: bool = False, command: str = "qualcode review --export",
+                  pseudo: Pseudonymizer | None = None) -> ExportReport:
     """Write the pending proposals to ``path`` (.xlsx or .csv) with empty decision/note columns.
-    ``path`` ``"-"``: the CSV is returned in the report's ``text`` instead (standard output)."""
+    ``path`` ``"-"``: the CSV is returned in the report's ``text`` instead (standard output).
+    ``pseudo``: the pseudonym key applied to the document names, speakers, labels and texts
+    (the ids, which the import reads, stay)."""
     p = Path(path)
     to_stdout = str(path) == "-"
     fmt = "csv" if to_stdout else p.suffix.lower().lstrip(".")
@@ -520,7 +527,7 @@ def export_review(project: Project, path: str | Path, *, code: str | None = None
         raise QualcodeError(f"unsupported review file type {p.suffix!r} (use .xlsx or .csv)")
     items = pending(project, code=code, doc=doc, coder=coder)
     proposals = [it for it in items if not it.queued]
-    rows = _export_rows(project, proposals)
+    rows = _export_rows(project, proposals, pseudo)
     prov = provenance_for(project, command, filters={"code": code, "doc": doc, "coder": coder},
                           coders=[coder] if coder else None)
     if to_stdout:
@@ -580,7 +587,8 @@ def import_review(project: Project, path: str | Path, *, dry_run: bool = False,
     :class:`ReviewImportError` with one line per problem (``FILE:ROW: message``) and
     nothing is applied. Otherwise all decisions are applied in one transaction (each one
     logged in review_log, so ``undo`` works on them too) and non-empty notes are saved as
-    memos on the codings.
+    memos on the codings. A sheet exported pseudonymized is read the same way: the id
+    finds the coding; its document may be named by its pseudonymized name.
     """
     p = Path(path)
     where = str(p)
@@ -598,6 +606,9 @@ def import_review(project: Project, path: str | Path, *, dry_run: bool = False,
                          f"{', '.join(n for n in names if n) or 'none'})", path=where, line=header_line)
     store = project.store
     paths = {c.path: c.status for c in store.codes.all()}
+    key_file = project_key(project)
+    # a sheet exported pseudonymized names its documents by their pseudonymized names
+    aliases = SheetTexts(store, key_file.pseudonymizer() if key_file is not None else None)
     problems: list[str] = []
     planned: list[tuple[int, int, str, str | None, str]] = []  # line, id, action, to_code, note
     seen: dict[int, int] = {}
@@ -626,7 +637,7 @@ def import_review(project: Project, path: str | Path, *, dry_run: bool = False,
             continue
         row, queued = found[0].coding, found[0].queue_choices is not None
         doc_name = cell_text(cells, doc_col)
-        if doc_col is not None and doc_name and doc_name != row.document:
+        if doc_col is not None and doc_name and doc_name not in (row.document, aliases.name(row.document)):
             problem(f"coding {cid} is in document {row.document!r}, not {doc_name!r} "
                     "(is this file from another project?)")
             continue

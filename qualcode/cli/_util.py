@@ -190,16 +190,41 @@ def emit_tables(tables, provenance, *, fmt: str | None, output: Path | None, for
     return True
 
 
+def check_export_options(export, pseudo: bool | None, allow_leaks: bool) -> None:
+    """``--pseudo/--no-pseudo`` and ``--allow-leaks`` of the sheet commands (``review``,
+    ``reconcile``) apply to the sheet they write: with ``--export`` only."""
+    if export is None and (pseudo is not None or allow_leaks):
+        raise UsageError("--pseudo/--no-pseudo and --allow-leaks go with --export")
+
+
+def audit_text(privacy: Privacy, text: str, fmt: str, stem: str = "output") -> None:
+    """A file format about to be printed on standard output goes through the export guard
+    first (the audit reads files: a scratch file named ``-`` in the report); it raises when
+    the audit refuses it, before anything is printed."""
+    if privacy.audited:
+        with temp_folder("stdout") as scratch, atomic_write(scratch / f"{stem}.{fmt}") as tmp:
+            tmp.write_text(text, encoding="utf-8")
+
+
 def privacy_notes(privacy: Privacy) -> None:
     """Say whether the export was pseudonymized and what its audit found (on stderr)."""
     err = console(stderr=True)
     note = privacy.note()
     if note:
         err.print(f"note: {note}", markup=False, highlight=False)
+    for note in privacy.notes:
+        err.print(f"note: {note}", markup=False, highlight=False)
     for report in privacy.leaked:
         err.print(f"warning: written with leaks (--allow-leaks): {report.summary()}", markup=False, highlight=False)
         for line in report.lines():
             err.print(f"  {line}", markup=False, highlight=False)
+    for report in privacy.reports:
+        if report.warnings and not report.leaks:  # names the recogniser found that the key does not know
+            err.print(f"warning: {len(report.warnings)} name{'s' * (len(report.warnings) != 1)} not in the "
+                      "pseudonym key (to review; 'qualcode pseudo add NAME REPLACEMENT' hides one):",
+                      markup=False, highlight=False)
+            for finding in report.warnings:
+                err.print(f"  {finding.line(report.file)}", markup=False, highlight=False)
 
 
 def emit_private_tables(project: Project, tables, provenance, *, command: str, pseudo: bool | None = None,

@@ -8,22 +8,27 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from qualcode.cases import cases_table, import_cases
+from qualcode.cases import cases_table, import_cases, pseudonymize_cases
 from qualcode.cli import app
 from qualcode.cli._util import (
+    AllowLeaksOpt,
     JsonOpt,
     ProjectOpt,
+    PseudoOpt,
     check_stdout_format,
+    command_line,
     console,
     is_stdout,
     open_project,
     print_json,
+    privacy_notes,
     split_values,
     write_stdout,
 )
-from qualcode.exporters.base import provenance_for
+from qualcode.exporters.base import atomic_write, provenance_for, temp_folder
 from qualcode.exporters.tables import TEXT_FORMATS, format_for, render_text, write_tables
 from qualcode.i18n import export_language, labels_for
+from qualcode.pseudo.guard import export_privacy
 
 cases_app = typer.Typer(help="Cases (participants) and their attributes.", invoke_without_command=True)
 app.add_typer(cases_app, name="cases")
@@ -68,6 +73,10 @@ def cases_import_cli(
         err.print(f"warning: {file}:{line}: case {case}: no document named {doc!r} in the project")
 
 
+CASES_REMEDY = ("publish fewer attributes (--attributes) or coarser values (an age group rather than an age, "
+                "a type of commune rather than its name) until every row fits at least k participants")
+
+
 @cases_app.command("export")
 def cases_export_cli(
     output: Annotated[Path, typer.Argument(help="The file to write: .csv, .xlsx, .docx, .md, .tex or .json "
@@ -84,13 +93,31 @@ def cases_export_cli(
         "--lang", help="Language of the headers and notes: fr | en (default: [export] language, else the "
                        "project's language).", show_default=False)] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite the output file if it exists.")] = False,
+    pseudo: PseudoOpt = None,
+    allow_leaks: AllowLeaksOpt = False,
+    ner: Annotated[bool, typer.Option(
+        "--ner/--no-ner", help="With a pseudonym key, also list the names spaCy's recogniser finds in the table "
+                               "that are not in the key (warnings: a case id or a value that may name "
+                               "someone).")] = True,
     project: ProjectOpt = None,
 ) -> None:
     """The table of interviewees (tableau des enquêtés): one row per case, with the chosen attributes.
 
     Documents (DOCX, Markdown, LaTeX) show the display labels of [labels] and French
-    headers in a French project; data files (CSV, XLSX, JSON) keep the identifiers and
-    typed values.
+    headers in a French project; data files (CSV, XLSX, JSON) keep the attribute names
+    and typed values.
+
+    With a pseudonym key (see 'qualcode pseudo'), every format is pseudonymized — case
+    ids, document names and values that hold a name of the key come out as their
+    replacement — and audited before it is written: a name of the key, or a row whose
+    attributes together fit fewer than k participants ([pseudo] k, default 3: the only
+    participant aged 85 in Liévin), refuses the file with the list of rows; publish fewer
+    --attributes or coarser values, or write it anyway with --allow-leaks (the report is
+    printed, the history records it). The working copy to edit and import again with
+    'cases import' keeps the stored ids and values only when asked: --no-pseudo
+    --allow-leaks (recorded in the history as an export written with leaks; keep it with
+    the key, not with the data). 'cases import' refuses a pseudonymized sheet that would
+    put pseudonyms in place of the stored values.
     """
     to_stdout = is_stdout(output)  # "-": the text formats, on standard output
     fmt = check_stdout_format(fmt, TEXT_FORMATS) if to_stdout else format_for(fmt, output)
@@ -99,16 +126,24 @@ def cases_export_cli(
         language = export_language(proj.config, lang)
         table = cases_table(proj, chosen, labels=labels_for(proj.config, language),
                             display=fmt in ("docx", "md", "tex"))
-        args = ["qualcode", "cases", "export", str(output)]
-        if chosen:
-            args += ["--attributes", ",".join(chosen)]
-        if lang:
-            args += ["--lang", lang]
-        prov = provenance_for(proj, " ".join(args), filters={"attributes": ",".join(chosen) if chosen else None})
+        args = ["cases", "export", str(output)]
+        prov = provenance_for(proj, command_line(*args, attributes=chosen, lang=lang, no_pseudo=pseudo is False,
+                                                 allow_leaks=allow_leaks),
+                              filters={"attributes": ",".join(chosen) if chosen else None})
+        with export_privacy(proj, pseudo=pseudo, allow_leaks=allow_leaks, command="cases export", ner=ner,
+                            remedy=CASES_REMEDY) as privacy:
+            written = pseudonymize_cases(table, privacy.pseudo)
+            if to_stdout:
+                text = render_text([written], fmt, prov, language=language)
+                if privacy.audited:  # the audit reads files: the text goes through a scratch file first
+                    with temp_folder("stdout") as scratch, atomic_write(scratch / f"cases.{fmt}") as tmp:
+                        tmp.write_text(text, encoding="utf-8")
+            else:
+                write_tables([written], fmt, output, prov, force=force, language=language)
+    privacy_notes(privacy)
     if to_stdout:
-        write_stdout(render_text([table], fmt, prov, language=language), fmt)
+        write_stdout(text, fmt)
         return
-    write_tables([table], fmt, output, prov, force=force, language=language)
     n = len(table)
     console().print(f"wrote {output} ({fmt}, {n} case{'s' * (n != 1)}, {len(table.columns) - 1} columns)",
                     markup=False, highlight=False)

@@ -24,6 +24,8 @@ from qualcode.cli._util import (
     JsonOpt,
     ProjectOpt,
     PseudoOpt,
+    audit_text,
+    check_export_options,
     check_sheet_modes,
     command_line,
     console,
@@ -31,6 +33,7 @@ from qualcode.cli._util import (
     is_stdout,
     open_project,
     print_json,
+    privacy_notes,
     split_values,
     write_stdout,
 )
@@ -39,6 +42,7 @@ from qualcode.coders import RULES_CODER
 from qualcode.errors import QualcodeError, UsageError
 from qualcode.exporters.base import provenance_for
 from qualcode.exporters.tables import cell_text, py_value
+from qualcode.pseudo.guard import export_privacy
 from qualcode.reconcile import (
     decide,
     disagreements,
@@ -325,6 +329,8 @@ def reconcile_cli(
     force: Annotated[bool, typer.Option("--force", help="With --export: overwrite FILE.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="With --import: check and count, change nothing.")] = False,
     list_: Annotated[bool, typer.Option("--list", help="List the disagreements left to decide and exit.")] = False,
+    pseudo: PseudoOpt = None,
+    allow_leaks: AllowLeaksOpt = False,
     json: JsonOpt = False,
     project: ProjectOpt = None,
 ) -> None:
@@ -332,11 +338,17 @@ def reconcile_cli(
     decided one by one (k keep, d drop, s skip, q quit) or through a spreadsheet.
 
     Each decision is saved at once; run it again to continue where you stopped.
+
+    The sheet of --export can leave the project (the other coder): with a pseudonym key it
+    is pseudonymized (document names, speakers, labels, texts; the offsets and codes the
+    import reads stay) and audited like every export — refused when it leaks, unless
+    --allow-leaks; --no-pseudo writes the names (still audited). --import reads either.
     """
     check_sheet_modes(
         {"--export": export is not None, "--import": import_file is not None, "--list": list_},
         force=force, exporting=export is not None, dry_run=dry_run, importing=import_file is not None, json=json,
         json_hint="--list, --export or --import (the reconciliation itself is interactive)")
+    check_export_options(export, pseudo, allow_leaks)
     opts = _options(code, docs, unit, status, all_seen, include_interviewer)
     names = split_values(coders) or []
     cmd = command_line("reconcile", coders=names, **{"as": as_}, code=code, docs=opts["documents"], unit=unit)
@@ -355,18 +367,26 @@ def reconcile_cli(
                 return _list(p, json, out)
             assert import_file is not None  # not --list: --import with --dry-run
             return _import(proj, p, import_file, dry_run, json, cmd)
-        if import_file is not None or export is not None:
-            # one transaction: the agreed part and the import (or the file) or nothing
+        if import_file is not None:
+            # one transaction: the agreed part and the import or nothing
             with proj.store.transaction():
                 run, p = start(proj, names, as_, command=cmd, **opts)
-                if import_file is not None:
-                    _import(proj, p, import_file, dry_run, json, cmd)
-                    _ran(out, run, p)
-                    return
+                _import(proj, p, import_file, dry_run, json, cmd)
                 _ran(out, run, p)
-
-                assert export is not None  # not --import: --export
-                n, text = export_pending(proj, p, export, force=force, command=cmd + f" --export {export}")
+                return
+        if export is not None:
+            # one transaction: the agreed part and the file or nothing (the audit's entry
+            # in the history is written after it, also when the file is refused)
+            with (export_privacy(proj, pseudo=pseudo, allow_leaks=allow_leaks,
+                                 command="reconcile --export") as privacy,
+                  proj.store.transaction()):
+                run, p = start(proj, names, as_, command=cmd, **opts)
+                _ran(out, run, p)
+                n, text = export_pending(proj, p, export, force=force, command=cmd + f" --export {export}",
+                                         pseudo=privacy.pseudo)
+                if text is not None:
+                    audit_text(privacy, text, "csv", "reconcile")
+            privacy_notes(privacy)
             if text is not None:
                 write_stdout(text, "csv")
                 return

@@ -22,17 +22,23 @@ from typer.exceptions import Abort
 
 from qualcode.cli import app
 from qualcode.cli._util import (
+    AllowLeaksOpt,
     JsonOpt,
     ProjectOpt,
+    PseudoOpt,
+    audit_text,
+    check_export_options,
     check_sheet_modes,
     console,
     is_stdout,
     open_project,
     print_json,
+    privacy_notes,
     write_stdout,
 )
 from qualcode.coders import RULES_CODER
 from qualcode.errors import QualcodeError, UsageError
+from qualcode.pseudo.guard import export_privacy
 from qualcode.review import (
     Highlighter,
     context,
@@ -377,6 +383,8 @@ def review_cli(
     undo_: Annotated[bool, typer.Option("--undo", help="Undo your last review decision and exit.")] = False,
     codebook: Annotated[Path | None, typer.Option(
         "--codebook", help="Codebook used to highlight matched words (default: the project's).")] = None,
+    pseudo: PseudoOpt = None,
+    allow_leaks: AllowLeaksOpt = False,
     json: JsonOpt = False,
     project: ProjectOpt = None,
 ) -> None:
@@ -387,17 +395,22 @@ def review_cli(
     Each decision is saved at once; run it again to continue where you stopped.
 
     With --export FILE.xlsx|csv and --import FILE the review goes through a spreadsheet.
+    The sheet can leave the project (a second coder): with a pseudonym key it is
+    pseudonymized (document names, speakers, labels, texts; the ids the import reads stay)
+    and audited like every export — refused when it leaks, unless --allow-leaks;
+    --no-pseudo writes the names (still audited). Its import works the same either way.
     """
     check_sheet_modes(
         {"--export": export is not None, "--import": import_file is not None, "--list": list_, "--undo": undo_},
         force=force, exporting=export is not None, dry_run=dry_run, importing=import_file is not None, json=json,
         json_hint="--list, --export, --import or --undo (the review itself is interactive)")
+    check_export_options(export, pseudo, allow_leaks)
     who = None if coder == "all" else coder
     if import_file is not None:
         return _import(import_file, dry_run, json, project)
     with open_project(project) as proj:
         if export is not None:
-            return _export(proj, export, code, doc, who, force, json)
+            return _export(proj, export, code, doc, who, force, json, pseudo, allow_leaks)
         if undo_:
             return _undo(proj, json)
 
@@ -434,12 +447,18 @@ def _list(items, json: bool) -> None:
     out.print(f"{len(items)} to review")
 
 
-def _export(proj, path: Path, code, doc, coder, force: bool, json: bool) -> None:
+def _export(proj, path: Path, code, doc, coder, force: bool, json: bool, pseudo: bool | None = None,
+            allow_leaks: bool = False) -> None:
     cmd = "qualcode review --export " + str(path) + "".join(
         f" --{k} {v}" for k, v in (("code", code), ("doc", doc), ("coder", coder or "all")) if v)
     if is_stdout(path) and json:
         raise UsageError("--json prints a summary on standard output: give --export a file name, not '-'")
-    report = export_review(proj, path, code=code, doc=doc, coder=coder, force=force, command=cmd)
+    with export_privacy(proj, pseudo=pseudo, allow_leaks=allow_leaks, command="review --export") as privacy:
+        report = export_review(proj, path, code=code, doc=doc, coder=coder, force=force, command=cmd,
+                               pseudo=privacy.pseudo)
+        if report.text is not None:
+            audit_text(privacy, report.text, "csv", "review")
+    privacy_notes(privacy)
     if report.text is not None:  # "--export -": the CSV sheet on standard output
         write_stdout(report.text, "csv")
         if report.queued_left_out:

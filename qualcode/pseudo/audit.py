@@ -43,6 +43,7 @@ from qualcode.inputs import read_regular_file
 from qualcode.pseudo.ner import entities
 from qualcode.pseudo.replace import Pseudonymizer, fold_text
 from qualcode.sheets import SheetProblems, damage, damaged_file_errors
+from qualcode.textnorm import _TEX_SPECIALS
 from qualcode.ziplimits import DOCX, QDPX, XLSX, check_zip
 
 if TYPE_CHECKING:
@@ -136,7 +137,7 @@ class LeakError(SheetProblems):
     """An export refused by the audit: the report says what leaked, and where (the CLI
     prints one ``FILE:PLACE: kind: what`` line per finding before the error)."""
 
-    def __init__(self, report: AuditReport):
+    def __init__(self, report: AuditReport, remedy: str | None = None):
         self.report = report
         self.problems = [f.line(report.file) for f in report.leaks]
         c = report.counts()
@@ -144,9 +145,10 @@ class LeakError(SheetProblems):
         more = f" and {len(report.leaks) - 3} more" if len(report.leaks) > 3 else ""
         QualcodeError.__init__(self, f"export refused, it would identify participants: {c['leak']} name"
                          f"{'s' * (c['leak'] != 1)} of the pseudonym key, {c['k-anonymity']} citation"
-                         f"{'s' * (c['k-anonymity'] != 1)} fitting fewer than {report.k} participants: {first}{more} "
+                         f"{'s' * (c['k-anonymity'] != 1)} or table row{'s' * (c['k-anonymity'] != 1)} "
+                         f"fitting fewer than {report.k} participants: {first}{more} "
                          "(nothing was written; 'qualcode pseudo audit' lists them all, --allow-leaks writes "
-                         "the file anyway)")
+                         "the file anyway)" + (f"; {remedy}" if remedy and c["k-anonymity"] else ""))
 
 
 # ---------------------------------------------------------------------------- reading
@@ -197,7 +199,78 @@ def read_units(path: str | Path, fmt: str | None = None) -> list[Unit]:
         return _json_units(text, p)
     if fmt == "svg":
         return _xml_units(text.encode("utf-8"), "")
-    return [Unit(f"line {i}", line) for i, line in enumerate(text.splitlines(), 1) if line.strip()]
+    units = [Unit(f"line {i}", line) for i, line in enumerate(text.splitlines(), 1) if line.strip()]
+    if fmt == "md":
+        _md_rows(units)
+    elif fmt == "tex":
+        _tex_rows(units)
+    return units
+
+
+_MD_SEPARATOR = re.compile(r"^\|(?:\s*:?-{3,}:?\s*\|)+\s*$")
+
+
+def _md_split(line: str) -> list[str]:
+    """The cells of a Markdown table line, their escapes taken off (``\\|``, ``\\_``…)."""
+    inner = line.strip()[1:]
+    inner = inner[:-1] if inner.endswith("|") else inner
+    return [re.sub(r"\\(.)", r"\1", c).strip() for c in re.split(r"(?<!\\)\|", inner)]
+
+
+def _md_rows(units: list[Unit]) -> None:
+    """The rows of the Markdown tables (a header line, a ``|---|`` line, then rows) as
+    table rows: their cells by column, as in CSV and spreadsheets."""
+    header: list[str] | None = None
+    for i, unit in enumerate(units):
+        line = unit.text.strip()
+        if not line.startswith("|"):
+            header = None
+        elif _MD_SEPARATOR.match(line):
+            header = _md_split(units[i - 1].text) if i and units[i - 1].text.strip().startswith("|") else None
+        elif header is not None:
+            unit.cells = dict(zip(header, _md_split(line)))
+
+
+_TEX_UNESCAPE = sorted([*((v, k) for k, v in _TEX_SPECIALS.items() if v.startswith("\\")), ("{[}", "["),
+                        ("{]}", "]")], key=lambda kv: -len(kv[0]))
+
+
+def _tex_plain(cell: str) -> str:
+    """A LaTeX table cell as plain text: bold, indent and break points off, escapes undone."""
+    cell = cell.replace("\\allowbreak{}", "")
+    cell = re.sub(r"\\hspace\*\{[^}]*\}", "", cell)
+    cell = re.sub(r"\\textbf\{(.*)\}", r"\1", cell.strip())
+    for escaped, plain in _TEX_UNESCAPE:
+        cell = cell.replace(escaped, plain)
+    return cell.replace("~", "\u00a0").strip()
+
+
+def _tex_split(line: str) -> list[str]:
+    body = line.strip()
+    body = re.sub(r"\\\\(?:\s.*)?$", "", body)  # the row's end and the rules after it
+    return [_tex_plain(c) for c in re.split(r"(?<!\\)&", body)]
+
+
+def _tex_rows(units: list[Unit]) -> None:
+    """The rows of qualcode's ``longtable`` tables as table rows: the header is the row
+    before the first ``\\midrule``, the body the rows after ``\\endlastfoot``."""
+    header: list[str] | None = None
+    last: str | None = None
+    body = False
+    for unit in units:
+        line = unit.text.strip()
+        if line.startswith("\\begin{longtable}"):
+            header, last, body = None, None, False
+        elif line == "\\midrule" and header is None and last is not None:
+            header = _tex_split(last)
+        elif line == "\\endlastfoot":
+            body = header is not None
+        elif line.startswith("\\end{longtable}"):
+            body = False
+        elif body and line.endswith("\\\\") and "&" in line:
+            unit.cells = dict(zip(header or [], _tex_split(line)))
+        if line.endswith("\\\\"):
+            last = line
 
 
 def _docx_units(path: Path) -> list[Unit]:
@@ -389,6 +462,7 @@ class Quasi:
     forms: list[str]
     cases: frozenset[str]
     numeric: bool
+    headers: frozenset[str] = frozenset()  # the attribute's column names, folded (its name, its labels)
 
 
 def quasi_identifiers(project: Project) -> list[Quasi]:
@@ -408,7 +482,10 @@ def quasi_identifiers(project: Project) -> list[Quasi]:
         for lab in labels:
             forms.add(lab.value(name, value))
         numeric = bool(re.fullmatch(r"\d+(?:[.,]\d+)?", value))
-        out.append(Quasi(name, value, sorted(f for f in forms if f), frozenset(names), numeric))
+        if numeric:  # 2.5 is printed 2,5 in French
+            forms.add(value.replace(".", ","))
+        headers = frozenset(fold_text(h.strip()) for h in (name, *(lab.attribute(name) for lab in labels)) if h)
+        out.append(Quasi(name, value, sorted(f for f in forms if f), frozenset(names), numeric, headers))
     return out
 
 
@@ -422,15 +499,22 @@ def _whole(form: str, text: str) -> bool:
     return re.search(r"(?<!\w)" + re.escape(fold_text(form)) + r"(?!\w)", fold_text(text)) is not None
 
 
-def _found_in(q: Quasi, unit: Unit, citation: str) -> bool:
+def _found_in(q: Quasi, unit: Unit, citation: str, columns: frozenset[str] = frozenset()) -> bool:
+    """Whether ``q`` is printed in ``unit``: in a table row, a cell equal to one of its forms
+    (a number only in its attribute's column; a text in any column but another
+    attribute's, ``columns`` being the column names of every attribute, folded); in prose,
+    in the citation."""
     if unit.cells is not None:  # a table row: the cells, whole
         for col, cell in unit.cells.items():
             cell = cell.strip()
             if not cell:
                 continue
+            column = fold_text(col.strip())
             if q.numeric:
-                if col.casefold() == q.attribute.casefold() and cell == q.value:
+                if column in q.headers and cell in q.forms:
                     return True
+            elif column in columns and column not in q.headers:
+                continue
             elif any(fold_text(cell) == fold_text(f) for f in q.forms):
                 return True
         return False
@@ -450,10 +534,11 @@ def k_anonymity(units: Sequence[Unit], quasi: Sequence[Quasi], k: int = DEFAULT_
         return []
     out: list[Finding] = []
     seen: dict[str, Finding] = {}
+    columns = frozenset().union(*(q.headers for q in quasi))
     for unit in units:
         pieces = [unit.text] if unit.cells is not None else _CITATION.findall(unit.text)
         for citation in pieces:
-            found = [q for q in quasi if _found_in(q, unit, citation)]
+            found = [q for q in quasi if _found_in(q, unit, citation, columns)]
             if not found:
                 continue
             by_attr: dict[str, set[str]] = {}

@@ -10,8 +10,11 @@ file before it is put in place, refuse it when it leaks, record the audit in the
 ``pseudo``: True (the key is required), False (not applied), None (applied when the
 project has a key with entries). The audit runs whenever the project has a key — also with
 ``pseudo=False``, so that an export without pseudonymization is refused when it names
-someone — and checks the key's names and the k-anonymity of citations (no NER: see
-``qualcode pseudo audit`` for that).
+someone — and checks the key's names and the k-anonymity of citations and table rows
+(``k``: ``[pseudo] k`` of ``qualcode.toml``, by default 3). The names spaCy's recogniser
+finds that are not in the key are listed (warnings) only with ``ner=True`` (``cases
+export``, a small table; for the other exports see ``qualcode pseudo audit``). ``remedy``:
+what the refusal of a file under k suggests (``--attributes`` for the table of cases).
 """
 
 from __future__ import annotations
@@ -23,9 +26,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from qualcode.errors import QualcodeError
 from qualcode.exporters.base import Shown, export_guard
 from qualcode.pseudo.audit import DEFAULT_K, SUFFIXES, AuditReport, LeakError, Unit, audit_file, audit_texts
 from qualcode.pseudo.key import active_pseudonymizer, project_key
+from qualcode.pseudo.ner import ner_pipeline
 from qualcode.pseudo.replace import Pseudonymizer
 
 if TYPE_CHECKING:
@@ -41,7 +46,9 @@ class Privacy:
     entries: int = 0
     audited: bool = False
     allow_leaks: bool = False
+    k: int = DEFAULT_K
     reports: list[AuditReport] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what the audit could not check
 
     @property
     def leaked(self) -> list[AuditReport]:
@@ -59,21 +66,46 @@ class Privacy:
 
     def to_dict(self) -> dict:
         return {"pseudonymized": self.pseudo is not None, "key": self.key, "entries": self.entries,
-                "audited": self.audited, "allow_leaks": self.allow_leaks,
+                "audited": self.audited, "allow_leaks": self.allow_leaks, "k": self.k,
                 "audits": [r.to_dict() for r in self.reports]}
+
+
+def project_k(project: Project) -> int:
+    """``[pseudo] k`` of qualcode.toml: the fewest participants a published combination of
+    attributes may fit (default :data:`~qualcode.pseudo.audit.DEFAULT_K`)."""
+    value = (project.config.get("pseudo") or {}).get("k", DEFAULT_K)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 1000:
+        raise QualcodeError(f"[pseudo] k must be a whole number from 1 to 1000, not {value!r}",
+                            path=str(project.config_path))
+    return value
+
+
+def _ner_ready(project: Project) -> str | None:
+    """None when spaCy's recogniser of the project's language loads, else why not."""
+    try:
+        ner_pipeline(project.language)
+    except QualcodeError as exc:
+        return str(exc)
+    return None
 
 
 @contextmanager
 def export_privacy(project: Project, *, pseudo: bool | None = None, allow_leaks: bool = False,
-                   k: int = DEFAULT_K, command: str = "export") -> Iterator[Privacy]:
+                   k: int | None = None, command: str = "export", ner: bool = False,
+                   remedy: str | None = None) -> Iterator[Privacy]:
     """Pseudonymize and audit the exports made in the block (see the module documentation)."""
     key = project_key(project)
     privacy = Privacy(active_pseudonymizer(project, pseudo), allow_leaks=allow_leaks)
     if key is None:
         yield privacy
         return
+    k = privacy.k = project_k(project) if k is None else k
     privacy.key, privacy.entries, privacy.audited = str(key.path), len(key.entries), True
     auditor = key.pseudonymizer()
+    rejected = key.rejected_names()
+    if ner and (why := _ner_ready(project)) is not None:
+        privacy.notes.append(f"names not in the key not looked for: {why}")
+        ner = False
 
     def check(tmp: Path, target: Path, shown: Shown | None) -> None:
         if _scratch(target):  # a picture drawn for a report: the report itself is audited
@@ -81,15 +113,15 @@ def export_privacy(project: Project, *, pseudo: bool | None = None, allow_leaks:
         if shown is not None:  # a figure: the words it draws, whatever its format (PNG, SVG, PDF)
             units = [Unit(place, text) for place, text in shown]
             report = audit_texts(project, units, file=_display(target), fmt=target.suffix.lower().lstrip("."),
-                                 pseudo=auditor, k=k)
+                                 pseudo=auditor, k=k, ner=ner, rejected=rejected)
         elif target.suffix.lower() not in SUFFIXES:  # a format the audit does not read
             return
         else:
             report = audit_file(project, tmp, fmt=SUFFIXES[target.suffix.lower()], pseudo=auditor, k=k,
-                                display=_display(target))
+                                display=_display(target), ner=ner, rejected=rejected)
         privacy.reports.append(report)
         if report.leaks and not allow_leaks:
-            raise LeakError(report)
+            raise LeakError(report, remedy)
 
     try:
         with export_guard(check):
@@ -132,7 +164,7 @@ def _log(project: Project, command: str, privacy: Privacy, refused: AuditReport 
                           f"audited export {files}: {verb}, {leaks} leak{'s' * (leaks != 1)}",
                           {"action": "audit", "files": [r.file for r in reports], "refused": refused is not None,
                            "pseudonymized": privacy.pseudo is not None, "allow_leaks": privacy.allow_leaks,
-                           "counts": [r.counts() for r in reports]})
+                           "k": privacy.k, "counts": [r.counts() for r in reports]})
 
 
 def log_audit(project: Project, report: AuditReport) -> None:

@@ -452,10 +452,21 @@ class _Linter:
 
         yaml = YAML(typ="rt")
         yaml.allow_duplicate_keys = True
+        # One pass over the text: the duplicate keys are looked for in the node tree that
+        # the loader composes, before it constructs the data from it (which flattens merge
+        # keys) — as a separate compose() would see it, without parsing the text twice.
+        composer = yaml.composer
+        compose_node = composer.get_single_node
+
+        def get_single_node():
+            node = compose_node()
+            self._find_duplicate_keys(node)
+            return node
+
+        composer.get_single_node = get_single_node
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                self._find_duplicate_keys(yaml.compose(io.StringIO(text)))
                 return yaml.load(io.StringIO(text)), True
         except MarkedYAMLError as exc:
             self.add(*self._yaml_error(exc))

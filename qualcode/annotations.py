@@ -36,6 +36,7 @@ def load_annotations(project: Project, docs: Sequence[Document], pipeline: Pipel
     missing from the cache raises :class:`~qualcode.store.connection.WriteNeeded` (the
     read runs again under the write lock, which caches it).
 
+    Each annotation carries its cache key (``AnnotatedDoc.key``).
     Returns (annotations, number computed, number from cache). With ``on_ready(doc_id,
     annotation)``, each annotation is handed over as soon as it is available (cached ones
     first, then computed ones as the worker processes deliver them) and the returned dict
@@ -52,7 +53,9 @@ def load_annotations(project: Project, docs: Sequence[Document], pipeline: Pipel
         key = cache_key(d.text, spans, pipeline)
         data = store.annotations.get(d.id, key)
         if data is not None:
-            ready(d.id, AnnotatedDoc.from_bytes(data, d.text))
+            ann = AnnotatedDoc.from_bytes(data, d.text)
+            ann.key = key
+            ready(d.id, ann)
         else:
             missing.append((d, spans, key))
     if missing and write and store.reading:
@@ -66,6 +69,7 @@ def load_annotations(project: Project, docs: Sequence[Document], pipeline: Pipel
         with contextlib.closing(computed):
             for i, ann in computed:
                 d, _spans, key = missing[i]
+                ann.key = key
                 if write:
                     # to_bytes(): the worker processes' bytes as they are when annotated in parallel
                     store.annotations.put(d.id, cache_key=key, pipeline=pipeline.name, data=ann.to_bytes())
@@ -106,21 +110,27 @@ def iter_annotations(project: Project, docs: Sequence[Document], pipeline: Pipel
 Sentence = tuple[int, int, int]  # (turn index from 0, start, end), as AnnotatedDoc.sentences()
 
 
-def encode_sentences(sentences: Iterable[Sentence]) -> bytes:
-    """The sentences as the ``sentence_spans`` cache keeps them: 64-bit integers, little-endian."""
-    flat = array("q", [v for s in sentences for v in s])
+def encode_triples(triples: Iterable[tuple[int, int, int]]) -> bytes:
+    """Triples of integers as the caches keep them (``sentence_spans``, ``pattern_matches``):
+    64-bit integers, little-endian."""
+    flat = array("q", [v for s in triples for v in s])
     if sys.byteorder != "little":  # pragma: no cover - big-endian machines
         flat.byteswap()
     return flat.tobytes()
 
 
-def decode_sentences(data: bytes) -> list[Sentence]:
+def decode_triples(data: bytes) -> list[tuple[int, int, int]]:
     flat = array("q")
     flat.frombytes(data)
     if sys.byteorder != "little":  # pragma: no cover
         flat.byteswap()
     it = iter(flat)
     return list(zip(it, it, it))
+
+
+# the sentences (turn index from 0, start, end) as the ``sentence_spans`` cache keeps them
+encode_sentences = encode_triples
+decode_sentences = decode_triples
 
 
 def load_sentences(project: Project, docs: Sequence[Document], pipeline: Pipeline) -> dict[int, list[Sentence]]:

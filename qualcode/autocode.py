@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from qualcode.annotations import load_annotations, load_term_cache
+from qualcode.annotations import decode_triples, encode_triples, load_annotations, load_term_cache
 from qualcode.codebook import load_codebook, renames
 from qualcode.codebook.load import built_from, code_order_key, codebook_unchanged
 from qualcode.codebook.sync import code_specs
@@ -30,7 +30,7 @@ from qualcode.coders import RULES_CODER
 from qualcode.errors import QualcodeError
 from qualcode.lookup import select_documents
 from qualcode.nlp import load_pipeline
-from qualcode.rules import apply, compile_codebook, term_cache_key, without_interjections
+from qualcode.rules import PatternCache, apply, compile_codebook, term_cache_key, without_interjections
 from qualcode.store import now
 from qualcode.store.codings import CodedSpan, NewCoding
 from qualcode.testhooks import pause_point
@@ -166,13 +166,24 @@ def _write_codings(project, codebook, path, docs, report, dry_run, include_inter
         # are dropped and equal origins shared): a third of the memory of the Proposals.
         found: dict[int, list[tuple[str, int, int, str, str]]] = {}
         origins: dict[str, str] = {}
+        # The pattern rules' matches of the last run, per document: still valid after an
+        # edit that leaves the patterns alone, they spare importing spaCy for its Matcher.
+        stored_matches = store.annotations.pattern_matches([d.id for d in docs]) if compiled.patterns else {}
+        new_matches: dict[int, tuple[str, list[tuple[int, int, int]]]] = {}
 
         def code_document(doc_id: int, annotation) -> None:
+            cache = None
+            if compiled.patterns:
+                row = stored_matches.get(doc_id)
+                cache = PatternCache((row[0], decode_triples(row[1])) if row is not None else None)
             found[doc_id] = [
                 (p.code_path, p.start, p.end, origins.setdefault(p.origin, p.origin), p.unit_kind)
                 for p in without_interjections(
-                    apply(compiled, annotation, roles[doc_id], include_interviewer=include_interviewer),
+                    apply(compiled, annotation, roles[doc_id], include_interviewer=include_interviewer,
+                          pattern_cache=cache),
                     quiet.get(doc_id, []))]
+            if cache is not None and cache.found is not None:
+                new_matches[doc_id] = cache.found
 
         _, report.annotated, report.cached = load_annotations(
             project, docs, pipeline, write=not dry_run, progress=progress, on_ready=code_document)
@@ -195,7 +206,11 @@ def _write_codings(project, codebook, path, docs, report, dry_run, include_inter
             report.per_code[path_] = diff
         if dry_run:
             raise _DryRun  # undo everything this transaction did (codes table sync included)
+        for doc_id, (key, matches) in new_matches.items():
+            store.annotations.put_pattern_matches(doc_id, cache_key=key, data=encode_triples(matches))
         if not (added or removed or report.annotated or codes_changed or _stale(existing, proposals, codebook)):
+            if new_matches or analyses:
+                return  # nothing changes but the caches (kept for the next run)
             raise _DryRun  # nothing to write: a re-run with the same codebook changes nothing
 
         ts = now()

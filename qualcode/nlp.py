@@ -548,6 +548,9 @@ class AnnotatedDoc:
     flags: np.ndarray
     strings: list[str]
     _cache: dict = field(default_factory=dict, repr=False)
+    # its cache_key() when it comes from (or goes to) the project's cache: what results
+    # derived from it (the pattern rules' matches) are cached under
+    key: str | None = field(default=None, repr=False, compare=False)
 
     @property
     def n_tokens(self) -> int:

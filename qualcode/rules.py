@@ -88,7 +88,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from qualcode.codebook.model import MIN_PREFIX, Code, Codebook, Rule
-from qualcode.codebook.parser import check_model
+from qualcode.codebook.parser import check_model, plainly_valid_pattern
 from qualcode.errors import QualcodeError
 from qualcode.nlp import FLAG_PUNCT, FLAG_SENT_START, AnnotatedDoc, Pipeline, load_pipeline, spacy_version
 from qualcode.textnorm import fold
@@ -209,14 +209,38 @@ class CompiledCodebook:
     first_exact: dict[int, list[int]]  # key id -> terms whose first token accepts it
     first_prefix: dict[str, list[int]]  # prefix -> terms whose first token is that prefix
     prefix_lengths: tuple[int, ...]
-    matcher: Any  # spacy Matcher or None
-    pattern_refs: dict[int, int]  # matcher key hash -> ref index
+    patterns: list[tuple[int, list]]  # (ref index, spaCy token pattern) of the pattern rules, in order
     regex_refs: list[int]
     near_refs: list[int]
+    # the spaCy Matcher of the pattern rules and matcher key hash -> ref index: made when
+    # compiled if a pattern needed spaCy's validation, else on first use (pattern_matcher)
+    matcher: Any = None
+    pattern_refs: dict[int, int] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
         return self.pipeline.name
+
+    def pattern_matcher(self) -> tuple[Any, dict[int, int]]:
+        """The Matcher of the pattern rules (imports spaCy) and its key hash -> ref index."""
+        if self.matcher is None and self.patterns:
+            self.matcher, self.pattern_refs = _build_matcher(self.codebook, self.pipeline, self.codes, self.refs,
+                                                             self.patterns)
+        return self.matcher, self.pattern_refs
+
+    @property
+    def pattern_key(self) -> str:
+        """What the pattern rules' matches in an annotated document depend on besides
+        the annotation: the patterns, in order, and this module's way of matching them."""
+        got = self.__dict__.get("_pattern_key")
+        if got is None:
+            import hashlib
+            import json
+
+            spec = json.dumps([p for _, p in self.patterns], sort_keys=True, ensure_ascii=False)
+            got = self.__dict__["_pattern_key"] = hashlib.sha256(
+                f"qualcode-patterns/{PATTERN_CACHE_FORMAT}\0{spec}".encode()).hexdigest()
+        return got
 
     def describe_terms(self) -> list[tuple[str, str, list[list[str]]]]:
         """(rule id, term, accepted folded forms per token) — for lint/explain output."""
@@ -226,6 +250,62 @@ class CompiledCodebook:
             for ref_i, _side in term.slots:
                 out.append((self.refs[ref_i].rule_id, term.raw, forms))
         return out
+
+
+#: Version of what :meth:`_DocView.pattern_occurrences` returns for a document: cached
+#: pattern matches (:class:`PatternCache`) made under another format are not used.
+PATTERN_CACHE_FORMAT = 1
+
+
+class PatternCache:
+    """The pattern rules' matches of one document, from an earlier run (``stored``: the
+    key they were found under and ``(pattern ordinal, first token, last token)`` triples),
+    and the ones found by this run (``found``, to store). A match found again needs
+    neither spaCy nor its Matcher: after a codebook edit that leaves the patterns alone,
+    re-coding imports no spaCy at all. The key (:func:`pattern_cache_key`) covers the
+    patterns, the document's annotation (its own key: text, turns, pipeline, spaCy
+    version) and the turns coded."""
+
+    def __init__(self, stored: tuple[str, list[tuple[int, int, int]]] | None = None):
+        self.stored = stored
+        self.found: tuple[str, list[tuple[int, int, int]]] | None = None
+
+    def get(self, key: str) -> list[tuple[int, int, int]] | None:
+        if self.stored is not None and self.stored[0] == key:
+            return self.stored[1]
+        return None
+
+    def put(self, key: str, matches: list[tuple[int, int, int]]) -> None:
+        self.found = (key, matches)
+
+
+def pattern_cache_key(cb: CompiledCodebook, annotation_key: str, included: np.ndarray) -> str:
+    import hashlib
+
+    h = hashlib.sha256(f"{cb.pattern_key}\0{annotation_key}\0".encode())
+    h.update(included.astype(bool).tobytes())
+    return h.hexdigest()
+
+
+def _build_matcher(codebook: Codebook, pipe: Pipeline, codes: list[_CompiledCode], refs: list[_Ref],
+                   patterns: list[tuple[int, list]]) -> tuple[Any, dict[int, int]]:
+    """A spaCy Matcher holding the pattern rules (RuleError on a pattern that spaCy refuses)."""
+    from spacy.matcher import Matcher
+
+    mvocab = pipe.vocab
+    matcher = Matcher(mvocab, validate=True)
+    pattern_refs: dict[int, int] = {}
+    for ref_i, value in patterns:
+        key = f"qualcode-rule-{ref_i}"
+        try:
+            matcher.add(key, [value])
+        except Exception as exc:  # noqa: BLE001 - MatchPatternError, ValueError, KeyError...
+            # from spaCy on a user's pattern: reported as a codebook error, never a traceback
+            msg = " ".join(str(exc).split())
+            ref = refs[ref_i]
+            raise _err(codes[ref.code_index].code, ref.rule, ref.exclude, f"bad pattern: {msg}", codebook) from None
+        pattern_refs[mvocab.strings[key]] = ref_i
+    return matcher, pattern_refs
 
 
 def _err(code: Code, rule: Rule, exclude: bool, msg: str, codebook: Codebook) -> RuleError:
@@ -355,8 +435,7 @@ def compile_codebook(codebook: Codebook, pipeline: Pipeline | None = None, *,
     tc = _TermCompiler(pipe, term_cache)
     refs: list[_Ref] = []
     codes: list[_CompiledCode] = []
-    matcher = None
-    pattern_refs: dict[int, int] = {}
+    patterns: list[tuple[int, list]] = []
     regex_refs: list[int] = []
     near_refs: list[int] = []
 
@@ -392,23 +471,16 @@ def compile_codebook(codebook: Codebook, pipeline: Pipeline | None = None, *,
                     ref.prefilter = _relaxed(ref.regex)
                     regex_refs.append(ref_i)
                 elif kind == "pattern":
-                    if matcher is None:
-                        from spacy.matcher import Matcher
-
-                        mvocab = pipe.vocab
-                        matcher = Matcher(mvocab, validate=True)
-                    key = f"qualcode-rule-{ref_i}"
-                    try:
-                        matcher.add(key, [value])
-                    except Exception as exc:  # noqa: BLE001 - MatchPatternError, ValueError, KeyError...
-                        # from spaCy on a user's pattern: reported as a codebook error, never a traceback
-                        msg = " ".join(str(exc).split())
-                        raise _err(code, rule, exclude, f"bad pattern: {msg}", codebook) from None
-                    pattern_refs[mvocab.strings[key]] = ref_i
+                    patterns.append((ref_i, value))
                     ref.anchor = _pattern_anchor(value)
                     ref.required = _pattern_required(value)
                     ref.max_len = _pattern_max_len(value)
 
+    matcher: Any = None
+    pattern_refs: dict[int, int] = {}
+    if not all(plainly_valid_pattern(p) for _, p in patterns):
+        # a pattern that only spaCy can validate: its errors now, as the codebook's errors
+        matcher, pattern_refs = _build_matcher(codebook, pipe, codes, refs, patterns)
     terms = list(tc.terms.values())
     first_exact: dict[int, list[int]] = {}
     first_prefix: dict[str, list[int]] = {}
@@ -422,7 +494,7 @@ def compile_codebook(codebook: Codebook, pipeline: Pipeline | None = None, *,
         codebook=codebook, pipeline=pipe, codes=codes, refs=refs, terms=terms,
         key_ids=tc.key_ids, first_exact=first_exact, first_prefix=first_prefix,
         prefix_lengths=tuple(sorted({len(p) for p in first_prefix})),
-        matcher=matcher, pattern_refs=pattern_refs, regex_refs=regex_refs, near_refs=near_refs,
+        patterns=patterns, regex_refs=regex_refs, near_refs=near_refs, matcher=matcher, pattern_refs=pattern_refs,
     )
 
 
@@ -819,8 +891,28 @@ class _DocView:
 
     # ---- patterns
 
-    def pattern_occurrences(self) -> list[tuple[int, int, int]]:
-        """(ref index, first token, last token) of every pattern match in included turns.
+    def pattern_occurrences(self, cache: PatternCache | None = None) -> list[tuple[int, int, int]]:
+        """(ref index, first token, last token) of every pattern match in included turns:
+        from ``cache`` when it holds them under this codebook's patterns, this annotation
+        and these included turns, else found by :meth:`match_patterns` (and put in it)."""
+        cb, doc = self.cb, self.doc
+        if not cb.patterns or not doc.n_tokens:
+            return []
+        key = None
+        if cache is not None and doc.key is not None:
+            key = pattern_cache_key(cb, doc.key, self.included)
+            got = cache.get(key)
+            if got is not None:
+                return [(cb.patterns[o][0], s, e) for o, s, e in got]
+        out = self.match_patterns()
+        if cache is not None and key is not None:
+            ordinal = {ref_i: o for o, (ref_i, _) in enumerate(cb.patterns)}
+            cache.put(key, [(ordinal[r], s, e) for r, s, e in out])
+        return out
+
+    def match_patterns(self) -> list[tuple[int, int, int]]:
+        """(ref index, first token, last token) of every pattern match in included turns,
+        by spaCy's Matcher.
 
         The Matcher does not run on the whole document: it runs on a Doc rebuilt from the
         selected tokens only. A pattern of bounded length L with required literal words
@@ -833,8 +925,9 @@ class _DocView:
         import numpy as np
 
         cb, doc = self.cb, self.doc
-        if cb.matcher is None or not doc.n_tokens:
+        if not cb.patterns or not doc.n_tokens:
             return []
+        matcher, pattern_refs = cb.pattern_matcher()
         from spacy.attrs import LEMMA, MORPH, POS, SENT_START
         from spacy.tokens import Doc
 
@@ -845,7 +938,7 @@ class _DocView:
         word_ids = cb.__dict__.get("_pattern_word_ids")
         if word_ids is None:
             words_needed = sorted(frozenset().union(
-                *(w for r in cb.pattern_refs.values() for w in cb.refs[r].required)))
+                *(w for r, _ in cb.patterns for w in cb.refs[r].required)))
             word_ids = cb.__dict__["_pattern_word_ids"] = {w: i for i, w in enumerate(words_needed)}
         # word id of each string of the document (-1: not a required word), then of each
         # token's lower form and lemma; cand: the tokens with either
@@ -872,7 +965,7 @@ class _DocView:
         w_starts: list[np.ndarray] = []
         w_ends: list[np.ndarray] = []
         whole_turns = np.zeros(len(included), dtype=bool)
-        for ref_i in cb.pattern_refs.values():
+        for ref_i, _ in cb.patterns:
             ref = cb.refs[ref_i]
             if not ref.required:
                 whole_turns |= included
@@ -913,7 +1006,7 @@ class _DocView:
         sel = np.flatnonzero(selected)
         if not len(sel):
             return []
-        vocab = cb.matcher.vocab
+        vocab = matcher.vocab
         text = doc.text
         starts = doc.start[sel]
         ends = doc.end[sel]
@@ -935,8 +1028,8 @@ class _DocView:
         sdoc.from_array([LEMMA, POS, MORPH, SENT_START], arr)
         turn = tok_turn[sel]
         out = []
-        for key, s, e in cb.matcher(sdoc, allow_missing=True):
-            pattern_ref = cb.pattern_refs.get(key)
+        for key, s, e in matcher(sdoc, allow_missing=True):
+            pattern_ref = pattern_refs.get(key)
             if pattern_ref is None or e <= s or turn[s] != turn[e - 1] or sel[e - 1] - sel[s] != e - 1 - s:
                 continue  # spans two turns or a gap between selected tokens
             out.append((pattern_ref, int(sel[s]), int(sel[e - 1])))
@@ -1047,7 +1140,8 @@ def _term_tables(cb: CompiledCodebook) -> _TermTables:
     return got
 
 
-def _run(cb: CompiledCodebook, doc: AnnotatedDoc, included: np.ndarray) -> tuple[dict[int, list[tuple]], _DocView]:
+def _run(cb: CompiledCodebook, doc: AnnotatedDoc, included: np.ndarray,
+         pattern_cache: PatternCache | None = None) -> tuple[dict[int, list[tuple]], _DocView]:
     """All rule hits, grouped by ref index, and the document view."""
     if doc.pipeline != cb.pipeline.name:
         raise QualcodeError(
@@ -1105,7 +1199,7 @@ def _run(cb: CompiledCodebook, doc: AnnotatedDoc, included: np.ndarray) -> tuple
             if not out:
                 del hits[ref_i]
 
-    pocc = view.pattern_occurrences()
+    pocc = view.pattern_occurrences(pattern_cache)
     if pocc:
         for ref_i, s, e in pocc:
             uid = int(view.tok_turn[s]) + n_sent if turn_unit[refs[ref_i].code_index] else int(view.tok_sent[s])
@@ -1220,11 +1314,15 @@ def apply(
     roles: Sequence[str | None] | None = None,
     *,
     include_interviewer: bool = False,
+    pattern_cache: PatternCache | None = None,
 ) -> list[Proposal]:
     """Code one annotated document. ``roles``: one per turn (``"interviewer"`` turns are
-    skipped unless include_interviewer); None = every turn is coded. Sorted by position."""
+    skipped unless include_interviewer); None = every turn is coded. Sorted by position.
+    ``pattern_cache``: the pattern rules' matches in this document from an earlier run,
+    used when still valid; the matches found are put in it (the annotation must carry
+    its cache key, ``doc.key``, for either)."""
     included = _included(doc, roles, include_interviewer)
-    hits, view = _run(compiled, doc, included)
+    hits, view = _run(compiled, doc, included, pattern_cache)
     return _proposals(compiled, hits, view) if hits else []
 
 

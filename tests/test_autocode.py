@@ -281,3 +281,100 @@ def test_kept_proposal_records_new_origin_and_version(coded, project):
     others = {r[0] for r in db_rows(project, "SELECT DISTINCT codebook_version FROM codings WHERE coder = 'rules'")}
     assert others == {version}  # unchanged-origin proposals got the new version in one UPDATE
     assert_offsets_sacred(project)
+
+
+# --------------------------------------------------------------------------- pattern matches cache
+
+PATTERNS = """\
+  - code: work
+    label: Work
+    definition: Le travail à la mine.
+    rules:
+      - pattern: [{LEMMA: descendre}, {LOWER: à}, {LOWER: la}, {LEMMA: fosse}]
+      - pattern: [{LOWER: gueules}, {LEMMA: noir}]
+      - terms: [travail]
+"""
+
+
+@pytest.fixture
+def patterned(project, tmp_path):
+    return build_project(project, tmp_path, codebook=CODEBOOK + PATTERNS, documents={"caron": INTERVIEW},
+                         autocode=True)
+
+
+def _rule_codings(project):
+    return db_rows(project, 'SELECT code_id, start, "end", text, origin, status FROM codings '
+                            "WHERE coder = 'rules' ORDER BY start, code_id")
+
+
+def test_pattern_matches_are_cached_and_used_after_a_terms_only_edit(patterned, project, monkeypatch):
+    from qualcode.rules import _DocView
+
+    rows = db_rows(project, "SELECT document_id, cache_key, length(data) FROM pattern_matches")
+    assert len(rows) == 1 and rows[0][2] == 2 * 3 * 8  # two matches, three 64-bit integers each
+    texts = {r["text"] for r in codings(patterned, "--code", "work")}
+    assert texts == {"Il descendait à la fosse tous les jours.",
+                     "Aujourd'hui on parle des gueules noires dans les musées."}
+    matched = []
+    real = _DocView.match_patterns
+    monkeypatch.setattr(_DocView, "match_patterns", lambda self: matched.append(1) or real(self))
+
+    # a terms-only edit: the patterns' matches come from the cache, the Matcher never runs
+    write(project.root / "codebooks" / "test.yaml",
+          (CODEBOOK + PATTERNS).replace("terms: [unesco, patrimoine]", "terms: [unesco]"))
+    res = patterned("autocode")
+    assert res.exit_code == 0, res.output
+    assert matched == []
+    with_cache = _rule_codings(project)
+    assert {r["text"] for r in codings(patterned, "--code", "work")} == texts
+    # the same codings as when the Matcher runs: without the cache, nothing changes
+    with project.store.transaction():
+        project.store.execute("DELETE FROM pattern_matches")
+    res = patterned("autocode")
+    assert res.exit_code == 0 and "no change" in res.stdout, res.output
+    assert matched == [1] and _rule_codings(project) == with_cache
+    # kept even though no coding changed: the next run finds them
+    assert len(db_rows(project, "SELECT * FROM pattern_matches")) == 1
+    assert_offsets_sacred(project)
+
+
+def test_cached_pattern_matches_are_not_used_when_patterns_or_turns_change(patterned, project, monkeypatch):
+    from qualcode.rules import _DocView
+
+    matched = []
+    real = _DocView.match_patterns
+    monkeypatch.setattr(_DocView, "match_patterns", lambda self: matched.append(1) or real(self))
+    # the interviewer's turns coded too: other turns, other matches ("Parlez-moi de la fosse")
+    res = patterned("autocode", "--include-interviewer")
+    assert res.exit_code == 0, res.output
+    assert matched == [1]
+    # a pattern edited: matched again, with the new pattern
+    edited = (CODEBOOK + PATTERNS).replace("{LOWER: gueules}, {LEMMA: noir}", "{LOWER: gueules}")
+    write(project.root / "codebooks" / "test.yaml", edited)
+    res = patterned("autocode")
+    assert res.exit_code == 0, res.output
+    assert matched == [1, 1]
+    assert "Aujourd'hui on parle des gueules noires dans les musées." in {
+        r["text"] for r in codings(patterned, "--code", "work")}
+    key = db_rows(project, "SELECT cache_key FROM pattern_matches")[0][0]
+    res = patterned("autocode")  # the same codebook again: from the cache
+    assert res.exit_code == 0 and matched == [1, 1]
+    assert db_rows(project, "SELECT cache_key FROM pattern_matches")[0][0] == key
+
+
+def test_recoding_after_a_terms_only_edit_does_not_import_spacy(patterned, project):
+    """The point of the cache: the wait after a codebook edit has no spaCy import in it."""
+    import subprocess
+    import sys
+
+    # a term removed and a regex added: nothing for the pipeline to analyse
+    edited = (CODEBOOK + PATTERNS).replace("terms: [unesco, patrimoine]", "terms: [unesco]").replace(
+        "      - terms: [travail]\n", "      - terms: [travail]\n      - regex: '\\bboulots?\\b'\n")
+    assert edited.count("regex") == 1
+    write(project.root / "codebooks" / "test.yaml", edited)
+    script = ("import sys\nfrom qualcode.project import Project\nfrom qualcode.autocode import autocode\n"
+              f"with Project.open({str(project.root)!r}) as p:\n    r = autocode(p)\n"
+              "print(r.documents, r.cached, 'spacy' in sys.modules)\n")
+    project.close()
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["1", "1", "False"]

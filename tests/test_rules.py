@@ -468,9 +468,10 @@ def _whole_doc_pattern_matches(cc, doc, included):
                      1 if doc.flags[i] & FLAG_SENT_START else 2**64 - 1] for i in sel], dtype=np.uint64)
     sdoc.from_array([LEMMA, POS, MORPH, SENT_START], arr)
     out = set()
-    for key, s, e in cc.matcher(sdoc):
+    matcher, pattern_refs = cc.pattern_matcher()
+    for key, s, e in matcher(sdoc):
         if turn_of[sel[s]] == turn_of[sel[e - 1]]:
-            out.add((cc.pattern_refs[key], int(sel[s]), int(sel[e - 1])))
+            out.add((pattern_refs[key], int(sel[s]), int(sel[e - 1])))
     return sorted(out)
 
 

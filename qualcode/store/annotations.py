@@ -7,6 +7,9 @@ Both are caches: a row is valid while its key is unchanged and is recomputed oth
   the pipeline only runs on documents whose text, turns or pipeline changed.
 * ``sentence_spans``: the sentences of a document's annotation, under the same key: what
   the reports and agreement read (decoding the whole annotation needs numpy).
+* ``pattern_matches``: the matches of the codebook's pattern rules in a document, under
+  :func:`qualcode.rules.pattern_cache_key` (the patterns, the annotation's key, the turns
+  coded), so that re-coding after an edit that leaves the patterns alone needs no spaCy.
 * ``term_analyses``: the tokens and lemmas of the codebook's terms, under
   :func:`qualcode.rules.term_cache_key` (the pipeline), so that re-coding after a
   codebook edit runs the pipeline on new terms only.
@@ -15,7 +18,7 @@ Both are caches: a row is valid while its key is unchanged and is recomputed oth
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from qualcode.store.connection import Connection, now
@@ -54,6 +57,21 @@ class Annotations:
         """Forget the document's cached annotations (its text changed)."""
         self.db.execute("DELETE FROM annotations WHERE document_id = ?", (document_id,))
         self.db.execute("DELETE FROM sentence_spans WHERE document_id = ?", (document_id,))
+        self.db.execute("DELETE FROM pattern_matches WHERE document_id = ?", (document_id,))
+
+    # -- pattern-rule matches ----------------------------------------------------------
+    def pattern_matches(self, document_ids: Sequence[int]) -> dict[int, tuple[str, bytes]]:
+        """Document id -> (cache key, matches blob) of the pattern matches cached for these documents."""
+        wanted = set(document_ids)
+        rows = self.db.execute("SELECT document_id, cache_key, data FROM pattern_matches")
+        return {r[0]: (r[1], r[2]) for r in rows if r[0] in wanted}
+
+    def put_pattern_matches(self, document_id: int, *, cache_key: str, data: bytes) -> None:
+        """Cache the document's pattern matches (replacing the ones it had)."""
+        self.db.execute(
+            "INSERT INTO pattern_matches (document_id, cache_key, data) VALUES (?,?,?) ON CONFLICT (document_id)"
+            " DO UPDATE SET cache_key = excluded.cache_key, data = excluded.data",
+            (document_id, cache_key, data))
 
     def sentences(self, document_id: int, cache_key: str) -> bytes | None:
         """The document's cached sentences if they come from its annotation under

@@ -239,6 +239,15 @@ MIGRATIONS: list[str] = [
         data        BLOB NOT NULL             -- annotations.encode_sentences()
     );
     """,
+    # 10 -> 11: each document's pattern-rule matches, so that re-coding after a codebook edit
+    # that leaves the patterns alone needs neither spaCy nor its Matcher
+    """
+    CREATE TABLE pattern_matches (
+        document_id INTEGER PRIMARY KEY REFERENCES documents(id) ON DELETE CASCADE,
+        cache_key   TEXT NOT NULL,            -- rules.pattern_cache_key(): patterns, annotation, turns coded
+        data        BLOB NOT NULL             -- annotations.encode_triples(): (pattern, first token, last token)
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

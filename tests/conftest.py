@@ -12,8 +12,10 @@ from qualcode.project import Project
 
 
 @pytest.fixture(autouse=True)
-def _user(monkeypatch):
+def _user(monkeypatch, tmp_path):
     monkeypatch.setenv("QUALCODE_USER", "tester")
+    # keys made without --key (qualcode pseudo) go to a data folder of the test, never the user's
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     monkeypatch.delenv("QUALCODE_PROJECT", raising=False)
     monkeypatch.delenv("QUALCODE_DEBUG", raising=False)
 

@@ -23,12 +23,6 @@ from qualcode.pseudo.key import load_key
 NAMES = [name for name, _ in KEY]
 
 
-@pytest.fixture(autouse=True)
-def _data_home(tmp_path, monkeypatch):
-    """Keys made without --key go to a data folder of the test, never the user's."""
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-
-
 @pytest.fixture
 def run(project, tmp_path):
     return build_pseudo_project(project, tmp_path)

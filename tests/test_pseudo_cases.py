@@ -20,11 +20,6 @@ from helpers.pseudo import build_pseudo_project
 from openpyxl import load_workbook
 
 
-@pytest.fixture(autouse=True)
-def _data_home(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-
-
 @pytest.fixture
 def run(project, tmp_path):
     runner = build_pseudo_project(project, tmp_path)

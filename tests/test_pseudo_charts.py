@@ -18,11 +18,6 @@ from qualcode.pseudo.audit import LeakError
 from qualcode.pseudo.guard import export_privacy
 
 
-@pytest.fixture(autouse=True)
-def _data_home(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-
-
 @pytest.fixture
 def run(project, tmp_path):
     return build_pseudo_project(project, tmp_path)

@@ -23,11 +23,6 @@ codes:
 """
 
 
-@pytest.fixture(autouse=True)
-def _data_home(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-
-
 @pytest.fixture
 def run(project, tmp_path):
     runner = build_pseudo_project(project, tmp_path)

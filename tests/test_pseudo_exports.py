@@ -28,11 +28,6 @@ from qualcode.pseudo.key import load_key
 NAMES = [name for name, _ in KEY]
 
 
-@pytest.fixture(autouse=True)
-def _data_home(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-
-
 # the rules' proposals that the gold coder (camille) did not make: false positives whose
 # texts (with every kind of planted name) go into evaluate's and agreement's files
 RULES = [

@@ -22,11 +22,6 @@ from qualcode.pseudo.key import load_key
 from qualcode.pseudo.suggest import suggest
 
 
-@pytest.fixture(autouse=True)
-def _data_home(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-
-
 def key_path(project) -> str:
     return tomllib.loads((project.root / "qualcode.toml").read_text(encoding="utf-8"))["pseudo"]["key"]
 

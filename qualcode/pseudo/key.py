@@ -43,7 +43,7 @@ import os
 import re
 import tempfile
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -198,44 +198,45 @@ def load_key(path: str | Path) -> PseudoKey:
     if version > VERSION:
         raise QualcodeError(f"pseudonym key version {version}, newer than this qualcode reads ({VERSION}): "
                             "update qualcode", path=str(p))
-    raw = data.get("entry", [])
-    if not isinstance(raw, list):
-        raise QualcodeError("'entry' must be a list of [[entry]] tables", path=str(p))
-    entries: list[KeyEntry] = []
-    for i, item in enumerate(raw, 1):
-        if not isinstance(item, dict):
-            raise QualcodeError(f"entry {i} is not a table", path=str(p))
-        name, replacement = item.get("name"), item.get("replacement")
-        if not isinstance(name, str) or not name.strip() or not isinstance(replacement, str):
-            raise QualcodeError(f"entry {i} needs a name and a replacement (strings)", path=str(p))
-        unknown = set(item) - set(KeyEntry.__dataclass_fields__)
-        if unknown:
-            raise QualcodeError(f"entry {i} ({name}): unknown field {sorted(unknown)[0]!r}", path=str(p))
-        entry = KeyEntry(**{k: str(v) for k, v in item.items()})
+    entries = _tables(data.get("entry", []), "entry", KeyEntry, p, _entry_fields_missing)
+    for i, entry in enumerate(entries, 1):
         if entry.kind not in KINDS:
-            raise QualcodeError(f"entry {i} ({name}): kind {entry.kind!r} is not one of {', '.join(KINDS)}",
+            raise QualcodeError(f"entry {i} ({entry.name}): kind {entry.kind!r} is not one of {', '.join(KINDS)}",
                                 path=str(p))
         if entry.case not in CASES:
-            raise QualcodeError(f"entry {i} ({name}): case {entry.case!r} is not one of {', '.join(CASES)}",
+            raise QualcodeError(f"entry {i} ({entry.name}): case {entry.case!r} is not one of {', '.join(CASES)}",
                                 path=str(p))
-        entries.append(entry)
-    return PseudoKey(p, entries, _load_rejected(data.get("rejected", []), p))
+    return PseudoKey(p, entries, _tables(data.get("rejected", []), "rejected", Rejection, p, _rejected_fields_missing))
 
 
-def _load_rejected(raw: Any, p: Path) -> list[Rejection]:
+def _entry_fields_missing(item: dict) -> str | None:
+    name, replacement = item.get("name"), item.get("replacement")
+    if not isinstance(name, str) or not name.strip() or not isinstance(replacement, str):
+        return "a name and a replacement (strings)"
+    return None
+
+
+def _rejected_fields_missing(item: dict) -> str | None:
+    name = item.get("name")
+    return "a name (a string)" if not isinstance(name, str) or not name.strip() else None
+
+
+def _tables(raw: Any, what: str, cls: Any, p: Path, missing: Callable[[dict], str | None]) -> list:
+    """The ``[[what]]`` tables of a key file as ``cls`` instances (KeyEntry, Rejection):
+    each a table, with the fields ``missing`` asks for, and no field ``cls`` lacks."""
     if not isinstance(raw, list):
-        raise QualcodeError("'rejected' must be a list of [[rejected]] tables", path=str(p))
-    out: list[Rejection] = []
+        raise QualcodeError(f"'{what}' must be a list of [[{what}]] tables", path=str(p))
+    out = []
     for i, item in enumerate(raw, 1):
         if not isinstance(item, dict):
-            raise QualcodeError(f"rejected {i} is not a table", path=str(p))
-        name = item.get("name")
-        if not isinstance(name, str) or not name.strip():
-            raise QualcodeError(f"rejected {i} needs a name (a string)", path=str(p))
-        unknown = set(item) - set(Rejection.__dataclass_fields__)
+            raise QualcodeError(f"{what} {i} is not a table", path=str(p))
+        needs = missing(item)
+        if needs:
+            raise QualcodeError(f"{what} {i} needs {needs}", path=str(p))
+        unknown = set(item) - set(cls.__dataclass_fields__)
         if unknown:
-            raise QualcodeError(f"rejected {i} ({name}): unknown field {sorted(unknown)[0]!r}", path=str(p))
-        out.append(Rejection(**{k: str(v) for k, v in item.items()}))
+            raise QualcodeError(f"{what} {i} ({item['name']}): unknown field {sorted(unknown)[0]!r}", path=str(p))
+        out.append(cls(**{k: str(v) for k, v in item.items()}))
     return out
 
 

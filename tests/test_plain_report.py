@@ -218,10 +218,24 @@ def _compare_cli(root, monkeypatch) -> tuple[int, int]:
     return taken[0], taken[1]
 
 
-def test_fixture_reports_plain_equals_rich(tmp_path, monkeypatch):
-    build(tmp_path / "proj", tmp_path)
-    taken, tables = _compare_cli(tmp_path / "proj", monkeypatch)
+@pytest.fixture(scope="module")
+def fixture_root(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("plain_report")
+    build(tmp / "proj", tmp)
+    return tmp / "proj"
+
+
+def test_fixture_reports_plain_equals_rich(fixture_root, monkeypatch):
+    taken, tables = _compare_cli(fixture_root, monkeypatch)
     assert taken == tables  # the small tables fit: always the plain path
+
+
+def test_a_colour_console_prints_rich_tables(fixture_root, monkeypatch):
+    called = []
+    monkeypatch.setattr(report_cli, "plain_report_table", lambda t, width: called.append(t))
+    res = Runner(fixture_root, env={"FORCE_COLOR": "1", "NO_COLOR": None, "TERM": "xterm"})("report", "cooccurrence")
+    assert res.exit_code == 0, res.output
+    assert "\x1b[1m" in res.stdout and not called  # bold title: rich's table
 
 
 @pytest.mark.slow  # the demo project: 11 transcripts imported, annotated and coded

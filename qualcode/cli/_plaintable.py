@@ -13,11 +13,12 @@ compares the two renderings character for character.
 
 :func:`plain_report` does the same for the tables of ``qualcode report`` (built by
 ``qualcode.cli.report.render_table``: a title, right-justified number columns with a
-minimum width, text columns, a caption and, for a matrix, a legend printed after the
-table). It covers the common case only: every title, caption and legend line, header and
-cell plain (as above; the caption and legend may hold line breaks) and the table at its
-natural width (each column as wide as its widest cell or its minimum width, plus
-padding) no wider than the console, so that rich neither collapses nor shrinks a column.
+minimum width, text columns — all ``no_wrap`` —, a caption and, for a matrix, a legend
+printed after the table). It covers every title, caption, legend line, header and cell
+that is plain (as above once ``Text()`` has dropped BEL, BS, VT, FF and CR and the
+console has shown the other controls as escapes; the caption and legend may hold line
+breaks), on a console at least 3 cells wide, unless rich would reduce a column to nothing
+(many columns on a narrow console: rich then leaves columns out) or below its padding.
 What rich does there, on the console of the commands (``SafeConsole``: soft wrap, no
 colour), and what :func:`plain_report` writes:
 
@@ -27,17 +28,26 @@ colour), and what :func:`plain_report` writes:
 * each column's width is its widest cell (header included) or its ``min_width``,
   whichever is larger, plus its padding; a column of nothing but empty cells and no
   padding is one cell wide;
+* when these widths add up to more than the console's width, no column can wrap
+  (``no_wrap``), so ``_collapse_widths`` changes nothing and ``ratio_reduce`` takes the
+  excess off all columns evenly; each column is then measured again at its reduced width,
+  where its ``min_width`` (numbers: their widest cell) widens it back — the table may end
+  up wider than the console, and is printed so (soft wrap: no cropping);
 * left-justified cells are padded with spaces to the column's width (trailing spaces
-  kept, on the last column too); right-justified cells, headers included, lose their
-  trailing whitespace (``str.rstrip``) and are padded on the left;
+  kept, on the last column too), cut with ``…`` when longer; right-justified cells lose
+  their trailing whitespace (``str.rstrip``), are cut with ``…`` and padded on the left;
+* headers (``Text(no_wrap=False, overflow="fold")``) are word-wrapped to their column,
+  a word too long for it folded into pieces, justified as their column; the header row is
+  as high as the highest header, the others bottom-aligned under blank lines;
 * the title, the caption and the legend are printed as they are, one line per ``\n``
   (a trailing ``\n`` gives an empty line), neither wrapped to the table's or the
   console's width nor padded: soft wrap gives them ``overflow="ignore"``, which turns
   wrapping, justification and truncation off; an empty title or caption prints nothing;
 * row styles (bold) and the dim caption print no characters without colour.
 
-Otherwise it returns None and the caller prints rich's table. tests/test_plain_report.py
-compares the two renderings, on random tables and on the real reports.
+Otherwise it returns None and the caller prints rich's table; :func:`plain_console`
+says when the console writes plain text. tests/test_plain_report.py compares the two
+renderings, on random tables at many widths and on the real reports through the CLI.
 """
 
 from __future__ import annotations
@@ -236,12 +246,9 @@ def _report_widths(longest: list[int], min_widths: Sequence[int], width: int) ->
     n = len(longest)
     pads = [(j > 0) + (j < n - 1) for j in range(n)]
 
-    def measure(limit: int) -> list[int]:
-        # Table._measure_column: each cell min(length + padding, limit), the column's widest,
-        # then at least min_width + padding
-        return [max(min(mx + pad, limit), mn + pad) for mx, mn, pad in zip(longest, min_widths, pads)]
-
-    widths = [w or 1 for w in measure(width)]
+    # Table._measure_column: each cell min(length + padding, limit), the column's widest,
+    # then at least min_width + padding
+    widths = [max(min(mx + pad, width), mn + pad) or 1 for mx, mn, pad in zip(longest, min_widths, pads)]
     if sum(widths) > width:
         # _collapse_widths changes nothing without a wrapable column; then the columns are
         # reduced evenly (ratio_reduce) and measured again at their new widths, where a

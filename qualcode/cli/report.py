@@ -8,6 +8,7 @@ stdout). Exports record what produced them (see :mod:`qualcode.exporters.tables`
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
 
@@ -21,6 +22,7 @@ from qualcode.analysis.freq import check_level, check_statuses, freq_report
 from qualcode.analysis.matrix import code_matrix
 from qualcode.analysis.words import word_frequencies
 from qualcode.cli import app
+from qualcode.cli._plaintable import plain_console, plain_report
 from qualcode.cli._util import (
     MAX_COUNT,
     AllowLeaksOpt,
@@ -83,25 +85,50 @@ def _emit(proj, tables, *, command: str, filters: dict, coders: list[str] | None
                            language=language, paper=paper, standalone=standalone):
         return
     out = console()
+    plain = plain_console(out)
     for i, t in enumerate(tables):
         if i:
             out.print()
-        out.print(render_table(t, width=out.width))
+        rt = report_table(t, out.width)
+        text = plain_report_table(rt, out.width) if plain else None
+        if text is not None:  # the same characters as rich's table, without its renderer
+            out.file.write(text)
+            out.file.flush()
+        else:
+            out.print(render_table(rt))
 
 
 # --------------------------------------------------------------------------- terminal
 
 
-def render_table(t, width: int = 120):
-    """A rich renderable for a TableResult: tree indentation, right-aligned numbers, notes as caption."""
+@dataclass
+class ReportTable:
+    """What the terminal shows of a TableResult, computed once for both renderings (rich's
+    :func:`render_table` and the plain text of :func:`plain_report_table`): column headers,
+    which columns are right-justified numbers and their minimum widths, the cells, each
+    row's style and whether it ends a section, the caption, and the legend of numbered
+    matrix columns (None: no legend)."""
+
+    title: str
+    headers: list[str]
+    right: list[bool]
+    min_widths: list[int]
+    rows: list[list[str]] = field(default_factory=list)
+    styles: list[str] = field(default_factory=list)
+    sections: list[bool] = field(default_factory=list)
+    caption: str = ""
+    legend: str | None = None
+
+
+def report_table(t, width: int = 120) -> ReportTable:
+    """The terminal layout of a TableResult: tree indentation, right-aligned numbers, notes
+    as caption; matrix columns numbered (with a legend) when their names would not fit
+    ``width``."""
     kind = t.meta.get("kind")
     depths = t.meta.get("depth") or [0] * len(t)
     if len(depths) != len(t):
         depths = [0] * len(t)
     dec = t.meta.get("decimals", {})
-    table = Table(title=Text(t.title, style="bold"), box=None, caption_justify="left", title_justify="left",
-                  show_edge=False, pad_edge=False)
-    legend = None
     totals = set(t.meta.get("total_rows") or [])
 
     def row_style(i: int, path) -> str:
@@ -125,19 +152,20 @@ def render_table(t, width: int = 120):
             freq_rows.append((cells, row_style(i, rec["code"]), rec["code"] in totals and i > 0))
         headers = ["code", *[g + (f" (n={sizes.get(g, 0)})" if g != "(no case)" else "") for g in groups],
                    f"total (n={t.meta.get('total_cases', 0)})"]
-        _columns(table, headers, [False] + [True] * (len(headers) - 1), [b[0] for b in freq_rows])
-        for cells, style, section in freq_rows:
-            if section:
-                table.rows[-1].end_section = True
-            table.add_row(*[Text(c) for c in cells], style=style)
-        table.caption = Text("units / participants (% of the group's cases)\n" + "\n".join(t.notes), style="dim")
-        return table
+        rows = [b[0] for b in freq_rows]
+        right = [False] + [True] * (len(headers) - 1)
+        # a row that starts a section (a total) ends the section of the row before it
+        sections = [b[2] for b in freq_rows[1:]] + [False] if freq_rows else []
+        return ReportTable(t.title, headers, right, _min_widths(headers, right, rows), rows,
+                           [b[1] for b in freq_rows], sections,
+                           "units / participants (% of the group's cases)\n" + "\n".join(t.notes))
 
     cols = [str(c) for c in t.columns]
     tree_col = t.meta.get("tree_column")
     matrix_cols = [str(c) for c in t.meta.get("matrix_columns", [])]
     shown = [c for c in cols if not (tree_col and c == "code")] if tree_col else cols
     numeric = {str(c): t.numeric(c) for c in t.columns}
+    legend = None
     body = []
     for i, row in enumerate(t.rows):
         rec = dict(zip(cols, row))
@@ -154,29 +182,50 @@ def render_table(t, width: int = 120):
     if matrix_cols and natural > width and max(len(c) for c in matrix_cols) > 5:
         number = {c: k for k, c in enumerate(matrix_cols, 1)}
         headers = [str(number[h]) if h in number else h for h in headers]
-        legend = Text("columns: " + "; ".join(f"{k} = {c}" for c, k in number.items()), style="dim")
+        legend = "columns: " + "; ".join(f"{k} = {c}" for c, k in number.items())
         if tree_col in shown:
             j = shown.index(tree_col)
             for cells, _, code in body:
                 if code in number:
                     cells[j] = f"{number[code]:>2} {cells[j]}"
-    _columns(table, headers, [numeric[c] for c in shown], [b[0] for b in body])
-    for cells, style, _ in body:
-        table.add_row(*[Text(c) for c in cells], style=style)
-    table.caption = Text("\n".join(t.notes), style="dim")
-    return Group(table, legend) if legend is not None else table
+    rows = [b[0] for b in body]
+    right = [numeric[c] for c in shown]
+    return ReportTable(t.title, headers, right, _min_widths(headers, right, rows), rows, [b[1] for b in body],
+                       [False] * len(body), "\n".join(t.notes), legend)
 
 
-def _columns(table, headers: list[str], right: list[bool], rows: list[list[str]]) -> None:
-    """Add columns: numbers never truncated (min width = their widest cell), text may be."""
+def _min_widths(headers: list[str], right: list[bool], rows: list[list[str]]) -> list[int]:
+    """Numbers are never truncated (min width = their widest cell), text may be."""
+    widths = []
     for j, (h, r) in enumerate(zip(headers, right)):
         widest = max((len(row[j]) for row in rows), default=0)
+        widths.append(max(widest, min(len(h), 8)) if r else min(widest, 12))
+    return widths
+
+
+def render_table(t, width: int = 120):
+    """A rich renderable for a TableResult (see :func:`report_table`), or for its layout."""
+    rt = t if isinstance(t, ReportTable) else report_table(t, width)
+    table = Table(title=Text(rt.title, style="bold"), box=None, caption_justify="left", title_justify="left",
+                  show_edge=False, pad_edge=False)
+    for h, r, w in zip(rt.headers, rt.right, rt.min_widths):
         if r:
-            table.add_column(Text(h, no_wrap=False, overflow="fold"), justify="right", no_wrap=True,
-                             min_width=max(widest, min(len(h), 8)))
+            table.add_column(Text(h, no_wrap=False, overflow="fold"), justify="right", no_wrap=True, min_width=w)
         else:
             table.add_column(Text(h, no_wrap=False, overflow="fold"), no_wrap=True, overflow="ellipsis",
-                             min_width=min(widest, 12))
+                             min_width=w)
+    for cells, style, section in zip(rt.rows, rt.styles, rt.sections):
+        table.add_row(*[Text(c) for c in cells], style=style, end_section=section)
+    table.caption = Text(rt.caption, style="dim")
+    return Group(table, Text(rt.legend, style="dim")) if rt.legend is not None else table
+
+
+def plain_report_table(t, width: int) -> str | None:
+    """The text rich prints for :func:`render_table` of ``t`` (a TableResult or its
+    layout) on a console ``width`` cells wide without colour, or None when this is not a
+    case :func:`qualcode.cli._plaintable.plain_report` renders (print rich's table then)."""
+    rt = t if isinstance(t, ReportTable) else report_table(t, width)
+    return plain_report(rt.title, rt.headers, rt.right, rt.min_widths, rt.rows, rt.caption, rt.legend, width)
 
 
 # --------------------------------------------------------------------------- commands

@@ -84,6 +84,17 @@ def _record_version(project: Project, codebook, path: Path) -> None:
         project.store.meta.set(code_order_key(content), json.dumps([c.path for c in codebook.walk()]))
 
 
+def _cache_code_order(project: Project, codebook, path: Path) -> bool:
+    """Keep the codebook's code order for the reports if the project lacks it (a project
+    coded before this qualcode's codebook reader changed): True if it was written."""
+    content = path.read_text(encoding="utf-8")
+    key = code_order_key(content)
+    if not built_from(content, codebook) or project.store.meta.get(key) is not None:
+        return False
+    project.store.meta.set(key, json.dumps([c.path for c in codebook.walk()]))
+    return True
+
+
 def autocode(
     project: Project,
     codebook_path: str | Path | None = None,
@@ -209,7 +220,7 @@ def _write_codings(project, codebook, path, docs, report, dry_run, include_inter
         for doc_id, (key, matches) in new_matches.items():
             store.annotations.put_pattern_matches(doc_id, cache_key=key, data=encode_triples(matches))
         if not (added or removed or report.annotated or codes_changed or _stale(existing, proposals, codebook)):
-            if new_matches or analyses:
+            if _cache_code_order(project, codebook, path) or new_matches or analyses:
                 return  # nothing changes but the caches (kept for the next run)
             raise _DryRun  # nothing to write: a re-run with the same codebook changes nothing
 

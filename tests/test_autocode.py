@@ -378,3 +378,18 @@ def test_recoding_after_a_terms_only_edit_does_not_import_spacy(patterned, proje
     project.close()
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["1", "1", "False"]
+
+
+def test_a_rerun_keeps_the_code_order_for_reports_after_the_codebook_reader_changed(coded, project, monkeypatch):
+    """The reports read the codebook's code order from the project, under the hash of the
+    code that reads codebooks; after an upgrade that changed it, the next autocode keeps
+    the order again even when no coding changes."""
+    from qualcode.codebook import load
+
+    monkeypatch.setattr(load, "_reader_hash", lambda: "another-reader")
+    before = db_rows(project, "SELECT * FROM codings")
+    res = coded("autocode")
+    assert res.exit_code == 0 and "no change" in res.stdout, res.output
+    kept = db_rows(project, "SELECT value FROM project_meta WHERE key LIKE 'codebook-order/another-reader %'")
+    assert [json.loads(v) for (v,) in kept] == [["identity", "identity/mining_memory", "heritage"]]
+    assert db_rows(project, "SELECT * FROM codings") == before

@@ -89,13 +89,15 @@ def _emit(proj, tables, *, command: str, filters: dict, coders: list[str] | None
     for i, t in enumerate(tables):
         if i:
             out.print()
-        rt = report_table(t, out.width)
-        text = plain_report_table(rt, out.width) if plain else None
-        if text is not None:  # the same characters as rich's table, without its renderer
-            out.file.write(text)
-            out.file.flush()
-        else:
-            out.print(render_table(rt))
+        for k, rt in enumerate(column_blocks(report_table(t, out.width), out.width)):
+            if k:
+                out.print()
+            text = plain_report_table(rt, out.width) if plain else None
+            if text is not None:  # the same characters as rich's table, without its renderer
+                out.file.write(text)
+                out.file.flush()
+            else:
+                out.print(render_table(rt))
 
 
 # --------------------------------------------------------------------------- terminal
@@ -192,6 +194,63 @@ def report_table(t, width: int = 120) -> ReportTable:
     right = [numeric[c] for c in shown]
     return ReportTable(t.title, headers, right, _min_widths(headers, right, rows), rows, [b[1] for b in body],
                        [False] * len(body), "\n".join(t.notes), legend)
+
+
+TEXT_MIN = 24  # the fewest characters of a code label that the terminal shows before it cuts the table
+
+
+def column_blocks(rt: ReportTable, width: int) -> list[ReportTable]:
+    """The table as it fits ``width``: itself when it fits; else with its text columns (the
+    code labels) cut with "…", down to :data:`TEXT_MIN` characters; else cut into blocks
+    of its number columns, each with the text columns first, titled "part k of K" (the
+    caption and the legend follow the last). rich would shrink number columns to nothing
+    instead, leaving numbers out without a word."""
+    n = len(rt.headers)
+    natural = [max(rt.min_widths[j], len(rt.headers[j]), *(len(r[j]) for r in rt.rows)) for j in range(n)]
+    if sum(natural) + 2 * (n - 1) <= width:
+        return [rt]
+    fixed = [j for j in range(n) if not rt.right[j]]
+    least = {j: min(natural[j], TEXT_MIN) for j in fixed}
+    spare = width - sum(least.values()) - 2 * len(fixed)
+    blocks: list[list[int]] = [[]]
+    used = 0
+    for j in (j for j in range(n) if rt.right[j]):
+        if blocks[-1] and used + natural[j] > spare:
+            blocks.append([])
+            used = 0
+        blocks[-1].append(j)
+        used += natural[j] + 2
+    out = []
+    for k, block in enumerate(blocks, 1):
+        cols = sorted(fixed + block)
+        last = k == len(blocks)
+        title = rt.title if len(blocks) == 1 else f"{rt.title} (part {k} of {len(blocks)})"
+        part = ReportTable(title, [rt.headers[j] for j in cols], [rt.right[j] for j in cols],
+                           [rt.min_widths[j] for j in cols], [[r[j] for j in cols] for r in rt.rows], rt.styles,
+                           rt.sections, rt.caption if last else "", rt.legend if last else None)
+        # the text columns cut alike in every block (to what the blocks were made for)
+        out.append(_cut_text(part, [natural[j] for j in cols], width if len(blocks) == 1 else
+                             sum(least.get(j, natural[j]) for j in cols) + 2 * (len(cols) - 1)))
+    return out
+
+
+def _cut_text(rt: ReportTable, natural: list[int], width: int) -> ReportTable:
+    """The table with its widest text columns narrowed (cells cut with "…", never below
+    :data:`TEXT_MIN` or their own width) until it fits ``width`` or cannot narrow more."""
+    widths = list(natural)
+    text = [j for j, r in enumerate(rt.right) if not r]
+    while sum(widths) + 2 * (len(widths) - 1) > width:
+        j = max(text, key=lambda j: widths[j], default=None)
+        if j is None or widths[j] <= min(natural[j], TEXT_MIN) or widths[j] <= len(rt.headers[j]):
+            break
+        widths[j] -= 1
+    cut = {j: widths[j] for j in text if widths[j] < natural[j]}
+    if not cut:
+        return rt
+    rows = [[c[:cut[j] - 1] + "…" if j in cut and len(c) > cut[j] else c for j, c in enumerate(r)] for r in rt.rows]
+    min_widths = [min(m, cut.get(j, m)) for j, m in enumerate(rt.min_widths)]
+    return ReportTable(rt.title, rt.headers, rt.right, min_widths, rows, rt.styles, rt.sections, rt.caption,
+                       rt.legend)
 
 
 def _min_widths(headers: list[str], right: list[bool], rows: list[list[str]]) -> list[int]:

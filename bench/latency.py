@@ -28,9 +28,10 @@ What it does
    ``--keep``; its runs alternate with this checkout's, so both share the machine's load.
    ``--outputs DIR`` keeps each command's output per version, to compare them.
 5. ``--qc VENV``: the same corpus in a ``qualitative-coding`` (qc) project, qc's
-   ``codes stats``, ``codes crosstab`` and ``list`` side by side (qc installed in a
-   throwaway virtual environment only for this, never a dependency of qualcode; see
-   docs/reference/performance.md for how it was set up).
+   ``--help``, ``corpus list``, ``codes stats`` and ``codes crosstab`` side by side with
+   ``--help``, ``docs``, ``report freq --by group`` and ``report cooccurrence``, their runs
+   alternating with qualcode's (qc installed in a throwaway virtual environment only for
+   this, never a dependency of qualcode; see docs/reference/performance.md).
 
 Targets (issue 17, 100k words): ``--help`` <= 0.2 CPU s; ``docs``, ``show`` <= 0.3;
 ``codings``, ``report freq|cooccurrence|matrix``, ``kwic``, ``agreement`` <= 0.4;
@@ -222,33 +223,41 @@ class Variant:
 
 
 def measure(variants: list[Variant], repeat: int, only: set[str] | None,
-            keep_outputs: Path | None = None) -> list[dict]:
-    """Each command, for each variant; the runs of the variants alternate, so that they
-    share the machine's load. Results per command: the first variant's figures, and
-    ``<label>_cpu_s`` / ``<label>_wall_s`` for the others."""
+            keep_outputs: Path | None = None, qc: QcProject | None = None) -> list[dict]:
+    """Each command, for each variant (and qc's counterpart of the command, see
+    :data:`QC_COMMANDS`); the runs alternate, so that they share the machine's load.
+    Results per command: the first variant's figures, and ``<label>_cpu_s`` /
+    ``<label>_wall_s`` for the others (``qc_cpu_s``… for qc)."""
     results = []
     for name, args, target in COMMANDS:
         if only and name not in only:
             continue
-        cpus: dict[str, list[float]] = {v.label: [] for v in variants}
-        walls: dict[str, list[float]] = {v.label: [] for v in variants}
-        argvs = {v.label: qualcode_cmd(*(a.format(doc=v.first_doc, out=v.work) for a in args)) for v in variants}
-        for v in variants:
-            run_measured(argvs[v.label], v.project, v.env, v.work / "out.txt")  # warm-up
+        runners = {v.label: (qualcode_cmd(*(a.format(doc=v.first_doc, out=v.work) for a in args)), v.project, v.env,
+                             v.work / "out.txt") for v in variants}
+        if qc is not None and name in QC_COMMANDS:
+            runners["qc"] = ([str(qc.qc), *QC_COMMANDS[name][1]], qc.root, qc.env, qc.root.parent / "qc_out.txt")
+        cpus: dict[str, list[float]] = {label: [] for label in runners}
+        walls: dict[str, list[float]] = {label: [] for label in runners}
+        for argv, cwd, env, out in runners.values():
+            run_measured(argv, cwd, env, out)  # warm-up
         for _ in range(repeat):
-            for v in variants:
-                out = v.work / "out.txt"
-                cpu, wall, rc = run_measured(argvs[v.label], v.project, v.env, out)
+            for label, (argv, cwd, env, out) in runners.items():
+                cpu, wall, rc = run_measured(argv, cwd, env, out)
                 if rc != 0:
-                    raise SystemExit(f"{name} ({v.label}): exit {rc}\n{out.read_text(errors='replace')[-2000:]}")
-                cpus[v.label].append(cpu)
-                walls[v.label].append(wall)
+                    raise SystemExit(f"{name} ({label}): exit {rc}\n{out.read_text(errors='replace')[-2000:]}")
+                cpus[label].append(cpu)
+                walls[label].append(wall)
         if keep_outputs:  # to compare the outputs of two versions (not the docx: it holds dates)
             for v in variants:
                 folder = keep_outputs / v.label
                 folder.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(v.work / "out.txt", folder / (name.replace(" ", "_").replace("/", "_") + ".txt"))
-        results.append(_result(name, variants, cpus, walls, target))
+        res = _result(name, variants, cpus, walls, target)
+        if "qc" in cpus:
+            res.update(qc_command=f"qc {QC_COMMANDS[name][0]}", qc_cpu_s=statistics.median(cpus["qc"]),
+                       qc_wall_s=statistics.median(walls["qc"]), qc_cpu_runs=cpus["qc"])
+            log(f"  qc {QC_COMMANDS[name][0]}: {res['qc_cpu_s']:.2f} CPU s (runs alternating)")
+        results.append(res)
     name = "autocode after a terms/regex/near edit"
     if not only or name in only or "autocode" in only:
         results.append(measure_autocode(variants, repeat, name))
@@ -319,19 +328,31 @@ QC_WORDS = {"mining_memory": ("mineur", "fosse", "charbon"), "housing": ("coron"
             "heritage": ("patrimoine", "unesco", "terril"), "tourism": ("touris",)}
 
 
-def qc_measure(venv: Path, corpus: Path, work: Path, repeat: int) -> list[dict]:
+# qualcode command -> (qc's name for what it does, its arguments): measured in alternation
+QC_COMMANDS = {"--help": ("--help", ["--help"]), "docs": ("corpus list", ["corpus", "list"]),
+               "report freq --by group": ("codes stats", ["codes", "stats"]),
+               "report cooccurrence": ("codes crosstab", ["codes", "crosstab"])}
+
+
+class QcProject:
+    """A qc project of the benchmark's corpus: its folder, the ``qc`` executable, its environment."""
+
+    def __init__(self, qc: Path, root: Path, env: dict):
+        self.qc, self.root, self.env = qc, root, env
+
+
+def qc_setup(venv: Path, corpus: Path, work: Path) -> QcProject | None:
     """qc (qualitative-coding) on the same corpus: ``qc init``, ``qc corpus import -r -i
     verbatim``, each interview coded line by line by an "editor" script (qc's way of
     coding: it opens the transcript and its .codes file in the configured editor) that
-    gives a line the codes of the keywords it contains; then ``codes stats``, ``codes
-    crosstab``, ``corpus list`` and ``--help``. Best effort: [] if qc fails."""
+    gives a line the codes of the keywords it contains. Best effort: None if qc fails."""
     qc = venv / "bin" / "qc"
     if not qc.exists():
         log(f"{qc} not found: qc skipped")
-        return []
+        return None
     root = work / "qc_project"
     shutil.rmtree(root, ignore_errors=True)
-    root.mkdir()
+    root.mkdir(parents=True)
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONDONTWRITEBYTECODE")}
     env["NO_COLOR"] = "1"
     editor = work / "qc_editor.py"
@@ -355,53 +376,29 @@ def qc_measure(venv: Path, corpus: Path, work: Path, repeat: int) -> list[dict]:
                 raise SystemExit(f"qc code {name}: {res.stdout[-300:]} {res.stderr[-300:]}")
     except SystemExit as exc:
         log(f"qc setup failed, skipped: {str(exc)[:500]}")
-        return []
-    results = []
-    out = work / "qc_out.txt"
-    for name, args in (("--help", ["--help"]), ("corpus list", ["corpus", "list"]),
-                       ("codes stats", ["codes", "stats"]),
-                       ("codes crosstab", ["codes", "crosstab"])):
-        argv = [str(qc), *args]
-        run_measured(argv, root, env, out)  # warm-up: bytecode written
-        cpus, walls = [], []
-        for _ in range(repeat):
-            cpu, wall, rc = run_measured(argv, root, env, out)
-            if rc != 0:
-                log(f"qc {name}: exit {rc}: {out.read_text(errors='replace')[-500:]}")
-                break
-            cpus.append(cpu)
-            walls.append(wall)
-        if cpus:
-            results.append({"command": f"qc {name}", "cpu_s": statistics.median(cpus),
-                            "wall_s": statistics.median(walls), "cpu_runs": cpus})
-            log(f"qc {name}: {statistics.median(cpus):.2f} CPU s")
-    return results
+        return None
+    return QcProject(qc, root, env)
 
 
 # --------------------------------------------------------------------------- report
 
 
-def render(info: dict, results: list[dict], qc: list[dict], baseline: str | None) -> str:
-    qc_of = {"report freq --by group": "qc codes stats", "report cooccurrence": "qc codes crosstab",
-             "docs": "qc corpus list", "--help": "qc --help"}
-    qc_cpu = {r["command"]: r["cpu_s"] for r in qc}
+def render(info: dict, results: list[dict], baseline: str | None) -> str:
     lines = [f"corpus: {info.get('words', 0):,} words, {info.get('documents', 0)} documents; "
-             f"median of {len(results[0]['cpu_runs']) if results else 0} runs, whole processes, CPU seconds",
+             f"median of {len(results[0]['cpu_runs']) if results else 0} runs, whole processes, CPU seconds "
+             "(qc: its counterpart, runs alternating with qualcode's)",
              "",
              f"{'command':<42} {'before':>7} {'now':>7} {'wall s':>7} {'target':>7}  {'qc':>6} {'qc/now':>7}  verdict",
              "-" * 104]
     for r in results:
         t = r.get("target_cpu_s")
-        q = qc_cpu.get(qc_of.get(r["command"], ""))
+        q = r.get("qc_cpu_s")
         before = r.get(f"{baseline}_cpu_s") if baseline else None
         ratio = f"{q / r['cpu_s']:.1f}x" if q else ""
         verdict = "" if t is None else ("MET" if r["cpu_s"] <= t else "NOT MET")
         lines.append(f"{r['command']:<42} {(f'{before:.2f}' if before is not None else ''):>7} {r['cpu_s']:>7.2f} "
                      f"{r['wall_s']:>7.2f} {(f'{t:.1f}' if t else ''):>7}  {(f'{q:.2f}' if q else ''):>6} "
                      f"{ratio:>7}  {verdict}")
-    for r in qc:
-        if r["command"] not in qc_of.values():
-            lines.append(f"{r['command']:<42} {'':>7} {r['cpu_s']:>7.2f}")
     return "\n".join(lines)
 
 
@@ -438,15 +435,15 @@ def main(argv: list[str] | None = None) -> int:
         source, broot = Path(args.baseline[0]).resolve(), Path(args.baseline[1]).resolve()
         variants.append(Variant("before", broot, json.loads((broot / "info.json").read_text()), source))
     try:
-        results = measure(variants, args.repeat, only, Path(args.outputs) if args.outputs else None)
-        qc = qc_measure(Path(args.qc), root / "corpus", root / "work", args.repeat) if args.qc else []
+        qc = qc_setup(Path(args.qc), root / "corpus", root / "work") if args.qc else None
+        results = measure(variants, args.repeat, only, Path(args.outputs) if args.outputs else None, qc)
     finally:
         if tmp:
             shutil.rmtree(tmp, ignore_errors=True)
-    table = render(info, results, qc, "before" if args.baseline else None)
+    table = render(info, results, "before" if args.baseline else None)
     if args.json:
         print(table, file=sys.stderr)
-        print(json.dumps({"corpus": info, "results": results, "qc": qc}, indent=2))
+        print(json.dumps({"corpus": info, "results": results}, indent=2))
     else:
         print(table)
     return 0

@@ -271,8 +271,9 @@ class PatternCache:
         self.found: tuple[str, list[tuple[int, int, int]]] | None = None
 
     def get(self, key: str) -> list[tuple[int, int, int]] | None:
-        if self.stored is not None and self.stored[0] == key:
-            return self.stored[1]
+        for entry in (self.stored, self.found):  # found: a second codebook with the same patterns
+            if entry is not None and entry[0] == key:
+                return entry[1]
         return None
 
     def put(self, key: str, matches: list[tuple[int, int, int]]) -> None:

@@ -393,3 +393,29 @@ def test_a_rerun_keeps_the_code_order_for_reports_after_the_codebook_reader_chan
     kept = db_rows(project, "SELECT value FROM project_meta WHERE key LIKE 'codebook-order/another-reader %'")
     assert [json.loads(v) for (v,) in kept] == [["identity", "identity/mining_memory", "heritage"]]
     assert db_rows(project, "SELECT * FROM codings") == before
+
+
+def test_codebook_diff_uses_the_cached_pattern_matches(patterned, project, monkeypatch):
+    """`codebook diff OLD NEW` re-codes with both codebooks: after a terms-only edit their
+    patterns' matches come from what autocode cached, and are the Matcher's."""
+    from qualcode.rules import _DocView
+
+    matched = []
+    real = _DocView.match_patterns
+    monkeypatch.setattr(_DocView, "match_patterns", lambda self: matched.append(1) or real(self))
+    old = project.root / "codebooks" / "test.yaml"
+    terms_only = write(project.root / "terms.yaml", (CODEBOOK + PATTERNS).replace("terms: [travail]",
+                                                                                 "terms: [travail, unesco]"))
+    res = patterned("codebook", "diff", str(old), terms_only, "--json")
+    assert res.exit_code == 0, res.output
+    assert matched == []
+    work = next(c for c in json.loads(res.stdout)["effect"]["codes"] if c["code"] == "work")
+    assert (work["before"], work["after"]) == (2, 3)  # + "Le classement Unesco, c'est une fierté pour nous."
+    # a pattern changed: the new codebook's run through the Matcher, the old one's from the cache
+    new_pattern = write(project.root / "pattern.yaml", (CODEBOOK + PATTERNS).replace(
+        "{LOWER: gueules}, {LEMMA: noir}", "{LOWER: gueules}"))
+    res = patterned("codebook", "diff", str(old), new_pattern, "--json")
+    assert res.exit_code == 0, res.output
+    assert matched == [1]
+    work = next(c for c in json.loads(res.stdout)["effect"]["codes"] if c["code"] == "work")
+    assert (work["before"], work["after"]) == (2, 2)

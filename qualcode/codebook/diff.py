@@ -45,14 +45,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from qualcode.annotations import load_annotations
+from qualcode.annotations import decode_triples, load_annotations
 from qualcode.codebook.load import load_codebook, parse_codebook_text
 from qualcode.codebook.model import Code, Codebook, Rule
 from qualcode.errors import QualcodeError
 from qualcode.inputs import read_regular_file
 from qualcode.lookup import select_documents
 from qualcode.nlp import load_pipeline
-from qualcode.rules import apply, compile_codebook
+from qualcode.rules import PatternCache, apply, compile_codebook
 from qualcode.store.versions import CodebookVersion
 from qualcode.textnorm import fold
 
@@ -622,12 +622,19 @@ def coding_effect(project: Project, diff: CodebookDiff, *, documents: list[str] 
     docs = select_documents(project, documents or None, order="given", suggest_names=False)
     annotations, computed, _cached = load_annotations(project, docs, pipeline, write=False, progress=progress)
 
+    # the pattern rules' matches that autocode cached (read only), shared by both codebooks:
+    # an edit that leaves the patterns alone needs neither spaCy nor its Matcher
+    stored = project.store.annotations.pattern_matches([d.id for d in docs]) \
+        if compiled_old.patterns or compiled_new.patterns else {}
     before: dict[str, dict[tuple, Excerpt]] = {}
     after: dict[str, dict[tuple, Excerpt]] = {}
     for d in docs:
         roles = [t.role for t in project.store.documents.turns(d.id)]
+        row = stored.get(d.id)
+        cache = PatternCache((row[0], decode_triples(row[1])) if row is not None else None)
         for compiled, target in ((compiled_old, before), (compiled_new, after)):
-            for p in apply(compiled, annotations[d.id], roles, include_interviewer=include_interviewer):
+            for p in apply(compiled, annotations[d.id], roles, include_interviewer=include_interviewer,
+                           pattern_cache=cache):
                 key = (d.name, p.start, p.end)
                 target.setdefault(p.code_path, {})[key] = Excerpt(
                     d.name, p.turn_index + 1, p.start, p.end, d.text[p.start:p.end], p.origin)

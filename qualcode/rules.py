@@ -1238,6 +1238,22 @@ def _included(doc: AnnotatedDoc, roles: Sequence[str | None] | None, include_int
     return np.asarray([r != "interviewer" for r in roles], dtype=bool)
 
 
+def _turn_patterns(cb: CompiledCodebook, doc: AnnotatedDoc, turn_index: int, roles: Sequence[str | None] | None,
+                   only: np.ndarray, cache: PatternCache | None) -> PatternCache | None:
+    """The pattern matches of one turn (under the key of ``only``, that turn) taken from the
+    matches a run over the document cached, when that run (participants' turns, or every
+    turn) included the turn; else None."""
+    if cache is None or doc.key is None or not cb.patterns:
+        return None
+    for include_interviewer in (False, True):
+        full = _included(doc, roles, include_interviewer)
+        got = cache.get(pattern_cache_key(cb, doc.key, full)) if full[turn_index] else None
+        if got is not None:
+            a, b = int(doc.turn_tok[turn_index]), int(doc.turn_tok[turn_index + 1])
+            return PatternCache((pattern_cache_key(cb, doc.key, only), [m for m in got if a <= m[1] < b]))
+    return None
+
+
 def _hit_matches(rule_id: str, text: str, h: tuple) -> list[Match]:
     _, a, b, a2, b2 = h
     if a2 < 0:
@@ -1335,12 +1351,16 @@ def explain(
     *,
     include_interviewer: bool = False,
     quiet: Sequence[tuple[int, int]] = (),
+    pattern_cache: PatternCache | None = None,
 ) -> Explanation:
     """Which rules fire where in one turn, including exclude hits and blocked units.
 
     The turn is examined even if it is an interviewer turn (``skipped`` then says that
     apply() would skip it, and ``proposals`` is empty). ``quiet``: the spans of the
-    interviewer's interjections, whose matches code nothing (as autocode leaves them out)."""
+    interviewer's interjections, whose matches code nothing (as autocode leaves them out).
+    ``pattern_cache``: the document's pattern matches from autocode (:func:`apply`); when
+    that run coded this turn, its matches in the turn are the turn's (no match spans two
+    turns) and spaCy's Matcher is not needed."""
     import numpy as np
 
     n = doc.turns.shape[0]
@@ -1352,7 +1372,7 @@ def explain(
     skipped = role == "interviewer" and not include_interviewer
     only = np.zeros(n, dtype=bool)
     only[turn_index] = True
-    hits, view = _run(compiled, doc, only)
+    hits, view = _run(compiled, doc, only, _turn_patterns(compiled, doc, turn_index, roles, only, pattern_cache))
     text = doc.text
     out: list[Hit] = []
     for cc in compiled.codes:

@@ -419,3 +419,31 @@ def test_codebook_diff_uses_the_cached_pattern_matches(patterned, project, monke
     assert matched == [1]
     work = next(c for c in json.loads(res.stdout)["effect"]["codes"] if c["code"] == "work")
     assert (work["before"], work["after"]) == (2, 2)
+
+
+def test_explain_takes_the_turns_pattern_matches_from_the_cache(patterned, project, monkeypatch):
+    """`explain DOC N` after autocode: the terms' analyses and the turn's pattern matches
+    come from the project's caches (no pipeline, no Matcher for a turn autocode coded),
+    and say exactly what the Matcher says."""
+    from qualcode.rules import _DocView, _TermCompiler
+
+    matched, analysed = [], []
+    real_match, real_analyse = _DocView.match_patterns, _TermCompiler._analyse
+    monkeypatch.setattr(_DocView, "match_patterns", lambda self: matched.append(1) or real_match(self))
+    monkeypatch.setattr(_TermCompiler, "_analyse", lambda self, text: analysed.append(text) or real_analyse(self, text))
+    n_turns = len(project.store.documents.turns(project.store.documents.by_name("caron").id))
+    roles = [t.role for t in project.store.documents.turns(project.store.documents.by_name("caron").id)]
+    cached = {}
+    for turn in range(1, n_turns + 1):
+        res = patterned("explain", "caron", str(turn), "--json")
+        assert res.exit_code == 0, res.output
+        cached[turn] = json.loads(res.stdout)
+    assert analysed == []
+    assert len(matched) == roles.count("interviewer")  # the turns autocode did not code
+    assert any(h["kind"] == "pattern" for e in cached.values() for h in e["hits"])
+    with project.store.transaction():
+        project.store.execute("DELETE FROM pattern_matches")
+    for turn in range(1, n_turns + 1):
+        res = patterned("explain", "caron", str(turn), "--json")
+        assert json.loads(res.stdout) == cached[turn], turn
+    assert len(matched) == roles.count("interviewer") + n_turns

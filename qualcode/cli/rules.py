@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from qualcode.annotations import load_annotations
+from qualcode.annotations import decode_triples, load_annotations, load_term_cache
 from qualcode.autocode import autocode
 from qualcode.cli import app
 from qualcode.cli._util import (
@@ -33,7 +33,7 @@ from qualcode.kwic import kwic
 from qualcode.lookup import select_documents
 from qualcode.nlp import load_pipeline
 from qualcode.pseudo.key import active_pseudonymizer
-from qualcode.rules import compile_codebook, explain
+from qualcode.rules import PatternCache, compile_codebook, explain, term_cache_key
 
 
 @app.command("autocode")
@@ -100,16 +100,26 @@ def explain_cli(
     with open_project(project) as proj:
         cb = load_codebook(proj.codebook_path(codebook))
         pipeline = load_pipeline(proj.language)
-        compiled = compile_codebook(cb, pipeline)
+        # the terms' analyses and the pattern matches that autocode keeps: the pipeline is
+        # loaded only for a term not analysed yet, spaCy's Matcher only for a turn not coded
+        term_key = term_cache_key(pipeline)
+        terms = load_term_cache(proj, term_key)
+        known = set(terms)
+        compiled = compile_codebook(cb, pipeline, term_cache=terms)
         doc = select_documents(proj, [document], suggest_names=False)[0]
         turns = proj.store.documents.turns(doc.id)
         if not 1 <= turn <= len(turns):
             raise QualcodeError(f"{document} has turns 1 to {len(turns)}, not {turn}")
-        with proj.store.transaction():  # caching an annotation is the only possible write
+        with proj.store.transaction():  # caching an annotation or a term's analysis: the only writes
             annotations, _, _ = load_annotations(proj, [doc], pipeline)
+            if not proj.store.read_only:
+                proj.store.annotations.put_terms(term_key, {t: a for t, a in terms.items() if t not in known})
+        row = proj.store.annotations.pattern_matches([doc.id]).get(doc.id) if compiled.patterns else None
+        cache = PatternCache((row[0], decode_triples(row[1])) if row is not None else None)
         # the interviewer's interjections ("[E: Hum hum.]"): autocode leaves their words out
         quiet = [(x.start, x.end) for x in proj.store.interjections.of_document(doc.id) if x.role == "interviewer"]
-        ex = explain(compiled, annotations[doc.id], turn - 1, [t.role for t in turns], quiet=quiet)
+        ex = explain(compiled, annotations[doc.id], turn - 1, [t.role for t in turns], quiet=quiet,
+                     pattern_cache=cache)
     t = turns[turn - 1]
     if json:
         print_json({

@@ -72,6 +72,7 @@ COMMANDS: list[tuple[str, list[str], float | None]] = [
     ("report cooccurrence", ["report", "cooccurrence"], 0.4),
     ("report matrix", ["report", "matrix"], 0.4),
     ("kwic mineur", ["kwic", "mineur"], 0.4),
+    ("explain DOC 4", ["explain", "{doc}", "4"], None),
     ("agreement --coders rules,camille", ["agreement", "--coders", "rules,camille"], 0.4),
     ("export excerpts -o x.docx", ["export", "excerpts", "-o", "{out}/x.docx", "--force"], 2.0),
     ("export excerpts -o x.md", ["export", "excerpts", "-o", "{out}/x.md", "--force"], None),

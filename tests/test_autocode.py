@@ -398,17 +398,19 @@ def test_a_rerun_keeps_the_code_order_for_reports_after_the_codebook_reader_chan
 def test_codebook_diff_uses_the_cached_pattern_matches(patterned, project, monkeypatch):
     """`codebook diff OLD NEW` re-codes with both codebooks: after a terms-only edit their
     patterns' matches come from what autocode cached, and are the Matcher's."""
-    from qualcode.rules import _DocView
+    from qualcode.rules import _DocView, _TermCompiler
 
-    matched = []
+    matched, analysed = [], []
     real = _DocView.match_patterns
     monkeypatch.setattr(_DocView, "match_patterns", lambda self: matched.append(1) or real(self))
+    real_analyse = _TermCompiler._analyse
+    monkeypatch.setattr(_TermCompiler, "_analyse", lambda self, text: analysed.append(text) or real_analyse(self, text))
     old = project.root / "codebooks" / "test.yaml"
     terms_only = write(project.root / "terms.yaml", (CODEBOOK + PATTERNS).replace("terms: [travail]",
                                                                                  "terms: [travail, unesco]"))
     res = patterned("codebook", "diff", str(old), terms_only, "--json")
     assert res.exit_code == 0, res.output
-    assert matched == []
+    assert matched == [] and analysed == []  # the terms' analyses from the project too
     work = next(c for c in json.loads(res.stdout)["effect"]["codes"] if c["code"] == "work")
     assert (work["before"], work["after"]) == (2, 3)  # + "Le classement Unesco, c'est une fierté pour nous."
     # a pattern changed: the new codebook's run through the Matcher, the old one's from the cache

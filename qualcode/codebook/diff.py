@@ -45,14 +45,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from qualcode.annotations import decode_triples, load_annotations
+from qualcode.annotations import decode_triples, load_annotations, load_term_cache
 from qualcode.codebook.load import load_codebook, parse_codebook_text
 from qualcode.codebook.model import Code, Codebook, Rule
 from qualcode.errors import QualcodeError
 from qualcode.inputs import read_regular_file
 from qualcode.lookup import select_documents
 from qualcode.nlp import load_pipeline
-from qualcode.rules import PatternCache, apply, compile_codebook
+from qualcode.rules import PatternCache, apply, compile_codebook, term_cache_key
 from qualcode.store.versions import CodebookVersion
 from qualcode.textnorm import fold
 
@@ -617,8 +617,11 @@ def coding_effect(project: Project, diff: CodebookDiff, *, documents: list[str] 
                                 f"project's transcripts are {project.language!r} (--no-effect compares "
                                 "the codebooks only)")
     pipeline = load_pipeline(project.language)
-    compiled_old = compile_codebook(diff.old.codebook, pipeline)
-    compiled_new = compile_codebook(diff.new.codebook, pipeline)
+    # the terms' analyses that autocode keeps (read only): the pipeline is loaded only for
+    # a term not analysed yet
+    terms = load_term_cache(project, term_cache_key(pipeline))
+    compiled_old = compile_codebook(diff.old.codebook, pipeline, term_cache=terms)
+    compiled_new = compile_codebook(diff.new.codebook, pipeline, term_cache=terms)
     docs = select_documents(project, documents or None, order="given", suggest_names=False)
     annotations, computed, _cached = load_annotations(project, docs, pipeline, write=False, progress=progress)
 

@@ -422,3 +422,22 @@ def test_installed_version_is_what_importlib_metadata_says(tmp_path, monkeypatch
     monkeypatch.syspath_prepend(str(tmp_path))
     assert installed_version("spacy.fake") == "9.9"
     assert installed_version("no-such-distribution") is None
+
+
+def test_french_stop_words_and_like_num_without_the_language_package():
+    """`report words` reads French stop words and number words from their two modules alone
+    (no tokenizer exceptions to import): the same lists as spaCy's French class."""
+    import spacy
+    from spacy.attrs import LIKE_NUM
+
+    from qualcode.nlp import stop_words_and_like_num
+
+    stop, like_num = stop_words_and_like_num("fr")
+    cls = spacy.util.get_lang_class("fr")
+    assert stop == frozenset(cls.Defaults.stop_words) and len(stop) > 400
+    reference = cls.Defaults.lex_attr_getters[LIKE_NUM]
+    words = ["deux", "vingt-trois", "1962", "12,5", "premier", "troisième", "mineur", "cent", "mille", "fosse", "1/2"]
+    assert [like_num(w) for w in words] == [reference(w) for w in words]
+    assert any(like_num(w) for w in words) and not all(like_num(w) for w in words)
+    assert stop_words_and_like_num("zz") == (frozenset(), stop_words_and_like_num("zz")[1])
+    assert not stop_words_and_like_num("zz")[1]("deux")

@@ -31,7 +31,7 @@ from qualcode.analysis.table import TableResult
 from qualcode.annotations import iter_annotations
 from qualcode.errors import UsageError
 from qualcode.lookup import select_documents
-from qualcode.nlp import FLAG_PUNCT, load_pipeline
+from qualcode.nlp import FLAG_PUNCT, load_pipeline, stop_words_and_like_num
 
 if TYPE_CHECKING:
     from qualcode.project import Project
@@ -45,17 +45,6 @@ BRACKETS = re.compile(r"\[[^\]\n]*\]")
 _STRIP = "-'’"
 
 
-def _language_lists(language: str):
-    import spacy
-    from spacy.attrs import LIKE_NUM
-
-    try:
-        cls = spacy.util.get_lang_class(language)
-    except ImportError:  # spaCy has no such language (its only error here)
-        return frozenset(), (lambda s: False)
-    return frozenset(cls.Defaults.stop_words), cls.Defaults.lex_attr_getters.get(LIKE_NUM, lambda s: False)
-
-
 def word_frequencies(project: Project, *, by: str | None = None, top: int = 20, include_interviewer: bool = False,
                      exclude: Iterable[str] | None = None) -> list[TableResult]:
     from spacy.parts_of_speech import NUM
@@ -63,7 +52,7 @@ def word_frequencies(project: Project, *, by: str | None = None, top: int = 20, 
     if top < 1:
         raise UsageError(f"--top must be at least 1, not {top}")
     extra = {w.strip().lower() for w in (exclude or []) if w.strip()}
-    stop, like_num = _language_lists(project.language)
+    stop, like_num = stop_words_and_like_num(project.language)
     grp = grouping(project, by)
     store = project.store
     docs = select_documents(project, None)

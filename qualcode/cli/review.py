@@ -16,11 +16,11 @@ from rich.errors import StyleSyntaxError
 from rich.markup import escape
 from rich.panel import Panel
 from rich.style import Style
-from rich.table import Table
 from rich.text import Text
 from typer.exceptions import Abort
 
 from qualcode.cli import app
+from qualcode.cli._plaintable import print_table
 from qualcode.cli._util import (
     AllowLeaksOpt,
     JsonOpt,
@@ -436,14 +436,14 @@ def _list(items, json: bool) -> None:
         print_json([it.to_dict() for it in items])
         return
 
-    table = Table("id", "document", "turn", "code", "state", "text", box=None)
+    rows = []
     for it in items:
         state = "queued" if it.queued else ("skipped" if it.skipped else it.status)
         text = " ".join(it.text.split())
-        table.add_row(str(it.coding_id), it.document, str(it.turn or ""), it.code, state,
-                      text if len(text) <= 90 else text[:89] + "…")
+        rows.append([str(it.coding_id), it.document, str(it.turn or ""), it.code, state,
+                     text if len(text) <= 90 else text[:89] + "…"])
     out = console()
-    out.print(table)
+    print_table(out, ["id", "document", "turn", "code", "state", "text"], rows)  # as text when not a terminal
     out.print(f"{len(items)} to review")
 
 

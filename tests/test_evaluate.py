@@ -482,3 +482,38 @@ def test_evaluate_changes_nothing(gold, project):
     after = db_rows(project, "SELECT * FROM codings ORDER BY id"), db_rows(project, "SELECT * FROM history")
     assert before == after
     assert_offsets_sacred(project)
+
+
+def _sklearn_prf(tp: int, fp: int, fn: int, tn: int):
+    import warnings
+
+    import numpy as np
+    from sklearn.metrics import precision_recall_fscore_support
+
+    y_true = np.array([1] * tp + [0] * fp + [1] * fn + [0] * tn, dtype=np.int8)
+    y_pred = np.array([1] * tp + [1] * fp + [0] * fn + [0] * tn, dtype=np.int8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        p, r, f, _ = precision_recall_fscore_support(y_true, y_pred, average="binary", pos_label=1,
+                                                     zero_division=np.nan)
+    return tuple(None if np.isnan(v) else float(v) for v in (p, r, f))
+
+
+def test_precision_recall_f1_are_sklearns_to_the_last_bit():
+    """The counts' formulas give scikit-learn's floats exactly (not nearly), undefined
+    values included (no proposal: precision; no gold unit: recall; neither: F1)."""
+    import random
+
+    from qualcode.analysis.evaluate import precision_recall_f1
+
+    rng = random.Random(3)
+    cases = [(0, 0, 0, 5), (0, 3, 0, 2), (0, 0, 4, 1), (2, 0, 0, 0), (0, 2, 3, 0), (1, 1, 1, 1), (7, 0, 3, 9)]
+    cases += [tuple(rng.choice([0, rng.randint(0, 9), rng.randint(10, 3000)]) for _ in range(4)) for _ in range(300)]
+    undefined = 0
+    for tp, fp, fn, tn in cases:
+        if not tp + fp + fn + tn:
+            continue  # no unit at all: scikit-learn refuses empty vectors
+        ours = precision_recall_f1(tp, fp, fn)
+        assert ours == _sklearn_prf(tp, fp, fn, tn), (tp, fp, fn, tn)
+        undefined += None in ours
+    assert undefined >= 5

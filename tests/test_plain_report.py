@@ -16,10 +16,11 @@ import pytest
 from helpers import Runner
 from helpers.reports import build
 
-import qualcode.cli.report as report_cli
+import qualcode.cli._reporttable as table_cli
 from qualcode.cli._plaintable import plain_report
 from qualcode.cli._terminal import SafeConsole
-from qualcode.cli.report import ReportTable, _min_widths, plain_report_table, render_table
+from qualcode.cli.report import ReportTable, plain_report_table, render_table
+from qualcode.cli.report import min_widths as _min_widths
 
 WIDTHS = [3, 5, 10, 20, 30, 40, 60, 80, 100, 120, 160, 200, 300]
 WORDS = ["Identity", "Mining", "memory", "Stigma", "and", "image", "of", "the", "area", "Mémoire", "à", "—",
@@ -197,7 +198,7 @@ def _compare_cli(root, monkeypatch) -> tuple[int, int]:
     """Each report command at 80, 120 and 200 columns through the CLI: the output with the
     plain path equals the output with rich's table; (tables printed as plain text, tables)."""
     taken = [0, 0]
-    plain_fn = report_cli.plain_report_table
+    plain_fn = table_cli.plain_report_table
 
     def spy(t, width):
         text = plain_fn(t, width)
@@ -208,9 +209,9 @@ def _compare_cli(root, monkeypatch) -> tuple[int, int]:
     for columns in ("80", "120", "200"):
         cli = Runner(root, env={"COLUMNS": columns})
         for args in COMMANDS:
-            monkeypatch.setattr(report_cli, "plain_report_table", spy)
+            monkeypatch.setattr(table_cli, "plain_report_table", spy)
             plain = cli("report", *args)
-            monkeypatch.setattr(report_cli, "plain_report_table", lambda t, width: None)
+            monkeypatch.setattr(table_cli, "plain_report_table", lambda t, width: None)
             rich = cli("report", *args)
             assert plain.exit_code == 0 and rich.exit_code == 0, (plain.output, rich.output)
             assert plain.stdout == rich.stdout, (args, columns)
@@ -232,7 +233,7 @@ def test_fixture_reports_plain_equals_rich(fixture_root, monkeypatch):
 
 def test_a_colour_console_prints_rich_tables(fixture_root, monkeypatch):
     called = []
-    monkeypatch.setattr(report_cli, "plain_report_table", lambda t, width: called.append(t))
+    monkeypatch.setattr(table_cli, "plain_report_table", lambda t, width: called.append(t))
     res = Runner(fixture_root, env={"FORCE_COLOR": "1", "NO_COLOR": None, "TERM": "xterm"})("report", "cooccurrence")
     assert res.exit_code == 0, res.output
     assert "\x1b[1m" in res.stdout and not called  # bold title: rich's table

@@ -102,3 +102,48 @@ def test_a_table_that_fits_once_its_labels_are_cut_is_one_table(wide):
         assert max(len(line) for line in table) == int(columns)  # the label cut just enough
         assert " 1 La mine et le travail" in table[1] and "…" in table[1]
         assert table[1].split()[-3:] == ["75", "0", "0"]
+
+
+def test_column_blocks_keep_every_column_once_and_fit_the_width():
+    """Random tables of the shapes the terminal prints (a label, numbers, text columns such
+    as κ bands after them) at many widths: every column after the leading text columns
+    (the label) is in exactly one block, in order, with its cells unchanged; the leading
+    columns start every block, cut with "…" at most; every block of two columns or more
+    fits the width."""
+    import random
+
+    from qualcode.cli._reporttable import TEXT_MIN, ReportTable, column_blocks, min_widths
+
+    rng = random.Random(11)
+    n_split = 0
+    for _ in range(400):
+        n = rng.randint(1, 14)
+        headers = ["code"] + [rng.choice(["units", "κ", "κ band", "entretien_synth_01", "1", "%", "note"]) + str(j)
+                              for j in range(n)]
+        right = [False] + [rng.random() < 0.75 for _ in range(n)]
+        rows = [["  " * rng.randint(0, 1) + " ".join(rng.choice(["Identity", "Mining", "memory", "Heritage"])
+                                                      for _ in range(rng.randint(1, 6)))]
+                + [str(rng.randint(0, 10 ** rng.randint(0, 6))) if r else rng.choice(["reliable", "almost perfect", ""])
+                   for r in right[1:]] for _ in range(rng.randint(1, 8))]
+        rt = ReportTable("T", headers, right, min_widths(headers, right, rows), rows, [""] * len(rows),
+                         [False] * len(rows), "notes")
+        width = rng.choice([30, 40, 60, 80, 120, 200])
+        blocks = column_blocks(rt, width)
+        n_split += len(blocks) > 1
+        lead = next((j for j, r in enumerate(right) if r), len(right)) or 1  # the text columns before numbers
+        seen = [h for b in blocks for h in b.headers[lead:]]
+        assert seen == headers[lead:]
+        for b in blocks:
+            assert b.headers[:lead] == headers[:lead]
+            for orig, got in zip(rows, b.rows):
+                for j in range(lead):  # cut with "…" at most
+                    assert got[j] == orig[j] or (got[j].endswith("…") and orig[j].startswith(got[j][:-1])
+                                                 and len(got[j]) >= min(len(orig[j]), TEXT_MIN))
+                for h, cell in zip(b.headers[lead:], got[lead:]):
+                    assert cell == orig[headers.index(h)]
+            natural = [max(len(b.headers[j]), b.min_widths[j], *(len(r[j]) for r in b.rows))
+                       for j in range(len(b.headers))]
+            if len(b.headers) > lead + 1:  # a block of one column may be wider than the terminal
+                assert sum(natural) + 2 * (len(natural) - 1) <= width or any(
+                    natural[j] > TEXT_MIN for j in range(lead)), (width, natural)
+    assert n_split > 100

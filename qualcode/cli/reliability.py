@@ -18,6 +18,7 @@ from qualcode.analysis.evaluate import check_show, check_system_statuses, evalua
 from qualcode.analysis.freq import check_statuses
 from qualcode.analysis.units import LEVELS, check_kind
 from qualcode.cli import app
+from qualcode.cli._reporttable import ReportTable, min_widths, print_tables
 from qualcode.cli._util import (
     MAX_WIDTH,
     AllowLeaksOpt,
@@ -128,29 +129,24 @@ def agreement_cli(
             emit_private_tables(proj, [table], prov, command="agreement", pseudo=pseudo, allow_leaks=allow_leaks,
                                 fmt=format, output=output, force=force)
             return
-    out = console()
-    out.print(render_agreement(report))
+    print_tables(console(), [agreement_table(report)])
 
 
-def render_agreement(report):
-    """A rich table: the code tree (labels), counts, %, κ and α with their bands, notes."""
+def agreement_table(report) -> ReportTable:
+    """The terminal's table: the code tree (labels), counts, %, κ and α with their bands, notes
+    (numbers never cut: see :mod:`qualcode.cli._reporttable`)."""
     two = len(report.coders) == 2
     level = {"sentence": "sentences", "turn": "turns", "char": "characters"}[report.level]
     title = f"Agreement between {', '.join(report.coders)} ({level})" + (f": {report.code}" if report.code else "")
-    table = Table(title=Text(title, style="bold"), box=None, title_justify="left", caption_justify="left",
-                  show_edge=False, pad_edge=False)
-    table.add_column("code", no_wrap=True, overflow="ellipsis", min_width=12)
-    for h in ["chars" if report.level == "char" else "units", *report.coders,
-              *(("both", "neither") if two else ("all", "none")), "%"]:
-        table.add_column(h, justify="right", no_wrap=True)
-    table.add_column("κ", justify="right", no_wrap=True)
-    table.add_column("κ band", no_wrap=True)
-    table.add_column("α", justify="right", no_wrap=True)
-    table.add_column("α band", no_wrap=True)
+    counts_headers = ["chars" if report.level == "char" else "units", *report.coders,
+                      *(("both", "neither") if two else ("all", "none")), "%"]
     rows = [*report.rows, report.pooled, report.mean]
     notes = any(r.note for r in rows)
-    if notes:
-        table.add_column("note", style="dim", overflow="fold")
+    headers = ["code", *counts_headers, "κ", "κ band", "α", "α band", *(["note"] if notes else [])]
+    right = [False, *[True] * len(counts_headers), True, False, True, False, *([False] if notes else [])]
+    cells_rows: list[list[str]] = []
+    styles: list[str] = []
+    sections: list[bool] = []
 
     def num(v, d):
         return "n/a" if v is None else f"{v:.{d}f}"
@@ -166,12 +162,14 @@ def render_agreement(report):
         cells.append(num(s.percent, 1))
         cells += [num(s.kappa, 3), landis_koch(s.kappa) or ""]
         cells += [num(s.alpha, 3), krippendorff_band(s.alpha) or ""] + ([r.note] if notes else [])
-        if r is report.pooled and table.rows:
-            table.rows[-1].end_section = True
-        bold = r.depth == 0
-        table.add_row(*cells, style="bold" if bold and r in (report.pooled, report.mean) else None)
-    table.caption = Text("\n".join(report.notes), style="dim")
-    return table
+        if r is report.pooled and sections:
+            sections[-1] = True
+        cells_rows.append(cells)
+        styles.append("bold" if r.depth == 0 and r in (report.pooled, report.mean) else "")
+        sections.append(False)
+    widths = min_widths(headers, right, cells_rows)
+    widths[0] = max(widths[0], 12)
+    return ReportTable(title, headers, right, widths, cells_rows, styles, sections, "\n".join(report.notes))
 
 
 # --------------------------------------------------------------------------- disagreements
@@ -537,28 +535,30 @@ def evaluate_cli(
         elif kind in ("evaluate_fp", "evaluate_fn"):
             out.print(render_errors(t, width))
         else:
-            out.print(render_scores(t))
+            print_tables(out, [scores_table(t)])
 
 
-def render_scores(t):
+def scores_table(t) -> ReportTable:
     """The per-code table: code paths (what --code and the rules name), counts, P/R/F1 with three
-    decimals, n/a where undefined; the averages in bold."""
-    table = Table(title=Text(t.title, style="bold"), box=None, title_justify="left", caption_justify="left",
-                  show_edge=False, pad_edge=False)
-    table.add_column("code", no_wrap=True, overflow="ellipsis")
-    for c in ("gold", "system", "TP", "FP", "FN", "precision", "recall", "F1"):
-        table.add_column(c, justify="right", no_wrap=True)
+    decimals, n/a where undefined; the averages in bold (numbers never cut)."""
+    headers = ["code", "gold", "system", "TP", "FP", "FN", "precision", "recall", "F1"]
+    right = [False] + [True] * 8
+    rows: list[list[str]] = []
+    styles: list[str] = []
+    sections: list[bool] = []
     for rec in t.records():
         total = rec["code"] in t.meta.get("total_rows", [])
         cells = [str(rec["label"]) if total else str(rec["code"])]
         cells += [cell_text(rec[c]) for c in ("gold", "system", "TP", "FP", "FN")]
         cells += ["n/a" if py_value(rec[c]) is None else f"{py_value(rec[c]):.3f}"
                   for c in ("precision", "recall", "F1")]
-        if total and rec["code"] == t.meta["total_rows"][0] and table.rows:
-            table.rows[-1].end_section = True
-        table.add_row(*[Text(c) for c in cells], style="bold" if total else "")
-    table.caption = Text("\n".join(t.notes), style="dim")
-    return table
+        if total and rec["code"] == t.meta["total_rows"][0] and sections:
+            sections[-1] = True
+        rows.append(cells)
+        styles.append("bold" if total else "")
+        sections.append(False)
+    return ReportTable(t.title, headers, right, min_widths(headers, right, rows), rows, styles, sections,
+                       "\n".join(t.notes))
 
 
 def render_rules(t):

@@ -73,9 +73,11 @@ def _plain_cell(text: str) -> bool:
     return not _NOT_PLAIN.search(text) and cell_len(text) == len(text)
 
 
-def _wrap(text: str, width: int) -> list[str]:
-    """rich's ``Text.wrap(width, justify="left", overflow="ellipsis")`` of a one-line cell,
-    each line padded to ``width``."""
+def _divide(text: str, width: int, fold: bool) -> list[str]:
+    """The lines rich's ``Text.wrap`` cuts a one-line plain text into at ``width`` cells
+    (``rich._wrap.divide_line``: words wrapped; a word longer than ``width`` on a line of
+    its own, or with ``fold`` cut into pieces as ``cells.chop_cells`` does), each with
+    ``Text.rstrip_end`` applied, before they are truncated and justified."""
     breaks: list[int] = []
     offset = 0
     for m in _WORD.finditer(text):
@@ -83,6 +85,15 @@ def _wrap(text: str, width: int) -> list[str]:
         length = len(word.rstrip())
         if width - offset >= length:
             offset += len(word)
+        elif length > width and fold:
+            pieces = [word[k:k + width] for k in range(0, len(word), width)]
+            for k, piece in enumerate(pieces):
+                if start:
+                    breaks.append(start)
+                if k == len(pieces) - 1:
+                    offset = len(piece)
+                else:
+                    start += len(piece)
         elif length > width:
             if start:
                 breaks.append(start)
@@ -90,14 +101,22 @@ def _wrap(text: str, width: int) -> list[str]:
         elif offset and start:
             breaks.append(start)
             offset = len(word)
-    bounds = [0, *breaks, len(text)]
     lines = []
-    for a, b in pairwise(bounds):
+    for a, b in pairwise([0, *breaks, len(text)]):
         line = text[a:b]
         if len(line) > width:  # Text.rstrip_end
             ws = _TRAILING_WS.search(line)
             if ws is not None:
                 line = line[:len(line) - min(len(ws.group()), len(line) - width)]
+        lines.append(line)
+    return lines
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """rich's ``Text.wrap(width, justify="left", overflow="ellipsis")`` of a one-line cell,
+    each line padded to ``width``."""
+    lines = []
+    for line in _divide(text, width, fold=False):
         if len(line) > width:  # Text.truncate(overflow="ellipsis", pad=True)
             line = line[:width - 1] + "…"
         lines.append(line + " " * (width - len(line)))
@@ -192,33 +211,9 @@ def _plain_lines(text: str) -> str | None:
 def _fold(text: str, width: int, right: bool) -> list[str]:
     """rich's ``Text.wrap(width, justify="right" if right else "left", overflow="fold")``
     of a one-line plain header: words wrapped, words longer than ``width`` cut into
-    pieces (``rich._wrap.divide_line`` with ``fold=True``), each line padded to ``width``."""
-    breaks: list[int] = []
-    offset = 0
-    for m in _WORD.finditer(text):
-        start, word = m.start(), m.group()
-        length = len(word.rstrip())
-        if width - offset >= length:
-            offset += len(word)
-        elif length > width:
-            pieces = [word[k:k + width] for k in range(0, len(word), width)]  # cells.chop_cells
-            for k, piece in enumerate(pieces):
-                if start:
-                    breaks.append(start)
-                if k == len(pieces) - 1:
-                    offset = len(piece)
-                else:
-                    start += len(piece)
-        elif offset and start:
-            breaks.append(start)
-            offset = len(word)
+    pieces, each line padded to ``width``."""
     lines = []
-    for a, b in pairwise([0, *breaks, len(text)]):
-        line = text[a:b]
-        if len(line) > width:  # Text.rstrip_end
-            ws = _TRAILING_WS.search(line)
-            if ws is not None:
-                line = line[:len(line) - min(len(ws.group()), len(line) - width)]
+    for line in _divide(text, width, fold=True):
         if right:  # Lines.justify: rstrip, truncate, pad_left
             line = line.rstrip()[:width]
             lines.append(" " * (width - len(line)) + line)

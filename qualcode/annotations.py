@@ -133,6 +133,22 @@ encode_sentences = encode_triples
 decode_sentences = decode_triples
 
 
+PatternMatches = tuple[str, list[tuple[int, int, int]]]  # cache key, (pattern, first token, last token)…
+
+
+def load_pattern_matches(project: Project, document_ids: Sequence[int]) -> dict[int, PatternMatches]:
+    """Document id -> the pattern rules' matches cached for it and the key they were found
+    under (see :class:`qualcode.rules.PatternCache`, which checks the key)."""
+    return {d: (key, decode_triples(data))
+            for d, (key, data) in project.store.annotations.pattern_matches(document_ids).items()}
+
+
+def keep_pattern_matches(project: Project, document_id: int, found: PatternMatches) -> None:
+    """Cache the pattern matches a run found in the document (replacing the ones it had)."""
+    key, matches = found
+    project.store.annotations.put_pattern_matches(document_id, cache_key=key, data=encode_triples(matches))
+
+
 def load_sentences(project: Project, docs: Sequence[Document], pipeline: Pipeline) -> dict[int, list[Sentence]]:
     """Document id -> its sentences ``(turn index from 0, start, end)``, what
     ``AnnotatedDoc.sentences()`` gives for its annotation: from the ``sentence_spans``

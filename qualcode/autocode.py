@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from qualcode.annotations import decode_triples, encode_triples, load_annotations, load_term_cache
+from qualcode.annotations import keep_pattern_matches, load_annotations, load_pattern_matches, load_term_cache
 from qualcode.codebook import load_codebook, renames
 from qualcode.codebook.load import built_from, code_order_key, codebook_unchanged
 from qualcode.codebook.sync import code_specs
@@ -80,16 +80,16 @@ def _record_version(project: Project, codebook, path: Path) -> None:
     content = path.read_text(encoding="utf-8")
     project.store.versions.record(version=codebook.version, content_hash=codebook.content_hash,
                                   title=codebook.title, source=str(path), content=content)
-    if built_from(content, codebook):  # the recorded text is the one read: its codes, in order, for reports
-        project.store.meta.set(code_order_key(content), json.dumps([c.path for c in codebook.walk()]))
+    _keep_code_order(project, codebook, content)
 
 
-def _cache_code_order(project: Project, codebook, path: Path) -> bool:
-    """Keep the codebook's code order for the reports if the project lacks it (a project
-    coded before this qualcode's codebook reader changed): True if it was written."""
-    content = path.read_text(encoding="utf-8")
+def _keep_code_order(project: Project, codebook, content: str, *, if_missing: bool = False) -> bool:
+    """Keep the codes of ``codebook``, in order, for the reports, under the text it was
+    read from (when this process built it from exactly that text); ``if_missing``: only if
+    the project lacks them (coded before this qualcode's codebook reader changed). True if
+    written."""
     key = code_order_key(content)
-    if not built_from(content, codebook) or project.store.meta.get(key) is not None:
+    if not built_from(content, codebook) or (if_missing and project.store.meta.get(key) is not None):
         return False
     project.store.meta.set(key, json.dumps([c.path for c in codebook.walk()]))
     return True
@@ -179,14 +179,11 @@ def _write_codings(project, codebook, path, docs, report, dry_run, include_inter
         origins: dict[str, str] = {}
         # The pattern rules' matches of the last run, per document: still valid after an
         # edit that leaves the patterns alone, they spare importing spaCy for its Matcher.
-        stored_matches = store.annotations.pattern_matches([d.id for d in docs]) if compiled.patterns else {}
+        stored_matches = load_pattern_matches(project, [d.id for d in docs]) if compiled.patterns else {}
         new_matches: dict[int, tuple[str, list[tuple[int, int, int]]]] = {}
 
         def code_document(doc_id: int, annotation) -> None:
-            cache = None
-            if compiled.patterns:
-                row = stored_matches.get(doc_id)
-                cache = PatternCache((row[0], decode_triples(row[1])) if row is not None else None)
+            cache = PatternCache(stored_matches.get(doc_id)) if compiled.patterns else None
             found[doc_id] = [
                 (p.code_path, p.start, p.end, origins.setdefault(p.origin, p.origin), p.unit_kind)
                 for p in without_interjections(
@@ -217,10 +214,11 @@ def _write_codings(project, codebook, path, docs, report, dry_run, include_inter
             report.per_code[path_] = diff
         if dry_run:
             raise _DryRun  # undo everything this transaction did (codes table sync included)
-        for doc_id, (key, matches) in new_matches.items():
-            store.annotations.put_pattern_matches(doc_id, cache_key=key, data=encode_triples(matches))
+        for doc_id, matches in new_matches.items():
+            keep_pattern_matches(project, doc_id, matches)
         if not (added or removed or report.annotated or codes_changed or _stale(existing, proposals, codebook)):
-            if _cache_code_order(project, codebook, path) or new_matches or analyses:
+            if (_keep_code_order(project, codebook, path.read_text(encoding="utf-8"), if_missing=True)
+                    or new_matches or analyses):
                 return  # nothing changes but the caches (kept for the next run)
             raise _DryRun  # nothing to write: a re-run with the same codebook changes nothing
 

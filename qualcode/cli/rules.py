@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from qualcode.annotations import decode_triples, load_annotations, load_term_cache
+from qualcode.annotations import load_annotations, load_pattern_matches, load_term_cache
 from qualcode.autocode import autocode
 from qualcode.cli import app
 from qualcode.cli._util import (
@@ -114,8 +114,7 @@ def explain_cli(
             annotations, _, _ = load_annotations(proj, [doc], pipeline)
             if not proj.store.read_only:
                 proj.store.annotations.put_terms(term_key, {t: a for t, a in terms.items() if t not in known})
-        row = proj.store.annotations.pattern_matches([doc.id]).get(doc.id) if compiled.patterns else None
-        cache = PatternCache((row[0], decode_triples(row[1])) if row is not None else None)
+        cache = PatternCache(load_pattern_matches(proj, [doc.id]).get(doc.id) if compiled.patterns else None)
         # the interviewer's interjections ("[E: Hum hum.]"): autocode leaves their words out
         quiet = [(x.start, x.end) for x in proj.store.interjections.of_document(doc.id) if x.role == "interviewer"]
         ex = explain(compiled, annotations[doc.id], turn - 1, [t.role for t in turns], quiet=quiet,

@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from qualcode.annotations import decode_triples, load_annotations, load_term_cache
+from qualcode.annotations import load_annotations, load_pattern_matches, load_term_cache
 from qualcode.codebook.load import load_codebook, parse_codebook_text
 from qualcode.codebook.model import Code, Codebook, Rule
 from qualcode.errors import QualcodeError
@@ -627,14 +627,13 @@ def coding_effect(project: Project, diff: CodebookDiff, *, documents: list[str] 
 
     # the pattern rules' matches that autocode cached (read only), shared by both codebooks:
     # an edit that leaves the patterns alone needs neither spaCy nor its Matcher
-    stored = project.store.annotations.pattern_matches([d.id for d in docs]) \
-        if compiled_old.patterns or compiled_new.patterns else {}
+    stored = load_pattern_matches(project, [d.id for d in docs]) if compiled_old.patterns or compiled_new.patterns \
+        else {}
     before: dict[str, dict[tuple, Excerpt]] = {}
     after: dict[str, dict[tuple, Excerpt]] = {}
     for d in docs:
         roles = [t.role for t in project.store.documents.turns(d.id)]
-        row = stored.get(d.id)
-        cache = PatternCache((row[0], decode_triples(row[1])) if row is not None else None)
+        cache = PatternCache(stored.get(d.id))
         for compiled, target in ((compiled_old, before), (compiled_new, after)):
             for p in apply(compiled, annotations[d.id], roles, include_interviewer=include_interviewer,
                            pattern_cache=cache):

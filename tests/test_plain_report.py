@@ -1,8 +1,9 @@
 """The tables of ``qualcode report`` printed as plain text are exactly rich's tables.
 
-``qualcode.cli.report`` lays a TableResult out once (:func:`report_table`) and prints it
-either with rich (:func:`render_table`) or, on a console without colour, as plain text
-(:func:`plain_report_table`, :func:`qualcode.cli._plaintable.plain_report`). Here both
+``qualcode.cli.report`` lays a TableResult out once (:func:`report_table`);
+``qualcode.cli._reporttable`` prints it either with rich (:func:`render_table`) or, on a
+console without colour, as plain text (:func:`plain_report_table`,
+:func:`qualcode.cli._plaintable.plain_report`). Here both
 renderings are compared character for character: on random tables of the shapes the
 reports make, at many console widths, and on the real reports of two projects printed by
 the command line (with the plain path, and with it turned off so that rich prints)."""
@@ -18,9 +19,9 @@ from helpers.reports import build
 
 import qualcode.cli._reporttable as table_cli
 from qualcode.cli._plaintable import plain_report
+from qualcode.cli._reporttable import ReportTable, plain_report_table, render_table
+from qualcode.cli._reporttable import min_widths as _min_widths
 from qualcode.cli._terminal import SafeConsole
-from qualcode.cli.report import ReportTable, plain_report_table, render_table
-from qualcode.cli.report import min_widths as _min_widths
 
 WIDTHS = [3, 5, 10, 20, 30, 40, 60, 80, 100, 120, 160, 200, 300]
 WORDS = ["Identity", "Mining", "memory", "Stigma", "and", "image", "of", "the", "area", "Mémoire", "à", "—",

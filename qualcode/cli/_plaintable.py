@@ -11,8 +11,8 @@ padding — with string operations only. Otherwise it returns None and the calle
 the rich table: on a terminal the table keeps its look (bold headers). tests/test_plain_table.py
 compares the two renderings character for character.
 
-:func:`plain_report` does the same for the tables of ``qualcode report`` (built by
-``qualcode.cli.report.render_table``: a title, right-justified number columns with a
+:func:`plain_report` does the same for the tables of ``qualcode report``, ``agreement``
+and ``evaluate`` (built by ``qualcode.cli._reporttable.render_table``: a title, right-justified number columns with a
 minimum width, text columns — all ``no_wrap`` —, a caption and, for a matrix, a legend
 printed after the table). It covers every title, caption, legend line, header and cell
 that is plain (as above once ``Text()`` has dropped BEL, BS, VT, FF and CR and the

@@ -19,8 +19,6 @@ from qualcode.analysis.matrix import code_matrix
 from qualcode.analysis.words import word_frequencies
 from qualcode.cli import app
 from qualcode.cli._reporttable import ReportTable, min_widths, print_tables
-from qualcode.cli._reporttable import plain_report_table as _plain
-from qualcode.cli._reporttable import render_table as _render
 from qualcode.cli._util import (
     MAX_COUNT,
     AllowLeaksOpt,
@@ -161,17 +159,6 @@ def report_table(t, width: int = 120) -> ReportTable:
     right = [numeric[c] for c in shown]
     return ReportTable(t.title, headers, right, min_widths(headers, right, rows), rows, [b[1] for b in body],
                        [False] * len(body), "\n".join(t.notes), legend)
-
-
-def render_table(t, width: int = 120):
-    """A rich renderable for a TableResult (see :func:`report_table`), or for its layout."""
-    return _render(t if isinstance(t, ReportTable) else report_table(t, width))
-
-
-def plain_report_table(t, width: int) -> str | None:
-    """The text rich prints for :func:`render_table` of ``t`` (a TableResult or its layout)
-    without colour, or None (see :func:`qualcode.cli._reporttable.plain_report_table`)."""
-    return _plain(t if isinstance(t, ReportTable) else report_table(t, width), width)
 
 
 # --------------------------------------------------------------------------- commands

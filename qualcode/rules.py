@@ -913,7 +913,8 @@ class _DocView:
 
     def match_patterns(self) -> list[tuple[int, int, int]]:
         """(ref index, first token, last token) of every pattern match in included turns,
-        by spaCy's Matcher.
+        by spaCy's Matcher (for :meth:`pattern_occurrences`, once it has checked that the
+        codebook has patterns and the document tokens).
 
         The Matcher does not run on the whole document: it runs on a Doc rebuilt from the
         selected tokens only. A pattern of bounded length L with required literal words
@@ -925,9 +926,7 @@ class _DocView:
         each token's own attributes (sentence starts included)."""
         import numpy as np
 
-        cb, doc = self.cb, self.doc
-        if not cb.patterns or not doc.n_tokens:
-            return []
+        cb, doc = self.cb, self.doc  # some pattern and some token: see pattern_occurrences
         matcher, pattern_refs = cb.pattern_matcher()
         from spacy.attrs import LEMMA, MORPH, POS, SENT_START
         from spacy.tokens import Doc
